@@ -1,0 +1,105 @@
+// The low-level SHA256_CTX API is deprecated in OpenSSL 3 but is the only one
+// whose state can be saved, which resumable uploads need (EVP contexts cannot
+// be serialized). It runs the same SHA-NI/AVX2 code as EVP.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include "common/digest.h"
+
+#include <openssl/sha.h>
+
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace custody {
+namespace {
+constexpr absl::string_view kPrefix = "sha256:";
+constexpr uint32_t kStateMagic = 0x53323536;  // "S256"
+}  // namespace
+
+absl::StatusOr<Digest> Digest::Parse(absl::string_view text) {
+  if (!absl::StartsWith(text, kPrefix)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed id \"", text.substr(0, 80), "\": must start with \"sha256:\""));
+  }
+  absl::string_view hex = text.substr(kPrefix.size());
+  if (hex.size() != 2 * kSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed id: expected 64 hex digits after \"sha256:\", got ",
+                     hex.size(), " characters"));
+  }
+  for (char c : hex) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed id: '", std::string(1, c), "' is not a hex digit"));
+    }
+  }
+  std::string raw = absl::HexStringToBytes(hex);
+  Digest d;
+  std::memcpy(d.bytes_.data(), raw.data(), kSize);
+  return d;
+}
+
+absl::StatusOr<Digest> Digest::FromRaw(absl::string_view raw) {
+  if (raw.size() != kSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a raw SHA-256 has 32 bytes, got ", raw.size()));
+  }
+  Digest d;
+  std::memcpy(d.bytes_.data(), raw.data(), kSize);
+  return d;
+}
+
+Digest Digest::Of(absl::string_view data) {
+  Sha256 h;
+  h.Update(data);
+  return h.Finish();
+}
+
+std::string Digest::Hex() const { return absl::BytesToHexString(Raw()); }
+std::string Digest::ToString() const { return absl::StrCat(kPrefix, Hex()); }
+
+struct Sha256::Ctx {
+  SHA256_CTX c;
+};
+
+Sha256::Sha256() : ctx_(new Ctx) { SHA256_Init(&ctx_->c); }
+Sha256::~Sha256() { delete ctx_; }
+Sha256::Sha256(const Sha256& other) : ctx_(new Ctx(*other.ctx_)) {}
+Sha256& Sha256::operator=(const Sha256& other) {
+  *ctx_ = *other.ctx_;
+  return *this;
+}
+
+void Sha256::Update(const void* data, size_t n) { SHA256_Update(&ctx_->c, data, n); }
+
+Digest Sha256::Finish() {
+  Digest d;
+  SHA256_Final(d.mutable_data(), &ctx_->c);
+  return d;
+}
+
+std::string Sha256::SaveState() const {
+  std::string out(sizeof(kStateMagic) + sizeof(SHA256_CTX), '\0');
+  std::memcpy(out.data(), &kStateMagic, sizeof(kStateMagic));
+  std::memcpy(out.data() + sizeof(kStateMagic), &ctx_->c, sizeof(SHA256_CTX));
+  return out;
+}
+
+absl::StatusOr<Sha256> Sha256::RestoreState(absl::string_view state) {
+  uint32_t magic = 0;
+  if (state.size() != sizeof(kStateMagic) + sizeof(SHA256_CTX)) {
+    return absl::DataLossError("saved SHA-256 state has the wrong size");
+  }
+  std::memcpy(&magic, state.data(), sizeof(magic));
+  if (magic != kStateMagic) {
+    return absl::DataLossError("saved SHA-256 state has a bad magic number");
+  }
+  Sha256 h;
+  std::memcpy(&h.ctx_->c, state.data() + sizeof(kStateMagic), sizeof(SHA256_CTX));
+  return h;
+}
+
+}  // namespace custody

@@ -1,0 +1,79 @@
+// SHA-256 digests as custody names them: "sha256:<64 lowercase hex>".
+#ifndef CUSTODY_COMMON_DIGEST_H_
+#define CUSTODY_COMMON_DIGEST_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace custody {
+
+// A 32-byte SHA-256 value. Value type; cheap to copy.
+class Digest {
+ public:
+  static constexpr size_t kSize = 32;
+
+  Digest() { bytes_.fill(0); }
+
+  // Parses "sha256:<64 hex>" (hex case-insensitive). INVALID_ARGUMENT with a
+  // message naming what is wrong otherwise.
+  static absl::StatusOr<Digest> Parse(absl::string_view text);
+  // From 32 raw bytes; INVALID_ARGUMENT on any other length.
+  static absl::StatusOr<Digest> FromRaw(absl::string_view raw);
+  // SHA-256 of `data` in one call.
+  static Digest Of(absl::string_view data);
+
+  // "sha256:<64 lowercase hex>".
+  std::string ToString() const;
+  std::string Hex() const;
+  absl::string_view Raw() const {
+    return {reinterpret_cast<const char*>(bytes_.data()), kSize};
+  }
+  const uint8_t* data() const { return bytes_.data(); }
+  uint8_t* mutable_data() { return bytes_.data(); }
+
+  friend bool operator==(const Digest& a, const Digest& b) {
+    return a.bytes_ == b.bytes_;
+  }
+  friend bool operator!=(const Digest& a, const Digest& b) { return !(a == b); }
+  friend bool operator<(const Digest& a, const Digest& b) {
+    return a.bytes_ < b.bytes_;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const Digest& d) {
+    return H::combine(std::move(h), d.Raw());
+  }
+
+ private:
+  std::array<uint8_t, kSize> bytes_;
+};
+
+// Incremental SHA-256 whose state can be saved and restored, so a resumable
+// upload can continue hashing after a restart. Not thread-safe.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256& other);
+  Sha256& operator=(const Sha256& other);
+
+  void Update(const void* data, size_t n);
+  void Update(absl::string_view s) { Update(s.data(), s.size()); }
+  // The digest of everything so far. The hasher may not be used afterwards.
+  Digest Finish();
+
+  // Opaque bytes of the current state, valid for the same OpenSSL ABI.
+  std::string SaveState() const;
+  static absl::StatusOr<Sha256> RestoreState(absl::string_view state);
+
+ private:
+  struct Ctx;
+  Ctx* ctx_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_COMMON_DIGEST_H_

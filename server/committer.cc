@@ -1,0 +1,176 @@
+#include "server/committer.h"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/log.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/units.h"
+
+namespace custody {
+namespace {
+constexpr size_t kMaxGroupRequests = 500;  // 2 iovecs each, under IOV_MAX
+}  // namespace
+
+Committer::Committer(Index* index, VolumeSet* volumes, std::unique_ptr<FileWriter> writer,
+                     CommitterOptions options)
+    : index_(index), volumes_(volumes), writer_(std::move(writer)), options_(options) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Committer::~Committer() {
+  {
+    absl::MutexLock l(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+void Committer::Submit(WriteRequest r) {
+  absl::MutexLock l(&mu_);
+  mu_.Await(absl::Condition(
+      +[](Committer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+        return c->queued_bytes_ < c->options_.max_queued_bytes || c->stopping_;
+      },
+      this));
+  queued_bytes_ += r.payload.size();
+  queue_.push_back(std::move(r));
+}
+
+absl::StatusOr<WriteResult> Committer::Write(WriteRequest r) {
+  absl::Notification n;
+  absl::StatusOr<WriteResult> out;
+  r.done = [&](absl::StatusOr<WriteResult> res) {
+    out = std::move(res);
+    n.Notify();
+  };
+  Submit(std::move(r));
+  n.WaitForNotification();
+  return out;
+}
+
+void Committer::Loop() {
+  while (true) {
+    std::deque<WriteRequest> group;
+    {
+      absl::MutexLock l(&mu_);
+      mu_.Await(absl::Condition(
+          +[](Committer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+            return c->stopping_ || !c->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;
+      uint64_t bytes = 0;
+      while (!queue_.empty() && group.size() < kMaxGroupRequests &&
+             (group.empty() || bytes + queue_.front().payload.size() <= options_.max_batch_bytes)) {
+        bytes += queue_.front().payload.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queued_bytes_ -= bytes;
+    }
+    RunGroup(std::move(group));
+  }
+}
+
+absl::Status Committer::CheckSpace(uint64_t bytes) const {
+  struct statvfs st;
+  if (statvfs(volumes_->dir().c_str(), &st) != 0) return absl::OkStatus();
+  uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free_bytes < bytes + options_.min_free_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "disk full: ", FormatBytes(free_bytes), " free, ", FormatBytes(bytes),
+        " to write and ", FormatBytes(options_.min_free_bytes), " kept in reserve"));
+  }
+  return absl::OkStatus();
+}
+
+// One group: dedup, append every new entry to the active volume, sync, then
+// commit the index batch; callbacks run last.
+void Committer::RunGroup(std::deque<WriteRequest> reqs) {
+  std::vector<WriteResult> results(reqs.size());
+  std::vector<std::array<char, EntryHeader::kSize>> headers(reqs.size());
+  absl::flat_hash_map<std::pair<int, Digest>, size_t> seen;
+  Volume* vol = volumes_->active();
+  const uint64_t start = vol->end();
+  uint64_t pos = start;
+  WriteOp op{vol->fd(), start, {}};
+  std::vector<size_t> fresh;
+  absl::Status status;
+  for (size_t i = 0; i < reqs.size() && status.ok(); ++i) {
+    WriteRequest& r = reqs[i];
+    auto key = std::make_pair(static_cast<int>(r.type), r.key);
+    if (auto it = seen.find(key); it != seen.end()) {
+      results[i] = WriteResult{results[it->second].location, true};
+      continue;
+    }
+    seen[key] = i;
+    if (r.type == EntryType::kChunk) {
+      absl::StatusOr<std::optional<Location>> found = index_->FindChunk(r.key);
+      if (!found.ok()) { status = found.status(); break; }
+      if (found->has_value()) { results[i] = WriteResult{**found, true}; continue; }
+    } else {
+      absl::StatusOr<bool> has = index_->HasObject(r.key);
+      if (!has.ok()) { status = has.status(); break; }
+      if (*has) { results[i].existed = true; continue; }
+    }
+    EntryHeader h;
+    h.type = r.type;
+    h.length = static_cast<uint32_t>(r.payload.size());
+    h.hash = r.type == EntryType::kChunk ? r.key : Digest::Of(r.payload);
+    h.EncodeTo(headers[i].data());
+    op.iov.push_back({headers[i].data(), EntryHeader::kSize});
+    op.iov.push_back({r.payload.data(), r.payload.size()});
+    results[i].location = Location{vol->id(), pos, h.length};
+    pos += EntryHeader::kSize + h.length;
+    fresh.push_back(i);
+  }
+  if (status.ok() && pos > start) status = CheckSpace(pos - start);
+  if (status.ok() && pos > start) {
+    int fd = vol->fd();
+    status = writer_->WriteAndSync({op}, {fd});
+  }
+  if (status.ok()) {
+    rocksdb::WriteBatch b;
+    for (size_t i : fresh) {
+      if (reqs[i].type == EntryType::kChunk) {
+        b.Put(index_->chunks(), KeyOf(reqs[i].key), results[i].location.Encode());
+      }
+    }
+    if (pos > start) index_->PutVolume(&b, vol->id(), VolumeState{pos, false});
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      if (reqs[i].on_index) reqs[i].on_index(&b, results[i]);
+    }
+    status = index_->Commit(&b);
+  }
+  if (!status.ok() && pos > start) {
+    // Nothing in the index points past `start`: give the bytes back.
+    if (ftruncate(vol->fd(), static_cast<off_t>(start)) != 0) {
+      LOG(ERROR) << "truncating " << vol->path() << " after a failed write: "
+                 << std::strerror(errno);
+    }
+  }
+  if (status.ok()) {
+    vol->set_end(pos);
+    if (volumes_->ShouldRoll()) {
+      rocksdb::WriteBatch b;
+      absl::Status s = volumes_->Roll(&b).status();
+      if (s.ok()) s = index_->Commit(&b);
+      if (!s.ok()) LOG(ERROR) << "sealing volume " << vol->path() << ": " << s;
+    }
+  } else {
+    LOG(WARNING) << "group of " << reqs.size() << " writes failed: " << status;
+  }
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    if (status.ok()) std::move(reqs[i].done)(results[i]);
+    else std::move(reqs[i].done)(status);
+  }
+}
+
+}  // namespace custody

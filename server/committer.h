@@ -1,0 +1,84 @@
+// The single writer of a node: appends entries to the active volume in
+// groups, syncs them, and only then makes their index entries visible.
+#ifndef CUSTODY_SERVER_COMMITTER_H_
+#define CUSTODY_SERVER_COMMITTER_H_
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/write_batch.h"
+#include "server/file_writer.h"
+#include "server/index.h"
+#include "server/volume_set.h"
+
+namespace custody {
+
+struct WriteResult {
+  Location location;    // where the entry is (for kChunk)
+  bool existed = false;  // nothing was written: the key was already held
+};
+
+struct WriteRequest {
+  EntryType type = EntryType::kChunk;
+  // What makes the entry unique: a chunk's hash (which must be SHA-256 of
+  // `payload`) or a manifest's object id. A key already in the index (chunks
+  // or objects family) is not written again.
+  Digest key;
+  std::string payload;
+  // Adds the caller's own index changes to the group's batch; runs on the
+  // committer thread whether or not the entry existed.
+  absl::AnyInvocable<void(rocksdb::WriteBatch*, const WriteResult&)> on_index;
+  // Called once, on the committer thread, after the group is durable (or
+  // failed). Must not block.
+  absl::AnyInvocable<void(absl::StatusOr<WriteResult>) &&> done;
+};
+
+struct CommitterOptions {
+  uint64_t max_batch_bytes = 64ull << 20;   // per group commit
+  uint64_t max_queued_bytes = 96ull << 20;  // Submit blocks above this
+  uint64_t min_free_bytes = 64ull << 20;    // refuse writes below this
+};
+
+// Thread-safe. Durability contract: `done` reports OK only after the entry's
+// bytes were fdatasync'ed and the index batch was committed with a synced
+// WAL; an index entry never points to unsynced data.
+class Committer {
+ public:
+  Committer(Index* index, VolumeSet* volumes, std::unique_ptr<FileWriter> writer,
+            CommitterOptions options);
+  ~Committer();  // drains the queue, then stops
+
+  // Queues `r`; blocks while more than max_queued_bytes are queued.
+  void Submit(WriteRequest r);
+  // Submit and wait for the result.
+  absl::StatusOr<WriteResult> Write(WriteRequest r);
+
+  absl::string_view io_backend() const { return writer_->name(); }
+
+ private:
+  struct Group;
+  void Loop();
+  void RunGroup(std::deque<WriteRequest> reqs);
+  absl::Status CheckSpace(uint64_t bytes) const;
+
+  Index* index_;
+  VolumeSet* volumes_;
+  std::unique_ptr<FileWriter> writer_;
+  CommitterOptions options_;
+
+  absl::Mutex mu_;
+  std::deque<WriteRequest> queue_ ABSL_GUARDED_BY(mu_);
+  uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_COMMITTER_H_

@@ -1,0 +1,33 @@
+// Chunks in this node's volumes, found through its index.
+#ifndef CUSTODY_SERVER_LOCAL_BLOB_STORE_H_
+#define CUSTODY_SERVER_LOCAL_BLOB_STORE_H_
+
+#include "server/blob_store.h"
+#include "server/committer.h"
+#include "server/index.h"
+#include "server/volume_set.h"
+
+namespace custody {
+
+// Get checks the entry's header but does not hash its bytes: wrap it in a
+// VerifyingBlobStore for that.
+class LocalBlobStore : public BlobStore {
+ public:
+  LocalBlobStore(Index* index, VolumeSet* volumes, Committer* committer)
+      : index_(index), volumes_(volumes), committer_(committer) {}
+
+  absl::StatusOr<std::string> Get(const Digest& digest) override;
+  void Put(const Digest& digest, std::string data,
+           absl::AnyInvocable<void(absl::Status) &&> done) override;
+  absl::StatusOr<std::vector<Digest>> FindMissing(
+      absl::Span<const Digest> digests) override;
+
+ private:
+  Index* index_;
+  VolumeSet* volumes_;
+  Committer* committer_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_LOCAL_BLOB_STORE_H_

@@ -1,0 +1,177 @@
+#include "server/node.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/log.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "common/units.h"
+#include "server/local_blob_store.h"
+#include "server/recovery.h"
+#include "server/verifying_blob_store.h"
+
+namespace custody {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kFormatLine[] = "custody-data-folder 1";
+
+absl::Status MakeDir(const std::string& d) {
+  std::error_code ec;
+  fs::create_directories(d, ec);
+  if (ec) return absl::InternalError(absl::StrCat("creating ", d, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+bool VolumesHoldData(const std::string& dir) {
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.is_regular_file() && e.file_size() > VolumeHeader::kSize) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
+  std::unique_ptr<Node> n(new Node);
+  n->options_ = options;
+  RETURN_IF_ERROR(n->OpenFolder());
+  RETURN_IF_ERROR(n->OpenStorage());
+  return n;
+}
+
+// Creates the folder layout, takes the lock, and reads (or writes) FORMAT.
+absl::Status Node::OpenFolder() {
+  const std::string& d = options_.data_dir;
+  RETURN_IF_ERROR(MakeDir(d + "/volumes"));
+  RETURN_IF_ERROR(MakeDir(d + "/quarantine"));
+  lock_fd_ = open((d + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data folder ", d, " is in use by another custodyd"));
+  }
+  std::string path = d + "/FORMAT";
+  if (!fs::exists(path)) {
+    unsigned char id[8];
+    RAND_bytes(id, sizeof(id));
+    node_id_ = absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(id), 8));
+    chunk_size_ = options_.chunk_size;
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream f(tmp);
+      f << kFormatLine << "\nnode_id=" << node_id_ << "\nchunk_size=" << chunk_size_ << "\n";
+      if (!f) return absl::InternalError(absl::StrCat("writing ", tmp));
+    }
+    fs::rename(tmp, path);
+    return SyncDir(d);
+  }
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::vector<std::string> lines = absl::StrSplit(ss.str(), '\n', absl::SkipEmpty());
+  if (lines.empty() || lines[0] != kFormatLine) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is not a custody data folder"));
+  }
+  for (const std::string& line : lines) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
+    if (kv.first == "node_id") node_id_ = kv.second;
+    if (kv.first == "chunk_size" && !absl::SimpleAtoi(kv.second, &chunk_size_)) {
+      return absl::DataLossError(absl::StrCat(path, ": bad chunk_size"));
+    }
+  }
+  if (chunk_size_ == 0 || node_id_.empty()) {
+    return absl::DataLossError(absl::StrCat(path, " lacks node_id or chunk_size"));
+  }
+  if (options_.chunk_size_set && options_.chunk_size != chunk_size_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data folder ", d, " has chunk size ", chunk_size_, "; it cannot change to ",
+        options_.chunk_size));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Node::OpenStorage() {
+  const std::string& d = options_.data_dir;
+  std::string index_dir = d + "/index";
+  if (options_.rebuild_index && fs::exists(index_dir)) {
+    std::string aside = absl::StrCat(index_dir, ".replaced-", NowUnixNanos());
+    LOG(WARNING) << "--rebuild-index: keeping the old index as " << aside;
+    fs::rename(index_dir, aside);
+  } else if (!options_.rebuild_index && !fs::exists(index_dir) &&
+             VolumesHoldData(d + "/volumes")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the index folder ", index_dir, " is missing but the volumes hold data; ",
+        "start once with --rebuild-index to rebuild it from the volumes"));
+  }
+  ASSIGN_OR_RETURN(index_, Index::Open(index_dir));
+  ASSIGN_OR_RETURN(volumes_, VolumeSet::Open(d + "/volumes", d + "/quarantine", chunk_size_,
+                                             options_.max_volume_bytes, index_.get()));
+  if (options_.rebuild_index) {
+    ASSIGN_OR_RETURN(RecoveryStats st, RebuildIndex(index_.get(), volumes_.get()));
+    LOG(INFO) << "index rebuilt: " << st.entries_scanned << " entries, "
+              << st.chunks_indexed << " chunks, " << st.objects_indexed << " objects";
+  } else {
+    RETURN_IF_ERROR(RecoverActiveVolume(index_.get(), volumes_.get()).status());
+  }
+  std::unique_ptr<FileWriter> writer;
+  if (options_.io_backend != "pwrite") {
+    absl::StatusOr<std::unique_ptr<FileWriter>> w = NewUringFileWriter(64);
+    if (w.ok()) {
+      writer = std::move(*w);
+    } else if (options_.io_backend == "io_uring") {
+      return w.status();
+    } else {
+      LOG(WARNING) << "io_uring unavailable (" << w.status().message()
+                   << "); falling back to pwrite";
+    }
+  }
+  if (!writer) writer = NewPwriteFileWriter();
+  LOG(INFO) << "volume writes use " << writer->name();
+  hash_pool_ = std::make_unique<ThreadPool>(options_.hash_threads);
+  stream_pool_ = std::make_unique<ThreadPool>(options_.stream_threads);
+  read_pool_ = std::make_unique<ThreadPool>(options_.read_threads);
+  CommitterOptions co;
+  co.min_free_bytes = options_.min_free_bytes;
+  committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(writer), co);
+  local_ = std::make_unique<LocalBlobStore>(index_.get(), volumes_.get(), committer_.get());
+  verified_ = std::make_unique<VerifyingBlobStore>(local_.get());
+  uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
+                                             chunk_size_);
+  objects_ = std::make_unique<ObjectStore>(index_.get());
+  return absl::OkStatus();
+}
+
+Node::~Node() {
+  // Pools first: their tasks use everything below them.
+  stream_pool_.reset();
+  read_pool_.reset();
+  hash_pool_.reset();
+  objects_.reset();
+  uploads_.reset();
+  verified_.reset();
+  local_.reset();
+  committer_.reset();
+  volumes_.reset();
+  index_.reset();
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+uint64_t Node::FreeBytes() const {
+  struct statvfs st;
+  if (statvfs(options_.data_dir.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+}  // namespace custody

@@ -1,0 +1,78 @@
+// A storage node's parts, wired together over one data folder:
+//   DIR/FORMAT      node id and chunk size (fixed when the folder is made)
+//   DIR/LOCK        held by the running custodyd
+//   DIR/volumes/    append-only volume files
+//   DIR/index/      RocksDB
+//   DIR/quarantine/ bytes set aside (torn tails), never deleted
+#ifndef CUSTODY_SERVER_NODE_H_
+#define CUSTODY_SERVER_NODE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/thread_pool.h"
+#include "server/blob_store.h"
+#include "server/committer.h"
+#include "server/index.h"
+#include "server/object_store.h"
+#include "server/upload.h"
+#include "server/volume_set.h"
+
+namespace custody {
+
+struct NodeOptions {
+  std::string data_dir;
+  uint32_t chunk_size = 4u << 20;  // used when the folder is created
+  bool chunk_size_set = false;     // true if the operator asked for one
+  uint64_t max_volume_bytes = 1ull << 30;
+  std::string io_backend = "auto";  // auto | io_uring | pwrite
+  uint64_t min_free_bytes = 64ull << 20;
+  bool rebuild_index = false;
+  int stream_threads = 4;
+  int hash_threads = 2;
+  int read_threads = 4;
+};
+
+// Thread-safe once open.
+class Node {
+ public:
+  static absl::StatusOr<std::unique_ptr<Node>> Open(const NodeOptions& options);
+  ~Node();
+
+  const std::string& node_id() const { return node_id_; }
+  uint32_t chunk_size() const { return chunk_size_; }
+  absl::string_view io_backend() const { return committer_->io_backend(); }
+  const NodeOptions& options() const { return options_; }
+
+  Index* index() { return index_.get(); }
+  VolumeSet* volumes() { return volumes_.get(); }
+  Committer* committer() { return committer_.get(); }
+  BlobStore* chunks() { return verified_.get(); }  // verifies on read
+  UploadManager* uploads() { return uploads_.get(); }
+  ObjectStore* objects() { return objects_.get(); }
+  ThreadPool* stream_pool() { return stream_pool_.get(); }
+  ThreadPool* read_pool() { return read_pool_.get(); }
+  uint64_t FreeBytes() const;
+
+ private:
+  Node() = default;
+  absl::Status OpenFolder();
+  absl::Status OpenStorage();
+
+  NodeOptions options_;
+  std::string node_id_;
+  uint32_t chunk_size_ = 0;
+  int lock_fd_ = -1;
+  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_;
+  std::unique_ptr<Index> index_;
+  std::unique_ptr<VolumeSet> volumes_;
+  std::unique_ptr<Committer> committer_;
+  std::unique_ptr<BlobStore> local_, verified_;
+  std::unique_ptr<UploadManager> uploads_;
+  std::unique_ptr<ObjectStore> objects_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_NODE_H_

@@ -1,0 +1,175 @@
+#include "server/upload.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/units.h"
+#include "custody/v1/storage.pb.h"
+
+namespace custody {
+
+Upload::Upload(UploadManager* mgr, v1::UploadHeader header, uint32_t chunk_size)
+    : mgr_(mgr),
+      header_(std::move(header)),
+      chunk_size_(chunk_size),
+      hash_strand_(std::make_shared<SerialExecutor>(mgr->hash_pool_)) {
+  header_.clear_offset();
+}
+
+Upload::~Upload() {
+  WaitForChunks().IgnoreError();
+  mgr_->Release(header_.upload_id());
+}
+
+absl::Status Upload::Append(absl::string_view data) {
+  if (received_ + data.size() > header_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the upload declared ", header_.size(), " bytes but the stream carries more (",
+        received_ + data.size(), " so far)"));
+  }
+  {
+    absl::MutexLock l(&mu_);
+    if (!error_.ok()) return error_;
+  }
+  // Hash piece by piece, so that the state saved with a chunk covers exactly
+  // the bytes up to that chunk's end.
+  while (!data.empty()) {
+    if (buffer_.capacity() < chunk_size_) buffer_.reserve(chunk_size_);
+    size_t n = std::min<size_t>(data.size(), chunk_size_ - buffer_.size());
+    file_hash_.Update(data.data(), n);
+    buffer_.append(data.data(), n);
+    received_ += n;
+    data.remove_prefix(n);
+    if (buffer_.size() == chunk_size_) CutChunk();
+  }
+  return absl::OkStatus();
+}
+
+// Hands the full buffer to the hash strand; blocks while the upload has
+// max_inflight_chunks chunks hashing or committing.
+void Upload::CutChunk() {
+  {
+    absl::MutexLock l(&mu_);
+    mu_.Await(absl::Condition(
+        +[](Upload* u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(u->mu_) {
+          return u->inflight_ < u->mgr_->limits_.max_inflight_chunks;
+        },
+        this));
+    ++inflight_;
+  }
+  std::string state = file_hash_.SaveState();
+  auto data = std::make_shared<std::string>(std::move(buffer_));
+  buffer_ = std::string();
+  uint32_t idx = next_chunk_++;
+  hash_strand_->Schedule([this, idx, data, state = std::move(state)]() mutable {
+    HashAndSubmit(idx, std::move(data), std::move(state));
+  });
+}
+
+void Upload::HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
+                           std::string hash_state) {
+  Digest d = Digest::Of(*data);
+  WriteRequest r;
+  r.type = EntryType::kChunk;
+  r.key = d;
+  r.payload = std::move(*data);
+  uint32_t length = static_cast<uint32_t>(r.payload.size());
+  r.on_index = [this, idx, d, length, hash_state = std::move(hash_state)](
+                   rocksdb::WriteBatch* b, const WriteResult&) {
+    rocksdb::ColumnFamilyHandle* cf = mgr_->index_->uploads();
+    if (idx == 0) {
+      v1::UploadState st;
+      st.set_upload_id(header_.upload_id());
+      st.set_file_name(header_.file_name());
+      st.set_size(header_.size());
+      st.set_media_type(header_.media_type());
+      st.mutable_metadata()->insert(header_.metadata().begin(), header_.metadata().end());
+      st.set_created_unix_nanos(NowUnixNanos());
+      b->Put(cf, UploadStateKey(header_.upload_id()), st.SerializeAsString());
+    }
+    v1::UploadChunk c;
+    c.set_sha256(std::string(d.Raw()));
+    c.set_length(length);
+    c.set_file_hash_state(hash_state);
+    b->Put(cf, UploadChunkKey(header_.upload_id(), idx), c.SerializeAsString());
+  };
+  r.done = [this, idx, d](absl::StatusOr<WriteResult> res) {
+    ChunkDone(idx, d, res.status());
+  };
+  mgr_->committer_->Submit(std::move(r));
+}
+
+void Upload::ChunkDone(uint32_t idx, const Digest& d, const absl::Status& s) {
+  absl::MutexLock l(&mu_);
+  if (s.ok()) {
+    if (chunks_.size() <= idx) chunks_.resize(idx + 1);
+    chunks_[idx] = d;
+  } else if (error_.ok()) {
+    error_ = s;
+  }
+  --inflight_;
+}
+
+absl::Status Upload::WaitForChunks() {
+  absl::MutexLock l(&mu_);
+  mu_.Await(absl::Condition(
+      +[](Upload* u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(u->mu_) { return u->inflight_ == 0; },
+      this));
+  return error_;
+}
+
+// Forgets the upload's progress so that a retry starts from byte 0. The
+// chunks already stored stay (they are immutable and may be shared).
+absl::Status Upload::Discard() {
+  rocksdb::WriteBatch b;
+  b.DeleteRange(mgr_->index_->uploads(), UploadStateKey(header_.upload_id()),
+                UploadKeyEnd(header_.upload_id()));
+  return mgr_->index_->Commit(&b);
+}
+
+absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha256) {
+  if (received_ != header_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "finish after ", received_, " of ", header_.size(), " declared bytes"));
+  }
+  ASSIGN_OR_RETURN(Digest claimed, Digest::Parse(client_sha256));
+  if (!buffer_.empty()) CutChunk();
+  RETURN_IF_ERROR(WaitForChunks());
+  Digest actual = file_hash_.Finish();
+  if (actual != claimed) {
+    RETURN_IF_ERROR(Discard());
+    return absl::DataLossError(absl::StrCat(
+        "hash mismatch: the client says ", claimed.ToString(), " but the node received ",
+        actual.ToString(), "; no object was stored"));
+  }
+  v1::ObjectManifest m;
+  m.set_sha256(std::string(actual.Raw()));
+  m.set_size(header_.size());
+  m.set_file_name(header_.file_name());
+  m.set_media_type(header_.media_type());
+  m.mutable_metadata()->insert(header_.metadata().begin(), header_.metadata().end());
+  m.set_stored_at_unix_nanos(NowUnixNanos());
+  m.set_chunk_size(chunk_size_);
+  {
+    absl::MutexLock l(&mu_);
+    for (const Digest& c : chunks_) m.add_chunks(std::string(c.Raw()));
+  }
+  WriteRequest r;
+  r.type = EntryType::kManifest;
+  r.key = actual;
+  r.payload = m.SerializeAsString();
+  std::string manifest = r.payload;
+  r.on_index = [this, &actual, &manifest](rocksdb::WriteBatch* b, const WriteResult& w) {
+    if (!w.existed) b->Put(mgr_->index_->objects(), KeyOf(actual), manifest);
+    b->DeleteRange(mgr_->index_->uploads(), UploadStateKey(header_.upload_id()),
+                   UploadKeyEnd(header_.upload_id()));
+  };
+  ASSIGN_OR_RETURN(WriteResult w, mgr_->committer_->Write(std::move(r)));
+  v1::UploadResponse resp;
+  resp.set_id(actual.ToString());
+  resp.set_size(header_.size());
+  resp.set_already_stored(w.existed);
+  resp.set_bytes_received(received_this_stream());
+  return resp;
+}
+
+}  // namespace custody

@@ -1,0 +1,129 @@
+// Resumable uploads, independent of gRPC. An upload cuts the file into
+// chunks, hashes each (on a separate pool, overlapping the whole-file hash),
+// and commits each chunk together with the upload's progress, so that a
+// broken upload can continue from its last durable chunk, even after a
+// restart of the node.
+#ifndef CUSTODY_SERVER_UPLOAD_H_
+#define CUSTODY_SERVER_UPLOAD_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/digest.h"
+#include "common/thread_pool.h"
+#include "custody/v1/custody.pb.h"
+#include "custody/v1/storage.pb.h"
+#include "server/committer.h"
+#include "server/index.h"
+
+namespace custody {
+
+class UploadManager;
+
+// One stream's worth of an upload. Not thread-safe: Append and Finish are
+// called by one thread at a time, in order. The destructor waits for chunks
+// in flight, so the upload's committed size is exact once it returns.
+class Upload {
+ public:
+  ~Upload();
+
+  // Adds the next bytes of the file; blocks while too many chunks are in
+  // flight. INVALID_ARGUMENT if they go past the declared size.
+  absl::Status Append(absl::string_view data);
+  // Ends the upload: checks size and the client's hash ("sha256:<hex>"),
+  // waits for every chunk to be durable, then commits the manifest durably.
+  absl::StatusOr<v1::UploadResponse> Finish(absl::string_view client_sha256);
+
+  uint64_t received_this_stream() const { return received_ - start_offset_; }
+  uint64_t received() const { return received_; }
+  uint64_t size() const { return header_.size(); }
+
+ private:
+  friend class UploadManager;
+  Upload(UploadManager* mgr, v1::UploadHeader header, uint32_t chunk_size);
+
+  void CutChunk();
+  void HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
+                     std::string hash_state);
+  void ChunkDone(uint32_t idx, const Digest& d, const absl::Status& s);
+  absl::Status WaitForChunks();
+  absl::Status Discard();
+
+  UploadManager* mgr_;
+  v1::UploadHeader header_;
+  uint32_t chunk_size_;
+  uint64_t start_offset_ = 0;
+  uint64_t received_ = 0;
+  Sha256 file_hash_;
+  std::string buffer_;
+  uint32_t next_chunk_ = 0;
+  std::shared_ptr<SerialExecutor> hash_strand_;
+
+  absl::Mutex mu_;
+  std::vector<Digest> chunks_ ABSL_GUARDED_BY(mu_);
+  int inflight_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+};
+
+struct UploadLimits {
+  size_t max_id = 128;
+  size_t max_file_name = 1024;
+  size_t max_media_type = 255;
+  size_t max_metadata_entries = 64;
+  size_t max_metadata_key = 128;
+  size_t max_metadata_value = 4096;
+  size_t max_metadata_total = 64 * 1024;
+  uint64_t max_size = 1ull << 40;
+  int max_inflight_chunks = 3;
+};
+
+// Thread-safe.
+class UploadManager {
+ public:
+  UploadManager(Index* index, Committer* committer, ThreadPool* hash_pool,
+                uint32_t chunk_size, UploadLimits limits = {});
+
+  // Starts or continues the upload named in `header`. INVALID_ARGUMENT for a
+  // bad header; OUT_OF_RANGE when header.offset is not the committed size;
+  // FAILED_PRECONDITION when the id was used for another file; ABORTED when
+  // another stream is using the id right now.
+  absl::StatusOr<std::unique_ptr<Upload>> Begin(const v1::UploadHeader& header);
+  absl::StatusOr<v1::QueryUploadResponse> Query(const std::string& upload_id);
+
+  const UploadLimits& limits() const { return limits_; }
+
+ private:
+  friend class Upload;
+  struct Persisted {
+    bool known = false;
+    v1::UploadState state;
+    std::vector<Digest> chunks;
+    uint64_t committed = 0;
+    std::string last_hash_state;
+  };
+  absl::StatusOr<Persisted> Load(const std::string& upload_id);
+  absl::Status Validate(const v1::UploadHeader& h) const;
+  void Release(const std::string& upload_id);
+
+  Index* index_;
+  Committer* committer_;
+  ThreadPool* hash_pool_;
+  uint32_t chunk_size_;
+  UploadLimits limits_;
+  absl::Mutex mu_;
+  absl::flat_hash_set<std::string> active_ ABSL_GUARDED_BY(mu_);
+};
+
+// Keys of the uploads column family.
+std::string UploadStateKey(const std::string& upload_id);
+std::string UploadChunkKey(const std::string& upload_id, uint32_t idx);
+std::string UploadKeyEnd(const std::string& upload_id);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_UPLOAD_H_

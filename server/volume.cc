@@ -1,0 +1,159 @@
+#include "server/volume.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/file_writer.h"
+
+namespace custody {
+namespace {
+
+absl::Status PreadFull(int fd, char* buf, size_t n, uint64_t off, const std::string& path) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = pread(fd, buf + done, n - done, static_cast<off_t>(off + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, absl::StrCat("reading ", path));
+    }
+    if (r == 0) {
+      return absl::DataLossError(absl::StrCat(path, ": entry at ", off,
+                                              " extends past the end of the file"));
+    }
+    done += static_cast<size_t>(r);
+  }
+  return absl::OkStatus();
+}
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+absl::Status SyncDir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("opening ", dir));
+  int rc = fsync(fd);
+  int err = errno;
+  close(fd);
+  if (rc != 0) return ErrnoStatus(err, absl::StrCat("syncing ", dir));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(const std::string& path,
+                                                       uint32_t id,
+                                                       uint32_t chunk_size) {
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) return absl::AlreadyExistsError(absl::StrCat(path, " exists"));
+    return ErrnoStatus(errno, absl::StrCat("creating ", path));
+  }
+  std::unique_ptr<Volume> v(new Volume);
+  v->path_ = path;
+  v->fd_ = fd;
+  v->header_.volume_id = id;
+  v->header_.chunk_size = chunk_size;
+  v->header_.created_unix_nanos = absl::ToUnixNanos(absl::Now());
+  char buf[VolumeHeader::kSize];
+  v->header_.EncodeTo(buf);
+  WriteOp op{fd, 0, {{buf, sizeof(buf)}}};
+  RETURN_IF_ERROR(PwriteRemainder(op, 0));
+  if (fdatasync(fd) != 0) return ErrnoStatus(errno, absl::StrCat("syncing ", path));
+  RETURN_IF_ERROR(SyncDir(DirName(path)));
+  v->set_end(VolumeHeader::kSize);
+  return v;
+}
+
+absl::StatusOr<std::unique_ptr<Volume>> Volume::Open(const std::string& path,
+                                                     bool writable) {
+  int fd = open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("opening ", path));
+  std::unique_ptr<Volume> v(new Volume);
+  v->path_ = path;
+  v->fd_ = fd;
+  char buf[VolumeHeader::kSize];
+  absl::Status s = PreadFull(fd, buf, sizeof(buf), 0, path);
+  if (!s.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": volume header is torn"));
+  }
+  ASSIGN_OR_RETURN(v->header_, VolumeHeader::Decode(buf));
+  v->set_end(VolumeHeader::kSize);
+  return v;
+}
+
+Volume::~Volume() {
+  if (fd_ >= 0) close(fd_);
+}
+
+uint64_t Volume::FileSize() const {
+  struct stat st;
+  if (fstat(fd_, &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_size);
+}
+
+absl::StatusOr<std::string> Volume::Read(const Location& loc, EntryType type,
+                                         const Digest& hash) const {
+  std::string buf(EntryHeader::kSize + loc.length, '\0');
+  RETURN_IF_ERROR(PreadFull(fd_, buf.data(), buf.size(), loc.offset, path_));
+  absl::StatusOr<EntryHeader> h = EntryHeader::Decode(buf.data());
+  if (!h.ok()) {
+    return absl::DataLossError(absl::StrCat(path_, " at ", loc.offset, ": ",
+                                            h.status().message()));
+  }
+  if (h->type != type || h->length != loc.length || h->hash != hash) {
+    return absl::DataLossError(absl::StrCat(
+        path_, " at ", loc.offset, ": entry is not ", hash.ToString(),
+        " (index and volume disagree)"));
+  }
+  buf.erase(0, EntryHeader::kSize);
+  return buf;
+}
+
+absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from,
+                                                const Visitor& visit) const {
+  ScanResult r;
+  uint64_t size = FileSize();
+  uint64_t pos = from;
+  std::string payload;
+  while (pos < size) {
+    auto fail = [&](std::string why) {
+      r.valid_end = pos;
+      r.clean = false;
+      r.problem = std::move(why);
+      return r;
+    };
+    if (size - pos < EntryHeader::kSize) return fail("torn entry header");
+    char hb[EntryHeader::kSize];
+    RETURN_IF_ERROR(PreadFull(fd_, hb, sizeof(hb), pos, path_));
+    absl::StatusOr<EntryHeader> h = EntryHeader::Decode(hb);
+    if (!h.ok()) return fail(std::string(h.status().message()));
+    if (h->length > kMaxPayload) return fail("entry length is implausible");
+    if (size - pos - EntryHeader::kSize < h->length) return fail("torn entry payload");
+    payload.resize(h->length);
+    RETURN_IF_ERROR(PreadFull(fd_, payload.data(), h->length, pos + EntryHeader::kSize,
+                              path_));
+    if (Digest::Of(payload) != h->hash) {
+      return fail("entry payload does not match its hash");
+    }
+    RETURN_IF_ERROR(visit(*h, Location{id(), pos, h->length}, payload));
+    pos += EntryHeader::kSize + h->length;
+  }
+  r.valid_end = pos;
+  return r;
+}
+
+absl::Status Volume::Seal() {
+  if (fdatasync(fd_) != 0) return ErrnoStatus(errno, absl::StrCat("syncing ", path_));
+  if (fchmod(fd_, 0444) != 0) return ErrnoStatus(errno, absl::StrCat("sealing ", path_));
+  return absl::OkStatus();
+}
+
+}  // namespace custody

@@ -1,0 +1,74 @@
+// One append-only volume file of entries. See doc/storage_format.md.
+#ifndef CUSTODY_SERVER_VOLUME_H_
+#define CUSTODY_SERVER_VOLUME_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/volume_format.h"
+
+namespace custody {
+
+// Reads are thread-safe (pread). Appending is done by one writer (the
+// Committer), which advances end() after a durable write.
+class Volume {
+ public:
+  // Largest payload accepted when scanning (guards against garbage lengths).
+  static constexpr uint32_t kMaxPayload = 256u << 20;
+
+  // Creates `path` with a header; the header and the directory entry are
+  // synced. ALREADY_EXISTS if the file exists.
+  static absl::StatusOr<std::unique_ptr<Volume>> Create(const std::string& path,
+                                                        uint32_t id,
+                                                        uint32_t chunk_size);
+  // Opens an existing volume; writable volumes are opened read-write.
+  static absl::StatusOr<std::unique_ptr<Volume>> Open(const std::string& path,
+                                                      bool writable);
+  ~Volume();
+
+  uint32_t id() const { return header_.volume_id; }
+  uint32_t chunk_size() const { return header_.chunk_size; }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  // Bytes of the file that hold entries (or the header) known to be valid.
+  uint64_t end() const { return end_.load(std::memory_order_acquire); }
+  void set_end(uint64_t e) { end_.store(e, std::memory_order_release); }
+  uint64_t FileSize() const;
+
+  // Reads the entry at `loc`, checking its header against `type`, `hash` and
+  // loc.length. Does not hash the payload (the verifying layer does).
+  absl::StatusOr<std::string> Read(const Location& loc, EntryType type,
+                                   const Digest& hash) const;
+
+  struct ScanResult {
+    uint64_t valid_end = 0;  // end of the last valid entry
+    bool clean = true;       // false if bytes after valid_end are not an entry
+    std::string problem;     // what was wrong at valid_end, if !clean
+  };
+  // Visits each entry from `from` on, verifying the payload hash, until the
+  // end of the file or the first entry that is torn or invalid.
+  using Visitor = std::function<absl::Status(const EntryHeader&, const Location&,
+                                             const std::string& payload)>;
+  absl::StatusOr<ScanResult> Scan(uint64_t from, const Visitor& visit) const;
+
+  // Makes the file read-only (mode 0444) after syncing it.
+  absl::Status Seal();
+
+ private:
+  Volume() = default;
+  std::string path_;
+  int fd_ = -1;
+  VolumeHeader header_;
+  std::atomic<uint64_t> end_{0};
+};
+
+// Syncs a directory so a created or renamed file in it survives a crash.
+absl::Status SyncDir(const std::string& dir);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_VOLUME_H_

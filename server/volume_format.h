@@ -1,0 +1,64 @@
+// The byte layout of volume files. See doc/storage_format.md.
+#ifndef CUSTODY_SERVER_VOLUME_FORMAT_H_
+#define CUSTODY_SERVER_VOLUME_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "common/digest.h"
+
+namespace custody {
+
+enum class EntryType : uint8_t {
+  kChunk = 1,     // payload: chunk bytes
+  kManifest = 2,  // payload: a serialized ObjectManifest
+};
+
+// Where an entry lives: volume id, byte offset of the entry header, and the
+// payload length.
+struct Location {
+  uint32_t volume = 0;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+
+  std::string Encode() const;  // 16 bytes
+  static absl::StatusOr<Location> Decode(absl::string_view bytes);
+};
+
+// Fixed-size header that starts every entry.
+struct EntryHeader {
+  static constexpr uint32_t kMagic = 0x544E4543;  // "CENT"
+  static constexpr size_t kSize = 48;
+
+  EntryType type = EntryType::kChunk;
+  uint32_t length = 0;
+  Digest hash;  // SHA-256 of the payload, for every type
+
+  // Writes kSize bytes, including the header check.
+  void EncodeTo(char* out) const;
+  // Checks magic, type and header check. DATA_LOSS when they do not hold.
+  static absl::StatusOr<EntryHeader> Decode(const char* in);
+};
+
+// Fixed-size header that starts every volume file.
+struct VolumeHeader {
+  static constexpr char kMagic[8] = {'C', 'U', 'S', 'T', 'V', 'O', 'L', '1'};
+  static constexpr size_t kSize = 64;
+  static constexpr uint32_t kVersion = 1;
+
+  uint32_t volume_id = 0;
+  uint32_t chunk_size = 0;
+  int64_t created_unix_nanos = 0;
+
+  void EncodeTo(char* out) const;
+  static absl::StatusOr<VolumeHeader> Decode(const char* in);
+};
+
+// The first 4 bytes of SHA-256(data), little-endian: the check of headers.
+uint32_t HeaderCheck(const char* data, size_t n);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_VOLUME_FORMAT_H_

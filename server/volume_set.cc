@@ -1,0 +1,160 @@
+#include "server/volume_set.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/log.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "common/units.h"
+#include "server/file_writer.h"
+
+namespace custody {
+namespace fs = std::filesystem;
+
+namespace {
+
+// "vol-00000001.dat" -> 1
+bool ParseVolumeName(const std::string& name, uint32_t* id) {
+  if (name.size() != 16 || name.rfind("vol-", 0) != 0 ||
+      name.substr(12) != ".dat") {
+    return false;
+  }
+  return absl::SimpleAtoi(name.substr(4, 8), id);
+}
+
+}  // namespace
+
+std::string VolumeSet::PathFor(uint32_t id) const {
+  return absl::StrFormat("%s/vol-%08u.dat", dir_, id);
+}
+
+absl::StatusOr<std::unique_ptr<VolumeSet>> VolumeSet::Open(
+    const std::string& dir, const std::string& quarantine_dir, uint32_t chunk_size,
+    uint64_t max_volume_bytes, Index* index) {
+  std::unique_ptr<VolumeSet> set(new VolumeSet);
+  set->dir_ = dir;
+  set->quarantine_dir_ = quarantine_dir;
+  set->chunk_size_ = chunk_size;
+  set->max_volume_bytes_ = max_volume_bytes;
+  set->index_ = index;
+  std::vector<uint32_t> ids;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    uint32_t id;
+    if (ParseVolumeName(e.path().filename().string(), &id)) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  absl::MutexLock l(&set->mu_);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    bool last = i + 1 == ids.size();
+    ASSIGN_OR_RETURN(std::optional<VolumeState> st, index->GetVolume(ids[i]));
+    // A read-only file was sealed even if the crash came before the index
+    // learnt of it.
+    bool writable = last && !(st && st->sealed) &&
+                    (fs::status(set->PathFor(ids[i])).permissions() & fs::perms::owner_write) !=
+                        fs::perms::none;
+    absl::StatusOr<std::unique_ptr<Volume>> v = Volume::Open(set->PathFor(ids[i]), writable);
+    if (!v.ok() && last && v.status().code() == absl::StatusCode::kDataLoss) {
+      LOG(WARNING) << set->PathFor(ids[i]) << ": " << v.status().message()
+                   << "; moving it to quarantine";
+      fs::rename(set->PathFor(ids[i]),
+                 absl::StrCat(quarantine_dir, "/vol-torn-", NowUnixNanos(), ".dat"));
+      continue;
+    }
+    if (!v.ok()) return v.status();
+    if ((*v)->id() != ids[i]) {
+      return absl::DataLossError(absl::StrCat(set->PathFor(ids[i]), " says it is volume ",
+                                              (*v)->id()));
+    }
+    if ((*v)->chunk_size() != chunk_size) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(set->PathFor(ids[i]), " has chunk size ", (*v)->chunk_size(),
+                       " but the data folder's is ", chunk_size));
+    }
+    (*v)->set_end(st ? st->durable_end : VolumeHeader::kSize);
+    if (writable) set->active_ = v->get();
+    set->volumes_[ids[i]] = std::move(*v);
+  }
+  if (set->active_ == nullptr) {
+    uint32_t next = set->volumes_.empty() ? 1 : set->volumes_.rbegin()->first + 1;
+    ASSIGN_OR_RETURN(auto v, Volume::Create(set->PathFor(next), next, chunk_size));
+    rocksdb::WriteBatch b;
+    index->PutVolume(&b, next, VolumeState{VolumeHeader::kSize, false});
+    RETURN_IF_ERROR(index->Commit(&b));
+    set->active_ = v.get();
+    set->volumes_[next] = std::move(v);
+  }
+  return set;
+}
+
+absl::StatusOr<std::string> VolumeSet::Read(const Location& loc, EntryType type,
+                                            const Digest& hash) const {
+  Volume* v;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = volumes_.find(loc.volume);
+    if (it == volumes_.end()) {
+      return absl::DataLossError(absl::StrCat("volume ", loc.volume, " is missing"));
+    }
+    v = it->second.get();
+  }
+  return v->Read(loc, type, hash);
+}
+
+absl::StatusOr<Volume*> VolumeSet::Roll(rocksdb::WriteBatch* batch) {
+  RETURN_IF_ERROR(active_->Seal());
+  uint32_t next = active_->id() + 1;
+  ASSIGN_OR_RETURN(auto v, Volume::Create(PathFor(next), next, chunk_size_));
+  LOG(INFO) << "sealed " << active_->path() << " at " << FormatBytes(active_->end())
+            << "; new active volume " << v->path();
+  index_->PutVolume(batch, active_->id(), VolumeState{active_->end(), true});
+  index_->PutVolume(batch, next, VolumeState{VolumeHeader::kSize, false});
+  absl::MutexLock l(&mu_);
+  active_ = v.get();
+  volumes_[next] = std::move(v);
+  return active_;
+}
+
+std::vector<Volume*> VolumeSet::All() const {
+  absl::MutexLock l(&mu_);
+  std::vector<Volume*> out;
+  for (const auto& [id, v] : volumes_) out.push_back(v.get());
+  return out;
+}
+
+uint64_t VolumeSet::TotalBytes() const {
+  uint64_t n = 0;
+  for (Volume* v : All()) n += v->end();
+  return n;
+}
+
+absl::Status VolumeSet::QuarantineTail(Volume* v, uint64_t from, const std::string& why) {
+  uint64_t size = v->FileSize();
+  if (size <= from) return absl::OkStatus();
+  std::string out = absl::StrFormat("%s/vol-%08u.tail-%u.%d", quarantine_dir_, v->id(),
+                                    from, NowUnixNanos());
+  LOG(WARNING) << v->path() << ": " << (size - from) << " bytes after offset " << from
+               << " are not a complete entry (" << why << "); keeping them in " << out
+               << " and truncating";
+  {
+    std::ifstream in(v->path(), std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(from));
+    std::ofstream o(out, std::ios::binary);
+    o << in.rdbuf();
+    o.flush();
+    if (!o) return absl::InternalError(absl::StrCat("writing ", out));
+  }
+  RETURN_IF_ERROR(SyncDir(quarantine_dir_));
+  if (ftruncate(v->fd(), static_cast<off_t>(from)) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("truncating ", v->path()));
+  }
+  if (fdatasync(v->fd()) != 0) return ErrnoStatus(errno, "fdatasync");
+  return absl::OkStatus();
+}
+
+}  // namespace custody
