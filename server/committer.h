@@ -60,12 +60,13 @@ class Committer {
   absl::StatusOr<WriteResult> Write(WriteRequest r);
 
   absl::string_view io_backend() const { return writer_->name(); }
+  // RESOURCE_EXHAUSTED unless `bytes` more fit on the disk above the reserve.
+  absl::Status CheckSpace(uint64_t bytes) const;
 
  private:
   struct Group;
   void Loop();
   void RunGroup(std::deque<WriteRequest> reqs);
-  absl::Status CheckSpace(uint64_t bytes) const;
 
   Index* index_;
   VolumeSet* volumes_;

@@ -142,6 +142,7 @@ absl::Status Node::OpenStorage() {
   hash_pool_ = std::make_unique<ThreadPool>(options_.hash_threads);
   stream_pool_ = std::make_unique<ThreadPool>(options_.stream_threads);
   read_pool_ = std::make_unique<ThreadPool>(options_.read_threads);
+  fetch_pool_ = std::make_unique<ThreadPool>(options_.fetch_threads);
   CommitterOptions co;
   co.min_free_bytes = options_.min_free_bytes;
   committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(writer), co);
@@ -157,6 +158,7 @@ Node::~Node() {
   // Pools first: their tasks use everything below them.
   stream_pool_.reset();
   read_pool_.reset();
+  fetch_pool_.reset();
   hash_pool_.reset();
   objects_.reset();
   uploads_.reset();

@@ -32,6 +32,7 @@ struct NodeOptions {
   int stream_threads = 4;
   int hash_threads = 2;
   int read_threads = 4;
+  int fetch_threads = 2;
 };
 
 // Thread-safe once open.
@@ -53,6 +54,8 @@ class Node {
   ObjectStore* objects() { return objects_.get(); }
   ThreadPool* stream_pool() { return stream_pool_.get(); }
   ThreadPool* read_pool() { return read_pool_.get(); }
+  // For chunk reads only: its tasks never wait on other tasks.
+  ThreadPool* fetch_pool() { return fetch_pool_.get(); }
   uint64_t FreeBytes() const;
 
  private:
@@ -64,7 +67,7 @@ class Node {
   std::string node_id_;
   uint32_t chunk_size_ = 0;
   int lock_fd_ = -1;
-  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_;
+  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;
   std::unique_ptr<Committer> committer_;

@@ -152,6 +152,7 @@ absl::StatusOr<std::unique_ptr<Upload>> UploadManager::Begin(const v1::UploadHea
                                               p.committed, " bytes committed; resume at ",
                                               p.committed, ", not ", h.offset()));
   }
+  RETURN_IF_ERROR(committer_->CheckSpace(h.size() - p.committed));
   if (!p.chunks.empty()) {
     ASSIGN_OR_RETURN(up->file_hash_, Sha256::RestoreState(p.last_hash_state));
   }

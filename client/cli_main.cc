@@ -1,0 +1,182 @@
+// custody: the command-line client. Each subcommand is a thin call into
+// CustodyClient; --json prints one JSON document per command.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "client/client.h"
+#include "client/progress.h"
+#include "common/units.h"
+
+namespace {
+
+using custody::CustodyClient;
+using json = nlohmann::ordered_json;
+
+struct Globals {
+  std::string server;
+  bool json = false;
+};
+
+int Fail(const absl::Status& s) {
+  std::string msg(s.message());
+  for (char& c : msg) {
+    if (c == '\n') c = ' ';
+  }
+  std::cerr << "custody: " << absl::StatusCodeToString(s.code()) << ": " << msg << "\n";
+  return 1;
+}
+
+json InfoJson(const custody::v1::ObjectInfo& o) {
+  json meta = json::object();
+  for (const auto& [k, v] : o.metadata()) meta[k] = v;
+  return json{{"id", o.id()},
+              {"size", o.size()},
+              {"file_name", o.file_name()},
+              {"media_type", o.media_type()},
+              {"stored_at", custody::FormatUnixNanos(o.stored_at_unix_nanos())},
+              {"chunk_size", o.chunk_size()},
+              {"chunks", o.chunk_count()},
+              {"metadata", meta}};
+}
+
+void PrintInfo(const custody::v1::ObjectInfo& o) {
+  std::cout << "id:         " << o.id() << "\n"
+            << "size:       " << o.size() << " bytes (" << custody::FormatBytes(o.size())
+            << ")\n"
+            << "file name:  " << o.file_name() << "\n"
+            << "media type: " << o.media_type() << "\n"
+            << "stored at:  " << custody::FormatUnixNanos(o.stored_at_unix_nanos()) << "\n"
+            << "chunks:     " << o.chunk_count() << " x " << custody::FormatBytes(o.chunk_size())
+            << "\n";
+  for (const auto& [k, v] : o.metadata()) std::cout << "meta " << k << " = " << v << "\n";
+}
+
+int RunPut(const Globals& g, const std::string& file, const std::vector<std::string>& metas) {
+  custody::PutOptions opts;
+  for (const std::string& m : metas) {
+    size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--meta wants KEY=VALUE, got \"", m, "\"")));
+    }
+    opts.metadata[m.substr(0, eq)] = m.substr(eq + 1);
+  }
+  custody::ProgressBar bar("put", isatty(STDERR_FILENO));
+  opts.progress = [&](uint64_t d, uint64_t t) { bar.Update(d, t); };
+  absl::Time t0 = absl::Now();
+  absl::StatusOr<custody::PutResult> r = CustodyClient::Connect(g.server)->Put(file, opts);
+  double secs = absl::ToDoubleSeconds(absl::Now() - t0);
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) {
+    std::cout << json{{"id", r->id},           {"size", r->size},
+                      {"already_stored", r->already_stored},
+                      {"bytes_sent", r->bytes_sent}, {"resumed_from", r->resumed_from},
+                      {"attempts", r->attempts}, {"seconds", secs}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  std::cout << r->id << "\n";
+  std::cerr << (r->already_stored ? "already stored: " : "stored: ") << file << " ("
+            << custody::FormatBytes(r->size) << ", "
+            << custody::FormatBytes(r->bytes_sent / std::max(secs, 1e-6)) << "/s"
+            << (r->resumed_from ? absl::StrCat(", resumed at byte ", r->resumed_from) : "")
+            << ")\n";
+  return 0;
+}
+
+int RunGet(const Globals& g, const std::string& id, const std::string& out) {
+  custody::ProgressBar bar("get", isatty(STDERR_FILENO));
+  absl::StatusOr<custody::GetResult> r = CustodyClient::Connect(g.server)->Get(
+      id, out, [&](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) {
+    std::cout << json{{"id", r->info.id()}, {"size", r->info.size()}, {"output", out},
+                      {"verified", true}}.dump()
+              << "\n";
+  } else {
+    std::cerr << "verified " << r->info.id() << " -> " << out << " ("
+              << custody::FormatBytes(r->info.size()) << ")\n";
+  }
+  return 0;
+}
+
+int RunStat(const Globals& g, const std::string& id) {
+  absl::StatusOr<custody::v1::ObjectInfo> r = CustodyClient::Connect(g.server)->Stat(id);
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) std::cout << InfoJson(*r).dump() << "\n";
+  else PrintInfo(*r);
+  return 0;
+}
+
+int RunList(const Globals& g) {
+  absl::StatusOr<std::vector<custody::v1::ObjectInfo>> r = CustodyClient::Connect(g.server)->List();
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) {
+    json arr = json::array();
+    for (const auto& o : *r) arr.push_back(InfoJson(o));
+    std::cout << json{{"objects", arr}, {"count", r->size()}}.dump() << "\n";
+    return 0;
+  }
+  for (const auto& o : *r) {
+    std::cout << o.id() << "  " << std::setw(12) << o.size() << "  "
+              << custody::FormatUnixNanos(o.stored_at_unix_nanos()) << "  " << o.file_name()
+              << "\n";
+  }
+  std::cerr << r->size() << " object(s)\n";
+  return 0;
+}
+
+int RunStatus(const Globals& g) {
+  absl::StatusOr<custody::v1::NodeStatusResponse> r = CustodyClient::Connect(g.server)->NodeStatus();
+  if (!r.ok()) return Fail(r.status());
+  json j{{"node_id", r->node_id()},       {"chunk_size", r->chunk_size()},
+         {"io_backend", r->io_backend()}, {"objects", r->objects()},
+         {"volume_bytes", r->volume_bytes()}, {"free_bytes", r->free_bytes()}};
+  if (g.json) std::cout << j.dump() << "\n";
+  else std::cout << j.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"custody: write-once storage for enforcement footage"};
+  app.require_subcommand(1);
+  Globals g;
+  if (const char* env = std::getenv("CUSTODY_SERVER")) g.server = env;
+  app.add_option("--server", g.server, "node address host:port (or $CUSTODY_SERVER)");
+  app.add_flag("--json", g.json, "print one JSON document");
+  std::string file, id, out;
+  std::vector<std::string> metas;
+  CLI::App* put = app.add_subcommand("put", "store a file; prints its id");
+  put->add_option("FILE", file)->required()->check(CLI::ExistingFile);
+  put->add_option("--meta", metas, "KEY=VALUE metadata (repeatable)");
+  put->add_flag("--json", g.json, "print one JSON document");
+  CLI::App* get = app.add_subcommand("get", "fetch an object, verified, into a new file");
+  get->add_option("ID", id)->required();
+  get->add_option("-o,--output", out, "output file (must not exist)")->required();
+  get->add_flag("--json", g.json, "print one JSON document");
+  CLI::App* stat = app.add_subcommand("stat", "show an object's facts");
+  stat->add_option("ID", id)->required();
+  stat->add_flag("--json", g.json, "print one JSON document");
+  CLI::App* ls = app.add_subcommand("ls", "list objects");
+  ls->add_flag("--json", g.json, "print one JSON document");
+  CLI::App* status = app.add_subcommand("status", "show the node's status");
+  status->add_flag("--json", g.json, "print one JSON document");
+  CLI11_PARSE(app, argc, argv);
+  if (g.server.empty()) {
+    return Fail(absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER"));
+  }
+  if (*put) return RunPut(g, file, metas);
+  if (*get) return RunGet(g, id, out);
+  if (*stat) return RunStat(g, id);
+  if (*ls) return RunList(g);
+  if (*status) return RunStatus(g);
+  return 2;
+}

@@ -1,0 +1,118 @@
+#include "client/client.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/digest.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+
+namespace custody {
+namespace {
+
+constexpr size_t kMessageBytes = 1 << 20;
+
+absl::Status Errno(absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+std::string GuessMediaType(const std::string& path) {
+  static const std::map<std::string, std::string> kTypes = {
+      {".mp4", "video/mp4"},        {".mov", "video/quicktime"}, {".avi", "video/x-msvideo"},
+      {".mkv", "video/x-matroska"}, {".wav", "audio/wav"},       {".mp3", "audio/mpeg"},
+      {".m4a", "audio/mp4"},        {".jpg", "image/jpeg"},      {".jpeg", "image/jpeg"},
+      {".png", "image/png"},        {".pdf", "application/pdf"}, {".txt", "text/plain"},
+      {".json", "application/json"}};
+  std::string ext = absl::AsciiStrToLower(std::filesystem::path(path).extension().string());
+  auto it = kTypes.find(ext);
+  return it == kTypes.end() ? "application/octet-stream" : it->second;
+}
+
+}  // namespace
+
+bool IsRetryable(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kDeadlineExceeded:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void BackoffSleep(int attempt) {
+  static thread_local std::mt19937 rng(std::random_device{}());
+  double base = std::min(5.0, 0.2 * (1 << std::min(attempt - 1, 5)));
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  std::this_thread::sleep_for(std::chrono::duration<double>(base * jitter(rng)));
+}
+
+CustodyClient::CustodyClient(std::shared_ptr<grpc::Channel> channel)
+    : stub_(v1::Custody::NewStub(channel)) {}
+
+std::unique_ptr<CustodyClient> CustodyClient::Connect(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(4 << 20);
+  return std::make_unique<CustodyClient>(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+}
+
+absl::StatusOr<std::string> CustodyClient::DeriveUploadId(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return Errno(absl::StrCat("stat ", path));
+  std::error_code ec;
+  std::string abs = std::filesystem::absolute(path, ec).string();
+  std::string key = absl::StrCat(abs, "\n", st.st_size, "\n", st.st_mtim.tv_sec, ".",
+                                 st.st_mtim.tv_nsec, "\n", st.st_dev, ":", st.st_ino);
+  return absl::StrCat("f-", Digest::Of(key).Hex().substr(0, 32));
+}
+
+absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path,
+                                             const PutOptions& options) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno(absl::StrCat("cannot open ", path));
+  struct stat st;
+  fstat(fd, &st);
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
+  }
+  PutOptions opts = options;
+  if (opts.media_type.empty()) opts.media_type = GuessMediaType(path);
+  if (opts.file_name.empty()) {
+    opts.file_name = std::filesystem::path(path).filename().string();
+  }
+  std::string upload_id = opts.upload_id;
+  if (upload_id.empty()) {
+    absl::StatusOr<std::string> d = DeriveUploadId(path);
+    if (!d.ok()) {
+      close(fd);
+      return d.status();
+    }
+    upload_id = *d;
+  }
+  PutResult result;
+  absl::Status s;
+  for (int attempt = 1; attempt <= std::max(1, opts.max_attempts); ++attempt) {
+    result.attempts = attempt;
+    s = PutOnce(fd, static_cast<uint64_t>(st.st_size), opts, upload_id, &result);
+    if (s.ok() || !IsRetryable(s) || attempt == opts.max_attempts) break;
+    BackoffSleep(attempt);
+  }
+  close(fd);
+  if (!s.ok()) return s;
+  return result;
+}
+
+}  // namespace custody

@@ -1,0 +1,89 @@
+// The custody client library: put, get, stat, list against one node.
+#ifndef CUSTODY_CLIENT_CLIENT_H_
+#define CUSTODY_CLIENT_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "custody/v1/custody.grpc.pb.h"
+
+namespace custody {
+
+// Called with bytes done so far and the total.
+using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
+struct PutOptions {
+  std::map<std::string, std::string> metadata;
+  std::string file_name;   // the path's base name when empty
+  std::string media_type;  // guessed from the file name when empty
+  // Names the upload; empty derives one from the file's path, size, mtime and
+  // inode, so that running the same put again resumes a broken upload.
+  std::string upload_id;
+  int max_attempts = 5;  // per call, with exponential backoff and jitter
+  ProgressFn progress;
+};
+
+struct PutResult {
+  std::string id;
+  uint64_t size = 0;
+  bool already_stored = false;
+  uint64_t bytes_sent = 0;    // file bytes sent by this call, all attempts
+  uint64_t resumed_from = 0;  // bytes the node already held at the start
+  int attempts = 0;
+};
+
+struct GetResult {
+  v1::ObjectInfo info;
+  uint64_t bytes_received = 0;
+  int attempts = 0;
+};
+
+// Thread-compatible: use one client per thread, or share with care (the
+// channel itself is thread-safe).
+class CustodyClient {
+ public:
+  explicit CustodyClient(std::shared_ptr<grpc::Channel> channel);
+  // Connects to "host:port" (plaintext for now).
+  static std::unique_ptr<CustodyClient> Connect(const std::string& address);
+
+  // Uploads `path`, resuming where an earlier attempt broke off, and checks
+  // that the id the node returns is the file's own SHA-256.
+  absl::StatusOr<PutResult> Put(const std::string& path, const PutOptions& options);
+  // Writes object `id` to `out_path`, which must not exist. The bytes go to a
+  // temporary file beside it, are hashed while written, and are renamed into
+  // place only if they hash to `id`; otherwise the partial file is deleted.
+  absl::StatusOr<GetResult> Get(const std::string& id, const std::string& out_path,
+                                ProgressFn progress = nullptr);
+  absl::StatusOr<v1::ObjectInfo> Stat(const std::string& id);
+  // Every object, following page tokens.
+  absl::StatusOr<std::vector<v1::ObjectInfo>> List();
+  absl::StatusOr<v1::QueryUploadResponse> QueryUpload(const std::string& upload_id);
+  absl::StatusOr<v1::NodeStatusResponse> NodeStatus();
+
+  // The upload id Put derives for `path` (see PutOptions::upload_id).
+  static absl::StatusOr<std::string> DeriveUploadId(const std::string& path);
+
+ private:
+  absl::Status PutOnce(int fd, uint64_t size, const PutOptions& opts,
+                       const std::string& upload_id, PutResult* result);
+  absl::Status GetOnce(const std::string& id, int fd, GetResult* result,
+                       class Sha256* hash, const ProgressFn& progress);
+
+  std::unique_ptr<v1::Custody::Stub> stub_;
+};
+
+// Whether a failed call is worth retrying (the node may come back).
+bool IsRetryable(const absl::Status& s);
+// Sleeps before retry `attempt` (1, 2, ...): exponential with jitter.
+void BackoffSleep(int attempt);
+
+}  // namespace custody
+
+#endif  // CUSTODY_CLIENT_CLIENT_H_

@@ -1,0 +1,140 @@
+// CustodyClient::Get and the small unary calls.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "client/client.h"
+#include "common/digest.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+
+namespace custody {
+namespace {
+
+absl::Status WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InternalError(absl::StrCat("writing output: ", std::strerror(errno)));
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CustodyClient::GetOnce(const std::string& id, int fd, GetResult* result,
+                                    Sha256* hash, const ProgressFn& progress) {
+  grpc::ClientContext ctx;
+  v1::DownloadRequest req;
+  req.set_id(id);
+  req.set_offset(result->bytes_received);
+  std::unique_ptr<grpc::ClientReader<v1::DownloadResponse>> r = stub_->Download(&ctx, req);
+  v1::DownloadResponse msg;
+  while (r->Read(&msg)) {
+    if (msg.has_info()) result->info = msg.info();
+    absl::Status s = WriteAll(fd, msg.data());
+    if (!s.ok()) {
+      ctx.TryCancel();
+      r->Finish();
+      return s;
+    }
+    hash->Update(msg.data());
+    result->bytes_received += msg.data().size();
+    if (progress) progress(result->bytes_received, result->info.size());
+  }
+  return FromGrpcStatus(r->Finish());
+}
+
+absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id,
+                                             const std::string& out_path,
+                                             ProgressFn progress) {
+  ASSIGN_OR_RETURN(Digest want, Digest::Parse(id));
+  struct stat st;
+  if (lstat(out_path.c_str(), &st) == 0) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        out_path, " exists; custody never overwrites a file, choose another name"));
+  }
+  std::string tmp = absl::StrCat(out_path, ".partial-", getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
+  }
+  GetResult result;
+  Sha256 hash;
+  absl::Status s;
+  for (int attempt = 1; attempt <= 5; ++attempt) {
+    result.attempts = attempt;
+    s = GetOnce(want.ToString(), fd, &result, &hash, progress);
+    if (s.ok() || !IsRetryable(s)) break;
+    BackoffSleep(attempt);
+  }
+  if (s.ok() && result.bytes_received != result.info.size()) {
+    s = absl::DataLossError(absl::StrCat("received ", result.bytes_received, " bytes of ",
+                                         result.info.size()));
+  }
+  Digest got = hash.Finish();
+  if (s.ok() && got != want) {
+    s = absl::DataLossError(absl::StrCat("received bytes hash to ", got.ToString(),
+                                         ", not ", want.ToString()));
+  }
+  if (s.ok() && fsync(fd) != 0) s = absl::InternalError("fsync of the output failed");
+  close(fd);
+  if (s.ok() && rename(tmp.c_str(), out_path.c_str()) != 0) {
+    s = absl::InternalError(absl::StrCat("renaming to ", out_path, ": ", std::strerror(errno)));
+  }
+  if (!s.ok()) {
+    unlink(tmp.c_str());
+    return absl::Status(s.code(), absl::StrCat(s.message(), " (partial output deleted)"));
+  }
+  return result;
+}
+
+absl::StatusOr<v1::ObjectInfo> CustodyClient::Stat(const std::string& id) {
+  ASSIGN_OR_RETURN(Digest d, Digest::Parse(id));
+  grpc::ClientContext ctx;
+  v1::StatRequest req;
+  req.set_id(d.ToString());
+  v1::ObjectInfo info;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->Stat(&ctx, req, &info)));
+  return info;
+}
+
+absl::StatusOr<std::vector<v1::ObjectInfo>> CustodyClient::List() {
+  std::vector<v1::ObjectInfo> all;
+  std::string token;
+  do {
+    grpc::ClientContext ctx;
+    v1::ListRequest req;
+    req.set_page_token(token);
+    v1::ListResponse resp;
+    RETURN_IF_ERROR(FromGrpcStatus(stub_->List(&ctx, req, &resp)));
+    for (auto& o : *resp.mutable_objects()) all.push_back(std::move(o));
+    token = resp.next_page_token();
+  } while (!token.empty());
+  return all;
+}
+
+absl::StatusOr<v1::QueryUploadResponse> CustodyClient::QueryUpload(
+    const std::string& upload_id) {
+  grpc::ClientContext ctx;
+  v1::QueryUploadRequest req;
+  req.set_upload_id(upload_id);
+  v1::QueryUploadResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->QueryUpload(&ctx, req, &resp)));
+  return resp;
+}
+
+absl::StatusOr<v1::NodeStatusResponse> CustodyClient::NodeStatus() {
+  grpc::ClientContext ctx;
+  v1::NodeStatusResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->NodeStatus(&ctx, v1::NodeStatusRequest(), &resp)));
+  return resp;
+}
+
+}  // namespace custody

@@ -1,0 +1,85 @@
+// One attempt of CustodyClient::Put: ask what the node holds, hash that
+// prefix locally, stream the rest, finish with the file's SHA-256.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "client/client.h"
+#include "common/digest.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+
+namespace custody {
+namespace {
+constexpr size_t kMessageBytes = 1 << 20;
+}  // namespace
+
+absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opts,
+                                    const std::string& upload_id, PutResult* result) {
+  ASSIGN_OR_RETURN(v1::QueryUploadResponse q, QueryUpload(upload_id));
+  uint64_t offset = q.committed_size();
+  if (offset > size) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the node holds ", offset, " bytes of upload ", upload_id, " but the file has ", size));
+  }
+  if (result->attempts == 1) result->resumed_from = offset;
+  Sha256 hash;
+  std::string buf(kMessageBytes, '\0');
+  for (uint64_t pos = 0; pos < offset;) {  // the prefix the node already has
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), offset - pos));
+    ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(pos));
+    if (n <= 0) return absl::DataLossError("the file changed while it was being sent");
+    hash.Update(buf.data(), static_cast<size_t>(n));
+    pos += static_cast<uint64_t>(n);
+  }
+  grpc::ClientContext ctx;
+  v1::UploadResponse resp;
+  std::unique_ptr<grpc::ClientWriter<v1::UploadRequest>> w = stub_->Upload(&ctx, &resp);
+  v1::UploadRequest req;
+  v1::UploadHeader* h = req.mutable_header();
+  h->set_upload_id(upload_id);
+  h->set_file_name(opts.file_name);
+  h->set_size(size);
+  h->set_media_type(opts.media_type);
+  h->mutable_metadata()->insert(opts.metadata.begin(), opts.metadata.end());
+  h->set_offset(offset);
+  bool alive = w->Write(req);
+  uint64_t pos = offset;
+  while (alive && pos < size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - pos));
+    ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ctx.TryCancel();
+      return absl::DataLossError("the file changed while it was being sent");
+    }
+    hash.Update(buf.data(), static_cast<size_t>(n));
+    req.Clear();
+    req.set_data(buf.data(), static_cast<size_t>(n));
+    alive = w->Write(req);
+    pos += static_cast<uint64_t>(n);
+    result->bytes_sent += static_cast<uint64_t>(n);
+    if (opts.progress) opts.progress(pos, size);
+  }
+  Digest digest = hash.Finish();
+  if (alive) {
+    req.Clear();
+    req.mutable_finish()->set_sha256(digest.ToString());
+    alive = w->Write(req);
+  }
+  if (alive) w->WritesDone();
+  RETURN_IF_ERROR(FromGrpcStatus(w->Finish()));
+  if (resp.id() != digest.ToString()) {
+    return absl::DataLossError(absl::StrCat("the node answered id ", resp.id(),
+                                            " but the file hashes to ", digest.ToString()));
+  }
+  result->id = resp.id();
+  result->size = resp.size();
+  result->already_stored = resp.already_stored();
+  return absl::OkStatus();
+}
+
+}  // namespace custody

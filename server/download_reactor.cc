@@ -1,0 +1,119 @@
+#include "server/download_reactor.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/thread_pool.h"
+
+namespace custody {
+namespace {
+constexpr size_t kMessageBytes = 1 << 20;
+}  // namespace
+
+struct DownloadReactor::Fetch {
+  absl::Notification done;
+  absl::StatusOr<std::string> data;
+};
+
+struct DownloadReactor::State {
+  std::shared_ptr<SerialExecutor> strand;
+  bool finished = false;  // strand only
+  v1::ObjectManifest manifest;
+  int next_chunk = 0;     // index of the chunk `ahead` holds
+  std::shared_ptr<Fetch> ahead;
+  std::string current;    // the chunk being sent
+  size_t pos = 0;         // next byte of `current` to send
+  size_t skip = 0;        // bytes to skip in the first chunk (offset)
+  bool sent_info = false;
+  v1::DownloadResponse msg;  // owned by the pending write
+};
+
+DownloadReactor::DownloadReactor(Node* node, const v1::DownloadRequest* request)
+    : node_(node), state_(std::make_shared<State>()) {
+  state_->strand = std::make_shared<SerialExecutor>(node->read_pool());
+  v1::DownloadRequest req = *request;
+  state_->strand->Schedule([this, s = state_, req] { Start(req); });
+}
+
+void DownloadReactor::OnWriteDone(bool ok) {
+  state_->strand->Schedule([this, s = state_, ok] {
+    if (s->finished) return;
+    if (!ok) return FinishWith(absl::CancelledError("the client went away"));
+    SendNext();
+  });
+}
+
+void DownloadReactor::OnDone() { delete this; }
+
+void DownloadReactor::FinishWith(const absl::Status& s) {
+  state_->finished = true;
+  Finish(ToGrpcStatus(s));  // the last use of `this`
+}
+
+std::shared_ptr<DownloadReactor::Fetch> DownloadReactor::StartFetch(int chunk) {
+  auto f = std::make_shared<Fetch>();
+  absl::StatusOr<Digest> d = Digest::FromRaw(state_->manifest.chunks(chunk));
+  if (!d.ok()) {
+    f->data = d.status();
+    f->done.Notify();
+    return f;
+  }
+  node_->fetch_pool()->Schedule([f, d = *d, store = node_->chunks()] {
+    f->data = store->Get(d);
+    f->done.Notify();
+  });
+  return f;
+}
+
+void DownloadReactor::Start(const v1::DownloadRequest& req) {
+  State& st = *state_;
+  absl::StatusOr<Digest> id = Digest::Parse(req.id());
+  if (!id.ok()) return FinishWith(id.status());
+  absl::StatusOr<v1::ObjectManifest> m = node_->objects()->GetManifest(*id);
+  if (!m.ok()) return FinishWith(m.status());
+  st.manifest = std::move(*m);
+  if (req.offset() > st.manifest.size()) {
+    return FinishWith(absl::OutOfRangeError(absl::StrCat(
+        "offset ", req.offset(), " is past the end of ", req.id(), " (",
+        st.manifest.size(), " bytes)")));
+  }
+  uint64_t cs = st.manifest.chunk_size();
+  st.next_chunk = static_cast<int>(req.offset() / cs);
+  if (st.next_chunk < st.manifest.chunks_size()) st.ahead = StartFetch(st.next_chunk);
+  st.skip = req.offset() % cs;  // applied to the first chunk taken
+  SendNext();
+}
+
+void DownloadReactor::SendNext() {
+  State& st = *state_;
+  bool need_chunk = st.pos >= st.current.size();
+  if (need_chunk && st.ahead) {
+    st.ahead->done.WaitForNotification();  // a fetch-pool task, never blocked
+    if (!st.ahead->data.ok()) {
+      LOG(ERROR) << "download of " << ObjectStore::ToInfo(st.manifest).id()
+                 << " stopped: " << st.ahead->data.status();
+      return FinishWith(st.ahead->data.status());
+    }
+    st.current = std::move(*st.ahead->data);
+    st.pos = st.skip;
+    st.skip = 0;
+    st.ahead.reset();
+    if (++st.next_chunk < st.manifest.chunks_size()) st.ahead = StartFetch(st.next_chunk);
+    need_chunk = st.pos >= st.current.size();
+  }
+  if (need_chunk && st.sent_info) return FinishWith(absl::OkStatus());
+  st.msg.Clear();
+  if (!st.sent_info) {
+    *st.msg.mutable_info() = ObjectStore::ToInfo(st.manifest);
+    st.sent_info = true;
+  }
+  if (!need_chunk) {
+    size_t n = std::min(kMessageBytes, st.current.size() - st.pos);
+    st.msg.set_data(st.current.data() + st.pos, n);
+    st.pos += n;
+  }
+  StartWrite(&st.msg);
+}
+
+}  // namespace custody

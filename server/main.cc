@@ -1,0 +1,91 @@
+// custodyd: a custody storage node. Wires flags to a Node and a gRPC server.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+
+#include "common/log.h"
+#include "common/units.h"
+#include "server/custody_service.h"
+#include "server/node.h"
+
+namespace {
+
+int Fail(const std::string& msg) {
+  std::cerr << "custodyd: " << msg << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"custodyd: a write-once storage node for enforcement footage"};
+  custody::NodeOptions opts;
+  opts.data_dir = "custody-data";
+  std::string listen = "127.0.0.1:7400", port_file, chunk_size, volume_size = "1GiB",
+              min_free = "64MiB";
+  app.add_option("--data", opts.data_dir, "data folder (created if missing)");
+  app.add_option("--listen", listen, "address:port to serve on (port 0 picks one)");
+  app.add_option("--port-file", port_file, "write the port actually bound to this file");
+  app.add_option("--chunk-size", chunk_size, "chunk size of a new data folder (default 4MiB)");
+  app.add_option("--volume-size", volume_size, "seal volumes at this size");
+  app.add_option("--min-free", min_free, "refuse writes that would leave less free space");
+  app.add_option("--io-backend", opts.io_backend, "auto | io_uring | pwrite")
+      ->check(CLI::IsMember({"auto", "io_uring", "pwrite"}));
+  app.add_flag("--rebuild-index", opts.rebuild_index,
+               "rebuild the index from the volumes (the old one is kept aside)");
+  CLI11_PARSE(app, argc, argv);
+
+  auto size_flag = [](const std::string& text, auto* out) -> absl::Status {
+    absl::StatusOr<uint64_t> v = custody::ParseByteSize(text);
+    if (!v.ok()) return v.status();
+    *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
+    return absl::OkStatus();
+  };
+  absl::Status s = size_flag(volume_size, &opts.max_volume_bytes);
+  if (s.ok()) s = size_flag(min_free, &opts.min_free_bytes);
+  if (s.ok() && !chunk_size.empty()) {
+    s = size_flag(chunk_size, &opts.chunk_size);
+    opts.chunk_size_set = true;
+    if (s.ok() && (opts.chunk_size < 4096 || opts.chunk_size > (64u << 20))) {
+      s = absl::InvalidArgumentError("--chunk-size must be between 4KiB and 64MiB");
+    }
+  }
+  if (!s.ok()) return Fail(std::string(s.message()));
+
+  // Signals are taken by sigwait below, not by whichever thread they hit.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  absl::StatusOr<std::unique_ptr<custody::Node>> node = custody::Node::Open(opts);
+  if (!node.ok()) return Fail(node.status().ToString());
+  custody::CustodyService service(node->get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) return Fail("cannot listen on " + listen);
+  if (!port_file.empty()) {
+    std::ofstream(port_file + ".tmp") << port << "\n";
+    std::rename((port_file + ".tmp").c_str(), port_file.c_str());
+  }
+  LOG(INFO) << "custodyd node " << (*node)->node_id() << " serving " << opts.data_dir
+            << " on port " << port << " (chunk size "
+            << custody::FormatBytes((*node)->chunk_size()) << ", volume writes via "
+            << (*node)->io_backend() << ")";
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  LOG(INFO) << "signal " << sig << ": stopping";
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  server.reset();
+  node->reset();
+  LOG(INFO) << "stopped";
+  return 0;
+}

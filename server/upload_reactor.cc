@@ -1,0 +1,97 @@
+#include "server/upload_reactor.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/units.h"
+
+namespace custody {
+
+struct UploadReactor::State {
+  std::shared_ptr<SerialExecutor> strand;
+  std::unique_ptr<Upload> upload;  // only touched on the strand
+  bool finished = false;           // only touched on the strand
+  v1::UploadRequest req;           // owned by the pending read
+  absl::Time started = absl::Now();
+};
+
+UploadReactor::UploadReactor(Node* node, v1::UploadResponse* response)
+    : node_(node), response_(response), state_(std::make_shared<State>()) {
+  state_->strand = std::make_shared<SerialExecutor>(node->stream_pool());
+  StartRead(&state_->req);
+}
+
+void UploadReactor::OnReadDone(bool ok) {
+  state_->strand->Schedule([this, s = state_, ok] {
+    if (!s->finished) Process(ok);
+  });
+}
+
+void UploadReactor::OnDone() {
+  // Dropping the Upload waits for its chunks in flight: do it on the strand.
+  state_->strand->Schedule([s = state_] { s->upload.reset(); });
+  delete this;
+}
+
+void UploadReactor::FinishWith(const absl::Status& s) {
+  State& st = *state_;
+  if (!s.ok()) {
+    LOG(WARNING) << "upload "
+                 << (st.upload ? st.upload->received() : 0) << " bytes in: refused: " << s;
+  }
+  st.upload.reset();  // waits for chunks in flight: committed size is exact
+  st.finished = true;
+  Finish(ToGrpcStatus(s));  // the last use of `this`
+}
+
+void UploadReactor::Process(bool ok) {
+  State& st = *state_;
+  if (!ok) {
+    if (!st.upload) {
+      FinishWith(absl::InvalidArgumentError("upload stream ended before its header"));
+      return;
+    }
+    FinishWith(absl::InvalidArgumentError(absl::StrCat(
+        "upload stream ended after ", st.upload->received(), " of ", st.upload->size(),
+        " bytes without a finish message; whole chunks already sent are kept: ask "
+        "QueryUpload and resume")));
+    return;
+  }
+  Handle(st.req);
+}
+
+void UploadReactor::Handle(v1::UploadRequest& req) {
+  State& st = *state_;
+  switch (req.kind_case()) {
+    case v1::UploadRequest::kHeader: {
+      if (st.upload) return FinishWith(absl::InvalidArgumentError("a second header"));
+      absl::StatusOr<std::unique_ptr<Upload>> up = node_->uploads()->Begin(req.header());
+      if (!up.ok()) return FinishWith(up.status());
+      st.upload = std::move(*up);
+      break;
+    }
+    case v1::UploadRequest::kData: {
+      if (!st.upload) return FinishWith(absl::InvalidArgumentError("data before the header"));
+      absl::Status s = st.upload->Append(req.data());
+      if (!s.ok()) return FinishWith(s);
+      break;
+    }
+    case v1::UploadRequest::kFinish: {
+      if (!st.upload) return FinishWith(absl::InvalidArgumentError("finish before the header"));
+      absl::StatusOr<v1::UploadResponse> r = st.upload->Finish(req.finish().sha256());
+      if (!r.ok()) return FinishWith(r.status());
+      *response_ = *r;
+      double secs = absl::ToDoubleSeconds(absl::Now() - st.started);
+      LOG(INFO) << "stored " << r->id() << " (" << FormatBytes(r->size()) << ", "
+                << FormatBytes(r->bytes_received() / std::max(secs, 1e-6)) << "/s"
+                << (r->already_stored() ? ", already held" : "") << ")";
+      return FinishWith(absl::OkStatus());
+    }
+    default:
+      return FinishWith(absl::InvalidArgumentError("upload message with no content"));
+  }
+  StartRead(&st.req);
+}
+
+}  // namespace custody

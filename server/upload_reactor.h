@@ -1,0 +1,39 @@
+// The reactor of one Upload stream (client-streaming).
+#ifndef CUSTODY_SERVER_UPLOAD_REACTOR_H_
+#define CUSTODY_SERVER_UPLOAD_REACTOR_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "common/thread_pool.h"
+#include "custody/v1/custody.grpc.pb.h"
+#include "server/node.h"
+
+namespace custody {
+
+// Reads header, data..., finish. Every message is processed on a worker
+// strand (hashing, and the blocking wait for durable chunks never run on a
+// gRPC thread); the next read starts when the message is processed, which
+// bounds memory per stream. Finish is called exactly once, from the strand.
+class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
+ public:
+  UploadReactor(Node* node, v1::UploadResponse* response);
+
+  void OnReadDone(bool ok) override;
+  void OnDone() override;
+
+ private:
+  struct State;
+  void Process(bool ok);
+  void Handle(v1::UploadRequest& req);
+  void FinishWith(const absl::Status& s);
+
+  Node* node_;
+  v1::UploadResponse* response_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_UPLOAD_REACTOR_H_
