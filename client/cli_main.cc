@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "client/progress.h"
+#include "common/process.h"
 #include "common/units.h"
 
 namespace {
@@ -146,6 +147,7 @@ int RunStatus(const Globals& g) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  custody::TuneMalloc();
   CLI::App app{"custody: write-once storage for enforcement footage"};
   app.require_subcommand(1);
   Globals g;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
@@ -64,9 +65,11 @@ class Committer {
   absl::Status CheckSpace(uint64_t bytes) const;
 
  private:
-  struct Group;
   void Loop();
   void RunGroup(std::deque<WriteRequest> reqs);
+  absl::StatusOr<bool> IsHeld(const WriteRequest& r, WriteResult* res);
+  void Stage(const std::deque<WriteRequest>& reqs, const std::vector<WriteResult>& results,
+             const std::vector<size_t>& fresh, uint64_t start, uint64_t end);
 
   Index* index_;
   VolumeSet* volumes_;
@@ -77,6 +80,8 @@ class Committer {
   std::deque<WriteRequest> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  char* staging_ = nullptr;  // committer thread only
+  uint64_t staging_size_ = 0;
   std::thread thread_;
 };
 

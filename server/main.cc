@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "common/log.h"
+#include "common/process.h"
 #include "common/units.h"
 #include "server/custody_service.h"
 #include "server/node.h"
@@ -21,6 +22,7 @@ int Fail(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  custody::TuneMalloc();
   CLI::App app{"custodyd: a write-once storage node for enforcement footage"};
   custody::NodeOptions opts;
   opts.data_dir = "custody-data";

@@ -37,7 +37,7 @@ absl::Status MakeDir(const std::string& d) {
 
 bool VolumesHoldData(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.is_regular_file() && e.file_size() > VolumeHeader::kSize) return true;
+    if (e.is_regular_file() && e.file_size() > kFirstEntryOffset) return true;
   }
   return false;
 }

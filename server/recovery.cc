@@ -83,7 +83,7 @@ absl::StatusOr<RecoveryStats> RebuildIndex(Index* index, VolumeSet* volumes) {
   for (Volume* v : all) {
     bool last = v == volumes->active();
     ASSIGN_OR_RETURN(uint64_t end,
-                     IndexVolume(index, volumes, v, VolumeHeader::kSize, last, &stats));
+                     IndexVolume(index, volumes, v, kFirstEntryOffset, last, &stats));
     rocksdb::WriteBatch b;
     index->PutVolume(&b, v->id(), VolumeState{end, !last});
     RETURN_IF_ERROR(index->Commit(&b));

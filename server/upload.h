@@ -79,7 +79,7 @@ struct UploadLimits {
   size_t max_metadata_value = 4096;
   size_t max_metadata_total = 64 * 1024;
   uint64_t max_size = 1ull << 40;
-  int max_inflight_chunks = 3;
+  int max_inflight_chunks = 8;
 };
 
 // Thread-safe.

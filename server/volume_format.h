@@ -16,6 +16,13 @@ enum class EntryType : uint8_t {
   kManifest = 2,  // payload: a serialized ObjectManifest
 };
 
+// Entries start on kAlign boundaries and are zero-padded to the next one,
+// so that volumes can be written with O_DIRECT. The volume header takes the
+// first block.
+constexpr uint64_t kAlign = 4096;
+constexpr uint64_t kFirstEntryOffset = kAlign;
+inline uint64_t AlignUp(uint64_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
+
 // Where an entry lives: volume id, byte offset of the entry header, and the
 // payload length.
 struct Location {
@@ -38,6 +45,8 @@ struct EntryHeader {
 
   // Writes kSize bytes, including the header check.
   void EncodeTo(char* out) const;
+  // Bytes the entry takes in the volume: header, payload, padding.
+  static uint64_t Span(uint32_t length) { return AlignUp(kSize + length); }
   // Checks magic, type and header check. DATA_LOSS when they do not hold.
   static absl::StatusOr<EntryHeader> Decode(const char* in);
 };

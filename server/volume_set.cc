@@ -76,7 +76,7 @@ absl::StatusOr<std::unique_ptr<VolumeSet>> VolumeSet::Open(
           absl::StrCat(set->PathFor(ids[i]), " has chunk size ", (*v)->chunk_size(),
                        " but the data folder's is ", chunk_size));
     }
-    (*v)->set_end(st ? st->durable_end : VolumeHeader::kSize);
+    (*v)->set_end(st ? st->durable_end : kFirstEntryOffset);
     if (writable) set->active_ = v->get();
     set->volumes_[ids[i]] = std::move(*v);
   }
@@ -84,7 +84,7 @@ absl::StatusOr<std::unique_ptr<VolumeSet>> VolumeSet::Open(
     uint32_t next = set->volumes_.empty() ? 1 : set->volumes_.rbegin()->first + 1;
     ASSIGN_OR_RETURN(auto v, Volume::Create(set->PathFor(next), next, chunk_size));
     rocksdb::WriteBatch b;
-    index->PutVolume(&b, next, VolumeState{VolumeHeader::kSize, false});
+    index->PutVolume(&b, next, VolumeState{kFirstEntryOffset, false});
     RETURN_IF_ERROR(index->Commit(&b));
     set->active_ = v.get();
     set->volumes_[next] = std::move(v);
@@ -113,7 +113,7 @@ absl::StatusOr<Volume*> VolumeSet::Roll(rocksdb::WriteBatch* batch) {
   LOG(INFO) << "sealed " << active_->path() << " at " << FormatBytes(active_->end())
             << "; new active volume " << v->path();
   index_->PutVolume(batch, active_->id(), VolumeState{active_->end(), true});
-  index_->PutVolume(batch, next, VolumeState{VolumeHeader::kSize, false});
+  index_->PutVolume(batch, next, VolumeState{kFirstEntryOffset, false});
   absl::MutexLock l(&mu_);
   active_ = v.get();
   volumes_[next] = std::move(v);
@@ -150,10 +150,12 @@ absl::Status VolumeSet::QuarantineTail(Volume* v, uint64_t from, const std::stri
     if (!o) return absl::InternalError(absl::StrCat("writing ", out));
   }
   RETURN_IF_ERROR(SyncDir(quarantine_dir_));
-  if (ftruncate(v->fd(), static_cast<off_t>(from)) != 0) {
+  if (truncate(v->path().c_str(), static_cast<off_t>(from)) != 0) {
     return ErrnoStatus(errno, absl::StrCat("truncating ", v->path()));
   }
-  if (fdatasync(v->fd()) != 0) return ErrnoStatus(errno, "fdatasync");
+  if (v->write_fd() >= 0 && fdatasync(v->write_fd()) != 0) {
+    return ErrnoStatus(errno, "fdatasync");
+  }
   return absl::OkStatus();
 }
 
