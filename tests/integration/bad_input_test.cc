@@ -1,0 +1,178 @@
+// Malformed, truncated, stalled and oversized requests against a real node,
+// through the raw gRPC API; and a full disk.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <thread>
+
+#include "client/client.h"
+#include "common/digest.h"
+#include "custody/v1/custody.grpc.pb.h"
+#include "tests/integration/process.h"
+#include "tests/test_util.h"
+
+namespace custody::testing {
+namespace {
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(node_.Start()) << node_.Log();
+    stub_ = v1::Custody::NewStub(
+        grpc::CreateChannel(node_.address(), grpc::InsecureChannelCredentials()));
+  }
+  v1::UploadRequest Header(const std::string& id, uint64_t size) {
+    v1::UploadRequest r;
+    r.mutable_header()->set_upload_id(id);
+    r.mutable_header()->set_size(size);
+    return r;
+  }
+  v1::UploadRequest Data(const std::string& d) {
+    v1::UploadRequest r;
+    r.set_data(d);
+    return r;
+  }
+  v1::UploadRequest Finish(const std::string& sha) {
+    v1::UploadRequest r;
+    r.mutable_finish()->set_sha256(sha);
+    return r;
+  }
+  // Sends `msgs`, half-closes, returns the status.
+  grpc::Status Send(const std::vector<v1::UploadRequest>& msgs, v1::UploadResponse* resp) {
+    grpc::ClientContext ctx;
+    auto w = stub_->Upload(&ctx, resp);
+    for (const auto& m : msgs) {
+      if (!w->Write(m)) break;
+    }
+    w->WritesDone();
+    return w->Finish();
+  }
+  bool Held(const std::string& id) {
+    return CustodyClient::Connect(node_.address())->Stat(id).ok();
+  }
+
+  TempDir dir_;
+  NodeProcess node_{dir_ / "data", {"--chunk-size", "64KiB"}};
+  std::unique_ptr<v1::Custody::Stub> stub_;
+};
+
+TEST_F(BadInputTest, HashMismatchIsDataLossAndStoresNothing) {
+  std::string data = RandomBytes(200000, 1);
+  v1::UploadResponse resp;
+  grpc::Status s = Send({Header("m1", data.size()), Data(data), Finish(Digest::Of("no").ToString())},
+                        &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
+  EXPECT_NE(s.error_message().find("mismatch"), std::string::npos);
+  EXPECT_FALSE(Held(Digest::Of(data).ToString()));
+  EXPECT_FALSE(Held(Digest::Of("no").ToString()));
+}
+
+TEST_F(BadInputTest, StreamEndingEarlyKeepsWholeChunksForResume) {
+  std::string data = RandomBytes(300000, 2);
+  v1::UploadResponse resp;
+  grpc::Status s = Send({Header("early", data.size()), Data(data.substr(0, 150000))}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  auto q = CustodyClient::Connect(node_.address())->QueryUpload("early");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->committed_size(), 2u * 65536);
+  v1::UploadRequest h = Header("early", data.size());
+  h.mutable_header()->set_offset(2 * 65536);
+  s = Send({h, Data(data.substr(2 * 65536)), Finish(Digest::Of(data).ToString())}, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.id(), Digest::Of(data).ToString());
+  EXPECT_EQ(resp.bytes_received(), data.size() - 2 * 65536);
+}
+
+TEST_F(BadInputTest, MisorderedOrOversizedStreamsAreRefused) {
+  v1::UploadResponse resp;
+  EXPECT_EQ(Send({Data("x")}, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Send({}, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Send({Header("two", 5), Header("two", 5)}, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Send({Header("over", 5), Data("123456")}, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::UploadRequest big = Header("meta", 1);
+  for (int i = 0; i < 100; ++i) {
+    (*big.mutable_header()->mutable_metadata())["k" + std::to_string(i)] = "v";
+  }
+  EXPECT_EQ(Send({big}, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::UploadRequest huge = Header("huge", 1);
+  huge.mutable_header()->set_file_name(std::string(3 << 20, 'n'));
+  grpc::Status s = Send({huge}, &resp);
+  EXPECT_TRUE(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+              s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << s.error_code() << " " << s.error_message();
+  v1::UploadRequest bad_offset = Header("off", 10);
+  bad_offset.mutable_header()->set_offset(5);
+  EXPECT_EQ(Send({bad_offset}, &resp).error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(Send({Header("fin", 3), Data("abc"), Finish("sha256:nothex")}, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(BadInputTest, StalledClientHitsItsDeadlineAndTheNodeGoesOn) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  v1::UploadResponse resp;
+  auto w = stub_->Upload(&ctx, &resp);
+  w->Write(Header("stall", 1000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(w->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  std::string data = RandomBytes(1000, 3);
+  EXPECT_TRUE(Send({Header("after", 1000), Data(data), Finish(Digest::Of(data).ToString())}, &resp)
+                  .ok());
+}
+
+TEST_F(BadInputTest, DownloadOfUnknownOrMalformedIds) {
+  for (const auto& [id, code] : std::vector<std::pair<std::string, grpc::StatusCode>>{
+           {"sha256:" + std::string(64, 'c'), grpc::StatusCode::NOT_FOUND},
+           {"md5:abc", grpc::StatusCode::INVALID_ARGUMENT}}) {
+    grpc::ClientContext ctx;
+    v1::DownloadRequest req;
+    req.set_id(id);
+    auto r = stub_->Download(&ctx, req);
+    v1::DownloadResponse msg;
+    EXPECT_FALSE(r->Read(&msg));
+    EXPECT_EQ(r->Finish().error_code(), code) << id;
+  }
+}
+
+// A node on a 64 MiB tmpfs: uploads past the end of the space are refused
+// with RESOURCE_EXHAUSTED, what was stored stays readable, the node goes on.
+TEST(FullDiskTest, RefusesWritesAndKeepsServingReads) {
+  TempDir dir;
+  std::string mnt = dir / "small";
+  std::filesystem::create_directories(mnt);
+  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
+  }
+  {
+    NodeProcess node(mnt + "/data", {"--min-free", "0", "--chunk-size", "1MiB"});
+    ASSERT_TRUE(node.Start()) << node.Log();
+    auto client = CustodyClient::Connect(node.address());
+    std::vector<std::pair<std::string, std::string>> stored;
+    absl::Status refused;
+    for (int i = 0; i < 20 && refused.ok(); ++i) {
+      std::string f = dir / ("f" + std::to_string(i));
+      std::string id = WriteRandomFile(f, 6 << 20, 40 + i);
+      PutOptions o;
+      o.max_attempts = 1;
+      auto r = client->Put(f, o);
+      if (r.ok()) stored.emplace_back(f, id);
+      else refused = r.status();
+    }
+    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+    ASSERT_FALSE(stored.empty());
+    for (const auto& [f, id] : stored) {
+      auto g = client->Get(id, f + ".back");
+      ASSERT_TRUE(g.ok()) << g.status();
+      EXPECT_EQ(HashFile(f + ".back"), id);
+    }
+    EXPECT_TRUE(client->NodeStatus().ok());
+    node.Kill(SIGKILL);
+  }
+  umount2(mnt.c_str(), MNT_DETACH);
+}
+
+}  // namespace
+}  // namespace custody::testing

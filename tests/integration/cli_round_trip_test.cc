@@ -1,0 +1,120 @@
+// The CLI against a real custodyd: put, get, stat, ls, and refusals.
+#include <gtest/gtest.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/process.h"
+#include "tests/test_util.h"
+
+namespace custody::testing {
+namespace {
+
+using json = nlohmann::json;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(node_.Start()) << node_.Log(); }
+  CliResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", node_.address()});
+    return RunCli(args);
+  }
+  TempDir dir_;
+  NodeProcess node_{dir_ / "data"};
+};
+
+TEST_F(CliTest, LargeFileRoundTripsBitExact) {
+  std::string file = dir_ / "big.mp4";
+  std::string want = WriteRandomFile(file, (256ull << 20) + 4097, 1);
+  CliResult put = Cli({"put", file, "--meta", "officer=A123", "--meta", "matter=3", "--json"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  json p = json::parse(put.out);
+  EXPECT_EQ(p["id"], want);
+  EXPECT_EQ(p["already_stored"], false);
+  EXPECT_EQ(p["size"], (256ull << 20) + 4097);
+
+  CliResult get = Cli({"get", want, "-o", dir_ / "back.mp4"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(HashFile(dir_ / "back.mp4"), want);
+
+  CliResult stat = Cli({"stat", want, "--json"});
+  ASSERT_EQ(stat.exit_code, 0) << stat.err;
+  json s = json::parse(stat.out);
+  EXPECT_EQ(s["size"], (256ull << 20) + 4097);
+  EXPECT_EQ(s["file_name"], "big.mp4");
+  EXPECT_EQ(s["media_type"], "video/mp4");
+  EXPECT_EQ(s["metadata"]["officer"], "A123");
+  EXPECT_EQ(s["chunks"], 65);
+}
+
+TEST_F(CliTest, SameBytesAgainAreAlreadyStoredAndListedOnce) {
+  std::string a = dir_ / "a.wav", b = dir_ / "b.wav";
+  std::string id = WriteRandomFile(a, 5 << 20, 2);
+  WriteRandomFile(b, 5 << 20, 2);  // same bytes, another name
+  CliResult first = Cli({"put", a});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.out, id + "\n");
+  CliResult second = Cli({"put", b, "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(json::parse(second.out)["already_stored"], true);
+  EXPECT_EQ(json::parse(second.out)["id"], id);
+  CliResult ls = Cli({"ls", "--json"});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  json l = json::parse(ls.out);
+  ASSERT_EQ(l["count"], 1);
+  EXPECT_EQ(l["objects"][0]["file_name"], "a.wav");  // the first put's facts stay
+}
+
+TEST_F(CliTest, ServerFromTheEnvironment) {
+  std::string f = dir_ / "doc.pdf";
+  std::string id = WriteRandomFile(f, 1000, 3);
+  CliResult r = RunCli({"put", f}, {"CUSTODY_SERVER=" + node_.address()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, id + "\n");
+  CliResult none = RunCli({"ls"}, {"CUSTODY_SERVER="});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("--server"), std::string::npos) << none.err;
+}
+
+TEST_F(CliTest, UnknownAndMalformedIdsFailWithOneLine) {
+  CliResult unknown = Cli({"stat", "sha256:" + std::string(64, 'a')});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("NOT_FOUND"), std::string::npos) << unknown.err;
+  EXPECT_EQ(std::count(unknown.err.begin(), unknown.err.end(), '\n'), 1);
+  CliResult bad = Cli({"get", "sha256:xyz", "-o", dir_ / "x"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("INVALID_ARGUMENT"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x"));
+  CliResult missing = Cli({"get", "sha256:" + std::string(64, 'b'), "-o", dir_ / "y"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "y"));
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(e.path().string().find(".partial"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(CliTest, GetNeverOverwritesAFile) {
+  std::string f = dir_ / "clip.mov";
+  std::string id = WriteRandomFile(f, 3000, 4);
+  ASSERT_EQ(Cli({"put", f}).exit_code, 0);
+  std::string keep = dir_ / "precious.txt";
+  std::ofstream(keep) << "do not touch";
+  CliResult r = Cli({"get", id, "-o", keep});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("ALREADY_EXISTS"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(keep), "do not touch");
+}
+
+TEST_F(CliTest, OversizedMetadataIsRefused) {
+  std::string f = dir_ / "m.bin";
+  WriteRandomFile(f, 100, 5);
+  CliResult r = Cli({"put", f, "--meta", "note=" + std::string(5000, 'n')});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("INVALID_ARGUMENT"), std::string::npos) << r.err;
+  CliResult bad = Cli({"put", f, "--meta", "novalue"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_EQ(json::parse(Cli({"ls", "--json"}).out)["count"], 0);
+}
+
+}  // namespace
+}  // namespace custody::testing
