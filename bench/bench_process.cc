@@ -24,6 +24,7 @@ namespace {
 
 // Pids of live children, for the signal handler. Lock-free slots.
 std::array<std::atomic<pid_t>, 64> g_live{};
+std::atomic<int> g_signal{0};
 
 void Register(pid_t pid) {
   for (std::atomic<pid_t>& slot : g_live) {
@@ -40,11 +41,11 @@ void Unregister(pid_t pid) {
 }
 
 void OnSignal(int sig) {
+  if (g_signal.exchange(sig) != 0) _exit(128 + sig);
   for (std::atomic<pid_t>& slot : g_live) {
     pid_t pid = slot.load();
     if (pid > 0) kill(pid, SIGTERM);
   }
-  _exit(128 + sig);
 }
 
 // The last `max` bytes of the file at `path` ("" if unreadable).
@@ -62,6 +63,7 @@ std::string Tail(const std::string& path, size_t max) {
 
 absl::StatusOr<Child> Child::Start(const std::vector<std::string>& argv,
                                    const std::string& log_path) {
+  if (Interrupted() != 0) return absl::CancelledError("interrupted");
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return absl::InternalError(absl::StrCat("pipe: ", strerror(errno)));
   posix_spawn_file_actions_t fa;
@@ -172,6 +174,8 @@ absl::StatusOr<std::string> Run(const std::vector<std::string>& argv,
   if (!child.ok()) return child.status();
   return child->Finish();
 }
+
+int Interrupted() { return g_signal.load(); }
 
 void InstallCleanupHandlers() {
   struct sigaction sa {};

@@ -52,9 +52,12 @@ class Child {
 absl::StatusOr<std::string> Run(const std::vector<std::string>& argv,
                                 const std::string& log_path);
 
-// On SIGINT, SIGTERM or SIGHUP, sends SIGTERM to every live Child, then
-// exits with 128 + the signal.
+// On SIGINT, SIGTERM or SIGHUP, sends SIGTERM to every live Child and
+// refuses to start new ones, so the run fails and cleans up the normal way;
+// a second signal exits at once with 128 + the signal.
 void InstallCleanupHandlers();
+// The signal that interrupted the run, or 0.
+int Interrupted();
 
 }  // namespace custody::bench
 

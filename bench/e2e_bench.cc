@@ -377,6 +377,10 @@ int main(int argc, char** argv) {
   custody::bench::InstallCleanupHandlers();
   absl::Status s = custody::bench::RunAll(cfg);
   custody::bench::RemoveScratch(cfg);
+  if (int sig = custody::bench::Interrupted(); sig != 0) {
+    std::cerr << "custody_e2e_bench: interrupted by signal " << sig << "; cleaned up\n";
+    return 128 + sig;
+  }
   if (!s.ok()) {
     std::cerr << "custody_e2e_bench: FAILED: " << s.message() << "\n";
     return 1;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_process.h"
 #include "common/digest.h"
 
 namespace custody::bench {
@@ -70,6 +71,10 @@ absl::StatusOr<std::string> WriteRandomFile(const std::string& path, uint64_t si
   Sha256 hash;
   absl::Status s;
   for (uint64_t done = 0; done < size && s.ok();) {
+    if (Interrupted() != 0) {
+      s = absl::CancelledError("interrupted");
+      break;
+    }
     for (uint64_t& w : block) w = rng.Next();
     size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, size - done));
     const char* bytes = reinterpret_cast<const char*>(block.data());
