@@ -41,8 +41,8 @@ struct WriteRequest {
 };
 
 struct CommitterOptions {
-  uint64_t max_batch_bytes = 64ull << 20;   // per group commit
-  uint64_t max_queued_bytes = 96ull << 20;  // Submit blocks above this
+  uint64_t max_batch_bytes = 32ull << 20;   // per group commit
+  uint64_t max_queued_bytes = 64ull << 20;  // Submit blocks above this
   uint64_t min_free_bytes = 64ull << 20;    // refuse writes below this
 };
 

@@ -1,5 +1,7 @@
 #include "server/download_reactor.h"
 
+#include <deque>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/grpc_status.h"
@@ -9,6 +11,7 @@
 namespace custody {
 namespace {
 constexpr size_t kMessageBytes = 1 << 20;
+constexpr size_t kFetchAhead = 2;
 }  // namespace
 
 struct DownloadReactor::Fetch {
@@ -20,8 +23,8 @@ struct DownloadReactor::State {
   std::shared_ptr<SerialExecutor> strand;
   bool finished = false;  // strand only
   v1::ObjectManifest manifest;
-  int next_chunk = 0;     // index of the chunk `ahead` holds
-  std::shared_ptr<Fetch> ahead;
+  int next_fetch = 0;     // index of the next chunk to fetch
+  std::deque<std::shared_ptr<Fetch>> ahead;  // chunks being fetched, in order
   std::string current;    // the chunk being sent
   size_t pos = 0;         // next byte of `current` to send
   size_t skip = 0;        // bytes to skip in the first chunk (offset)
@@ -66,6 +69,14 @@ std::shared_ptr<DownloadReactor::Fetch> DownloadReactor::StartFetch(int chunk) {
   return f;
 }
 
+// Keeps kFetchAhead chunk reads in flight (read-ahead for cold volumes).
+void DownloadReactor::FetchAhead() {
+  State& st = *state_;
+  while (st.ahead.size() < kFetchAhead && st.next_fetch < st.manifest.chunks_size()) {
+    st.ahead.push_back(StartFetch(st.next_fetch++));
+  }
+}
+
 void DownloadReactor::Start(const v1::DownloadRequest& req) {
   State& st = *state_;
   absl::StatusOr<Digest> id = Digest::Parse(req.id());
@@ -79,8 +90,8 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
         st.manifest.size(), " bytes)")));
   }
   uint64_t cs = st.manifest.chunk_size();
-  st.next_chunk = static_cast<int>(req.offset() / cs);
-  if (st.next_chunk < st.manifest.chunks_size()) st.ahead = StartFetch(st.next_chunk);
+  st.next_fetch = static_cast<int>(req.offset() / cs);
+  FetchAhead();
   st.skip = req.offset() % cs;  // applied to the first chunk taken
   SendNext();
 }
@@ -88,18 +99,19 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
 void DownloadReactor::SendNext() {
   State& st = *state_;
   bool need_chunk = st.pos >= st.current.size();
-  if (need_chunk && st.ahead) {
-    st.ahead->done.WaitForNotification();  // a fetch-pool task, never blocked
-    if (!st.ahead->data.ok()) {
+  if (need_chunk && !st.ahead.empty()) {
+    std::shared_ptr<Fetch> f = std::move(st.ahead.front());
+    st.ahead.pop_front();
+    f->done.WaitForNotification();  // a fetch-pool task, never blocked
+    if (!f->data.ok()) {
       LOG(ERROR) << "download of " << ObjectStore::ToInfo(st.manifest).id()
-                 << " stopped: " << st.ahead->data.status();
-      return FinishWith(st.ahead->data.status());
+                 << " stopped: " << f->data.status();
+      return FinishWith(f->data.status());
     }
-    st.current = std::move(*st.ahead->data);
+    st.current = std::move(*f->data);
     st.pos = st.skip;
     st.skip = 0;
-    st.ahead.reset();
-    if (++st.next_chunk < st.manifest.chunks_size()) st.ahead = StartFetch(st.next_chunk);
+    FetchAhead();
     need_chunk = st.pos >= st.current.size();
   }
   if (need_chunk && st.sent_info) return FinishWith(absl::OkStatus());

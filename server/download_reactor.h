@@ -12,8 +12,8 @@
 namespace custody {
 
 // Sends an object in messages of up to 1 MiB. Each chunk is read and
-// verified (VerifyingBlobStore) on the fetch pool one chunk ahead of the
-// one being sent, so at most two chunks per stream are in memory. A chunk
+// verified (VerifyingBlobStore) on the fetch pool up to two chunks ahead of
+// the one being sent, so at most three chunks per stream are in memory. A chunk
 // that fails verification ends the stream with DATA_LOSS: the client never
 // receives bytes that do not match their hash.
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
@@ -29,6 +29,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
   void Start(const v1::DownloadRequest& request);
   void SendNext();
   std::shared_ptr<Fetch> StartFetch(int chunk);
+  void FetchAhead();
   void FinishWith(const absl::Status& s);
 
   Node* node_;
