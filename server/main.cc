@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
   app.add_option("--min-free", min_free, "refuse writes that would leave less free space");
   app.add_option("--io-backend", opts.io_backend, "auto | io_uring | pwrite")
       ->check(CLI::IsMember({"auto", "io_uring", "pwrite"}));
+  int idle_seconds = 60;
+  app.add_option("--idle-timeout", idle_seconds,
+                 "end upload streams that send nothing for this many seconds")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--rebuild-index", opts.rebuild_index,
                "rebuild the index from the volumes (the old one is kept aside)");
   CLI11_PARSE(app, argc, argv);
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!s.ok()) return Fail(std::string(s.message()));
+  opts.idle_timeout = absl::Seconds(idle_seconds);
 
   // Signals are taken by sigwait below, not by whichever thread they hit.
   sigset_t sigs;

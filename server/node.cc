@@ -151,10 +151,12 @@ absl::Status Node::OpenStorage() {
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
                                              chunk_size_);
   objects_ = std::make_unique<ObjectStore>(index_.get());
+  watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
   return absl::OkStatus();
 }
 
 Node::~Node() {
+  watchdog_.reset();
   // Pools first: their tasks use everything below them.
   stream_pool_.reset();
   read_pool_.reset();

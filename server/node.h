@@ -14,6 +14,7 @@
 #include "common/thread_pool.h"
 #include "server/blob_store.h"
 #include "server/committer.h"
+#include "server/idle_watchdog.h"
 #include "server/index.h"
 #include "server/object_store.h"
 #include "server/upload.h"
@@ -33,6 +34,7 @@ struct NodeOptions {
   int hash_threads = 2;
   int read_threads = 4;
   int fetch_threads = 2;
+  absl::Duration idle_timeout = absl::Seconds(60);  // stalled upload streams
 };
 
 // Thread-safe once open.
@@ -56,6 +58,7 @@ class Node {
   ThreadPool* read_pool() { return read_pool_.get(); }
   // For chunk reads only: its tasks never wait on other tasks.
   ThreadPool* fetch_pool() { return fetch_pool_.get(); }
+  IdleWatchdog* idle_watchdog() { return watchdog_.get(); }
   uint64_t FreeBytes() const;
 
  private:
@@ -74,6 +77,7 @@ class Node {
   std::unique_ptr<BlobStore> local_, verified_;
   std::unique_ptr<UploadManager> uploads_;
   std::unique_ptr<ObjectStore> objects_;
+  std::unique_ptr<IdleWatchdog> watchdog_;
 };
 
 }  // namespace custody

@@ -1,5 +1,7 @@
 #include "server/upload_reactor.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
@@ -14,15 +16,35 @@ struct UploadReactor::State {
   bool finished = false;           // only touched on the strand
   v1::UploadRequest req;           // owned by the pending read
   absl::Time started = absl::Now();
+  std::atomic<int64_t> last_activity_ns{absl::GetCurrentTimeNanos()};
 };
 
 UploadReactor::UploadReactor(Node* node, v1::UploadResponse* response)
     : node_(node), response_(response), state_(std::make_shared<State>()) {
   state_->strand = std::make_shared<SerialExecutor>(node->stream_pool());
+  WatchForStalls(node->idle_watchdog());
   StartRead(&state_->req);
 }
 
+// Ends the stream with DEADLINE_EXCEEDED when the client sends nothing for
+// the watchdog's timeout (clients that set no deadline of their own).
+void UploadReactor::WatchForStalls(IdleWatchdog* watchdog) {
+  std::weak_ptr<State> weak = state_;
+  int64_t timeout_ns = absl::ToInt64Nanoseconds(watchdog->timeout());
+  watchdog->Add(state_, [this, weak, timeout_ns] {
+    std::shared_ptr<State> s = weak.lock();
+    if (!s || absl::GetCurrentTimeNanos() - s->last_activity_ns < timeout_ns) return;
+    s->strand->Schedule([this, s, timeout_ns] {
+      if (s->finished || absl::GetCurrentTimeNanos() - s->last_activity_ns < timeout_ns) return;
+      FinishWith(absl::DeadlineExceededError(absl::StrCat(
+          "the client sent nothing for ", timeout_ns / 1000000000, " s; whole chunks already "
+          "sent are kept: ask QueryUpload and resume")));
+    });
+  });
+}
+
 void UploadReactor::OnReadDone(bool ok) {
+  state_->last_activity_ns = absl::GetCurrentTimeNanos();
   state_->strand->Schedule([this, s = state_, ok] {
     if (!s->finished) Process(ok);
   });

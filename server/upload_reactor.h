@@ -8,6 +8,7 @@
 
 #include "common/thread_pool.h"
 #include "custody/v1/custody.grpc.pb.h"
+#include "server/idle_watchdog.h"
 #include "server/node.h"
 
 namespace custody {
@@ -28,6 +29,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   void Process(bool ok);
   void Handle(v1::UploadRequest& req);
   void FinishWith(const absl::Status& s);
+  void WatchForStalls(IdleWatchdog* watchdog);
 
   Node* node_;
   v1::UploadResponse* response_;

@@ -53,7 +53,7 @@ class BadInputTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  NodeProcess node_{dir_ / "data", {"--chunk-size", "64KiB"}};
+  NodeProcess node_{dir_ / "data", {"--chunk-size", "64KiB", "--idle-timeout", "1"}};
   std::unique_ptr<v1::Custody::Stub> stub_;
 };
 
@@ -121,6 +121,21 @@ TEST_F(BadInputTest, StalledClientHitsItsDeadlineAndTheNodeGoesOn) {
   std::string data = RandomBytes(1000, 3);
   EXPECT_TRUE(Send({Header("after", 1000), Data(data), Finish(Digest::Of(data).ToString())}, &resp)
                   .ok());
+}
+
+TEST_F(BadInputTest, StalledClientWithoutDeadlineIsCutOffByTheNode) {
+  std::string data = RandomBytes(200000, 4);
+  grpc::ClientContext ctx;  // no deadline
+  v1::UploadResponse resp;
+  auto w = stub_->Upload(&ctx, &resp);
+  ASSERT_TRUE(w->Write(Header("idle", data.size())));
+  ASSERT_TRUE(w->Write(Data(data.substr(0, 140000))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  grpc::Status s = w->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  auto q = CustodyClient::Connect(node_.address())->QueryUpload("idle");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->committed_size(), 2u * 65536);  // whole chunks kept for a resume
 }
 
 TEST_F(BadInputTest, DownloadOfUnknownOrMalformedIds) {
