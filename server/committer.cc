@@ -12,7 +12,6 @@
 #include "common/log.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "common/units.h"
 
 namespace custody {
@@ -111,15 +110,8 @@ void Committer::Stage(const std::deque<WriteRequest>& reqs,
   }
   for (size_t i : fresh) {
     const WriteRequest& r = reqs[i];
-    char* p = staging_ + (results[i].location.offset - start);
-    EntryHeader h;
-    h.type = r.type;
-    h.length = results[i].location.length;
-    h.hash = r.type == EntryType::kChunk ? r.key : Digest::Of(r.payload);
-    h.EncodeTo(p);
-    std::memcpy(p + EntryHeader::kSize, r.payload.data(), r.payload.size());
-    uint64_t used = EntryHeader::kSize + r.payload.size();
-    std::memset(p + used, 0, EntryHeader::Span(h.length) - used);
+    EncodeEntryTo(staging_ + (results[i].location.offset - start), r.type, r.payload,
+                  r.type == EntryType::kChunk ? r.key : Digest::Of(r.payload));
   }
 }
 
@@ -162,12 +154,10 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
   }
   if (status.ok() && pos > start) Stage(reqs, results, fresh, start, pos);
   if (status.ok() && pos > start) status = CheckSpace(pos - start);
-  absl::Time t0 = absl::Now();
   if (status.ok() && pos > start) {
     WriteOp op{vol->write_fd(), start, {{staging_, pos - start}}};
     status = writer_->WriteAndSync({op}, {vol->write_fd()});
   }
-  absl::Time t1 = absl::Now();
   if (status.ok()) {
     rocksdb::WriteBatch b;
     for (size_t i : fresh) {
@@ -180,11 +170,6 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
       if (reqs[i].on_index) reqs[i].on_index(&b, results[i]);
     }
     status = index_->Commit(&b);
-  }
-  if (getenv("CUSTODY_DEBUG_COMMIT")) {
-    LOG(INFO) << "group " << reqs.size() << " reqs " << (pos - start) << " bytes write+sync "
-              << absl::ToDoubleMilliseconds(t1 - t0) << " ms, index "
-              << absl::ToDoubleMilliseconds(absl::Now() - t1) << " ms";
   }
   if (!status.ok() && pos > start) {
     // Nothing in the index points past `start`: give the bytes back.

@@ -20,6 +20,23 @@ uint32_t HeaderCheck(const char* data, size_t n) {
   return Get32(reinterpret_cast<const char*>(d.data()));
 }
 
+void EncodeEntryTo(char* out, EntryType type, absl::string_view payload, const Digest& hash) {
+  EntryHeader h;
+  h.type = type;
+  h.length = static_cast<uint32_t>(payload.size());
+  h.hash = hash;
+  h.EncodeTo(out);
+  std::memcpy(out + EntryHeader::kSize, payload.data(), payload.size());
+  uint64_t used = EntryHeader::kSize + payload.size();
+  std::memset(out + used, 0, EntryHeader::Span(h.length) - used);
+}
+
+std::string EncodeEntry(EntryType type, absl::string_view payload) {
+  std::string out(EntryHeader::Span(static_cast<uint32_t>(payload.size())), '\0');
+  EncodeEntryTo(out.data(), type, payload, Digest::Of(payload));
+  return out;
+}
+
 std::string Location::Encode() const {
   std::string out(16, '\0');
   Put32(out.data(), volume);

@@ -65,6 +65,12 @@ struct VolumeHeader {
   static absl::StatusOr<VolumeHeader> Decode(const char* in);
 };
 
+// Writes a whole entry (header, payload, zero padding: EntryHeader::Span
+// bytes) at `out`. `hash` must be SHA-256 of `payload`.
+void EncodeEntryTo(char* out, EntryType type, absl::string_view payload, const Digest& hash);
+// The same, as a string (tests, tools).
+std::string EncodeEntry(EntryType type, absl::string_view payload);
+
 // The first 4 bytes of SHA-256(data), little-endian: the check of headers.
 uint32_t HeaderCheck(const char* data, size_t n);
 

@@ -94,13 +94,7 @@ TEST_F(RecoveryTest, CompleteEntryPastTheDurableEndIsIndexed) {
   Fill(1);
   // As if the node died after syncing a chunk but before its index commit.
   std::string chunk = RandomBytes(3000, 8);
-  EntryHeader h;
-  h.length = static_cast<uint32_t>(chunk.size());
-  h.hash = Digest::Of(chunk);
-  std::string entry(EntryHeader::Span(h.length), '\0');
-  h.EncodeTo(entry.data());
-  std::memcpy(entry.data() + EntryHeader::kSize, chunk.data(), chunk.size());
-  Append(ActiveVolumePath(), entry);
+  Append(ActiveVolumePath(), EncodeEntry(EntryType::kChunk, chunk));
   auto node = Node::Open(SmallNodeOptions(dir_.path()));
   ASSERT_TRUE(node.ok()) << node.status();
   auto got = (*node)->chunks()->Get(Digest::Of(chunk));

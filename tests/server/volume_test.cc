@@ -17,13 +17,8 @@ using testing::TempDir;
 // Appends a well-formed entry for `payload` at the end of `v` and returns
 // its location.
 Location AppendEntry(Volume* v, const std::string& payload) {
-  EntryHeader h;
-  h.length = static_cast<uint32_t>(payload.size());
-  h.hash = Digest::Of(payload);
-  std::string entry(EntryHeader::Span(h.length), '\0');
-  h.EncodeTo(entry.data());
-  std::memcpy(entry.data() + EntryHeader::kSize, payload.data(), payload.size());
-  Location loc{v->id(), v->end(), h.length};
+  std::string entry = EncodeEntry(EntryType::kChunk, payload);
+  Location loc{v->id(), v->end(), static_cast<uint32_t>(payload.size())};
   int fd = open(v->path().c_str(), O_WRONLY);
   EXPECT_EQ(pwrite(fd, entry.data(), entry.size(), static_cast<off_t>(v->end())),
             static_cast<ssize_t>(entry.size()));
