@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "client/audit_cli.h"
 #include "client/client.h"
 #include "client/progress.h"
 #include "common/process.h"
@@ -171,7 +172,29 @@ int main(int argc, char** argv) {
   ls->add_flag("--json", g.json, "print one JSON document");
   CLI::App* status = app.add_subcommand("status", "show the node's status");
   status->add_flag("--json", g.json, "print one JSON document");
+  custody::AuditArgs au;
+  CLI::App* audit = app.add_subcommand("audit", "the tamper-evident audit trail");
+  audit->require_subcommand(1);
+  CLI::App* alog = audit->add_subcommand("log", "an object's history");
+  alog->add_option("ID", au.id, "object id (or \"node\", \"upload:ID\")")->required();
+  CLI::App* acp = audit->add_subcommand("checkpoint", "the node's latest signed checkpoint");
+  acp->add_flag("--fresh", au.fresh, "sign one over the log as it is now");
+  CLI::App* aexp = audit->add_subcommand("export", "an object's events with proofs, one file");
+  aexp->add_option("ID", au.id)->required();
+  aexp->add_option("-o,--output", au.output, "bundle file (must not exist)")->required();
+  CLI::App* aver = audit->add_subcommand("verify", "check a bundle offline, no server");
+  aver->add_option("BUNDLE", au.bundle)->required()->check(CLI::ExistingFile);
+  aver->add_option("--pubkey", au.pubkey, "the node's PEM public key to trust");
+  aver->add_option("--file", au.file, "the object's bytes: check they hash to its id");
+  CLI::App* anode = audit->add_subcommand("verify-node", "recompute the node's whole log");
+  anode->add_option("--since-checkpoint", au.since, "a checkpoint kept earlier (file)");
+  for (CLI::App* c : {alog, acp, aexp, aver, anode}) {
+    c->add_flag("--json", g.json, "print one JSON document");
+  }
   CLI11_PARSE(app, argc, argv);
+  au.server = g.server;
+  au.json = g.json;
+  if (*aver) return custody::AuditVerifyCommand(au);  // offline: no server
   if (g.server.empty()) {
     return Fail(absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER"));
   }
@@ -180,5 +203,9 @@ int main(int argc, char** argv) {
   if (*stat) return RunStat(g, id);
   if (*ls) return RunList(g);
   if (*status) return RunStatus(g);
+  if (*alog) return custody::AuditLogCommand(au);
+  if (*acp) return custody::AuditCheckpointCommand(au);
+  if (*aexp) return custody::AuditExportCommand(au);
+  if (*anode) return custody::AuditVerifyNodeCommand(au);
   return 2;
 }

@@ -61,11 +61,14 @@ void BackoffSleep(int attempt) {
 CustodyClient::CustodyClient(std::shared_ptr<grpc::Channel> channel)
     : stub_(v1::Custody::NewStub(channel)) {}
 
-std::unique_ptr<CustodyClient> CustodyClient::Connect(const std::string& address) {
+std::shared_ptr<grpc::Channel> CustodyClient::NewChannel(const std::string& address) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(4 << 20);
-  return std::make_unique<CustodyClient>(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  args.SetMaxReceiveMessageSize(64 << 20);  // audit logs and bundles can be large
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<CustodyClient> CustodyClient::Connect(const std::string& address) {
+  return std::make_unique<CustodyClient>(NewChannel(address));
 }
 
 absl::StatusOr<std::string> CustodyClient::DeriveUploadId(const std::string& path) {

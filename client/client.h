@@ -52,6 +52,8 @@ class CustodyClient {
   explicit CustodyClient(std::shared_ptr<grpc::Channel> channel);
   // Connects to "host:port" (plaintext for now).
   static std::unique_ptr<CustodyClient> Connect(const std::string& address);
+  // A channel to "host:port" with custody's message limits.
+  static std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);
 
   // Uploads `path`, resuming where an earlier attempt broke off, and checks
   // that the id the node returns is the file's own SHA-256.

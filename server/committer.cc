@@ -20,8 +20,12 @@ constexpr size_t kMaxGroupRequests = 500;
 }  // namespace
 
 Committer::Committer(Index* index, VolumeSet* volumes, std::unique_ptr<FileWriter> writer,
-                     CommitterOptions options)
-    : index_(index), volumes_(volumes), writer_(std::move(writer)), options_(options) {
+                     CommitterOptions options, AuditLog* audit)
+    : index_(index),
+      volumes_(volumes),
+      audit_(audit),
+      writer_(std::move(writer)),
+      options_(options) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -79,6 +83,18 @@ void Committer::Loop() {
     }
     RunGroup(std::move(group));
   }
+}
+
+// Tells the audit log how the group's batch ended, and signs a checkpoint
+// when one is due.
+void Committer::AfterCommit(const absl::Status& status) {
+  if (audit_ == nullptr) return;
+  audit_->OnCommit(status.ok());
+  if (!status.ok() || !audit_->CheckpointDue()) return;
+  rocksdb::WriteBatch b;
+  absl::Status s = audit_->SignCheckpoint(&b).status();
+  if (s.ok()) s = index_->Commit(&b);
+  if (!s.ok()) LOG(ERROR) << "signing an audit checkpoint: " << s;
 }
 
 // Whether the node already holds `r`'s key; fills `res` if so.
@@ -139,6 +155,7 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
   absl::Status status;
   for (size_t i = 0; i < reqs.size() && status.ok(); ++i) {
     WriteRequest& r = reqs[i];
+    if (r.index_only) continue;
     auto key = std::make_pair(static_cast<int>(r.type), r.key);
     if (auto it = seen.find(key); it != seen.end()) {
       results[i] = WriteResult{results[it->second].location, true};
@@ -171,6 +188,7 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
     }
     status = index_->Commit(&b);
   }
+  AfterCommit(status);
   if (!status.ok() && pos > start) {
     // Nothing in the index points past `start`: give the bytes back.
     if (ftruncate(vol->write_fd(), static_cast<off_t>(start)) != 0) {

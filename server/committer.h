@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/write_batch.h"
+#include "server/audit_log.h"
 #include "server/file_writer.h"
 #include "server/index.h"
 #include "server/volume_set.h"
@@ -32,6 +33,8 @@ struct WriteRequest {
   // or objects family) is not written again.
   Digest key;
   std::string payload;
+  // No volume entry: only on_index's changes (e.g. audit events).
+  bool index_only = false;
   // Adds the caller's own index changes to the group's batch; runs on the
   // committer thread whether or not the entry existed.
   absl::AnyInvocable<void(rocksdb::WriteBatch*, const WriteResult&)> on_index;
@@ -51,8 +54,10 @@ struct CommitterOptions {
 // WAL; an index entry never points to unsynced data.
 class Committer {
  public:
+  // `audit` (may be null) learns the outcome of every group, and gets a
+  // checkpoint signed when one is due.
   Committer(Index* index, VolumeSet* volumes, std::unique_ptr<FileWriter> writer,
-            CommitterOptions options);
+            CommitterOptions options, AuditLog* audit = nullptr);
   ~Committer();  // drains the queue, then stops
 
   // Queues `r`; blocks while more than max_queued_bytes are queued.
@@ -71,8 +76,11 @@ class Committer {
   void Stage(const std::deque<WriteRequest>& reqs, const std::vector<WriteResult>& results,
              const std::vector<size_t>& fresh, uint64_t start, uint64_t end);
 
+  void AfterCommit(const absl::Status& status);
+
   Index* index_;
   VolumeSet* volumes_;
+  AuditLog* audit_;
   std::unique_ptr<FileWriter> writer_;
   CommitterOptions options_;
 

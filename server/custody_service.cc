@@ -1,28 +1,15 @@
 #include "server/custody_service.h"
 
-#include "common/grpc_status.h"
+#include "server/unary.h"
+#include "absl/strings/str_cat.h"
 #include "server/download_reactor.h"
 #include "server/upload_reactor.h"
 
 namespace custody {
-namespace {
-
-// Runs `work` on `pool` and finishes the unary call with its status.
-template <typename Work>
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ThreadPool* pool,
-                                   Work work) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  pool->Schedule([reactor, work = std::move(work)]() mutable {
-    reactor->Finish(ToGrpcStatus(work()));
-  });
-  return reactor;
-}
-
-}  // namespace
 
 grpc::ServerReadReactor<v1::UploadRequest>* CustodyService::Upload(
-    grpc::CallbackServerContext*, v1::UploadResponse* response) {
-  return new UploadReactor(node_, response);
+    grpc::CallbackServerContext* ctx, v1::UploadResponse* response) {
+  return new UploadReactor(node_, response, ctx->peer());
 }
 
 grpc::ServerUnaryReactor* CustodyService::QueryUpload(grpc::CallbackServerContext* ctx,
@@ -37,18 +24,23 @@ grpc::ServerUnaryReactor* CustodyService::QueryUpload(grpc::CallbackServerContex
 }
 
 grpc::ServerWriteReactor<v1::DownloadResponse>* CustodyService::Download(
-    grpc::CallbackServerContext*, const v1::DownloadRequest* request) {
-  return new DownloadReactor(node_, request);
+    grpc::CallbackServerContext* ctx, const v1::DownloadRequest* request) {
+  return new DownloadReactor(node_, request, ctx->peer());
 }
 
 grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,
                                                const v1::StatRequest* request,
                                                v1::ObjectInfo* response) {
-  return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
+  std::string peer = ctx->peer();
+  return RunUnary(ctx, node_->read_pool(), [this, request, response, peer]() -> absl::Status {
     absl::StatusOr<Digest> id = Digest::Parse(request->id());
     if (!id.ok()) return id.status();
     absl::StatusOr<v1::ObjectInfo> info = node_->objects()->Stat(*id);
     if (!info.ok()) return info.status();
+    v1::AuditEvent e = NewEvent("object.stat", info->id());
+    AddDetail(&e, "peer", peer);
+    absl::Status s = node_->Record(std::move(e));  // no facts shown unaudited
+    if (!s.ok()) return s;
     *response = *info;
     return absl::OkStatus();
   });
@@ -57,10 +49,17 @@ grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* CustodyService::List(grpc::CallbackServerContext* ctx,
                                                const v1::ListRequest* request,
                                                v1::ListResponse* response) {
-  return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
+  std::string peer = ctx->peer();
+  return RunUnary(ctx, node_->read_pool(), [this, request, response, peer]() -> absl::Status {
     absl::StatusOr<v1::ListResponse> r =
         node_->objects()->List(request->page_token(), request->page_size());
     if (!r.ok()) return r.status();
+    v1::AuditEvent e = NewEvent("objects.listed", "node");
+    AddDetail(&e, "peer", peer);
+    AddDetail(&e, "after", request->page_token());
+    AddDetail(&e, "count", absl::StrCat(r->objects_size()));
+    absl::Status s = node_->Record(std::move(e));
+    if (!s.ok()) return s;
     *response = *r;
     return absl::OkStatus();
   });

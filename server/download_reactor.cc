@@ -32,8 +32,9 @@ struct DownloadReactor::State {
   v1::DownloadResponse msg;  // owned by the pending write
 };
 
-DownloadReactor::DownloadReactor(Node* node, const v1::DownloadRequest* request)
-    : node_(node), state_(std::make_shared<State>()) {
+DownloadReactor::DownloadReactor(Node* node, const v1::DownloadRequest* request,
+                                 std::string peer)
+    : node_(node), peer_(std::move(peer)), state_(std::make_shared<State>()) {
   state_->strand = std::make_shared<SerialExecutor>(node->read_pool());
   v1::DownloadRequest req = *request;
   state_->strand->Schedule([this, s = state_, req] { Start(req); });
@@ -89,6 +90,12 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
         "offset ", req.offset(), " is past the end of ", req.id(), " (",
         st.manifest.size(), " bytes)")));
   }
+  // The read is on record, durably, before the first byte leaves.
+  v1::AuditEvent e = NewEvent("object.read", id->ToString());
+  AddDetail(&e, "offset", absl::StrCat(req.offset()));
+  AddDetail(&e, "peer", peer_);
+  absl::Status recorded = node_->Record(std::move(e));
+  if (!recorded.ok()) return FinishWith(recorded);
   uint64_t cs = st.manifest.chunk_size();
   st.next_fetch = static_cast<int>(req.offset() / cs);
   FetchAhead();

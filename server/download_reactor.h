@@ -18,7 +18,7 @@ namespace custody {
 // receives bytes that do not match their hash.
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
  public:
-  DownloadReactor(Node* node, const v1::DownloadRequest* request);
+  DownloadReactor(Node* node, const v1::DownloadRequest* request, std::string peer);
 
   void OnWriteDone(bool ok) override;
   void OnDone() override;
@@ -33,6 +33,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
   void FinishWith(const absl::Status& s);
 
   Node* node_;
+  std::string peer_;
   std::shared_ptr<State> state_;
 };
 

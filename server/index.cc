@@ -42,7 +42,11 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir) {
       {rocksdb::kDefaultColumnFamilyName, cfo},
       {"chunks", cfo},
       {"objects", cfo},
-      {"uploads", cfo}};
+      {"uploads", cfo},
+      {"events", cfo},
+      {"tree", cfo},
+      {"subjects", cfo},
+      {"checkpoints", cfo}};
   std::unique_ptr<Index> idx(new Index);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opts, dir, cfs, &idx->cf_, &raw);

@@ -41,6 +41,11 @@ class Index {
   rocksdb::ColumnFamilyHandle* chunks() { return cf_[1]; }
   rocksdb::ColumnFamilyHandle* objects() { return cf_[2]; }
   rocksdb::ColumnFamilyHandle* uploads() { return cf_[3]; }
+  // The audit log (server/audit_log.h).
+  rocksdb::ColumnFamilyHandle* events() { return cf_[4]; }
+  rocksdb::ColumnFamilyHandle* tree() { return cf_[5]; }
+  rocksdb::ColumnFamilyHandle* subjects() { return cf_[6]; }
+  rocksdb::ColumnFamilyHandle* checkpoints() { return cf_[7]; }
 
   // Applies `batch` and syncs the WAL before returning.
   absl::Status Commit(rocksdb::WriteBatch* batch);

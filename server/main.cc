@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/process.h"
 #include "common/units.h"
+#include "server/audit_service.h"
 #include "server/custody_service.h"
 #include "server/node.h"
 
@@ -72,10 +73,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<custody::Node>> node = custody::Node::Open(opts);
   if (!node.ok()) return Fail(node.status().ToString());
   custody::CustodyService service(node->get());
+  custody::AuditService audit_service(node->get());
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
+  builder.RegisterService(&audit_service);
   builder.SetMaxReceiveMessageSize(4 << 20);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) return Fail("cannot listen on " + listen);

@@ -125,34 +125,75 @@ absl::Status Node::OpenStorage() {
   } else {
     RETURN_IF_ERROR(RecoverActiveVolume(index_.get(), volumes_.get()).status());
   }
-  std::unique_ptr<FileWriter> writer;
-  if (options_.io_backend != "pwrite") {
-    absl::StatusOr<std::unique_ptr<FileWriter>> w = NewUringFileWriter(64);
-    if (w.ok()) {
-      writer = std::move(*w);
-    } else if (options_.io_backend == "io_uring") {
-      return w.status();
-    } else {
-      LOG(WARNING) << "io_uring unavailable (" << w.status().message()
-                   << "); falling back to pwrite";
-    }
-  }
-  if (!writer) writer = NewPwriteFileWriter();
-  LOG(INFO) << "volume writes use " << writer->name();
+  absl::Status werr;
+  std::unique_ptr<FileWriter> writer = NewWriter(&werr);
+  RETURN_IF_ERROR(werr);
+  RETURN_IF_ERROR(OpenAudit());
   hash_pool_ = std::make_unique<ThreadPool>(options_.hash_threads);
   stream_pool_ = std::make_unique<ThreadPool>(options_.stream_threads);
   read_pool_ = std::make_unique<ThreadPool>(options_.read_threads);
   fetch_pool_ = std::make_unique<ThreadPool>(options_.fetch_threads);
   CommitterOptions co;
   co.min_free_bytes = options_.min_free_bytes;
-  committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(writer), co);
+  committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(writer), co,
+                                           audit_.get());
   local_ = std::make_unique<LocalBlobStore>(index_.get(), volumes_.get(), committer_.get());
   verified_ = std::make_unique<VerifyingBlobStore>(local_.get());
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
-                                             chunk_size_);
+                                             chunk_size_, audit_.get());
   objects_ = std::make_unique<ObjectStore>(index_.get());
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
+  v1::AuditEvent started = NewEvent("node.started", "node", "custodyd");
+  AddDetail(&started, "io_backend", committer_->io_backend());
+  AddDetail(&started, "chunk_size", absl::StrCat(chunk_size_));
+  if (options_.rebuild_index) AddDetail(&started, "index", "rebuilt from the volumes");
+  return Record(std::move(started));
+}
+
+std::unique_ptr<FileWriter> Node::NewWriter(absl::Status* error) {
+  if (options_.io_backend != "pwrite") {
+    absl::StatusOr<std::unique_ptr<FileWriter>> w = NewUringFileWriter(64);
+    if (w.ok()) {
+      LOG(INFO) << "volume writes use io_uring";
+      return std::move(*w);
+    }
+    if (options_.io_backend == "io_uring") {
+      *error = w.status();
+      return nullptr;
+    }
+    LOG(WARNING) << "io_uring unavailable (" << w.status().message()
+                 << "); volume writes use pwrite";
+  } else {
+    LOG(INFO) << "volume writes use pwrite";
+  }
+  return NewPwriteFileWriter();
+}
+
+absl::Status Node::OpenAudit() {
+  ASSIGN_OR_RETURN(Ed25519Key key, Ed25519Key::LoadOrCreate(options_.data_dir + "/node.key"));
+  ASSIGN_OR_RETURN(audit_, AuditLog::Open(index_.get(), node_id_, std::move(key),
+                                          options_.audit));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Node::SignCheckpointNow() {
+  absl::StatusOr<std::string> note = absl::UnknownError("not signed");
+  WriteRequest r;
+  r.index_only = true;
+  r.on_index = [this, &note](rocksdb::WriteBatch* b, const WriteResult&) {
+    note = audit_->SignCheckpoint(b);
+  };
+  RETURN_IF_ERROR(committer_->Write(std::move(r)).status());
+  return note;
+}
+
+absl::Status Node::Record(v1::AuditEvent event) {
+  WriteRequest r;
+  r.index_only = true;
+  r.on_index = [this, &event](rocksdb::WriteBatch* b, const WriteResult&) {
+    audit_->Append(b, std::move(event));
+  };
+  return committer_->Write(std::move(r)).status();
 }
 
 Node::~Node() {
@@ -162,11 +203,17 @@ Node::~Node() {
   read_pool_.reset();
   fetch_pool_.reset();
   hash_pool_.reset();
+  if (committer_) {
+    absl::Status s = Record(NewEvent("node.stopped", "node", "custodyd"));
+    if (s.ok()) s = SignCheckpointNow().status();
+    if (!s.ok()) LOG(ERROR) << "recording node.stopped: " << s;
+  }
   objects_.reset();
   uploads_.reset();
   verified_.reset();
   local_.reset();
   committer_.reset();
+  audit_.reset();
   volumes_.reset();
   index_.reset();
   if (lock_fd_ >= 0) close(lock_fd_);

@@ -4,6 +4,7 @@
 //   DIR/volumes/    append-only volume files
 //   DIR/index/      RocksDB
 //   DIR/quarantine/ bytes set aside (torn tails), never deleted
+//   DIR/node.key    the node's Ed25519 audit key (mode 0600), and node.key.pub
 #ifndef CUSTODY_SERVER_NODE_H_
 #define CUSTODY_SERVER_NODE_H_
 
@@ -12,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/thread_pool.h"
+#include "server/audit_log.h"
 #include "server/blob_store.h"
 #include "server/committer.h"
 #include "server/idle_watchdog.h"
@@ -29,6 +31,7 @@ struct NodeOptions {
   uint64_t max_volume_bytes = 1ull << 30;
   std::string io_backend = "auto";  // auto | io_uring | pwrite
   uint64_t min_free_bytes = 64ull << 20;
+  AuditOptions audit;
   bool rebuild_index = false;
   int stream_threads = 4;
   int hash_threads = 2;
@@ -51,6 +54,12 @@ class Node {
   Index* index() { return index_.get(); }
   VolumeSet* volumes() { return volumes_.get(); }
   Committer* committer() { return committer_.get(); }
+  AuditLog* audit() { return audit_.get(); }
+  // Appends `event` to the audit log and waits until it is durable.
+  absl::Status Record(v1::AuditEvent event);
+  // Signs a checkpoint over the log as it is now (or returns the latest if
+  // nothing was logged since), durably.
+  absl::StatusOr<std::string> SignCheckpointNow();
   BlobStore* chunks() { return verified_.get(); }  // verifies on read
   UploadManager* uploads() { return uploads_.get(); }
   ObjectStore* objects() { return objects_.get(); }
@@ -65,6 +74,8 @@ class Node {
   Node() = default;
   absl::Status OpenFolder();
   absl::Status OpenStorage();
+  absl::Status OpenAudit();
+  std::unique_ptr<FileWriter> NewWriter(absl::Status* error);
 
   NodeOptions options_;
   std::string node_id_;
@@ -73,6 +84,7 @@ class Node {
   std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;
+  std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<BlobStore> local_, verified_;
   std::unique_ptr<UploadManager> uploads_;

@@ -1,5 +1,7 @@
 #include "server/upload.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/units.h"
@@ -126,6 +128,21 @@ absl::Status Upload::Discard() {
   return mgr_->index_->Commit(&b);
 }
 
+// The event of a finished upload: the object stored (with its metadata), or
+// the same bytes put again (nothing stored, this upload's metadata not kept).
+v1::AuditEvent Upload::StoredEvent(const Digest& id, bool existed) const {
+  v1::AuditEvent e = NewEvent(existed ? "object.stored-again" : "object.stored",
+                              id.ToString(), actor_);
+  AddDetail(&e, "size", absl::StrCat(header_.size()));
+  AddDetail(&e, "file_name", header_.file_name());
+  AddDetail(&e, "media_type", header_.media_type());
+  AddDetail(&e, "upload_id", header_.upload_id());
+  if (!peer_.empty()) AddDetail(&e, "peer", peer_);
+  std::map<std::string, std::string> sorted(header_.metadata().begin(), header_.metadata().end());
+  for (const auto& [k, v] : sorted) AddDetail(&e, "meta." + k, v);
+  return e;
+}
+
 absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha256) {
   if (received_ != header_.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -160,6 +177,7 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
   std::string manifest = r.payload;
   r.on_index = [this, &actual, &manifest](rocksdb::WriteBatch* b, const WriteResult& w) {
     if (!w.existed) b->Put(mgr_->index_->objects(), KeyOf(actual), manifest);
+    if (mgr_->audit_) mgr_->audit_->Append(b, StoredEvent(actual, w.existed));
     b->DeleteRange(mgr_->index_->uploads(), UploadStateKey(header_.upload_id()),
                    UploadKeyEnd(header_.upload_id()));
   };

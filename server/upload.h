@@ -18,6 +18,7 @@
 #include "common/thread_pool.h"
 #include "custody/v1/custody.pb.h"
 #include "custody/v1/storage.pb.h"
+#include "server/audit_log.h"
 #include "server/committer.h"
 #include "server/index.h"
 
@@ -53,9 +54,11 @@ class Upload {
   void ChunkDone(uint32_t idx, const Digest& d, const absl::Status& s);
   absl::Status WaitForChunks();
   absl::Status Discard();
+  v1::AuditEvent StoredEvent(const Digest& id, bool existed) const;
 
   UploadManager* mgr_;
   v1::UploadHeader header_;
+  std::string actor_, peer_;
   uint32_t chunk_size_;
   uint64_t start_offset_ = 0;
   uint64_t received_ = 0;
@@ -85,14 +88,18 @@ struct UploadLimits {
 // Thread-safe.
 class UploadManager {
  public:
+  // `audit` may be null (no events: tests of storage alone).
   UploadManager(Index* index, Committer* committer, ThreadPool* hash_pool,
-                uint32_t chunk_size, UploadLimits limits = {});
+                uint32_t chunk_size, AuditLog* audit = nullptr, UploadLimits limits = {});
 
   // Starts or continues the upload named in `header`. INVALID_ARGUMENT for a
   // bad header; OUT_OF_RANGE when header.offset is not the committed size;
   // FAILED_PRECONDITION when the id was used for another file; ABORTED when
   // another stream is using the id right now.
-  absl::StatusOr<std::unique_ptr<Upload>> Begin(const v1::UploadHeader& header);
+  // `actor` and `peer` go into the audit events of the upload.
+  absl::StatusOr<std::unique_ptr<Upload>> Begin(const v1::UploadHeader& header,
+                                                const std::string& actor = "anonymous",
+                                                const std::string& peer = "");
   absl::StatusOr<v1::QueryUploadResponse> Query(const std::string& upload_id);
 
   const UploadLimits& limits() const { return limits_; }
@@ -114,6 +121,7 @@ class UploadManager {
   Committer* committer_;
   ThreadPool* hash_pool_;
   uint32_t chunk_size_;
+  AuditLog* audit_;
   UploadLimits limits_;
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> active_ ABSL_GUARDED_BY(mu_);

@@ -23,11 +23,12 @@ std::string UploadChunkKey(const std::string& upload_id, uint32_t idx) {
 std::string UploadKeyEnd(const std::string& upload_id) { return upload_id + '\2'; }
 
 UploadManager::UploadManager(Index* index, Committer* committer, ThreadPool* hash_pool,
-                             uint32_t chunk_size, UploadLimits limits)
+                             uint32_t chunk_size, AuditLog* audit, UploadLimits limits)
     : index_(index),
       committer_(committer),
       hash_pool_(hash_pool),
       chunk_size_(chunk_size),
+      audit_(audit),
       limits_(limits) {}
 
 absl::Status UploadManager::Validate(const v1::UploadHeader& h) const {
@@ -131,7 +132,9 @@ bool SameFile(const v1::UploadState& s, const v1::UploadHeader& h) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Upload>> UploadManager::Begin(const v1::UploadHeader& h) {
+absl::StatusOr<std::unique_ptr<Upload>> UploadManager::Begin(const v1::UploadHeader& h,
+                                                            const std::string& actor,
+                                                            const std::string& peer) {
   RETURN_IF_ERROR(Validate(h));
   {
     absl::MutexLock l(&mu_);
@@ -141,6 +144,8 @@ absl::StatusOr<std::unique_ptr<Upload>> UploadManager::Begin(const v1::UploadHea
     }
   }
   std::unique_ptr<Upload> up(new Upload(this, h, chunk_size_));  // releases on error
+  up->actor_ = actor;
+  up->peer_ = peer;
   ASSIGN_OR_RETURN(Persisted p, Load(h.upload_id()));
   if (p.known && !SameFile(p.state, h)) {
     return absl::FailedPreconditionError(absl::StrCat(

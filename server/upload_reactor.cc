@@ -13,14 +13,15 @@ namespace custody {
 struct UploadReactor::State {
   std::shared_ptr<SerialExecutor> strand;
   std::unique_ptr<Upload> upload;  // only touched on the strand
+  std::string upload_id;           // from the header, once read
   bool finished = false;           // only touched on the strand
   v1::UploadRequest req;           // owned by the pending read
   absl::Time started = absl::Now();
   std::atomic<int64_t> last_activity_ns{absl::GetCurrentTimeNanos()};
 };
 
-UploadReactor::UploadReactor(Node* node, v1::UploadResponse* response)
-    : node_(node), response_(response), state_(std::make_shared<State>()) {
+UploadReactor::UploadReactor(Node* node, v1::UploadResponse* response, std::string peer)
+    : node_(node), response_(response), peer_(std::move(peer)), state_(std::make_shared<State>()) {
   state_->strand = std::make_shared<SerialExecutor>(node->stream_pool());
   WatchForStalls(node->idle_watchdog());
   StartRead(&state_->req);
@@ -63,8 +64,22 @@ void UploadReactor::FinishWith(const absl::Status& s) {
                  << (st.upload ? st.upload->received() : 0) << " bytes in: refused: " << s;
   }
   st.upload.reset();  // waits for chunks in flight: committed size is exact
+  if (!s.ok()) RecordRefusal(s);
   st.finished = true;
   Finish(ToGrpcStatus(s));  // the last use of `this`
+}
+
+// Every upload that does not end in a stored object is an audit event.
+void UploadReactor::RecordRefusal(const absl::Status& s) {
+  bool broken = s.code() == absl::StatusCode::kCancelled ||
+                s.code() == absl::StatusCode::kDeadlineExceeded;
+  v1::AuditEvent e = NewEvent(broken ? "upload.broken" : "upload.refused",
+                              "upload:" + state_->upload_id);
+  AddDetail(&e, "code", absl::StatusCodeToString(s.code()));
+  AddDetail(&e, "reason", s.message());
+  AddDetail(&e, "peer", peer_);
+  absl::Status r = node_->Record(std::move(e));
+  if (!r.ok()) LOG(ERROR) << "recording a refused upload: " << r;
 }
 
 void UploadReactor::Process(bool ok) {
@@ -88,7 +103,9 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
   switch (req.kind_case()) {
     case v1::UploadRequest::kHeader: {
       if (st.upload) return FinishWith(absl::InvalidArgumentError("a second header"));
-      absl::StatusOr<std::unique_ptr<Upload>> up = node_->uploads()->Begin(req.header());
+      st.upload_id = req.header().upload_id().substr(0, 128);
+      absl::StatusOr<std::unique_ptr<Upload>> up =
+          node_->uploads()->Begin(req.header(), "anonymous", peer_);
       if (!up.ok()) return FinishWith(up.status());
       st.upload = std::move(*up);
       break;

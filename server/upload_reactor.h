@@ -19,7 +19,7 @@ namespace custody {
 // bounds memory per stream. Finish is called exactly once, from the strand.
 class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
  public:
-  UploadReactor(Node* node, v1::UploadResponse* response);
+  UploadReactor(Node* node, v1::UploadResponse* response, std::string peer);
 
   void OnReadDone(bool ok) override;
   void OnDone() override;
@@ -31,8 +31,11 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   void FinishWith(const absl::Status& s);
   void WatchForStalls(IdleWatchdog* watchdog);
 
+  void RecordRefusal(const absl::Status& s);
+
   Node* node_;
   v1::UploadResponse* response_;
+  std::string peer_;
   std::shared_ptr<State> state_;
 };
 

@@ -1,0 +1,205 @@
+#include "client/audit_cli.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "client/bundle_verifier.h"
+#include "client/client.h"
+#include "common/grpc_status.h"
+#include "common/units.h"
+#include "custody/v1/audit.grpc.pb.h"
+
+namespace custody {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+int Fail(const absl::Status& s) {
+  std::string msg(s.message());
+  for (char& c : msg) {
+    if (c == '\n') c = ' ';
+  }
+  std::cerr << "custody: " << absl::StatusCodeToString(s.code()) << ": " << msg << "\n";
+  return 1;
+}
+
+std::unique_ptr<v1::Audit::Stub> Stub(const std::string& server) {
+  return v1::Audit::NewStub(CustodyClient::NewChannel(server));
+}
+
+json EventJson(const v1::AuditEvent& e) {
+  json details = json::object();
+  for (const auto& d : e.details()) details[d.key()] = d.value();
+  return json{{"seq", e.seq()},       {"time", FormatUnixNanos(e.time_unix_nanos())},
+              {"node", e.node_id()},  {"actor", e.actor()},
+              {"action", e.action()}, {"subject", e.subject()},
+              {"details", details}};
+}
+
+void PrintEvents(const std::vector<v1::AuditEvent>& events) {
+  std::cout << "SEQ     TIME (UTC)                 ACTOR        ACTION               DETAILS\n";
+  for (const auto& e : events) {
+    std::string details;
+    for (const auto& d : e.details()) absl::StrAppend(&details, d.key(), "=", d.value(), " ");
+    std::cout << std::left << std::setw(8) << e.seq() << std::setw(27)
+              << FormatUnixNanos(e.time_unix_nanos()) << std::setw(13) << e.actor()
+              << std::setw(21) << e.action() << details << "\n";
+  }
+}
+
+std::string ReadAll(const std::string& path, bool* ok) {
+  std::ifstream f(path, std::ios::binary);
+  *ok = static_cast<bool>(f);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Writes a new file; never replaces one.
+absl::Status WriteNewFile(const std::string& path, const std::string& data) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return errno == EEXIST ? absl::AlreadyExistsError(absl::StrCat(
+                                 path, " exists; custody never overwrites a file"))
+                           : absl::InternalError(absl::StrCat("cannot create ", path));
+  }
+  bool ok = write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
+  ok = fsync(fd) == 0 && ok;
+  close(fd);
+  if (!ok) {
+    unlink(path.c_str());
+    return absl::InternalError(absl::StrCat("writing ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int AuditLogCommand(const AuditArgs& a) {
+  absl::StatusOr<Digest> id = Digest::Parse(a.id);
+  std::string subject = id.ok() ? id->ToString() : a.id;  // also "node", "upload:..."
+  grpc::ClientContext ctx;
+  v1::AuditLogRequest req;
+  req.set_subject(subject);
+  v1::AuditLogResponse resp;
+  absl::Status s = FromGrpcStatus(Stub(a.server)->Log(&ctx, req, &resp));
+  if (!s.ok()) return Fail(s);
+  std::vector<v1::AuditEvent> events;
+  for (const std::string& bytes : resp.events()) {
+    events.emplace_back();
+    if (!events.back().ParseFromString(bytes)) return Fail(absl::DataLossError("bad event"));
+  }
+  if (a.json) {
+    json arr = json::array();
+    for (const auto& e : events) arr.push_back(EventJson(e));
+    std::cout << json{{"subject", subject}, {"events", arr}}.dump() << "\n";
+  } else {
+    PrintEvents(events);
+  }
+  return 0;
+}
+
+int AuditCheckpointCommand(const AuditArgs& a) {
+  grpc::ClientContext ctx;
+  v1::AuditCheckpointRequest req;
+  req.set_fresh(a.fresh);
+  v1::AuditCheckpointResponse resp;
+  absl::Status s = FromGrpcStatus(Stub(a.server)->LatestCheckpoint(&ctx, req, &resp));
+  if (!s.ok()) return Fail(s);
+  if (!a.json) {
+    std::cout << resp.checkpoint();
+    return 0;
+  }
+  absl::StatusOr<std::string> key = Ed25519PublicFromPem(resp.public_key_pem());
+  absl::StatusOr<Checkpoint> c =
+      key.ok() ? VerifyCheckpoint(resp.checkpoint(), *key) : key.status();
+  if (!c.ok()) return Fail(c.status());
+  std::cout << json{{"origin", c->origin},
+                    {"size", c->size},
+                    {"root", c->root.ToString()},
+                    {"time", FormatUnixNanos(c->time_unix_nanos)},
+                    {"note", resp.checkpoint()},
+                    {"public_key_pem", resp.public_key_pem()}}
+                   .dump()
+            << "\n";
+  return 0;
+}
+
+int AuditExportCommand(const AuditArgs& a) {
+  absl::StatusOr<Digest> id = Digest::Parse(a.id);
+  if (!id.ok()) return Fail(id.status());
+  grpc::ClientContext ctx;
+  v1::AuditExportRequest req;
+  req.set_subject(id->ToString());
+  v1::AuditBundle bundle;
+  absl::Status s = FromGrpcStatus(Stub(a.server)->Export(&ctx, req, &bundle));
+  if (s.ok()) s = WriteNewFile(a.output, bundle.SerializeAsString());
+  if (!s.ok()) return Fail(s);
+  std::cerr << "exported " << bundle.entries_size() << " event(s) of " << id->ToString()
+            << " with proofs to " << a.output << "\n";
+  return 0;
+}
+
+int AuditVerifyCommand(const AuditArgs& a) {
+  bool ok = false;
+  std::string bytes = ReadAll(a.bundle, &ok);
+  if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", a.bundle)));
+  BundleVerifyOptions opts;
+  opts.file = a.file;
+  if (!a.pubkey.empty()) {
+    opts.public_key_pem = ReadAll(a.pubkey, &ok);
+    if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", a.pubkey)));
+  }
+  BundleReport r = VerifyBundleBytes(bytes, opts);
+  if (a.json) {
+    json events = json::array();
+    for (const auto& e : r.events) events.push_back(EventJson(e));
+    std::cout << json{{"ok", r.ok()}, {"problems", r.problems},
+                      {"checkpoint_size", r.checkpoint.size},
+                      {"checkpoint_origin", r.checkpoint.origin}, {"events", events}}
+                     .dump()
+              << "\n";
+  } else if (r.ok()) {
+    PrintEvents(r.events);
+    std::cout << "verified: " << r.events.size() << " event(s), each proven in the log of "
+              << r.checkpoint.origin << " at size " << r.checkpoint.size
+              << " under its signed checkpoint"
+              << (a.file.empty() ? "" : "; the file hashes to the id") << "\n";
+  }
+  for (const std::string& p : r.problems) std::cerr << "custody: FAILED: " << p << "\n";
+  return r.ok() ? 0 : 1;
+}
+
+int AuditVerifyNodeCommand(const AuditArgs& a) {
+  grpc::ClientContext ctx;
+  v1::AuditVerifyNodeRequest req;
+  if (!a.since.empty()) {
+    bool ok = false;
+    req.set_since_checkpoint(ReadAll(a.since, &ok));
+    if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", a.since)));
+  }
+  v1::AuditVerifyNodeResponse resp;
+  absl::Status s = FromGrpcStatus(Stub(a.server)->VerifyNode(&ctx, req, &resp));
+  if (!s.ok()) return Fail(s);
+  if (a.json) {
+    std::cout << json{{"ok", resp.ok()}, {"events", resp.events()},
+                      {"checkpoints", resp.checkpoints()},
+                      {"first_problem", resp.first_problem()}, {"seconds", resp.seconds()}}
+                     .dump()
+              << "\n";
+  } else if (resp.ok()) {
+    std::cout << "the audit log holds " << resp.events() << " events and matches all "
+              << resp.checkpoints() << " signed checkpoints (" << resp.seconds() << " s)\n";
+  }
+  if (!resp.ok()) std::cerr << "custody: FAILED: " << resp.first_problem() << "\n";
+  return resp.ok() ? 0 : 1;
+}
+
+}  // namespace custody

@@ -1,0 +1,30 @@
+// The `custody audit ...` commands.
+#ifndef CUSTODY_CLIENT_AUDIT_CLI_H_
+#define CUSTODY_CLIENT_AUDIT_CLI_H_
+
+#include <string>
+
+namespace custody {
+
+struct AuditArgs {
+  std::string server;
+  bool json = false;
+  std::string id;              // log, export
+  std::string output;          // export
+  std::string bundle;          // verify
+  std::string pubkey;          // verify: PEM file
+  std::string file;            // verify: the object's bytes
+  std::string since;           // verify-node: a checkpoint file
+  bool fresh = false;          // checkpoint: sign one over the log as it is now
+};
+
+// Each returns the process exit code and prints as the CLI does.
+int AuditLogCommand(const AuditArgs& a);
+int AuditCheckpointCommand(const AuditArgs& a);
+int AuditExportCommand(const AuditArgs& a);
+int AuditVerifyCommand(const AuditArgs& a);  // offline
+int AuditVerifyNodeCommand(const AuditArgs& a);
+
+}  // namespace custody
+
+#endif  // CUSTODY_CLIENT_AUDIT_CLI_H_

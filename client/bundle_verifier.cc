@@ -1,0 +1,92 @@
+#include "client/bundle_verifier.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/ed25519.h"
+#include "common/merkle.h"
+
+namespace custody {
+namespace {
+
+bool HasUnknownFields(const google::protobuf::Message& m) {
+  return !m.GetReflection()->GetUnknownFields(m).empty();
+}
+
+std::string HashFile(const std::string& path, bool* ok) {
+  std::ifstream f(path, std::ios::binary);
+  *ok = static_cast<bool>(f);
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  while (f) {
+    f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h.Update(buf.data(), static_cast<size_t>(f.gcount()));
+  }
+  return h.Finish().ToString();
+}
+
+// Checks one entry's event and inclusion proof against the checkpoint.
+void VerifyEntry(const v1::AuditBundle& b, int i, BundleReport* r) {
+  const v1::AuditBundleEntry& e = b.entries(i);
+  auto fail = [&](absl::string_view what) {
+    r->problems.push_back(absl::StrCat("entry ", i, " (event ", e.index(), "): ", what));
+  };
+  v1::AuditEvent ev;
+  if (HasUnknownFields(e) || !ev.ParseFromString(e.event()) || HasUnknownFields(ev)) {
+    return fail("the event's bytes do not parse as an event");
+  }
+  if (ev.seq() != e.index()) return fail("the event says it is another event");
+  if (ev.subject() != b.subject()) return fail("the event is about another subject");
+  std::vector<Digest> proof;
+  for (const std::string& p : e.proof()) {
+    absl::StatusOr<Digest> d = Digest::FromRaw(p);
+    if (!d.ok()) return fail("a proof hash is not 32 bytes");
+    proof.push_back(*d);
+  }
+  absl::Status s = merkle::VerifyInclusion(e.index(), r->checkpoint.size,
+                                           merkle::HashLeaf(e.event()), proof,
+                                           r->checkpoint.root);
+  if (!s.ok()) return fail(absl::StrCat("not in the signed log: ", s.message()));
+  r->events.push_back(std::move(ev));
+}
+
+}  // namespace
+
+BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptions& options) {
+  BundleReport r;
+  v1::AuditBundle b;
+  if (!b.ParseFromString(bytes) || HasUnknownFields(b)) {
+    r.problems.push_back("the file is not an audit bundle (it does not parse)");
+    return r;
+  }
+  std::string pem = options.public_key_pem.empty() ? b.public_key_pem() : options.public_key_pem;
+  absl::StatusOr<std::string> key = Ed25519PublicFromPem(pem);
+  if (!key.ok()) {
+    r.problems.push_back(absl::StrCat("public key: ", key.status().message()));
+    return r;
+  }
+  if (!options.public_key_pem.empty() && pem != b.public_key_pem()) {
+    r.problems.push_back("the bundle names another public key than the one given");
+  }
+  absl::StatusOr<Checkpoint> c = VerifyCheckpoint(b.checkpoint(), *key);
+  if (!c.ok()) {
+    r.problems.push_back(absl::StrCat("checkpoint: ", c.status().message()));
+    return r;
+  }
+  r.checkpoint = *c;
+  if (b.entries_size() == 0) r.problems.push_back("the bundle holds no events");
+  for (int i = 0; i < b.entries_size(); ++i) VerifyEntry(b, i, &r);
+  if (!options.file.empty()) {
+    bool readable = false;
+    std::string got = HashFile(options.file, &readable);
+    if (!readable) {
+      r.problems.push_back(absl::StrCat("cannot read ", options.file));
+    } else if (got != b.subject()) {
+      r.problems.push_back(absl::StrCat(options.file, " hashes to ", got, ", not to ",
+                                        b.subject()));
+    }
+  }
+  return r;
+}
+
+}  // namespace custody

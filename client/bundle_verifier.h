@@ -1,0 +1,34 @@
+// Offline verification of an audit bundle (`custody audit verify`): no
+// server, and none of the node's code — only the RFC 9162 verifiers, the
+// checkpoint signature check and SHA-256 in common/.
+#ifndef CUSTODY_CLIENT_BUNDLE_VERIFIER_H_
+#define CUSTODY_CLIENT_BUNDLE_VERIFIER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/checkpoint.h"
+#include "custody/v1/audit.pb.h"
+
+namespace custody {
+
+struct BundleReport {
+  std::vector<std::string> problems;  // empty when everything holds
+  Checkpoint checkpoint;
+  std::vector<v1::AuditEvent> events;  // the verified events, in order
+  bool ok() const { return problems.empty(); }
+};
+
+struct BundleVerifyOptions {
+  std::string public_key_pem;  // trust this key instead of the bundle's own
+  std::string file;            // also check that this file hashes to the subject
+};
+
+// Parses the bundle file's bytes (a serialized AuditBundle; unknown fields
+// are refused) and checks every signature and proof.
+BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptions& options);
+
+}  // namespace custody
+
+#endif  // CUSTODY_CLIENT_BUNDLE_VERIFIER_H_

@@ -1,0 +1,90 @@
+// A node's tamper-evident audit log: events in an RFC 6962 Merkle tree with
+// Ed25519-signed checkpoints. See doc/audit_log.md.
+#ifndef CUSTODY_SERVER_AUDIT_LOG_H_
+#define CUSTODY_SERVER_AUDIT_LOG_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/checkpoint.h"
+#include "common/ed25519.h"
+#include "common/merkle.h"
+#include "custody/v1/audit.pb.h"
+#include "rocksdb/write_batch.h"
+#include "server/index.h"
+
+namespace custody {
+
+struct AuditOptions {
+  uint64_t checkpoint_every_events = 1000;
+  absl::Duration checkpoint_every = absl::Seconds(10);
+};
+
+// Appending belongs to one thread, the Committer's, which puts events in the
+// same RocksDB batch as the change they record: Append, then OnCommit with
+// the batch's outcome. Readers (Events, Bundle, Verify...) are thread-safe.
+class AuditLog {
+ public:
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Index* index, std::string node_id,
+                                                        Ed25519Key key, AuditOptions options);
+
+  // Gives `event` the next sequence number, its time and node, and adds it,
+  // its tree nodes and its subject index entry to `batch`.
+  void Append(rocksdb::WriteBatch* batch, v1::AuditEvent event);
+  // After the batch holding appended events committed (ok) or failed.
+  void OnCommit(bool ok);
+  // Whether a checkpoint is due (every N events or T seconds of activity).
+  bool CheckpointDue() const;
+  // Signs a checkpoint over the tree including everything appended so far
+  // and puts it in `batch` (committer thread). Returns the signed note.
+  absl::StatusOr<std::string> SignCheckpoint(rocksdb::WriteBatch* batch);
+
+  const std::string& origin() const { return origin_; }
+  uint64_t size() const { return committed_size_; }
+  std::string public_key_pem() const { return key_.PublicPem(); }
+  const std::string& public_raw() const { return key_.public_raw(); }
+
+  // Canonical bytes of every event about `subject`, in log order.
+  absl::StatusOr<std::vector<std::string>> Events(const std::string& subject);
+  // The latest signed checkpoint note ("" if none yet).
+  absl::StatusOr<std::string> LatestCheckpoint();
+  // `subject`'s events with inclusion proofs against the latest checkpoint.
+  absl::StatusOr<v1::AuditBundle> Bundle(const std::string& subject);
+  // Recomputes the whole tree from the stored events and checks it against
+  // every signed checkpoint (and `since_checkpoint`, if given).
+  v1::AuditVerifyNodeResponse VerifyAll(const std::string& since_checkpoint);
+
+ private:
+  AuditLog() = default;
+  absl::StatusOr<Digest> Node(int level, uint64_t index);
+
+  Index* index_ = nullptr;
+  std::string node_id_, origin_;
+  Ed25519Key key_;
+  AuditOptions options_;
+  // Committer thread only.
+  merkle::CompactRange pending_, committed_;
+  std::atomic<uint64_t> committed_size_{0};  // for readers
+  uint64_t last_checkpoint_size_ = 0;
+  absl::Time last_checkpoint_time_;
+};
+
+// A new event (seq, time and node are filled in when it is appended).
+v1::AuditEvent NewEvent(absl::string_view action, absl::string_view subject,
+                        absl::string_view actor = "anonymous");
+void AddDetail(v1::AuditEvent* event, absl::string_view key, absl::string_view value);
+
+// Keys of the audit column families.
+std::string EventKey(uint64_t seq);
+std::string TreeNodeKey(int level, uint64_t index);
+std::string SubjectKey(const std::string& subject, uint64_t seq);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_AUDIT_LOG_H_

@@ -1,0 +1,58 @@
+#include "server/audit_service.h"
+
+#include "common/status_macros.h"
+#include "server/unary.h"
+
+namespace custody {
+
+grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
+                                            const v1::AuditLogRequest* request,
+                                            v1::AuditLogResponse* response) {
+  return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<std::string> events, node_->audit()->Events(request->subject()));
+    for (std::string& e : events) response->add_events(std::move(e));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuditService::LatestCheckpoint(
+    grpc::CallbackServerContext* ctx, const v1::AuditCheckpointRequest* request,
+    v1::AuditCheckpointResponse* response) {
+  return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
+    std::string note;
+    if (request->fresh()) {
+      ASSIGN_OR_RETURN(note, node_->SignCheckpointNow());
+    } else {
+      ASSIGN_OR_RETURN(note, node_->audit()->LatestCheckpoint());
+    }
+    if (note.empty()) return absl::NotFoundError("the node has signed no checkpoint yet");
+    response->set_checkpoint(note);
+    response->set_public_key_pem(node_->audit()->public_key_pem());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
+                                               const v1::AuditExportRequest* request,
+                                               v1::AuditBundle* response) {
+  std::string peer = ctx->peer();
+  return RunUnary(ctx, node_->read_pool(), [this, request, response, peer]() -> absl::Status {
+    RETURN_IF_ERROR(node_->SignCheckpointNow().status());
+    ASSIGN_OR_RETURN(*response, node_->audit()->Bundle(request->subject()));
+    v1::AuditEvent e = NewEvent("audit.exported", request->subject());
+    AddDetail(&e, "peer", peer);
+    AddDetail(&e, "events", absl::StrCat(response->entries_size()));
+    return node_->Record(std::move(e));
+  });
+}
+
+grpc::ServerUnaryReactor* AuditService::VerifyNode(grpc::CallbackServerContext* ctx,
+                                                   const v1::AuditVerifyNodeRequest* request,
+                                                   v1::AuditVerifyNodeResponse* response) {
+  return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
+    *response = node_->audit()->VerifyAll(request->since_checkpoint());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace custody

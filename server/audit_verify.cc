@@ -1,0 +1,117 @@
+// AuditLog::VerifyAll: recompute the tree from the stored events and hold it
+// against every checkpoint the node signed.
+#include <map>
+
+#include "absl/base/internal/endian.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/audit_log.h"
+
+namespace custody {
+namespace {
+
+struct Verifier {
+  std::map<uint64_t, Checkpoint> checkpoints;  // by tree size
+  std::string problem;
+  uint64_t events = 0;
+
+  bool Fail(std::string p) {
+    if (problem.empty()) problem = std::move(p);
+    return false;
+  }
+};
+
+// Loads and checks the signature of every checkpoint, and the auditor's.
+bool LoadCheckpoints(Index* index, absl::string_view public_raw, const std::string& since,
+                     Verifier* v) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      index->db()->NewIterator(rocksdb::ReadOptions(), index->checkpoints()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) continue;  // "latest"
+    uint64_t size = absl::big_endian::Load64(it->key().data());
+    absl::StatusOr<Checkpoint> c = VerifyCheckpoint(it->value().ToString(), public_raw);
+    if (!c.ok() || c->size != size) {
+      return v->Fail(absl::StrCat("the checkpoint stored for tree size ", size,
+                                  " is not validly signed by this node"));
+    }
+    v->checkpoints[size] = *c;
+  }
+  if (!since.empty()) {
+    absl::StatusOr<Checkpoint> c = VerifyCheckpoint(since, public_raw);
+    if (!c.ok()) {
+      return v->Fail(absl::StrCat("the given checkpoint is not signed by this node: ",
+                                  c.status().message()));
+    }
+    auto [it2, fresh] = v->checkpoints.emplace(c->size, *c);
+    if (!fresh && it2->second.root != c->root) {
+      return v->Fail(absl::StrCat("the node signed two different roots for tree size ",
+                                  c->size, ": the given checkpoint and its own"));
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+v1::AuditVerifyNodeResponse AuditLog::VerifyAll(const std::string& since) {
+  absl::Time start = absl::Now();
+  Verifier v;
+  v1::AuditVerifyNodeResponse resp;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = index_->db()->GetSnapshot();
+  ro.readahead_size = 4 << 20;
+  if (LoadCheckpoints(index_, key_.public_raw(), since, &v)) {
+    std::unique_ptr<rocksdb::Iterator> ev(index_->db()->NewIterator(ro, index_->events()));
+    std::unique_ptr<rocksdb::Iterator> leaf(index_->db()->NewIterator(ro, index_->tree()));
+    leaf->Seek(TreeNodeKey(0, 0));
+    merkle::CompactRange range;
+    auto next_cp = v.checkpoints.begin();
+    v1::AuditEvent parsed;
+    for (ev->SeekToFirst(); ev->Valid(); ev->Next(), leaf->Next()) {
+      uint64_t seq = absl::big_endian::Load64(ev->key().data());
+      uint64_t want = range.size();
+      if (seq != want) {
+        v.Fail(absl::StrCat("event ", want, " is missing: the log jumps to event ", seq));
+        break;
+      }
+      if (!parsed.ParseFromArray(ev->value().data(), static_cast<int>(ev->value().size())) ||
+          parsed.seq() != seq) {
+        v.Fail(absl::StrCat("the event stored at position ", seq, " says it is event ",
+                            parsed.seq(), ": events were moved or swapped"));
+        break;
+      }
+      Digest h = merkle::HashLeaf(absl::string_view(ev->value().data(), ev->value().size()));
+      if (!leaf->Valid() || leaf->key() != TreeNodeKey(0, seq) || leaf->value() != KeyOf(h)) {
+        v.Fail(absl::StrCat("event ", seq, " was changed after it was logged: its bytes no "
+                            "longer match its leaf hash"));
+        break;
+      }
+      range.Append(h, [](int, uint64_t, const Digest&) {});
+      for (; next_cp != v.checkpoints.end() && next_cp->first == range.size(); ++next_cp) {
+        if (next_cp->second.root != range.Root()) {
+          v.Fail(absl::StrCat("the tree recomputed from events 0..", seq,
+                              " does not match the signed checkpoint of size ", range.size()));
+        }
+      }
+      if (!v.problem.empty()) break;
+    }
+    v.events = range.size();
+    if (v.problem.empty() && next_cp != v.checkpoints.end() && next_cp->first > range.size()) {
+      v.Fail(absl::StrCat("the log holds ", range.size(), " events but a signed checkpoint "
+                          "covers ", next_cp->first, ": events were cut off its end"));
+    }
+    if (v.problem.empty() && range.size() != size()) {
+      v.Fail(absl::StrCat("the log should hold ", size(), " events but ",
+                          range.size(), " are stored"));
+    }
+  }
+  index_->db()->ReleaseSnapshot(ro.snapshot);
+  resp.set_ok(v.problem.empty());
+  resp.set_first_problem(v.problem);
+  resp.set_events(v.events);
+  resp.set_checkpoints(v.checkpoints.size());
+  resp.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+  return resp;
+}
+
+}  // namespace custody

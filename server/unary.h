@@ -1,0 +1,26 @@
+// Running a unary callback RPC's work on a worker pool.
+#ifndef CUSTODY_SERVER_UNARY_H_
+#define CUSTODY_SERVER_UNARY_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/grpc_status.h"
+#include "common/thread_pool.h"
+
+namespace custody {
+
+// Runs `work` (returning absl::Status) on `pool`, never on a gRPC thread,
+// and finishes the call with its status.
+template <typename Work>
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ThreadPool* pool,
+                                   Work work) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  pool->Schedule([reactor, work = std::move(work)]() mutable {
+    reactor->Finish(ToGrpcStatus(work()));
+  });
+  return reactor;
+}
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_UNARY_H_
