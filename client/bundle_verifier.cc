@@ -65,6 +65,10 @@ BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptio
     r.problems.push_back(absl::StrCat("public key: ", key.status().message()));
     return r;
   }
+  if (Ed25519PublicToPem(*key) != pem) {
+    r.problems.push_back("the public key is not in canonical PEM form");
+    return r;
+  }
   if (!options.public_key_pem.empty() && pem != b.public_key_pem()) {
     r.problems.push_back("the bundle names another public key than the one given");
   }

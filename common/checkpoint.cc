@@ -31,8 +31,10 @@ absl::StatusOr<Checkpoint> Checkpoint::ParseBody(absl::string_view body) {
     return absl::DataLossError("checkpoint tree size is not a number");
   }
   std::string raw;
-  if (!absl::Base64Unescape(lines[2], &raw)) {
-    return absl::DataLossError("checkpoint root hash is not base64");
+  // Canonical base64 only: another spelling of the same bytes is refused,
+  // so that no byte of a checkpoint can change without it being detected.
+  if (!absl::Base64Unescape(lines[2], &raw) || absl::Base64Escape(raw) != lines[2]) {
+    return absl::DataLossError("checkpoint root hash is not canonical base64");
   }
   ASSIGN_OR_RETURN(c.root, Digest::FromRaw(raw));
   for (size_t i = 3; i + 1 < lines.size(); ++i) {
@@ -73,8 +75,11 @@ absl::StatusOr<Checkpoint> VerifyCheckpoint(absl::string_view note,
     }
     std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(line, ' ');
     std::string blob;
-    if (parts.first != c.origin || !absl::Base64Unescape(parts.second, &blob) ||
-        blob.size() != 68 || absl::big_endian::Load32(blob.data()) != want_id) {
+    if (!absl::Base64Unescape(parts.second, &blob) || absl::Base64Escape(blob) != parts.second) {
+      return absl::DataLossError("a signature in the note is not canonical base64");
+    }
+    if (parts.first != c.origin || blob.size() != 68 ||
+        absl::big_endian::Load32(blob.data()) != want_id) {
       continue;  // a signature by another key (e.g. a witness)
     }
     absl::Status s = Ed25519Verify(public_raw, body, absl::string_view(blob).substr(4));

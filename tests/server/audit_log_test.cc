@@ -1,0 +1,172 @@
+// The audit log of a node: events for every change, and tampering with the
+// stored log (node stopped, RocksDB edited directly) named by VerifyAll.
+#include "server/audit_log.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/server/node_fixture.h"
+#include "tests/test_util.h"
+
+namespace custody {
+namespace {
+
+using testing::PutBytes;
+using testing::RandomBytes;
+using testing::SmallNodeOptions;
+using testing::TempDir;
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  // A node with some history: started, 3 objects stored, a checkpoint.
+  void SetUp() override {
+    auto node = Node::Open(SmallNodeOptions(dir_.path()));
+    ASSERT_TRUE(node.ok()) << node.status();
+    for (int i = 0; i < 3; ++i) {
+      auto r = PutBytes(node->get(), RandomBytes(5000 + i, i), "u" + std::to_string(i));
+      ASSERT_TRUE(r.ok()) << r.status();
+      ids_.push_back(r->id());
+    }
+    auto cp = (*node)->SignCheckpointNow();
+    ASSERT_TRUE(cp.ok()) << cp.status();
+    checkpoint_ = *cp;
+    events_ = (*node)->audit()->size();
+  }
+  std::unique_ptr<Node> Reopen() {
+    auto node = Node::Open(SmallNodeOptions(dir_.path()));
+    EXPECT_TRUE(node.ok()) << node.status();
+    return std::move(*node);
+  }
+  // Runs `edit` on the node's RocksDB with the node stopped.
+  template <typename Edit>
+  void Tamper(Edit edit) {
+    auto index = Index::Open(dir_ / "index");
+    ASSERT_TRUE(index.ok()) << index.status();
+    edit(index->get());
+  }
+  std::string Get(Index* index, uint64_t seq) {
+    std::string v;
+    EXPECT_TRUE(index->db()->Get({}, index->events(), EventKey(seq), &v).ok());
+    return v;
+  }
+  void Put(Index* index, uint64_t seq, const std::string& v) {
+    ASSERT_TRUE(index->db()->Put({}, index->events(), EventKey(seq), v).ok());
+  }
+  std::string Problem() {
+    auto r = Reopen()->audit()->VerifyAll("");
+    EXPECT_FALSE(r.ok());
+    return r.first_problem();
+  }
+
+  TempDir dir_;
+  std::vector<std::string> ids_;
+  std::string checkpoint_;
+  uint64_t events_ = 0;
+};
+
+TEST_F(AuditLogTest, EveryChangeIsAnEventAndTheLogVerifies) {
+  auto node = Reopen();
+  auto events = node->audit()->Events(ids_[1]);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  v1::AuditEvent e;
+  ASSERT_TRUE(e.ParseFromString((*events)[0]));
+  EXPECT_EQ(e.action(), "object.stored");
+  EXPECT_EQ(e.subject(), ids_[1]);
+  EXPECT_EQ(e.actor(), "anonymous");
+  auto node_events = node->audit()->Events("node");
+  ASSERT_TRUE(node_events.ok());
+  std::vector<std::string> actions;
+  for (const auto& b : *node_events) {
+    v1::AuditEvent n;
+    n.ParseFromString(b);
+    actions.push_back(n.action());
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"node.started", "node.stopped", "node.started"}));
+  auto r = node->audit()->VerifyAll(checkpoint_);
+  EXPECT_TRUE(r.ok()) << r.first_problem();
+  EXPECT_GE(r.events(), events_);
+}
+
+TEST_F(AuditLogTest, EditedEventIsNamed) {
+  Tamper([&](Index* index) {
+    v1::AuditEvent e;
+    ASSERT_TRUE(e.ParseFromString(Get(index, 2)));
+    e.set_actor("someone-else");
+    Put(index, 2, e.SerializeAsString());
+  });
+  EXPECT_NE(Problem().find("event 2 was changed"), std::string::npos) << Problem();
+}
+
+TEST_F(AuditLogTest, DeletedEventIsNamed) {
+  Tamper([&](Index* index) {
+    ASSERT_TRUE(index->db()->Delete({}, index->events(), EventKey(1)).ok());
+  });
+  EXPECT_NE(Problem().find("event 1 is missing"), std::string::npos) << Problem();
+}
+
+TEST_F(AuditLogTest, SwappedEventsAreNamed) {
+  Tamper([&](Index* index) {
+    std::string a = Get(index, 1), b = Get(index, 2);
+    Put(index, 1, b);
+    Put(index, 2, a);
+  });
+  EXPECT_NE(Problem().find("position 1 says it is event 2"), std::string::npos) << Problem();
+}
+
+TEST_F(AuditLogTest, TruncatedLogIsNamed) {
+  uint64_t last = events_ - 1;
+  Tamper([&](Index* index) {
+    for (uint64_t s = last - 1; s <= last; ++s) {
+      ASSERT_TRUE(index->db()->Delete({}, index->events(), EventKey(s)).ok());
+    }
+  });
+  std::string p = Problem();
+  EXPECT_NE(p.find("event " + std::to_string(last - 1) + " is missing"), std::string::npos) << p;
+}
+
+TEST_F(AuditLogTest, RewrittenEventAndLeafStillBreakTheSignedRoot) {
+  Tamper([&](Index* index) {
+    v1::AuditEvent e;
+    ASSERT_TRUE(e.ParseFromString(Get(index, 1)));
+    AddDetail(&e, "forged", "yes");
+    std::string bytes = e.SerializeAsString();
+    Put(index, 1, bytes);
+    ASSERT_TRUE(index->db()->Put({}, index->tree(), TreeNodeKey(0, 1),
+                                 KeyOf(merkle::HashLeaf(bytes))).ok());
+  });
+  EXPECT_NE(Problem().find("does not match the signed checkpoint"), std::string::npos)
+      << Problem();
+}
+
+TEST_F(AuditLogTest, CheckpointSignedByAnotherKeyIsRefused) {
+  auto other = Ed25519Key::Generate();
+  auto c = VerifyCheckpoint(checkpoint_, Reopen()->audit()->public_raw());
+  ASSERT_TRUE(c.ok());
+  auto forged = SignCheckpoint(*c, *other);
+  ASSERT_TRUE(forged.ok());
+  auto r = Reopen()->audit()->VerifyAll(*forged);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.first_problem().find("not signed by this node"), std::string::npos);
+}
+
+TEST_F(AuditLogTest, BundleProvesEachEventAgainstTheCheckpoint) {
+  auto node = Reopen();
+  ASSERT_TRUE(node->Record(NewEvent("object.read", ids_[0])).ok());
+  ASSERT_TRUE(node->SignCheckpointNow().ok());
+  auto b = node->audit()->Bundle(ids_[0]);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->entries_size(), 2);
+  auto c = VerifyCheckpoint(b->checkpoint(), node->audit()->public_raw());
+  ASSERT_TRUE(c.ok());
+  for (const auto& e : b->entries()) {
+    std::vector<Digest> proof;
+    for (const auto& p : e.proof()) proof.push_back(*Digest::FromRaw(p));
+    EXPECT_TRUE(merkle::VerifyInclusion(e.index(), c->size, merkle::HashLeaf(e.event()), proof,
+                                        c->root).ok());
+  }
+  EXPECT_EQ(node->audit()->Bundle("sha256:" + std::string(64, '0')).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace custody
