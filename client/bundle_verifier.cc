@@ -2,6 +2,8 @@
 
 #include <fstream>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/ed25519.h"
 #include "common/merkle.h"
@@ -55,6 +57,7 @@ void VerifyEntry(const v1::AuditBundle& b, int i, BundleReport* r) {
 BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptions& options) {
   BundleReport r;
   v1::AuditBundle b;
+  google::protobuf::LogSilencer quiet;  // damaged input is reported below, not logged
   if (!b.ParseFromString(bytes) || HasUnknownFields(b)) {
     r.problems.push_back("the file is not an audit bundle (it does not parse)");
     return r;
