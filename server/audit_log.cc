@@ -87,7 +87,12 @@ void AuditLog::Append(rocksdb::WriteBatch* batch, v1::AuditEvent event) {
   pending_.Append(merkle::HashLeaf(bytes), [&](int level, uint64_t idx, const Digest& h) {
     batch->Put(index_->tree(), TreeNodeKey(level, idx), KeyOf(h));
   });
-  batch->Put(index_->tree(), kRangeKey, pending_.Serialize());
+}
+
+void AuditLog::BeforeCommit(rocksdb::WriteBatch* batch) {
+  if (pending_.size() != committed_.size()) {
+    batch->Put(index_->tree(), kRangeKey, pending_.Serialize());
+  }
 }
 
 void AuditLog::OnCommit(bool ok) {

@@ -27,8 +27,8 @@ struct AuditOptions {
 };
 
 // Appending belongs to one thread, the Committer's, which puts events in the
-// same RocksDB batch as the change they record: Append, then OnCommit with
-// the batch's outcome. Readers (Events, Bundle, Verify...) are thread-safe.
+// same RocksDB batch as the change they record: Append..., BeforeCommit,
+// then OnCommit with the batch's outcome. Readers (Events, Bundle, Verify...) are thread-safe.
 class AuditLog {
  public:
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Index* index, std::string node_id,
@@ -37,6 +37,8 @@ class AuditLog {
   // Gives `event` the next sequence number, its time and node, and adds it,
   // its tree nodes and its subject index entry to `batch`.
   void Append(rocksdb::WriteBatch* batch, v1::AuditEvent event);
+  // Adds the tree's new right edge to `batch`, once per batch, last.
+  void BeforeCommit(rocksdb::WriteBatch* batch);
   // After the batch holding appended events committed (ok) or failed.
   void OnCommit(bool ok);
   // Whether a checkpoint is due (every N events or T seconds of activity).

@@ -16,7 +16,7 @@
 
 namespace custody {
 namespace {
-constexpr size_t kMaxGroupRequests = 500;
+constexpr size_t kMaxGroupRequests = 4096;
 }  // namespace
 
 Committer::Committer(Index* index, VolumeSet* volumes, std::unique_ptr<FileWriter> writer,
@@ -93,6 +93,7 @@ void Committer::AfterCommit(const absl::Status& status) {
   if (!status.ok() || !audit_->CheckpointDue()) return;
   rocksdb::WriteBatch b;
   absl::Status s = audit_->SignCheckpoint(&b).status();
+  audit_->BeforeCommit(&b);
   if (s.ok()) s = index_->Commit(&b);
   if (!s.ok()) LOG(ERROR) << "signing an audit checkpoint: " << s;
 }
@@ -186,6 +187,7 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
     for (size_t i = 0; i < reqs.size(); ++i) {
       if (reqs[i].on_index) reqs[i].on_index(&b, results[i]);
     }
+    if (audit_ != nullptr) audit_->BeforeCommit(&b);
     status = index_->Commit(&b);
   }
   AfterCommit(status);
