@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: set up, build, start a node on the default
 # data folder (./custody-data, port 7400), put a sample file it generates,
-# get it back verified, and print its id and stat. The node keeps running.
+# get it back verified, print its id, stat and audit trail, export the trail
+# with proofs and verify it offline. The node keeps running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -35,4 +36,13 @@ echo "demo: objects on the node"
 $CLI ls
 echo "demo: node status"
 $CLI status
+echo "demo: the object's audit trail"
+$CLI audit log "$ID"
+echo "demo: the node's signed checkpoint"
+$CLI audit checkpoint --fresh
+BUNDLE=$SAMPLE.audit
+$CLI audit export "$ID" -o "$BUNDLE"
+echo "demo: verifying $BUNDLE offline (no server), with the footage itself"
+$CLI audit verify "$BUNDLE" --file "$SAMPLE" --pubkey "$DATA/node.key.pub"
+$CLI audit verify-node
 echo "demo: custodyd keeps running on $ADDR (stop it with: pkill -f 'custodyd --data $DATA')"
