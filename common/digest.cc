@@ -61,30 +61,27 @@ Digest Digest::Of(absl::string_view data) {
 std::string Digest::Hex() const { return absl::BytesToHexString(Raw()); }
 std::string Digest::ToString() const { return absl::StrCat(kPrefix, Hex()); }
 
-struct Sha256::Ctx {
-  SHA256_CTX c;
-};
+static_assert(sizeof(SHA256_CTX) <= 112, "Sha256::ctx_ is too small for SHA256_CTX");
 
-Sha256::Sha256() : ctx_(new Ctx) { SHA256_Init(&ctx_->c); }
-Sha256::~Sha256() { delete ctx_; }
-Sha256::Sha256(const Sha256& other) : ctx_(new Ctx(*other.ctx_)) {}
-Sha256& Sha256::operator=(const Sha256& other) {
-  *ctx_ = *other.ctx_;
-  return *this;
-}
+namespace {
+SHA256_CTX* Ctx(unsigned char* p) { return reinterpret_cast<SHA256_CTX*>(p); }
+const SHA256_CTX* Ctx(const unsigned char* p) { return reinterpret_cast<const SHA256_CTX*>(p); }
+}  // namespace
 
-void Sha256::Update(const void* data, size_t n) { SHA256_Update(&ctx_->c, data, n); }
+Sha256::Sha256() { SHA256_Init(Ctx(ctx_)); }
+
+void Sha256::Update(const void* data, size_t n) { SHA256_Update(Ctx(ctx_), data, n); }
 
 Digest Sha256::Finish() {
   Digest d;
-  SHA256_Final(d.mutable_data(), &ctx_->c);
+  SHA256_Final(d.mutable_data(), Ctx(ctx_));
   return d;
 }
 
 std::string Sha256::SaveState() const {
   std::string out(sizeof(kStateMagic) + sizeof(SHA256_CTX), '\0');
   std::memcpy(out.data(), &kStateMagic, sizeof(kStateMagic));
-  std::memcpy(out.data() + sizeof(kStateMagic), &ctx_->c, sizeof(SHA256_CTX));
+  std::memcpy(out.data() + sizeof(kStateMagic), Ctx(ctx_), sizeof(SHA256_CTX));
   return out;
 }
 
@@ -98,7 +95,7 @@ absl::StatusOr<Sha256> Sha256::RestoreState(absl::string_view state) {
     return absl::DataLossError("saved SHA-256 state has a bad magic number");
   }
   Sha256 h;
-  std::memcpy(&h.ctx_->c, state.data() + sizeof(kStateMagic), sizeof(SHA256_CTX));
+  std::memcpy(Ctx(h.ctx_), state.data() + sizeof(kStateMagic), sizeof(SHA256_CTX));
   return h;
 }
 

@@ -56,9 +56,8 @@ class Digest {
 class Sha256 {
  public:
   Sha256();
-  ~Sha256();
-  Sha256(const Sha256& other);
-  Sha256& operator=(const Sha256& other);
+  Sha256(const Sha256& other) = default;
+  Sha256& operator=(const Sha256& other) = default;
 
   void Update(const void* data, size_t n);
   void Update(absl::string_view s) { Update(s.data(), s.size()); }
@@ -70,8 +69,8 @@ class Sha256 {
   static absl::StatusOr<Sha256> RestoreState(absl::string_view state);
 
  private:
-  struct Ctx;
-  Ctx* ctx_;
+  // OpenSSL's SHA256_CTX (112 bytes), held inline: no allocation per hash.
+  alignas(8) unsigned char ctx_[112];
 };
 
 }  // namespace custody

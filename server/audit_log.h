@@ -85,6 +85,7 @@ void AddDetail(v1::AuditEvent* event, absl::string_view key, absl::string_view v
 // Keys of the audit column families.
 std::string EventKey(uint64_t seq);
 std::string TreeNodeKey(int level, uint64_t index);
+std::string SubjectPrefix(const std::string& subject);
 std::string SubjectKey(const std::string& subject, uint64_t seq);
 
 }  // namespace custody
