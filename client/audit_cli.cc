@@ -12,7 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "client/bundle_verifier.h"
 #include "client/client.h"
+#include "common/ed25519.h"
 #include "common/grpc_status.h"
+#include "common/merkle.h"
 #include "common/units.h"
 #include "custody/v1/audit.grpc.pb.h"
 
@@ -177,6 +179,36 @@ int AuditVerifyCommand(const AuditArgs& a) {
   return r.ok() ? 0 : 1;
 }
 
+// Checks here, not on the node, that the node's latest checkpoint extends
+// the one the auditor kept: both signed by the node's key (which the kept
+// note pins), and the RFC 9162 consistency proof between them holds.
+std::string CheckConsistencyHere(const std::string& server, const std::string& kept,
+                                 const v1::AuditVerifyNodeResponse& resp) {
+  grpc::ClientContext ctx;
+  v1::AuditCheckpointResponse key_resp;
+  absl::Status s = FromGrpcStatus(
+      Stub(server)->LatestCheckpoint(&ctx, v1::AuditCheckpointRequest(), &key_resp));
+  absl::StatusOr<std::string> key =
+      s.ok() ? Ed25519PublicFromPem(key_resp.public_key_pem()) : absl::StatusOr<std::string>(s);
+  if (!key.ok()) return absl::StrCat("cannot get the node's key: ", key.status().message());
+  absl::StatusOr<Checkpoint> old = VerifyCheckpoint(kept, *key);
+  if (!old.ok()) return "the kept checkpoint is not signed by the node's key";
+  absl::StatusOr<Checkpoint> now = VerifyCheckpoint(resp.latest_checkpoint(), *key);
+  if (!now.ok()) return "the node's latest checkpoint is not validly signed";
+  std::vector<Digest> proof;
+  for (const std::string& p : resp.consistency_proof()) {
+    absl::StatusOr<Digest> d = Digest::FromRaw(p);
+    if (!d.ok()) return "a consistency proof hash is not 32 bytes";
+    proof.push_back(*d);
+  }
+  absl::Status c = merkle::VerifyConsistency(old->size, now->size, old->root, now->root, proof);
+  if (!c.ok()) {
+    return absl::StrCat("the log at size ", now->size, " does not extend the kept checkpoint at "
+                        "size ", old->size, ": ", c.message());
+  }
+  return "";
+}
+
 int AuditVerifyNodeCommand(const AuditArgs& a) {
   grpc::ClientContext ctx;
   v1::AuditVerifyNodeRequest req;
@@ -188,6 +220,13 @@ int AuditVerifyNodeCommand(const AuditArgs& a) {
   v1::AuditVerifyNodeResponse resp;
   absl::Status s = FromGrpcStatus(Stub(a.server)->VerifyNode(&ctx, req, &resp));
   if (!s.ok()) return Fail(s);
+  if (resp.ok() && !a.since.empty()) {
+    std::string problem = CheckConsistencyHere(a.server, req.since_checkpoint(), resp);
+    if (!problem.empty()) {
+      resp.set_ok(false);
+      resp.set_first_problem(problem);
+    }
+  }
   if (a.json) {
     std::cout << json{{"ok", resp.ok()}, {"events", resp.events()},
                       {"checkpoints", resp.checkpoints()},
@@ -197,6 +236,10 @@ int AuditVerifyNodeCommand(const AuditArgs& a) {
   } else if (resp.ok()) {
     std::cout << "the audit log holds " << resp.events() << " events and matches all "
               << resp.checkpoints() << " signed checkpoints (" << resp.seconds() << " s)\n";
+    if (!a.since.empty()) {
+      std::cout << "checked here: the node's latest checkpoint extends the kept one "
+                   "(RFC 9162 consistency proof)\n";
+    }
   }
   if (!resp.ok()) std::cerr << "custody: FAILED: " << resp.first_problem() << "\n";
   return resp.ok() ? 0 : 1;

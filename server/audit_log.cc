@@ -175,6 +175,15 @@ absl::StatusOr<Digest> AuditLog::Node(int level, uint64_t index) {
   return Digest::FromRaw(absl::string_view(v.data(), v.size()));
 }
 
+absl::StatusOr<std::pair<std::string, std::vector<Digest>>> AuditLog::ConsistencyFrom(
+    uint64_t old_size) {
+  ASSIGN_OR_RETURN(std::string note, LatestCheckpoint());
+  ASSIGN_OR_RETURN(Checkpoint c, VerifyCheckpoint(note, key_.public_raw()));
+  auto node = [this](int l, uint64_t i) { return Node(l, i); };
+  ASSIGN_OR_RETURN(std::vector<Digest> proof, merkle::ConsistencyProof(old_size, c.size, node));
+  return std::make_pair(note, proof);
+}
+
 absl::StatusOr<v1::AuditBundle> AuditLog::Bundle(const std::string& subject) {
   ASSIGN_OR_RETURN(std::string note, LatestCheckpoint());
   if (note.empty()) return absl::FailedPreconditionError("the node has signed no checkpoint yet");

@@ -56,15 +56,21 @@ class AuditLog {
   absl::StatusOr<std::vector<std::string>> Events(const std::string& subject);
   // The latest signed checkpoint note ("" if none yet).
   absl::StatusOr<std::string> LatestCheckpoint();
+  // The latest checkpoint and a consistency proof from tree size `old_size`
+  // to it.
+  absl::StatusOr<std::pair<std::string, std::vector<Digest>>> ConsistencyFrom(uint64_t old_size);
   // `subject`'s events with inclusion proofs against the latest checkpoint.
   absl::StatusOr<v1::AuditBundle> Bundle(const std::string& subject);
   // Recomputes the whole tree from the stored events and checks it against
   // every signed checkpoint (and `since_checkpoint`, if given).
   v1::AuditVerifyNodeResponse VerifyAll(const std::string& since_checkpoint);
 
+  struct Verification;  // audit_verify.cc
+
  private:
   AuditLog() = default;
   absl::StatusOr<Digest> Node(int level, uint64_t index);
+  void VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verification);
 
   Index* index_ = nullptr;
   std::string node_id_, origin_;

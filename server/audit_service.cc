@@ -51,6 +51,13 @@ grpc::ServerUnaryReactor* AuditService::VerifyNode(grpc::CallbackServerContext* 
                                                    v1::AuditVerifyNodeResponse* response) {
   return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
     *response = node_->audit()->VerifyAll(request->since_checkpoint());
+    if (request->since_checkpoint().empty() || !response->ok()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(Checkpoint old, VerifyCheckpoint(request->since_checkpoint(),
+                                                      node_->audit()->public_raw()));
+    RETURN_IF_ERROR(node_->SignCheckpointNow().status());
+    ASSIGN_OR_RETURN(auto latest, node_->audit()->ConsistencyFrom(old.size));
+    response->set_latest_checkpoint(latest.first);
+    for (const Digest& d : latest.second) response->add_consistency_proof(std::string(d.Raw()));
     return absl::OkStatus();
   });
 }

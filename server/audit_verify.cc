@@ -28,7 +28,9 @@ bool EventSeq(absl::string_view bytes, uint64_t* seq) {
   return false;
 }
 
-struct Verifier {
+}  // namespace
+
+struct AuditLog::Verification {
   std::map<uint64_t, Checkpoint> checkpoints;  // by tree size
   std::string problem;
   uint64_t events = 0;
@@ -38,6 +40,10 @@ struct Verifier {
     return false;
   }
 };
+
+namespace {
+
+using Verifier = AuditLog::Verification;
 
 // Loads and checks the signature of every checkpoint, and the auditor's.
 bool LoadCheckpoints(Index* index, absl::string_view public_raw, const std::string& since,
@@ -69,68 +75,104 @@ bool LoadCheckpoints(Index* index, absl::string_view public_raw, const std::stri
   return true;
 }
 
+
+// The first event in [lo, hi) whose bytes no longer hash to its stored leaf,
+// named; used only once a recomputed root disagrees with a signed one, so
+// that the clean path reads the events alone.
+std::string NameChangedEvent(Index* index, const rocksdb::ReadOptions& ro, uint64_t lo,
+                             uint64_t hi) {
+  std::unique_ptr<rocksdb::Iterator> ev(index->db()->NewIterator(ro, index->events()));
+  std::unique_ptr<rocksdb::Iterator> leaf(index->db()->NewIterator(ro, index->tree()));
+  leaf->Seek(TreeNodeKey(0, lo));
+  for (ev->Seek(EventKey(lo)); ev->Valid(); ev->Next(), leaf->Next()) {
+    uint64_t seq = absl::big_endian::Load64(ev->key().data());
+    if (seq >= hi) break;
+    Digest h = merkle::HashLeaf(absl::string_view(ev->value().data(), ev->value().size()));
+    if (!leaf->Valid() || leaf->key() != TreeNodeKey(0, seq) || leaf->value() != KeyOf(h)) {
+      return absl::StrCat("event ", seq, " was changed after it was logged: its bytes no "
+                          "longer match its leaf hash");
+    }
+  }
+  return "";
+}
+
+// Checks the recomputed root at a signed size; names the damage if it differs.
+bool CheckRoot(Index* index, const rocksdb::ReadOptions& ro, uint64_t verified_upto,
+               uint64_t size, const Digest& want, const Digest& got, absl::string_view what,
+               Verifier* v) {
+  if (want == got) return true;
+  std::string changed = NameChangedEvent(index, ro, verified_upto, size);
+  if (!changed.empty()) return v->Fail(changed);
+  return v->Fail(absl::StrCat("the tree recomputed from events 0..", size - 1,
+                              " does not match ", what));
+}
+
 }  // namespace
 
 v1::AuditVerifyNodeResponse AuditLog::VerifyAll(const std::string& since) {
   absl::Time start = absl::Now();
   Verifier v;
-  v1::AuditVerifyNodeResponse resp;
   rocksdb::ReadOptions ro;
   ro.snapshot = index_->db()->GetSnapshot();
   ro.readahead_size = 4 << 20;
   ro.fill_cache = false;
-  if (LoadCheckpoints(index_, key_.public_raw(), since, &v)) {
-    std::unique_ptr<rocksdb::Iterator> ev(index_->db()->NewIterator(ro, index_->events()));
-    std::unique_ptr<rocksdb::Iterator> leaf(index_->db()->NewIterator(ro, index_->tree()));
-    leaf->Seek(TreeNodeKey(0, 0));
-    merkle::CompactRange range;
-    auto next_cp = v.checkpoints.begin();
-    for (ev->SeekToFirst(); ev->Valid(); ev->Next(), leaf->Next()) {
-      uint64_t seq = absl::big_endian::Load64(ev->key().data());
-      uint64_t want = range.size();
-      if (seq != want) {
-        v.Fail(absl::StrCat("event ", want, " is missing: the log jumps to event ", seq));
-        break;
-      }
-      absl::string_view bytes(ev->value().data(), ev->value().size());
-      uint64_t says = 0;
-      if (!EventSeq(bytes, &says) || says != seq) {
-        v.Fail(absl::StrCat("the event stored at position ", seq, " says it is event ", says,
-                            ": events were moved or swapped"));
-        break;
-      }
-      Digest h = merkle::HashLeaf(bytes);
-      if (!leaf->Valid() || leaf->key() != TreeNodeKey(0, seq) || leaf->value() != KeyOf(h)) {
-        v.Fail(absl::StrCat("event ", seq, " was changed after it was logged: its bytes no "
-                            "longer match its leaf hash"));
-        break;
-      }
-      range.Append(h, [](int, uint64_t, const Digest&) {});
-      for (; next_cp != v.checkpoints.end() && next_cp->first == range.size(); ++next_cp) {
-        if (next_cp->second.root != range.Root()) {
-          v.Fail(absl::StrCat("the tree recomputed from events 0..", seq,
-                              " does not match the signed checkpoint of size ", range.size()));
-        }
-      }
-      if (!v.problem.empty()) break;
-    }
-    v.events = range.size();
-    if (v.problem.empty() && next_cp != v.checkpoints.end() && next_cp->first > range.size()) {
-      v.Fail(absl::StrCat("the log holds ", range.size(), " events but a signed checkpoint "
-                          "covers ", next_cp->first, ": events were cut off its end"));
-    }
-    if (v.problem.empty() && range.size() != size()) {
-      v.Fail(absl::StrCat("the log should hold ", size(), " events but ",
-                          range.size(), " are stored"));
-    }
-  }
+  if (LoadCheckpoints(index_, key_.public_raw(), since, &v)) VerifyEvents(ro, &v);
   index_->db()->ReleaseSnapshot(ro.snapshot);
+  v1::AuditVerifyNodeResponse resp;
   resp.set_ok(v.problem.empty());
   resp.set_first_problem(v.problem);
   resp.set_events(v.events);
   resp.set_checkpoints(v.checkpoints.size());
   resp.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
   return resp;
+}
+
+// Reads every event in order: each must be where its seq says, and the tree
+// recomputed from them must give every signed root and the stored right edge.
+void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verification) {
+  Verifier& v = *verification;
+  std::unique_ptr<rocksdb::Iterator> ev(index_->db()->NewIterator(ro, index_->events()));
+  merkle::CompactRange range;
+  uint64_t verified_upto = 0;
+  auto next_cp = v.checkpoints.begin();
+  for (ev->SeekToFirst(); ev->Valid() && v.problem.empty(); ev->Next()) {
+    uint64_t seq = absl::big_endian::Load64(ev->key().data());
+    if (seq != range.size()) {
+      v.Fail(absl::StrCat("event ", range.size(), " is missing: the log jumps to event ", seq));
+      break;
+    }
+    absl::string_view bytes(ev->value().data(), ev->value().size());
+    uint64_t says = 0;
+    if (!EventSeq(bytes, &says) || says != seq) {
+      v.Fail(absl::StrCat("the event stored at position ", seq, " says it is event ", says,
+                          ": events were moved or swapped"));
+      break;
+    }
+    range.Append(merkle::HashLeaf(bytes), [](int, uint64_t, const Digest&) {});
+    for (; next_cp != v.checkpoints.end() && next_cp->first == range.size(); ++next_cp) {
+      if (CheckRoot(index_, ro, verified_upto, range.size(), next_cp->second.root, range.Root(),
+                    absl::StrCat("the signed checkpoint of size ", range.size()), &v)) {
+        verified_upto = range.size();
+      }
+    }
+  }
+  v.events = range.size();
+  if (!v.problem.empty()) return;
+  if (next_cp != v.checkpoints.end()) {
+    v.Fail(absl::StrCat("the log holds ", range.size(), " events but a signed checkpoint "
+                        "covers ", next_cp->first, ": events were cut off its end"));
+    return;
+  }
+  std::string raw;
+  index_->db()->Get(ro, index_->tree(), "range", &raw);
+  absl::StatusOr<merkle::CompactRange> stored = merkle::CompactRange::Parse(raw);
+  if (!stored.ok() || stored->size() != range.size()) {
+    v.Fail(absl::StrCat("the log should hold ", stored.ok() ? stored->size() : 0,
+                        " events but ", range.size(), " are stored"));
+    return;
+  }
+  CheckRoot(index_, ro, verified_upto, range.size(), stored->Root(), range.Root(),
+            "the tree's stored right edge", &v);
 }
 
 }  // namespace custody

@@ -3,6 +3,7 @@
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 
 namespace custody {
 namespace {
@@ -31,6 +32,17 @@ absl::Status FromRocksStatus(const rocksdb::Status& s, absl::string_view what) {
   return absl::InternalError(msg);
 }
 
+// Keys that arrive in order within a prefix (event seqs; tree nodes of one
+// level) are inserted into the memtable with a hint: appends of audit events
+// spent a fifth of their time searching the skiplist.
+namespace {
+rocksdb::ColumnFamilyOptions SequentialCf(size_t prefix) {
+  rocksdb::ColumnFamilyOptions o;
+  o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(prefix));
+  return o;
+}
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir) {
   rocksdb::DBOptions opts;
   opts.create_if_missing = true;
@@ -43,8 +55,8 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir) {
       {"chunks", cfo},
       {"objects", cfo},
       {"uploads", cfo},
-      {"events", cfo},
-      {"tree", cfo},
+      {"events", SequentialCf(0)},
+      {"tree", SequentialCf(1)},
       {"subjects", cfo},
       {"checkpoints", cfo}};
   std::unique_ptr<Index> idx(new Index);

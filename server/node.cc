@@ -120,6 +120,7 @@ absl::Status Node::OpenStorage() {
                                              options_.max_volume_bytes, index_.get()));
   if (options_.rebuild_index) {
     ASSIGN_OR_RETURN(RecoveryStats st, RebuildIndex(index_.get(), volumes_.get()));
+    rebuilt_ = st;
     LOG(INFO) << "index rebuilt: " << st.entries_scanned << " entries, "
               << st.chunks_indexed << " chunks, " << st.objects_indexed << " objects";
   } else {
@@ -146,8 +147,14 @@ absl::Status Node::OpenStorage() {
   v1::AuditEvent started = NewEvent("node.started", "node", "custodyd");
   AddDetail(&started, "io_backend", committer_->io_backend());
   AddDetail(&started, "chunk_size", absl::StrCat(chunk_size_));
-  if (options_.rebuild_index) AddDetail(&started, "index", "rebuilt from the volumes");
-  return Record(std::move(started));
+  RETURN_IF_ERROR(Record(std::move(started)));
+  if (!rebuilt_) return absl::OkStatus();
+  v1::AuditEvent rebuilt = NewEvent("index.rebuilt", "node", "custodyd");
+  AddDetail(&rebuilt, "entries", absl::StrCat(rebuilt_->entries_scanned));
+  AddDetail(&rebuilt, "chunks", absl::StrCat(rebuilt_->chunks_indexed));
+  AddDetail(&rebuilt, "objects", absl::StrCat(rebuilt_->objects_indexed));
+  AddDetail(&rebuilt, "torn_bytes_quarantined", absl::StrCat(rebuilt_->torn_bytes));
+  return Record(std::move(rebuilt));
 }
 
 std::unique_ptr<FileWriter> Node::NewWriter(absl::Status* error) {

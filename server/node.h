@@ -9,6 +9,7 @@
 #define CUSTODY_SERVER_NODE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +20,7 @@
 #include "server/idle_watchdog.h"
 #include "server/index.h"
 #include "server/object_store.h"
+#include "server/recovery.h"
 #include "server/upload.h"
 #include "server/volume_set.h"
 
@@ -90,6 +92,7 @@ class Node {
   std::unique_ptr<UploadManager> uploads_;
   std::unique_ptr<ObjectStore> objects_;
   std::unique_ptr<IdleWatchdog> watchdog_;
+  std::optional<RecoveryStats> rebuilt_;  // set by --rebuild-index
 };
 
 }  // namespace custody

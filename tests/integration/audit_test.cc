@@ -140,6 +140,9 @@ TEST_F(AuditCliTest, VerifyNodeHoldsAcrossRestartsAndAgainstAKeptCheckpoint) {
   json j = json::parse(v.out);
   EXPECT_EQ(j["ok"], true);
   EXPECT_GE(j["checkpoints"].get<int>(), 2);
+  CliResult text = Cli({"audit", "verify-node", "--since-checkpoint", kept});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("consistency proof"), std::string::npos) << text.out;
   CliResult node_log = Cli({"audit", "log", "node", "--json"});
   json n = json::parse(node_log.out);
   EXPECT_EQ(n["events"][1]["action"], "node.stopped");

@@ -149,6 +149,35 @@ TEST_F(AuditLogTest, CheckpointSignedByAnotherKeyIsRefused) {
   EXPECT_NE(r.first_problem().find("not signed by this node"), std::string::npos);
 }
 
+TEST_F(AuditLogTest, LaterCheckpointsAreProvablyConsistentWithEarlierOnes) {
+  auto node = Reopen();
+  auto old = VerifyCheckpoint(checkpoint_, node->audit()->public_raw());
+  ASSERT_TRUE(old.ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(node->Record(NewEvent("object.stat", ids_[0])).ok());
+  ASSERT_TRUE(node->SignCheckpointNow().ok());
+  auto latest = node->audit()->ConsistencyFrom(old->size);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  auto now = VerifyCheckpoint(latest->first, node->audit()->public_raw());
+  ASSERT_TRUE(now.ok());
+  EXPECT_GT(now->size, old->size);
+  EXPECT_TRUE(merkle::VerifyConsistency(old->size, now->size, old->root, now->root,
+                                        latest->second).ok());
+  EXPECT_FALSE(merkle::VerifyConsistency(old->size, now->size, Digest::Of("forged"), now->root,
+                                         latest->second).ok());
+}
+
+TEST_F(AuditLogTest, RebuildingTheIndexIsAnEvent) {
+  NodeOptions o = SmallNodeOptions(dir_.path());
+  o.rebuild_index = true;
+  auto node = Node::Open(o);
+  ASSERT_TRUE(node.ok()) << node.status();
+  auto events = (*node)->audit()->Events("node");
+  ASSERT_TRUE(events.ok());
+  v1::AuditEvent last;
+  ASSERT_TRUE(last.ParseFromString(events->back()));
+  EXPECT_EQ(last.action(), "index.rebuilt");
+}
+
 TEST_F(AuditLogTest, BundleProvesEachEventAgainstTheCheckpoint) {
   auto node = Reopen();
   ASSERT_TRUE(node->Record(NewEvent("object.read", ids_[0])).ok());
