@@ -200,6 +200,32 @@ void CompactRange::Append(const Digest& leaf_hash,
   ++size_;
 }
 
+absl::Status CompactRange::AppendSubtree(int level, const Digest& hash) {
+  uint64_t width = uint64_t{1} << level;
+  if (size_ % width != 0 || (size_ != 0 && (size_ & -size_) < width)) {
+    return absl::InvalidArgumentError("subtree is not aligned at the end of the range");
+  }
+  uint64_t idx = size_ >> level;
+  Digest h = hash;
+  while (idx & 1) {
+    h = HashChildren(hashes_.back(), h);
+    hashes_.pop_back();
+    idx >>= 1;
+  }
+  hashes_.push_back(h);
+  size_ += width;
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<int, Digest>> CompactRange::Subtrees() const {
+  std::vector<std::pair<int, Digest>> out;
+  size_t i = 0;
+  for (int level = 63; level >= 0; --level) {
+    if (size_ & (uint64_t{1} << level)) out.emplace_back(level, hashes_[i++]);
+  }
+  return out;
+}
+
 Digest CompactRange::Root() const {
   if (hashes_.empty()) return EmptyRoot();
   Digest r = hashes_.back();

@@ -55,6 +55,12 @@ class CompactRange {
   void Append(const Digest& leaf_hash,
               absl::FunctionRef<void(int level, uint64_t index, const Digest&)> emit);
   Digest Root() const;
+  // Appends the root of a perfect subtree of 2^level leaves; the range's
+  // size must be a multiple of 2^level and its last subtree no smaller.
+  // INVALID_ARGUMENT otherwise. (Joins ranges computed apart.)
+  absl::Status AppendSubtree(int level, const Digest& hash);
+  // The perfect subtrees of the range, largest first: (level, hash).
+  std::vector<std::pair<int, Digest>> Subtrees() const;
 
   std::string Serialize() const;
   static absl::StatusOr<CompactRange> Parse(absl::string_view bytes);

@@ -1,6 +1,8 @@
 // AuditLog::VerifyAll: recompute the tree from the stored events and hold it
 // against every checkpoint the node signed.
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
@@ -127,52 +129,125 @@ v1::AuditVerifyNodeResponse AuditLog::VerifyAll(const std::string& since) {
   return resp;
 }
 
-// Reads every event in order: each must be where its seq says, and the tree
-// recomputed from them must give every signed root and the stored right edge.
-void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verification) {
-  Verifier& v = *verification;
-  std::unique_ptr<rocksdb::Iterator> ev(index_->db()->NewIterator(ro, index_->events()));
+namespace {
+
+constexpr uint64_t kUnitEvents = uint64_t{1} << 16;  // a perfect, aligned subtree
+
+// What one thread found in events [begin, end): the unit's own range, its
+// partial right edge at each checkpoint size inside it, its first problem.
+struct Unit {
+  uint64_t begin = 0, end = 0;
   merkle::CompactRange range;
-  uint64_t verified_upto = 0;
-  auto next_cp = v.checkpoints.begin();
-  for (ev->SeekToFirst(); ev->Valid() && v.problem.empty(); ev->Next()) {
+  std::vector<std::pair<uint64_t, std::vector<std::pair<int, Digest>>>> at_checkpoints;
+  std::string problem;
+};
+
+void VerifyUnit(Index* index, const rocksdb::ReadOptions& ro,
+                const std::map<uint64_t, Checkpoint>& checkpoints, Unit* u) {
+  std::unique_ptr<rocksdb::Iterator> ev(index->db()->NewIterator(ro, index->events()));
+  auto cp = checkpoints.upper_bound(u->begin);
+  ev->Seek(EventKey(u->begin));
+  for (uint64_t want = u->begin; want < u->end; ++want, ev->Next()) {
+    if (!ev->Valid()) {
+      u->problem = absl::StrCat("event ", want, " is missing: the log ends there");
+      return;
+    }
     uint64_t seq = absl::big_endian::Load64(ev->key().data());
-    if (seq != range.size()) {
-      v.Fail(absl::StrCat("event ", range.size(), " is missing: the log jumps to event ", seq));
-      break;
+    if (seq != want) {
+      u->problem = absl::StrCat("event ", want, " is missing: the log jumps to event ", seq);
+      return;
     }
     absl::string_view bytes(ev->value().data(), ev->value().size());
     uint64_t says = 0;
     if (!EventSeq(bytes, &says) || says != seq) {
-      v.Fail(absl::StrCat("the event stored at position ", seq, " says it is event ", says,
-                          ": events were moved or swapped"));
-      break;
+      u->problem = absl::StrCat("the event stored at position ", seq, " says it is event ", says,
+                                ": events were moved or swapped");
+      return;
     }
-    range.Append(merkle::HashLeaf(bytes), [](int, uint64_t, const Digest&) {});
-    for (; next_cp != v.checkpoints.end() && next_cp->first == range.size(); ++next_cp) {
-      if (CheckRoot(index_, ro, verified_upto, range.size(), next_cp->second.root, range.Root(),
-                    absl::StrCat("the signed checkpoint of size ", range.size()), &v)) {
-        verified_upto = range.size();
-      }
+    u->range.Append(merkle::HashLeaf(bytes), [](int, uint64_t, const Digest&) {});
+    for (; cp != checkpoints.end() && cp->first == want + 1; ++cp) {
+      u->at_checkpoints.emplace_back(cp->first, u->range.Subtrees());
     }
   }
-  v.events = range.size();
-  if (!v.problem.empty()) return;
-  if (next_cp != v.checkpoints.end()) {
-    v.Fail(absl::StrCat("the log holds ", range.size(), " events but a signed checkpoint "
-                        "covers ", next_cp->first, ": events were cut off its end"));
-    return;
+}
+
+// Verifies units of the log on both cores.
+std::vector<Unit> VerifyUnits(Index* index, const rocksdb::ReadOptions& ro,
+                              const std::map<uint64_t, Checkpoint>& checkpoints, uint64_t n) {
+  std::vector<Unit> units((n + kUnitEvents - 1) / kUnitEvents);
+  for (size_t i = 0; i < units.size(); ++i) {
+    units[i].begin = i * kUnitEvents;
+    units[i].end = std::min(n, (i + 1) * kUnitEvents);
   }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < units.size(); i = next++) {
+      VerifyUnit(index, ro, checkpoints, &units[i]);
+    }
+  };
+  std::thread helper(work);
+  work();
+  helper.join();
+  return units;
+}
+
+}  // namespace
+
+// Every event must be where its seq says, and the tree recomputed from them
+// must give every signed root and the stored right edge. Units of 65536
+// events are read and hashed on two threads, then joined in order.
+void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verification) {
+  Verifier& v = *verification;
   std::string raw;
   index_->db()->Get(ro, index_->tree(), "range", &raw);
-  absl::StatusOr<merkle::CompactRange> stored = merkle::CompactRange::Parse(raw);
-  if (!stored.ok() || stored->size() != range.size()) {
-    v.Fail(absl::StrCat("the log should hold ", stored.ok() ? stored->size() : 0,
-                        " events but ", range.size(), " are stored"));
+  absl::StatusOr<merkle::CompactRange> stored =
+      raw.empty() ? merkle::CompactRange() : merkle::CompactRange::Parse(raw);
+  if (!stored.ok()) {
+    v.Fail("the log's stored right edge is damaged");
     return;
   }
-  CheckRoot(index_, ro, verified_upto, range.size(), stored->Root(), range.Root(),
-            "the tree's stored right edge", &v);
+  std::vector<Unit> units = VerifyUnits(index_, ro, v.checkpoints, stored->size());
+  merkle::CompactRange joined;
+  uint64_t verified_upto = 0;
+  for (const Unit& u : units) {
+    for (const auto& [size, subtrees] : u.at_checkpoints) {
+      merkle::CompactRange at = joined;
+      for (const auto& [level, h] : subtrees) at.AppendSubtree(level, h).IgnoreError();
+      if (!CheckRoot(index_, ro, verified_upto, size, v.checkpoints[size].root, at.Root(),
+                     absl::StrCat("the signed checkpoint of size ", size), &v)) {
+        return;
+      }
+      verified_upto = size;
+    }
+    if (!u.problem.empty()) {
+      v.Fail(u.problem);
+      return;
+    }
+    for (const auto& [level, h] : u.range.Subtrees()) joined.AppendSubtree(level, h).IgnoreError();
+    v.events = joined.size();
+  }
+  FinishVerify(ro, *stored, joined, verified_upto, &v);
+}
+
+// After the last unit: no signed checkpoint beyond the log, no event beyond
+// its recorded size, and the recomputed tree equals the stored right edge.
+void AuditLog::FinishVerify(const rocksdb::ReadOptions& ro, const merkle::CompactRange& stored,
+                            const merkle::CompactRange& joined, uint64_t verified_upto,
+                            Verification* v) {
+  auto beyond = v->checkpoints.upper_bound(joined.size());
+  if (beyond != v->checkpoints.end()) {
+    v->Fail(absl::StrCat("the log holds ", joined.size(), " events but a signed checkpoint "
+                         "covers ", beyond->first, ": events were cut off its end"));
+    return;
+  }
+  std::unique_ptr<rocksdb::Iterator> extra(index_->db()->NewIterator(ro, index_->events()));
+  extra->Seek(EventKey(joined.size()));
+  if (extra->Valid()) {
+    v->Fail(absl::StrCat("events are stored beyond the log's recorded size of ", joined.size()));
+    return;
+  }
+  CheckRoot(index_, ro, verified_upto, joined.size(), stored.Root(), joined.Root(),
+            "the tree's stored right edge", v);
 }
 
 }  // namespace custody

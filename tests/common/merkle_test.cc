@@ -179,6 +179,25 @@ TEST(MerkleTest, EveryProofOfEveryTreeVerifiesAndNoAlteredOneDoes) {
   }
 }
 
+TEST(MerkleTest, RangesComputedApartJoinToTheSameRoot) {
+  std::vector<Digest> leaves;
+  for (int i = 0; i < 45; ++i) leaves.push_back(HashLeaf(std::string(1, static_cast<char>(i))));
+  CompactRange whole;
+  for (const Digest& l : leaves) whole.Append(l, [](int, uint64_t, const Digest&) {});
+  // [0, 32) and [32, 45) computed separately, then joined.
+  CompactRange left, right;
+  for (int i = 0; i < 32; ++i) left.Append(leaves[i], [](int, uint64_t, const Digest&) {});
+  for (int i = 32; i < 45; ++i) right.Append(leaves[i], [](int, uint64_t, const Digest&) {});
+  CompactRange joined;
+  ASSERT_TRUE(joined.AppendSubtree(5, left.Root()).ok());
+  for (const auto& [level, h] : right.Subtrees()) ASSERT_TRUE(joined.AppendSubtree(level, h).ok());
+  EXPECT_EQ(joined.size(), 45u);
+  EXPECT_EQ(joined.Root(), whole.Root());
+  CompactRange odd;
+  odd.Append(leaves[0], [](int, uint64_t, const Digest&) {});
+  EXPECT_FALSE(odd.AppendSubtree(1, leaves[1]).ok());  // would not be aligned
+}
+
 TEST(MerkleTest, CompactRangeRoundTrips) {
   MemTree t = ReferenceTree();
   auto back = CompactRange::Parse(t.range().Serialize());
