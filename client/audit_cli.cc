@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -87,12 +88,19 @@ absl::Status WriteNewFile(const std::string& path, const std::string& data) {
 int AuditLogCommand(const AuditArgs& a) {
   absl::StatusOr<Digest> id = Digest::Parse(a.id);
   std::string subject = id.ok() ? id->ToString() : a.id;  // also "node", "upload:..."
+  if (!id.ok() && a.id != "node" && a.id.rfind("upload:", 0) != 0) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        id.status().message(), " (or give \"node\" or \"upload:<upload id>\")")));
+  }
   grpc::ClientContext ctx;
   v1::AuditLogRequest req;
   req.set_subject(subject);
   v1::AuditLogResponse resp;
   absl::Status s = FromGrpcStatus(Stub(a.server)->Log(&ctx, req, &resp));
   if (!s.ok()) return Fail(s);
+  if (resp.events_size() == 0) {
+    return Fail(absl::NotFoundError(absl::StrCat("no audited events about ", subject)));
+  }
   std::vector<v1::AuditEvent> events;
   for (const std::string& bytes : resp.events()) {
     events.emplace_back();
@@ -137,6 +145,18 @@ int AuditCheckpointCommand(const AuditArgs& a) {
 int AuditExportCommand(const AuditArgs& a) {
   absl::StatusOr<Digest> id = Digest::Parse(a.id);
   if (!id.ok()) return Fail(id.status());
+  // Before asking the node: an export that cannot be written must not be
+  // logged as one.
+  std::error_code ec;
+  std::filesystem::path out(a.output);
+  if (std::filesystem::exists(out, ec)) {
+    return Fail(absl::AlreadyExistsError(
+        absl::StrCat(a.output, " exists; custody never overwrites a file")));
+  }
+  std::filesystem::path parent = out.has_parent_path() ? out.parent_path() : ".";
+  if (!std::filesystem::is_directory(parent, ec)) {
+    return Fail(absl::NotFoundError(absl::StrCat("no folder ", parent.string())));
+  }
   grpc::ClientContext ctx;
   v1::AuditExportRequest req;
   req.set_subject(id->ToString());
@@ -214,8 +234,15 @@ int AuditVerifyNodeCommand(const AuditArgs& a) {
   v1::AuditVerifyNodeRequest req;
   if (!a.since.empty()) {
     bool ok = false;
-    req.set_since_checkpoint(ReadAll(a.since, &ok));
+    std::string note = ReadAll(a.since, &ok);
     if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", a.since)));
+    size_t body_end = note.find("\n\n");
+    if (body_end == std::string::npos ||
+        !Checkpoint::ParseBody(note.substr(0, body_end + 1)).ok()) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          a.since, " is not a signed checkpoint (save the output of `custody audit checkpoint`)")));
+    }
+    req.set_since_checkpoint(note);
   }
   v1::AuditVerifyNodeResponse resp;
   absl::Status s = FromGrpcStatus(Stub(a.server)->VerifyNode(&ctx, req, &resp));

@@ -1,5 +1,6 @@
 #include "client/bundle_verifier.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include <google/protobuf/stubs/logging.h>
@@ -16,6 +17,9 @@ bool HasUnknownFields(const google::protobuf::Message& m) {
 }
 
 std::string HashFile(const std::string& path, bool* ok) {
+  std::error_code ec;
+  *ok = std::filesystem::is_regular_file(path, ec);
+  if (!*ok) return "";
   std::ifstream f(path, std::ios::binary);
   *ok = static_cast<bool>(f);
   Sha256 h;
@@ -87,7 +91,7 @@ BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptio
     bool readable = false;
     std::string got = HashFile(options.file, &readable);
     if (!readable) {
-      r.problems.push_back(absl::StrCat("cannot read ", options.file));
+      r.problems.push_back(absl::StrCat("cannot read ", options.file, " as a file"));
     } else if (got != b.subject()) {
       r.problems.push_back(absl::StrCat(options.file, " hashes to ", got, ", not to ",
                                         b.subject()));

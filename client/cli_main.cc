@@ -13,6 +13,7 @@
 #include "client/progress.h"
 #include "common/process.h"
 #include "common/units.h"
+#include "common/utf8.h"
 
 namespace {
 
@@ -66,7 +67,14 @@ int RunPut(const Globals& g, const std::string& file, const std::vector<std::str
       return Fail(absl::InvalidArgumentError(
           absl::StrCat("--meta wants KEY=VALUE, got \"", m, "\"")));
     }
-    opts.metadata[m.substr(0, eq)] = m.substr(eq + 1);
+    if (!opts.metadata.emplace(m.substr(0, eq), m.substr(eq + 1)).second) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--meta ", m.substr(0, eq), " is given twice")));
+    }
+    if (!custody::IsValidUtf8(m)) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--meta ", m.substr(0, eq), " is not valid UTF-8 text")));
+    }
   }
   custody::ProgressBar bar("put", isatty(STDERR_FILENO));
   opts.progress = [&](uint64_t d, uint64_t t) { bar.Update(d, t); };
@@ -191,7 +199,18 @@ int main(int argc, char** argv) {
   for (CLI::App* c : {alog, acp, aexp, aver, anode}) {
     c->add_flag("--json", g.json, "print one JSON document");
   }
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();  // one line, in the same form as every other error
+    std::cerr << "custody: INVALID_ARGUMENT: " << what.substr(0, what.find('\n'))
+              << " (see custody --help)\n";
+    return 2;
+  }
   au.server = g.server;
   au.json = g.json;
   if (*aver) return custody::AuditVerifyCommand(au);  // offline: no server

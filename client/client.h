@@ -26,7 +26,9 @@ struct PutOptions {
   // Names the upload; empty derives one from the file's path, size, mtime and
   // inode, so that running the same put again resumes a broken upload.
   std::string upload_id;
-  int max_attempts = 5;  // per call, with exponential backoff and jitter
+  // Per call, with exponential backoff and jitter (0.2 s doubling to 5 s):
+  // 8 attempts wait for a node that is away for up to about 15 s.
+  int max_attempts = 8;
   ProgressFn progress;
 };
 

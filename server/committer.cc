@@ -64,14 +64,16 @@ absl::StatusOr<WriteResult> Committer::Write(WriteRequest r) {
 void Committer::Loop() {
   while (true) {
     std::deque<WriteRequest> group;
+    bool idle = false;
     {
       absl::MutexLock l(&mu_);
-      mu_.Await(absl::Condition(
-          +[](Committer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
-            return c->stopping_ || !c->queue_.empty();
-          },
-          this));
-      if (queue_.empty()) return;
+      idle = !mu_.AwaitWithTimeout(absl::Condition(
+                                       +[](Committer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+                                         return c->stopping_ || !c->queue_.empty();
+                                       },
+                                       this),
+                                   absl::Seconds(1));
+      if (!idle && queue_.empty()) return;
       uint64_t bytes = 0;
       while (!queue_.empty() && group.size() < kMaxGroupRequests &&
              (group.empty() || bytes + queue_.front().payload.size() <= options_.max_batch_bytes)) {
@@ -80,6 +82,10 @@ void Committer::Loop() {
         queue_.pop_front();
       }
       queued_bytes_ -= bytes;
+    }
+    if (idle) {  // sign what is due, so recent events do not wait for more
+      if (audit_ != nullptr) SignIfDue(absl::OkStatus());
+      continue;
     }
     RunGroup(std::move(group));
   }
@@ -90,6 +96,10 @@ void Committer::Loop() {
 void Committer::AfterCommit(const absl::Status& status) {
   if (audit_ == nullptr) return;
   audit_->OnCommit(status.ok());
+  SignIfDue(status);
+}
+
+void Committer::SignIfDue(const absl::Status& status) {
   if (!status.ok() || !audit_->CheckpointDue()) return;
   rocksdb::WriteBatch b;
   absl::Status s = audit_->SignCheckpoint(&b).status();

@@ -77,6 +77,7 @@ class Committer {
              const std::vector<size_t>& fresh, uint64_t start, uint64_t end);
 
   void AfterCommit(const absl::Status& status);
+  void SignIfDue(const absl::Status& status);
 
   Index* index_;
   VolumeSet* volumes_;

@@ -80,8 +80,11 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   builder.RegisterService(&audit_service);
   builder.SetMaxReceiveMessageSize(4 << 20);
+  // gRPC shares ports by default (SO_REUSEPORT): a second node on a busy
+  // port would silently split the traffic. Refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) return Fail("cannot listen on " + listen);
+  if (!server || port == 0) return Fail("cannot listen on " + listen + " (address in use?)");
   if (!port_file.empty()) {
     std::ofstream(port_file + ".tmp") << port << "\n";
     std::rename((port_file + ".tmp").c_str(), port_file.c_str());

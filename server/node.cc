@@ -124,7 +124,8 @@ absl::Status Node::OpenStorage() {
     LOG(INFO) << "index rebuilt: " << st.entries_scanned << " entries, "
               << st.chunks_indexed << " chunks, " << st.objects_indexed << " objects";
   } else {
-    RETURN_IF_ERROR(RecoverActiveVolume(index_.get(), volumes_.get()).status());
+    ASSIGN_OR_RETURN(RecoveryStats st, RecoverActiveVolume(index_.get(), volumes_.get()));
+    recovered_ = st;
   }
   absl::Status werr;
   std::unique_ptr<FileWriter> writer = NewWriter(&werr);
@@ -148,13 +149,26 @@ absl::Status Node::OpenStorage() {
   AddDetail(&started, "io_backend", committer_->io_backend());
   AddDetail(&started, "chunk_size", absl::StrCat(chunk_size_));
   RETURN_IF_ERROR(Record(std::move(started)));
-  if (!rebuilt_) return absl::OkStatus();
+  RETURN_IF_ERROR(RecordRecovery());
+  if (!rebuilt_) return SignCheckpointNow().status();
   v1::AuditEvent rebuilt = NewEvent("index.rebuilt", "node", "custodyd");
   AddDetail(&rebuilt, "entries", absl::StrCat(rebuilt_->entries_scanned));
   AddDetail(&rebuilt, "chunks", absl::StrCat(rebuilt_->chunks_indexed));
   AddDetail(&rebuilt, "objects", absl::StrCat(rebuilt_->objects_indexed));
   AddDetail(&rebuilt, "torn_bytes_quarantined", absl::StrCat(rebuilt_->torn_bytes));
-  return Record(std::move(rebuilt));
+  RETURN_IF_ERROR(Record(std::move(rebuilt)));
+  return SignCheckpointNow().status();
+}
+
+// What start-up recovery found after a crash is on record too.
+absl::Status Node::RecordRecovery() {
+  if (!recovered_ || recovered_->entries_scanned + recovered_->torn_bytes == 0) {
+    return absl::OkStatus();
+  }
+  v1::AuditEvent e = NewEvent("volume.recovered", "node", "custodyd");
+  AddDetail(&e, "entries_indexed_after_crash", absl::StrCat(recovered_->entries_scanned));
+  AddDetail(&e, "torn_bytes_quarantined", absl::StrCat(recovered_->torn_bytes));
+  return Record(std::move(e));
 }
 
 std::unique_ptr<FileWriter> Node::NewWriter(absl::Status* error) {

@@ -77,6 +77,7 @@ class Node {
   absl::Status OpenFolder();
   absl::Status OpenStorage();
   absl::Status OpenAudit();
+  absl::Status RecordRecovery();
   std::unique_ptr<FileWriter> NewWriter(absl::Status* error);
 
   NodeOptions options_;
@@ -92,7 +93,8 @@ class Node {
   std::unique_ptr<UploadManager> uploads_;
   std::unique_ptr<ObjectStore> objects_;
   std::unique_ptr<IdleWatchdog> watchdog_;
-  std::optional<RecoveryStats> rebuilt_;  // set by --rebuild-index
+  std::optional<RecoveryStats> rebuilt_;    // set by --rebuild-index
+  std::optional<RecoveryStats> recovered_;  // start-up recovery of the active volume
 };
 
 }  // namespace custody

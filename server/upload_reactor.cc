@@ -18,6 +18,7 @@ struct UploadReactor::State {
   v1::UploadRequest req;           // owned by the pending read
   absl::Time started = absl::Now();
   std::atomic<int64_t> last_activity_ns{absl::GetCurrentTimeNanos()};
+  std::atomic<bool> cancelled{false};  // the client went away (or its deadline passed)
 };
 
 UploadReactor::UploadReactor(Node* node, v1::UploadResponse* response, std::string peer)
@@ -50,6 +51,8 @@ void UploadReactor::OnReadDone(bool ok) {
     if (!s->finished) Process(ok);
   });
 }
+
+void UploadReactor::OnCancel() { state_->cancelled = true; }
 
 void UploadReactor::OnDone() {
   // Dropping the Upload waits for its chunks in flight: do it on the strand.
@@ -84,6 +87,12 @@ void UploadReactor::RecordRefusal(const absl::Status& s) {
 
 void UploadReactor::Process(bool ok) {
   State& st = *state_;
+  if (!ok && st.cancelled) {
+    FinishWith(absl::CancelledError(absl::StrCat(
+        "the client went away after ", st.upload ? st.upload->received() : 0,
+        " bytes; whole chunks already sent are kept for a resume")));
+    return;
+  }
   if (!ok) {
     if (!st.upload) {
       FinishWith(absl::InvalidArgumentError("upload stream ended before its header"));

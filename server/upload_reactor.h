@@ -22,6 +22,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   UploadReactor(Node* node, v1::UploadResponse* response, std::string peer);
 
   void OnReadDone(bool ok) override;
+  void OnCancel() override;
   void OnDone() override;
 
  private:

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "client/bundle_verifier.h"
@@ -53,6 +54,33 @@ TEST_F(AuditCliTest, HistoryShowsWhoDidWhatWithWhichMetadata) {
   EXPECT_EQ(j["events"][1]["action"], "object.read");
   CliResult table = Cli({"audit", "log", id_});
   EXPECT_NE(table.out.find("object.read"), std::string::npos);
+}
+
+TEST_F(AuditCliTest, AnExportThatCannotBeWrittenIsNotLoggedAsOne) {
+  std::string taken = dir_ / "taken.bundle";
+  std::ofstream(taken) << "keep";
+  CliResult r = Cli({"audit", "export", id_, "-o", taken});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("ALREADY_EXISTS"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(taken), "keep");
+  CliResult nowhere = Cli({"audit", "export", id_, "-o", dir_ / "no/such/dir/b"});
+  EXPECT_EQ(nowhere.exit_code, 1);
+  json j = json::parse(Cli({"audit", "log", id_, "--json"}).out);
+  for (const auto& e : j["events"]) EXPECT_NE(e["action"], "audit.exported");
+  CliResult unknown = Cli({"audit", "log", "sha256:" + std::string(64, 'e')});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("NOT_FOUND"), std::string::npos);
+  EXPECT_EQ(Cli({"audit", "log", "garbage"}).exit_code, 1);
+}
+
+TEST_F(AuditCliTest, CheckpointsAreSignedWithoutWaitingForMoreEvents) {
+  CliResult first = Cli({"audit", "checkpoint", "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;  // signed at start already
+  std::this_thread::sleep_for(std::chrono::milliseconds(11500));
+  json j = json::parse(Cli({"audit", "checkpoint", "--json"}).out);
+  // The put and the get are covered by a checkpoint signed on the node's own
+  // timer, with no event after them.
+  EXPECT_GE(j["size"].get<int>(), 3);
 }
 
 TEST_F(AuditCliTest, RefusedUploadIsAnEvent) {

@@ -105,6 +105,36 @@ TEST_F(CliTest, GetNeverOverwritesAFile) {
   EXPECT_EQ(ReadFile(keep), "do not touch");
 }
 
+TEST_F(CliTest, UsageErrorsAreOneLineWithExitCodeTwo) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"frob"}, {"put"}, {"put", dir_ / "missing.mp4"}, {"get", "sha256:x"}, {"ls", "--nope"}}) {
+    CliResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.rfind("custody: INVALID_ARGUMENT: ", 0), 0u) << r.err;
+  }
+  EXPECT_EQ(RunCli({"--help"}).exit_code, 0);
+}
+
+TEST_F(CliTest, DuplicateOrNonUtf8MetadataIsRefused) {
+  std::string f = dir_ / "n.bin";
+  WriteRandomFile(f, 100, 9);
+  CliResult dup = Cli({"put", f, "--meta", "k=1", "--meta", "k=2"});
+  EXPECT_EQ(dup.exit_code, 1);
+  EXPECT_NE(dup.err.find("given twice"), std::string::npos) << dup.err;
+  CliResult bin = Cli({"put", f, "--meta", "k=\xff\xfe"});
+  EXPECT_EQ(bin.exit_code, 1);
+  EXPECT_NE(bin.err.find("UTF-8"), std::string::npos) << bin.err;
+}
+
+TEST_F(CliTest, ASecondNodeCannotTakeABusyPort) {
+  std::string port = node_.address().substr(node_.address().rfind(':') + 1);
+  Subprocess second({CUSTODYD_PATH, "--data", dir_ / "other", "--listen", "127.0.0.1:" + port},
+                    dir_ / "second.out", dir_ / "second.err");
+  EXPECT_EQ(second.Wait(), 1);
+  EXPECT_NE(ReadFile(dir_ / "second.err").find("cannot listen"), std::string::npos);
+}
+
 TEST_F(CliTest, OversizedMetadataIsRefused) {
   std::string f = dir_ / "m.bin";
   WriteRandomFile(f, 100, 5);
