@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "client/bundle_verifier.h"
+#include "client/cli_errors.h"
 #include "client/client.h"
 #include "common/ed25519.h"
 #include "common/grpc_status.h"
@@ -24,14 +25,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-int Fail(const absl::Status& s) {
-  std::string msg(s.message());
-  for (char& c : msg) {
-    if (c == '\n') c = ' ';
-  }
-  std::cerr << "custody: " << absl::StatusCodeToString(s.code()) << ": " << msg << "\n";
-  return 1;
-}
+int Fail(const absl::Status& s) { return custody::PrintFailure(s); }
 
 std::unique_ptr<v1::Audit::Stub> Stub(const std::string& server) {
   return v1::Audit::NewStub(CustodyClient::NewChannel(server));

@@ -1,7 +1,5 @@
 #include "client/bundle_verifier.h"
 
-#include <filesystem>
-#include <fstream>
 
 #include <google/protobuf/stubs/logging.h>
 
@@ -14,21 +12,6 @@ namespace {
 
 bool HasUnknownFields(const google::protobuf::Message& m) {
   return !m.GetReflection()->GetUnknownFields(m).empty();
-}
-
-std::string HashFile(const std::string& path, bool* ok) {
-  std::error_code ec;
-  *ok = std::filesystem::is_regular_file(path, ec);
-  if (!*ok) return "";
-  std::ifstream f(path, std::ios::binary);
-  *ok = static_cast<bool>(f);
-  Sha256 h;
-  std::string buf(1 << 20, '\0');
-  while (f) {
-    f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.Update(buf.data(), static_cast<size_t>(f.gcount()));
-  }
-  return h.Finish().ToString();
 }
 
 // Checks one entry's event and inclusion proof against the checkpoint.
@@ -88,13 +71,12 @@ BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptio
   if (b.entries_size() == 0) r.problems.push_back("the bundle holds no events");
   for (int i = 0; i < b.entries_size(); ++i) VerifyEntry(b, i, &r);
   if (!options.file.empty()) {
-    bool readable = false;
-    std::string got = HashFile(options.file, &readable);
-    if (!readable) {
-      r.problems.push_back(absl::StrCat("cannot read ", options.file, " as a file"));
-    } else if (got != b.subject()) {
-      r.problems.push_back(absl::StrCat(options.file, " hashes to ", got, ", not to ",
-                                        b.subject()));
+    absl::StatusOr<Digest> got = Digest::OfFile(options.file);
+    if (!got.ok()) {
+      r.problems.push_back(std::string(got.status().message()));
+    } else if (got->ToString() != b.subject()) {
+      r.problems.push_back(absl::StrCat(options.file, " hashes to ", got->ToString(),
+                                        ", not to ", b.subject()));
     }
   }
   return r;

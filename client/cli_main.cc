@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/audit_cli.h"
+#include "client/cli_errors.h"
 #include "client/client.h"
 #include "client/progress.h"
 #include "common/process.h"
@@ -25,14 +26,7 @@ struct Globals {
   bool json = false;
 };
 
-int Fail(const absl::Status& s) {
-  std::string msg(s.message());
-  for (char& c : msg) {
-    if (c == '\n') c = ' ';
-  }
-  std::cerr << "custody: " << absl::StatusCodeToString(s.code()) << ": " << msg << "\n";
-  return 1;
-}
+int Fail(const absl::Status& s) { return custody::PrintFailure(s); }
 
 json InfoJson(const custody::v1::ObjectInfo& o) {
   json meta = json::object();

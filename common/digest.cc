@@ -7,6 +7,8 @@
 #include <openssl/sha.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -55,6 +57,24 @@ absl::StatusOr<Digest> Digest::FromRaw(absl::string_view raw) {
 Digest Digest::Of(absl::string_view data) {
   Sha256 h;
   h.Update(data);
+  return h.Finish();
+}
+
+absl::StatusOr<Digest> Digest::OfFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return absl::NotFoundError(absl::StrCat("no file ", path));
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  while (f) {
+    f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h.Update(buf.data(), static_cast<size_t>(f.gcount()));
+  }
+  if (f.bad()) return absl::DataLossError(absl::StrCat("error reading ", path));
   return h.Finish();
 }
 

@@ -25,6 +25,9 @@ class Digest {
   static absl::StatusOr<Digest> FromRaw(absl::string_view raw);
   // SHA-256 of `data` in one call.
   static Digest Of(absl::string_view data);
+  // SHA-256 of a regular file's bytes, read in 1 MiB pieces. NOT_FOUND or
+  // INVALID_ARGUMENT (not a regular file) naming the path.
+  static absl::StatusOr<Digest> OfFile(const std::string& path);
 
   // "sha256:<64 lowercase hex>".
   std::string ToString() const;

@@ -148,14 +148,8 @@ std::string WriteRandomFile(const std::string& path, uint64_t size, uint64_t see
 }
 
 std::string HashFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  Sha256 h;
-  std::string buf(1 << 20, '\0');
-  while (f) {
-    f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.Update(buf.data(), static_cast<size_t>(f.gcount()));
-  }
-  return h.Finish().ToString();
+  absl::StatusOr<Digest> d = Digest::OfFile(path);
+  return d.ok() ? d->ToString() : std::string(d.status().message());
 }
 
 }  // namespace custody::testing
