@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "server/event_groups.h"
 
 namespace custody {
 namespace {
@@ -89,7 +90,8 @@ void AuditLog::Append(rocksdb::WriteBatch* batch, v1::AuditEvent event) {
   event.set_node_id(node_id_);
   if (event.actor().empty()) event.set_actor("anonymous");
   std::string bytes = event.SerializeAsString();
-  batch->Put(index_->events(), EventKey(seq), bytes);
+  if (group_.empty()) group_first_ = seq;
+  AppendEventRecord(&group_, bytes);
   batch->Put(index_->subjects(), SubjectKey(event.subject(), seq), rocksdb::Slice());
   pending_.Append(merkle::HashLeaf(bytes), [&](int level, uint64_t idx, const Digest& h) {
     batch->Put(index_->tree(), TreeNodeKey(level, idx), KeyOf(h));
@@ -97,12 +99,17 @@ void AuditLog::Append(rocksdb::WriteBatch* batch, v1::AuditEvent event) {
 }
 
 void AuditLog::BeforeCommit(rocksdb::WriteBatch* batch) {
+  if (!group_.empty()) {
+    batch->Put(index_->events(), EventKey(group_first_), group_);
+    group_.clear();
+  }
   if (pending_.size() != committed_.size()) {
     batch->Put(index_->tree(), kRangeKey, pending_.Serialize());
   }
 }
 
 void AuditLog::OnCommit(bool ok) {
+  group_.clear();
   if (ok) {
     committed_ = pending_;
     committed_size_ = committed_.size();
@@ -140,16 +147,21 @@ absl::StatusOr<std::vector<std::string>> AuditLog::Events(const std::string& sub
   std::string prefix = SubjectPrefix(subject);
   std::unique_ptr<rocksdb::Iterator> it(
       index_->db()->NewIterator(rocksdb::ReadOptions(), index_->subjects()));
+  EventCursor events(index_, rocksdb::ReadOptions());
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string ev;
-    rocksdb::Slice seq = it->key();
-    seq.remove_prefix(prefix.size());
-    rocksdb::Status s =
-        index_->db()->Get(rocksdb::ReadOptions(), index_->events(), seq, &ev);
-    RETURN_IF_ERROR(FromRocksStatus(s, "reading an audit event"));
+    if (it->key().size() != prefix.size() + 8) continue;
+    uint64_t seq = absl::big_endian::Load64(it->key().data() + prefix.size());
+    events.Seek(seq);
+    if (!events.Valid()) {
+      return absl::DataLossError(absl::StrCat(
+          "audit event ", seq, " cannot be read",
+          events.problem().empty() ? ": the log ends before it" : ": " + events.problem()));
+    }
     v1::AuditEvent parsed;
-    if (!parsed.ParseFromString(ev)) return absl::DataLossError("a stored event does not parse");
-    if (parsed.subject() == subject) out.push_back(std::move(ev));
+    if (!parsed.ParseFromArray(events.event().data(), static_cast<int>(events.event().size()))) {
+      return absl::DataLossError(absl::StrCat("stored audit event ", seq, " does not parse"));
+    }
+    if (parsed.subject() == subject) out.emplace_back(events.event());
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "listing audit events"));
   return out;

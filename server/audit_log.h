@@ -34,10 +34,12 @@ class AuditLog {
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Index* index, std::string node_id,
                                                         Ed25519Key key, AuditOptions options);
 
-  // Gives `event` the next sequence number, its time and node, and adds it,
-  // its tree nodes and its subject index entry to `batch`.
+  // Gives `event` the next sequence number, its time and node, and adds its
+  // tree nodes and its subject index entry to `batch`; the event itself goes
+  // into the batch's event group, written by BeforeCommit.
   void Append(rocksdb::WriteBatch* batch, v1::AuditEvent event);
-  // Adds the tree's new right edge to `batch`, once per batch, last.
+  // Adds the batch's event group and the tree's new right edge to `batch`,
+  // once per batch, last.
   void BeforeCommit(rocksdb::WriteBatch* batch);
   // After the batch holding appended events committed (ok) or failed.
   void OnCommit(bool ok);
@@ -81,6 +83,8 @@ class AuditLog {
   AuditOptions options_;
   // Committer thread only.
   merkle::CompactRange pending_, committed_;
+  std::string group_;  // the events of the batch being built (event_groups.h)
+  uint64_t group_first_ = 0;
   std::atomic<uint64_t> committed_size_{0};  // for readers
   uint64_t last_checkpoint_size_ = 0;
   absl::Time last_checkpoint_time_;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/audit_log.h"
+#include "server/event_groups.h"
 
 namespace custody {
 namespace {
@@ -83,16 +84,15 @@ bool LoadCheckpoints(Index* index, absl::string_view public_raw, const std::stri
 // that the clean path reads the events alone.
 std::string NameChangedEvent(Index* index, const rocksdb::ReadOptions& ro, uint64_t lo,
                              uint64_t hi) {
-  std::unique_ptr<rocksdb::Iterator> ev(index->db()->NewIterator(ro, index->events()));
+  EventCursor ev(index, ro);
   std::unique_ptr<rocksdb::Iterator> leaf(index->db()->NewIterator(ro, index->tree()));
   leaf->Seek(TreeNodeKey(0, lo));
-  for (ev->Seek(EventKey(lo)); ev->Valid(); ev->Next(), leaf->Next()) {
-    uint64_t seq = absl::big_endian::Load64(ev->key().data());
-    if (seq >= hi) break;
-    Digest h = merkle::HashLeaf(absl::string_view(ev->value().data(), ev->value().size()));
-    if (!leaf->Valid() || leaf->key() != TreeNodeKey(0, seq) || leaf->value() != KeyOf(h)) {
-      return absl::StrCat("event ", seq, " was changed after it was logged: its bytes no "
-                          "longer match its leaf hash");
+  for (ev.Seek(lo); ev.Valid() && ev.position() < hi; ev.Next(), leaf->Next()) {
+    Digest h = merkle::HashLeaf(ev.event());
+    if (!leaf->Valid() || leaf->key() != TreeNodeKey(0, ev.position()) ||
+        leaf->value() != KeyOf(h)) {
+      return absl::StrCat("event ", ev.position(), " was changed after it was logged: its "
+                          "bytes no longer match its leaf hash");
     }
   }
   return "";
@@ -142,26 +142,25 @@ struct Unit {
   std::string problem;
 };
 
+// A unit's events must be at their positions and say so; the group where
+// the unit ends must be followed by one that starts where it ends.
 void VerifyUnit(Index* index, const rocksdb::ReadOptions& ro,
                 const std::map<uint64_t, Checkpoint>& checkpoints, Unit* u) {
-  std::unique_ptr<rocksdb::Iterator> ev(index->db()->NewIterator(ro, index->events()));
+  EventCursor ev(index, ro);
   auto cp = checkpoints.upper_bound(u->begin);
-  ev->Seek(EventKey(u->begin));
-  for (uint64_t want = u->begin; want < u->end; ++want, ev->Next()) {
-    if (!ev->Valid()) {
-      u->problem = absl::StrCat("event ", want, " is missing: the log ends there");
+  ev.Seek(u->begin);
+  for (uint64_t want = u->begin; want < u->end; ++want, ev.Next()) {
+    if (!ev.Valid()) {
+      u->problem = ev.problem().empty()
+                       ? absl::StrCat("event ", want, " is missing: the log ends there")
+                       : ev.problem();
       return;
     }
-    uint64_t seq = absl::big_endian::Load64(ev->key().data());
-    if (seq != want) {
-      u->problem = absl::StrCat("event ", want, " is missing: the log jumps to event ", seq);
-      return;
-    }
-    absl::string_view bytes(ev->value().data(), ev->value().size());
+    absl::string_view bytes = ev.event();
     uint64_t says = 0;
-    if (!EventSeq(bytes, &says) || says != seq) {
-      u->problem = absl::StrCat("the event stored at position ", seq, " says it is event ", says,
-                                ": events were moved or swapped");
+    if (!EventSeq(bytes, &says) || says != want) {
+      u->problem = absl::StrCat("event ", want, " is missing or out of place: the event stored "
+                                "at its position says it is event ", says);
       return;
     }
     u->range.Append(merkle::HashLeaf(bytes), [](int, uint64_t, const Digest&) {});
@@ -169,6 +168,8 @@ void VerifyUnit(Index* index, const rocksdb::ReadOptions& ro,
       u->at_checkpoints.emplace_back(cp->first, u->range.Subtrees());
     }
   }
+  ev.NextGroup();
+  u->problem = ev.problem();
 }
 
 // Verifies units of the log on both cores.
@@ -240,9 +241,9 @@ void AuditLog::FinishVerify(const rocksdb::ReadOptions& ro, const merkle::Compac
                          "covers ", beyond->first, ": events were cut off its end"));
     return;
   }
-  std::unique_ptr<rocksdb::Iterator> extra(index_->db()->NewIterator(ro, index_->events()));
-  extra->Seek(EventKey(joined.size()));
-  if (extra->Valid()) {
+  EventCursor extra(index_, ro);
+  extra.Seek(joined.size());
+  if (extra.Valid()) {
     v->Fail(absl::StrCat("events are stored beyond the log's recorded size of ", joined.size()));
     return;
   }
