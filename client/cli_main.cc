@@ -80,7 +80,9 @@ int RunPut(const Globals& g, const std::string& file, const std::vector<std::str
     std::cout << json{{"id", r->id},           {"size", r->size},
                       {"already_stored", r->already_stored},
                       {"bytes_sent", r->bytes_sent}, {"resumed_from", r->resumed_from},
-                      {"attempts", r->attempts}, {"seconds", secs}}
+                      {"attempts", r->attempts}, {"seconds", secs},
+                      {"durable_replicas", r->durable_replicas},
+                      {"required_replicas", r->required_replicas}}
                      .dump()
               << "\n";
     return 0;

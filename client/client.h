@@ -39,6 +39,8 @@ struct PutResult {
   uint64_t bytes_sent = 0;    // file bytes sent by this call, all attempts
   uint64_t resumed_from = 0;  // bytes the node already held at the start
   int attempts = 0;
+  uint32_t durable_replicas = 0;   // nodes holding the object durably
+  uint32_t required_replicas = 0;  // the cluster's R
 };
 
 struct GetResult {

@@ -79,6 +79,8 @@ absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opt
   result->id = resp.id();
   result->size = resp.size();
   result->already_stored = resp.already_stored();
+  result->durable_replicas = resp.durable_replicas();
+  result->required_replicas = resp.required_replicas();
   return absl::OkStatus();
 }
 

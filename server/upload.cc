@@ -137,6 +137,8 @@ v1::AuditEvent Upload::StoredEvent(const Digest& id, bool existed) const {
   AddDetail(&e, "file_name", header_.file_name());
   AddDetail(&e, "media_type", header_.media_type());
   AddDetail(&e, "upload_id", header_.upload_id());
+  AddDetail(&e, "resumed_from", absl::StrCat(start_offset_));
+  AddDetail(&e, "bytes_received", absl::StrCat(received_this_stream()));
   if (!peer_.empty()) AddDetail(&e, "peer", peer_);
   std::map<std::string, std::string> sorted(header_.metadata().begin(), header_.metadata().end());
   for (const auto& [k, v] : sorted) AddDetail(&e, "meta." + k, v);
@@ -187,6 +189,10 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
   resp.set_size(header_.size());
   resp.set_already_stored(w.existed);
   resp.set_bytes_received(received_this_stream());
+  // A node without a cluster map is a cluster of one: R = 1, and the node
+  // just committed the object durably.
+  resp.set_durable_replicas(1);
+  resp.set_required_replicas(1);
   return resp;
 }
 

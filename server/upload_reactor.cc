@@ -15,6 +15,7 @@ struct UploadReactor::State {
   std::unique_ptr<Upload> upload;  // only touched on the strand
   std::string upload_id;           // from the header, once read
   bool finished = false;           // only touched on the strand
+  uint64_t bytes_received = 0;     // by this stream, once it ended
   v1::UploadRequest req;           // owned by the pending read
   absl::Time started = absl::Now();
   std::atomic<int64_t> last_activity_ns{absl::GetCurrentTimeNanos()};
@@ -66,6 +67,7 @@ void UploadReactor::FinishWith(const absl::Status& s) {
     LOG(WARNING) << "upload "
                  << (st.upload ? st.upload->received() : 0) << " bytes in: refused: " << s;
   }
+  if (st.upload) st.bytes_received = st.upload->received_this_stream();
   st.upload.reset();  // waits for chunks in flight: committed size is exact
   if (!s.ok()) RecordRefusal(s);
   st.finished = true;
@@ -80,6 +82,7 @@ void UploadReactor::RecordRefusal(const absl::Status& s) {
                               "upload:" + state_->upload_id);
   AddDetail(&e, "code", absl::StatusCodeToString(s.code()));
   AddDetail(&e, "reason", s.message());
+  AddDetail(&e, "bytes_received", absl::StrCat(state_->bytes_received));
   AddDetail(&e, "peer", peer_);
   absl::Status r = node_->Record(std::move(e));
   if (!r.ok()) LOG(ERROR) << "recording a refused upload: " << r;
