@@ -15,6 +15,7 @@
 #include "client/cli_errors.h"
 #include "client/client.h"
 #include "common/ed25519.h"
+#include "common/files.h"
 #include "common/grpc_status.h"
 #include "common/merkle.h"
 #include "common/units.h"
@@ -57,24 +58,6 @@ std::string ReadAll(const std::string& path, bool* ok) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
-}
-
-// Writes a new file; never replaces one.
-absl::Status WriteNewFile(const std::string& path, const std::string& data) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return errno == EEXIST ? absl::AlreadyExistsError(absl::StrCat(
-                                 path, " exists; custody never overwrites a file"))
-                           : absl::InternalError(absl::StrCat("cannot create ", path));
-  }
-  bool ok = write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
-  ok = fsync(fd) == 0 && ok;
-  close(fd);
-  if (!ok) {
-    unlink(path.c_str());
-    return absl::InternalError(absl::StrCat("writing ", path));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace

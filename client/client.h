@@ -29,6 +29,7 @@ struct PutOptions {
   // Per call, with exponential backoff and jitter (0.2 s doubling to 5 s):
   // 8 attempts wait for a node that is away for up to about 15 s.
   int max_attempts = 8;
+  // Called with the offset the node already holds, then after each message.
   ProgressFn progress;
 };
 

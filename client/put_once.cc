@@ -26,6 +26,7 @@ absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opt
         "the node holds ", offset, " bytes of upload ", upload_id, " but the file has ", size));
   }
   if (result->attempts == 1) result->resumed_from = offset;
+  if (opts.progress) opts.progress(offset, size);
   Sha256 hash;
   std::string buf(kMessageBytes, '\0');
   for (uint64_t pos = 0; pos < offset;) {  // the prefix the node already has

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace custody {
 namespace {
@@ -26,16 +27,6 @@ std::string RawPublic(EVP_PKEY* k) {
   EVP_PKEY_get_raw_public_key(k, reinterpret_cast<unsigned char*>(raw.data()), &len);
   raw.resize(len);
   return raw;
-}
-
-absl::Status WriteNew(const std::string& path, const std::string& data, int mode) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return absl::InternalError(absl::StrCat("creating ", path, ": ", std::strerror(errno)));
-  bool ok = write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
-  ok = fsync(fd) == 0 && ok;
-  close(fd);
-  if (!ok) return absl::InternalError(absl::StrCat("writing ", path));
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -58,8 +49,8 @@ absl::StatusOr<Ed25519Key> Ed25519Key::LoadOrCreate(const std::string& path) {
                              nullptr, 0, nullptr, nullptr);
     char* data = nullptr;
     long n = BIO_get_mem_data(bio.get(), &data);
-    absl::Status s = WriteNew(path, std::string(data, static_cast<size_t>(n)), 0600);
-    if (s.ok()) s = WriteNew(path + ".pub", k->PublicPem(), 0644);
+    absl::Status s = WriteNewFile(path, std::string(data, static_cast<size_t>(n)), 0600);
+    if (s.ok()) s = WriteNewFile(path + ".pub", k->PublicPem(), 0644);
     if (!s.ok()) return s;
     return k;
   }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/files.h"  // ErrnoStatus
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -44,8 +45,6 @@ std::unique_ptr<FileWriter> NewPwriteFileWriter();
 // io_uring cannot be set up here.
 absl::StatusOr<std::unique_ptr<FileWriter>> NewUringFileWriter(unsigned depth);
 
-// Maps an errno from a write or sync to a Status naming `what`.
-absl::Status ErrnoStatus(int err, absl::string_view what);
 
 // Writes whatever part of `op` is left after `done` bytes with pwritev.
 absl::Status PwriteRemainder(const WriteOp& op, size_t done);

@@ -8,14 +8,6 @@
 
 namespace custody {
 
-absl::Status ErrnoStatus(int err, absl::string_view what) {
-  std::string msg = absl::StrCat(what, ": ", std::strerror(err));
-  if (err == ENOSPC || err == EDQUOT) {
-    return absl::ResourceExhaustedError(absl::StrCat("disk full: ", msg));
-  }
-  return absl::InternalError(msg);
-}
-
 absl::Status PwriteRemainder(const WriteOp& op, size_t done) {
   std::vector<iovec> iov = op.iov;
   size_t idx = 0;

@@ -31,22 +31,7 @@ absl::Status PreadFull(int fd, char* buf, size_t n, uint64_t off, const std::str
   return absl::OkStatus();
 }
 
-std::string DirName(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
 }  // namespace
-
-absl::Status SyncDir(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("opening ", dir));
-  int rc = fsync(fd);
-  int err = errno;
-  close(fd);
-  if (rc != 0) return ErrnoStatus(err, absl::StrCat("syncing ", dir));
-  return absl::OkStatus();
-}
 
 absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(const std::string& path,
                                                        uint32_t id,

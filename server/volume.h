@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "common/files.h"  // SyncDir
 #include "absl/status/statusor.h"
 #include "server/volume_format.h"
 
@@ -77,8 +78,6 @@ class Volume {
   std::atomic<uint64_t> end_{0};
 };
 
-// Syncs a directory so a created or renamed file in it survives a crash.
-absl::Status SyncDir(const std::string& dir);
 
 }  // namespace custody
 

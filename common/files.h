@@ -1,0 +1,36 @@
+// Small durable-file helpers shared by the node, the CLI and the ingest
+// daemon. None of them ever replaces a file it did not say it replaces.
+#ifndef CUSTODY_COMMON_FILES_H_
+#define CUSTODY_COMMON_FILES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace custody {
+
+// A failed system call as a status: RESOURCE_EXHAUSTED for a full disk,
+// NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED where they fit, else INTERNAL.
+absl::Status ErrnoStatus(int err, absl::string_view what);
+
+// fsyncs a directory, so that entries created or renamed in it last.
+absl::Status SyncDir(const std::string& dir);
+
+// The folder part of `path` ("." when it has none).
+std::string DirName(const std::string& path);
+
+// Creates `path` with `data` and syncs it; ALREADY_EXISTS if it exists.
+absl::Status WriteNewFile(const std::string& path, absl::string_view data, int mode = 0644);
+
+// Replaces `path` with `data` atomically (temporary file, fsync, rename,
+// directory fsync). Only for the program's own state files.
+absl::Status ReplaceFile(const std::string& path, absl::string_view data, int mode = 0644);
+
+// Renames `from` to `to` only if `to` does not exist (ALREADY_EXISTS
+// otherwise), and syncs both folders.
+absl::Status MoveNoReplace(const std::string& from, const std::string& to);
+
+}  // namespace custody
+
+#endif  // CUSTODY_COMMON_FILES_H_

@@ -1,0 +1,95 @@
+// custody-ingestd: moves every docked recording into the cluster exactly
+// once, and frees the station's copy only when the cluster holds it durably
+// on R nodes. See ingest/README.md.
+#ifndef CUSTODY_INGEST_DAEMON_H_
+#define CUSTODY_INGEST_DAEMON_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "common/thread_pool.h"
+#include "ingest/journal.h"
+#include "ingest/metadata.h"
+#include "ingest/scanner.h"
+
+namespace custody::ingest {
+
+struct IngestOptions {
+  std::string watch_dir;
+  std::string server;
+  std::string state_dir;  // the journal and status.json
+  int parallel = 2;
+  bool delete_after_verified = false;
+  absl::Duration settle = absl::Seconds(5);   // unchanged this long = complete
+  absl::Duration poll = absl::Seconds(1);     // rescan at least this often
+  absl::Duration max_backoff = absl::Seconds(30);
+  std::optional<NamePattern> name_pattern;
+  std::string station;  // this docking station's name, stored with the footage
+};
+
+// What the daemon is doing; written to STATE/status.json every second.
+struct IngestStatus {
+  uint64_t settling = 0, queued = 0, done = 0, quarantined = 0;
+  struct InFlight {
+    std::string file;
+    uint64_t sent = 0, size = 0;
+    int attempts = 0;
+    std::string last_error;
+    bool fresh = true;  // no progress reported by the current attempt yet
+  };
+  std::map<std::string, InFlight> in_flight;  // by path under the watched folder
+  uint64_t bytes_uploaded = 0;                // by this run
+  double bytes_per_second = 0;                // over the last few seconds
+  std::string ToJson() const;
+};
+
+// Run() is called once, from one thread; status() is thread-safe.
+class Daemon {
+ public:
+  static absl::StatusOr<std::unique_ptr<Daemon>> Create(IngestOptions options);
+  ~Daemon();
+
+  // Scans, uploads and moves files until `stop` becomes true; then waits for
+  // the uploads in flight to reach a safe point (they resume next time).
+  void Run(const std::atomic<bool>* stop);
+  IngestStatus status() const;
+
+ private:
+  explicit Daemon(IngestOptions options);
+  void Loop(const std::atomic<bool>* stop);
+  void Ingest(const Candidate& c);
+  // Uploads until the cluster holds the file on R nodes; "" if it gave up
+  // (the file was quarantined) or the daemon is stopping.
+  std::string Upload(const Candidate& c, const RecordingMeta& meta);
+  absl::Status Release(const Candidate& c, const std::string& id);
+  void Quarantine(const Candidate& c, const std::string& reason);
+  std::string Destination(const std::string& folder, const Candidate& c);
+  void Progress(const std::string& rel, uint64_t sent, uint64_t size);
+  void SleepBackoff(int attempt);
+  void WriteStatus();
+
+  IngestOptions options_;
+  std::unique_ptr<Journal> journal_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<Scanner> scanner_;
+  const std::atomic<bool>* stop_ = nullptr;
+
+  mutable absl::Mutex mu_;
+  std::set<std::string> busy_ ABSL_GUARDED_BY(mu_);  // paths queued or in flight
+  IngestStatus status_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, uint64_t>> rate_window_ ABSL_GUARDED_BY(mu_);
+
+  std::unique_ptr<ThreadPool> workers_;  // last: joined first
+};
+
+}  // namespace custody::ingest
+
+#endif  // CUSTODY_INGEST_DAEMON_H_

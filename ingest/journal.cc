@@ -1,0 +1,155 @@
+#include "ingest/journal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace custody::ingest {
+
+using json = nlohmann::json;
+
+namespace {
+// One journal line; paths that are not UTF-8 are kept readable, not refused.
+std::string Line(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+}  // namespace
+
+std::string FileKey::ToString() const {
+  return absl::StrCat(dev, ":", ino, ":", size, ":", mtime_ns);
+}
+
+absl::StatusOr<FileKey> FileKey::Of(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return ErrnoStatus(errno, absl::StrCat("stat ", path));
+  FileKey k;
+  k.dev = st.st_dev;
+  k.ino = st.st_ino;
+  k.size = static_cast<uint64_t>(st.st_size);
+  k.mtime_ns = absl::ToUnixNanos(absl::TimeFromTimespec(st.st_mtim));
+  return k;
+}
+
+absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("creating ", state_dir, ": ", ec.message()));
+  std::unique_ptr<Journal> j(new Journal);
+  j->path_ = state_dir + "/journal.jsonl";
+  absl::MutexLock l(&j->mu_);
+  std::ifstream in(j->path_);
+  for (std::string line; std::getline(in, line);) j->Replay(line);
+  RETURN_IF_ERROR(j->Rewrite());
+  return j;
+}
+
+Journal::~Journal() {
+  absl::MutexLock l(&mu_);
+  if (fd_ >= 0) close(fd_);
+}
+
+// A line that does not parse is the torn end of a write the daemon never
+// acted on (each step waits for its line to be synced): it is dropped.
+void Journal::Replay(const std::string& line) {
+  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("op") || !j["op"].is_string()) {
+    if (!line.empty()) LOG(WARNING) << "journal: dropping a torn line: " << line;
+    return;
+  }
+  std::string op = j["op"].get<std::string>();
+  std::string key = j.value("key", "");
+  if (op == "stored") {
+    stored_[key] = j.value("id", "");
+  } else if (op == "done") {
+    stored_.erase(key);
+    ++done_;
+  } else if (op == "quarantined") {
+    stored_.erase(key);
+    ++quarantined_;
+  } else if (op == "totals") {
+    done_ = j.value("done", uint64_t{0});
+    quarantined_ = j.value("quarantined", uint64_t{0});
+  }
+}
+
+// Compacts the journal to the totals and the files stored but not yet moved.
+absl::Status Journal::Rewrite() {
+  std::string out = Line(json{{"op", "totals"}, {"done", done_}, {"quarantined", quarantined_}});
+  out += "\n";
+  for (const auto& [key, id] : stored_) {
+    out += Line(json{{"op", "stored"}, {"key", key}, {"id", id}}) + "\n";
+  }
+  RETURN_IF_ERROR(ReplaceFile(path_, out, 0600));
+  if (fd_ >= 0) close(fd_);
+  fd_ = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd_ < 0) return ErrnoStatus(errno, absl::StrCat("opening ", path_));
+  return absl::OkStatus();
+}
+
+absl::Status Journal::AppendLocked(const std::string& line) {
+  std::string l = line + "\n";
+  ssize_t n = write(fd_, l.data(), l.size());
+  if (n != static_cast<ssize_t>(l.size())) {
+    return ErrnoStatus(n < 0 ? errno : ENOSPC, absl::StrCat("writing ", path_));
+  }
+  if (fdatasync(fd_) != 0) return ErrnoStatus(errno, absl::StrCat("syncing ", path_));
+  return absl::OkStatus();
+}
+
+std::optional<std::string> Journal::StoredId(const FileKey& key) const {
+  absl::MutexLock l(&mu_);
+  auto it = stored_.find(key.ToString());
+  if (it == stored_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status Journal::Stored(const FileKey& key, const std::string& path, const std::string& id) {
+  absl::MutexLock l(&mu_);
+  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "stored"}, {"key", key.ToString()},
+                                         {"path", path}, {"id", id},
+                                         {"t", absl::ToUnixSeconds(absl::Now())}})));
+  stored_[key.ToString()] = id;
+  return absl::OkStatus();
+}
+
+absl::Status Journal::Done(const FileKey& key, const std::string& path) {
+  absl::MutexLock l(&mu_);
+  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "done"}, {"key", key.ToString()},
+                                         {"path", path},
+                                         {"t", absl::ToUnixSeconds(absl::Now())}})));
+  stored_.erase(key.ToString());
+  ++done_;
+  return absl::OkStatus();
+}
+
+absl::Status Journal::Quarantined(const FileKey& key, const std::string& path,
+                                  const std::string& reason) {
+  absl::MutexLock l(&mu_);
+  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "quarantined"}, {"key", key.ToString()},
+                                         {"path", path}, {"reason", reason},
+                                         {"t", absl::ToUnixSeconds(absl::Now())}})));
+  stored_.erase(key.ToString());
+  ++quarantined_;
+  return absl::OkStatus();
+}
+
+uint64_t Journal::done_total() const {
+  absl::MutexLock l(&mu_);
+  return done_;
+}
+
+uint64_t Journal::quarantined_total() const {
+  absl::MutexLock l(&mu_);
+  return quarantined_;
+}
+
+}  // namespace custody::ingest

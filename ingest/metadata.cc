@@ -1,0 +1,244 @@
+#include "ingest/metadata.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "common/utf8.h"
+
+namespace custody::ingest {
+namespace {
+
+using json = nlohmann::json;
+
+const std::set<std::string> kClassifications = {"public", "internal", "privacy",
+                                                "trade-secret", "state-secret"};
+constexpr int kMatters = 13;  // ../shared/reference/matters.csv
+
+absl::Status Invalid(absl::string_view what) { return absl::InvalidArgumentError(what); }
+
+// Device and officer ids: 1..64 of [A-Za-z0-9._-].
+absl::Status CheckId(absl::string_view field, const std::string& v) {
+  static const std::regex kId("[A-Za-z0-9._-]{1,64}");
+  if (!std::regex_match(v, kId)) {
+    return Invalid(absl::StrCat(field, " \"", v, "\" is not an id (1 to 64 letters, digits, "
+                                "'.', '_' or '-')"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> String(const json& j, absl::string_view field) {
+  if (!j.is_string()) return Invalid(absl::StrCat(field, " must be a string"));
+  std::string s = j.get<std::string>();
+  if (!IsValidUtf8(s)) return Invalid(absl::StrCat(field, " is not UTF-8 text"));
+  return s;
+}
+
+absl::StatusOr<absl::Time> Time(const json& j, absl::string_view field) {
+  ASSIGN_OR_RETURN(std::string s, String(j, field));
+  absl::StatusOr<absl::Time> t = ParseTimestamp(s);
+  if (!t.ok()) return Invalid(absl::StrCat(field, ": ", t.status().message()));
+  return *t;
+}
+
+absl::Status SetMatter(RecordingMeta* m, const std::string& s) {
+  int n = 0;
+  if (!absl::SimpleAtoi(s, &n) || n < 1 || n > kMatters) {
+    return Invalid(absl::StrCat("matter \"", s, "\" is not one of the enforcement matters 1..",
+                                kMatters));
+  }
+  m->matter = n;
+  return absl::OkStatus();
+}
+
+absl::Status SetGps(RecordingMeta* m, const json& j) {
+  double lat = 0, lon = 0;
+  if (j.is_object() && j.size() == 2 && j.contains("lat") && j.contains("lon") &&
+      j["lat"].is_number() && j["lon"].is_number()) {
+    lat = j["lat"].get<double>();
+    lon = j["lon"].get<double>();
+  } else if (j.is_array() && j.size() == 2 && j[0].is_number() && j[1].is_number()) {
+    lat = j[0].get<double>();
+    lon = j[1].get<double>();
+  } else {
+    return Invalid("gps must be {\"lat\": N, \"lon\": N} or [lat, lon]");
+  }
+  if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
+    return Invalid(absl::StrCat("gps ", lat, ",", lon, " is not on Earth"));
+  }
+  m->gps = std::make_pair(lat, lon);
+  return absl::OkStatus();
+}
+
+absl::Status SetOfficers(RecordingMeta* m, const json& j) {
+  if (j.is_string()) {
+    ASSIGN_OR_RETURN(std::string s, String(j, "officers"));
+    m->officers = absl::StrSplit(s, ',', absl::SkipEmpty());
+  } else if (j.is_array()) {
+    for (const json& o : j) {
+      ASSIGN_OR_RETURN(std::string s, String(o, "each officer"));
+      m->officers.push_back(s);
+    }
+  } else {
+    return Invalid("officers must be a list of ids");
+  }
+  for (const std::string& o : m->officers) RETURN_IF_ERROR(CheckId("officer", o));
+  return absl::OkStatus();
+}
+
+// One sidecar field into `m`.
+absl::Status SetField(RecordingMeta* m, const std::string& key, const json& v) {
+  if (key == "device") {
+    ASSIGN_OR_RETURN(m->device, String(v, key));
+  } else if (key == "officers" || key == "officer") {
+    return SetOfficers(m, v);
+  } else if (key == "matter") {
+    return SetMatter(m, v.is_number_integer() ? std::to_string(v.get<int64_t>())
+                                              : (v.is_string() ? v.get<std::string>() : "?"));
+  } else if (key == "target" || key == "stage" || key == "classification") {
+    ASSIGN_OR_RETURN(std::string s, String(v, key));
+    (key == "target" ? m->target : key == "stage" ? m->stage : m->classification) = s;
+  } else if (key == "start") {
+    ASSIGN_OR_RETURN(m->start, Time(v, key));
+  } else if (key == "end" || key == "device_clock" || key == "docked_at") {
+    ASSIGN_OR_RETURN(absl::Time t, Time(v, key));
+    (key == "end" ? m->end : key == "device_clock" ? m->device_clock : m->docked_at) = t;
+  } else if (key == "gps") {
+    return SetGps(m, v);
+  } else {
+    return Invalid(absl::StrCat("unknown field \"", key, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RecordingMeta> FromSidecar(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Invalid(absl::StrCat("cannot read the sidecar ", path));
+  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Invalid(absl::StrCat("the sidecar ", path, " is not valid JSON"));
+  if (!j.is_object()) return Invalid("the sidecar must be a JSON object");
+  RecordingMeta m;
+  m.source = "sidecar";
+  for (const auto& [key, value] : j.items()) {
+    absl::Status s = SetField(&m, key, value);
+    if (!s.ok()) return Invalid(absl::StrCat("sidecar: ", s.message()));
+  }
+  if (!m.docked_at) {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) m.docked_at = absl::TimeFromTimespec(st.st_mtim);
+  }
+  return m;
+}
+
+absl::StatusOr<RecordingMeta> FromName(const std::string& name, const NamePattern& p) {
+  std::smatch match;
+  if (!std::regex_match(name, match, p.re)) {
+    return Invalid(absl::StrCat("no sidecar ", name, ".json, and the file name does not match "
+                                "the name pattern"));
+  }
+  RecordingMeta m;
+  m.source = "file name";
+  for (size_t i = 0; i < p.fields.size(); ++i) {
+    std::string v = match[i + 1].str();
+    absl::Status s = p.fields[i] == "matter" ? SetMatter(&m, v) : SetField(&m, p.fields[i], v);
+    if (!s.ok()) return Invalid(absl::StrCat("file name: ", s.message()));
+  }
+  return m;
+}
+
+absl::Status Validate(const RecordingMeta& m) {
+  if (m.device.empty()) return Invalid("no device id (sidecar, file name or device folder)");
+  RETURN_IF_ERROR(CheckId("device", m.device));
+  if (m.officers.empty()) return Invalid("no officer id");
+  if (m.start == absl::InfinitePast()) return Invalid("no start time");
+  if (m.end && *m.end < m.start) return Invalid("the end time is before the start time");
+  if (!kClassifications.count(m.classification)) {
+    return Invalid(absl::StrCat("classification \"", m.classification, "\" is not one of ",
+                                absl::StrJoin(kClassifications, ", ")));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s) {
+  absl::Time t;
+  std::string err;
+  for (const char* f : {absl::RFC3339_full, "%Y%m%dT%H%M%S%Ez", "%Y%m%dT%H%M%SZ"}) {
+    if (absl::ParseTime(f, s, &t, &err)) return t;
+  }
+  if (absl::ParseTime("%Y%m%dT%H%M%S", s, absl::UTCTimeZone(), &t, &err)) return t;
+  return Invalid(absl::StrCat("\"", s, "\" is not a time (RFC 3339, e.g. "
+                              "2026-11-26T09:30:00+08:00, or 20261126T093000Z)"));
+}
+
+absl::StatusOr<NamePattern> NamePattern::Parse(const std::string& regex,
+                                               const std::string& fields_csv) {
+  static const std::set<std::string> kFields = {"device", "officer", "matter", "target",
+                                                "stage",  "start",   "end"};
+  NamePattern p;
+  try {
+    p.re = std::regex(regex);
+  } catch (const std::regex_error& e) {
+    return Invalid(absl::StrCat("--name-pattern is not a regular expression: ", e.what()));
+  }
+  p.fields = absl::StrSplit(fields_csv, ',', absl::SkipEmpty());
+  for (const std::string& f : p.fields) {
+    if (!kFields.count(f)) return Invalid(absl::StrCat("--name-fields: unknown field ", f));
+  }
+  if (p.fields.size() != p.re.mark_count()) {
+    return Invalid(absl::StrCat("--name-pattern has ", p.re.mark_count(),
+                                " groups but --name-fields names ", p.fields.size()));
+  }
+  return p;
+}
+
+absl::StatusOr<RecordingMeta> ReadMetadata(const std::string& recording,
+                                           const std::string& folder_device,
+                                           const std::optional<NamePattern>& pattern) {
+  std::string sidecar = recording + ".json";
+  std::string name = std::filesystem::path(recording).filename().string();
+  absl::StatusOr<RecordingMeta> m;
+  if (std::filesystem::exists(sidecar)) {
+    m = FromSidecar(sidecar);
+  } else if (pattern) {
+    m = FromName(name, *pattern);
+  } else {
+    return Invalid(absl::StrCat("no sidecar ", name, ".json and no --name-pattern"));
+  }
+  if (!m.ok()) return m.status();
+  if (m->device.empty()) m->device = folder_device;
+  RETURN_IF_ERROR(Validate(*m));
+  return m;
+}
+
+std::map<std::string, std::string> ToObjectMetadata(const RecordingMeta& m,
+                                                    const std::string& station) {
+  std::map<std::string, std::string> out;
+  out["device"] = m.device;
+  out["officers"] = absl::StrJoin(m.officers, ",");
+  out["start"] = absl::FormatTime(absl::RFC3339_sec, m.start, absl::UTCTimeZone());
+  if (m.end) out["end"] = absl::FormatTime(absl::RFC3339_sec, *m.end, absl::UTCTimeZone());
+  if (m.matter) out["matter"] = std::to_string(*m.matter);
+  if (!m.target.empty()) out["target"] = m.target;
+  if (!m.stage.empty()) out["stage"] = m.stage;
+  if (m.gps) out["gps"] = absl::StrCat(m.gps->first, ",", m.gps->second);
+  out["classification"] = m.classification;
+  out["metadata_source"] = m.source;
+  if (!station.empty()) out["station"] = station;
+  if (m.device_clock && m.docked_at) {
+    out["device_clock_skew_s"] =
+        absl::StrCat(absl::ToDoubleSeconds(*m.device_clock - *m.docked_at));
+  }
+  return out;
+}
+
+}  // namespace custody::ingest

@@ -1,0 +1,62 @@
+// What a docked recording is: device, officers, matter, times... read from a
+// sidecar file (NAME.json), or from the file name, or from the device's
+// folder. See ingest/README.md for the sidecar format.
+#ifndef CUSTODY_INGEST_METADATA_H_
+#define CUSTODY_INGEST_METADATA_H_
+
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace custody::ingest {
+
+struct RecordingMeta {
+  std::string device;
+  std::vector<std::string> officers;
+  std::optional<int> matter;  // 1..13: the regulation's enforcement matters
+  std::string target, stage;
+  absl::Time start = absl::InfinitePast();
+  std::optional<absl::Time> end;
+  std::optional<std::pair<double, double>> gps;  // latitude, longitude
+  std::string classification = "internal";
+  // The device's own clock when it was docked, and the station's clock then.
+  std::optional<absl::Time> device_clock, docked_at;
+  std::string source;  // "sidecar", "file name"
+};
+
+// How names are read when a recording has no sidecar: a regular expression
+// over the file name, and the field each capture group fills (device,
+// officer, matter, target, stage, start, end).
+struct NamePattern {
+  std::regex re;
+  std::vector<std::string> fields;
+  static absl::StatusOr<NamePattern> Parse(const std::string& regex,
+                                           const std::string& fields_csv);
+};
+
+// The metadata of `recording`: from `recording + ".json"` when it exists
+// (the sidecar's mtime is the station's docking time unless it says
+// otherwise), else from `pattern`. `folder_device` (the device subfolder's
+// name, or "") fills the device when nothing else does. Errors are
+// INVALID_ARGUMENT and say exactly what is missing or wrong.
+absl::StatusOr<RecordingMeta> ReadMetadata(const std::string& recording,
+                                           const std::string& folder_device,
+                                           const std::optional<NamePattern>& pattern);
+
+// The object metadata stored with the footage ("device", "officers",
+// "start"..., "device_clock_skew_s" when known).
+std::map<std::string, std::string> ToObjectMetadata(const RecordingMeta& m,
+                                                    const std::string& station);
+
+// Parses RFC 3339 ("2026-11-26T09:30:00+08:00") or the compact
+// "20261126T093000Z" / "20261126T093000" (UTC) forms.
+absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s);
+
+}  // namespace custody::ingest
+
+#endif  // CUSTODY_INGEST_METADATA_H_

@@ -1,0 +1,94 @@
+#include "ingest/scanner.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "absl/strings/match.h"
+
+namespace custody::ingest {
+
+namespace fs = std::filesystem;
+
+bool IsIgnoredName(const std::string& dir, const std::string& name) {
+  if (name.empty() || name[0] == '.') return true;
+  for (const char* suffix : {".part", ".partial", ".tmp", ".crdownload", ".reason"}) {
+    if (absl::EndsWith(name, suffix)) return true;
+  }
+  if (absl::EndsWith(name, ".json")) {
+    std::error_code ec;
+    return fs::exists(fs::path(dir) / name.substr(0, name.size() - 5), ec);
+  }
+  return false;
+}
+
+bool NoWriters(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = true;
+  if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+    fcntl(fd, F_SETLEASE, F_UNLCK);
+  } else if (errno == EAGAIN || errno == EBUSY) {
+    ok = false;  // open for writing somewhere
+  }  // EPERM / EINVAL: leases not available here; the settle time decides
+  close(fd);
+  return ok;
+}
+
+Scanner::Scanner(std::string root, absl::Duration settle)
+    : root_(std::move(root)), settle_(settle) {}
+
+std::vector<std::string> Scanner::Folders() const {
+  std::vector<std::string> out = {root_};
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(root_, ec)) {
+    std::string name = e.path().filename().string();
+    if (e.is_directory(ec) && !e.is_symlink(ec) && name != kDoneDir && name != kQuarantineDir &&
+        name[0] != '.') {
+      out.push_back(e.path().string());
+    }
+  }
+  return out;
+}
+
+std::vector<Candidate> Scanner::Scan(absl::Time now, const std::set<std::string>& busy) {
+  std::vector<Candidate> out;
+  present_.clear();
+  settling_ = 0;
+  for (const std::string& folder : Folders()) {
+    bool top = folder == root_;
+    std::string device = top ? "" : fs::path(folder).filename().string();
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(folder, ec)) {
+      std::string name = e.path().filename().string();
+      if (!e.is_regular_file(ec) || e.is_symlink(ec) || IsIgnoredName(folder, name)) continue;
+      Visit(e.path().string(), top ? name : device + "/" + name, device, now, busy, &out);
+    }
+  }
+  for (auto it = seen_.begin(); it != seen_.end();) {
+    it = present_.count(it->first) ? std::next(it) : seen_.erase(it);
+  }
+  return out;
+}
+
+void Scanner::Visit(const std::string& path, const std::string& rel, const std::string& device,
+                    absl::Time now, const std::set<std::string>& busy,
+                    std::vector<Candidate>* out) {
+  present_.insert(path);
+  if (busy.count(path)) return;
+  absl::StatusOr<FileKey> key = FileKey::Of(path);
+  if (!key.ok()) return;
+  absl::StatusOr<FileKey> side = FileKey::Of(path + ".json");
+  std::string fingerprint = key->ToString() + "|" + (side.ok() ? side->ToString() : "-");
+  Seen& s = seen_[path];
+  if (s.fingerprint != fingerprint) s = Seen{fingerprint, now};
+  if (now - s.since < settle_ || !NoWriters(path)) {
+    ++settling_;
+    return;
+  }
+  out->push_back(Candidate{path, rel, device, *key});
+}
+
+}  // namespace custody::ingest

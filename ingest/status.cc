@@ -1,0 +1,68 @@
+// Daemon: the status it reports (STATE/status.json, the terminal line).
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "common/units.h"
+#include "ingest/daemon.h"
+
+namespace custody::ingest {
+
+using json = nlohmann::json;
+
+std::string IngestStatus::ToJson() const {
+  json files = json::array();
+  for (const auto& [rel, f] : in_flight) {
+    files.push_back({{"file", rel}, {"sent", f.sent}, {"size", f.size},
+                     {"attempts", f.attempts}, {"last_error", f.last_error}});
+  }
+  json j = {{"settling", settling},     {"queued", queued},
+            {"in_flight", files},       {"done", done},
+            {"quarantined", quarantined}, {"bytes_uploaded", bytes_uploaded},
+            {"bytes_per_second", bytes_per_second},
+            {"updated", absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())}};
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+IngestStatus Daemon::status() const {
+  absl::MutexLock l(&mu_);
+  IngestStatus s = status_;
+  s.queued = busy_.size() > s.in_flight.size() ? busy_.size() - s.in_flight.size() : 0;
+  s.done = journal_->done_total();
+  s.quarantined = journal_->quarantined_total();
+  // The rate over the last 5 s of progress reports.
+  absl::Time now = absl::Now();
+  if (!rate_window_.empty() && now - rate_window_.back().first < absl::Seconds(5)) {
+    const auto& first = rate_window_.front();
+    double secs = std::max(1.0, absl::ToDoubleSeconds(now - first.first));
+    s.bytes_per_second = (status_.bytes_uploaded - first.second) / secs;
+  }
+  return s;
+}
+
+void Daemon::WriteStatus() {
+  {
+    absl::MutexLock l(&mu_);
+    absl::Time cutoff = absl::Now() - absl::Seconds(5);
+    while (rate_window_.size() > 1 && rate_window_.front().first < cutoff) rate_window_.pop_front();
+  }
+  IngestStatus s = status();
+  absl::Status w = ReplaceFile(options_.state_dir + "/status.json", s.ToJson());
+  if (!w.ok()) LOG(WARNING) << "writing the status file: " << w;
+  if (isatty(STDERR_FILENO)) {
+    std::fprintf(stderr, "\r\033[K%llu settling, %zu in flight, %llu queued, %llu done, %llu "
+                 "quarantined, %s/s",
+                 static_cast<unsigned long long>(s.settling), s.in_flight.size(),
+                 static_cast<unsigned long long>(s.queued),
+                 static_cast<unsigned long long>(s.done),
+                 static_cast<unsigned long long>(s.quarantined),
+                 FormatBytes(static_cast<uint64_t>(s.bytes_per_second)).c_str());
+  }
+}
+
+}  // namespace custody::ingest
