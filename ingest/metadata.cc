@@ -170,12 +170,21 @@ absl::Status Validate(const RecordingMeta& m) {
 }  // namespace
 
 absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s) {
+  // The compact form is rewritten as RFC 3339 first: absl's %Y would take
+  // all eight digits of "20261126" as the year.
+  static const std::regex kCompact(
+      "([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})(Z|[+-][0-9]{2}:?[0-9]{2})?");
+  std::string text = s;
+  std::smatch m;
+  if (std::regex_match(s, m, kCompact)) {
+    std::string zone = m[7].matched ? m[7].str() : "Z";
+    if (zone.size() == 5) zone.insert(3, ":");
+    text = absl::StrCat(m[1].str(), "-", m[2].str(), "-", m[3].str(), "T", m[4].str(), ":",
+                        m[5].str(), ":", m[6].str(), zone);
+  }
   absl::Time t;
   std::string err;
-  for (const char* f : {absl::RFC3339_full, "%Y%m%dT%H%M%S%Ez", "%Y%m%dT%H%M%SZ"}) {
-    if (absl::ParseTime(f, s, &t, &err)) return t;
-  }
-  if (absl::ParseTime("%Y%m%dT%H%M%S", s, absl::UTCTimeZone(), &t, &err)) return t;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return t;
   return Invalid(absl::StrCat("\"", s, "\" is not a time (RFC 3339, e.g. "
                               "2026-11-26T09:30:00+08:00, or 20261126T093000Z)"));
 }

@@ -54,7 +54,7 @@ std::map<std::string, std::string> ToObjectMetadata(const RecordingMeta& m,
                                                     const std::string& station);
 
 // Parses RFC 3339 ("2026-11-26T09:30:00+08:00") or the compact
-// "20261126T093000Z" / "20261126T093000" (UTC) forms.
+// "20261126T093000Z" / "20261126T093000+0800" / "20261126T093000" (UTC) forms.
 absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s);
 
 }  // namespace custody::ingest

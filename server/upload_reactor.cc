@@ -16,6 +16,7 @@ struct UploadReactor::State {
   std::string upload_id;           // from the header, once read
   bool finished = false;           // only touched on the strand
   uint64_t bytes_received = 0;     // by this stream, once it ended
+  bool interrupted = false;        // the stream ended before a finish message
   v1::UploadRequest req;           // owned by the pending read
   absl::Time started = absl::Now();
   std::atomic<int64_t> last_activity_ns{absl::GetCurrentTimeNanos()};
@@ -76,7 +77,10 @@ void UploadReactor::FinishWith(const absl::Status& s) {
 
 // Every upload that does not end in a stored object is an audit event.
 void UploadReactor::RecordRefusal(const absl::Status& s) {
-  bool broken = s.code() == absl::StatusCode::kCancelled ||
+  // Broken: the upload stopped part-way and can resume. Whether a killed
+  // client shows as a cancel or as a stream that just ended is a race in the
+  // transport; both are the same to the log.
+  bool broken = state_->interrupted || s.code() == absl::StatusCode::kCancelled ||
                 s.code() == absl::StatusCode::kDeadlineExceeded;
   v1::AuditEvent e = NewEvent(broken ? "upload.broken" : "upload.refused",
                               "upload:" + state_->upload_id);
@@ -101,6 +105,7 @@ void UploadReactor::Process(bool ok) {
       FinishWith(absl::InvalidArgumentError("upload stream ended before its header"));
       return;
     }
+    st.interrupted = true;
     FinishWith(absl::InvalidArgumentError(absl::StrCat(
         "upload stream ended after ", st.upload->received(), " of ", st.upload->size(),
         " bytes without a finish message; whole chunks already sent are kept: ask "

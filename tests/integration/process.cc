@@ -108,8 +108,10 @@ NodeProcess::~NodeProcess() { Kill(SIGKILL); }
 
 bool NodeProcess::Start() {
   unlink(port_file_.c_str());
+  // A restarted node comes back at the same address, as a real one does.
   std::vector<std::string> argv = {CUSTODYD_PATH, "--data", data_dir_, "--listen",
-                                   "127.0.0.1:0", "--port-file", port_file_};
+                                   "127.0.0.1:" + std::to_string(port_), "--port-file",
+                                   port_file_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   proc_ = std::make_unique<Subprocess>(argv, log_, log_);
   for (int i = 0; i < 600; ++i) {

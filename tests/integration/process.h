@@ -47,6 +47,7 @@ class NodeProcess {
   ~NodeProcess();
 
   // Starts the node and waits until it answers. Returns false on failure.
+  // The first start picks a free port; restarts listen on the same one.
   bool Start();
   void Kill(int sig);  // and reap
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }

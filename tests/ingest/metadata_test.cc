@@ -1,0 +1,114 @@
+// Reading a docked recording's metadata: sidecars, name patterns, and the
+// exact reason given for each kind of bad input.
+#include "ingest/metadata.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "tests/test_util.h"
+
+namespace custody::ingest {
+namespace {
+
+using custody::testing::TempDir;
+
+class MetadataTest : public ::testing::Test {
+ protected:
+  std::string Recording(const std::string& sidecar) {
+    std::string path = dir_ / "clip.mp4";
+    std::ofstream(path) << "video";
+    std::remove((path + ".json").c_str());
+    if (!sidecar.empty()) std::ofstream(path + ".json") << sidecar;
+    return path;
+  }
+  std::string Error(const std::string& sidecar) {
+    auto m = ReadMetadata(Recording(sidecar), "CAM-1", std::nullopt);
+    EXPECT_FALSE(m.ok());
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+    return std::string(m.status().message());
+  }
+  TempDir dir_;
+};
+
+TEST_F(MetadataTest, SidecarFieldsBecomeObjectMetadata) {
+  auto m = ReadMetadata(Recording(R"({"device": "CAM-9", "officers": ["A1", "A2"], "matter": 13,
+      "target": "shop", "stage": "hearing", "start": "2026-11-26T09:30:00+08:00",
+      "end": "2026-11-26T10:00:00+08:00", "gps": {"lat": 31.2, "lon": 121.5},
+      "classification": "privacy", "device_clock": "2026-11-28T10:00:00Z",
+      "docked_at": "2026-11-28T10:00:42Z"})"),
+                        "CAM-1", std::nullopt);
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto meta = ToObjectMetadata(*m, "station-3");
+  EXPECT_EQ(meta["device"], "CAM-9");  // the sidecar wins over the folder
+  EXPECT_EQ(meta["officers"], "A1,A2");
+  EXPECT_EQ(meta["matter"], "13");
+  EXPECT_EQ(meta["start"], "2026-11-26T01:30:00+00:00");
+  EXPECT_EQ(meta["end"], "2026-11-26T02:00:00+00:00");
+  EXPECT_EQ(meta["gps"], "31.2,121.5");
+  EXPECT_EQ(meta["classification"], "privacy");
+  EXPECT_EQ(meta["device_clock_skew_s"], "-42");  // the device's clock ran 42 s slow
+  EXPECT_EQ(meta["station"], "station-3");
+}
+
+TEST_F(MetadataTest, EachBadSidecarIsNamedExactly) {
+  EXPECT_NE(Error("{").find("is not valid JSON"), std::string::npos);
+  EXPECT_NE(Error("[]").find("must be a JSON object"), std::string::npos);
+  EXPECT_NE(Error(R"({"start": "2026-11-26T09:30:00Z"})").find("no officer id"), std::string::npos);
+  EXPECT_NE(Error(R"({"officers": ["A1"]})").find("no start time"), std::string::npos);
+  EXPECT_NE(Error(R"({"officers": ["A1"], "start": "noon"})").find("\"noon\" is not a time"),
+            std::string::npos);
+  EXPECT_NE(Error(R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z", "matter": 14})")
+                .find("matter \"14\" is not one of the enforcement matters 1..13"),
+            std::string::npos);
+  EXPECT_NE(Error(R"({"officers": ["A 1"], "start": "2026-11-26T09:30:00Z"})")
+                .find("officer \"A 1\" is not an id"),
+            std::string::npos);
+  EXPECT_NE(Error(R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z", "colour": "red"})")
+                .find("unknown field \"colour\""),
+            std::string::npos);
+  EXPECT_NE(Error(R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z",
+                      "end": "2026-11-26T09:00:00Z"})")
+                .find("end time is before the start time"),
+            std::string::npos);
+  EXPECT_NE(Error(R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z", "gps": [91, 0]})")
+                .find("is not on Earth"),
+            std::string::npos);
+  EXPECT_NE(Error(R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z",
+                      "classification": "secret"})")
+                .find("classification \"secret\" is not one of"),
+            std::string::npos);
+  EXPECT_NE(Error("").find("no sidecar clip.mp4.json and no --name-pattern"), std::string::npos);
+}
+
+TEST_F(MetadataTest, NamePatternFillsFieldsWhenThereIsNoSidecar) {
+  auto p = NamePattern::Parse("([A-Z0-9-]+)_([A-Z0-9]+)_([0-9T]+)\\.mp4", "device,officer,start");
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::string path = dir_ / "CAM-4_A77_20261126T093000.mp4";
+  std::ofstream(path) << "video";
+  auto m = ReadMetadata(path, "", *p);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->device, "CAM-4");
+  EXPECT_EQ(m->officers, std::vector<std::string>{"A77"});
+  EXPECT_EQ(ToObjectMetadata(*m, "")["start"], "2026-11-26T09:30:00+00:00");
+  std::string other = dir_ / "holiday.mp4";
+  std::ofstream(other) << "video";
+  EXPECT_NE(ReadMetadata(other, "", *p).status().message().find("does not match the name pattern"),
+            std::string::npos);
+  EXPECT_FALSE(NamePattern::Parse("(a)(b)", "device").ok());      // 2 groups, 1 field
+  EXPECT_FALSE(NamePattern::Parse("(a", "device").ok());          // not a regex
+  EXPECT_FALSE(NamePattern::Parse("(a)", "colour").ok());         // unknown field
+}
+
+TEST(TimestampTest, CompactAndRfc3339FormsAgree) {
+  auto a = ParseTimestamp("2026-11-26T09:30:00+08:00");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(*ParseTimestamp("20261126T013000Z"), *a);
+  EXPECT_EQ(*ParseTimestamp("20261126T093000+0800"), *a);
+  EXPECT_EQ(*ParseTimestamp("20261126T013000"), *a);
+  EXPECT_FALSE(ParseTimestamp("2026-13-40T99:00:00Z").ok());
+}
+
+}  // namespace
+}  // namespace custody::ingest

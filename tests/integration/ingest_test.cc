@@ -1,0 +1,278 @@
+// custody-ingestd against a real custodyd, both real processes on loopback:
+// every docked file ingested exactly once, across kill -9 of the daemon and
+// an outage of the node; bad files quarantined with their reason.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "client/client.h"
+#include "common/digest.h"
+#include "tests/integration/process.h"
+#include "tests/test_util.h"
+
+namespace custody::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// Polls `ok` every 100 ms for up to `seconds`.
+bool WaitFor(const std::function<bool()>& ok, int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return ok();
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+// A recording with a valid sidecar; returns its "sha256:<hex>".
+std::string Dock(const fs::path& file, uint64_t size, uint64_t seed) {
+  std::string id = WriteRandomFile(file, size, seed);
+  WriteText(file.string() + ".json",
+            R"({"officers": ["A1023", "A1077"], "matter": 4, "target": "shop-17",)"
+            R"( "stage": "inspection", "start": "2026-11-26T09:30:00+08:00"})");
+  return id;
+}
+
+// Files under `dir` (recursively), not counting sidecars and reasons.
+std::set<std::string> Recordings(const fs::path& dir) {
+  std::set<std::string> out;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    std::string n = e.path().filename().string();
+    if (e.is_regular_file() && !n.ends_with(".json") && !n.ends_with(".reason")) {
+      out.insert(fs::relative(e.path(), dir).string());
+    }
+  }
+  return out;
+}
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node_ = std::make_unique<NodeProcess>(dir_ / "data");
+    ASSERT_TRUE(node_->Start()) << node_->Log();
+    fs::create_directories(watch_);
+  }
+  void StartDaemon(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {INGESTD_PATH, "--watch", watch_, "--server",
+                                     node_->address(), "--state", dir_ / "state",
+                                     "--settle", "1", "--poll", "0.2", "--max-backoff", "1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    daemon_ = std::make_unique<Subprocess>(argv, dir_ / "ingestd.out", dir_ / "ingestd.log");
+  }
+  std::string DaemonLog() { return ReadFile(dir_ / "ingestd.log"); }
+  std::set<std::string> Done() { return Recordings(fs::path(watch_) / "done"); }
+  // The audit events about object `id`, as JSON objects.
+  std::vector<json> Events(const std::string& id) {
+    CliResult r = RunCli({"--server", node_->address(), "audit", "log", id, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(r.out, nullptr, false);
+    if (j.is_discarded() || !j.contains("events")) return {};
+    return j["events"].get<std::vector<json>>();
+  }
+  int Count(const std::vector<json>& events, const std::string& action) {
+    int n = 0;
+    for (const json& e : events) n += e.value("action", "") == action;
+    return n;
+  }
+
+  TempDir dir_;
+  std::string watch_ = dir_ / "station";
+  std::unique_ptr<NodeProcess> node_;
+  std::unique_ptr<Subprocess> daemon_;
+};
+
+TEST_F(IngestTest, FiftyFilesInThreeDeviceFoldersAreEachIngestedOnce) {
+  const uint64_t sizes[] = {1000, 100 << 10, 1 << 20, 5 << 20, 9 << 20};
+  std::map<std::string, std::string> want;  // rel path -> id
+  for (int i = 0; i < 50; ++i) {
+    std::string rel = "CAM-" + std::to_string(i % 3) + "/clip-" + std::to_string(i) + ".mp4";
+    fs::create_directories((fs::path(watch_) / rel).parent_path());
+    want[rel] = Dock(fs::path(watch_) / rel, sizes[i % 5], 100 + i);
+  }
+  // One recording is still being copied, slowly, with the file held open.
+  std::string slow = fs::path(watch_) / "CAM-1" / "slow.mp4";
+  WriteText(slow + ".json", R"({"officer": "A1023", "start": "20261126T093000Z"})");
+  std::string slow_bytes;
+  std::thread writer([&] {
+    int fd = open(slow.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    for (int i = 0; i < 12; ++i) {
+      std::string part = RandomBytes(200 << 10, 900 + i);
+      ASSERT_EQ(write(fd, part.data(), part.size()), static_cast<ssize_t>(part.size()));
+      slow_bytes += part;
+      // Pauses longer than --settle: only the open file keeps it from being taken.
+      std::this_thread::sleep_for(std::chrono::milliseconds(i == 5 ? 2500 : 250));
+    }
+    close(fd);
+  });
+  StartDaemon({"--parallel", "2"});
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  EXPECT_EQ(Done().count("CAM-1/slow.mp4"), 0u) << "taken while it was still being written";
+  writer.join();
+  want["CAM-1/slow.mp4"] = Digest::Of(slow_bytes).ToString();
+
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 51; }, 120)) << DaemonLog();
+  auto listed = CustodyClient::Connect(node_->address())->List();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::set<std::string> ids;
+  for (const auto& o : *listed) ids.insert(o.id());
+  EXPECT_EQ(ids.size(), 51u) << "a partial copy of the slow file was stored";
+  for (const auto& [rel, id] : want) {
+    EXPECT_TRUE(ids.count(id)) << rel;
+    EXPECT_EQ(HashFile(fs::path(watch_) / "done" / rel), id) << rel;
+    std::vector<json> events = Events(id);
+    EXPECT_EQ(Count(events, "object.stored"), 1) << rel;
+    EXPECT_EQ(Count(events, "object.stored-again"), 0) << rel;
+  }
+  EXPECT_TRUE(Recordings(fs::path(watch_) / "CAM-0").empty());
+  EXPECT_TRUE(Recordings(fs::path(watch_) / "quarantine").empty());
+  CliResult st = RunCli({"--server", node_->address(), "stat", want["CAM-2/clip-2.mp4"], "--json"});
+  json meta = json::parse(st.out)["metadata"];
+  EXPECT_EQ(meta["device"], "CAM-2");  // from the folder: the sidecar names none
+  EXPECT_EQ(meta["officers"], "A1023,A1077");
+  EXPECT_EQ(meta["matter"], "4");
+  EXPECT_EQ(meta["start"], "2026-11-26T01:30:00+00:00");
+}
+
+// Waits until the node holds at least `bytes` of the upload of `file`.
+bool UploadReaches(const std::string& address, const std::string& file, uint64_t bytes) {
+  std::string upload_id = *CustodyClient::DeriveUploadId(file);
+  auto client = CustodyClient::Connect(address);
+  return WaitFor([&] {
+    auto q = client->QueryUpload(upload_id);
+    return q.ok() && q->committed_size() >= bytes;
+  }, 60);
+}
+
+TEST_F(IngestTest, KilledDaemonResumesItsUploadAndIngestsOnce) {
+  fs::create_directories(fs::path(watch_) / "CAM-7");
+  std::string file = fs::canonical(watch_).string() + "/CAM-7/hearing.mp4";
+  const uint64_t size = 256ull << 20;
+  std::string id = Dock(file, size, 7);
+  StartDaemon();
+  ASSERT_TRUE(UploadReaches(node_->address(), file, 32u << 20)) << DaemonLog();
+  daemon_->Kill(SIGKILL);
+  ASSERT_EQ(daemon_->Wait(), 128 + SIGKILL);
+  ASSERT_TRUE(fs::exists(file)) << "released before the upload finished";
+  StartDaemon();
+  ASSERT_TRUE(WaitFor([&] { return Done().count("CAM-7/hearing.mp4") == 1; }, 120))
+      << DaemonLog();
+  EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-7/hearing.mp4"), id);
+
+  // What the node received, by its own audit log: the broken stream and the
+  // one that finished. Together at most the file and one 4 MiB chunk.
+  std::vector<json> events = Events(id);
+  ASSERT_EQ(Count(events, "object.stored"), 1);
+  EXPECT_EQ(Count(events, "object.stored-again"), 0);
+  json stored;
+  for (const json& e : events) {
+    if (e["action"] == "object.stored") stored = e;
+  }
+  uint64_t resumed = std::stoull(stored["details"]["resumed_from"].get<std::string>());
+  uint64_t received = std::stoull(stored["details"]["bytes_received"].get<std::string>());
+  EXPECT_GE(resumed, 32u << 20);
+  std::string upload = "upload:" + stored["details"]["upload_id"].get<std::string>();
+  uint64_t broken = 0;
+  std::vector<json> attempts = Events(upload);
+  for (const json& e : attempts) {
+    if (e["action"] == "upload.broken") {
+      broken += std::stoull(e["details"]["bytes_received"].get<std::string>());
+    }
+  }
+  EXPECT_GE(broken, resumed) << json(attempts).dump(1);
+  EXPECT_LE(broken + received, size + (4u << 20));
+}
+
+TEST_F(IngestTest, NothingIsReleasedWhileTheNodeIsDownThenAllComplete) {
+  fs::create_directories(fs::path(watch_) / "CAM-1");
+  for (int i = 0; i < 4; ++i) {
+    Dock(fs::path(watch_) / "CAM-1" / ("a" + std::to_string(i) + ".mp4"), 2 << 20, i);
+  }
+  StartDaemon();
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 4; }, 60)) << DaemonLog();
+  node_->Kill(SIGKILL);
+  std::map<std::string, std::string> later;
+  for (int i = 0; i < 6; ++i) {
+    std::string name = "b" + std::to_string(i) + ".mp4";
+    later[name] = Dock(fs::path(watch_) / "CAM-1" / name, 3 << 20, 50 + i);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // several retries
+  EXPECT_EQ(Done().size(), 4u) << "released while the node was down";
+  for (const auto& [name, id] : later) EXPECT_TRUE(fs::exists(fs::path(watch_) / "CAM-1" / name));
+  EXPECT_NE(DaemonLog().find("will retry"), std::string::npos);
+  Subprocess status({INGESTD_PATH, "status", "--state", dir_ / "state", "--json"},
+                    dir_ / "status.out", dir_ / "status.err");
+  ASSERT_EQ(status.Wait(), 0);
+  json sj = json::parse(ReadFile(dir_ / "status.out"));
+  EXPECT_GT(sj["in_flight"].size() + sj["queued"].get<int>(), 0u);
+
+  ASSERT_TRUE(node_->Start()) << node_->Log();
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 10; }, 60)) << DaemonLog();
+  for (const auto& [name, id] : later) {
+    EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-1" / name), id);
+    EXPECT_TRUE(CustodyClient::Connect(node_->address())->Stat(id).ok()) << name;
+  }
+}
+
+TEST_F(IngestTest, BadSidecarsAreQuarantinedWithTheirReason) {
+  fs::create_directories(fs::path(watch_) / "CAM-2");
+  fs::path bad_json = fs::path(watch_) / "CAM-2" / "broken.mp4";
+  WriteRandomFile(bad_json, 5000, 1);
+  WriteText(bad_json.string() + ".json", "{\"officers\": [\"A1\"], \"start\": ");
+  fs::path bad_matter = fs::path(watch_) / "CAM-2" / "matter.mp4";
+  WriteRandomFile(bad_matter, 5000, 2);
+  WriteText(bad_matter.string() + ".json",
+            R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z", "matter": 99})");
+  fs::path none = fs::path(watch_) / "loose.mp4";
+  WriteRandomFile(none, 5000, 3);
+  StartDaemon();
+  fs::path q = fs::path(watch_) / "quarantine";
+  ASSERT_TRUE(WaitFor([&] { return Recordings(q).size() == 3; }, 30)) << DaemonLog();
+  EXPECT_NE(ReadFile(q / "CAM-2/broken.mp4.reason").find("is not valid JSON"), std::string::npos);
+  EXPECT_NE(ReadFile(q / "CAM-2/matter.mp4.reason").find("matter \"99\" is not one of"),
+            std::string::npos);
+  EXPECT_NE(ReadFile(q / "loose.mp4.reason").find("no sidecar loose.mp4.json"), std::string::npos);
+  EXPECT_TRUE(fs::exists(q / "CAM-2/broken.mp4.json"));  // kept with its recording
+  EXPECT_TRUE(Done().empty());
+  auto listed = CustodyClient::Connect(node_->address())->List();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+}
+
+TEST_F(IngestTest, AFileChangedDuringItsUploadIsNotAcknowledged) {
+  fs::create_directories(fs::path(watch_) / "CAM-3");
+  std::string file = fs::canonical(watch_).string() + "/CAM-3/altered.mp4";
+  std::string original = Dock(file, 256ull << 20, 3);
+  StartDaemon();
+  ASSERT_TRUE(UploadReaches(node_->address(), file, 16u << 20)) << DaemonLog();
+  {
+    int fd = open(file.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(pwrite(fd, "forged", 6, 1000), 6);  // bytes already sent
+    close(fd);
+  }
+  fs::path q = fs::path(watch_) / "quarantine/CAM-3";
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(q / "altered.mp4.reason"); }, 60)) << DaemonLog();
+  EXPECT_NE(ReadFile(q / "altered.mp4.reason").find("changed while it was being uploaded"),
+            std::string::npos);
+  EXPECT_TRUE(Done().empty());
+  EXPECT_TRUE(fs::exists(q / "altered.mp4"));
+}
+
+}  // namespace
+}  // namespace custody::testing
