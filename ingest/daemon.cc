@@ -159,6 +159,7 @@ std::string Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
     }
     {
       absl::MutexLock l(&mu_);
+      ++status_.retries;
       status_.in_flight[c.rel].attempts = attempt;
       status_.in_flight[c.rel].last_error = s.ToString();
     }

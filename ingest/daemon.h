@@ -47,8 +47,11 @@ struct IngestStatus {
   };
   std::map<std::string, InFlight> in_flight;  // by path under the watched folder
   uint64_t bytes_uploaded = 0;                // by this run
+  uint64_t retries = 0;                       // failed upload attempts, this run
   double bytes_per_second = 0;                // over the last few seconds
   std::string ToJson() const;
+  // Prometheus text exposition format.
+  std::string ToPrometheus() const;
 };
 
 // Run() is called once, from one thread; status() is thread-safe.

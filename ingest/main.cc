@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/metrics_http.h"
 #include "common/process.h"
 #include "common/units.h"
 #include "ingest/daemon.h"
@@ -81,6 +82,9 @@ int main(int argc, char** argv) {
   app.add_option("--name-pattern", pattern, "regex over file names, for files without a sidecar");
   app.add_option("--name-fields", fields, "what each group of --name-pattern is, e.g. device,officer,start");
   app.add_option("--station", o.station, "this docking station's name, stored with the footage");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "serve Prometheus metrics at http://HOST:PORT/metrics");
   CLI::App* status = app.add_subcommand("status", "print what the running daemon is doing");
   status->fallthrough();  // --state / --watch may come after "status"
   bool as_json = false;
@@ -120,6 +124,17 @@ int main(int argc, char** argv) {
   if (!daemon.ok()) {
     std::cerr << "custody-ingestd: " << daemon.status() << "\n";
     return 1;
+  }
+  std::unique_ptr<custody::MetricsServer> metrics;
+  if (!metrics_listen.empty()) {
+    Daemon* d = daemon->get();
+    auto m = custody::MetricsServer::Start(metrics_listen, [d] { return d->status().ToPrometheus(); });
+    if (!m.ok()) {
+      std::cerr << "custody-ingestd: " << m.status() << "\n";
+      return 1;
+    }
+    metrics = std::move(*m);
+    LOG(INFO) << "metrics at http://" << metrics_listen << "/metrics";
   }
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);

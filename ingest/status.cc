@@ -24,9 +24,37 @@ std::string IngestStatus::ToJson() const {
   json j = {{"settling", settling},     {"queued", queued},
             {"in_flight", files},       {"done", done},
             {"quarantined", quarantined}, {"bytes_uploaded", bytes_uploaded},
+            {"retries", retries},
             {"bytes_per_second", bytes_per_second},
             {"updated", absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())}};
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string IngestStatus::ToPrometheus() const {
+  std::string out;
+  auto metric = [&out](const char* name, const char* type, const char* help, uint64_t v,
+                       const std::string& labels = "") {
+    if (labels.empty() || labels.find("settling") != std::string::npos) {
+      absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+    }
+    absl::StrAppend(&out, name, labels, " ", v, "\n");
+  };
+  const char* files = "custody_ingest_files";
+  const char* help = "Docked files the daemon is working on, by state.";
+  metric(files, "gauge", help, settling, "{state=\"settling\"}");
+  metric(files, "gauge", help, queued, "{state=\"queued\"}");
+  metric(files, "gauge", help, in_flight.size(), "{state=\"in_flight\"}");
+  metric("custody_ingest_files_done_total", "counter",
+         "Files the cluster holds on R nodes and the station released.", done);
+  metric("custody_ingest_files_quarantined_total", "counter",
+         "Files moved to quarantine/ with a reason.", quarantined);
+  metric("custody_ingest_uploaded_bytes_total", "counter", "File bytes sent by this run.",
+         bytes_uploaded);
+  metric("custody_ingest_upload_retries_total", "counter",
+         "Upload attempts that failed and were retried, this run.", retries);
+  metric("custody_ingest_upload_bytes_per_second", "gauge",
+         "Upload rate over the last few seconds.", static_cast<uint64_t>(bytes_per_second));
+  return out;
 }
 
 IngestStatus Daemon::status() const {

@@ -203,7 +203,8 @@ TEST_F(IngestTest, NothingIsReleasedWhileTheNodeIsDownThenAllComplete) {
   for (int i = 0; i < 4; ++i) {
     Dock(fs::path(watch_) / "CAM-1" / ("a" + std::to_string(i) + ".mp4"), 2 << 20, i);
   }
-  StartDaemon();
+  int metrics_port = FreePort();
+  StartDaemon({"--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)});
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 4; }, 60)) << DaemonLog();
   node_->Kill(SIGKILL);
   std::map<std::string, std::string> later;
@@ -220,6 +221,10 @@ TEST_F(IngestTest, NothingIsReleasedWhileTheNodeIsDownThenAllComplete) {
   ASSERT_EQ(status.Wait(), 0);
   json sj = json::parse(ReadFile(dir_ / "status.out"));
   EXPECT_GT(sj["in_flight"].size() + sj["queued"].get<int>(), 0u);
+  EXPECT_GT(sj["retries"].get<int>(), 0);
+  std::string metrics = HttpGet(metrics_port, "/metrics");
+  EXPECT_NE(metrics.find("custody_ingest_files_done_total 4\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("custody_ingest_upload_retries_total "), std::string::npos) << metrics;
 
   ASSERT_TRUE(node_->Start()) << node_->Log();
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 10; }, 60)) << DaemonLog();

@@ -63,6 +63,10 @@ class NodeProcess {
 };
 
 std::string ReadFile(const std::string& path);
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+// The body of GET http://127.0.0.1:PORT/PATH ("" if it fails).
+std::string HttpGet(int port, const std::string& path);
 // Writes `size` pseudo-random bytes to `path`; returns their "sha256:<hex>".
 std::string WriteRandomFile(const std::string& path, uint64_t size, uint64_t seed);
 // "sha256:<hex>" of a file's bytes.
