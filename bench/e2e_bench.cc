@@ -26,6 +26,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "bench/bench_node.h"
 #include "bench/bench_process.h"
 #include "bench/e2e_report.h"
 #include "bench/test_data.h"
@@ -60,29 +61,6 @@ struct Inputs {
   TestFile single, warmup;
   std::vector<TestFile> quarters;
 };
-
-struct Node {
-  Child child;
-  std::string address, data_dir;
-};
-
-// A tool that sits beside this binary, or in the folder above it (the
-// bench binaries are built in build/bench/, the node and CLI in build/).
-std::string Beside(const std::string& name) {
-  std::error_code ec;
-  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  if (fs::exists(dir / name)) return dir / name;
-  return dir.parent_path() / name;
-}
-
-template <typename F>
-absl::StatusOr<double> Timed(F&& f) {
-  auto t0 = std::chrono::steady_clock::now();
-  absl::Status s = f();
-  std::chrono::duration<double> d = std::chrono::steady_clock::now() - t0;
-  if (!s.ok()) return s;
-  return d.count();
-}
 
 void Say(const std::string& msg) { std::cerr << "[e2e] " << msg << std::endl; }
 
@@ -143,24 +121,7 @@ void RemoveScratch(const Config& cfg) {
 absl::Status MeasureHash(const Config& cfg, const TestFile& f, Measure* m) {
   Say("measuring the SHA-256 limit with openssl");
   m->bytes = f.size;
-  const std::vector<std::string> argv = {"openssl", "dgst", "-sha256", f.path};
-  for (int i = 0; i <= cfg.runs; ++i) {
-    std::string out;
-    ASSIGN_OR_RETURN(double secs, Timed([&]() -> absl::Status {
-                       ASSIGN_OR_RETURN(out, Run(argv, cfg.Log("openssl")));
-                       return absl::OkStatus();
-                     }));
-    size_t eq = out.rfind("= ");
-    std::string id = eq == std::string::npos
-                         ? ""
-                         : absl::StrCat("sha256:", absl::StripAsciiWhitespace(out.substr(eq + 2)));
-    if (id != f.id) {
-      return absl::DataLossError(absl::StrCat("openssl says ", f.path, " hashes to \"", out,
-                                              "\" but the bench computed ", f.id));
-    }
-    if (i > 0) m->seconds.push_back(secs);  // run 0 is the warm-up
-  }
-  return absl::OkStatus();
+  return MeasureOpensslSha256(f.path, f.id, cfg.runs, cfg.Log("openssl"), &m->seconds);
 }
 
 absl::Status Dd(const Config& cfg, uint64_t blocks) {
@@ -185,33 +146,9 @@ absl::Status MeasureDisk(const Config& cfg, Measure* m) {
   return absl::OkStatus();
 }
 
-std::optional<int> ReadPort(const std::string& path) {
-  std::ifstream in(path);
-  int port = 0;
-  if (in >> port && port > 0) return port;
-  return std::nullopt;
-}
-
 absl::StatusOr<Node> StartNode(const Config& cfg, int run) {
-  std::error_code ec;
-  const std::string data = cfg.Path("node-data"), port_file = cfg.Path("port");
-  fs::remove_all(data, ec);
-  fs::remove(port_file, ec);
-  ASSIGN_OR_RETURN(Child child, Child::Start({cfg.custodyd, "--data", data, "--listen",
-                                              "127.0.0.1:0", "--port-file", port_file},
-                                             cfg.Log(absl::StrCat("node-", run + 1))));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (std::optional<int> port = ReadPort(port_file)) {
-      return Node{std::move(child), absl::StrCat("127.0.0.1:", *port), data};
-    }
-    if (child.Exited()) {
-      absl::Status s = child.Stop(std::chrono::seconds(0));
-      return s.ok() ? absl::InternalError("custodyd exited before it wrote its port file") : s;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return absl::DeadlineExceededError("custodyd wrote no port file within 30 s");
+  return bench::StartNode(cfg.custodyd, cfg.Path("node-data"), cfg.Path("port"),
+                          cfg.Log(absl::StrCat("node-", run + 1)));
 }
 
 absl::StatusOr<Child> StartPut(const Config& cfg, const Node& node, const TestFile& f,

@@ -1,0 +1,76 @@
+#include "bench/bench_node.h"
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+
+namespace custody::bench {
+
+namespace fs = std::filesystem;
+
+std::string Beside(const std::string& name) {
+  std::error_code ec;
+  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  if (fs::exists(dir / name)) return dir / name;
+  return dir.parent_path() / name;
+}
+
+absl::Status MeasureOpensslSha256(const std::string& path, const std::string& id, int runs,
+                                  const std::string& log, std::vector<double>* seconds) {
+  const std::vector<std::string> argv = {"openssl", "dgst", "-sha256", path};
+  for (int i = 0; i <= runs; ++i) {
+    std::string out;
+    ASSIGN_OR_RETURN(double secs, Timed([&]() -> absl::Status {
+                       ASSIGN_OR_RETURN(out, Run(argv, log));
+                       return absl::OkStatus();
+                     }));
+    size_t eq = out.rfind("= ");
+    std::string got = eq == std::string::npos
+                          ? ""
+                          : absl::StrCat("sha256:", absl::StripAsciiWhitespace(out.substr(eq + 2)));
+    if (got != id) {
+      return absl::DataLossError(absl::StrCat("openssl says ", path, " hashes to \"", out,
+                                              "\" but the bench computed ", id));
+    }
+    if (i > 0) seconds->push_back(secs);  // run 0 is the warm-up
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+std::optional<int> ReadPort(const std::string& path) {
+  std::ifstream in(path);
+  int port = 0;
+  if (in >> port && port > 0) return port;
+  return std::nullopt;
+}
+}  // namespace
+
+absl::StatusOr<Node> StartNode(const std::string& custodyd, const std::string& data_dir,
+                               const std::string& port_file, const std::string& log) {
+  std::error_code ec;
+  fs::remove_all(data_dir, ec);
+  fs::remove(port_file, ec);
+  ASSIGN_OR_RETURN(Child child, Child::Start({custodyd, "--data", data_dir, "--listen",
+                                              "127.0.0.1:0", "--port-file", port_file},
+                                             log));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::optional<int> port = ReadPort(port_file)) {
+      return Node{std::move(child), absl::StrCat("127.0.0.1:", *port), data_dir};
+    }
+    if (child.Exited()) {
+      absl::Status s = child.Stop(std::chrono::seconds(0));
+      return s.ok() ? absl::InternalError("custodyd exited before it wrote its port file") : s;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return absl::DeadlineExceededError("custodyd wrote no port file within 30 s");
+}
+
+}  // namespace custody::bench
