@@ -43,6 +43,30 @@ absl::Status MeasureOpensslSha256(const std::string& path, const std::string& id
 }
 
 namespace {
+
+absl::Status Dd(const std::string& path, uint64_t blocks, const std::string& log) {
+  std::error_code ec;
+  absl::Status s = Run({"dd", "if=/dev/zero", "of=" + path, "bs=4M",
+                        absl::StrCat("count=", blocks), "oflag=direct,dsync"},
+                       log)
+                       .status();
+  fs::remove(path, ec);
+  return s;
+}
+
+}  // namespace
+
+absl::Status MeasureDdDirect(const std::string& path, uint64_t blocks, int runs,
+                             const std::string& log, std::vector<double>* seconds) {
+  RETURN_IF_ERROR(Dd(path, std::min<uint64_t>(blocks, 16), log));  // warm-up
+  for (int i = 0; i < runs; ++i) {
+    ASSIGN_OR_RETURN(double secs, Timed([&] { return Dd(path, blocks, log); }));
+    seconds->push_back(secs);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
 std::optional<int> ReadPort(const std::string& path) {
   std::ifstream in(path);
   int port = 0;

@@ -31,6 +31,13 @@ absl::StatusOr<double> Timed(F&& f) {
 absl::Status MeasureOpensslSha256(const std::string& path, const std::string& id, int runs,
                                   const std::string& log, std::vector<double>* seconds);
 
+// The disk's durable write limit, as the node writes volumes: `dd
+// if=/dev/zero of=path bs=4M count=blocks oflag=direct,dsync`; a short
+// untimed warm-up, then `runs` timed runs appended to `seconds`. `path` is
+// removed after each.
+absl::Status MeasureDdDirect(const std::string& path, uint64_t blocks, int runs,
+                             const std::string& log, std::vector<double>* seconds);
+
 struct Node {
   Child child;
   std::string address, data_dir;

@@ -124,26 +124,11 @@ absl::Status MeasureHash(const Config& cfg, const TestFile& f, Measure* m) {
   return MeasureOpensslSha256(f.path, f.id, cfg.runs, cfg.Log("openssl"), &m->seconds);
 }
 
-absl::Status Dd(const Config& cfg, uint64_t blocks) {
-  std::error_code ec;
-  absl::Status s = Run({"dd", "if=/dev/zero", "of=" + cfg.Path("ddtest"), "bs=4M",
-                        absl::StrCat("count=", blocks), "oflag=direct,dsync"},
-                       cfg.Log("dd"))
-                       .status();
-  fs::remove(cfg.Path("ddtest"), ec);
-  return s;
-}
-
 absl::Status MeasureDisk(const Config& cfg, Measure* m) {
   Say("measuring the durable write limit with dd");
-  const uint64_t blocks = cfg.size / kDdBlock;
-  m->bytes = blocks * kDdBlock;
-  RETURN_IF_ERROR(Dd(cfg, std::min<uint64_t>(blocks, 16)));  // warm-up
-  for (int i = 0; i < cfg.runs; ++i) {
-    ASSIGN_OR_RETURN(double secs, Timed([&] { return Dd(cfg, blocks); }));
-    m->seconds.push_back(secs);
-  }
-  return absl::OkStatus();
+  m->bytes = cfg.size / kDdBlock * kDdBlock;
+  return MeasureDdDirect(cfg.Path("ddtest"), cfg.size / kDdBlock, cfg.runs, cfg.Log("dd"),
+                         &m->seconds);
 }
 
 absl::StatusOr<Node> StartNode(const Config& cfg, int run) {

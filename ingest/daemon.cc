@@ -65,6 +65,11 @@ void Daemon::Run(const std::atomic<bool>* stop) {
             << options_.parallel << " uploads at a time, journal in " << options_.state_dir;
   Loop(stop);
   workers_.reset();  // in-flight uploads stop at their next safe point
+  scanner_->Scan(absl::Now(), {});  // the last status counts what is left
+  {
+    absl::MutexLock l(&mu_);
+    status_.settling = scanner_->settling();
+  }
   WriteStatus();
 }
 

@@ -2,7 +2,8 @@
 # The main job on a fresh machine: set up, build, start a node on the default
 # data folder (./custody-data, port 7400), put a sample file it generates,
 # get it back verified, print its id, stat and audit trail, export the trail
-# with proofs and verify it offline. The node keeps running.
+# with proofs and verify it offline; then dock a recording in a station folder
+# and let custody-ingestd ingest it. The node keeps running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -45,4 +46,26 @@ $CLI audit export "$ID" -o "$BUNDLE"
 echo "demo: verifying $BUNDLE offline (no server), with the footage itself"
 $CLI audit verify "$BUNDLE" --file "$SAMPLE" --pubkey "$DATA/node.key.pub"
 $CLI audit verify-node
+
+# A docking station: a camera's file and its sidecar land in a device folder,
+# custody-ingestd moves it into custody and releases it to done/.
+STATION=demo-station
+mkdir -p "$STATION/CAM-01"
+NAME=interview-$(date +%Y%m%d-%H%M%S).mp4
+head -c $((16 * 1024 * 1024)) /dev/urandom >"$STATION/CAM-01/$NAME.part"
+cat >"$STATION/CAM-01/$NAME.json" <<JSON
+{"officers": ["demo-officer"], "matter": 4, "target": "shop-17", "stage": "inspection",
+ "start": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"}
+JSON
+mv "$STATION/CAM-01/$NAME.part" "$STATION/CAM-01/$NAME"  # docking finished
+echo "demo: docked $STATION/CAM-01/$NAME; running custody-ingestd (log: $STATION.log)"
+build/custody-ingestd --watch "$STATION" --server "$ADDR" --settle 1 --poll 0.2 >"$STATION.log" 2>&1 &
+INGESTD=$!
+for _ in $(seq 300); do [ -f "$STATION/done/CAM-01/$NAME" ] && break; sleep 0.1; done
+kill $INGESTD && wait $INGESTD || true
+[ -f "$STATION/done/CAM-01/$NAME" ] || { cat "$STATION.log"; exit 1; }
+build/custody-ingestd status --watch "$STATION"
+REC_ID=sha256:$(sha256sum "$STATION/done/CAM-01/$NAME" | cut -d' ' -f1)
+echo "demo: ingested as $REC_ID; its audit trail:"
+$CLI audit log "$REC_ID"
 echo "demo: custodyd keeps running on $ADDR (stop it with: pkill -f 'custodyd --data $DATA')"

@@ -279,5 +279,18 @@ TEST_F(IngestTest, AFileChangedDuringItsUploadIsNotAcknowledged) {
   EXPECT_TRUE(fs::exists(q / "altered.mp4"));
 }
 
+TEST_F(IngestTest, DeleteAfterVerifiedFreesTheStationOnlyOnceStored) {
+  fs::create_directories(fs::path(watch_) / "CAM-5");
+  fs::path file = fs::path(watch_) / "CAM-5" / "service.mp4";
+  std::string id = Dock(file, 6 << 20, 5);
+  StartDaemon({"--delete-after-verified"});
+  ASSERT_TRUE(WaitFor([&] { return !fs::exists(file); }, 60)) << DaemonLog();
+  EXPECT_FALSE(fs::exists(file.string() + ".json"));
+  EXPECT_TRUE(Done().empty());  // deleted, not moved
+  auto info = CustodyClient::Connect(node_->address())->Stat(id);
+  ASSERT_TRUE(info.ok()) << "deleted from the station but not held by the node";
+  EXPECT_EQ(info->metadata().at("source_path"), "CAM-5/service.mp4");
+}
+
 }  // namespace
 }  // namespace custody::testing
