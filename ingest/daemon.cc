@@ -137,41 +137,51 @@ std::string Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
       status_.in_flight[c.rel].fresh = true;
     }
     absl::StatusOr<PutResult> r = client.Put(c.path, o);
-    absl::StatusOr<FileKey> now = FileKey::Of(c.path);
-    if (!now.ok()) {
-      LOG(ERROR) << c.rel << " vanished while it was being uploaded: " << now.status();
-      return "";
-    }
-    if (!(*now == c.key)) {
-      Quarantine(c, absl::StrCat("the file changed while it was being uploaded (it was ",
-                                 c.key.ToString(), ", now ", now->ToString(), ")",
-                                 r.ok() ? "; the bytes read were stored as " + r->id +
-                                              ", which is not acknowledged as this recording"
-                                        : ""));
-      return "";
-    }
-    if (r.ok() && r->durable_replicas >= std::max<uint32_t>(1, r->required_replicas)) {
-      LOG(INFO) << c.rel << " -> " << r->id << (r->already_stored ? " (already held)" : "");
-      return r->id;
-    }
-    absl::Status s = r.ok() ? absl::UnavailableError(absl::StrCat(
-                                  "the cluster holds ", r->durable_replicas, " of ",
-                                  r->required_replicas, " replicas"))
-                            : r.status();
-    if (IsTheFilesFault(s)) {
-      Quarantine(c, std::string(s.message()));
-      return "";
-    }
+    absl::StatusOr<std::string> id = Judge(c, r);
+    if (id.ok()) return *id;
+    if (id.status().code() == absl::StatusCode::kAborted) return "";  // given up
     {
       absl::MutexLock l(&mu_);
       ++status_.retries;
       status_.in_flight[c.rel].attempts = attempt;
-      status_.in_flight[c.rel].last_error = s.ToString();
+      status_.in_flight[c.rel].last_error = id.status().ToString();
     }
-    LOG(WARNING) << c.rel << ": attempt " << attempt << " failed, will retry: " << s;
+    LOG(WARNING) << c.rel << ": attempt " << attempt << " failed, will retry: " << id.status();
     SleepBackoff(attempt);
   }
   return "";
+}
+
+// What one upload attempt means: the id when the cluster holds the file on R
+// nodes and the file did not change meanwhile; ABORTED when the daemon gave
+// the file up (quarantined, or vanished); any other error is retried.
+absl::StatusOr<std::string> Daemon::Judge(const Candidate& c, const absl::StatusOr<PutResult>& r) {
+  absl::StatusOr<FileKey> now = FileKey::Of(c.path);
+  if (!now.ok()) {
+    LOG(ERROR) << c.rel << " vanished while it was being uploaded: " << now.status();
+    return absl::AbortedError("vanished");
+  }
+  if (!(*now == c.key)) {
+    Quarantine(c, absl::StrCat("the file changed while it was being uploaded (it was ",
+                               c.key.ToString(), ", now ", now->ToString(), ")",
+                               r.ok() ? "; the bytes read were stored as " + r->id +
+                                            ", which is not acknowledged as this recording"
+                                      : ""));
+    return absl::AbortedError("changed");
+  }
+  if (r.ok() && r->durable_replicas >= std::max<uint32_t>(1, r->required_replicas)) {
+    LOG(INFO) << c.rel << " -> " << r->id << (r->already_stored ? " (already held)" : "");
+    return r->id;
+  }
+  absl::Status s = r.ok() ? absl::UnavailableError(absl::StrCat("the cluster holds ",
+                                                                r->durable_replicas, " of ",
+                                                                r->required_replicas, " replicas"))
+                          : r.status();
+  if (IsTheFilesFault(s)) {
+    Quarantine(c, std::string(s.message()));
+    return absl::AbortedError("quarantined");
+  }
+  return s.code() == absl::StatusCode::kAborted ? absl::UnavailableError(s.message()) : s;
 }
 
 // Exponential from 0.5 s to --max-backoff, with jitter; wakes up for a stop.

@@ -5,6 +5,7 @@
 #define CUSTODY_INGEST_DAEMON_H_
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,6 +73,7 @@ class Daemon {
   // Uploads until the cluster holds the file on R nodes; "" if it gave up
   // (the file was quarantined) or the daemon is stopping.
   std::string Upload(const Candidate& c, const RecordingMeta& meta);
+  absl::StatusOr<std::string> Judge(const Candidate& c, const absl::StatusOr<PutResult>& r);
   absl::Status Release(const Candidate& c, const std::string& id);
   void Quarantine(const Candidate& c, const std::string& reason);
   std::string Destination(const std::string& folder, const Candidate& c);
