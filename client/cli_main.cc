@@ -143,7 +143,9 @@ int RunStatus(const Globals& g) {
   if (!r.ok()) return Fail(r.status());
   json j{{"node_id", r->node_id()},       {"chunk_size", r->chunk_size()},
          {"io_backend", r->io_backend()}, {"objects", r->objects()},
-         {"volume_bytes", r->volume_bytes()}, {"free_bytes", r->free_bytes()}};
+         {"volume_bytes", r->volume_bytes()}, {"free_bytes", r->free_bytes()},
+         {"map_version", r->map_version()}, {"zone", r->zone()},
+         {"replication_factor", r->replication_factor()}};
   if (g.json) std::cout << j.dump() << "\n";
   else std::cout << j.dump(2) << "\n";
   return 0;

@@ -75,6 +75,10 @@ grpc::ServerUnaryReactor* CustodyService::NodeStatus(grpc::CallbackServerContext
     response->set_objects(node_->objects()->ApproximateCount());
     response->set_volume_bytes(node_->volumes()->TotalBytes());
     response->set_free_bytes(node_->FreeBytes());
+    const ClusterMap& map = node_->cluster();
+    response->set_map_version(map.version());
+    response->set_replication_factor(map.replication_factor());
+    if (const NodeInfo* me = map.Find(node_->node_id())) response->set_zone(me->zone);
     return absl::OkStatus();
   });
 }

@@ -1,5 +1,7 @@
 // custodyd: a custody storage node. Wires flags to a Node and a gRPC server.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/process.h"
+#include "absl/strings/str_cat.h"
 #include "common/units.h"
 #include "server/audit_service.h"
 #include "server/custody_service.h"
@@ -18,6 +21,29 @@ namespace {
 int Fail(const std::string& msg) {
   std::cerr << "custodyd: " << msg << "\n";
   return 1;
+}
+
+// Loads the map, checks this node is in it, and listens where the map says
+// unless --listen was given.
+absl::Status UseClusterMap(const std::string& file, bool listen_given, custody::NodeOptions* o,
+                           std::string* listen) {
+  if (file.empty() || o->node_id.empty()) {
+    return absl::InvalidArgumentError("--cluster and --node-id go together");
+  }
+  absl::StatusOr<custody::ClusterMap> map = custody::ClusterMap::Load(file);
+  if (!map.ok()) return map.status();
+  const custody::NodeInfo* me = map->Find(o->node_id);
+  if (me == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("node id ", o->node_id, " is not in the cluster map ", file));
+  }
+  if (!listen_given) *listen = me->address;
+  if (map->chunk_size() != 0) {
+    o->chunk_size = static_cast<uint32_t>(map->chunk_size());
+    o->chunk_size_set = true;
+  }
+  o->cluster = std::make_shared<const custody::ClusterMap>(std::move(*map));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -43,7 +69,14 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_flag("--rebuild-index", opts.rebuild_index,
                "rebuild the index from the volumes (the old one is kept aside)");
+  std::string cluster_file;
+  app.add_option("--cluster", cluster_file, "the cluster map (doc/cluster.md); none: a cluster of one");
+  app.add_option("--node-id", opts.node_id, "this node's id in the cluster map");
   CLI11_PARSE(app, argc, argv);
+  if (!cluster_file.empty() || !opts.node_id.empty()) {
+    absl::Status c = UseClusterMap(cluster_file, app.count("--listen") > 0, &opts, &listen);
+    if (!c.ok()) return Fail(std::string(c.message()));
+  }
 
   auto size_flag = [](const std::string& text, auto* out) -> absl::Status {
     absl::StatusOr<uint64_t> v = custody::ParseByteSize(text);
@@ -74,6 +107,8 @@ int main(int argc, char** argv) {
   if (!node.ok()) return Fail(node.status().ToString());
   custody::CustodyService service(node->get());
   custody::AuditService audit_service(node->get());
+  grpc::EnableDefaultHealthCheckService(true);  // grpc.health.v1
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
@@ -89,7 +124,9 @@ int main(int argc, char** argv) {
     std::ofstream(port_file + ".tmp") << port << "\n";
     std::rename((port_file + ".tmp").c_str(), port_file.c_str());
   }
-  LOG(INFO) << "custodyd node " << (*node)->node_id() << " serving " << opts.data_dir
+  LOG(INFO) << "custodyd node " << (*node)->node_id() << " (cluster map version "
+            << (*node)->cluster().version() << ", R = " << (*node)->cluster().replication_factor()
+            << ") serving " << opts.data_dir
             << " on port " << port << " (chunk size "
             << custody::FormatBytes((*node)->chunk_size()) << ", volume writes via "
             << (*node)->io_backend() << ")";

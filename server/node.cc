@@ -48,6 +48,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   std::unique_ptr<Node> n(new Node);
   n->options_ = options;
   RETURN_IF_ERROR(n->OpenFolder());
+  n->cluster_ = options.cluster ? options.cluster
+                                : std::make_shared<const ClusterMap>(
+                                      ClusterMap::Single(n->node_id_, ""));
   RETURN_IF_ERROR(n->OpenStorage());
   return n;
 }
@@ -66,7 +69,9 @@ absl::Status Node::OpenFolder() {
   if (!fs::exists(path)) {
     unsigned char id[8];
     RAND_bytes(id, sizeof(id));
-    node_id_ = absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(id), 8));
+    node_id_ = options_.node_id.empty()
+                   ? absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(id), 8))
+                   : options_.node_id;
     chunk_size_ = options_.chunk_size;
     std::string tmp = path + ".tmp";
     {
@@ -93,6 +98,11 @@ absl::Status Node::OpenFolder() {
   }
   if (chunk_size_ == 0 || node_id_.empty()) {
     return absl::DataLossError(absl::StrCat(path, " lacks node_id or chunk_size"));
+  }
+  if (!options_.node_id.empty() && options_.node_id != node_id_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data folder ", d, " belongs to node ", node_id_, ", not ", options_.node_id,
+        ": give each node its own folder"));
   }
   if (options_.chunk_size_set && options_.chunk_size != chunk_size_) {
     return absl::FailedPreconditionError(absl::StrCat(

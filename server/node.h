@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "common/thread_pool.h"
 #include "server/audit_log.h"
+#include "replication/cluster_map.h"
 #include "server/blob_store.h"
 #include "server/committer.h"
 #include "server/idle_watchdog.h"
@@ -40,6 +41,10 @@ struct NodeOptions {
   int read_threads = 4;
   int fetch_threads = 2;
   absl::Duration idle_timeout = absl::Seconds(60);  // stalled upload streams
+  // With a cluster map: this node's id in it (a new data folder takes it; an
+  // existing one must already have it). Without: a random id, a cluster of one.
+  std::string node_id;
+  std::shared_ptr<const ClusterMap> cluster;
 };
 
 // Thread-safe once open.
@@ -52,6 +57,8 @@ class Node {
   uint32_t chunk_size() const { return chunk_size_; }
   absl::string_view io_backend() const { return committer_->io_backend(); }
   const NodeOptions& options() const { return options_; }
+  // The cluster this node belongs to (a cluster of one without a map).
+  const ClusterMap& cluster() const { return *cluster_; }
 
   Index* index() { return index_.get(); }
   VolumeSet* volumes() { return volumes_.get(); }
@@ -90,6 +97,7 @@ class Node {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<BlobStore> local_, verified_;
+  std::shared_ptr<const ClusterMap> cluster_;
   std::unique_ptr<UploadManager> uploads_;
   std::unique_ptr<ObjectStore> objects_;
   std::unique_ptr<IdleWatchdog> watchdog_;
