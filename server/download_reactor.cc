@@ -29,6 +29,8 @@ struct DownloadReactor::State {
   size_t pos = 0;         // next byte of `current` to send
   size_t skip = 0;        // bytes to skip in the first chunk (offset)
   bool sent_info = false;
+  uint64_t bytes_sent = 0;
+  absl::Time started = absl::Now();
   v1::DownloadResponse msg;  // owned by the pending write
 };
 
@@ -52,6 +54,7 @@ void DownloadReactor::OnDone() { delete this; }
 
 void DownloadReactor::FinishWith(const absl::Status& s) {
   state_->finished = true;
+  node_->metrics()->DownloadDone(state_->bytes_sent, absl::Now() - state_->started, s.ok());
   Finish(ToGrpcStatus(s));  // the last use of `this`
 }
 
@@ -131,6 +134,7 @@ void DownloadReactor::SendNext() {
     size_t n = std::min(kMessageBytes, st.current.size() - st.pos);
     st.msg.set_data(st.current.data() + st.pos, n);
     st.pos += n;
+    st.bytes_sent += n;
   }
   StartWrite(&st.msg);
 }

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "common/log.h"
+#include "common/metrics_http.h"
 #include "common/process.h"
 #include "absl/strings/str_cat.h"
 #include "common/units.h"
@@ -72,6 +73,9 @@ int main(int argc, char** argv) {
   std::string cluster_file;
   app.add_option("--cluster", cluster_file, "the cluster map (doc/cluster.md); none: a cluster of one");
   app.add_option("--node-id", opts.node_id, "this node's id in the cluster map");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "serve Prometheus metrics at http://HOST:PORT/metrics");
   CLI11_PARSE(app, argc, argv);
   if (!cluster_file.empty() || !opts.node_id.empty()) {
     absl::Status c = UseClusterMap(cluster_file, app.count("--listen") > 0, &opts, &listen);
@@ -130,6 +134,14 @@ int main(int argc, char** argv) {
             << " on port " << port << " (chunk size "
             << custody::FormatBytes((*node)->chunk_size()) << ", volume writes via "
             << (*node)->io_backend() << ")";
+  std::unique_ptr<custody::MetricsServer> metrics;
+  if (!metrics_listen.empty()) {
+    custody::Node* n = node->get();
+    auto m = custody::MetricsServer::Start(metrics_listen, [n] { return n->RenderMetrics(); });
+    if (!m.ok()) return Fail(m.status().ToString());
+    metrics = std::move(*m);
+    LOG(INFO) << "metrics at http://" << metrics_listen << "/metrics";
+  }
   int sig = 0;
   sigwait(&sigs, &sig);
   LOG(INFO) << "signal " << sig << ": stopping";

@@ -150,7 +150,8 @@ absl::Status Node::OpenStorage() {
   committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(writer), co,
                                            audit_.get());
   local_ = std::make_unique<LocalBlobStore>(index_.get(), volumes_.get(), committer_.get());
-  verified_ = std::make_unique<VerifyingBlobStore>(local_.get());
+  verified_ = std::make_unique<VerifyingBlobStore>(
+      local_.get(), [m = metrics_.get()] { m->CorruptChunkFound(); });
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
                                              chunk_size_, audit_.get());
   objects_ = std::make_unique<ObjectStore>(index_.get());
@@ -254,6 +255,20 @@ uint64_t Node::FreeBytes() const {
   struct statvfs st;
   if (statvfs(options_.data_dir.c_str(), &st) != 0) return 0;
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+std::string Node::RenderMetrics() {
+  std::string out = metrics_->Render();
+  auto gauge = [&out](const char* name, const char* help, uint64_t v) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n", name, " ", v,
+                    "\n");
+  };
+  gauge("custody_objects", "Objects held (approximate).", objects()->ApproximateCount());
+  gauge("custody_volume_bytes", "Bytes in volume files.", volumes()->TotalBytes());
+  gauge("custody_free_bytes", "Free bytes on the data folder's file system.", FreeBytes());
+  gauge("custody_audit_events", "Events in the audit log.", audit()->size());
+  gauge("custody_cluster_map_version", "Version of the cluster map (0: none).", cluster().version());
+  return out;
 }
 
 }  // namespace custody

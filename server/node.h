@@ -17,6 +17,7 @@
 #include "server/audit_log.h"
 #include "replication/cluster_map.h"
 #include "server/blob_store.h"
+#include "server/node_metrics.h"
 #include "server/committer.h"
 #include "server/idle_watchdog.h"
 #include "server/index.h"
@@ -78,6 +79,9 @@ class Node {
   ThreadPool* fetch_pool() { return fetch_pool_.get(); }
   IdleWatchdog* idle_watchdog() { return watchdog_.get(); }
   uint64_t FreeBytes() const;
+  NodeMetrics* metrics() { return metrics_.get(); }
+  // Everything /metrics shows: the counters and the node's gauges.
+  std::string RenderMetrics();
 
  private:
   Node() = default;
@@ -95,6 +99,7 @@ class Node {
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<NodeMetrics> metrics_ = std::make_unique<NodeMetrics>();
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<BlobStore> local_, verified_;
   std::shared_ptr<const ClusterMap> cluster_;

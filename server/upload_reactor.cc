@@ -69,6 +69,7 @@ void UploadReactor::FinishWith(const absl::Status& s) {
                  << (st.upload ? st.upload->received() : 0) << " bytes in: refused: " << s;
   }
   if (st.upload) st.bytes_received = st.upload->received_this_stream();
+  node_->metrics()->UploadDone(st.bytes_received, absl::Now() - st.started, s.ok());
   st.upload.reset();  // waits for chunks in flight: committed size is exact
   if (!s.ok()) RecordRefusal(s);
   st.finished = true;

@@ -12,6 +12,7 @@ absl::StatusOr<std::string> VerifyingBlobStore::Get(const Digest& digest) {
   if (got != digest) {
     LOG(ERROR) << "corrupt chunk: " << digest.ToString() << " reads back as "
                << got.ToString();
+    if (on_corrupt_) on_corrupt_();
     return absl::DataLossError(absl::StrCat("chunk ", digest.ToString(),
                                             " is corrupt on disk (its bytes hash to ",
                                             got.ToString(), ")"));

@@ -2,6 +2,8 @@
 #ifndef CUSTODY_SERVER_VERIFYING_BLOB_STORE_H_
 #define CUSTODY_SERVER_VERIFYING_BLOB_STORE_H_
 
+#include <functional>
+
 #include "server/blob_store.h"
 
 namespace custody {
@@ -11,7 +13,9 @@ namespace custody {
 // INVALID_ARGUMENT. Thread-safe if `base` is.
 class VerifyingBlobStore : public BlobStore {
  public:
-  explicit VerifyingBlobStore(BlobStore* base) : base_(base) {}
+  // `on_corrupt`, if set, is called for each corrupt chunk found (metrics).
+  explicit VerifyingBlobStore(BlobStore* base, std::function<void()> on_corrupt = nullptr)
+      : base_(base), on_corrupt_(std::move(on_corrupt)) {}
 
   absl::StatusOr<std::string> Get(const Digest& digest) override;
   void Put(const Digest& digest, std::string data,
@@ -23,6 +27,7 @@ class VerifyingBlobStore : public BlobStore {
 
  private:
   BlobStore* base_;
+  std::function<void()> on_corrupt_;
 };
 
 }  // namespace custody

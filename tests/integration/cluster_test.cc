@@ -1,6 +1,8 @@
 // Nodes started with a cluster map: identity from the map, grpc.health.v1
 // and server reflection on every node.
+#include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <unistd.h>
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
@@ -140,6 +142,43 @@ TEST(ClusterNodeTest, EveryNodeAnswersHealthChecksAndReflection) {
       std::string("\x3a\x00", 2));
   EXPECT_NE(listing.find("custody.v1.Custody"), std::string::npos);
   EXPECT_NE(listing.find("custody.v1.Audit"), std::string::npos);
+}
+
+TEST(NodeMetricsTest, MetricsCountBytesStreamsAndCorruptChunks) {
+  TempDir dir;
+  int port = FreePort();
+  NodeProcess node(dir / "data", {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(node.Start()) << node.Log();
+  std::string file = dir / "clip.mp4";
+  std::string id = WriteRandomFile(file, 3000000, 4);
+  ASSERT_EQ(RunCli({"--server", node.address(), "put", file}).exit_code, 0);
+  ASSERT_EQ(RunCli({"--server", node.address(), "get", id, "-o", dir / "back"}).exit_code, 0);
+  std::string m = HttpGet(port, "/metrics");
+  EXPECT_NE(m.find("custody_ingest_bytes_total 3000000\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("custody_read_bytes_total 3000000\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("custody_uploads_total{result=\"ok\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("custody_upload_seconds_count 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("custody_objects 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("custody_corrupt_chunks_found_total 0\n"), std::string::npos) << m;
+  EXPECT_EQ(HttpGet(port, "/other").find("custody_"), std::string::npos);
+
+  // Flip a byte of the first chunk inside the volume: the read is refused and counted.
+  std::string volume;
+  for (const auto& e : fs::directory_iterator(dir / "data/volumes")) volume = e.path();
+  int fd = open(volume.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  char b = 0;
+  ASSERT_EQ(pread(fd, &b, 1, 4096 + 4096 + 100), 1);
+  b ^= 0x40;
+  ASSERT_EQ(pwrite(fd, &b, 1, 4096 + 4096 + 100), 1);
+  fsync(fd);
+  close(fd);
+  CliResult bad = RunCli({"--server", node.address(), "get", id, "-o", dir / "again"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("DATA_LOSS"), std::string::npos) << bad.err;
+  m = HttpGet(port, "/metrics");
+  EXPECT_NE(m.find("custody_corrupt_chunks_found_total 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("custody_downloads_total{result=\"failed\"} 1\n"), std::string::npos) << m;
 }
 
 }  // namespace
