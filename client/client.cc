@@ -15,6 +15,7 @@
 #include "common/digest.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 
 namespace custody {
 namespace {
@@ -64,6 +65,12 @@ CustodyClient::CustodyClient(std::shared_ptr<grpc::Channel> channel)
 std::shared_ptr<grpc::Channel> CustodyClient::NewChannel(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);  // audit logs and bundles can be large
+  // A node that stops answering (hung, frozen, or gone without closing the
+  // connection) is noticed within about 20 s: the call fails UNAVAILABLE and
+  // is retried, instead of a write waiting forever.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -96,6 +103,7 @@ absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path,
   if (opts.file_name.empty()) {
     opts.file_name = std::filesystem::path(path).filename().string();
   }
+  opts.file_name = EscapeInvalidUtf8(opts.file_name);  // file systems allow any bytes
   std::string upload_id = opts.upload_id;
   if (upload_id.empty()) {
     absl::StatusOr<std::string> d = DeriveUploadId(path);

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "custody/v1/custody.grpc.pb.h"
 
@@ -18,6 +20,25 @@ namespace custody {
 
 // Called with bytes done so far and the total.
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
+// Lets another thread stop a Put in progress: Cancel() cancels the call in
+// flight (unblocking a write stuck on a stalled node) and makes further
+// attempts fail with CANCELLED. Thread-safe.
+class Canceller {
+ public:
+  void Cancel();
+  bool cancelled() const;
+
+ private:
+  friend class CustodyClient;
+  // False (and nothing registered) once cancelled.
+  bool Register(grpc::ClientContext* ctx);
+  void Unregister();
+
+  mutable absl::Mutex mu_;
+  grpc::ClientContext* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 struct PutOptions {
   std::map<std::string, std::string> metadata;
@@ -31,6 +52,7 @@ struct PutOptions {
   int max_attempts = 8;
   // Called with the offset the node already holds, then after each message.
   ProgressFn progress;
+  Canceller* canceller = nullptr;  // optional
 };
 
 struct PutResult {
@@ -71,7 +93,9 @@ class CustodyClient {
   absl::StatusOr<v1::ObjectInfo> Stat(const std::string& id);
   // Every object, following page tokens.
   absl::StatusOr<std::vector<v1::ObjectInfo>> List();
-  absl::StatusOr<v1::QueryUploadResponse> QueryUpload(const std::string& upload_id);
+  // `canceller` (optional) can cancel the call from another thread.
+  absl::StatusOr<v1::QueryUploadResponse> QueryUpload(const std::string& upload_id,
+                                                      Canceller* canceller = nullptr);
   absl::StatusOr<v1::NodeStatusResponse> NodeStatus();
 
   // The upload id Put derives for `path` (see PutOptions::upload_id).

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "common/digest.h"
@@ -121,8 +122,15 @@ absl::StatusOr<std::vector<v1::ObjectInfo>> CustodyClient::List() {
 }
 
 absl::StatusOr<v1::QueryUploadResponse> CustodyClient::QueryUpload(
-    const std::string& upload_id) {
+    const std::string& upload_id, Canceller* canceller) {
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (canceller != nullptr && !canceller->Register(&ctx)) {
+    return absl::CancelledError("the upload was cancelled");
+  }
+  absl::Cleanup unregister = [&] {
+    if (canceller != nullptr) canceller->Unregister();
+  };
   v1::QueryUploadRequest req;
   req.set_upload_id(upload_id);
   v1::QueryUploadResponse resp;

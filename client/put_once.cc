@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "common/digest.h"
@@ -19,7 +20,7 @@ constexpr size_t kMessageBytes = 1 << 20;
 
 absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opts,
                                     const std::string& upload_id, PutResult* result) {
-  ASSIGN_OR_RETURN(v1::QueryUploadResponse q, QueryUpload(upload_id));
+  ASSIGN_OR_RETURN(v1::QueryUploadResponse q, QueryUpload(upload_id, opts.canceller));
   uint64_t offset = q.committed_size();
   if (offset > size) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -37,6 +38,12 @@ absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opt
     pos += static_cast<uint64_t>(n);
   }
   grpc::ClientContext ctx;
+  if (opts.canceller != nullptr && !opts.canceller->Register(&ctx)) {
+    return absl::CancelledError("the upload was cancelled");
+  }
+  absl::Cleanup unregister = [&] {
+    if (opts.canceller != nullptr) opts.canceller->Unregister();
+  };
   v1::UploadResponse resp;
   std::unique_ptr<grpc::ClientWriter<v1::UploadRequest>> w = stub_->Upload(&ctx, &resp);
   v1::UploadRequest req;
@@ -83,6 +90,29 @@ absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opt
   result->durable_replicas = resp.durable_replicas();
   result->required_replicas = resp.required_replicas();
   return absl::OkStatus();
+}
+
+void Canceller::Cancel() {
+  absl::MutexLock l(&mu_);
+  cancelled_ = true;
+  if (ctx_ != nullptr) ctx_->TryCancel();
+}
+
+bool Canceller::cancelled() const {
+  absl::MutexLock l(&mu_);
+  return cancelled_;
+}
+
+bool Canceller::Register(grpc::ClientContext* ctx) {
+  absl::MutexLock l(&mu_);
+  if (cancelled_) return false;
+  ctx_ = ctx;
+  return true;
+}
+
+void Canceller::Unregister() {
+  absl::MutexLock l(&mu_);
+  ctx_ = nullptr;
 }
 
 }  // namespace custody

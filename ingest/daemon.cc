@@ -1,6 +1,11 @@
 #include "ingest/daemon.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +18,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "common/utf8.h"
 #include "ingest/watcher.h"
 
 namespace custody::ingest {
@@ -39,7 +45,24 @@ bool IsTheFilesFault(const absl::Status& s) {
 
 Daemon::Daemon(IngestOptions options) : options_(std::move(options)) {}
 
-Daemon::~Daemon() { workers_.reset(); }
+Daemon::~Daemon() {
+  workers_.reset();
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+// One daemon per state folder: two would rewrite each other's journal.
+absl::Status Daemon::LockStateDir() {
+  std::error_code ec;
+  fs::create_directories(options_.state_dir, ec);
+  std::string path = options_.state_dir + "/LOCK";
+  lock_fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) return ErrnoStatus(errno, "opening " + path);
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another custody-ingestd is already running with the state folder ", options_.state_dir));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(IngestOptions options) {
   std::error_code ec;
@@ -50,6 +73,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(IngestOptions options) {
   options.watch_dir = fs::canonical(options.watch_dir, ec).string();
   if (options.state_dir.empty()) options.state_dir = options.watch_dir + "/.custody-ingest";
   std::unique_ptr<Daemon> d(new Daemon(std::move(options)));
+  absl::Status locked = d->LockStateDir();
+  if (!locked.ok()) return locked;
   absl::StatusOr<std::unique_ptr<Journal>> j = Journal::Open(d->options_.state_dir);
   if (!j.ok()) return j.status();
   d->journal_ = std::move(*j);
@@ -64,11 +89,16 @@ void Daemon::Run(const std::atomic<bool>* stop) {
   LOG(INFO) << "watching " << options_.watch_dir << " for " << options_.server << ", "
             << options_.parallel << " uploads at a time, journal in " << options_.state_dir;
   Loop(stop);
-  workers_.reset();  // in-flight uploads stop at their next safe point
+  {
+    absl::MutexLock l(&mu_);
+    for (Canceller* c : uploads_) c->Cancel();  // unblocks a write to a stalled node
+  }
+  workers_.reset();  // uploads resume from the node's durable chunks next time
   scanner_->Scan(absl::Now(), {});  // the last status counts what is left
   {
     absl::MutexLock l(&mu_);
     status_.settling = scanner_->settling();
+    status_.running = false;
   }
   WriteStatus();
 }
@@ -76,17 +106,22 @@ void Daemon::Run(const std::atomic<bool>* stop) {
 void Daemon::Loop(const std::atomic<bool>* stop) {
   Watcher watcher;
   if (!watcher.using_inotify()) LOG(WARNING) << "polling every " << options_.poll;
+  absl::Time next_scan = absl::InfinitePast();
   while (!stop->load()) {
-    watcher.Watch(scanner_->Folders());
-    std::set<std::string> busy;
-    {
-      absl::MutexLock l(&mu_);
-      busy = busy_;
+    if (absl::Now() < next_scan) {  // woke for the status file only
+      WriteStatus();
+      if (watcher.Wait(std::min(absl::Seconds(1), next_scan - absl::Now()))) {
+        next_scan = absl::InfinitePast();
+      }
+      continue;
     }
-    std::vector<Candidate> ready = scanner_->Scan(absl::Now(), busy);
+    next_scan = absl::Now() + options_.poll;
+    watcher.Watch(scanner_->Folders());
+    std::vector<Candidate> ready = scanner_->Scan(absl::Now(), Busy());
     {
       absl::MutexLock l(&mu_);
       status_.settling = scanner_->settling();
+      status_.ignored = scanner_->ignored();
     }
     for (Candidate& c : ready) {
       {
@@ -96,8 +131,29 @@ void Daemon::Loop(const std::atomic<bool>* stop) {
       workers_->Schedule([this, c = std::move(c)] { Ingest(c); });
     }
     WriteStatus();
-    watcher.Wait(options_.poll);
+    if (watcher.Wait(std::min(absl::Seconds(1), options_.poll))) next_scan = absl::InfinitePast();
   }
+}
+
+std::set<std::string> Daemon::Busy() {
+  absl::MutexLock l(&mu_);
+  std::set<std::string> out = busy_;
+  for (auto it = stuck_.begin(); it != stuck_.end();) {
+    if (Fingerprint(it->first) == it->second) {
+      out.insert(it->first);
+      ++it;
+    } else {  // changed (e.g. permissions fixed): try again
+      status_.stuck.erase(it->first);
+      it = stuck_.erase(it);
+    }
+  }
+  return out;
+}
+
+void Daemon::MarkStuck(const Candidate& c, const std::string& reason) {
+  absl::MutexLock l(&mu_);
+  stuck_[c.path] = c.fingerprint;
+  status_.stuck[c.rel] = reason;
 }
 
 void Daemon::Ingest(const Candidate& c) {
@@ -109,6 +165,12 @@ void Daemon::Ingest(const Candidate& c) {
   if (stop_->load()) return;
   std::optional<std::string> id = journal_->StoredId(c.key);
   if (!id) {  // not uploaded yet (or the daemon stopped before noting it)
+    if (access(c.path.c_str(), R_OK) != 0) {
+      return Quarantine(c, absl::StrCat("the daemon cannot read the file: ", std::strerror(errno)));
+    }
+    if (c.key.size == 0) {
+      return Quarantine(c, "the file is empty (0 bytes): most likely a failed copy from the device");
+    }
     absl::StatusOr<RecordingMeta> meta = ReadMetadata(c.path, c.device, options_.name_pattern);
     if (!meta.ok()) return Quarantine(c, std::string(meta.status().message()));
     std::string got = Upload(c, *meta);
@@ -127,14 +189,27 @@ void Daemon::Ingest(const Candidate& c) {
 std::string Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
   PutOptions o;
   o.metadata = ToObjectMetadata(meta, options_.station);
-  o.metadata["source_path"] = c.rel;
+  o.metadata["source_path"] = EscapeInvalidUtf8(c.rel);
   o.max_attempts = 1;  // this loop retries, for as long as it takes
   o.progress = [&](uint64_t sent, uint64_t size) { Progress(c.rel, sent, size); };
+  Canceller canceller;
+  o.canceller = &canceller;
+  {
+    absl::MutexLock l(&mu_);
+    uploads_.insert(&canceller);
+  }
+  absl::Cleanup done = [&] {
+    absl::MutexLock l(&mu_);
+    uploads_.erase(&canceller);
+  };
   CustodyClient client(channel_);
   for (int attempt = 1; !stop_->load(); ++attempt) {
     {
       absl::MutexLock l(&mu_);
-      status_.in_flight[c.rel].fresh = true;
+      IngestStatus::InFlight& f = status_.in_flight[c.rel];
+      f.fresh = true;
+      f.file = c.rel;
+      f.size = c.key.size;
     }
     absl::StatusOr<PutResult> r = client.Put(c.path, o);
     absl::StatusOr<std::string> id = Judge(c, r);
@@ -168,6 +243,13 @@ absl::StatusOr<std::string> Daemon::Judge(const Candidate& c, const absl::Status
                                             ", which is not acknowledged as this recording"
                                       : ""));
     return absl::AbortedError("changed");
+  }
+  if (Fingerprint(c.path) != c.fingerprint) {
+    Quarantine(c, absl::StrCat("the sidecar changed while the recording was being uploaded",
+                               r.ok() ? "; the recording was stored as " + r->id +
+                                            " with the metadata of the sidecar as it was before"
+                                      : ""));
+    return absl::AbortedError("sidecar changed");
   }
   if (r.ok() && r->durable_replicas >= std::max<uint32_t>(1, r->required_replicas)) {
     LOG(INFO) << c.rel << " -> " << r->id << (r->already_stored ? " (already held)" : "");

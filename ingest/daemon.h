@@ -38,7 +38,12 @@ struct IngestOptions {
 
 // What the daemon is doing; written to STATE/status.json every second.
 struct IngestStatus {
-  uint64_t settling = 0, queued = 0, done = 0, quarantined = 0;
+  uint64_t settling = 0, queued = 0, done = 0, quarantined = 0, ignored = 0;
+  bool running = true;  // false in the last status a stopping daemon writes
+  int64_t pid = 0;
+  // Files the daemon can neither ingest nor quarantine (e.g. no permission),
+  // with the reason; retried when the file changes.
+  std::map<std::string, std::string> stuck;
   struct InFlight {
     std::string file;
     uint64_t sent = 0, size = 0;
@@ -68,6 +73,7 @@ class Daemon {
 
  private:
   explicit Daemon(IngestOptions options);
+  absl::Status LockStateDir();
   void Loop(const std::atomic<bool>* stop);
   void Ingest(const Candidate& c);
   // Uploads until the cluster holds the file on R nodes; "" if it gave up
@@ -80,6 +86,11 @@ class Daemon {
   void Progress(const std::string& rel, uint64_t sent, uint64_t size);
   void SleepBackoff(int attempt);
   void WriteStatus();
+  // Quarantine failed too: the file stays, is reported, and is not offered
+  // again until it changes.
+  void MarkStuck(const Candidate& c, const std::string& reason);
+  // The paths the scanner must not offer: queued, in flight, or stuck.
+  std::set<std::string> Busy();
 
   IngestOptions options_;
   std::unique_ptr<Journal> journal_;
@@ -89,9 +100,12 @@ class Daemon {
 
   mutable absl::Mutex mu_;
   std::set<std::string> busy_ ABSL_GUARDED_BY(mu_);  // paths queued or in flight
+  std::map<std::string, std::string> stuck_ ABSL_GUARDED_BY(mu_);  // path -> fingerprint
+  std::set<Canceller*> uploads_ ABSL_GUARDED_BY(mu_);  // cancelled when stopping
   IngestStatus status_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<absl::Time, uint64_t>> rate_window_ ABSL_GUARDED_BY(mu_);
 
+  int lock_fd_ = -1;
   std::unique_ptr<ThreadPool> workers_;  // last: joined first
 };
 

@@ -40,13 +40,23 @@ int PrintStatus(const std::string& state_dir, bool as_json) {
     std::cerr << "custody-ingestd: DATA_LOSS: the status file does not parse\n";
     return 1;
   }
-  std::cout << "updated      " << j.value("updated", "") << "\n"
+  int64_t pid = j.value("pid", int64_t{0});
+  bool alive = j.value("running", false) && pid > 0 && kill(static_cast<pid_t>(pid), 0) == 0;
+  std::cout << "daemon       "
+            << (alive ? "running, pid " + std::to_string(pid)
+                      : std::string("not running: the figures are from its last status"))
+            << "\n"
+            << "updated      " << j.value("updated", "") << "\n"
             << "settling     " << j.value("settling", 0) << "\n"
             << "queued       " << j.value("queued", 0) << "\n"
             << "in flight    " << j["in_flight"].size() << "\n"
             << "done         " << j.value("done", 0) << "\n"
             << "quarantined  " << j.value("quarantined", 0) << "\n"
+            << "ignored      " << j.value("ignored", 0) << " (links, nested folders: see the log)\n"
             << "rate         " << custody::FormatBytes(j.value("bytes_per_second", 0.0)) << "/s\n";
+  for (const auto& [file, why] : j["stuck"].items()) {
+    std::cout << "  STUCK " << file << ": " << why.get<std::string>() << "\n";
+  }
   for (const auto& f : j["in_flight"]) {
     std::cout << "  " << f.value("file", "") << "  " << custody::FormatBytes(f.value("sent", 0.0))
               << " of " << custody::FormatBytes(f.value("size", 0.0))

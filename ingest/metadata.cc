@@ -102,7 +102,7 @@ absl::Status SetField(RecordingMeta* m, const std::string& key, const json& v) {
     return SetOfficers(m, v);
   } else if (key == "matter") {
     return SetMatter(m, v.is_number_integer() ? std::to_string(v.get<int64_t>())
-                                              : (v.is_string() ? v.get<std::string>() : "?"));
+                                              : (v.is_string() ? v.get<std::string>() : v.dump()));
   } else if (key == "target" || key == "stage" || key == "classification") {
     ASSIGN_OR_RETURN(std::string s, String(v, key));
     (key == "target" ? m->target : key == "stage" ? m->stage : m->classification) = s;

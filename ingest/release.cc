@@ -40,10 +40,10 @@ static absl::Status MoveWithSidecar(const std::string& path, const std::string& 
 }
 
 absl::Status Daemon::Release(const Candidate& c, const std::string& id) {
-  ASSIGN_OR_RETURN(FileKey now, FileKey::Of(c.path));
-  if (!(now == c.key)) {
+  if (Fingerprint(c.path) != c.fingerprint) {
     return absl::FailedPreconditionError(
-        "the file changed after it was stored; the new version is taken as a new file");
+        "the file or its sidecar changed after it was stored; the new version is taken as a "
+        "new file");
   }
   if (options_.delete_after_verified) {
     if (unlink(c.path.c_str()) != 0) return ErrnoStatus(errno, "deleting " + c.path);
@@ -63,10 +63,13 @@ void Daemon::Quarantine(const Candidate& c, const std::string& reason) {
   std::string text = absl::StrCat(
       "file: ", c.rel, "\nwhen: ", absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
       "\nversion: ", c.key.ToString(), "\nreason: ", reason, "\n");
-  absl::Status s = WriteNewFile(dest + ".reason", text);
-  if (s.ok()) s = MoveWithSidecar(c.path, dest);
+  absl::Status s = MoveWithSidecar(c.path, dest);
+  if (s.ok()) s = WriteNewFile(dest + ".reason", text);
   if (s.ok()) s = journal_->Quarantined(c.key, c.rel, reason);
-  if (!s.ok()) LOG(ERROR) << c.rel << ": could not be quarantined (it stays where it is): " << s;
+  if (!s.ok()) {
+    LOG(ERROR) << c.rel << ": could not be quarantined (it stays where it is): " << s;
+    MarkStuck(c, absl::StrCat(reason, "; and it could not be quarantined: ", s.message()));
+  }
 }
 
 }  // namespace custody::ingest

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "absl/strings/match.h"
+#include "common/log.h"
 
 namespace custody::ingest {
 
@@ -18,15 +19,22 @@ bool IsIgnoredName(const std::string& dir, const std::string& name) {
     if (absl::EndsWith(name, suffix)) return true;
   }
   if (absl::EndsWith(name, ".json")) {
+    std::string stem = name.substr(0, name.size() - 5);
     std::error_code ec;
-    return fs::exists(fs::path(dir) / name.substr(0, name.size() - 5), ec);
+    return fs::path(stem).has_extension() || fs::exists(fs::path(dir) / stem, ec);
   }
   return false;
 }
 
+std::string Fingerprint(const std::string& path) {
+  absl::StatusOr<FileKey> key = FileKey::Of(path);
+  absl::StatusOr<FileKey> side = FileKey::Of(path + ".json");
+  return (key.ok() ? key->ToString() : "?") + "|" + (side.ok() ? side->ToString() : "-");
+}
+
 bool NoWriters(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd < 0) return errno != ENOENT;  // unreadable: let the daemon say so
   bool ok = true;
   if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
     fcntl(fd, F_SETLEASE, F_UNLCK);
@@ -63,7 +71,17 @@ std::vector<Candidate> Scanner::Scan(absl::Time now, const std::set<std::string>
     std::error_code ec;
     for (const fs::directory_entry& e : fs::directory_iterator(folder, ec)) {
       std::string name = e.path().filename().string();
-      if (!e.is_regular_file(ec) || e.is_symlink(ec) || IsIgnoredName(folder, name)) continue;
+      if (IsIgnoredName(folder, name) || (top && e.is_directory(ec) && !e.is_symlink(ec))) {
+        continue;  // device folders are walked on their own
+      }
+      if (!e.is_regular_file(ec) || e.is_symlink(ec)) {
+        if (ignored_.insert(e.path().string()).second) {
+          LOG(WARNING) << "ignoring " << e.path().string()
+                       << ": only regular files directly in the watched folder or in a device "
+                          "folder are taken (not folders inside device folders, not links)";
+        }
+        continue;
+      }
       Visit(e.path().string(), top ? name : device + "/" + name, device, now, busy, &out);
     }
   }
@@ -80,15 +98,14 @@ void Scanner::Visit(const std::string& path, const std::string& rel, const std::
   if (busy.count(path)) return;
   absl::StatusOr<FileKey> key = FileKey::Of(path);
   if (!key.ok()) return;
-  absl::StatusOr<FileKey> side = FileKey::Of(path + ".json");
-  std::string fingerprint = key->ToString() + "|" + (side.ok() ? side->ToString() : "-");
+  std::string fingerprint = Fingerprint(path);
   Seen& s = seen_[path];
   if (s.fingerprint != fingerprint) s = Seen{fingerprint, now};
   if (now - s.since < settle_ || !NoWriters(path)) {
     ++settling_;
     return;
   }
-  out->push_back(Candidate{path, rel, device, *key});
+  out->push_back(Candidate{path, rel, device, *key, fingerprint});
 }
 
 }  // namespace custody::ingest

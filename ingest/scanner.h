@@ -16,11 +16,16 @@
 namespace custody::ingest {
 
 struct Candidate {
-  std::string path;    // absolute path of the recording
-  std::string rel;     // path under the watched folder, e.g. "CAM-01/a.mp4"
-  std::string device;  // the subfolder's name, or "" for the top level
-  FileKey key;         // the version that was seen settled
+  std::string path;         // absolute path of the recording
+  std::string rel;          // path under the watched folder, e.g. "CAM-01/a.mp4"
+  std::string device;       // the subfolder's name, or "" for the top level
+  FileKey key;              // the version that was seen settled
+  std::string fingerprint;  // that version and its sidecar's (Fingerprint())
 };
+
+// The versions of a recording and of its sidecar ("-" when it has none): if
+// either changes, the recording is not the one that was taken.
+std::string Fingerprint(const std::string& path);
 
 // Folders under the watched one that the daemon owns.
 inline constexpr char kDoneDir[] = "done";
@@ -35,6 +40,9 @@ class Scanner {
   std::vector<Candidate> Scan(absl::Time now, const std::set<std::string>& busy);
   // Files seen that are not complete yet (being written or settling).
   size_t settling() const { return settling_; }
+  // Entries never taken: folders inside device folders, symbolic links,
+  // other non-regular files. Each is logged once.
+  size_t ignored() const { return ignored_.size(); }
   // The subfolders to watch (the root and each device folder).
   std::vector<std::string> Folders() const;
 
@@ -51,15 +59,18 @@ class Scanner {
   std::map<std::string, Seen> seen_;  // by path
   std::set<std::string> present_;     // paths met during the current scan
   size_t settling_ = 0;
+  std::set<std::string> ignored_;
 };
 
 // Whether a name is one the daemon never takes as a recording: hidden,
-// temporary (.part, .tmp, .crdownload), a quarantine reason, or the sidecar
-// (NAME.json) of a recording NAME in `dir`.
+// temporary (.part, .tmp, .crdownload), a quarantine reason, or a sidecar:
+// NAME.EXT.json (even before its recording arrives), or NAME.json beside a
+// recording NAME. Other .json files are documents, taken as recordings.
 bool IsIgnoredName(const std::string& dir, const std::string& name);
 
 // False when some process has `path` open for writing (a read lease cannot
-// be taken); true when none has, or when the check is not possible here.
+// be taken); true when none has, when the check is not possible here, or
+// when the file cannot be opened at all (the daemon then reports why).
 bool NoWriters(const std::string& path);
 
 }  // namespace custody::ingest

@@ -21,7 +21,11 @@ std::string IngestStatus::ToJson() const {
     files.push_back({{"file", rel}, {"sent", f.sent}, {"size", f.size},
                      {"attempts", f.attempts}, {"last_error", f.last_error}});
   }
-  json j = {{"settling", settling},     {"queued", queued},
+  json stuck_files = json::object();
+  for (const auto& [rel, why] : stuck) stuck_files[rel] = why;
+  json j = {{"running", running},       {"pid", pid},
+            {"ignored", ignored},       {"stuck", stuck_files},
+            {"settling", settling},     {"queued", queued},
             {"in_flight", files},       {"done", done},
             {"quarantined", quarantined}, {"bytes_uploaded", bytes_uploaded},
             {"retries", retries},
@@ -60,6 +64,7 @@ std::string IngestStatus::ToPrometheus() const {
 IngestStatus Daemon::status() const {
   absl::MutexLock l(&mu_);
   IngestStatus s = status_;
+  s.pid = getpid();
   s.queued = busy_.size() > s.in_flight.size() ? busy_.size() - s.in_flight.size() : 0;
   s.done = journal_->done_total();
   s.quarantined = journal_->quarantined_total();

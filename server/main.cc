@@ -122,6 +122,10 @@ int main(int argc, char** argv) {
   // gRPC shares ports by default (SO_REUSEPORT): a second node on a busy
   // port would silently split the traffic. Refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Clients ping every 10 s to notice a hung node; accept that, even while
+  // an upload stream has sent no response data yet.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) return Fail("cannot listen on " + listen + " (address in use?)");
   if (!port_file.empty()) {

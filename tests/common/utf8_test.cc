@@ -21,5 +21,12 @@ TEST(Utf8Test, RefusesMalformedBytes) {
   EXPECT_FALSE(IsValidUtf8("a\x80z"));            // stray continuation
 }
 
+TEST(Utf8Test, EscapesOnlyTheInvalidBytes) {
+  EXPECT_EQ(EscapeInvalidUtf8("执法 clip.mp4"), "执法 clip.mp4");
+  EXPECT_EQ(EscapeInvalidUtf8("latin\xE9.mp4"), "latin\\xE9.mp4");
+  EXPECT_EQ(EscapeInvalidUtf8("\xC0\xAF/"), "\\xC0\\xAF/");
+  EXPECT_TRUE(IsValidUtf8(EscapeInvalidUtf8("\xFF\xFE\xC3")));
+}
+
 }  // namespace
 }  // namespace custody

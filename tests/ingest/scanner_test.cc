@@ -45,6 +45,19 @@ TEST(ScannerTest, TakesSettledRecordingsOnly) {
   EXPECT_EQ(s.Scan(t0 + absl::Seconds(4), {ready[0].path}).size(), 2u);
 }
 
+TEST(ScannerTest, SidecarsAreNeverRecordingsAndOddEntriesAreIgnored) {
+  TempDir dir;
+  fs::create_directories(dir / "CAM-2/nested");
+  std::ofstream(dir / "CAM-2/early.mp4.json") << "{}";  // its recording has not arrived yet
+  std::ofstream(dir / "CAM-2/nested/deep.mp4") << "x";
+  fs::create_symlink(dir / "CAM-2/early.mp4.json", dir / "CAM-2/link.mp4");
+  Scanner s(dir.path(), absl::Seconds(0));
+  EXPECT_TRUE(s.Scan(absl::Now(), {}).empty());
+  EXPECT_EQ(s.ignored(), 2u);  // the nested folder and the link
+  EXPECT_TRUE(IsIgnoredName(dir / "CAM-2", "early.mp4.json"));
+  EXPECT_FALSE(IsIgnoredName(dir / "CAM-2", "statement.json"));  // a document
+}
+
 TEST(ScannerTest, AChangeRestartsTheSettleTime) {
   TempDir dir;
   std::string path = dir / "clip.mp4";

@@ -292,5 +292,66 @@ TEST_F(IngestTest, DeleteAfterVerifiedFreesTheStationOnlyOnceStored) {
   EXPECT_EQ(info->metadata().at("source_path"), "CAM-5/service.mp4");
 }
 
+TEST_F(IngestTest, StationEdgeCasesAreHandledAndReported) {
+  fs::path cam = fs::path(watch_) / "CAM-8";
+  fs::create_directories(cam / "2026-11-26");
+  // The sidecar lands first; the recording two seconds later.
+  WriteText((cam / "early.mp4.json").string(),
+            R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z"})");
+  std::string empty = (cam / "empty.mp4").string();
+  WriteText(empty, "");
+  WriteText(empty + ".json", R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z"})");
+  Dock(cam / "2026-11-26" / "nested.mp4", 1000, 1);  // a folder inside a device folder
+  std::string latin = (cam / "latin\xE9.mp4").string();  // not UTF-8
+  std::string latin_id = Dock(latin, 3000, 2);
+  StartDaemon();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::string early_id = WriteRandomFile(cam / "early.mp4", 4000, 3);
+  // A second daemon on the same state folder is refused.
+  Subprocess second({INGESTD_PATH, "--watch", watch_, "--server", node_->address(), "--state",
+                     dir_ / "state"},
+                    dir_ / "second.out", dir_ / "second.err");
+  EXPECT_EQ(second.Wait(), 1);
+  EXPECT_NE(ReadFile(dir_ / "second.err").find("already running"), std::string::npos);
+
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 2; }, 30)) << DaemonLog();
+  EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-8/early.mp4"), early_id);
+  EXPECT_TRUE(fs::exists(fs::path(watch_) / "done/CAM-8/early.mp4.json"));
+  auto info = CustodyClient::Connect(node_->address())->Stat(latin_id);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->file_name(), "latin\\xE9.mp4");
+  fs::path q = fs::path(watch_) / "quarantine/CAM-8";
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(q / "empty.mp4.reason"); }, 10));
+  EXPECT_NE(ReadFile(q / "empty.mp4.reason").find("the file is empty"), std::string::npos);
+  EXPECT_TRUE(fs::exists(cam / "2026-11-26" / "nested.mp4"));  // left alone, and reported
+  json st = json::parse(ReadFile(dir_ / "state/status.json"));
+  EXPECT_GE(st["ignored"].get<int>(), 1);
+  EXPECT_TRUE(st["running"].get<bool>());
+  daemon_->Kill(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  EXPECT_FALSE(json::parse(ReadFile(dir_ / "state/status.json"))["running"].get<bool>());
+}
+
+TEST_F(IngestTest, AStalledNodeIsNoticedAndStopDoesNotWaitForIt) {
+  fs::create_directories(fs::path(watch_) / "CAM-9");
+  std::string file = fs::canonical(watch_).string() + "/CAM-9/long.mp4";
+  std::string id = Dock(file, 256ull << 20, 9);
+  StartDaemon();
+  ASSERT_TRUE(UploadReaches(node_->address(), file, 16u << 20)) << DaemonLog();
+  kill(node_->pid(), SIGSTOP);  // hung: the connection stays open, nothing answers
+  bool noticed = WaitFor([&] { return DaemonLog().find("will retry") != std::string::npos; }, 60);
+  // Stopping the daemon must not wait for the hung node.
+  auto t0 = std::chrono::steady_clock::now();
+  daemon_->Kill(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  kill(node_->pid(), SIGCONT);
+  ASSERT_TRUE(noticed) << "a hung node was not noticed: " << DaemonLog();
+  EXPECT_TRUE(Done().empty());
+  StartDaemon();
+  ASSERT_TRUE(WaitFor([&] { return Done().count("CAM-9/long.mp4") == 1; }, 120)) << DaemonLog();
+  EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-9/long.mp4"), id);
+}
+
 }  // namespace
 }  // namespace custody::testing
