@@ -16,6 +16,7 @@
 #include "server/audit_service.h"
 #include "server/custody_service.h"
 #include "server/node.h"
+#include "server/replica_service.h"
 
 namespace {
 
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
   if (!node.ok()) return Fail(node.status().ToString());
   custody::CustodyService service(node->get());
   custody::AuditService audit_service(node->get());
+  custody::ReplicaService replica_service(node->get());
   grpc::EnableDefaultHealthCheckService(true);  // grpc.health.v1
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -118,7 +120,9 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
   builder.RegisterService(&audit_service);
-  builder.SetMaxReceiveMessageSize(4 << 20);
+  builder.RegisterService(&replica_service);
+  // Upload messages are 1 MiB; a peer's PutBlob carries a whole chunk.
+  builder.SetMaxReceiveMessageSize(static_cast<int>((*node)->chunk_size()) + (1 << 20));
   // gRPC shares ports by default (SO_REUSEPORT): a second node on a busy
   // port would silently split the traffic. Refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

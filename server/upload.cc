@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "custody/v1/storage.pb.h"
+#include "server/manifest_writer.h"
 
 namespace custody {
 
@@ -172,22 +173,19 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
     absl::MutexLock l(&mu_);
     for (const Digest& c : chunks_) m.add_chunks(std::string(c.Raw()));
   }
-  WriteRequest r;
-  r.type = EntryType::kManifest;
-  r.key = actual;
-  r.payload = m.SerializeAsString();
-  std::string manifest = r.payload;
-  r.on_index = [this, &actual, &manifest](rocksdb::WriteBatch* b, const WriteResult& w) {
-    if (!w.existed) b->Put(mgr_->index_->objects(), KeyOf(actual), manifest);
-    if (mgr_->audit_) mgr_->audit_->Append(b, StoredEvent(actual, w.existed));
-    b->DeleteRange(mgr_->index_->uploads(), UploadStateKey(header_.upload_id()),
-                   UploadKeyEnd(header_.upload_id()));
-  };
-  ASSIGN_OR_RETURN(WriteResult w, mgr_->committer_->Write(std::move(r)));
+  ASSIGN_OR_RETURN(
+      bool held, WriteManifest(mgr_->committer_, mgr_->index_, mgr_->audit_, actual,
+                               m.SerializeAsString(),
+                               [&](bool existed) { return StoredEvent(actual, existed); },
+                               [&](rocksdb::WriteBatch* b) {
+                                 b->DeleteRange(mgr_->index_->uploads(),
+                                                UploadStateKey(header_.upload_id()),
+                                                UploadKeyEnd(header_.upload_id()));
+                               }));
   v1::UploadResponse resp;
   resp.set_id(actual.ToString());
   resp.set_size(header_.size());
-  resp.set_already_stored(w.existed);
+  resp.set_already_stored(held);
   resp.set_bytes_received(received_this_stream());
   // A node without a cluster map is a cluster of one: R = 1, and the node
   // just committed the object durably.

@@ -15,6 +15,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
+#include "common/digest.h"
+#include "custody/v1/replica.grpc.pb.h"
+#include "custody/v1/storage.pb.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
 
@@ -179,6 +182,109 @@ TEST(NodeMetricsTest, MetricsCountBytesStreamsAndCorruptChunks) {
   m = HttpGet(port, "/metrics");
   EXPECT_NE(m.find("custody_corrupt_chunks_found_total 1\n"), std::string::npos) << m;
   EXPECT_NE(m.find("custody_downloads_total{result=\"failed\"} 1\n"), std::string::npos) << m;
+}
+
+// A call from "node n1" running map version `version` to a node's Replica service.
+std::unique_ptr<grpc::ClientContext> PeerContext(int version) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (version >= 0) ctx->AddMetadata("custody-map-version", std::to_string(version));
+  ctx->AddMetadata("custody-node-id", "n1");
+  return ctx;
+}
+
+TEST(ReplicaServiceTest, PeersStoreAndReadBlobsAndAMismatchedMapIsRefused) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map = WriteMap(dir / "map.json", 2, 5, 2, &ports);
+  NodeProcess n2(dir / "n2", {"--cluster", map, "--node-id", "n2"});
+  ASSERT_TRUE(n2.Start()) << n2.Log();
+  auto stub = v1::Replica::NewStub(CustodyClient::NewChannel(n2.address()));
+  std::string chunk = RandomBytes(1 << 20, 7);
+  Digest key = Digest::Of(chunk);
+
+  v1::PutBlobRequest put;
+  put.set_kind(v1::CHUNK);
+  put.set_key(std::string(key.Raw()));
+  put.set_data(chunk);
+  v1::PutBlobResponse put_resp;
+  v1::PutBlobRequest forged = put;
+  forged.set_data(chunk + "x");  // does not hash to the key, and the key is new
+  EXPECT_EQ(stub->PutBlob(PeerContext(5).get(), forged, &put_resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(stub->PutBlob(PeerContext(5).get(), put, &put_resp).ok());
+  EXPECT_FALSE(put_resp.already_held());
+  ASSERT_TRUE(stub->PutBlob(PeerContext(5).get(), put, &put_resp).ok());
+  EXPECT_TRUE(put_resp.already_held());
+
+  v1::GetBlobRequest get;
+  get.set_kind(v1::CHUNK);
+  get.set_key(std::string(key.Raw()));
+  v1::GetBlobResponse got;
+  ASSERT_TRUE(stub->GetBlob(PeerContext(5).get(), get, &got).ok());
+  EXPECT_EQ(got.data(), chunk);
+
+  v1::FindMissingRequest find;
+  find.set_kind(v1::CHUNK);
+  find.add_keys(std::string(key.Raw()));
+  find.add_keys(std::string(Digest::Of("absent").Raw()));
+  v1::FindMissingResponse missing;
+  ASSERT_TRUE(stub->FindMissing(PeerContext(5).get(), find, &missing).ok());
+  ASSERT_EQ(missing.missing_size(), 1);
+  EXPECT_EQ(missing.missing(0), Digest::Of("absent").Raw());
+
+  put.set_data(chunk + "x");  // does not hash to the key
+  grpc::Status bad = stub->PutBlob(PeerContext(5).get(), put, &put_resp);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad.error_message();
+
+  grpc::Status old_map = stub->GetBlob(PeerContext(4).get(), get, &got);
+  EXPECT_EQ(old_map.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(old_map.error_message().find("node n1 runs map version 4 but this node runs "
+                                         "version 5"),
+            std::string::npos)
+      << old_map.error_message();
+  grpc::Status no_map = stub->GetBlob(PeerContext(-1).get(), get, &got);
+  EXPECT_EQ(no_map.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST(ReplicaServiceTest, AManifestPlacedByAPeerIsAnObjectWithItsOwnAuditEvent) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map = WriteMap(dir / "map.json", 2, 5, 2, &ports);
+  NodeProcess n2(dir / "n2", {"--cluster", map, "--node-id", "n2"});
+  ASSERT_TRUE(n2.Start()) << n2.Log();
+  auto stub = v1::Replica::NewStub(CustodyClient::NewChannel(n2.address()));
+  std::string bytes = RandomBytes(5000, 8);
+  Digest id = Digest::Of(bytes);
+  v1::PutBlobRequest chunk;
+  chunk.set_kind(v1::CHUNK);
+  chunk.set_key(std::string(id.Raw()));  // one chunk: the chunk's hash is the file's
+  chunk.set_data(bytes);
+  v1::PutBlobResponse resp;
+  ASSERT_TRUE(stub->PutBlob(PeerContext(5).get(), chunk, &resp).ok());
+  v1::ObjectManifest m;
+  m.set_sha256(std::string(id.Raw()));
+  m.set_size(bytes.size());
+  m.set_file_name("hearing.mp4");
+  m.set_chunk_size(4 << 20);
+  m.add_chunks(std::string(id.Raw()));
+  v1::PutBlobRequest manifest;
+  manifest.set_kind(v1::MANIFEST);
+  manifest.set_key(std::string(id.Raw()));
+  manifest.set_data(m.SerializeAsString());
+  manifest.set_handoff_for("n3");
+  ASSERT_TRUE(stub->PutBlob(PeerContext(5).get(), manifest, &resp).ok());
+
+  CliResult get = RunCli({"--server", n2.address(), "get", id.ToString(), "-o", dir / "back"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(ReadFile(dir / "back"), bytes);
+  CliResult log = RunCli({"--server", n2.address(), "audit", "log", id.ToString(), "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  auto events = nlohmann::json::parse(log.out)["events"];
+  ASSERT_GE(events.size(), 1u);
+  EXPECT_EQ(events[0]["action"], "object.stored");
+  EXPECT_EQ(events[0]["details"]["role"], "handoff");
+  EXPECT_EQ(events[0]["details"]["handoff_for"], "n3");
+  EXPECT_EQ(events[0]["details"]["from_node"], "n1");
 }
 
 }  // namespace

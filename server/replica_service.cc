@@ -1,0 +1,132 @@
+#include "server/replica_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/status_macros.h"
+#include "server/manifest_writer.h"
+#include "server/peer_metadata.h"
+#include "server/unary.h"
+
+namespace custody {
+
+namespace {
+
+absl::StatusOr<Digest> Key(const std::string& raw) {
+  absl::StatusOr<Digest> d = Digest::FromRaw(raw);
+  if (!d.ok()) return absl::InvalidArgumentError("a blob key must be a raw 32-byte SHA-256");
+  return d;
+}
+
+}  // namespace
+
+// Stores a chunk through the verifying store: bytes that do not hash to the
+// key are refused.
+absl::Status ReplicaService::PutChunk(const Digest& key, std::string data, bool* held) {
+  ASSIGN_OR_RETURN(std::vector<Digest> missing, node_->chunks()->FindMissing({key}));
+  *held = missing.empty();
+  if (*held) {  // still refuse bytes that are not what the key names
+    if (Digest::Of(data) != key) {
+      return absl::InvalidArgumentError(absl::StrCat("chunk named ", key.ToString(),
+                                                     " was sent with other bytes"));
+    }
+    return absl::OkStatus();
+  }  // else the verifying store checks the bytes as it stores them
+  absl::Notification done;
+  absl::Status status;
+  node_->chunks()->Put(key, std::move(data), [&](absl::Status s) {
+    status = s;
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return status;
+}
+
+// Stores a manifest placed here by a coordinator, with its audit event.
+absl::Status ReplicaService::PutManifest(const Digest& key, const v1::PutBlobRequest& request,
+                                         const std::string& from, bool* held) {
+  v1::ObjectManifest m;
+  if (!m.ParseFromString(request.data()) || m.sha256() != request.key()) {
+    return absl::InvalidArgumentError("the manifest does not parse or names another object");
+  }
+  auto event = [&](bool existed) {
+    v1::AuditEvent e = NewEvent(existed ? "object.stored-again" : "object.stored",
+                                key.ToString());
+    AddDetail(&e, "size", absl::StrCat(m.size()));
+    AddDetail(&e, "file_name", m.file_name());
+    AddDetail(&e, "role", request.handoff_for().empty() ? "replica" : "handoff");
+    if (!request.handoff_for().empty()) AddDetail(&e, "handoff_for", request.handoff_for());
+    AddDetail(&e, "from_node", from);
+    return e;
+  };
+  ASSIGN_OR_RETURN(*held, WriteManifest(node_->committer(), node_->index(), node_->audit(), key,
+                                        request.data(), event));
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReplicaService::PutBlob(grpc::CallbackServerContext* ctx,
+                                                  const v1::PutBlobRequest* request,
+                                                  v1::PutBlobResponse* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string from = PeerNodeId(ctx);
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    ASSIGN_OR_RETURN(Digest key, Key(request->key()));
+    bool held = false;
+    if (request->kind() == v1::CHUNK) {
+      RETURN_IF_ERROR(PutChunk(key, request->data(), &held));
+    } else if (request->kind() == v1::MANIFEST) {
+      RETURN_IF_ERROR(PutManifest(key, *request, from, &held));
+    } else {
+      return absl::InvalidArgumentError("PutBlob needs kind CHUNK or MANIFEST");
+    }
+    response->set_already_held(held);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::GetBlob(grpc::CallbackServerContext* ctx,
+                                                  const v1::GetBlobRequest* request,
+                                                  v1::GetBlobResponse* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    ASSIGN_OR_RETURN(Digest key, Key(request->key()));
+    if (request->kind() == v1::CHUNK) {
+      ASSIGN_OR_RETURN(std::string data, node_->chunks()->Get(key));  // verified
+      response->set_data(std::move(data));
+      return absl::OkStatus();
+    }
+    if (request->kind() != v1::MANIFEST) {
+      return absl::InvalidArgumentError("GetBlob needs kind CHUNK or MANIFEST");
+    }
+    ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->objects()->GetManifest(key));
+    response->set_data(m.SerializeAsString());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::FindMissing(grpc::CallbackServerContext* ctx,
+                                                      const v1::FindMissingRequest* request,
+                                                      v1::FindMissingResponse* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    std::vector<Digest> keys;
+    for (const std::string& raw : request->keys()) {
+      ASSIGN_OR_RETURN(Digest d, Key(raw));
+      keys.push_back(d);
+    }
+    if (request->kind() == v1::CHUNK) {
+      ASSIGN_OR_RETURN(std::vector<Digest> missing, node_->chunks()->FindMissing(keys));
+      for (const Digest& d : missing) response->add_missing(std::string(d.Raw()));
+      return absl::OkStatus();
+    }
+    for (const Digest& d : keys) {
+      ASSIGN_OR_RETURN(bool has, node_->index()->HasObject(d));
+      if (!has) response->add_missing(std::string(d.Raw()));
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace custody

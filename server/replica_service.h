@@ -1,0 +1,40 @@
+// The custody.v1.Replica gRPC service of a node: what other nodes of the
+// cluster ask of it (proto/custody/v1/replica.proto). Every call is refused unless the
+// caller runs the same cluster map version.
+#ifndef CUSTODY_SERVER_REPLICA_SERVICE_H_
+#define CUSTODY_SERVER_REPLICA_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "custody/v1/replica.grpc.pb.h"
+#include "server/node.h"
+
+namespace custody {
+
+// Thread-safe. Work runs on the node's read pool, and writes go through its
+// committer.
+class ReplicaService final : public v1::Replica::CallbackService {
+ public:
+  explicit ReplicaService(Node* node) : node_(node) {}
+
+  grpc::ServerUnaryReactor* PutBlob(grpc::CallbackServerContext* ctx,
+                                    const v1::PutBlobRequest* request,
+                                    v1::PutBlobResponse* response) override;
+  grpc::ServerUnaryReactor* GetBlob(grpc::CallbackServerContext* ctx,
+                                    const v1::GetBlobRequest* request,
+                                    v1::GetBlobResponse* response) override;
+  grpc::ServerUnaryReactor* FindMissing(grpc::CallbackServerContext* ctx,
+                                        const v1::FindMissingRequest* request,
+                                        v1::FindMissingResponse* response) override;
+
+ private:
+  absl::Status PutChunk(const Digest& key, std::string data, bool* held);
+  absl::Status PutManifest(const Digest& key, const v1::PutBlobRequest& request,
+                           const std::string& from, bool* held);
+
+  Node* node_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_REPLICA_SERVICE_H_
