@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -16,7 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "common/digest.h"
+#include "absl/synchronization/notification.h"
 #include "custody/v1/replica.grpc.pb.h"
+#include "server/remote_blob_store.h"
+#include "server/replicating_blob_store.h"
 #include "custody/v1/storage.pb.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
@@ -285,6 +289,62 @@ TEST(ReplicaServiceTest, AManifestPlacedByAPeerIsAnObjectWithItsOwnAuditEvent) {
   EXPECT_EQ(events[0]["details"]["role"], "handoff");
   EXPECT_EQ(events[0]["details"]["handoff_for"], "n3");
   EXPECT_EQ(events[0]["details"]["from_node"], "n1");
+}
+
+// Three real nodes (R = 2, zones a, b, a) and this test as the coordinator:
+// chunks land on exactly their home nodes, survive one node's kill -9 (reads
+// fall through, writes go to the next node), and writes fail cleanly when
+// too few nodes are left.
+TEST(ReplicationTest, ChunksOnThreeNodesSurviveOneKillAndRefuseWithTwoDown) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map_file = WriteMap(dir / "map.json", 3, 1, 2, &ports);
+  auto map = std::make_shared<const ClusterMap>(*ClusterMap::Load(map_file));
+  std::vector<std::unique_ptr<NodeProcess>> nodes;
+  std::map<std::string, std::unique_ptr<RemoteBlobStore>> remotes;
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "n" + std::to_string(i + 1);
+    nodes.push_back(std::make_unique<NodeProcess>(
+        dir / id, std::vector<std::string>{"--cluster", map_file, "--node-id", id}, ports[i]));
+    ASSERT_TRUE(nodes.back()->Start()) << nodes.back()->Log();
+    remotes[id] = std::make_unique<RemoteBlobStore>(
+        CustodyClient::NewChannel(nodes.back()->address()), map, "n1", absl::Seconds(5));
+  }
+  ReplicatingBlobStore store(map, "n1",
+                             [&](const NodeInfo& n) { return remotes.at(n.id).get(); });
+  auto put = [&](const std::string& data) {
+    absl::Notification done;
+    absl::Status status;
+    store.Put(Digest::Of(data), data, [&](absl::Status s) {
+      status = s;
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return status;
+  };
+  std::vector<std::string> chunks;
+  for (int i = 0; i < 20; ++i) {
+    chunks.push_back(RandomBytes(64 << 10, 100 + i));
+    ASSERT_TRUE(put(chunks.back()).ok());
+    Digest d = Digest::Of(chunks.back());
+    auto rank = map->Rank(d);
+    for (const NodeInfo* n : rank) {
+      bool home = n == rank[0] || n == rank[1];
+      EXPECT_EQ(remotes.at(n->id)->FindMissing({d})->empty(), home) << n->id;
+    }
+    EXPECT_NE(rank[0]->zone, rank[1]->zone);
+  }
+  nodes[1]->Kill(SIGKILL);  // n2
+  for (const std::string& c : chunks) {
+    auto got = store.Get(Digest::Of(c));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, c);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(put(RandomBytes(1000, 500 + i)).ok());
+  nodes[2]->Kill(SIGKILL);  // n3: one node left, R = 2
+  absl::Status refused = put(RandomBytes(1000, 900));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_NE(refused.message().find("only 1 of the 2 nodes needed"), std::string::npos) << refused;
 }
 
 }  // namespace

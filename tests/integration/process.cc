@@ -102,11 +102,12 @@ CliResult RunCli(const std::vector<std::string>& args, std::vector<std::string> 
   return r;
 }
 
-NodeProcess::NodeProcess(std::string data_dir, std::vector<std::string> extra_args)
+NodeProcess::NodeProcess(std::string data_dir, std::vector<std::string> extra_args, int port)
     : data_dir_(std::move(data_dir)),
       log_(data_dir_ + ".log"),
       port_file_(data_dir_ + ".port"),
-      extra_args_(std::move(extra_args)) {}
+      extra_args_(std::move(extra_args)),
+      port_(port) {}
 
 NodeProcess::~NodeProcess() { Kill(SIGKILL); }
 

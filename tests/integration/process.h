@@ -43,7 +43,8 @@ CliResult RunCli(const std::vector<std::string>& args,
 // A custodyd on 127.0.0.1 with an OS-picked port.
 class NodeProcess {
  public:
-  NodeProcess(std::string data_dir, std::vector<std::string> extra_args = {});
+  // `port` 0: the first start picks a free one.
+  NodeProcess(std::string data_dir, std::vector<std::string> extra_args = {}, int port = 0);
   ~NodeProcess();
 
   // Starts the node and waits until it answers. Returns false on failure.

@@ -1,0 +1,70 @@
+#include "server/remote_blob_store.h"
+
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+#include "server/peer_metadata.h"
+
+namespace custody {
+
+RemoteBlobStore::RemoteBlobStore(std::shared_ptr<grpc::Channel> channel,
+                                 std::shared_ptr<const ClusterMap> map, std::string self,
+                                 absl::Duration deadline)
+    : stub_(v1::Replica::NewStub(channel)),
+      map_(std::move(map)),
+      self_(std::move(self)),
+      deadline_(deadline) {}
+
+std::unique_ptr<grpc::ClientContext> RemoteBlobStore::NewContext() const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  AddPeerMetadata(ctx.get(), *map_, self_);
+  return ctx;
+}
+
+absl::StatusOr<std::string> RemoteBlobStore::Get(const Digest& digest) {
+  v1::GetBlobRequest req;
+  req.set_kind(v1::CHUNK);
+  req.set_key(std::string(digest.Raw()));
+  v1::GetBlobResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->GetBlob(NewContext().get(), req, &resp)));
+  return std::move(*resp.mutable_data());
+}
+
+namespace {
+// What one asynchronous PutBlob owns until its callback runs.
+struct PutCall {
+  std::unique_ptr<grpc::ClientContext> ctx;
+  v1::PutBlobRequest req;
+  v1::PutBlobResponse resp;
+  absl::AnyInvocable<void(absl::Status) &&> done;
+};
+}  // namespace
+
+void RemoteBlobStore::Put(const Digest& digest, std::string data,
+                          absl::AnyInvocable<void(absl::Status) &&> done) {
+  auto call = std::make_shared<PutCall>();
+  call->ctx = NewContext();
+  call->req.set_kind(v1::CHUNK);
+  call->req.set_key(std::string(digest.Raw()));
+  call->req.set_data(std::move(data));
+  call->done = std::move(done);
+  stub_->async()->PutBlob(call->ctx.get(), &call->req, &call->resp,
+                          [call](grpc::Status s) { std::move(call->done)(FromGrpcStatus(s)); });
+}
+
+absl::StatusOr<std::vector<Digest>> RemoteBlobStore::FindMissing(
+    absl::Span<const Digest> digests) {
+  v1::FindMissingRequest req;
+  req.set_kind(v1::CHUNK);
+  for (const Digest& d : digests) req.add_keys(std::string(d.Raw()));
+  v1::FindMissingResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->FindMissing(NewContext().get(), req, &resp)));
+  std::vector<Digest> out;
+  for (const std::string& raw : resp.missing()) {
+    ASSIGN_OR_RETURN(Digest d, Digest::FromRaw(raw));
+    out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace custody

@@ -1,0 +1,44 @@
+// The chunks of another node of the cluster, through its Replica service
+// (proto/custody/v1/replica.proto). Every call carries this node's map version
+// and id, and has a deadline, so a down or hung peer fails the call instead of
+// blocking it.
+#ifndef CUSTODY_SERVER_REMOTE_BLOB_STORE_H_
+#define CUSTODY_SERVER_REMOTE_BLOB_STORE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "custody/v1/replica.grpc.pb.h"
+#include "replication/cluster_map.h"
+#include "server/blob_store.h"
+
+namespace custody {
+
+// Thread-safe (the stub and channel are).
+class RemoteBlobStore : public BlobStore {
+ public:
+  // `self` is this node's id; `map` is the map it runs with.
+  RemoteBlobStore(std::shared_ptr<grpc::Channel> channel, std::shared_ptr<const ClusterMap> map,
+                  std::string self, absl::Duration deadline = absl::Seconds(30));
+
+  absl::StatusOr<std::string> Get(const Digest& digest) override;
+  // Asynchronous: `done` runs on a gRPC thread when the peer answers.
+  void Put(const Digest& digest, std::string data,
+           absl::AnyInvocable<void(absl::Status) &&> done) override;
+  absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) override;
+
+ private:
+  std::unique_ptr<grpc::ClientContext> NewContext() const;
+
+  std::unique_ptr<v1::Replica::Stub> stub_;
+  std::shared_ptr<const ClusterMap> map_;
+  std::string self_;
+  absl::Duration deadline_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_REMOTE_BLOB_STORE_H_
