@@ -88,6 +88,10 @@ int RunPut(const Globals& g, const std::string& file, const std::vector<std::str
     return 0;
   }
   std::cout << r->id << "\n";
+  if (r->durable_replicas < r->required_replicas) {
+    std::cerr << "warning: the cluster holds " << r->durable_replicas << " of the "
+              << r->required_replicas << " copies it needs\n";
+  }
   std::cerr << (r->already_stored ? "already stored: " : "stored: ") << file << " ("
             << custody::FormatBytes(r->size) << ", "
             << custody::FormatBytes(r->bytes_sent / std::max(secs, 1e-6)) << "/s"

@@ -154,6 +154,7 @@ absl::Status Node::OpenStorage() {
       local_.get(), [m = metrics_.get()] { m->CorruptChunkFound(); });
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
                                              chunk_size_, audit_.get());
+  uploads_->set_required_replicas(static_cast<uint32_t>(cluster_->replication_factor()));
   objects_ = std::make_unique<ObjectStore>(index_.get());
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
   v1::AuditEvent started = NewEvent("node.started", "node", "custodyd");

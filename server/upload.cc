@@ -187,10 +187,11 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
   resp.set_size(header_.size());
   resp.set_already_stored(held);
   resp.set_bytes_received(received_this_stream());
-  // A node without a cluster map is a cluster of one: R = 1, and the node
-  // just committed the object durably.
+  // This node just committed the object durably. Uploads are not yet placed
+  // on other nodes (doc/cluster.md), so with a map whose R > 1 the answer
+  // says honestly that the cluster holds fewer copies than it needs.
   resp.set_durable_replicas(1);
-  resp.set_required_replicas(1);
+  resp.set_required_replicas(mgr_->required_replicas_);
   return resp;
 }
 

@@ -103,6 +103,8 @@ class UploadManager {
   absl::StatusOr<v1::QueryUploadResponse> Query(const std::string& upload_id);
 
   const UploadLimits& limits() const { return limits_; }
+  // The cluster's R, reported with every stored upload (1 by default).
+  void set_required_replicas(uint32_t r) { required_replicas_ = r; }
 
  private:
   friend class Upload;
@@ -123,6 +125,7 @@ class UploadManager {
   uint32_t chunk_size_;
   AuditLog* audit_;
   UploadLimits limits_;
+  uint32_t required_replicas_ = 1;
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> active_ ABSL_GUARDED_BY(mu_);
 };

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "common/digest.h"
 #include "tests/integration/process.h"
@@ -351,6 +352,30 @@ TEST_F(IngestTest, AStalledNodeIsNoticedAndStopDoesNotWaitForIt) {
   StartDaemon();
   ASSERT_TRUE(WaitFor([&] { return Done().count("CAM-9/long.mp4") == 1; }, 120)) << DaemonLog();
   EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-9/long.mp4"), id);
+}
+
+// A node whose map needs R = 2 but that holds the only copy: the station's
+// file is not released.
+TEST(IngestReplicasTest, AFileIsNotReleasedUntilTheClusterHoldsRCopies) {
+  TempDir dir;
+  int port = FreePort();
+  WriteText(dir / "map.json",
+            absl::StrCat(R"({"version": 1, "replication_factor": 2, "nodes": [)",
+                         R"({"id": "n1", "address": "127.0.0.1:)", port, R"(", "zone": "a"},)",
+                         R"({"id": "n2", "address": "127.0.0.1:)", FreePort(), R"(", "zone": "b"}]})"));
+  NodeProcess node(dir / "n1", {"--cluster", dir / "map.json", "--node-id", "n1"}, port);
+  ASSERT_TRUE(node.Start()) << node.Log();
+  fs::path watch = dir / "station";
+  fs::create_directories(watch / "CAM-1");
+  Dock(watch / "CAM-1" / "a.mp4", 5000, 1);
+  Subprocess daemon({INGESTD_PATH, "--watch", watch, "--server", node.address(), "--settle", "0.5",
+                     "--poll", "0.2", "--max-backoff", "0.5"},
+                    dir / "d.out", dir / "d.log");
+  ASSERT_TRUE(WaitFor([&] {
+    return ReadFile(dir / "d.log").find("the cluster holds 1 of 2 replicas") != std::string::npos;
+  }, 30)) << ReadFile(dir / "d.log");
+  EXPECT_TRUE(fs::exists(watch / "CAM-1" / "a.mp4"));
+  EXPECT_FALSE(fs::exists(watch / "done"));
 }
 
 }  // namespace
