@@ -11,6 +11,7 @@
 #include "client/audit_cli.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
+#include "common/grpc_status.h"
 #include "client/progress.h"
 #include "common/process.h"
 #include "common/units.h"
@@ -155,6 +156,52 @@ int RunStatus(const Globals& g) {
   return 0;
 }
 
+int RunClusterStatus(const Globals& g) {
+  auto stub = custody::v1::Custody::NewStub(CustodyClient::NewChannel(g.server));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  custody::v1::ClusterStatusResponse r;
+  absl::Status s = custody::FromGrpcStatus(stub->ClusterStatus(&ctx, {}, &r));
+  if (!s.ok()) return Fail(s);
+  json nodes = json::array();
+  for (const auto& n : r.nodes()) {
+    json j{{"id", n.id()}, {"address", n.address()}, {"zone", n.zone()}, {"up", n.up()}};
+    if (n.up()) {
+      j["objects"] = n.status().objects();
+      j["used_bytes"] = n.status().volume_bytes();
+      j["free_bytes"] = n.status().free_bytes();
+      j["map_version"] = n.status().map_version();
+    } else {
+      j["error"] = n.error();
+    }
+    nodes.push_back(j);
+  }
+  if (g.json) {
+    std::cout << json{{"map_version", r.map_version()}, {"replication_factor", r.replication_factor()},
+                      {"answered_by", r.answered_by()}, {"nodes", nodes}}.dump()
+              << "\n";
+    return 0;
+  }
+  std::cout << "cluster map version " << r.map_version() << ", R = " << r.replication_factor()
+            << " (as seen by " << r.answered_by() << ")\n";
+  std::cout << std::left << std::setw(10) << "NODE" << std::setw(10) << "ZONE" << std::setw(22)
+            << "ADDRESS" << std::setw(6) << "UP" << std::setw(10) << "OBJECTS" << std::setw(12)
+            << "USED" << "FREE\n";
+  for (const auto& n : r.nodes()) {
+    std::cout << std::setw(10) << n.id() << std::setw(10) << n.zone() << std::setw(22)
+              << n.address() << std::setw(6) << (n.up() ? "up" : "DOWN");
+    if (n.up()) {
+      std::cout << std::setw(10) << n.status().objects() << std::setw(12)
+                << custody::FormatBytes(n.status().volume_bytes())
+                << custody::FormatBytes(n.status().free_bytes());
+    } else {
+      std::cout << n.error();
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,6 +229,10 @@ int main(int argc, char** argv) {
   ls->add_flag("--json", g.json, "print one JSON document");
   CLI::App* status = app.add_subcommand("status", "show the node's status");
   status->add_flag("--json", g.json, "print one JSON document");
+  CLI::App* cluster = app.add_subcommand("cluster", "the cluster as the node sees it");
+  cluster->require_subcommand(1);
+  CLI::App* cstatus = cluster->add_subcommand("status", "every node of the map: up, zone, space");
+  cstatus->add_flag("--json", g.json, "print one JSON document");
   custody::AuditArgs au;
   CLI::App* audit = app.add_subcommand("audit", "the tamper-evident audit trail");
   audit->require_subcommand(1);
@@ -224,6 +275,7 @@ int main(int argc, char** argv) {
   if (*stat) return RunStat(g, id);
   if (*ls) return RunList(g);
   if (*status) return RunStatus(g);
+  if (*cstatus) return RunClusterStatus(g);
   if (*alog) return custody::AuditLogCommand(au);
   if (*acp) return custody::AuditCheckpointCommand(au);
   if (*aexp) return custody::AuditExportCommand(au);

@@ -65,20 +65,74 @@ grpc::ServerUnaryReactor* CustodyService::List(grpc::CallbackServerContext* ctx,
   });
 }
 
+namespace {
+
+void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
+  response->set_node_id(node->node_id());
+  response->set_chunk_size(node->chunk_size());
+  response->set_io_backend(std::string(node->io_backend()));
+  response->set_objects(node->objects()->ApproximateCount());
+  response->set_volume_bytes(node->volumes()->TotalBytes());
+  response->set_free_bytes(node->FreeBytes());
+  const ClusterMap& map = node->cluster();
+  response->set_map_version(map.version());
+  response->set_replication_factor(map.replication_factor());
+  if (const NodeInfo* me = map.Find(node->node_id())) response->set_zone(me->zone);
+}
+
+// Asks a peer for its NodeStatus. Counted down if it does not answer within
+// 2 s, is another node than the map says, or runs another map version (the
+// other nodes refuse its calls).
+void AskPeer(const NodeInfo& peer, uint64_t map_version, v1::ClusterNodeStatus* out) {
+  auto stub = v1::Custody::NewStub(
+      grpc::CreateChannel(peer.address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::Status s = stub->NodeStatus(&ctx, v1::NodeStatusRequest(), out->mutable_status());
+  if (!s.ok()) {
+    out->clear_status();
+    out->set_error(s.error_message());
+  } else if (out->status().node_id() != peer.id) {
+    out->set_error(absl::StrCat("the node at ", peer.address, " is ", out->status().node_id()));
+    out->clear_status();
+  } else if (out->status().map_version() != map_version) {
+    out->set_error(absl::StrCat("it runs cluster map version ", out->status().map_version(),
+                                ", not ", map_version));
+  }
+  out->set_up(out->error().empty());
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* CustodyService::NodeStatus(grpc::CallbackServerContext* ctx,
                                                      const v1::NodeStatusRequest*,
                                                      v1::NodeStatusResponse* response) {
   return RunUnary(ctx, node_->read_pool(), [this, response]() -> absl::Status {
-    response->set_node_id(node_->node_id());
-    response->set_chunk_size(node_->chunk_size());
-    response->set_io_backend(std::string(node_->io_backend()));
-    response->set_objects(node_->objects()->ApproximateCount());
-    response->set_volume_bytes(node_->volumes()->TotalBytes());
-    response->set_free_bytes(node_->FreeBytes());
+    FillNodeStatus(node_, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustodyService::ClusterStatus(grpc::CallbackServerContext* ctx,
+                                                        const v1::ClusterStatusRequest*,
+                                                        v1::ClusterStatusResponse* response) {
+  return RunUnary(ctx, node_->read_pool(), [this, response]() -> absl::Status {
     const ClusterMap& map = node_->cluster();
     response->set_map_version(map.version());
     response->set_replication_factor(map.replication_factor());
-    if (const NodeInfo* me = map.Find(node_->node_id())) response->set_zone(me->zone);
+    response->set_answered_by(node_->node_id());
+    for (const NodeInfo& n : map.nodes()) {
+      v1::ClusterNodeStatus* out = response->add_nodes();
+      out->set_id(n.id);
+      out->set_address(n.address);
+      out->set_zone(n.zone);
+      if (n.id == node_->node_id()) {
+        FillNodeStatus(node_, out->mutable_status());
+        out->set_up(true);
+      } else {
+        AskPeer(n, map.version(), out);
+      }
+    }
     return absl::OkStatus();
   });
 }

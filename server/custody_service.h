@@ -31,6 +31,9 @@ class CustodyService final : public v1::Custody::CallbackService {
   grpc::ServerUnaryReactor* NodeStatus(grpc::CallbackServerContext* ctx,
                                        const v1::NodeStatusRequest* request,
                                        v1::NodeStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ClusterStatus(grpc::CallbackServerContext* ctx,
+                                          const v1::ClusterStatusRequest* request,
+                                          v1::ClusterStatusResponse* response) override;
 
  private:
   Node* node_;

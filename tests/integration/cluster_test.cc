@@ -347,5 +347,35 @@ TEST(ReplicationTest, ChunksOnThreeNodesSurviveOneKillAndRefuseWithTwoDown) {
   EXPECT_NE(refused.message().find("only 1 of the 2 nodes needed"), std::string::npos) << refused;
 }
 
+TEST(ClusterStatusTest, AnyNodeReportsEveryNodeUpOrDown) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map = WriteMap(dir / "map.json", 3, 2, 2, &ports);
+  std::vector<std::unique_ptr<NodeProcess>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "n" + std::to_string(i + 1);
+    nodes.push_back(std::make_unique<NodeProcess>(
+        dir / id, std::vector<std::string>{"--cluster", map, "--node-id", id}, ports[i]));
+    ASSERT_TRUE(nodes.back()->Start()) << nodes.back()->Log();
+  }
+  nodes[2]->Kill(SIGKILL);
+  CliResult r = RunCli({"--server", nodes[1]->address(), "cluster", "status", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["map_version"], 2);
+  EXPECT_EQ(j["replication_factor"], 2);
+  EXPECT_EQ(j["answered_by"], "n2");
+  ASSERT_EQ(j["nodes"].size(), 3u);
+  EXPECT_EQ(j["nodes"][0]["id"], "n1");
+  EXPECT_TRUE(j["nodes"][0]["up"].get<bool>());
+  EXPECT_EQ(j["nodes"][0]["zone"], "a");
+  EXPECT_TRUE(j["nodes"][1]["up"].get<bool>());
+  EXPECT_FALSE(j["nodes"][2]["up"].get<bool>());
+  EXPECT_FALSE(j["nodes"][2]["error"].get<std::string>().empty());
+  CliResult table = RunCli({"--server", nodes[0]->address(), "cluster", "status"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("DOWN"), std::string::npos) << table.out;
+}
+
 }  // namespace
 }  // namespace custody::testing
