@@ -35,8 +35,9 @@ grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,
   return RunUnary(ctx, node_->read_pool(), [this, request, response, peer]() -> absl::Status {
     absl::StatusOr<Digest> id = Digest::Parse(request->id());
     if (!id.ok()) return id.status();
-    absl::StatusOr<v1::ObjectInfo> info = node_->objects()->Stat(*id);
-    if (!info.ok()) return info.status();
+    absl::StatusOr<v1::ObjectManifest> m = node_->FindManifest(*id);
+    if (!m.ok()) return m.status();
+    absl::StatusOr<v1::ObjectInfo> info = ObjectStore::ToInfo(*m);
     v1::AuditEvent e = NewEvent("object.stat", info->id());
     AddDetail(&e, "peer", peer);
     absl::Status s = node_->Record(std::move(e));  // no facts shown unaudited

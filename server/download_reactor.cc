@@ -66,7 +66,7 @@ std::shared_ptr<DownloadReactor::Fetch> DownloadReactor::StartFetch(int chunk) {
     f->done.Notify();
     return f;
   }
-  node_->fetch_pool()->Schedule([f, d = *d, store = node_->chunks()] {
+  node_->fetch_pool()->Schedule([f, d = *d, store = node_->cluster_chunks()] {
     f->data = store->Get(d);
     f->done.Notify();
   });
@@ -85,7 +85,7 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   State& st = *state_;
   absl::StatusOr<Digest> id = Digest::Parse(req.id());
   if (!id.ok()) return FinishWith(id.status());
-  absl::StatusOr<v1::ObjectManifest> m = node_->objects()->GetManifest(*id);
+  absl::StatusOr<v1::ObjectManifest> m = node_->FindManifest(*id);
   if (!m.ok()) return FinishWith(m.status());
   st.manifest = std::move(*m);
   if (req.offset() > st.manifest.size()) {

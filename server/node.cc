@@ -155,6 +155,10 @@ absl::Status Node::OpenStorage() {
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
                                              chunk_size_, audit_.get());
   uploads_->set_required_replicas(static_cast<uint32_t>(cluster_->replication_factor()));
+  if (cluster_->nodes().size() > 1) {
+    placement_ = std::make_unique<Placement>(cluster_, node_id_, verified_.get());
+    uploads_->set_placement(placement_.get());
+  }
   objects_ = std::make_unique<ObjectStore>(index_.get());
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
   v1::AuditEvent started = NewEvent("node.started", "node", "custodyd");
@@ -270,6 +274,12 @@ std::string Node::RenderMetrics() {
   gauge("custody_audit_events", "Events in the audit log.", audit()->size());
   gauge("custody_cluster_map_version", "Version of the cluster map (0: none).", cluster().version());
   return out;
+}
+
+absl::StatusOr<v1::ObjectManifest> Node::FindManifest(const Digest& id) {
+  absl::StatusOr<v1::ObjectManifest> m = objects_->GetManifest(id);
+  if (m.ok() || !placement_ || m.status().code() != absl::StatusCode::kNotFound) return m;
+  return placement_->FindManifest(id);
 }
 
 }  // namespace custody

@@ -18,6 +18,7 @@
 #include "replication/cluster_map.h"
 #include "server/blob_store.h"
 #include "server/node_metrics.h"
+#include "server/placement.h"
 #include "server/committer.h"
 #include "server/idle_watchdog.h"
 #include "server/index.h"
@@ -71,6 +72,11 @@ class Node {
   // nothing was logged since), durably.
   absl::StatusOr<std::string> SignCheckpointNow();
   BlobStore* chunks() { return verified_.get(); }  // verifies on read
+  // Chunks anywhere in the cluster (this node's own first); the same as
+  // chunks() without a cluster.
+  BlobStore* cluster_chunks() { return placement_ ? placement_->chunks() : verified_.get(); }
+  // The manifest of `id`, from this node or, in a cluster, from another.
+  absl::StatusOr<v1::ObjectManifest> FindManifest(const Digest& id);
   UploadManager* uploads() { return uploads_.get(); }
   ObjectStore* objects() { return objects_.get(); }
   ThreadPool* stream_pool() { return stream_pool_.get(); }
@@ -103,6 +109,7 @@ class Node {
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<BlobStore> local_, verified_;
   std::shared_ptr<const ClusterMap> cluster_;
+  std::unique_ptr<Placement> placement_;  // a cluster of more than one node
   std::unique_ptr<UploadManager> uploads_;
   std::unique_ptr<ObjectStore> objects_;
   std::unique_ptr<IdleWatchdog> watchdog_;

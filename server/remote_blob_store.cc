@@ -67,4 +67,24 @@ absl::StatusOr<std::vector<Digest>> RemoteBlobStore::FindMissing(
   return out;
 }
 
+absl::Status RemoteBlobStore::PutManifest(const Digest& id, const std::string& manifest,
+                                          const std::string& handoff_for) {
+  v1::PutBlobRequest req;
+  req.set_kind(v1::MANIFEST);
+  req.set_key(std::string(id.Raw()));
+  req.set_data(manifest);
+  req.set_handoff_for(handoff_for);
+  v1::PutBlobResponse resp;
+  return FromGrpcStatus(stub_->PutBlob(NewContext().get(), req, &resp));
+}
+
+absl::StatusOr<std::string> RemoteBlobStore::GetManifest(const Digest& id) {
+  v1::GetBlobRequest req;
+  req.set_kind(v1::MANIFEST);
+  req.set_key(std::string(id.Raw()));
+  v1::GetBlobResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->GetBlob(NewContext().get(), req, &resp)));
+  return std::move(*resp.mutable_data());
+}
+
 }  // namespace custody

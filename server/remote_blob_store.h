@@ -30,6 +30,12 @@ class RemoteBlobStore : public BlobStore {
            absl::AnyInvocable<void(absl::Status) &&> done) override;
   absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) override;
 
+  // Manifests (blocking): store one on the peer (`handoff_for` names the home
+  // node it stands in for, "" when the peer is home), or read one back.
+  absl::Status PutManifest(const Digest& id, const std::string& manifest,
+                           const std::string& handoff_for);
+  absl::StatusOr<std::string> GetManifest(const Digest& id);
+
  private:
   std::unique_ptr<grpc::ClientContext> NewContext() const;
 

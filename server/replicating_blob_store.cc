@@ -1,5 +1,6 @@
 #include "server/replicating_blob_store.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -32,7 +33,10 @@ ReplicatingBlobStore::ReplicatingBlobStore(std::shared_ptr<const ClusterMap> map
 absl::StatusOr<std::string> ReplicatingBlobStore::Get(const Digest& digest) {
   std::vector<std::string> tried;
   absl::StatusCode code = absl::StatusCode::kNotFound;
-  for (const NodeInfo* n : map_->Rank(digest)) {
+  std::vector<const NodeInfo*> order = map_->Rank(digest);
+  std::stable_partition(order.begin(), order.end(),  // this node's own copy first
+                        [this](const NodeInfo* n) { return n->id == self_; });
+  for (const NodeInfo* n : order) {
     absl::StatusOr<std::string> data = store_for_(*n)->Get(digest);
     if (data.ok() && Digest::Of(*data) == digest) return data;
     absl::Status s = data.ok() ? absl::DataLossError("its copy does not match the hash")

@@ -1,8 +1,10 @@
 #include "server/upload.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "custody/v1/storage.pb.h"
@@ -71,6 +73,7 @@ void Upload::CutChunk() {
 void Upload::HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
                            std::string hash_state) {
   Digest d = Digest::Of(*data);
+  if (mgr_->placement_ != nullptr) return PlaceAndRecord(idx, d, std::move(*data), hash_state);
   WriteRequest r;
   r.type = EntryType::kChunk;
   r.key = d;
@@ -78,27 +81,51 @@ void Upload::HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
   uint32_t length = static_cast<uint32_t>(r.payload.size());
   r.on_index = [this, idx, d, length, hash_state = std::move(hash_state)](
                    rocksdb::WriteBatch* b, const WriteResult&) {
-    rocksdb::ColumnFamilyHandle* cf = mgr_->index_->uploads();
-    if (idx == 0) {
-      v1::UploadState st;
-      st.set_upload_id(header_.upload_id());
-      st.set_file_name(header_.file_name());
-      st.set_size(header_.size());
-      st.set_media_type(header_.media_type());
-      st.mutable_metadata()->insert(header_.metadata().begin(), header_.metadata().end());
-      st.set_created_unix_nanos(NowUnixNanos());
-      b->Put(cf, UploadStateKey(header_.upload_id()), st.SerializeAsString());
-    }
-    v1::UploadChunk c;
-    c.set_sha256(std::string(d.Raw()));
-    c.set_length(length);
-    c.set_file_hash_state(hash_state);
-    b->Put(cf, UploadChunkKey(header_.upload_id(), idx), c.SerializeAsString());
+    RecordProgress(b, idx, d, length, hash_state);
   };
   r.done = [this, idx, d](absl::StatusOr<WriteResult> res) {
     ChunkDone(idx, d, res.status());
   };
   mgr_->committer_->Submit(std::move(r));
+}
+
+void Upload::PlaceAndRecord(uint32_t idx, const Digest& d, std::string data,
+                            std::string hash_state) {
+  uint32_t length = static_cast<uint32_t>(data.size());
+  mgr_->placement_->chunks()->Put(
+      d, std::move(data), [this, idx, d, length, hash_state](absl::Status s) {
+        if (!s.ok()) return ChunkDone(idx, d, s);
+        WriteRequest r;
+        r.index_only = true;
+        r.on_index = [this, idx, d, length, hash_state](rocksdb::WriteBatch* b,
+                                                        const WriteResult&) {
+          RecordProgress(b, idx, d, length, hash_state);
+        };
+        r.done = [this, idx, d](absl::StatusOr<WriteResult> res) {
+          ChunkDone(idx, d, res.status());
+        };
+        mgr_->committer_->Submit(std::move(r));
+      });
+}
+
+void Upload::RecordProgress(rocksdb::WriteBatch* b, uint32_t idx, const Digest& d,
+                            uint32_t length, const std::string& hash_state) {
+  rocksdb::ColumnFamilyHandle* cf = mgr_->index_->uploads();
+  if (idx == 0) {
+    v1::UploadState st;
+    st.set_upload_id(header_.upload_id());
+    st.set_file_name(header_.file_name());
+    st.set_size(header_.size());
+    st.set_media_type(header_.media_type());
+    st.mutable_metadata()->insert(header_.metadata().begin(), header_.metadata().end());
+    st.set_created_unix_nanos(NowUnixNanos());
+    b->Put(cf, UploadStateKey(header_.upload_id()), st.SerializeAsString());
+  }
+  v1::UploadChunk c;
+  c.set_sha256(std::string(d.Raw()));
+  c.set_length(length);
+  c.set_file_hash_state(hash_state);
+  b->Put(cf, UploadChunkKey(header_.upload_id(), idx), c.SerializeAsString());
 }
 
 void Upload::ChunkDone(uint32_t idx, const Digest& d, const absl::Status& s) {
@@ -173,26 +200,60 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
     absl::MutexLock l(&mu_);
     for (const Digest& c : chunks_) m.add_chunks(std::string(c.Raw()));
   }
-  ASSIGN_OR_RETURN(
-      bool held, WriteManifest(mgr_->committer_, mgr_->index_, mgr_->audit_, actual,
-                               m.SerializeAsString(),
-                               [&](bool existed) { return StoredEvent(actual, existed); },
-                               [&](rocksdb::WriteBatch* b) {
-                                 b->DeleteRange(mgr_->index_->uploads(),
-                                                UploadStateKey(header_.upload_id()),
-                                                UploadKeyEnd(header_.upload_id()));
-                               }));
+  std::vector<std::string> holders;
+  ASSIGN_OR_RETURN(bool held, StoreManifest(actual, m.SerializeAsString(), &holders));
   v1::UploadResponse resp;
   resp.set_id(actual.ToString());
   resp.set_size(header_.size());
   resp.set_already_stored(held);
   resp.set_bytes_received(received_this_stream());
-  // This node just committed the object durably. Uploads are not yet placed
-  // on other nodes (doc/cluster.md), so with a map whose R > 1 the answer
-  // says honestly that the cluster holds fewer copies than it needs.
-  resp.set_durable_replicas(1);
+  // The nodes that hold the manifest durably (its chunks were placed on
+  // their own R home nodes before it).
+  resp.set_durable_replicas(static_cast<uint32_t>(holders.size()));
   resp.set_required_replicas(mgr_->required_replicas_);
   return resp;
+}
+
+absl::StatusOr<bool> Upload::StoreManifest(const Digest& id, const std::string& manifest,
+                                           std::vector<std::string>* holders) {
+  bool held = false;
+  auto forget_upload = [&](rocksdb::WriteBatch* b) {
+    b->DeleteRange(mgr_->index_->uploads(), UploadStateKey(header_.upload_id()),
+                   UploadKeyEnd(header_.upload_id()));
+  };
+  auto store_here = [&](const std::string& handoff_for) -> absl::Status {
+    absl::StatusOr<bool> h = WriteManifest(
+        mgr_->committer_, mgr_->index_, mgr_->audit_, id, manifest,
+        [&](bool existed) {
+          v1::AuditEvent e = StoredEvent(id, existed);
+          if (!handoff_for.empty()) AddDetail(&e, "handoff_for", handoff_for);
+          return e;
+        },
+        forget_upload);
+    if (h.ok()) held = *h;
+    return h.status();
+  };
+  if (mgr_->placement_ == nullptr) {
+    RETURN_IF_ERROR(store_here(""));
+    holders->push_back("self");
+    return held;
+  }
+  ASSIGN_OR_RETURN(*holders, mgr_->placement_->PlaceManifest(id, manifest, store_here));
+  if (std::find(holders->begin(), holders->end(), mgr_->placement_->self()) == holders->end()) {
+    // Not a home of this object: the upload is done here; say where it went.
+    v1::AuditEvent e = NewEvent("upload.placed", "upload:" + header_.upload_id(), actor_);
+    AddDetail(&e, "object", id.ToString());
+    AddDetail(&e, "nodes", absl::StrJoin(*holders, ","));
+    if (!peer_.empty()) AddDetail(&e, "peer", peer_);
+    WriteRequest r;
+    r.index_only = true;
+    r.on_index = [&](rocksdb::WriteBatch* b, const WriteResult&) {
+      if (mgr_->audit_) mgr_->audit_->Append(b, e);
+      forget_upload(b);
+    };
+    RETURN_IF_ERROR(mgr_->committer_->Write(std::move(r)).status());
+  }
+  return held;
 }
 
 }  // namespace custody

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "server/placement.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
@@ -52,6 +53,16 @@ class Upload {
   void HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
                      std::string hash_state);
   void ChunkDone(uint32_t idx, const Digest& d, const absl::Status& s);
+  // The upload's progress after chunk `idx`, into the batch that records it.
+  void RecordProgress(rocksdb::WriteBatch* b, uint32_t idx, const Digest& d, uint32_t length,
+                      const std::string& hash_state);
+  // In a cluster: the chunk goes to its R home nodes, then its progress is
+  // recorded here.
+  void PlaceAndRecord(uint32_t idx, const Digest& d, std::string data, std::string hash_state);
+  // Stores the manifest: here only, or on its home nodes in a cluster.
+  // Returns whether it was held already, and the nodes that hold it.
+  absl::StatusOr<bool> StoreManifest(const Digest& id, const std::string& manifest,
+                                     std::vector<std::string>* holders);
   absl::Status WaitForChunks();
   absl::Status Discard();
   v1::AuditEvent StoredEvent(const Digest& id, bool existed) const;
@@ -105,6 +116,8 @@ class UploadManager {
   const UploadLimits& limits() const { return limits_; }
   // The cluster's R, reported with every stored upload (1 by default).
   void set_required_replicas(uint32_t r) { required_replicas_ = r; }
+  // In a cluster of more than one node: where chunks and manifests go.
+  void set_placement(Placement* p) { placement_ = p; }
 
  private:
   friend class Upload;
@@ -126,6 +139,7 @@ class UploadManager {
   AuditLog* audit_;
   UploadLimits limits_;
   uint32_t required_replicas_ = 1;
+  Placement* placement_ = nullptr;
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> active_ ABSL_GUARDED_BY(mu_);
 };

@@ -354,8 +354,8 @@ TEST_F(IngestTest, AStalledNodeIsNoticedAndStopDoesNotWaitForIt) {
   EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-9/long.mp4"), id);
 }
 
-// A node whose map needs R = 2 but that holds the only copy: the station's
-// file is not released.
+// A cluster that needs R = 2 with one of its two nodes down: the upload
+// fails, is retried, and the station's file is not released.
 TEST(IngestReplicasTest, AFileIsNotReleasedUntilTheClusterHoldsRCopies) {
   TempDir dir;
   int port = FreePort();
@@ -372,7 +372,7 @@ TEST(IngestReplicasTest, AFileIsNotReleasedUntilTheClusterHoldsRCopies) {
                      "--poll", "0.2", "--max-backoff", "0.5"},
                     dir / "d.out", dir / "d.log");
   ASSERT_TRUE(WaitFor([&] {
-    return ReadFile(dir / "d.log").find("the cluster holds 1 of 2 replicas") != std::string::npos;
+    return ReadFile(dir / "d.log").find("only 1 of the 2 nodes needed") != std::string::npos;
   }, 30)) << ReadFile(dir / "d.log");
   EXPECT_TRUE(fs::exists(watch / "CAM-1" / "a.mp4"));
   EXPECT_FALSE(fs::exists(watch / "done"));

@@ -1,0 +1,50 @@
+// Where things live in a cluster of more than one node: chunks through a
+// ReplicatingBlobStore, manifests on their R home nodes, both found again
+// in rank order. Built by the Node when its map has more than one node.
+#ifndef CUSTODY_SERVER_PLACEMENT_H_
+#define CUSTODY_SERVER_PLACEMENT_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "custody/v1/storage.pb.h"
+#include "replication/cluster_map.h"
+#include "server/remote_blob_store.h"
+#include "server/replicating_blob_store.h"
+
+namespace custody {
+
+// Thread-safe.
+class Placement {
+ public:
+  // `local_chunks` is this node's own (verifying) chunk store.
+  Placement(std::shared_ptr<const ClusterMap> map, std::string self, BlobStore* local_chunks);
+
+  BlobStore* chunks() { return &replicated_; }
+  const ClusterMap& map() const { return *map_; }
+  const std::string& self() const { return self_; }
+
+  // Stores a manifest on its R home nodes, the next nodes in rank order
+  // standing in for those that fail. `store_here(handoff_for)` stores it on
+  // this node. Returns the nodes that hold it; fewer than R is UNAVAILABLE,
+  // naming each failure.
+  absl::StatusOr<std::vector<std::string>> PlaceManifest(
+      const Digest& id, const std::string& manifest,
+      const std::function<absl::Status(const std::string& handoff_for)>& store_here);
+  // The manifest from the first other node, in rank order, that has it.
+  absl::StatusOr<v1::ObjectManifest> FindManifest(const Digest& id);
+
+ private:
+  std::shared_ptr<const ClusterMap> map_;
+  std::string self_;
+  BlobStore* local_;
+  std::map<std::string, std::unique_ptr<RemoteBlobStore>> peers_;
+  ReplicatingBlobStore replicated_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_PLACEMENT_H_
