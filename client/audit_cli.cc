@@ -41,11 +41,16 @@ json EventJson(const v1::AuditEvent& e) {
               {"details", details}};
 }
 
+// One table; a NODE column when the history comes from several nodes.
 void PrintEvents(const std::vector<v1::AuditEvent>& events) {
-  std::cout << "SEQ     TIME (UTC)                 ACTOR        ACTION               DETAILS\n";
+  bool many = false;
+  for (const auto& e : events) many |= e.node_id() != events.front().node_id();
+  std::cout << (many ? "NODE                " : "")
+            << "SEQ     TIME (UTC)                 ACTOR        ACTION               DETAILS\n";
   for (const auto& e : events) {
     std::string details;
     for (const auto& d : e.details()) absl::StrAppend(&details, d.key(), "=", d.value(), " ");
+    if (many) std::cout << std::left << std::setw(20) << e.node_id();
     std::cout << std::left << std::setw(8) << e.seq() << std::setw(27)
               << FormatUnixNanos(e.time_unix_nanos()) << std::setw(13) << e.actor()
               << std::setw(21) << e.action() << details << "\n";
@@ -75,6 +80,9 @@ int AuditLogCommand(const AuditArgs& a) {
   v1::AuditLogResponse resp;
   absl::Status s = FromGrpcStatus(Stub(a.server)->Log(&ctx, req, &resp));
   if (!s.ok()) return Fail(s);
+  for (const std::string& u : resp.unreachable()) {
+    std::cerr << "warning: the history may be incomplete: node " << u << "\n";
+  }
   if (resp.events_size() == 0) {
     return Fail(absl::NotFoundError(absl::StrCat("no audited events about ", subject)));
   }
@@ -86,7 +94,11 @@ int AuditLogCommand(const AuditArgs& a) {
   if (a.json) {
     json arr = json::array();
     for (const auto& e : events) arr.push_back(EventJson(e));
-    std::cout << json{{"subject", subject}, {"events", arr}}.dump() << "\n";
+    std::cout << json{{"subject", subject}, {"events", arr},
+                      {"unreachable", std::vector<std::string>(resp.unreachable().begin(),
+                                                               resp.unreachable().end())}}
+                     .dump()
+              << "\n";
   } else {
     PrintEvents(events);
   }

@@ -2,15 +2,61 @@
 
 #include "common/status_macros.h"
 #include "server/unary.h"
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/peer_metadata.h"
 
 namespace custody {
+
+namespace {
+
+// Adds each other node's events about `subject` (asked as a peer, so that it
+// answers with its own events only), then orders all by time.
+void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse* response) {
+  for (const NodeInfo& peer : node->cluster().nodes()) {
+    if (peer.id == node->node_id()) continue;
+    auto stub = v1::Audit::NewStub(
+        grpc::CreateChannel(peer.address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    AddPeerMetadata(&ctx, node->cluster(), node->node_id());
+    v1::AuditLogRequest req;
+    req.set_subject(subject);
+    v1::AuditLogResponse theirs;
+    grpc::Status s = stub->Log(&ctx, req, &theirs);
+    if (!s.ok()) {
+      response->add_unreachable(absl::StrCat(peer.id, ": ", s.error_message()));
+      continue;
+    }
+    for (const std::string& e : theirs.events()) response->add_events(e);
+  }
+  std::vector<std::pair<std::tuple<int64_t, std::string, uint64_t>, std::string>> all;
+  for (const std::string& bytes : response->events()) {
+    v1::AuditEvent e;
+    e.ParseFromString(bytes);
+    all.push_back({{e.time_unix_nanos(), e.node_id(), e.seq()}, bytes});
+  }
+  std::sort(all.begin(), all.end());
+  response->clear_events();
+  for (auto& [key, bytes] : all) response->add_events(std::move(bytes));
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
                                             const v1::AuditLogRequest* request,
                                             v1::AuditLogResponse* response) {
-  return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
+  bool from_peer = !PeerNodeId(ctx).empty();
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<std::string> events, node_->audit()->Events(request->subject()));
     for (std::string& e : events) response->add_events(std::move(e));
+    bool object = absl::StartsWith(request->subject(), "sha256:");
+    if (!from_peer && object && node_->cluster().nodes().size() > 1) {
+      MergeFromPeers(node_, request->subject(), response);
+    }
     return absl::OkStatus();
   });
 }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -438,6 +439,19 @@ TEST(ReplicationTest, ObjectsPutThroughAnyNodeLiveOnTwoNodesAndSurviveAKill) {
   for (size_t i = 0; i < objects.size(); i += 5) {
     for (auto& n : nodes) read_back(n.get(), objects[i].first, objects[i].second);
   }
+  // Any node shows the merged history: the object stored on both of its
+  // home nodes, and read through each of the three.
+  CliResult hist = RunCli({"--server", nodes[2]->address(), "audit", "log", objects[0].first,
+                           "--json"});
+  ASSERT_EQ(hist.exit_code, 0) << hist.err;
+  std::set<std::string> stored_on, read_on;
+  auto history = nlohmann::json::parse(hist.out);
+  for (const auto& e : history["events"]) {
+    if (e["action"] == "object.stored") stored_on.insert(e["node"].get<std::string>());
+    if (e["action"] == "object.read") read_on.insert(e["node"].get<std::string>());
+  }
+  EXPECT_EQ(stored_on.size(), 2u) << hist.out;
+  EXPECT_EQ(read_on.size(), 3u) << hist.out;
   nodes[1]->Kill(SIGKILL);  // n2
   for (const auto& [id, path] : objects) read_back(nodes[(id[10] % 2) ? 0 : 2].get(), id, path);
   std::string late = dir / "late";
