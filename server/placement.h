@@ -41,8 +41,10 @@ class Placement {
   std::shared_ptr<const ClusterMap> map_;
   std::string self_;
   BlobStore* local_;
-  std::map<std::string, std::unique_ptr<RemoteBlobStore>> peers_;
   ReplicatingBlobStore replicated_;
+  // Last: destroyed first, joining their threads before `replicated_`, which
+  // their callbacks use, goes away.
+  std::map<std::string, std::unique_ptr<RemoteBlobStore>> peers_;
 };
 
 }  // namespace custody

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "custody/v1/replica.grpc.pb.h"
 #include "replication/cluster_map.h"
+#include "common/thread_pool.h"
 #include "server/blob_store.h"
 
 namespace custody {
@@ -25,7 +26,8 @@ class RemoteBlobStore : public BlobStore {
                   std::string self, absl::Duration deadline = absl::Seconds(30));
 
   absl::StatusOr<std::string> Get(const Digest& digest) override;
-  // Asynchronous: `done` runs on a gRPC thread when the peer answers.
+  // Asynchronous: the call runs on this store's own threads, and `done`
+  // runs there when the peer answers (or the deadline passes).
   void Put(const Digest& digest, std::string data,
            absl::AnyInvocable<void(absl::Status) &&> done) override;
   absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) override;
@@ -43,6 +45,7 @@ class RemoteBlobStore : public BlobStore {
   std::shared_ptr<const ClusterMap> map_;
   std::string self_;
   absl::Duration deadline_;
+  std::unique_ptr<ThreadPool> pool_;  // blocking PutBlob calls; last: joined first
 };
 
 }  // namespace custody
