@@ -108,6 +108,24 @@ std::string RawBidiFirst(const std::string& address, const std::string& method,
   return out;
 }
 
+// Starts one node per port of `map_file` (ids n1, n2, ...), each on its own
+// data folder under `dir`. Empty if one fails (its log is printed).
+std::vector<std::unique_ptr<NodeProcess>> StartMappedNodes(const TempDir& dir,
+                                                           const std::string& map_file,
+                                                           const std::vector<int>& ports) {
+  std::vector<std::unique_ptr<NodeProcess>> nodes;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    std::string id = "n" + std::to_string(i + 1);
+    nodes.push_back(std::make_unique<NodeProcess>(
+        dir / id, std::vector<std::string>{"--cluster", map_file, "--node-id", id}, ports[i]));
+    if (!nodes.back()->Start()) {
+      ADD_FAILURE() << id << " did not start: " << nodes.back()->Log();
+      return {};
+    }
+  }
+  return nodes;
+}
+
 TEST(ClusterNodeTest, NodeTakesItsIdentityFromTheMap) {
   TempDir dir;
   std::vector<int> ports;
@@ -301,15 +319,13 @@ TEST(ReplicationTest, ChunksOnThreeNodesSurviveOneKillAndRefuseWithTwoDown) {
   std::vector<int> ports;
   std::string map_file = WriteMap(dir / "map.json", 3, 1, 2, &ports);
   auto map = std::make_shared<const ClusterMap>(*ClusterMap::Load(map_file));
-  std::vector<std::unique_ptr<NodeProcess>> nodes;
+  std::vector<std::unique_ptr<NodeProcess>> nodes = StartMappedNodes(dir, map_file, ports);
+  ASSERT_EQ(nodes.size(), 3u);
   std::map<std::string, std::unique_ptr<RemoteBlobStore>> remotes;
   for (int i = 0; i < 3; ++i) {
     std::string id = "n" + std::to_string(i + 1);
-    nodes.push_back(std::make_unique<NodeProcess>(
-        dir / id, std::vector<std::string>{"--cluster", map_file, "--node-id", id}, ports[i]));
-    ASSERT_TRUE(nodes.back()->Start()) << nodes.back()->Log();
     remotes[id] = std::make_unique<RemoteBlobStore>(
-        CustodyClient::NewChannel(nodes.back()->address()), map, "n1", absl::Seconds(5));
+        CustodyClient::NewChannel(nodes[i]->address()), map, "n1", absl::Seconds(5));
   }
   ReplicatingBlobStore store(map, "n1",
                              [&](const NodeInfo& n) { return remotes.at(n.id).get(); });
@@ -352,13 +368,8 @@ TEST(ClusterStatusTest, AnyNodeReportsEveryNodeUpOrDown) {
   TempDir dir;
   std::vector<int> ports;
   std::string map = WriteMap(dir / "map.json", 3, 2, 2, &ports);
-  std::vector<std::unique_ptr<NodeProcess>> nodes;
-  for (int i = 0; i < 3; ++i) {
-    std::string id = "n" + std::to_string(i + 1);
-    nodes.push_back(std::make_unique<NodeProcess>(
-        dir / id, std::vector<std::string>{"--cluster", map, "--node-id", id}, ports[i]));
-    ASSERT_TRUE(nodes.back()->Start()) << nodes.back()->Log();
-  }
+  std::vector<std::unique_ptr<NodeProcess>> nodes = StartMappedNodes(dir, map, ports);
+  ASSERT_EQ(nodes.size(), 3u);
   nodes[2]->Kill(SIGKILL);
   CliResult r = RunCli({"--server", nodes[1]->address(), "cluster", "status", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -405,13 +416,8 @@ TEST(ReplicationTest, ObjectsPutThroughAnyNodeLiveOnTwoNodesAndSurviveAKill) {
   std::vector<int> ports;
   std::string map_file = WriteMap(dir / "map.json", 3, 1, 2, &ports);
   auto map = *ClusterMap::Load(map_file);
-  std::vector<std::unique_ptr<NodeProcess>> nodes;
-  for (int i = 0; i < 3; ++i) {
-    std::string id = "n" + std::to_string(i + 1);
-    nodes.push_back(std::make_unique<NodeProcess>(
-        dir / id, std::vector<std::string>{"--cluster", map_file, "--node-id", id}, ports[i]));
-    ASSERT_TRUE(nodes.back()->Start()) << nodes.back()->Log();
-  }
+  std::vector<std::unique_ptr<NodeProcess>> nodes = StartMappedNodes(dir, map_file, ports);
+  ASSERT_EQ(nodes.size(), 3u);
   const uint64_t sizes[] = {1000, 300 << 10, 4 << 20, (9 << 20) + 17};
   std::vector<std::pair<std::string, std::string>> objects;  // id, path
   for (int i = 0; i < 24; ++i) {
