@@ -173,7 +173,7 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
       continue;
     }
     seen[key] = i;
-    absl::StatusOr<bool> held = IsHeld(r, &results[i]);
+    absl::StatusOr<bool> held = r.replace ? false : IsHeld(r, &results[i]);
     if (!held.ok()) status = held.status();
     if (!held.ok() || *held) continue;
     results[i].location = Location{vol->id(), pos, static_cast<uint32_t>(r.payload.size())};

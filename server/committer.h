@@ -35,6 +35,9 @@ struct WriteRequest {
   std::string payload;
   // No volume entry: only on_index's changes (e.g. audit events).
   bool index_only = false;
+  // A chunk written again although the index has it, the index then pointing
+  // to the new copy: the scrubber's repair of a corrupt one.
+  bool replace = false;
   // Adds the caller's own index changes to the group's batch; runs on the
   // committer thread whether or not the entry existed.
   absl::AnyInvocable<void(rocksdb::WriteBatch*, const WriteResult&)> on_index;

@@ -79,6 +79,11 @@ void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
   response->set_map_version(map.version());
   response->set_replication_factor(map.replication_factor());
   if (const NodeInfo* me = map.Find(node->node_id())) response->set_zone(me->zone);
+  if (AntiEntropy* ae = node->anti_entropy()) {
+    response->set_under_replicated(ae->under_replicated());
+    if (auto last = ae->last()) *response->mutable_last_repair() = *last;
+  }
+  if (auto last = node->scrubber()->last()) *response->mutable_last_scrub() = *last;
 }
 
 // Asks a peer for its NodeStatus. Counted down if it does not answer within

@@ -34,6 +34,13 @@ class CustodyService final : public v1::Custody::CallbackService {
   grpc::ServerUnaryReactor* ClusterStatus(grpc::CallbackServerContext* ctx,
                                           const v1::ClusterStatusRequest* request,
                                           v1::ClusterStatusResponse* response) override;
+  // Maintenance (server/maintenance_rpcs.cc).
+  grpc::ServerUnaryReactor* Repair(grpc::CallbackServerContext* ctx,
+                                   const v1::RepairRequest* request,
+                                   v1::RepairResponse* response) override;
+  grpc::ServerUnaryReactor* Scrub(grpc::CallbackServerContext* ctx,
+                                  const v1::ScrubRequest* request,
+                                  v1::ScrubResponse* response) override;
 
  private:
   Node* node_;

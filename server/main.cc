@@ -7,11 +7,13 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <tuple>
 
 #include "common/log.h"
 #include "common/metrics_http.h"
 #include "common/process.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/units.h"
 #include "server/audit_service.h"
 #include "server/custody_service.h"
@@ -77,7 +79,23 @@ int main(int argc, char** argv) {
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
                  "serve Prometheus metrics at http://HOST:PORT/metrics");
+  std::string repair_interval = "5m", scrub_interval = "24h";
+  app.add_option("--repair-interval", repair_interval,
+                 "time between anti-entropy rounds, e.g. 30s, 5m (0: only on request)");
+  app.add_option("--scrub-interval", scrub_interval,
+                 "time between scrub passes, e.g. 24h (0: only on request)");
+  app.add_option("--scrub-rate", opts.scrub.rate_mb_per_s,
+                 "MB/s the scrubber reads at most (default 50)")
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  for (auto [text, out, flag] :
+       {std::tuple{&repair_interval, &opts.anti_entropy.interval, "--repair-interval"},
+        std::tuple{&scrub_interval, &opts.scrub.interval, "--scrub-interval"}}) {
+    if (!absl::ParseDuration(*text, out) || *out < absl::ZeroDuration()) {
+      return Fail(std::string(flag) + " must be a duration such as 30s, 5m or 24h, not \"" +
+                  *text + "\"");
+    }
+  }
   if (!cluster_file.empty() || !opts.node_id.empty()) {
     absl::Status c = UseClusterMap(cluster_file, app.count("--listen") > 0, &opts, &listen);
     if (!c.ok()) return Fail(std::string(c.message()));

@@ -161,11 +161,18 @@ absl::Status Node::OpenStorage() {
   }
   objects_ = std::make_unique<ObjectStore>(index_.get());
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
+  maintenance_pool_ = std::make_unique<ThreadPool>(4);
+  if (placement_) {
+    anti_entropy_ = std::make_unique<AntiEntropy>(this, placement_.get(), options_.anti_entropy);
+  }
+  scrubber_ = std::make_unique<Scrubber>(this, placement_.get(), options_.scrub);
   v1::AuditEvent started = NewEvent("node.started", "node", "custodyd");
   AddDetail(&started, "io_backend", committer_->io_backend());
   AddDetail(&started, "chunk_size", absl::StrCat(chunk_size_));
   RETURN_IF_ERROR(Record(std::move(started)));
   RETURN_IF_ERROR(RecordRecovery());
+  if (anti_entropy_) anti_entropy_->Start();
+  scrubber_->Start();
   if (!rebuilt_) return SignCheckpointNow().status();
   v1::AuditEvent rebuilt = NewEvent("index.rebuilt", "node", "custodyd");
   AddDetail(&rebuilt, "entries", absl::StrCat(rebuilt_->entries_scanned));
@@ -234,6 +241,12 @@ absl::Status Node::Record(v1::AuditEvent event) {
 }
 
 Node::~Node() {
+  // Background work first; then the requests that waited for it.
+  if (anti_entropy_) anti_entropy_->Stop();
+  if (scrubber_) scrubber_->Stop();
+  maintenance_pool_.reset();
+  anti_entropy_.reset();
+  scrubber_.reset();
   watchdog_.reset();
   // Pools first: their tasks use everything below them.
   stream_pool_.reset();

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/thread_pool.h"
+#include "server/anti_entropy.h"
 #include "server/audit_log.h"
 #include "replication/cluster_map.h"
 #include "server/blob_store.h"
@@ -24,6 +25,7 @@
 #include "server/index.h"
 #include "server/object_store.h"
 #include "server/recovery.h"
+#include "server/scrubber.h"
 #include "server/upload.h"
 #include "server/volume_set.h"
 
@@ -47,6 +49,8 @@ struct NodeOptions {
   // existing one must already have it). Without: a random id, a cluster of one.
   std::string node_id;
   std::shared_ptr<const ClusterMap> cluster;
+  AntiEntropyOptions anti_entropy;  // used with a map of more than one node
+  ScrubOptions scrub;
 };
 
 // Thread-safe once open.
@@ -84,6 +88,13 @@ class Node {
   // For chunk reads only: its tasks never wait on other tasks.
   ThreadPool* fetch_pool() { return fetch_pool_.get(); }
   IdleWatchdog* idle_watchdog() { return watchdog_.get(); }
+  // Where other nodes are reached; null for a cluster of one.
+  Placement* placement() { return placement_.get(); }
+  // Null for a cluster of one.
+  AntiEntropy* anti_entropy() { return anti_entropy_.get(); }
+  Scrubber* scrubber() { return scrubber_.get(); }
+  // For maintenance requests (repair, scrub), which wait for long work.
+  ThreadPool* maintenance_pool() { return maintenance_pool_.get(); }
   uint64_t FreeBytes() const;
   NodeMetrics* metrics() { return metrics_.get(); }
   // Everything /metrics shows: the counters and the node's gauges.
@@ -101,7 +112,8 @@ class Node {
   std::string node_id_;
   uint32_t chunk_size_ = 0;
   int lock_fd_ = -1;
-  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_;
+  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_,
+      maintenance_pool_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;
   std::unique_ptr<AuditLog> audit_;
@@ -113,6 +125,8 @@ class Node {
   std::unique_ptr<UploadManager> uploads_;
   std::unique_ptr<ObjectStore> objects_;
   std::unique_ptr<IdleWatchdog> watchdog_;
+  std::unique_ptr<AntiEntropy> anti_entropy_;
+  std::unique_ptr<Scrubber> scrubber_;
   std::optional<RecoveryStats> rebuilt_;    // set by --rebuild-index
   std::optional<RecoveryStats> recovered_;  // start-up recovery of the active volume
 };

@@ -40,6 +40,13 @@ void NodeMetrics::DownloadDone(uint64_t bytes, absl::Duration took, bool ok) {
   if (ok) download_seconds_.Observe(took);
 }
 
+void NodeMetrics::RepairRoundDone(const v1::RepairReport& r) {
+  ++repair_rounds_;
+  repair_chunks_ += r.chunks_pushed();
+  repair_manifests_ += r.manifests_pushed();
+  repair_bytes_ += r.bytes_pushed();
+}
+
 namespace {
 void Counter(std::string* out, const char* name, const char* help, uint64_t v) {
   absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name, " ", v,
@@ -68,7 +75,20 @@ std::string NodeMetrics::Render() const {
                   "# TYPE custody_download_seconds histogram\n",
                   download_seconds_.Render("custody_download_seconds", ""));
   Counter(&out, "custody_corrupt_chunks_found_total",
-          "Chunks whose stored bytes did not match their hash when read.", corrupt_chunks_);
+          "Chunks whose stored bytes did not match their hash (reads and scrubs).",
+          corrupt_chunks_);
+  Counter(&out, "custody_chunks_repaired_total",
+          "Corrupt chunks the scrubber replaced with a healthy copy from another node.",
+          chunks_repaired_);
+  Counter(&out, "custody_scrub_bytes_total", "Chunk bytes re-read and re-hashed by the scrubber.",
+          scrub_bytes_);
+  Counter(&out, "custody_repair_rounds_total", "Anti-entropy rounds run.", repair_rounds_);
+  Counter(&out, "custody_repair_chunks_pushed_total",
+          "Chunks copied to home nodes that lacked them.", repair_chunks_);
+  Counter(&out, "custody_repair_manifests_pushed_total",
+          "Manifests copied to home nodes that lacked them.", repair_manifests_);
+  Counter(&out, "custody_repair_bytes_pushed_total", "Chunk bytes copied by anti-entropy.",
+          repair_bytes_);
   return out;
 }
 

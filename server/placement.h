@@ -26,6 +26,11 @@ class Placement {
   BlobStore* chunks() { return &replicated_; }
   const ClusterMap& map() const { return *map_; }
   const std::string& self() const { return self_; }
+  // Another node of the map, or nullptr for this node or an unknown id.
+  RemoteBlobStore* peer(const std::string& id) {
+    auto it = peers_.find(id);
+    return it == peers_.end() ? nullptr : it->second.get();
+  }
 
   // Stores a manifest on its R home nodes, the next nodes in rank order
   // standing in for those that fail. `store_here(handoff_for)` stores it on

@@ -15,9 +15,9 @@ RemoteBlobStore::RemoteBlobStore(std::shared_ptr<grpc::Channel> channel,
       deadline_(deadline),
       pool_(std::make_unique<ThreadPool>(4)) {}
 
-std::unique_ptr<grpc::ClientContext> RemoteBlobStore::NewContext() const {
+std::unique_ptr<grpc::ClientContext> RemoteBlobStore::NewContext(absl::Duration deadline) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   AddPeerMetadata(ctx.get(), *map_, self_);
   return ctx;
 }
@@ -49,8 +49,13 @@ void RemoteBlobStore::Put(const Digest& digest, std::string data,
 
 absl::StatusOr<std::vector<Digest>> RemoteBlobStore::FindMissing(
     absl::Span<const Digest> digests) {
+  return FindMissing(v1::CHUNK, digests);
+}
+
+absl::StatusOr<std::vector<Digest>> RemoteBlobStore::FindMissing(
+    v1::BlobKind kind, absl::Span<const Digest> digests) {
   v1::FindMissingRequest req;
-  req.set_kind(v1::CHUNK);
+  req.set_kind(kind);
   for (const Digest& d : digests) req.add_keys(std::string(d.Raw()));
   v1::FindMissingResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->FindMissing(NewContext().get(), req, &resp)));
@@ -63,8 +68,9 @@ absl::StatusOr<std::vector<Digest>> RemoteBlobStore::FindMissing(
 }
 
 absl::Status RemoteBlobStore::PutManifest(const Digest& id, const std::string& manifest,
-                                          const std::string& handoff_for) {
+                                          const std::string& handoff_for, bool repair) {
   v1::PutBlobRequest req;
+  req.set_repair(repair);
   req.set_kind(v1::MANIFEST);
   req.set_key(std::string(id.Raw()));
   req.set_data(manifest);
@@ -80,6 +86,28 @@ absl::StatusOr<std::string> RemoteBlobStore::GetManifest(const Digest& id) {
   v1::GetBlobResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->GetBlob(NewContext().get(), req, &resp)));
   return std::move(*resp.mutable_data());
+}
+
+absl::StatusOr<BucketTable> RemoteBlobStore::Buckets(v1::BlobKind kind) {
+  v1::BucketsRequest req;
+  req.set_kind(kind);
+  v1::BucketsResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->Buckets(NewContext().get(), req, &resp)));
+  return BucketTable::FromWire(resp.xors(), {resp.counts().begin(), resp.counts().end()});
+}
+
+absl::StatusOr<v1::RepairReport> RemoteBlobStore::RunRepair(absl::Duration deadline) {
+  v1::RepairReport resp;
+  RETURN_IF_ERROR(
+      FromGrpcStatus(stub_->RunRepair(NewContext(deadline).get(), v1::RunRepairRequest(), &resp)));
+  return resp;
+}
+
+absl::StatusOr<v1::ScrubReport> RemoteBlobStore::RunScrub(absl::Duration deadline) {
+  v1::ScrubReport resp;
+  RETURN_IF_ERROR(
+      FromGrpcStatus(stub_->RunScrub(NewContext(deadline).get(), v1::RunScrubRequest(), &resp)));
+  return resp;
 }
 
 }  // namespace custody

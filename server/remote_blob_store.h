@@ -12,6 +12,7 @@
 
 #include "absl/time/time.h"
 #include "custody/v1/replica.grpc.pb.h"
+#include "replication/buckets.h"
 #include "replication/cluster_map.h"
 #include "common/thread_pool.h"
 #include "server/blob_store.h"
@@ -31,15 +32,27 @@ class RemoteBlobStore : public BlobStore {
   void Put(const Digest& digest, std::string data,
            absl::AnyInvocable<void(absl::Status) &&> done) override;
   absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) override;
+  // Which of the keys of `kind` (chunks or manifests) the peer lacks.
+  absl::StatusOr<std::vector<Digest>> FindMissing(v1::BlobKind kind,
+                                                  absl::Span<const Digest> digests);
 
   // Manifests (blocking): store one on the peer (`handoff_for` names the home
   // node it stands in for, "" when the peer is home), or read one back.
+  // `repair` marks a copy made by anti-entropy rather than by an upload.
   absl::Status PutManifest(const Digest& id, const std::string& manifest,
-                           const std::string& handoff_for);
+                           const std::string& handoff_for, bool repair = false);
   absl::StatusOr<std::string> GetManifest(const Digest& id);
 
+  // Anti-entropy: the peer's bucket digests of what it holds in common with
+  // this node.
+  absl::StatusOr<BucketTable> Buckets(v1::BlobKind kind);
+  // Maintenance on the peer, waited for up to `deadline`.
+  absl::StatusOr<v1::RepairReport> RunRepair(absl::Duration deadline);
+  absl::StatusOr<v1::ScrubReport> RunScrub(absl::Duration deadline);
+
  private:
-  std::unique_ptr<grpc::ClientContext> NewContext() const;
+  std::unique_ptr<grpc::ClientContext> NewContext() const { return NewContext(deadline_); }
+  std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration deadline) const;
 
   std::unique_ptr<v1::Replica::Stub> stub_;
   std::shared_ptr<const ClusterMap> map_;

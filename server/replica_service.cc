@@ -49,8 +49,10 @@ absl::Status ReplicaService::PutManifest(const Digest& key, const v1::PutBlobReq
     return absl::InvalidArgumentError("the manifest does not parse or names another object");
   }
   auto event = [&](bool existed) {
-    v1::AuditEvent e = NewEvent(existed ? "object.stored-again" : "object.stored",
-                                key.ToString());
+    const char* action = existed            ? "object.stored-again"
+                         : request.repair() ? "object.repaired"
+                                            : "object.stored";
+    v1::AuditEvent e = NewEvent(action, key.ToString());
     AddDetail(&e, "size", absl::StrCat(m.size()));
     AddDetail(&e, "file_name", m.file_name());
     AddDetail(&e, "role", request.handoff_for().empty() ? "replica" : "handoff");
@@ -125,6 +127,48 @@ grpc::ServerUnaryReactor* ReplicaService::FindMissing(grpc::CallbackServerContex
       ASSIGN_OR_RETURN(bool has, node_->index()->HasObject(d));
       if (!has) response->add_missing(std::string(d.Raw()));
     }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::Buckets(grpc::CallbackServerContext* ctx,
+                                                  const v1::BucketsRequest* request,
+                                                  v1::BucketsResponse* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string from = PeerNodeId(ctx);
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    if (node_->anti_entropy() == nullptr) {
+      return absl::FailedPreconditionError("this node is a cluster of one");
+    }
+    ASSIGN_OR_RETURN(BucketTable t, node_->anti_entropy()->TableFor(request->kind(), from));
+    response->set_xors(t.xors());
+    for (uint64_t c : t.counts()) response->add_counts(c);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::RunRepair(grpc::CallbackServerContext* ctx,
+                                                    const v1::RunRepairRequest*,
+                                                    v1::RepairReport* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    if (node_->anti_entropy() == nullptr) {
+      return absl::FailedPreconditionError("this node is a cluster of one");
+    }
+    *response = node_->anti_entropy()->RunNow();
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::RunScrub(grpc::CallbackServerContext* ctx,
+                                                   const v1::RunScrubRequest*,
+                                                   v1::ScrubReport* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    *response = node_->scrubber()->RunNow();
     return absl::OkStatus();
   });
 }

@@ -11,8 +11,8 @@
 
 namespace custody {
 
-// Thread-safe. Work runs on the node's read pool, and writes go through its
-// committer.
+// Thread-safe. Work runs on the node's read pool (maintenance on its
+// maintenance pool), and writes go through its committer.
 class ReplicaService final : public v1::Replica::CallbackService {
  public:
   explicit ReplicaService(Node* node) : node_(node) {}
@@ -26,6 +26,15 @@ class ReplicaService final : public v1::Replica::CallbackService {
   grpc::ServerUnaryReactor* FindMissing(grpc::CallbackServerContext* ctx,
                                         const v1::FindMissingRequest* request,
                                         v1::FindMissingResponse* response) override;
+  grpc::ServerUnaryReactor* Buckets(grpc::CallbackServerContext* ctx,
+                                    const v1::BucketsRequest* request,
+                                    v1::BucketsResponse* response) override;
+  grpc::ServerUnaryReactor* RunRepair(grpc::CallbackServerContext* ctx,
+                                      const v1::RunRepairRequest* request,
+                                      v1::RepairReport* response) override;
+  grpc::ServerUnaryReactor* RunScrub(grpc::CallbackServerContext* ctx,
+                                     const v1::RunScrubRequest* request,
+                                     v1::ScrubReport* response) override;
 
  private:
   absl::Status PutChunk(const Digest& key, std::string data, bool* held);

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "server/file_writer.h"
@@ -92,18 +93,26 @@ absl::StatusOr<std::unique_ptr<VolumeSet>> VolumeSet::Open(
   return set;
 }
 
+absl::StatusOr<Volume*> VolumeSet::Find(uint32_t id) const {
+  absl::MutexLock l(&mu_);
+  auto it = volumes_.find(id);
+  if (it == volumes_.end()) return absl::DataLossError(absl::StrCat("volume ", id, " is missing"));
+  return it->second.get();
+}
+
 absl::StatusOr<std::string> VolumeSet::Read(const Location& loc, EntryType type,
                                             const Digest& hash) const {
-  Volume* v;
-  {
-    absl::MutexLock l(&mu_);
-    auto it = volumes_.find(loc.volume);
-    if (it == volumes_.end()) {
-      return absl::DataLossError(absl::StrCat("volume ", loc.volume, " is missing"));
-    }
-    v = it->second.get();
-  }
+  ASSIGN_OR_RETURN(Volume * v, Find(loc.volume));
   return v->Read(loc, type, hash);
+}
+
+absl::StatusOr<std::string> VolumeSet::ReadRaw(const Location& loc) const {
+  ASSIGN_OR_RETURN(Volume * v, Find(loc.volume));
+  std::string out(EntryHeader::kSize + loc.length, '\0');
+  ssize_t n = pread(v->fd(), out.data(), out.size(), static_cast<off_t>(loc.offset));
+  if (n < 0) return ErrnoStatus(errno, absl::StrCat("reading ", v->path()));
+  out.resize(static_cast<size_t>(n));
+  return out;
 }
 
 absl::StatusOr<Volume*> VolumeSet::Roll(rocksdb::WriteBatch* batch) {

@@ -30,6 +30,9 @@ class VolumeSet {
 
   absl::StatusOr<std::string> Read(const Location& loc, EntryType type,
                                    const Digest& hash) const;
+  // The entry's bytes as they are on disk, header included, unchecked (what
+  // the scrubber sets aside when an entry is corrupt).
+  absl::StatusOr<std::string> ReadRaw(const Location& loc) const;
 
   Volume* active() const { return active_; }
   // Seals the active volume and makes a new one active; records both in
@@ -50,6 +53,7 @@ class VolumeSet {
  private:
   VolumeSet() = default;
   std::string PathFor(uint32_t id) const;
+  absl::StatusOr<Volume*> Find(uint32_t id) const;
 
   std::string dir_;
   std::string quarantine_dir_;

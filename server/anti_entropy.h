@@ -1,0 +1,88 @@
+// Anti-entropy (doc/cluster.md, "Anti-entropy"): every node makes sure that
+// what it holds is on the key's home nodes. Each round, for chunks and then
+// manifests:
+//   1. for every other node P, it compares bucket digests of the keys whose
+//      homes include both itself and P (its own table against P's Buckets
+//      answer); for a bucket that differs, it asks P which of its keys in that
+//      bucket P lacks (FindMissing) and copies those to P;
+//   2. a key held here whose homes do not include this node (a handoff copy,
+//      or a map that changed) is checked on its homes directly and copied to
+//      those that lack it; once every home holds it, it is marked delivered
+//      and not checked again.
+// Nodes only push, never pull: a node that was down, wiped or is new is
+// filled by the others; one removed from the map has its keys pushed to their
+// new homes. Nothing is ever removed: a delivered handoff copy stays.
+#ifndef CUSTODY_SERVER_ANTI_ENTROPY_H_
+#define CUSTODY_SERVER_ANTI_ENTROPY_H_
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "custody/v1/replica.pb.h"
+#include "replication/buckets.h"
+#include "server/placement.h"
+
+namespace custody {
+
+class Node;
+
+struct AntiEntropyOptions {
+  absl::Duration interval = absl::Minutes(5);  // between rounds; 0: only on request
+  int max_in_flight = 4;                       // chunk copies sent at once
+};
+
+// Thread-safe. Rounds run on the object's own thread, one at a time.
+class AntiEntropy {
+ public:
+  AntiEntropy(Node* node, Placement* placement, AntiEntropyOptions options);
+  ~AntiEntropy();  // waits for a round in progress, then stops
+
+  void Start();
+  // Ends waits in RunNow and stops the thread (after a round, or at the next
+  // chunk of a pass). Idempotent.
+  void Stop();
+  // Runs a round that starts after this call, waits for it, and returns it.
+  v1::RepairReport RunNow();
+  // For a peer's Buckets call: keys of `kind` held here whose homes include
+  // both `peer` and this node.
+  absl::StatusOr<BucketTable> TableFor(v1::BlobKind kind, const std::string& peer);
+
+  uint64_t under_replicated() const { return under_replicated_.load(); }
+  std::optional<v1::RepairReport> last() const;
+
+ private:
+  struct KindRound;
+  void Loop();
+  v1::RepairReport Round();
+  void RoundKind(v1::BlobKind kind, v1::RepairReport* report);
+  void CompareWith(KindRound& k, const NodeInfo& peer, v1::RepairReport* report);
+  void DeliverHandoffs(KindRound& k, v1::RepairReport* report);
+  // Copies `keys` of the round's kind to `peer`; returns how many failed.
+  uint64_t Push(KindRound& k, const std::string& peer, const std::vector<Digest>& keys,
+                const std::string& reason, v1::RepairReport* report);
+  // Calls `fn` for every key of `kind` held here (in bucket `bucket` only,
+  // when >= 0), until it returns false.
+  absl::Status ForEachKey(v1::BlobKind kind, int bucket,
+                          const std::function<bool(const Digest&)>& fn);
+
+  Node* node_;
+  Placement* placement_;
+  AntiEntropyOptions options_;
+  std::atomic<uint64_t> under_replicated_{0};
+
+  mutable absl::Mutex mu_;
+  uint64_t requested_ ABSL_GUARDED_BY(mu_) = 0;  // rounds asked for
+  uint64_t finished_ ABSL_GUARDED_BY(mu_) = 0;   // the request count the last round served
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<v1::RepairReport> last_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_ANTI_ENTROPY_H_

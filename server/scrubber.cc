@@ -1,0 +1,240 @@
+#include "server/scrubber.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "server/node.h"
+
+namespace custody {
+
+namespace {
+
+constexpr char kLastScrubKey[] = "scrub/last";
+
+}  // namespace
+
+Scrubber::Scrubber(Node* node, Placement* placement, ScrubOptions options)
+    : node_(node), placement_(placement), options_(options) {}
+
+Scrubber::~Scrubber() { Stop(); }
+
+void Scrubber::Stop() {
+  {
+    absl::MutexLock l(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Scrubber::Start() {
+  std::string bytes;
+  v1::ScrubReport saved;
+  rocksdb::Status s = node_->index()->db()->Get(rocksdb::ReadOptions(), node_->index()->meta(),
+                                                kLastScrubKey, &bytes);
+  if (s.ok() && saved.ParseFromString(bytes)) {
+    absl::MutexLock l(&mu_);
+    last_ = saved;
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+bool Scrubber::Stopping() {
+  absl::MutexLock l(&mu_);
+  return stopping_;
+}
+
+void Scrubber::Loop() {
+  while (true) {
+    uint64_t serving;
+    {
+      absl::MutexLock l(&mu_);
+      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || requested_ > finished_;
+      };
+      if (options_.interval > absl::ZeroDuration()) {
+        absl::Time due = absl::Now() + options_.interval;
+        if (last_) due = absl::FromUnixNanos(last_->finished_unix_nanos()) + options_.interval;
+        mu_.AwaitWithDeadline(absl::Condition(&wake), due);
+      } else {
+        mu_.Await(absl::Condition(&wake));
+      }
+      if (stopping_) return;
+      serving = requested_;
+    }
+    v1::ScrubReport report = Pass();
+    rocksdb::WriteBatch b;
+    b.Put(node_->index()->meta(), kLastScrubKey, report.SerializeAsString());
+    absl::Status s = node_->index()->Commit(&b);
+    if (!s.ok()) LOG(ERROR) << "saving the scrub report: " << s;
+    absl::MutexLock l(&mu_);
+    last_ = std::move(report);
+    finished_ = serving;
+  }
+}
+
+v1::ScrubReport Scrubber::RunNow() {
+  absl::MutexLock l(&mu_);
+  uint64_t want = ++requested_;
+  auto done = [this, want]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || finished_ >= want;
+  };
+  mu_.Await(absl::Condition(&done));
+  if (finished_ < want || !last_) {
+    v1::ScrubReport stopped;
+    stopped.set_node_id(node_->node_id());
+    stopped.add_errors("the node is stopping");
+    return stopped;
+  }
+  return *last_;
+}
+
+std::optional<v1::ScrubReport> Scrubber::last() const {
+  absl::MutexLock l(&mu_);
+  return last_;
+}
+
+v1::ScrubReport Scrubber::Pass() {
+  v1::ScrubReport report;
+  report.set_node_id(node_->node_id());
+  report.set_rate_mb_per_s(options_.rate_mb_per_s);
+  const absl::Time start = absl::Now();
+  report.set_started_unix_nanos(absl::ToUnixNanos(start));
+  Index* index = node_->index();
+  std::unique_ptr<rocksdb::Iterator> it(
+      index->db()->NewIterator(rocksdb::ReadOptions(), index->chunks()));
+  for (it->SeekToFirst(); it->Valid() && !Stopping(); it->Next()) {
+    absl::StatusOr<Digest> key =
+        Digest::FromRaw(absl::string_view(it->key().data(), it->key().size()));
+    absl::StatusOr<Location> loc =
+        Location::Decode(absl::string_view(it->value().data(), it->value().size()));
+    if (!key.ok() || !loc.ok()) continue;
+    CheckChunk(*key, *loc, &report);
+    // The bound: never ahead of rate x elapsed time.
+    absl::Duration ahead = absl::Seconds(static_cast<double>(report.bytes()) /
+                                         (options_.rate_mb_per_s * 1e6)) -
+                           (absl::Now() - start);
+    while (ahead > absl::ZeroDuration() && !Stopping()) {
+      absl::SleepFor(std::min(ahead, absl::Milliseconds(100)));
+      ahead -= absl::Milliseconds(100);
+    }
+  }
+  if (!it->status().ok()) report.add_errors(absl::StrCat("index: ", it->status().ToString()));
+  report.set_finished_unix_nanos(absl::ToUnixNanos(absl::Now()));
+  v1::AuditEvent e = NewEvent("scrub.finished", "node");
+  AddDetail(&e, "chunks", absl::StrCat(report.chunks()));
+  AddDetail(&e, "bytes", absl::StrCat(report.bytes()));
+  AddDetail(&e, "corrupt", absl::StrCat(report.corrupt()));
+  AddDetail(&e, "repaired", absl::StrCat(report.repaired()));
+  absl::Status s = node_->Record(std::move(e));
+  if (!s.ok()) LOG(ERROR) << "recording a scrub pass: " << s;
+  return report;
+}
+
+void Scrubber::CheckChunk(const Digest& key, const Location& loc, v1::ScrubReport* report) {
+  report->set_chunks(report->chunks() + 1);
+  report->set_bytes(report->bytes() + loc.length);
+  node_->metrics()->Scrubbed(loc.length);
+  absl::StatusOr<std::string> data = node_->volumes()->Read(loc, EntryType::kChunk, key);
+  if (data.ok() && Digest::Of(*data) == key) return;
+  HandleCorrupt(key, loc,
+                data.ok() ? "its bytes do not hash to its name" : std::string(data.status().message()),
+                report);
+}
+
+void Scrubber::HandleCorrupt(const Digest& key, const Location& loc, const std::string& why,
+                             v1::ScrubReport* report) {
+  report->set_corrupt(report->corrupt() + 1);
+  node_->metrics()->CorruptChunkFound();
+  LOG(WARNING) << "scrub: chunk " << key.ToString() << " in volume " << loc.volume << " at "
+               << loc.offset << " is corrupt: " << why;
+  absl::Status q = Quarantine(key, loc, why);
+  RecordChunkEvent("chunk.corrupt", key, loc,
+                   {{"reason", why},
+                    {"quarantined", q.ok() ? "yes" : absl::StrCat("no: ", q.message())}});
+  std::string from;
+  absl::StatusOr<std::string> healthy = FetchHealthy(key, &from);
+  absl::StatusOr<WriteResult> written = healthy.status();
+  if (healthy.ok()) {
+    WriteRequest r;
+    r.type = EntryType::kChunk;
+    r.key = key;
+    r.payload = std::move(*healthy);
+    r.replace = true;
+    written = node_->committer()->Write(std::move(r));
+  }
+  if (!written.ok()) {
+    std::string error = absl::StrCat("chunk ", key.ToString(), ": ", written.status().message());
+    report->add_errors(error);
+    RecordChunkEvent("chunk.unrepaired", key, loc, {{"error", error}});
+    return;
+  }
+  report->set_repaired(report->repaired() + 1);
+  node_->metrics()->ChunkRepaired();
+  RecordChunkEvent("chunk.repaired", key, written->location,
+                   {{"from_node", from}, {"bad_volume", absl::StrCat(loc.volume)},
+                    {"bad_offset", absl::StrCat(loc.offset)}});
+}
+
+absl::Status Scrubber::Quarantine(const Digest& key, const Location& loc, const std::string& why) {
+  std::string name = absl::StrCat(node_->volumes()->quarantine_dir(), "/chunk-", key.Hex(),
+                                  "-vol", loc.volume, "-at", loc.offset);
+  absl::StatusOr<std::string> raw = node_->volumes()->ReadRaw(loc);
+  if (!raw.ok()) return raw.status();
+  absl::Status s = WriteNewFile(name, *raw, 0444);
+  if (absl::IsAlreadyExists(s)) return absl::OkStatus();  // set aside by an earlier pass
+  if (!s.ok()) return s;
+  return WriteNewFile(name + ".reason",
+                      absl::StrCat("chunk ", key.ToString(), " (volume ", loc.volume, ", offset ",
+                                   loc.offset, ", ", loc.length, " bytes): ", why, "\n"));
+}
+
+absl::StatusOr<std::string> Scrubber::FetchHealthy(const Digest& key, std::string* from) {
+  if (placement_ == nullptr) {
+    return absl::DataLossError("no other node holds a copy (a cluster of one)");
+  }
+  std::vector<std::string> tried;
+  for (const NodeInfo* n : placement_->map().Rank(key)) {
+    if (n->id == placement_->self()) continue;
+    absl::StatusOr<std::string> data = placement_->peer(n->id)->Get(key);
+    if (data.ok() && Digest::Of(*data) == key) {
+      *from = n->id;
+      return data;
+    }
+    tried.push_back(absl::StrCat(n->id, ": ", data.ok() ? "bytes do not match" : data.status().message()));
+  }
+  return absl::DataLossError(absl::StrCat("no healthy copy on any other node (",
+                                          absl::StrJoin(tried, "; "), ")"));
+}
+
+void Scrubber::RecordChunkEvent(const std::string& action, const Digest& key, const Location& loc,
+                                const std::vector<std::pair<std::string, std::string>>& details) {
+  std::vector<std::string> subjects;
+  Index* index = node_->index();
+  std::unique_ptr<rocksdb::Iterator> it(
+      index->db()->NewIterator(rocksdb::ReadOptions(), index->objects()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    v1::ObjectManifest m;
+    if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
+    for (const std::string& c : m.chunks()) {
+      if (c == key.Raw()) {
+        subjects.push_back(Digest::FromRaw(m.sha256()).value_or(key).ToString());
+        break;
+      }
+    }
+  }
+  if (subjects.empty()) subjects.push_back(key.ToString());
+  for (const std::string& subject : subjects) {
+    v1::AuditEvent e = NewEvent(action, subject);
+    AddDetail(&e, "chunk", key.ToString());
+    AddDetail(&e, "volume", absl::StrCat(loc.volume));
+    AddDetail(&e, "offset", absl::StrCat(loc.offset));
+    for (const auto& [k, v] : details) AddDetail(&e, k, v);
+    absl::Status s = node_->Record(std::move(e));
+    if (!s.ok()) LOG(ERROR) << "recording " << action << " of " << key.ToString() << ": " << s;
+  }
+}
+
+}  // namespace custody
