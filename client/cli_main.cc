@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/audit_cli.h"
 #include "client/cli_errors.h"
+#include "client/cluster_cli.h"
 #include "client/client.h"
 #include "common/grpc_status.h"
 #include "client/progress.h"
@@ -156,52 +157,6 @@ int RunStatus(const Globals& g) {
   return 0;
 }
 
-int RunClusterStatus(const Globals& g) {
-  auto stub = custody::v1::Custody::NewStub(CustodyClient::NewChannel(g.server));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  custody::v1::ClusterStatusResponse r;
-  absl::Status s = custody::FromGrpcStatus(stub->ClusterStatus(&ctx, {}, &r));
-  if (!s.ok()) return Fail(s);
-  json nodes = json::array();
-  for (const auto& n : r.nodes()) {
-    json j{{"id", n.id()}, {"address", n.address()}, {"zone", n.zone()}, {"up", n.up()}};
-    if (n.up()) {
-      j["objects"] = n.status().objects();
-      j["used_bytes"] = n.status().volume_bytes();
-      j["free_bytes"] = n.status().free_bytes();
-      j["map_version"] = n.status().map_version();
-    } else {
-      j["error"] = n.error();
-    }
-    nodes.push_back(j);
-  }
-  if (g.json) {
-    std::cout << json{{"map_version", r.map_version()}, {"replication_factor", r.replication_factor()},
-                      {"answered_by", r.answered_by()}, {"nodes", nodes}}.dump()
-              << "\n";
-    return 0;
-  }
-  std::cout << "cluster map version " << r.map_version() << ", R = " << r.replication_factor()
-            << " (as seen by " << r.answered_by() << ")\n";
-  std::cout << std::left << std::setw(10) << "NODE" << std::setw(10) << "ZONE" << std::setw(22)
-            << "ADDRESS" << std::setw(6) << "UP" << std::setw(10) << "OBJECTS" << std::setw(12)
-            << "USED" << "FREE\n";
-  for (const auto& n : r.nodes()) {
-    std::cout << std::setw(10) << n.id() << std::setw(10) << n.zone() << std::setw(22)
-              << n.address() << std::setw(6) << (n.up() ? "up" : "DOWN");
-    if (n.up()) {
-      std::cout << std::setw(10) << n.status().objects() << std::setw(12)
-                << custody::FormatBytes(n.status().volume_bytes())
-                << custody::FormatBytes(n.status().free_bytes());
-    } else {
-      std::cout << n.error();
-    }
-    std::cout << "\n";
-  }
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,7 +187,15 @@ int main(int argc, char** argv) {
   CLI::App* cluster = app.add_subcommand("cluster", "the cluster as the node sees it");
   cluster->require_subcommand(1);
   CLI::App* cstatus = cluster->add_subcommand("status", "every node of the map: up, zone, space");
-  cstatus->add_flag("--json", g.json, "print one JSON document");
+  custody::ClusterArgs ca;
+  CLI::App* crepair = cluster->add_subcommand(
+      "repair", "run anti-entropy now on every node (or --node): copy what home nodes lack");
+  CLI::App* cscrub = cluster->add_subcommand(
+      "scrub", "re-hash every chunk now on every node (or --node), repairing corrupt ones");
+  for (CLI::App* c : {crepair, cscrub}) c->add_option("--node", ca.node, "only this node (its id)");
+  for (CLI::App* c : {cstatus, crepair, cscrub}) {
+    c->add_flag("--json", g.json, "print one JSON document");
+  }
   custody::AuditArgs au;
   CLI::App* audit = app.add_subcommand("audit", "the tamper-evident audit trail");
   audit->require_subcommand(1);
@@ -264,8 +227,8 @@ int main(int argc, char** argv) {
               << " (see custody --help)\n";
     return 2;
   }
-  au.server = g.server;
-  au.json = g.json;
+  au.server = ca.server = g.server;
+  au.json = ca.json = g.json;
   if (*aver) return custody::AuditVerifyCommand(au);  // offline: no server
   if (g.server.empty()) {
     return Fail(absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER"));
@@ -275,7 +238,9 @@ int main(int argc, char** argv) {
   if (*stat) return RunStat(g, id);
   if (*ls) return RunList(g);
   if (*status) return RunStatus(g);
-  if (*cstatus) return RunClusterStatus(g);
+  if (*cstatus) return custody::ClusterStatusCommand(ca);
+  if (*crepair) return custody::ClusterRepairCommand(ca);
+  if (*cscrub) return custody::ClusterScrubCommand(ca);
   if (*alog) return custody::AuditLogCommand(au);
   if (*acp) return custody::AuditCheckpointCommand(au);
   if (*aexp) return custody::AuditExportCommand(au);

@@ -20,6 +20,11 @@ Placement::Placement(std::shared_ptr<const ClusterMap> map, std::string self,
     args.SetMaxReceiveMessageSize(80 << 20);  // a chunk of up to 64 MiB
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+    // A peer that comes back is seen within seconds, not after gRPC's
+    // default backoff of up to two minutes.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 500);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 500);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
     peers_[n.id] = std::make_unique<RemoteBlobStore>(
         grpc::CreateCustomChannel(n.address, grpc::InsecureChannelCredentials(), args), map_,
         self_);

@@ -156,8 +156,10 @@ void Scrubber::HandleCorrupt(const Digest& key, const Location& loc, const std::
                     {"quarantined", q.ok() ? "yes" : absl::StrCat("no: ", q.message())}});
   std::string from;
   absl::StatusOr<std::string> healthy = FetchHealthy(key, &from);
-  absl::StatusOr<WriteResult> written = healthy.status();
-  if (healthy.ok()) {
+  absl::StatusOr<WriteResult> written = absl::UnknownError("not written");
+  if (!healthy.ok()) {
+    written = healthy.status();
+  } else {
     WriteRequest r;
     r.type = EntryType::kChunk;
     r.key = key;

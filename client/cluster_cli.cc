@@ -1,0 +1,176 @@
+#include "client/cluster_cli.h"
+
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "client/cli_errors.h"
+#include "client/client.h"
+#include "common/grpc_status.h"
+#include "common/units.h"
+
+namespace custody {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::unique_ptr<v1::Custody::Stub> Stub(const ClusterArgs& a) {
+  return v1::Custody::NewStub(CustodyClient::NewChannel(a.server));
+}
+
+std::string When(int64_t nanos) { return nanos == 0 ? "never" : FormatUnixNanos(nanos); }
+
+json RepairJson(const v1::RepairReport& r) {
+  return json{{"node", r.node_id()},
+              {"started", When(r.started_unix_nanos())},
+              {"finished", When(r.finished_unix_nanos())},
+              {"keys_held", r.keys_held()},
+              {"buckets_compared", r.buckets_compared()},
+              {"buckets_differing", r.buckets_differing()},
+              {"chunks_pushed", r.chunks_pushed()},
+              {"manifests_pushed", r.manifests_pushed()},
+              {"bytes_pushed", r.bytes_pushed()},
+              {"under_replicated", r.under_replicated()},
+              {"errors", r.errors()}};
+}
+
+json ScrubJson(const v1::ScrubReport& r) {
+  return json{{"node", r.node_id()},
+              {"started", When(r.started_unix_nanos())},
+              {"finished", When(r.finished_unix_nanos())},
+              {"chunks", r.chunks()},
+              {"bytes", r.bytes()},
+              {"corrupt", r.corrupt()},
+              {"repaired", r.repaired()},
+              {"rate_mb_per_s", r.rate_mb_per_s()},
+              {"errors", r.errors()}};
+}
+
+json NodeJson(const v1::ClusterNodeStatus& n) {
+  json j{{"id", n.id()}, {"address", n.address()}, {"zone", n.zone()}, {"up", n.up()}};
+  if (!n.up()) {
+    j["error"] = n.error();
+    return j;
+  }
+  const v1::NodeStatusResponse& s = n.status();
+  j["objects"] = s.objects();
+  j["used_bytes"] = s.volume_bytes();
+  j["free_bytes"] = s.free_bytes();
+  j["map_version"] = s.map_version();
+  j["under_replicated"] = s.under_replicated();
+  j["last_repair"] = s.has_last_repair() ? RepairJson(s.last_repair()) : json(nullptr);
+  j["last_scrub"] = s.has_last_scrub() ? ScrubJson(s.last_scrub()) : json(nullptr);
+  return j;
+}
+
+void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
+  std::cout << "cluster map version " << r.map_version() << ", R = " << r.replication_factor()
+            << " (as seen by " << r.answered_by() << "); under-replicated copies: " << under
+            << "\n";
+  std::cout << std::left << std::setw(10) << "NODE" << std::setw(10) << "ZONE" << std::setw(22)
+            << "ADDRESS" << std::setw(6) << "UP" << std::setw(10) << "OBJECTS" << std::setw(12)
+            << "USED" << std::setw(12) << "FREE" << std::setw(8) << "UNDER"
+            << "LAST SCRUB\n";
+  for (const auto& n : r.nodes()) {
+    std::cout << std::setw(10) << n.id() << std::setw(10) << n.zone() << std::setw(22)
+              << n.address() << std::setw(6) << (n.up() ? "up" : "DOWN");
+    if (!n.up()) {
+      std::cout << n.error() << "\n";
+      continue;
+    }
+    const v1::NodeStatusResponse& s = n.status();
+    std::string scrub = "never";
+    if (s.has_last_scrub()) {
+      scrub = absl::StrCat(When(s.last_scrub().finished_unix_nanos()), " (",
+                           s.last_scrub().corrupt(), " corrupt, ", s.last_scrub().repaired(),
+                           " repaired)");
+    }
+    std::cout << std::setw(10) << s.objects() << std::setw(12) << FormatBytes(s.volume_bytes())
+              << std::setw(12) << FormatBytes(s.free_bytes()) << std::setw(8)
+              << s.under_replicated() << scrub << "\n";
+  }
+}
+
+}  // namespace
+
+int ClusterStatusCommand(const ClusterArgs& a) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::ClusterStatusResponse r;
+  absl::Status s = FromGrpcStatus(Stub(a)->ClusterStatus(&ctx, {}, &r));
+  if (!s.ok()) return PrintFailure(s);
+  uint64_t under = 0;
+  json nodes = json::array();
+  for (const auto& n : r.nodes()) {
+    under += n.status().under_replicated();
+    nodes.push_back(NodeJson(n));
+  }
+  if (a.json) {
+    std::cout << json{{"map_version", r.map_version()},
+                      {"replication_factor", r.replication_factor()},
+                      {"answered_by", r.answered_by()},
+                      {"under_replicated", under},
+                      {"nodes", nodes}}
+                     .dump()
+              << "\n";
+  } else {
+    PrintStatusTable(r, under);
+  }
+  return 0;
+}
+
+int ClusterRepairCommand(const ClusterArgs& a) {
+  grpc::ClientContext ctx;  // no deadline: a round takes as long as the copies do
+  v1::RepairRequest req;
+  req.set_node(a.node);
+  v1::RepairResponse r;
+  absl::Status s = FromGrpcStatus(Stub(a)->Repair(&ctx, req, &r));
+  if (!s.ok()) return PrintFailure(s);
+  bool clean = true;
+  json reports = json::array();
+  for (const v1::RepairReport& n : r.reports()) {
+    clean = clean && n.errors().empty() && n.under_replicated() == 0;
+    reports.push_back(RepairJson(n));
+    if (a.json) continue;
+    std::cout << n.node_id() << ": " << n.keys_held() << " chunks and manifests held, "
+              << n.buckets_differing() << " of " << n.buckets_compared()
+              << " buckets differed; copied " << n.chunks_pushed() << " chunks ("
+              << FormatBytes(n.bytes_pushed()) << ") and " << n.manifests_pushed()
+              << " manifests; under-replicated now " << n.under_replicated() << "\n";
+    for (const std::string& e : n.errors()) std::cout << "  error: " << e << "\n";
+  }
+  if (a.json) std::cout << json{{"reports", reports}, {"complete", clean}}.dump() << "\n";
+  if (!clean) {
+    std::cerr << "custody: repair is not complete: a node could not be reached or copies are "
+                 "still missing (see above); it is retried every round\n";
+  }
+  return clean ? 0 : 1;
+}
+
+int ClusterScrubCommand(const ClusterArgs& a) {
+  grpc::ClientContext ctx;  // no deadline: a pass reads every chunk at the bounded rate
+  v1::ScrubRequest req;
+  req.set_node(a.node);
+  v1::ScrubResponse r;
+  absl::Status s = FromGrpcStatus(Stub(a)->Scrub(&ctx, req, &r));
+  if (!s.ok()) return PrintFailure(s);
+  bool clean = true;
+  json reports = json::array();
+  for (const v1::ScrubReport& n : r.reports()) {
+    clean = clean && n.errors().empty();
+    reports.push_back(ScrubJson(n));
+    if (a.json) continue;
+    double secs = (n.finished_unix_nanos() - n.started_unix_nanos()) / 1e9;
+    std::cout << n.node_id() << ": checked " << n.chunks() << " chunks ("
+              << FormatBytes(n.bytes()) << ") in " << std::fixed << std::setprecision(1) << secs
+              << " s; " << n.corrupt() << " corrupt, " << n.repaired() << " repaired\n";
+    for (const std::string& e : n.errors()) std::cout << "  error: " << e << "\n";
+  }
+  if (a.json) std::cout << json{{"reports", reports}, {"complete", clean}}.dump() << "\n";
+  if (!clean) std::cerr << "custody: scrub found damage it could not repair (see above)\n";
+  return clean ? 0 : 1;
+}
+
+}  // namespace custody
