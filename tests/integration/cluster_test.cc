@@ -23,6 +23,7 @@
 #include "server/remote_blob_store.h"
 #include "server/replicating_blob_store.h"
 #include "custody/v1/storage.pb.h"
+#include "tests/integration/cluster_util.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
 
@@ -30,19 +31,6 @@ namespace custody::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A map of `n` nodes on free loopback ports, zones a, b, a, ...
-std::string WriteMap(const fs::path& path, int n, int version, int r, std::vector<int>* ports) {
-  std::string nodes;
-  for (int i = 0; i < n; ++i) {
-    ports->push_back(FreePort());
-    absl::StrAppend(&nodes, i ? "," : "", R"({"id": "n)", i + 1, R"(", "address": "127.0.0.1:)",
-                    ports->back(), R"(", "zone": ")", i % 2 ? "b" : "a", "\"}");
-  }
-  std::ofstream(path) << absl::StrCat(R"({"version": )", version, R"(, "replication_factor": )", r,
-                                      R"(, "nodes": [)", nodes, "]}");
-  return path.string();
-}
 
 // One unary call by method name, with a raw (serialized) request.
 grpc::Status RawCall(const std::string& address, const std::string& method,
@@ -106,24 +94,6 @@ std::string RawBidiFirst(const std::string& address, const std::string& method,
   while (cq.Next(&tag, &ok)) {
   }
   return out;
-}
-
-// Starts one node per port of `map_file` (ids n1, n2, ...), each on its own
-// data folder under `dir`. Empty if one fails (its log is printed).
-std::vector<std::unique_ptr<NodeProcess>> StartMappedNodes(const TempDir& dir,
-                                                           const std::string& map_file,
-                                                           const std::vector<int>& ports) {
-  std::vector<std::unique_ptr<NodeProcess>> nodes;
-  for (size_t i = 0; i < ports.size(); ++i) {
-    std::string id = "n" + std::to_string(i + 1);
-    nodes.push_back(std::make_unique<NodeProcess>(
-        dir / id, std::vector<std::string>{"--cluster", map_file, "--node-id", id}, ports[i]));
-    if (!nodes.back()->Start()) {
-      ADD_FAILURE() << id << " did not start: " << nodes.back()->Log();
-      return {};
-    }
-  }
-  return nodes;
 }
 
 TEST(ClusterNodeTest, NodeTakesItsIdentityFromTheMap) {
@@ -387,25 +357,6 @@ TEST(ClusterStatusTest, AnyNodeReportsEveryNodeUpOrDown) {
   CliResult table = RunCli({"--server", nodes[0]->address(), "cluster", "status"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("DOWN"), std::string::npos) << table.out;
-}
-
-// Which of `nodes` hold `key` of `kind`, asked through their Replica service.
-std::vector<std::string> Holders(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
-                                 v1::BlobKind kind, const Digest& key) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    auto stub = v1::Replica::NewStub(CustodyClient::NewChannel(nodes[i]->address()));
-    v1::FindMissingRequest req;
-    req.set_kind(kind);
-    req.add_keys(std::string(key.Raw()));
-    v1::FindMissingResponse resp;
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("custody-map-version", "1");
-    if (stub->FindMissing(ctx.get(), req, &resp).ok() && resp.missing_size() == 0) {
-      out.push_back("n" + std::to_string(i + 1));
-    }
-  }
-  return out;
 }
 
 // Objects put through any node of three (R = 2) are on exactly two nodes in

@@ -1,0 +1,64 @@
+#include "tests/integration/cluster_util.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "client/client.h"
+#include "custody/v1/replica.grpc.pb.h"
+
+namespace custody::testing {
+
+std::string WriteMap(const std::string& path, int n, int version, int r, std::vector<int>* ports) {
+  std::string nodes;
+  for (int i = 0; i < n; ++i) {
+    ports->push_back(FreePort());
+    absl::StrAppend(&nodes, i ? "," : "", R"({"id": "n)", i + 1, R"(", "address": "127.0.0.1:)",
+                    ports->back(), R"(", "zone": ")", i % 2 ? "b" : "a", "\"}");
+  }
+  std::ofstream(path) << absl::StrCat(R"({"version": )", version, R"(, "replication_factor": )", r,
+                                      R"(, "nodes": [)", nodes, "]}");
+  return path;
+}
+
+std::vector<std::unique_ptr<NodeProcess>> StartMappedNodes(const TempDir& dir,
+                                                           const std::string& map_file,
+                                                           const std::vector<int>& ports,
+                                                           const std::vector<std::string>& extra) {
+  std::vector<std::unique_ptr<NodeProcess>> nodes;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    std::string id = "n" + std::to_string(i + 1);
+    std::vector<std::string> args{"--cluster", map_file, "--node-id", id};
+    args.insert(args.end(), extra.begin(), extra.end());
+    nodes.push_back(std::make_unique<NodeProcess>(dir / id, args, ports[i]));
+    if (!nodes.back()->Start()) {
+      ADD_FAILURE() << id << " did not start: " << nodes.back()->Log();
+      return {};
+    }
+  }
+  return nodes;
+}
+
+std::vector<std::string> Holders(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
+                                 v1::BlobKind kind, const Digest& key, int map_version) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    auto stub = v1::Replica::NewStub(CustodyClient::NewChannel(nodes[i]->address()));
+    v1::FindMissingRequest req;
+    req.set_kind(kind);
+    req.add_keys(std::string(key.Raw()));
+    v1::FindMissingResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ctx.AddMetadata("custody-map-version", std::to_string(map_version));
+    if (stub->FindMissing(&ctx, req, &resp).ok() && resp.missing_size() == 0) {
+      out.push_back("n" + std::to_string(i + 1));
+    }
+  }
+  return out;
+}
+
+}  // namespace custody::testing

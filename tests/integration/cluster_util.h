@@ -1,0 +1,33 @@
+// Helpers for tests that run a cluster of real custodyd processes.
+#ifndef CUSTODY_TESTS_INTEGRATION_CLUSTER_UTIL_H_
+#define CUSTODY_TESTS_INTEGRATION_CLUSTER_UTIL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/digest.h"
+#include "custody/v1/replica.pb.h"
+#include "tests/integration/process.h"
+#include "tests/test_util.h"
+
+namespace custody::testing {
+
+// Writes a map of `n` nodes (ids n1, n2, ...) on free loopback ports, zones
+// a, b, a, ...; returns its path.
+std::string WriteMap(const std::string& path, int n, int version, int r, std::vector<int>* ports);
+
+// Starts one node per port of `map_file`, each on its own data folder
+// dir/ID, with `extra` flags. Empty if one fails (its log is reported).
+std::vector<std::unique_ptr<NodeProcess>> StartMappedNodes(
+    const TempDir& dir, const std::string& map_file, const std::vector<int>& ports,
+    const std::vector<std::string>& extra = {});
+
+// Which of `nodes` (n1, n2, ... in order) hold `key` of `kind`, asked through
+// their Replica service as a peer on map version `map_version`.
+std::vector<std::string> Holders(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
+                                 v1::BlobKind kind, const Digest& key, int map_version = 1);
+
+}  // namespace custody::testing
+
+#endif  // CUSTODY_TESTS_INTEGRATION_CLUSTER_UTIL_H_
