@@ -1,5 +1,10 @@
 #include "bench/bench_node.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -76,13 +81,15 @@ std::optional<int> ReadPort(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<Node> StartNode(const std::string& custodyd, const std::string& data_dir,
-                               const std::string& port_file, const std::string& log) {
+                               const std::string& port_file, const std::string& log,
+                               const std::vector<std::string>& extra, bool keep_data) {
   std::error_code ec;
-  fs::remove_all(data_dir, ec);
+  if (!keep_data) fs::remove_all(data_dir, ec);
   fs::remove(port_file, ec);
-  ASSIGN_OR_RETURN(Child child, Child::Start({custodyd, "--data", data_dir, "--listen",
-                                              "127.0.0.1:0", "--port-file", port_file},
-                                             log));
+  std::vector<std::string> argv{custodyd, "--data", data_dir, "--port-file", port_file};
+  if (extra.empty()) argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  ASSIGN_OR_RETURN(Child child, Child::Start(argv, log));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     if (std::optional<int> port = ReadPort(port_file)) {
@@ -95,6 +102,21 @@ absl::StatusOr<Node> StartNode(const std::string& custodyd, const std::string& d
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return absl::DeadlineExceededError("custodyd wrote no port file within 30 s");
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
 }
 
 }  // namespace custody::bench

@@ -43,10 +43,16 @@ struct Node {
   std::string address, data_dir;
 };
 
-// Starts `custodyd` on a fresh (emptied) `data_dir`, on a port it picks, and
-// waits for its port file.
+// Starts `custodyd` on `data_dir` (emptied first unless `keep_data`) and
+// waits for its port file. Without `extra` flags it listens on a port it
+// picks; with them (e.g. --cluster and --node-id) where they say.
 absl::StatusOr<Node> StartNode(const std::string& custodyd, const std::string& data_dir,
-                               const std::string& port_file, const std::string& log);
+                               const std::string& port_file, const std::string& log,
+                               const std::vector<std::string>& extra = {},
+                               bool keep_data = false);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
 
 }  // namespace custody::bench
 
