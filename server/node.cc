@@ -286,6 +286,10 @@ std::string Node::RenderMetrics() {
   gauge("custody_free_bytes", "Free bytes on the data folder's file system.", FreeBytes());
   gauge("custody_audit_events", "Events in the audit log.", audit()->size());
   gauge("custody_cluster_map_version", "Version of the cluster map (0: none).", cluster().version());
+  gauge("custody_under_replicated",
+        "Replication backlog: copies a home node still lacks, as the last anti-entropy round "
+        "counted them.",
+        anti_entropy_ ? anti_entropy_->under_replicated() : 0);
   return out;
 }
 
