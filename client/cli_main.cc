@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/audit_cli.h"
+#include "client/ca_cli.h"
 #include "client/cli_errors.h"
 #include "client/cluster_cli.h"
 #include "client/client.h"
@@ -167,6 +168,11 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("CUSTODY_SERVER")) g.server = env;
   app.add_option("--server", g.server, "node address host:port (or $CUSTODY_SERVER)");
   app.add_flag("--json", g.json, "print one JSON document");
+  std::string tls_dir;
+  if (const char* env = std::getenv("CUSTODY_TLS")) tls_dir = env;
+  app.add_option("--tls", tls_dir,
+                 "TLS credentials folder from `custody ca issue` (or $CUSTODY_TLS); "
+                 "none: plaintext, for nodes run with --insecure-loopback");
   std::string file, id, out;
   std::vector<std::string> metas;
   CLI::App* put = app.add_subcommand("put", "store a file; prints its id");
@@ -196,6 +202,19 @@ int main(int argc, char** argv) {
   for (CLI::App* c : {cstatus, crepair, cscrub}) {
     c->add_flag("--json", g.json, "print one JSON document");
   }
+  custody::CaArgs cert;
+  CLI::App* cagrp = app.add_subcommand("ca", "the cluster's certificate authority (offline)");
+  cagrp->require_subcommand(1);
+  CLI::App* cainit = cagrp->add_subcommand("init", "create a CA in a new folder");
+  cainit->add_option("DIR", cert.ca_dir)->required();
+  cainit->add_option("--name", cert.name, "the CA's name (default: cluster)");
+  CLI::App* caissue = cagrp->add_subcommand("issue", "issue a node's or a user's certificate");
+  caissue->add_option("--ca", cert.ca_dir, "the CA folder")->required();
+  caissue->add_option("--node", cert.node, "a node id (server and client certificate)");
+  caissue->add_option("--user", cert.user, "a user or daemon name (client certificate)");
+  caissue->add_option("--host", cert.hosts, "a node's host name or IP (repeatable)");
+  caissue->add_option("-o,--output", cert.out, "credentials folder to create (default: the name)");
+  caissue->add_option("--days", cert.days, "validity (default 825)")->check(CLI::Range(1, 3650));
   custody::AuditArgs au;
   CLI::App* audit = app.add_subcommand("audit", "the tamper-evident audit trail");
   audit->require_subcommand(1);
@@ -230,6 +249,9 @@ int main(int argc, char** argv) {
   au.server = ca.server = g.server;
   au.json = ca.json = g.json;
   if (*aver) return custody::AuditVerifyCommand(au);  // offline: no server
+  if (*cainit) return custody::CaInitCommand(cert);
+  if (*caissue) return custody::CaIssueCommand(cert);
+  if (absl::Status t = CustodyClient::UseTls(tls_dir); !t.ok()) return Fail(t);
   if (g.server.empty()) {
     return Fail(absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER"));
   }

@@ -12,9 +12,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/digest.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "common/tls.h"
 #include "common/utf8.h"
 
 namespace custody {
@@ -62,6 +64,30 @@ void BackoffSleep(int attempt) {
 CustodyClient::CustodyClient(std::shared_ptr<grpc::Channel> channel)
     : stub_(v1::Custody::NewStub(channel)) {}
 
+namespace {
+
+absl::Mutex tls_mu;
+std::shared_ptr<grpc::ChannelCredentials> tls_credentials ABSL_GUARDED_BY(tls_mu);
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
+  absl::MutexLock l(&tls_mu);
+  return tls_credentials ? tls_credentials : grpc::InsecureChannelCredentials();
+}
+
+}  // namespace
+
+absl::Status CustodyClient::UseTls(const std::string& dir) {
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (!dir.empty()) {
+    absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir);
+    if (!files.ok()) return files.status();
+    creds = TlsChannelCredentials(*files);
+  }
+  absl::MutexLock l(&tls_mu);
+  tls_credentials = creds;
+  return absl::OkStatus();
+}
+
 std::shared_ptr<grpc::Channel> CustodyClient::NewChannel(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);  // audit logs and bundles can be large
@@ -71,7 +97,7 @@ std::shared_ptr<grpc::Channel> CustodyClient::NewChannel(const std::string& addr
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, ChannelCredentials(), args);
 }
 
 std::unique_ptr<CustodyClient> CustodyClient::Connect(const std::string& address) {

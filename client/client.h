@@ -81,6 +81,10 @@ class CustodyClient {
   static std::unique_ptr<CustodyClient> Connect(const std::string& address);
   // A channel to "host:port" with custody's message limits.
   static std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);
+  // From now on, channels made by this process use TLS with the credentials
+  // folder `dir` (ca.pem, and cert.pem + key.pem when the user has a
+  // certificate); "" goes back to plaintext. Thread-safe.
+  static absl::Status UseTls(const std::string& dir);
 
   // Uploads `path`, resuming where an earlier attempt broke off, and checks
   // that the id the node returns is the file's own SHA-256.

@@ -35,7 +35,7 @@ start() {
   for i in 1 2 3; do
     if alive $i; then echo "n$i already running (pid $(pid_of $i))"; continue; fi
     nohup "$BIN/custodyd" --data "$DIR/n$i" --cluster "$DIR/cluster.json" --node-id "n$i" \
-      --metrics-listen "127.0.0.1:940$i" >"$DIR/n$i.log" 2>&1 &
+      --metrics-listen "127.0.0.1:940$i" --insecure-loopback >"$DIR/n$i.log" 2>&1 &
     echo $! >"$DIR/n$i.pid"
   done
   for i in 1 2 3; do

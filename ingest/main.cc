@@ -14,6 +14,7 @@
 #include "common/metrics_http.h"
 #include "common/process.h"
 #include "common/units.h"
+#include "client/client.h"
 #include "ingest/daemon.h"
 
 namespace {
@@ -95,6 +96,10 @@ int main(int argc, char** argv) {
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
                  "serve Prometheus metrics at http://HOST:PORT/metrics");
+  std::string tls_dir;
+  app.add_option("--tls", tls_dir,
+                 "TLS credentials folder from `custody ca issue --user NAME`; none: plaintext")
+      ->envname("CUSTODY_TLS");
   CLI::App* status = app.add_subcommand("status", "print what the running daemon is doing");
   status->fallthrough();  // --state / --watch may come after "status"
   bool as_json = false;
@@ -117,6 +122,10 @@ int main(int argc, char** argv) {
   }
   if (o.watch_dir.empty() || o.server.empty()) {
     std::cerr << "custody-ingestd: --watch and --server are required (see --help)\n";
+    return 2;
+  }
+  if (absl::Status t = custody::CustodyClient::UseTls(tls_dir); !t.ok()) {
+    std::cerr << "custody-ingestd: " << t.message() << "\n";
     return 2;
   }
   if (!pattern.empty() || !fields.empty()) {

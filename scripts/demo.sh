@@ -15,7 +15,7 @@ CLI=build/custody
 
 if ! $CLI status >/dev/null 2>&1; then
   echo "demo: starting custodyd on $ADDR with data folder $DATA (log: $DATA.log)"
-  nohup build/custodyd --data "$DATA" --listen "$ADDR" >"$DATA.log" 2>&1 &
+  nohup build/custodyd --data "$DATA" --listen "$ADDR" --insecure-loopback >"$DATA.log" 2>&1 &
   for _ in $(seq 100); do $CLI status >/dev/null 2>&1 && break; sleep 0.1; done
   $CLI status >/dev/null || { cat "$DATA.log"; exit 1; }
 fi

@@ -19,7 +19,7 @@ void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse
   for (const NodeInfo& peer : node->cluster().nodes()) {
     if (peer.id == node->node_id()) continue;
     auto stub = v1::Audit::NewStub(
-        grpc::CreateChannel(peer.address, grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(peer.address, node->peer_credentials()));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     AddPeerMetadata(&ctx, node->cluster(), node->node_id());

@@ -110,7 +110,7 @@ void Committer::SignIfDue(const absl::Status& status) {
 
 // Whether the node already holds `r`'s key; fills `res` if so.
 absl::StatusOr<bool> Committer::IsHeld(const WriteRequest& r, WriteResult* res) {
-  if (r.type == EntryType::kChunk) {
+  if (IsChunkEntry(r.type)) {
     absl::StatusOr<std::optional<Location>> found = index_->FindChunk(r.key);
     if (!found.ok()) return found.status();
     if (!found->has_value()) return false;
@@ -138,7 +138,9 @@ void Committer::Stage(const std::deque<WriteRequest>& reqs,
   for (size_t i : fresh) {
     const WriteRequest& r = reqs[i];
     EncodeEntryTo(staging_ + (results[i].location.offset - start), r.type, r.payload,
-                  r.type == EntryType::kChunk ? r.key : Digest::Of(r.payload));
+                  r.entry_hash                   ? *r.entry_hash
+                  : r.type == EntryType::kChunk ? r.key
+                                                : Digest::Of(r.payload));
   }
 }
 
@@ -189,7 +191,7 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
   if (status.ok()) {
     rocksdb::WriteBatch b;
     for (size_t i : fresh) {
-      if (reqs[i].type == EntryType::kChunk) {
+      if (IsChunkEntry(reqs[i].type)) {
         b.Put(index_->chunks(), KeyOf(reqs[i].key), results[i].location.Encode());
       }
     }

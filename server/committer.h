@@ -4,6 +4,7 @@
 #define CUSTODY_SERVER_COMMITTER_H_
 
 #include <deque>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -38,6 +39,9 @@ struct WriteRequest {
   // A chunk written again although the index has it, the index then pointing
   // to the new copy: the scrubber's repair of a corrupt one.
   bool replace = false;
+  // The entry header's hash when it is not the key (a sealed chunk: SHA-256
+  // of the sealed payload), computed by the caller off the committer thread.
+  std::optional<Digest> entry_hash;
   // Adds the caller's own index changes to the group's batch; runs on the
   // committer thread whether or not the entry existed.
   absl::AnyInvocable<void(rocksdb::WriteBatch*, const WriteResult&)> on_index;

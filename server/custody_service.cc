@@ -89,9 +89,10 @@ void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
 // Asks a peer for its NodeStatus. Counted down if it does not answer within
 // 2 s, is another node than the map says, or runs another map version (the
 // other nodes refuse its calls).
-void AskPeer(const NodeInfo& peer, uint64_t map_version, v1::ClusterNodeStatus* out) {
+void AskPeer(Node* node, const NodeInfo& peer, uint64_t map_version,
+             v1::ClusterNodeStatus* out) {
   auto stub = v1::Custody::NewStub(
-      grpc::CreateChannel(peer.address, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(peer.address, node->peer_credentials()));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   grpc::Status s = stub->NodeStatus(&ctx, v1::NodeStatusRequest(), out->mutable_status());
@@ -136,7 +137,7 @@ grpc::ServerUnaryReactor* CustodyService::ClusterStatus(grpc::CallbackServerCont
         FillNodeStatus(node_, out->mutable_status());
         out->set_up(true);
       } else {
-        AskPeer(n, map.version(), out);
+        AskPeer(node_, n, map.version(), out);
       }
     }
     return absl::OkStatus();

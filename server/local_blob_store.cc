@@ -2,21 +2,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/chunk_io.h"
 
 namespace custody {
 
 absl::StatusOr<std::string> LocalBlobStore::Get(const Digest& digest) {
   ASSIGN_OR_RETURN(std::optional<Location> loc, index_->FindChunk(digest));
   if (!loc) return absl::NotFoundError(absl::StrCat("chunk ", digest.ToString(), " not held"));
-  return volumes_->Read(*loc, EntryType::kChunk, digest);
+  return ReadChunk(*volumes_, *loc, digest, sealer_);
 }
 
 void LocalBlobStore::Put(const Digest& digest, std::string data,
                          absl::AnyInvocable<void(absl::Status) &&> done) {
-  WriteRequest r;
-  r.type = EntryType::kChunk;
-  r.key = digest;
-  r.payload = std::move(data);
+  WriteRequest r = ChunkWrite(digest, std::move(data), sealer_);
   r.done = [done = std::move(done)](absl::StatusOr<WriteResult> res) mutable {
     std::move(done)(res.status());
   };

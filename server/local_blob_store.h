@@ -3,6 +3,7 @@
 #define CUSTODY_SERVER_LOCAL_BLOB_STORE_H_
 
 #include "server/blob_store.h"
+#include "server/chunk_sealer.h"
 #include "server/committer.h"
 #include "server/index.h"
 #include "server/volume_set.h"
@@ -13,8 +14,11 @@ namespace custody {
 // VerifyingBlobStore for that.
 class LocalBlobStore : public BlobStore {
  public:
-  LocalBlobStore(Index* index, VolumeSet* volumes, Committer* committer)
-      : index_(index), volumes_(volumes), committer_(committer) {}
+  // `sealer` (may be null) seals chunks as they are stored (encryption at
+  // rest); sealed and plain chunks are both read.
+  LocalBlobStore(Index* index, VolumeSet* volumes, Committer* committer,
+                 const ChunkSealer* sealer = nullptr)
+      : index_(index), volumes_(volumes), committer_(committer), sealer_(sealer) {}
 
   absl::StatusOr<std::string> Get(const Digest& digest) override;
   void Put(const Digest& digest, std::string data,
@@ -26,6 +30,7 @@ class LocalBlobStore : public BlobStore {
   Index* index_;
   VolumeSet* volumes_;
   Committer* committer_;
+  const ChunkSealer* sealer_;
 };
 
 }  // namespace custody

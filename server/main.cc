@@ -12,10 +12,12 @@
 #include "common/log.h"
 #include "common/metrics_http.h"
 #include "common/process.h"
+#include "common/tls.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/units.h"
 #include "server/audit_service.h"
+#include "server/authenticator.h"
 #include "server/custody_service.h"
 #include "server/node.h"
 #include "server/replica_service.h"
@@ -48,6 +50,39 @@ absl::Status UseClusterMap(const std::string& file, bool listen_given, custody::
   }
   o->cluster = std::make_shared<const custody::ClusterMap>(std::move(*map));
   return absl::OkStatus();
+}
+
+// TLS with --tls DIR (peers called with the same certificate), or plaintext
+// with --insecure-loopback on a loopback address only.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ChooseSecurity(
+    const std::string& tls_dir, bool insecure_loopback, const std::string& listen,
+    custody::NodeOptions* o) {
+  if (!tls_dir.empty() && insecure_loopback) {
+    return absl::InvalidArgumentError("--tls and --insecure-loopback exclude each other");
+  }
+  if (tls_dir.empty()) {
+    if (!insecure_loopback) {
+      return absl::InvalidArgumentError(
+          "custodyd needs --tls DIR (credentials from `custody ca issue --node ID --host HOST`), "
+          "or --insecure-loopback for a plaintext node on 127.0.0.1 only");
+    }
+    if (!custody::IsLoopbackAddress(listen)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--insecure-loopback refuses to listen on ", listen,
+          ", which is not a loopback address: use --tls DIR"));
+    }
+    o->peer_credentials = grpc::InsecureChannelCredentials();
+    return grpc::InsecureServerCredentials();
+  }
+  absl::StatusOr<custody::TlsFiles> files = custody::TlsFiles::Load(tls_dir);
+  if (!files.ok()) return files.status();
+  if (!files->has_certificate()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(tls_dir, " has no node certificate (cert.pem and key.pem)"));
+  }
+  o->peer_credentials = custody::TlsChannelCredentials(*files);
+  o->tls = true;
+  return custody::TlsServerCredentials(*files);
 }
 
 }  // namespace
@@ -87,7 +122,29 @@ int main(int argc, char** argv) {
   app.add_option("--scrub-rate", opts.scrub.rate_mb_per_s,
                  "MB/s the scrubber reads at most (default 50)")
       ->check(CLI::PositiveNumber);
+  std::string tls_dir;
+  bool insecure_loopback = false;
+  app.add_option("--data-key", opts.data_key_file,
+                 "encrypt chunks at rest (AES-256-GCM) with this key file, outside the data "
+                 "folder (make one with `custody key generate FILE`)");
+  std::string new_key;
+  app.add_option("--generate-data-key", new_key,
+                 "write a new random data key (mode 0600) to this file, then exit");
+  app.add_option("--old-data-key", opts.old_data_key_files,
+                 "an earlier data key, still used to read chunks it sealed (repeatable)");
+  app.add_option("--tls", tls_dir,
+                 "TLS credentials folder from `custody ca issue --node ID` (ca.pem, cert.pem, "
+                 "key.pem): TLS for clients and mutual TLS between nodes");
+  app.add_flag("--insecure-loopback", insecure_loopback,
+               "serve and call peers in plaintext; only on a loopback address (tests, demos)");
   CLI11_PARSE(app, argc, argv);
+  if (!new_key.empty()) {
+    absl::Status k = custody::DataKey::Generate(new_key);
+    if (!k.ok()) return Fail(std::string(k.message()));
+    std::cout << "wrote a new data key to " << new_key
+              << "; keep it outside the data folder, and a copy offline\n";
+    return 0;
+  }
   for (auto [text, out, flag] :
        {std::tuple{&repair_interval, &opts.anti_entropy.interval, "--repair-interval"},
         std::tuple{&scrub_interval, &opts.scrub.interval, "--scrub-interval"}}) {
@@ -100,6 +157,10 @@ int main(int argc, char** argv) {
     absl::Status c = UseClusterMap(cluster_file, app.count("--listen") > 0, &opts, &listen);
     if (!c.ok()) return Fail(std::string(c.message()));
   }
+
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> server_creds =
+      ChooseSecurity(tls_dir, insecure_loopback, listen, &opts);
+  if (!server_creds.ok()) return Fail(std::string(server_creds.status().message()));
 
   auto size_flag = [](const std::string& text, auto* out) -> absl::Status {
     absl::StatusOr<uint64_t> v = custody::ParseByteSize(text);
@@ -128,6 +189,10 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<custody::Node>> node = custody::Node::Open(opts);
   if (!node.ok()) return Fail(node.status().ToString());
+  if ((*node)->options().tls) {
+    (*server_creds)->SetAuthMetadataProcessor(
+        std::make_shared<custody::Authenticator>(node->get()));
+  }
   custody::CustodyService service(node->get());
   custody::AuditService audit_service(node->get());
   custody::ReplicaService replica_service(node->get());
@@ -135,7 +200,7 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, *server_creds, &port);
   builder.RegisterService(&service);
   builder.RegisterService(&audit_service);
   builder.RegisterService(&replica_service);

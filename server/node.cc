@@ -149,14 +149,18 @@ absl::Status Node::OpenStorage() {
   co.min_free_bytes = options_.min_free_bytes;
   committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(writer), co,
                                            audit_.get());
-  local_ = std::make_unique<LocalBlobStore>(index_.get(), volumes_.get(), committer_.get());
+  RETURN_IF_ERROR(LoadDataKeys());
+  local_ = std::make_unique<LocalBlobStore>(index_.get(), volumes_.get(), committer_.get(),
+                                            sealer_.get());
   verified_ = std::make_unique<VerifyingBlobStore>(
       local_.get(), [m = metrics_.get()] { m->CorruptChunkFound(); });
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
                                              chunk_size_, audit_.get());
+  uploads_->set_sealer(sealer_.get());
   uploads_->set_required_replicas(static_cast<uint32_t>(cluster_->replication_factor()));
   if (cluster_->nodes().size() > 1) {
-    placement_ = std::make_unique<Placement>(cluster_, node_id_, verified_.get());
+    placement_ = std::make_unique<Placement>(cluster_, node_id_, verified_.get(),
+                                             peer_credentials());
     uploads_->set_placement(placement_.get());
   }
   objects_ = std::make_unique<ObjectStore>(index_.get());
@@ -267,6 +271,37 @@ Node::~Node() {
   volumes_.reset();
   index_.reset();
   if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+// Encryption at rest: the key must live outside the data folder, so that a
+// copy of the folder (or of its disk) does not carry its own key.
+absl::Status Node::LoadDataKeys() {
+  if (options_.data_key_file.empty()) {
+    LOG(WARNING) << "no --data-key: chunks are stored unencrypted";
+    return absl::OkStatus();
+  }
+  std::error_code ec;
+  fs::path key = fs::weakly_canonical(options_.data_key_file, ec);
+  fs::path data = fs::weakly_canonical(options_.data_dir, ec);
+  if (key.string().rfind(data.string() + "/", 0) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--data-key ", options_.data_key_file, " is inside the data folder; keep it elsewhere"));
+  }
+  ASSIGN_OR_RETURN(DataKey current, DataKey::Load(options_.data_key_file));
+  std::vector<DataKey> old;
+  for (const std::string& f : options_.old_data_key_files) {
+    ASSIGN_OR_RETURN(DataKey k, DataKey::Load(f));
+    old.push_back(k);
+  }
+  sealer_ = std::make_unique<ChunkSealer>(current, std::move(old));
+  LOG(INFO) << "chunks are sealed at rest with AES-256-GCM (data key "
+            << absl::BytesToHexString(current.id) << ")";
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Node::peer_credentials() const {
+  return options_.peer_credentials ? options_.peer_credentials
+                                   : grpc::InsecureChannelCredentials();
 }
 
 uint64_t Node::FreeBytes() const {

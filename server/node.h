@@ -8,6 +8,8 @@
 #ifndef CUSTODY_SERVER_NODE_H_
 #define CUSTODY_SERVER_NODE_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +20,7 @@
 #include "server/audit_log.h"
 #include "replication/cluster_map.h"
 #include "server/blob_store.h"
+#include "server/chunk_sealer.h"
 #include "server/node_metrics.h"
 #include "server/placement.h"
 #include "server/committer.h"
@@ -50,6 +53,15 @@ struct NodeOptions {
   std::string node_id;
   std::shared_ptr<const ClusterMap> cluster;
   AntiEntropyOptions anti_entropy;  // used with a map of more than one node
+  // How this node calls its peers (TLS with its own certificate, or
+  // plaintext on loopback); null means plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
+  bool tls = false;  // clients and peers must present certificates
+  // Encryption at rest: the data key file (outside the data folder), and
+  // older keys that still open chunks sealed before a rotation. Empty: chunks
+  // are stored in plaintext.
+  std::string data_key_file;
+  std::vector<std::string> old_data_key_files;
   ScrubOptions scrub;
 };
 
@@ -65,6 +77,8 @@ class Node {
   const NodeOptions& options() const { return options_; }
   // The cluster this node belongs to (a cluster of one without a map).
   const ClusterMap& cluster() const { return *cluster_; }
+  // Credentials for calls to other nodes.
+  std::shared_ptr<grpc::ChannelCredentials> peer_credentials() const;
 
   Index* index() { return index_.get(); }
   VolumeSet* volumes() { return volumes_.get(); }
@@ -76,6 +90,8 @@ class Node {
   // nothing was logged since), durably.
   absl::StatusOr<std::string> SignCheckpointNow();
   BlobStore* chunks() { return verified_.get(); }  // verifies on read
+  // Seals chunks at rest; null without --data-key.
+  const ChunkSealer* sealer() const { return sealer_.get(); }
   // Chunks anywhere in the cluster (this node's own first); the same as
   // chunks() without a cluster.
   BlobStore* cluster_chunks() { return placement_ ? placement_->chunks() : verified_.get(); }
@@ -106,6 +122,7 @@ class Node {
   absl::Status OpenStorage();
   absl::Status OpenAudit();
   absl::Status RecordRecovery();
+  absl::Status LoadDataKeys();
   std::unique_ptr<FileWriter> NewWriter(absl::Status* error);
 
   NodeOptions options_;
@@ -119,6 +136,7 @@ class Node {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<NodeMetrics> metrics_ = std::make_unique<NodeMetrics>();
   std::unique_ptr<Committer> committer_;
+  std::unique_ptr<ChunkSealer> sealer_;
   std::unique_ptr<BlobStore> local_, verified_;
   std::shared_ptr<const ClusterMap> cluster_;
   std::unique_ptr<Placement> placement_;  // a cluster of more than one node

@@ -1,6 +1,7 @@
 #include "server/peer_metadata.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/tls.h"
 
 namespace custody {
 namespace {
@@ -24,6 +25,15 @@ std::string PeerNodeId(const grpc::CallbackServerContext* ctx) {
 }
 
 absl::Status CheckPeer(const grpc::CallbackServerContext* ctx, const ClusterMap& map) {
+  if (IsTls(*ctx)) {  // the caller must prove it is the node it names
+    std::string claimed = PeerNodeId(ctx), proven = PeerIdentity(*ctx);
+    if (proven != "node:" + claimed || map.Find(claimed) == nullptr) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "node-to-node calls need a node certificate of this cluster for a node in its map; the "
+          "caller names node \"", claimed, "\" and its certificate says \"",
+          proven.empty() ? "(none)" : proven, "\""));
+    }
+  }
   std::string theirs = Header(ctx, kMapVersionHeader);
   std::string mine = std::to_string(map.version());
   if (theirs == mine) return absl::OkStatus();

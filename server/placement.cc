@@ -7,7 +7,8 @@
 namespace custody {
 
 Placement::Placement(std::shared_ptr<const ClusterMap> map, std::string self,
-                     BlobStore* local_chunks)
+                     BlobStore* local_chunks,
+                     std::shared_ptr<grpc::ChannelCredentials> credentials)
     : map_(map),
       self_(self),
       local_(local_chunks),
@@ -26,7 +27,7 @@ Placement::Placement(std::shared_ptr<const ClusterMap> map, std::string self,
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 500);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
     peers_[n.id] = std::make_unique<RemoteBlobStore>(
-        grpc::CreateCustomChannel(n.address, grpc::InsecureChannelCredentials(), args), map_,
+        grpc::CreateCustomChannel(n.address, credentials, args), map_,
         self_);
   }
 }

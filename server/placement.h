@@ -4,6 +4,8 @@
 #ifndef CUSTODY_SERVER_PLACEMENT_H_
 #define CUSTODY_SERVER_PLACEMENT_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,8 +22,10 @@ namespace custody {
 // Thread-safe.
 class Placement {
  public:
-  // `local_chunks` is this node's own (verifying) chunk store.
-  Placement(std::shared_ptr<const ClusterMap> map, std::string self, BlobStore* local_chunks);
+  // `local_chunks` is this node's own (verifying) chunk store; peers are
+  // called with `credentials`.
+  Placement(std::shared_ptr<const ClusterMap> map, std::string self, BlobStore* local_chunks,
+            std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   BlobStore* chunks() { return &replicated_; }
   const ClusterMap& map() const { return *map_; }

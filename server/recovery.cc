@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "custody/v1/storage.pb.h"
+#include "server/chunk_sealer.h"
 
 namespace custody {
 namespace {
@@ -19,10 +20,15 @@ absl::StatusOr<uint64_t> IndexVolume(Index* index, VolumeSet* volumes, Volume* v
   auto visit = [&](const EntryHeader& h, const Location& loc,
                    const std::string& payload) -> absl::Status {
     ++stats->entries_scanned;
-    if (h.type == EntryType::kChunk) {
-      ASSIGN_OR_RETURN(std::optional<Location> have, index->FindChunk(h.hash));
+    if (IsChunkEntry(h.type)) {
+      // A sealed chunk names its id in clear; no key is needed here.
+      Digest id = h.hash;
+      if (h.type == EntryType::kSealedChunk) {
+        ASSIGN_OR_RETURN(id, ChunkSealer::IdOf(payload));
+      }
+      ASSIGN_OR_RETURN(std::optional<Location> have, index->FindChunk(id));
       if (!have) {
-        batch.Put(index->chunks(), KeyOf(h.hash), loc.Encode());
+        batch.Put(index->chunks(), KeyOf(id), loc.Encode());
         ++stats->chunks_indexed;
       }
     } else {

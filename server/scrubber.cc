@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "server/chunk_io.h"
 #include "server/node.h"
 
 namespace custody {
@@ -137,7 +138,7 @@ void Scrubber::CheckChunk(const Digest& key, const Location& loc, v1::ScrubRepor
   report->set_chunks(report->chunks() + 1);
   report->set_bytes(report->bytes() + loc.length);
   node_->metrics()->Scrubbed(loc.length);
-  absl::StatusOr<std::string> data = node_->volumes()->Read(loc, EntryType::kChunk, key);
+  absl::StatusOr<std::string> data = ReadChunk(*node_->volumes(), loc, key, node_->sealer());
   if (data.ok() && Digest::Of(*data) == key) return;
   HandleCorrupt(key, loc,
                 data.ok() ? "its bytes do not hash to its name" : std::string(data.status().message()),
@@ -160,10 +161,7 @@ void Scrubber::HandleCorrupt(const Digest& key, const Location& loc, const std::
   if (!healthy.ok()) {
     written = healthy.status();
   } else {
-    WriteRequest r;
-    r.type = EntryType::kChunk;
-    r.key = key;
-    r.payload = std::move(*healthy);
+    WriteRequest r = ChunkWrite(key, std::move(*healthy), node_->sealer());
     r.replace = true;
     written = node_->committer()->Write(std::move(r));
   }

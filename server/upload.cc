@@ -1,5 +1,7 @@
 #include "server/upload.h"
 
+#include "server/chunk_io.h"
+
 #include <algorithm>
 #include <map>
 
@@ -74,11 +76,8 @@ void Upload::HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
                            std::string hash_state) {
   Digest d = Digest::Of(*data);
   if (mgr_->placement_ != nullptr) return PlaceAndRecord(idx, d, std::move(*data), hash_state);
-  WriteRequest r;
-  r.type = EntryType::kChunk;
-  r.key = d;
-  r.payload = std::move(*data);
-  uint32_t length = static_cast<uint32_t>(r.payload.size());
+  uint32_t length = static_cast<uint32_t>(data->size());
+  WriteRequest r = ChunkWrite(d, std::move(*data), mgr_->sealer_);
   r.on_index = [this, idx, d, length, hash_state = std::move(hash_state)](
                    rocksdb::WriteBatch* b, const WriteResult&) {
     RecordProgress(b, idx, d, length, hash_state);

@@ -20,6 +20,7 @@
 #include "custody/v1/custody.pb.h"
 #include "custody/v1/storage.pb.h"
 #include "server/audit_log.h"
+#include "server/chunk_sealer.h"
 #include "server/committer.h"
 #include "server/index.h"
 
@@ -118,6 +119,8 @@ class UploadManager {
   void set_required_replicas(uint32_t r) { required_replicas_ = r; }
   // In a cluster of more than one node: where chunks and manifests go.
   void set_placement(Placement* p) { placement_ = p; }
+  // Chunks are sealed under `s` (encryption at rest); null: plain.
+  void set_sealer(const ChunkSealer* s) { sealer_ = s; }
 
  private:
   friend class Upload;
@@ -140,6 +143,7 @@ class UploadManager {
   UploadLimits limits_;
   uint32_t required_replicas_ = 1;
   Placement* placement_ = nullptr;
+  const ChunkSealer* sealer_ = nullptr;
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> active_ ABSL_GUARDED_BY(mu_);
 };

@@ -101,6 +101,23 @@ uint64_t Volume::FileSize() const {
   return static_cast<uint64_t>(st.st_size);
 }
 
+absl::StatusOr<std::pair<EntryHeader, std::string>> Volume::ReadEntry(
+    const Location& loc) const {
+  std::string buf(EntryHeader::kSize + loc.length, '\0');
+  RETURN_IF_ERROR(PreadFull(fd_, buf.data(), buf.size(), loc.offset, path_));
+  absl::StatusOr<EntryHeader> h = EntryHeader::Decode(buf.data());
+  if (!h.ok()) {
+    return absl::DataLossError(absl::StrCat(path_, " at ", loc.offset, ": ",
+                                            h.status().message()));
+  }
+  if (h->length != loc.length) {
+    return absl::DataLossError(absl::StrCat(path_, " at ", loc.offset,
+                                            ": entry length disagrees with the index"));
+  }
+  buf.erase(0, EntryHeader::kSize);
+  return std::make_pair(*h, std::move(buf));
+}
+
 absl::StatusOr<std::string> Volume::Read(const Location& loc, EntryType type,
                                          const Digest& hash) const {
   std::string buf(EntryHeader::kSize + loc.length, '\0');

@@ -48,6 +48,9 @@ class Volume {
 
   // Reads the entry at `loc`, checking its header against `type`, `hash` and
   // loc.length. Does not hash the payload (the verifying layer does).
+  // The entry at `loc` whatever its type: its header and payload. Checks the
+  // header and its length against loc.length.
+  absl::StatusOr<std::pair<EntryHeader, std::string>> ReadEntry(const Location& loc) const;
   absl::StatusOr<std::string> Read(const Location& loc, EntryType type,
                                    const Digest& hash) const;
 

@@ -106,6 +106,12 @@ absl::StatusOr<std::string> VolumeSet::Read(const Location& loc, EntryType type,
   return v->Read(loc, type, hash);
 }
 
+absl::StatusOr<std::pair<EntryHeader, std::string>> VolumeSet::ReadEntry(
+    const Location& loc) const {
+  ASSIGN_OR_RETURN(Volume * v, Find(loc.volume));
+  return v->ReadEntry(loc);
+}
+
 absl::StatusOr<std::string> VolumeSet::ReadRaw(const Location& loc) const {
   ASSIGN_OR_RETURN(Volume * v, Find(loc.volume));
   std::string out(EntryHeader::kSize + loc.length, '\0');

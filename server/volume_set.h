@@ -30,6 +30,7 @@ class VolumeSet {
 
   absl::StatusOr<std::string> Read(const Location& loc, EntryType type,
                                    const Digest& hash) const;
+  absl::StatusOr<std::pair<EntryHeader, std::string>> ReadEntry(const Location& loc) const;
   // The entry's bytes as they are on disk, header included, unchecked (what
   // the scrubber sets aside when an entry is corrupt).
   absl::StatusOr<std::string> ReadRaw(const Location& loc) const;

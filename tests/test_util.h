@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <random>
+#include <cstring>
 #include <string>
 
 namespace custody::testing {

@@ -129,7 +129,8 @@ TEST_F(CliTest, DuplicateOrNonUtf8MetadataIsRefused) {
 
 TEST_F(CliTest, ASecondNodeCannotTakeABusyPort) {
   std::string port = node_.address().substr(node_.address().rfind(':') + 1);
-  Subprocess second({CUSTODYD_PATH, "--data", dir_ / "other", "--listen", "127.0.0.1:" + port},
+  Subprocess second({CUSTODYD_PATH, "--data", dir_ / "other", "--listen", "127.0.0.1:" + port,
+                     "--insecure-loopback"},
                     dir_ / "second.out", dir_ / "second.err");
   EXPECT_EQ(second.Wait(), 1);
   EXPECT_NE(ReadFile(dir_ / "second.err").find("cannot listen"), std::string::npos);

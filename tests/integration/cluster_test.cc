@@ -111,7 +111,7 @@ TEST(ClusterNodeTest, NodeTakesItsIdentityFromTheMap) {
   n2.Kill(SIGTERM);
   // The folder now belongs to n2: it will not start as n1.
   Subprocess as_n1({CUSTODYD_PATH, "--data", dir / "n2", "--listen", "127.0.0.1:0", "--cluster",
-                    map, "--node-id", "n1"},
+                    map, "--node-id", "n1", "--insecure-loopback"},
                    dir / "n1.out", dir / "n1.err");
   EXPECT_EQ(as_n1.Wait(), 1);
   EXPECT_NE(ReadFile(dir / "n1.err").find("belongs to node n2, not n1"), std::string::npos)

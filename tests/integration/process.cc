@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -118,6 +119,9 @@ bool NodeProcess::Start() {
                                    "127.0.0.1:" + std::to_string(port_), "--port-file",
                                    port_file_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  if (std::find(argv.begin(), argv.end(), "--tls") == argv.end()) {
+    argv.push_back("--insecure-loopback");  // plaintext on 127.0.0.1
+  }
   proc_ = std::make_unique<Subprocess>(argv, log_, log_);
   for (int i = 0; i < 600; ++i) {
     if (!proc_->running()) return false;

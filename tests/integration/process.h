@@ -40,7 +40,8 @@ struct CliResult {
 CliResult RunCli(const std::vector<std::string>& args,
                  std::vector<std::string> extra_env = {});
 
-// A custodyd on 127.0.0.1 with an OS-picked port.
+// A custodyd on 127.0.0.1 with an OS-picked port; plaintext
+// (--insecure-loopback) unless the extra args say --tls.
 class NodeProcess {
  public:
   // `port` 0: the first start picks a free one.

@@ -1,0 +1,37 @@
+#include "client/ca_cli.h"
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "client/cli_errors.h"
+#include "common/certificates.h"
+
+namespace custody {
+
+int CaInitCommand(const CaArgs& a) {
+  absl::Status s = CreateCa(a.ca_dir, a.name);
+  if (!s.ok()) return PrintFailure(s);
+  std::cout << "created CA \"" << a.name << "\" in " << a.ca_dir << ": keep " << a.ca_dir << "/"
+            << kCaKeyFile << " offline and private; " << kCaCertFile
+            << " is what nodes and clients trust\n";
+  return 0;
+}
+
+int CaIssueCommand(const CaArgs& a) {
+  if (a.node.empty() == a.user.empty()) {
+    return PrintFailure(absl::InvalidArgumentError("custody ca issue needs --node ID or --user NAME"));
+  }
+  CertificateRequest r;
+  r.node = !a.node.empty();
+  r.name = r.node ? a.node : a.user;
+  r.hosts = a.hosts;
+  r.days = a.days;
+  std::string out = a.out.empty() ? r.name : a.out;
+  absl::Status s = IssueCertificate(a.ca_dir, r, out);
+  if (!s.ok()) return PrintFailure(s);
+  std::cout << "issued " << IdentityOf(r) << " into " << out << " (" << kCaCertFile << ", "
+            << kCertFile << ", " << kKeyFile << "); use it with --tls " << out << "\n";
+  return 0;
+}
+
+}  // namespace custody

@@ -1,0 +1,45 @@
+#include "server/chunk_io.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace custody {
+
+WriteRequest ChunkWrite(const Digest& id, std::string data, const ChunkSealer* sealer) {
+  WriteRequest r;
+  r.key = id;
+  if (sealer == nullptr) {
+    r.type = EntryType::kChunk;
+    r.payload = std::move(data);
+    return r;
+  }
+  r.type = EntryType::kSealedChunk;
+  r.payload = sealer->Seal(id, data);
+  r.entry_hash = Digest::Of(r.payload);
+  return r;
+}
+
+absl::StatusOr<std::string> ReadChunk(const VolumeSet& volumes, const Location& loc,
+                                      const Digest& id, const ChunkSealer* sealer) {
+  ASSIGN_OR_RETURN(auto entry, volumes.ReadEntry(loc));
+  auto& [header, payload] = entry;
+  if (header.type == EntryType::kChunk) {
+    if (header.hash != id) {
+      return absl::DataLossError(absl::StrCat("volume ", loc.volume, " at ", loc.offset,
+                                              ": entry is not ", id.ToString(),
+                                              " (index and volume disagree)"));
+    }
+    return std::move(payload);
+  }
+  if (header.type != EntryType::kSealedChunk) {
+    return absl::DataLossError(absl::StrCat("volume ", loc.volume, " at ", loc.offset,
+                                            ": entry is not a chunk"));
+  }
+  if (sealer == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "chunk ", id.ToString(), " is encrypted at rest and this node runs without --data-key"));
+  }
+  return sealer->Open(id, payload);
+}
+
+}  // namespace custody

@@ -1,0 +1,31 @@
+// Storing and reading one chunk in this node's volumes, sealed (encryption at
+// rest, server/chunk_sealer.h) or plain. Every path that writes or reads
+// chunk bytes goes through these two functions.
+#ifndef CUSTODY_SERVER_CHUNK_IO_H_
+#define CUSTODY_SERVER_CHUNK_IO_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/digest.h"
+#include "server/chunk_sealer.h"
+#include "server/committer.h"
+#include "server/volume_set.h"
+
+namespace custody {
+
+// The committer request that stores chunk `id` with bytes `data`: sealed
+// under `sealer` when it is not null (sealing and the entry hash are done
+// here, on the caller's thread), plain otherwise. The caller adds on_index
+// and done.
+WriteRequest ChunkWrite(const Digest& id, std::string data, const ChunkSealer* sealer);
+
+// The bytes of chunk `id` stored at `loc`, sealed or plain. Does not hash
+// plain bytes (VerifyingBlobStore does); a sealed chunk is authenticated.
+// DATA_LOSS when the entry is damaged or names another chunk.
+absl::StatusOr<std::string> ReadChunk(const VolumeSet& volumes, const Location& loc,
+                                      const Digest& id, const ChunkSealer* sealer);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_CHUNK_IO_H_

@@ -1,0 +1,77 @@
+#include "server/chunk_sealer.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace custody {
+namespace {
+
+using testing::RandomBytes;
+using testing::TempDir;
+
+DataKey NewKey(const TempDir& dir, const std::string& name) {
+  EXPECT_TRUE(DataKey::Generate(dir / name).ok());
+  absl::StatusOr<DataKey> k = DataKey::Load(dir / name);
+  EXPECT_TRUE(k.ok()) << k.status();
+  return *k;
+}
+
+TEST(ChunkSealerTest, SealsAndOpensAndHidesThePlaintext) {
+  TempDir dir;
+  ChunkSealer sealer(NewKey(dir, "k"));
+  std::string plain = "interview of 2026-11-26, room 3; " + RandomBytes(5000, 1);
+  Digest id = Digest::Of(plain);
+  std::string sealed = sealer.Seal(id, plain);
+  EXPECT_EQ(sealed.size(), plain.size() + ChunkSealer::kOverhead);
+  EXPECT_EQ(sealed.find("interview of"), std::string::npos);
+  EXPECT_EQ(*ChunkSealer::IdOf(sealed), id);
+  absl::StatusOr<std::string> back = sealer.Open(id, sealed);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, plain);
+  EXPECT_NE(sealer.Seal(id, plain), sealed) << "a fresh nonce every time";
+}
+
+TEST(ChunkSealerTest, AnyChangedByteFailsAuthentication) {
+  TempDir dir;
+  ChunkSealer sealer(NewKey(dir, "k"));
+  std::string plain = RandomBytes(1000, 2);
+  Digest id = Digest::Of(plain);
+  std::string sealed = sealer.Seal(id, plain);
+  for (size_t at : {size_t{50}, size_t{60}, sealed.size() / 2, sealed.size() - 1}) {
+    std::string bad = sealed;
+    bad[at] ^= 1;
+    EXPECT_EQ(sealer.Open(id, bad).status().code(), absl::StatusCode::kDataLoss) << at;
+  }
+  EXPECT_EQ(sealer.Open(Digest::Of("other"), sealed).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(ChunkSealerTest, RotationKeepsOldChunksReadableAndUnknownKeysAreNamed) {
+  TempDir dir;
+  DataKey old_key = NewKey(dir, "old"), new_key = NewKey(dir, "new");
+  std::string plain = RandomBytes(300, 3);
+  Digest id = Digest::Of(plain);
+  std::string sealed_old = ChunkSealer(old_key).Seal(id, plain);
+  EXPECT_EQ(*ChunkSealer(new_key, {old_key}).Open(id, sealed_old), plain);
+  EXPECT_EQ(ChunkSealer(new_key).Open(id, sealed_old).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(DataKeyTest, KeyFilesAreNeverOverwrittenOrLeftReadable) {
+  TempDir dir;
+  ASSERT_TRUE(DataKey::Generate(dir / "k").ok());
+  EXPECT_EQ(DataKey::Generate(dir / "k").code(), absl::StatusCode::kAlreadyExists);
+  chmod((dir / "k").c_str(), 0644);
+  EXPECT_EQ(DataKey::Load(dir / "k").status().code(), absl::StatusCode::kFailedPrecondition);
+  std::ofstream(dir / "bad") << "not hex\n";
+  chmod((dir / "bad").c_str(), 0600);
+  EXPECT_EQ(DataKey::Load(dir / "bad").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace custody
