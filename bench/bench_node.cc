@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -86,8 +87,10 @@ absl::StatusOr<Node> StartNode(const std::string& custodyd, const std::string& d
   std::error_code ec;
   if (!keep_data) fs::remove_all(data_dir, ec);
   fs::remove(port_file, ec);
-  std::vector<std::string> argv{custodyd, "--data", data_dir, "--port-file", port_file,
-                                "--insecure-loopback"};
+  std::vector<std::string> argv{custodyd, "--data", data_dir, "--port-file", port_file};
+  if (std::find(extra.begin(), extra.end(), "--tls") == extra.end()) {
+    argv.push_back("--insecure-loopback");
+  }
   if (extra.empty()) argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   ASSIGN_OR_RETURN(Child child, Child::Start(argv, log));

@@ -48,6 +48,9 @@ struct Config {
   std::string dir, custodyd, custody;
   int runs = 3;
   bool json = false;
+  // Also measure the node with TLS and encryption at rest, alternating with
+  // the plain node run by run.
+  bool secure = false;
   std::string Path(const std::string& name) const { return dir + "/" + name; }
   std::string Log(const std::string& name) const { return dir + "/logs/" + name + ".log"; }
 };
@@ -113,7 +116,7 @@ void RemoveScratch(const Config& cfg) {
   std::error_code ec;
   for (const char* name : {"input.bin", "warmup.bin", "input-q1.bin", "input-q2.bin",
                            "input-q3.bin", "input-q4.bin", "ddtest", "out", "port",
-                           "port.tmp", "node-data"}) {
+                           "port.tmp", "node-data", "tls"}) {
     fs::remove_all(cfg.Path(name), ec);
   }
 }
@@ -131,15 +134,51 @@ absl::Status MeasureDisk(const Config& cfg, Measure* m) {
                          &m->seconds);
 }
 
-absl::StatusOr<Node> StartNode(const Config& cfg, int run) {
-  return bench::StartNode(cfg.custodyd, cfg.Path("node-data"), cfg.Path("port"),
-                          cfg.Log(absl::StrCat("node-", run + 1)));
+// A CA, node and user certificates and a data key for the secure runs,
+// made once in DIR/tls with the tools themselves.
+absl::Status MakeSecrets(const Config& cfg) {
+  const std::string t = cfg.Path("tls");
+  std::error_code ec;
+  fs::remove_all(t, ec);
+  fs::create_directories(t, ec);
+  RETURN_IF_ERROR(Run({cfg.custody, "ca", "init", t + "/ca"}, cfg.Log("tls")).status());
+  RETURN_IF_ERROR(Run({cfg.custody, "ca", "issue", "--ca", t + "/ca", "--node", "bench",
+                       "--host", "127.0.0.1", "-o", t + "/node"},
+                      cfg.Log("tls"))
+                      .status());
+  RETURN_IF_ERROR(Run({cfg.custody, "ca", "issue", "--ca", t + "/ca", "--user", "bench", "-o",
+                       t + "/user"},
+                      cfg.Log("tls"))
+                      .status());
+  return Run({cfg.custodyd, "--generate-data-key", t + "/data.key"}, cfg.Log("tls")).status();
 }
 
-absl::StatusOr<Child> StartPut(const Config& cfg, const Node& node, const TestFile& f,
-                               const std::string& log) {
-  return Child::Start({cfg.custody, "--server", node.address, "put", f.path, "--json"},
-                      cfg.Log(log));
+// The CLI's arguments before the subcommand.
+std::vector<std::string> Cli(const Config& cfg, const Node& node, bool secure) {
+  std::vector<std::string> a{cfg.custody, "--server", node.address};
+  if (secure) a.insert(a.end(), {"--tls", cfg.Path("tls/user")});
+  return a;
+}
+
+std::vector<std::string> With(std::vector<std::string> a, std::vector<std::string> more) {
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+absl::StatusOr<Node> StartNode(const Config& cfg, int run, bool secure) {
+  std::vector<std::string> extra;
+  if (secure) {
+    extra = {"--listen", "127.0.0.1:0", "--tls", cfg.Path("tls/node"), "--data-key",
+             cfg.Path("tls/data.key")};
+  }
+  return bench::StartNode(cfg.custodyd, cfg.Path("node-data"), cfg.Path("port"),
+                          cfg.Log(absl::StrCat(secure ? "secure-node-" : "node-", run + 1)),
+                          extra);
+}
+
+absl::StatusOr<Child> StartPut(const Config& cfg, const Node& node, bool secure,
+                               const TestFile& f, const std::string& log) {
+  return Child::Start(With(Cli(cfg, node, secure), {"put", f.path, "--json"}), cfg.Log(log));
 }
 
 // Checks a put's JSON: the id is the file's hash and the bytes were stored
@@ -159,18 +198,20 @@ absl::Status CheckPut(const std::string& out, const TestFile& f) {
   return absl::OkStatus();
 }
 
-absl::Status Put(const Config& cfg, const Node& node, const TestFile& f, const std::string& log) {
-  ASSIGN_OR_RETURN(Child c, StartPut(cfg, node, f, log));
+absl::Status Put(const Config& cfg, const Node& node, bool secure, const TestFile& f,
+                 const std::string& log) {
+  ASSIGN_OR_RETURN(Child c, StartPut(cfg, node, secure, f, log));
   ASSIGN_OR_RETURN(std::string out, c.Finish());
   return CheckPut(out, f);
 }
 
 // Four puts at once; every one must succeed.
-absl::Status PutConcurrently(const Config& cfg, const Node& node,
+absl::Status PutConcurrently(const Config& cfg, const Node& node, bool secure,
                              const std::vector<TestFile>& files) {
   std::vector<Child> children;
   for (size_t i = 0; i < files.size(); ++i) {
-    ASSIGN_OR_RETURN(Child c, StartPut(cfg, node, files[i], absl::StrCat("put4-", i + 1)));
+    ASSIGN_OR_RETURN(Child c,
+                     StartPut(cfg, node, secure, files[i], absl::StrCat("put4-", i + 1)));
     children.push_back(std::move(c));
   }
   absl::Status status;
@@ -183,13 +224,12 @@ absl::Status PutConcurrently(const Config& cfg, const Node& node,
 }
 
 // The client checks the bytes against the id; we check the length.
-absl::Status Get(const Config& cfg, const Node& node, const TestFile& f) {
+absl::Status Get(const Config& cfg, const Node& node, bool secure, const TestFile& f) {
   const std::string out = cfg.Path("out");
   std::error_code ec;
   fs::remove(out, ec);
   absl::Status s =
-      Run({cfg.custody, "--server", node.address, "get", f.id, "-o", out, "--json"},
-          cfg.Log("get"))
+      Run(With(Cli(cfg, node, secure), {"get", f.id, "-o", out, "--json"}), cfg.Log("get"))
           .status();
   if (s.ok() && fs::file_size(out, ec) != f.size) {
     s = absl::DataLossError(absl::StrCat("get wrote ", out, " of the wrong size"));
@@ -213,23 +253,25 @@ absl::StatusOr<double> PeakRssMib(pid_t pid) {
   return absl::InternalError(absl::StrCat("no VmHWM in /proc/", pid, "/status"));
 }
 
-std::string IoBackend(const Config& cfg, const Node& node) {
+std::string IoBackend(const Config& cfg, const Node& node, bool secure) {
   absl::StatusOr<std::string> out =
-      Run({cfg.custody, "--server", node.address, "status", "--json"}, cfg.Log("status"));
+      Run(With(Cli(cfg, node, secure), {"status", "--json"}), cfg.Log("status"));
   if (!out.ok()) return "";
   json j = json::parse(*out, nullptr, false);
   return j.is_object() ? j.value("io_backend", "") : "";
 }
 
-absl::Status RunOnce(const Config& cfg, const Inputs& in, int run, Results* r) {
-  Say(absl::StrCat("run ", run + 1, "/", cfg.runs, ": fresh node, put, get, 4 x put"));
-  ASSIGN_OR_RETURN(Node node, StartNode(cfg, run));
-  RETURN_IF_ERROR(Put(cfg, node, in.warmup, "warmup"));
-  ASSIGN_OR_RETURN(double put, Timed([&] { return Put(cfg, node, in.single, "put"); }));
+absl::Status RunOnce(const Config& cfg, const Inputs& in, int run, bool secure, Results* r) {
+  Say(absl::StrCat("run ", run + 1, "/", cfg.runs, secure ? " (TLS + encryption at rest)" : "",
+                   ": fresh node, put, get, 4 x put"));
+  ASSIGN_OR_RETURN(Node node, StartNode(cfg, run, secure));
+  RETURN_IF_ERROR(Put(cfg, node, secure, in.warmup, "warmup"));
+  ASSIGN_OR_RETURN(double put, Timed([&] { return Put(cfg, node, secure, in.single, "put"); }));
   ASSIGN_OR_RETURN(double rss, PeakRssMib(node.child.pid()));
-  ASSIGN_OR_RETURN(double get, Timed([&] { return Get(cfg, node, in.single); }));
-  ASSIGN_OR_RETURN(double put4, Timed([&] { return PutConcurrently(cfg, node, in.quarters); }));
-  if (r->io_backend.empty()) r->io_backend = IoBackend(cfg, node);
+  ASSIGN_OR_RETURN(double get, Timed([&] { return Get(cfg, node, secure, in.single); }));
+  ASSIGN_OR_RETURN(double put4,
+                   Timed([&] { return PutConcurrently(cfg, node, secure, in.quarters); }));
+  if (r->io_backend.empty()) r->io_backend = IoBackend(cfg, node, secure);
   RETURN_IF_ERROR(node.child.Stop(std::chrono::seconds(30)));
   std::error_code ec;
   fs::remove_all(node.data_dir, ec);
@@ -251,11 +293,22 @@ absl::Status RunAll(const Config& cfg) {
   r.put4.bytes = 4 * r.concurrent_bytes;
   RETURN_IF_ERROR(MeasureHash(cfg, in.single, &r.hash));
   RETURN_IF_ERROR(MeasureDisk(cfg, &r.disk));
-  for (int i = 0; i < cfg.runs; ++i) RETURN_IF_ERROR(RunOnce(cfg, in, i, &r));
+  Results secure = r;
+  if (cfg.secure) RETURN_IF_ERROR(MakeSecrets(cfg));
+  for (int i = 0; i < cfg.runs; ++i) {  // A/B: plain, then secure, run by run
+    RETURN_IF_ERROR(RunOnce(cfg, in, i, false, &r));
+    if (cfg.secure) RETURN_IF_ERROR(RunOnce(cfg, in, i, true, &secure));
+  }
   if (cfg.json) {
-    std::cout << ToJson(r).dump(2) << "\n";
+    json out = ToJson(r);
+    if (cfg.secure) out["tls_and_encryption_at_rest"] = ToJson(secure);
+    std::cout << out.dump(2) << "\n";
   } else {
     PrintTable(r, std::cout);
+    if (cfg.secure) {
+      std::cout << "\nwith TLS (client and node) and AES-256-GCM encryption at rest:\n";
+      PrintTable(secure, std::cout);
+    }
   }
   return absl::OkStatus();
 }
@@ -276,6 +329,9 @@ std::optional<int> ParseFlags(int argc, char** argv, Config* cfg) {
   app.add_option("--runs", cfg->runs, "timed runs (best and median are reported)")
       ->capture_default_str();
   app.add_flag("--json", cfg->json, "print one JSON document instead of the table");
+  app.add_flag("--secure", cfg->secure,
+               "also run a node with --tls and --data-key (and the CLI with --tls), alternating "
+               "with the plain node run by run");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

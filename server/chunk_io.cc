@@ -15,7 +15,6 @@ WriteRequest ChunkWrite(const Digest& id, std::string data, const ChunkSealer* s
   }
   r.type = EntryType::kSealedChunk;
   r.payload = sealer->Seal(id, data);
-  r.entry_hash = Digest::Of(r.payload);
   return r;
 }
 
@@ -31,7 +30,7 @@ absl::StatusOr<std::string> ReadChunk(const VolumeSet& volumes, const Location& 
     }
     return std::move(payload);
   }
-  if (header.type != EntryType::kSealedChunk) {
+  if (header.type != EntryType::kSealedChunk || header.hash != id) {
     return absl::DataLossError(absl::StrCat("volume ", loc.volume, " at ", loc.offset,
                                             ": entry is not a chunk"));
   }

@@ -138,9 +138,7 @@ void Committer::Stage(const std::deque<WriteRequest>& reqs,
   for (size_t i : fresh) {
     const WriteRequest& r = reqs[i];
     EncodeEntryTo(staging_ + (results[i].location.offset - start), r.type, r.payload,
-                  r.entry_hash                   ? *r.entry_hash
-                  : r.type == EntryType::kChunk ? r.key
-                                                : Digest::Of(r.payload));
+                  IsChunkEntry(r.type) ? r.key : Digest::Of(r.payload));
   }
 }
 

@@ -30,7 +30,7 @@ struct WriteResult {
 struct WriteRequest {
   EntryType type = EntryType::kChunk;
   // What makes the entry unique: a chunk's hash (which must be SHA-256 of
-  // `payload`) or a manifest's object id. A key already in the index (chunks
+  // `payload`, or of what a sealed payload seals) or a manifest's object id. A key already in the index (chunks
   // or objects family) is not written again.
   Digest key;
   std::string payload;
@@ -39,9 +39,6 @@ struct WriteRequest {
   // A chunk written again although the index has it, the index then pointing
   // to the new copy: the scrubber's repair of a corrupt one.
   bool replace = false;
-  // The entry header's hash when it is not the key (a sealed chunk: SHA-256
-  // of the sealed payload), computed by the caller off the committer thread.
-  std::optional<Digest> entry_hash;
   // Adds the caller's own index changes to the group's batch; runs on the
   // committer thread whether or not the entry existed.
   absl::AnyInvocable<void(rocksdb::WriteBatch*, const WriteResult&)> on_index;

@@ -125,16 +125,18 @@ absl::Status Node::OpenStorage() {
         "the index folder ", index_dir, " is missing but the volumes hold data; ",
         "start once with --rebuild-index to rebuild it from the volumes"));
   }
+  RETURN_IF_ERROR(LoadDataKeys());  // recovery checks sealed chunks with them
   ASSIGN_OR_RETURN(index_, Index::Open(index_dir));
   ASSIGN_OR_RETURN(volumes_, VolumeSet::Open(d + "/volumes", d + "/quarantine", chunk_size_,
                                              options_.max_volume_bytes, index_.get()));
   if (options_.rebuild_index) {
-    ASSIGN_OR_RETURN(RecoveryStats st, RebuildIndex(index_.get(), volumes_.get()));
+    ASSIGN_OR_RETURN(RecoveryStats st, RebuildIndex(index_.get(), volumes_.get(), sealer_.get()));
     rebuilt_ = st;
     LOG(INFO) << "index rebuilt: " << st.entries_scanned << " entries, "
               << st.chunks_indexed << " chunks, " << st.objects_indexed << " objects";
   } else {
-    ASSIGN_OR_RETURN(RecoveryStats st, RecoverActiveVolume(index_.get(), volumes_.get()));
+    ASSIGN_OR_RETURN(RecoveryStats st,
+                     RecoverActiveVolume(index_.get(), volumes_.get(), sealer_.get()));
     recovered_ = st;
   }
   absl::Status werr;
@@ -149,7 +151,6 @@ absl::Status Node::OpenStorage() {
   co.min_free_bytes = options_.min_free_bytes;
   committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(writer), co,
                                            audit_.get());
-  RETURN_IF_ERROR(LoadDataKeys());
   local_ = std::make_unique<LocalBlobStore>(index_.get(), volumes_.get(), committer_.get(),
                                             sealer_.get());
   verified_ = std::make_unique<VerifyingBlobStore>(

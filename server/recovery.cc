@@ -14,18 +14,15 @@ constexpr int kEntriesPerBatch = 256;
 // Indexes every valid entry of `v` from `from`; returns where valid entries
 // end, after quarantining whatever follows them if `is_last`.
 absl::StatusOr<uint64_t> IndexVolume(Index* index, VolumeSet* volumes, Volume* v,
-                                     uint64_t from, bool is_last, RecoveryStats* stats) {
+                                     uint64_t from, bool is_last, const ChunkSealer* sealer,
+                                     RecoveryStats* stats) {
   rocksdb::WriteBatch batch;
   int pending = 0;
   auto visit = [&](const EntryHeader& h, const Location& loc,
                    const std::string& payload) -> absl::Status {
     ++stats->entries_scanned;
     if (IsChunkEntry(h.type)) {
-      // A sealed chunk names its id in clear; no key is needed here.
-      Digest id = h.hash;
-      if (h.type == EntryType::kSealedChunk) {
-        ASSIGN_OR_RETURN(id, ChunkSealer::IdOf(payload));
-      }
+      const Digest& id = h.hash;  // a sealed chunk's header names it too
       ASSIGN_OR_RETURN(std::optional<Location> have, index->FindChunk(id));
       if (!have) {
         batch.Put(index->chunks(), KeyOf(id), loc.Encode());
@@ -51,7 +48,7 @@ absl::StatusOr<uint64_t> IndexVolume(Index* index, VolumeSet* volumes, Volume* v
     }
     return absl::OkStatus();
   };
-  ASSIGN_OR_RETURN(Volume::ScanResult r, v->Scan(from, visit));
+  ASSIGN_OR_RETURN(Volume::ScanResult r, v->Scan(from, visit, sealer));
   RETURN_IF_ERROR(index->Commit(&batch));
   if (!r.clean) {
     if (!is_last) {
@@ -66,12 +63,13 @@ absl::StatusOr<uint64_t> IndexVolume(Index* index, VolumeSet* volumes, Volume* v
 
 }  // namespace
 
-absl::StatusOr<RecoveryStats> RecoverActiveVolume(Index* index, VolumeSet* volumes) {
+absl::StatusOr<RecoveryStats> RecoverActiveVolume(Index* index, VolumeSet* volumes,
+                                                  const ChunkSealer* sealer) {
   RecoveryStats stats;
   Volume* v = volumes->active();
   uint64_t from = v->end();
   if (v->FileSize() == from) return stats;
-  ASSIGN_OR_RETURN(uint64_t end, IndexVolume(index, volumes, v, from, true, &stats));
+  ASSIGN_OR_RETURN(uint64_t end, IndexVolume(index, volumes, v, from, true, sealer, &stats));
   rocksdb::WriteBatch b;
   index->PutVolume(&b, v->id(), VolumeState{end, false});
   RETURN_IF_ERROR(index->Commit(&b));
@@ -83,13 +81,14 @@ absl::StatusOr<RecoveryStats> RecoverActiveVolume(Index* index, VolumeSet* volum
   return stats;
 }
 
-absl::StatusOr<RecoveryStats> RebuildIndex(Index* index, VolumeSet* volumes) {
+absl::StatusOr<RecoveryStats> RebuildIndex(Index* index, VolumeSet* volumes,
+                                           const ChunkSealer* sealer) {
   RecoveryStats stats;
   std::vector<Volume*> all = volumes->All();
   for (Volume* v : all) {
     bool last = v == volumes->active();
     ASSIGN_OR_RETURN(uint64_t end,
-                     IndexVolume(index, volumes, v, kFirstEntryOffset, last, &stats));
+                     IndexVolume(index, volumes, v, kFirstEntryOffset, last, sealer, &stats));
     rocksdb::WriteBatch b;
     index->PutVolume(&b, v->id(), VolumeState{end, !last});
     RETURN_IF_ERROR(index->Commit(&b));

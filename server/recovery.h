@@ -21,11 +21,14 @@ struct RecoveryStats {
 // Scans the active volume from its durable end: complete, valid entries
 // written before a crash are indexed; a torn or invalid tail is copied to
 // the quarantine folder and cut off. Run before the Committer starts.
-absl::StatusOr<RecoveryStats> RecoverActiveVolume(Index* index, VolumeSet* volumes);
+// `sealer` checks sealed chunks (null: the node has no --data-key).
+absl::StatusOr<RecoveryStats> RecoverActiveVolume(Index* index, VolumeSet* volumes,
+                                                  const ChunkSealer* sealer = nullptr);
 
 // Rebuilds the chunk index, object manifests and volume states from the
 // volumes alone, verifying every entry's hash. `index` should be empty.
-absl::StatusOr<RecoveryStats> RebuildIndex(Index* index, VolumeSet* volumes);
+absl::StatusOr<RecoveryStats> RebuildIndex(Index* index, VolumeSet* volumes,
+                                           const ChunkSealer* sealer = nullptr);
 
 }  // namespace custody
 

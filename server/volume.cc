@@ -136,8 +136,8 @@ absl::StatusOr<std::string> Volume::Read(const Location& loc, EntryType type,
   return buf;
 }
 
-absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from,
-                                                const Visitor& visit) const {
+absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from, const Visitor& visit,
+                                                const ChunkSealer* sealer) const {
   ScanResult r;
   uint64_t size = FileSize();
   uint64_t pos = from;
@@ -160,7 +160,14 @@ absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from,
     payload.resize(h->length);
     RETURN_IF_ERROR(PreadFull(fd_, payload.data(), h->length, pos + EntryHeader::kSize,
                               path_));
-    if (Digest::Of(payload) != h->hash) {
+    if (h->type == EntryType::kSealedChunk) {
+      // Its header names the chunk; the GCM tag checks the payload.
+      if (sealer == nullptr) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            path_, " holds chunks encrypted at rest: start the node with --data-key"));
+      }
+      if (!sealer->Open(h->hash, payload).ok()) return fail("sealed chunk fails authentication");
+    } else if (Digest::Of(payload) != h->hash) {
       return fail("entry payload does not match its hash");
     }
     RETURN_IF_ERROR(visit(*h, Location{id(), pos, h->length}, payload));

@@ -10,6 +10,7 @@
 
 #include "common/files.h"  // SyncDir
 #include "absl/status/statusor.h"
+#include "server/chunk_sealer.h"
 #include "server/volume_format.h"
 
 namespace custody {
@@ -63,7 +64,10 @@ class Volume {
   // end of the file or the first entry that is torn or invalid.
   using Visitor = std::function<absl::Status(const EntryHeader&, const Location&,
                                              const std::string& payload)>;
-  absl::StatusOr<ScanResult> Scan(uint64_t from, const Visitor& visit) const;
+  // Sealed chunks are checked by opening them with `sealer`; a volume that
+  // holds any cannot be scanned without one (FAILED_PRECONDITION).
+  absl::StatusOr<ScanResult> Scan(uint64_t from, const Visitor& visit,
+                                  const ChunkSealer* sealer = nullptr) const;
 
   // Syncs the file, closes the write descriptor and makes the file
   // read-only (mode 0444).

@@ -73,6 +73,11 @@ TEST(EncryptionTest, VolumesHoldNoPlaintextAndReadsStillWork) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("DATA_LOSS"), std::string::npos) << bad.err;
   EXPECT_FALSE(fs::exists(dir / "bad"));
+  again.Kill(SIGTERM);
+  // Rebuilding the index checks every sealed chunk: it needs the key.
+  NodeProcess keyless_rebuild(dir / "data", {"--rebuild-index"});
+  EXPECT_FALSE(keyless_rebuild.Start());
+  EXPECT_NE(keyless_rebuild.Log().find("--data-key"), std::string::npos) << keyless_rebuild.Log();
 }
 
 TEST(EncryptionTest, AKeyInsideTheDataFolderIsRefused) {
