@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli_errors.h"
 #include "common/certificates.h"
+#include "common/roles.h"
 
 namespace custody {
 
@@ -25,6 +26,21 @@ int CaIssueCommand(const CaArgs& a) {
   r.node = !a.node.empty();
   r.name = r.node ? a.node : a.user;
   r.hosts = a.hosts;
+  r.roles = a.roles;
+  r.agency = a.agency;
+  r.clearance = a.clearance;
+  if (r.node && (!r.roles.empty() || !r.agency.empty() || !r.clearance.empty())) {
+    return PrintFailure(absl::InvalidArgumentError("--role, --agency and --clearance are for users"));
+  }
+  for (const std::string& role : r.roles) {
+    if (!IsRole(role)) {
+      return PrintFailure(absl::InvalidArgumentError(absl::StrCat("unknown role \"", role, "\"")));
+    }
+  }
+  if (!r.clearance.empty() && LevelRank(r.clearance) < 0) {
+    return PrintFailure(
+        absl::InvalidArgumentError(absl::StrCat("unknown clearance \"", r.clearance, "\"")));
+  }
   r.days = a.days;
   std::string out = a.out.empty() ? r.name : a.out;
   absl::Status s = IssueCertificate(a.ca_dir, r, out);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "client/access_cli.h"
 #include "client/audit_cli.h"
 #include "client/ca_cli.h"
 #include "client/cli_errors.h"
@@ -173,6 +174,9 @@ int main(int argc, char** argv) {
   app.add_option("--tls", tls_dir,
                  "TLS credentials folder from `custody ca issue` (or $CUSTODY_TLS); "
                  "none: plaintext, for nodes run with --insecure-loopback");
+  std::string token;
+  if (const char* env = std::getenv("CUSTODY_TOKEN")) token = env;
+  app.add_option("--token", token, "a user token from `custody user add` (or $CUSTODY_TOKEN); TLS only");
   std::string file, id, out;
   std::vector<std::string> metas;
   CLI::App* put = app.add_subcommand("put", "store a file; prints its id");
@@ -215,6 +219,43 @@ int main(int argc, char** argv) {
   caissue->add_option("--host", cert.hosts, "a node's host name or IP (repeatable)");
   caissue->add_option("-o,--output", cert.out, "credentials folder to create (default: the name)");
   caissue->add_option("--days", cert.days, "validity (default 825)")->check(CLI::Range(1, 3650));
+  caissue->add_option("--role", cert.roles, "a user's role (repeatable): ingest officer archivist "
+                                            "archive-head leader auditor admin");
+  caissue->add_option("--agency", cert.agency, "a user's agency");
+  caissue->add_option("--clearance", cert.clearance,
+                      "a user's clearance: public internal privacy trade-secret state-secret");
+  custody::AccessArgs ac;
+  CLI::App* whoami = app.add_subcommand("whoami", "who the node takes you for: roles, agency");
+  CLI::App* user = app.add_subcommand("user", "users with tokens (admin)");
+  user->require_subcommand(1);
+  CLI::App* uadd = user->add_subcommand("add", "add a user; prints its token once");
+  uadd->add_option("NAME", ac.name)->required();
+  uadd->add_option("--role", ac.roles, "a role (repeatable)")->required();
+  uadd->add_option("--agency", ac.agency, "the user's agency");
+  uadd->add_option("--clearance", ac.clearance, "public internal privacy trade-secret state-secret");
+  CLI::App* ulist = user->add_subcommand("list", "every user");
+  CLI::App* udis = user->add_subcommand("disable", "refuse a user from now on");
+  udis->add_option("NAME", ac.name)->required();
+  udis->add_option("--reason", ac.reason, "why")->required();
+  CLI::App* acc = app.add_subcommand("access", "access grants: request, approve, revoke");
+  acc->require_subcommand(1);
+  CLI::App* areq = acc->add_subcommand("request", "ask to view (or export) an object");
+  areq->add_option("ID", ac.object)->required();
+  areq->add_option("--reason", ac.reason, "why you need it")->required();
+  areq->add_option("--purpose", ac.purpose, "view (default) or export");
+  areq->add_option("--for", ac.duration, "how long the grant lives once approved (default 24h)");
+  CLI::App* alist = acc->add_subcommand("list", "requests and grants you may see");
+  alist->add_option("--object", ac.object, "only this object");
+  CLI::App* aok = acc->add_subcommand("approve", "approve a request (archive-head, leader)");
+  CLI::App* ano = acc->add_subcommand("deny", "deny a request");
+  CLI::App* arev = acc->add_subcommand("revoke", "end a grant or a pending request");
+  for (CLI::App* c : {aok, ano, arev}) {
+    c->add_option("REQUEST", ac.request)->required();
+    c->add_option("--reason", ac.reason, c == arev ? "why (required)" : "a note");
+  }
+  for (CLI::App* c : {whoami, uadd, ulist, udis, areq, alist, aok, ano, arev}) {
+    c->add_flag("--json", g.json, "print one JSON document");
+  }
   custody::AuditArgs au;
   CLI::App* audit = app.add_subcommand("audit", "the tamper-evident audit trail");
   audit->require_subcommand(1);
@@ -251,7 +292,9 @@ int main(int argc, char** argv) {
   if (*aver) return custody::AuditVerifyCommand(au);  // offline: no server
   if (*cainit) return custody::CaInitCommand(cert);
   if (*caissue) return custody::CaIssueCommand(cert);
-  if (absl::Status t = CustodyClient::UseTls(tls_dir); !t.ok()) return Fail(t);
+  if (absl::Status t = CustodyClient::UseTls(tls_dir, token); !t.ok()) return Fail(t);
+  ac.server = g.server;
+  ac.json = g.json;
   if (g.server.empty()) {
     return Fail(absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER"));
   }
@@ -263,6 +306,15 @@ int main(int argc, char** argv) {
   if (*cstatus) return custody::ClusterStatusCommand(ca);
   if (*crepair) return custody::ClusterRepairCommand(ca);
   if (*cscrub) return custody::ClusterScrubCommand(ca);
+  if (*whoami) return custody::WhoAmICommand(ac);
+  if (*uadd) return custody::UserAddCommand(ac);
+  if (*ulist) return custody::UserListCommand(ac);
+  if (*udis) return custody::UserDisableCommand(ac);
+  if (*areq) return custody::AccessRequestCommand(ac);
+  if (*alist) return custody::AccessListCommand(ac);
+  if (*aok) return custody::AccessDecideCommand(ac, true);
+  if (*ano) return custody::AccessDecideCommand(ac, false);
+  if (*arev) return custody::AccessRevokeCommand(ac);
   if (*alog) return custody::AuditLogCommand(au);
   if (*acp) return custody::AuditCheckpointCommand(au);
   if (*aexp) return custody::AuditExportCommand(au);

@@ -76,12 +76,19 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
 
 }  // namespace
 
-absl::Status CustodyClient::UseTls(const std::string& dir) {
+absl::Status CustodyClient::UseTls(const std::string& dir, const std::string& token) {
   std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (dir.empty() && !token.empty()) {
+    return absl::InvalidArgumentError(
+        "a token is only sent over TLS: pass --tls DIR (a folder with the cluster's ca.pem)");
+  }
   if (!dir.empty()) {
     absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir);
     if (!files.ok()) return files.status();
     creds = TlsChannelCredentials(*files);
+    if (!token.empty()) {
+      creds = grpc::CompositeChannelCredentials(creds, grpc::AccessTokenCredentials(token));
+    }
   }
   absl::MutexLock l(&tls_mu);
   tls_credentials = creds;

@@ -83,8 +83,9 @@ class CustodyClient {
   static std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);
   // From now on, channels made by this process use TLS with the credentials
   // folder `dir` (ca.pem, and cert.pem + key.pem when the user has a
-  // certificate); "" goes back to plaintext. Thread-safe.
-  static absl::Status UseTls(const std::string& dir);
+  // certificate), sending `token` (if any) as a bearer token with every call;
+  // "" goes back to plaintext. Thread-safe.
+  static absl::Status UseTls(const std::string& dir, const std::string& token = "");
 
   // Uploads `path`, resuming where an earlier attempt broke off, and checks
   // that the id the node returns is the file's own SHA-256.

@@ -84,6 +84,11 @@ absl::Status AddExt(X509* cert, X509* issuer, int nid, const std::string& value)
   return ok ? absl::OkStatus() : OpensslError("adding a certificate extension");
 }
 
+void AddName(X509* cert, const char* field, const std::string& value) {
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), field, MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0);
+}
+
 // A certificate for `key` named `cn`, not yet signed or extended.
 absl::StatusOr<CertPtr> NewCert(EVP_PKEY* key, const std::string& cn, X509* issuer, int days) {
   CertPtr cert(X509_new());
@@ -160,6 +165,9 @@ absl::Status IssueCertificate(const std::string& ca_dir, const CertificateReques
   KeyPtr key(EVP_EC_gen("P-256"));
   if (!key) return OpensslError("generating a key");
   ASSIGN_OR_RETURN(CertPtr cert, NewCert(key.get(), IdentityOf(r), ca.get(), r.days));
+  for (const std::string& role : r.roles) AddName(cert.get(), "OU", "role:" + role);
+  if (!r.agency.empty()) AddName(cert.get(), "OU", "agency:" + r.agency);
+  if (!r.clearance.empty()) AddName(cert.get(), "OU", "clearance:" + r.clearance);
   std::vector<std::string> san;
   for (const std::string& h : r.hosts) {
     unsigned char buf[16];

@@ -28,6 +28,10 @@ struct CertificateRequest {
   std::string name;                // node id or user name: [A-Za-z0-9._-]{1,64}
   std::vector<std::string> hosts;  // a node's DNS names or IP addresses
   int days = 825;
+  // A user's roles, agency and clearance, written as OU entries "role:R",
+  // "agency:A", "clearance:L" (server/principals.h reads them).
+  std::vector<std::string> roles;
+  std::string agency, clearance;
 };
 
 // Issues a certificate signed by the CA in `ca_dir` into `out_dir` (created;

@@ -15,7 +15,9 @@ namespace {
 constexpr size_t kBatch = 512;        // keys per FindMissing call
 constexpr int kMaxErrorsKept = 20;    // per round report
 
-const char* KindName(v1::BlobKind kind) { return kind == v1::CHUNK ? "chunk" : "manifest"; }
+const char* KindName(v1::BlobKind kind) {
+  return kind == v1::CHUNK ? "chunk" : kind == v1::MANIFEST ? "manifest" : "ledger entry";
+}
 
 std::string DeliveredKey(v1::BlobKind kind, const Digest& key) {
   return absl::StrCat("handoff-delivered/", kind == v1::CHUNK ? "c/" : "m/", key.Raw());
@@ -102,6 +104,7 @@ v1::RepairReport AntiEntropy::Round() {
   report.set_started_unix_nanos(absl::ToUnixNanos(absl::Now()));
   RoundKind(v1::CHUNK, &report);  // chunks first: a manifest arrives after its chunks
   RoundKind(v1::MANIFEST, &report);
+  RoundKind(v1::LEDGER, &report);
   report.set_finished_unix_nanos(absl::ToUnixNanos(absl::Now()));
   under_replicated_.store(report.under_replicated());
   node_->metrics()->RepairRoundDone(report);
@@ -123,7 +126,7 @@ void AntiEntropy::RoundKind(v1::BlobKind kind, v1::RepairReport* report) {
   const std::string& self = placement_->self();
   absl::Status scan = ForEachKey(kind, -1, [&](const Digest& key) {
     ++k.held;
-    std::vector<const NodeInfo*> homes = HomesOf(map, key);
+    std::vector<const NodeInfo*> homes = Homes(kind, key);
     if (!IsHome(homes, self)) {
       ++k.handoffs;
       return true;
@@ -157,12 +160,11 @@ void AntiEntropy::CompareWith(KindRound& k, const NodeInfo& peer, v1::RepairRepo
   std::vector<int> differing = mine.Differing(*theirs);
   report->set_buckets_compared(report->buckets_compared() + BucketTable::kBuckets);
   report->set_buckets_differing(report->buckets_differing() + differing.size());
-  const ClusterMap& map = placement_->map();
   const std::string& self = placement_->self();
   for (int b : differing) {
     std::vector<Digest> shared;
     absl::Status scan = ForEachKey(k.kind, b, [&](const Digest& key) {
-      std::vector<const NodeInfo*> homes = HomesOf(map, key);
+      std::vector<const NodeInfo*> homes = Homes(k.kind, key);
       if (IsHome(homes, self) && IsHome(homes, peer.id)) shared.push_back(key);
       return true;
     });
@@ -187,14 +189,13 @@ void AntiEntropy::CompareWith(KindRound& k, const NodeInfo& peer, v1::RepairRepo
 
 // Step 2: copies held here for other nodes go home.
 void AntiEntropy::DeliverHandoffs(KindRound& k, v1::RepairReport* report) {
-  const ClusterMap& map = placement_->map();
   const std::string& self = placement_->self();
   rocksdb::DB* db = node_->index()->db();
   std::vector<Digest> pending;
   auto flush = [&]() {
     std::map<std::string, std::vector<Digest>> by_home;
     for (const Digest& key : pending) {
-      for (const NodeInfo* h : HomesOf(map, key)) by_home[h->id].push_back(key);
+      for (const NodeInfo* h : Homes(k.kind, key)) by_home[h->id].push_back(key);
     }
     std::map<Digest, bool> ok;  // key -> every home holds it
     for (const Digest& key : pending) ok[key] = true;
@@ -221,7 +222,7 @@ void AntiEntropy::DeliverHandoffs(KindRound& k, v1::RepairReport* report) {
     pending.clear();
   };
   absl::Status scan = ForEachKey(k.kind, -1, [&](const Digest& key) {
-    if (IsHome(HomesOf(map, key), self)) return true;
+    if (IsHome(Homes(k.kind, key), self)) return true;
     std::string unused;
     rocksdb::Status got = db->Get(rocksdb::ReadOptions(), node_->index()->meta(),
                                   DeliveredKey(k.kind, key), &unused);
@@ -247,6 +248,15 @@ uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer,
                                   peer, ": ", s.message()));
   };
   for (const Digest& key : keys) {
+    if (k.kind == v1::LEDGER) {
+      absl::StatusOr<std::optional<std::string>> e = node_->ledger()->Get(key);
+      absl::Status s = !e.ok()            ? e.status()
+                       : !e->has_value() ? absl::NotFoundError("no longer held here")
+                                         : to->PutLedger(key, **e);
+      absl::MutexLock l(&mu);
+      if (!s.ok()) fail(key, s);
+      continue;
+    }
     if (k.kind == v1::MANIFEST) {
       absl::StatusOr<std::optional<std::string>> m = node_->index()->GetObject(key);
       absl::Status s = !m.ok() ? m.status()
@@ -295,11 +305,21 @@ uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer,
   return failed;
 }
 
+std::vector<const NodeInfo*> AntiEntropy::Homes(v1::BlobKind kind, const Digest& key) const {
+  const ClusterMap& map = placement_->map();
+  if (kind != v1::LEDGER) return HomesOf(map, key);
+  std::vector<const NodeInfo*> all;  // ledger entries live on every node
+  for (const NodeInfo& n : map.nodes()) all.push_back(&n);
+  return all;
+}
+
 absl::Status AntiEntropy::ForEachKey(v1::BlobKind kind, int bucket,
                                      const std::function<bool(const Digest&)>& fn) {
   Index* index = node_->index();
   std::unique_ptr<rocksdb::Iterator> it(index->db()->NewIterator(
-      rocksdb::ReadOptions(), kind == v1::CHUNK ? index->chunks() : index->objects()));
+      rocksdb::ReadOptions(), kind == v1::CHUNK      ? index->chunks()
+                              : kind == v1::MANIFEST ? index->objects()
+                                                     : index->ledger()));
   if (bucket >= 0) {
     const char first = static_cast<char>(bucket);
     it->Seek(rocksdb::Slice(&first, 1));
@@ -321,12 +341,12 @@ absl::StatusOr<BucketTable> AntiEntropy::TableFor(v1::BlobKind kind, const std::
   if (map.Find(peer) == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("node ", peer, " is not in the map"));
   }
-  if (kind != v1::CHUNK && kind != v1::MANIFEST) {
-    return absl::InvalidArgumentError("Buckets needs kind CHUNK or MANIFEST");
+  if (kind != v1::CHUNK && kind != v1::MANIFEST && kind != v1::LEDGER) {
+    return absl::InvalidArgumentError("Buckets needs kind CHUNK, MANIFEST or LEDGER");
   }
   BucketTable table;
   RETURN_IF_ERROR(ForEachKey(kind, -1, [&](const Digest& key) {
-    std::vector<const NodeInfo*> homes = HomesOf(map, key);
+    std::vector<const NodeInfo*> homes = Homes(kind, key);
     if (IsHome(homes, placement_->self()) && IsHome(homes, peer)) table.Add(key);
     return true;
   }));

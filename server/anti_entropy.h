@@ -1,6 +1,6 @@
 // Anti-entropy (doc/cluster.md, "Anti-entropy"): every node makes sure that
-// what it holds is on the key's home nodes. Each round, for chunks and then
-// manifests:
+// what it holds is on the key's home nodes (every node, for security ledger
+// entries). Each round, for chunks, then manifests, then ledger entries:
 //   1. for every other node P, it compares bucket digests of the keys whose
 //      homes include both itself and P (its own table against P's Buckets
 //      answer); for a bucket that differs, it asks P which of its keys in that
@@ -65,6 +65,9 @@ class AntiEntropy {
   // Copies `keys` of the round's kind to `peer`; returns how many failed.
   uint64_t Push(KindRound& k, const std::string& peer, const std::vector<Digest>& keys,
                 const std::string& reason, v1::RepairReport* report);
+  // The nodes that should hold `key` of `kind`: its R homes, or every node
+  // for a ledger entry.
+  std::vector<const NodeInfo*> Homes(v1::BlobKind kind, const Digest& key) const;
   // Calls `fn` for every key of `kind` held here (in bucket `bucket` only,
   // when >= 0), until it returns false.
   absl::Status ForEachKey(v1::BlobKind kind, int bucket,

@@ -51,6 +51,7 @@ grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
                                             v1::AuditLogResponse* response) {
   bool from_peer = !PeerNodeId(ctx).empty();
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kAuditRead).status());
     ASSIGN_OR_RETURN(std::vector<std::string> events, node_->audit()->Events(request->subject()));
     for (std::string& e : events) response->add_events(std::move(e));
     bool object = absl::StartsWith(request->subject(), "sha256:");
@@ -64,7 +65,8 @@ grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* AuditService::LatestCheckpoint(
     grpc::CallbackServerContext* ctx, const v1::AuditCheckpointRequest* request,
     v1::AuditCheckpointResponse* response) {
-  return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kAuditRead).status());
     std::string note;
     if (request->fresh()) {
       ASSIGN_OR_RETURN(note, node_->SignCheckpointNow());
@@ -82,7 +84,8 @@ grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
                                                const v1::AuditExportRequest* request,
                                                v1::AuditBundle* response) {
   std::string peer = ctx->peer();
-  return RunUnary(ctx, node_->read_pool(), [this, request, response, peer]() -> absl::Status {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response, peer]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kAuditRead).status());
     RETURN_IF_ERROR(node_->SignCheckpointNow().status());
     ASSIGN_OR_RETURN(*response, node_->audit()->Bundle(request->subject()));
     v1::AuditEvent e = NewEvent("audit.exported", request->subject());
@@ -95,7 +98,8 @@ grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* AuditService::VerifyNode(grpc::CallbackServerContext* ctx,
                                                    const v1::AuditVerifyNodeRequest* request,
                                                    v1::AuditVerifyNodeResponse* response) {
-  return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kAuditRead).status());
     *response = node_->audit()->VerifyAll(request->since_checkpoint());
     if (request->since_checkpoint().empty() || !response->ok()) return absl::OkStatus();
     ASSIGN_OR_RETURN(Checkpoint old, VerifyCheckpoint(request->since_checkpoint(),

@@ -1,5 +1,6 @@
 #include "server/custody_service.h"
 
+#include "common/status_macros.h"
 #include "server/unary.h"
 #include "absl/strings/str_cat.h"
 #include "server/download_reactor.h"
@@ -9,13 +10,14 @@ namespace custody {
 
 grpc::ServerReadReactor<v1::UploadRequest>* CustodyService::Upload(
     grpc::CallbackServerContext* ctx, v1::UploadResponse* response) {
-  return new UploadReactor(node_, response, ctx->peer());
+  return new UploadReactor(node_, ctx, response, ctx->peer());
 }
 
 grpc::ServerUnaryReactor* CustodyService::QueryUpload(grpc::CallbackServerContext* ctx,
                                                       const v1::QueryUploadRequest* request,
                                                       v1::QueryUploadResponse* response) {
-  return RunUnary(ctx, node_->read_pool(), [this, request, response]() -> absl::Status {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kPut).status());
     absl::StatusOr<v1::QueryUploadResponse> r = node_->uploads()->Query(request->upload_id());
     if (!r.ok()) return r.status();
     *response = *r;
@@ -25,14 +27,15 @@ grpc::ServerUnaryReactor* CustodyService::QueryUpload(grpc::CallbackServerContex
 
 grpc::ServerWriteReactor<v1::DownloadResponse>* CustodyService::Download(
     grpc::CallbackServerContext* ctx, const v1::DownloadRequest* request) {
-  return new DownloadReactor(node_, request, ctx->peer());
+  return new DownloadReactor(node_, ctx, request, ctx->peer());
 }
 
 grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,
                                                const v1::StatRequest* request,
                                                v1::ObjectInfo* response) {
   std::string peer = ctx->peer();
-  return RunUnary(ctx, node_->read_pool(), [this, request, response, peer]() -> absl::Status {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response, peer]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kReadMetadata).status());
     absl::StatusOr<Digest> id = Digest::Parse(request->id());
     if (!id.ok()) return id.status();
     absl::StatusOr<v1::ObjectManifest> m = node_->FindManifest(*id);
@@ -51,7 +54,8 @@ grpc::ServerUnaryReactor* CustodyService::List(grpc::CallbackServerContext* ctx,
                                                const v1::ListRequest* request,
                                                v1::ListResponse* response) {
   std::string peer = ctx->peer();
-  return RunUnary(ctx, node_->read_pool(), [this, request, response, peer]() -> absl::Status {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response, peer]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kReadMetadata).status());
     absl::StatusOr<v1::ListResponse> r =
         node_->objects()->List(request->page_token(), request->page_size());
     if (!r.ok()) return r.status();
@@ -114,7 +118,8 @@ void AskPeer(Node* node, const NodeInfo& peer, uint64_t map_version,
 grpc::ServerUnaryReactor* CustodyService::NodeStatus(grpc::CallbackServerContext* ctx,
                                                      const v1::NodeStatusRequest*,
                                                      v1::NodeStatusResponse* response) {
-  return RunUnary(ctx, node_->read_pool(), [this, response]() -> absl::Status {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kStatus).status());
     FillNodeStatus(node_, response);
     return absl::OkStatus();
   });
@@ -123,7 +128,8 @@ grpc::ServerUnaryReactor* CustodyService::NodeStatus(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* CustodyService::ClusterStatus(grpc::CallbackServerContext* ctx,
                                                         const v1::ClusterStatusRequest*,
                                                         v1::ClusterStatusResponse* response) {
-  return RunUnary(ctx, node_->read_pool(), [this, response]() -> absl::Status {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kStatus).status());
     const ClusterMap& map = node_->cluster();
     response->set_map_version(map.version());
     response->set_replication_factor(map.replication_factor());

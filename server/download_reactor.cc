@@ -34,9 +34,9 @@ struct DownloadReactor::State {
   v1::DownloadResponse msg;  // owned by the pending write
 };
 
-DownloadReactor::DownloadReactor(Node* node, const v1::DownloadRequest* request,
-                                 std::string peer)
-    : node_(node), peer_(std::move(peer)), state_(std::make_shared<State>()) {
+DownloadReactor::DownloadReactor(Node* node, grpc::CallbackServerContext* ctx,
+                                 const v1::DownloadRequest* request, std::string peer)
+    : node_(node), ctx_(ctx), peer_(std::move(peer)), state_(std::make_shared<State>()) {
   state_->strand = std::make_shared<SerialExecutor>(node->read_pool());
   v1::DownloadRequest req = *request;
   state_->strand->Schedule([this, s = state_, req] { Start(req); });
@@ -95,6 +95,8 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   }
   // The read is on record, durably, before the first byte leaves.
   v1::AuditEvent e = NewEvent("object.read", id->ToString());
+  absl::Status allowed = CheckGrant(*id, &e);
+  if (!allowed.ok()) return FinishWith(allowed);
   AddDetail(&e, "offset", absl::StrCat(req.offset()));
   AddDetail(&e, "peer", peer_);
   absl::Status recorded = node_->Record(std::move(e));
@@ -104,6 +106,28 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   FetchAhead();
   st.skip = req.offset() % cs;  // applied to the first chunk taken
   SendNext();
+}
+
+absl::Status DownloadReactor::CheckGrant(const Digest& id, v1::AuditEvent* e) {
+  absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kReadFootage, id.ToString());
+  if (!who.ok()) return who.status();
+  e->set_actor(who->name());
+  if (who->via() == "loopback") return absl::OkStatus();  // the local operator of a test node
+  absl::StatusOr<std::shared_ptr<const AccessState>> st = node_->access_state();
+  if (!st.ok()) return st.status();
+  const v1::AccessGrant* g = (*st)->LiveGrant(who->name(), id.ToString(), "view", absl::Now());
+  if (g == nullptr) {
+    return node_->Refuse(
+        who->name(), Action::kReadFootage, id.ToString(),
+        absl::PermissionDeniedError(absl::StrCat(
+            who->name(), " has no live access grant to view ", id.ToString(),
+            ": ask with `custody access request ID --reason TEXT`, then an archive-head and a "
+            "leader of the agency approve it")));
+  }
+  AddDetail(e, "viewer", who->name());
+  AddDetail(e, "reason", g->reason());
+  AddDetail(e, "grant", g->request_id());
+  return absl::OkStatus();
 }
 
 void DownloadReactor::SendNext() {

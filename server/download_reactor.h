@@ -18,7 +18,9 @@ namespace custody {
 // receives bytes that do not match their hash.
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
  public:
-  DownloadReactor(Node* node, const v1::DownloadRequest* request, std::string peer);
+  // `ctx` names the caller, who needs a live access grant for the object.
+  DownloadReactor(Node* node, grpc::CallbackServerContext* ctx,
+                  const v1::DownloadRequest* request, std::string peer);
 
   void OnWriteDone(bool ok) override;
   void OnDone() override;
@@ -27,12 +29,16 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
   struct State;
   struct Fetch;
   void Start(const v1::DownloadRequest& request);
+  // The caller may view `id` (a live access grant), or why not; fills the
+  // read event with the viewer, the reason and the grant.
+  absl::Status CheckGrant(const Digest& id, v1::AuditEvent* read_event);
   void SendNext();
   std::shared_ptr<Fetch> StartFetch(int chunk);
   void FetchAhead();
   void FinishWith(const absl::Status& s);
 
   Node* node_;
+  grpc::CallbackServerContext* ctx_;  // valid until OnDone
   std::string peer_;
   std::shared_ptr<State> state_;
 };

@@ -61,7 +61,8 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir) {
       {"events", SequentialCf(0)},
       {"tree", SequentialCf(1)},
       {"subjects", cfo},
-      {"checkpoints", cfo}};
+      {"checkpoints", cfo},
+      {"ledger", cfo}};
   std::unique_ptr<Index> idx(new Index);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opts, dir, cfs, &idx->cf_, &raw);

@@ -46,6 +46,8 @@ class Index {
   rocksdb::ColumnFamilyHandle* tree() { return cf_[5]; }
   rocksdb::ColumnFamilyHandle* subjects() { return cf_[6]; }
   rocksdb::ColumnFamilyHandle* checkpoints() { return cf_[7]; }
+  // The security ledger (server/ledger.h): entries by id.
+  rocksdb::ColumnFamilyHandle* ledger() { return cf_[8]; }
 
   // Applies `batch` and syncs the WAL before returning.
   absl::Status Commit(rocksdb::WriteBatch* batch);

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/units.h"
+#include "server/access_service.h"
 #include "server/audit_service.h"
 #include "server/authenticator.h"
 #include "server/custody_service.h"
@@ -196,6 +197,7 @@ int main(int argc, char** argv) {
   custody::CustodyService service(node->get());
   custody::AuditService audit_service(node->get());
   custody::ReplicaService replica_service(node->get());
+  custody::AccessService access_service(node->get());
   grpc::EnableDefaultHealthCheckService(true);  // grpc.health.v1
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -204,6 +206,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   builder.RegisterService(&audit_service);
   builder.RegisterService(&replica_service);
+  builder.RegisterService(&access_service);
   // Upload messages are 1 MiB; a peer's PutBlob carries a whole chunk.
   builder.SetMaxReceiveMessageSize(static_cast<int>((*node)->chunk_size()) + (1 << 20));
   // gRPC shares ports by default (SO_REUSEPORT): a second node on a busy

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/custody_service.h"
+#include "common/status_macros.h"
 #include "server/unary.h"
 
 namespace custody {
@@ -63,6 +64,7 @@ grpc::ServerUnaryReactor* CustodyService::Repair(grpc::CallbackServerContext* ct
                                                  const v1::RepairRequest* request,
                                                  v1::RepairResponse* response) {
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kMaintain).status());
     if (node_->anti_entropy() == nullptr) {
       return absl::FailedPreconditionError(
           "this node runs without a cluster map (a cluster of one): there is no other node to "
@@ -88,6 +90,7 @@ grpc::ServerUnaryReactor* CustodyService::Scrub(grpc::CallbackServerContext* ctx
                                                 const v1::ScrubRequest* request,
                                                 v1::ScrubResponse* response) {
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kMaintain).status());
     absl::StatusOr<std::vector<std::string>> ids = Targets(node_->cluster(), request->node());
     if (!ids.ok()) return ids.status();
     absl::Status s = RecordRequest(node_, "scrub", request->node());

@@ -26,6 +26,9 @@
 #include "server/committer.h"
 #include "server/idle_watchdog.h"
 #include "server/index.h"
+#include "server/ledger.h"
+#include "server/access_state.h"
+#include "server/principals.h"
 #include "server/object_store.h"
 #include "server/recovery.h"
 #include "server/scrubber.h"
@@ -90,6 +93,16 @@ class Node {
   // nothing was logged since), durably.
   absl::StatusOr<std::string> SignCheckpointNow();
   BlobStore* chunks() { return verified_.get(); }  // verifies on read
+  // Users and access grants (doc/security.md).
+  Ledger* ledger() { return ledger_.get(); }
+  absl::StatusOr<std::shared_ptr<const AccessState>> access_state() { return access_->Get(); }
+  // The caller of `ctx` if it may do `action` (server/principals.h);
+  // otherwise its refusal, logged as access.refused about `subject`.
+  absl::StatusOr<v1::Principal> Authorize(const grpc::ServerContextBase& ctx, Action action,
+                                          const std::string& subject = "node");
+  // Records a refusal of `who` (access.refused) and returns `why`.
+  absl::Status Refuse(const std::string& who, Action action, const std::string& subject,
+                      const absl::Status& why);
   // Seals chunks at rest; null without --data-key.
   const ChunkSealer* sealer() const { return sealer_.get(); }
   // Chunks anywhere in the cluster (this node's own first); the same as
@@ -137,6 +150,8 @@ class Node {
   std::unique_ptr<NodeMetrics> metrics_ = std::make_unique<NodeMetrics>();
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<ChunkSealer> sealer_;
+  std::unique_ptr<Ledger> ledger_ = std::make_unique<Ledger>(this);
+  std::unique_ptr<AccessStateCache> access_ = std::make_unique<AccessStateCache>(ledger_.get());
   std::unique_ptr<BlobStore> local_, verified_;
   std::shared_ptr<const ClusterMap> cluster_;
   std::unique_ptr<Placement> placement_;  // a cluster of more than one node

@@ -88,6 +88,15 @@ absl::StatusOr<std::string> RemoteBlobStore::GetManifest(const Digest& id) {
   return std::move(*resp.mutable_data());
 }
 
+absl::Status RemoteBlobStore::PutLedger(const Digest& id, const std::string& entry) {
+  v1::PutBlobRequest req;
+  req.set_kind(v1::LEDGER);
+  req.set_key(std::string(id.Raw()));
+  req.set_data(entry);
+  v1::PutBlobResponse resp;
+  return FromGrpcStatus(stub_->PutBlob(NewContext().get(), req, &resp));
+}
+
 absl::StatusOr<BucketTable> RemoteBlobStore::Buckets(v1::BlobKind kind) {
   v1::BucketsRequest req;
   req.set_kind(kind);

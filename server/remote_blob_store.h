@@ -42,6 +42,8 @@ class RemoteBlobStore : public BlobStore {
   absl::Status PutManifest(const Digest& id, const std::string& manifest,
                            const std::string& handoff_for, bool repair = false);
   absl::StatusOr<std::string> GetManifest(const Digest& id);
+  // A security ledger entry (blocking).
+  absl::Status PutLedger(const Digest& id, const std::string& entry);
 
   // Anti-entropy: the peer's bucket digests of what it holds in common with
   // this node.

@@ -78,8 +78,10 @@ grpc::ServerUnaryReactor* ReplicaService::PutBlob(grpc::CallbackServerContext* c
       RETURN_IF_ERROR(PutChunk(key, request->data(), &held));
     } else if (request->kind() == v1::MANIFEST) {
       RETURN_IF_ERROR(PutManifest(key, *request, from, &held));
+    } else if (request->kind() == v1::LEDGER) {
+      RETURN_IF_ERROR(node_->ledger()->Receive(key, request->data(), from));
     } else {
-      return absl::InvalidArgumentError("PutBlob needs kind CHUNK or MANIFEST");
+      return absl::InvalidArgumentError("PutBlob needs kind CHUNK, MANIFEST or LEDGER");
     }
     response->set_already_held(held);
     return absl::OkStatus();
@@ -98,8 +100,14 @@ grpc::ServerUnaryReactor* ReplicaService::GetBlob(grpc::CallbackServerContext* c
       response->set_data(std::move(data));
       return absl::OkStatus();
     }
+    if (request->kind() == v1::LEDGER) {
+      ASSIGN_OR_RETURN(std::optional<std::string> e, node_->ledger()->Get(key));
+      if (!e) return absl::NotFoundError(absl::StrCat("no ledger entry ", key.ToString()));
+      response->set_data(std::move(*e));
+      return absl::OkStatus();
+    }
     if (request->kind() != v1::MANIFEST) {
-      return absl::InvalidArgumentError("GetBlob needs kind CHUNK or MANIFEST");
+      return absl::InvalidArgumentError("GetBlob needs kind CHUNK, MANIFEST or LEDGER");
     }
     ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->objects()->GetManifest(key));
     response->set_data(m.SerializeAsString());
@@ -124,7 +132,13 @@ grpc::ServerUnaryReactor* ReplicaService::FindMissing(grpc::CallbackServerContex
       return absl::OkStatus();
     }
     for (const Digest& d : keys) {
-      ASSIGN_OR_RETURN(bool has, node_->index()->HasObject(d));
+      bool has = false;
+      if (request->kind() == v1::LEDGER) {
+        ASSIGN_OR_RETURN(std::optional<std::string> e, node_->ledger()->Get(d));
+        has = e.has_value();
+      } else {
+        ASSIGN_OR_RETURN(has, node_->index()->HasObject(d));
+      }
       if (!has) response->add_missing(std::string(d.Raw()));
     }
     return absl::OkStatus();

@@ -23,8 +23,9 @@ struct UploadReactor::State {
   std::atomic<bool> cancelled{false};  // the client went away (or its deadline passed)
 };
 
-UploadReactor::UploadReactor(Node* node, v1::UploadResponse* response, std::string peer)
-    : node_(node), response_(response), peer_(std::move(peer)), state_(std::make_shared<State>()) {
+UploadReactor::UploadReactor(Node* node, grpc::CallbackServerContext* ctx,
+                             v1::UploadResponse* response, std::string peer)
+    : node_(node), ctx_(ctx), response_(response), peer_(std::move(peer)), state_(std::make_shared<State>()) {
   state_->strand = std::make_shared<SerialExecutor>(node->stream_pool());
   WatchForStalls(node->idle_watchdog());
   StartRead(&state_->req);
@@ -122,8 +123,10 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
     case v1::UploadRequest::kHeader: {
       if (st.upload) return FinishWith(absl::InvalidArgumentError("a second header"));
       st.upload_id = req.header().upload_id().substr(0, 128);
+      absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kPut);
+      if (!who.ok()) return FinishWith(who.status());
       absl::StatusOr<std::unique_ptr<Upload>> up =
-          node_->uploads()->Begin(req.header(), "anonymous", peer_);
+          node_->uploads()->Begin(req.header(), who->name(), peer_);
       if (!up.ok()) return FinishWith(up.status());
       st.upload = std::move(*up);
       break;

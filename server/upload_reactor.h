@@ -19,7 +19,9 @@ namespace custody {
 // bounds memory per stream. Finish is called exactly once, from the strand.
 class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
  public:
-  UploadReactor(Node* node, v1::UploadResponse* response, std::string peer);
+  // `ctx` names the caller, who must be allowed to put footage.
+  UploadReactor(Node* node, grpc::CallbackServerContext* ctx, v1::UploadResponse* response,
+                std::string peer);
 
   void OnReadDone(bool ok) override;
   void OnCancel() override;
@@ -35,6 +37,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   void RecordRefusal(const absl::Status& s);
 
   Node* node_;
+  grpc::CallbackServerContext* ctx_;  // valid until OnDone
   v1::UploadResponse* response_;
   std::string peer_;
   std::shared_ptr<State> state_;

@@ -1,0 +1,183 @@
+#include "client/access_cli.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "client/cli_errors.h"
+#include "client/client.h"
+#include "common/grpc_status.h"
+#include "common/units.h"
+#include "custody/v1/access.grpc.pb.h"
+
+namespace custody {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::unique_ptr<v1::Access::Stub> Stub(const AccessArgs& a) {
+  return v1::Access::NewStub(CustodyClient::NewChannel(a.server));
+}
+
+// Runs one unary call with a 60 s deadline.
+template <typename Req, typename Resp, typename Method>
+absl::Status Call(const AccessArgs& a, Method method, const Req& req, Resp* resp) {
+  auto stub = Stub(a);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return FromGrpcStatus(((*stub).*method)(&ctx, req, resp));
+}
+
+json PrincipalJson(const v1::Principal& p) {
+  return json{{"name", p.name()}, {"roles", p.roles()},   {"agency", p.agency()},
+              {"clearance", p.clearance()}, {"disabled", p.disabled()}, {"via", p.via()}};
+}
+
+json GrantJson(const v1::AccessGrant& g) {
+  json approvals = json::array();
+  for (const v1::Approval& x : g.approvals()) {
+    approvals.push_back({{"by", x.by()}, {"role", x.role()},
+                         {"time", FormatUnixNanos(x.time_unix_nanos())}});
+  }
+  json j{{"request", g.request_id()}, {"object", g.object_id()},   {"requester", g.requester()},
+         {"purpose", g.purpose()},    {"reason", g.reason()},      {"state", g.state()},
+         {"seconds", g.seconds()},        {"agency", g.agency()},      {"approvals", approvals}};
+  if (g.expires_unix_nanos() != 0) j["expires"] = FormatUnixNanos(g.expires_unix_nanos());
+  if (!g.decided_by().empty()) j["decided_by"] = g.decided_by();
+  if (!g.note().empty()) j["note"] = g.note();
+  return j;
+}
+
+int PrintGrant(const AccessArgs& a, const v1::AccessGrant& g) {
+  if (a.json) {
+    std::cout << GrantJson(g).dump() << "\n";
+    return 0;
+  }
+  std::cout << "request " << g.request_id() << ": " << g.state() << "\n  object    " << g.object_id()
+            << " (" << g.purpose() << ")\n  requester " << g.requester() << "\n  reason    "
+            << g.reason() << "\n";
+  for (const v1::Approval& x : g.approvals()) {
+    std::cout << "  approved  by " << x.by() << " as " << x.role() << " at "
+              << FormatUnixNanos(x.time_unix_nanos()) << "\n";
+  }
+  if (g.expires_unix_nanos() != 0) {
+    std::cout << "  until     " << FormatUnixNanos(g.expires_unix_nanos()) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int WhoAmICommand(const AccessArgs& a) {
+  v1::Principal p;
+  absl::Status s = Call(a, &v1::Access::Stub::WhoAmI, v1::WhoAmIRequest(), &p);
+  if (!s.ok()) return PrintFailure(s);
+  std::cout << (a.json ? PrincipalJson(p).dump() : PrincipalJson(p).dump(2)) << "\n";
+  return 0;
+}
+
+int UserAddCommand(const AccessArgs& a) {
+  v1::UserAddRequest req;
+  req.set_name(a.name);
+  for (const std::string& r : a.roles) req.add_roles(r);
+  req.set_agency(a.agency);
+  req.set_clearance(a.clearance);
+  v1::UserAddResponse resp;
+  absl::Status s = Call(a, &v1::Access::Stub::UserAdd, req, &resp);
+  if (!s.ok()) return PrintFailure(s);
+  if (a.json) {
+    std::cout << json{{"user", a.name}, {"token", resp.token()}}.dump() << "\n";
+  } else {
+    std::cout << resp.token() << "\n";
+    std::cerr << "the token of " << a.name
+              << " is shown once; the cluster keeps only its hash. Pass it with --token.\n";
+  }
+  return 0;
+}
+
+int UserListCommand(const AccessArgs& a) {
+  v1::UserListResponse resp;
+  absl::Status s = Call(a, &v1::Access::Stub::UserList, v1::UserListRequest(), &resp);
+  if (!s.ok()) return PrintFailure(s);
+  json users = json::array();
+  for (const v1::Principal& p : resp.users()) users.push_back(PrincipalJson(p));
+  if (a.json) {
+    std::cout << json{{"users", users}}.dump() << "\n";
+    return 0;
+  }
+  for (const v1::Principal& p : resp.users()) {
+    std::cout << p.name() << "  roles=" << absl::StrJoin(p.roles(), ",") << "  agency="
+              << p.agency() << "  clearance=" << p.clearance()
+              << (p.disabled() ? "  DISABLED" : "") << "\n";
+  }
+  return 0;
+}
+
+int UserDisableCommand(const AccessArgs& a) {
+  v1::UserDisableRequest req;
+  req.set_name(a.name);
+  req.set_reason(a.reason);
+  v1::UserDisableResponse resp;
+  absl::Status s = Call(a, &v1::Access::Stub::UserDisable, req, &resp);
+  if (!s.ok()) return PrintFailure(s);
+  std::cout << "user " << a.name << " is disabled\n";
+  return 0;
+}
+
+int AccessRequestCommand(const AccessArgs& a) {
+  v1::AccessRequestRequest req;
+  req.set_object_id(a.object);
+  req.set_reason(a.reason);
+  req.set_purpose(a.purpose);
+  absl::Duration d;
+  if (!absl::ParseDuration(a.duration, &d) || d <= absl::ZeroDuration()) {
+    return PrintFailure(absl::InvalidArgumentError(
+        "--for takes a duration such as 30m, 24h or 72h"));
+  }
+  req.set_seconds(static_cast<uint64_t>(absl::ToInt64Seconds(d)));
+  v1::AccessGrant g;
+  absl::Status s = Call(a, &v1::Access::Stub::RequestAccess, req, &g);
+  return s.ok() ? PrintGrant(a, g) : PrintFailure(s);
+}
+
+int AccessListCommand(const AccessArgs& a) {
+  v1::AccessListRequest req;
+  req.set_object_id(a.object);
+  v1::AccessListResponse resp;
+  absl::Status s = Call(a, &v1::Access::Stub::ListAccess, req, &resp);
+  if (!s.ok()) return PrintFailure(s);
+  json grants = json::array();
+  for (const v1::AccessGrant& g : resp.grants()) grants.push_back(GrantJson(g));
+  if (a.json) {
+    std::cout << json{{"grants", grants}}.dump() << "\n";
+    return 0;
+  }
+  for (const v1::AccessGrant& g : resp.grants()) {
+    std::cout << g.request_id().substr(0, 16) << "  " << g.state() << "  " << g.object_id()
+              << "  " << g.requester() << "  " << g.reason() << "\n";
+  }
+  return 0;
+}
+
+int AccessDecideCommand(const AccessArgs& a, bool approve) {
+  v1::AccessDecideRequest req;
+  req.set_request_id(a.request);
+  req.set_approve(approve);
+  req.set_note(a.reason);
+  v1::AccessGrant g;
+  absl::Status s = Call(a, &v1::Access::Stub::Decide, req, &g);
+  return s.ok() ? PrintGrant(a, g) : PrintFailure(s);
+}
+
+int AccessRevokeCommand(const AccessArgs& a) {
+  v1::AccessRevokeRequest req;
+  req.set_request_id(a.request);
+  req.set_reason(a.reason);
+  v1::AccessGrant g;
+  absl::Status s = Call(a, &v1::Access::Stub::Revoke, req, &g);
+  return s.ok() ? PrintGrant(a, g) : PrintFailure(s);
+}
+
+}  // namespace custody

@@ -1,0 +1,89 @@
+#include "server/ledger.h"
+
+#include <openssl/rand.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "server/node.h"
+
+namespace custody {
+
+absl::Status Ledger::Store(const Digest& id, const std::string& bytes, v1::AuditEvent event) {
+  WriteRequest r;
+  r.index_only = true;
+  Index* index = node_->index();
+  r.on_index = [&, index](rocksdb::WriteBatch* b, const WriteResult&) {
+    b->Put(index->ledger(), KeyOf(id), bytes);
+    node_->audit()->Append(b, std::move(event));
+  };
+  RETURN_IF_ERROR(node_->committer()->Write(std::move(r)).status());
+  ++generation_;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Ledger::Appended> Ledger::Append(v1::LedgerEntry entry, v1::AuditEvent event) {
+  entry.set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
+  entry.set_node_id(node_->node_id());
+  std::string nonce(16, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 16);
+  entry.set_nonce(nonce);
+  std::string bytes = entry.SerializeAsString();
+  Appended out{Digest::Of(bytes), 1, static_cast<int>(node_->cluster().nodes().size())};
+  AddDetail(&event, "ledger_entry", out.id.ToString());
+  RETURN_IF_ERROR(Store(out.id, bytes, std::move(event)));
+  if (Placement* p = node_->placement()) {
+    for (const NodeInfo& n : p->map().nodes()) {
+      if (n.id == node_->node_id()) continue;
+      absl::Status s = p->peer(n.id)->PutLedger(out.id, bytes);
+      if (s.ok()) {
+        ++out.holders;
+      } else {
+        LOG(WARNING) << "ledger entry " << out.id.ToString() << " did not reach " << n.id << ": "
+                     << s << " (anti-entropy will bring it)";
+      }
+    }
+  }
+  return out;
+}
+
+absl::Status Ledger::Receive(const Digest& id, const std::string& bytes, const std::string& from) {
+  v1::LedgerEntry e;
+  if (Digest::Of(bytes) != id || !e.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError("a ledger entry must parse and hash to its key");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> have, Get(id));
+  if (have) return absl::OkStatus();
+  v1::AuditEvent event = NewEvent("ledger.received", e.subject(), e.actor());
+  AddDetail(&event, "kind", e.kind());
+  AddDetail(&event, "ledger_entry", id.ToString());
+  AddDetail(&event, "from_node", from);
+  return Store(id, bytes, std::move(event));
+}
+
+absl::StatusOr<std::optional<std::string>> Ledger::Get(const Digest& id) {
+  std::string v;
+  rocksdb::Status s =
+      node_->index()->db()->Get(rocksdb::ReadOptions(), node_->index()->ledger(), KeyOf(id), &v);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocksStatus(s, "ledger lookup");
+  return v;
+}
+
+absl::Status Ledger::ForEach(
+    const std::function<void(const Digest&, const v1::LedgerEntry&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(node_->index()->db()->NewIterator(
+      rocksdb::ReadOptions(), node_->index()->ledger()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::StatusOr<Digest> id =
+        Digest::FromRaw(absl::string_view(it->key().data(), it->key().size()));
+    v1::LedgerEntry e;
+    if (!id.ok() || !e.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("a ledger entry does not parse");
+    }
+    fn(*id, e);
+  }
+  return FromRocksStatus(it->status(), "scanning the ledger");
+}
+
+}  // namespace custody

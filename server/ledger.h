@@ -1,0 +1,56 @@
+// The security ledger (doc/security.md): every change to users and access
+// grants is a LedgerEntry, kept forever in the node's "ledger" column family
+// under its id (the SHA-256 of its bytes). Every node holds every entry:
+// Append stores an entry here, with its audit event, and sends it to every
+// other node; anti-entropy (kind LEDGER) brings it to nodes that were away.
+// The security state is the fold of the entries (server/access_state.h).
+#ifndef CUSTODY_SERVER_LEDGER_H_
+#define CUSTODY_SERVER_LEDGER_H_
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/digest.h"
+#include "custody/v1/access.pb.h"
+#include "custody/v1/audit.pb.h"
+
+namespace custody {
+
+class Node;
+
+// Thread-safe.
+class Ledger {
+ public:
+  explicit Ledger(Node* node) : node_(node) {}
+
+  struct Appended {
+    Digest id;
+    int holders = 0;  // nodes that hold it now, this one included
+    int nodes = 0;    // nodes in the map
+  };
+  // Fills in time, node and nonce, stores the entry here together with
+  // `event` (the audit event of the change), then on every other node.
+  absl::StatusOr<Appended> Append(v1::LedgerEntry entry, v1::AuditEvent event);
+  // A copy sent by another node: it must hash to `id` and parse. Idempotent;
+  // a new entry is logged as ledger.received.
+  absl::Status Receive(const Digest& id, const std::string& bytes, const std::string& from);
+  // The serialized entry, or nullopt.
+  absl::StatusOr<std::optional<std::string>> Get(const Digest& id);
+  // Every entry, in id order.
+  absl::Status ForEach(const std::function<void(const Digest&, const v1::LedgerEntry&)>& fn);
+  // Changes whenever an entry is added here (for caches of the state).
+  uint64_t generation() const { return generation_.load(); }
+
+ private:
+  absl::Status Store(const Digest& id, const std::string& bytes, v1::AuditEvent event);
+
+  Node* node_;
+  std::atomic<uint64_t> generation_{0};
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_LEDGER_H_

@@ -1,0 +1,31 @@
+// Node::Authorize and Node::Refuse: who may do what on this node.
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/tls.h"
+#include "server/node.h"
+
+namespace custody {
+
+absl::Status Node::Refuse(const std::string& who, Action action, const std::string& subject,
+                          const absl::Status& why) {
+  v1::AuditEvent e = NewEvent("access.refused", subject, who.empty() ? "unknown" : who);
+  AddDetail(&e, "action", ActionName(action));
+  AddDetail(&e, "code", absl::StatusCodeToString(why.code()));
+  AddDetail(&e, "reason", why.message());
+  absl::Status s = Record(std::move(e));
+  if (!s.ok()) LOG(ERROR) << "recording a refusal: " << s;
+  return why;
+}
+
+absl::StatusOr<v1::Principal> Node::Authorize(const grpc::ServerContextBase& ctx, Action action,
+                                              const std::string& subject) {
+  absl::StatusOr<std::shared_ptr<const AccessState>> state = access_state();
+  if (!state.ok()) return state.status();
+  absl::StatusOr<v1::Principal> p = Caller(ctx, options_.tls, **state);
+  if (!p.ok()) return Refuse(PeerIdentity(ctx), action, subject, p.status());
+  absl::Status allowed = custody::Authorize(*p, action);
+  if (!allowed.ok()) return Refuse(p->name(), action, subject, allowed);
+  return p;
+}
+
+}  // namespace custody

@@ -1,0 +1,157 @@
+#include "server/principals.h"
+
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/digest.h"
+#include "common/tls.h"
+
+namespace custody {
+
+namespace {
+
+const std::map<Action, std::vector<std::string>>& Allowed() {
+  static const auto* m = new std::map<Action, std::vector<std::string>>{
+      {Action::kPut, {"ingest", "officer", "archivist"}},
+      {Action::kReadMetadata, {"officer", "archivist", "archive-head", "leader", "auditor"}},
+      {Action::kReadFootage, {"officer", "archivist", "archive-head", "leader"}},
+      {Action::kAuditRead, {"auditor", "archivist", "archive-head", "leader", "node"}},
+      {Action::kStatus, {"ingest", "officer", "archivist", "archive-head", "leader", "auditor",
+                         "admin", "node"}},
+      {Action::kMaintain, {"admin"}},
+      {Action::kManageUsers, {"admin"}},
+      {Action::kRequestAccess, {"officer", "archivist", "archive-head", "leader"}},
+      {Action::kDecideAccess, {"archive-head", "leader"}},
+  };
+  return *m;
+}
+
+// The OU entries of a PEM certificate.
+std::vector<std::string> OrganizationalUnits(const std::string& pem) {
+  std::vector<std::string> out;
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (cert == nullptr) return out;
+  X509_NAME* name = X509_get_subject_name(cert);
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(name, NID_organizationalUnitName, i)) >= 0;) {
+    ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+    out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     ASN1_STRING_length(s));
+  }
+  X509_free(cert);
+  return out;
+}
+
+std::string Property(const grpc::AuthContext& auth, const char* name) {
+  std::vector<grpc::string_ref> v = auth.FindPropertyValues(name);
+  return v.empty() ? "" : std::string(v[0].data(), v[0].size());
+}
+
+v1::Principal FromCertificate(const std::string& cn, const grpc::AuthContext& auth) {
+  v1::Principal p;
+  p.set_name(cn);
+  p.set_via("certificate");
+  if (cn.rfind("node:", 0) == 0) {
+    p.add_roles("node");
+    return p;
+  }
+  for (const std::string& ou : OrganizationalUnits(Property(auth, "x509_pem_cert"))) {
+    if (ou.rfind("role:", 0) == 0) p.add_roles(ou.substr(5));
+    if (ou.rfind("agency:", 0) == 0) p.set_agency(ou.substr(7));
+    if (ou.rfind("clearance:", 0) == 0) p.set_clearance(ou.substr(10));
+  }
+  return p;
+}
+
+std::string BearerToken(const grpc::ServerContextBase& ctx) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return "";
+  std::string v(it->second.data(), it->second.size());
+  return v.rfind("Bearer ", 0) == 0 ? v.substr(7) : "";
+}
+
+}  // namespace
+
+const char* ActionName(Action a) {
+  switch (a) {
+    case Action::kPut: return "put footage";
+    case Action::kReadMetadata: return "see objects";
+    case Action::kReadFootage: return "read footage";
+    case Action::kAuditRead: return "read the audit trail";
+    case Action::kStatus: return "see node status";
+    case Action::kMaintain: return "run cluster maintenance";
+    case Action::kManageUsers: return "manage users";
+    case Action::kRequestAccess: return "request access";
+    case Action::kDecideAccess: return "decide access requests";
+  }
+  return "?";
+}
+
+absl::StatusOr<v1::Principal> TokenUser(const std::string& token, const AccessState& state) {
+  auto it = state.token_user.find(Digest::Of(token).Hex());
+  if (it == state.token_user.end()) return absl::UnauthenticatedError("unknown token");
+  const v1::Principal& p = state.users.at(it->second);
+  if (p.disabled()) {
+    return absl::PermissionDeniedError(absl::StrCat(p.name(), " is disabled"));
+  }
+  return p;
+}
+
+absl::StatusOr<v1::Principal> Caller(const grpc::ServerContextBase& ctx, bool tls,
+                                     const AccessState& state) {
+  if (!tls) {
+    v1::Principal p;
+    p.set_name("local-operator");
+    p.set_via("loopback");
+    for (const char* r : kRoles) p.add_roles(r);
+    p.set_clearance("state-secret");
+    return p;
+  }
+  std::string cn = PeerIdentity(ctx);
+  if (!cn.empty()) {
+    v1::Principal p = FromCertificate(cn, *ctx.auth_context());
+    auto u = state.users.find(cn.substr(cn.find(':') + 1));
+    if (cn.rfind("user:", 0) == 0 && u != state.users.end() && u->second.disabled()) {
+      return absl::PermissionDeniedError(absl::StrCat(cn, " is disabled"));
+    }
+    return p;
+  }
+  std::string token = BearerToken(ctx);
+  if (token.empty()) {
+    return absl::UnauthenticatedError("no client certificate and no bearer token");
+  }
+  return TokenUser(token, state);
+}
+
+bool HasRole(const v1::Principal& p, const std::string& role) {
+  for (const std::string& r : p.roles()) {
+    if (r == role) return true;
+  }
+  return false;
+}
+
+absl::Status Authorize(const v1::Principal& p, Action a) {
+  const std::vector<std::string>& allowed = Allowed().at(a);
+  for (const std::string& r : allowed) {
+    if (HasRole(p, r)) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      p.name(), " (roles: ", p.roles().empty() ? "none" : absl::StrJoin(p.roles(), ","),
+      ") may not ", ActionName(a), "; that needs one of: ", absl::StrJoin(allowed, ", ")));
+}
+
+bool Cleared(const v1::Principal& p, const std::string& level) {
+  int need = LevelRank(level.empty() ? "internal" : level);
+  if (need < 0) need = LevelRank("state-secret");  // an unknown level is treated as the highest
+  return LevelRank(p.clearance().empty() ? "internal" : p.clearance()) >= need;
+}
+
+}  // namespace custody

@@ -1,0 +1,58 @@
+// Who is calling (doc/security.md, "Principals and roles"), and what each
+// role may do.
+//   - A user certificate (CN "user:NAME") carries its roles, agency and
+//     clearance as OU entries "role:R", "agency:A", "clearance:L" (custody
+//     ca issue --user NAME --role R ...).
+//   - A bearer token ("authorization: Bearer T") names a user an admin added
+//     (custody user add); the cluster keeps only SHA-256(T).
+//   - A node certificate (CN "node:ID") is a peer: role "node".
+//   - On a plaintext loopback node (--insecure-loopback) every caller is the
+//     local operator, with every role: that mode is for tests and demos.
+// A user disabled in the ledger is refused whichever way it comes.
+#ifndef CUSTODY_SERVER_PRINCIPALS_H_
+#define CUSTODY_SERVER_PRINCIPALS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/roles.h"
+#include "custody/v1/access.pb.h"
+#include "server/access_state.h"
+
+namespace custody {
+
+
+// What a caller may ask of a node.
+enum class Action {
+  kPut,            // upload footage
+  kReadMetadata,   // stat, ls
+  kReadFootage,    // get (also needs a live grant)
+  kAuditRead,      // audit log, export, checkpoint, verify-node
+  kStatus,         // status, cluster status
+  kMaintain,       // cluster repair, scrub
+  kManageUsers,    // user add, list, disable
+  kRequestAccess,  // access request
+  kDecideAccess,   // access approve, deny, revoke
+};
+const char* ActionName(Action a);
+
+// The caller of `ctx` on a node that runs with TLS (`tls`) or plaintext.
+// UNAUTHENTICATED when nobody can be named, PERMISSION_DENIED for a disabled
+// user.
+absl::StatusOr<v1::Principal> Caller(const grpc::ServerContextBase& ctx, bool tls,
+                                     const AccessState& state);
+// The principal a bearer token names, or UNAUTHENTICATED.
+absl::StatusOr<v1::Principal> TokenUser(const std::string& token, const AccessState& state);
+
+bool HasRole(const v1::Principal& p, const std::string& role);
+// OK if one of the caller's roles allows `a`; PERMISSION_DENIED naming the
+// roles that would.
+absl::Status Authorize(const v1::Principal& p, Action a);
+// Whether the caller's clearance covers `level` ("" counts as internal).
+bool Cleared(const v1::Principal& p, const std::string& level);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_PRINCIPALS_H_
