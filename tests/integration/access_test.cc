@@ -1,0 +1,224 @@
+// Roles, tokens and access grants (issue 5) on a TLS cluster of three real
+// nodes: who may do what, the two-person approval before anyone views
+// footage (made on one node, seen on the others), expiry and revocation,
+// and every refusal on record.
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "client/client.h"
+#include "tests/integration/cluster_util.h"
+
+namespace custody::testing {
+namespace {
+
+using json = nlohmann::json;
+
+class AccessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(RunCli({"ca", "init", dir_ / "ca"}).exit_code, 0);
+    const std::map<std::string, std::vector<std::string>> users = {
+        {"admin", {"--role", "admin"}},
+        {"arch", {"--role", "archivist", "--agency", "A"}},
+        {"ingest", {"--role", "ingest"}},
+        {"olga", {"--role", "officer", "--agency", "A"}},
+        {"hank", {"--role", "archive-head"}},
+        {"lena", {"--role", "leader", "--agency", "A"}},
+        {"leo", {"--role", "leader", "--agency", "B"}},
+        {"aud", {"--role", "auditor"}}};
+    for (const auto& [name, flags] : users) {
+      std::vector<std::string> args = {"ca", "issue", "--ca", dir_ / "ca", "--user", name, "-o",
+                                       dir_ / name};
+      args.insert(args.end(), flags.begin(), flags.end());
+      ASSERT_EQ(RunCli(args).exit_code, 0) << name;
+    }
+    ASSERT_TRUE(CustodyClient::UseTls(dir_ / "aud").ok());  // NodeProcess::Start asks NodeStatus
+    std::vector<int> ports;
+    std::string map = WriteMap(dir_ / "map.json", 3, 1, 2, &ports);
+    for (int i = 0; i < 3; ++i) {
+      std::string id = "n" + std::to_string(i + 1);
+      CliResult r = RunCli({"ca", "issue", "--ca", dir_ / "ca", "--node", id, "--host",
+                            "127.0.0.1", "-o", dir_ / ("tls-" + id)});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      nodes_.push_back(std::make_unique<NodeProcess>(
+          dir_ / id,
+          std::vector<std::string>{"--cluster", map, "--node-id", id, "--tls",
+                                   dir_ / ("tls-" + id), "--repair-interval", "1s"},
+          ports[i]));
+      ASSERT_TRUE(nodes_.back()->Start()) << nodes_.back()->Log();
+    }
+  }
+  void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
+
+  // The CLI as `user` through node `n` (0-based).
+  CliResult As(const std::string& user, int n, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", nodes_[n]->address(), "--tls", dir_ / user});
+    return RunCli(args);
+  }
+  std::string Stored(const std::string& meta) {
+    std::string file = dir_ / ("f" + std::to_string(files_++));
+    std::string id = WriteRandomFile(file, 200 << 10, 50 + files_);
+    CliResult put = As("arch", 0, {"put", file, "--meta", meta});
+    EXPECT_EQ(put.exit_code, 0) << put.err;
+    return id;
+  }
+  std::string Request(const std::string& user, int n, const std::string& id,
+                      const std::string& duration = "1h") {
+    CliResult r = As(user, n, {"access", "request", id, "--reason", "hearing 2026-12-03",
+                               "--for", duration, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out)["request"].get<std::string>() : "";
+  }
+  bool CanRead(const std::string& user, int n, const std::string& id) {
+    std::filesystem::remove(dir_ / "back");
+    return As(user, n, {"get", id, "-o", dir_ / "back"}).exit_code == 0;
+  }
+  // access.refused events on n1, about the node itself and about `id`.
+  int Refusals(const std::string& id) {
+    int n = 0;
+    for (const std::string& subject : {std::string("node"), id}) {
+      CliResult log = As("aud", 0, {"audit", "log", subject, "--json"});
+      EXPECT_EQ(log.exit_code, 0) << log.err;
+      if (log.exit_code != 0) continue;
+      json events = json::parse(log.out)["events"];
+      for (const auto& e : events) n += e["action"] == "access.refused";
+    }
+    return n;
+  }
+
+  TempDir dir_;
+  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  int files_ = 0;
+};
+
+TEST_F(AccessTest, TwoPeopleApproveBeforeAnyoneViewsAndGrantsEndOrAreRevoked) {
+  std::string id = Stored("agency=A");
+  EXPECT_FALSE(CanRead("olga", 1, id));
+  std::string req = Request("olga", 1, id);  // asked on n2
+  ASSERT_FALSE(req.empty());
+  ASSERT_EQ(As("hank", 2, {"access", "approve", req}).exit_code, 0);  // approved on n3
+  EXPECT_FALSE(CanRead("olga", 0, id)) << "one approval is not enough";
+  CliResult twice = As("hank", 0, {"access", "approve", req});
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_NE(twice.err.find("another person"), std::string::npos) << twice.err;
+  CliResult other_agency = As("leo", 0, {"access", "approve", req});
+  EXPECT_NE(other_agency.err.find("agency \"A\""), std::string::npos) << other_agency.err;
+  CliResult own = As("olga", 0, {"access", "approve", req});
+  EXPECT_NE(own.err.find("PERMISSION_DENIED"), std::string::npos) << own.err;
+  ASSERT_EQ(As("lena", 0, {"access", "approve", req}).exit_code, 0);
+  // Granted on n1; the grant reaches every node (sent at once, or by anti-entropy).
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!CanRead("olga", 2, id) && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_TRUE(CanRead("olga", 2, id));
+  EXPECT_TRUE(CanRead("olga", 1, id));
+  CliResult log = As("aud", 2, {"audit", "log", id, "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  bool registered = false;
+  json history = json::parse(log.out);
+  for (const auto& e : history["events"]) {
+    registered = registered || (e["action"] == "object.read" &&
+                                e["details"]["viewer"] == "user:olga" &&
+                                e["details"]["reason"] == "hearing 2026-12-03");
+  }
+  EXPECT_TRUE(registered) << log.out;
+
+  // A short grant ends by itself.
+  std::string brief = Request("olga", 0, id, "3s");
+  ASSERT_EQ(As("hank", 0, {"access", "approve", brief}).exit_code, 0);
+  ASSERT_EQ(As("lena", 0, {"access", "approve", brief}).exit_code, 0);
+  // Revoking the long grant leaves only the brief one, which then expires.
+  ASSERT_EQ(As("hank", 1, {"access", "revoke", req, "--reason", "hearing moved"}).exit_code, 0);
+  EXPECT_TRUE(CanRead("olga", 0, id));
+  absl::SleepFor(absl::Seconds(4));
+  EXPECT_FALSE(CanRead("olga", 0, id)) << "expired and revoked grants give nothing";
+  CliResult list = As("hank", 0, {"access", "list", "--object", id, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  std::map<std::string, std::string> states;
+  json grants = json::parse(list.out)["grants"];
+  for (const auto& g : grants) states[g["request"]] = g["state"];
+  EXPECT_EQ(states[req], "revoked");
+  EXPECT_EQ(states[brief], "expired");
+}
+
+TEST_F(AccessTest, EachRoleMayDoOnlyItsPartAndEveryRefusalIsOnRecord) {
+  std::string id = Stored("agency=A");
+  std::string file = dir_ / "more";
+  WriteRandomFile(file, 1000, 99);
+  struct Try {
+    std::string what;
+    std::vector<std::string> args;
+  };
+  const std::vector<Try> tries = {
+      {"put", {"put", file}},
+      {"ls", {"ls"}},
+      {"stat", {"stat", id}},
+      {"get", {"get", id, "-o", dir_ / "nope"}},
+      {"audit", {"audit", "log", id}},
+      {"repair", {"cluster", "repair", "--node", "n1"}},
+      {"users", {"user", "list"}},
+      {"request", {"access", "request", id, "--reason", "review"}},
+  };
+  // Allowed per role; get is refused to everyone here: nobody holds a grant.
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"admin", {"repair", "users"}},
+      {"arch", {"put", "ls", "stat", "audit", "request"}},
+      {"ingest", {"put"}},
+      {"olga", {"put", "ls", "stat", "request"}},
+      {"hank", {"ls", "stat", "audit", "request"}},
+      {"aud", {"ls", "stat", "audit"}}};
+  int refused = 0;
+  for (const auto& [user, may] : allowed) {
+    for (const Try& t : tries) {
+      std::filesystem::remove(dir_ / "nope");
+      CliResult r = As(user, 0, t.args);
+      bool ok = r.exit_code == 0;
+      EXPECT_EQ(ok, may.count(t.what) > 0) << user << " " << t.what << ": " << r.err;
+      if (!ok) {
+        EXPECT_NE(r.err.find("PERMISSION_DENIED"), std::string::npos) << user << " " << t.what;
+        ++refused;
+      }
+    }
+  }
+  EXPECT_EQ(Refusals(id), refused);
+}
+
+TEST_F(AccessTest, TokensWorkOnEveryNodeUntilTheUserIsDisabled) {
+  CliResult add = As("admin", 0, {"user", "add", "tina", "--role", "officer", "--agency", "A",
+                                  "--json"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  std::string token = json::parse(add.out)["token"];
+  CliResult refused = As("olga", 0, {"user", "add", "mallory", "--role", "admin"});
+  EXPECT_NE(refused.err.find("PERMISSION_DENIED"), std::string::npos) << refused.err;
+  // Only the CA certificate, no client certificate: the token names her.
+  std::filesystem::create_directories(dir_ / "token-only");
+  std::filesystem::copy_file(dir_ / "ca/ca.pem", dir_ / "token-only/ca.pem");
+  auto whoami = [&](int n, const std::string& t) {
+    return RunCli({"--server", nodes_[n]->address(), "--tls", dir_ / "token-only", "--token", t,
+                   "whoami", "--json"});
+  };
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  CliResult me = whoami(2, token);
+  while (me.exit_code != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(300));
+    me = whoami(2, token);
+  }
+  ASSERT_EQ(me.exit_code, 0) << me.err;
+  EXPECT_EQ(json::parse(me.out)["name"], "user:tina");
+  CliResult wrong = whoami(1, token + "x");
+  EXPECT_NE(wrong.err.find("UNAUTHENTICATED"), std::string::npos) << wrong.err;
+  ASSERT_EQ(As("admin", 1, {"user", "disable", "tina", "--reason", "left the unit"}).exit_code, 0);
+  deadline = absl::Now() + absl::Seconds(20);
+  while (whoami(0, token).exit_code == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(300));
+  }
+  CliResult gone = whoami(0, token);
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_NE(gone.err.find("disabled"), std::string::npos) << gone.err;
+}
+
+}  // namespace
+}  // namespace custody::testing
