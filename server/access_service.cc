@@ -168,7 +168,7 @@ grpc::ServerUnaryReactor* AccessService::RequestAccess(grpc::CallbackServerConte
     ASSIGN_OR_RETURN(v1::Principal by,
                      node_->Authorize(*ctx, Action::kRequestAccess, req->object_id()));
     ASSIGN_OR_RETURN(Digest id, Digest::Parse(req->object_id()));
-    ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->FindManifest(id));
+    ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->VisibleManifest(by, id, Action::kRequestAccess));
     std::string purpose = req->purpose().empty() ? "view" : req->purpose();
     if (purpose != "view" && purpose != "export") {
       return absl::InvalidArgumentError("purpose is view or export");

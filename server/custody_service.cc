@@ -1,5 +1,7 @@
 #include "server/custody_service.h"
 
+#include <algorithm>
+
 #include "common/status_macros.h"
 #include "server/unary.h"
 #include "absl/strings/str_cat.h"
@@ -35,10 +37,11 @@ grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,
                                                v1::ObjectInfo* response) {
   std::string peer = ctx->peer();
   return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response, peer]() -> absl::Status {
-    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kReadMetadata).status());
+    ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(*ctx, Action::kReadMetadata));
     absl::StatusOr<Digest> id = Digest::Parse(request->id());
     if (!id.ok()) return id.status();
-    absl::StatusOr<v1::ObjectManifest> m = node_->FindManifest(*id);
+    absl::StatusOr<v1::ObjectManifest> m =
+        node_->VisibleManifest(who, *id, Action::kReadMetadata);
     if (!m.ok()) return m.status();
     absl::StatusOr<v1::ObjectInfo> info = ObjectStore::ToInfo(*m);
     v1::AuditEvent e = NewEvent("object.stat", info->id());
@@ -55,11 +58,20 @@ grpc::ServerUnaryReactor* CustodyService::List(grpc::CallbackServerContext* ctx,
                                                v1::ListResponse* response) {
   std::string peer = ctx->peer();
   return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response, peer]() -> absl::Status {
-    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kReadMetadata).status());
+    ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(*ctx, Action::kReadMetadata));
     absl::StatusOr<v1::ListResponse> r =
         node_->objects()->List(request->page_token(), request->page_size());
     if (!r.ok()) return r.status();
-    v1::AuditEvent e = NewEvent("objects.listed", "node");
+    // Objects above the caller's clearance are not listed (the page may be
+    // shorter; its token still says where the next one starts).
+    auto* objects = r->mutable_objects();
+    objects->erase(std::remove_if(objects->begin(), objects->end(),
+                                  [&](const v1::ObjectInfo& o) {
+                                    auto l = o.metadata().find("classification");
+                                    return !Cleared(who, l == o.metadata().end() ? "" : l->second);
+                                  }),
+                   objects->end());
+    v1::AuditEvent e = NewEvent("objects.listed", "node", who.name());
     AddDetail(&e, "peer", peer);
     AddDetail(&e, "after", request->page_token());
     AddDetail(&e, "count", absl::StrCat(r->objects_size()));

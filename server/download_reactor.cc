@@ -85,7 +85,9 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   State& st = *state_;
   absl::StatusOr<Digest> id = Digest::Parse(req.id());
   if (!id.ok()) return FinishWith(id.status());
-  absl::StatusOr<v1::ObjectManifest> m = node_->FindManifest(*id);
+  absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kReadFootage, id->ToString());
+  if (!who.ok()) return FinishWith(who.status());
+  absl::StatusOr<v1::ObjectManifest> m = node_->VisibleManifest(*who, *id, Action::kReadFootage);
   if (!m.ok()) return FinishWith(m.status());
   st.manifest = std::move(*m);
   if (req.offset() > st.manifest.size()) {
@@ -95,7 +97,7 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   }
   // The read is on record, durably, before the first byte leaves.
   v1::AuditEvent e = NewEvent("object.read", id->ToString());
-  absl::Status allowed = CheckGrant(*id, &e);
+  absl::Status allowed = CheckGrant(*who, *id, &e);
   if (!allowed.ok()) return FinishWith(allowed);
   AddDetail(&e, "offset", absl::StrCat(req.offset()));
   AddDetail(&e, "peer", peer_);
@@ -108,9 +110,9 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   SendNext();
 }
 
-absl::Status DownloadReactor::CheckGrant(const Digest& id, v1::AuditEvent* e) {
-  absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kReadFootage, id.ToString());
-  if (!who.ok()) return who.status();
+absl::Status DownloadReactor::CheckGrant(const v1::Principal& p, const Digest& id,
+                                         v1::AuditEvent* e) {
+  const v1::Principal* who = &p;
   e->set_actor(who->name());
   if (who->via() == "loopback") return absl::OkStatus();  // the local operator of a test node
   absl::StatusOr<std::shared_ptr<const AccessState>> st = node_->access_state();

@@ -31,7 +31,8 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
   void Start(const v1::DownloadRequest& request);
   // The caller may view `id` (a live access grant), or why not; fills the
   // read event with the viewer, the reason and the grant.
-  absl::Status CheckGrant(const Digest& id, v1::AuditEvent* read_event);
+  absl::Status CheckGrant(const v1::Principal& caller, const Digest& id,
+                          v1::AuditEvent* read_event);
   void SendNext();
   std::shared_ptr<Fetch> StartFetch(int chunk);
   void FetchAhead();

@@ -332,7 +332,14 @@ std::string Node::RenderMetrics() {
 absl::StatusOr<v1::ObjectManifest> Node::FindManifest(const Digest& id) {
   absl::StatusOr<v1::ObjectManifest> m = objects_->GetManifest(id);
   if (m.ok() || !placement_ || m.status().code() != absl::StatusCode::kNotFound) return m;
-  return placement_->FindManifest(id);
+  m = placement_->FindManifest(id);
+  if (m.ok() || m.status().code() != absl::StatusCode::kNotFound) return m;
+  LOG(INFO) << m.status();  // which nodes were asked
+  return ObjectNotFound(id);
+}
+
+absl::Status ObjectNotFound(const Digest& id) {
+  return absl::NotFoundError(absl::StrCat("no object ", id.ToString()));
 }
 
 }  // namespace custody

@@ -100,6 +100,11 @@ class Node {
   // otherwise its refusal, logged as access.refused about `subject`.
   absl::StatusOr<v1::Principal> Authorize(const grpc::ServerContextBase& ctx, Action action,
                                           const std::string& subject = "node");
+  // The manifest of `id` if `p`'s clearance covers the object's
+  // classification; otherwise the refusal is logged and the answer is the
+  // same NOT_FOUND as for an object that does not exist.
+  absl::StatusOr<v1::ObjectManifest> VisibleManifest(const v1::Principal& p, const Digest& id,
+                                                     Action action);
   // Records a refusal of `who` (access.refused) and returns `why`.
   absl::Status Refuse(const std::string& who, Action action, const std::string& subject,
                       const absl::Status& why);

@@ -9,7 +9,7 @@ namespace custody {
 
 absl::StatusOr<v1::ObjectManifest> ObjectStore::GetManifest(const Digest& id) {
   ASSIGN_OR_RETURN(std::optional<std::string> raw, index_->GetObject(id));
-  if (!raw) return absl::NotFoundError(absl::StrCat("no object ", id.ToString()));
+  if (!raw) return ObjectNotFound(id);
   v1::ObjectManifest m;
   if (!m.ParseFromString(*raw)) {
     return absl::DataLossError(absl::StrCat("manifest of ", id.ToString(), " does not parse"));

@@ -12,6 +12,10 @@
 
 namespace custody {
 
+// The one answer for an object that is not there, or that the caller may
+// not know of (above its clearance): nobody can tell the two apart.
+absl::Status ObjectNotFound(const Digest& id);
+
 // Thread-safe. Read-only: objects are created by uploads only, and there is
 // no way to change or remove one.
 class ObjectStore {

@@ -60,6 +60,7 @@ v1::Principal FromCertificate(const std::string& cn, const grpc::AuthContext& au
   p.set_via("certificate");
   if (cn.rfind("node:", 0) == 0) {
     p.add_roles("node");
+    p.set_clearance("state-secret");  // nodes hold and replicate everything
     return p;
   }
   for (const std::string& ou : OrganizationalUnits(Property(auth, "x509_pem_cert"))) {

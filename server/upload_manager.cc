@@ -8,6 +8,8 @@
 #include "custody/v1/storage.pb.h"
 #include "server/upload.h"
 
+#include "common/roles.h"
+
 namespace custody {
 
 std::string UploadStateKey(const std::string& upload_id) { return upload_id + '\0'; }
@@ -76,6 +78,12 @@ absl::Status UploadManager::Validate(const v1::UploadHeader& h) const {
   if (total > limits_.max_metadata_total) {
     return absl::InvalidArgumentError(absl::StrCat(
         "metadata is ", total, " bytes in all; at most ", limits_.max_metadata_total));
+  }
+  auto level = h.metadata().find("classification");
+  if (level != h.metadata().end() && LevelRank(level->second) < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "classification \"", level->second,
+        "\" is not one of public, internal, privacy, trade-secret, state-secret"));
   }
   return absl::OkStatus();
 }

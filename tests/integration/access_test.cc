@@ -29,7 +29,8 @@ class AccessTest : public ::testing::Test {
         {"hank", {"--role", "archive-head"}},
         {"lena", {"--role", "leader", "--agency", "A"}},
         {"leo", {"--role", "leader", "--agency", "B"}},
-        {"aud", {"--role", "auditor"}}};
+        {"aud", {"--role", "auditor"}},
+        {"pia", {"--role", "officer", "--agency", "A", "--clearance", "privacy"}}};
     for (const auto& [name, flags] : users) {
       std::vector<std::string> args = {"ca", "issue", "--ca", dir_ / "ca", "--user", name, "-o",
                                        dir_ / name};
@@ -218,6 +219,47 @@ TEST_F(AccessTest, TokensWorkOnEveryNodeUntilTheUserIsDisabled) {
   CliResult gone = whoami(0, token);
   EXPECT_NE(gone.exit_code, 0);
   EXPECT_NE(gone.err.find("disabled"), std::string::npos) << gone.err;
+}
+
+TEST_F(AccessTest, ObjectsAboveAClearanceAreNotThereForThatCaller) {
+  std::string secret = Stored("classification=privacy");
+  std::string plain = Stored("classification=internal");
+  std::string nowhere = "sha256:" + std::string(64, 'a');
+  auto listed = [&](const std::string& user) {  // ls lists a node's own objects: ask all
+    std::set<std::string> ids;
+    for (int n = 0; n < 3; ++n) {
+      CliResult ls = As(user, n, {"ls", "--json"});
+      EXPECT_EQ(ls.exit_code, 0) << ls.err;
+      json objects = json::parse(ls.out)["objects"];
+      for (const auto& o : objects) ids.insert(o["id"].get<std::string>());
+    }
+    return ids;
+  };
+  EXPECT_EQ(listed("olga").count(secret), 0u);
+  EXPECT_EQ(listed("olga").count(plain), 1u);
+  EXPECT_EQ(listed("pia").count(secret), 1u);
+  // Hidden and missing read the same, word for word (ids aside).
+  auto error_of = [&](const std::string& user, const std::vector<std::string>& args,
+                      const std::string& id) {
+    CliResult r = As(user, 1, args);
+    EXPECT_NE(r.exit_code, 0);
+    std::string err = r.err;
+    for (size_t at; (at = err.find(id)) != std::string::npos;) err.replace(at, id.size(), "ID");
+    return err;
+  };
+  EXPECT_EQ(error_of("olga", {"stat", secret}, secret), error_of("olga", {"stat", nowhere}, nowhere));
+  EXPECT_EQ(error_of("olga", {"access", "request", secret, "--reason", "look"}, secret),
+            error_of("olga", {"access", "request", nowhere, "--reason", "look"}, nowhere));
+  EXPECT_NE(error_of("olga", {"stat", secret}, secret).find("NOT_FOUND"), std::string::npos);
+  EXPECT_EQ(As("pia", 1, {"stat", secret}).exit_code, 0);
+  CliResult hidden_log = As("aud", 1, {"audit", "log", secret, "--json"});
+  CliResult unknown_log = As("aud", 1, {"audit", "log", nowhere, "--json"});
+  EXPECT_EQ(hidden_log.exit_code, unknown_log.exit_code);
+  // A level that does not exist is refused at the door.
+  std::string file = dir_ / "odd";
+  WriteRandomFile(file, 100, 7);
+  CliResult odd = As("arch", 0, {"put", file, "--meta", "classification=top-secret"});
+  EXPECT_NE(odd.err.find("INVALID_ARGUMENT"), std::string::npos) << odd.err;
 }
 
 }  // namespace
