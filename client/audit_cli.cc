@@ -146,16 +146,23 @@ int AuditExportCommand(const AuditArgs& a) {
   if (!std::filesystem::is_directory(parent, ec)) {
     return Fail(absl::NotFoundError(absl::StrCat("no folder ", parent.string())));
   }
-  grpc::ClientContext ctx;
-  v1::AuditExportRequest req;
-  req.set_subject(id->ToString());
-  v1::AuditBundle bundle;
-  absl::Status s = FromGrpcStatus(Stub(a.server)->Export(&ctx, req, &bundle));
-  if (s.ok()) s = WriteNewFile(a.output, bundle.SerializeAsString());
-  if (!s.ok()) return Fail(s);
-  std::cerr << "exported " << bundle.entries_size() << " event(s) of " << id->ToString()
+  absl::StatusOr<int> events = WriteAuditBundle(a.server, *id, a.output);
+  if (!events.ok()) return Fail(events.status());
+  std::cerr << "exported " << *events << " event(s) of " << id->ToString()
             << " with proofs to " << a.output << "\n";
   return 0;
+}
+
+absl::StatusOr<int> WriteAuditBundle(const std::string& server, const Digest& id,
+                                     const std::string& path) {
+  grpc::ClientContext ctx;
+  v1::AuditExportRequest req;
+  req.set_subject(id.ToString());
+  v1::AuditBundle bundle;
+  absl::Status s = FromGrpcStatus(Stub(server)->Export(&ctx, req, &bundle));
+  if (s.ok()) s = WriteNewFile(path, bundle.SerializeAsString());
+  if (!s.ok()) return s;
+  return bundle.entries_size();
 }
 
 int AuditVerifyCommand(const AuditArgs& a) {

@@ -4,6 +4,9 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "common/digest.h"
+
 namespace custody {
 
 struct AuditArgs {
@@ -24,6 +27,12 @@ int AuditCheckpointCommand(const AuditArgs& a);
 int AuditExportCommand(const AuditArgs& a);
 int AuditVerifyCommand(const AuditArgs& a);  // offline
 int AuditVerifyNodeCommand(const AuditArgs& a);
+
+// Fetches the audit bundle of object `id` from `server` (proofs against a
+// checkpoint signed now) and writes it to the new file `path`; returns how
+// many events it holds.
+absl::StatusOr<int> WriteAuditBundle(const std::string& server, const Digest& id,
+                                     const std::string& path);
 
 }  // namespace custody
 

@@ -13,6 +13,7 @@
 #include "client/ca_cli.h"
 #include "client/cli_errors.h"
 #include "client/cluster_cli.h"
+#include "client/export_cli.h"
 #include "client/client.h"
 #include "common/grpc_status.h"
 #include "client/progress.h"
@@ -256,6 +257,12 @@ int main(int argc, char** argv) {
   for (CLI::App* c : {whoami, uadd, ulist, udis, areq, alist, aok, ano, arev}) {
     c->add_flag("--json", g.json, "print one JSON document");
   }
+  custody::ExportArgs ex;
+  CLI::App* exp = app.add_subcommand(
+      "export", "hand an object out: its bytes, manifest and audit bundle, with an export grant");
+  exp->add_option("ID", ex.id)->required();
+  exp->add_option("-o,--output", ex.out, "a new folder")->required();
+  exp->add_flag("--json", g.json, "print one JSON document");
   custody::AuditArgs au;
   CLI::App* audit = app.add_subcommand("audit", "the tamper-evident audit trail");
   audit->require_subcommand(1);
@@ -293,8 +300,8 @@ int main(int argc, char** argv) {
   if (*cainit) return custody::CaInitCommand(cert);
   if (*caissue) return custody::CaIssueCommand(cert);
   if (absl::Status t = CustodyClient::UseTls(tls_dir, token); !t.ok()) return Fail(t);
-  ac.server = g.server;
-  ac.json = g.json;
+  ac.server = ex.server = g.server;
+  ac.json = ex.json = g.json;
   if (g.server.empty()) {
     return Fail(absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER"));
   }
@@ -306,6 +313,7 @@ int main(int argc, char** argv) {
   if (*cstatus) return custody::ClusterStatusCommand(ca);
   if (*crepair) return custody::ClusterRepairCommand(ca);
   if (*cscrub) return custody::ClusterScrubCommand(ca);
+  if (*exp) return custody::ExportCommand(ex);
   if (*whoami) return custody::WhoAmICommand(ac);
   if (*uadd) return custody::UserAddCommand(ac);
   if (*ulist) return custody::UserListCommand(ac);

@@ -93,6 +93,9 @@ class CustodyClient {
   // Writes object `id` to `out_path`, which must not exist. The bytes go to a
   // temporary file beside it, are hashed while written, and are renamed into
   // place only if they hash to `id`; otherwise the partial file is deleted.
+  // Later Gets read for `purpose` ("view" or "export"), which the caller's
+  // access grant must name.
+  void set_purpose(std::string purpose) { purpose_ = std::move(purpose); }
   absl::StatusOr<GetResult> Get(const std::string& id, const std::string& out_path,
                                 ProgressFn progress = nullptr);
   absl::StatusOr<v1::ObjectInfo> Stat(const std::string& id);
@@ -112,6 +115,7 @@ class CustodyClient {
   absl::Status GetOnce(const std::string& id, int fd, GetResult* result,
                        class Sha256* hash, const ProgressFn& progress);
 
+  std::string purpose_;
   std::unique_ptr<v1::Custody::Stub> stub_;
 };
 

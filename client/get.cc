@@ -35,6 +35,7 @@ absl::Status CustodyClient::GetOnce(const std::string& id, int fd, GetResult* re
   v1::DownloadRequest req;
   req.set_id(id);
   req.set_offset(result->bytes_received);
+  req.set_purpose(purpose_);
   std::unique_ptr<grpc::ClientReader<v1::DownloadResponse>> r = stub_->Download(&ctx, req);
   v1::DownloadResponse msg;
   while (r->Read(&msg)) {

@@ -28,6 +28,7 @@ class AuditService final : public v1::Audit::CallbackService {
                                        v1::AuditVerifyNodeResponse* response) override;
 
  private:
+  absl::Status AuthorizeExport(const grpc::ServerContextBase& ctx, const std::string& subject);
   Node* node_;
 };
 

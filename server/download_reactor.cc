@@ -85,6 +85,10 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   State& st = *state_;
   absl::StatusOr<Digest> id = Digest::Parse(req.id());
   if (!id.ok()) return FinishWith(id.status());
+  const std::string purpose = req.purpose().empty() ? "view" : req.purpose();
+  if (purpose != "view" && purpose != "export") {
+    return FinishWith(absl::InvalidArgumentError("purpose is view or export"));
+  }
   absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kReadFootage, id->ToString());
   if (!who.ok()) return FinishWith(who.status());
   absl::StatusOr<v1::ObjectManifest> m = node_->VisibleManifest(*who, *id, Action::kReadFootage);
@@ -97,7 +101,7 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   }
   // The read is on record, durably, before the first byte leaves.
   v1::AuditEvent e = NewEvent("object.read", id->ToString());
-  absl::Status allowed = CheckGrant(*who, *id, &e);
+  absl::Status allowed = CheckGrant(*who, *id, purpose, &e);
   if (!allowed.ok()) return FinishWith(allowed);
   AddDetail(&e, "offset", absl::StrCat(req.offset()));
   AddDetail(&e, "peer", peer_);
@@ -111,20 +115,21 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
 }
 
 absl::Status DownloadReactor::CheckGrant(const v1::Principal& p, const Digest& id,
-                                         v1::AuditEvent* e) {
+                                         const std::string& purpose, v1::AuditEvent* e) {
   const v1::Principal* who = &p;
   e->set_actor(who->name());
+  AddDetail(e, "purpose", purpose);
   if (who->via() == "loopback") return absl::OkStatus();  // the local operator of a test node
   absl::StatusOr<std::shared_ptr<const AccessState>> st = node_->access_state();
   if (!st.ok()) return st.status();
-  const v1::AccessGrant* g = (*st)->LiveGrant(who->name(), id.ToString(), "view", absl::Now());
+  const v1::AccessGrant* g = (*st)->LiveGrant(who->name(), id.ToString(), purpose, absl::Now());
   if (g == nullptr) {
     return node_->Refuse(
         who->name(), Action::kReadFootage, id.ToString(),
         absl::PermissionDeniedError(absl::StrCat(
-            who->name(), " has no live access grant to view ", id.ToString(),
-            ": ask with `custody access request ID --reason TEXT`, then an archive-head and a "
-            "leader of the agency approve it")));
+            who->name(), " has no live access grant to ", purpose, " ", id.ToString(),
+            ": ask with `custody access request ID --reason TEXT", purpose == "export" ? " --purpose export" : "",
+            "`, then an archive-head and a leader of the agency approve it")));
   }
   AddDetail(e, "viewer", who->name());
   AddDetail(e, "reason", g->reason());

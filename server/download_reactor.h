@@ -32,7 +32,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
   // The caller may view `id` (a live access grant), or why not; fills the
   // read event with the viewer, the reason and the grant.
   absl::Status CheckGrant(const v1::Principal& caller, const Digest& id,
-                          v1::AuditEvent* read_event);
+                          const std::string& purpose, v1::AuditEvent* read_event);
   void SendNext();
   std::shared_ptr<Fetch> StartFetch(int chunk);
   void FetchAhead();

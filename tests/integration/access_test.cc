@@ -262,5 +262,35 @@ TEST_F(AccessTest, ObjectsAboveAClearanceAreNotThereForThatCaller) {
   EXPECT_NE(odd.err.find("INVALID_ARGUMENT"), std::string::npos) << odd.err;
 }
 
+TEST_F(AccessTest, ExportNeedsAnExportGrantAndVerifiesOffline) {
+  std::string id = Stored("agency=A");
+  std::string view = Request("olga", 0, id);
+  ASSERT_EQ(As("hank", 0, {"access", "approve", view}).exit_code, 0);
+  ASSERT_EQ(As("lena", 0, {"access", "approve", view}).exit_code, 0);
+  CliResult no = As("olga", 0, {"export", id, "-o", dir_ / "pkg"});
+  EXPECT_NE(no.exit_code, 0);
+  EXPECT_NE(no.err.find("PERMISSION_DENIED"), std::string::npos) << no.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "pkg")) << "a failed export leaves nothing";
+  CliResult req = As("olga", 0, {"access", "request", id, "--reason", "court, case 17",
+                                 "--purpose", "export", "--json"});
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  std::string r = json::parse(req.out)["request"];
+  ASSERT_EQ(As("hank", 0, {"access", "approve", r}).exit_code, 0);
+  ASSERT_EQ(As("lena", 0, {"access", "approve", r}).exit_code, 0);
+  CliResult ok = As("olga", 0, {"export", id, "-o", dir_ / "pkg", "--json"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  json manifest = json::parse(ok.out)["manifest"];
+  std::string file = dir_ / ("pkg/" + manifest["file"].get<std::string>());
+  EXPECT_EQ(HashFile(file), id);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "pkg/manifest.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "pkg/VERIFY.txt"));
+  // Offline, as a court would: no server, no credentials.
+  CliResult verify = RunCli({"audit", "verify", dir_ / "pkg/audit.bundle", "--file", file, "--json"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("\"purpose\":\"export\""), std::string::npos) << verify.out;
+  CliResult again = As("olga", 0, {"export", id, "-o", dir_ / "pkg"});
+  EXPECT_NE(again.err.find("ALREADY_EXISTS"), std::string::npos) << again.err;
+}
+
 }  // namespace
 }  // namespace custody::testing
