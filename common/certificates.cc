@@ -65,14 +65,6 @@ std::string CertPem(X509* cert) {
   return BioString(bio.get());
 }
 
-absl::StatusOr<std::string> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 absl::Status AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
@@ -154,8 +146,8 @@ absl::Status IssueCertificate(const std::string& ca_dir, const CertificateReques
   if (r.node && r.hosts.empty()) {
     return absl::InvalidArgumentError("a node certificate needs --host (its address's host name or IP)");
   }
-  ASSIGN_OR_RETURN(std::string ca_key_pem, ReadAll(ca_dir + "/" + kCaKeyFile));
-  ASSIGN_OR_RETURN(std::string ca_pem, ReadAll(ca_dir + "/" + kCaCertFile));
+  ASSIGN_OR_RETURN(std::string ca_key_pem, ReadFileToString(ca_dir + "/" + kCaKeyFile));
+  ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(ca_dir + "/" + kCaCertFile));
   BioPtr kb(BIO_new_mem_buf(ca_key_pem.data(), static_cast<int>(ca_key_pem.size())));
   KeyPtr ca_key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
   BioPtr cb(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));

@@ -1,5 +1,8 @@
 #include "common/files.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -97,6 +100,14 @@ absl::Status MoveNoReplace(const std::string& from, const std::string& to) {
   absl::Status s = SyncDir(DirName(to));
   if (s.ok() && DirName(to) != DirName(from)) s = SyncDir(DirName(from));
   return s;
+}
+
+absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace custody

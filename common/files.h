@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace custody {
@@ -19,6 +20,10 @@ absl::Status SyncDir(const std::string& dir);
 
 // The folder part of `path` ("." when it has none).
 std::string DirName(const std::string& path);
+
+// The whole file at `path` (small files: keys, certificates); NOT_FOUND
+// naming the path if it cannot be read.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
 // Creates `path` with `data` and syncs it; ALREADY_EXISTS if it exists.
 absl::Status WriteNewFile(const std::string& path, absl::string_view data, int mode = 0644);

@@ -1,30 +1,17 @@
 #include "common/tls.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/certificates.h"
+#include "common/files.h"
 
 namespace custody {
 
-namespace {
-
-absl::StatusOr<std::string> Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 absl::StatusOr<TlsFiles> TlsFiles::Load(const std::string& dir) {
   TlsFiles f;
-  absl::StatusOr<std::string> ca = Read(dir + "/" + kCaCertFile);
+  absl::StatusOr<std::string> ca = ReadFileToString(dir + "/" + kCaCertFile);
   if (!ca.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "TLS credentials folder ", dir, " has no ", kCaCertFile,
@@ -40,8 +27,8 @@ absl::StatusOr<TlsFiles> TlsFiles::Load(const std::string& dir) {
                      cert ? kKeyFile : kCertFile));
   }
   if (cert) {
-    absl::StatusOr<std::string> c = Read(dir + "/" + kCertFile);
-    absl::StatusOr<std::string> k = Read(dir + "/" + kKeyFile);
+    absl::StatusOr<std::string> c = ReadFileToString(dir + "/" + kCertFile);
+    absl::StatusOr<std::string> k = ReadFileToString(dir + "/" + kKeyFile);
     if (!c.ok()) return c.status();
     if (!k.ok()) return k.status();
     f.cert_pem = *c;

@@ -38,64 +38,25 @@ struct AntiEntropy::KindRound {
 };
 
 AntiEntropy::AntiEntropy(Node* node, Placement* placement, AntiEntropyOptions options)
-    : node_(node), placement_(placement), options_(options) {}
+    : node_(node),
+      placement_(placement),
+      options_(options),
+      loop_([this] { return Round(); },
+            [interval = options.interval](const std::optional<v1::RepairReport>&)
+                -> std::optional<absl::Time> {
+              if (interval <= absl::ZeroDuration()) return std::nullopt;
+              return absl::Now() + interval;
+            }) {}
 
 AntiEntropy::~AntiEntropy() { Stop(); }
 
-void AntiEntropy::Stop() {
-  {
-    absl::MutexLock l(&mu_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-}
-
-void AntiEntropy::Start() {
-  thread_ = std::thread([this] { Loop(); });
-}
-
-void AntiEntropy::Loop() {
-  while (true) {
-    uint64_t serving;
-    {
-      absl::MutexLock l(&mu_);
-      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || requested_ > finished_;
-      };
-      if (options_.interval > absl::ZeroDuration()) {
-        mu_.AwaitWithTimeout(absl::Condition(&wake), options_.interval);
-      } else {
-        mu_.Await(absl::Condition(&wake));
-      }
-      if (stopping_) return;
-      serving = requested_;
-    }
-    v1::RepairReport report = Round();
-    absl::MutexLock l(&mu_);
-    last_ = std::move(report);
-    finished_ = serving;
-  }
-}
-
 v1::RepairReport AntiEntropy::RunNow() {
-  absl::MutexLock l(&mu_);
-  uint64_t want = ++requested_;
-  auto done = [this, want]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ || finished_ >= want;
-  };
-  mu_.Await(absl::Condition(&done));
-  if (!last_) {
-    v1::RepairReport stopped;
-    stopped.set_node_id(node_->node_id());
-    stopped.add_errors("the node is stopping");
-    return stopped;
-  }
-  return *last_;
-}
-
-std::optional<v1::RepairReport> AntiEntropy::last() const {
-  absl::MutexLock l(&mu_);
-  return last_;
+  std::optional<v1::RepairReport> r = loop_.RunNow();
+  if (r) return *r;
+  v1::RepairReport stopped;
+  stopped.set_node_id(node_->node_id());
+  stopped.add_errors("the node is stopping");
+  return stopped;
 }
 
 v1::RepairReport AntiEntropy::Round() {

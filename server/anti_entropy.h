@@ -19,9 +19,8 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <thread>
 
-#include "absl/synchronization/mutex.h"
+#include "common/job_loop.h"
 #include "absl/time/time.h"
 #include "custody/v1/replica.pb.h"
 #include "replication/buckets.h"
@@ -42,10 +41,9 @@ class AntiEntropy {
   AntiEntropy(Node* node, Placement* placement, AntiEntropyOptions options);
   ~AntiEntropy();  // waits for a round in progress, then stops
 
-  void Start();
-  // Ends waits in RunNow and stops the thread (after a round, or at the next
-  // chunk of a pass). Idempotent.
-  void Stop();
+  void Start() { loop_.Start(); }
+  // Ends waits in RunNow and stops the thread after a round. Idempotent.
+  void Stop() { loop_.Stop(); }
   // Runs a round that starts after this call, waits for it, and returns it.
   v1::RepairReport RunNow();
   // For a peer's Buckets call: keys of `kind` held here whose homes include
@@ -53,11 +51,10 @@ class AntiEntropy {
   absl::StatusOr<BucketTable> TableFor(v1::BlobKind kind, const std::string& peer);
 
   uint64_t under_replicated() const { return under_replicated_.load(); }
-  std::optional<v1::RepairReport> last() const;
+  std::optional<v1::RepairReport> last() const { return loop_.last(); }
 
  private:
   struct KindRound;
-  void Loop();
   v1::RepairReport Round();
   void RoundKind(v1::BlobKind kind, v1::RepairReport* report);
   void CompareWith(KindRound& k, const NodeInfo& peer, v1::RepairReport* report);
@@ -78,12 +75,7 @@ class AntiEntropy {
   AntiEntropyOptions options_;
   std::atomic<uint64_t> under_replicated_{0};
 
-  mutable absl::Mutex mu_;
-  uint64_t requested_ ABSL_GUARDED_BY(mu_) = 0;  // rounds asked for
-  uint64_t finished_ ABSL_GUARDED_BY(mu_) = 0;   // the request count the last round served
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::optional<v1::RepairReport> last_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
+  JobLoop<v1::RepairReport> loop_;  // last: stopped first
 };
 
 }  // namespace custody

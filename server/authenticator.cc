@@ -1,6 +1,6 @@
 #include "server/authenticator.h"
 
-#include "absl/time/clock.h"
+#include "absl/strings/match.h"
 #include "common/log.h"
 #include "server/node.h"
 
@@ -14,16 +14,12 @@ grpc::Status Authenticator::Process(const InputMetadata& auth_metadata, grpc::Au
     path.assign(it->second.data(), it->second.size());
   }
   if (auto it = auth_metadata.find("authorization"); it != auth_metadata.end()) {
-    std::string v(it->second.data(), it->second.size());
-    absl::StatusOr<std::shared_ptr<const AccessState>> st = node_->access_state();
-    absl::Status s = !st.ok() ? st.status()
-                     : v.rfind("Bearer ", 0) != 0
-                         ? absl::UnauthenticatedError("not a bearer token")
-                         : TokenUser(v.substr(7), **st).status();
-    if (s.ok()) return grpc::Status::OK;
-    reason = std::string(s.message());
-    // A wrong token costs its sender time: guessing is slow.
-    absl::SleepFor(absl::Milliseconds(500));
+    // Checked by each service, which knows the peer's address and slows
+    // down its repeated failures (Node::Authorize).
+    if (absl::StartsWith(absl::string_view(it->second.data(), it->second.size()), "Bearer ")) {
+      return grpc::Status::OK;
+    }
+    reason = "the authorization header is not a bearer token";
   }
   v1::AuditEvent e = NewEvent("auth.refused", "node");
   AddDetail(&e, "reason", reason);

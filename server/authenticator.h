@@ -1,9 +1,10 @@
 // Who may call a node that runs with TLS (doc/security.md): every call must
 // come with a certificate that chains to the cluster CA, or with the bearer
 // token of an enabled user. Any other call is refused with UNAUTHENTICATED
-// before a service sees it, and the refusal is an audit event; a wrong token
-// is answered only after 500 ms, so tokens cannot be guessed quickly. What
-// the caller may then do is decided per call (server/principals.h). Plaintext nodes (--insecure-loopback) have no
+// before a service sees it, and the refusal is an audit event. A token is
+// checked by the service (Node::Authorize), which slows down repeated wrong
+// ones from one address (server/auth_throttle.h). What the caller may then do
+// is decided per call (server/principals.h). Plaintext nodes (--insecure-loopback) have no
 // authenticator.
 #ifndef CUSTODY_SERVER_AUTHENTICATOR_H_
 #define CUSTODY_SERVER_AUTHENTICATOR_H_

@@ -18,6 +18,7 @@
 #include "common/thread_pool.h"
 #include "server/anti_entropy.h"
 #include "server/audit_log.h"
+#include "server/auth_throttle.h"
 #include "replication/cluster_map.h"
 #include "server/blob_store.h"
 #include "server/chunk_sealer.h"
@@ -156,6 +157,7 @@ class Node {
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<ChunkSealer> sealer_;
   std::unique_ptr<Ledger> ledger_ = std::make_unique<Ledger>(this);
+  AuthThrottle auth_throttle_;
   std::unique_ptr<AccessStateCache> access_ = std::make_unique<AccessStateCache>(ledger_.get());
   std::unique_ptr<BlobStore> local_, verified_;
   std::shared_ptr<const ClusterMap> cluster_;

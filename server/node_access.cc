@@ -1,5 +1,6 @@
 // Node::Authorize and Node::Refuse: who may do what on this node.
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/tls.h"
 #include "server/node.h"
@@ -22,7 +23,12 @@ absl::StatusOr<v1::Principal> Node::Authorize(const grpc::ServerContextBase& ctx
   absl::StatusOr<std::shared_ptr<const AccessState>> state = access_state();
   if (!state.ok()) return state.status();
   absl::StatusOr<v1::Principal> p = Caller(ctx, options_.tls, **state);
-  if (!p.ok()) return Refuse(PeerIdentity(ctx), action, subject, p.status());
+  if (!p.ok()) {
+    if (absl::IsUnauthenticated(p.status())) {  // a wrong token: guessing must be slow
+      absl::SleepFor(auth_throttle_.Failed(ctx.peer()));
+    }
+    return Refuse(PeerIdentity(ctx), action, subject, p.status());
+  }
   absl::Status allowed = custody::Authorize(*p, action);
   if (!allowed.ok()) return Refuse(p->name(), action, subject, allowed);
   return p;

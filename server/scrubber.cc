@@ -18,83 +18,44 @@ constexpr char kLastScrubKey[] = "scrub/last";
 }  // namespace
 
 Scrubber::Scrubber(Node* node, Placement* placement, ScrubOptions options)
-    : node_(node), placement_(placement), options_(options) {}
+    : node_(node),
+      placement_(placement),
+      options_(options),
+      loop_([this] { return PassAndSave(); },
+            [interval = options.interval](const std::optional<v1::ScrubReport>& last)
+                -> std::optional<absl::Time> {
+              if (interval <= absl::ZeroDuration()) return std::nullopt;
+              if (!last) return absl::Now() + interval;
+              return absl::FromUnixNanos(last->finished_unix_nanos()) + interval;
+            }) {}
 
 Scrubber::~Scrubber() { Stop(); }
-
-void Scrubber::Stop() {
-  {
-    absl::MutexLock l(&mu_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-}
 
 void Scrubber::Start() {
   std::string bytes;
   v1::ScrubReport saved;
   rocksdb::Status s = node_->index()->db()->Get(rocksdb::ReadOptions(), node_->index()->meta(),
                                                 kLastScrubKey, &bytes);
-  if (s.ok() && saved.ParseFromString(bytes)) {
-    absl::MutexLock l(&mu_);
-    last_ = saved;
-  }
-  thread_ = std::thread([this] { Loop(); });
-}
-
-bool Scrubber::Stopping() {
-  absl::MutexLock l(&mu_);
-  return stopping_;
-}
-
-void Scrubber::Loop() {
-  while (true) {
-    uint64_t serving;
-    {
-      absl::MutexLock l(&mu_);
-      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || requested_ > finished_;
-      };
-      if (options_.interval > absl::ZeroDuration()) {
-        absl::Time due = absl::Now() + options_.interval;
-        if (last_) due = absl::FromUnixNanos(last_->finished_unix_nanos()) + options_.interval;
-        mu_.AwaitWithDeadline(absl::Condition(&wake), due);
-      } else {
-        mu_.Await(absl::Condition(&wake));
-      }
-      if (stopping_) return;
-      serving = requested_;
-    }
-    v1::ScrubReport report = Pass();
-    rocksdb::WriteBatch b;
-    b.Put(node_->index()->meta(), kLastScrubKey, report.SerializeAsString());
-    absl::Status s = node_->index()->Commit(&b);
-    if (!s.ok()) LOG(ERROR) << "saving the scrub report: " << s;
-    absl::MutexLock l(&mu_);
-    last_ = std::move(report);
-    finished_ = serving;
-  }
+  if (s.ok() && saved.ParseFromString(bytes)) return loop_.Start(saved);
+  loop_.Start();
 }
 
 v1::ScrubReport Scrubber::RunNow() {
-  absl::MutexLock l(&mu_);
-  uint64_t want = ++requested_;
-  auto done = [this, want]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ || finished_ >= want;
-  };
-  mu_.Await(absl::Condition(&done));
-  if (finished_ < want || !last_) {
-    v1::ScrubReport stopped;
-    stopped.set_node_id(node_->node_id());
-    stopped.add_errors("the node is stopping");
-    return stopped;
-  }
-  return *last_;
+  std::optional<v1::ScrubReport> r = loop_.RunNow();
+  if (r) return *r;
+  v1::ScrubReport stopped;
+  stopped.set_node_id(node_->node_id());
+  stopped.add_errors("the node is stopping");
+  return stopped;
 }
 
-std::optional<v1::ScrubReport> Scrubber::last() const {
-  absl::MutexLock l(&mu_);
-  return last_;
+v1::ScrubReport Scrubber::PassAndSave() {
+  v1::ScrubReport report = Pass();
+  rocksdb::WriteBatch b;
+  b.Put(node_->index()->meta(), kLastScrubKey, report.SerializeAsString());
+  absl::Status s = node_->index()->Commit(&b);
+  if (!s.ok()) LOG(ERROR) << "saving the scrub report: " << s;
+  return report;
 }
 
 v1::ScrubReport Scrubber::Pass() {
@@ -106,7 +67,7 @@ v1::ScrubReport Scrubber::Pass() {
   Index* index = node_->index();
   std::unique_ptr<rocksdb::Iterator> it(
       index->db()->NewIterator(rocksdb::ReadOptions(), index->chunks()));
-  for (it->SeekToFirst(); it->Valid() && !Stopping(); it->Next()) {
+  for (it->SeekToFirst(); it->Valid() && !loop_.stopping(); it->Next()) {
     absl::StatusOr<Digest> key =
         Digest::FromRaw(absl::string_view(it->key().data(), it->key().size()));
     absl::StatusOr<Location> loc =
@@ -117,7 +78,7 @@ v1::ScrubReport Scrubber::Pass() {
     absl::Duration ahead = absl::Seconds(static_cast<double>(report.bytes()) /
                                          (options_.rate_mb_per_s * 1e6)) -
                            (absl::Now() - start);
-    while (ahead > absl::ZeroDuration() && !Stopping()) {
+    while (ahead > absl::ZeroDuration() && !loop_.stopping()) {
       absl::SleepFor(std::min(ahead, absl::Milliseconds(100)));
       ahead -= absl::Milliseconds(100);
     }

@@ -15,9 +15,8 @@
 
 #include <optional>
 #include <string>
-#include <thread>
 
-#include "absl/synchronization/mutex.h"
+#include "common/job_loop.h"
 #include "absl/time/time.h"
 #include "custody/v1/custody.pb.h"
 #include "server/placement.h"
@@ -41,16 +40,16 @@ class Scrubber {
 
   // Loads the last pass's report, then runs passes every interval.
   void Start();
-  // Ends waits in RunNow and stops the thread (after a round, or at the next
-  // chunk of a pass). Idempotent.
-  void Stop();
+  // Ends waits in RunNow and stops the thread at the next chunk of a pass.
+  // Idempotent.
+  void Stop() { loop_.Stop(); }
   // Runs a pass that starts after this call, waits for it, and returns it.
   v1::ScrubReport RunNow();
-  std::optional<v1::ScrubReport> last() const;
+  std::optional<v1::ScrubReport> last() const { return loop_.last(); }
 
  private:
-  void Loop();
   v1::ScrubReport Pass();
+  v1::ScrubReport PassAndSave();  // and keeps its report in the index
   // Checks one chunk; false if it is corrupt (and then handled).
   void CheckChunk(const Digest& key, const Location& loc, v1::ScrubReport* report);
   void HandleCorrupt(const Digest& key, const Location& loc, const std::string& why,
@@ -61,18 +60,12 @@ class Scrubber {
   // Logs `action` about `key` for every object here that uses it.
   void RecordChunkEvent(const std::string& action, const Digest& key, const Location& loc,
                         const std::vector<std::pair<std::string, std::string>>& details);
-  bool Stopping();
 
   Node* node_;
   Placement* placement_;
   ScrubOptions options_;
 
-  mutable absl::Mutex mu_;
-  uint64_t requested_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t finished_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::optional<v1::ScrubReport> last_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
+  JobLoop<v1::ScrubReport> loop_;  // last: stopped first
 };
 
 }  // namespace custody

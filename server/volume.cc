@@ -120,20 +120,12 @@ absl::StatusOr<std::pair<EntryHeader, std::string>> Volume::ReadEntry(
 
 absl::StatusOr<std::string> Volume::Read(const Location& loc, EntryType type,
                                          const Digest& hash) const {
-  std::string buf(EntryHeader::kSize + loc.length, '\0');
-  RETURN_IF_ERROR(PreadFull(fd_, buf.data(), buf.size(), loc.offset, path_));
-  absl::StatusOr<EntryHeader> h = EntryHeader::Decode(buf.data());
-  if (!h.ok()) {
-    return absl::DataLossError(absl::StrCat(path_, " at ", loc.offset, ": ",
-                                            h.status().message()));
+  ASSIGN_OR_RETURN(auto entry, ReadEntry(loc));
+  if (entry.first.type != type || entry.first.hash != hash) {
+    return absl::DataLossError(absl::StrCat(path_, " at ", loc.offset, ": entry is not ",
+                                            hash.ToString(), " (index and volume disagree)"));
   }
-  if (h->type != type || h->length != loc.length || h->hash != hash) {
-    return absl::DataLossError(absl::StrCat(
-        path_, " at ", loc.offset, ": entry is not ", hash.ToString(),
-        " (index and volume disagree)"));
-  }
-  buf.erase(0, EntryHeader::kSize);
-  return buf;
+  return std::move(entry.second);
 }
 
 absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from, const Visitor& visit,

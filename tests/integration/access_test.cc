@@ -188,9 +188,11 @@ TEST_F(AccessTest, EachRoleMayDoOnlyItsPartAndEveryRefusalIsOnRecord) {
 }
 
 TEST_F(AccessTest, TokensWorkOnEveryNodeUntilTheUserIsDisabled) {
+  nodes_[2]->Kill(SIGKILL);  // n3 misses the change; anti-entropy brings it later
   CliResult add = As("admin", 0, {"user", "add", "tina", "--role", "officer", "--agency", "A",
                                   "--json"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
+  ASSERT_TRUE(nodes_[2]->Start()) << nodes_[2]->Log();
   std::string token = json::parse(add.out)["token"];
   CliResult refused = As("olga", 0, {"user", "add", "mallory", "--role", "admin"});
   EXPECT_NE(refused.err.find("PERMISSION_DENIED"), std::string::npos) << refused.err;
