@@ -70,7 +70,7 @@ v1::RepairReport AntiEntropy::Round() {
   under_replicated_.store(report.under_replicated());
   node_->metrics()->RepairRoundDone(report);
   if (report.chunks_pushed() + report.manifests_pushed() > 0) {
-    v1::AuditEvent e = NewEvent("repair.round", "node");
+    v1::AuditEvent e = NewEvent("repair.round", "node", "custodyd");
     AddDetail(&e, "chunks_pushed", absl::StrCat(report.chunks_pushed()));
     AddDetail(&e, "manifests_pushed", absl::StrCat(report.manifests_pushed()));
     AddDetail(&e, "bytes_pushed", absl::StrCat(report.bytes_pushed()));
@@ -230,7 +230,7 @@ uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer,
         continue;
       }
       report->set_manifests_pushed(report->manifests_pushed() + 1);
-      v1::AuditEvent e = NewEvent("object.replicated", key.ToString());
+      v1::AuditEvent e = NewEvent("object.replicated", key.ToString(), "custodyd");
       AddDetail(&e, "to_node", peer);
       AddDetail(&e, "reason", reason);
       s = node_->Record(std::move(e));

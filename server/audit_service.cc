@@ -89,15 +89,13 @@ grpc::ServerUnaryReactor* AuditService::LatestCheckpoint(
 
 // A bundle goes to those who read the audit trail, and to the holder of a
 // live export grant for the object (custody export hands the record out).
-absl::Status AuditService::AuthorizeExport(const grpc::ServerContextBase& ctx,
-                                           const std::string& subject) {
+absl::StatusOr<v1::Principal> AuditService::AuthorizeExport(const grpc::ServerContextBase& ctx,
+                                                            const std::string& subject) {
   ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(ctx, Action::kStatus, subject));
   absl::Status audit = custody::Authorize(who, Action::kAuditRead);
-  if (audit.ok()) return audit;
+  if (audit.ok()) return who;
   ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
-  if (st->LiveGrant(who.name(), subject, "export", absl::Now()) != nullptr) {
-    return absl::OkStatus();
-  }
+  if (st->LiveGrant(who.name(), subject, "export", absl::Now()) != nullptr) return who;
   return node_->Refuse(who.name(), Action::kAuditRead, subject, audit);
 }
 
@@ -106,10 +104,10 @@ grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
                                                v1::AuditBundle* response) {
   std::string peer = ctx->peer();
   return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response, peer]() -> absl::Status {
-    RETURN_IF_ERROR(AuthorizeExport(*ctx, request->subject()));
+    ASSIGN_OR_RETURN(v1::Principal who, AuthorizeExport(*ctx, request->subject()));
     RETURN_IF_ERROR(node_->SignCheckpointNow().status());
     ASSIGN_OR_RETURN(*response, node_->audit()->Bundle(request->subject()));
-    v1::AuditEvent e = NewEvent("audit.exported", request->subject());
+    v1::AuditEvent e = NewEvent("audit.exported", request->subject(), who.name());
     AddDetail(&e, "peer", peer);
     AddDetail(&e, "events", absl::StrCat(response->entries_size()));
     return node_->Record(std::move(e));

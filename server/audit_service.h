@@ -28,7 +28,9 @@ class AuditService final : public v1::Audit::CallbackService {
                                        v1::AuditVerifyNodeResponse* response) override;
 
  private:
-  absl::Status AuthorizeExport(const grpc::ServerContextBase& ctx, const std::string& subject);
+  // The caller, if it may take the bundle of `subject`.
+  absl::StatusOr<v1::Principal> AuthorizeExport(const grpc::ServerContextBase& ctx,
+                                                const std::string& subject);
   Node* node_;
 };
 

@@ -21,7 +21,7 @@ grpc::Status Authenticator::Process(const InputMetadata& auth_metadata, grpc::Au
     }
     reason = "the authorization header is not a bearer token";
   }
-  v1::AuditEvent e = NewEvent("auth.refused", "node");
+  v1::AuditEvent e = NewEvent("auth.refused", "node", "unauthenticated");
   AddDetail(&e, "reason", reason);
   if (!path.empty()) AddDetail(&e, "method", path);
   absl::Status s = node_->Record(std::move(e));

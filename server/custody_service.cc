@@ -44,7 +44,7 @@ grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,
         node_->VisibleManifest(who, *id, Action::kReadMetadata);
     if (!m.ok()) return m.status();
     absl::StatusOr<v1::ObjectInfo> info = ObjectStore::ToInfo(*m);
-    v1::AuditEvent e = NewEvent("object.stat", info->id());
+    v1::AuditEvent e = NewEvent("object.stat", info->id(), who.name());
     AddDetail(&e, "peer", peer);
     absl::Status s = node_->Record(std::move(e));  // no facts shown unaudited
     if (!s.ok()) return s;

@@ -51,8 +51,9 @@ Report Failed(const std::string& id, const absl::Status& s) {
   return r;
 }
 
-absl::Status RecordRequest(Node* node, const char* what, const std::string& target) {
-  v1::AuditEvent e = NewEvent("maintenance.requested", "node");
+absl::Status RecordRequest(Node* node, const std::string& who, const char* what,
+                           const std::string& target) {
+  v1::AuditEvent e = NewEvent("maintenance.requested", "node", who);
   AddDetail(&e, "what", what);
   AddDetail(&e, "nodes", target.empty() ? "all" : target);
   return node->Record(std::move(e));
@@ -64,7 +65,7 @@ grpc::ServerUnaryReactor* CustodyService::Repair(grpc::CallbackServerContext* ct
                                                  const v1::RepairRequest* request,
                                                  v1::RepairResponse* response) {
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kMaintain).status());
+    ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(*ctx, Action::kMaintain));
     if (node_->anti_entropy() == nullptr) {
       return absl::FailedPreconditionError(
           "this node runs without a cluster map (a cluster of one): there is no other node to "
@@ -72,7 +73,7 @@ grpc::ServerUnaryReactor* CustodyService::Repair(grpc::CallbackServerContext* ct
     }
     absl::StatusOr<std::vector<std::string>> ids = Targets(node_->cluster(), request->node());
     if (!ids.ok()) return ids.status();
-    absl::Status s = RecordRequest(node_, "repair", request->node());
+    absl::Status s = RecordRequest(node_, who.name(), "repair", request->node());
     if (!s.ok()) return s;
     for (v1::RepairReport& r : FanOut<v1::RepairReport>(*ids, [this](const std::string& id) {
            if (id == node_->node_id()) return node_->anti_entropy()->RunNow();
@@ -90,10 +91,10 @@ grpc::ServerUnaryReactor* CustodyService::Scrub(grpc::CallbackServerContext* ctx
                                                 const v1::ScrubRequest* request,
                                                 v1::ScrubResponse* response) {
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kMaintain).status());
+    ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(*ctx, Action::kMaintain));
     absl::StatusOr<std::vector<std::string>> ids = Targets(node_->cluster(), request->node());
     if (!ids.ok()) return ids.status();
-    absl::Status s = RecordRequest(node_, "scrub", request->node());
+    absl::Status s = RecordRequest(node_, who.name(), "scrub", request->node());
     if (!s.ok()) return s;
     for (v1::ScrubReport& r : FanOut<v1::ScrubReport>(*ids, [this](const std::string& id) {
            if (id == node_->node_id()) return node_->scrubber()->RunNow();

@@ -52,7 +52,7 @@ absl::Status ReplicaService::PutManifest(const Digest& key, const v1::PutBlobReq
     const char* action = existed            ? "object.stored-again"
                          : request.repair() ? "object.repaired"
                                             : "object.stored";
-    v1::AuditEvent e = NewEvent(action, key.ToString());
+    v1::AuditEvent e = NewEvent(action, key.ToString(), "node:" + from);
     AddDetail(&e, "size", absl::StrCat(m.size()));
     AddDetail(&e, "file_name", m.file_name());
     AddDetail(&e, "role", request.handoff_for().empty() ? "replica" : "handoff");

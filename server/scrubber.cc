@@ -85,7 +85,7 @@ v1::ScrubReport Scrubber::Pass() {
   }
   if (!it->status().ok()) report.add_errors(absl::StrCat("index: ", it->status().ToString()));
   report.set_finished_unix_nanos(absl::ToUnixNanos(absl::Now()));
-  v1::AuditEvent e = NewEvent("scrub.finished", "node");
+  v1::AuditEvent e = NewEvent("scrub.finished", "node", "custodyd");
   AddDetail(&e, "chunks", absl::StrCat(report.chunks()));
   AddDetail(&e, "bytes", absl::StrCat(report.bytes()));
   AddDetail(&e, "corrupt", absl::StrCat(report.corrupt()));
@@ -188,7 +188,7 @@ void Scrubber::RecordChunkEvent(const std::string& action, const Digest& key, co
   }
   if (subjects.empty()) subjects.push_back(key.ToString());
   for (const std::string& subject : subjects) {
-    v1::AuditEvent e = NewEvent(action, subject);
+    v1::AuditEvent e = NewEvent(action, subject, "custodyd");
     AddDetail(&e, "chunk", key.ToString());
     AddDetail(&e, "volume", absl::StrCat(loc.volume));
     AddDetail(&e, "offset", absl::StrCat(loc.offset));

@@ -14,6 +14,7 @@ struct UploadReactor::State {
   std::shared_ptr<SerialExecutor> strand;
   std::unique_ptr<Upload> upload;  // only touched on the strand
   std::string upload_id;           // from the header, once read
+  std::string actor = "unauthenticated";  // the caller, once its header is allowed
   bool finished = false;           // only touched on the strand
   uint64_t bytes_received = 0;     // by this stream, once it ended
   bool interrupted = false;        // the stream ended before a finish message
@@ -85,7 +86,7 @@ void UploadReactor::RecordRefusal(const absl::Status& s) {
   bool broken = state_->interrupted || s.code() == absl::StatusCode::kCancelled ||
                 s.code() == absl::StatusCode::kDeadlineExceeded;
   v1::AuditEvent e = NewEvent(broken ? "upload.broken" : "upload.refused",
-                              "upload:" + state_->upload_id);
+                              "upload:" + state_->upload_id, state_->actor);
   AddDetail(&e, "code", absl::StatusCodeToString(s.code()));
   AddDetail(&e, "reason", s.message());
   AddDetail(&e, "bytes_received", absl::StrCat(state_->bytes_received));
@@ -125,6 +126,7 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
       st.upload_id = req.header().upload_id().substr(0, 128);
       absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kPut);
       if (!who.ok()) return FinishWith(who.status());
+      st.actor = who->name();
       absl::StatusOr<std::unique_ptr<Upload>> up =
           node_->uploads()->Begin(req.header(), who->name(), peer_);
       if (!up.ok()) return FinishWith(up.status());
