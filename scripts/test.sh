@@ -17,7 +17,8 @@ if [[ "${1:-}" != "--no-sanitizers" ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j"$(nproc)" --target custody_unit_tests custody_integration_tests
   export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-  export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp  # gRPC's TLS client at exit
+  # gRPC's TLS client at exit (tests/lsan.supp); quietly: tests compare stderr
+  export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
   build-asan/tests/custody_unit_tests
   build-asan/tests/custody_integration_tests
 fi
