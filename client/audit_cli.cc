@@ -46,14 +46,14 @@ void PrintEvents(const std::vector<v1::AuditEvent>& events) {
   bool many = false;
   for (const auto& e : events) many |= e.node_id() != events.front().node_id();
   std::cout << (many ? "NODE                " : "")
-            << "SEQ     TIME (UTC)                 ACTOR        ACTION               DETAILS\n";
+            << "SEQ     TIME (UTC)                 ACTOR            ACTION                 DETAILS\n";
   for (const auto& e : events) {
     std::string details;
     for (const auto& d : e.details()) absl::StrAppend(&details, d.key(), "=", d.value(), " ");
     if (many) std::cout << std::left << std::setw(20) << e.node_id();
     std::cout << std::left << std::setw(8) << e.seq() << std::setw(27)
-              << FormatUnixNanos(e.time_unix_nanos()) << std::setw(13) << e.actor()
-              << std::setw(21) << e.action() << details << "\n";
+              << FormatUnixNanos(e.time_unix_nanos()) << std::setw(16) << e.actor() << ' '
+              << std::setw(22) << e.action() << ' ' << details << "\n";
   }
 }
 
