@@ -146,10 +146,16 @@ absl::Status MakeSecrets(const Config& cfg) {
                        "--host", "127.0.0.1", "-o", t + "/node"},
                       cfg.Log("tls"))
                       .status());
-  RETURN_IF_ERROR(Run({cfg.custody, "ca", "issue", "--ca", t + "/ca", "--user", "bench", "-o",
-                       t + "/user"},
-                      cfg.Log("tls"))
-                      .status());
+  // The reader is an officer; the two who approve its viewing grant are an
+  // archive-head and a leader (article 21).
+  for (const auto& [name, role] : {std::pair<std::string, std::string>{"user", "officer"},
+                                   {"head", "archive-head"},
+                                   {"leader", "leader"}}) {
+    RETURN_IF_ERROR(Run({cfg.custody, "ca", "issue", "--ca", t + "/ca", "--user",
+                         absl::StrCat("bench-", name), "--role", role, "-o", t + "/" + name},
+                        cfg.Log("tls"))
+                        .status());
+  }
   return Run({cfg.custodyd, "--generate-data-key", t + "/data.key"}, cfg.Log("tls")).status();
 }
 
@@ -223,6 +229,27 @@ absl::Status PutConcurrently(const Config& cfg, const Node& node, bool secure,
   return status;
 }
 
+// A secure node reads footage only under a viewing grant: the reader asks,
+// the archive-head and the leader approve (untimed).
+absl::Status Grant(const Config& cfg, const Node& node, const TestFile& f) {
+  ASSIGN_OR_RETURN(std::string out,
+                   Run(With(Cli(cfg, node, true),
+                            {"access", "request", f.id, "--reason", "benchmark", "--json"}),
+                       cfg.Log("grant")));
+  json j = json::parse(out, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.contains("request")) {
+    return absl::InternalError(absl::StrCat("access request printed no id: \"", out, "\""));
+  }
+  const std::string request = j["request"].get<std::string>();
+  for (const char* approver : {"head", "leader"}) {
+    RETURN_IF_ERROR(Run({cfg.custody, "--server", node.address, "--tls", cfg.Path("tls/") + approver,
+                         "access", "approve", request},
+                        cfg.Log("grant"))
+                        .status());
+  }
+  return absl::OkStatus();
+}
+
 // The client checks the bytes against the id; we check the length.
 absl::Status Get(const Config& cfg, const Node& node, bool secure, const TestFile& f) {
   const std::string out = cfg.Path("out");
@@ -268,6 +295,7 @@ absl::Status RunOnce(const Config& cfg, const Inputs& in, int run, bool secure, 
   RETURN_IF_ERROR(Put(cfg, node, secure, in.warmup, "warmup"));
   ASSIGN_OR_RETURN(double put, Timed([&] { return Put(cfg, node, secure, in.single, "put"); }));
   ASSIGN_OR_RETURN(double rss, PeakRssMib(node.child.pid()));
+  if (secure) RETURN_IF_ERROR(Grant(cfg, node, in.single));
   ASSIGN_OR_RETURN(double get, Timed([&] { return Get(cfg, node, secure, in.single); }));
   ASSIGN_OR_RETURN(double put4,
                    Timed([&] { return PutConcurrently(cfg, node, secure, in.quarters); }));

@@ -1,10 +1,12 @@
-// One attempt of CustodyClient::Put: ask what the node holds, hash that
-// prefix locally, stream the rest, finish with the file's SHA-256.
+// One attempt of CustodyClient::Put: ask what the node holds, stream the
+// rest while another thread hashes the whole file, finish with its SHA-256.
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,52 @@
 namespace custody {
 namespace {
 constexpr size_t kMessageBytes = 1 << 20;
+
+// Hashes bytes [0, size) of `fd` on its own thread, so that hashing overlaps
+// sending (the send loop then only reads, frames and encrypts). The file is
+// read twice from the page cache; if it changes meanwhile, the node's id and
+// this hash differ and the put fails with DATA_LOSS.
+class FileHasher {
+ public:
+  FileHasher(int fd, uint64_t size) : thread_([this, fd, size] { Run(fd, size); }) {}
+  ~FileHasher() {  // an abandoned attempt stops hashing at once
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  absl::StatusOr<Digest> Finish() {
+    thread_.join();
+    if (!status_.ok()) return status_;
+    return digest_;
+  }
+
+ private:
+  void Run(int fd, uint64_t size) {
+    Sha256 hash;
+    std::string buf(kMessageBytes, '\0');
+    for (uint64_t pos = 0; pos < size;) {
+      if (stop_) {
+        status_ = absl::CancelledError("hashing stopped");
+        return;
+      }
+      size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - pos));
+      ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(pos));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        status_ = absl::DataLossError("the file changed while it was being hashed");
+        return;
+      }
+      hash.Update(buf.data(), static_cast<size_t>(n));
+      pos += static_cast<uint64_t>(n);
+    }
+    digest_ = hash.Finish();
+  }
+
+  std::atomic<bool> stop_{false};
+  absl::Status status_;
+  Digest digest_;
+  std::thread thread_;  // last: starts after the fields it writes exist
+};
+
 }  // namespace
 
 absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opts,
@@ -28,15 +76,7 @@ absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opt
   }
   if (result->attempts == 1) result->resumed_from = offset;
   if (opts.progress) opts.progress(offset, size);
-  Sha256 hash;
-  std::string buf(kMessageBytes, '\0');
-  for (uint64_t pos = 0; pos < offset;) {  // the prefix the node already has
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), offset - pos));
-    ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(pos));
-    if (n <= 0) return absl::DataLossError("the file changed while it was being sent");
-    hash.Update(buf.data(), static_cast<size_t>(n));
-    pos += static_cast<uint64_t>(n);
-  }
+  FileHasher hasher(fd, size);
   grpc::ClientContext ctx;
   if (opts.canceller != nullptr && !opts.canceller->Register(&ctx)) {
     return absl::CancelledError("the upload was cancelled");
@@ -55,34 +95,39 @@ absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opt
   h->mutable_metadata()->insert(opts.metadata.begin(), opts.metadata.end());
   h->set_offset(offset);
   bool alive = w->Write(req);
+  req.Clear();
+  std::string* data = req.mutable_data();  // read straight into the message
   uint64_t pos = offset;
   while (alive && pos < size) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - pos));
-    ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(pos));
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kMessageBytes, size - pos));
+    data->resize(want);
+    ssize_t n = pread(fd, data->data(), want, static_cast<off_t>(pos));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       ctx.TryCancel();
       return absl::DataLossError("the file changed while it was being sent");
     }
-    hash.Update(buf.data(), static_cast<size_t>(n));
-    req.Clear();
-    req.set_data(buf.data(), static_cast<size_t>(n));
+    data->resize(static_cast<size_t>(n));
     alive = w->Write(req);
     pos += static_cast<uint64_t>(n);
     result->bytes_sent += static_cast<uint64_t>(n);
     if (opts.progress) opts.progress(pos, size);
   }
-  Digest digest = hash.Finish();
+  absl::StatusOr<Digest> digest = hasher.Finish();
+  if (!digest.ok()) {
+    ctx.TryCancel();
+    return digest.status();
+  }
   if (alive) {
     req.Clear();
-    req.mutable_finish()->set_sha256(digest.ToString());
+    req.mutable_finish()->set_sha256(digest->ToString());
     alive = w->Write(req);
   }
   if (alive) w->WritesDone();
   RETURN_IF_ERROR(FromGrpcStatus(w->Finish()));
-  if (resp.id() != digest.ToString()) {
+  if (resp.id() != digest->ToString()) {
     return absl::DataLossError(absl::StrCat("the node answered id ", resp.id(),
-                                            " but the file hashes to ", digest.ToString()));
+                                            " but the file hashes to ", digest->ToString()));
   }
   result->id = resp.id();
   result->size = resp.size();
