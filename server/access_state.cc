@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 
 namespace custody {
 
@@ -83,19 +84,11 @@ void ApplyAccess(const std::string& id, const v1::LedgerEntry& e, AccessState* s
 }  // namespace
 
 absl::StatusOr<AccessState> AccessState::Load(Ledger* ledger, absl::Time now) {
-  std::vector<std::pair<std::string, v1::LedgerEntry>> entries;
-  absl::Status s = ledger->ForEach([&](const Digest& id, const v1::LedgerEntry& e) {
-    entries.emplace_back(id.Hex(), e);
-  });
-  if (!s.ok()) return s;
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    return std::make_pair(a.second.time_unix_nanos(), a.first) <
-           std::make_pair(b.second.time_unix_nanos(), b.first);
-  });
+  ASSIGN_OR_RETURN(auto entries, ledger->InTimeOrder());
   AccessState st;
   for (const auto& [id, e] : entries) {
     if (e.subject().rfind("user:", 0) == 0) ApplyUser(e, &st);
-    else if (e.kind().rfind("access.", 0) == 0) ApplyAccess(id, e, &st);
+    else if (e.kind().rfind("access.", 0) == 0) ApplyAccess(id.Hex(), e, &st);
   }
   const int64_t t = absl::ToUnixNanos(now);
   for (auto& [id, g] : st.grants) {

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -84,6 +86,20 @@ absl::Status Ledger::ForEach(
     fn(*id, e);
   }
   return FromRocksStatus(it->status(), "scanning the ledger");
+}
+
+absl::StatusOr<std::vector<std::pair<Digest, v1::LedgerEntry>>> Ledger::InTimeOrder() {
+  std::vector<std::pair<Digest, v1::LedgerEntry>> entries;
+  RETURN_IF_ERROR(ForEach([&](const Digest& id, const v1::LedgerEntry& e) {
+    entries.emplace_back(id, e);
+  }));
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    if (a.second.time_unix_nanos() != b.second.time_unix_nanos()) {
+      return a.second.time_unix_nanos() < b.second.time_unix_nanos();
+    }
+    return a.first.Raw() < b.first.Raw();
+  });
+  return entries;
 }
 
 }  // namespace custody

@@ -11,6 +11,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/digest.h"
@@ -41,6 +43,8 @@ class Ledger {
   absl::StatusOr<std::optional<std::string>> Get(const Digest& id);
   // Every entry, in id order.
   absl::Status ForEach(const std::function<void(const Digest&, const v1::LedgerEntry&)>& fn);
+  // Every entry, ordered by time (then id): the order folds replay them in.
+  absl::StatusOr<std::vector<std::pair<Digest, v1::LedgerEntry>>> InTimeOrder();
   // Changes whenever an entry is added here (for caches of the state).
   uint64_t generation() const { return generation_.load(); }
 

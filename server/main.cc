@@ -17,6 +17,8 @@
 #include "absl/time/time.h"
 #include "common/units.h"
 #include "server/access_service.h"
+#include "server/record_flags.h"
+#include "server/records_service.h"
 #include "server/audit_service.h"
 #include "server/authenticator.h"
 #include "server/custody_service.h"
@@ -138,7 +140,9 @@ int main(int argc, char** argv) {
                  "key.pem): TLS for clients and mutual TLS between nodes");
   app.add_flag("--insecure-loopback", insecure_loopback,
                "serve and call peers in plaintext; only on a loopback address (tests, demos)");
+  custody::RecordFlags record_flags(&app, &opts);
   CLI11_PARSE(app, argc, argv);
+  if (absl::Status r = record_flags.Apply(); !r.ok()) return Fail(std::string(r.message()));
   if (!new_key.empty()) {
     absl::Status k = custody::DataKey::Generate(new_key);
     if (!k.ok()) return Fail(std::string(k.message()));
@@ -198,6 +202,7 @@ int main(int argc, char** argv) {
   custody::AuditService audit_service(node->get());
   custody::ReplicaService replica_service(node->get());
   custody::AccessService access_service(node->get());
+  custody::RecordsService records_service(node->get(), (*node)->records());
   grpc::EnableDefaultHealthCheckService(true);  // grpc.health.v1
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -207,6 +212,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&audit_service);
   builder.RegisterService(&replica_service);
   builder.RegisterService(&access_service);
+  builder.RegisterService(&records_service);
   // Upload messages are 1 MiB; a peer's PutBlob carries a whole chunk.
   builder.SetMaxReceiveMessageSize(static_cast<int>((*node)->chunk_size()) + (1 << 20));
   // gRPC shares ports by default (SO_REUSEPORT): a second node on a busy

@@ -171,6 +171,12 @@ absl::Status Node::OpenStorage() {
     anti_entropy_ = std::make_unique<AntiEntropy>(this, placement_.get(), options_.anti_entropy);
   }
   scrubber_ = std::make_unique<Scrubber>(this, placement_.get(), options_.scrub);
+  Catalog catalog = Catalog::BuiltIn();
+  if (!options_.catalog_file.empty()) {
+    ASSIGN_OR_RETURN(catalog, Catalog::Load(options_.catalog_file));
+  }
+  RETURN_IF_ERROR(ValidateArchiveFormat(options_.records.archive_format));
+  records_ = std::make_unique<RecordKeeper>(this, options_.records, std::move(catalog));
   v1::AuditEvent started = NewEvent("node.started", "node", "custodyd");
   AddDetail(&started, "io_backend", committer_->io_backend());
   AddDetail(&started, "chunk_size", absl::StrCat(chunk_size_));

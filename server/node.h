@@ -32,6 +32,7 @@
 #include "server/principals.h"
 #include "server/object_store.h"
 #include "server/recovery.h"
+#include "server/record_keeper.h"
 #include "server/scrubber.h"
 #include "server/upload.h"
 #include "server/volume_set.h"
@@ -67,6 +68,10 @@ struct NodeOptions {
   std::string data_key_file;
   std::vector<std::string> old_data_key_files;
   ScrubOptions scrub;
+  // Records (doc/records.md): tolerances and the archive-number format, and
+  // an agency's own matter catalog (empty: the built-in one).
+  RecordRules records;
+  std::string catalog_file;
 };
 
 // Thread-safe once open.
@@ -128,6 +133,8 @@ class Node {
   // Null for a cluster of one.
   AntiEntropy* anti_entropy() { return anti_entropy_.get(); }
   Scrubber* scrubber() { return scrubber_.get(); }
+  // Records, devices, archive numbers and reports.
+  RecordKeeper* records() { return records_.get(); }
   // For maintenance requests (repair, scrub), which wait for long work.
   ThreadPool* maintenance_pool() { return maintenance_pool_.get(); }
   uint64_t FreeBytes() const;
@@ -167,6 +174,7 @@ class Node {
   std::unique_ptr<IdleWatchdog> watchdog_;
   std::unique_ptr<AntiEntropy> anti_entropy_;
   std::unique_ptr<Scrubber> scrubber_;
+  std::unique_ptr<RecordKeeper> records_;
   std::optional<RecoveryStats> rebuilt_;    // set by --rebuild-index
   std::optional<RecoveryStats> recovered_;  // start-up recovery of the active volume
 };

@@ -28,6 +28,14 @@ const std::map<Action, std::vector<std::string>>& Allowed() {
       {Action::kManageUsers, {"admin"}},
       {Action::kRequestAccess, {"officer", "archivist", "archive-head", "leader"}},
       {Action::kDecideAccess, {"archive-head", "leader"}},
+      {Action::kRecordRead, {"officer", "archivist", "archive-head", "leader", "auditor"}},
+      {Action::kRecordWrite, {"ingest", "officer", "archivist"}},
+      {Action::kArchive, {"archivist", "archive-head"}},
+      {Action::kRetain, {"archivist", "archive-head"}},
+      {Action::kHold, {"archive-head", "leader"}},
+      {Action::kApproveExemption, {"leader"}},
+      {Action::kDevices, {"officer", "archivist", "admin"}},
+      {Action::kReport, {"archive-head", "leader", "auditor", "archivist"}},
   };
   return *m;
 }
@@ -92,6 +100,14 @@ const char* ActionName(Action a) {
     case Action::kManageUsers: return "manage users";
     case Action::kRequestAccess: return "request access";
     case Action::kDecideAccess: return "decide access requests";
+    case Action::kRecordRead: return "see records";
+    case Action::kRecordWrite: return "make or change records";
+    case Action::kArchive: return "archive records";
+    case Action::kRetain: return "set retention";
+    case Action::kHold: return "set or release legal holds";
+    case Action::kApproveExemption: return "approve exemptions";
+    case Action::kDevices: return "manage devices";
+    case Action::kReport: return "make compliance reports";
   }
   return "?";
 }

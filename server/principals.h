@@ -35,6 +35,14 @@ enum class Action {
   kManageUsers,    // user add, list, disable
   kRequestAccess,  // access request
   kDecideAccess,   // access approve, deny, revoke
+  kRecordRead,     // catalog, record show, list, overdue
+  kRecordWrite,    // record create, attach, correct, note, exempt
+  kArchive,        // record archive
+  kRetain,         // record retain
+  kHold,           // hold set, release
+  kApproveExemption,  // record approve-exemption
+  kDevices,        // device add, list, checkout, checkin
+  kReport,         // report
 };
 const char* ActionName(Action a);
 

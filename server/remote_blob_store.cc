@@ -119,4 +119,14 @@ absl::StatusOr<v1::ScrubReport> RemoteBlobStore::RunScrub(absl::Duration deadlin
   return resp;
 }
 
+absl::StatusOr<v1::Record> RemoteBlobStore::ArchiveRecord(const std::string& record_id,
+                                                          const std::string& actor) {
+  v1::ArchiveRecordRequest req;
+  req.set_record_id(record_id);
+  req.set_actor(actor);
+  v1::Record resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->ArchiveRecord(NewContext().get(), req, &resp)));
+  return resp;
+}
+
 }  // namespace custody

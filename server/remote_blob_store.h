@@ -51,6 +51,8 @@ class RemoteBlobStore : public BlobStore {
   // Maintenance on the peer, waited for up to `deadline`.
   absl::StatusOr<v1::RepairReport> RunRepair(absl::Duration deadline);
   absl::StatusOr<v1::ScrubReport> RunScrub(absl::Duration deadline);
+  // Asks the owner of a record's archive-number sequence to archive it.
+  absl::StatusOr<v1::Record> ArchiveRecord(const std::string& record_id, const std::string& actor);
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext() const { return NewContext(deadline_); }

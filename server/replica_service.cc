@@ -187,4 +187,16 @@ grpc::ServerUnaryReactor* ReplicaService::RunScrub(grpc::CallbackServerContext* 
   });
 }
 
+grpc::ServerUnaryReactor* ReplicaService::ArchiveRecord(grpc::CallbackServerContext* ctx,
+                                                        const v1::ArchiveRecordRequest* request,
+                                                        v1::Record* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    ASSIGN_OR_RETURN(*response,
+                     node_->records()->ArchiveHere(request->actor(), request->record_id()));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace custody

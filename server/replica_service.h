@@ -32,6 +32,9 @@ class ReplicaService final : public v1::Replica::CallbackService {
   grpc::ServerUnaryReactor* RunRepair(grpc::CallbackServerContext* ctx,
                                       const v1::RunRepairRequest* request,
                                       v1::RepairReport* response) override;
+  grpc::ServerUnaryReactor* ArchiveRecord(grpc::CallbackServerContext* ctx,
+                                          const v1::ArchiveRecordRequest* request,
+                                          v1::Record* response) override;
   grpc::ServerUnaryReactor* RunScrub(grpc::CallbackServerContext* ctx,
                                      const v1::RunScrubRequest* request,
                                      v1::ScrubReport* response) override;

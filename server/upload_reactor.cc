@@ -95,6 +95,22 @@ void UploadReactor::RecordRefusal(const absl::Status& s) {
   if (!r.ok()) LOG(ERROR) << "recording a refused upload: " << r;
 }
 
+std::string UploadReactor::FileUnderRecord(const std::string& actor, const std::string& id) {
+  absl::StatusOr<Digest> d = Digest::Parse(id);
+  absl::StatusOr<v1::ObjectManifest> m =
+      d.ok() ? node_->FindManifest(*d) : absl::StatusOr<v1::ObjectManifest>(d.status());
+  absl::StatusOr<std::string> rec =
+      m.ok() ? node_->records()->FileIngested(actor, *m) : absl::StatusOr<std::string>(m.status());
+  if (rec.ok()) return *rec;
+  // The footage is stored either way; the failure to file it is on record.
+  LOG(WARNING) << "could not file " << id << " under a record: " << rec.status();
+  v1::AuditEvent e = NewEvent("record.filing-failed", id, actor);
+  AddDetail(&e, "reason", rec.status().message());
+  absl::Status s = node_->Record(std::move(e));
+  if (!s.ok()) LOG(ERROR) << "recording a filing failure: " << s;
+  return "";
+}
+
 void UploadReactor::Process(bool ok) {
   State& st = *state_;
   if (!ok && st.cancelled) {
@@ -144,6 +160,7 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
       absl::StatusOr<v1::UploadResponse> r = st.upload->Finish(req.finish().sha256());
       if (!r.ok()) return FinishWith(r.status());
       *response_ = *r;
+      response_->set_record_id(FileUnderRecord(st.actor, r->id()));
       double secs = absl::ToDoubleSeconds(absl::Now() - st.started);
       LOG(INFO) << "stored " << r->id() << " (" << FormatBytes(r->size()) << ", "
                 << FormatBytes(r->bytes_received() / std::max(secs, 1e-6)) << "/s"

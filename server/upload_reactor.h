@@ -28,6 +28,9 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   void OnDone() override;
 
  private:
+  // Files the stored object `id` under its record (ingest metadata); "" when
+  // its metadata names none or filing failed (logged and audited).
+  std::string FileUnderRecord(const std::string& actor, const std::string& id);
   struct State;
   void Process(bool ok);
   void Handle(v1::UploadRequest& req);

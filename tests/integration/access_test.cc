@@ -20,38 +20,19 @@ using json = nlohmann::json;
 class AccessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(RunCli({"ca", "init", dir_ / "ca"}).exit_code, 0);
-    const std::map<std::string, std::vector<std::string>> users = {
-        {"admin", {"--role", "admin"}},
-        {"arch", {"--role", "archivist", "--agency", "A"}},
-        {"ingest", {"--role", "ingest"}},
-        {"olga", {"--role", "officer", "--agency", "A"}},
-        {"hank", {"--role", "archive-head"}},
-        {"lena", {"--role", "leader", "--agency", "A"}},
-        {"leo", {"--role", "leader", "--agency", "B"}},
-        {"aud", {"--role", "auditor"}},
-        {"pia", {"--role", "officer", "--agency", "A", "--clearance", "privacy"}}};
-    for (const auto& [name, flags] : users) {
-      std::vector<std::string> args = {"ca", "issue", "--ca", dir_ / "ca", "--user", name, "-o",
-                                       dir_ / name};
-      args.insert(args.end(), flags.begin(), flags.end());
-      ASSERT_EQ(RunCli(args).exit_code, 0) << name;
-    }
-    ASSERT_TRUE(CustodyClient::UseTls(dir_ / "aud").ok());  // NodeProcess::Start asks NodeStatus
-    std::vector<int> ports;
-    std::string map = WriteMap(dir_ / "map.json", 3, 1, 2, &ports);
-    for (int i = 0; i < 3; ++i) {
-      std::string id = "n" + std::to_string(i + 1);
-      CliResult r = RunCli({"ca", "issue", "--ca", dir_ / "ca", "--node", id, "--host",
-                            "127.0.0.1", "-o", dir_ / ("tls-" + id)});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-      nodes_.push_back(std::make_unique<NodeProcess>(
-          dir_ / id,
-          std::vector<std::string>{"--cluster", map, "--node-id", id, "--tls",
-                                   dir_ / ("tls-" + id), "--repair-interval", "1s"},
-          ports[i]));
-      ASSERT_TRUE(nodes_.back()->Start()) << nodes_.back()->Log();
-    }
+    nodes_ = StartTlsCluster(dir_,
+                             {{"admin", {"--role", "admin"}},
+                              {"arch", {"--role", "archivist", "--agency", "A"}},
+                              {"ingest", {"--role", "ingest"}},
+                              {"olga", {"--role", "officer", "--agency", "A"}},
+                              {"hank", {"--role", "archive-head"}},
+                              {"lena", {"--role", "leader", "--agency", "A"}},
+                              {"leo", {"--role", "leader", "--agency", "B"}},
+                              {"aud", {"--role", "auditor"}},
+                              {"pia", {"--role", "officer", "--agency", "A", "--clearance",
+                                       "privacy"}}},
+                             "aud", 3, {"--repair-interval", "1s"});
+    ASSERT_EQ(nodes_.size(), 3u);
   }
   void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
 

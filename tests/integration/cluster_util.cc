@@ -61,4 +61,40 @@ std::vector<std::string> Holders(const std::vector<std::unique_ptr<NodeProcess>>
   return out;
 }
 
+std::vector<std::unique_ptr<NodeProcess>> StartTlsCluster(
+    const TempDir& dir, const std::map<std::string, std::vector<std::string>>& users,
+    const std::string& status_user, int n, const std::vector<std::string>& extra) {
+  EXPECT_EQ(RunCli({"ca", "init", dir / "ca"}).exit_code, 0);
+  for (const auto& [name, flags] : users) {
+    std::vector<std::string> args = {"ca", "issue", "--ca", dir / "ca", "--user", name, "-o",
+                                     dir / name};
+    args.insert(args.end(), flags.begin(), flags.end());
+    CliResult r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+  }
+  EXPECT_TRUE(CustodyClient::UseTls(dir / status_user).ok());
+  std::vector<int> ports;
+  std::string map = WriteMap(dir / "map.json", n, 1, 2, &ports);
+  for (int i = 0; i < n; ++i) {
+    std::string id = "n" + std::to_string(i + 1);
+    CliResult r = RunCli({"ca", "issue", "--ca", dir / "ca", "--node", id, "--host", "127.0.0.1",
+                          "-o", dir / ("tls-" + id)});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  // Each node finds its certificate in dir/tls-ID; StartMappedNodes names
+  // the data folders dir/ID.
+  std::vector<std::unique_ptr<NodeProcess>> nodes;
+  for (int i = 0; i < n; ++i) {
+    std::string id = "n" + std::to_string(i + 1);
+    std::vector<std::string> args{"--cluster", map, "--node-id", id, "--tls", dir / ("tls-" + id)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    nodes.push_back(std::make_unique<NodeProcess>(dir / id, args, ports[i]));
+    if (!nodes.back()->Start()) {
+      ADD_FAILURE() << id << " did not start: " << nodes.back()->Log();
+      return {};
+    }
+  }
+  return nodes;
+}
+
 }  // namespace custody::testing

@@ -2,6 +2,7 @@
 #ifndef CUSTODY_TESTS_INTEGRATION_CLUSTER_UTIL_H_
 #define CUSTODY_TESTS_INTEGRATION_CLUSTER_UTIL_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,14 @@ std::string WriteMap(const std::string& path, int n, int version, int r, std::ve
 std::vector<std::unique_ptr<NodeProcess>> StartMappedNodes(
     const TempDir& dir, const std::string& map_file, const std::vector<int>& ports,
     const std::vector<std::string>& extra = {});
+
+// A TLS cluster of `n` nodes: a CA in dir/ca, a certificate per user in
+// dir/NAME (with its ca issue flags, e.g. --role officer --agency A) and per
+// node, the client library set to use dir/`status_user` (NodeProcess::Start
+// asks for status), and the nodes started with `extra` flags.
+std::vector<std::unique_ptr<NodeProcess>> StartTlsCluster(
+    const TempDir& dir, const std::map<std::string, std::vector<std::string>>& users,
+    const std::string& status_user, int n, const std::vector<std::string>& extra = {});
 
 // Which of `nodes` (n1, n2, ... in order) hold `key` of `kind`, asked through
 // their Replica service as a peer on map version `map_version`.

@@ -1,0 +1,211 @@
+#include "server/record_book.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+
+namespace custody {
+
+std::string EntryField(const v1::LedgerEntry& e, const std::string& key) {
+  auto it = e.fields().find(key);
+  return it == e.fields().end() ? "" : it->second;
+}
+
+int64_t EntryInt(const v1::LedgerEntry& e, const std::string& key) {
+  int64_t v = 0;
+  return absl::SimpleAtoi(EntryField(e, key), &v) ? v : 0;
+}
+
+namespace {
+
+std::vector<std::string> List(const std::string& joined) {
+  return absl::StrSplit(joined, ',', absl::SkipEmpty());
+}
+
+void Created(const v1::LedgerEntry& e, const std::string& id, RecordBook* b) {
+  v1::Record& r = b->records[id].record;
+  r.set_id(id);
+  r.set_agency(EntryField(e, "agency"));
+  r.set_matter(static_cast<uint32_t>(EntryInt(e, "matter")));
+  r.set_target(EntryField(e, "target"));
+  r.set_stage(EntryField(e, "stage"));
+  for (const std::string& o : List(EntryField(e, "officers"))) r.add_officers(o);
+  for (const std::string& d : List(EntryField(e, "devices"))) r.add_devices(d);
+  r.set_start_unix_nanos(EntryInt(e, "start"));
+  r.set_end_unix_nanos(EntryInt(e, "end"));
+  r.set_classification(EntryField(e, "classification"));
+  r.set_created_by(e.actor());
+  r.set_created_unix_nanos(e.time_unix_nanos());
+}
+
+void Attached(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
+  v1::Segment* s = f->record.add_segments();
+  s->set_object_id(EntryField(e, "object"));
+  s->set_kind(EntryField(e, "kind"));
+  s->set_device(EntryField(e, "device"));
+  s->set_start_unix_nanos(EntryInt(e, "start"));
+  s->set_end_unix_nanos(EntryInt(e, "end"));
+  s->set_clock_skew_seconds(EntryInt(e, "clock_skew_seconds"));
+  s->set_clock_flagged(EntryField(e, "clock_flagged") == "true");
+  s->set_note_for_gap(static_cast<uint32_t>(EntryInt(e, "note_for_gap")));
+  s->set_attached_by(e.actor());
+  s->set_attached_unix_nanos(e.time_unix_nanos());
+  if (!EntryField(e, "gap_device").empty()) {
+    f->notes.push_back({EntryField(e, "gap_device"), EntryInt(e, "gap_from"),
+                        "audio: " + s->object_id()});
+  }
+  std::vector<std::string>& of = b->object_records[s->object_id()];
+  if (std::find(of.begin(), of.end(), f->record.id()) == of.end()) {
+    of.push_back(f->record.id());
+  }
+}
+
+// The field's value as text, and sets it from text.
+std::string Get(const v1::Record& r, const std::string& field) {
+  if (field == "target") return r.target();
+  if (field == "stage") return r.stage();
+  if (field == "start") return std::to_string(r.start_unix_nanos());
+  if (field == "end") return std::to_string(r.end_unix_nanos());
+  if (field == "officers") return absl::StrJoin(r.officers(), ",");
+  if (field == "devices") return absl::StrJoin(r.devices(), ",");
+  return "";
+}
+
+void Set(v1::Record* r, const std::string& field, const std::string& v) {
+  int64_t n = 0;
+  if (field == "target") r->set_target(v);
+  if (field == "stage") r->set_stage(v);
+  if (field == "start" && absl::SimpleAtoi(v, &n)) r->set_start_unix_nanos(n);
+  if (field == "end" && absl::SimpleAtoi(v, &n)) r->set_end_unix_nanos(n);
+  if (field == "officers") {
+    r->clear_officers();
+    for (const std::string& o : List(v)) r->add_officers(o);
+  }
+  if (field == "devices") {
+    r->clear_devices();
+    for (const std::string& d : List(v)) r->add_devices(d);
+  }
+}
+
+void Corrected(const v1::LedgerEntry& e, v1::Record* r) {
+  v1::Correction* c = r->add_corrections();
+  c->set_field(EntryField(e, "field"));
+  c->set_old_value(Get(*r, c->field()));
+  c->set_new_value(EntryField(e, "value"));
+  c->set_reason(EntryField(e, "reason"));
+  c->set_by(e.actor());
+  c->set_time_unix_nanos(e.time_unix_nanos());
+  Set(r, c->field(), c->new_value());
+}
+
+void Archived(const v1::LedgerEntry& e, v1::Record* r, RecordBook* b) {
+  if (!r->archive_number().empty()) return;  // the first number stands
+  r->set_archive_number(EntryField(e, "number"));
+  r->set_archived_unix_nanos(e.time_unix_nanos());
+  r->set_archived_by(e.actor());
+  v1::Retention* t = r->mutable_retention();
+  if (!t->permanent()) {
+    t->set_until_unix_nanos(std::max(t->until_unix_nanos(), EntryInt(e, "retention_until")));
+  }
+  uint64_t& seq = b->archive_sequences[EntryField(e, "prefix")];
+  seq = std::max<uint64_t>(seq, static_cast<uint64_t>(EntryInt(e, "sequence")));
+}
+
+void Retained(const v1::LedgerEntry& e, v1::Record* r) {
+  v1::Retention* t = r->mutable_retention();
+  if (EntryField(e, "permanent") == "true") {
+    t->set_permanent(true);
+    t->set_until_unix_nanos(0);
+  } else if (!t->permanent()) {
+    t->set_until_unix_nanos(std::max(t->until_unix_nanos(), EntryInt(e, "until")));
+  }
+  t->set_reason(EntryField(e, "reason"));
+}
+
+void ApplyRecord(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
+  v1::Record* r = &f->record;
+  const std::string& k = e.kind();
+  if (k == "record.attached") Attached(e, f, b);
+  if (k == "record.corrected") Corrected(e, r);
+  if (k == "record.archived") Archived(e, r, b);
+  if (k == "record.retained") Retained(e, r);
+  if (k == "record.noted") {
+    f->notes.push_back({EntryField(e, "gap_device"), EntryInt(e, "gap_from"),
+                        "note: " + EntryField(e, "reason")});
+  }
+  if (k == "record.exempted") {
+    r->mutable_exemption()->set_reason(EntryField(e, "reason"));
+    r->mutable_exemption()->set_details(EntryField(e, "details"));
+    r->mutable_exemption()->set_requested_by(e.actor());
+  }
+  if (k == "record.exemption-approved") {
+    r->mutable_exemption()->set_approved_by(e.actor());
+    r->mutable_exemption()->set_approved_unix_nanos(e.time_unix_nanos());
+  }
+  if (k == "record.hold-set") r->mutable_retention()->add_holds(EntryField(e, "reason"));
+  if (k == "record.hold-released") r->mutable_retention()->clear_holds();
+  if (k == "record.purged") r->mutable_retention()->set_purged(true);
+}
+
+void ApplyDevice(const v1::LedgerEntry& e, const std::string& id, RecordBook* b) {
+  v1::Device& d = b->devices[id];
+  if (e.kind() == "device.added") {
+    d.set_id(id);
+    d.set_agency(EntryField(e, "agency"));
+    d.set_model(EntryField(e, "model"));
+    d.set_added_by(e.actor());
+  } else if (e.kind() == "device.checked-out") {
+    d.set_held_by(EntryField(e, "officer"));
+    d.set_checked_out_unix_nanos(e.time_unix_nanos());
+    v1::Device::Holding* h = d.add_holdings();
+    h->set_officer(d.held_by());
+    h->set_from_unix_nanos(e.time_unix_nanos());
+    h->set_check(EntryField(e, "check"));
+  } else if (e.kind() == "device.checked-in" && !d.held_by().empty()) {
+    d.clear_held_by();
+    d.set_checked_out_unix_nanos(0);
+    if (d.holdings_size() > 0) {
+      d.mutable_holdings(d.holdings_size() - 1)->set_to_unix_nanos(e.time_unix_nanos());
+    }
+  }
+}
+
+}  // namespace
+
+void RecordBook::Apply(const v1::LedgerEntry& e) {
+  const std::string& s = e.subject();
+  if (s.rfind("device:", 0) == 0) return ApplyDevice(e, s.substr(7), this);
+  if (s.rfind("record:", 0) != 0) return;
+  const std::string id = s.substr(7);
+  if (e.kind() == "record.created") return Created(e, id, this);
+  auto it = records.find(id);
+  if (it != records.end()) ApplyRecord(e, &it->second, this);
+}
+
+const FoldedRecord* RecordBook::Find(const std::string& id) const {
+  auto it = records.find(id);
+  return it == records.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<RecordBook> RecordBook::Load(Ledger* ledger) {
+  ASSIGN_OR_RETURN(auto entries, ledger->InTimeOrder());
+  RecordBook book;
+  for (const auto& [id, e] : entries) book.Apply(e);
+  return book;
+}
+
+absl::StatusOr<std::shared_ptr<const RecordBook>> RecordBookCache::Get() {
+  absl::MutexLock l(&mu_);
+  uint64_t gen = ledger_->generation();
+  if (book_ && gen == generation_) return book_;
+  absl::StatusOr<RecordBook> b = RecordBook::Load(ledger_);
+  if (!b.ok()) return b.status();
+  book_ = std::make_shared<const RecordBook>(std::move(*b));
+  generation_ = gen;
+  return book_;
+}
+
+}  // namespace custody

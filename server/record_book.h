@@ -1,0 +1,68 @@
+// Records and devices as the fold of the cluster ledger (server/ledger.h,
+// doc/records.md). Each change is one LedgerEntry about "record:ID" or
+// "device:ID"; the book replays them in time order and never rewrites one:
+// a correction is a new entry that keeps the old value beside the new.
+// Rules that decide whether a change may be made live in
+// server/record_keeper.cc; what is derived at the time of an answer (gaps,
+// flags) in server/record_rules.h.
+#ifndef CUSTODY_SERVER_RECORD_BOOK_H_
+#define CUSTODY_SERVER_RECORD_BOOK_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "custody/v1/access.pb.h"
+#include "custody/v1/records.pb.h"
+#include "server/ledger.h"
+
+namespace custody {
+
+// An interruption note: it closes the gap of `device` that starts at `from`.
+struct GapNote {
+  std::string device;
+  int64_t from_unix_nanos = 0;
+  std::string explanation;  // "note: TEXT" or "audio: sha256:..."
+};
+
+struct FoldedRecord {
+  v1::Record record;  // without derived fields (gaps, flags, held_by)
+  std::vector<GapNote> notes;
+  std::string exemption_requested_by;
+};
+
+struct RecordBook {
+  std::map<std::string, FoldedRecord> records;  // by id
+  std::map<std::string, v1::Device> devices;    // by id
+  std::map<std::string, std::vector<std::string>> object_records;  // object id -> record ids
+  std::map<std::string, uint64_t> archive_sequences;  // prefix -> highest sequence used
+
+  // Replays the ledger's record and device entries in time order.
+  static absl::StatusOr<RecordBook> Load(Ledger* ledger);
+  void Apply(const v1::LedgerEntry& e);
+  const FoldedRecord* Find(const std::string& id) const;
+};
+
+// The book, rebuilt only when the ledger changed. Thread-safe.
+class RecordBookCache {
+ public:
+  explicit RecordBookCache(Ledger* ledger) : ledger_(ledger) {}
+  absl::StatusOr<std::shared_ptr<const RecordBook>> Get();
+
+ private:
+  Ledger* ledger_;
+  absl::Mutex mu_;
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = ~uint64_t{0};
+  std::shared_ptr<const RecordBook> book_ ABSL_GUARDED_BY(mu_);
+};
+
+// Ledger field helpers shared by the book and the keeper.
+std::string EntryField(const v1::LedgerEntry& e, const std::string& key);
+int64_t EntryInt(const v1::LedgerEntry& e, const std::string& key);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_RECORD_BOOK_H_

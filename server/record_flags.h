@@ -1,0 +1,55 @@
+// custodyd's flags for records (doc/records.md): the matter catalog, the
+// archive-number format and the tolerances of the regulation's checks.
+#ifndef CUSTODY_SERVER_RECORD_FLAGS_H_
+#define CUSTODY_SERVER_RECORD_FLAGS_H_
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "server/node.h"
+
+namespace custody {
+
+class RecordFlags {
+ public:
+  // Adds the flags to `app`; Apply() writes them into `opts` after parsing.
+  RecordFlags(CLI::App* app, NodeOptions* opts) : opts_(opts) {
+    app->add_option("--catalog", opts->catalog_file,
+                    "the agency's matter catalog (CSV like deploy/catalog/matters.csv); "
+                    "default: the regulation's 13 matters, built in");
+    app->add_option("--archive-format", opts->records.archive_format,
+                    "archive numbers: {agency} {date} {target} {stage} and {seq:N}; default " +
+                        opts->records.archive_format);
+    app->add_option("--gap-tolerance", gap_, "a break longer than this between two segments "
+                                             "of one device is a gap (default 2s)");
+    app->add_option("--time-tolerance", time_, "documents' times may differ from the "
+                                               "footage's by this much (default 60s)");
+    app->add_option("--clock-tolerance", clock_, "device clock skew flagged above this "
+                                                 "(default 30s)");
+  }
+
+  absl::Status Apply() {
+    for (auto [text, out, flag] :
+         {std::tuple{&gap_, &opts_->records.gap_tolerance, "--gap-tolerance"},
+          std::tuple{&time_, &opts_->records.time_tolerance, "--time-tolerance"},
+          std::tuple{&clock_, &opts_->records.clock_tolerance, "--clock-tolerance"}}) {
+      if (text->empty()) continue;
+      if (!absl::ParseDuration(*text, out) || *out < absl::ZeroDuration()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, " must be a duration such as 2s or 1m, not \"", *text, "\""));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  NodeOptions* opts_;
+  std::string gap_, time_, clock_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_RECORD_FLAGS_H_

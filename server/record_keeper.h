@@ -1,0 +1,84 @@
+// Changes to records and devices (doc/records.md): each is checked against
+// the regulation's rules, then appended to the cluster ledger with its audit
+// event, so every node folds the same state (server/record_book.h). The
+// gRPC surface, roles and clearance are in server/records_service.h.
+//
+// Archive numbers: the sequence of one prefix (agency, date, target, stage)
+// has one owner, the first node placement ranks for it; other nodes forward
+// the request there (Replica.ArchiveRecord), so two nodes archiving at the
+// same instant never hand out one number twice.
+//
+// Thread-safe.
+#ifndef CUSTODY_SERVER_RECORD_KEEPER_H_
+#define CUSTODY_SERVER_RECORD_KEEPER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "custody/v1/access.pb.h"
+#include "custody/v1/storage.pb.h"
+#include "custody/v1/records.pb.h"
+#include "server/catalog.h"
+#include "server/record_book.h"
+#include "server/record_rules.h"
+
+namespace custody {
+
+class Node;
+
+class RecordKeeper {
+ public:
+  RecordKeeper(Node* node, RecordRules rules, Catalog catalog);
+
+  const Catalog& catalog() const { return catalog_; }
+  const RecordRules& rules() const { return rules_; }
+  absl::StatusOr<std::shared_ptr<const RecordBook>> book() { return cache_.Get(); }
+  // The record as it stands now, or NOT_FOUND.
+  absl::StatusOr<v1::Record> Get(const std::string& id);
+
+  using Actor = std::string;  // "user:alice", "local-operator"
+  absl::StatusOr<v1::Record> Create(const Actor& by, const v1::CreateRecordRequest& req);
+  absl::StatusOr<v1::Record> Attach(const Actor& by, const v1::AttachRequest& req,
+                                    const v1::ObjectManifest& object);
+  absl::StatusOr<v1::Record> Correct(const Actor& by, const v1::CorrectRequest& req);
+  absl::StatusOr<v1::Record> Note(const Actor& by, const v1::NoteRequest& req);
+  absl::StatusOr<v1::Record> Exempt(const Actor& by, const v1::ExemptRequest& req);
+  absl::StatusOr<v1::Record> ApproveExemption(const v1::Principal& by, const std::string& id);
+  absl::StatusOr<v1::Record> Retain(const Actor& by, const v1::RetainRequest& req);
+  absl::StatusOr<v1::Record> Hold(const Actor& by, const v1::HoldRequest& req);
+  // Forwards to the owner of the record's sequence unless this node is it.
+  absl::StatusOr<v1::Record> Archive(const Actor& by, const std::string& id);
+  // Assigns the next number here (this node owns the sequence).
+  absl::StatusOr<v1::Record> ArchiveHere(const Actor& by, const std::string& id);
+  // Files an object stored with ingest metadata (device, matter, start...)
+  // under the open record it belongs to, or a new one. Returns the record id,
+  // or "" when the metadata does not name a record.
+  absl::StatusOr<std::string> FileIngested(const Actor& by, const v1::ObjectManifest& object);
+
+  absl::StatusOr<v1::Device> DeviceAdd(const Actor& by, const v1::DeviceAddRequest& req);
+  absl::StatusOr<v1::Device> Checkout(const Actor& by, const v1::DeviceCheckoutRequest& req);
+  absl::StatusOr<v1::Device> Checkin(const Actor& by, const std::string& id);
+
+  // The compliance report (article 25).
+  absl::StatusOr<v1::Report> MakeReport(const v1::ReportRequest& req);
+
+ private:
+  // Appends one ledger entry about `subject` with its audit event.
+  absl::Status Append(const Actor& by, const std::string& kind, const std::string& subject,
+                      const std::map<std::string, std::string>& fields);
+  absl::StatusOr<FoldedRecord> Folded(const std::string& id);
+  absl::StatusOr<std::string> NewRecordId();
+
+  Node* node_;
+  const RecordRules rules_;
+  const Catalog catalog_;
+  RecordBookCache cache_;
+  absl::Mutex archive_mu_;  // one number at a time on the owner
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_RECORD_KEEPER_H_

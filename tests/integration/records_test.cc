@@ -1,0 +1,274 @@
+// Records, archive numbers, continuity, exemptions, devices, retention and
+// the compliance report (issue 6) on a TLS cluster of three real nodes.
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "tests/integration/cluster_util.h"
+
+namespace custody::testing {
+namespace {
+
+using json = nlohmann::json;
+
+// RFC 3339 for now + `d`.
+std::string At(absl::Duration d) {
+  return absl::FormatTime(absl::RFC3339_sec, absl::Now() + d, absl::UTCTimeZone());
+}
+
+class RecordsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nodes_ = StartTlsCluster(dir_,
+                             {{"olga", {"--role", "officer", "--agency", "A"}},
+                              {"arch", {"--role", "archivist", "--agency", "A"}},
+                              {"hank", {"--role", "archive-head"}},
+                              {"lena", {"--role", "leader", "--agency", "A"}},
+                              {"leo", {"--role", "leader", "--agency", "B"}},
+                              {"aud", {"--role", "auditor"}}},
+                             "aud", 3, {"--repair-interval", "1s"});
+    ASSERT_EQ(nodes_.size(), 3u);
+  }
+  void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
+
+  CliResult As(const std::string& user, int n, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", nodes_[n]->address(), "--tls", dir_ / user});
+    return RunCli(args);
+  }
+  json Ok(const std::string& user, int n, std::vector<std::string> args) {
+    args.push_back("--json");
+    CliResult r = As(user, n, args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
+    return r.exit_code == 0 ? json::parse(r.out) : json();
+  }
+  // A record of agency A, matter 3, on device D1.
+  std::string NewRecord(const std::string& start, const std::string& end,
+                        const std::string& target = "shop-17", int n = 0) {
+    std::vector<std::string> args = {"record", "create", "--agency", "A", "--matter", "3",
+                                     "--target", target, "--stage", "inspection", "--officer",
+                                     "o1", "--device", "D1", "--start", start};
+    if (!end.empty()) args.insert(args.end(), {"--end", end});
+    return Ok("olga", n, args)["id"].get<std::string>();
+  }
+  // Stores a file with `meta` (KEY=VALUE...) and returns its id.
+  std::string Stored(const std::vector<std::string>& meta) {
+    std::string file = dir_ / ("f" + std::to_string(files_++));
+    std::string id = WriteRandomFile(file, 64 << 10, 90 + files_);
+    std::vector<std::string> args = {"put", file};
+    for (const std::string& m : meta) args.insert(args.end(), {"--meta", m});
+    CliResult put = As("olga", 0, args);
+    EXPECT_EQ(put.exit_code, 0) << put.err;
+    return id;
+  }
+  std::string Segment(const std::string& rec, const std::string& kind, const std::string& start,
+                      const std::string& end) {
+    std::string id = Stored({"device=D1", "start=" + start, "end=" + end});
+    Ok("olga", 1, {"record", "attach", rec, id, "--kind", kind});
+    return id;
+  }
+  static std::set<std::string> Flags(const json& r) {
+    std::set<std::string> out;
+    for (const auto& f : r["flags"]) out.insert(f.get<std::string>());
+    return out;
+  }
+
+  TempDir dir_;
+  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  int files_ = 0;
+};
+
+TEST_F(RecordsTest, CatalogShipsTheThirteenMatters) {
+  json c = Ok("olga", 0, {"catalog", "list"});
+  ASSERT_EQ(c.size(), 13u);
+  EXPECT_EQ(c[2]["number"], 3);
+  EXPECT_EQ(c[2]["matter"], "现场检查（勘验）");
+  CliResult bad = As("olga", 0, {"record", "create", "--agency", "A", "--matter", "14",
+                                 "--target", "t", "--stage", "s", "--start", At(-absl::Hours(1))});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("matter 14 is not in the catalog"), std::string::npos) << bad.err;
+}
+
+TEST_F(RecordsTest, RecordIsTheFoldOfItsEventsAndCorrectionsKeepTheOriginal) {
+  std::string rec = NewRecord(At(-absl::Hours(2)), "");
+  std::string video = Segment(rec, "video", At(-absl::Hours(2)), At(-absl::Minutes(90)));
+  Ok("olga", 2, {"record", "correct", rec, "--field", "target", "--value", "shop-18", "--reason",
+                 "typo in the shop number"});
+  json r = Ok("aud", 1, {"record", "show", rec});
+  EXPECT_EQ(r["target"], "shop-18");
+  ASSERT_EQ(r["corrections"].size(), 1u);
+  EXPECT_EQ(r["corrections"][0]["old_value"], "shop-17");
+  EXPECT_EQ(r["corrections"][0]["by"], "user:olga");
+  ASSERT_EQ(r["segments"].size(), 1u);
+  EXPECT_EQ(r["segments"][0]["object_id"], video);
+  json listed = Ok("aud", 2, {"record", "list", "--agency", "A", "--device", "D1"});
+  ASSERT_EQ(listed.size(), 1u);
+  CliResult other = As("olga", 0, {"record", "create", "--agency", "B", "--matter", "3",
+                                   "--target", "t", "--stage", "s", "--start",
+                                   At(-absl::Hours(1))});
+  EXPECT_NE(other.exit_code, 0) << "an officer of A makes no records for B";
+  CliResult log = As("aud", 0, {"audit", "log", "record:" + rec, "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  std::set<std::string> actions;
+  for (const auto& e : json::parse(log.out)["events"]) actions.insert(e["action"]);
+  EXPECT_TRUE(actions.count("record.created") && actions.count("record.attached") &&
+              actions.count("record.corrected"));
+}
+
+TEST_F(RecordsTest, ConcurrentArchivesOnDifferentNodesGetDistinctNumbers) {
+  const std::string start = At(-absl::Hours(3)), end = At(-absl::Hours(2));
+  std::vector<std::string> recs;
+  for (int i = 0; i < 6; ++i) recs.push_back(NewRecord(start, end, "shop-9", i % 3));
+  std::vector<std::string> numbers(recs.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    threads.emplace_back([&, i] {
+      CliResult r = As("arch", static_cast<int>(i % 3), {"record", "archive", recs[i], "--json"});
+      if (r.exit_code == 0) numbers[i] = json::parse(r.out)["archive_number"];
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<std::string> distinct(numbers.begin(), numbers.end());
+  EXPECT_EQ(distinct.size(), recs.size());
+  const std::string prefix = "A-" + start.substr(0, 4) + start.substr(5, 2) + start.substr(8, 2) +
+                             "-shop-9-inspection-";
+  for (int seq = 1; seq <= 6; ++seq) {
+    EXPECT_TRUE(distinct.count(absl::StrCat(prefix, "000", seq))) << prefix << seq;
+  }
+  CliResult again = As("arch", 1, {"record", "archive", recs[0]});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("already archived"), std::string::npos) << again.err;
+}
+
+TEST_F(RecordsTest, OverdueRecordsAreListedUntilArchivedLate) {
+  std::string late = NewRecord(At(-absl::Hours(80)), At(-absl::Hours(72)));
+  std::string fresh = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
+  json overdue = Ok("aud", 1, {"record", "overdue"});
+  ASSERT_EQ(overdue.size(), 1u);
+  EXPECT_EQ(overdue[0]["id"], late);
+  Ok("arch", 2, {"record", "archive", late});
+  EXPECT_EQ(Ok("aud", 0, {"record", "overdue"}).size(), 0u);
+  EXPECT_TRUE(Flags(Ok("aud", 0, {"record", "show", late})).count("archived-late"));
+  EXPECT_FALSE(Flags(Ok("aud", 0, {"record", "show", fresh})).count("overdue"));
+}
+
+TEST_F(RecordsTest, GapsNeedAnInterruptionNoteAndDocumentsMustMatchTheFootage) {
+  std::string rec = NewRecord(At(-absl::Hours(1)), "");
+  Segment(rec, "video", At(-absl::Minutes(60)), At(-absl::Minutes(50)));
+  Segment(rec, "video", At(-absl::Minutes(45)), At(-absl::Minutes(40)));  // 5 min gap
+  Segment(rec, "video", At(-absl::Minutes(40)), At(-absl::Minutes(30)));  // continuous
+  json r = Ok("aud", 0, {"record", "show", rec});
+  ASSERT_EQ(r["gaps"].size(), 1u);
+  EXPECT_TRUE(Flags(r).count("unexplained-gap"));
+  const std::string from = At(-absl::Days(1)).substr(0, 10), to = At(absl::Days(1)).substr(0, 10);
+  json report = Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to});
+  EXPECT_EQ(report["unexplained_gaps"], 1);
+  CliResult bad = As("olga", 1, {"record", "note", rec, "--gap", "2", "--reason", "x"});
+  EXPECT_NE(bad.exit_code, 0);
+  Ok("olga", 1, {"record", "note", rec, "--gap", "1", "--reason", "battery swap"});
+  r = Ok("aud", 2, {"record", "show", rec});
+  EXPECT_FALSE(Flags(r).count("unexplained-gap"));
+  EXPECT_EQ(r["gaps"][0]["explained_by"], "note: battery swap");
+  report = Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to});
+  EXPECT_EQ(report["unexplained_gaps"], 0);
+  // The written record says the inspection began 20 minutes before the footage.
+  std::string doc = Stored({"start=" + At(-absl::Minutes(80)), "end=" + At(-absl::Minutes(30))});
+  Ok("olga", 0, {"record", "attach", rec, doc, "--kind", "document"});
+  EXPECT_TRUE(Flags(Ok("aud", 0, {"record", "show", rec})).count("time-mismatch"));
+}
+
+TEST_F(RecordsTest, ExemptionsAreApprovedByALeaderOfTheAgency) {
+  json r = Ok("olga", 0, {"record", "exempt", "--reason", "explosion-zone", "--details",
+                          "gas leak, devices off", "--agency", "A", "--matter", "3", "--target",
+                          "plant-2", "--stage", "inspection", "--start", At(-absl::Hours(1))});
+  std::string rec = r["id"];
+  EXPECT_TRUE(Flags(Ok("aud", 1, {"record", "show", rec})).count("exemption-pending"));
+  EXPECT_NE(As("olga", 1, {"record", "approve-exemption", rec}).exit_code, 0);
+  CliResult other = As("leo", 1, {"record", "approve-exemption", rec});
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_NE(other.err.find("PERMISSION_DENIED"), std::string::npos) << other.err;
+  Ok("lena", 2, {"record", "approve-exemption", rec});
+  json shown = Ok("aud", 0, {"record", "show", rec});
+  EXPECT_EQ(shown["exemption"]["approved_by"], "user:lena");
+  EXPECT_NE(As("olga", 0, {"record", "exempt", rec, "--reason", "bored", "--details", "x"})
+                .exit_code,
+            0);
+}
+
+TEST_F(RecordsTest, DevicesAreCheckedBeforeUseAndFootageNamesItsHolder) {
+  Ok("arch", 0, {"device", "add", "D1", "--agency", "A", "--model", "DSJ-9"});
+  CliResult failing = As("olga", 1, {"device", "checkout", "D1", "--officer", "o1", "--battery",
+                                     "FAIL", "--storage", "OK", "--clock", "OK"});
+  EXPECT_NE(failing.exit_code, 0);
+  EXPECT_NE(failing.err.find("battery=FAIL"), std::string::npos) << failing.err;
+  Ok("olga", 1, {"device", "checkout", "D1", "--officer", "o1", "--battery", "OK", "--storage",
+                 "OK", "--clock", "OK"});
+  std::string rec = NewRecord(At(-absl::Minutes(1)), "");
+  Segment(rec, "video", At(absl::Seconds(1)), At(absl::Minutes(5)));
+  json r = Ok("aud", 2, {"record", "show", rec});
+  EXPECT_EQ(r["segments"][0]["held_by"], "o1");
+  const std::string from = At(-absl::Days(1)).substr(0, 10), to = At(absl::Days(1)).substr(0, 10);
+  EXPECT_EQ(Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to})
+                ["devices_not_checked_in"],
+            1);
+  Ok("olga", 2, {"device", "checkin", "D1"});
+  EXPECT_EQ(Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to})
+                ["devices_not_checked_in"],
+            0);
+}
+
+TEST_F(RecordsTest, RetentionIsExtendedNeverShortenedAndHoldsStack) {
+  std::string rec = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
+  json r = Ok("arch", 0, {"record", "archive", rec});
+  CliResult shorter = As("arch", 1, {"record", "retain", rec, "--until", At(absl::Hours(24 * 365)),
+                                     "--reason", "space"});
+  EXPECT_NE(shorter.exit_code, 0);
+  EXPECT_NE(shorter.err.find("never shortened"), std::string::npos) << shorter.err;
+  Ok("arch", 1, {"record", "retain", rec, "--until", At(absl::Hours(24 * 365 * 5)), "--reason",
+                 "appeal pending"});
+  Ok("hank", 2, {"record", "retain", rec, "--permanent", "--reason", "penalty evidence"});
+  EXPECT_NE(As("arch", 0, {"record", "retain", rec, "--until", At(absl::Hours(24 * 365 * 9)),
+                           "--reason", "x"})
+                .exit_code,
+            0);
+  Ok("lena", 0, {"hold", "set", rec, "--reason", "court order 12"});
+  EXPECT_NE(As("lena", 0, {"hold", "set", rec, "--reason", "again"}).exit_code, 0);
+  json shown = Ok("aud", 1, {"record", "show", rec});
+  EXPECT_TRUE(shown["retention"]["permanent"].get<bool>());
+  Ok("lena", 1, {"hold", "release", rec, "--reason", "case closed"});
+  // Each refused change is on record.
+  CliResult log = As("aud", 1, {"audit", "log", "record:" + rec, "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  int refused = 0;
+  for (const auto& e : json::parse(log.out)["events"]) refused += e["action"] == "access.refused";
+  EXPECT_GE(refused, 1);
+}
+
+TEST_F(RecordsTest, IngestedFootageIsFiledUnderOneRecord) {
+  Ok("arch", 0, {"device", "add", "D7", "--agency", "A"});
+  std::vector<std::string> common = {"device=D7", "matter=5", "officers=o1,o2",
+                                     "target=market", "stage=seizure"};
+  auto meta = [&](absl::Duration from, absl::Duration to) {
+    std::vector<std::string> m = common;
+    m.push_back("start=" + At(from));
+    m.push_back("end=" + At(to));
+    return m;
+  };
+  Stored(meta(-absl::Minutes(30), -absl::Minutes(20)));
+  Stored(meta(-absl::Minutes(20), -absl::Minutes(10)));
+  json list = Ok("aud", 1, {"record", "list", "--device", "D7"});
+  ASSERT_EQ(list.size(), 1u);
+  json r = Ok("aud", 2, {"record", "show", list[0]["id"]});
+  EXPECT_EQ(r["target"], "market");
+  EXPECT_EQ(r["matter"], 5);
+  EXPECT_EQ(r["segments"].size(), 2u);
+  EXPECT_TRUE(r["gaps"].empty());
+}
+
+}  // namespace
+}  // namespace custody::testing
