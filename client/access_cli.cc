@@ -6,8 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/cli_errors.h"
-#include "client/client.h"
-#include "common/grpc_status.h"
+#include "client/unary_call.h"
 #include "common/units.h"
 #include "custody/v1/access.grpc.pb.h"
 
@@ -16,19 +15,6 @@ namespace custody {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::unique_ptr<v1::Access::Stub> Stub(const AccessArgs& a) {
-  return v1::Access::NewStub(CustodyClient::NewChannel(a.server));
-}
-
-// Runs one unary call with a 60 s deadline.
-template <typename Req, typename Resp, typename Method>
-absl::Status Call(const AccessArgs& a, Method method, const Req& req, Resp* resp) {
-  auto stub = Stub(a);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return FromGrpcStatus(((*stub).*method)(&ctx, req, resp));
-}
 
 json PrincipalJson(const v1::Principal& p) {
   return json{{"name", p.name()}, {"roles", p.roles()},   {"agency", p.agency()},
@@ -72,7 +58,7 @@ int PrintGrant(const AccessArgs& a, const v1::AccessGrant& g) {
 
 int WhoAmICommand(const AccessArgs& a) {
   v1::Principal p;
-  absl::Status s = Call(a, &v1::Access::Stub::WhoAmI, v1::WhoAmIRequest(), &p);
+  absl::Status s = UnaryCall(a.server, &v1::Access::Stub::WhoAmI, v1::WhoAmIRequest(), &p);
   if (!s.ok()) return PrintFailure(s);
   std::cout << (a.json ? PrincipalJson(p).dump() : PrincipalJson(p).dump(2)) << "\n";
   return 0;
@@ -85,7 +71,7 @@ int UserAddCommand(const AccessArgs& a) {
   req.set_agency(a.agency);
   req.set_clearance(a.clearance);
   v1::UserAddResponse resp;
-  absl::Status s = Call(a, &v1::Access::Stub::UserAdd, req, &resp);
+  absl::Status s = UnaryCall(a.server, &v1::Access::Stub::UserAdd, req, &resp);
   if (!s.ok()) return PrintFailure(s);
   if (a.json) {
     std::cout << json{{"user", a.name}, {"token", resp.token()}}.dump() << "\n";
@@ -99,7 +85,7 @@ int UserAddCommand(const AccessArgs& a) {
 
 int UserListCommand(const AccessArgs& a) {
   v1::UserListResponse resp;
-  absl::Status s = Call(a, &v1::Access::Stub::UserList, v1::UserListRequest(), &resp);
+  absl::Status s = UnaryCall(a.server, &v1::Access::Stub::UserList, v1::UserListRequest(), &resp);
   if (!s.ok()) return PrintFailure(s);
   json users = json::array();
   for (const v1::Principal& p : resp.users()) users.push_back(PrincipalJson(p));
@@ -120,7 +106,7 @@ int UserDisableCommand(const AccessArgs& a) {
   req.set_name(a.name);
   req.set_reason(a.reason);
   v1::UserDisableResponse resp;
-  absl::Status s = Call(a, &v1::Access::Stub::UserDisable, req, &resp);
+  absl::Status s = UnaryCall(a.server, &v1::Access::Stub::UserDisable, req, &resp);
   if (!s.ok()) return PrintFailure(s);
   std::cout << "user " << a.name << " is disabled\n";
   return 0;
@@ -138,7 +124,7 @@ int AccessRequestCommand(const AccessArgs& a) {
   }
   req.set_seconds(static_cast<uint64_t>(absl::ToInt64Seconds(d)));
   v1::AccessGrant g;
-  absl::Status s = Call(a, &v1::Access::Stub::RequestAccess, req, &g);
+  absl::Status s = UnaryCall(a.server, &v1::Access::Stub::RequestAccess, req, &g);
   return s.ok() ? PrintGrant(a, g) : PrintFailure(s);
 }
 
@@ -146,7 +132,7 @@ int AccessListCommand(const AccessArgs& a) {
   v1::AccessListRequest req;
   req.set_object_id(a.object);
   v1::AccessListResponse resp;
-  absl::Status s = Call(a, &v1::Access::Stub::ListAccess, req, &resp);
+  absl::Status s = UnaryCall(a.server, &v1::Access::Stub::ListAccess, req, &resp);
   if (!s.ok()) return PrintFailure(s);
   json grants = json::array();
   for (const v1::AccessGrant& g : resp.grants()) grants.push_back(GrantJson(g));
@@ -167,7 +153,7 @@ int AccessDecideCommand(const AccessArgs& a, bool approve) {
   req.set_approve(approve);
   req.set_note(a.reason);
   v1::AccessGrant g;
-  absl::Status s = Call(a, &v1::Access::Stub::Decide, req, &g);
+  absl::Status s = UnaryCall(a.server, &v1::Access::Stub::Decide, req, &g);
   return s.ok() ? PrintGrant(a, g) : PrintFailure(s);
 }
 
@@ -176,7 +162,7 @@ int AccessRevokeCommand(const AccessArgs& a) {
   req.set_request_id(a.request);
   req.set_reason(a.reason);
   v1::AccessGrant g;
-  absl::Status s = Call(a, &v1::Access::Stub::Revoke, req, &g);
+  absl::Status s = UnaryCall(a.server, &v1::Access::Stub::Revoke, req, &g);
   return s.ok() ? PrintGrant(a, g) : PrintFailure(s);
 }
 

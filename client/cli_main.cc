@@ -17,6 +17,7 @@
 #include "client/client.h"
 #include "common/grpc_status.h"
 #include "client/progress.h"
+#include "client/record_commands.h"
 #include "common/process.h"
 #include "common/units.h"
 #include "common/utf8.h"
@@ -282,6 +283,7 @@ int main(int argc, char** argv) {
   for (CLI::App* c : {alog, acp, aexp, aver, anode}) {
     c->add_flag("--json", g.json, "print one JSON document");
   }
+  custody::RecordCommands records(&app, &g.json);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -305,6 +307,7 @@ int main(int argc, char** argv) {
   if (g.server.empty()) {
     return Fail(absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER"));
   }
+  if (std::optional<int> rc = records.Run(g.server, g.json)) return *rc;
   if (*put) return RunPut(g, file, metas);
   if (*get) return RunGet(g, id, out);
   if (*stat) return RunStat(g, id);

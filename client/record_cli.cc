@@ -1,0 +1,262 @@
+#include "client/record_cli.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/cli_errors.h"
+#include "client/record_text.h"
+#include "client/unary_call.h"
+#include "custody/v1/records.grpc.pb.h"
+
+namespace custody {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+using Stub = v1::Records::Stub;
+
+v1::RecordRef Ref(const RecordArgs& a) {
+  v1::RecordRef ref;
+  ref.set_record_id(a.record);
+  return ref;
+}
+
+// With --json the record; otherwise `confirmation`, and the record's flags as
+// a warning on stderr.
+int Done(const RecordArgs& a, const v1::Record& r, const std::string& confirmation) {
+  if (a.json) {
+    std::cout << RecordJson(r).dump() << "\n";
+    return 0;
+  }
+  std::cout << confirmation << "\n";
+  if (!r.flags().empty()) {
+    std::cerr << "warning: " << r.id() << " is flagged " << absl::StrJoin(r.flags(), ", ") << "\n";
+  }
+  return 0;
+}
+
+// Calls `method` with `req`; prints the failure, or Done(confirm(record)).
+template <typename Req, typename Confirm>
+int RecordCall(const RecordArgs& a,
+               grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, v1::Record*),
+               const Req& req, Confirm confirm) {
+  v1::Record r;
+  absl::Status s = UnaryCall(a.server, method, req, &r);
+  if (!s.ok()) return PrintFailure(s);
+  return Done(a, r, confirm(r));
+}
+
+absl::StatusOr<v1::CreateRecordRequest> CreateRequest(const RecordArgs& a) {
+  v1::CreateRecordRequest req;
+  req.set_agency(a.agency);
+  req.set_matter(a.matter);
+  req.set_target(a.target);
+  req.set_stage(a.stage);
+  for (const std::string& o : a.officers) req.add_officers(o);
+  for (const std::string& d : a.devices) req.add_devices(d);
+  absl::StatusOr<int64_t> start = ParseTimeFlag("--start", a.start);
+  if (!start.ok()) return start.status();
+  absl::StatusOr<int64_t> end = ParseTimeFlag("--end", a.end);
+  if (!end.ok()) return end.status();
+  req.set_start_unix_nanos(*start);
+  req.set_end_unix_nanos(*end);
+  req.set_classification(a.classification);
+  return req;
+}
+
+// exempt: with REC none of the new record's flags; without it all those the
+// record needs.
+absl::Status CheckExemptArgs(const RecordArgs& a) {
+  bool describes = !a.agency.empty() || a.matter != 0 || !a.target.empty() || !a.stage.empty() ||
+                   !a.start.empty() || !a.end.empty() || !a.officers.empty() ||
+                   !a.classification.empty();
+  if (!a.record.empty()) {
+    if (!describes) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("exempt ", a.record,
+                     " exempts an existing record: leave out --agency, --matter, "
+                     "--target, --stage, --start, --end, --officer and --classification"));
+  }
+  std::vector<std::string> missing;
+  if (a.agency.empty()) missing.push_back("--agency");
+  if (a.matter == 0) missing.push_back("--matter");
+  if (a.target.empty()) missing.push_back("--target");
+  if (a.stage.empty()) missing.push_back("--stage");
+  if (a.start.empty()) missing.push_back("--start");
+  if (missing.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "exempt without REC makes a new work record and needs ", absl::StrJoin(missing, ", ")));
+}
+
+}  // namespace
+
+int CatalogListCommand(const RecordArgs& a) {
+  v1::CatalogResponse resp;
+  absl::Status s = UnaryCall(a.server, &Stub::Catalog, v1::CatalogRequest(), &resp);
+  if (!s.ok()) return PrintFailure(s);
+  if (a.json) {
+    json matters = json::array();
+    for (const v1::Matter& m : resp.matters()) matters.push_back(MatterJson(m));
+    std::cout << matters.dump() << "\n";
+    return 0;
+  }
+  for (const v1::Matter& m : resp.matters()) {
+    std::cout << absl::StrFormat("%3d  %s  %s  %s\n", m.number(), m.category(), m.matter(),
+                                 m.record_class());
+  }
+  std::cerr << resp.matters_size() << " matter(s), catalog " << resp.source() << "\n";
+  return 0;
+}
+
+int RecordCreateCommand(const RecordArgs& a) {
+  absl::StatusOr<v1::CreateRecordRequest> req = CreateRequest(a);
+  if (!req.ok()) return PrintFailure(req.status());
+  return RecordCall(a, &Stub::Create, *req, [](const v1::Record& r) { return r.id(); });
+}
+
+int RecordAttachCommand(const RecordArgs& a) {
+  v1::AttachRequest req;
+  req.set_record_id(a.record);
+  req.set_object_id(a.object);
+  req.set_kind(a.kind);
+  req.set_device(a.device);
+  absl::StatusOr<int64_t> start = ParseTimeFlag("--start", a.start);
+  if (!start.ok()) return PrintFailure(start.status());
+  absl::StatusOr<int64_t> end = ParseTimeFlag("--end", a.end);
+  if (!end.ok()) return PrintFailure(end.status());
+  req.set_start_unix_nanos(*start);
+  req.set_end_unix_nanos(*end);
+  req.set_note_for_gap(a.gap);
+  return RecordCall(a, &Stub::Attach, req, [&](const v1::Record& r) {
+    return absl::StrCat("attached ", a.object, " to ", r.id(), " as ", a.kind, " (",
+                        r.segments_size(), " segment(s), ", r.gaps_size(), " gap(s))");
+  });
+}
+
+int RecordShowCommand(const RecordArgs& a) {
+  v1::Record r;
+  absl::Status s = UnaryCall(a.server, &Stub::Show, Ref(a), &r);
+  if (!s.ok()) return PrintFailure(s);
+  if (a.json) {
+    std::cout << RecordJson(r).dump() << "\n";
+  } else {
+    PrintRecord(std::cout, r);
+  }
+  return 0;
+}
+
+int RecordListCommand(const RecordArgs& a, bool overdue) {
+  v1::ListRecordsRequest req;
+  req.set_agency(a.agency);
+  req.set_matter(a.matter);
+  req.set_officer(a.officer);
+  req.set_device(a.device);
+  absl::StatusOr<int64_t> from = ParseTimeFlag("--from", a.from);
+  if (!from.ok()) return PrintFailure(from.status());
+  absl::StatusOr<int64_t> to = ParseTimeFlag("--to", a.to);
+  if (!to.ok()) return PrintFailure(to.status());
+  req.set_from_unix_nanos(*from);
+  req.set_to_unix_nanos(*to);
+  req.set_flag(a.flag);
+  req.set_overdue(overdue);
+  v1::ListRecordsResponse resp;
+  absl::Status s = UnaryCall(a.server, &Stub::List, req, &resp);
+  if (!s.ok()) return PrintFailure(s);
+  if (a.json) {
+    json records = json::array();
+    for (const v1::Record& r : resp.records()) records.push_back(RecordJson(r));
+    std::cout << records.dump() << "\n";
+    return 0;
+  }
+  for (const v1::Record& r : resp.records()) std::cout << RecordLine(r) << "\n";
+  std::cerr << resp.records_size() << " record(s)\n";
+  return 0;
+}
+
+int RecordCorrectCommand(const RecordArgs& a) {
+  v1::CorrectRequest req;
+  req.set_record_id(a.record);
+  req.set_field(a.field);
+  req.set_value(a.value);
+  if (a.field == "start" || a.field == "end") {  // sent as RFC 3339 UTC, whatever was typed
+    absl::StatusOr<int64_t> t = ParseTimeFlag("--value", a.value);
+    if (!t.ok()) return PrintFailure(t.status());
+    req.set_value(TimeText(*t, ""));
+  }
+  req.set_reason(a.reason);
+  return RecordCall(a, &Stub::Correct, req, [&](const v1::Record& r) {
+    std::string text = absl::StrCat("corrected ", a.field, " of ", r.id());
+    if (r.corrections().empty()) return text;
+    const v1::Correction& c = *r.corrections().rbegin();
+    return absl::StrCat(text, ": \"", c.old_value(), "\" -> \"", c.new_value(), "\"");
+  });
+}
+
+int RecordArchiveCommand(const RecordArgs& a) {
+  return RecordCall(a, &Stub::Archive, Ref(a), [](const v1::Record& r) {
+    return absl::StrCat("archived ", r.id(), " as ", r.archive_number());
+  });
+}
+
+int RecordNoteCommand(const RecordArgs& a) {
+  v1::NoteRequest req;
+  req.set_record_id(a.record);
+  req.set_gap(a.gap);
+  req.set_reason(a.reason);
+  return RecordCall(a, &Stub::Note, req, [&](const v1::Record& r) {
+    return absl::StrCat("noted gap ", a.gap, " of ", r.id(), ": ", a.reason);
+  });
+}
+
+int RecordExemptCommand(const RecordArgs& a) {
+  if (absl::Status c = CheckExemptArgs(a); !c.ok()) return PrintFailure(c);
+  v1::ExemptRequest req;
+  if (!a.record.empty()) {
+    req.set_record_id(a.record);
+  } else {
+    absl::StatusOr<v1::CreateRecordRequest> create = CreateRequest(a);
+    if (!create.ok()) return PrintFailure(create.status());
+    *req.mutable_create() = *std::move(create);
+  }
+  req.set_reason(a.reason);
+  req.set_details(a.details);
+  return RecordCall(a, &Stub::Exempt, req, [](const v1::Record& r) { return r.id(); });
+}
+
+int RecordApproveExemptionCommand(const RecordArgs& a) {
+  return RecordCall(a, &Stub::ApproveExemption, Ref(a), [](const v1::Record& r) {
+    return absl::StrCat("approved the exemption of ", r.id(), " (", r.exemption().reason(), ")");
+  });
+}
+
+int RecordRetainCommand(const RecordArgs& a) {
+  v1::RetainRequest req;
+  req.set_record_id(a.record);
+  req.set_permanent(a.permanent);
+  absl::StatusOr<int64_t> until = ParseTimeFlag("--until", a.until);
+  if (!until.ok()) return PrintFailure(until.status());
+  req.set_until_unix_nanos(*until);
+  req.set_reason(a.reason);
+  return RecordCall(a, &Stub::Retain, req, [](const v1::Record& r) {
+    const v1::Retention& t = r.retention();
+    return absl::StrCat(
+        r.id(), " is kept ",
+        t.permanent() ? "permanently" : absl::StrCat("until ", TimeText(t.until_unix_nanos())));
+  });
+}
+
+int HoldCommand(const RecordArgs& a, bool release) {
+  v1::HoldRequest req;
+  req.set_record_id(a.record);
+  req.set_reason(a.reason);
+  req.set_release(release);
+  return RecordCall(a, &Stub::Hold, req, [&](const v1::Record& r) {
+    return absl::StrCat(release ? "released the legal hold on " : "put a legal hold on ", r.id(),
+                        " (", r.retention().holds_size(), " in force)");
+  });
+}
+
+}  // namespace custody

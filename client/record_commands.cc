@@ -1,0 +1,199 @@
+#include "client/record_commands.h"
+
+#include "client/device_cli.h"
+#include "client/report_cli.h"
+
+namespace custody {
+
+namespace {
+
+constexpr char kTime[] = "RFC 3339 (2026-11-26T09:00:00+08:00) or a date (2026-11-26: 00:00 UTC)";
+
+// Numbers from 1, in a uint32.
+CLI::Range Positive() { return CLI::Range(1u, 4294967295u); }
+
+CLI::App* Group(CLI::App* app, const std::string& name, const std::string& help) {
+  CLI::App* group = app->add_subcommand(name, help);
+  group->require_subcommand(1);
+  return group;
+}
+
+}  // namespace
+
+RecordCommands::RecordCommands(CLI::App* app, bool* json) : json_(json) {
+  AddCatalog(app);
+  CLI::App* record = Group(app, "record", "records of enforcement activities");
+  AddCreate(record);
+  AddAttachAndShow(record);
+  AddList(record);
+  AddChanges(record);
+  AddExemptions(record);
+  AddRetain(record);
+  AddHold(app);
+  AddDevice(app);
+  AddReport(app);
+}
+
+std::optional<int> RecordCommands::Run(const std::string& server, bool json) {
+  for (const auto& [command, action] : commands_) {
+    if (!command->parsed()) continue;
+    args_.server = server;
+    args_.json = json;
+    return action(args_);
+  }
+  return std::nullopt;
+}
+
+CLI::App* RecordCommands::Add(CLI::App* parent, const std::string& name, const std::string& help,
+                              Action action) {
+  CLI::App* c = parent->add_subcommand(name, help);
+  c->add_flag("--json", *json_, "print one JSON document");
+  commands_.emplace_back(c, std::move(action));
+  return c;
+}
+
+void RecordCommands::AddCatalog(CLI::App* app) {
+  CLI::App* catalog = Group(app, "catalog", "the matter catalog: what must be recorded, and how");
+  Add(catalog, "list", "every matter: number, category, matter, record class", CatalogListCommand);
+}
+
+void RecordCommands::AddRecordFlags(CLI::App* c, bool required) {
+  std::vector<CLI::Option*> options = {
+      c->add_option("--agency", args_.agency, "the agency"),
+      c->add_option("--matter", args_.matter, "the matter's number (custody catalog list)")
+          ->check(Positive()),
+      c->add_option("--target", args_.target, "whom or what the activity concerns"),
+      c->add_option("--stage", args_.stage, "the stage of the procedure"),
+      c->add_option("--start", args_.start, std::string("when it began: ") + kTime)};
+  c->add_option("--officer", args_.officers, "an officer's id (repeatable)")->required(required);
+  c->add_option("--end", args_.end, std::string("when it ended: ") + kTime);
+  c->add_option("--classification", args_.classification,
+                "public internal privacy trade-secret state-secret");
+  for (CLI::Option* o : options) o->required(required);
+}
+
+void RecordCommands::AddCreate(CLI::App* record) {
+  CLI::App* create = Add(record, "create", "open a record; prints its id", RecordCreateCommand);
+  AddRecordFlags(create, true);
+  create->add_option("--device", args_.devices, "a recorder's id (repeatable)")->required();
+}
+
+void RecordCommands::AddAttachAndShow(CLI::App* record) {
+  CLI::App* attach = Add(record, "attach", "add a stored object to a record", RecordAttachCommand);
+  attach->add_option("REC", args_.record)->required();
+  attach->add_option("OBJ", args_.object, "the object's id (sha256:...)")->required();
+  attach->add_option("--kind", args_.kind, "what it is")
+      ->required()
+      ->check(CLI::IsMember({"video", "audio", "photo", "document"}));
+  attach->add_option("--device", args_.device, "the recorder (else the object's metadata)");
+  attach->add_option("--start", args_.start, std::string("start (else the metadata): ") + kTime);
+  attach->add_option("--end", args_.end, std::string("end (else the metadata): ") + kTime);
+  attach->add_option("--gap", args_.gap, "this audio note explains gap N")->check(Positive());
+  CLI::App* show = Add(record, "show", "a record in full", RecordShowCommand);
+  show->add_option("REC", args_.record)->required();
+}
+
+void RecordCommands::AddList(CLI::App* record) {
+  CLI::App* list = Add(record, "list", "records, one a line",
+                       [](const RecordArgs& a) { return RecordListCommand(a, false); });
+  list->add_option("--agency", args_.agency, "only this agency's");
+  list->add_option("--matter", args_.matter, "only this matter's")->check(Positive());
+  list->add_option("--officer", args_.officer, "only those with this officer");
+  list->add_option("--device", args_.device, "only those with this recorder");
+  list->add_option("--from", args_.from, std::string("only those from: ") + kTime);
+  list->add_option("--to", args_.to, std::string("only those until: ") + kTime);
+  list->add_option("--flag", args_.flag,
+                   "only those flagged so: overdue archived-late unexplained-gap time-mismatch "
+                   "clock-skew exemption-pending");
+  CLI::App* overdue = Add(record, "overdue", "records not archived in time",
+                          [](const RecordArgs& a) { return RecordListCommand(a, true); });
+  overdue->add_option("--agency", args_.agency, "only this agency's");
+}
+
+void RecordCommands::AddChanges(CLI::App* record) {
+  CLI::App* correct =
+      Add(record, "correct", "correct a field, keeping the old value", RecordCorrectCommand);
+  correct->add_option("REC", args_.record)->required();
+  correct->add_option("--field", args_.field, "target stage start end officers devices")
+      ->required();
+  correct->add_option("--value", args_.value, "the new value")->required();
+  correct->add_option("--reason", args_.reason, "why")->required();
+  CLI::App* archive =
+      Add(record, "archive", "give a record its archive number", RecordArchiveCommand);
+  archive->add_option("REC", args_.record)->required();
+  CLI::App* note = Add(record, "note", "explain a gap in writing", RecordNoteCommand);
+  note->add_option("REC", args_.record)->required();
+  note->add_option("--gap", args_.gap, "the gap's number (custody record show)")
+      ->required()
+      ->check(Positive());
+  note->add_option("--reason", args_.reason, "why nothing was recorded")->required();
+}
+
+void RecordCommands::AddExemptions(CLI::App* record) {
+  CLI::App* exempt = Add(record, "exempt",
+                         "exempt a record from recording, or make a work record without "
+                         "footage (no REC); prints its id",
+                         RecordExemptCommand);
+  exempt->add_option("REC", args_.record, "an existing record (else the flags describe a new one)");
+  exempt->add_option("--reason", args_.reason, "why there is no footage")
+      ->required()
+      ->check(CLI::IsMember({"explosion-zone", "secret", "emergency", "objective"}));
+  exempt->add_option("--details", args_.details, "what happened")->required();
+  AddRecordFlags(exempt, false);
+  CLI::App* approve = Add(record, "approve-exemption", "approve an exemption (a leader)",
+                          RecordApproveExemptionCommand);
+  approve->add_option("REC", args_.record)->required();
+}
+
+void RecordCommands::AddRetain(CLI::App* record) {
+  CLI::App* retain = Add(record, "retain", "set how long a record is kept", RecordRetainCommand);
+  retain->add_option("REC", args_.record)->required();
+  CLI::Option_group* when = retain->add_option_group("retention", "exactly one of these");
+  when->add_flag("--permanent", args_.permanent, "keep it for ever");
+  when->add_option("--until", args_.until, std::string("keep it until: ") + kTime);
+  when->require_option(1);
+  retain->add_option("--reason", args_.reason, "why")->required();
+}
+
+void RecordCommands::AddHold(CLI::App* app) {
+  CLI::App* hold = Group(app, "hold", "legal holds: a record held is never purged");
+  CLI::App* set = Add(hold, "set", "put a legal hold on a record",
+                      [](const RecordArgs& a) { return HoldCommand(a, false); });
+  CLI::App* release = Add(hold, "release", "release a legal hold",
+                          [](const RecordArgs& a) { return HoldCommand(a, true); });
+  for (CLI::App* c : {set, release}) {
+    c->add_option("REC", args_.record)->required();
+    c->add_option("--reason", args_.reason, "why")->required();
+  }
+}
+
+void RecordCommands::AddDevice(CLI::App* app) {
+  CLI::App* device = Group(app, "device", "recorders and who holds them");
+  CLI::App* add = Add(device, "add", "register a recorder", DeviceAddCommand);
+  add->add_option("--agency", args_.agency, "the agency that owns it");
+  add->add_option("--model", args_.model, "its make and model");
+  Add(device, "list", "every recorder and who holds it", DeviceListCommand);
+  CLI::App* out = Add(device, "checkout", "hand a recorder to an officer, after checking it",
+                      DeviceCheckoutCommand);
+  out->add_option("--officer", args_.officer, "who takes it")->required();
+  for (CLI::Option* o : {out->add_option("--battery", args_.battery, "the battery: OK or FAIL"),
+                         out->add_option("--storage", args_.storage, "the storage: OK or FAIL"),
+                         out->add_option("--clock", args_.clock, "the clock: OK or FAIL")}) {
+    o->required()->check(CLI::IsMember({"OK", "FAIL"}));
+  }
+  CLI::App* in = Add(device, "checkin", "take a recorder back into store", DeviceCheckinCommand);
+  for (CLI::App* c : {add, out, in}) c->add_option("DEV", args_.device)->required();
+}
+
+void RecordCommands::AddReport(CLI::App* app) {
+  CLI::App* report =
+      Add(app, "report", "an agency's compliance report over a period", ReportCommand);
+  report->add_option("--agency", args_.agency, "the agency")->required();
+  report->add_option("--from", args_.from, std::string("start of the period: ") + kTime)
+      ->required();
+  report->add_option("--to", args_.to, std::string("end of the period: ") + kTime)->required();
+  report->add_option("--format", args_.format, "table (default), json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+}
+
+}  // namespace custody

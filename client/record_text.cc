@@ -1,0 +1,233 @@
+#include "client/record_text.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/units.h"
+
+namespace custody {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+template <typename List>
+json Array(const List& list) {
+  json out = json::array();
+  for (const auto& x : list) out.push_back(x);
+  return out;
+}
+
+json SegmentJson(const v1::Segment& s) {
+  return json{{"object_id", s.object_id()},
+              {"kind", s.kind()},
+              {"device", s.device()},
+              {"start", TimeJson(s.start_unix_nanos())},
+              {"end", TimeJson(s.end_unix_nanos())},
+              {"held_by", s.held_by()},
+              {"clock_skew_seconds", s.clock_skew_seconds()},
+              {"clock_flagged", s.clock_flagged()},
+              {"note_for_gap", s.note_for_gap()},
+              {"attached_by", s.attached_by()},
+              {"attached", TimeJson(s.attached_unix_nanos())}};
+}
+
+json GapJson(const v1::Gap& g) {
+  return json{{"number", g.number()},
+              {"device", g.device()},
+              {"from", TimeJson(g.from_unix_nanos())},
+              {"to", TimeJson(g.to_unix_nanos())},
+              {"explained_by", g.explained_by()}};
+}
+
+json CorrectionJson(const v1::Correction& c) {
+  return json{{"field", c.field()},
+              {"old_value", c.old_value()},
+              {"new_value", c.new_value()},
+              {"reason", c.reason()},
+              {"by", c.by()},
+              {"time", TimeJson(c.time_unix_nanos())}};
+}
+
+json ExemptionJson(const v1::Record& r) {
+  if (!r.has_exemption()) return nullptr;
+  const v1::Exemption& e = r.exemption();
+  return json{{"reason", e.reason()},
+              {"details", e.details()},
+              {"requested_by", e.requested_by()},
+              {"approved_by", e.approved_by()},
+              {"approved", TimeJson(e.approved_unix_nanos())}};
+}
+
+json RetentionJson(const v1::Retention& t) {
+  return json{{"until", TimeJson(t.until_unix_nanos())},
+              {"permanent", t.permanent()},
+              {"reason", t.reason()},
+              {"holds", Array(t.holds())},
+              {"purged", t.purged()}};
+}
+
+void Field(std::ostream& out, absl::string_view label, absl::string_view value) {
+  out << absl::StrFormat("%-15s %s\n", label, value.empty() ? "-" : value);
+}
+
+std::string Span(int64_t from, int64_t to) {
+  return absl::StrCat(TimeText(from, "?"), " to ", TimeText(to, "?"));
+}
+
+std::string RetentionText(const v1::Retention& t) {
+  std::string text = t.permanent() ? "permanent"
+                     : t.until_unix_nanos() != 0
+                         ? absl::StrCat("until ", TimeText(t.until_unix_nanos()))
+                         : "not set";
+  if (!t.reason().empty()) absl::StrAppend(&text, " (", t.reason(), ")");
+  if (t.purged()) absl::StrAppend(&text, ", PURGED");
+  return text;
+}
+
+std::string ExemptionText(const v1::Record& r) {
+  if (!r.has_exemption() || r.exemption().reason().empty()) return "none";
+  const v1::Exemption& e = r.exemption();
+  std::string text =
+      absl::StrCat(e.reason(), ": ", e.details(), "; requested by ", e.requested_by());
+  if (e.approved_by().empty()) return absl::StrCat(text, "; approval PENDING");
+  return absl::StrCat(text, "; approved by ", e.approved_by(), " at ",
+                      TimeText(e.approved_unix_nanos()));
+}
+
+std::string SegmentText(const v1::Segment& s) {
+  std::string text =
+      absl::StrCat("  ", s.kind(), "  ", s.object_id(), "  ", s.device().empty() ? "-" : s.device(),
+                   "  ", Span(s.start_unix_nanos(), s.end_unix_nanos()), "  held by ",
+                   s.held_by().empty() ? "-" : s.held_by());
+  if (s.clock_skew_seconds() != 0 || s.clock_flagged()) {
+    absl::StrAppend(&text, "  clock skew ", s.clock_skew_seconds(), " s",
+                    s.clock_flagged() ? " FLAGGED" : "");
+  }
+  if (s.note_for_gap() != 0) absl::StrAppend(&text, "  note for gap ", s.note_for_gap());
+  return text;
+}
+
+std::string GapText(const v1::Gap& g) {
+  return absl::StrCat("  #", g.number(), "  ", g.device().empty() ? "-" : g.device(), "  ",
+                      Span(g.from_unix_nanos(), g.to_unix_nanos()), "  ",
+                      g.explained_by().empty() ? "UNEXPLAINED" : g.explained_by());
+}
+
+std::string CorrectionText(const v1::Correction& c) {
+  return absl::StrCat("  ", c.field(), ": \"", c.old_value(), "\" -> \"", c.new_value(), "\" (",
+                      c.reason(), ") by ", c.by(), " at ", TimeText(c.time_unix_nanos()));
+}
+
+std::string ArchiveText(const v1::Record& r) {
+  if (r.archive_number().empty()) return "not archived";
+  return absl::StrCat(r.archive_number(), " at ", TimeText(r.archived_unix_nanos()), " by ",
+                      r.archived_by());
+}
+
+std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& list) {
+  return list.empty() ? "-" : absl::StrJoin(list, ", ");
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ParseTimeFlag(absl::string_view flag, const std::string& text) {
+  if (text.empty()) return 0;
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err) ||
+      absl::ParseTime("%Y-%m-%d", text, &t, &err)) {  // no zone in the text: UTC
+    return absl::ToUnixNanos(t);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, " \"", text,
+                   "\" is not a time: give RFC 3339 with a zone (2026-11-26T09:00:00Z, "
+                   "2026-11-26T09:00:00+08:00) or a date (2026-11-26, meaning 00:00 UTC)"));
+}
+
+json TimeJson(int64_t nanos) { return nanos == 0 ? json(nullptr) : json(FormatUnixNanos(nanos)); }
+
+std::string TimeText(int64_t nanos, absl::string_view none) {
+  return nanos == 0 ? std::string(none) : FormatUnixNanos(nanos);
+}
+
+json RecordJson(const v1::Record& r) {
+  json segments = json::array(), gaps = json::array(), corrections = json::array();
+  for (const v1::Segment& s : r.segments()) segments.push_back(SegmentJson(s));
+  for (const v1::Gap& g : r.gaps()) gaps.push_back(GapJson(g));
+  for (const v1::Correction& c : r.corrections()) corrections.push_back(CorrectionJson(c));
+  return json{{"id", r.id()},
+              {"agency", r.agency()},
+              {"matter", r.matter()},
+              {"target", r.target()},
+              {"stage", r.stage()},
+              {"officers", Array(r.officers())},
+              {"devices", Array(r.devices())},
+              {"start", TimeJson(r.start_unix_nanos())},
+              {"end", TimeJson(r.end_unix_nanos())},
+              {"classification", r.classification()},
+              {"created_by", r.created_by()},
+              {"created", TimeJson(r.created_unix_nanos())},
+              {"segments", segments},
+              {"gaps", gaps},
+              {"corrections", corrections},
+              {"archive_number", r.archive_number()},
+              {"archived", TimeJson(r.archived_unix_nanos())},
+              {"archived_by", r.archived_by()},
+              {"exemption", ExemptionJson(r)},
+              {"retention", RetentionJson(r.retention())},
+              {"flags", Array(r.flags())}};
+}
+
+json MatterJson(const v1::Matter& m) {
+  return json{{"number", m.number()},
+              {"category", m.category()},
+              {"matter", m.matter()},
+              {"record_scope", m.record_scope()},
+              {"place", m.place()},
+              {"recorder", m.recorder()},
+              {"start_trigger", m.start_trigger()},
+              {"process", m.process()},
+              {"end_trigger", m.end_trigger()},
+              {"record_class", m.record_class()}};
+}
+
+void PrintRecord(std::ostream& out, const v1::Record& r) {
+  Field(out, "record", r.id());
+  Field(out, "agency", r.agency());
+  Field(out, "matter", absl::StrCat(r.matter()));
+  Field(out, "target", r.target());
+  Field(out, "stage", r.stage());
+  Field(out, "officers", Joined(r.officers()));
+  Field(out, "devices", Joined(r.devices()));
+  Field(out, "start", TimeText(r.start_unix_nanos()));
+  Field(out, "end", TimeText(r.end_unix_nanos(), "open"));
+  Field(out, "classification", r.classification());
+  Field(out, "created", absl::StrCat(TimeText(r.created_unix_nanos()), " by ", r.created_by()));
+  Field(out, "archive", ArchiveText(r));
+  Field(out, "retention", RetentionText(r.retention()));
+  for (const std::string& h : r.retention().holds()) Field(out, "legal hold", h);
+  Field(out, "exemption", ExemptionText(r));
+  Field(out, "segments", absl::StrCat(r.segments_size()));
+  for (const v1::Segment& s : r.segments()) out << SegmentText(s) << "\n";
+  Field(out, "gaps", absl::StrCat(r.gaps_size()));
+  for (const v1::Gap& g : r.gaps()) out << GapText(g) << "\n";
+  Field(out, "corrections", absl::StrCat(r.corrections_size()));
+  for (const v1::Correction& c : r.corrections()) out << CorrectionText(c) << "\n";
+  Field(out, "flags", r.flags().empty() ? "none" : absl::StrJoin(r.flags(), ", "));
+}
+
+std::string RecordLine(const v1::Record& r) {
+  return absl::StrJoin(
+      std::vector<std::string>{r.id(), r.agency().empty() ? "-" : r.agency(),
+                               absl::StrCat(r.matter()), r.target().empty() ? "-" : r.target(),
+                               r.stage().empty() ? "-" : r.stage(), TimeText(r.start_unix_nanos()),
+                               r.archive_number().empty() ? "-" : r.archive_number(),
+                               r.flags().empty() ? "-" : absl::StrJoin(r.flags(), ",")},
+      "  ");
+}
+
+}  // namespace custody

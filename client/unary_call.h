@@ -1,0 +1,33 @@
+// One unary gRPC call from the CLI: a fresh stub on the process's channel to
+// the node (plaintext or TLS, see CustodyClient::UseTls), a 60 s deadline,
+// and the answer as an absl::Status.
+#ifndef CUSTODY_CLIENT_UNARY_CALL_H_
+#define CUSTODY_CLIENT_UNARY_CALL_H_
+
+#include <grpcpp/client_context.h>
+
+#include <chrono>
+#include <string>
+#include <type_traits>
+
+#include "absl/status/status.h"
+#include "client/client.h"
+#include "common/grpc_status.h"
+
+namespace custody {
+
+// Calls `method` of a new `Stub` talking to `server`, e.g.
+//   UnaryCall(a.server, &v1::Access::Stub::WhoAmI, v1::WhoAmIRequest(), &principal);
+template <typename Stub, typename Req, typename Resp>
+absl::Status UnaryCall(const std::string& server,
+                       grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                       const std::type_identity_t<Req>& req, Resp* resp) {
+  Stub stub(CustodyClient::NewChannel(server));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return FromGrpcStatus((stub.*method)(&ctx, req, resp));
+}
+
+}  // namespace custody
+
+#endif  // CUSTODY_CLIENT_UNARY_CALL_H_
