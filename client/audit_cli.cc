@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -69,10 +70,16 @@ std::string ReadAll(const std::string& path, bool* ok) {
 
 int AuditLogCommand(const AuditArgs& a) {
   absl::StatusOr<Digest> id = Digest::Parse(a.id);
-  std::string subject = id.ok() ? id->ToString() : a.id;  // also "node", "upload:..."
-  if (!id.ok() && a.id != "node" && a.id.rfind("upload:", 0) != 0) {
+  // Also "node", "upload:...", "record:REC" and "device:DEV".
+  std::string subject = id.ok() ? id->ToString() : a.id;
+  bool named = a.id == "node";
+  for (const char* prefix : {"upload:", "record:", "device:"}) {
+    named = named || (a.id.rfind(prefix, 0) == 0 && a.id.size() > strlen(prefix));
+  }
+  if (!id.ok() && !named) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
-        id.status().message(), " (or give \"node\" or \"upload:<upload id>\")")));
+        id.status().message(),
+        " (or give \"node\", \"upload:<upload id>\", \"record:<id>\" or \"device:<id>\")")));
   }
   grpc::ClientContext ctx;
   v1::AuditLogRequest req;

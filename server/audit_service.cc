@@ -59,10 +59,21 @@ grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
         return absl::OkStatus();  // above the caller's clearance: as if never heard of
       }
     }
-    ASSIGN_OR_RETURN(std::vector<std::string> events, node_->audit()->Events(request->subject()));
+    const std::string& subject = request->subject();
+    if (absl::StartsWith(subject, "record:")) {
+      absl::StatusOr<v1::Record> r = node_->records()->Get(subject.substr(7));
+      if (r.ok() && !Cleared(who, r->classification())) {
+        (void)node_->Refuse(who.name(), Action::kAuditRead, subject,
+                            absl::PermissionDeniedError("the record is above the caller's clearance"));
+        return absl::OkStatus();  // as if never heard of
+      }
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> events, node_->audit()->Events(subject));
     for (std::string& e : events) response->add_events(std::move(e));
-    bool object = absl::StartsWith(request->subject(), "sha256:");
-    if (!from_peer && object && node_->cluster().nodes().size() > 1) {
+    // Objects, records and devices have histories on several nodes.
+    bool shared = absl::StartsWith(subject, "sha256:") || absl::StartsWith(subject, "record:") ||
+                  absl::StartsWith(subject, "device:");
+    if (!from_peer && shared && node_->cluster().nodes().size() > 1) {
       MergeFromPeers(node_, request->subject(), response);
     }
     return absl::OkStatus();

@@ -89,7 +89,8 @@ TEST_F(RecordsTest, CatalogShipsTheThirteenMatters) {
   EXPECT_EQ(c[2]["number"], 3);
   EXPECT_EQ(c[2]["matter"], "现场检查（勘验）");
   CliResult bad = As("olga", 0, {"record", "create", "--agency", "A", "--matter", "14",
-                                 "--target", "t", "--stage", "s", "--start", At(-absl::Hours(1))});
+                                 "--target", "t", "--stage", "s", "--officer", "o1", "--device",
+                                 "D1", "--start", At(-absl::Hours(1))});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("matter 14 is not in the catalog"), std::string::npos) << bad.err;
 }
@@ -109,13 +110,15 @@ TEST_F(RecordsTest, RecordIsTheFoldOfItsEventsAndCorrectionsKeepTheOriginal) {
   json listed = Ok("aud", 2, {"record", "list", "--agency", "A", "--device", "D1"});
   ASSERT_EQ(listed.size(), 1u);
   CliResult other = As("olga", 0, {"record", "create", "--agency", "B", "--matter", "3",
-                                   "--target", "t", "--stage", "s", "--start",
-                                   At(-absl::Hours(1))});
+                                   "--target", "t", "--stage", "s", "--officer", "o1",
+                                   "--device", "D1", "--start", At(-absl::Hours(1))});
   EXPECT_NE(other.exit_code, 0) << "an officer of A makes no records for B";
+  EXPECT_NE(other.err.find("PERMISSION_DENIED"), std::string::npos) << other.err;
   CliResult log = As("aud", 0, {"audit", "log", "record:" + rec, "--json"});
   ASSERT_EQ(log.exit_code, 0) << log.err;
   std::set<std::string> actions;
-  for (const auto& e : json::parse(log.out)["events"]) actions.insert(e["action"]);
+  const json events = json::parse(log.out)["events"];
+  for (const auto& e : events) actions.insert(e["action"]);
   EXPECT_TRUE(actions.count("record.created") && actions.count("record.attached") &&
               actions.count("record.corrected"));
 }
@@ -165,7 +168,8 @@ TEST_F(RecordsTest, GapsNeedAnInterruptionNoteAndDocumentsMustMatchTheFootage) {
   json r = Ok("aud", 0, {"record", "show", rec});
   ASSERT_EQ(r["gaps"].size(), 1u);
   EXPECT_TRUE(Flags(r).count("unexplained-gap"));
-  const std::string from = At(-absl::Days(1)).substr(0, 10), to = At(absl::Days(1)).substr(0, 10);
+  const std::string from = At(-absl::Hours(24)).substr(0, 10);
+  const std::string to = At(absl::Hours(48)).substr(0, 10);
   json report = Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to});
   EXPECT_EQ(report["unexplained_gaps"], 1);
   CliResult bad = As("olga", 1, {"record", "note", rec, "--gap", "2", "--reason", "x"});
@@ -212,7 +216,8 @@ TEST_F(RecordsTest, DevicesAreCheckedBeforeUseAndFootageNamesItsHolder) {
   Segment(rec, "video", At(absl::Seconds(1)), At(absl::Minutes(5)));
   json r = Ok("aud", 2, {"record", "show", rec});
   EXPECT_EQ(r["segments"][0]["held_by"], "o1");
-  const std::string from = At(-absl::Days(1)).substr(0, 10), to = At(absl::Days(1)).substr(0, 10);
+  const std::string from = At(-absl::Hours(24)).substr(0, 10);
+  const std::string to = At(absl::Hours(48)).substr(0, 10);
   EXPECT_EQ(Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to})
                 ["devices_not_checked_in"],
             1);
@@ -245,7 +250,8 @@ TEST_F(RecordsTest, RetentionIsExtendedNeverShortenedAndHoldsStack) {
   CliResult log = As("aud", 1, {"audit", "log", "record:" + rec, "--json"});
   ASSERT_EQ(log.exit_code, 0) << log.err;
   int refused = 0;
-  for (const auto& e : json::parse(log.out)["events"]) refused += e["action"] == "access.refused";
+  const json events = json::parse(log.out)["events"];
+  for (const auto& e : events) refused += e["action"] == "access.refused";
   EXPECT_GE(refused, 1);
 }
 
