@@ -276,5 +276,51 @@ TEST_F(RecordsTest, IngestedFootageIsFiledUnderOneRecord) {
   EXPECT_TRUE(r["gaps"].empty());
 }
 
+TEST_F(RecordsTest, ReportCountsAScriptedMonth) {
+  const absl::Duration day = absl::Hours(24);
+  // Archived on time: ended an hour ago.
+  for (int i = 0; i < 3; ++i) {
+    std::string rec = NewRecord(At(-absl::Hours(2)), At(-absl::Hours(1)), "t" + std::to_string(i));
+    Ok("arch", i % 3, {"record", "archive", rec});
+  }
+  // Archived late: ended ten days ago.
+  std::string late = NewRecord(At(-10 * day - absl::Hours(1)), At(-10 * day), "late");
+  Ok("arch", 1, {"record", "archive", late});
+  // Overdue: ended two days ago, not archived.
+  std::string overdue = NewRecord(At(-2 * day - absl::Hours(1)), At(-2 * day), "open");
+  // A gap that stays unexplained, and one that a note closes.
+  std::string gappy = NewRecord(At(-absl::Hours(1)), "", "gappy");
+  Segment(gappy, "video", At(-absl::Minutes(60)), At(-absl::Minutes(50)));
+  Segment(gappy, "video", At(-absl::Minutes(40)), At(-absl::Minutes(30)));
+  Segment(gappy, "video", At(-absl::Minutes(20)), At(-absl::Minutes(10)));
+  Ok("olga", 0, {"record", "note", gappy, "--gap", "1", "--reason", "lunch break"});
+  // Two exemptions, one approved.
+  for (const char* reason : {"emergency", "secret"}) {
+    json r = Ok("olga", 2, {"record", "exempt", "--reason", reason, "--details", "see note",
+                            "--agency", "A", "--matter", "1", "--target", reason, "--stage",
+                            "hearing", "--start", At(-5 * day)});
+    if (std::string(reason) == "emergency") Ok("lena", 0, {"record", "approve-exemption", r["id"]});
+  }
+  // Outside the period, and of another agency: not counted.
+  NewRecord(At(-40 * day), At(-40 * day + absl::Hours(1)), "old");
+  const std::string from = At(-31 * day).substr(0, 10), to = At(2 * day).substr(0, 10);
+  json r = Ok("hank", 1, {"report", "--agency", "A", "--from", from, "--to", to});
+  EXPECT_EQ(r["records"], 8);
+  EXPECT_EQ(r["archived"], 4);
+  EXPECT_EQ(r["archived_on_time"], 3);
+  EXPECT_EQ(r["overdue"], 1);
+  EXPECT_EQ(r["overdue_records"][0], overdue);
+  EXPECT_EQ(r["unexplained_gaps"], 1);
+  EXPECT_EQ(r["gap_records"][0], gappy);
+  EXPECT_EQ(r["exemptions"], 2);
+  EXPECT_EQ(r["exemptions_pending"], 1);
+  CliResult csv = As("aud", 2, {"report", "--agency", "A", "--from", from, "--to", to,
+                                "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_NE(csv.out.find("records"), std::string::npos);
+  EXPECT_NE(As("olga", 0, {"report", "--agency", "A", "--from", from, "--to", to}).exit_code, 0)
+      << "an officer makes no compliance reports";
+}
+
 }  // namespace
 }  // namespace custody::testing
