@@ -15,6 +15,7 @@ struct UploadReactor::State {
   std::unique_ptr<Upload> upload;  // only touched on the strand
   std::string upload_id;           // from the header, once read
   std::string actor = "unauthenticated";  // the caller, once its header is allowed
+  bool names_record = false;       // the header's metadata names device, matter, start
   bool finished = false;           // only touched on the strand
   uint64_t bytes_received = 0;     // by this stream, once it ended
   bool interrupted = false;        // the stream ended before a finish message
@@ -143,6 +144,10 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
       absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kPut);
       if (!who.ok()) return FinishWith(who.status());
       st.actor = who->name();
+      for (const char* key : {"device", "matter", "start"}) {
+        st.names_record = req.header().metadata().count(key) > 0;
+        if (!st.names_record) break;
+      }
       absl::StatusOr<std::unique_ptr<Upload>> up =
           node_->uploads()->Begin(req.header(), who->name(), peer_);
       if (!up.ok()) return FinishWith(up.status());
@@ -160,7 +165,7 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
       absl::StatusOr<v1::UploadResponse> r = st.upload->Finish(req.finish().sha256());
       if (!r.ok()) return FinishWith(r.status());
       *response_ = *r;
-      response_->set_record_id(FileUnderRecord(st.actor, r->id()));
+      if (st.names_record) response_->set_record_id(FileUnderRecord(st.actor, r->id()));
       double secs = absl::ToDoubleSeconds(absl::Now() - st.started);
       LOG(INFO) << "stored " << r->id() << " (" << FormatBytes(r->size()) << ", "
                 << FormatBytes(r->bytes_received() / std::max(secs, 1e-6)) << "/s"

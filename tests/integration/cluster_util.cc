@@ -4,9 +4,12 @@
 
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/client.h"
 #include "custody/v1/replica.grpc.pb.h"
 
@@ -39,7 +42,26 @@ std::vector<std::unique_ptr<NodeProcess>> StartMappedNodes(const TempDir& dir,
       return {};
     }
   }
+  WaitUntilPeersAreUp(nodes);
   return nodes;
+}
+
+void WaitUntilPeersAreUp(const std::vector<std::unique_ptr<NodeProcess>>& nodes) {
+  // A node started before its peers has its channels to them in reconnect
+  // backoff for up to 3 s; a put then would place a handoff copy.
+  for (const auto& node : nodes) {
+    absl::Time deadline = absl::Now() + absl::Seconds(20);
+    for (bool all_up = false; !all_up && absl::Now() < deadline;) {
+      CliResult r = RunCli({"--server", node->address(), "cluster", "status", "--json"});
+      nlohmann::json st = r.exit_code == 0 ? nlohmann::json::parse(r.out, nullptr, false)
+                                           : nlohmann::json();
+      all_up = st.is_object() && st.contains("nodes");
+      if (all_up) {
+        for (const auto& n : st["nodes"]) all_up = all_up && n.value("up", false);
+      }
+      if (!all_up) absl::SleepFor(absl::Milliseconds(200));
+    }
+  }
 }
 
 std::vector<std::string> Holders(const std::vector<std::unique_ptr<NodeProcess>>& nodes,

@@ -32,6 +32,10 @@ std::vector<std::unique_ptr<NodeProcess>> StartTlsCluster(
     const TempDir& dir, const std::map<std::string, std::vector<std::string>>& users,
     const std::string& status_user, int n, const std::vector<std::string>& extra = {});
 
+// Waits (up to 20 s per node) until each of `nodes` sees every node of the
+// map up, so that no put placed right after a start finds a peer in backoff.
+void WaitUntilPeersAreUp(const std::vector<std::unique_ptr<NodeProcess>>& nodes);
+
 // Which of `nodes` (n1, n2, ... in order) hold `key` of `kind`, asked through
 // their Replica service as a peer on map version `map_version`.
 std::vector<std::string> Holders(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
