@@ -18,6 +18,24 @@ CLI::App* Group(CLI::App* app, const std::string& name, const std::string& help)
   return group;
 }
 
+// Once parsed, purge's own flags against its subcommands: without one it
+// needs --expired; --confirm REQ, never empty, goes only without one.
+void CheckPurgeUsage(const CLI::App& purge, const CLI::Option& confirm, const PurgeArgs& p) {
+  bool sub = !purge.get_subcommands().empty();
+  if (sub && confirm.count() > 0) {
+    throw CLI::ValidationError("--confirm",
+                               "executes an approved request: give it without a subcommand");
+  }
+  if (!sub && !p.expired) {
+    throw CLI::ValidationError(
+        "purge needs --expired (a dry run; with --confirm REQ the purge) or a subcommand: "
+        "request, approve");
+  }
+  if (confirm.count() > 0 && p.confirm.empty()) {
+    throw CLI::ValidationError("--confirm", "needs the id of an approved purge request");
+  }
+}
+
 }  // namespace
 
 RecordCommands::RecordCommands(CLI::App* app, bool* json) : json_(json) {
@@ -32,6 +50,7 @@ RecordCommands::RecordCommands(CLI::App* app, bool* json) : json_(json) {
   AddHold(app);
   AddDevice(app);
   AddReport(app);
+  AddPurge(app);
 }
 
 std::optional<int> RecordCommands::Run(const std::string& server, bool json) {
@@ -194,6 +213,30 @@ void RecordCommands::AddReport(CLI::App* app) {
   report->add_option("--to", args_.to, std::string("end of the period: ") + kTime)->required();
   report->add_option("--format", args_.format, "table (default), json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
+}
+
+void RecordCommands::AddPurge(CLI::App* app) {
+  CLI::App* purge = app->add_subcommand(
+      "purge", "purge records whose retention has ended (a dry run unless --confirm)");
+  purge->require_subcommand(0, 1);
+  purge->add_flag("--expired", purge_.expired,
+                  "the records whose retention has ended, none held or permanent");
+  CLI::Option* confirm = purge->add_option("--confirm", purge_.confirm,
+                                           "purge them now under this approved request (pur-...)");
+  confirm->type_name("REQ");
+  purge->add_flag("--json", *json_, "print one JSON document");
+  // request and approve go into commands_ before purge, which is parsed with
+  // them: Run takes the first parsed one.
+  CLI::App* request =
+      Add(purge, "request", "ask to purge every record that could go; prints its id",
+          PurgeRequestCommand);
+  request->add_option("--reason", args_.reason, "why")->required();
+  CLI::App* approve =
+      Add(purge, "approve", "approve a purge request (an archive-head, not its requester)",
+          [this](const RecordArgs& a) { return PurgeApproveCommand(a, purge_); });
+  approve->add_option("REQ", purge_.request, "the request's id (pur-...)")->required();
+  commands_.emplace_back(purge, [this](const RecordArgs& a) { return PurgeCommand(a, purge_); });
+  purge->callback([this, purge, confirm] { CheckPurgeUsage(*purge, *confirm, purge_); });
 }
 
 }  // namespace custody

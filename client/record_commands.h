@@ -1,6 +1,6 @@
 // The records commands on the command line (CLI11): `custody catalog`,
-// `record`, `hold`, `device` and `report` (record_cli.h, device_cli.h,
-// report_cli.h).
+// `record`, `hold`, `device`, `report` and `purge` (record_cli.h,
+// device_cli.h, report_cli.h, purge_cli.h).
 #ifndef CUSTODY_CLIENT_RECORD_COMMANDS_H_
 #define CUSTODY_CLIENT_RECORD_COMMANDS_H_
 
@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/purge_cli.h"
 #include "client/record_cli.h"
 
 namespace custody {
@@ -41,10 +42,12 @@ class RecordCommands {
   void AddHold(CLI::App* app);
   void AddDevice(CLI::App* app);
   void AddReport(CLI::App* app);
+  void AddPurge(CLI::App* app);
   // The flags that describe a new record, required or not.
   void AddRecordFlags(CLI::App* c, bool required);
 
   RecordArgs args_;
+  PurgeArgs purge_;
   bool* json_;
   std::vector<std::pair<CLI::App*, Action>> commands_;
 };

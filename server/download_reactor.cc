@@ -7,6 +7,7 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/thread_pool.h"
+#include "common/units.h"
 
 namespace custody {
 namespace {
@@ -93,6 +94,14 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   if (!who.ok()) return FinishWith(who.status());
   absl::StatusOr<v1::ObjectManifest> m = node_->VisibleManifest(*who, *id, Action::kReadFootage);
   if (!m.ok()) return FinishWith(m.status());
+  absl::StatusOr<std::optional<v1::PurgePlan>> purged = node_->records()->PurgedBy(id->ToString());
+  if (!purged.ok()) return FinishWith(purged.status());
+  if (purged->has_value()) {
+    return FinishWith(absl::FailedPreconditionError(absl::StrCat(
+        id->ToString(), " was purged on ", FormatUnixNanos((*purged)->executed_unix_nanos()),
+        " under purge request ", (*purged)->request_id(),
+        " (its retention had ended); its metadata and audit trail remain")));
+  }
   st.manifest = std::move(*m);
   if (req.offset() > st.manifest.size()) {
     return FinishWith(absl::OutOfRangeError(absl::StrCat(

@@ -34,6 +34,7 @@ absl::StatusOr<Ledger::Appended> Ledger::Append(v1::LedgerEntry entry, v1::Audit
   Appended out{Digest::Of(bytes), 1, static_cast<int>(node_->cluster().nodes().size())};
   AddDetail(&event, "ledger_entry", out.id.ToString());
   RETURN_IF_ERROR(Store(out.id, bytes, std::move(event)));
+  AfterStore(entry);
   if (Placement* p = node_->placement()) {
     for (const NodeInfo& n : p->map().nodes()) {
       if (n.id == node_->node_id()) continue;
@@ -60,7 +61,15 @@ absl::Status Ledger::Receive(const Digest& id, const std::string& bytes, const s
   AddDetail(&event, "kind", e.kind());
   AddDetail(&event, "ledger_entry", id.ToString());
   AddDetail(&event, "from_node", from);
-  return Store(id, bytes, std::move(event));
+  RETURN_IF_ERROR(Store(id, bytes, std::move(event)));
+  AfterStore(e);
+  return absl::OkStatus();
+}
+
+void Ledger::AfterStore(const v1::LedgerEntry& e) {
+  if (e.kind() != "purge.executed" || node_->purger() == nullptr) return;
+  absl::Status s = node_->purger()->Apply(e);
+  if (!s.ok()) LOG(ERROR) << "applying " << e.subject() << ": " << s << " (retried at start-up)";
 }
 
 absl::StatusOr<std::optional<std::string>> Ledger::Get(const Digest& id) {

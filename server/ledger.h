@@ -50,6 +50,8 @@ class Ledger {
 
  private:
   absl::Status Store(const Digest& id, const std::string& bytes, v1::AuditEvent event);
+  // Local effects of a stored entry: an executed purge removes data here.
+  void AfterStore(const v1::LedgerEntry& e);
 
   Node* node_;
   std::atomic<uint64_t> generation_{0};

@@ -177,11 +177,20 @@ absl::Status Node::OpenStorage() {
   }
   RETURN_IF_ERROR(ValidateArchiveFormat(options_.records.archive_format));
   records_ = std::make_unique<RecordKeeper>(this, options_.records, std::move(catalog));
+  purger_ = std::make_unique<Purger>(this);
   v1::AuditEvent started = NewEvent("node.started", "node", "custodyd");
   AddDetail(&started, "io_backend", committer_->io_backend());
   AddDetail(&started, "chunk_size", absl::StrCat(chunk_size_));
+  if (options_.records.testing_retention > absl::ZeroDuration()) {
+    AddDetail(&started, "unsafe_testing_retention",
+              absl::FormatDuration(options_.records.testing_retention));
+    LOG(WARNING) << "--unsafe-testing-retention: archived records are kept only "
+                 << absl::FormatDuration(options_.records.testing_retention)
+                 << ", not the 2 years of article 19; for tests only";
+  }
   RETURN_IF_ERROR(Record(std::move(started)));
   RETURN_IF_ERROR(RecordRecovery());
+  RETURN_IF_ERROR(purger_->ApplyAll());  // finishes a purge a crash cut short
   if (anti_entropy_) anti_entropy_->Start();
   scrubber_->Start();
   if (!rebuilt_) return SignCheckpointNow().status();

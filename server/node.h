@@ -32,6 +32,7 @@
 #include "server/principals.h"
 #include "server/object_store.h"
 #include "server/recovery.h"
+#include "server/purger.h"
 #include "server/record_keeper.h"
 #include "server/scrubber.h"
 #include "server/upload.h"
@@ -135,6 +136,8 @@ class Node {
   Scrubber* scrubber() { return scrubber_.get(); }
   // Records, devices, archive numbers and reports.
   RecordKeeper* records() { return records_.get(); }
+  // Removes the data of executed purges on this node; null until open.
+  Purger* purger() { return purger_.get(); }
   // For maintenance requests (repair, scrub), which wait for long work.
   ThreadPool* maintenance_pool() { return maintenance_pool_.get(); }
   uint64_t FreeBytes() const;
@@ -175,6 +178,7 @@ class Node {
   std::unique_ptr<AntiEntropy> anti_entropy_;
   std::unique_ptr<Scrubber> scrubber_;
   std::unique_ptr<RecordKeeper> records_;
+  std::unique_ptr<Purger> purger_;
   std::optional<RecoveryStats> rebuilt_;    // set by --rebuild-index
   std::optional<RecoveryStats> recovered_;  // start-up recovery of the active volume
 };

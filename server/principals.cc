@@ -36,6 +36,8 @@ const std::map<Action, std::vector<std::string>>& Allowed() {
       {Action::kApproveExemption, {"leader"}},
       {Action::kDevices, {"officer", "archivist", "admin"}},
       {Action::kReport, {"archive-head", "leader", "auditor", "archivist"}},
+      {Action::kPurge, {"archivist", "archive-head"}},
+      {Action::kApprovePurge, {"archive-head"}},
   };
   return *m;
 }
@@ -108,6 +110,8 @@ const char* ActionName(Action a) {
     case Action::kApproveExemption: return "approve exemptions";
     case Action::kDevices: return "manage devices";
     case Action::kReport: return "make compliance reports";
+    case Action::kPurge: return "request or carry out purges";
+    case Action::kApprovePurge: return "approve purges";
   }
   return "?";
 }

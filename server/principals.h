@@ -43,6 +43,8 @@ enum class Action {
   kApproveExemption,  // record approve-exemption
   kDevices,        // device add, list, checkout, checkin
   kReport,         // report
+  kPurge,          // purge request, purge --confirm
+  kApprovePurge,   // purge approve
 };
 const char* ActionName(Action a);
 

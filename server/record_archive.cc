@@ -61,7 +61,9 @@ absl::StatusOr<v1::Record> RecordKeeper::ArchiveHere(const Actor& by, const std:
                           {"prefix", prefix},
                           {"sequence", std::to_string(seq)},
                           {"retention_until",
-                           std::to_string(RetentionEnd(now, rules_.min_retention_years))}}));
+                           std::to_string(rules_.testing_retention > absl::ZeroDuration()
+                                              ? absl::ToUnixNanos(now + rules_.testing_retention)
+                                              : RetentionEnd(now, rules_.min_retention_years))}}));
   return Get(id);
 }
 

@@ -150,6 +150,26 @@ void ApplyRecord(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
   if (k == "record.purged") r->mutable_retention()->set_purged(true);
 }
 
+void ApplyPurge(const v1::LedgerEntry& e, const std::string& id, RecordBook* b) {
+  v1::PurgePlan& p = b->purges[id];
+  if (e.kind() == "purge.requested") {
+    p.set_request_id(id);
+    for (const std::string& r : List(EntryField(e, "records"))) p.add_records(r);
+    p.set_reason(EntryField(e, "reason"));
+    p.set_requested_by(e.actor());
+    p.set_requested_unix_nanos(e.time_unix_nanos());
+    p.set_state("pending");
+  } else if (e.kind() == "purge.approved" && p.state() == "pending") {
+    p.set_approved_by(e.actor());
+    p.set_approved_unix_nanos(e.time_unix_nanos());
+    p.set_state("approved");
+  } else if (e.kind() == "purge.executed") {
+    p.set_state("executed");
+    p.set_executed_unix_nanos(e.time_unix_nanos());
+    for (const std::string& o : List(EntryField(e, "objects"))) b->purged_objects[o] = id;
+  }
+}
+
 void ApplyDevice(const v1::LedgerEntry& e, const std::string& id, RecordBook* b) {
   v1::Device& d = b->devices[id];
   if (e.kind() == "device.added") {
@@ -178,6 +198,7 @@ void ApplyDevice(const v1::LedgerEntry& e, const std::string& id, RecordBook* b)
 void RecordBook::Apply(const v1::LedgerEntry& e) {
   const std::string& s = e.subject();
   if (s.rfind("device:", 0) == 0) return ApplyDevice(e, s.substr(7), this);
+  if (s.rfind("purge:", 0) == 0) return ApplyPurge(e, s.substr(6), this);
   if (s.rfind("record:", 0) != 0) return;
   const std::string id = s.substr(7);
   if (e.kind() == "record.created") return Created(e, id, this);

@@ -39,6 +39,8 @@ struct RecordBook {
   std::map<std::string, v1::Device> devices;    // by id
   std::map<std::string, std::vector<std::string>> object_records;  // object id -> record ids
   std::map<std::string, uint64_t> archive_sequences;  // prefix -> highest sequence used
+  std::map<std::string, v1::PurgePlan> purges;        // by request id
+  std::map<std::string, std::string> purged_objects;  // object id -> purge request id
 
   // Replays the ledger's record and device entries in time order.
   static absl::StatusOr<RecordBook> Load(Ledger* ledger);

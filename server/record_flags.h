@@ -29,13 +29,18 @@ class RecordFlags {
                                                "footage's by this much (default 60s)");
     app->add_option("--clock-tolerance", clock_, "device clock skew flagged above this "
                                                  "(default 30s)");
+    app->add_option("--unsafe-testing-retention", testing_,
+                    "TESTS ONLY: archived records are kept this long instead of the 2 years "
+                    "of article 19 (recorded in the audit log)");
   }
 
   absl::Status Apply() {
     for (auto [text, out, flag] :
          {std::tuple{&gap_, &opts_->records.gap_tolerance, "--gap-tolerance"},
           std::tuple{&time_, &opts_->records.time_tolerance, "--time-tolerance"},
-          std::tuple{&clock_, &opts_->records.clock_tolerance, "--clock-tolerance"}}) {
+          std::tuple{&clock_, &opts_->records.clock_tolerance, "--clock-tolerance"},
+          std::tuple{&testing_, &opts_->records.testing_retention,
+                     "--unsafe-testing-retention"}}) {
       if (text->empty()) continue;
       if (!absl::ParseDuration(*text, out) || *out < absl::ZeroDuration()) {
         return absl::InvalidArgumentError(
@@ -47,7 +52,7 @@ class RecordFlags {
 
  private:
   NodeOptions* opts_;
-  std::string gap_, time_, clock_;
+  std::string gap_, time_, clock_, testing_;
 };
 
 }  // namespace custody

@@ -14,6 +14,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <vector>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -62,6 +65,16 @@ class RecordKeeper {
   absl::StatusOr<v1::Device> Checkout(const Actor& by, const v1::DeviceCheckoutRequest& req);
   absl::StatusOr<v1::Device> Checkin(const Actor& by, const std::string& id);
 
+  // Purge (article 19, doc/records.md): records whose retention ended, none
+  // under a hold or kept permanently; a request; an archive-head's approval;
+  // then the data of their objects that no retained object shares goes.
+  absl::StatusOr<v1::PurgeCandidatesResponse> PurgeCandidates();
+  absl::StatusOr<v1::PurgePlan> RequestPurge(const Actor& by, const std::string& reason);
+  absl::StatusOr<v1::PurgePlan> ApprovePurge(const v1::Principal& by, const std::string& id);
+  absl::StatusOr<v1::PurgeResult> ExecutePurge(const Actor& by, const std::string& id);
+  // The purge request that removed `object_id`'s data, if one did.
+  absl::StatusOr<std::optional<v1::PurgePlan>> PurgedBy(const std::string& object_id);
+
   // The compliance report (article 25).
   absl::StatusOr<v1::Report> MakeReport(const v1::ReportRequest& req);
 
@@ -71,12 +84,16 @@ class RecordKeeper {
                       const std::map<std::string, std::string>& fields);
   absl::StatusOr<FoldedRecord> Folded(const std::string& id);
   absl::StatusOr<std::string> NewRecordId();
+  // The chunks of `objects` that no other manifest in the cluster uses;
+  // UNAVAILABLE unless every node answers.
+  absl::StatusOr<std::vector<Digest>> UnsharedChunks(const std::set<std::string>& objects);
 
   Node* node_;
   const RecordRules rules_;
   const Catalog catalog_;
   RecordBookCache cache_;
   absl::Mutex archive_mu_;  // one number at a time on the owner
+  absl::Mutex purge_mu_;    // one purge at a time on this node
 };
 
 }  // namespace custody

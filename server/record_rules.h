@@ -26,6 +26,9 @@ struct RecordRules {
   // {agency} {date} {target} {stage} and {seq:N} (zero-padded to N digits).
   std::string archive_format = "{agency}-{date}-{target}-{stage}-{seq:4}";
   int min_retention_years = 2;  // article 19
+  // Tests only (custodyd --unsafe-testing-retention): retention from
+  // archiving lasts this long instead. Recorded in the node.started event.
+  absl::Duration testing_retention = absl::ZeroDuration();
 };
 
 // The record as it stands at `now`: gaps (with their explanations), who held

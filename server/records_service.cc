@@ -250,4 +250,44 @@ RecordsService::Reactor* RecordsService::MakeReport(Ctx* ctx, const v1::ReportRe
              });
 }
 
+RecordsService::Reactor* RecordsService::PurgeCandidates(Ctx* ctx,
+                                                         const v1::PurgeCandidatesRequest*,
+                                                         v1::PurgeCandidatesResponse* out) {
+  return Run(ctx, Action::kRecordRead, "purge", [=, this](const v1::Principal& p) {
+    ASSIGN_OR_RETURN(v1::PurgeCandidatesResponse all, keeper_->PurgeCandidates());
+    for (v1::Record& r : *all.mutable_records()) {
+      if (Cleared(p, r.classification())) *out->add_records() = std::move(r);
+    }
+    *out->mutable_objects() = all.objects();
+    *out->mutable_requests() = all.requests();
+    return absl::OkStatus();
+  });
+}
+
+RecordsService::Reactor* RecordsService::RequestPurge(Ctx* ctx, const v1::PurgeRequestRequest* req,
+                                                      v1::PurgePlan* out) {
+  return Run(ctx, Action::kPurge, "purge", [=, this](const v1::Principal& p) -> absl::Status {
+    ASSIGN_OR_RETURN(*out, keeper_->RequestPurge(p.name(), req->reason()));
+    return absl::OkStatus();
+  });
+}
+
+RecordsService::Reactor* RecordsService::ApprovePurge(Ctx* ctx, const v1::PurgeRef* req,
+                                                      v1::PurgePlan* out) {
+  return Run(ctx, Action::kApprovePurge, "purge:" + req->request_id(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               ASSIGN_OR_RETURN(*out, keeper_->ApprovePurge(p, req->request_id()));
+               return absl::OkStatus();
+             });
+}
+
+RecordsService::Reactor* RecordsService::ExecutePurge(Ctx* ctx, const v1::PurgeRef* req,
+                                                      v1::PurgeResult* out) {
+  return Run(ctx, Action::kPurge, "purge:" + req->request_id(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               ASSIGN_OR_RETURN(*out, keeper_->ExecutePurge(p.name(), req->request_id()));
+               return absl::OkStatus();
+             });
+}
+
 }  // namespace custody

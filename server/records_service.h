@@ -42,6 +42,12 @@ class RecordsService final : public v1::Records::CallbackService {
                           v1::Device* out) override;
   Reactor* DeviceCheckin(Ctx* ctx, const v1::DeviceRef* req, v1::Device* out) override;
   Reactor* MakeReport(Ctx* ctx, const v1::ReportRequest* req, v1::Report* out) override;
+  Reactor* PurgeCandidates(Ctx* ctx, const v1::PurgeCandidatesRequest* req,
+                           v1::PurgeCandidatesResponse* out) override;
+  Reactor* RequestPurge(Ctx* ctx, const v1::PurgeRequestRequest* req,
+                        v1::PurgePlan* out) override;
+  Reactor* ApprovePurge(Ctx* ctx, const v1::PurgeRef* req, v1::PurgePlan* out) override;
+  Reactor* ExecutePurge(Ctx* ctx, const v1::PurgeRef* req, v1::PurgeResult* out) override;
 
  private:
   using Work = std::function<absl::Status(const v1::Principal&)>;

@@ -129,4 +129,19 @@ absl::StatusOr<v1::Record> RemoteBlobStore::ArchiveRecord(const std::string& rec
   return resp;
 }
 
+absl::StatusOr<std::vector<Digest>> RemoteBlobStore::ChunksInUse(
+    const std::vector<Digest>& chunks, const std::set<std::string>& exclude) {
+  v1::ChunksInUseRequest req;
+  for (const Digest& d : chunks) req.add_chunks(std::string(d.Raw()));
+  for (const std::string& o : exclude) req.add_exclude_objects(o);
+  v1::ChunksInUseResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->ChunksInUse(NewContext().get(), req, &resp)));
+  std::vector<Digest> out;
+  for (const std::string& raw : resp.chunks()) {
+    ASSIGN_OR_RETURN(Digest d, Digest::FromRaw(raw));
+    out.push_back(d);
+  }
+  return out;
+}
+
 }  // namespace custody

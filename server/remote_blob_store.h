@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/time/time.h"
@@ -53,6 +54,9 @@ class RemoteBlobStore : public BlobStore {
   absl::StatusOr<v1::ScrubReport> RunScrub(absl::Duration deadline);
   // Asks the owner of a record's archive-number sequence to archive it.
   absl::StatusOr<v1::Record> ArchiveRecord(const std::string& record_id, const std::string& actor);
+  // Purge: which of `chunks` the peer's manifests (but those of `exclude`) use.
+  absl::StatusOr<std::vector<Digest>> ChunksInUse(const std::vector<Digest>& chunks,
+                                                  const std::set<std::string>& exclude);
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext() const { return NewContext(deadline_); }

@@ -1,5 +1,7 @@
 #include "server/replica_service.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/status_macros.h"
@@ -75,6 +77,11 @@ grpc::ServerUnaryReactor* ReplicaService::PutBlob(grpc::CallbackServerContext* c
     ASSIGN_OR_RETURN(Digest key, Key(request->key()));
     bool held = false;
     if (request->kind() == v1::CHUNK) {
+      ASSIGN_OR_RETURN(bool purged, node_->purger()->IsPurged(key));
+      if (purged) {  // a peer that has not applied the purge yet: keep nothing
+        return absl::FailedPreconditionError(
+            absl::StrCat("chunk ", key.ToString(), " was purged here (retention ended)"));
+      }
       RETURN_IF_ERROR(PutChunk(key, request->data(), &held));
     } else if (request->kind() == v1::MANIFEST) {
       RETURN_IF_ERROR(PutManifest(key, *request, from, &held));
@@ -195,6 +202,25 @@ grpc::ServerUnaryReactor* ReplicaService::ArchiveRecord(grpc::CallbackServerCont
     RETURN_IF_ERROR(peer);
     ASSIGN_OR_RETURN(*response,
                      node_->records()->ArchiveHere(request->actor(), request->record_id()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::ChunksInUse(grpc::CallbackServerContext* ctx,
+                                                      const v1::ChunksInUseRequest* request,
+                                                      v1::ChunksInUseResponse* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    std::vector<Digest> chunks;
+    for (const std::string& raw : request->chunks()) {
+      ASSIGN_OR_RETURN(Digest d, Digest::FromRaw(raw));
+      chunks.push_back(d);
+    }
+    std::set<std::string> exclude(request->exclude_objects().begin(),
+                                  request->exclude_objects().end());
+    ASSIGN_OR_RETURN(std::vector<Digest> used, node_->purger()->InUse(chunks, exclude));
+    for (const Digest& d : used) response->add_chunks(std::string(d.Raw()));
     return absl::OkStatus();
   });
 }

@@ -35,6 +35,9 @@ class ReplicaService final : public v1::Replica::CallbackService {
   grpc::ServerUnaryReactor* ArchiveRecord(grpc::CallbackServerContext* ctx,
                                           const v1::ArchiveRecordRequest* request,
                                           v1::Record* response) override;
+  grpc::ServerUnaryReactor* ChunksInUse(grpc::CallbackServerContext* ctx,
+                                        const v1::ChunksInUseRequest* request,
+                                        v1::ChunksInUseResponse* response) override;
   grpc::ServerUnaryReactor* RunScrub(grpc::CallbackServerContext* ctx,
                                      const v1::RunScrubRequest* request,
                                      v1::ScrubReport* response) override;

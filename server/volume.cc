@@ -1,9 +1,11 @@
 #include "server/volume.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,6 +14,14 @@
 #include "server/file_writer.h"
 
 namespace custody {
+
+namespace {
+
+bool IsAllZero(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
+}
+
+}  // namespace
 namespace {
 
 absl::Status PreadFull(int fd, char* buf, size_t n, uint64_t off, const std::string& path) {
@@ -152,7 +162,9 @@ absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from, const Visitor& vi
     payload.resize(h->length);
     RETURN_IF_ERROR(PreadFull(fd_, payload.data(), h->length, pos + EntryHeader::kSize,
                               path_));
-    if (h->type == EntryType::kSealedChunk) {
+    if (IsChunkEntry(h->type) && IsAllZero(payload) && Digest::Of(payload) != h->hash) {
+      ++r.purged;  // a purged chunk: its header stays, its bytes are gone
+    } else if (h->type == EntryType::kSealedChunk) {
       // Its header names the chunk; the GCM tag checks the payload.
       if (sealer == nullptr) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -162,11 +174,39 @@ absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from, const Visitor& vi
     } else if (Digest::Of(payload) != h->hash) {
       return fail("entry payload does not match its hash");
     }
-    RETURN_IF_ERROR(visit(*h, Location{id(), pos, h->length}, payload));
+    if (!IsChunkEntry(h->type) || !IsAllZero(payload) || Digest::Of(payload) == h->hash) {
+      RETURN_IF_ERROR(visit(*h, Location{id(), pos, h->length}, payload));
+    }
     pos += EntryHeader::Span(h->length);
   }
   r.valid_end = pos;
   return r;
+}
+
+absl::Status Volume::PunchPayload(const Location& loc) {
+  const off_t from = static_cast<off_t>(loc.offset + EntryHeader::kSize);
+  int fd = open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+  bool made_writable = false;
+  if (fd < 0 && errno == EACCES) {  // a sealed volume (0444): writable for this only
+    made_writable = chmod(path_.c_str(), 0644) == 0;
+    fd = open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+  }
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("opening ", path_, " to purge"));
+  int rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from, loc.length);
+  if (rc != 0 && errno == EOPNOTSUPP) {  // no holes on this filesystem: zeros instead
+    std::string zeros(loc.length, '\0');
+    rc = pwrite(fd, zeros.data(), zeros.size(), from) == static_cast<ssize_t>(zeros.size()) ? 0
+                                                                                           : -1;
+  }
+  int err = errno;
+  if (rc == 0 && fdatasync(fd) != 0) {
+    rc = -1;
+    err = errno;
+  }
+  close(fd);
+  if (made_writable) chmod(path_.c_str(), 0444);
+  if (rc != 0) return ErrnoStatus(err, absl::StrCat("purging ", loc.length, " bytes of ", path_));
+  return absl::OkStatus();
 }
 
 absl::Status Volume::Seal() {

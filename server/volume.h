@@ -59,15 +59,22 @@ class Volume {
     uint64_t valid_end = 0;  // end of the last valid entry
     bool clean = true;       // false if bytes after valid_end are not an entry
     std::string problem;     // what was wrong at valid_end, if !clean
+    uint64_t purged = 0;     // entries whose payload was purged (all zeros)
   };
   // Visits each entry from `from` on, verifying the payload hash, until the
-  // end of the file or the first entry that is torn or invalid.
+  // end of the file or the first entry that is torn or invalid. An entry with
+  // a valid header whose payload is all zeros and does not match was purged
+  // (doc/records.md): it is counted and skipped, not visited.
   using Visitor = std::function<absl::Status(const EntryHeader&, const Location&,
                                              const std::string& payload)>;
   // Sealed chunks are checked by opening them with `sealer`; a volume that
   // holds any cannot be scanned without one (FAILED_PRECONDITION).
   absl::StatusOr<ScanResult> Scan(uint64_t from, const Visitor& visit,
                                   const ChunkSealer* sealer = nullptr) const;
+
+  // Removes the payload of the entry at `loc` from the disk (a hole, read
+  // back as zeros); its header stays, so scans still find the next entry.
+  absl::Status PunchPayload(const Location& loc);
 
   // Syncs the file, closes the write descriptor and makes the file
   // read-only (mode 0444).

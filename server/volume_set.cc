@@ -100,6 +100,11 @@ absl::StatusOr<Volume*> VolumeSet::Find(uint32_t id) const {
   return it->second.get();
 }
 
+absl::Status VolumeSet::PunchPayload(const Location& loc) {
+  ASSIGN_OR_RETURN(Volume * v, Find(loc.volume));
+  return v->PunchPayload(loc);
+}
+
 absl::StatusOr<std::string> VolumeSet::Read(const Location& loc, EntryType type,
                                             const Digest& hash) const {
   ASSIGN_OR_RETURN(Volume * v, Find(loc.volume));

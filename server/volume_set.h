@@ -35,6 +35,9 @@ class VolumeSet {
   // the scrubber sets aside when an entry is corrupt).
   absl::StatusOr<std::string> ReadRaw(const Location& loc) const;
 
+  // Removes the payload of the chunk entry at `loc` (purge, doc/records.md).
+  absl::Status PunchPayload(const Location& loc);
+
   Volume* active() const { return active_; }
   // Seals the active volume and makes a new one active; records both in
   // `batch`, which the caller commits.

@@ -9,79 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "client/client.h"
-#include "tests/integration/cluster_util.h"
+#include "tests/integration/records_fixture.h"
 
 namespace custody::testing {
 namespace {
-
-using json = nlohmann::json;
-
-// RFC 3339 for now + `d`.
-std::string At(absl::Duration d) {
-  return absl::FormatTime(absl::RFC3339_sec, absl::Now() + d, absl::UTCTimeZone());
-}
-
-class RecordsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    nodes_ = StartTlsCluster(dir_,
-                             {{"olga", {"--role", "officer", "--agency", "A"}},
-                              {"arch", {"--role", "archivist", "--agency", "A"}},
-                              {"hank", {"--role", "archive-head"}},
-                              {"lena", {"--role", "leader", "--agency", "A"}},
-                              {"leo", {"--role", "leader", "--agency", "B"}},
-                              {"aud", {"--role", "auditor"}}},
-                             "aud", 3, {"--repair-interval", "1s"});
-    ASSERT_EQ(nodes_.size(), 3u);
-  }
-  void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
-
-  CliResult As(const std::string& user, int n, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", nodes_[n]->address(), "--tls", dir_ / user});
-    return RunCli(args);
-  }
-  json Ok(const std::string& user, int n, std::vector<std::string> args) {
-    args.push_back("--json");
-    CliResult r = As(user, n, args);
-    EXPECT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
-    return r.exit_code == 0 ? json::parse(r.out) : json();
-  }
-  // A record of agency A, matter 3, on device D1.
-  std::string NewRecord(const std::string& start, const std::string& end,
-                        const std::string& target = "shop-17", int n = 0) {
-    std::vector<std::string> args = {"record", "create", "--agency", "A", "--matter", "3",
-                                     "--target", target, "--stage", "inspection", "--officer",
-                                     "o1", "--device", "D1", "--start", start};
-    if (!end.empty()) args.insert(args.end(), {"--end", end});
-    return Ok("olga", n, args)["id"].get<std::string>();
-  }
-  // Stores a file with `meta` (KEY=VALUE...) and returns its id.
-  std::string Stored(const std::vector<std::string>& meta) {
-    std::string file = dir_ / ("f" + std::to_string(files_++));
-    std::string id = WriteRandomFile(file, 64 << 10, 90 + files_);
-    std::vector<std::string> args = {"put", file};
-    for (const std::string& m : meta) args.insert(args.end(), {"--meta", m});
-    CliResult put = As("olga", 0, args);
-    EXPECT_EQ(put.exit_code, 0) << put.err;
-    return id;
-  }
-  std::string Segment(const std::string& rec, const std::string& kind, const std::string& start,
-                      const std::string& end) {
-    std::string id = Stored({"device=D1", "start=" + start, "end=" + end});
-    Ok("olga", 1, {"record", "attach", rec, id, "--kind", kind});
-    return id;
-  }
-  static std::set<std::string> Flags(const json& r) {
-    std::set<std::string> out;
-    for (const auto& f : r["flags"]) out.insert(f.get<std::string>());
-    return out;
-  }
-
-  TempDir dir_;
-  std::vector<std::unique_ptr<NodeProcess>> nodes_;
-  int files_ = 0;
-};
 
 TEST_F(RecordsTest, CatalogShipsTheThirteenMatters) {
   json c = Ok("olga", 0, {"catalog", "list"});

@@ -1,0 +1,119 @@
+#include "server/purger.h"
+
+#include <map>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "server/node.h"
+#include "server/record_book.h"
+
+namespace custody {
+
+namespace {
+
+std::vector<Digest> ChunksOf(const v1::LedgerEntry& e) {
+  std::vector<Digest> out;
+  for (absl::string_view hex : absl::StrSplit(EntryField(e, "chunks"), ',', absl::SkipEmpty())) {
+    absl::StatusOr<Digest> d = Digest::Parse(absl::StrCat("sha256:", hex));
+    if (d.ok()) out.push_back(*d);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Purger::TombstoneKey(const Digest& chunk) {
+  return absl::StrCat("purged/c/", chunk.Raw());
+}
+
+absl::StatusOr<bool> Purger::IsPurged(const Digest& chunk) {
+  std::string v;
+  rocksdb::Status s = node_->index()->db()->Get(rocksdb::ReadOptions(), node_->index()->meta(),
+                                                TombstoneKey(chunk), &v);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return FromRocksStatus(s, "purge tombstone lookup");
+  return true;
+}
+
+absl::Status Purger::Apply(const v1::LedgerEntry& entry) {
+  if (entry.kind() != "purge.executed") return absl::OkStatus();
+  absl::MutexLock l(&mu_);
+  const std::string request = entry.subject().substr(6);  // "purge:"
+  // Where each chunk is: from its tombstone (an earlier, interrupted Apply)
+  // or from the index.
+  std::map<std::string, std::optional<Location>> where;
+  std::vector<std::pair<Digest, std::optional<Location>>> fresh;
+  for (const Digest& d : ChunksOf(entry)) {
+    std::string v;
+    rocksdb::Status s = node_->index()->db()->Get(rocksdb::ReadOptions(), node_->index()->meta(),
+                                                  TombstoneKey(d), &v);
+    if (s.ok()) {
+      absl::StatusOr<Location> loc = Location::Decode(absl::string_view(v).substr(0, 16));
+      where[std::string(d.Raw())] = loc.ok() ? std::optional<Location>(*loc) : std::nullopt;
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::optional<Location> loc, node_->index()->FindChunk(d));
+    fresh.emplace_back(d, loc);
+    where[std::string(d.Raw())] = loc;
+  }
+  if (!fresh.empty()) {
+    Index* index = node_->index();
+    WriteRequest r;
+    r.index_only = true;
+    r.on_index = [&, index](rocksdb::WriteBatch* b, const WriteResult&) {
+      uint64_t held = 0;
+      for (const auto& [d, loc] : fresh) {
+        b->Put(index->meta(), TombstoneKey(d),
+               absl::StrCat(loc ? loc->Encode() : std::string(16, '\0'), request));
+        if (loc) {
+          b->Delete(index->chunks(), KeyOf(d));
+          ++held;
+        }
+      }
+      v1::AuditEvent e = NewEvent("purge.applied", entry.subject(), "custodyd");
+      AddDetail(&e, "chunks_removed_here", absl::StrCat(held));
+      AddDetail(&e, "chunks_named", absl::StrCat(fresh.size()));
+      node_->audit()->Append(b, std::move(e));
+    };
+    RETURN_IF_ERROR(node_->committer()->Write(std::move(r)).status());
+  }
+  for (const auto& [raw, loc] : where) {
+    if (loc && loc->length > 0) RETURN_IF_ERROR(node_->volumes()->PunchPayload(*loc));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Purger::ApplyAll() {
+  ASSIGN_OR_RETURN(auto entries, node_->ledger()->InTimeOrder());
+  for (const auto& [id, e] : entries) RETURN_IF_ERROR(Apply(e));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Digest>> Purger::InUse(const std::vector<Digest>& chunks,
+                                                  const std::set<std::string>& exclude) {
+  std::set<std::string> wanted;
+  for (const Digest& d : chunks) wanted.insert(std::string(d.Raw()));
+  std::set<std::string> used;
+  std::unique_ptr<rocksdb::Iterator> it(node_->index()->db()->NewIterator(
+      rocksdb::ReadOptions(), node_->index()->objects()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    v1::ObjectManifest m;
+    if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("a manifest in the index does not parse");
+    }
+    absl::StatusOr<Digest> id = Digest::FromRaw(m.sha256());
+    if (!id.ok() || exclude.count(id->ToString()) > 0) continue;
+    for (const std::string& c : m.chunks()) {
+      if (wanted.count(c) > 0) used.insert(c);
+    }
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "scanning manifests"));
+  std::vector<Digest> out;
+  for (const std::string& raw : used) out.push_back(*Digest::FromRaw(raw));
+  return out;
+}
+
+}  // namespace custody

@@ -1,0 +1,197 @@
+// RecordKeeper: purging expired records (article 19, doc/records.md).
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/roles.h"
+#include "common/status_macros.h"
+#include "server/node.h"
+#include "server/record_checks.h"
+#include "server/record_keeper.h"
+
+namespace custody {
+
+namespace {
+
+// OK if `r` may be purged at `now`, else why not.
+absl::Status Purgeable(const v1::Record& r, absl::Time now) {
+  const v1::Retention& t = r.retention();
+  if (t.purged()) return absl::FailedPreconditionError("already purged");
+  if (r.archive_number().empty()) return absl::FailedPreconditionError("not archived");
+  if (t.permanent()) return absl::FailedPreconditionError("kept permanently");
+  if (t.holds_size() > 0) {
+    return absl::FailedPreconditionError(absl::StrCat("under a legal hold (", t.holds(0), ")"));
+  }
+  if (absl::FromUnixNanos(t.until_unix_nanos()) > now) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("kept until ", FormatUnixNanos(t.until_unix_nanos())));
+  }
+  return absl::OkStatus();
+}
+
+// The objects of `records` that no record outside them uses.
+std::set<std::string> ObjectsOnlyIn(const RecordBook& b, const std::set<std::string>& records) {
+  std::set<std::string> out;
+  for (const std::string& id : records) {
+    const FoldedRecord* f = b.Find(id);
+    if (f == nullptr) continue;
+    for (const v1::Segment& s : f->record.segments()) {
+      bool shared = false;
+      for (const std::string& other : b.object_records.at(s.object_id())) {
+        shared = shared || records.count(other) == 0;
+      }
+      if (!shared) out.insert(s.object_id());
+    }
+  }
+  return out;
+}
+
+std::string NewPurgeId() {
+  unsigned char raw[6];
+  RAND_bytes(raw, sizeof(raw));
+  return "pur-" +
+         absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::PurgeCandidatesResponse> RecordKeeper::PurgeCandidates() {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  const absl::Time now = absl::Now();
+  v1::PurgeCandidatesResponse out;
+  std::set<std::string> ids;
+  for (const auto& [id, f] : b->records) {
+    if (!Purgeable(f.record, now).ok()) continue;
+    ids.insert(id);
+    *out.add_records() = Evaluate(f, *b, rules_, now);
+  }
+  for (const std::string& o : ObjectsOnlyIn(*b, ids)) out.add_objects(o);
+  for (const auto& [id, p] : b->purges) *out.add_requests() = p;
+  return out;
+}
+
+absl::StatusOr<v1::PurgePlan> RecordKeeper::RequestPurge(const Actor& by,
+                                                         const std::string& reason) {
+  if (reason.empty()) return absl::InvalidArgumentError("a purge request needs --reason");
+  ASSIGN_OR_RETURN(v1::PurgeCandidatesResponse c, PurgeCandidates());
+  if (c.records().empty()) {
+    return absl::FailedPreconditionError(
+        "no record may be purged: none is archived with its retention ended and no hold");
+  }
+  std::vector<std::string> records;
+  for (const v1::Record& r : c.records()) records.push_back(r.id());
+  const std::string id = NewPurgeId();
+  RETURN_IF_ERROR(Append(by, "purge.requested", "purge:" + id,
+                         {{"records", absl::StrJoin(records, ",")}, {"reason", reason}}));
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  return b->purges.at(id);
+}
+
+absl::StatusOr<v1::PurgePlan> RecordKeeper::ApprovePurge(const v1::Principal& by,
+                                                         const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  auto it = b->purges.find(id);
+  if (it == b->purges.end()) return absl::NotFoundError(absl::StrCat("no purge request ", id));
+  if (it->second.state() != "pending") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("purge request ", id, " is ", it->second.state(), ", not pending"));
+  }
+  if (it->second.requested_by() == by.name()) {
+    return absl::PermissionDeniedError("nobody approves their own purge request");
+  }
+  RETURN_IF_ERROR(Append(by.name(), "purge.approved", "purge:" + id, {}));
+  ASSIGN_OR_RETURN(b, book());
+  return b->purges.at(id);
+}
+
+absl::StatusOr<std::vector<Digest>> RecordKeeper::UnsharedChunks(
+    const std::set<std::string>& objects) {
+  std::set<std::string> raw;
+  for (const std::string& o : objects) {
+    ASSIGN_OR_RETURN(Digest id, Digest::Parse(o));
+    ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->FindManifest(id));
+    raw.insert(m.chunks().begin(), m.chunks().end());
+  }
+  std::vector<Digest> chunks;
+  for (const std::string& r : raw) chunks.push_back(*Digest::FromRaw(r));
+  ASSIGN_OR_RETURN(std::vector<Digest> used, node_->purger()->InUse(chunks, objects));
+  std::set<std::string> in_use;
+  for (const Digest& d : used) in_use.insert(std::string(d.Raw()));
+  if (Placement* p = node_->placement()) {
+    for (const NodeInfo& n : p->map().nodes()) {
+      if (n.id == node_->node_id()) continue;
+      absl::StatusOr<std::vector<Digest>> theirs = p->peer(n.id)->ChunksInUse(chunks, objects);
+      if (!theirs.ok()) {
+        return absl::UnavailableError(absl::StrCat(
+            "node ", n.id, " did not answer (", theirs.status().message(),
+            "); a purge needs every node, to be sure no retained object shares a chunk"));
+      }
+      for (const Digest& d : *theirs) in_use.insert(std::string(d.Raw()));
+    }
+  }
+  std::vector<Digest> out;
+  for (const Digest& d : chunks) {
+    if (in_use.count(std::string(d.Raw())) == 0) out.push_back(d);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by,
+                                                           const std::string& id) {
+  absl::MutexLock l(&purge_mu_);
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  auto it = b->purges.find(id);
+  if (it == b->purges.end()) return absl::NotFoundError(absl::StrCat("no purge request ", id));
+  const v1::PurgePlan plan = it->second;
+  if (plan.state() != "approved") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "purge request ", id, " is ", plan.state(),
+        plan.state() == "pending" ? "; an archive-head other than the requester approves it"
+                                  : ""));
+  }
+  v1::PurgeResult out;
+  out.set_request_id(id);
+  std::set<std::string> records;
+  const absl::Time now = absl::Now();
+  for (const std::string& r : plan.records()) {
+    const FoldedRecord* f = b->Find(r);
+    absl::Status why = f == nullptr ? RecordNotFound(r) : Purgeable(f->record, now);
+    if (why.ok()) {
+      records.insert(r);
+    } else {
+      out.add_skipped(absl::StrCat(r, ": ", why.message()));
+    }
+  }
+  if (records.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "nothing in purge request ", id, " may be purged now: ", absl::StrJoin(out.skipped(), "; ")));
+  }
+  std::set<std::string> objects = ObjectsOnlyIn(*b, records);
+  ASSIGN_OR_RETURN(std::vector<Digest> chunks, UnsharedChunks(objects));
+  std::vector<std::string> hex;
+  for (const Digest& d : chunks) hex.push_back(d.Hex());
+  RETURN_IF_ERROR(Append(by, "purge.executed", "purge:" + id,
+                         {{"records", absl::StrJoin(records, ",")},
+                          {"objects", absl::StrJoin(objects, ",")},
+                          {"chunks", absl::StrJoin(hex, ",")}}));
+  for (const std::string& r : records) {
+    RETURN_IF_ERROR(Append(by, "record.purged", "record:" + r, {{"request", id}}));
+    out.add_records(r);
+  }
+  for (const std::string& o : objects) {
+    RETURN_IF_ERROR(Append(by, "object.purged", o, {{"request", id}}));
+    out.add_objects(o);
+  }
+  out.set_chunks(chunks.size());
+  return out;
+}
+
+absl::StatusOr<std::optional<v1::PurgePlan>> RecordKeeper::PurgedBy(const std::string& object_id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  auto it = b->purged_objects.find(object_id);
+  if (it == b->purged_objects.end()) return std::optional<v1::PurgePlan>();
+  return std::optional<v1::PurgePlan>(b->purges.at(it->second));
+}
+
+}  // namespace custody
