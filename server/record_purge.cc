@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "common/roles.h"
 #include "common/status_macros.h"
+#include "common/units.h"
 #include "server/node.h"
 #include "server/record_checks.h"
 #include "server/record_keeper.h"

@@ -52,6 +52,10 @@ class NodeProcess {
   // The first start picks a free port; restarts listen on the same one.
   bool Start();
   void Kill(int sig);  // and reap
+  // More flags for the next starts (e.g. --rebuild-index).
+  void AddArgs(const std::vector<std::string>& more) {
+    extra_args_.insert(extra_args_.end(), more.begin(), more.end());
+  }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::string& log_path() const { return log_; }
   std::string Log() const;
