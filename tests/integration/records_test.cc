@@ -111,6 +111,15 @@ TEST_F(RecordsTest, GapsNeedAnInterruptionNoteAndDocumentsMustMatchTheFootage) {
   EXPECT_EQ(r["gaps"][0]["explained_by"], "note: battery swap");
   report = Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to});
   EXPECT_EQ(report["unexplained_gaps"], 0);
+  // A second gap, closed by an attached audio note.
+  Segment(rec, "video", At(-absl::Minutes(25)), At(-absl::Minutes(20)));
+  EXPECT_TRUE(Flags(Ok("aud", 0, {"record", "show", rec})).count("unexplained-gap"));
+  std::string audio = Stored({"device=D1"});
+  Ok("olga", 2, {"record", "attach", rec, audio, "--kind", "audio", "--gap", "2"});
+  r = Ok("aud", 1, {"record", "show", rec});
+  ASSERT_EQ(r["gaps"].size(), 2u);
+  EXPECT_EQ(r["gaps"][1]["explained_by"], "audio: " + audio);
+  EXPECT_FALSE(Flags(r).count("unexplained-gap"));
   // The written record says the inspection began 20 minutes before the footage.
   std::string doc = Stored({"start=" + At(-absl::Minutes(80)), "end=" + At(-absl::Minutes(30))});
   Ok("olga", 0, {"record", "attach", rec, doc, "--kind", "document"});
@@ -145,8 +154,13 @@ TEST_F(RecordsTest, DevicesAreCheckedBeforeUseAndFootageNamesItsHolder) {
                  "OK", "--clock", "OK"});
   std::string rec = NewRecord(At(-absl::Minutes(1)), "");
   Segment(rec, "video", At(absl::Seconds(1)), At(absl::Minutes(5)));
+  // Footage whose camera clock was 45 s off the station's (ingest writes it).
+  std::string skewed = Stored({"device=D1", "start=" + At(absl::Minutes(6)),
+                               "end=" + At(absl::Minutes(9)), "device_clock_skew_s=45.2"});
+  Ok("olga", 0, {"record", "attach", rec, skewed, "--kind", "video"});
   json r = Ok("aud", 2, {"record", "show", rec});
   EXPECT_EQ(r["segments"][0]["held_by"], "o1");
+  EXPECT_TRUE(Flags(r).count("clock-skew"));
   const std::string from = At(-absl::Hours(24)).substr(0, 10);
   const std::string to = At(absl::Hours(48)).substr(0, 10);
   EXPECT_EQ(Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to})
