@@ -164,6 +164,15 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
       if (!st.upload) return FinishWith(absl::InvalidArgumentError("finish before the header"));
       absl::StatusOr<v1::UploadResponse> r = st.upload->Finish(req.finish().sha256());
       if (!r.ok()) return FinishWith(r.status());
+      if (r->already_stored()) {  // held, unless its data was purged
+        absl::StatusOr<std::optional<v1::PurgePlan>> p = node_->records()->PurgedBy(r->id());
+        if (!p.ok()) return FinishWith(p.status());
+        if (p->has_value()) {
+          return FinishWith(absl::FailedPreconditionError(absl::StrCat(
+              r->id(), " was purged under purge request ", (*p)->request_id(),
+              " (its retention had ended); it is not stored again")));
+        }
+      }
       *response_ = *r;
       if (st.names_record) response_->set_record_id(FileUnderRecord(st.actor, r->id()));
       double secs = absl::ToDoubleSeconds(absl::Now() - st.started);

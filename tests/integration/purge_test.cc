@@ -97,6 +97,9 @@ TEST_F(PurgeTest, ExpiredRecordsLoseTheirUnsharedDataOnlyAfterApproval) {
   EXPECT_EQ(purged, 1);
   EXPECT_NE(As("arch", 1, {"purge", "--expired", "--confirm", req}).exit_code, 0)
       << "a request is carried out once";
+  CliResult again = As("olga", 2, {"put", dir_ / "footage0"});
+  EXPECT_NE(again.exit_code, 0) << "purged footage is not taken as already stored";
+  EXPECT_NE(again.err.find("was purged"), std::string::npos) << again.err;
   // A node whose index is rebuilt from its volumes after the purge skips the
   // purged entries (not taken for a torn tail) and still finds the rest.
   for (int i = 0; i < 3; ++i) {
