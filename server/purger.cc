@@ -29,13 +29,17 @@ std::string Purger::TombstoneKey(const Digest& chunk) {
   return absl::StrCat("purged/c/", chunk.Raw());
 }
 
-absl::StatusOr<bool> Purger::IsPurged(const Digest& chunk) {
+absl::StatusOr<bool> Purger::IsTombstoned(Index* index, const Digest& chunk) {
   std::string v;
-  rocksdb::Status s = node_->index()->db()->Get(rocksdb::ReadOptions(), node_->index()->meta(),
-                                                TombstoneKey(chunk), &v);
+  rocksdb::Status s =
+      index->db()->Get(rocksdb::ReadOptions(), index->meta(), TombstoneKey(chunk), &v);
   if (s.IsNotFound()) return false;
   if (!s.ok()) return FromRocksStatus(s, "purge tombstone lookup");
   return true;
+}
+
+absl::StatusOr<bool> Purger::IsPurged(const Digest& chunk) {
+  return IsTombstoned(node_->index(), chunk);
 }
 
 absl::Status Purger::Apply(const v1::LedgerEntry& entry) {

@@ -25,6 +25,7 @@
 
 namespace custody {
 
+class Index;
 class Node;
 
 class Purger {
@@ -44,6 +45,9 @@ class Purger {
 
   // The tombstone key of `chunk`.
   static std::string TombstoneKey(const Digest& chunk);
+  // Whether `index` holds a tombstone for `chunk` (for writers that must not
+  // store a purged chunk again: uploads, peers).
+  static absl::StatusOr<bool> IsTombstoned(Index* index, const Digest& chunk);
 
  private:
   Node* node_;

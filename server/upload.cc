@@ -11,6 +11,7 @@
 #include "common/units.h"
 #include "custody/v1/storage.pb.h"
 #include "server/manifest_writer.h"
+#include "server/purger.h"
 
 namespace custody {
 
@@ -75,6 +76,14 @@ void Upload::CutChunk() {
 void Upload::HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
                            std::string hash_state) {
   Digest d = Digest::Of(*data);
+  absl::StatusOr<bool> purged = Purger::IsTombstoned(mgr_->index_, d);
+  if (!purged.ok() || *purged) {  // purged data is not stored again
+    return ChunkDone(idx, d,
+                     purged.ok() ? absl::FailedPreconditionError(absl::StrCat(
+                                       "chunk ", d.ToString(), " of this file was purged (its "
+                                       "record's retention had ended); it is not stored again"))
+                                 : purged.status());
+  }
   if (mgr_->placement_ != nullptr) return PlaceAndRecord(idx, d, std::move(*data), hash_state);
   uint32_t length = static_cast<uint32_t>(data->size());
   WriteRequest r = ChunkWrite(d, std::move(*data), mgr_->sealer_);
