@@ -48,7 +48,9 @@ $CLI audit verify "$BUNDLE" --file "$SAMPLE" --pubkey "$DATA/node.key.pub"
 $CLI audit verify-node
 
 # A docking station: a camera's file and its sidecar land in a device folder,
-# custody-ingestd moves it into custody and releases it to done/.
+# custody-ingestd moves it into custody and releases it to done/. The camera
+# is registered to an agency, so its footage is filed under a record.
+$CLI device list | grep -q '^CAM-01 ' || $CLI device add CAM-01 --agency DEMO --model body-cam
 STATION=demo-station
 mkdir -p "$STATION/CAM-01"
 NAME=interview-$(date +%Y%m%d-%H%M%S).mp4
@@ -68,4 +70,6 @@ build/custody-ingestd status --watch "$STATION"
 REC_ID=sha256:$(sha256sum "$STATION/done/CAM-01/$NAME" | cut -d' ' -f1)
 echo "demo: ingested as $REC_ID; its audit trail:"
 $CLI audit log "$REC_ID"
+echo "demo: the records of CAM-01 (doc/records.md)"
+$CLI record list --device CAM-01
 echo "demo: custodyd keeps running on $ADDR (stop it with: pkill -f 'custodyd --data $DATA')"
