@@ -110,15 +110,4 @@ const v1::AccessGrant* AccessState::LiveGrant(const std::string& principal,
   return nullptr;
 }
 
-absl::StatusOr<std::shared_ptr<const AccessState>> AccessStateCache::Get() {
-  absl::MutexLock l(&mu_);
-  uint64_t gen = ledger_->generation();
-  if (state_ && gen == generation_) return state_;
-  absl::StatusOr<AccessState> s = AccessState::Load(ledger_, absl::Now());
-  if (!s.ok()) return s.status();
-  state_ = std::make_shared<const AccessState>(std::move(*s));
-  generation_ = gen;
-  return state_;
-}
-
 }  // namespace custody

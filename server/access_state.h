@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "custody/v1/access.pb.h"
 #include "server/ledger.h"
+#include "server/ledger_fold.h"
 
 namespace custody {
 
@@ -31,17 +32,7 @@ struct AccessState {
 };
 
 // The state, rebuilt only when the ledger changed. Thread-safe.
-class AccessStateCache {
- public:
-  explicit AccessStateCache(Ledger* ledger) : ledger_(ledger) {}
-  absl::StatusOr<std::shared_ptr<const AccessState>> Get();
-
- private:
-  Ledger* ledger_;
-  absl::Mutex mu_;
-  uint64_t generation_ ABSL_GUARDED_BY(mu_) = ~uint64_t{0};
-  std::shared_ptr<const AccessState> state_ ABSL_GUARDED_BY(mu_);
-};
+using AccessStateCache = LedgerFold<AccessState>;
 
 }  // namespace custody
 

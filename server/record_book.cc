@@ -211,22 +211,11 @@ const FoldedRecord* RecordBook::Find(const std::string& id) const {
   return it == records.end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<RecordBook> RecordBook::Load(Ledger* ledger) {
+absl::StatusOr<RecordBook> RecordBook::Load(Ledger* ledger, absl::Time) {
   ASSIGN_OR_RETURN(auto entries, ledger->InTimeOrder());
   RecordBook book;
   for (const auto& [id, e] : entries) book.Apply(e);
   return book;
-}
-
-absl::StatusOr<std::shared_ptr<const RecordBook>> RecordBookCache::Get() {
-  absl::MutexLock l(&mu_);
-  uint64_t gen = ledger_->generation();
-  if (book_ && gen == generation_) return book_;
-  absl::StatusOr<RecordBook> b = RecordBook::Load(ledger_);
-  if (!b.ok()) return b.status();
-  book_ = std::make_shared<const RecordBook>(std::move(*b));
-  generation_ = gen;
-  return book_;
 }
 
 }  // namespace custody

@@ -18,6 +18,7 @@
 #include "custody/v1/access.pb.h"
 #include "custody/v1/records.pb.h"
 #include "server/ledger.h"
+#include "server/ledger_fold.h"
 
 namespace custody {
 
@@ -42,24 +43,15 @@ struct RecordBook {
   std::map<std::string, v1::PurgePlan> purges;        // by request id
   std::map<std::string, std::string> purged_objects;  // object id -> purge request id
 
-  // Replays the ledger's record and device entries in time order.
-  static absl::StatusOr<RecordBook> Load(Ledger* ledger);
+  // Replays the ledger's record, device and purge entries in time order
+  // (`now` is unused: nothing in the book depends on the time of asking).
+  static absl::StatusOr<RecordBook> Load(Ledger* ledger, absl::Time now);
   void Apply(const v1::LedgerEntry& e);
   const FoldedRecord* Find(const std::string& id) const;
 };
 
 // The book, rebuilt only when the ledger changed. Thread-safe.
-class RecordBookCache {
- public:
-  explicit RecordBookCache(Ledger* ledger) : ledger_(ledger) {}
-  absl::StatusOr<std::shared_ptr<const RecordBook>> Get();
-
- private:
-  Ledger* ledger_;
-  absl::Mutex mu_;
-  uint64_t generation_ ABSL_GUARDED_BY(mu_) = ~uint64_t{0};
-  std::shared_ptr<const RecordBook> book_ ABSL_GUARDED_BY(mu_);
-};
+using RecordBookCache = LedgerFold<RecordBook>;
 
 // Ledger field helpers shared by the book and the keeper.
 std::string EntryField(const v1::LedgerEntry& e, const std::string& key);
