@@ -70,16 +70,18 @@ std::string ReadAll(const std::string& path, bool* ok) {
 
 int AuditLogCommand(const AuditArgs& a) {
   absl::StatusOr<Digest> id = Digest::Parse(a.id);
-  // Also "node", "upload:...", "record:REC" and "device:DEV".
+  // Also "node", "offsite", "upload:...", "record:REC", "device:DEV" and
+  // "snapshot:ID".
   std::string subject = id.ok() ? id->ToString() : a.id;
-  bool named = a.id == "node";
-  for (const char* prefix : {"upload:", "record:", "device:"}) {
+  bool named = a.id == "node" || a.id == "offsite";
+  for (const char* prefix : {"upload:", "record:", "device:", "snapshot:"}) {
     named = named || (a.id.rfind(prefix, 0) == 0 && a.id.size() > strlen(prefix));
   }
   if (!id.ok() && !named) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
         id.status().message(),
-        " (or give \"node\", \"upload:<upload id>\", \"record:<id>\" or \"device:<id>\")")));
+        " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", \"device:<id>\" "
+        "or \"snapshot:<id>\")")));
   }
   grpc::ClientContext ctx;
   v1::AuditLogRequest req;

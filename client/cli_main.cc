@@ -17,6 +17,7 @@
 #include "client/client.h"
 #include "common/grpc_status.h"
 #include "client/progress.h"
+#include "client/offsite_commands.h"
 #include "client/record_commands.h"
 #include "common/process.h"
 #include "common/units.h"
@@ -284,6 +285,7 @@ int main(int argc, char** argv) {
     c->add_flag("--json", g.json, "print one JSON document");
   }
   custody::RecordCommands records(&app, &g.json);
+  custody::OffsiteCommands offsite(&app, &g.json);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -308,6 +310,7 @@ int main(int argc, char** argv) {
     return Fail(absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER"));
   }
   if (std::optional<int> rc = records.Run(g.server, g.json)) return *rc;
+  if (std::optional<int> rc = offsite.Run(g.server, g.json)) return *rc;
   if (*put) return RunPut(g, file, metas);
   if (*get) return RunGet(g, id, out);
   if (*stat) return RunStat(g, id);

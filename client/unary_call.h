@@ -18,13 +18,15 @@ namespace custody {
 
 // Calls `method` of a new `Stub` talking to `server`, e.g.
 //   UnaryCall(a.server, &v1::Access::Stub::WhoAmI, v1::WhoAmIRequest(), &principal);
+// Long work (an offsite sync, a restore) passes a longer `deadline`.
 template <typename Stub, typename Req, typename Resp>
 absl::Status UnaryCall(const std::string& server,
                        grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
-                       const std::type_identity_t<Req>& req, Resp* resp) {
+                       const std::type_identity_t<Req>& req, Resp* resp,
+                       std::chrono::seconds deadline = std::chrono::seconds(60)) {
   Stub stub(CustodyClient::NewChannel(server));
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  ctx.set_deadline(std::chrono::system_clock::now() + deadline);
   return FromGrpcStatus((stub.*method)(&ctx, req, resp));
 }
 

@@ -53,6 +53,9 @@ class AuditLog {
   uint64_t size() const { return committed_size_; }
   std::string public_key_pem() const { return key_.PublicPem(); }
   const std::string& public_raw() const { return key_.public_raw(); }
+  // The node's audit key, which also signs its snapshots and receipts
+  // (replication/snapshot_format.h).
+  const Ed25519Key& key() const { return key_; }
 
   // Canonical bytes of every event about `subject`, in log order.
   absl::StatusOr<std::vector<std::string>> Events(const std::string& subject);

@@ -14,7 +14,7 @@ namespace custody {
 namespace {
 
 // Adds each other node's events about `subject` (asked as a peer, so that it
-// answers with its own events only), then orders all by time.
+// answers with its own events only).
 void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse* response) {
   for (const NodeInfo& peer : node->cluster().nodes()) {
     if (peer.id == node->node_id()) continue;
@@ -33,6 +33,10 @@ void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse
     }
     for (const std::string& e : theirs.events()) response->add_events(e);
   }
+}
+
+// Orders the events by time, then node and position.
+void SortByTime(v1::AuditLogResponse* response) {
   std::vector<std::pair<std::tuple<int64_t, std::string, uint64_t>, std::string>> all;
   for (const std::string& bytes : response->events()) {
     v1::AuditEvent e;
@@ -70,12 +74,16 @@ grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
     }
     ASSIGN_OR_RETURN(std::vector<std::string> events, node_->audit()->Events(subject));
     for (std::string& e : events) response->add_events(std::move(e));
+    ASSIGN_OR_RETURN(std::vector<std::string> restored, node_->history()->Events(subject));
+    for (std::string& e : restored) response->add_events(std::move(e));
     // Objects, records and devices have histories on several nodes.
     bool shared = absl::StartsWith(subject, "sha256:") || absl::StartsWith(subject, "record:") ||
-                  absl::StartsWith(subject, "device:");
+                  absl::StartsWith(subject, "device:") || absl::StartsWith(subject, "snapshot:");
     if (!from_peer && shared && node_->cluster().nodes().size() > 1) {
       MergeFromPeers(node_, request->subject(), response);
     }
+    // Restored logs and other nodes' events interleave with this node's.
+    if (!from_peer) SortByTime(response);
     return absl::OkStatus();
   });
 }
@@ -131,6 +139,15 @@ grpc::ServerUnaryReactor* AuditService::VerifyNode(grpc::CallbackServerContext* 
   return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response]() -> absl::Status {
     RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kAuditRead).status());
     *response = node_->audit()->VerifyAll(request->since_checkpoint());
+    ASSIGN_OR_RETURN(std::vector<v1::RestoredLogCheck> restored, node_->history()->Verify());
+    for (v1::RestoredLogCheck& c : restored) {
+      if (!c.ok() && response->ok()) {
+        response->set_ok(false);
+        response->set_first_problem(absl::StrCat("restored log of node ", c.node_id(), ": ",
+                                                 c.problem()));
+      }
+      *response->add_restored_logs() = std::move(c);
+    }
     if (request->since_checkpoint().empty() || !response->ok()) return absl::OkStatus();
     ASSIGN_OR_RETURN(Checkpoint old, VerifyCheckpoint(request->since_checkpoint(),
                                                       node_->audit()->public_raw()));

@@ -16,18 +16,13 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/event_records.h"
 #include "rocksdb/db.h"
 
 namespace custody {
 
 class Index;
 
-// Appends one event's record to a group value.
-void AppendEventRecord(std::string* group, absl::string_view event);
-
-// Splits a group value into its events (views into `group`). False if a
-// record runs past the end of the value.
-bool DecodeEventGroup(absl::string_view group, std::vector<absl::string_view>* events);
 
 // Reads the stored events in log order, across groups, checking that the
 // groups tile the log. Not thread-safe; use one per thread.

@@ -35,35 +35,52 @@ absl::StatusOr<Ledger::Appended> Ledger::Append(v1::LedgerEntry entry, v1::Audit
   AddDetail(&event, "ledger_entry", out.id.ToString());
   RETURN_IF_ERROR(Store(out.id, bytes, std::move(event)));
   AfterStore(entry);
-  if (Placement* p = node_->placement()) {
-    for (const NodeInfo& n : p->map().nodes()) {
-      if (n.id == node_->node_id()) continue;
-      absl::Status s = p->peer(n.id)->PutLedger(out.id, bytes);
-      if (s.ok()) {
-        ++out.holders;
-      } else {
-        LOG(WARNING) << "ledger entry " << out.id.ToString() << " did not reach " << n.id << ": "
-                     << s << " (anti-entropy will bring it)";
-      }
-    }
-  }
+  out.holders = Spread(out.id, bytes);
   return out;
 }
 
+int Ledger::Spread(const Digest& id, const std::string& bytes) {
+  int holders = 1;
+  Placement* p = node_->placement();
+  if (p == nullptr) return holders;
+  for (const NodeInfo& n : p->map().nodes()) {
+    if (n.id == node_->node_id()) continue;
+    absl::Status s = p->peer(n.id)->PutLedger(id, bytes);
+    if (s.ok()) {
+      ++holders;
+    } else {
+      LOG(WARNING) << "ledger entry " << id.ToString() << " did not reach " << n.id << ": " << s
+                   << " (anti-entropy will bring it)";
+    }
+  }
+  return holders;
+}
+
 absl::Status Ledger::Receive(const Digest& id, const std::string& bytes, const std::string& from) {
+  return Take(id, bytes, from, "ledger.received").status();
+}
+
+absl::Status Ledger::Restore(const Digest& id, const std::string& bytes, const std::string& from) {
+  RETURN_IF_ERROR(Take(id, bytes, from, "ledger.restored").status());
+  Spread(id, bytes);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Ledger::Take(const Digest& id, const std::string& bytes,
+                                  const std::string& from, const char* action) {
   v1::LedgerEntry e;
   if (Digest::Of(bytes) != id || !e.ParseFromString(bytes)) {
     return absl::InvalidArgumentError("a ledger entry must parse and hash to its key");
   }
   ASSIGN_OR_RETURN(std::optional<std::string> have, Get(id));
-  if (have) return absl::OkStatus();
-  v1::AuditEvent event = NewEvent("ledger.received", e.subject(), e.actor());
+  if (have) return false;
+  v1::AuditEvent event = NewEvent(action, e.subject(), e.actor());
   AddDetail(&event, "kind", e.kind());
   AddDetail(&event, "ledger_entry", id.ToString());
   AddDetail(&event, "from_node", from);
   RETURN_IF_ERROR(Store(id, bytes, std::move(event)));
   AfterStore(e);
-  return absl::OkStatus();
+  return true;
 }
 
 void Ledger::AfterStore(const v1::LedgerEntry& e) {

@@ -39,6 +39,10 @@ class Ledger {
   // A copy sent by another node: it must hash to `id` and parse. Idempotent;
   // a new entry is logged as ledger.received.
   absl::Status Receive(const Digest& id, const std::string& bytes, const std::string& from);
+  // An entry brought back from the offsite copy (doc/offsite.md): stored here
+  // like a received one, logged as ledger.restored, then sent to every other
+  // node. Idempotent.
+  absl::Status Restore(const Digest& id, const std::string& bytes, const std::string& from);
   // The serialized entry, or nullopt.
   absl::StatusOr<std::optional<std::string>> Get(const Digest& id);
   // Every entry, in id order.
@@ -50,6 +54,11 @@ class Ledger {
 
  private:
   absl::Status Store(const Digest& id, const std::string& bytes, v1::AuditEvent event);
+  // Stores an entry made elsewhere, logged as `action`; false if held already.
+  absl::StatusOr<bool> Take(const Digest& id, const std::string& bytes, const std::string& from,
+                            const char* action);
+  // Sends a stored entry to every other node; returns how many hold it.
+  int Spread(const Digest& id, const std::string& bytes);
   // Local effects of a stored entry: an executed purge removes data here.
   void AfterStore(const v1::LedgerEntry& e);
 

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/units.h"
 #include "server/access_service.h"
+#include "replication/offsite_flags.h"
 #include "server/record_flags.h"
 #include "server/records_service.h"
 #include "server/audit_service.h"
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure-loopback", insecure_loopback,
                "serve and call peers in plaintext; only on a loopback address (tests, demos)");
   custody::RecordFlags record_flags(&app, &opts);
+  custody::OffsiteFlags offsite_flags(&app, &opts);
   CLI11_PARSE(app, argc, argv);
   if (absl::Status r = record_flags.Apply(); !r.ok()) return Fail(std::string(r.message()));
   if (!new_key.empty()) {
@@ -162,6 +164,7 @@ int main(int argc, char** argv) {
     absl::Status c = UseClusterMap(cluster_file, app.count("--listen") > 0, &opts, &listen);
     if (!c.ok()) return Fail(std::string(c.message()));
   }
+  if (absl::Status o = offsite_flags.Apply(); !o.ok()) return Fail(std::string(o.message()));
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> server_creds =
       ChooseSecurity(tls_dir, insecure_loopback, listen, &opts);
@@ -208,13 +211,16 @@ int main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, *server_creds, &port);
-  builder.RegisterService(&service);
+  builder.RegisterService(&service);  // an offsite peer answers only its status
   builder.RegisterService(&audit_service);
-  builder.RegisterService(&replica_service);
-  builder.RegisterService(&access_service);
-  builder.RegisterService(&records_service);
+  if (!offsite_flags.offsite_peer()) {
+    builder.RegisterService(&replica_service);
+    builder.RegisterService(&access_service);
+    builder.RegisterService(&records_service);
+  }
   // Upload messages are 1 MiB; a peer's PutBlob carries a whole chunk.
   builder.SetMaxReceiveMessageSize(static_cast<int>((*node)->chunk_size()) + (1 << 20));
+  offsite_flags.Register(node->get(), &builder);
   // gRPC shares ports by default (SO_REUSEPORT): a second node on a busy
   // port would silently split the traffic. Refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -228,7 +234,9 @@ int main(int argc, char** argv) {
     std::ofstream(port_file + ".tmp") << port << "\n";
     std::rename((port_file + ".tmp").c_str(), port_file.c_str());
   }
-  LOG(INFO) << "custodyd node " << (*node)->node_id() << " (cluster map version "
+  offsite_flags.Start();
+  LOG(INFO) << "custodyd " << (offsite_flags.offsite_peer() ? "offsite peer " : "node ")
+            << (*node)->node_id() << " (cluster map version "
             << (*node)->cluster().version() << ", R = " << (*node)->cluster().replication_factor()
             << ") serving " << opts.data_dir
             << " on port " << port << " (chunk size "

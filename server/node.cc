@@ -165,6 +165,7 @@ absl::Status Node::OpenStorage() {
     uploads_->set_placement(placement_.get());
   }
   objects_ = std::make_unique<ObjectStore>(index_.get());
+  history_ = std::make_unique<AuditHistory>(index_.get(), committer_.get(), audit_.get());
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
   maintenance_pool_ = std::make_unique<ThreadPool>(4);
   if (placement_) {

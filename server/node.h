@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "common/thread_pool.h"
 #include "server/anti_entropy.h"
+#include "server/audit_history.h"
 #include "server/audit_log.h"
 #include "server/auth_throttle.h"
 #include "replication/cluster_map.h"
@@ -73,6 +74,9 @@ struct NodeOptions {
   // an agency's own matter catalog (empty: the built-in one).
   RecordRules records;
   std::string catalog_file;
+  // custodyd --role offsite (doc/offsite.md): only the offsite service, status
+  // and the audit trail answer; every other action is refused.
+  bool offsite_peer = false;
 };
 
 // Thread-safe once open.
@@ -94,6 +98,8 @@ class Node {
   VolumeSet* volumes() { return volumes_.get(); }
   Committer* committer() { return committer_.get(); }
   AuditLog* audit() { return audit_.get(); }
+  // Audit logs of an earlier cluster, brought back by a restore.
+  AuditHistory* history() { return history_.get(); }
   // Appends `event` to the audit log and waits until it is durable.
   absl::Status Record(v1::AuditEvent event);
   // Signs a checkpoint over the log as it is now (or returns the latest if
@@ -163,6 +169,7 @@ class Node {
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<AuditHistory> history_;
   std::unique_ptr<NodeMetrics> metrics_ = std::make_unique<NodeMetrics>();
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<ChunkSealer> sealer_;

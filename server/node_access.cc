@@ -30,6 +30,12 @@ absl::StatusOr<v1::Principal> Node::Authorize(const grpc::ServerContextBase& ctx
     return Refuse(PeerIdentity(ctx), action, subject, p.status());
   }
   absl::Status allowed = custody::Authorize(*p, action);
+  if (allowed.ok() && options_.offsite_peer && action != Action::kOffsitePeer &&
+      action != Action::kStatus && action != Action::kAuditRead) {
+    allowed = absl::PermissionDeniedError(
+        "this node is an offsite peer (--role offsite): it keeps its cluster's snapshots and "
+        "takes no other request");
+  }
   if (!allowed.ok()) return Refuse(p->name(), action, subject, allowed);
   return p;
 }

@@ -17,19 +17,23 @@ Placement::Placement(std::shared_ptr<const ClusterMap> map, std::string self,
       }) {
   for (const NodeInfo& n : map_->nodes()) {
     if (n.id == self_) continue;
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(80 << 20);  // a chunk of up to 64 MiB
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-    // A peer that comes back is seen within seconds, not after gRPC's
-    // default backoff of up to two minutes.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 500);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 500);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
     peers_[n.id] = std::make_unique<RemoteBlobStore>(
-        grpc::CreateCustomChannel(n.address, credentials, args), map_,
+        grpc::CreateCustomChannel(n.address, credentials, PeerChannelArguments()), map_,
         self_);
   }
+}
+
+grpc::ChannelArguments PeerChannelArguments() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(80 << 20);  // a chunk of up to 64 MiB
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  // A peer that comes back is seen within seconds, not after gRPC's
+  // default backoff of up to two minutes.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 500);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 500);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
+  return args;
 }
 
 absl::StatusOr<std::vector<std::string>> Placement::PlaceManifest(

@@ -19,6 +19,10 @@
 
 namespace custody {
 
+// Channel settings for calls to other nodes and to the offsite peer: room for
+// a chunk of up to 64 MiB, keepalives, and a short reconnect backoff.
+grpc::ChannelArguments PeerChannelArguments();
+
 // Thread-safe.
 class Placement {
  public:

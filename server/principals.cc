@@ -38,6 +38,10 @@ const std::map<Action, std::vector<std::string>>& Allowed() {
       {Action::kReport, {"archive-head", "leader", "auditor", "archivist"}},
       {Action::kPurge, {"archivist", "archive-head"}},
       {Action::kApprovePurge, {"archive-head"}},
+      {Action::kSnapshot, {"admin", "archive-head"}},
+      {Action::kSnapshotRead, {"admin", "archive-head", "auditor"}},
+      {Action::kRestore, {"admin"}},
+      {Action::kOffsitePeer, {"node"}},
   };
   return *m;
 }
@@ -112,6 +116,10 @@ const char* ActionName(Action a) {
     case Action::kReport: return "make compliance reports";
     case Action::kPurge: return "request or carry out purges";
     case Action::kApprovePurge: return "approve purges";
+    case Action::kSnapshot: return "make snapshots and send them offsite";
+    case Action::kSnapshotRead: return "see snapshots and the offsite copy";
+    case Action::kRestore: return "restore the cluster from offsite";
+    case Action::kOffsitePeer: return "send snapshots to this offsite peer";
   }
   return "?";
 }
@@ -133,6 +141,7 @@ absl::StatusOr<v1::Principal> Caller(const grpc::ServerContextBase& ctx, bool tl
     p.set_name("local-operator");
     p.set_via("loopback");
     for (const char* r : kRoles) p.add_roles(r);
+    p.add_roles("node");  // a plaintext node's peers are local operators too
     p.set_clearance("state-secret");
     return p;
   }

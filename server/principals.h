@@ -45,6 +45,10 @@ enum class Action {
   kReport,         // report
   kPurge,          // purge request, purge --confirm
   kApprovePurge,   // purge approve
+  kSnapshot,       // snapshot create, offsite sync
+  kSnapshotRead,   // snapshot list, show, offsite status, offsite verify
+  kRestore,        // restore --from-offsite
+  kOffsitePeer,    // the offsite peer's service: cluster nodes only
 };
 const char* ActionName(Action a);
 

@@ -144,4 +144,30 @@ absl::StatusOr<std::vector<Digest>> RemoteBlobStore::ChunksInUse(
   return out;
 }
 
+absl::StatusOr<v1::ListObjectsResponse> RemoteBlobStore::ListObjects(const std::string& after,
+                                                                     uint32_t limit) {
+  v1::ListObjectsRequest req;
+  req.set_after(after);
+  req.set_limit(limit);
+  v1::ListObjectsResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->ListObjects(NewContext().get(), req, &resp)));
+  return resp;
+}
+
+absl::StatusOr<v1::SnapshotAuditLog> RemoteBlobStore::AuditSnapshot() {
+  v1::SnapshotAuditLog resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->AuditSnapshot(
+      NewContext(absl::Minutes(10)).get(), v1::AuditSnapshotRequest(), &resp)));
+  return resp;
+}
+
+absl::StatusOr<std::string> RemoteBlobStore::AuditPage(uint64_t page, uint64_t upto) {
+  v1::AuditPageRequest req;
+  req.set_page(page);
+  req.set_upto(upto);
+  v1::AuditPageResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->AuditPage(NewContext().get(), req, &resp)));
+  return std::move(*resp.mutable_data());
+}
+
 }  // namespace custody

@@ -57,6 +57,11 @@ class RemoteBlobStore : public BlobStore {
   // Purge: which of `chunks` the peer's manifests (but those of `exclude`) use.
   absl::StatusOr<std::vector<Digest>> ChunksInUse(const std::vector<Digest>& chunks,
                                                   const std::set<std::string>& exclude);
+  // Snapshots (server/snapshot_source.h): the peer's objects after `after`,
+  // its audit log up to a checkpoint signed now, and one page of that log.
+  absl::StatusOr<v1::ListObjectsResponse> ListObjects(const std::string& after, uint32_t limit);
+  absl::StatusOr<v1::SnapshotAuditLog> AuditSnapshot();
+  absl::StatusOr<std::string> AuditPage(uint64_t page, uint64_t upto);
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext() const { return NewContext(deadline_); }

@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "server/manifest_writer.h"
 #include "server/peer_metadata.h"
+#include "server/snapshot_source.h"
 #include "server/unary.h"
 
 namespace custody {
@@ -221,6 +222,40 @@ grpc::ServerUnaryReactor* ReplicaService::ChunksInUse(grpc::CallbackServerContex
                                   request->exclude_objects().end());
     ASSIGN_OR_RETURN(std::vector<Digest> used, node_->purger()->InUse(chunks, exclude));
     for (const Digest& d : used) response->add_chunks(std::string(d.Raw()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::ListObjects(grpc::CallbackServerContext* ctx,
+                                                      const v1::ListObjectsRequest* request,
+                                                      v1::ListObjectsResponse* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    ASSIGN_OR_RETURN(*response, ListLocalObjects(node_, request->after(), request->limit()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::AuditSnapshot(grpc::CallbackServerContext* ctx,
+                                                        const v1::AuditSnapshotRequest*,
+                                                        v1::SnapshotAuditLog* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    ASSIGN_OR_RETURN(*response, LocalAuditLog(node_));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::AuditPage(grpc::CallbackServerContext* ctx,
+                                                    const v1::AuditPageRequest* request,
+                                                    v1::AuditPageResponse* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(peer);
+    ASSIGN_OR_RETURN(std::string page, LocalAuditPage(node_, request->page(), request->upto()));
+    response->set_data(std::move(page));
     return absl::OkStatus();
   });
 }

@@ -38,6 +38,15 @@ class ReplicaService final : public v1::Replica::CallbackService {
   grpc::ServerUnaryReactor* ChunksInUse(grpc::CallbackServerContext* ctx,
                                         const v1::ChunksInUseRequest* request,
                                         v1::ChunksInUseResponse* response) override;
+  grpc::ServerUnaryReactor* ListObjects(grpc::CallbackServerContext* ctx,
+                                        const v1::ListObjectsRequest* request,
+                                        v1::ListObjectsResponse* response) override;
+  grpc::ServerUnaryReactor* AuditSnapshot(grpc::CallbackServerContext* ctx,
+                                          const v1::AuditSnapshotRequest* request,
+                                          v1::SnapshotAuditLog* response) override;
+  grpc::ServerUnaryReactor* AuditPage(grpc::CallbackServerContext* ctx,
+                                      const v1::AuditPageRequest* request,
+                                      v1::AuditPageResponse* response) override;
   grpc::ServerUnaryReactor* RunScrub(grpc::CallbackServerContext* ctx,
                                      const v1::RunScrubRequest* request,
                                      v1::ScrubReport* response) override;

@@ -1,0 +1,104 @@
+#include "replication/offsite_client.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+#include "server/placement.h"
+
+namespace custody {
+
+namespace {
+
+std::unique_ptr<grpc::ClientContext> Context(absl::Duration deadline) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  return ctx;
+}
+
+}  // namespace
+
+OffsiteClient::OffsiteClient(const std::string& address,
+                             std::shared_ptr<grpc::ChannelCredentials> credentials, int channels)
+    : address_(address) {
+  for (int i = 0; i < std::max(1, channels); ++i) {
+    grpc::ChannelArguments args = PeerChannelArguments();
+    args.SetInt("custody.offsite_channel", i);  // distinct args: a connection of its own
+    stubs_.push_back(
+        v1::OffsitePeer::NewStub(grpc::CreateCustomChannel(address, credentials, args)));
+  }
+}
+
+absl::StatusOr<v1::OfferResponse> OffsiteClient::Offer(const v1::Snapshot& s) {
+  v1::OfferResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stubs_[0]->Offer(Context(absl::Minutes(10)).get(), s, &resp)));
+  return resp;
+}
+
+absl::StatusOr<std::vector<Digest>> OffsiteClient::FindMissing(const std::vector<Digest>& keys) {
+  std::vector<Digest> out;
+  for (size_t i = 0; i < keys.size(); i += 4096) {
+    v1::PeerKeys req, resp;
+    for (size_t j = i; j < std::min(keys.size(), i + 4096); ++j) {
+      req.add_keys(std::string(keys[j].Raw()));
+    }
+    RETURN_IF_ERROR(
+        FromGrpcStatus(stubs_[0]->FindMissing(Context(absl::Minutes(5)).get(), req, &resp)));
+    for (const std::string& raw : resp.keys()) {
+      ASSIGN_OR_RETURN(Digest d, Digest::FromRaw(raw));
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<bool> OffsiteClient::Put(int c, const Digest& key, std::string data) {
+  v1::PeerPutRequest req;
+  req.set_key(std::string(key.Raw()));
+  req.set_data(std::move(data));
+  v1::PeerPutResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(
+      stubs_[c % stubs_.size()]->PutBlob(Context(absl::Minutes(2)).get(), req, &resp)));
+  return resp.already_held();
+}
+
+absl::StatusOr<std::string> OffsiteClient::Get(int c, const Digest& key) {
+  v1::PeerGetRequest req;
+  req.set_key(std::string(key.Raw()));
+  v1::PeerGetResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(
+      stubs_[c % stubs_.size()]->GetBlob(Context(absl::Minutes(2)).get(), req, &resp)));
+  return std::move(*resp.mutable_data());
+}
+
+absl::StatusOr<v1::Receipt> OffsiteClient::Seal(const std::string& snapshot_id) {
+  v1::SnapshotRef req;
+  req.set_id(snapshot_id);
+  v1::Receipt resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stubs_[0]->Seal(Context(absl::Hours(6)).get(), req, &resp)));
+  return resp;
+}
+
+absl::StatusOr<v1::OffsiteVerifyReport> OffsiteClient::Verify(const std::string& snapshot_id) {
+  v1::SnapshotRef req;
+  req.set_id(snapshot_id);
+  v1::OffsiteVerifyReport resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stubs_[0]->Verify(Context(absl::Hours(6)).get(), req, &resp)));
+  return resp;
+}
+
+absl::StatusOr<v1::PeerSnapshotsResponse> OffsiteClient::ListSealed() {
+  v1::PeerSnapshotsResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stubs_[0]->ListSealed(Context(absl::Minutes(1)).get(),
+                                                       v1::ListSnapshotsRequest(), &resp)));
+  return resp;
+}
+
+absl::StatusOr<v1::PeerStatus> OffsiteClient::Status() {
+  v1::PeerStatus resp;
+  RETURN_IF_ERROR(FromGrpcStatus(
+      stubs_[0]->Status(Context(absl::Minutes(1)).get(), v1::PeerStatusRequest(), &resp)));
+  return resp;
+}
+
+}  // namespace custody

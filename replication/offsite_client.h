@@ -1,0 +1,45 @@
+// A cluster node's calls to the offsite peer (custody.v1.OffsitePeer), over
+// the node's own credentials (mutual TLS with its node certificate). Several
+// channels, each its own connection, so that parallel blob transfers are not
+// serialized on one TLS stream.
+#ifndef CUSTODY_REPLICATION_OFFSITE_CLIENT_H_
+#define CUSTODY_REPLICATION_OFFSITE_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/digest.h"
+#include "custody/v1/offsite.grpc.pb.h"
+
+namespace custody {
+
+// Thread-safe.
+class OffsiteClient {
+ public:
+  OffsiteClient(const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+                int channels = 1);
+
+  int channels() const { return static_cast<int>(stubs_.size()); }
+  absl::StatusOr<v1::OfferResponse> Offer(const v1::Snapshot& s);
+  // Which of `keys` the peer lacks (asked 4096 at a time).
+  absl::StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& keys);
+  // Stores a blob on the peer through channel `c`; whether it held it.
+  absl::StatusOr<bool> Put(int c, const Digest& key, std::string data);
+  absl::StatusOr<std::string> Get(int c, const Digest& key);
+  absl::StatusOr<v1::Receipt> Seal(const std::string& snapshot_id);
+  absl::StatusOr<v1::OffsiteVerifyReport> Verify(const std::string& snapshot_id);
+  absl::StatusOr<v1::PeerSnapshotsResponse> ListSealed();
+  absl::StatusOr<v1::PeerStatus> Status();
+
+ private:
+  std::string address_;
+  std::vector<std::unique_ptr<v1::OffsitePeer::Stub>> stubs_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_REPLICATION_OFFSITE_CLIENT_H_

@@ -1,0 +1,62 @@
+// The offsite peer's store (custodyd --role offsite; doc/offsite.md). Every
+// blob of a snapshot (chunk, manifest, ledger entry, audit page) is kept
+// content-addressed in the peer's own volumes, write-once and verified when
+// read. Snapshots offered and receipts signed are kept in the index's meta
+// family; nothing here is ever deleted. A blob a verify found corrupt is
+// marked bad until a sync sends it again, and is then written anew.
+#ifndef CUSTODY_REPLICATION_OFFSITE_VAULT_H_
+#define CUSTODY_REPLICATION_OFFSITE_VAULT_H_
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "custody/v1/offsite.pb.h"
+#include "server/node.h"
+
+namespace custody {
+
+// Thread-safe.
+class OffsiteVault {
+ public:
+  explicit OffsiteVault(Node* node) : node_(node) {}
+
+  // Checks the snapshot's signature and root, keeps it (offsite.offered),
+  // and names its blobs besides chunks that are missing or bad here.
+  absl::StatusOr<v1::OfferResponse> Offer(const v1::Snapshot& s, const std::string& from);
+  // Which of `keys` are not held intact.
+  absl::StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& keys);
+  // Stores `data` under `key` durably; INVALID_ARGUMENT if it does not hash
+  // to it. Returns whether it was held intact already.
+  absl::StatusOr<bool> Put(const Digest& key, std::string data);
+  absl::StatusOr<std::string> Get(const Digest& key);
+  // Verifies an offered snapshot completely and signs a receipt for it
+  // (offsite.sealed). FAILED_PRECONDITION naming what is missing or wrong.
+  absl::StatusOr<v1::Receipt> Seal(const std::string& id, const std::string& from);
+  // Re-reads every byte of a sealed snapshot ("" = of all), marks what is
+  // corrupt bad, and reports (offsite.verified).
+  absl::StatusOr<v1::OffsiteVerifyReport> Verify(const std::string& id, const std::string& actor);
+  absl::StatusOr<v1::PeerSnapshotsResponse> ListSealed();
+  absl::StatusOr<v1::PeerStatus> Status();
+
+ private:
+  struct Check;  // offsite_vault_check.cc
+  absl::Status CheckContents(const v1::SnapshotBody& body, bool reread_all, Check* check);
+  absl::Status CheckObject(const v1::SnapshotObject& o, bool reread, Check* check);
+  absl::Status CheckAuditLogs(const v1::SnapshotBody& body, Check* check);
+  absl::StatusOr<std::string> Read(const Digest& key, Check* check);
+  absl::StatusOr<std::optional<std::string>> GetMeta(const std::string& key);
+  absl::Status PutMeta(std::vector<std::pair<std::string, std::string>> kv,
+                       std::optional<v1::AuditEvent> event);
+  absl::StatusOr<v1::Snapshot> Offered(const std::string& id);
+  absl::StatusOr<bool> IsBad(const Digest& key);
+
+  Node* node_;
+  std::atomic<uint64_t> blobs_received_{0}, bytes_received_{0}, already_held_{0};
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_REPLICATION_OFFSITE_VAULT_H_
