@@ -260,14 +260,24 @@ int AuditVerifyNodeCommand(const AuditArgs& a) {
     }
   }
   if (a.json) {
+    json restored = json::array();
+    for (const v1::RestoredLogCheck& c : resp.restored_logs()) {
+      restored.push_back(json{{"node", c.node_id()}, {"events", c.events()}, {"ok", c.ok()},
+                              {"problem", c.problem()}});
+    }
     std::cout << json{{"ok", resp.ok()}, {"events", resp.events()},
                       {"checkpoints", resp.checkpoints()},
-                      {"first_problem", resp.first_problem()}, {"seconds", resp.seconds()}}
+                      {"first_problem", resp.first_problem()}, {"seconds", resp.seconds()},
+                      {"restored_logs", restored}}
                      .dump()
               << "\n";
   } else if (resp.ok()) {
     std::cout << "the audit log holds " << resp.events() << " events and matches all "
               << resp.checkpoints() << " signed checkpoints (" << resp.seconds() << " s)\n";
+    for (const v1::RestoredLogCheck& c : resp.restored_logs()) {
+      std::cout << "restored log of earlier node " << c.node_id() << ": " << c.events()
+                << " events match the checkpoint it signed\n";
+    }
     if (!a.since.empty()) {
       std::cout << "checked here: the node's latest checkpoint extends the kept one "
                    "(RFC 9162 consistency proof)\n";

@@ -57,4 +57,6 @@ void OffsiteFlags::Start() {
   if (snapshots_) snapshots_->StartSchedule();
 }
 
+void OffsiteFlags::Stop() { snapshots_.reset(); }
+
 }  // namespace custody

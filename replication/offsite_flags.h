@@ -30,6 +30,8 @@ class OffsiteFlags {
   void Register(Node* node, grpc::ServerBuilder* builder);
   // After the server started: the snapshot schedule of a storage node.
   void Start();
+  // Stops the schedule (before the node is closed).
+  void Stop();
 
  private:
   NodeOptions* opts_;

@@ -255,6 +255,7 @@ int main(int argc, char** argv) {
   LOG(INFO) << "signal " << sig << ": stopping";
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server.reset();
+  offsite_flags.Stop();  // the snapshot schedule, before the node goes
   node->reset();
   LOG(INFO) << "stopped";
   return 0;

@@ -46,13 +46,17 @@ std::vector<std::unique_ptr<NodeProcess>> StartMappedNodes(const TempDir& dir,
   return nodes;
 }
 
-void WaitUntilPeersAreUp(const std::vector<std::unique_ptr<NodeProcess>>& nodes) {
+void WaitUntilPeersAreUp(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
+                         const std::string& tls_dir) {
   // A node started before its peers has its channels to them in reconnect
   // backoff for up to 3 s; a put then would place a handoff copy.
   for (const auto& node : nodes) {
     absl::Time deadline = absl::Now() + absl::Seconds(20);
     for (bool all_up = false; !all_up && absl::Now() < deadline;) {
-      CliResult r = RunCli({"--server", node->address(), "cluster", "status", "--json"});
+      std::vector<std::string> args = {"--server", node->address()};
+      if (!tls_dir.empty()) args.insert(args.end(), {"--tls", tls_dir});
+      args.insert(args.end(), {"cluster", "status", "--json"});
+      CliResult r = RunCli(args);
       nlohmann::json st = r.exit_code == 0 ? nlohmann::json::parse(r.out, nullptr, false)
                                            : nlohmann::json();
       all_up = st.is_object() && st.contains("nodes");

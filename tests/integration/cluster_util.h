@@ -34,7 +34,9 @@ std::vector<std::unique_ptr<NodeProcess>> StartTlsCluster(
 
 // Waits (up to 20 s per node) until each of `nodes` sees every node of the
 // map up, so that no put placed right after a start finds a peer in backoff.
-void WaitUntilPeersAreUp(const std::vector<std::unique_ptr<NodeProcess>>& nodes);
+// On a TLS cluster, `tls_dir` holds the credentials to ask with.
+void WaitUntilPeersAreUp(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
+                         const std::string& tls_dir = "");
 
 // Which of `nodes` (n1, n2, ... in order) hold `key` of `kind`, asked through
 // their Replica service as a peer on map version `map_version`.

@@ -197,13 +197,6 @@ TEST(HealTest, WipedNodeIsRestoredByTheOthers) {
   }
 }
 
-// The offset of `needle` in the file at `path`, or -1.
-int64_t FindInFile(const std::string& path, const std::string& needle) {
-  std::string hay = ReadFile(path);
-  size_t at = hay.find(needle);
-  return at == std::string::npos ? -1 : static_cast<int64_t>(at);
-}
-
 TEST(HealTest, ScrubberRepairsAFlippedByteAndSaysSo) {
   TempDir dir;
   std::vector<int> ports;

@@ -198,4 +198,10 @@ std::string HttpGet(int port, const std::string& path) {
   return body == std::string::npos ? "" : resp.substr(body + 4);
 }
 
+int64_t FindInFile(const std::string& path, const std::string& needle) {
+  std::string hay = ReadFile(path);
+  size_t at = hay.find(needle);
+  return at == std::string::npos ? -1 : static_cast<int64_t>(at);
+}
+
 }  // namespace custody::testing

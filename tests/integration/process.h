@@ -77,6 +77,8 @@ std::string HttpGet(int port, const std::string& path);
 std::string WriteRandomFile(const std::string& path, uint64_t size, uint64_t seed);
 // "sha256:<hex>" of a file's bytes.
 std::string HashFile(const std::string& path);
+// The offset of `needle` in the file at `path`, or -1.
+int64_t FindInFile(const std::string& path, const std::string& needle);
 
 }  // namespace custody::testing
 

@@ -1,0 +1,274 @@
+// Offsite snapshots (issue 7) with real processes on loopback: a TLS cluster
+// of three nodes and an offsite peer (custodyd --role offsite) with its own
+// certificate. Snapshot, sync and receipt; a second sync that sends only what
+// is new; a peer killed in the middle of a sync; a chunk corrupted on the
+// peer; and a wiped cluster restored from the peer.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "client/client.h"
+#include "common/tls.h"
+#include "custody/v1/offsite.grpc.pb.h"
+#include "tests/integration/cluster_util.h"
+#include "tests/integration/process.h"
+
+namespace custody::testing {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+class OffsiteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nodes_ = StartTlsCluster(dir_,
+                             {{"admin", {"--role", "admin"}},
+                              {"olga", {"--role", "officer", "--agency", "A"}},
+                              {"hank", {"--role", "archive-head"}},
+                              {"lena", {"--role", "leader", "--agency", "A"}},
+                              {"aud", {"--role", "auditor"}}},
+                             "aud", 3, {"--repair-interval", "1s"});
+    ASSERT_EQ(nodes_.size(), 3u);
+    CliResult cert = RunCli({"ca", "issue", "--ca", dir_ / "ca", "--node", "off1", "--host",
+                             "127.0.0.1", "-o", dir_ / "tls-off1"});
+    ASSERT_EQ(cert.exit_code, 0) << cert.err;
+    peer_ = std::make_unique<NodeProcess>(
+        dir_ / "offsite", std::vector<std::string>{"--role", "offsite", "--tls", dir_ / "tls-off1"});
+    ASSERT_TRUE(peer_->Start()) << peer_->Log();
+    WaitUntilPeersAreUp(nodes_, dir_ / "aud");
+  }
+  void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
+
+  CliResult As(const std::string& user, int n, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", nodes_[n]->address(), "--tls", dir_ / user});
+    return RunCli(args);
+  }
+  json Ok(const std::string& user, int n, std::vector<std::string> args) {
+    args.push_back("--json");
+    CliResult r = As(user, n, args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err << r.out;
+    return r.exit_code == 0 ? json::parse(r.out) : json();
+  }
+  // Stores a random file of `size` bytes as olga; returns its id.
+  std::string Stored(uint64_t size) {
+    std::string file = dir_ / ("f" + std::to_string(files_++));
+    std::string id = WriteRandomFile(file, size, 700 + files_);
+    CliResult put = As("olga", 0, {"put", file});
+    EXPECT_EQ(put.exit_code, 0) << put.err;
+    paths_[id] = file;
+    data_bytes_ += size;
+    return id;
+  }
+  json Sync(std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {"offsite", "sync", "--peer", peer_->address()};
+    args.insert(args.end(), more.begin(), more.end());
+    return Ok("admin", 1, args);
+  }
+  // The peer's counters, asked as node n1 (only cluster nodes may ask).
+  v1::PeerStatus PeerCounters() {
+    absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir_ / "tls-n1");
+    EXPECT_TRUE(files.ok()) << files.status();
+    auto stub = v1::OffsitePeer::NewStub(
+        grpc::CreateChannel(peer_->address(), TlsChannelCredentials(*files)));
+    grpc::ClientContext ctx;
+    v1::PeerStatus s;
+    grpc::Status st = stub->Status(&ctx, v1::PeerStatusRequest(), &s);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return s;
+  }
+  std::set<std::string> Actions(const std::string& subject, int n = 0) {
+    json log = Ok("aud", n, {"audit", "log", subject});
+    std::set<std::string> out;
+    for (const auto& e : log["events"]) out.insert(e["action"].get<std::string>());
+    return out;
+  }
+
+  TempDir dir_;
+  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  std::unique_ptr<NodeProcess> peer_;
+  std::map<std::string, std::string> paths_;  // id -> file
+  uint64_t data_bytes_ = 0;
+  int files_ = 0;
+};
+
+TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
+  Stored(1536 << 10);
+  Stored(700 << 10);
+  Stored(3 << 20);
+  // Only an admin or an archive-head makes snapshots; the peer takes nothing
+  // from ordinary clients.
+  EXPECT_EQ(As("olga", 0, {"snapshot", "create"}).exit_code, 1);
+  CliResult put = RunCli({"--server", peer_->address(), "--tls", dir_ / "olga", "put",
+                          paths_.begin()->second});
+  EXPECT_NE(put.exit_code, 0);
+  EXPECT_NE(put.err.find("offsite peer"), std::string::npos) << put.err;
+
+  json snap = Ok("hank", 2, {"snapshot", "create"});
+  EXPECT_EQ(snap["objects"], 3);
+  EXPECT_EQ(snap["data_bytes"], data_bytes_);
+  EXPECT_EQ(snap["audit_logs"], 3) << "every node's audit checkpoint";
+  EXPECT_EQ(snap["verified_offsite"], false);
+  std::string id = snap["id"];
+
+  json sync = Sync({"--snapshot", id});
+  EXPECT_EQ(sync["snapshot"], id);
+  v1::PeerStatus after = PeerCounters();
+  EXPECT_EQ(after.blobs_already_held(), 0u);
+  EXPECT_EQ(after.bytes_received(), sync["bytes_sent"].get<uint64_t>());
+  // Bytes sent match the data: every chunk once, plus small metadata.
+  EXPECT_GE(after.bytes_received(), data_bytes_);
+  EXPECT_LE(after.bytes_received(), data_bytes_ + (256 << 10));
+  EXPECT_EQ(after.snapshots_sealed(), 1u);
+
+  // The receipt is an audit event in the cluster, and the snapshot shows it.
+  EXPECT_TRUE(Actions("snapshot:" + id, 1).count("offsite.receipt"));
+  EXPECT_TRUE(Actions("snapshot:" + id, 0).count("snapshot.created"));
+  json list = Ok("aud", 0, {"snapshot", "list"});
+  ASSERT_EQ(list["snapshots"].size(), 1u);
+  EXPECT_EQ(list["snapshots"][0]["verified_offsite"], true);
+  json status = Ok("aud", 0, {"offsite", "status"});
+  EXPECT_EQ(status["last_verified"]["id"], id);
+  EXPECT_EQ(status["objects_behind"], 0);
+  EXPECT_EQ(status["overdue"], false);
+
+  // A month later: two new files; the next sync makes a new snapshot and
+  // sends only them (and a little metadata).
+  uint64_t before_new = data_bytes_;
+  Stored(2 << 20);
+  Stored(300 << 10);
+  uint64_t fresh = data_bytes_ - before_new;
+  EXPECT_EQ(Ok("aud", 0, {"offsite", "status"})["objects_behind"], 2);
+  json second = Sync();
+  EXPECT_NE(second["snapshot"], id);
+  v1::PeerStatus later = PeerCounters();
+  uint64_t sent = later.bytes_received() - after.bytes_received();
+  EXPECT_EQ(sent, second["bytes_sent"].get<uint64_t>());
+  EXPECT_GE(sent, fresh);
+  EXPECT_LE(sent, fresh + (256 << 10)) << "old chunks are not sent again";
+  EXPECT_EQ(later.blobs_already_held(), 0u);
+  EXPECT_EQ(later.snapshots_sealed(), 2u);
+  EXPECT_EQ(Ok("aud", 0, {"offsite", "verify", "--peer", peer_->address()})["ok"], true);
+}
+
+TEST_F(OffsiteTest, APeerKilledInTheMiddleOfASyncResumesWithoutResending) {
+  for (int i = 0; i < 24; ++i) Stored(1 << 20);
+  std::string id = Ok("admin", 0, {"snapshot", "create"})["id"];
+  CliResult cut;
+  std::thread sync([&] {
+    cut = As("admin", 1, {"offsite", "sync", "--peer", peer_->address(), "--snapshot", id,
+                          "--rate", "2MiB/s", "--streams", "2"});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  peer_->Kill(SIGKILL);
+  sync.join();
+  EXPECT_NE(cut.exit_code, 0) << "the sync cannot finish without its peer";
+  ASSERT_TRUE(peer_->Start()) << peer_->Log();
+
+  json resumed = Sync({"--snapshot", id});
+  v1::PeerStatus counters = PeerCounters();  // since the restart
+  EXPECT_EQ(counters.blobs_already_held(), 0u) << "nothing durable was sent again";
+  EXPECT_EQ(counters.bytes_received(), resumed["bytes_sent"].get<uint64_t>());
+  EXPECT_LT(resumed["bytes_sent"].get<uint64_t>(), data_bytes_ - (2 << 20))
+      << "what the peer held durably before it died was not sent again";
+  EXPECT_GT(resumed["bytes_sent"].get<uint64_t>(), 0u);
+  json verify = Ok("aud", 2, {"offsite", "verify", "--peer", peer_->address()});
+  EXPECT_EQ(verify["ok"], true) << verify.dump();
+  EXPECT_EQ(verify["objects"], 24);
+  EXPECT_EQ(verify["bytes"], data_bytes_);
+}
+
+TEST_F(OffsiteTest, ACorruptChunkOnThePeerIsFoundAndTheNextSyncRepairsIt) {
+  std::string victim = Stored(256 << 10);  // one chunk: its id is the chunk's
+  Stored(128 << 10);
+  Sync();
+  std::string content = ReadFile(paths_[victim]);
+  bool flipped = false;
+  for (const auto& e : fs::directory_iterator(dir_ / "offsite/volumes")) {
+    int64_t at = FindInFile(e.path(), content.substr(0, 4096));
+    if (at < 0) continue;
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(at + 1000);
+    char c = content[1000] ^ 0x5a;
+    f.write(&c, 1);
+    flipped = true;
+  }
+  ASSERT_TRUE(flipped);
+  CliResult verify = As("aud", 0, {"offsite", "verify", "--peer", peer_->address(), "--json"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
+  json report = json::parse(verify.out);
+  EXPECT_EQ(report["ok"], false);
+  ASSERT_EQ(report["corrupt"].size(), 1u) << report.dump();
+  EXPECT_EQ(report["corrupt"][0].get<std::string>().rfind(victim, 0), 0u) << report.dump();
+  EXPECT_EQ(PeerCounters().bad_blobs(), 1u);
+
+  json repair = Sync();
+  EXPECT_GE(repair["bytes_sent"].get<uint64_t>(), uint64_t{256 << 10}) << "the chunk again";
+  EXPECT_EQ(PeerCounters().bad_blobs(), 0u);
+  json again = Ok("aud", 0, {"offsite", "verify", "--peer", peer_->address()});
+  EXPECT_EQ(again["ok"], true) << again.dump();
+  EXPECT_TRUE(Actions("offsite", 0).count("offsite.verify-requested"));
+}
+
+TEST_F(OffsiteTest, AWipedClusterIsRestoredFromThePeerAndVerifies) {
+  std::vector<std::string> ids = {Stored(5 << 20), Stored(900 << 10), Stored(64 << 10)};
+  std::string rec = Ok("olga", 0, {"record", "create", "--agency", "A", "--matter", "3",
+                                   "--target", "shop-17", "--stage", "inspection", "--officer",
+                                   "o1", "--device", "D1", "--start", "2026-11-20T09:00:00Z"})["id"];
+  Ok("olga", 0, {"record", "attach", rec, ids[0], "--kind", "video"});
+  for (const std::string& id : ids) {  // olga may view them for a week
+    std::string req = Ok("olga", 0, {"access", "request", id, "--reason", "hearing", "--for",
+                                     "168h"})["request"];
+    Ok("hank", 1, {"access", "approve", req});
+    Ok("lena", 2, {"access", "approve", req});
+  }
+  size_t stored_events = Ok("aud", 0, {"audit", "log", ids[0]})["events"].size();
+  Sync();
+
+  for (auto& n : nodes_) n->Kill(SIGKILL);
+  for (int i = 1; i <= 3; ++i) fs::remove_all(dir_ / ("n" + std::to_string(i)));
+  for (auto& n : nodes_) ASSERT_TRUE(n->Start()) << n->Log();
+  WaitUntilPeersAreUp(nodes_, dir_ / "aud");
+  EXPECT_NE(As("olga", 0, {"get", ids[0], "-o", dir_ / "gone"}).exit_code, 0) << "wiped";
+  EXPECT_EQ(As("olga", 0, {"restore", "--from-offsite", peer_->address()}).exit_code, 1)
+      << "only an admin restores";
+
+  json restored = Ok("admin", 1, {"restore", "--from-offsite", peer_->address()});
+  EXPECT_EQ(restored["objects"], 3);
+  EXPECT_EQ(restored["bytes"], data_bytes_);
+  EXPECT_EQ(restored["audit_logs"], 3);
+  for (const std::string& id : ids) {  // bit-exact, with the grants restored too
+    std::string back = dir_ / ("back-" + id.substr(7, 8));
+    CliResult get = As("olga", 2, {"get", id, "-o", back});
+    ASSERT_EQ(get.exit_code, 0) << get.err;
+    EXPECT_EQ(HashFile(back), id);
+    EXPECT_EQ(ReadFile(back), ReadFile(paths_[id]));
+  }
+  json record = Ok("olga", 0, {"record", "show", rec});
+  EXPECT_EQ(record["segments"].size(), 1u) << record.dump();
+  // The object's history from before the wipe is there, then its restore.
+  json history = Ok("aud", 1, {"audit", "log", ids[0]});
+  std::set<std::string> actions;
+  for (const auto& e : history["events"]) actions.insert(e["action"].get<std::string>());
+  EXPECT_GT(history["events"].size(), stored_events);
+  EXPECT_TRUE(actions.count("object.stored")) << history.dump();
+  EXPECT_TRUE(actions.count("access.approved") || actions.count("object.restored"));
+  EXPECT_TRUE(actions.count("object.restored")) << history.dump();
+  for (int n = 0; n < 3; ++n) {
+    json v = Ok("aud", n, {"audit", "verify-node"});
+    EXPECT_EQ(v["ok"], true) << v.dump();
+  }
+  json coordinator = Ok("aud", 1, {"audit", "verify-node"});
+  EXPECT_EQ(coordinator["restored_logs"].size(), 3u) << coordinator.dump();
+  EXPECT_TRUE(Actions("node", 1).count("cluster.restored"));
+  CliResult twice = As("admin", 1, {"restore", "--from-offsite", peer_->address()});
+  EXPECT_EQ(twice.exit_code, 1);
+  EXPECT_NE(twice.err.find("empty cluster"), std::string::npos) << twice.err;
+}
+
+}  // namespace
+}  // namespace custody::testing
