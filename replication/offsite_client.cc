@@ -52,10 +52,16 @@ absl::StatusOr<std::vector<Digest>> OffsiteClient::FindMissing(const std::vector
   return out;
 }
 
-absl::StatusOr<bool> OffsiteClient::Put(int c, const Digest& key, std::string data) {
+absl::StatusOr<bool> OffsiteClient::Put(int c, const Digest& key, std::string data,
+                                        const std::optional<ChunkPosition>& at) {
   v1::PeerPutRequest req;
   req.set_key(std::string(key.Raw()));
   req.set_data(std::move(data));
+  if (at) {
+    req.set_object(std::string(at->object.Raw()));
+    req.set_manifest(std::string(at->manifest.Raw()));
+    req.set_index(at->index);
+  }
   v1::PeerPutResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(
       stubs_[c % stubs_.size()]->PutBlob(Context(absl::Minutes(2)).get(), req, &resp)));

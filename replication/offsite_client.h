@@ -8,12 +8,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/digest.h"
 #include "custody/v1/offsite.grpc.pb.h"
+#include "replication/snapshot_format.h"
 
 namespace custody {
 
@@ -28,7 +30,9 @@ class OffsiteClient {
   // Which of `keys` the peer lacks (asked 4096 at a time).
   absl::StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& keys);
   // Stores a blob on the peer through channel `c`; whether it held it.
-  absl::StatusOr<bool> Put(int c, const Digest& key, std::string data);
+  // `at`: the chunk's place in its object, when chunks go in order.
+  absl::StatusOr<bool> Put(int c, const Digest& key, std::string data,
+                           const std::optional<ChunkPosition>& at = std::nullopt);
   absl::StatusOr<std::string> Get(int c, const Digest& key);
   absl::StatusOr<v1::Receipt> Seal(const std::string& snapshot_id);
   absl::StatusOr<v1::OffsiteVerifyReport> Verify(const std::string& snapshot_id);

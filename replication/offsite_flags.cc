@@ -1,5 +1,6 @@
 #include "replication/offsite_flags.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/units.h"
 
@@ -26,7 +27,9 @@ absl::Status OffsiteFlags::Apply() {
                      "\""));
   }
   if (!rate_.empty()) {
-    absl::StatusOr<uint64_t> r = ParseByteSize(rate_);
+    std::string rate = rate_;
+    if (absl::EndsWith(rate, "/s")) rate.resize(rate.size() - 2);
+    absl::StatusOr<uint64_t> r = ParseByteSize(rate);
     if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat("--offsite-rate: ", r.status().message()));
     options_.rate_bytes_per_second = *r;
   }

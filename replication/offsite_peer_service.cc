@@ -55,7 +55,16 @@ grpc::ServerUnaryReactor* OffsitePeerService::PutBlob(grpc::CallbackServerContex
   return Run(ctx, node_->stream_pool(), "offsite", [=, this](const std::string&) -> absl::Status {
     absl::StatusOr<Digest> key = Digest::FromRaw(request->key());
     if (!key.ok()) return absl::InvalidArgumentError("a blob key must be a raw 32-byte SHA-256");
-    ASSIGN_OR_RETURN(bool held, vault_.Put(*key, request->data()));
+    std::optional<ChunkPosition> at;
+    if (!request->object().empty()) {
+      absl::StatusOr<Digest> object = Digest::FromRaw(request->object());
+      absl::StatusOr<Digest> manifest = Digest::FromRaw(request->manifest());
+      if (!object.ok() || !manifest.ok()) {
+        return absl::InvalidArgumentError("object and manifest must be raw 32-byte SHA-256s");
+      }
+      at = ChunkPosition{*object, *manifest, request->index()};
+    }
+    ASSIGN_OR_RETURN(bool held, vault_.Put(*key, request->data(), at));
     response->set_already_held(held);
     return absl::OkStatus();
   });

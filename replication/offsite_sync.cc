@@ -15,22 +15,26 @@ namespace custody {
 
 namespace {
 
-// One blob to send: where its bytes come from.
+// One blob to send: where its bytes come from, and for a chunk its place in
+// its object.
 struct Item {
   Digest key;
   BlobSource load;
+  std::optional<ChunkPosition> at;
 };
+// Blobs one worker sends in order: a single blob, or an object's chunks.
+using Unit = std::vector<Item>;
 
-// Sends `items` with `streams` workers, each on its own channel; the first
+// Sends units with `streams` workers, each on its own channel; the first
 // failure stops them all.
 class Sender {
  public:
   Sender(OffsiteClient* peer, uint64_t rate) : peer_(peer), limiter_(rate) {}
 
-  absl::Status Run(const std::vector<Item>& items, int streams, v1::SyncResult* result) {
+  absl::Status Run(const std::vector<Unit>& units, int streams, v1::SyncResult* result) {
     std::vector<std::thread> workers;
     for (int w = 0; w < std::max(1, streams); ++w) {
-      workers.emplace_back([this, w, &items] { Work(w, items); });
+      workers.emplace_back([this, w, &units] { Work(w, units); });
     }
     for (std::thread& t : workers) t.join();
     result->set_blobs_sent(result->blobs_sent() + sent_);
@@ -40,10 +44,11 @@ class Sender {
   }
 
  private:
-  void Work(int w, const std::vector<Item>& items) {
-    for (size_t i = next_++; i < items.size() && !stop_; i = next_++) {
-      absl::Status s = Send(w, items[i]);
-      if (!s.ok()) {
+  void Work(int w, const std::vector<Unit>& units) {
+    for (size_t i = next_++; i < units.size() && !stop_; i = next_++) {
+      for (const Item& item : units[i]) {
+        absl::Status s = stop_ ? absl::CancelledError() : Send(w, item);
+        if (s.ok()) continue;
         absl::MutexLock l(&mu_);
         if (error_.ok()) error_ = s;
         stop_ = true;
@@ -55,12 +60,13 @@ class Sender {
     ASSIGN_OR_RETURN(std::string data, item.load());
     uint64_t size = data.size();
     limiter_.Acquire(size);
-    absl::StatusOr<bool> held = peer_->Put(w, item.key, std::move(data));
+    absl::StatusOr<bool> held = peer_->Put(w, item.key, std::move(data), item.at);
     if (!held.ok()) {
       return absl::Status(held.status().code(),
                           absl::StrCat("sending ", item.key.ToString(), " to the offsite peer: ",
                                        held.status().message()));
     }
+    if (*held) return absl::OkStatus();  // it came by another way meanwhile
     ++sent_;
     bytes_ += size;
     return absl::OkStatus();
@@ -91,6 +97,33 @@ BlobSource AuditPageSource(Node* node, const v1::SnapshotAuditLog& log, uint64_t
     }
     return peer->AuditPage(page, upto);
   };
+}
+
+// The chunks the peer lacks, one unit per object in the object's order, each
+// chunk once.
+absl::StatusOr<std::vector<Unit>> ChunkUnits(Node* node,
+                                             const std::vector<v1::ObjectManifest>& manifests,
+                                             OffsiteClient* peer) {
+  std::set<Digest> all;
+  for (const v1::ObjectManifest& m : manifests) {
+    for (const std::string& raw : m.chunks()) all.insert(*Digest::FromRaw(raw));
+  }
+  ASSIGN_OR_RETURN(std::vector<Digest> lacking,
+                   peer->FindMissing(std::vector<Digest>(all.begin(), all.end())));
+  std::set<Digest> missing(lacking.begin(), lacking.end());
+  std::vector<Unit> units;
+  for (const v1::ObjectManifest& m : manifests) {
+    ChunkPosition at{*Digest::FromRaw(m.sha256()), Digest::Of(DeterministicBytes(m)), 0};
+    Unit unit;
+    for (int i = 0; i < m.chunks_size(); ++i) {
+      Digest d = *Digest::FromRaw(m.chunks(i));
+      if (missing.erase(d) == 0) continue;
+      at.index = static_cast<uint32_t>(i);
+      unit.push_back({d, [node, d]() { return node->cluster_chunks()->Get(d); }, at});
+    }
+    if (!unit.empty()) units.push_back(std::move(unit));
+  }
+  return units;
 }
 
 }  // namespace
@@ -136,7 +169,7 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
   ASSIGN_OR_RETURN(v1::OfferResponse offer, peer->Offer(snapshot.snapshot));
   ASSIGN_OR_RETURN(std::vector<v1::ObjectManifest> manifests, SnapshotManifests(node, body));
   ASSIGN_OR_RETURN(auto sources, SnapshotBlobSources(node, body, manifests));
-  std::vector<Item> items;
+  std::vector<Unit> first;  // manifests, ledger entries, audit pages
   for (const std::string& raw : offer.missing()) {
     ASSIGN_OR_RETURN(Digest key, Digest::FromRaw(raw));
     auto it = sources.find(key);
@@ -144,20 +177,17 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
       return absl::InternalError(absl::StrCat("the peer asked for ", key.ToString(),
                                               ", which the snapshot does not name"));
     }
-    items.push_back({key, it->second});
+    first.push_back({Item{key, it->second, std::nullopt}});
   }
-  std::set<Digest> chunks;
-  for (const v1::ObjectManifest& m : manifests) {
-    for (const std::string& raw : m.chunks()) chunks.insert(*Digest::FromRaw(raw));
-  }
-  ASSIGN_OR_RETURN(std::vector<Digest> missing,
-                   peer->FindMissing(std::vector<Digest>(chunks.begin(), chunks.end())));
-  for (const Digest& d : missing) {
-    items.push_back({d, [node, d]() { return node->cluster_chunks()->Get(d); }});
-  }
-  result.set_blobs_offered(sources.size() + chunks.size());
+  ASSIGN_OR_RETURN(std::vector<Unit> chunks, ChunkUnits(node, manifests, peer));
+  uint64_t chunk_count = 0;
+  for (const v1::ObjectManifest& m : manifests) chunk_count += m.chunks_size();
+  result.set_blobs_offered(sources.size() + chunk_count);
   Sender sender(peer, options.rate_bytes_per_second);
-  RETURN_IF_ERROR(sender.Run(items, options.streams, &result));
+  // The peer has every manifest before the chunks come, so it can follow them.
+  RETURN_IF_ERROR(sender.Run(first, options.streams, &result));
+  Sender chunk_sender(peer, options.rate_bytes_per_second);
+  RETURN_IF_ERROR(chunk_sender.Run(chunks, options.streams, &result));
   ASSIGN_OR_RETURN(*result.mutable_receipt(), peer->Seal(body.id()));
   ASSIGN_OR_RETURN(v1::ReceiptBody receipt, CheckReceipt(result.receipt()));
   if (receipt.snapshot_id() != body.id() || receipt.merkle_root() != body.merkle_root()) {

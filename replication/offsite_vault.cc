@@ -2,7 +2,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "common/status_macros.h"
 #include "replication/snapshot_format.h"
 #include "server/chunk_io.h"
@@ -14,6 +13,7 @@ namespace {
 constexpr char kOffered[] = "offsite/offered/";
 constexpr char kReceipt[] = "offsite/receipt/";
 constexpr char kBad[] = "offsite/bad/";
+constexpr char kVerified[] = "offsite/verified/";
 
 }  // namespace
 
@@ -88,11 +88,44 @@ absl::StatusOr<std::vector<Digest>> OffsiteVault::FindMissing(const std::vector<
   return missing;
 }
 
-absl::StatusOr<bool> OffsiteVault::Put(const Digest& key, std::string data) {
+absl::Status OffsiteVault::Follow(const ChunkPosition& at, const Digest& key,
+                                  absl::string_view data) {
+  Progress p;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = progress_.find(at.object);
+    if (it != progress_.end()) {
+      p = std::move(it->second);
+      progress_.erase(it);  // hashed outside the lock, put back after
+    }
+  }
+  if (at.index == 0) {
+    ASSIGN_OR_RETURN(std::string bytes, node_->chunks()->Get(at.manifest));
+    v1::ObjectManifest m;
+    if (!m.ParseFromString(bytes) || m.sha256() != at.object.Raw()) return absl::OkStatus();
+    p = Progress();
+    p.chunks.assign(m.chunks().begin(), m.chunks().end());
+  }
+  if (at.index != p.next || at.index >= p.chunks.size() || p.chunks[at.index] != key.Raw()) {
+    return absl::OkStatus();  // out of order: Seal reads the object instead
+  }
+  p.hash.Update(data);
+  if (++p.next < p.chunks.size()) {
+    absl::MutexLock l(&mu_);
+    progress_[at.object] = std::move(p);
+    return absl::OkStatus();
+  }
+  if (p.hash.Finish() != at.object) return absl::OkStatus();  // Seal finds out which chunk
+  return PutMeta({{absl::StrCat(kVerified, at.object.Raw()), "1"}}, std::nullopt);
+}
+
+absl::StatusOr<bool> OffsiteVault::Put(const Digest& key, std::string data,
+                                       const std::optional<ChunkPosition>& at) {
   if (Digest::Of(data) != key) {
     return absl::InvalidArgumentError(
         absl::StrCat("blob ", key.ToString(), " was sent with bytes that hash to something else"));
   }
+  if (at) RETURN_IF_ERROR(Follow(*at, key, data));
   ASSIGN_OR_RETURN(bool bad, IsBad(key));
   ASSIGN_OR_RETURN(std::vector<Digest> missing, node_->chunks()->FindMissing({key}));
   if (missing.empty() && !bad) {
@@ -100,21 +133,13 @@ absl::StatusOr<bool> OffsiteVault::Put(const Digest& key, std::string data) {
     return true;
   }
   uint64_t size = data.size();
-  if (bad) {  // written anew, the index then pointing to the good copy
-    WriteRequest r = ChunkWrite(key, std::move(data), node_->sealer());
-    r.replace = true;
-    RETURN_IF_ERROR(node_->committer()->Write(std::move(r)).status());
+  // Hashed above: written straight to the committer, not hashed again.
+  WriteRequest r = ChunkWrite(key, std::move(data), node_->sealer());
+  r.replace = bad;  // a corrupt copy: the index then points to this one
+  RETURN_IF_ERROR(node_->committer()->Write(std::move(r)).status());
+  if (bad) {
     v1::AuditEvent e = NewEvent("offsite.blob-repaired", key.ToString(), "custodyd");
     RETURN_IF_ERROR(PutMeta({{absl::StrCat(kBad, key.Raw()), ""}}, std::move(e)));
-  } else {
-    absl::Notification done;
-    absl::Status status;
-    node_->chunks()->Put(key, std::move(data), [&](absl::Status s) {
-      status = s;
-      done.Notify();
-    });
-    done.WaitForNotification();
-    RETURN_IF_ERROR(status);
   }
   ++blobs_received_;
   bytes_received_ += size;

@@ -8,12 +8,15 @@
 #define CUSTODY_REPLICATION_OFFSITE_VAULT_H_
 
 #include <atomic>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "custody/v1/offsite.pb.h"
+#include "replication/snapshot_format.h"
 #include "server/node.h"
 
 namespace custody {
@@ -29,8 +32,12 @@ class OffsiteVault {
   // Which of `keys` are not held intact.
   absl::StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& keys);
   // Stores `data` under `key` durably; INVALID_ARGUMENT if it does not hash
-  // to it. Returns whether it was held intact already.
-  absl::StatusOr<bool> Put(const Digest& key, std::string data);
+  // to it. Returns whether it was held intact already. Chunks of an object
+  // sent from its first on, in order (`at`), are hashed into the object's
+  // hash as they come; once the last matches the object's id, the object
+  // counts as verified and Seal does not read it again.
+  absl::StatusOr<bool> Put(const Digest& key, std::string data,
+                           const std::optional<ChunkPosition>& at = std::nullopt);
   absl::StatusOr<std::string> Get(const Digest& key);
   // Verifies an offered snapshot completely and signs a receipt for it
   // (offsite.sealed). FAILED_PRECONDITION naming what is missing or wrong.
@@ -53,7 +60,17 @@ class OffsiteVault {
   absl::StatusOr<v1::Snapshot> Offered(const std::string& id);
   absl::StatusOr<bool> IsBad(const Digest& key);
 
+  // Hashes a chunk into its object's running hash if it is the next one.
+  absl::Status Follow(const ChunkPosition& at, const Digest& key, absl::string_view data);
+
+  struct Progress {
+    uint32_t next = 0;
+    Sha256 hash;
+    std::vector<std::string> chunks;  // raw, from the manifest
+  };
   Node* node_;
+  absl::Mutex mu_;
+  std::map<Digest, Progress> progress_ ABSL_GUARDED_BY(mu_);  // objects arriving
   std::atomic<uint64_t> blobs_received_{0}, bytes_received_{0}, already_held_{0};
 };
 

@@ -52,7 +52,7 @@ absl::StatusOr<v1::SnapshotBody> Choose(OffsiteClient* peer, const std::string& 
     ASSIGN_OR_RETURN(v1::SnapshotBody body, CheckSnapshot(sealed.snapshots(i)));
     if (!id.empty() && body.id() != id) continue;
     ASSIGN_OR_RETURN(v1::ReceiptBody receipt, CheckReceipt(sealed.receipts(i)));
-    if (receipt.merkle_root() != body.merkle_root()) {
+    if (receipt.merkle_root() != body.merkle_root() || receipt.snapshot_id() != body.id()) {
       return absl::DataLossError(absl::StrCat("the peer's receipt for ", body.id(),
                                               " names another root"));
     }

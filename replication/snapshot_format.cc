@@ -38,7 +38,8 @@ Digest SnapshotRoot(const v1::SnapshotBody& body) {
     range.Append(merkle::HashLeaf(leaf), [](int, uint64_t, const Digest&) {});
   };
   for (const v1::SnapshotObject& o : body.objects()) {
-    add(absl::StrCat(Leaf("object"), o.id(), o.manifest_sha256(), o.purged() ? "\1" : "\0"));
+    add(absl::StrCat(Leaf("object"), o.id(), o.manifest_sha256(),
+                     std::string(1, o.purged() ? '\1' : '\0')));
   }
   for (const std::string& e : body.ledger_entries()) add(absl::StrCat(Leaf("ledger"), e));
   for (const v1::SnapshotAuditLog& l : body.audit_logs()) {

@@ -51,6 +51,13 @@ absl::StatusOr<v1::Receipt> SignReceipt(const v1::ReceiptBody& body, const Ed255
 // The body if the signature by the key it carries holds.
 absl::StatusOr<v1::ReceiptBody> CheckReceipt(const v1::Receipt& r);
 
+// Where a chunk sits in its object (the manifest's chunk `index`), sent with
+// chunks sent in order so the peer can hash the object as it arrives.
+struct ChunkPosition {
+  Digest object, manifest;
+  uint32_t index = 0;
+};
+
 // Every blob key a snapshot names besides the objects' chunks: manifests,
 // ledger entries and audit pages.
 std::vector<Digest> SnapshotBlobKeys(const v1::SnapshotBody& body);

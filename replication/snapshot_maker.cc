@@ -15,6 +15,7 @@ namespace {
 
 constexpr char kSnapshotKind[] = "snapshot.created";
 constexpr char kReceiptKind[] = "offsite.receipt";
+constexpr size_t kMaxSnapshotEntry = 3u << 20;  // under the peers' 5 MiB message limit
 
 using ObjectPage = std::function<absl::StatusOr<v1::ListObjectsResponse>(const std::string&)>;
 
@@ -132,6 +133,13 @@ absl::StatusOr<KnownSnapshot> MakeSnapshot(Node* node, const std::string& reason
   e.set_subject("snapshot:" + k.body.id());
   e.set_actor(actor);
   (*e.mutable_fields())["snapshot"] = absl::Base64Escape(k.snapshot.SerializeAsString());
+  // Every node must hold it, in one message to each (doc/offsite.md, "Limits").
+  if (e.ByteSizeLong() > kMaxSnapshotEntry) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "a snapshot of ", k.body.objects_size(), " objects and ", k.body.ledger_entries_size(),
+        " ledger entries takes ", e.ByteSizeLong(), " bytes, more than the ", kMaxSnapshotEntry,
+        " a ledger entry may; none was made"));
+  }
   v1::AuditEvent event = NewEvent(kSnapshotKind, e.subject(), actor);
   AddDetail(&event, "merkle_root", Digest::FromRaw(k.body.merkle_root())->Hex());
   AddDetail(&event, "objects", absl::StrCat(k.body.objects_size()));

@@ -1,0 +1,292 @@
+// custody_offsite_bench: offsite sync and restore over loopback against a
+// plain loopback TCP copy of the same bytes, measured in the same run:
+//   1. generates --files random files of --size / --files bytes each, and
+//      the delta: files of a tenth of that, in --dir;
+//   2. per run, a fresh node and a fresh offsite peer (custodyd --role
+//      offsite): the files are put (untimed), then
+//      - full:    `custody offsite sync` of a snapshot of them (the snapshot
+//                 is made untimed first), timed until the receipt is back;
+//      - delta:   the delta files put, then `custody offsite sync` (which
+//                 makes the new snapshot: timed too), timed;
+//      - restore: the node killed, its data folder deleted, started empty,
+//                 then `custody restore --from-offsite` timed;
+//   3. before each timed step, the TCP limit: the same number of bytes read
+//      from the same files and sent over one 127.0.0.1 TCP connection to a
+//      receiver that writes them to a file and fdatasyncs it at the end (the
+//      peer and the node also store durably). One untimed warm-up copy first.
+// Ratios are MB/s of the step over MB/s of the copy just before it.
+// Plaintext loopback by default; --tls runs the node and the peer with
+// certificates from a fresh CA (mutual TLS), as deployed. MB = 1e6 bytes.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "bench/bench_node.h"
+#include "bench/test_data.h"
+#include "common/process.h"
+#include "common/status_macros.h"
+#include "common/units.h"
+
+namespace custody::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+struct Config {
+  uint64_t size = 2ull << 30;
+  int files = 8, runs = 2;
+  std::string dir = "bench-tmp/offsite";
+  bool tls = false, json = false;
+};
+
+// Sends the files' bytes over one loopback TCP connection to a receiver
+// that writes them to `sink` and fdatasyncs it; returns the seconds taken.
+absl::StatusOr<double> TcpCopy(const std::vector<std::string>& files, const std::string& sink) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  if (bind(listener, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    close(listener);
+    return absl::InternalError("cannot listen on 127.0.0.1 for the TCP copy");
+  }
+  absl::Status received;
+  std::thread receiver([&] {
+    int c = accept(listener, nullptr, nullptr);
+    int out = open(sink.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::string buf(1 << 20, '\0');
+    for (ssize_t n; (n = read(c, buf.data(), buf.size())) > 0;) {
+      if (write(out, buf.data(), n) != n) received = absl::InternalError("short write");
+    }
+    if (fdatasync(out) != 0) received = absl::InternalError("fdatasync failed");
+    close(out);
+    close(c);
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  absl::Status sent;
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    sent = absl::InternalError("cannot connect for the TCP copy");
+  }
+  std::string buf(1 << 20, '\0');
+  for (const std::string& f : files) {
+    int in = open(f.c_str(), O_RDONLY);
+    for (ssize_t n; sent.ok() && in >= 0 && (n = read(in, buf.data(), buf.size())) > 0;) {
+      for (ssize_t off = 0; off < n;) {
+        ssize_t w = write(s, buf.data() + off, n - off);
+        if (w <= 0) {
+          sent = absl::InternalError("TCP send failed");
+          break;
+        }
+        off += w;
+      }
+    }
+    if (in >= 0) close(in);
+  }
+  close(s);
+  receiver.join();
+  std::chrono::duration<double> d = std::chrono::steady_clock::now() - t0;
+  close(listener);
+  fs::remove(sink);
+  RETURN_IF_ERROR(sent);
+  RETURN_IF_ERROR(received);
+  return d.count();
+}
+
+// The two processes of a run and how to call the CLI against the node.
+struct Site {
+  std::unique_ptr<Node> node, peer;
+  std::vector<std::string> node_flags, peer_flags, cli_auth;
+};
+
+absl::Status MakeCredentials(const Config& cfg, Site* site) {
+  if (!cfg.tls) {
+    site->peer_flags = {"--listen", "127.0.0.1:0"};
+    return absl::OkStatus();
+  }
+  const std::string cli = Beside("custody"), ca = cfg.dir + "/ca", log = cfg.dir + "/ca.log";
+  fs::remove_all(ca);
+  RETURN_IF_ERROR(Run({cli, "ca", "init", ca}, log).status());
+  for (const char* node : {"n1", "off1"}) {
+    RETURN_IF_ERROR(Run({cli, "ca", "issue", "--ca", ca, "--node", node, "--host", "127.0.0.1",
+                         "-o", absl::StrCat(cfg.dir, "/tls-", node)},
+                        log)
+                        .status());
+  }
+  RETURN_IF_ERROR(Run({cli, "ca", "issue", "--ca", ca, "--user", "admin", "--role", "admin", "-o",
+                       cfg.dir + "/admin"},
+                      log)
+                      .status());
+  site->node_flags = {"--listen", "127.0.0.1:0", "--tls", cfg.dir + "/tls-n1"};
+  site->peer_flags = {"--listen", "127.0.0.1:0", "--tls", cfg.dir + "/tls-off1"};
+  site->cli_auth = {"--tls", cfg.dir + "/admin"};
+  return absl::OkStatus();
+}
+
+absl::StatusOr<json> Cli(const Site& site, const Config& cfg, std::vector<std::string> args) {
+  std::vector<std::string> argv = {Beside("custody"), "--server", site.node->address};
+  argv.insert(argv.end(), site.cli_auth.begin(), site.cli_auth.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--json");
+  ASSIGN_OR_RETURN(std::string out, Run(argv, cfg.dir + "/cli.log"));
+  return json::parse(out);
+}
+
+absl::Status PutAll(const Site& site, const Config& cfg, const std::vector<std::string>& files) {
+  for (const std::string& f : files) {
+    std::vector<std::string> argv = {Beside("custody"), "--server", site.node->address};
+    argv.insert(argv.end(), site.cli_auth.begin(), site.cli_auth.end());
+    argv.insert(argv.end(), {"put", f});
+    RETURN_IF_ERROR(Run(argv, cfg.dir + "/cli.log").status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StartNodeOf(const Config& cfg, Site* site, int run, bool keep) {
+  ASSIGN_OR_RETURN(Node n, StartNode(Beside("custodyd"), cfg.dir + "/node", cfg.dir + "/node.port",
+                                     absl::StrCat(cfg.dir, "/node-run", run, ".log"),
+                                     site->node_flags, keep));
+  site->node = std::make_unique<Node>(std::move(n));
+  return absl::OkStatus();
+}
+
+struct Step {
+  const char* name;
+  uint64_t bytes = 0;
+  double seconds = 0, tcp_seconds = 0;
+  double mbps() const { return bytes / 1e6 / seconds; }
+  double tcp_mbps() const { return bytes / 1e6 / tcp_seconds; }
+};
+
+// One timed step after its TCP copy of `files`.
+absl::StatusOr<Step> Measure(const char* name, const Config& cfg,
+                             const std::vector<std::string>& files,
+                             const std::function<absl::StatusOr<uint64_t>()>& step) {
+  Step s{name};
+  ASSIGN_OR_RETURN(s.tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink"));
+  auto t0 = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(s.bytes, step());
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  uint64_t copied = 0;
+  for (const std::string& f : files) copied += fs::file_size(f);
+  s.tcp_seconds *= static_cast<double>(s.bytes) / static_cast<double>(copied);  // same bytes
+  return s;
+}
+
+absl::StatusOr<std::vector<Step>> OneRun(const Config& cfg, const std::vector<std::string>& files,
+                                         const std::vector<std::string>& delta, int run) {
+  Site site;
+  RETURN_IF_ERROR(MakeCredentials(cfg, &site));
+  std::vector<std::string> peer_flags = {"--role", "offsite"};
+  peer_flags.insert(peer_flags.end(), site.peer_flags.begin(), site.peer_flags.end());
+  ASSIGN_OR_RETURN(Node p, StartNode(Beside("custodyd"), cfg.dir + "/peer", cfg.dir + "/peer.port",
+                                     absl::StrCat(cfg.dir, "/peer-run", run, ".log"), peer_flags));
+  site.peer = std::make_unique<Node>(std::move(p));
+  RETURN_IF_ERROR(StartNodeOf(cfg, &site, run, false));
+  RETURN_IF_ERROR(PutAll(site, cfg, files));
+  RETURN_IF_ERROR(Cli(site, cfg, {"snapshot", "create"}).status());
+  auto sync = [&]() -> absl::StatusOr<uint64_t> {
+    ASSIGN_OR_RETURN(json r, Cli(site, cfg, {"offsite", "sync", "--peer", site.peer->address}));
+    return r["bytes_sent"].get<uint64_t>();
+  };
+  std::vector<Step> steps;
+  ASSIGN_OR_RETURN(Step full, Measure("sync, full", cfg, files, sync));
+  steps.push_back(full);
+  RETURN_IF_ERROR(PutAll(site, cfg, delta));
+  ASSIGN_OR_RETURN(Step part, Measure("sync, 10% delta", cfg, delta, sync));
+  steps.push_back(part);
+  RETURN_IF_ERROR(site.node->child.Stop(std::chrono::seconds(10)));
+  RETURN_IF_ERROR(StartNodeOf(cfg, &site, run, false));  // an empty data folder
+  std::vector<std::string> all = files;
+  all.insert(all.end(), delta.begin(), delta.end());
+  ASSIGN_OR_RETURN(Step restore, Measure("restore", cfg, all, [&]() -> absl::StatusOr<uint64_t> {
+    ASSIGN_OR_RETURN(json r, Cli(site, cfg, {"restore", "--from-offsite", site.peer->address}));
+    return r["bytes"].get<uint64_t>();
+  }));
+  steps.push_back(restore);
+  RETURN_IF_ERROR(site.node->child.Stop(std::chrono::seconds(10)));
+  RETURN_IF_ERROR(site.peer->child.Stop(std::chrono::seconds(10)));
+  fs::remove_all(cfg.dir + "/node");
+  fs::remove_all(cfg.dir + "/peer");
+  return steps;
+}
+
+absl::Status RunAll(const Config& cfg) {
+  fs::create_directories(cfg.dir);
+  std::vector<std::string> files, delta;
+  for (int i = 0; i < cfg.files; ++i) {
+    files.push_back(absl::StrCat(cfg.dir, "/file-", i));
+    RETURN_IF_ERROR(WriteRandomFile(files.back(), cfg.size / cfg.files, 31 + i).status());
+    delta.push_back(absl::StrCat(cfg.dir, "/delta-", i));
+    RETURN_IF_ERROR(WriteRandomFile(delta.back(), cfg.size / cfg.files / 10, 131 + i).status());
+  }
+  RETURN_IF_ERROR(TcpCopy(files, cfg.dir + "/tcp.sink").status());  // warm-up, untimed
+  json runs = json::array();
+  for (int run = 1; run <= cfg.runs; ++run) {
+    ASSIGN_OR_RETURN(std::vector<Step> steps, OneRun(cfg, files, delta, run));
+    json r = json::array();
+    for (const Step& s : steps) {
+      r.push_back({{"step", s.name}, {"bytes", s.bytes}, {"seconds", s.seconds},
+                   {"mb_s", s.mbps()}, {"tcp_copy_mb_s", s.tcp_mbps()},
+                   {"ratio", s.mbps() / s.tcp_mbps()}});
+      if (!cfg.json) {
+        std::cout << "run " << run << ": " << s.name << ": " << FormatBytes(s.bytes) << " in "
+                  << s.seconds << " s = " << s.mbps() << " MB/s; TCP copy " << s.tcp_mbps()
+                  << " MB/s; ratio " << s.mbps() / s.tcp_mbps() << "\n";
+      }
+    }
+    runs.push_back(r);
+  }
+  if (cfg.json) {
+    std::cout << json{{"size", cfg.size}, {"files", cfg.files}, {"tls", cfg.tls}, {"runs", runs}}
+                     .dump()
+              << "\n";
+  }
+  for (const auto& v : {files, delta}) {
+    for (const std::string& f : v) fs::remove(f);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace custody::bench
+
+int main(int argc, char** argv) {
+  custody::TuneMalloc();
+  custody::bench::Config cfg;
+  std::string size = "2GiB";
+  CLI::App app{"custody_offsite_bench: offsite sync and restore against a loopback TCP copy"};
+  app.add_option("--size", size, "bytes of the first snapshot, split over --files (default 2GiB)");
+  app.add_option("--files", cfg.files, "files (default 8); the delta is as many, a tenth the size")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--runs", cfg.runs, "timed runs (default 2)")->check(CLI::Range(1, 20));
+  app.add_option("--dir", cfg.dir, "scratch folder (default bench-tmp/offsite)");
+  app.add_flag("--tls", cfg.tls, "node and peer with certificates (mutual TLS)");
+  app.add_flag("--json", cfg.json, "print one JSON document");
+  CLI11_PARSE(app, argc, argv);
+  absl::StatusOr<uint64_t> bytes = custody::ParseByteSize(size);
+  if (!bytes.ok()) {
+    std::cerr << "custody_offsite_bench: --size: " << bytes.status().message() << "\n";
+    return 2;
+  }
+  cfg.size = *bytes;
+  custody::bench::InstallCleanupHandlers();
+  absl::Status s = custody::bench::RunAll(cfg);
+  if (!s.ok()) {
+    std::cerr << "custody_offsite_bench: FAILED: " << s.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
