@@ -12,7 +12,8 @@ OffsiteFlags::OffsiteFlags(CLI::App* app, NodeOptions* opts) : opts_(opts) {
                   "keeps the cluster's snapshots, takes nothing else)")
       ->check(CLI::IsMember({"storage", "offsite"}));
   app->add_option("--offsite", options_.peer,
-                  "the offsite peer's address (HOST:PORT) for offsite sync and the schedule");
+                  "the offsite peer's address (HOST:PORT) for offsite sync and the schedule "
+                  "(default: the cluster map's offsite address)");
   app->add_option("--snapshot-every", every_,
                   "make (and, with --offsite, send) a snapshot when the last is this old "
                   "(default 720h, a month)");
@@ -40,6 +41,9 @@ absl::Status OffsiteFlags::Apply() {
   if (offsite_peer() && opts_->cluster != nullptr) {
     return absl::InvalidArgumentError(
         "an offsite peer (--role offsite) is not a node of the cluster map: drop --cluster");
+  }
+  if (options_.peer.empty() && opts_->cluster != nullptr) {
+    options_.peer = opts_->cluster->offsite_address();  // the map's "offsite" entry
   }
   opts_->offsite_peer = offsite_peer();
   return absl::OkStatus();

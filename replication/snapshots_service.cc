@@ -19,30 +19,40 @@ SnapshotsService::~SnapshotsService() {
 }
 
 void SnapshotsService::StartSchedule() {
-  const auto& nodes = node_->cluster().nodes();
   std::string first = node_->node_id();
-  for (const NodeInfo& n : nodes) first = std::min(first, n.id);
+  for (const NodeInfo& n : node_->cluster().nodes()) first = std::min(first, n.id);
   if (first != node_->node_id()) return;  // another node keeps it
   absl::Time started = absl::Now();
-  schedule_ = std::make_unique<JobLoop<absl::Time>>(
+  schedule_ = std::make_unique<JobLoop<Run_>>(
       [this] { return ScheduledRun(); },
-      [this, started](const std::optional<absl::Time>&) -> std::optional<absl::Time> {
-        absl::StatusOr<std::vector<KnownSnapshot>> all = KnownSnapshots(node_);
-        absl::Time last = started;
-        if (all.ok() && !all->empty()) {
-          last = absl::FromUnixNanos(all->back().body.created_unix_nanos());
-        }
-        return last + options_.every;
-      });
+      [this, started](const std::optional<Run_>& last) { return NextDue(last, started); });
   schedule_->Start();
 }
 
-absl::Time SnapshotsService::ScheduledRun() {
-  absl::StatusOr<KnownSnapshot> made = MakeSnapshot(node_, "schedule", "custodyd");
-  absl::Status s = made.status();
-  if (made.ok() && !options_.peer.empty()) {
+std::optional<absl::Time> SnapshotsService::NextDue(const std::optional<Run_>& last,
+                                                    absl::Time started) {
+  if (last && !last->ok) return last->at + absl::Minutes(5);
+  absl::StatusOr<std::vector<KnownSnapshot>> all = KnownSnapshots(node_);
+  if (!all.ok()) return absl::Now() + absl::Minutes(5);
+  if (all->empty()) return started + std::min(options_.every, absl::Hours(1));
+  absl::Time due = absl::FromUnixNanos(all->back().body.created_unix_nanos()) + options_.every;
+  if (!options_.peer.empty() && !all->back().receipt) {  // not confirmed offsite yet
+    due = std::min(due, (last ? last->at : started) + std::min(options_.every, absl::Hours(1)));
+  }
+  return due;
+}
+
+SnapshotsService::Run_ SnapshotsService::ScheduledRun() {
+  absl::StatusOr<KnownSnapshot> latest = FindSnapshot(node_, "");
+  absl::Status s;
+  if (!latest.ok() || absl::Now() - absl::FromUnixNanos(latest->body.created_unix_nanos()) >=
+                          options_.every) {
+    latest = MakeSnapshot(node_, "schedule", "custodyd");
+    s = latest.status();
+  }
+  if (s.ok() && !options_.peer.empty() && !latest->receipt) {
     v1::SyncRequest req;
-    req.set_snapshot_id(made->body.id());
+    req.set_snapshot_id(latest->body.id());
     s = DoSync(req, "custodyd").status();
   }
   if (!s.ok()) {
@@ -50,9 +60,8 @@ absl::Time SnapshotsService::ScheduledRun() {
     v1::AuditEvent e = NewEvent("snapshot.schedule-failed", "offsite", "custodyd");
     AddDetail(&e, "error", s.ToString());
     (void)node_->Record(std::move(e));
-    absl::SleepFor(absl::Minutes(5));  // do not spin on a peer that is down
   }
-  return absl::Now();
+  return Run_{absl::Now(), s.ok()};
 }
 
 template <typename Work>

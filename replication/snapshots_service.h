@@ -1,8 +1,10 @@
 // The custody.v1.Snapshots service of a cluster node (doc/offsite.md):
 // snapshot create|list|show, offsite sync|status|verify and restore, for the
 // CLI; and the schedule that makes (and, with a peer, sends) a snapshot when
-// the last one is older than --snapshot-every. Only the first node of the map
-// (by id) keeps the schedule.
+// the last one is older than --snapshot-every (the first one hour after the
+// node starts), retries a sync the peer has not confirmed every hour, and a
+// failed run after five minutes. Only the first node of the map (by id) keeps
+// the schedule.
 #ifndef CUSTODY_REPLICATION_SNAPSHOTS_SERVICE_H_
 #define CUSTODY_REPLICATION_SNAPSHOTS_SERVICE_H_
 
@@ -64,11 +66,17 @@ class SnapshotsService final : public v1::Snapshots::CallbackService {
   absl::StatusOr<std::string> Peer(const std::string& asked) const;
   absl::StatusOr<v1::SyncResult> DoSync(const v1::SyncRequest& request, const std::string& actor);
   absl::Status Status(v1::OffsiteStatusResponse* out);
-  absl::Time ScheduledRun();  // the schedule's job: returns when it ran
+  // One run of the schedule, and when the next is due after it.
+  struct Run_ {
+    absl::Time at;
+    bool ok = true;
+  };
+  Run_ ScheduledRun();
+  std::optional<absl::Time> NextDue(const std::optional<Run_>& last, absl::Time started);
 
   Node* node_;
   OffsiteOptions options_;
-  std::unique_ptr<JobLoop<absl::Time>> schedule_;
+  std::unique_ptr<JobLoop<Run_>> schedule_;
 };
 
 }  // namespace custody

@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
                   *text + "\"");
     }
   }
-  if (!cluster_file.empty() || !opts.node_id.empty()) {
+  // An offsite peer is no node of the map; --node-id alone names it.
+  if (!cluster_file.empty() || (!opts.node_id.empty() && !offsite_flags.offsite_peer())) {
     absl::Status c = UseClusterMap(cluster_file, app.count("--listen") > 0, &opts, &listen);
     if (!c.ok()) return Fail(std::string(c.message()));
   }
