@@ -196,7 +196,8 @@ int RestoreCommand(const OffsiteArgs& a) {
     std::cout << json{{"snapshot", r.snapshot_id()},         {"objects", r.objects()},
                       {"chunks", r.chunks()},                {"bytes", r.bytes()},
                       {"ledger_entries", r.ledger_entries()}, {"audit_logs", r.audit_logs()},
-                      {"audit_events", r.audit_events()},    {"seconds", r.seconds()}}
+                      {"audit_events", r.audit_events()},    {"seconds", r.seconds()},
+                      {"objects_present", r.objects_present()}}
                      .dump()
               << "\n";
     return 0;
@@ -206,6 +207,10 @@ int RestoreCommand(const OffsiteArgs& a) {
             << r.ledger_entries() << " ledger entries, " << r.audit_logs() << " audit log(s) of "
             << r.audit_events() << " event(s) checked against their checkpoints, in "
             << r.seconds() << " s\n";
+  if (r.objects_present() > 0) {
+    std::cout << r.objects_present()
+              << " object(s) were in place already, from a restore that stopped half way\n";
+  }
   return 0;
 }
 

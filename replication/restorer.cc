@@ -1,5 +1,6 @@
 #include "replication/restorer.h"
 
+#include <set>
 #include <thread>
 
 #include "absl/strings/escaping.h"
@@ -8,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "replication/snapshot_format.h"
+#include "replication/snapshot_maker.h"
 #include "server/manifest_writer.h"
 #include "server/snapshot_source.h"
 
@@ -25,24 +27,23 @@ absl::StatusOr<std::string> Fetch(OffsiteClient* peer, int channel, const Digest
   return data;
 }
 
-absl::Status CheckEmpty(Node* node) {
-  auto refuse = [](const std::string& who) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "node ", who, " holds objects already: a restore goes into an empty cluster only"));
-  };
-  ASSIGN_OR_RETURN(v1::ListObjectsResponse here, ListLocalObjects(node, "", 1));
-  if (here.objects_size() > 0) return refuse(node->node_id());
-  if (node->placement() == nullptr) return absl::OkStatus();
-  for (const NodeInfo& n : node->cluster().nodes()) {
-    if (n.id == node->node_id()) continue;
-    absl::StatusOr<v1::ListObjectsResponse> r = node->placement()->peer(n.id)->ListObjects("", 1);
-    if (!r.ok()) {
-      return absl::UnavailableError(absl::StrCat("node ", n.id, " does not answer (",
-                                                 r.status().message(), "); restore needs all"));
+// The objects the cluster holds already, if all are of `body` (a restore of
+// it that stopped half way); FAILED_PRECONDITION naming one that is not.
+absl::StatusOr<std::set<std::string>> AlreadyRestored(Node* node, const v1::SnapshotBody& body) {
+  std::set<std::string> named;
+  for (const v1::SnapshotObject& o : body.objects()) named.insert(o.id());
+  ASSIGN_OR_RETURN(auto held, ClusterObjects(node));
+  std::set<std::string> out;
+  for (const auto& [id, o] : held) {
+    if (!named.count(id)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the cluster holds ", Digest::FromRaw(id)->ToString(), ", which snapshot ", body.id(),
+          " does not name: a restore goes into an empty cluster (or one where a restore of "
+          "this snapshot stopped half way)"));
     }
-    if (r->objects_size() > 0) return refuse(n.id);
+    out.insert(id);
   }
-  return absl::OkStatus();
+  return out;
 }
 
 // The sealed snapshot `id` ("" = the latest), checked with its receipt.
@@ -173,6 +174,8 @@ absl::StatusOr<uint64_t> RestoreAuditLog(Node* node, OffsiteClient* peer,
                                          const v1::SnapshotAuditLog& log,
                                          const std::string& snapshot) {
   ASSIGN_OR_RETURN(AuditPageVerifier v, AuditPageVerifier::Start(log));
+  ASSIGN_OR_RETURN(bool done, node->history()->Has(log.node_id(), log.checkpoint()));
+  if (done) return v.expected();  // by a restore that stopped after it
   uint64_t at = 0;
   for (const std::string& raw : log.pages()) {
     ASSIGN_OR_RETURN(std::string page, Fetch(peer, 0, *Digest::FromRaw(raw)));
@@ -194,8 +197,8 @@ absl::StatusOr<v1::RestoreResult> RestoreFromOffsite(Node* node, OffsiteClient* 
                                                      const std::string& peer_address,
                                                      const std::string& actor) {
   absl::Time start = absl::Now();
-  RETURN_IF_ERROR(CheckEmpty(node));
   ASSIGN_OR_RETURN(v1::SnapshotBody body, Choose(peer, snapshot_id));
+  ASSIGN_OR_RETURN(std::set<std::string> held, AlreadyRestored(node, body));
   v1::RestoreResult result;
   result.set_snapshot_id(body.id());
   std::string from = "offsite:" + peer_address;
@@ -206,6 +209,10 @@ absl::StatusOr<v1::RestoreResult> RestoreFromOffsite(Node* node, OffsiteClient* 
     result.set_ledger_entries(result.ledger_entries() + 1);
   }
   for (const v1::SnapshotObject& o : body.objects()) {
+    if (held.count(o.id())) {  // its manifest is placed last: it is whole
+      result.set_objects_present(result.objects_present() + 1);
+      continue;
+    }
     RETURN_IF_ERROR(RestoreObject(node, peer, o, body.id(), actor, &result));
   }
   for (const v1::SnapshotAuditLog& log : body.audit_logs()) {

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
@@ -114,6 +115,31 @@ absl::StatusOr<v1::ReceiptBody> CheckReceipt(const v1::Receipt& r) {
   v1::ReceiptBody body;
   if (!body.ParseFromString(r.body())) return absl::DataLossError("the receipt does not parse");
   return body;
+}
+
+namespace {
+
+template <typename M>
+absl::StatusOr<M> FieldMessage(const v1::LedgerEntry& e, const std::string& field) {
+  auto it = e.fields().find(field);
+  std::string bytes;
+  M m;
+  if (it == e.fields().end() || !absl::Base64Unescape(it->second, &bytes) ||
+      !m.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat("the ledger entry about ", e.subject(),
+                                            " has no readable ", field));
+  }
+  return m;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Snapshot> SnapshotOfEntry(const v1::LedgerEntry& e) {
+  return FieldMessage<v1::Snapshot>(e, "snapshot");
+}
+
+absl::StatusOr<v1::Receipt> ReceiptOfEntry(const v1::LedgerEntry& e) {
+  return FieldMessage<v1::Receipt>(e, "receipt");
 }
 
 std::vector<Digest> SnapshotBlobKeys(const v1::SnapshotBody& body) {

@@ -17,6 +17,7 @@
 #include "common/digest.h"
 #include "common/ed25519.h"
 #include "common/merkle.h"
+#include "custody/v1/access.pb.h"
 #include "custody/v1/offsite.pb.h"
 
 namespace custody {
@@ -58,6 +59,15 @@ struct ChunkPosition {
   uint32_t index = 0;
 };
 
+// Snapshots and receipts are kept as security-ledger entries of these kinds
+// about "snapshot:ID" (replication/snapshot_maker.h), the Snapshot or Receipt
+// in base64 in the field "snapshot" or "receipt".
+inline constexpr char kSnapshotEntryKind[] = "snapshot.created";
+inline constexpr char kReceiptEntryKind[] = "offsite.receipt";
+// The checked snapshot, or the receipt's signed body, an entry carries.
+absl::StatusOr<v1::Snapshot> SnapshotOfEntry(const v1::LedgerEntry& e);
+absl::StatusOr<v1::Receipt> ReceiptOfEntry(const v1::LedgerEntry& e);
+
 // Every blob key a snapshot names besides the objects' chunks: manifests,
 // ledger entries and audit pages.
 std::vector<Digest> SnapshotBlobKeys(const v1::SnapshotBody& body);
@@ -74,6 +84,7 @@ class AuditPageVerifier {
   // root is the signed one.
   absl::Status Finish() const;
   uint64_t events() const { return range_.size(); }
+  uint64_t expected() const { return checkpoint_.size; }  // the checkpoint's events
 
  private:
   AuditPageVerifier() = default;

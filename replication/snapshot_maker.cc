@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "replication/snapshot_format.h"
 #include "server/snapshot_source.h"
@@ -13,8 +14,8 @@ namespace custody {
 
 namespace {
 
-constexpr char kSnapshotKind[] = "snapshot.created";
-constexpr char kReceiptKind[] = "offsite.receipt";
+constexpr const char* kSnapshotKind = kSnapshotEntryKind;
+constexpr const char* kReceiptKind = kReceiptEntryKind;
 constexpr size_t kMaxSnapshotEntry = 3u << 20;  // under the peers' 5 MiB message limit
 
 using ObjectPage = std::function<absl::StatusOr<v1::ListObjectsResponse>(const std::string&)>;
@@ -56,12 +57,7 @@ absl::Status GatherAuditLogs(Node* node, v1::SnapshotBody* body) {
 
 absl::StatusOr<KnownSnapshot> FromEntry(const v1::LedgerEntry& e) {
   KnownSnapshot k;
-  std::string bytes;
-  auto it = e.fields().find("snapshot");
-  if (it == e.fields().end() || !absl::Base64Unescape(it->second, &bytes) ||
-      !k.snapshot.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat("ledger entry about ", e.subject(), " is damaged"));
-  }
+  ASSIGN_OR_RETURN(k.snapshot, SnapshotOfEntry(e));
   ASSIGN_OR_RETURN(k.body, CheckSnapshot(k.snapshot));
   return k;
 }
@@ -69,11 +65,9 @@ absl::StatusOr<KnownSnapshot> FromEntry(const v1::LedgerEntry& e) {
 // Attaches a receipt entry to its snapshot (the latest receipt wins).
 void AttachReceipt(const v1::LedgerEntry& e, std::map<std::string, KnownSnapshot>* by_id) {
   auto s = by_id->find(e.subject().substr(9));
-  auto f = e.fields().find("receipt");
-  if (s == by_id->end() || f == e.fields().end()) return;
-  std::string bytes;
-  v1::Receipt r;
-  if (!absl::Base64Unescape(f->second, &bytes) || !r.ParseFromString(bytes)) return;
+  absl::StatusOr<v1::Receipt> read = ReceiptOfEntry(e);
+  if (s == by_id->end() || !read.ok()) return;
+  const v1::Receipt& r = *read;
   absl::StatusOr<v1::ReceiptBody> body = CheckReceipt(r);
   if (!body.ok() || body->snapshot_id() != s->second.body.id()) return;
   s->second.receipt = r;
@@ -158,7 +152,10 @@ absl::StatusOr<std::vector<KnownSnapshot>> KnownSnapshots(Node* node) {
   for (const auto& [id, e] : entries) {
     if (e.kind() != kSnapshotKind) continue;
     absl::StatusOr<KnownSnapshot> k = FromEntry(e);
-    if (!k.ok()) return k.status();
+    if (!k.ok()) {  // one damaged entry must not hide the others
+      LOG(ERROR) << "ledger entry " << id.ToString() << ": " << k.status();
+      continue;
+    }
     order.push_back(k->body.id());
     by_id.emplace(k->body.id(), std::move(*k));
   }

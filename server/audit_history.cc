@@ -61,6 +61,15 @@ absl::Status AuditHistory::Commit(const std::string& node, const std::string& pu
   return committer_->Write(std::move(r)).status();
 }
 
+absl::StatusOr<bool> AuditHistory::Has(const std::string& node, const std::string& checkpoint) {
+  std::string have;
+  rocksdb::Status s =
+      index_->db()->Get(rocksdb::ReadOptions(), index_->meta(), Key(node, "c"), &have);
+  if (s.IsNotFound()) return false;
+  RETURN_IF_ERROR(FromRocksStatus(s, "reading a restored audit log"));
+  return have == checkpoint;
+}
+
 absl::StatusOr<std::vector<std::string>> AuditHistory::Nodes() {
   std::vector<std::string> out;
   std::unique_ptr<rocksdb::Iterator> it(

@@ -38,6 +38,8 @@ class AuditHistory {
   // audit.history-restored here. ALREADY_EXISTS if one was restored before.
   absl::Status Commit(const std::string& node, const std::string& public_key,
                       const std::string& checkpoint, const std::string& snapshot);
+  // Whether `node`'s log up to `checkpoint` was committed here already.
+  absl::StatusOr<bool> Has(const std::string& node, const std::string& checkpoint);
   // The canonical encodings of every restored event about `subject`.
   absl::StatusOr<std::vector<std::string>> Events(const std::string& subject);
   // Recomputes each restored log's tree against its signed checkpoint.

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "replication/snapshot_format.h"
 
 namespace custody {
 
@@ -193,10 +194,32 @@ void ApplyDevice(const v1::LedgerEntry& e, const std::string& id, RecordBook* b)
   }
 }
 
+// A snapshot's objects, then, once a peer confirmed it, as offsite.
+void ApplySnapshot(const v1::LedgerEntry& e, const std::string& id, RecordBook* b) {
+  if (e.kind() == kSnapshotEntryKind) {
+    absl::StatusOr<v1::Snapshot> s = SnapshotOfEntry(e);
+    absl::StatusOr<v1::SnapshotBody> body =
+        s.ok() ? CheckSnapshot(*s) : absl::StatusOr<v1::SnapshotBody>(s.status());
+    if (!body.ok() || body->id() != id) return;
+    std::vector<std::string>& ids = b->snapshot_objects[id];
+    for (const v1::SnapshotObject& o : body->objects()) {
+      if (absl::StatusOr<Digest> d = Digest::FromRaw(o.id()); d.ok()) ids.push_back(d->ToString());
+    }
+  } else if (e.kind() == kReceiptEntryKind) {
+    absl::StatusOr<v1::Receipt> r = ReceiptOfEntry(e);
+    absl::StatusOr<v1::ReceiptBody> body =
+        r.ok() ? CheckReceipt(*r) : absl::StatusOr<v1::ReceiptBody>(r.status());
+    auto objects = b->snapshot_objects.find(id);
+    if (!body.ok() || body->snapshot_id() != id || objects == b->snapshot_objects.end()) return;
+    b->offsite_objects.insert(objects->second.begin(), objects->second.end());
+  }
+}
+
 }  // namespace
 
 void RecordBook::Apply(const v1::LedgerEntry& e) {
   const std::string& s = e.subject();
+  if (s.rfind("snapshot:", 0) == 0) return ApplySnapshot(e, s.substr(9), this);
   if (s.rfind("device:", 0) == 0) return ApplyDevice(e, s.substr(7), this);
   if (s.rfind("purge:", 0) == 0) return ApplyPurge(e, s.substr(6), this);
   if (s.rfind("record:", 0) != 0) return;

@@ -9,6 +9,7 @@
 #define CUSTODY_SERVER_RECORD_BOOK_H_
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ struct RecordBook {
   std::map<std::string, uint64_t> archive_sequences;  // prefix -> highest sequence used
   std::map<std::string, v1::PurgePlan> purges;        // by request id
   std::map<std::string, std::string> purged_objects;  // object id -> purge request id
+  // Offsite (doc/offsite.md): each snapshot's objects, and the objects of
+  // snapshots an offsite peer confirmed with a receipt ("sha256:<hex>").
+  std::map<std::string, std::vector<std::string>> snapshot_objects;  // snapshot id -> ids
+  std::set<std::string> offsite_objects;
 
   // Replays the ledger's record, device and purge entries in time order
   // (`now` is unused: nothing in the book depends on the time of asking).

@@ -87,9 +87,10 @@ absl::StatusOr<v1::Report> RecordKeeper::MakeReport(const v1::ReportRequest& req
       out.set_devices_not_checked_in(out.devices_not_checked_in() + 1);
     }
   }
-  // No offsite peer has confirmed any object yet (offsite sync is not built):
-  // every object of the period counts as not offsite.
-  out.set_objects_not_offsite(objects.size());
+  // Offsite: named by a snapshot an offsite peer confirmed with a receipt.
+  for (const std::string& o : objects) {
+    if (!b->offsite_objects.count(o)) out.set_objects_not_offsite(out.objects_not_offsite() + 1);
+  }
   return out;
 }
 
