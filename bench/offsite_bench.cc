@@ -14,7 +14,8 @@
 //      from the same files and sent over one 127.0.0.1 TCP connection to a
 //      receiver that writes them to a file and fdatasyncs it at the end (the
 //      peer and the node also store durably). One untimed warm-up copy first.
-// Ratios are MB/s of the step over MB/s of the copy just before it.
+// Ratios are MB/s of the step over MB/s of the copy just before it; also
+// over `dd` direct+dsync (the disk's durable write limit, measured once).
 // Plaintext loopback by default; --tls runs the node and the peer with
 // certificates from a fresh CA (mutual TLS), as deployed. MB = 1e6 bytes.
 #include <arpa/inet.h>
@@ -108,7 +109,7 @@ absl::StatusOr<double> TcpCopy(const std::vector<std::string>& files, const std:
 // The two processes of a run and how to call the CLI against the node.
 struct Site {
   std::unique_ptr<Node> node, peer;
-  std::vector<std::string> node_flags, peer_flags, cli_auth;
+  std::vector<std::string> node_flags, peer_flags, cli_auth, put_auth;
 };
 
 absl::Status MakeCredentials(const Config& cfg, Site* site) {
@@ -117,7 +118,9 @@ absl::Status MakeCredentials(const Config& cfg, Site* site) {
     return absl::OkStatus();
   }
   const std::string cli = Beside("custody"), ca = cfg.dir + "/ca", log = cfg.dir + "/ca.log";
-  fs::remove_all(ca);
+  for (const char* old : {"ca", "tls-n1", "tls-off1", "admin", "ingest"}) {
+    fs::remove_all(absl::StrCat(cfg.dir, "/", old));  // from an earlier run
+  }
   RETURN_IF_ERROR(Run({cli, "ca", "init", ca}, log).status());
   for (const char* node : {"n1", "off1"}) {
     RETURN_IF_ERROR(Run({cli, "ca", "issue", "--ca", ca, "--node", node, "--host", "127.0.0.1",
@@ -125,13 +128,16 @@ absl::Status MakeCredentials(const Config& cfg, Site* site) {
                         log)
                         .status());
   }
-  RETURN_IF_ERROR(Run({cli, "ca", "issue", "--ca", ca, "--user", "admin", "--role", "admin", "-o",
-                       cfg.dir + "/admin"},
-                      log)
-                      .status());
+  for (const char* user : {"admin", "ingest"}) {  // an admin may not put footage
+    RETURN_IF_ERROR(Run({cli, "ca", "issue", "--ca", ca, "--user", user, "--role", user, "-o",
+                         absl::StrCat(cfg.dir, "/", user)},
+                        log)
+                        .status());
+  }
   site->node_flags = {"--listen", "127.0.0.1:0", "--tls", cfg.dir + "/tls-n1"};
   site->peer_flags = {"--listen", "127.0.0.1:0", "--tls", cfg.dir + "/tls-off1"};
   site->cli_auth = {"--tls", cfg.dir + "/admin"};
+  site->put_auth = {"--tls", cfg.dir + "/ingest"};
   return absl::OkStatus();
 }
 
@@ -147,7 +153,7 @@ absl::StatusOr<json> Cli(const Site& site, const Config& cfg, std::vector<std::s
 absl::Status PutAll(const Site& site, const Config& cfg, const std::vector<std::string>& files) {
   for (const std::string& f : files) {
     std::vector<std::string> argv = {Beside("custody"), "--server", site.node->address};
-    argv.insert(argv.end(), site.cli_auth.begin(), site.cli_auth.end());
+    argv.insert(argv.end(), site.put_auth.begin(), site.put_auth.end());
     argv.insert(argv.end(), {"put", f});
     RETURN_IF_ERROR(Run(argv, cfg.dir + "/cli.log").status());
   }
@@ -233,6 +239,12 @@ absl::Status RunAll(const Config& cfg) {
     RETURN_IF_ERROR(WriteRandomFile(delta.back(), cfg.size / cfg.files / 10, 131 + i).status());
   }
   RETURN_IF_ERROR(TcpCopy(files, cfg.dir + "/tcp.sink").status());  // warm-up, untimed
+  // The disk's durable write limit, as volumes are written (the peer writes
+  // every byte it receives that way; the TCP copy's sink is page-cached).
+  std::vector<double> dd;
+  RETURN_IF_ERROR(MeasureDdDirect(cfg.dir + "/dd.out", 128, 2, cfg.dir + "/dd.log", &dd));
+  const double disk_mbps = 128 * 4.194304 / *std::min_element(dd.begin(), dd.end());
+  if (!cfg.json) std::cout << "dd direct+dsync: " << disk_mbps << " MB/s\n";
   json runs = json::array();
   for (int run = 1; run <= cfg.runs; ++run) {
     ASSIGN_OR_RETURN(std::vector<Step> steps, OneRun(cfg, files, delta, run));
@@ -240,17 +252,19 @@ absl::Status RunAll(const Config& cfg) {
     for (const Step& s : steps) {
       r.push_back({{"step", s.name}, {"bytes", s.bytes}, {"seconds", s.seconds},
                    {"mb_s", s.mbps()}, {"tcp_copy_mb_s", s.tcp_mbps()},
-                   {"ratio", s.mbps() / s.tcp_mbps()}});
+                   {"ratio", s.mbps() / s.tcp_mbps()}, {"vs_dd", s.mbps() / disk_mbps}});
       if (!cfg.json) {
         std::cout << "run " << run << ": " << s.name << ": " << FormatBytes(s.bytes) << " in "
                   << s.seconds << " s = " << s.mbps() << " MB/s; TCP copy " << s.tcp_mbps()
-                  << " MB/s; ratio " << s.mbps() / s.tcp_mbps() << "\n";
+                  << " MB/s; ratio " << s.mbps() / s.tcp_mbps() << "; vs dd "
+                  << s.mbps() / disk_mbps << "\n";
       }
     }
     runs.push_back(r);
   }
   if (cfg.json) {
-    std::cout << json{{"size", cfg.size}, {"files", cfg.files}, {"tls", cfg.tls}, {"runs", runs}}
+    std::cout << json{{"size", cfg.size}, {"files", cfg.files}, {"tls", cfg.tls},
+                      {"dd_mb_s", disk_mbps}, {"runs", runs}}
                      .dump()
               << "\n";
   }

@@ -100,9 +100,11 @@ absl::Status OffsiteVault::Follow(const ChunkPosition& at, const Digest& key,
     }
   }
   if (at.index == 0) {
-    ASSIGN_OR_RETURN(std::string bytes, node_->chunks()->Get(at.manifest));
+    absl::StatusOr<std::string> bytes = node_->chunks()->Get(at.manifest);
     v1::ObjectManifest m;
-    if (!m.ParseFromString(bytes) || m.sha256() != at.object.Raw()) return absl::OkStatus();
+    if (!bytes.ok() || !m.ParseFromString(*bytes) || m.sha256() != at.object.Raw()) {
+      return absl::OkStatus();  // not followed: Seal reads the object
+    }
     p = Progress();
     p.chunks.assign(m.chunks().begin(), m.chunks().end());
   }
