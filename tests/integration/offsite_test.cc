@@ -260,7 +260,6 @@ TEST_F(OffsiteTest, AWipedClusterIsRestoredFromThePeerAndVerifies) {
   for (const auto& e : history["events"]) actions.insert(e["action"].get<std::string>());
   EXPECT_GT(history["events"].size(), stored_events);
   EXPECT_TRUE(actions.count("object.stored")) << history.dump();
-  EXPECT_TRUE(actions.count("access.approved") || actions.count("object.restored"));
   EXPECT_TRUE(actions.count("object.restored")) << history.dump();
   for (int n = 0; n < 3; ++n) {
     json v = Ok("aud", n, {"audit", "verify-node"});
