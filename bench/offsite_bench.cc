@@ -160,9 +160,10 @@ absl::Status PutAll(const Site& site, const Config& cfg, const std::vector<std::
   return absl::OkStatus();
 }
 
-absl::Status StartNodeOf(const Config& cfg, Site* site, int run, bool keep) {
+// The node's log is node-run<run><suffix>.log.
+absl::Status StartNodeOf(const Config& cfg, Site* site, int run, const char* suffix, bool keep) {
   ASSIGN_OR_RETURN(Node n, StartNode(Beside("custodyd"), cfg.dir + "/node", cfg.dir + "/node.port",
-                                     absl::StrCat(cfg.dir, "/node-run", run, ".log"),
+                                     absl::StrCat(cfg.dir, "/node-run", run, suffix, ".log"),
                                      site->node_flags, keep));
   site->node = std::make_unique<Node>(std::move(n));
   return absl::OkStatus();
@@ -200,7 +201,7 @@ absl::StatusOr<std::vector<Step>> OneRun(const Config& cfg, const std::vector<st
   ASSIGN_OR_RETURN(Node p, StartNode(Beside("custodyd"), cfg.dir + "/peer", cfg.dir + "/peer.port",
                                      absl::StrCat(cfg.dir, "/peer-run", run, ".log"), peer_flags));
   site.peer = std::make_unique<Node>(std::move(p));
-  RETURN_IF_ERROR(StartNodeOf(cfg, &site, run, false));
+  RETURN_IF_ERROR(StartNodeOf(cfg, &site, run, "", false));
   RETURN_IF_ERROR(PutAll(site, cfg, files));
   RETURN_IF_ERROR(Cli(site, cfg, {"snapshot", "create"}).status());
   auto sync = [&]() -> absl::StatusOr<uint64_t> {
@@ -214,7 +215,7 @@ absl::StatusOr<std::vector<Step>> OneRun(const Config& cfg, const std::vector<st
   ASSIGN_OR_RETURN(Step part, Measure("sync, 10% delta", cfg, delta, sync));
   steps.push_back(part);
   RETURN_IF_ERROR(site.node->child.Stop(std::chrono::seconds(10)));
-  RETURN_IF_ERROR(StartNodeOf(cfg, &site, run, false));  // an empty data folder
+  RETURN_IF_ERROR(StartNodeOf(cfg, &site, run, "-restore", false));  // an empty data folder
   std::vector<std::string> all = files;
   all.insert(all.end(), delta.begin(), delta.end());
   ASSIGN_OR_RETURN(Step restore, Measure("restore", cfg, all, [&]() -> absl::StatusOr<uint64_t> {

@@ -1,12 +1,15 @@
 #include "replication/offsite_sync.h"
 
 #include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log.h"
 #include "common/rate_limiter.h"
+#include "common/units.h"
 #include "common/status_macros.h"
 #include "replication/snapshot_format.h"
 #include "server/snapshot_source.h"
@@ -44,20 +47,33 @@ class Sender {
   }
 
  private:
+  // Sends each unit's items in order, reading the next item from the
+  // cluster while the current one is on its way to the peer.
   void Work(int w, const std::vector<Unit>& units) {
     for (size_t i = next_++; i < units.size() && !stop_; i = next_++) {
-      for (const Item& item : units[i]) {
-        absl::Status s = stop_ ? absl::CancelledError() : Send(w, item);
+      const Unit& unit = units[i];
+      std::future<absl::StatusOr<std::string>> next = Load(unit[0]);
+      for (size_t j = 0; j < unit.size(); ++j) {
+        absl::StatusOr<std::string> data = next.get();
+        if (j + 1 < unit.size() && data.ok() && !stop_) next = Load(unit[j + 1]);
+        absl::Status s = stop_ ? absl::CancelledError() : Send(w, unit[j], std::move(data));
         if (s.ok()) continue;
         absl::MutexLock l(&mu_);
         if (error_.ok()) error_ = s;
         stop_ = true;
+        break;
       }
+      if (next.valid()) next.wait();  // not left reading after a failure
     }
   }
 
-  absl::Status Send(int w, const Item& item) {
-    ASSIGN_OR_RETURN(std::string data, item.load());
+  static std::future<absl::StatusOr<std::string>> Load(const Item& item) {
+    return std::async(std::launch::async, [&item] { return item.load(); });
+  }
+
+  absl::Status Send(int w, const Item& item, absl::StatusOr<std::string> loaded) {
+    RETURN_IF_ERROR(loaded.status());
+    std::string data = std::move(*loaded);
     uint64_t size = data.size();
     limiter_.Acquire(size);
     absl::StatusOr<bool> held = peer_->Put(w, item.key, std::move(data), item.at);
@@ -163,10 +179,12 @@ absl::StatusOr<std::map<Digest, BlobSource>> SnapshotBlobSources(
 absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& snapshot,
                                             OffsiteClient* peer, const SyncOptions& options) {
   absl::Time start = absl::Now();
+  std::vector<std::pair<const char*, absl::Time>> marks;  // phase ends, for the log
   const v1::SnapshotBody& body = snapshot.body;
   v1::SyncResult result;
   result.set_snapshot_id(body.id());
   ASSIGN_OR_RETURN(v1::OfferResponse offer, peer->Offer(snapshot.snapshot));
+  marks.push_back({"offer", absl::Now()});
   ASSIGN_OR_RETURN(std::vector<v1::ObjectManifest> manifests, SnapshotManifests(node, body));
   ASSIGN_OR_RETURN(auto sources, SnapshotBlobSources(node, body, manifests));
   std::vector<Unit> first;  // manifests, ledger entries, audit pages
@@ -180,6 +198,7 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
     first.push_back({Item{key, it->second, std::nullopt}});
   }
   ASSIGN_OR_RETURN(std::vector<Unit> chunks, ChunkUnits(node, manifests, peer));
+  marks.push_back({"find-missing", absl::Now()});
   uint64_t chunk_count = 0;
   for (const v1::ObjectManifest& m : manifests) chunk_count += m.chunks_size();
   result.set_blobs_offered(sources.size() + chunk_count);
@@ -188,14 +207,25 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
   RETURN_IF_ERROR(sender.Run(first, options.streams, &result));
   Sender chunk_sender(peer, options.rate_bytes_per_second);
   RETURN_IF_ERROR(chunk_sender.Run(chunks, options.streams, &result));
+  marks.push_back({"send", absl::Now()});
   ASSIGN_OR_RETURN(*result.mutable_receipt(), peer->Seal(body.id()));
+  marks.push_back({"seal", absl::Now()});
   ASSIGN_OR_RETURN(v1::ReceiptBody receipt, CheckReceipt(result.receipt()));
   if (receipt.snapshot_id() != body.id() || receipt.merkle_root() != body.merkle_root()) {
     return absl::DataLossError("the peer's receipt names another snapshot");
   }
   result.set_peer_id(receipt.peer_id());
   RETURN_IF_ERROR(KeepReceipt(node, result.receipt(), options.peer, options.actor));
+  marks.push_back({"receipt", absl::Now()});
   result.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+  std::string phases;
+  absl::Time from = start;
+  for (const auto& [name, at] : marks) {
+    absl::StrAppend(&phases, " ", name, " ", absl::FormatDuration(at - from));
+    from = at;
+  }
+  LOG(INFO) << "offsite sync of " << body.id() << ": " << result.blobs_sent() << " blobs, "
+            << FormatBytes(result.bytes_sent()) << " sent;" << phases;
   return result;
 }
 

@@ -3,11 +3,15 @@
 #include <set>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log.h"
 #include "common/status_macros.h"
+#include "common/units.h"
+#include "replication/ordered_fetcher.h"
 #include "replication/snapshot_format.h"
 #include "replication/snapshot_maker.h"
 #include "server/manifest_writer.h"
@@ -87,36 +91,6 @@ class Pending {
   absl::Status first_ ABSL_GUARDED_BY(mu_);
 };
 
-// Fetches an object's chunks (one window of parallel fetches at a time),
-// hashes them in order against its id, and stores them on their homes.
-absl::Status RestoreChunks(Node* node, OffsiteClient* peer, const v1::ObjectManifest& m) {
-  Sha256 whole;
-  Pending pending;
-  size_t window = peer->channels();
-  for (size_t i = 0; i < static_cast<size_t>(m.chunks_size()); i += window) {
-    size_t n = std::min(window, m.chunks_size() - i);
-    std::vector<absl::StatusOr<std::string>> got(n, absl::UnknownError("not fetched"));
-    std::vector<std::thread> fetchers;
-    for (size_t j = 0; j < n; ++j) {
-      fetchers.emplace_back([&, j] { got[j] = Fetch(peer, j, *Digest::FromRaw(m.chunks(i + j))); });
-    }
-    for (std::thread& t : fetchers) t.join();
-    for (size_t j = 0; j < n; ++j) {
-      RETURN_IF_ERROR(got[j].status());
-      whole.Update(*got[j]);
-      pending.Add();
-      node->cluster_chunks()->Put(*Digest::FromRaw(m.chunks(i + j)), std::move(*got[j]),
-                                  [&pending](absl::Status s) { pending.Done(s); });
-    }
-  }
-  RETURN_IF_ERROR(pending.Wait());
-  if (whole.Finish().Raw() != m.sha256()) {
-    return absl::DataLossError(absl::StrCat("the chunks of ", Digest::FromRaw(m.sha256())->ToString(),
-                                            " from the offsite peer do not hash to its id"));
-  }
-  return absl::OkStatus();
-}
-
 // Stores the manifest on the object's homes (object.restored).
 absl::Status PlaceManifest(Node* node, const Digest& id, const v1::ObjectManifest& m,
                            const std::string& bytes, const std::string& snapshot,
@@ -149,23 +123,124 @@ absl::Status PlaceManifest(Node* node, const Digest& id, const v1::ObjectManifes
   return node->Record(std::move(e));
 }
 
-absl::Status RestoreObject(Node* node, OffsiteClient* peer, const v1::SnapshotObject& o,
-                           const std::string& snapshot, const std::string& actor,
-                           v1::RestoreResult* result) {
-  ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(o.id()));
-  ASSIGN_OR_RETURN(Digest mkey, Digest::FromRaw(o.manifest_sha256()));
-  ASSIGN_OR_RETURN(std::string bytes, Fetch(peer, 0, mkey));
-  v1::ObjectManifest m;
-  if (!m.ParseFromString(bytes) || m.sha256() != o.id()) {
-    return absl::DataLossError(absl::StrCat("the manifest of ", id.ToString(), " names another object"));
+OrderedFetcher::FetchFn PeerGet(OffsiteClient* peer) {
+  return [peer](int c, const Digest& key) { return peer->Get(c, key); };
+}
+
+// An object whose chunks are on their way to their homes; its manifest is
+// placed once they are all durable.
+struct Landing {
+  Digest id;
+  v1::ObjectManifest manifest;
+  std::string bytes;  // the manifest's
+  bool purged = false;
+  std::unique_ptr<Pending> pending = std::make_unique<Pending>();
+};
+
+// Waits for the object's chunks, then places its manifest.
+absl::Status Land(Node* node, Landing& l, const std::string& snapshot, const std::string& actor,
+                  v1::RestoreResult* result) {
+  absl::Status stored = l.pending->Wait();
+  if (absl::IsInvalidArgument(stored)) {  // a store found a chunk not hashing to its name
+    return absl::DataLossError(absl::StrCat("a chunk of ", l.id.ToString(),
+                                            " from the offsite peer: ", stored.message()));
   }
-  if (!o.purged()) {
-    RETURN_IF_ERROR(RestoreChunks(node, peer, m));
-    result->set_chunks(result->chunks() + m.chunks_size());
-    result->set_bytes(result->bytes() + m.size());
-  }
-  RETURN_IF_ERROR(PlaceManifest(node, id, m, bytes, snapshot, actor));
+  RETURN_IF_ERROR(stored);
+  RETURN_IF_ERROR(PlaceManifest(node, l.id, l.manifest, l.bytes, snapshot, actor));
   result->set_objects(result->objects() + 1);
+  if (!l.purged) {
+    result->set_chunks(result->chunks() + l.manifest.chunks_size());
+    result->set_bytes(result->bytes() + l.manifest.size());
+  }
+  return absl::OkStatus();
+}
+
+// The manifests of `objects`, fetched in parallel, each checked.
+absl::StatusOr<std::vector<Landing>> FetchManifests(
+    OffsiteClient* peer, const std::vector<const v1::SnapshotObject*>& objects) {
+  std::vector<Digest> keys;
+  for (const v1::SnapshotObject* o : objects) {
+    ASSIGN_OR_RETURN(keys.emplace_back(), Digest::FromRaw(o->manifest_sha256()));
+  }
+  OrderedFetcher fetcher(PeerGet(peer), peer->channels(), keys, 4 * peer->channels());
+  std::vector<Landing> out(objects.size());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    ASSIGN_OR_RETURN(out[i].bytes, fetcher.Next());
+    ASSIGN_OR_RETURN(out[i].id, Digest::FromRaw(objects[i]->id()));
+    out[i].purged = objects[i]->purged();
+    if (Digest::Of(out[i].bytes) != keys[i] || !out[i].manifest.ParseFromString(out[i].bytes) ||
+        out[i].manifest.sha256() != objects[i]->id()) {
+      return absl::DataLossError(absl::StrCat("the manifest of ", out[i].id.ToString(),
+                                              " from the offsite peer does not verify"));
+    }
+  }
+  return out;
+}
+
+// Restores `objects`: their chunks stream in, in order, from every channel
+// at once; each object is hashed whole against its id as they pass and
+// stored on its homes, and its manifest placed while the next object's
+// chunks already flow.
+absl::Status RestoreBatch(Node* node, OffsiteClient* peer,
+                          const std::vector<const v1::SnapshotObject*>& objects,
+                          const std::string& snapshot, const std::string& actor,
+                          v1::RestoreResult* result) {
+  ASSIGN_OR_RETURN(std::vector<Landing> landings, FetchManifests(peer, objects));
+  absl::Cleanup settle = [&landings] {  // no store callback outlives its Pending
+    for (Landing& l : landings) (void)l.pending->Wait();
+  };
+  std::vector<Digest> keys;
+  for (const Landing& l : landings) {
+    if (l.purged) continue;
+    for (const std::string& raw : l.manifest.chunks()) keys.push_back(*Digest::FromRaw(raw));
+  }
+  OrderedFetcher chunks(PeerGet(peer), peer->channels(), keys, 2 * peer->channels());
+  Landing* landing = nullptr;  // the previous object, its chunks in flight
+  for (Landing& l : landings) {
+    Sha256 whole;
+    for (int i = 0; !l.purged && i < l.manifest.chunks_size(); ++i) {
+      ASSIGN_OR_RETURN(std::string data, chunks.Next());
+      whole.Update(data);
+      l.pending->Add();
+      node->cluster_chunks()->Put(*Digest::FromRaw(l.manifest.chunks(i)), std::move(data),
+                                  [p = l.pending.get()](absl::Status s) { p->Done(s); });
+    }
+    if (!l.purged && whole.Finish() != l.id) {
+      return absl::DataLossError(absl::StrCat("the chunks of ", l.id.ToString(),
+                                              " from the offsite peer do not hash to its id"));
+    }
+    if (landing != nullptr) RETURN_IF_ERROR(Land(node, *landing, snapshot, actor, result));
+    landing = &l;
+  }
+  return landing == nullptr ? absl::OkStatus() : Land(node, *landing, snapshot, actor, result);
+}
+
+// Restores the objects of `body` not yet in `held`, in batches (the
+// manifests of a batch are held in memory: at most 16,384 objects, or what
+// names 64 GiB of chunks, about 512 KiB of chunk names at 4 MiB a chunk).
+absl::Status RestoreObjects(Node* node, OffsiteClient* peer, const v1::SnapshotBody& body,
+                            const std::set<std::string>& held, const std::string& actor,
+                            v1::RestoreResult* result) {
+  constexpr size_t kBatchObjects = 16384;
+  constexpr uint64_t kBatchBytes = 64ull << 30;
+  std::vector<const v1::SnapshotObject*> batch;
+  uint64_t batch_bytes = 0;
+  for (int i = 0; i <= body.objects_size(); ++i) {
+    bool last = i == body.objects_size();
+    if (!batch.empty() && (last || batch.size() >= kBatchObjects || batch_bytes >= kBatchBytes)) {
+      RETURN_IF_ERROR(RestoreBatch(node, peer, batch, body.id(), actor, result));
+      batch.clear();
+      batch_bytes = 0;
+    }
+    if (last) break;
+    const v1::SnapshotObject& o = body.objects(i);
+    if (held.count(o.id())) {  // its manifest is placed last: it is whole
+      result->set_objects_present(result->objects_present() + 1);
+      continue;
+    }
+    batch.push_back(&o);
+    batch_bytes += o.size();
+  }
   return absl::OkStatus();
 }
 
@@ -208,19 +283,18 @@ absl::StatusOr<v1::RestoreResult> RestoreFromOffsite(Node* node, OffsiteClient* 
     RETURN_IF_ERROR(node->ledger()->Restore(id, entry, from));
     result.set_ledger_entries(result.ledger_entries() + 1);
   }
-  for (const v1::SnapshotObject& o : body.objects()) {
-    if (held.count(o.id())) {  // its manifest is placed last: it is whole
-      result.set_objects_present(result.objects_present() + 1);
-      continue;
-    }
-    RETURN_IF_ERROR(RestoreObject(node, peer, o, body.id(), actor, &result));
-  }
+  RETURN_IF_ERROR(RestoreObjects(node, peer, body, held, actor, &result));
+  absl::Time objects_done = absl::Now();
   for (const v1::SnapshotAuditLog& log : body.audit_logs()) {
     ASSIGN_OR_RETURN(uint64_t events, RestoreAuditLog(node, peer, log, body.id()));
     result.set_audit_logs(result.audit_logs() + 1);
     result.set_audit_events(result.audit_events() + events);
   }
   result.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+  LOG(INFO) << "restored " << body.id() << " in " << result.seconds() << " s: "
+            << result.objects() << " objects, " << FormatBytes(result.bytes()) << " in "
+            << absl::FormatDuration(objects_done - start) << ", " << result.audit_events()
+            << " audit events in " << absl::FormatDuration(absl::Now() - objects_done);
   v1::AuditEvent e = NewEvent("cluster.restored", "node", actor);
   AddDetail(&e, "snapshot", body.id());
   AddDetail(&e, "peer", peer_address);

@@ -124,7 +124,9 @@ absl::StatusOr<v1::SyncResult> SnapshotsService::DoSync(const v1::SyncRequest& r
   // sync resumes), then a new one.
   bool none = !s.ok() && absl::IsNotFound(s.status());
   if (request.snapshot_id().empty() && (none || (s.ok() && s->receipt))) {
+    absl::Time t0 = absl::Now();
     s = MakeSnapshot(node_, "for a sync by " + actor, actor);
+    LOG(INFO) << "snapshot for a sync made in " << absl::FormatDuration(absl::Now() - t0);
   }
   RETURN_IF_ERROR(s.status());
   SyncOptions o;
