@@ -182,13 +182,11 @@ TEST_F(OffsiteTest, APeerKilledInTheMiddleOfASyncResumesWithoutResending) {
   EXPECT_EQ(verify["bytes"], data_bytes_);
 }
 
-TEST_F(OffsiteTest, ACorruptChunkOnThePeerIsFoundAndTheNextSyncRepairsIt) {
-  std::string victim = Stored(256 << 10);  // one chunk: its id is the chunk's
-  Stored(128 << 10);
-  Sync();
-  std::string content = ReadFile(paths_[victim]);
+// Flips byte 1000 of the stored file `id` (a single chunk) in the peer's
+// volumes; whether it was found there.
+bool FlipOnPeer(const fs::path& peer_volumes, const std::string& content) {
   bool flipped = false;
-  for (const auto& e : fs::directory_iterator(dir_ / "offsite/volumes")) {
+  for (const auto& e : fs::directory_iterator(peer_volumes)) {
     int64_t at = FindInFile(e.path(), content.substr(0, 4096));
     if (at < 0) continue;
     std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
@@ -197,7 +195,14 @@ TEST_F(OffsiteTest, ACorruptChunkOnThePeerIsFoundAndTheNextSyncRepairsIt) {
     f.write(&c, 1);
     flipped = true;
   }
-  ASSERT_TRUE(flipped);
+  return flipped;
+}
+
+TEST_F(OffsiteTest, ACorruptChunkOnThePeerIsFoundAndTheNextSyncRepairsIt) {
+  std::string victim = Stored(256 << 10);  // one chunk: its id is the chunk's
+  Stored(128 << 10);
+  Sync();
+  ASSERT_TRUE(FlipOnPeer(dir_ / "offsite/volumes", ReadFile(paths_[victim])));
   CliResult verify = As("aud", 0, {"offsite", "verify", "--peer", peer_->address(), "--json"});
   EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
   json report = json::parse(verify.out);
@@ -212,6 +217,25 @@ TEST_F(OffsiteTest, ACorruptChunkOnThePeerIsFoundAndTheNextSyncRepairsIt) {
   json again = Ok("aud", 0, {"offsite", "verify", "--peer", peer_->address()});
   EXPECT_EQ(again["ok"], true) << again.dump();
   EXPECT_TRUE(Actions("offsite", 0).count("offsite.verify-requested"));
+}
+
+TEST_F(OffsiteTest, ARestoreFromAPeerWithACorruptChunkStopsAndPlacesNothingOfIt) {
+  std::string victim = Stored(256 << 10);  // one chunk each
+  Stored(128 << 10);
+  Sync();
+  ASSERT_TRUE(FlipOnPeer(dir_ / "offsite/volumes", ReadFile(paths_[victim])));
+  for (auto& n : nodes_) n->Kill(SIGKILL);
+  for (int i = 1; i <= 3; ++i) fs::remove_all(dir_ / ("n" + std::to_string(i)));
+  for (auto& n : nodes_) ASSERT_TRUE(n->Start()) << n->Log();
+  WaitUntilPeersAreUp(nodes_, dir_ / "aud");
+
+  CliResult r = As("admin", 1, {"restore", "--from-offsite", peer_->address()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("DATA_LOSS"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(victim.substr(7, 16)), std::string::npos) << "names the blob: " << r.err;
+  CliResult stat = As("olga", 0, {"stat", victim});
+  EXPECT_NE(stat.exit_code, 0) << "no manifest for an object whose chunk failed: " << stat.out;
+  EXPECT_FALSE(Actions("node", 1).count("cluster.restored"));
 }
 
 TEST_F(OffsiteTest, AWipedClusterIsRestoredFromThePeerAndVerifies) {
