@@ -52,6 +52,7 @@ class Sender {
   void Work(int w, const std::vector<Unit>& units) {
     for (size_t i = next_++; i < units.size() && !stop_; i = next_++) {
       const Unit& unit = units[i];
+      if (unit.empty()) continue;
       std::future<absl::StatusOr<std::string>> next = Load(unit[0]);
       for (size_t j = 0; j < unit.size(); ++j) {
         absl::StatusOr<std::string> data = next.get();
