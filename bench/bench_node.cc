@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -106,6 +107,20 @@ absl::StatusOr<Node> StartNode(const std::string& custodyd, const std::string& d
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return absl::DeadlineExceededError("custodyd wrote no port file within 30 s");
+}
+
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t end = stat.rfind(')');  // the command name may hold spaces
+  if (end == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(end + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 0; i < 13 && fields >> f; ++i) {
+    if (i == 11 || i == 12) ticks += std::stod(f);  // utime, stime (fields 14 and 15)
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 int FreePort() {

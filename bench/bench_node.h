@@ -51,6 +51,10 @@ absl::StatusOr<Node> StartNode(const std::string& custodyd, const std::string& d
                                const std::vector<std::string>& extra = {},
                                bool keep_data = false);
 
+// CPU seconds (user + system) that process `pid` has used so far, from
+// /proc/PID/stat; 0 if it cannot be read.
+double CpuSeconds(pid_t pid);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 

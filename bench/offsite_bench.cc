@@ -14,6 +14,8 @@
 //      from the same files and sent over one 127.0.0.1 TCP connection to a
 //      receiver that writes them to a file and fdatasyncs it at the end (the
 //      peer and the node also store durably). One untimed warm-up copy first.
+// Each step also reports the CPU seconds per GiB that the node and the peer
+// spent in it (/proc/PID/stat).
 // Ratios are MB/s of the step over MB/s of the copy just before it; also
 // over `dd` direct+dsync (the disk's durable write limit, measured once).
 // Plaintext loopback by default; --tls runs the node and the peer with
@@ -173,19 +175,23 @@ struct Step {
   const char* name;
   uint64_t bytes = 0;
   double seconds = 0, tcp_seconds = 0;
+  double node_cpu = 0, peer_cpu = 0;  // CPU seconds the node and the peer spent in the step
   double mbps() const { return bytes / 1e6 / seconds; }
   double tcp_mbps() const { return bytes / 1e6 / tcp_seconds; }
 };
 
 // One timed step after its TCP copy of `files`.
-absl::StatusOr<Step> Measure(const char* name, const Config& cfg,
+absl::StatusOr<Step> Measure(const char* name, const Config& cfg, const Site& site,
                              const std::vector<std::string>& files,
                              const std::function<absl::StatusOr<uint64_t>()>& step) {
   Step s{name};
   ASSIGN_OR_RETURN(s.tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink"));
+  const double node0 = CpuSeconds(site.node->child.pid()), peer0 = CpuSeconds(site.peer->child.pid());
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(s.bytes, step());
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.node_cpu = CpuSeconds(site.node->child.pid()) - node0;
+  s.peer_cpu = CpuSeconds(site.peer->child.pid()) - peer0;
   uint64_t copied = 0;
   for (const std::string& f : files) copied += fs::file_size(f);
   s.tcp_seconds *= static_cast<double>(s.bytes) / static_cast<double>(copied);  // same bytes
@@ -209,16 +215,16 @@ absl::StatusOr<std::vector<Step>> OneRun(const Config& cfg, const std::vector<st
     return r["bytes_sent"].get<uint64_t>();
   };
   std::vector<Step> steps;
-  ASSIGN_OR_RETURN(Step full, Measure("sync, full", cfg, files, sync));
+  ASSIGN_OR_RETURN(Step full, Measure("sync, full", cfg, site, files, sync));
   steps.push_back(full);
   RETURN_IF_ERROR(PutAll(site, cfg, delta));
-  ASSIGN_OR_RETURN(Step part, Measure("sync, 10% delta", cfg, delta, sync));
+  ASSIGN_OR_RETURN(Step part, Measure("sync, 10% delta", cfg, site, delta, sync));
   steps.push_back(part);
   RETURN_IF_ERROR(site.node->child.Stop(std::chrono::seconds(10)));
   RETURN_IF_ERROR(StartNodeOf(cfg, &site, run, "-restore", false));  // an empty data folder
   std::vector<std::string> all = files;
   all.insert(all.end(), delta.begin(), delta.end());
-  ASSIGN_OR_RETURN(Step restore, Measure("restore", cfg, all, [&]() -> absl::StatusOr<uint64_t> {
+  ASSIGN_OR_RETURN(Step restore, Measure("restore", cfg, site, all, [&]() -> absl::StatusOr<uint64_t> {
     ASSIGN_OR_RETURN(json r, Cli(site, cfg, {"restore", "--from-offsite", site.peer->address}));
     return r["bytes"].get<uint64_t>();
   }));
@@ -253,12 +259,16 @@ absl::Status RunAll(const Config& cfg) {
     for (const Step& s : steps) {
       r.push_back({{"step", s.name}, {"bytes", s.bytes}, {"seconds", s.seconds},
                    {"mb_s", s.mbps()}, {"tcp_copy_mb_s", s.tcp_mbps()},
-                   {"ratio", s.mbps() / s.tcp_mbps()}, {"vs_dd", s.mbps() / disk_mbps}});
+                   {"ratio", s.mbps() / s.tcp_mbps()}, {"vs_dd", s.mbps() / disk_mbps},
+                   {"node_cpu_s_per_gib", s.node_cpu * (1ull << 30) / s.bytes},
+                   {"peer_cpu_s_per_gib", s.peer_cpu * (1ull << 30) / s.bytes}});
       if (!cfg.json) {
         std::cout << "run " << run << ": " << s.name << ": " << FormatBytes(s.bytes) << " in "
                   << s.seconds << " s = " << s.mbps() << " MB/s; TCP copy " << s.tcp_mbps()
                   << " MB/s; ratio " << s.mbps() / s.tcp_mbps() << "; vs dd "
-                  << s.mbps() / disk_mbps << "\n";
+                  << s.mbps() / disk_mbps << "; CPU s per GiB: node "
+                  << s.node_cpu * (1ull << 30) / s.bytes << ", peer "
+                  << s.peer_cpu * (1ull << 30) / s.bytes << "\n";
       }
     }
     runs.push_back(r);

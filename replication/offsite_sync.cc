@@ -1,7 +1,6 @@
 #include "replication/offsite_sync.h"
 
 #include <atomic>
-#include <future>
 #include <set>
 #include <thread>
 
@@ -47,34 +46,20 @@ class Sender {
   }
 
  private:
-  // Sends each unit's items in order, reading the next item from the
-  // cluster while the current one is on its way to the peer.
   void Work(int w, const std::vector<Unit>& units) {
     for (size_t i = next_++; i < units.size() && !stop_; i = next_++) {
-      const Unit& unit = units[i];
-      if (unit.empty()) continue;
-      std::future<absl::StatusOr<std::string>> next = Load(unit[0]);
-      for (size_t j = 0; j < unit.size(); ++j) {
-        absl::StatusOr<std::string> data = next.get();
-        if (j + 1 < unit.size() && data.ok() && !stop_) next = Load(unit[j + 1]);
-        absl::Status s = stop_ ? absl::CancelledError() : Send(w, unit[j], std::move(data));
+      for (const Item& item : units[i]) {
+        absl::Status s = stop_ ? absl::CancelledError() : Send(w, item);
         if (s.ok()) continue;
         absl::MutexLock l(&mu_);
         if (error_.ok()) error_ = s;
         stop_ = true;
-        break;
       }
-      if (next.valid()) next.wait();  // not left reading after a failure
     }
   }
 
-  static std::future<absl::StatusOr<std::string>> Load(const Item& item) {
-    return std::async(std::launch::async, [&item] { return item.load(); });
-  }
-
-  absl::Status Send(int w, const Item& item, absl::StatusOr<std::string> loaded) {
-    RETURN_IF_ERROR(loaded.status());
-    std::string data = std::move(*loaded);
+  absl::Status Send(int w, const Item& item) {
+    ASSIGN_OR_RETURN(std::string data, item.load());
     uint64_t size = data.size();
     limiter_.Acquire(size);
     absl::StatusOr<bool> held = peer_->Put(w, item.key, std::move(data), item.at);

@@ -22,6 +22,7 @@ struct ReplicatingBlobStore::PutOp {
   int stored ABSL_GUARDED_BY(mu) = 0;
   int inflight ABSL_GUARDED_BY(mu) = 0;
   std::vector<std::string> errors ABSL_GUARDED_BY(mu);
+  bool refused ABSL_GUARDED_BY(mu) = false;  // a node found the bytes do not hash to the key
   absl::AnyInvocable<void(absl::Status) &&> done ABSL_GUARDED_BY(mu);
 };
 
@@ -84,13 +85,20 @@ void ReplicatingBlobStore::Landed(const std::shared_ptr<PutOp>& op, const NodeIn
       ++op->stored;
     } else {
       op->errors.push_back(absl::StrCat(target->id, ": ", s.message()));
-      if (op->next < op->rank.size()) {
+      // Bytes that do not hash to their key are refused by every node alike:
+      // no other node is tried.
+      op->refused = op->refused || absl::IsInvalidArgument(s);
+      if (!op->refused && op->next < op->rank.size()) {
         retry = op->rank[op->next++];
         ++op->inflight;
       }
     }
     if (op->done && op->stored >= op->needed) {
       finish = std::move(op->done);
+    } else if (op->done && op->inflight == 0 && op->refused) {
+      finish = std::move(op->done);
+      result = absl::InvalidArgumentError(absl::StrCat(
+          "chunk ", op->key.ToString(), " was refused: ", absl::StrJoin(op->errors, "; ")));
     } else if (op->done && op->inflight == 0) {
       finish = std::move(op->done);
       result = absl::UnavailableError(absl::StrCat(

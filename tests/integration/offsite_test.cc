@@ -182,8 +182,8 @@ TEST_F(OffsiteTest, APeerKilledInTheMiddleOfASyncResumesWithoutResending) {
   EXPECT_EQ(verify["bytes"], data_bytes_);
 }
 
-// Flips byte 1000 of the stored file `id` (a single chunk) in the peer's
-// volumes; whether it was found there.
+// Flips byte 1000 of a stored single-chunk file, found in the peer's volumes
+// by its first 4 KiB `content`; whether it was found there.
 bool FlipOnPeer(const fs::path& peer_volumes, const std::string& content) {
   bool flipped = false;
   for (const auto& e : fs::directory_iterator(peer_volumes)) {

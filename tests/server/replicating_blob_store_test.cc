@@ -28,8 +28,11 @@ class FakeStore : public BlobStore {
     absl::Status s;
     {
       absl::MutexLock l(&mu_);
+      ++puts;
       if (down) {
         s = absl::UnavailableError("down");
+      } else if (Digest::Of(data) != d) {  // as every real store checks
+        s = absl::InvalidArgumentError("bytes do not hash to the key");
       } else {
         blobs_[d.ToString()] = std::move(data);
       }
@@ -50,6 +53,7 @@ class FakeStore : public BlobStore {
     return blobs_.count(d.ToString()) > 0;
   }
   bool down = false, corrupt = false;
+  int puts = 0;
 
  private:
   absl::Mutex mu_;
@@ -121,6 +125,23 @@ TEST_F(ReplicatingBlobStoreTest, ADownHomeNodeIsReplacedByTheNextInRank) {
   auto missing = store_->FindMissing({d});  // but it is under-replicated at home
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->size(), 1u);
+}
+
+TEST_F(ReplicatingBlobStoreTest, BytesThatDoNotHashToTheKeyAreRefusedWithoutHandoff) {
+  Digest d = Digest::Of("what the key names");
+  absl::Notification done;
+  absl::Status status;
+  store_->Put(d, "other bytes", [&](absl::Status s) {
+    status = s;
+    done.Notify();
+  });
+  done.WaitForNotification();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_NE(status.message().find("bytes do not hash"), std::string::npos) << status;
+  EXPECT_TRUE(Holders(d).empty());
+  int puts = 0;
+  for (auto& [id, f] : fakes_) puts += f.puts;
+  EXPECT_EQ(puts, 2) << "only the two home nodes are asked, no handoff";
 }
 
 TEST_F(ReplicatingBlobStoreTest, TooFewNodesFailsWithoutAcknowledging) {
