@@ -14,7 +14,10 @@ WriteRequest ChunkWrite(const Digest& id, std::string data, const ChunkSealer* s
     return r;
   }
   r.type = EntryType::kSealedChunk;
-  r.payload = sealer->Seal(id, data);
+  SealedParts sealed = sealer->Seal(id, std::move(data));
+  r.head = std::move(sealed.head);
+  r.payload = std::move(sealed.body);
+  r.tail = std::move(sealed.tail);
   return r;
 }
 
@@ -38,7 +41,7 @@ absl::StatusOr<std::string> ReadChunk(const VolumeSet& volumes, const Location& 
     return absl::FailedPreconditionError(absl::StrCat(
         "chunk ", id.ToString(), " is encrypted at rest and this node runs without --data-key"));
   }
-  return sealer->Open(id, payload);
+  return sealer->Open(id, std::move(payload));
 }
 
 }  // namespace custody

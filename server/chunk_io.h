@@ -15,7 +15,7 @@
 namespace custody {
 
 // The committer request that stores chunk `id` with bytes `data`: sealed
-// under `sealer` when it is not null (sealing is done here, on the caller's
+// under `sealer` when it is not null (sealed in place, here, on the caller's
 // thread), plain otherwise. The caller adds on_index
 // and done.
 WriteRequest ChunkWrite(const Digest& id, std::string data, const ChunkSealer* sealer);

@@ -65,22 +65,24 @@ ChunkSealer::ChunkSealer(DataKey current, std::vector<DataKey> old) : current_(c
   for (const DataKey& k : old) keys_.emplace(k.id, k);
 }
 
-std::string ChunkSealer::Seal(const Digest& id, absl::string_view plain) const {
-  std::string out(kOverhead + plain.size(), '\0');
-  std::memcpy(out.data(), kMagic, 4);
-  std::memcpy(out.data() + 4, current_.id.data(), 8);
-  std::memcpy(out.data() + kIdAt, id.data(), 32);
-  auto* nonce = reinterpret_cast<unsigned char*>(out.data() + kNonceAt);
+SealedParts ChunkSealer::Seal(const Digest& id, std::string plain) const {
+  SealedParts out;
+  out.head.resize(kDataAt);
+  std::memcpy(out.head.data(), kMagic, 4);
+  std::memcpy(out.head.data() + 4, current_.id.data(), 8);
+  std::memcpy(out.head.data() + kIdAt, id.data(), 32);
+  auto* nonce = reinterpret_cast<unsigned char*>(out.head.data() + kNonceAt);
   RAND_bytes(nonce, 12);
+  out.body = std::move(plain);
+  out.tail.resize(16);
   Ctx ctx(EVP_CIPHER_CTX_new());
   int n = 0;
-  auto* o = reinterpret_cast<unsigned char*>(out.data() + kDataAt);
+  auto* o = reinterpret_cast<unsigned char*>(out.body.data());
   EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, current_.bytes.data(), nonce);
   EVP_EncryptUpdate(ctx.get(), nullptr, &n, id.data(), 32);  // AAD
-  EVP_EncryptUpdate(ctx.get(), o, &n, reinterpret_cast<const unsigned char*>(plain.data()),
-                    static_cast<int>(plain.size()));
+  EVP_EncryptUpdate(ctx.get(), o, &n, o, static_cast<int>(out.body.size()));  // in place
   EVP_EncryptFinal_ex(ctx.get(), o + n, &n);
-  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, o + plain.size());
+  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, out.tail.data());
   return out;
 }
 
@@ -91,7 +93,7 @@ absl::StatusOr<Digest> ChunkSealer::IdOf(absl::string_view sealed) {
   return Digest::FromRaw(sealed.substr(kIdAt, 32));
 }
 
-absl::StatusOr<std::string> ChunkSealer::Open(const Digest& id, absl::string_view sealed) const {
+absl::StatusOr<std::string> ChunkSealer::Open(const Digest& id, std::string sealed) const {
   absl::StatusOr<Digest> named = IdOf(sealed);
   if (!named.ok()) return named.status();
   if (*named != id) {
@@ -106,22 +108,24 @@ absl::StatusOr<std::string> ChunkSealer::Open(const Digest& id, absl::string_vie
         ", which this node was not given (--old-data-key)"));
   }
   const size_t len = sealed.size() - kOverhead;
-  std::string plain(len, '\0');
+  unsigned char tag[16];
+  std::memcpy(tag, sealed.data() + kDataAt + len, 16);
+  unsigned char nonce[12];
+  std::memcpy(nonce, sealed.data() + kNonceAt, 12);
   Ctx ctx(EVP_CIPHER_CTX_new());
   int n = 0;
-  const auto* in = reinterpret_cast<const unsigned char*>(sealed.data());
-  EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, it->second.bytes.data(),
-                     in + kNonceAt);
+  auto* data = reinterpret_cast<unsigned char*>(sealed.data()) + kDataAt;
+  EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, it->second.bytes.data(), nonce);
   EVP_DecryptUpdate(ctx.get(), nullptr, &n, id.data(), 32);
-  EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &n, in + kDataAt,
-                    static_cast<int>(len));
-  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16,
-                      const_cast<unsigned char*>(in + kDataAt + len));
-  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + n, &n) != 1) {
+  EVP_DecryptUpdate(ctx.get(), data, &n, data, static_cast<int>(len));  // in place
+  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag);
+  if (EVP_DecryptFinal_ex(ctx.get(), data + n, &n) != 1) {
     return absl::DataLossError(
         absl::StrCat("chunk ", id.ToString(), " fails authentication: its sealed bytes were changed"));
   }
-  return plain;
+  sealed.resize(kDataAt + len);
+  sealed.erase(0, kDataAt);
+  return sealed;
 }
 
 }  // namespace custody

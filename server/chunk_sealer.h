@@ -32,6 +32,19 @@ struct DataKey {
   static absl::Status Generate(const std::string& path);
 };
 
+// A sealed payload in its three parts, so that sealing encrypts the chunk's
+// bytes where they are instead of copying them: head ("CSL1" .. nonce),
+// body (the ciphertext, in the plaintext's own buffer) and tail (the tag).
+// head + body + tail is the sealed payload.
+struct SealedParts {
+  std::string head;
+  std::string body;
+  std::string tail;
+
+  size_t size() const { return head.size() + body.size() + tail.size(); }
+  std::string Joined() const { return head + body + tail; }
+};
+
 // Thread-safe (immutable once built).
 class ChunkSealer {
  public:
@@ -41,10 +54,12 @@ class ChunkSealer {
   // Seals with `current`; opens what `current` or any of `old` sealed.
   ChunkSealer(DataKey current, std::vector<DataKey> old = {});
 
-  std::string Seal(const Digest& id, absl::string_view plain) const;
+  // Encrypts `plain` in place (no copy of the chunk's bytes).
+  SealedParts Seal(const Digest& id, std::string plain) const;
   // The plaintext; DATA_LOSS if the payload is damaged, names another chunk,
   // or fails authentication; FAILED_PRECONDITION for an unknown key.
-  absl::StatusOr<std::string> Open(const Digest& id, absl::string_view sealed) const;
+  // Decrypts in `sealed`'s own buffer.
+  absl::StatusOr<std::string> Open(const Digest& id, std::string sealed) const;
   // The chunk id a sealed payload names (no key needed).
   static absl::StatusOr<Digest> IdOf(absl::string_view sealed);
 

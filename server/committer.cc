@@ -45,7 +45,7 @@ void Committer::Submit(WriteRequest r) {
         return c->queued_bytes_ < c->options_.max_queued_bytes || c->stopping_;
       },
       this));
-  queued_bytes_ += r.payload.size();
+  queued_bytes_ += r.size();
   queue_.push_back(std::move(r));
 }
 
@@ -76,8 +76,8 @@ void Committer::Loop() {
       if (!idle && queue_.empty()) return;
       uint64_t bytes = 0;
       while (!queue_.empty() && group.size() < kMaxGroupRequests &&
-             (group.empty() || bytes + queue_.front().payload.size() <= options_.max_batch_bytes)) {
-        bytes += queue_.front().payload.size();
+             (group.empty() || bytes + queue_.front().size() <= options_.max_batch_bytes)) {
+        bytes += queue_.front().size();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -137,7 +137,8 @@ void Committer::Stage(const std::deque<WriteRequest>& reqs,
   }
   for (size_t i : fresh) {
     const WriteRequest& r = reqs[i];
-    EncodeEntryTo(staging_ + (results[i].location.offset - start), r.type, r.payload,
+    EncodeEntryTo(staging_ + (results[i].location.offset - start), r.type,
+                  {r.head, r.payload, r.tail},
                   IsChunkEntry(r.type) ? r.key : Digest::Of(r.payload));
   }
 }
@@ -176,7 +177,7 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
     absl::StatusOr<bool> held = r.replace ? false : IsHeld(r, &results[i]);
     if (!held.ok()) status = held.status();
     if (!held.ok() || *held) continue;
-    results[i].location = Location{vol->id(), pos, static_cast<uint32_t>(r.payload.size())};
+    results[i].location = Location{vol->id(), pos, static_cast<uint32_t>(r.size())};
     pos += EntryHeader::Span(results[i].location.length);
     fresh.push_back(i);
   }

@@ -34,6 +34,10 @@ struct WriteRequest {
   // or objects family) is not written again.
   Digest key;
   std::string payload;
+  // A sealed chunk's entry payload is head + payload + tail (SealedParts),
+  // staged without joining them first; both empty otherwise.
+  std::string head;
+  std::string tail;
   // No volume entry: only on_index's changes (e.g. audit events).
   bool index_only = false;
   // A chunk written again although the index has it, the index then pointing
@@ -45,6 +49,9 @@ struct WriteRequest {
   // Called once, on the committer thread, after the group is durable (or
   // failed). Must not block.
   absl::AnyInvocable<void(absl::StatusOr<WriteResult>) &&> done;
+
+  // The length of the entry's payload in the volume.
+  size_t size() const { return head.size() + payload.size() + tail.size(); }
 };
 
 struct CommitterOptions {

@@ -20,20 +20,24 @@ uint32_t HeaderCheck(const char* data, size_t n) {
   return Get32(reinterpret_cast<const char*>(d.data()));
 }
 
-void EncodeEntryTo(char* out, EntryType type, absl::string_view payload, const Digest& hash) {
+void EncodeEntryTo(char* out, EntryType type, std::initializer_list<absl::string_view> parts,
+                   const Digest& hash) {
+  uint64_t used = EntryHeader::kSize;
+  for (absl::string_view p : parts) {
+    std::memcpy(out + used, p.data(), p.size());
+    used += p.size();
+  }
   EntryHeader h;
   h.type = type;
-  h.length = static_cast<uint32_t>(payload.size());
+  h.length = static_cast<uint32_t>(used - EntryHeader::kSize);
   h.hash = hash;
   h.EncodeTo(out);
-  std::memcpy(out + EntryHeader::kSize, payload.data(), payload.size());
-  uint64_t used = EntryHeader::kSize + payload.size();
   std::memset(out + used, 0, EntryHeader::Span(h.length) - used);
 }
 
 std::string EncodeEntry(EntryType type, absl::string_view payload) {
   std::string out(EntryHeader::Span(static_cast<uint32_t>(payload.size())), '\0');
-  EncodeEntryTo(out.data(), type, payload, Digest::Of(payload));
+  EncodeEntryTo(out.data(), type, {payload}, Digest::Of(payload));
   return out;
 }
 

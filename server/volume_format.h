@@ -3,6 +3,7 @@
 #define CUSTODY_SERVER_VOLUME_FORMAT_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -69,8 +70,10 @@ struct VolumeHeader {
 };
 
 // Writes a whole entry (header, payload, zero padding: EntryHeader::Span
-// bytes) at `out`. `hash` must be SHA-256 of `payload`.
-void EncodeEntryTo(char* out, EntryType type, absl::string_view payload, const Digest& hash);
+// bytes) at `out`; the payload is the concatenation of `parts`. `hash` names
+// the entry (SHA-256 of the payload, or of what a sealed chunk seals).
+void EncodeEntryTo(char* out, EntryType type, std::initializer_list<absl::string_view> parts,
+                   const Digest& hash);
 // The same, as a string (tests, tools).
 std::string EncodeEntry(EntryType type, absl::string_view payload);
 

@@ -26,14 +26,32 @@ TEST(ChunkSealerTest, SealsAndOpensAndHidesThePlaintext) {
   ChunkSealer sealer(NewKey(dir, "k"));
   std::string plain = "interview of 2026-11-26, room 3; " + RandomBytes(5000, 1);
   Digest id = Digest::Of(plain);
-  std::string sealed = sealer.Seal(id, plain);
+  std::string sealed = sealer.Seal(id, plain).Joined();
   EXPECT_EQ(sealed.size(), plain.size() + ChunkSealer::kOverhead);
   EXPECT_EQ(sealed.find("interview of"), std::string::npos);
   EXPECT_EQ(*ChunkSealer::IdOf(sealed), id);
   absl::StatusOr<std::string> back = sealer.Open(id, sealed);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, plain);
-  EXPECT_NE(sealer.Seal(id, plain), sealed) << "a fresh nonce every time";
+  EXPECT_NE(sealer.Seal(id, plain).Joined(), sealed) << "a fresh nonce every time";
+}
+
+TEST(ChunkSealerTest, SealsAndOpensInTheChunksOwnBuffer) {
+  TempDir dir;
+  ChunkSealer sealer(NewKey(dir, "k"));
+  std::string plain = RandomBytes(1 << 20, 4);
+  const Digest id = Digest::Of(plain);
+  std::string buffer = plain;
+  const char* where = buffer.data();
+  SealedParts parts = sealer.Seal(id, std::move(buffer));
+  EXPECT_EQ(parts.head.size() + parts.tail.size(), ChunkSealer::kOverhead);
+  EXPECT_EQ(parts.body.data(), where) << "encrypted where it was, not copied";
+  EXPECT_NE(parts.body, plain);
+  std::string sealed = parts.Joined();
+  EXPECT_EQ(sealed.size(), parts.size());
+  absl::StatusOr<std::string> back = sealer.Open(id, std::move(sealed));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, plain);
 }
 
 TEST(ChunkSealerTest, AnyChangedByteFailsAuthentication) {
@@ -41,7 +59,7 @@ TEST(ChunkSealerTest, AnyChangedByteFailsAuthentication) {
   ChunkSealer sealer(NewKey(dir, "k"));
   std::string plain = RandomBytes(1000, 2);
   Digest id = Digest::Of(plain);
-  std::string sealed = sealer.Seal(id, plain);
+  std::string sealed = sealer.Seal(id, plain).Joined();
   for (size_t at : {size_t{50}, size_t{60}, sealed.size() / 2, sealed.size() - 1}) {
     std::string bad = sealed;
     bad[at] ^= 1;
@@ -56,7 +74,7 @@ TEST(ChunkSealerTest, RotationKeepsOldChunksReadableAndUnknownKeysAreNamed) {
   DataKey old_key = NewKey(dir, "old"), new_key = NewKey(dir, "new");
   std::string plain = RandomBytes(300, 3);
   Digest id = Digest::Of(plain);
-  std::string sealed_old = ChunkSealer(old_key).Seal(id, plain);
+  std::string sealed_old = ChunkSealer(old_key).Seal(id, plain).Joined();
   EXPECT_EQ(*ChunkSealer(new_key, {old_key}).Open(id, sealed_old), plain);
   EXPECT_EQ(ChunkSealer(new_key).Open(id, sealed_old).status().code(),
             absl::StatusCode::kFailedPrecondition);
