@@ -18,11 +18,13 @@ namespace custody {
 namespace {
 
 // One blob to send: where its bytes come from, and for a chunk its place in
-// its object.
+// its object. `checked`, if set, reads the blob again, hashed, when the peer
+// refuses the bytes `load` gave (the peer hashes every blob it takes).
 struct Item {
   Digest key;
   BlobSource load;
   std::optional<ChunkPosition> at;
+  BlobSource checked;
 };
 // Blobs one worker sends in order: a single blob, or an object's chunks.
 using Unit = std::vector<Item>;
@@ -59,10 +61,19 @@ class Sender {
   }
 
   absl::Status Send(int w, const Item& item) {
-    ASSIGN_OR_RETURN(std::string data, item.load());
-    uint64_t size = data.size();
+    absl::StatusOr<std::string> data = item.load();
+    if (!data.ok() && item.checked) data = item.checked();
+    if (!data.ok()) return data.status();
+    uint64_t size = data->size();
     limiter_.Acquire(size);
-    absl::StatusOr<bool> held = peer_->Put(w, item.key, std::move(data), item.at);
+    absl::StatusOr<bool> held = peer_->Put(w, item.key, std::move(*data), item.at);
+    if (absl::IsInvalidArgument(held.status()) && item.checked) {
+      LOG(WARNING) << "the offsite peer refused " << item.key.ToString()
+                   << " as read from this node's volume (" << held.status().message()
+                   << "); reading it again, hashed";
+      ASSIGN_OR_RETURN(std::string again, item.checked());
+      held = peer_->Put(w, item.key, std::move(again), item.at);
+    }
     if (!held.ok()) {
       return absl::Status(held.status().code(),
                           absl::StrCat("sending ", item.key.ToString(), " to the offsite peer: ",
@@ -102,7 +113,10 @@ BlobSource AuditPageSource(Node* node, const v1::SnapshotAuditLog& log, uint64_t
 }
 
 // The chunks the peer lacks, one unit per object in the object's order, each
-// chunk once.
+// chunk once. A chunk this node holds is read without hashing it here: the
+// peer hashes it, and a refused or unreadable one is read again through the
+// cluster's verifying store (counted as corrupt there, and taken from another
+// replica when there is one).
 absl::StatusOr<std::vector<Unit>> ChunkUnits(Node* node,
                                              const std::vector<v1::ObjectManifest>& manifests,
                                              OffsiteClient* peer) {
@@ -121,7 +135,8 @@ absl::StatusOr<std::vector<Unit>> ChunkUnits(Node* node,
       Digest d = *Digest::FromRaw(m.chunks(i));
       if (missing.erase(d) == 0) continue;
       at.index = static_cast<uint32_t>(i);
-      unit.push_back({d, [node, d]() { return node->cluster_chunks()->Get(d); }, at});
+      unit.push_back({d, [node, d]() { return node->unhashed_chunks()->Get(d); }, at,
+                      [node, d]() { return node->cluster_chunks()->Get(d); }});
     }
     if (!unit.empty()) units.push_back(std::move(unit));
   }
@@ -181,7 +196,7 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
       return absl::InternalError(absl::StrCat("the peer asked for ", key.ToString(),
                                               ", which the snapshot does not name"));
     }
-    first.push_back({Item{key, it->second, std::nullopt}});
+    first.push_back({Item{key, it->second, std::nullopt, {}}});
   }
   ASSIGN_OR_RETURN(std::vector<Unit> chunks, ChunkUnits(node, manifests, peer));
   marks.push_back({"find-missing", absl::Now()});

@@ -106,6 +106,11 @@ class Node {
   // nothing was logged since), durably.
   absl::StatusOr<std::string> SignCheckpointNow();
   BlobStore* chunks() { return verified_.get(); }  // verifies on read
+  // This node's own chunks, NOT hashed on read (a sealed chunk is still
+  // authenticated). Only for a reader whose receiver hashes every chunk it
+  // takes and refuses a bad one (offsite sync), and who reads through
+  // chunks() again when refused.
+  BlobStore* unhashed_chunks() { return local_.get(); }
   // Users and access grants (doc/security.md).
   Ledger* ledger() { return ledger_.get(); }
   absl::StatusOr<std::shared_ptr<const AccessState>> access_state() { return access_->Get(); }

@@ -64,10 +64,10 @@ class OffsiteTest : public ::testing::Test {
     data_bytes_ += size;
     return id;
   }
-  json Sync(std::vector<std::string> more = {}) {
+  json Sync(std::vector<std::string> more = {}, int n = 1) {
     std::vector<std::string> args = {"offsite", "sync", "--peer", peer_->address()};
     args.insert(args.end(), more.begin(), more.end());
-    return Ok("admin", 1, args);
+    return Ok("admin", n, args);
   }
   // The peer's counters, asked as node n1 (only cluster nodes may ask).
   v1::PeerStatus PeerCounters() {
@@ -184,9 +184,11 @@ TEST_F(OffsiteTest, APeerKilledInTheMiddleOfASyncResumesWithoutResending) {
 
 // Flips byte 1000 of a stored single-chunk file, found in the peer's volumes
 // by its first 4 KiB `content`; whether it was found there.
-bool FlipOnPeer(const fs::path& peer_volumes, const std::string& content) {
+// Flips one byte of `content`'s first chunk wherever the volumes in
+// `volumes` hold it; whether any did.
+bool FlipIn(const fs::path& volumes, const std::string& content) {
   bool flipped = false;
-  for (const auto& e : fs::directory_iterator(peer_volumes)) {
+  for (const auto& e : fs::directory_iterator(volumes)) {
     int64_t at = FindInFile(e.path(), content.substr(0, 4096));
     if (at < 0) continue;
     std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
@@ -198,11 +200,34 @@ bool FlipOnPeer(const fs::path& peer_volumes, const std::string& content) {
   return flipped;
 }
 
+// The syncing node reads its own chunks without hashing them (the peer
+// hashes every chunk it takes): a corrupt copy is refused by the peer, read
+// again through the verifying store, and sent from the replica that is good.
+TEST_F(OffsiteTest, ACorruptChunkOnTheSyncingNodeIsRefusedByThePeerAndSentFromAGoodReplica) {
+  std::string victim = Stored(256 << 10);  // one chunk, on 2 of the 3 nodes
+  Stored(128 << 10);
+  int holder = -1;
+  for (int n = 0; n < 3 && holder < 0; ++n) {
+    if (FlipIn(dir_ / ("n" + std::to_string(n + 1) + "/volumes"), ReadFile(paths_[victim]))) {
+      holder = n;
+    }
+  }
+  ASSERT_GE(holder, 0) << "no node holds the victim";
+  json sync = Sync({}, holder);
+  EXPECT_GE(sync["bytes_sent"].get<uint64_t>(), data_bytes_);
+  EXPECT_NE(nodes_[holder]->Log().find("the offsite peer refused " + victim),
+            std::string::npos)
+      << "the peer's check caught the corrupt copy: " << nodes_[holder]->Log();
+  EXPECT_EQ(PeerCounters().bad_blobs(), 0u);
+  json verify = Ok("aud", 0, {"offsite", "verify", "--peer", peer_->address()});
+  EXPECT_EQ(verify["ok"], true) << verify.dump();
+}
+
 TEST_F(OffsiteTest, ACorruptChunkOnThePeerIsFoundAndTheNextSyncRepairsIt) {
   std::string victim = Stored(256 << 10);  // one chunk: its id is the chunk's
   Stored(128 << 10);
   Sync();
-  ASSERT_TRUE(FlipOnPeer(dir_ / "offsite/volumes", ReadFile(paths_[victim])));
+  ASSERT_TRUE(FlipIn(dir_ / "offsite/volumes", ReadFile(paths_[victim])));
   CliResult verify = As("aud", 0, {"offsite", "verify", "--peer", peer_->address(), "--json"});
   EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
   json report = json::parse(verify.out);
@@ -223,7 +248,7 @@ TEST_F(OffsiteTest, ARestoreFromAPeerWithACorruptChunkStopsAndPlacesNothingOfIt)
   std::string victim = Stored(256 << 10);  // one chunk each
   Stored(128 << 10);
   Sync();
-  ASSERT_TRUE(FlipOnPeer(dir_ / "offsite/volumes", ReadFile(paths_[victim])));
+  ASSERT_TRUE(FlipIn(dir_ / "offsite/volumes", ReadFile(paths_[victim])));
   for (auto& n : nodes_) n->Kill(SIGKILL);
   for (int i = 1; i <= 3; ++i) fs::remove_all(dir_ / ("n" + std::to_string(i)));
   for (auto& n : nodes_) ASSERT_TRUE(n->Start()) << n->Log();
