@@ -48,6 +48,7 @@ using json = nlohmann::ordered_json;
 struct Config {
   uint64_t size = 2ull << 30;
   int files = 8, runs = 2;
+  int streams = 0;  // 0: the CLI's default
   std::string dir = "bench-tmp/offsite";
   bool tls = false, json = false;
 };
@@ -211,7 +212,9 @@ absl::StatusOr<std::vector<Step>> OneRun(const Config& cfg, const std::vector<st
   RETURN_IF_ERROR(PutAll(site, cfg, files));
   RETURN_IF_ERROR(Cli(site, cfg, {"snapshot", "create"}).status());
   auto sync = [&]() -> absl::StatusOr<uint64_t> {
-    ASSIGN_OR_RETURN(json r, Cli(site, cfg, {"offsite", "sync", "--peer", site.peer->address}));
+    std::vector<std::string> args = {"offsite", "sync", "--peer", site.peer->address};
+    if (cfg.streams > 0) args.insert(args.end(), {"--streams", std::to_string(cfg.streams)});
+    ASSIGN_OR_RETURN(json r, Cli(site, cfg, args));
     return r["bytes_sent"].get<uint64_t>();
   };
   std::vector<Step> steps;
@@ -298,6 +301,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   app.add_option("--runs", cfg.runs, "timed runs (default 2)")->check(CLI::Range(1, 20));
   app.add_option("--dir", cfg.dir, "scratch folder (default bench-tmp/offsite)");
+  app.add_option("--streams", cfg.streams, "blobs in flight in a sync (default: the CLI's)")
+      ->check(CLI::Range(1, 64));
   app.add_flag("--tls", cfg.tls, "node and peer with certificates (mutual TLS)");
   app.add_flag("--json", cfg.json, "print one JSON document");
   CLI11_PARSE(app, argc, argv);

@@ -52,22 +52,37 @@ grpc::ServerUnaryReactor* OffsitePeerService::FindMissing(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OffsitePeerService::PutBlob(grpc::CallbackServerContext* ctx,
                                                       const v1::PeerPutRequest* request,
                                                       v1::PeerPutResponse* response) {
-  return Run(ctx, node_->stream_pool(), "offsite", [=, this](const std::string&) -> absl::Status {
-    absl::StatusOr<Digest> key = Digest::FromRaw(request->key());
-    if (!key.ok()) return absl::InvalidArgumentError("a blob key must be a raw 32-byte SHA-256");
+  return RunUnaryAsync(ctx, node_->stream_pool(), [=, this](auto finish) {
+    absl::StatusOr<Digest> key;
     std::optional<ChunkPosition> at;
-    if (!request->object().empty()) {
-      absl::StatusOr<Digest> object = Digest::FromRaw(request->object());
-      absl::StatusOr<Digest> manifest = Digest::FromRaw(request->manifest());
-      if (!object.ok() || !manifest.ok()) {
-        return absl::InvalidArgumentError("object and manifest must be raw 32-byte SHA-256s");
-      }
-      at = ChunkPosition{*object, *manifest, request->index()};
-    }
-    ASSIGN_OR_RETURN(bool held, vault_.Put(*key, request->data(), at));
-    response->set_already_held(held);
-    return absl::OkStatus();
+    absl::Status s = CheckPut(*ctx, *request, &key, &at);
+    if (!s.ok()) return finish(s);
+    // The request is this call's until it finishes: its bytes move on to the
+    // store instead of being copied.
+    std::string data = std::move(*const_cast<v1::PeerPutRequest*>(request)->mutable_data());
+    vault_.Put(*key, std::move(data), at, [response, finish](absl::StatusOr<bool> held) {
+      if (held.ok()) response->set_already_held(*held);
+      finish(held.status());
+    });
   });
+}
+
+absl::Status OffsitePeerService::CheckPut(const grpc::CallbackServerContext& ctx,
+                                          const v1::PeerPutRequest& request,
+                                          absl::StatusOr<Digest>* key,
+                                          std::optional<ChunkPosition>* at) {
+  RETURN_IF_ERROR(node_->Authorize(ctx, Action::kOffsitePeer, "offsite").status());
+  *key = Digest::FromRaw(request.key());
+  if (!key->ok()) return absl::InvalidArgumentError("a blob key must be a raw 32-byte SHA-256");
+  if (!request.object().empty()) {
+    absl::StatusOr<Digest> object = Digest::FromRaw(request.object());
+    absl::StatusOr<Digest> manifest = Digest::FromRaw(request.manifest());
+    if (!object.ok() || !manifest.ok()) {
+      return absl::InvalidArgumentError("object and manifest must be raw 32-byte SHA-256s");
+    }
+    *at = ChunkPosition{*object, *manifest, request.index()};
+  }
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* OffsitePeerService::GetBlob(grpc::CallbackServerContext* ctx,

@@ -121,31 +121,49 @@ absl::Status OffsiteVault::Follow(const ChunkPosition& at, const Digest& key,
   return PutMeta({{absl::StrCat(kVerified, at.object.Raw()), "1"}}, std::nullopt);
 }
 
-absl::StatusOr<bool> OffsiteVault::Put(const Digest& key, std::string data,
-                                       const std::optional<ChunkPosition>& at) {
+absl::StatusOr<OffsiteVault::Admission> OffsiteVault::Admit(
+    const Digest& key, absl::string_view data, const std::optional<ChunkPosition>& at) {
   if (Digest::Of(data) != key) {
     return absl::InvalidArgumentError(
         absl::StrCat("blob ", key.ToString(), " was sent with bytes that hash to something else"));
   }
   if (at) RETURN_IF_ERROR(Follow(*at, key, data));
   ASSIGN_OR_RETURN(bool bad, IsBad(key));
+  if (bad) return Admission::kBad;
   ASSIGN_OR_RETURN(std::vector<Digest> missing, node_->chunks()->FindMissing({key}));
-  if (missing.empty() && !bad) {
+  return missing.empty() ? Admission::kHeld : Admission::kNew;
+}
+
+absl::Status OffsiteVault::Repair(const Digest& key, std::string data) {
+  WriteRequest r = ChunkWrite(key, std::move(data), node_->sealer());
+  r.replace = true;  // the index then points to this copy
+  RETURN_IF_ERROR(node_->committer()->Write(std::move(r)).status());
+  v1::AuditEvent e = NewEvent("offsite.blob-repaired", key.ToString(), "custodyd");
+  return PutMeta({{absl::StrCat(kBad, key.Raw()), ""}}, std::move(e));
+}
+
+void OffsiteVault::Put(const Digest& key, std::string data,
+                       const std::optional<ChunkPosition>& at,
+                       absl::AnyInvocable<void(absl::StatusOr<bool>) &&> done) {
+  absl::StatusOr<Admission> admitted = Admit(key, data, at);
+  if (!admitted.ok()) return std::move(done)(admitted.status());
+  if (*admitted == Admission::kHeld) {
     ++already_held_;
-    return true;
+    return std::move(done)(true);
   }
-  uint64_t size = data.size();
+  const uint64_t size = data.size();
+  if (*admitted == Admission::kBad) {  // rare: waits here, for the repair's event
+    absl::Status s = Repair(key, std::move(data));
+    if (s.ok()) ++blobs_received_, bytes_received_ += size;
+    return std::move(done)(s.ok() ? absl::StatusOr<bool>(false) : s);
+  }
   // Hashed above: written straight to the committer, not hashed again.
   WriteRequest r = ChunkWrite(key, std::move(data), node_->sealer());
-  r.replace = bad;  // a corrupt copy: the index then points to this one
-  RETURN_IF_ERROR(node_->committer()->Write(std::move(r)).status());
-  if (bad) {
-    v1::AuditEvent e = NewEvent("offsite.blob-repaired", key.ToString(), "custodyd");
-    RETURN_IF_ERROR(PutMeta({{absl::StrCat(kBad, key.Raw()), ""}}, std::move(e)));
-  }
-  ++blobs_received_;
-  bytes_received_ += size;
-  return false;
+  r.done = [this, size, done = std::move(done)](absl::StatusOr<WriteResult> w) mutable {
+    if (w.ok()) ++blobs_received_, bytes_received_ += size;
+    std::move(done)(w.ok() ? absl::StatusOr<bool>(false) : w.status());
+  };
+  node_->committer()->Submit(std::move(r));
 }
 
 absl::StatusOr<std::string> OffsiteVault::Get(const Digest& key) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "custody/v1/offsite.pb.h"
@@ -31,13 +32,15 @@ class OffsiteVault {
   absl::StatusOr<v1::OfferResponse> Offer(const v1::Snapshot& s, const std::string& from);
   // Which of `keys` are not held intact.
   absl::StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& keys);
-  // Stores `data` under `key` durably; INVALID_ARGUMENT if it does not hash
-  // to it. Returns whether it was held intact already. Chunks of an object
-  // sent from its first on, in order (`at`), are hashed into the object's
-  // hash as they come; once the last matches the object's id, the object
-  // counts as verified and Seal does not read it again.
-  absl::StatusOr<bool> Put(const Digest& key, std::string data,
-                           const std::optional<ChunkPosition>& at = std::nullopt);
+  // Stores `data` under `key` durably, then calls `done` with whether it was
+  // held intact already; INVALID_ARGUMENT if it does not hash to it. The
+  // checks run on the caller's thread; `done` may run later on the
+  // committer's thread (no thread waits for the disk), and must not block.
+  // Chunks of an object sent from its first on, in order (`at`), are hashed
+  // into the object's hash as they come; once the last matches the object's
+  // id, the object counts as verified and Seal does not read it again.
+  void Put(const Digest& key, std::string data, const std::optional<ChunkPosition>& at,
+           absl::AnyInvocable<void(absl::StatusOr<bool>) &&> done);
   absl::StatusOr<std::string> Get(const Digest& key);
   // Verifies an offered snapshot completely and signs a receipt for it
   // (offsite.sealed). FAILED_PRECONDITION naming what is missing or wrong.
@@ -59,6 +62,12 @@ class OffsiteVault {
                        std::optional<v1::AuditEvent> event);
   absl::StatusOr<v1::Snapshot> Offered(const std::string& id);
   absl::StatusOr<bool> IsBad(const Digest& key);
+  enum class Admission { kHeld, kNew, kBad };
+  // A blob's checks before it is stored (hash, follow, held or bad here).
+  absl::StatusOr<Admission> Admit(const Digest& key, absl::string_view data,
+                                  const std::optional<ChunkPosition>& at);
+  // Stores a new copy of a blob marked bad, and logs the repair.
+  absl::Status Repair(const Digest& key, std::string data);
 
   // Hashes a chunk into its object's running hash if it is the next one.
   absl::Status Follow(const ChunkPosition& at, const Digest& key, absl::string_view data);

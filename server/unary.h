@@ -21,6 +21,19 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ThreadPool*
   return reactor;
 }
 
+// Runs `work(finish)` on `pool`; `work` calls `finish(status)` exactly once,
+// then or later from another thread (e.g. a committer callback), so a call
+// waiting for the disk holds no worker.
+template <typename Work>
+grpc::ServerUnaryReactor* RunUnaryAsync(grpc::CallbackServerContext* ctx, ThreadPool* pool,
+                                        Work work) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  pool->Schedule([reactor, work = std::move(work)]() mutable {
+    work([reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  });
+  return reactor;
+}
+
 }  // namespace custody
 
 #endif  // CUSTODY_SERVER_UNARY_H_
