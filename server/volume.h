@@ -83,10 +83,16 @@ class Volume {
  private:
   Volume() = default;
   absl::Status OpenWriter();
+  void OpenDirectReader();
+  // Reads the entry at `off` (kAlign-aligned) with a payload of `length`
+  // bytes with O_DIRECT: its header to `head`, its payload to `payload`;
+  // false if that path cannot (the caller reads buffered).
+  bool ReadDirect(uint64_t off, size_t length, char* head, std::string* payload) const;
 
   std::string path_;
   int fd_ = -1;
   int write_fd_ = -1;
+  int direct_read_fd_ = -1;  // O_DIRECT, for large entries; -1 if refused
   bool direct_ = false;
   VolumeHeader header_;
   std::atomic<uint64_t> end_{0};
