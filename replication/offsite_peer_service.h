@@ -41,10 +41,10 @@ class OffsitePeerService final : public v1::OffsitePeer::CallbackService {
                                    v1::PeerStatus* response) override;
 
  private:
-  // Runs `work(caller name)` on `pool` once the caller is a cluster node.
   // Authorizes a PutBlob and parses its key and chunk position.
   absl::Status CheckPut(const grpc::CallbackServerContext& ctx, const v1::PeerPutRequest& request,
                         absl::StatusOr<Digest>* key, std::optional<ChunkPosition>* at);
+  // Runs `work(caller name)` on `pool` once the caller is a cluster node.
   template <typename Work>
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, ThreadPool* pool,
                                 const std::string& subject, Work work);

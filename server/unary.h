@@ -9,18 +9,6 @@
 
 namespace custody {
 
-// Runs `work` (returning absl::Status) on `pool`, never on a gRPC thread,
-// and finishes the call with its status.
-template <typename Work>
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ThreadPool* pool,
-                                   Work work) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  pool->Schedule([reactor, work = std::move(work)]() mutable {
-    reactor->Finish(ToGrpcStatus(work()));
-  });
-  return reactor;
-}
-
 // Runs `work(finish)` on `pool`; `work` calls `finish(status)` exactly once,
 // then or later from another thread (e.g. a committer callback), so a call
 // waiting for the disk holds no worker.
@@ -32,6 +20,16 @@ grpc::ServerUnaryReactor* RunUnaryAsync(grpc::CallbackServerContext* ctx, Thread
     work([reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); });
   });
   return reactor;
+}
+
+// Runs `work` (returning absl::Status) on `pool`, never on a gRPC thread,
+// and finishes the call with its status.
+template <typename Work>
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ThreadPool* pool,
+                                   Work work) {
+  return RunUnaryAsync(ctx, pool, [work = std::move(work)](auto finish) mutable {
+    finish(work());
+  });
 }
 
 }  // namespace custody
