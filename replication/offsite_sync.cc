@@ -26,19 +26,18 @@ struct Item {
   std::optional<ChunkPosition> at;
   BlobSource checked;
 };
-// Blobs one worker sends in order: a single blob, or an object's chunks.
-using Unit = std::vector<Item>;
-
-// Sends units with `streams` workers, each on its own channel; the first
-// failure stops them all.
+// Sends items with `streams` workers, each on its own channel, taking the
+// next item in the list as it is free (so an object's chunks go on several
+// streams at once, nearly in order; the peer follows them in any order); the
+// first failure stops them all.
 class Sender {
  public:
   Sender(OffsiteClient* peer, uint64_t rate) : peer_(peer), limiter_(rate) {}
 
-  absl::Status Run(const std::vector<Unit>& units, int streams, v1::SyncResult* result) {
+  absl::Status Run(const std::vector<Item>& items, int streams, v1::SyncResult* result) {
     std::vector<std::thread> workers;
     for (int w = 0; w < std::max(1, streams); ++w) {
-      workers.emplace_back([this, w, &units] { Work(w, units); });
+      workers.emplace_back([this, w, &items] { Work(w, items); });
     }
     for (std::thread& t : workers) t.join();
     result->set_blobs_sent(result->blobs_sent() + sent_);
@@ -48,15 +47,13 @@ class Sender {
   }
 
  private:
-  void Work(int w, const std::vector<Unit>& units) {
-    for (size_t i = next_++; i < units.size() && !stop_; i = next_++) {
-      for (const Item& item : units[i]) {
-        absl::Status s = stop_ ? absl::CancelledError() : Send(w, item);
-        if (s.ok()) continue;
-        absl::MutexLock l(&mu_);
-        if (error_.ok()) error_ = s;
-        stop_ = true;
-      }
+  void Work(int w, const std::vector<Item>& items) {
+    for (size_t i = next_++; i < items.size() && !stop_; i = next_++) {
+      absl::Status s = Send(w, items[i]);
+      if (s.ok()) continue;
+      absl::MutexLock l(&mu_);
+      if (error_.ok()) error_ = s;
+      stop_ = true;
     }
   }
 
@@ -112,12 +109,12 @@ BlobSource AuditPageSource(Node* node, const v1::SnapshotAuditLog& log, uint64_t
   };
 }
 
-// The chunks the peer lacks, one unit per object in the object's order, each
+// The chunks the peer lacks, object by object in each object's order, each
 // chunk once. A chunk this node holds is read without hashing it here: the
 // peer hashes it, and a refused or unreadable one is read again through the
 // cluster's verifying store (counted as corrupt there, and taken from another
 // replica when there is one).
-absl::StatusOr<std::vector<Unit>> ChunkUnits(Node* node,
+absl::StatusOr<std::vector<Item>> ChunkItems(Node* node,
                                              const std::vector<v1::ObjectManifest>& manifests,
                                              OffsiteClient* peer) {
   std::set<Digest> all;
@@ -127,20 +124,18 @@ absl::StatusOr<std::vector<Unit>> ChunkUnits(Node* node,
   ASSIGN_OR_RETURN(std::vector<Digest> lacking,
                    peer->FindMissing(std::vector<Digest>(all.begin(), all.end())));
   std::set<Digest> missing(lacking.begin(), lacking.end());
-  std::vector<Unit> units;
+  std::vector<Item> items;
   for (const v1::ObjectManifest& m : manifests) {
     ChunkPosition at{*Digest::FromRaw(m.sha256()), Digest::Of(DeterministicBytes(m)), 0};
-    Unit unit;
     for (int i = 0; i < m.chunks_size(); ++i) {
       Digest d = *Digest::FromRaw(m.chunks(i));
       if (missing.erase(d) == 0) continue;
       at.index = static_cast<uint32_t>(i);
-      unit.push_back({d, [node, d]() { return node->unhashed_chunks()->Get(d); }, at,
+      items.push_back({d, [node, d]() { return node->unhashed_chunks()->Get(d); }, at,
                       [node, d]() { return node->cluster_chunks()->Get(d); }});
     }
-    if (!unit.empty()) units.push_back(std::move(unit));
   }
-  return units;
+  return items;
 }
 
 }  // namespace
@@ -188,7 +183,7 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
   marks.push_back({"offer", absl::Now()});
   ASSIGN_OR_RETURN(std::vector<v1::ObjectManifest> manifests, SnapshotManifests(node, body));
   ASSIGN_OR_RETURN(auto sources, SnapshotBlobSources(node, body, manifests));
-  std::vector<Unit> first;  // manifests, ledger entries, audit pages
+  std::vector<Item> first;  // manifests, ledger entries, audit pages
   for (const std::string& raw : offer.missing()) {
     ASSIGN_OR_RETURN(Digest key, Digest::FromRaw(raw));
     auto it = sources.find(key);
@@ -196,9 +191,9 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
       return absl::InternalError(absl::StrCat("the peer asked for ", key.ToString(),
                                               ", which the snapshot does not name"));
     }
-    first.push_back({Item{key, it->second, std::nullopt, {}}});
+    first.push_back(Item{key, it->second, std::nullopt, {}});
   }
-  ASSIGN_OR_RETURN(std::vector<Unit> chunks, ChunkUnits(node, manifests, peer));
+  ASSIGN_OR_RETURN(std::vector<Item> chunks, ChunkItems(node, manifests, peer));
   marks.push_back({"find-missing", absl::Now()});
   uint64_t chunk_count = 0;
   for (const v1::ObjectManifest& m : manifests) chunk_count += m.chunks_size();

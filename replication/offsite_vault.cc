@@ -88,37 +88,13 @@ absl::StatusOr<std::vector<Digest>> OffsiteVault::FindMissing(const std::vector<
   return missing;
 }
 
-absl::Status OffsiteVault::Follow(const ChunkPosition& at, const Digest& key,
-                                  absl::string_view data) {
-  Progress p;
-  {
-    absl::MutexLock l(&mu_);
-    auto it = progress_.find(at.object);
-    if (it != progress_.end()) {
-      p = std::move(it->second);
-      progress_.erase(it);  // hashed outside the lock, put back after
-    }
+std::optional<std::vector<std::string>> OffsiteVault::ChunksOf(const ChunkPosition& at) {
+  absl::StatusOr<std::string> bytes = node_->chunks()->Get(at.manifest);
+  v1::ObjectManifest m;
+  if (!bytes.ok() || !m.ParseFromString(*bytes) || m.sha256() != at.object.Raw()) {
+    return std::nullopt;  // not followed: Seal reads the object
   }
-  if (at.index == 0) {
-    absl::StatusOr<std::string> bytes = node_->chunks()->Get(at.manifest);
-    v1::ObjectManifest m;
-    if (!bytes.ok() || !m.ParseFromString(*bytes) || m.sha256() != at.object.Raw()) {
-      return absl::OkStatus();  // not followed: Seal reads the object
-    }
-    p = Progress();
-    p.chunks.assign(m.chunks().begin(), m.chunks().end());
-  }
-  if (at.index != p.next || at.index >= p.chunks.size() || p.chunks[at.index] != key.Raw()) {
-    return absl::OkStatus();  // out of order: Seal reads the object instead
-  }
-  p.hash.Update(data);
-  if (++p.next < p.chunks.size()) {
-    absl::MutexLock l(&mu_);
-    progress_[at.object] = std::move(p);
-    return absl::OkStatus();
-  }
-  if (p.hash.Finish() != at.object) return absl::OkStatus();  // Seal finds out which chunk
-  return PutMeta({{absl::StrCat(kVerified, at.object.Raw()), "1"}}, std::nullopt);
+  return std::vector<std::string>(m.chunks().begin(), m.chunks().end());
 }
 
 absl::StatusOr<OffsiteVault::Admission> OffsiteVault::Admit(
@@ -127,7 +103,9 @@ absl::StatusOr<OffsiteVault::Admission> OffsiteVault::Admit(
     return absl::InvalidArgumentError(
         absl::StrCat("blob ", key.ToString(), " was sent with bytes that hash to something else"));
   }
-  if (at) RETURN_IF_ERROR(Follow(*at, key, data));
+  if (at && follower_.Add(*at, key, data)) {  // else Seal reads the object
+    RETURN_IF_ERROR(PutMeta({{absl::StrCat(kVerified, at->object.Raw()), "1"}}, std::nullopt));
+  }
   ASSIGN_OR_RETURN(bool bad, IsBad(key));
   if (bad) return Admission::kBad;
   ASSIGN_OR_RETURN(std::vector<Digest> missing, node_->chunks()->FindMissing({key}));
@@ -206,6 +184,7 @@ absl::StatusOr<v1::PeerStatus> OffsiteVault::Status() {
   s.set_blobs_received(blobs_received_);
   s.set_bytes_received(bytes_received_);
   s.set_blobs_already_held(already_held_);
+  s.set_objects_read_back(read_back_);
   ASSIGN_OR_RETURN(v1::PeerSnapshotsResponse sealed, ListSealed());
   s.set_snapshots_sealed(sealed.snapshots_size());
   std::unique_ptr<rocksdb::Iterator> it(

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "custody/v1/offsite.pb.h"
+#include "replication/object_follower.h"
 #include "replication/snapshot_format.h"
 #include "server/node.h"
 
@@ -25,7 +26,13 @@ namespace custody {
 // Thread-safe.
 class OffsiteVault {
  public:
-  explicit OffsiteVault(Node* node) : node_(node) {}
+  // Chunks that come before their turn in their object are held, up to this
+  // many bytes in all, so that they can be hashed into the object in order.
+  static constexpr uint64_t kMaxEarlyBytes = 256ull << 20;
+
+  explicit OffsiteVault(Node* node)
+      : node_(node),
+        follower_([this](const ChunkPosition& at) { return ChunksOf(at); }, kMaxEarlyBytes) {}
 
   // Checks the snapshot's signature and root, keeps it (offsite.offered),
   // and names its blobs besides chunks that are missing or bad here.
@@ -36,9 +43,10 @@ class OffsiteVault {
   // held intact already; INVALID_ARGUMENT if it does not hash to it. The
   // checks run on the caller's thread; `done` may run later on the
   // committer's thread (no thread waits for the disk), and must not block.
-  // Chunks of an object sent from its first on, in order (`at`), are hashed
-  // into the object's hash as they come; once the last matches the object's
-  // id, the object counts as verified and Seal does not read it again.
+  // Chunks of an object sent with their place (`at`) are hashed into the
+  // object's hash in the object's order, whatever order they come in
+  // (ObjectFollower); once the last matches the object's id, the object
+  // counts as verified and Seal does not read it again.
   void Put(const Digest& key, std::string data, const std::optional<ChunkPosition>& at,
            absl::AnyInvocable<void(absl::StatusOr<bool>) &&> done);
   absl::StatusOr<std::string> Get(const Digest& key);
@@ -69,18 +77,13 @@ class OffsiteVault {
   // Stores a new copy of a blob marked bad, and logs the repair.
   absl::Status Repair(const Digest& key, std::string data);
 
-  // Hashes a chunk into its object's running hash if it is the next one.
-  absl::Status Follow(const ChunkPosition& at, const Digest& key, absl::string_view data);
+  // The chunk list of the object at `at`, from its manifest here.
+  std::optional<std::vector<std::string>> ChunksOf(const ChunkPosition& at);
 
-  struct Progress {
-    uint32_t next = 0;
-    Sha256 hash;
-    std::vector<std::string> chunks;  // raw, from the manifest
-  };
   Node* node_;
-  absl::Mutex mu_;
-  std::map<Digest, Progress> progress_ ABSL_GUARDED_BY(mu_);  // objects arriving
+  ObjectFollower follower_;
   std::atomic<uint64_t> blobs_received_{0}, bytes_received_{0}, already_held_{0};
+  std::atomic<uint64_t> read_back_{0};  // objects a seal hashed again
 };
 
 }  // namespace custody

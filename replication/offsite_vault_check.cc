@@ -26,6 +26,7 @@ struct OffsiteVault::Check {
   std::set<std::string> objects_done;  // raw ids read in full in this check
   std::vector<std::pair<std::string, std::string>> meta;  // bad marks, verified objects
   std::vector<v1::AuditEvent> events;
+  uint64_t read_back = 0;  // objects a seal hashed again: not followed as they came
   bool ok() const {
     return report.corrupt().empty() && report.missing().empty() && report.problems().empty();
   }
@@ -139,6 +140,7 @@ absl::Status OffsiteVault::CheckContents(const v1::SnapshotBody& body, bool rere
   for (const v1::SnapshotObject& o : body.objects()) {
     ASSIGN_OR_RETURN(std::optional<std::string> seen, GetMeta(absl::StrCat(kVerified, o.id())));
     bool reread = (reread_all || !seen) && check->objects_done.insert(o.id()).second;
+    if (reread && !reread_all) ++check->read_back;
     objects.push_back({&o, reread});
   }
   // Objects are hashed on two threads, each into its own check.
@@ -175,6 +177,7 @@ absl::StatusOr<v1::Receipt> OffsiteVault::Seal(const std::string& id, const std:
   absl::Time start = absl::Now();
   Check check;
   RETURN_IF_ERROR(CheckContents(body, /*reread_all=*/false, &check));
+  read_back_ += check.read_back;
   if (!check.ok()) {  // what is corrupt is marked bad, so the next sync sends it again
     for (v1::AuditEvent& e : check.events) RETURN_IF_ERROR(node_->Record(std::move(e)));
     RETURN_IF_ERROR(PutMeta(check.meta, std::nullopt));
@@ -201,6 +204,7 @@ absl::StatusOr<v1::Receipt> OffsiteVault::Seal(const std::string& id, const std:
   v1::AuditEvent e = NewEvent("offsite.sealed", "snapshot:" + id, from);
   AddDetail(&e, "objects", absl::StrCat(rb.objects()));
   AddDetail(&e, "data_bytes", absl::StrCat(rb.data_bytes()));
+  AddDetail(&e, "objects_read_back", absl::StrCat(check.read_back));
   AddDetail(&e, "seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start)));
   check.meta.push_back({kReceipt + id, receipt.SerializeAsString()});
   RETURN_IF_ERROR(PutMeta(std::move(check.meta), std::move(e)));

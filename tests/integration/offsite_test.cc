@@ -100,6 +100,7 @@ TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
   Stored(1536 << 10);
   Stored(700 << 10);
   Stored(3 << 20);
+  Stored(37 << 20);  // 10 chunks, sent on 8 streams at once
   // Only an admin or an archive-head makes snapshots; the peer takes nothing
   // from ordinary clients.
   EXPECT_EQ(As("olga", 0, {"snapshot", "create"}).exit_code, 1);
@@ -109,7 +110,7 @@ TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
   EXPECT_NE(put.err.find("offsite peer"), std::string::npos) << put.err;
 
   json snap = Ok("hank", 2, {"snapshot", "create"});
-  EXPECT_EQ(snap["objects"], 3);
+  EXPECT_EQ(snap["objects"], 4);
   EXPECT_EQ(snap["data_bytes"], data_bytes_);
   EXPECT_EQ(snap["audit_logs"], 3) << "every node's audit checkpoint";
   EXPECT_EQ(snap["verified_offsite"], false);
@@ -124,6 +125,9 @@ TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
   EXPECT_GE(after.bytes_received(), data_bytes_);
   EXPECT_LE(after.bytes_received(), data_bytes_ + (256 << 10));
   EXPECT_EQ(after.snapshots_sealed(), 1u);
+  // Every object was hashed as its chunks came, in whatever order: the seal
+  // read none back.
+  EXPECT_EQ(after.objects_read_back(), 0u);
 
   // The receipt is an audit event in the cluster, and the snapshot shows it.
   EXPECT_TRUE(Actions("snapshot:" + id, 1).count("offsite.receipt"));

@@ -1,0 +1,78 @@
+// The offsite peer's running object hashes: the chunks of an object, arriving
+// in any order from several streams, are hashed into the object's SHA-256 in
+// the object's order, so that an object whose every chunk came in a sync is
+// verified without reading it back (doc/offsite.md, "Following objects").
+#ifndef CUSTODY_REPLICATION_OBJECT_FOLLOWER_H_
+#define CUSTODY_REPLICATION_OBJECT_FOLLOWER_H_
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "common/digest.h"
+#include "replication/snapshot_format.h"
+
+namespace custody {
+
+// Thread-safe. A chunk that comes before its turn is kept (copied) until the
+// chunks before it have come; the copies of all objects together stay under
+// `max_early_bytes`: to make room, the objects with the oldest copies are
+// no longer followed (their copies are dropped), and then, if that is not
+// enough, the chunk's own object. The caller reads an object not followed
+// back instead (Seal does). Following is an optimisation: a chunk never followed, or an
+// object given up, never makes an object count as verified.
+class ObjectFollower {
+ public:
+  // The raw chunk hashes of the object at `at` (from its manifest), or
+  // nullopt when they cannot be had.
+  using ChunkList = std::function<std::optional<std::vector<std::string>>(const ChunkPosition&)>;
+
+  ObjectFollower(ChunkList chunks_of, uint64_t max_early_bytes)
+      : chunks_of_(std::move(chunks_of)), max_early_bytes_(max_early_bytes) {}
+
+  // Adds chunk `key` (whose bytes `data` the caller has checked hash to
+  // `key`) at its place `at`. Returns true exactly once per object: from the
+  // call that completed the object's hash, when the hash is the object's id.
+  // A chunk the manifest does not name at `at.index`, or one already added,
+  // is ignored.
+  bool Add(const ChunkPosition& at, const Digest& key, absl::string_view data);
+
+  // Bytes held for chunks that came early.
+  uint64_t early_bytes() const;
+
+ private:
+  struct Object {
+    std::vector<std::string> chunks;  // raw, from the manifest
+    uint32_t next = 0;                // chunks [0, next) are hashed
+    bool busy = false;                // a thread is hashing into `hash`
+    bool given_up = false;
+    Sha256 hash;
+    std::map<uint32_t, std::string> early;  // index -> copy of the bytes
+    uint64_t early_seq = std::numeric_limits<uint64_t>::max();  // its oldest copy's
+  };
+
+  Object* Find(const ChunkPosition& at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void GiveUp(Object* o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MakeRoom(uint64_t bytes, const Object* keep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hashes `data` (chunk o->next) and then every early chunk that follows it.
+  bool HashInOrder(const Digest& object, Object* o, absl::string_view data)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  const ChunkList chunks_of_;
+  const uint64_t max_early_bytes_;
+  mutable absl::Mutex mu_;
+  std::map<Digest, Object> objects_ ABSL_GUARDED_BY(mu_);  // std::map: stable addresses
+  uint64_t early_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;  // orders early copies by age
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_REPLICATION_OBJECT_FOLLOWER_H_
