@@ -30,7 +30,7 @@ OffsiteCommands::OffsiteCommands(CLI::App* app, bool* json) : json_(json) {
                        OffsiteSyncCommand);
   sync->add_option("--snapshot", args_.snapshot, "snap-... (default: the latest)");
   sync->add_option("--rate", args_.rate, "pace the transfer, e.g. 50MiB/s (default: none)");
-  sync->add_option("--streams", args_.streams, "blobs in flight (default 8)")
+  sync->add_option("--streams", args_.streams, "blobs in flight (default 12)")
       ->check(CLI::Range(1, 64));
   sync->add_option("--peer", args_.peer, "the peer's address (default: the node's --offsite)");
   Add(off, "status", "the last verified snapshot, its age, and what is not offsite yet",

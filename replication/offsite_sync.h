@@ -19,7 +19,7 @@ namespace custody {
 struct SyncOptions {
   std::string peer;              // the peer's address, for the receipt's record
   uint64_t rate_bytes_per_second = 0;  // 0: unlimited
-  int streams = 8;               // blobs in flight
+  int streams = 12;              // blobs in flight
   std::string actor;             // who asked
 };
 

@@ -24,7 +24,7 @@ struct OffsiteOptions {
   std::string peer;                            // --offsite ADDR ("" = none)
   absl::Duration every = absl::Hours(24 * 30);  // --snapshot-every
   uint64_t rate_bytes_per_second = 0;          // --offsite-rate (0 = unlimited)
-  int streams = 8;
+  int streams = 12;
 };
 
 // Thread-safe. Work runs on the node's maintenance pool.

@@ -100,7 +100,7 @@ TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
   Stored(1536 << 10);
   Stored(700 << 10);
   Stored(3 << 20);
-  Stored(37 << 20);  // 10 chunks, sent on 8 streams at once
+  Stored(37 << 20);  // 10 chunks, sent on 12 streams at once
   // Only an admin or an archive-head makes snapshots; the peer takes nothing
   // from ordinary clients.
   EXPECT_EQ(As("olga", 0, {"snapshot", "create"}).exit_code, 1);
