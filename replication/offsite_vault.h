@@ -8,14 +8,12 @@
 #define CUSTODY_REPLICATION_OFFSITE_VAULT_H_
 
 #include <atomic>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "custody/v1/offsite.pb.h"
 #include "replication/object_follower.h"
 #include "replication/snapshot_format.h"

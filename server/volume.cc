@@ -106,7 +106,7 @@ absl::Status Volume::OpenWriter() {
 // Large entries (chunks) are read with O_DIRECT too, where the file system
 // allows: a buffered read of bytes that were written around the cache costs
 // the kernel a copy out of freshly filled cache pages, which on the machines
-// we measured took more CPU than hashing them (doc/volume_format.md).
+// we measured took more CPU than hashing them (doc/storage_format.md).
 void Volume::OpenDirectReader() {
   direct_read_fd_ = open(path_.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
 }
