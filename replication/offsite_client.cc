@@ -1,9 +1,13 @@
 #include "replication/offsite_client.h"
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "common/zero_copy_message.h"
 #include "server/placement.h"
 
 namespace custody {
@@ -24,8 +28,9 @@ OffsiteClient::OffsiteClient(const std::string& address,
   for (int i = 0; i < std::max(1, channels); ++i) {
     grpc::ChannelArguments args = PeerChannelArguments();
     args.SetInt("custody.offsite_channel", i);  // distinct args: a connection of its own
-    stubs_.push_back(
-        v1::OffsitePeer::NewStub(grpc::CreateCustomChannel(address, credentials, args)));
+    std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(address, credentials, args);
+    stubs_.push_back(v1::OffsitePeer::NewStub(channel));
+    generic_.push_back(std::make_unique<grpc::GenericStub>(channel));
   }
 }
 
@@ -52,19 +57,33 @@ absl::StatusOr<std::vector<Digest>> OffsiteClient::FindMissing(const std::vector
   return out;
 }
 
+// Sent as a ByteBuffer whose data slice owns `data`: no copy of the bytes.
 absl::StatusOr<bool> OffsiteClient::Put(int c, const Digest& key, std::string data,
                                         const std::optional<ChunkPosition>& at) {
-  v1::PeerPutRequest req;
-  req.set_key(std::string(key.Raw()));
-  req.set_data(std::move(data));
+  v1::PeerPutRequest rest;
+  rest.set_key(std::string(key.Raw()));
   if (at) {
-    req.set_object(std::string(at->object.Raw()));
-    req.set_manifest(std::string(at->manifest.Raw()));
-    req.set_index(at->index);
+    rest.set_object(std::string(at->object.Raw()));
+    rest.set_manifest(std::string(at->manifest.Raw()));
+    rest.set_index(at->index);
   }
+  static const std::string kMethod =
+      absl::StrCat("/", v1::OffsitePeer::service_full_name(), "/PutBlob");
+  grpc::ByteBuffer request =
+      MessageWithBytes(rest, v1::PeerPutRequest::kDataFieldNumber, std::move(data));
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  absl::Notification done;
+  std::unique_ptr<grpc::ClientContext> ctx = Context(absl::Minutes(2));
+  generic_[c % generic_.size()]->UnaryCall(ctx.get(), kMethod, grpc::StubOptions(), &request,
+                                           &response, [&](grpc::Status s) {
+                                             status = std::move(s);
+                                             done.Notify();
+                                           });
+  done.WaitForNotification();
+  RETURN_IF_ERROR(FromGrpcStatus(status));
   v1::PeerPutResponse resp;
-  RETURN_IF_ERROR(FromGrpcStatus(
-      stubs_[c % stubs_.size()]->PutBlob(Context(absl::Minutes(2)).get(), req, &resp)));
+  RETURN_IF_ERROR(ParseByteBuffer(&response, &resp));
   return resp.already_held();
 }
 

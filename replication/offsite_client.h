@@ -5,6 +5,7 @@
 #ifndef CUSTODY_REPLICATION_OFFSITE_CLIENT_H_
 #define CUSTODY_REPLICATION_OFFSITE_CLIENT_H_
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -42,6 +43,7 @@ class OffsiteClient {
  private:
   std::string address_;
   std::vector<std::unique_ptr<v1::OffsitePeer::Stub>> stubs_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> generic_;  // for Put, on the same channels
 };
 
 }  // namespace custody
