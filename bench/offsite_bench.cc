@@ -10,10 +10,17 @@
 //                 makes the new snapshot: timed too), timed;
 //      - restore: the node killed, its data folder deleted, started empty,
 //                 then `custody restore --from-offsite` timed;
-//   3. before each timed step, the TCP limit: the same number of bytes read
+//   3. one untimed warm-up run first (--warmups): on this machine the
+//      first touch of fresh memory after a pause is slow;
+//   4. before each timed step, the TCP limit: the same number of bytes read
 //      from the same files and sent over one 127.0.0.1 TCP connection to a
 //      receiver that writes them to a file and fdatasyncs it at the end (the
 //      peer and the node also store durably). One untimed warm-up copy first.
+//      The files are in the page cache (just written); the node's volumes
+//      are not (written and read around it). So a second, cold copy reads
+//      the files with O_DIRECT, 4 MiB at a time as the node reads chunks:
+//      a plain copy of the same bytes from the disk (one read at a time;
+//      the node reads up to --streams at once).
 // Each step also reports the CPU seconds per GiB that the node and the peer
 // spent in it (/proc/PID/stat).
 // Ratios are MB/s of the step over MB/s of the copy just before it; also
@@ -27,8 +34,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -48,6 +57,7 @@ using json = nlohmann::ordered_json;
 struct Config {
   uint64_t size = 2ull << 30;
   int files = 8, runs = 2;
+  int warmups = 1;  // untimed whole runs first: the first touch of fresh memory is slow here
   int streams = 0;  // 0: the CLI's default
   std::string dir = "bench-tmp/offsite";
   bool tls = false, json = false;
@@ -55,7 +65,9 @@ struct Config {
 
 // Sends the files' bytes over one loopback TCP connection to a receiver
 // that writes them to `sink` and fdatasyncs it; returns the seconds taken.
-absl::StatusOr<double> TcpCopy(const std::vector<std::string>& files, const std::string& sink) {
+// `cold`: the files are read with O_DIRECT (from the disk, not the cache).
+absl::StatusOr<double> TcpCopy(const std::vector<std::string>& files, const std::string& sink,
+                               bool cold = false) {
   int listener = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -84,12 +96,15 @@ absl::StatusOr<double> TcpCopy(const std::vector<std::string>& files, const std:
   if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
     sent = absl::InternalError("cannot connect for the TCP copy");
   }
-  std::string buf(1 << 20, '\0');
+  constexpr size_t kBuf = 4 << 20;  // a chunk: what the node reads at a time
+  std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(std::aligned_alloc(4096, kBuf)),
+                                                  &std::free);
   for (const std::string& f : files) {
-    int in = open(f.c_str(), O_RDONLY);
-    for (ssize_t n; sent.ok() && in >= 0 && (n = read(in, buf.data(), buf.size())) > 0;) {
+    int in = open(f.c_str(), O_RDONLY | (cold ? O_DIRECT : 0));
+    if (in < 0) sent = absl::InternalError(absl::StrCat("cannot read ", f, " for the TCP copy"));
+    for (ssize_t n; sent.ok() && (n = read(in, buf.get(), kBuf)) > 0;) {
       for (ssize_t off = 0; off < n;) {
-        ssize_t w = write(s, buf.data() + off, n - off);
+        ssize_t w = write(s, buf.get() + off, n - off);
         if (w <= 0) {
           sent = absl::InternalError("TCP send failed");
           break;
@@ -175,10 +190,11 @@ absl::Status StartNodeOf(const Config& cfg, Site* site, int run, const char* suf
 struct Step {
   const char* name;
   uint64_t bytes = 0;
-  double seconds = 0, tcp_seconds = 0;
+  double seconds = 0, tcp_seconds = 0, cold_tcp_seconds = 0;
   double node_cpu = 0, peer_cpu = 0;  // CPU seconds the node and the peer spent in the step
   double mbps() const { return bytes / 1e6 / seconds; }
   double tcp_mbps() const { return bytes / 1e6 / tcp_seconds; }
+  double cold_tcp_mbps() const { return bytes / 1e6 / cold_tcp_seconds; }
 };
 
 // One timed step after its TCP copy of `files`.
@@ -187,6 +203,7 @@ absl::StatusOr<Step> Measure(const char* name, const Config& cfg, const Site& si
                              const std::function<absl::StatusOr<uint64_t>()>& step) {
   Step s{name};
   ASSIGN_OR_RETURN(s.tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink"));
+  ASSIGN_OR_RETURN(s.cold_tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink", /*cold=*/true));
   const double node0 = CpuSeconds(site.node->child.pid()), peer0 = CpuSeconds(site.peer->child.pid());
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(s.bytes, step());
@@ -195,7 +212,9 @@ absl::StatusOr<Step> Measure(const char* name, const Config& cfg, const Site& si
   s.peer_cpu = CpuSeconds(site.peer->child.pid()) - peer0;
   uint64_t copied = 0;
   for (const std::string& f : files) copied += fs::file_size(f);
-  s.tcp_seconds *= static_cast<double>(s.bytes) / static_cast<double>(copied);  // same bytes
+  const double same = static_cast<double>(s.bytes) / static_cast<double>(copied);  // same bytes
+  s.tcp_seconds *= same;
+  s.cold_tcp_seconds *= same;
   return s;
 }
 
@@ -255,6 +274,10 @@ absl::Status RunAll(const Config& cfg) {
   RETURN_IF_ERROR(MeasureDdDirect(cfg.dir + "/dd.out", 128, 2, cfg.dir + "/dd.log", &dd));
   const double disk_mbps = 128 * 4.194304 / *std::min_element(dd.begin(), dd.end());
   if (!cfg.json) std::cout << "dd direct+dsync: " << disk_mbps << " MB/s\n";
+  for (int w = 1; w <= cfg.warmups; ++w) {
+    if (!cfg.json) std::cout << "warm-up run " << w << " (untimed)\n";
+    RETURN_IF_ERROR(OneRun(cfg, files, delta, -w).status());
+  }
   json runs = json::array();
   for (int run = 1; run <= cfg.runs; ++run) {
     ASSIGN_OR_RETURN(std::vector<Step> steps, OneRun(cfg, files, delta, run));
@@ -262,13 +285,15 @@ absl::Status RunAll(const Config& cfg) {
     for (const Step& s : steps) {
       r.push_back({{"step", s.name}, {"bytes", s.bytes}, {"seconds", s.seconds},
                    {"mb_s", s.mbps()}, {"tcp_copy_mb_s", s.tcp_mbps()},
-                   {"ratio", s.mbps() / s.tcp_mbps()}, {"vs_dd", s.mbps() / disk_mbps},
+                   {"ratio", s.mbps() / s.tcp_mbps()}, {"cold_tcp_copy_mb_s", s.cold_tcp_mbps()},
+                   {"ratio_cold", s.mbps() / s.cold_tcp_mbps()}, {"vs_dd", s.mbps() / disk_mbps},
                    {"node_cpu_s_per_gib", s.node_cpu * (1ull << 30) / s.bytes},
                    {"peer_cpu_s_per_gib", s.peer_cpu * (1ull << 30) / s.bytes}});
       if (!cfg.json) {
         std::cout << "run " << run << ": " << s.name << ": " << FormatBytes(s.bytes) << " in "
                   << s.seconds << " s = " << s.mbps() << " MB/s; TCP copy " << s.tcp_mbps()
-                  << " MB/s; ratio " << s.mbps() / s.tcp_mbps() << "; vs dd "
+                  << " MB/s; ratio " << s.mbps() / s.tcp_mbps() << "; cold TCP copy "
+                  << s.cold_tcp_mbps() << " MB/s; ratio " << s.mbps() / s.cold_tcp_mbps() << "; vs dd "
                   << s.mbps() / disk_mbps << "; CPU s per GiB: node "
                   << s.node_cpu * (1ull << 30) / s.bytes << ", peer "
                   << s.peer_cpu * (1ull << 30) / s.bytes << "\n";
@@ -300,6 +325,8 @@ int main(int argc, char** argv) {
   app.add_option("--files", cfg.files, "files (default 8); the delta is as many, a tenth the size")
       ->check(CLI::Range(1, 64));
   app.add_option("--runs", cfg.runs, "timed runs (default 2)")->check(CLI::Range(1, 20));
+  app.add_option("--warmups", cfg.warmups, "untimed whole runs before the timed ones (default 1)")
+      ->check(CLI::Range(0, 5));
   app.add_option("--dir", cfg.dir, "scratch folder (default bench-tmp/offsite)");
   app.add_option("--streams", cfg.streams, "blobs in flight in a sync (default: the CLI's)")
       ->check(CLI::Range(1, 64));
