@@ -24,14 +24,15 @@ ObjectFollower::Object* ObjectFollower::Find(const ChunkPosition& at) {
 
 void ObjectFollower::GiveUp(Object* o) {
   o->given_up = true;
-  for (const auto& [index, bytes] : o->early) early_bytes_ -= bytes.size();
+  for (const auto& [index, bytes] : o->early) early_bytes_ -= bytes->size();
   o->early.clear();
   o->early_seq = std::numeric_limits<uint64_t>::max();
   o->chunks.clear();
   o->chunks.shrink_to_fit();
 }
 
-bool ObjectFollower::Add(const ChunkPosition& at, const Digest& key, absl::string_view data) {
+bool ObjectFollower::Add(const ChunkPosition& at, const Digest& key,
+                         const std::shared_ptr<const std::string>& data) {
   mu_.Lock();
   Object* o = Find(at);
   const uint32_t i = at.index;
@@ -41,13 +42,13 @@ bool ObjectFollower::Add(const ChunkPosition& at, const Digest& key, absl::strin
     return false;  // not followed, not named here, or a chunk added already
   }
   if (o->busy || i != o->next) {  // early: kept until its turn
-    MakeRoom(data.size(), o);
-    if (o->given_up || early_bytes_ + data.size() > max_early_bytes_) {
+    MakeRoom(data->size(), o);
+    if (o->given_up || early_bytes_ + data->size() > max_early_bytes_) {
       GiveUp(o);
     } else {
-      o->early.emplace(i, std::string(data));
+      o->early.emplace(i, data);
       o->early_seq = std::min(o->early_seq, ++seq_);
-      early_bytes_ += data.size();
+      early_bytes_ += data->size();
     }
     mu_.Unlock();
     return false;
@@ -72,10 +73,10 @@ void ObjectFollower::MakeRoom(uint64_t bytes, const Object* keep) {
   }
 }
 
-bool ObjectFollower::HashInOrder(const Digest& object, Object* o, absl::string_view data) {
-  std::string held;
-  for (absl::string_view chunk = data;;) {
-    o->hash.Update(chunk);  // only the busy thread touches the hash
+bool ObjectFollower::HashInOrder(const Digest& object, Object* o,
+                                 std::shared_ptr<const std::string> chunk) {
+  while (true) {
+    o->hash.Update(*chunk);  // only the busy thread touches the hash
     absl::MutexLock l(&mu_);
     if (o->given_up) {
       o->busy = false;
@@ -92,10 +93,9 @@ bool ObjectFollower::HashInOrder(const Digest& object, Object* o, absl::string_v
       if (o->early.empty()) o->early_seq = std::numeric_limits<uint64_t>::max();
       return false;
     }
-    held = std::move(it->second);
-    early_bytes_ -= held.size();
+    chunk = std::move(it->second);
+    early_bytes_ -= chunk->size();
     o->early.erase(it);
-    chunk = held;
   }
 }
 

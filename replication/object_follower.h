@@ -9,19 +9,20 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/digest.h"
 #include "replication/snapshot_format.h"
 
 namespace custody {
 
-// Thread-safe. A chunk that comes before its turn is kept (copied) until the
+// Thread-safe. A chunk that comes before its turn is kept (shared, not
+// copied) until the
 // chunks before it have come; the copies of all objects together stay under
 // `max_early_bytes`: to make room, the objects with the oldest copies are
 // no longer followed (their copies are dropped), and then, if that is not
@@ -38,11 +39,13 @@ class ObjectFollower {
       : chunks_of_(std::move(chunks_of)), max_early_bytes_(max_early_bytes) {}
 
   // Adds chunk `key` (whose bytes `data` the caller has checked hash to
-  // `key`) at its place `at`. Returns true exactly once per object: from the
-  // call that completed the object's hash, when the hash is the object's id.
-  // A chunk the manifest does not name at `at.index`, or one already added,
-  // is ignored.
-  bool Add(const ChunkPosition& at, const Digest& key, absl::string_view data);
+  // `key`) at its place `at`; keeps a reference to `data` if it is early (no
+  // one may change the bytes afterwards). Returns true exactly once per
+  // object: from the call that completed the object's hash, when the hash is
+  // the object's id. A chunk the manifest does not name at `at.index`, or one
+  // already added, is ignored.
+  bool Add(const ChunkPosition& at, const Digest& key,
+           const std::shared_ptr<const std::string>& data);
 
   // Bytes held for chunks that came early.
   uint64_t early_bytes() const;
@@ -54,7 +57,7 @@ class ObjectFollower {
     bool busy = false;                // a thread is hashing into `hash`
     bool given_up = false;
     Sha256 hash;
-    std::map<uint32_t, std::string> early;  // index -> copy of the bytes
+    std::map<uint32_t, std::shared_ptr<const std::string>> early;  // index -> the bytes
     uint64_t early_seq = std::numeric_limits<uint64_t>::max();  // its oldest copy's
   };
 
@@ -62,7 +65,7 @@ class ObjectFollower {
   void GiveUp(Object* o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MakeRoom(uint64_t bytes, const Object* keep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hashes `data` (chunk o->next) and then every early chunk that follows it.
-  bool HashInOrder(const Digest& object, Object* o, absl::string_view data)
+  bool HashInOrder(const Digest& object, Object* o, std::shared_ptr<const std::string> data)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   const ChunkList chunks_of_;

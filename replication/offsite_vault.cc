@@ -98,8 +98,9 @@ std::optional<std::vector<std::string>> OffsiteVault::ChunksOf(const ChunkPositi
 }
 
 absl::StatusOr<OffsiteVault::Admission> OffsiteVault::Admit(
-    const Digest& key, absl::string_view data, const std::optional<ChunkPosition>& at) {
-  if (Digest::Of(data) != key) {
+    const Digest& key, const std::shared_ptr<const std::string>& data,
+    const std::optional<ChunkPosition>& at) {
+  if (Digest::Of(*data) != key) {
     return absl::InvalidArgumentError(
         absl::StrCat("blob ", key.ToString(), " was sent with bytes that hash to something else"));
   }
@@ -123,20 +124,24 @@ absl::Status OffsiteVault::Repair(const Digest& key, std::string data) {
 void OffsiteVault::Put(const Digest& key, std::string data,
                        const std::optional<ChunkPosition>& at,
                        absl::AnyInvocable<void(absl::StatusOr<bool>) &&> done) {
-  absl::StatusOr<Admission> admitted = Admit(key, data, at);
+  auto bytes = std::make_shared<std::string>(std::move(data));  // the follower may keep them
+  absl::StatusOr<Admission> admitted = Admit(key, bytes, at);
   if (!admitted.ok()) return std::move(done)(admitted.status());
   if (*admitted == Admission::kHeld) {
     ++already_held_;
     return std::move(done)(true);
   }
-  const uint64_t size = data.size();
+  const uint64_t size = bytes->size();
   if (*admitted == Admission::kBad) {  // rare: waits here, for the repair's event
-    absl::Status s = Repair(key, std::move(data));
+    absl::Status s = Repair(key, std::string(*bytes));
     if (s.ok()) ++blobs_received_, bytes_received_ += size;
     return std::move(done)(s.ok() ? absl::StatusOr<bool>(false) : s);
   }
-  // Hashed above: written straight to the committer, not hashed again.
-  WriteRequest r = ChunkWrite(key, std::move(data), node_->sealer());
+  // Hashed above: written straight to the committer, not hashed again; from
+  // the follower's reference to the bytes if it kept one, else moved.
+  WriteRequest r = bytes.use_count() > 1
+                       ? ChunkWrite(key, std::shared_ptr<const std::string>(bytes), node_->sealer())
+                       : ChunkWrite(key, std::move(*bytes), node_->sealer());
   r.done = [this, size, done = std::move(done)](absl::StatusOr<WriteResult> w) mutable {
     if (w.ok()) ++blobs_received_, bytes_received_ += size;
     std::move(done)(w.ok() ? absl::StatusOr<bool>(false) : w.status());

@@ -21,6 +21,16 @@ WriteRequest ChunkWrite(const Digest& id, std::string data, const ChunkSealer* s
   return r;
 }
 
+WriteRequest ChunkWrite(const Digest& id, std::shared_ptr<const std::string> data,
+                        const ChunkSealer* sealer) {
+  if (sealer != nullptr) return ChunkWrite(id, std::string(*data), sealer);
+  WriteRequest r;
+  r.key = id;
+  r.type = EntryType::kChunk;
+  r.shared_payload = std::move(data);
+  return r;
+}
+
 absl::StatusOr<std::string> ReadChunk(const VolumeSet& volumes, const Location& loc,
                                       const Digest& id, const ChunkSealer* sealer) {
   ASSIGN_OR_RETURN(auto entry, volumes.ReadEntry(loc));

@@ -4,6 +4,7 @@
 #ifndef CUSTODY_SERVER_CHUNK_IO_H_
 #define CUSTODY_SERVER_CHUNK_IO_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +20,10 @@ namespace custody {
 // thread), plain otherwise. The caller adds on_index
 // and done.
 WriteRequest ChunkWrite(const Digest& id, std::string data, const ChunkSealer* sealer);
+// The same for bytes shared with another holder, who must not change them:
+// written from where they are when plain; sealed from a copy.
+WriteRequest ChunkWrite(const Digest& id, std::shared_ptr<const std::string> data,
+                        const ChunkSealer* sealer);
 
 // The bytes of chunk `id` stored at `loc`, sealed or plain. Does not hash
 // plain bytes (VerifyingBlobStore does); a sealed chunk is authenticated.

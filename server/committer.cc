@@ -138,8 +138,8 @@ void Committer::Stage(const std::deque<WriteRequest>& reqs,
   for (size_t i : fresh) {
     const WriteRequest& r = reqs[i];
     EncodeEntryTo(staging_ + (results[i].location.offset - start), r.type,
-                  {r.head, r.payload, r.tail},
-                  IsChunkEntry(r.type) ? r.key : Digest::Of(r.payload));
+                  {r.head, r.body(), r.tail},
+                  IsChunkEntry(r.type) ? r.key : Digest::Of(r.body()));
   }
 }
 

@@ -34,6 +34,10 @@ struct WriteRequest {
   // or objects family) is not written again.
   Digest key;
   std::string payload;
+  // The payload when its bytes are shared with another holder (who must not
+  // change them; the offsite peer's object follower keeps early chunks so):
+  // used instead of `payload` when set.
+  std::shared_ptr<const std::string> shared_payload;
   // A sealed chunk's entry payload is head + payload + tail (SealedParts),
   // staged without joining them first; both empty otherwise.
   std::string head;
@@ -50,8 +54,9 @@ struct WriteRequest {
   // failed). Must not block.
   absl::AnyInvocable<void(absl::StatusOr<WriteResult>) &&> done;
 
+  absl::string_view body() const { return shared_payload ? *shared_payload : payload; }
   // The length of the entry's payload in the volume.
-  size_t size() const { return head.size() + payload.size() + tail.size(); }
+  size_t size() const { return head.size() + body().size() + tail.size(); }
 };
 
 struct CommitterOptions {

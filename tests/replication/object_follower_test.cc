@@ -32,7 +32,7 @@ struct TestObject {
   bool Add(ObjectFollower* f, uint32_t i) const {
     ChunkPosition p = at;
     p.index = i;
-    return f->Add(p, Digest::Of(data[i]), data[i]);
+    return f->Add(p, Digest::Of(data[i]), std::make_shared<const std::string>(data[i]));
   }
 };
 
@@ -84,6 +84,20 @@ TEST_F(ObjectFollowerTest, ChunksInReverseOrderAreHeldThenHashedInTheObjectsOrde
   EXPECT_EQ(f.early_bytes(), 0u);
 }
 
+TEST_F(ObjectFollowerTest, AnEarlyChunkIsKeptByReferenceAndLetGoOnceHashed) {
+  TestObject o(3, 1000, 6);
+  objects_ = {&o};
+  ObjectFollower f = Make(1 << 20);
+  ChunkPosition p = o.at;
+  p.index = 2;
+  auto early = std::make_shared<const std::string>(o.data[2]);
+  EXPECT_FALSE(f.Add(p, Digest::Of(*early), early));
+  EXPECT_EQ(early.use_count(), 2);  // the follower's reference, not a copy
+  EXPECT_EQ(AddAll(&f, o, {0, 1}), 1);
+  EXPECT_EQ(early.use_count(), 1);
+  EXPECT_EQ(f.early_bytes(), 0u);
+}
+
 TEST_F(ObjectFollowerTest, ARepeatedChunkIsIgnored) {
   TestObject o(3, 1000, 3);
   objects_ = {&o};
@@ -98,7 +112,7 @@ TEST_F(ObjectFollowerTest, AChunkAtTheWrongPlaceOrAnUnknownObjectIsNotFollowed) 
   ObjectFollower f = Make(1 << 20);
   ChunkPosition p = o.at;
   p.index = 1;  // chunk 0's bytes claimed at place 1
-  EXPECT_FALSE(f.Add(p, Digest::Of(o.data[0]), o.data[0]));
+  EXPECT_FALSE(f.Add(p, Digest::Of(o.data[0]), std::make_shared<const std::string>(o.data[0])));
   EXPECT_EQ(AddAll(&f, stranger, {0, 1, 2}), 0);  // no manifest for it
   EXPECT_EQ(AddAll(&f, o, {0, 1, 2}), 1);
 }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "server/chunk_io.h"
 #include "tests/test_util.h"
 
 namespace custody {
@@ -34,6 +35,21 @@ TEST(ChunkSealerTest, SealsAndOpensAndHidesThePlaintext) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, plain);
   EXPECT_NE(sealer.Seal(id, plain).Joined(), sealed) << "a fresh nonce every time";
+}
+
+TEST(ChunkSealerTest, BytesSharedWithAnotherHolderAreSealedFromACopy) {
+  TempDir dir;
+  ChunkSealer sealer(NewKey(dir, "k"));
+  auto shared = std::make_shared<const std::string>(RandomBytes(5000, 4));
+  const std::string before = *shared;
+  WriteRequest r = ChunkWrite(Digest::Of(before), shared, &sealer);
+  EXPECT_EQ(r.type, EntryType::kSealedChunk);
+  EXPECT_FALSE(r.shared_payload);
+  EXPECT_EQ(*shared, before);  // the other holder's bytes are not encrypted under it
+  std::string sealed = r.head + r.payload + r.tail;
+  absl::StatusOr<std::string> back = sealer.Open(Digest::Of(before), sealed);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, before);
 }
 
 TEST(ChunkSealerTest, SealsAndOpensInTheChunksOwnBuffer) {

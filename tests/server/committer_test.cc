@@ -8,6 +8,7 @@
 
 #include "absl/synchronization/notification.h"
 
+#include "server/chunk_io.h"
 #include "server/local_blob_store.h"
 #include "server/verifying_blob_store.h"
 #include "tests/test_util.h"
@@ -72,6 +73,23 @@ TEST_P(CommitterTest, ConcurrentWritesAreDurableAndReadable) {
   ASSERT_TRUE(missing.ok());
   ASSERT_EQ(missing->size(), 1u);
   EXPECT_EQ((*missing)[0], Digest::Of("absent"));
+}
+
+TEST_P(CommitterTest, ASharedPayloadIsWrittenFromWhereItIsAndLeftUnchanged) {
+  Open();
+  auto shared = std::make_shared<const std::string>(RandomBytes(70000, 12));
+  const std::string before = *shared;
+  WriteRequest r = ChunkWrite(Digest::Of(*shared), shared, nullptr);
+  EXPECT_TRUE(r.payload.empty());
+  EXPECT_EQ(r.size(), shared->size());
+  auto written = committer_->Write(std::move(r));
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->location.length, before.size());
+  auto got = verified_->Get(Digest::Of(before));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, before);
+  EXPECT_EQ(*shared, before);
+  EXPECT_EQ(shared.use_count(), 1);  // the request let go of it
 }
 
 TEST_P(CommitterTest, DuplicateChunkIsNotWrittenTwice) {
