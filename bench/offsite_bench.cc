@@ -22,7 +22,8 @@
 //      a plain copy of the same bytes from the disk (one read at a time;
 //      the node reads up to --streams at once).
 // Each step also reports the CPU seconds per GiB that the node and the peer
-// spent in it (/proc/PID/stat).
+// spent in it, and the (page-cached) TCP copy spent in this process, sender
+// and receiver together (/proc/PID/stat).
 // Ratios are MB/s of the step over MB/s of the copy just before it; also
 // over `dd` direct+dsync (the disk's durable write limit, measured once).
 // Plaintext loopback by default; --tls runs the node and the peer with
@@ -35,6 +36,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -62,6 +64,34 @@ struct Config {
   std::string dir = "bench-tmp/offsite";
   bool tls = false, json = false;
 };
+
+// Sends file `f` down socket `s` through `buf` (kBuf bytes, 4096-aligned),
+// adding the bytes sent to `*bytes`; `cold`: read with O_DIRECT.
+constexpr size_t kBuf = 4 << 20;  // a chunk: what the node reads at a time
+absl::Status SendFile(int s, const std::string& f, bool cold, char* buf, uint64_t* bytes) {
+  int in = open(f.c_str(), O_RDONLY | (cold ? O_DIRECT : 0));
+  if (in < 0) {
+    return absl::InternalError(absl::StrCat("cannot open ", f, cold ? " with O_DIRECT" : "",
+                                            " for the TCP copy: ", std::strerror(errno)));
+  }
+  absl::Status st;
+  ssize_t n;
+  while (st.ok() && (n = read(in, buf, kBuf)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      st = absl::InternalError(absl::StrCat("reading ", f, ": ", std::strerror(errno)));
+      break;
+    }
+    for (ssize_t off = 0; off < n && st.ok();) {
+      ssize_t w = write(s, buf + off, n - off);
+      if (w <= 0) st = absl::InternalError(absl::StrCat("TCP send failed: ", std::strerror(errno)));
+      else off += w;
+    }
+    *bytes += static_cast<uint64_t>(n);
+  }
+  close(in);
+  return st;
+}
 
 // Sends the files' bytes over one loopback TCP connection to a receiver
 // that writes them to `sink` and fdatasyncs it; returns the seconds taken.
@@ -95,24 +125,17 @@ absl::StatusOr<double> TcpCopy(const std::vector<std::string>& files, const std:
   absl::Status sent;
   if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
     sent = absl::InternalError("cannot connect for the TCP copy");
+    shutdown(listener, SHUT_RDWR);  // the receiver's accept returns
   }
-  constexpr size_t kBuf = 4 << 20;  // a chunk: what the node reads at a time
   std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(std::aligned_alloc(4096, kBuf)),
                                                   &std::free);
+  uint64_t bytes = 0, expected = 0;
   for (const std::string& f : files) {
-    int in = open(f.c_str(), O_RDONLY | (cold ? O_DIRECT : 0));
-    if (in < 0) sent = absl::InternalError(absl::StrCat("cannot read ", f, " for the TCP copy"));
-    for (ssize_t n; sent.ok() && (n = read(in, buf.get(), kBuf)) > 0;) {
-      for (ssize_t off = 0; off < n;) {
-        ssize_t w = write(s, buf.get() + off, n - off);
-        if (w <= 0) {
-          sent = absl::InternalError("TCP send failed");
-          break;
-        }
-        off += w;
-      }
-    }
-    if (in >= 0) close(in);
+    expected += fs::file_size(f);
+    if (sent.ok()) sent = SendFile(s, f, cold, buf.get(), &bytes);
+  }
+  if (sent.ok() && bytes != expected) {
+    sent = absl::InternalError(absl::StrCat("the TCP copy read ", bytes, " bytes of ", expected));
   }
   close(s);
   receiver.join();
@@ -192,6 +215,7 @@ struct Step {
   uint64_t bytes = 0;
   double seconds = 0, tcp_seconds = 0, cold_tcp_seconds = 0;
   double node_cpu = 0, peer_cpu = 0;  // CPU seconds the node and the peer spent in the step
+  double tcp_cpu_per_gib = 0;         // CPU seconds per GiB of the (page-cached) TCP copy
   double mbps() const { return bytes / 1e6 / seconds; }
   double tcp_mbps() const { return bytes / 1e6 / tcp_seconds; }
   double cold_tcp_mbps() const { return bytes / 1e6 / cold_tcp_seconds; }
@@ -202,7 +226,9 @@ absl::StatusOr<Step> Measure(const char* name, const Config& cfg, const Site& si
                              const std::vector<std::string>& files,
                              const std::function<absl::StatusOr<uint64_t>()>& step) {
   Step s{name};
+  const double me0 = CpuSeconds(getpid());
   ASSIGN_OR_RETURN(s.tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink"));
+  const double copy_cpu = CpuSeconds(getpid()) - me0;
   ASSIGN_OR_RETURN(s.cold_tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink", /*cold=*/true));
   const double node0 = CpuSeconds(site.node->child.pid()), peer0 = CpuSeconds(site.peer->child.pid());
   auto t0 = std::chrono::steady_clock::now();
@@ -212,6 +238,7 @@ absl::StatusOr<Step> Measure(const char* name, const Config& cfg, const Site& si
   s.peer_cpu = CpuSeconds(site.peer->child.pid()) - peer0;
   uint64_t copied = 0;
   for (const std::string& f : files) copied += fs::file_size(f);
+  s.tcp_cpu_per_gib = copy_cpu * (1ull << 30) / static_cast<double>(copied);
   const double same = static_cast<double>(s.bytes) / static_cast<double>(copied);  // same bytes
   s.tcp_seconds *= same;
   s.cold_tcp_seconds *= same;
@@ -288,7 +315,8 @@ absl::Status RunAll(const Config& cfg) {
                    {"ratio", s.mbps() / s.tcp_mbps()}, {"cold_tcp_copy_mb_s", s.cold_tcp_mbps()},
                    {"ratio_cold", s.mbps() / s.cold_tcp_mbps()}, {"vs_dd", s.mbps() / disk_mbps},
                    {"node_cpu_s_per_gib", s.node_cpu * (1ull << 30) / s.bytes},
-                   {"peer_cpu_s_per_gib", s.peer_cpu * (1ull << 30) / s.bytes}});
+                   {"peer_cpu_s_per_gib", s.peer_cpu * (1ull << 30) / s.bytes},
+                   {"tcp_copy_cpu_s_per_gib", s.tcp_cpu_per_gib}});
       if (!cfg.json) {
         std::cout << "run " << run << ": " << s.name << ": " << FormatBytes(s.bytes) << " in "
                   << s.seconds << " s = " << s.mbps() << " MB/s; TCP copy " << s.tcp_mbps()
@@ -296,7 +324,8 @@ absl::Status RunAll(const Config& cfg) {
                   << s.cold_tcp_mbps() << " MB/s; ratio " << s.mbps() / s.cold_tcp_mbps() << "; vs dd "
                   << s.mbps() / disk_mbps << "; CPU s per GiB: node "
                   << s.node_cpu * (1ull << 30) / s.bytes << ", peer "
-                  << s.peer_cpu * (1ull << 30) / s.bytes << "\n";
+                  << s.peer_cpu * (1ull << 30) / s.bytes << "; TCP copy "
+                  << s.tcp_cpu_per_gib << "\n";
       }
     }
     runs.push_back(r);

@@ -32,8 +32,11 @@ grpc::ByteBuffer MessageWithBytes(const google::protobuf::Message& rest, int fie
 }
 
 absl::Status ParseByteBuffer(grpc::ByteBuffer* buffer, google::protobuf::Message* out) {
+  if (!buffer->Valid()) {  // a callback call may end OK with no message
+    return absl::InternalError(absl::StrCat("no ", out->GetTypeName(), " came from the peer"));
+  }
   grpc::ProtoBufferReader reader(buffer);
-  if (!out->ParseFromZeroCopyStream(&reader)) {
+  if (!reader.status().ok() || !out->ParseFromZeroCopyStream(&reader)) {
     return absl::InternalError(
         absl::StrCat("a ", out->GetTypeName(), " from the peer does not parse"));
   }

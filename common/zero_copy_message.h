@@ -2,8 +2,8 @@
 // copying that field: the rest of the message is serialized as usual, then
 // the field's tag and length, then the bytes themselves as a slice that owns
 // them. Protobuf parses fields in any order, so the receiver sees an ordinary
-// message. Used where a node sends chunks (offsite sync): it saves a copy of
-// every byte sent (README, "Offsite sync and restore").
+// message. Used where a node sends chunks (offsite sync, doc/offsite.md): it
+// saves a copy of every byte sent.
 #ifndef CUSTODY_COMMON_ZERO_COPY_MESSAGE_H_
 #define CUSTODY_COMMON_ZERO_COPY_MESSAGE_H_
 
@@ -20,7 +20,8 @@ namespace custody {
 grpc::ByteBuffer MessageWithBytes(const google::protobuf::Message& rest, int field_number,
                                   std::string bytes);
 
-// Parses a message received as a ByteBuffer; INTERNAL if it does not parse.
+// Parses a message received as a ByteBuffer; INTERNAL if there is none or it
+// does not parse.
 absl::Status ParseByteBuffer(grpc::ByteBuffer* buffer, google::protobuf::Message* out);
 
 }  // namespace custody

@@ -58,9 +58,9 @@ bool ObjectFollower::Add(const ChunkPosition& at, const Digest& key,
   return HashInOrder(at.object, o, data);
 }
 
-// Gives up, oldest early copy first, objects other than `keep` whose
-// copies stand in the way of `bytes` more (copies left by an interrupted
-// sync go first).
+// Gives up, oldest kept chunk first, objects other than `keep` whose kept
+// chunks stand in the way of `bytes` more (those left by an interrupted sync
+// go first).
 void ObjectFollower::MakeRoom(uint64_t bytes, const Object* keep) {
   while (early_bytes_ + bytes > max_early_bytes_) {
     Object* oldest = nullptr;

@@ -21,14 +21,14 @@
 
 namespace custody {
 
-// Thread-safe. A chunk that comes before its turn is kept (shared, not
-// copied) until the
-// chunks before it have come; the copies of all objects together stay under
-// `max_early_bytes`: to make room, the objects with the oldest copies are
-// no longer followed (their copies are dropped), and then, if that is not
-// enough, the chunk's own object. The caller reads an object not followed
-// back instead (Seal does). Following is an optimisation: a chunk never followed, or an
-// object given up, never makes an object count as verified.
+// Thread-safe. A chunk that comes before its turn is kept (a reference to
+// its bytes, not a copy) until the chunks before it have come; what is kept
+// for all objects together stays under `max_early_bytes`: to make room, the
+// objects with the oldest kept chunks are no longer followed (their chunks
+// are let go), and then, if that is not enough, the chunk's own object. The
+// caller reads an object not followed back instead (Seal does). Following is
+// an optimisation: a chunk never followed, or an object given up, never
+// makes an object count as verified.
 class ObjectFollower {
  public:
   // The raw chunk hashes of the object at `at` (from its manifest), or
@@ -58,7 +58,7 @@ class ObjectFollower {
     bool given_up = false;
     Sha256 hash;
     std::map<uint32_t, std::shared_ptr<const std::string>> early;  // index -> the bytes
-    uint64_t early_seq = std::numeric_limits<uint64_t>::max();  // its oldest copy's
+    uint64_t early_seq = std::numeric_limits<uint64_t>::max();  // its oldest kept chunk's
   };
 
   Object* Find(const ChunkPosition& at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -73,7 +73,7 @@ class ObjectFollower {
   mutable absl::Mutex mu_;
   std::map<Digest, Object> objects_ ABSL_GUARDED_BY(mu_);  // std::map: stable addresses
   uint64_t early_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;  // orders early copies by age
+  uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;  // orders kept chunks by age
 };
 
 }  // namespace custody

@@ -221,6 +221,8 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
     LOG(WARNING) << "group of " << reqs.size() << " writes failed: " << status;
   }
   for (size_t i = 0; i < reqs.size(); ++i) {
+    std::string().swap(reqs[i].payload);  // let go of the bytes before answering
+    reqs[i].shared_payload.reset();
     if (status.ok()) std::move(reqs[i].done)(results[i]);
     else std::move(reqs[i].done)(status);
   }

@@ -58,6 +58,9 @@ TEST(ZeroCopyMessageTest, EmptyBytesAndBadInput) {
   absl::Status s = ParseByteBuffer(&bad, &parsed);
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
   EXPECT_NE(s.message().find("custody.v1.PeerPutRequest"), std::string::npos);
+
+  grpc::ByteBuffer none;  // a call that ended without a message
+  EXPECT_EQ(ParseByteBuffer(&none, &parsed).code(), absl::StatusCode::kInternal);
 }
 
 }  // namespace

@@ -227,6 +227,36 @@ TEST_F(OffsiteTest, ACorruptChunkOnTheSyncingNodeIsRefusedByThePeerAndSentFromAG
   EXPECT_EQ(verify["ok"], true) << verify.dump();
 }
 
+// A peer with --data-key seals every chunk it takes, the early ones too
+// (which it keeps for its object hash while they are written).
+TEST_F(OffsiteTest, APeerWithADataKeySealsWhatItTakesAndItVerifies) {
+  Subprocess gen({CUSTODYD_PATH, "--generate-data-key", dir_ / "off.key"}, dir_ / "gen.out",
+                 dir_ / "gen.err");
+  ASSERT_EQ(gen.Wait(), 0) << ReadFile(dir_ / "gen.err");
+  peer_->Kill(SIGTERM);
+  peer_ = std::make_unique<NodeProcess>(
+      dir_ / "offsite-sealed", std::vector<std::string>{"--role", "offsite", "--tls",
+                                                        dir_ / "tls-off1", "--data-key",
+                                                        dir_ / "off.key"});
+  ASSERT_TRUE(peer_->Start()) << peer_->Log();
+  const std::string pattern = "HEARING-RECORD-2026-12-02-";
+  std::string text;
+  while (text.size() < (17 << 20)) text += pattern + std::to_string(text.size()) + "\n";
+  std::string file = dir_ / "hearing.txt";
+  std::ofstream(file) << text;  // 5 chunks, on 12 streams at once
+  ASSERT_EQ(As("olga", 0, {"put", file}).exit_code, 0);
+  Sync();
+  EXPECT_EQ(PeerCounters().objects_read_back(), 0u);
+  std::string volumes;
+  for (const auto& e : fs::directory_iterator(dir_ / "offsite-sealed/volumes")) {
+    volumes += ReadFile(e.path());
+  }
+  EXPECT_GE(volumes.size(), text.size());
+  EXPECT_EQ(volumes.find(pattern), std::string::npos) << "plaintext in the peer's volumes";
+  json verify = Ok("aud", 0, {"offsite", "verify", "--peer", peer_->address()});
+  EXPECT_EQ(verify["ok"], true) << verify.dump();
+}
+
 TEST_F(OffsiteTest, ACorruptChunkOnThePeerIsFoundAndTheNextSyncRepairsIt) {
   std::string victim = Stored(256 << 10);  // one chunk: its id is the chunk's
   Stored(128 << 10);
