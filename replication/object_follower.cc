@@ -77,6 +77,7 @@ bool ObjectFollower::HashInOrder(const Digest& object, Object* o,
                                  std::shared_ptr<const std::string> chunk) {
   while (true) {
     o->hash.Update(*chunk);  // only the busy thread touches the hash
+    std::shared_ptr<const std::string> hashed = std::move(chunk);  // let go after the lock
     absl::MutexLock l(&mu_);
     if (o->given_up) {
       o->busy = false;

@@ -1,7 +1,5 @@
 #include "replication/offsite_vault.h"
 
-#include <atomic>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -140,15 +138,8 @@ void OffsiteVault::Put(const Digest& key, std::string data,
     return std::move(done)(s.ok() ? absl::StatusOr<bool>(false) : s);
   }
   // Hashed above: written straight to the committer, not hashed again, from
-  // the bytes the follower may share. Sealing encrypts in place: the bytes
-  // are moved to be sealed when no one else holds them, else copied.
-  WriteRequest r;
-  if (node_->sealer() != nullptr && bytes.use_count() == 1) {
-    std::atomic_thread_fence(std::memory_order_acquire);  // after the follower let go
-    r = ChunkWrite(key, std::move(*bytes), node_->sealer());
-  } else {
-    r = ChunkWrite(key, std::shared_ptr<const std::string>(std::move(bytes)), node_->sealer());
-  }
+  // the bytes the follower may share.
+  WriteRequest r = ChunkWrite(key, std::move(bytes), node_->sealer());
   r.done = [this, size, done = std::move(done)](absl::StatusOr<WriteResult> w) mutable {
     if (w.ok()) ++blobs_received_, bytes_received_ += size;
     std::move(done)(w.ok() ? absl::StatusOr<bool>(false) : w.status());

@@ -1,5 +1,7 @@
 #include "server/chunk_io.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -21,8 +23,12 @@ WriteRequest ChunkWrite(const Digest& id, std::string data, const ChunkSealer* s
   return r;
 }
 
-WriteRequest ChunkWrite(const Digest& id, std::shared_ptr<const std::string> data,
+WriteRequest ChunkWrite(const Digest& id, std::shared_ptr<std::string> data,
                         const ChunkSealer* sealer) {
+  if (sealer != nullptr && data.use_count() == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);  // after the other holder let go
+    return ChunkWrite(id, std::move(*data), sealer);
+  }
   if (sealer != nullptr) return ChunkWrite(id, std::string(*data), sealer);
   WriteRequest r;
   r.key = id;

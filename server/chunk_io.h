@@ -20,9 +20,10 @@ namespace custody {
 // thread), plain otherwise. The caller adds on_index
 // and done.
 WriteRequest ChunkWrite(const Digest& id, std::string data, const ChunkSealer* sealer);
-// The same for bytes shared with another holder, who must not change them:
-// written from where they are when plain; sealed from a copy.
-WriteRequest ChunkWrite(const Digest& id, std::shared_ptr<const std::string> data,
+// The same for bytes another holder may share (and must not change): written
+// from where they are when plain. Sealing encrypts in place, so they are
+// sealed where they are once no one else holds them, else from a copy.
+WriteRequest ChunkWrite(const Digest& id, std::shared_ptr<std::string> data,
                         const ChunkSealer* sealer);
 
 // The bytes of chunk `id` stored at `loc`, sealed or plain. Does not hash

@@ -317,7 +317,8 @@ TEST_F(IngestTest, StationEdgeCasesAreHandledAndReported) {
 
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 2; }, 30)) << DaemonLog();
   EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-8/early.mp4"), early_id);
-  EXPECT_TRUE(fs::exists(fs::path(watch_) / "done/CAM-8/early.mp4.json"));
+  // The sidecar follows its recording into done/ (a second rename).
+  EXPECT_TRUE(WaitFor([&] { return fs::exists(fs::path(watch_) / "done/CAM-8/early.mp4.json"); }, 10));
   auto info = CustodyClient::Connect(node_->address())->Stat(latin_id);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->file_name(), "latin\\xE9.mp4");

@@ -13,9 +13,11 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "client/client.h"
 #include "common/digest.h"
 #include "tests/test_util.h"
@@ -167,7 +169,9 @@ std::string HashFile(const std::string& path) {
 
 namespace custody::testing {
 
-int FreePort() {
+namespace {
+
+int AnyFreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -177,6 +181,20 @@ int FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
   close(fd);
   return ntohs(sa.sin_port);
+}
+
+}  // namespace
+
+// The kernel may hand out a port just closed again: never the same one twice
+// in this process, so that a map of several nodes gets distinct ports.
+int FreePort() {
+  static absl::Mutex mu;
+  static std::set<int>* given = new std::set<int>();
+  absl::MutexLock l(&mu);
+  int port = AnyFreePort();
+  for (int tries = 0; given->count(port) != 0 && tries < 1000; ++tries) port = AnyFreePort();
+  given->insert(port);
+  return port;
 }
 
 std::string HttpGet(int port, const std::string& path) {

@@ -40,7 +40,7 @@ TEST(ChunkSealerTest, SealsAndOpensAndHidesThePlaintext) {
 TEST(ChunkSealerTest, BytesSharedWithAnotherHolderAreSealedFromACopy) {
   TempDir dir;
   ChunkSealer sealer(NewKey(dir, "k"));
-  auto shared = std::make_shared<const std::string>(RandomBytes(5000, 4));
+  auto shared = std::make_shared<std::string>(RandomBytes(5000, 4));
   const std::string before = *shared;
   WriteRequest r = ChunkWrite(Digest::Of(before), shared, &sealer);
   EXPECT_EQ(r.type, EntryType::kSealedChunk);
@@ -48,6 +48,15 @@ TEST(ChunkSealerTest, BytesSharedWithAnotherHolderAreSealedFromACopy) {
   EXPECT_EQ(*shared, before);  // the other holder's bytes are not encrypted under it
   std::string sealed = r.head + r.payload + r.tail;
   absl::StatusOr<std::string> back = sealer.Open(Digest::Of(before), sealed);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, before);
+
+  // Held by no one else: sealed where the bytes are.
+  auto only = std::make_shared<std::string>(before);
+  const char* where = only->data();
+  WriteRequest own = ChunkWrite(Digest::Of(before), std::move(only), &sealer);
+  EXPECT_EQ(own.payload.data(), where);
+  back = sealer.Open(Digest::Of(before), own.head + own.payload + own.tail);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, before);
 }

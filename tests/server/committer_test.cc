@@ -77,7 +77,7 @@ TEST_P(CommitterTest, ConcurrentWritesAreDurableAndReadable) {
 
 TEST_P(CommitterTest, ASharedPayloadIsWrittenFromWhereItIsAndLeftUnchanged) {
   Open();
-  auto shared = std::make_shared<const std::string>(RandomBytes(70000, 12));
+  auto shared = std::make_shared<std::string>(RandomBytes(70000, 12));
   const std::string before = *shared;
   WriteRequest r = ChunkWrite(Digest::Of(*shared), shared, nullptr);
   EXPECT_TRUE(r.payload.empty());
