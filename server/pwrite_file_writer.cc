@@ -38,6 +38,11 @@ absl::Status PwriteRemainder(const WriteOp& op, size_t done) {
   return absl::OkStatus();
 }
 
+absl::Status FileWriter::Sync(int fd) {
+  if (fdatasync(fd) != 0) return ErrnoStatus(errno, "fdatasync");
+  return absl::OkStatus();
+}
+
 namespace {
 
 class PwriteFileWriter : public FileWriter {
