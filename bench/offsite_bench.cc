@@ -23,7 +23,11 @@
 //      the node reads up to --streams at once).
 // Each step also reports the CPU seconds per GiB that the node and the peer
 // spent in it, and the (page-cached) TCP copy spent in this process, sender
-// and receiver together (/proc/PID/stat).
+// and receiver together (/proc/PID/stat); and what the disk under --dir did
+// during the step (/proc/diskstats): bytes read and written, and the share
+// of the step's time it was busy. On one machine the node and the peer
+// share that disk: the node reads every chunk it sends from it, and the
+// peer writes each one to it durably.
 // Ratios are MB/s of the step over MB/s of the copy just before it; also
 // over `dd` direct+dsync (the disk's durable write limit, measured once).
 // Plaintext loopback by default; --tls runs the node and the peer with
@@ -41,10 +45,12 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "bench/bench_node.h"
+#include "bench/disk_stats.h"
 #include "bench/test_data.h"
 #include "common/process.h"
 #include "common/status_macros.h"
@@ -216,6 +222,7 @@ struct Step {
   double seconds = 0, tcp_seconds = 0, cold_tcp_seconds = 0;
   double node_cpu = 0, peer_cpu = 0;  // CPU seconds the node and the peer spent in the step
   double tcp_cpu_per_gib = 0;         // CPU seconds per GiB of the (page-cached) TCP copy
+  std::optional<DiskStats> disk = std::nullopt;  // during the step, when /proc/diskstats tells
   double mbps() const { return bytes / 1e6 / seconds; }
   double tcp_mbps() const { return bytes / 1e6 / tcp_seconds; }
   double cold_tcp_mbps() const { return bytes / 1e6 / cold_tcp_seconds; }
@@ -231,9 +238,12 @@ absl::StatusOr<Step> Measure(const char* name, const Config& cfg, const Site& si
   const double copy_cpu = CpuSeconds(getpid()) - me0;
   ASSIGN_OR_RETURN(s.cold_tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink", /*cold=*/true));
   const double node0 = CpuSeconds(site.node->child.pid()), peer0 = CpuSeconds(site.peer->child.pid());
+  absl::StatusOr<DiskStats> disk0 = ReadDiskStats(cfg.dir);
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(s.bytes, step());
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  absl::StatusOr<DiskStats> disk1 = ReadDiskStats(cfg.dir);
+  if (disk0.ok() && disk1.ok()) s.disk = *disk1 - *disk0;
   s.node_cpu = CpuSeconds(site.node->child.pid()) - node0;
   s.peer_cpu = CpuSeconds(site.peer->child.pid()) - peer0;
   uint64_t copied = 0;
@@ -317,6 +327,11 @@ absl::Status RunAll(const Config& cfg) {
                    {"node_cpu_s_per_gib", s.node_cpu * (1ull << 30) / s.bytes},
                    {"peer_cpu_s_per_gib", s.peer_cpu * (1ull << 30) / s.bytes},
                    {"tcp_copy_cpu_s_per_gib", s.tcp_cpu_per_gib}});
+      if (s.disk) {
+        r.back()["disk_read_bytes"] = s.disk->read_bytes;
+        r.back()["disk_written_bytes"] = s.disk->written_bytes;
+        r.back()["disk_busy_fraction"] = s.disk->busy_ms / 1e3 / s.seconds;
+      }
       if (!cfg.json) {
         std::cout << "run " << run << ": " << s.name << ": " << FormatBytes(s.bytes) << " in "
                   << s.seconds << " s = " << s.mbps() << " MB/s; TCP copy " << s.tcp_mbps()
@@ -325,7 +340,13 @@ absl::Status RunAll(const Config& cfg) {
                   << s.mbps() / disk_mbps << "; CPU s per GiB: node "
                   << s.node_cpu * (1ull << 30) / s.bytes << ", peer "
                   << s.peer_cpu * (1ull << 30) / s.bytes << "; TCP copy "
-                  << s.tcp_cpu_per_gib << "\n";
+                  << s.tcp_cpu_per_gib;
+        if (s.disk) {
+          std::cout << "; disk read " << FormatBytes(s.disk->read_bytes) << ", wrote "
+                    << FormatBytes(s.disk->written_bytes) << ", busy "
+                    << 100 * s.disk->busy_ms / 1e3 / s.seconds << "% of the step";
+        }
+        std::cout << "\n";
       }
     }
     runs.push_back(r);
