@@ -8,11 +8,9 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -50,10 +48,10 @@ struct WriteRequest {
   // to the new copy: the scrubber's repair of a corrupt one.
   bool replace = false;
   // Adds the caller's own index changes to the group's batch; runs on the
-  // committer's syncing thread whether or not the entry existed.
+  // committer thread whether or not the entry existed.
   absl::AnyInvocable<void(rocksdb::WriteBatch*, const WriteResult&)> on_index;
-  // Called once, on the committer's syncing thread, after the group is
-  // durable (or failed). Must not block.
+  // Called once, on the committer thread, after the group is durable (or
+  // failed). Must not block.
   absl::AnyInvocable<void(absl::StatusOr<WriteResult>) &&> done;
 
   absl::string_view body() const { return shared_payload ? *shared_payload : payload; }
@@ -70,14 +68,6 @@ struct CommitterOptions {
 // Thread-safe. Durability contract: `done` reports OK only after the entry's
 // bytes were fdatasync'ed and the index batch was committed with a synced
 // WAL; an index entry never points to unsynced data.
-//
-// Two threads, a pipeline of one group each: the writing thread takes a
-// group from the queue, drops what is held already (in the index, or in the
-// group being synced), lays the rest out in the active volume and writes
-// it; the syncing thread then fdatasyncs it, commits its index batch and
-// answers. So a group is written while the one before it is synced and
-// indexed. A failed group fails every group written behind it; their bytes
-// are given back (truncated) before anything else is written.
 class Committer {
  public:
   // `audit` (may be null) learns the outcome of every group, and gets a
@@ -96,23 +86,12 @@ class Committer {
   absl::Status CheckSpace(uint64_t bytes) const;
 
  private:
-  struct Group;  // a group on its way through the pipeline
-  using EntryKey = std::pair<int, Digest>;  // entry type, key
-
-  // The writing thread.
-  void WriteLoop();
-  std::deque<WriteRequest> Take();
-  void PrepareVolume();
-  Group WriteGroup(std::deque<WriteRequest> reqs);
-  absl::Status Place(Group* g);
+  void Loop();
+  void RunGroup(std::deque<WriteRequest> reqs);
   absl::StatusOr<bool> IsHeld(const WriteRequest& r, WriteResult* res);
-  void Stage(const Group& g);
-  void Hand(Group g);
+  void Stage(const std::deque<WriteRequest>& reqs, const std::vector<WriteResult>& results,
+             const std::vector<size_t>& fresh, uint64_t start, uint64_t end);
 
-  // The syncing thread.
-  void SyncLoop();
-  void Finish(Group g);
-  absl::Status CommitIndex(Group& g);
   void AfterCommit(const absl::Status& status);
   void SignIfDue(const absl::Status& status);
 
@@ -126,20 +105,9 @@ class Committer {
   std::deque<WriteRequest> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Written, waiting for the syncing thread (at most one).
-  std::unique_ptr<Group> handed_ ABSL_GUARDED_BY(mu_);
-  int unfinished_ ABSL_GUARDED_BY(mu_) = 0;  // handed, not yet answered
-  bool written_all_ ABSL_GUARDED_BY(mu_) = false;  // the writing thread ended
-  // Entries written and not yet indexed, and where they are.
-  absl::flat_hash_map<EntryKey, Location> in_flight_ ABSL_GUARDED_BY(mu_);
-  // Not OK after a group with bytes failed, until they are given back.
-  absl::Status broken_ ABSL_GUARDED_BY(mu_);
-
-  // The writing thread's own.
-  uint64_t pos_ = 0;  // where the next group goes in the active volume
-  char* staging_ = nullptr;
+  char* staging_ = nullptr;  // committer thread only
   uint64_t staging_size_ = 0;
-  std::thread write_thread_, sync_thread_;
+  std::thread thread_;
 };
 
 }  // namespace custody

@@ -27,16 +27,12 @@ struct WriteOp {
 // Writes a batch of ops, then makes them durable with fdatasync on each of
 // `sync_fds`. Returns OK only when every byte was written and synced; on
 // error the bytes written are unspecified (the caller truncates). ENOSPC
-// maps to RESOURCE_EXHAUSTED. WriteAndSync is not thread-safe: one thread
-// writes; Sync may run on another thread meanwhile.
+// maps to RESOURCE_EXHAUSTED. Not thread-safe: one writer per thread.
 class FileWriter {
  public:
   virtual ~FileWriter() = default;
   virtual absl::Status WriteAndSync(absl::Span<const WriteOp> ops,
                                     absl::Span<const int> sync_fds) = 0;
-  // fdatasync(fd): makes durable every write to `fd` that completed before
-  // the call. Thread-safe.
-  virtual absl::Status Sync(int fd);
   // "io_uring" or "pwrite".
   virtual absl::string_view name() const = 0;
 };

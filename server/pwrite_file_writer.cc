@@ -38,11 +38,6 @@ absl::Status PwriteRemainder(const WriteOp& op, size_t done) {
   return absl::OkStatus();
 }
 
-absl::Status FileWriter::Sync(int fd) {
-  if (fdatasync(fd) != 0) return ErrnoStatus(errno, "fdatasync");
-  return absl::OkStatus();
-}
-
 namespace {
 
 class PwriteFileWriter : public FileWriter {

@@ -43,7 +43,6 @@ class VolumeSet {
   // `batch`, which the caller commits.
   absl::StatusOr<Volume*> Roll(rocksdb::WriteBatch* batch);
   bool ShouldRoll() const { return active_->end() >= max_volume_bytes_; }
-  uint64_t max_volume_bytes() const { return max_volume_bytes_; }
 
   // All volumes in id order.
   std::vector<Volume*> All() const;
