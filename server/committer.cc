@@ -17,6 +17,8 @@
 namespace custody {
 namespace {
 constexpr size_t kMaxGroupRequests = 4096;
+// The committer whose thread this is (null on every other thread).
+thread_local const Committer* tls_committer = nullptr;
 }  // namespace
 
 Committer::Committer(Index* index, VolumeSet* volumes, std::unique_ptr<FileWriter> writer,
@@ -40,7 +42,10 @@ Committer::~Committer() {
 
 void Committer::Submit(WriteRequest r) {
   absl::MutexLock l(&mu_);
-  mu_.Await(absl::Condition(
+  // A callback on the committer thread (on_index, done) may queue more work,
+  // as the cluster's upload does once a chunk is placed; it must not wait for
+  // the queue to drain, since only this thread drains it.
+  if (tls_committer != this) mu_.Await(absl::Condition(
       +[](Committer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
         return c->queued_bytes_ < c->options_.max_queued_bytes || c->stopping_;
       },
@@ -50,6 +55,10 @@ void Committer::Submit(WriteRequest r) {
 }
 
 absl::StatusOr<WriteResult> Committer::Write(WriteRequest r) {
+  if (tls_committer == this) {
+    return absl::InternalError(
+        "Committer::Write called on the committer thread: it would wait for itself");
+  }
   absl::Notification n;
   absl::StatusOr<WriteResult> out;
   r.done = [&](absl::StatusOr<WriteResult> res) {
@@ -62,6 +71,7 @@ absl::StatusOr<WriteResult> Committer::Write(WriteRequest r) {
 }
 
 void Committer::Loop() {
+  tls_committer = this;
   while (true) {
     std::deque<WriteRequest> group;
     bool idle = false;

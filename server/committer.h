@@ -76,9 +76,11 @@ class Committer {
             CommitterOptions options, AuditLog* audit = nullptr);
   ~Committer();  // drains the queue, then stops
 
-  // Queues `r`; blocks while more than max_queued_bytes are queued.
+  // Queues `r`; blocks while more than max_queued_bytes are queued, except
+  // on the committer thread itself (from a callback), where it never blocks.
   void Submit(WriteRequest r);
-  // Submit and wait for the result.
+  // Submit and wait for the result. INTERNAL on the committer thread, where
+  // waiting would never end.
   absl::StatusOr<WriteResult> Write(WriteRequest r);
 
   absl::string_view io_backend() const { return writer_->name(); }

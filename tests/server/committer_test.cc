@@ -22,7 +22,8 @@ using testing::TempDir;
 // Runs every case with both volume writers.
 class CommitterTest : public ::testing::TestWithParam<std::string> {
  protected:
-  void Open(uint64_t max_volume = 1 << 20, uint64_t min_free = 0) {
+  void Open(uint64_t max_volume = 1 << 20, uint64_t min_free = 0,
+            uint64_t max_queued = CommitterOptions().max_queued_bytes) {
     std::filesystem::create_directories(dir_ / "volumes");
     std::filesystem::create_directories(dir_ / "quarantine");
     index_ = *Index::Open(dir_ / "index");
@@ -33,6 +34,7 @@ class CommitterTest : public ::testing::TestWithParam<std::string> {
     else w = NewPwriteFileWriter();
     CommitterOptions o;
     o.min_free_bytes = min_free;
+    o.max_queued_bytes = max_queued;
     committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(w), o);
     local_ = std::make_unique<LocalBlobStore>(index_.get(), volumes_.get(), committer_.get());
     verified_ = std::make_unique<VerifyingBlobStore>(local_.get());
@@ -135,6 +137,46 @@ TEST_P(CommitterTest, NoSpaceRefusesWithoutWritingAndReadsGoOn) {
   EXPECT_EQ(volumes_->active()->end(), end);
   EXPECT_EQ(volumes_->active()->FileSize(), end);
   EXPECT_EQ(local_->Get(Digest::Of("some bytes")).status().code(), absl::StatusCode::kNotFound);
+}
+
+// The cluster's upload queues an index-only request from a chunk's `done`,
+// on the committer thread; a full queue must not make it wait for itself.
+TEST_P(CommitterTest, ACallbackSubmitsWhileTheQueueIsFull) {
+  Open(1 << 20, 0, /*max_queued=*/64 * 1024);
+  absl::Notification in_done, queue_full, second_done;
+  absl::Status second_status = absl::UnknownError("not run");
+  WriteRequest first;
+  first.key = Digest::Of("first");
+  first.payload = "first";
+  first.done = [&](absl::StatusOr<WriteResult> res) {
+    ASSERT_TRUE(res.ok()) << res.status();
+    in_done.Notify();
+    queue_full.WaitForNotification();  // a big write is queued behind us now
+    WriteRequest second;
+    second.index_only = true;
+    second.done = [&](absl::StatusOr<WriteResult> r2) {
+      second_status = r2.status();
+      second_done.Notify();
+    };
+    committer_->Submit(std::move(second));
+    EXPECT_EQ(committer_->Write(WriteRequest()).status().code(), absl::StatusCode::kInternal);
+  };
+  committer_->Submit(std::move(first));
+  in_done.WaitForNotification();
+  std::string big = RandomBytes(128 * 1024, 3);
+  WriteRequest filler;
+  filler.key = Digest::Of(big);
+  filler.payload = big;
+  filler.done = [](absl::StatusOr<WriteResult>) {};
+  committer_->Submit(std::move(filler));  // 128 KiB queued, over the 64 KiB limit
+  queue_full.Notify();
+  if (!second_done.WaitForNotificationWithTimeout(absl::Seconds(20))) {
+    ADD_FAILURE() << "the committer waited for itself";
+    committer_.release();  // stuck for good: leave its thread be
+    return;
+  }
+  EXPECT_TRUE(second_status.ok()) << second_status;
+  EXPECT_TRUE(WriteChunk(big).value().existed);
 }
 
 TEST_P(CommitterTest, CorruptChunkIsRefusedOnRead) {
