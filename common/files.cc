@@ -15,7 +15,7 @@
 namespace custody {
 namespace {
 
-absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+absl::Status WriteBytes(int fd, absl::string_view data, const std::string& path) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = write(fd, data.data() + done, data.size() - done);
@@ -23,6 +23,12 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
     if (n <= 0) return ErrnoStatus(errno, absl::StrCat("writing ", path));
     done += static_cast<size_t>(n);
   }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  absl::Status s = WriteBytes(fd, data, path);
+  if (!s.ok()) return s;
   if (fsync(fd) != 0) return ErrnoStatus(errno, absl::StrCat("syncing ", path));
   return absl::OkStatus();
 }
@@ -74,6 +80,26 @@ absl::Status WriteNewFile(const std::string& path, absl::string_view data, int m
   absl::Status s = WriteAll(fd, data, path);
   close(fd);
   if (!s.ok()) unlink(path.c_str());
+  return s;
+}
+
+absl::Status CopyTailToNewFile(int src_fd, uint64_t from, const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("creating ", path));
+  std::string buf(1 << 20, '\0');
+  absl::Status s;
+  for (uint64_t off = from; s.ok();) {
+    ssize_t n = pread(src_fd, buf.data(), buf.size(), static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) s = ErrnoStatus(errno, absl::StrCat("reading the bytes to copy to ", path));
+    if (n <= 0) break;
+    s = WriteBytes(fd, absl::string_view(buf.data(), static_cast<size_t>(n)), path);
+    off += static_cast<uint64_t>(n);
+  }
+  if (s.ok() && fsync(fd) != 0) s = ErrnoStatus(errno, absl::StrCat("syncing ", path));
+  close(fd);
+  if (s.ok()) s = SyncDir(DirName(path));
+  if (!s.ok()) unlink(path.c_str());  // the source is untouched: nothing is lost
   return s;
 }
 

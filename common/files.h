@@ -3,6 +3,7 @@
 #ifndef CUSTODY_COMMON_FILES_H_
 #define CUSTODY_COMMON_FILES_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -27,6 +28,11 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
 // Creates `path` with `data` and syncs it; ALREADY_EXISTS if it exists.
 absl::Status WriteNewFile(const std::string& path, absl::string_view data, int mode = 0644);
+
+// Creates `path` with the bytes of `src_fd` from offset `from` to its end,
+// streamed (1 MiB at a time), and syncs it and its folder; ALREADY_EXISTS if
+// `path` exists. On failure `path` is removed again.
+absl::Status CopyTailToNewFile(int src_fd, uint64_t from, const std::string& path);
 
 // Replaces `path` with `data` atomically (temporary file, fsync, rename,
 // directory fsync). Only for the program's own state files.

@@ -69,6 +69,10 @@ absl::StatusOr<RecoveryStats> RecoverActiveVolume(Index* index, VolumeSet* volum
   Volume* v = volumes->active();
   uint64_t from = v->end();
   if (v->FileSize() == from) return stats;
+  // The bytes past the durable end may have reached only the page cache
+  // before the crash: made durable first, so that no index entry committed
+  // below points to data a power cut could still take.
+  RETURN_IF_ERROR(v->Sync());
   ASSIGN_OR_RETURN(uint64_t end, IndexVolume(index, volumes, v, from, true, sealer, &stats));
   rocksdb::WriteBatch b;
   index->PutVolume(&b, v->id(), VolumeState{end, false});
@@ -87,6 +91,7 @@ absl::StatusOr<RecoveryStats> RebuildIndex(Index* index, VolumeSet* volumes,
   std::vector<Volume*> all = volumes->All();
   for (Volume* v : all) {
     bool last = v == volumes->active();
+    if (last) RETURN_IF_ERROR(v->Sync());  // as in RecoverActiveVolume
     ASSIGN_OR_RETURN(uint64_t end,
                      IndexVolume(index, volumes, v, kFirstEntryOffset, last, sealer, &stats));
     rocksdb::WriteBatch b;

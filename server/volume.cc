@@ -266,9 +266,14 @@ absl::Status Volume::PunchPayload(const Location& loc) {
   return absl::OkStatus();
 }
 
+absl::Status Volume::Sync() const {
+  if (fdatasync(fd_) != 0) return ErrnoStatus(errno, absl::StrCat("syncing ", path_));
+  return absl::OkStatus();
+}
+
 absl::Status Volume::Seal() {
   if (write_fd_ >= 0) {
-    if (fdatasync(write_fd_) != 0) return ErrnoStatus(errno, absl::StrCat("syncing ", path_));
+    RETURN_IF_ERROR(Sync());
     close(write_fd_);
     write_fd_ = -1;
   }

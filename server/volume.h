@@ -76,6 +76,9 @@ class Volume {
   // back as zeros); its header stays, so scans still find the next entry.
   absl::Status PunchPayload(const Location& loc);
 
+  // Makes every byte of the file durable, whoever wrote it (fdatasync).
+  absl::Status Sync() const;
+
   // Syncs the file, closes the write descriptor and makes the file
   // read-only (mode 0444).
   absl::Status Seal();

@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "common/log.h"
 #include "absl/strings/numbers.h"
@@ -161,15 +160,8 @@ absl::Status VolumeSet::QuarantineTail(Volume* v, uint64_t from, const std::stri
   LOG(WARNING) << v->path() << ": " << (size - from) << " bytes after offset " << from
                << " are not a complete entry (" << why << "); keeping them in " << out
                << " and truncating";
-  {
-    std::ifstream in(v->path(), std::ios::binary);
-    in.seekg(static_cast<std::streamoff>(from));
-    std::ofstream o(out, std::ios::binary);
-    o << in.rdbuf();
-    o.flush();
-    if (!o) return absl::InternalError(absl::StrCat("writing ", out));
-  }
-  RETURN_IF_ERROR(SyncDir(quarantine_dir_));
+  // Durable before anything is cut off: the torn bytes are evidence too.
+  RETURN_IF_ERROR(CopyTailToNewFile(v->fd(), from, out));
   if (truncate(v->path().c_str(), static_cast<off_t>(from)) != 0) {
     return ErrnoStatus(errno, absl::StrCat("truncating ", v->path()));
   }

@@ -1,16 +1,60 @@
 #include "server/recovery.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include "tests/server/node_fixture.h"
 #include "tests/test_util.h"
 
+// Every fsync and fdatasync of this test binary passes through here, so a
+// test can ask which files were made durable, and how large they were then.
+namespace {
+std::mutex g_sync_mu;
+std::map<ino_t, off_t> g_synced;  // inode -> its size at its last sync
+
+void NoteSync(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return;
+  std::lock_guard<std::mutex> l(g_sync_mu);
+  g_synced[st.st_ino] = st.st_size;
+}
+}  // namespace
+
+extern "C" int fdatasync(int fd) {
+  static auto real = reinterpret_cast<int (*)(int)>(dlsym(RTLD_NEXT, "fdatasync"));
+  NoteSync(fd);
+  return real(fd);
+}
+
+extern "C" int fsync(int fd) {
+  static auto real = reinterpret_cast<int (*)(int)>(dlsym(RTLD_NEXT, "fsync"));
+  NoteSync(fd);
+  return real(fd);
+}
+
 namespace custody {
 namespace {
+
+void ForgetSyncs() {
+  std::lock_guard<std::mutex> l(g_sync_mu);
+  g_synced.clear();
+}
+
+// The size `path` had when it was last synced since ForgetSyncs; -1 if never.
+off_t SyncedSize(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return -1;
+  std::lock_guard<std::mutex> l(g_sync_mu);
+  auto it = g_synced.find(st.st_ino);
+  return it == g_synced.end() ? -1 : it->second;
+}
 
 using testing::PutBytes;
 using testing::RandomBytes;
@@ -67,6 +111,7 @@ TEST_F(RecoveryTest, TornTailIsQuarantinedAndCutOff) {
   char hb[EntryHeader::kSize];
   h.EncodeTo(hb);
   Append(vol, std::string(hb, sizeof(hb)) + std::string(1000, 'z'));
+  ForgetSyncs();
   auto node = Node::Open(SmallNodeOptions(dir_.path()));
   ASSERT_TRUE(node.ok()) << node.status();
   EXPECT_EQ(fs::file_size(vol), size);
@@ -74,6 +119,8 @@ TEST_F(RecoveryTest, TornTailIsQuarantinedAndCutOff) {
   for (const auto& e : fs::directory_iterator(dir_ / "quarantine")) {
     ++quarantined;
     EXPECT_EQ(fs::file_size(e.path()), EntryHeader::kSize + 1000);
+    // Made durable before the volume was cut.
+    EXPECT_EQ(SyncedSize(e.path()), EntryHeader::kSize + 1000);
   }
   EXPECT_EQ(quarantined, 1);
   ExpectAllReadable(node->get(), objs);
@@ -94,9 +141,13 @@ TEST_F(RecoveryTest, CompleteEntryPastTheDurableEndIsIndexed) {
   Fill(1);
   // As if the node died after syncing a chunk but before its index commit.
   std::string chunk = RandomBytes(3000, 8);
-  Append(ActiveVolumePath(), EncodeEntry(EntryType::kChunk, chunk));
+  std::string vol = ActiveVolumePath();
+  Append(vol, EncodeEntry(EntryType::kChunk, chunk));
+  ForgetSyncs();
   auto node = Node::Open(SmallNodeOptions(dir_.path()));
   ASSERT_TRUE(node.ok()) << node.status();
+  // The entry was only in the page cache: synced before it was indexed.
+  EXPECT_EQ(SyncedSize(vol), static_cast<off_t>(fs::file_size(vol)));
   auto got = (*node)->chunks()->Get(Digest::Of(chunk));
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, chunk);
