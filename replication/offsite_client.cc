@@ -29,6 +29,7 @@ OffsiteClient::OffsiteClient(const std::string& address,
     grpc::ChannelArguments args = PeerChannelArguments();
     args.SetInt("custody.offsite_channel", i);  // distinct args: a connection of its own
     std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(address, credentials, args);
+    channels_.push_back(channel);
     stubs_.push_back(v1::OffsitePeer::NewStub(channel));
     generic_.push_back(std::make_unique<grpc::GenericStub>(channel));
   }
@@ -38,6 +39,19 @@ absl::StatusOr<v1::OfferResponse> OffsiteClient::Offer(const v1::Snapshot& s) {
   v1::OfferResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stubs_[0]->Offer(Context(absl::Minutes(10)).get(), s, &resp)));
   return resp;
+}
+
+absl::Status OffsiteClient::Connect(absl::Duration timeout) {
+  for (auto& ch : channels_) ch->GetState(/*try_to_connect=*/true);  // all at once
+  auto deadline = absl::ToChronoTime(absl::Now() + timeout);
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    if (!channels_[i]->WaitForConnected(deadline)) {
+      return absl::UnavailableError(absl::StrCat("connection ", i + 1, " of ", channels_.size(),
+                                                 " to the offsite peer ", address_, " not up after ",
+                                                 absl::FormatDuration(timeout)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Digest>> OffsiteClient::FindMissing(const std::vector<Digest>& keys) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/digest.h"
 #include "custody/v1/offsite.grpc.pb.h"
 #include "replication/snapshot_format.h"
@@ -28,6 +29,10 @@ class OffsiteClient {
 
   int channels() const { return static_cast<int>(stubs_.size()); }
   absl::StatusOr<v1::OfferResponse> Offer(const v1::Snapshot& s);
+  // Waits until every channel is connected (UNAVAILABLE after `timeout`), so
+  // that no Put fails on a connection still being set up: a slow TLS
+  // handshake on one of many channels otherwise ends a sync.
+  absl::Status Connect(absl::Duration timeout);
   // Which of `keys` the peer lacks (asked 4096 at a time).
   absl::StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& keys);
   // Stores a blob on the peer through channel `c`; whether it held it.
@@ -42,6 +47,7 @@ class OffsiteClient {
 
  private:
   std::string address_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<v1::OffsitePeer::Stub>> stubs_;
   std::vector<std::unique_ptr<grpc::GenericStub>> generic_;  // for Put, on the same channels
 };
