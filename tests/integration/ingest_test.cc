@@ -111,7 +111,8 @@ TEST_F(IngestTest, FiftyFilesInThreeDeviceFoldersAreEachIngestedOnce) {
   WriteText(slow + ".json", R"({"officer": "A1023", "start": "20261126T093000Z"})");
   std::string slow_bytes;
   std::thread writer([&] {
-    int fd = open(slow.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    // O_CLOEXEC: a daemon spawned while this is open must not hold it open too.
+    int fd = open(slow.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     for (int i = 0; i < 12; ++i) {
       std::string part = RandomBytes(200 << 10, 900 + i);
       ASSERT_EQ(write(fd, part.data(), part.size()), static_cast<ssize_t>(part.size()));
