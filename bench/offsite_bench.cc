@@ -20,7 +20,10 @@
 //      are not (written and read around it). So a second, cold copy reads
 //      the files with O_DIRECT, 4 MiB at a time as the node reads chunks:
 //      a plain copy of the same bytes from the disk (one read at a time;
-//      the node reads up to --streams at once).
+//      the node reads up to --streams at once). Third, the disk's own
+//      ceiling: the files read with O_DIRECT while as many bytes are written
+//      with O_DIRECT and fdatasynced every 32 MiB, at once (a sync on one
+//      machine reads every byte from this disk and writes it there durably).
 // Each step also reports the CPU seconds per GiB that the node and the peer
 // spent in it, and the (page-cached) TCP copy spent in this process, sender
 // and receiver together (/proc/PID/stat); and what the disk under --dir did
@@ -32,25 +35,20 @@
 // over `dd` direct+dsync (the disk's durable write limit, measured once).
 // Plaintext loopback by default; --tls runs the node and the peer with
 // certificates from a fresh CA (mutual TLS), as deployed. MB = 1e6 bytes.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "bench/bench_node.h"
 #include "bench/disk_stats.h"
+#include "bench/reference_copies.h"
 #include "bench/test_data.h"
 #include "common/process.h"
 #include "common/status_macros.h"
@@ -70,88 +68,6 @@ struct Config {
   std::string dir = "bench-tmp/offsite";
   bool tls = false, json = false;
 };
-
-// Sends file `f` down socket `s` through `buf` (kBuf bytes, 4096-aligned),
-// adding the bytes sent to `*bytes`; `cold`: read with O_DIRECT.
-constexpr size_t kBuf = 4 << 20;  // a chunk: what the node reads at a time
-absl::Status SendFile(int s, const std::string& f, bool cold, char* buf, uint64_t* bytes) {
-  int in = open(f.c_str(), O_RDONLY | (cold ? O_DIRECT : 0));
-  if (in < 0) {
-    return absl::InternalError(absl::StrCat("cannot open ", f, cold ? " with O_DIRECT" : "",
-                                            " for the TCP copy: ", std::strerror(errno)));
-  }
-  absl::Status st;
-  ssize_t n;
-  while (st.ok() && (n = read(in, buf, kBuf)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      st = absl::InternalError(absl::StrCat("reading ", f, ": ", std::strerror(errno)));
-      break;
-    }
-    for (ssize_t off = 0; off < n && st.ok();) {
-      ssize_t w = write(s, buf + off, n - off);
-      if (w <= 0) st = absl::InternalError(absl::StrCat("TCP send failed: ", std::strerror(errno)));
-      else off += w;
-    }
-    *bytes += static_cast<uint64_t>(n);
-  }
-  close(in);
-  return st;
-}
-
-// Sends the files' bytes over one loopback TCP connection to a receiver
-// that writes them to `sink` and fdatasyncs it; returns the seconds taken.
-// `cold`: the files are read with O_DIRECT (from the disk, not the cache).
-absl::StatusOr<double> TcpCopy(const std::vector<std::string>& files, const std::string& sink,
-                               bool cold = false) {
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  if (bind(listener, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(listener, 1) != 0 ||
-      getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    close(listener);
-    return absl::InternalError("cannot listen on 127.0.0.1 for the TCP copy");
-  }
-  absl::Status received;
-  std::thread receiver([&] {
-    int c = accept(listener, nullptr, nullptr);
-    int out = open(sink.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::string buf(1 << 20, '\0');
-    for (ssize_t n; (n = read(c, buf.data(), buf.size())) > 0;) {
-      if (write(out, buf.data(), n) != n) received = absl::InternalError("short write");
-    }
-    if (fdatasync(out) != 0) received = absl::InternalError("fdatasync failed");
-    close(out);
-    close(c);
-  });
-  auto t0 = std::chrono::steady_clock::now();
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  absl::Status sent;
-  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    sent = absl::InternalError("cannot connect for the TCP copy");
-    shutdown(listener, SHUT_RDWR);  // the receiver's accept returns
-  }
-  std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(std::aligned_alloc(4096, kBuf)),
-                                                  &std::free);
-  uint64_t bytes = 0, expected = 0;
-  for (const std::string& f : files) {
-    expected += fs::file_size(f);
-    if (sent.ok()) sent = SendFile(s, f, cold, buf.get(), &bytes);
-  }
-  if (sent.ok() && bytes != expected) {
-    sent = absl::InternalError(absl::StrCat("the TCP copy read ", bytes, " bytes of ", expected));
-  }
-  close(s);
-  receiver.join();
-  std::chrono::duration<double> d = std::chrono::steady_clock::now() - t0;
-  close(listener);
-  fs::remove(sink);
-  RETURN_IF_ERROR(sent);
-  RETURN_IF_ERROR(received);
-  return d.count();
-}
 
 // The two processes of a run and how to call the CLI against the node.
 struct Site {
@@ -219,13 +135,14 @@ absl::Status StartNodeOf(const Config& cfg, Site* site, int run, const char* suf
 struct Step {
   const char* name;
   uint64_t bytes = 0;
-  double seconds = 0, tcp_seconds = 0, cold_tcp_seconds = 0;
+  double seconds = 0, tcp_seconds = 0, cold_tcp_seconds = 0, disk_seconds = 0;
   double node_cpu = 0, peer_cpu = 0;  // CPU seconds the node and the peer spent in the step
   double tcp_cpu_per_gib = 0;         // CPU seconds per GiB of the (page-cached) TCP copy
   std::optional<DiskStats> disk = std::nullopt;  // during the step, when /proc/diskstats tells
   double mbps() const { return bytes / 1e6 / seconds; }
   double tcp_mbps() const { return bytes / 1e6 / tcp_seconds; }
   double cold_tcp_mbps() const { return bytes / 1e6 / cold_tcp_seconds; }
+  double disk_mbps() const { return bytes / 1e6 / disk_seconds; }
 };
 
 // One timed step after its TCP copy of `files`.
@@ -237,6 +154,7 @@ absl::StatusOr<Step> Measure(const char* name, const Config& cfg, const Site& si
   ASSIGN_OR_RETURN(s.tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink"));
   const double copy_cpu = CpuSeconds(getpid()) - me0;
   ASSIGN_OR_RETURN(s.cold_tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink", /*cold=*/true));
+  ASSIGN_OR_RETURN(s.disk_seconds, DiskReadWhileWriting(files, cfg.dir + "/disk.sink"));
   const double node0 = CpuSeconds(site.node->child.pid()), peer0 = CpuSeconds(site.peer->child.pid());
   absl::StatusOr<DiskStats> disk0 = ReadDiskStats(cfg.dir);
   auto t0 = std::chrono::steady_clock::now();
@@ -252,6 +170,7 @@ absl::StatusOr<Step> Measure(const char* name, const Config& cfg, const Site& si
   const double same = static_cast<double>(s.bytes) / static_cast<double>(copied);  // same bytes
   s.tcp_seconds *= same;
   s.cold_tcp_seconds *= same;
+  s.disk_seconds *= same;
   return s;
 }
 
@@ -323,7 +242,9 @@ absl::Status RunAll(const Config& cfg) {
       r.push_back({{"step", s.name}, {"bytes", s.bytes}, {"seconds", s.seconds},
                    {"mb_s", s.mbps()}, {"tcp_copy_mb_s", s.tcp_mbps()},
                    {"ratio", s.mbps() / s.tcp_mbps()}, {"cold_tcp_copy_mb_s", s.cold_tcp_mbps()},
-                   {"ratio_cold", s.mbps() / s.cold_tcp_mbps()}, {"vs_dd", s.mbps() / disk_mbps},
+                   {"ratio_cold", s.mbps() / s.cold_tcp_mbps()},
+                   {"disk_read_while_writing_mb_s", s.disk_mbps()},
+                   {"ratio_disk", s.mbps() / s.disk_mbps()}, {"vs_dd", s.mbps() / disk_mbps},
                    {"node_cpu_s_per_gib", s.node_cpu * (1ull << 30) / s.bytes},
                    {"peer_cpu_s_per_gib", s.peer_cpu * (1ull << 30) / s.bytes},
                    {"tcp_copy_cpu_s_per_gib", s.tcp_cpu_per_gib}});
@@ -336,7 +257,9 @@ absl::Status RunAll(const Config& cfg) {
         std::cout << "run " << run << ": " << s.name << ": " << FormatBytes(s.bytes) << " in "
                   << s.seconds << " s = " << s.mbps() << " MB/s; TCP copy " << s.tcp_mbps()
                   << " MB/s; ratio " << s.mbps() / s.tcp_mbps() << "; cold TCP copy "
-                  << s.cold_tcp_mbps() << " MB/s; ratio " << s.mbps() / s.cold_tcp_mbps() << "; vs dd "
+                  << s.cold_tcp_mbps() << " MB/s; ratio " << s.mbps() / s.cold_tcp_mbps()
+                  << "; disk read while writing " << s.disk_mbps() << " MB/s; ratio "
+                  << s.mbps() / s.disk_mbps() << "; vs dd "
                   << s.mbps() / disk_mbps << "; CPU s per GiB: node "
                   << s.node_cpu * (1ull << 30) / s.bytes << ", peer "
                   << s.peer_cpu * (1ull << 30) / s.bytes << "; TCP copy "
