@@ -202,9 +202,10 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
   Sender sender(peer, options.rate_bytes_per_second);
   // The peer has every manifest before the chunks come, so it can follow them.
   RETURN_IF_ERROR(sender.Run(first, options.streams, &result));
+  marks.push_back({"send-metadata", absl::Now()});
   Sender chunk_sender(peer, options.rate_bytes_per_second);
   RETURN_IF_ERROR(chunk_sender.Run(chunks, options.streams, &result));
-  marks.push_back({"send", absl::Now()});
+  marks.push_back({"send-chunks", absl::Now()});
   ASSIGN_OR_RETURN(*result.mutable_receipt(), peer->Seal(body.id()));
   marks.push_back({"seal", absl::Now()});
   ASSIGN_OR_RETURN(v1::ReceiptBody receipt, CheckReceipt(result.receipt()));
