@@ -170,6 +170,24 @@ TEST_F(RecoveryTest, LostIndexIsRefusedThenRebuiltFromVolumes) {
   EXPECT_GE((*node)->volumes()->All().size(), 2u);
 }
 
+TEST_F(RecoveryTest, RebuildSyncsTheActiveVolumeBeforeIndexingIt) {
+  Fill(1);
+  // Written after the last sync, as a chunk the node died before syncing.
+  std::string chunk = RandomBytes(3000, 9);
+  std::string vol = ActiveVolumePath();
+  Append(vol, EncodeEntry(EntryType::kChunk, chunk));
+  fs::remove_all(dir_ / "index");
+  ForgetSyncs();
+  NodeOptions o = SmallNodeOptions(dir_.path());
+  o.rebuild_index = true;
+  auto node = Node::Open(o);
+  ASSERT_TRUE(node.ok()) << node.status();
+  EXPECT_EQ(SyncedSize(vol), static_cast<off_t>(fs::file_size(vol)));
+  auto got = (*node)->chunks()->Get(Digest::Of(chunk));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, chunk);
+}
+
 TEST_F(RecoveryTest, RebuildKeepsTheOldIndexAside) {
   auto objs = Fill(2);
   NodeOptions o = SmallNodeOptions(dir_.path());
