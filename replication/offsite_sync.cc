@@ -180,8 +180,9 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
   v1::SyncResult result;
   result.set_snapshot_id(body.id());
   ASSIGN_OR_RETURN(v1::OfferResponse offer, peer->Offer(snapshot.snapshot));
-  RETURN_IF_ERROR(peer->Connect(absl::Minutes(1)));
   marks.push_back({"offer", absl::Now()});
+  RETURN_IF_ERROR(peer->Connect(absl::Minutes(1)));
+  marks.push_back({"connect", absl::Now()});
   ASSIGN_OR_RETURN(std::vector<v1::ObjectManifest> manifests, SnapshotManifests(node, body));
   ASSIGN_OR_RETURN(auto sources, SnapshotBlobSources(node, body, manifests));
   std::vector<Item> first;  // manifests, ledger entries, audit pages
