@@ -1,8 +1,8 @@
 // Offsite snapshots (issue 7) with real processes on loopback: a TLS cluster
 // of three nodes and an offsite peer (custodyd --role offsite) with its own
 // certificate. Snapshot, sync and receipt; a second sync that sends only what
-// is new; a peer killed in the middle of a sync; a chunk corrupted on the
-// peer; and a wiped cluster restored from the peer.
+// is new; a peer, then the syncing node, killed in the middle of a sync; a
+// chunk corrupted on the peer; and a wiped cluster restored from the peer.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -180,6 +180,36 @@ TEST_F(OffsiteTest, APeerKilledInTheMiddleOfASyncResumesWithoutResending) {
   EXPECT_LT(resumed["bytes_sent"].get<uint64_t>(), data_bytes_ - (2 << 20))
       << "what the peer held durably before it died was not sent again";
   EXPECT_GT(resumed["bytes_sent"].get<uint64_t>(), 0u);
+  json verify = Ok("aud", 2, {"offsite", "verify", "--peer", peer_->address()});
+  EXPECT_EQ(verify["ok"], true) << verify.dump();
+  EXPECT_EQ(verify["objects"], 24);
+  EXPECT_EQ(verify["bytes"], data_bytes_);
+}
+
+TEST_F(OffsiteTest, ASyncingNodeKilledInTheMiddleResumesWithoutResending) {
+  for (int i = 0; i < 24; ++i) Stored(1 << 20);
+  std::string id = Ok("admin", 0, {"snapshot", "create"})["id"];
+  CliResult cut;
+  std::thread sync([&] {
+    cut = As("admin", 1, {"offsite", "sync", "--peer", peer_->address(), "--snapshot", id,
+                          "--rate", "2MiB/s", "--streams", "2"});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  nodes_[1]->Kill(SIGKILL);
+  sync.join();
+  EXPECT_NE(cut.exit_code, 0) << "the sync cannot finish without the node that runs it";
+  ASSERT_TRUE(nodes_[1]->Start()) << nodes_[1]->Log();
+  WaitUntilPeersAreUp(nodes_, dir_ / "aud");
+  v1::PeerStatus before = PeerCounters();
+  EXPECT_GT(before.bytes_received(), 0u) << "the peer took some chunks before the node died";
+
+  json resumed = Sync({"--snapshot", id});
+  v1::PeerStatus after = PeerCounters();
+  EXPECT_EQ(after.blobs_already_held(), before.blobs_already_held()) << "nothing sent twice";
+  EXPECT_EQ(after.bytes_received() - before.bytes_received(),
+            resumed["bytes_sent"].get<uint64_t>());
+  EXPECT_LT(resumed["bytes_sent"].get<uint64_t>(), data_bytes_ - (2 << 20))
+      << "what the peer held durably before the node died was not sent again";
   json verify = Ok("aud", 2, {"offsite", "verify", "--peer", peer_->address()});
   EXPECT_EQ(verify["ok"], true) << verify.dump();
   EXPECT_EQ(verify["objects"], 24);
