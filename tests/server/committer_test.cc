@@ -77,6 +77,26 @@ TEST_P(CommitterTest, ConcurrentWritesAreDurableAndReadable) {
   EXPECT_EQ((*missing)[0], Digest::Of("absent"));
 }
 
+// Twenty entries of 1.5 MiB at once: groups of several large entries (30
+// MiB in all, under one group's limit) are staged, written and read back.
+TEST_P(CommitterTest, LargeEntriesWrittenAtOnceReadBack) {
+  Open(256 << 20);
+  std::vector<std::string> chunks;
+  for (int i = 0; i < 20; ++i) chunks.push_back(RandomBytes((3 << 19) + i * 4099, 40 + i));
+  std::vector<std::thread> threads;
+  std::vector<absl::StatusOr<WriteResult>> results(chunks.size(), absl::UnknownError(""));
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = WriteChunk(chunks[i]); });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].status();
+    auto got = verified_->Get(Digest::Of(chunks[i]));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, chunks[i]);
+  }
+}
+
 TEST_P(CommitterTest, ASharedPayloadIsWrittenFromWhereItIsAndLeftUnchanged) {
   Open();
   auto shared = std::make_shared<std::string>(RandomBytes(70000, 12));
