@@ -23,43 +23,36 @@ namespace fs = std::filesystem;
 
 using AlignedBuffer = std::unique_ptr<char, decltype(&std::free)>;
 
-constexpr size_t kBuf = 4 << 20; // a chunk: what the node reads at a time
-constexpr uint64_t kSyncEvery = 32 << 20; // the committer's largest group
+constexpr size_t kBuf = 4 << 20;           // a chunk: what the node reads at a time
+constexpr uint64_t kSyncEvery = 32 << 20;  // the committer's largest group
 
 // kBuf bytes, 4096-aligned, filled (not zeros, which a device might elide).
 AlignedBuffer NewBuffer() {
-  AlignedBuffer buf(static_cast<char *>(std::aligned_alloc(4096, kBuf)),
-                    &std::free);
-  for (size_t i = 0; i < kBuf; ++i)
-    buf.get()[i] = static_cast<char>(i * 2654435761u >> 13);
+  AlignedBuffer buf(static_cast<char*>(std::aligned_alloc(4096, kBuf)), &std::free);
+  for (size_t i = 0; i < kBuf; ++i) buf.get()[i] = static_cast<char>(i * 2654435761u >> 13);
   return buf;
 }
 
 // Sends file `f` down socket `s` through `buf` (kBuf bytes, 4096-aligned),
 // adding the bytes sent to `*bytes`; `cold`: read with O_DIRECT.
-absl::Status SendFile(int s, const std::string &f, bool cold, char *buf,
-                      uint64_t *bytes) {
+absl::Status SendFile(int s, const std::string& f, bool cold, char* buf, uint64_t* bytes) {
   int in = open(f.c_str(), O_RDONLY | (cold ? O_DIRECT : 0));
   if (in < 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot open ", f, cold ? " with O_DIRECT" : "",
-                     " for the TCP copy: ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("cannot open ", f, cold ? " with O_DIRECT" : "",
+                                            " for the TCP copy: ", std::strerror(errno)));
   }
   absl::Status st;
   ssize_t n;
   while (st.ok() && (n = read(in, buf, kBuf)) != 0) {
-    if (n < 0 && errno == EINTR)
-      continue;
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      st = absl::InternalError(
-          absl::StrCat("reading ", f, ": ", std::strerror(errno)));
+      st = absl::InternalError(absl::StrCat("reading ", f, ": ", std::strerror(errno)));
       break;
     }
     for (ssize_t off = 0; off < n && st.ok();) {
       ssize_t w = write(s, buf + off, n - off);
       if (w <= 0)
-        st = absl::InternalError(
-            absl::StrCat("TCP send failed: ", std::strerror(errno)));
+        st = absl::InternalError(absl::StrCat("TCP send failed: ", std::strerror(errno)));
       else
         off += w;
     }
@@ -69,18 +62,17 @@ absl::Status SendFile(int s, const std::string &f, bool cold, char *buf,
   return st;
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<double> TcpCopy(const std::vector<std::string> &files,
-                               const std::string &sink, bool cold) {
+absl::StatusOr<double> TcpCopy(const std::vector<std::string>& files, const std::string& sink,
+                               bool cold) {
   int listener = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(a);
-  if (bind(listener, reinterpret_cast<sockaddr *>(&a), len) != 0 ||
-      listen(listener, 1) != 0 ||
-      getsockname(listener, reinterpret_cast<sockaddr *>(&a), &len) != 0) {
+  if (bind(listener, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
     close(listener);
     return absl::InternalError("cannot listen on 127.0.0.1 for the TCP copy");
   }
@@ -90,31 +82,27 @@ absl::StatusOr<double> TcpCopy(const std::vector<std::string> &files,
     int out = open(sink.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     std::string buf(1 << 20, '\0');
     for (ssize_t n; (n = read(c, buf.data(), buf.size())) > 0;) {
-      if (write(out, buf.data(), n) != n)
-        received = absl::InternalError("short write");
+      if (write(out, buf.data(), n) != n) received = absl::InternalError("short write");
     }
-    if (fdatasync(out) != 0)
-      received = absl::InternalError("fdatasync failed");
+    if (fdatasync(out) != 0) received = absl::InternalError("fdatasync failed");
     close(out);
     close(c);
   });
   auto t0 = std::chrono::steady_clock::now();
   int s = socket(AF_INET, SOCK_STREAM, 0);
   absl::Status sent;
-  if (connect(s, reinterpret_cast<sockaddr *>(&a), sizeof(a)) != 0) {
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
     sent = absl::InternalError("cannot connect for the TCP copy");
-    shutdown(listener, SHUT_RDWR); // the receiver's accept returns
+    shutdown(listener, SHUT_RDWR);  // the receiver's accept returns
   }
   AlignedBuffer buf = NewBuffer();
   uint64_t bytes = 0, expected = 0;
-  for (const std::string &f : files) {
+  for (const std::string& f : files) {
     expected += fs::file_size(f);
-    if (sent.ok())
-      sent = SendFile(s, f, cold, buf.get(), &bytes);
+    if (sent.ok()) sent = SendFile(s, f, cold, buf.get(), &bytes);
   }
   if (sent.ok() && bytes != expected) {
-    sent = absl::InternalError(
-        absl::StrCat("the TCP copy read ", bytes, " bytes of ", expected));
+    sent = absl::InternalError(absl::StrCat("the TCP copy read ", bytes, " bytes of ", expected));
   }
   close(s);
   receiver.join();
@@ -129,41 +117,34 @@ absl::StatusOr<double> TcpCopy(const std::vector<std::string> &files,
 namespace {
 
 // Reads the files with O_DIRECT, a chunk at a time; returns the bytes read.
-absl::StatusOr<uint64_t> ReadCold(const std::vector<std::string> &files) {
+absl::StatusOr<uint64_t> ReadCold(const std::vector<std::string>& files) {
   AlignedBuffer buf = NewBuffer();
   uint64_t total = 0;
-  for (const std::string &f : files) {
+  for (const std::string& f : files) {
     int in = open(f.c_str(), O_RDONLY | O_DIRECT);
     if (in < 0)
-      return absl::InternalError(
-          absl::StrCat("cannot open ", f, ": ", std::strerror(errno)));
+      return absl::InternalError(absl::StrCat("cannot open ", f, ": ", std::strerror(errno)));
     ssize_t n;
-    while ((n = read(in, buf.get(), kBuf)) > 0)
-      total += static_cast<uint64_t>(n);
+    while ((n = read(in, buf.get(), kBuf)) > 0) total += static_cast<uint64_t>(n);
     int err = errno;
     close(in);
-    if (n < 0)
-      return absl::InternalError(
-          absl::StrCat("reading ", f, ": ", std::strerror(err)));
+    if (n < 0) return absl::InternalError(absl::StrCat("reading ", f, ": ", std::strerror(err)));
   }
   return total;
 }
 
 // Writes `bytes` (rounded up to 4 KiB) to `sink` with O_DIRECT, fdatasyncing
 // every kSyncEvery bytes and at the end.
-absl::Status WriteDurably(const std::string &sink, uint64_t bytes) {
+absl::Status WriteDurably(const std::string& sink, uint64_t bytes) {
   AlignedBuffer buf = NewBuffer();
   int out = open(sink.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0600);
   if (out < 0)
-    return absl::InternalError(
-        absl::StrCat("cannot open ", sink, ": ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("cannot open ", sink, ": ", std::strerror(errno)));
   absl::Status st;
   for (uint64_t done = 0, unsynced = 0; st.ok() && done < bytes;) {
-    size_t n = static_cast<size_t>(
-        std::min<uint64_t>(kBuf, (bytes - done + 4095) / 4096 * 4096));
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kBuf, (bytes - done + 4095) / 4096 * 4096));
     if (write(out, buf.get(), n) != static_cast<ssize_t>(n)) {
-      st = absl::InternalError(
-          absl::StrCat("writing ", sink, ": ", std::strerror(errno)));
+      st = absl::InternalError(absl::StrCat("writing ", sink, ": ", std::strerror(errno)));
     }
     done += n;
     unsynced += n;
@@ -177,14 +158,12 @@ absl::Status WriteDurably(const std::string &sink, uint64_t bytes) {
   return st;
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<double>
-DiskReadWhileWriting(const std::vector<std::string> &files,
-                     const std::string &sink) {
+absl::StatusOr<double> DiskReadWhileWriting(const std::vector<std::string>& files,
+                                            const std::string& sink) {
   uint64_t expected = 0;
-  for (const std::string &f : files)
-    expected += fs::file_size(f);
+  for (const std::string& f : files) expected += fs::file_size(f);
   auto t0 = std::chrono::steady_clock::now();
   absl::Status written;
   std::thread writer([&] { written = WriteDurably(sink, expected); });
@@ -195,10 +174,9 @@ DiskReadWhileWriting(const std::vector<std::string> &files,
   RETURN_IF_ERROR(read.status());
   RETURN_IF_ERROR(written);
   if (*read != expected) {
-    return absl::InternalError(
-        absl::StrCat("read ", *read, " bytes of ", expected));
+    return absl::InternalError(absl::StrCat("read ", *read, " bytes of ", expected));
   }
   return d.count();
 }
 
-} // namespace custody::bench
+}  // namespace custody::bench

@@ -16,8 +16,8 @@ namespace custody::bench {
 // the end; returns the seconds taken. `cold`: the files are read with
 // O_DIRECT, 4 MiB at a time, from the disk rather than the cache. `sink` is
 // removed afterwards.
-absl::StatusOr<double> TcpCopy(const std::vector<std::string> &files,
-                               const std::string &sink, bool cold = false);
+absl::StatusOr<double> TcpCopy(const std::vector<std::string>& files, const std::string& sink,
+                               bool cold = false);
 
 // The disk's own ceiling for a sync on one machine: the files read with
 // O_DIRECT, 4 MiB at a time, while as many bytes are written at once, with
@@ -25,10 +25,9 @@ absl::StatusOr<double> TcpCopy(const std::vector<std::string> &files,
 // groups are; returns the seconds until both are done. Every synced byte
 // costs the one disk a read (the node's volume) and a durable write (the
 // peer's). `sink` is removed afterwards.
-absl::StatusOr<double>
-DiskReadWhileWriting(const std::vector<std::string> &files,
-                     const std::string &sink);
+absl::StatusOr<double> DiskReadWhileWriting(const std::vector<std::string>& files,
+                                            const std::string& sink);
 
-} // namespace custody::bench
+}  // namespace custody::bench
 
-#endif // CUSTODY_BENCH_REFERENCE_COPIES_H_
+#endif  // CUSTODY_BENCH_REFERENCE_COPIES_H_
