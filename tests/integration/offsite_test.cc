@@ -69,6 +69,19 @@ class OffsiteTest : public ::testing::Test {
     args.insert(args.end(), more.begin(), more.end());
     return Ok("admin", n, args);
   }
+  // Syncs snapshot `id` from node 1, paced at 2 MiB/s on 2 streams, and
+  // kill -9s `victim` 4 s in; the sync's result.
+  CliResult SyncCutByKilling(NodeProcess* victim, const std::string& id) {
+    CliResult cut;
+    std::thread sync([&] {
+      cut = As("admin", 1, {"offsite", "sync", "--peer", peer_->address(), "--snapshot", id,
+                            "--rate", "2MiB/s", "--streams", "2"});
+    });
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    victim->Kill(SIGKILL);
+    sync.join();
+    return cut;
+  }
   // The peer's counters, asked as node n1 (only cluster nodes may ask).
   v1::PeerStatus PeerCounters() {
     absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir_ / "tls-n1");
@@ -162,15 +175,8 @@ TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
 TEST_F(OffsiteTest, APeerKilledInTheMiddleOfASyncResumesWithoutResending) {
   for (int i = 0; i < 24; ++i) Stored(1 << 20);
   std::string id = Ok("admin", 0, {"snapshot", "create"})["id"];
-  CliResult cut;
-  std::thread sync([&] {
-    cut = As("admin", 1, {"offsite", "sync", "--peer", peer_->address(), "--snapshot", id,
-                          "--rate", "2MiB/s", "--streams", "2"});
-  });
-  std::this_thread::sleep_for(std::chrono::seconds(4));
-  peer_->Kill(SIGKILL);
-  sync.join();
-  EXPECT_NE(cut.exit_code, 0) << "the sync cannot finish without its peer";
+  EXPECT_NE(SyncCutByKilling(peer_.get(), id).exit_code, 0)
+      << "the sync cannot finish without its peer";
   ASSERT_TRUE(peer_->Start()) << peer_->Log();
 
   json resumed = Sync({"--snapshot", id});
@@ -189,15 +195,8 @@ TEST_F(OffsiteTest, APeerKilledInTheMiddleOfASyncResumesWithoutResending) {
 TEST_F(OffsiteTest, ASyncingNodeKilledInTheMiddleResumesWithoutResending) {
   for (int i = 0; i < 24; ++i) Stored(1 << 20);
   std::string id = Ok("admin", 0, {"snapshot", "create"})["id"];
-  CliResult cut;
-  std::thread sync([&] {
-    cut = As("admin", 1, {"offsite", "sync", "--peer", peer_->address(), "--snapshot", id,
-                          "--rate", "2MiB/s", "--streams", "2"});
-  });
-  std::this_thread::sleep_for(std::chrono::seconds(4));
-  nodes_[1]->Kill(SIGKILL);
-  sync.join();
-  EXPECT_NE(cut.exit_code, 0) << "the sync cannot finish without the node that runs it";
+  EXPECT_NE(SyncCutByKilling(nodes_[1].get(), id).exit_code, 0)
+      << "the sync cannot finish without the node that runs it";
   ASSERT_TRUE(nodes_[1]->Start()) << nodes_[1]->Log();
   WaitUntilPeersAreUp(nodes_, dir_ / "aud");
   v1::PeerStatus before = PeerCounters();

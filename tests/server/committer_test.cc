@@ -46,6 +46,25 @@ class CommitterTest : public ::testing::TestWithParam<std::string> {
     return committer_->Write(std::move(r));
   }
 
+  // Writes every chunk from its own thread at once; each is new, aligned and
+  // reads back through the verifying store.
+  void WriteAtOnceAndReadBack(const std::vector<std::string>& chunks) {
+    std::vector<std::thread> threads;
+    std::vector<absl::StatusOr<WriteResult>> results(chunks.size(), absl::UnknownError(""));
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      threads.emplace_back([&, i] { results[i] = WriteChunk(chunks[i]); });
+    }
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      ASSERT_TRUE(results[i].ok()) << results[i].status();
+      EXPECT_FALSE(results[i]->existed);
+      EXPECT_EQ(results[i]->location.offset % kAlign, 0u);
+      auto got = verified_->Get(Digest::Of(chunks[i]));
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(*got, chunks[i]);
+    }
+  }
+
   TempDir dir_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;
@@ -57,20 +76,7 @@ TEST_P(CommitterTest, ConcurrentWritesAreDurableAndReadable) {
   Open();
   std::vector<std::string> chunks;
   for (int i = 0; i < 24; ++i) chunks.push_back(RandomBytes(1000 + i * 517, i));
-  std::vector<std::thread> threads;
-  std::vector<absl::StatusOr<WriteResult>> results(chunks.size(), absl::UnknownError(""));
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    threads.emplace_back([&, i] { results[i] = WriteChunk(chunks[i]); });
-  }
-  for (auto& t : threads) t.join();
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    ASSERT_TRUE(results[i].ok()) << results[i].status();
-    EXPECT_FALSE(results[i]->existed);
-    EXPECT_EQ(results[i]->location.offset % kAlign, 0u);
-    auto got = verified_->Get(Digest::Of(chunks[i]));
-    ASSERT_TRUE(got.ok()) << got.status();
-    EXPECT_EQ(*got, chunks[i]);
-  }
+  WriteAtOnceAndReadBack(chunks);
   auto missing = local_->FindMissing({Digest::Of(chunks[0]), Digest::Of("absent")});
   ASSERT_TRUE(missing.ok());
   ASSERT_EQ(missing->size(), 1u);
@@ -83,18 +89,7 @@ TEST_P(CommitterTest, LargeEntriesWrittenAtOnceReadBack) {
   Open(256 << 20);
   std::vector<std::string> chunks;
   for (int i = 0; i < 20; ++i) chunks.push_back(RandomBytes((3 << 19) + i * 4099, 40 + i));
-  std::vector<std::thread> threads;
-  std::vector<absl::StatusOr<WriteResult>> results(chunks.size(), absl::UnknownError(""));
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    threads.emplace_back([&, i] { results[i] = WriteChunk(chunks[i]); });
-  }
-  for (auto& t : threads) t.join();
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    ASSERT_TRUE(results[i].ok()) << results[i].status();
-    auto got = verified_->Get(Digest::Of(chunks[i]));
-    ASSERT_TRUE(got.ok()) << got.status();
-    EXPECT_EQ(*got, chunks[i]);
-  }
+  WriteAtOnceAndReadBack(chunks);
 }
 
 TEST_P(CommitterTest, ASharedPayloadIsWrittenFromWhereItIsAndLeftUnchanged) {
