@@ -209,6 +209,7 @@ TEST_F(OffsiteTest, ASyncingNodeKilledInTheMiddleResumesWithoutResending) {
             resumed["bytes_sent"].get<uint64_t>());
   EXPECT_LT(resumed["bytes_sent"].get<uint64_t>(), data_bytes_ - (2 << 20))
       << "what the peer held durably before the node died was not sent again";
+  EXPECT_GT(resumed["bytes_sent"].get<uint64_t>(), 0u) << "the rest was sent";
   json verify = Ok("aud", 2, {"offsite", "verify", "--peer", peer_->address()});
   EXPECT_EQ(verify["ok"], true) << verify.dump();
   EXPECT_EQ(verify["objects"], 24);
