@@ -6,7 +6,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/cli_errors.h"
+#include "client/decision_signer.h"
 #include "client/unary_call.h"
+#include "common/digest.h"
+#include "common/tls.h"
 #include "common/units.h"
 #include "custody/v1/access.grpc.pb.h"
 
@@ -69,10 +72,28 @@ int UserAddCommand(const AccessArgs& a) {
   req.set_name(a.name);
   for (const std::string& r : a.roles) req.add_roles(r);
   req.set_agency(a.agency);
-  req.set_clearance(a.clearance);
+  req.set_clearance(a.clearance.empty() ? "internal" : a.clearance);
+  // Over TLS the admin signs the new user, and the token is made here: the
+  // cluster only ever sees its hash.
+  std::string token;
+  if (CustodyClient::TlsCredentials()) {
+    absl::StatusOr<std::string> t = NewBearerToken();
+    if (!t.ok()) return PrintFailure(t.status());
+    token = *t;
+    absl::StatusOr<v1::SignedDecision> d =
+        SignDecision("user.added", "user:" + a.name,
+                     {{"roles", absl::StrJoin(a.roles, ",")},
+                      {"agency", a.agency},
+                      {"clearance", req.clearance()},
+                      {"token_sha256", Digest::Of(token).Hex()}});
+    if (!d.ok()) return PrintFailure(d.status());
+    *req.mutable_signed_() = *d;
+  }
   v1::UserAddResponse resp;
   absl::Status s = UnaryCall(a.server, &v1::Access::Stub::UserAdd, req, &resp);
   if (!s.ok()) return PrintFailure(s);
+  if (!resp.token().empty()) token = resp.token();
+  resp.set_token(token);
   if (a.json) {
     std::cout << json{{"user", a.name}, {"token", resp.token()}}.dump() << "\n";
   } else {
@@ -105,6 +126,10 @@ int UserDisableCommand(const AccessArgs& a) {
   v1::UserDisableRequest req;
   req.set_name(a.name);
   req.set_reason(a.reason);
+  absl::StatusOr<v1::SignedDecision> d =
+      SignDecision("user.disabled", "user:" + a.name, {{"reason", a.reason}});
+  if (!d.ok()) return PrintFailure(d.status());
+  *req.mutable_signed_() = *d;
   v1::UserDisableResponse resp;
   absl::Status s = UnaryCall(a.server, &v1::Access::Stub::UserDisable, req, &resp);
   if (!s.ok()) return PrintFailure(s);
@@ -152,6 +177,12 @@ int AccessDecideCommand(const AccessArgs& a, bool approve) {
   req.set_request_id(a.request);
   req.set_approve(approve);
   req.set_note(a.reason);
+  std::map<std::string, std::string> fields{{"request", a.request}};
+  if (!a.reason.empty()) fields["note"] = a.reason;
+  absl::StatusOr<v1::SignedDecision> d = SignDecision(
+      approve ? "access.approved" : "access.denied", "request:" + a.request, fields);
+  if (!d.ok()) return PrintFailure(d.status());
+  *req.mutable_signed_() = *d;
   v1::AccessGrant g;
   absl::Status s = UnaryCall(a.server, &v1::Access::Stub::Decide, req, &g);
   return s.ok() ? PrintGrant(a, g) : PrintFailure(s);
@@ -161,6 +192,10 @@ int AccessRevokeCommand(const AccessArgs& a) {
   v1::AccessRevokeRequest req;
   req.set_request_id(a.request);
   req.set_reason(a.reason);
+  absl::StatusOr<v1::SignedDecision> d = SignDecision(
+      "access.revoked", "request:" + a.request, {{"request", a.request}, {"reason", a.reason}});
+  if (!d.ok()) return PrintFailure(d.status());
+  *req.mutable_signed_() = *d;
   v1::AccessGrant g;
   absl::Status s = UnaryCall(a.server, &v1::Access::Stub::Revoke, req, &g);
   return s.ok() ? PrintGrant(a, g) : PrintFailure(s);

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -68,6 +69,7 @@ namespace {
 
 absl::Mutex tls_mu;
 std::shared_ptr<grpc::ChannelCredentials> tls_credentials ABSL_GUARDED_BY(tls_mu);
+std::optional<TlsFiles> tls_files ABSL_GUARDED_BY(tls_mu);
 
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
   absl::MutexLock l(&tls_mu);
@@ -78,6 +80,7 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
 
 absl::Status CustodyClient::UseTls(const std::string& dir, const std::string& token) {
   std::shared_ptr<grpc::ChannelCredentials> creds;
+  std::optional<TlsFiles> loaded;
   if (dir.empty() && !token.empty()) {
     return absl::InvalidArgumentError(
         "a token is only sent over TLS: pass --tls DIR (a folder with the cluster's ca.pem)");
@@ -86,13 +89,20 @@ absl::Status CustodyClient::UseTls(const std::string& dir, const std::string& to
     absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir);
     if (!files.ok()) return files.status();
     creds = TlsChannelCredentials(*files);
+    loaded = *files;
     if (!token.empty()) {
       creds = grpc::CompositeChannelCredentials(creds, grpc::AccessTokenCredentials(token));
     }
   }
   absl::MutexLock l(&tls_mu);
   tls_credentials = creds;
+  tls_files = std::move(loaded);
   return absl::OkStatus();
+}
+
+std::optional<TlsFiles> CustodyClient::TlsCredentials() {
+  absl::MutexLock l(&tls_mu);
+  return tls_files;
 }
 
 std::shared_ptr<grpc::Channel> CustodyClient::NewChannel(const std::string& address) {

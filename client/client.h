@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/tls.h"
 #include "custody/v1/custody.grpc.pb.h"
 
 namespace custody {
@@ -86,6 +88,8 @@ class CustodyClient {
   // certificate), sending `token` (if any) as a bearer token with every call;
   // "" goes back to plaintext. Thread-safe.
   static absl::Status UseTls(const std::string& dir, const std::string& token = "");
+  // The credentials folder UseTls was given, or nullopt for plaintext.
+  static std::optional<TlsFiles> TlsCredentials();
 
   // Uploads `path`, resuming where an earlier attempt broke off, and checks
   // that the id the node returns is the file's own SHA-256.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli_errors.h"
+#include "client/decision_signer.h"
 #include "client/record_text.h"
 #include "client/unary_call.h"
 #include "common/units.h"
@@ -149,6 +150,9 @@ int PurgeRequestCommand(const RecordArgs& a) {
 int PurgeApproveCommand(const RecordArgs& a, const PurgeArgs& p) {
   v1::PurgeRef ref;
   ref.set_request_id(p.request);
+  absl::StatusOr<v1::SignedDecision> d = SignDecision("purge.approved", "purge:" + p.request, {});
+  if (!d.ok()) return PrintFailure(d.status());
+  *ref.mutable_signed_() = *d;
   v1::PurgePlan plan;
   absl::Status s = UnaryCall(a.server, &Stub::ApprovePurge, ref, &plan);
   if (!s.ok()) return PrintFailure(s);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/cli_errors.h"
+#include "client/decision_signer.h"
 #include "client/record_text.h"
 #include "client/unary_call.h"
 #include "custody/v1/records.grpc.pb.h"
@@ -227,7 +228,12 @@ int RecordExemptCommand(const RecordArgs& a) {
 }
 
 int RecordApproveExemptionCommand(const RecordArgs& a) {
-  return RecordCall(a, &Stub::ApproveExemption, Ref(a), [](const v1::Record& r) {
+  v1::RecordRef ref = Ref(a);
+  absl::StatusOr<v1::SignedDecision> d =
+      SignDecision("record.exemption-approved", "record:" + a.record, {});
+  if (!d.ok()) return PrintFailure(d.status());
+  *ref.mutable_signed_() = *d;
+  return RecordCall(a, &Stub::ApproveExemption, ref, [](const v1::Record& r) {
     return absl::StrCat("approved the exemption of ", r.id(), " (", r.exemption().reason(), ")");
   });
 }
@@ -240,6 +246,16 @@ int RecordRetainCommand(const RecordArgs& a) {
   if (!until.ok()) return PrintFailure(until.status());
   req.set_until_unix_nanos(*until);
   req.set_reason(a.reason);
+  std::map<std::string, std::string> fields{{"reason", a.reason}};
+  if (a.permanent) {
+    fields["permanent"] = "true";
+  } else {
+    fields["until"] = std::to_string(*until);
+  }
+  absl::StatusOr<v1::SignedDecision> d =
+      SignDecision("record.retained", "record:" + a.record, fields);
+  if (!d.ok()) return PrintFailure(d.status());
+  *req.mutable_signed_() = *d;
   return RecordCall(a, &Stub::Retain, req, [](const v1::Record& r) {
     const v1::Retention& t = r.retention();
     return absl::StrCat(
@@ -253,6 +269,11 @@ int HoldCommand(const RecordArgs& a, bool release) {
   req.set_record_id(a.record);
   req.set_reason(a.reason);
   req.set_release(release);
+  absl::StatusOr<v1::SignedDecision> d =
+      SignDecision(release ? "record.hold-released" : "record.hold-set", "record:" + a.record,
+                   {{"reason", a.reason}});
+  if (!d.ok()) return PrintFailure(d.status());
+  *req.mutable_signed_() = *d;
   return RecordCall(a, &Stub::Hold, req, [&](const v1::Record& r) {
     return absl::StrCat(release ? "released the legal hold on " : "put a legal hold on ", r.id(),
                         " (", r.retention().holds_size(), " in force)");

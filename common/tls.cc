@@ -1,7 +1,10 @@
 #include "common/tls.h"
 
+#include <openssl/rand.h>
+
 #include <filesystem>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/certificates.h"
@@ -67,6 +70,14 @@ bool IsTls(const grpc::ServerContextBase& ctx) {
     if (std::string(v.data(), v.size()) == "ssl") return true;
   }
   return false;
+}
+
+absl::StatusOr<std::string> NewBearerToken() {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof(raw)) != 1) {
+    return absl::InternalError("no random bytes for a token (OpenSSL)");
+  }
+  return "cust_" + absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(raw), 32));
 }
 
 bool IsLoopbackAddress(const std::string& address) {

@@ -36,6 +36,10 @@ std::string PeerIdentity(const grpc::ServerContextBase& ctx);
 // True when the call came over TLS.
 bool IsTls(const grpc::ServerContextBase& ctx);
 
+// A new bearer token: "cust_" and 64 hex digits from OpenSSL's random
+// generator (the cluster keeps only its SHA-256).
+absl::StatusOr<std::string> NewBearerToken();
+
 // True for 127.0.0.0/8, ::1 and "localhost" (with or without ":port").
 bool IsLoopbackAddress(const std::string& address);
 

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "common/tls.h"
+#include "server/decisions.h"
 #include "server/unary.h"
 
 namespace custody {
@@ -20,11 +22,21 @@ bool ValidName(const std::string& n) {
   return true;
 }
 
-std::string NewToken() {
-  unsigned char raw[32];
-  RAND_bytes(raw, sizeof(raw));
-  return "cust_" + absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(raw), 32));
+// The token_sha256 field of a signed user.added: the client made the token
+// and keeps it; the cluster only ever sees its hash.
+absl::StatusOr<std::string> SignedTokenHash(const v1::SignedDecision& s) {
+  v1::Decision d;
+  if (!d.ParseFromString(s.decision())) {
+    return absl::InvalidArgumentError("the signed user.added does not parse");
+  }
+  auto it = d.fields().find("token_sha256");
+  if (it == d.fields().end() || it->second.size() != 64 ||
+      it->second.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError("a signed user.added names its token's SHA-256 (64 hex)");
+  }
+  return it->second;
 }
+
 
 // A grant as it stands at `now` (a granted one past its end is expired).
 v1::AccessGrant AsOfNow(v1::AccessGrant g) {
@@ -34,51 +46,28 @@ v1::AccessGrant AsOfNow(v1::AccessGrant g) {
   return g;
 }
 
-bool Approved(const v1::AccessGrant& g, const std::string& role) {
-  for (const v1::Approval& a : g.approvals()) {
-    if (a.role() == role) return true;
-  }
-  return false;
-}
-
-// The role `p` approves `g` in, or why it cannot.
-absl::StatusOr<std::string> ApprovalRole(const v1::Principal& p, const v1::AccessGrant& g) {
-  if (p.name() == g.requester()) {
-    return absl::PermissionDeniedError("nobody approves their own access request");
-  }
-  for (const v1::Approval& a : g.approvals()) {
-    if (a.by() == p.name()) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          p.name(), " already approved this request; the second approval must come from "
-                    "another person"));
-    }
-  }
-  if (HasRole(p, "archive-head") && !Approved(g, "archive-head")) return std::string("archive-head");
-  if (HasRole(p, "leader") && !Approved(g, "leader")) {
-    if (!g.agency().empty() && p.agency() != g.agency()) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "only a leader of agency \"", g.agency(), "\", which made the record, approves it; ",
-          p.name(), " leads \"", p.agency(), "\""));
-    }
-    return std::string("leader");
-  }
-  return absl::FailedPreconditionError(
-      "this request already has the approval your role gives; it needs the other one (an "
-      "archive-head and a leader of the agency)");
-}
-
 }  // namespace
 
-absl::Status AccessService::Change(const v1::Principal& by, v1::LedgerEntry entry,
-                                   const std::string& action, const std::string& audit_subject) {
-  entry.set_actor(by.name());
-  v1::AuditEvent e = NewEvent(action, audit_subject, by.name());
+absl::Status AccessService::Change(v1::LedgerEntry entry, const std::string& action,
+                                   const std::string& audit_subject) {
+  v1::AuditEvent e = NewEvent(action, audit_subject, entry.actor());
   for (const auto& [k, v] : entry.fields()) {
     if (k != "token_sha256") AddDetail(&e, k, v);
   }
+  if (entry.has_signed_()) AddDetail(&e, "signed_by", entry.actor());
   ASSIGN_OR_RETURN(Ledger::Appended a, node_->ledger()->Append(std::move(entry), std::move(e)));
   (void)a;  // anti-entropy brings it to nodes that did not take it now
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::LedgerEntry> AccessService::Decision(
+    const v1::Principal& by, const v1::SignedDecision& s, const std::string& kind,
+    const std::string& subject, const std::map<std::string, std::string>& fields,
+    const std::string& audit_subject) {
+  absl::StatusOr<v1::LedgerEntry> e =
+      node_->ledger()->verifier().FromClient(by, s, kind, subject, fields, absl::Now());
+  if (!e.ok()) return node_->Refuse(by.name(), *DecisionAction(kind), audit_subject, e.status());
+  return e;
 }
 
 absl::StatusOr<v1::AccessGrant> AccessService::Grant(const std::string& request_id) {
@@ -115,19 +104,26 @@ grpc::ServerUnaryReactor* AccessService::UserAdd(grpc::CallbackServerContext* ct
       return absl::InvalidArgumentError(absl::StrCat("unknown clearance \"", clearance, "\""));
     }
     ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
-    auto existing = st->users.find(req->name());
-    if (existing != st->users.end() && !existing->second.disabled()) {
-      return absl::AlreadyExistsError(absl::StrCat("user ", req->name(), " exists"));
+    std::vector<std::string> roles(req->roles().begin(), req->roles().end());
+    if (absl::Status may = MayAddTokenUser(*st, req->name(), roles, clearance); !may.ok()) {
+      return node_->Refuse(by.name(), Action::kManageUsers, "user:" + req->name(), may);
     }
-    std::string token = NewToken();
-    v1::LedgerEntry e;
-    e.set_kind("user.added");
-    e.set_subject("user:" + req->name());
-    (*e.mutable_fields())["roles"] = absl::StrJoin(req->roles(), ",");
-    (*e.mutable_fields())["agency"] = req->agency();
-    (*e.mutable_fields())["clearance"] = clearance;
-    (*e.mutable_fields())["token_sha256"] = Digest::Of(token).Hex();
-    RETURN_IF_ERROR(Change(by, std::move(e), "user.added", "user:" + req->name()));
+    std::string token, token_hash;
+    if (node_->ledger()->verifier().signatures_required()) {
+      ASSIGN_OR_RETURN(token_hash, SignedTokenHash(req->signed_()));
+    } else {
+      ASSIGN_OR_RETURN(token, NewBearerToken());
+      token_hash = Digest::Of(token).Hex();
+    }
+    const std::string subject = "user:" + req->name();
+    ASSIGN_OR_RETURN(v1::LedgerEntry e,
+                     Decision(by, req->signed_(), "user.added", subject,
+                              {{"roles", absl::StrJoin(req->roles(), ",")},
+                               {"agency", req->agency()},
+                               {"clearance", clearance},
+                               {"token_sha256", token_hash}},
+                              subject));
+    RETURN_IF_ERROR(Change(std::move(e), "user.added", subject));
     out->set_token(token);
     return absl::OkStatus();
   });
@@ -153,11 +149,10 @@ grpc::ServerUnaryReactor* AccessService::UserDisable(grpc::CallbackServerContext
       return absl::InvalidArgumentError("a user name is 1-64 of [A-Za-z0-9._-]");
     }
     if (req->reason().empty()) return absl::InvalidArgumentError("say why (--reason)");
-    v1::LedgerEntry e;
-    e.set_kind("user.disabled");
-    e.set_subject("user:" + req->name());
-    (*e.mutable_fields())["reason"] = req->reason();
-    return Change(by, std::move(e), "user.disabled", "user:" + req->name());
+    const std::string subject = "user:" + req->name();
+    ASSIGN_OR_RETURN(v1::LedgerEntry e, Decision(by, req->signed_(), "user.disabled", subject,
+                                                 {{"reason", req->reason()}}, subject));
+    return Change(std::move(e), "user.disabled", subject);
   });
 }
 
@@ -188,6 +183,14 @@ grpc::ServerUnaryReactor* AccessService::RequestAccess(grpc::CallbackServerConte
     f["seconds"] = absl::StrCat(seconds);
     auto agency = m.metadata().find("agency");
     f["agency"] = agency == m.metadata().end() ? "" : agency->second;
+    if (f["agency"].empty()) {
+      return node_->Refuse(by.name(), Action::kRequestAccess, id.ToString(),
+                           absl::FailedPreconditionError(absl::StrCat(
+                               "object ", id.ToString(), " has no agency, so no leader can "
+                               "approve viewing it: file it with its agency first")));
+    }
+    auto level = m.metadata().find("classification");
+    f["classification"] = level == m.metadata().end() ? "internal" : level->second;
     e.set_actor(by.name());
     v1::AuditEvent ev = NewEvent("access.requested", id.ToString(), by.name());
     for (const auto& [k, v] : f) AddDetail(&ev, k, v);
@@ -219,30 +222,18 @@ grpc::ServerUnaryReactor* AccessService::Decide(grpc::CallbackServerContext* ctx
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kDecideAccess));
     ASSIGN_OR_RETURN(v1::AccessGrant g, Grant(req->request_id()));
-    if (g.state() != "pending") {
-      return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(),
-                           absl::FailedPreconditionError(absl::StrCat(
-                               "request ", g.request_id(), " is ", g.state(), ", not pending")));
-    }
-    v1::LedgerEntry e;
-    e.set_subject("request:" + g.request_id());
-    (*e.mutable_fields())["request"] = g.request_id();
-    if (req->approve()) {
-      absl::StatusOr<std::string> role = ApprovalRole(by, g);
-      if (!role.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), role.status());
-      e.set_kind("access.approved");
-      (*e.mutable_fields())["role"] = *role;
-    } else {
-      if (by.name() == g.requester()) {
-        return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(),
-                             absl::PermissionDeniedError("nobody decides their own request"));
-      }
-      e.set_kind("access.denied");
-      (*e.mutable_fields())["note"] = req->note();
-    }
-    if (!req->note().empty()) (*e.mutable_fields())["note"] = req->note();
-    std::string kind = e.kind();
-    RETURN_IF_ERROR(Change(by, std::move(e), kind, g.object_id()));
+    const std::string kind = req->approve() ? "access.approved" : "access.denied";
+    std::map<std::string, std::string> fields{{"request", g.request_id()}};
+    if (!req->note().empty()) fields["note"] = req->note();
+    ASSIGN_OR_RETURN(v1::LedgerEntry e, Decision(by, req->signed_(), kind,
+                                                 "request:" + g.request_id(), fields,
+                                                 g.object_id()));
+    // The rules the fold applies, checked first for a clear answer.
+    v1::Principal signer = node_->ledger()->verifier().Signer(e);
+    absl::Status rule = req->approve() ? ApprovalRole(signer, g).status()
+                                       : MayClose(signer, g, /*revoke=*/false);
+    if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
+    RETURN_IF_ERROR(Change(std::move(e), kind, g.object_id()));
     ASSIGN_OR_RETURN(*out, Grant(g.request_id()));
     return absl::OkStatus();
   });
@@ -254,17 +245,14 @@ grpc::ServerUnaryReactor* AccessService::Revoke(grpc::CallbackServerContext* ctx
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kDecideAccess));
     ASSIGN_OR_RETURN(v1::AccessGrant g, Grant(req->request_id()));
-    if (g.state() != "granted" && g.state() != "pending") {
-      return absl::FailedPreconditionError(
-          absl::StrCat("request ", g.request_id(), " is ", g.state(), ": nothing to revoke"));
-    }
     if (req->reason().empty()) return absl::InvalidArgumentError("say why (--reason)");
-    v1::LedgerEntry e;
-    e.set_kind("access.revoked");
-    e.set_subject("request:" + g.request_id());
-    (*e.mutable_fields())["request"] = g.request_id();
-    (*e.mutable_fields())["reason"] = req->reason();
-    RETURN_IF_ERROR(Change(by, std::move(e), "access.revoked", g.object_id()));
+    ASSIGN_OR_RETURN(v1::LedgerEntry e,
+                     Decision(by, req->signed_(), "access.revoked", "request:" + g.request_id(),
+                              {{"request", g.request_id()}, {"reason", req->reason()}},
+                              g.object_id()));
+    absl::Status rule = MayClose(node_->ledger()->verifier().Signer(e), g, /*revoke=*/true);
+    if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
+    RETURN_IF_ERROR(Change(std::move(e), "access.revoked", g.object_id()));
     ASSIGN_OR_RETURN(*out, Grant(g.request_id()));
     return absl::OkStatus();
   });

@@ -7,6 +7,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
+#include <string>
+
 #include "custody/v1/access.grpc.pb.h"
 #include "server/node.h"
 
@@ -43,8 +46,14 @@ class AccessService final : public v1::Access::CallbackService {
 
  private:
   // Appends the change and its audit event (`action` about `subject`).
-  absl::Status Change(const v1::Principal& by, v1::LedgerEntry entry, const std::string& action,
+  absl::Status Change(v1::LedgerEntry entry, const std::string& action,
                       const std::string& audit_subject);
+  // The entry `by`'s signed decision becomes (DecisionVerifier::FromClient),
+  // or its refusal, logged about `audit_subject`.
+  absl::StatusOr<v1::LedgerEntry> Decision(const v1::Principal& by, const v1::SignedDecision& s,
+                                           const std::string& kind, const std::string& subject,
+                                           const std::map<std::string, std::string>& fields,
+                                           const std::string& audit_subject);
   // The grant `request_id` as it stands now, or NOT_FOUND.
   absl::StatusOr<v1::AccessGrant> Grant(const std::string& request_id);
 

@@ -4,12 +4,22 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "server/decisions.h"
 #include "server/node.h"
+#include "server/record_keeper.h"
 
 namespace custody {
+
+Ledger::Ledger(Node* node) : node_(node), verifier_(std::make_unique<DecisionVerifier>("")) {}
+Ledger::~Ledger() = default;
+
+void Ledger::Trust(std::string ca_pem) {
+  verifier_ = std::make_unique<DecisionVerifier>(std::move(ca_pem));
+}
 
 absl::Status Ledger::Store(const Digest& id, const std::string& bytes, v1::AuditEvent event) {
   WriteRequest r;
@@ -25,10 +35,13 @@ absl::Status Ledger::Store(const Digest& id, const std::string& bytes, v1::Audit
 }
 
 absl::StatusOr<Ledger::Appended> Ledger::Append(v1::LedgerEntry entry, v1::AuditEvent event) {
+  RETURN_IF_ERROR(verifier_->Check(entry));
   entry.set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
   entry.set_node_id(node_->node_id());
   std::string nonce(16, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 16);
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 16) != 1) {
+    return absl::InternalError("no random bytes for a ledger entry's nonce (OpenSSL)");
+  }
   entry.set_nonce(nonce);
   std::string bytes = entry.SerializeAsString();
   Appended out{Digest::Of(bytes), 1, static_cast<int>(node_->cluster().nodes().size())};
@@ -74,6 +87,11 @@ absl::StatusOr<bool> Ledger::Take(const Digest& id, const std::string& bytes,
   }
   ASSIGN_OR_RETURN(std::optional<std::string> have, Get(id));
   if (have) return false;
+  if (absl::Status s = verifier_->Check(e); !s.ok()) return Refuse(id, bytes, e, from, s);
+  if (e.kind() == "purge.executed" && node_->records() != nullptr) {
+    absl::Status s = node_->records()->CheckExecutedPurge(e);
+    if (!s.ok()) return Refuse(id, bytes, e, from, absl::PermissionDeniedError(s.message()));
+  }
   v1::AuditEvent event = NewEvent(action, e.subject(), e.actor());
   AddDetail(&event, "kind", e.kind());
   AddDetail(&event, "ledger_entry", id.ToString());
@@ -81,6 +99,28 @@ absl::StatusOr<bool> Ledger::Take(const Digest& id, const std::string& bytes,
   RETURN_IF_ERROR(Store(id, bytes, std::move(event)));
   AfterStore(e);
   return true;
+}
+
+absl::Status Ledger::Refuse(const Digest& id, const std::string& bytes,
+                           const v1::LedgerEntry& e, const std::string& from,
+                           const absl::Status& why) {
+  {
+    absl::MutexLock l(&refused_mu_);
+    if (!refused_.insert(id.Hex()).second) return why;
+  }
+  LOG(WARNING) << "refused ledger entry " << id.ToString() << " (" << e.kind() << ") from " << from
+               << ": " << why;
+  v1::AuditEvent event = NewEvent("ledger.refused", e.subject(), "custodyd");
+  AddDetail(&event, "kind", e.kind());
+  AddDetail(&event, "claimed_actor", e.actor());
+  AddDetail(&event, "ledger_entry", id.ToString());
+  AddDetail(&event, "from_node", from);
+  AddDetail(&event, "reason", std::string(why.message()));
+  AddDetail(&event, "entry_base64", absl::Base64Escape(bytes));
+  if (absl::Status s = node_->Record(std::move(event)); !s.ok()) {
+    LOG(ERROR) << "could not log the refusal of " << id.ToString() << ": " << s;
+  }
+  return why;
 }
 
 void Ledger::AfterStore(const v1::LedgerEntry& e) {
@@ -124,6 +164,13 @@ absl::StatusOr<std::vector<std::pair<Digest, v1::LedgerEntry>>> Ledger::InTimeOr
       return a.second.time_unix_nanos() < b.second.time_unix_nanos();
     }
     return a.first.Raw() < b.first.Raw();
+  });
+  // A signed statement counts once: a copy in a later entry (a replay) is
+  // dropped.
+  std::set<std::string> statements;
+  std::erase_if(entries, [&](const auto& entry) {
+    std::string s = DecisionVerifier::StatementId(entry.second);
+    return !s.empty() && !statements.insert(s).second;
   });
   return entries;
 }

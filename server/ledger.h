@@ -9,24 +9,34 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/digest.h"
 #include "custody/v1/access.pb.h"
 #include "custody/v1/audit.pb.h"
 
 namespace custody {
 
+class DecisionVerifier;
 class Node;
 
 // Thread-safe.
 class Ledger {
  public:
-  explicit Ledger(Node* node) : node_(node) {}
+  explicit Ledger(Node* node);
+  ~Ledger();
+
+  // From now on decisions must be signed by people whose certificates chain
+  // to the CA of `ca_pem` (a TLS node; call before serving).
+  void Trust(std::string ca_pem);
+  const DecisionVerifier& verifier() const { return *verifier_; }
 
   struct Appended {
     Digest id;
@@ -34,10 +44,15 @@ class Ledger {
     int nodes = 0;    // nodes in the map
   };
   // Fills in time, node and nonce, stores the entry here together with
-  // `event` (the audit event of the change), then on every other node.
+  // `event` (the audit event of the change), then on every other node. A
+  // decision must pass verifier().Check (decisions.h).
   absl::StatusOr<Appended> Append(v1::LedgerEntry entry, v1::AuditEvent event);
   // A copy sent by another node: it must hash to `id` and parse. Idempotent;
-  // a new entry is logged as ledger.received.
+  // a new entry is logged as ledger.received. A decision that fails
+  // verifier().Check, or a purge.executed this node cannot derive itself
+  // (RecordKeeper::CheckExecutedPurge), is not stored: PERMISSION_DENIED, and the entry is kept
+  // as evidence in a `ledger.refused` audit event naming `from` (once per
+  // entry while this process runs).
   absl::Status Receive(const Digest& id, const std::string& bytes, const std::string& from);
   // An entry brought back from the offsite copy (doc/offsite.md): stored here
   // like a received one, logged as ledger.restored, then sent to every other
@@ -48,6 +63,7 @@ class Ledger {
   // Every entry, in id order.
   absl::Status ForEach(const std::function<void(const Digest&, const v1::LedgerEntry&)>& fn);
   // Every entry, ordered by time (then id): the order folds replay them in.
+  // Of entries that carry the same signed statement, only the first.
   absl::StatusOr<std::vector<std::pair<Digest, v1::LedgerEntry>>> InTimeOrder();
   // Changes whenever an entry is added here (for caches of the state).
   uint64_t generation() const { return generation_.load(); }
@@ -61,8 +77,14 @@ class Ledger {
   int Spread(const Digest& id, const std::string& bytes);
   // Local effects of a stored entry: an executed purge removes data here.
   void AfterStore(const v1::LedgerEntry& e);
+  // Logs a refused entry (ledger.refused) and returns `why`.
+  absl::Status Refuse(const Digest& id, const std::string& bytes, const v1::LedgerEntry& e,
+                      const std::string& from, const absl::Status& why);
 
   Node* node_;
+  std::unique_ptr<DecisionVerifier> verifier_;
+  absl::Mutex refused_mu_;
+  std::set<std::string> refused_ ABSL_GUARDED_BY(refused_mu_);  // ids logged already
   std::atomic<uint64_t> generation_{0};
 };
 

@@ -86,6 +86,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ChooseSecurity(
   }
   o->peer_credentials = custody::TlsChannelCredentials(*files);
   o->tls = true;
+  o->ca_pem = files->ca_pem;
   return custody::TlsServerCredentials(*files);
 }
 

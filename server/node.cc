@@ -47,6 +47,7 @@ bool VolumesHoldData(const std::string& dir) {
 absl::StatusOr<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   std::unique_ptr<Node> n(new Node);
   n->options_ = options;
+  if (options.tls) n->ledger_->Trust(options.ca_pem);
   RETURN_IF_ERROR(n->OpenFolder());
   n->cluster_ = options.cluster ? options.cluster
                                 : std::make_shared<const ClusterMap>(

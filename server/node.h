@@ -64,6 +64,9 @@ struct NodeOptions {
   // plaintext on loopback); null means plaintext.
   std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
   bool tls = false;  // clients and peers must present certificates
+  // With tls: the cluster CA's certificate. Decisions must be signed by
+  // people whose certificates it issued (server/decisions.h).
+  std::string ca_pem;
   // Encryption at rest: the data key file (outside the data folder), and
   // older keys that still open chunks sealed before a rotation. Empty: chunks
   // are stored in plaintext.

@@ -1,14 +1,11 @@
 #include "server/principals.h"
 
-#include <openssl/bio.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include <map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/cert_signature.h"
 #include "common/digest.h"
 #include "common/tls.h"
 
@@ -46,23 +43,6 @@ const std::map<Action, std::vector<std::string>>& Allowed() {
   return *m;
 }
 
-// The OU entries of a PEM certificate.
-std::vector<std::string> OrganizationalUnits(const std::string& pem) {
-  std::vector<std::string> out;
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  if (cert == nullptr) return out;
-  X509_NAME* name = X509_get_subject_name(cert);
-  for (int i = -1; (i = X509_NAME_get_index_by_NID(name, NID_organizationalUnitName, i)) >= 0;) {
-    ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
-    out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                     ASN1_STRING_length(s));
-  }
-  X509_free(cert);
-  return out;
-}
-
 std::string Property(const grpc::AuthContext& auth, const char* name) {
   std::vector<grpc::string_ref> v = auth.FindPropertyValues(name);
   return v.empty() ? "" : std::string(v[0].data(), v[0].size());
@@ -77,11 +57,11 @@ v1::Principal FromCertificate(const std::string& cn, const grpc::AuthContext& au
     p.set_clearance("state-secret");  // nodes hold and replicate everything
     return p;
   }
-  for (const std::string& ou : OrganizationalUnits(Property(auth, "x509_pem_cert"))) {
-    if (ou.rfind("role:", 0) == 0) p.add_roles(ou.substr(5));
-    if (ou.rfind("agency:", 0) == 0) p.set_agency(ou.substr(7));
-    if (ou.rfind("clearance:", 0) == 0) p.set_clearance(ou.substr(10));
-  }
+  absl::StatusOr<CertifiedIdentity> id = ReadIdentity(Property(auth, "x509_pem_cert"));
+  if (!id.ok()) return p;
+  for (const std::string& r : id->roles) p.add_roles(r);
+  p.set_agency(id->agency);
+  p.set_clearance(id->clearance);
   return p;
 }
 

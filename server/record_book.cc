@@ -7,6 +7,8 @@
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "replication/snapshot_format.h"
+#include "server/decisions.h"
+#include "server/record_checks.h"
 
 namespace custody {
 
@@ -126,6 +128,21 @@ void Retained(const v1::LedgerEntry& e, v1::Record* r) {
   t->set_reason(EntryField(e, "reason"));
 }
 
+// OK if decision `e` about `r` holds under the rules every node applies
+// (server/decisions.h); entries that are not decisions pass.
+absl::Status DecisionRules(const v1::LedgerEntry& e, const v1::Record& r,
+                           const DecisionVerifier& v) {
+  std::optional<Action> action = DecisionAction(e.kind());
+  if (!action) return absl::OkStatus();
+  v1::Principal signer = v.Signer(e);
+  RETURN_IF_ERROR(Authorize(signer, *action));
+  if (e.kind() == "record.exemption-approved") return CheckExemptionApproval(r, signer);
+  if (e.kind() == "record.hold-set" || e.kind() == "record.hold-released") {
+    return CheckHoldDecider(r, signer);
+  }
+  return absl::OkStatus();
+}
+
 void ApplyRecord(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
   v1::Record* r = &f->record;
   const std::string& k = e.kind();
@@ -151,8 +168,17 @@ void ApplyRecord(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
   if (k == "record.purged") r->mutable_retention()->set_purged(true);
 }
 
-void ApplyPurge(const v1::LedgerEntry& e, const std::string& id, RecordBook* b) {
+absl::Status ApplyPurge(const v1::LedgerEntry& e, const std::string& id, RecordBook* b,
+                        const DecisionVerifier& v) {
   v1::PurgePlan& p = b->purges[id];
+  if (e.kind() == "purge.approved") {
+    v1::Principal signer = v.Signer(e);
+    RETURN_IF_ERROR(Authorize(signer, Action::kApprovePurge));
+    RETURN_IF_ERROR(CheckPurgeApprover(p, signer));
+  }
+  if (e.kind() == "purge.executed" && p.state() != "approved") {
+    return absl::FailedPreconditionError("executed without an approval");
+  }
   if (e.kind() == "purge.requested") {
     p.set_request_id(id);
     for (const std::string& r : List(EntryField(e, "records"))) p.add_records(r);
@@ -169,6 +195,7 @@ void ApplyPurge(const v1::LedgerEntry& e, const std::string& id, RecordBook* b) 
     p.set_executed_unix_nanos(e.time_unix_nanos());
     for (const std::string& o : List(EntryField(e, "objects"))) b->purged_objects[o] = id;
   }
+  return absl::OkStatus();
 }
 
 void ApplyDevice(const v1::LedgerEntry& e, const std::string& id, RecordBook* b) {
@@ -217,16 +244,26 @@ void ApplySnapshot(const v1::LedgerEntry& e, const std::string& id, RecordBook* 
 
 }  // namespace
 
-void RecordBook::Apply(const v1::LedgerEntry& e) {
+absl::Status RecordBook::Apply(const v1::LedgerEntry& e, const DecisionVerifier& v) {
   const std::string& s = e.subject();
-  if (s.rfind("snapshot:", 0) == 0) return ApplySnapshot(e, s.substr(9), this);
-  if (s.rfind("device:", 0) == 0) return ApplyDevice(e, s.substr(7), this);
-  if (s.rfind("purge:", 0) == 0) return ApplyPurge(e, s.substr(6), this);
-  if (s.rfind("record:", 0) != 0) return;
-  const std::string id = s.substr(7);
-  if (e.kind() == "record.created") return Created(e, id, this);
-  auto it = records.find(id);
-  if (it != records.end()) ApplyRecord(e, &it->second, this);
+  if (s.rfind("snapshot:", 0) == 0) {
+    ApplySnapshot(e, s.substr(9), this);
+  } else if (s.rfind("device:", 0) == 0) {
+    ApplyDevice(e, s.substr(7), this);
+  } else if (s.rfind("purge:", 0) == 0) {
+    return ApplyPurge(e, s.substr(6), this, v);
+  } else if (s.rfind("record:", 0) == 0) {
+    const std::string id = s.substr(7);
+    if (e.kind() == "record.created") {
+      Created(e, id, this);
+      return absl::OkStatus();
+    }
+    auto it = records.find(id);
+    if (it == records.end()) return absl::NotFoundError("no such record");
+    RETURN_IF_ERROR(DecisionRules(e, it->second.record, v));
+    ApplyRecord(e, &it->second, this);
+  }
+  return absl::OkStatus();
 }
 
 const FoldedRecord* RecordBook::Find(const std::string& id) const {
@@ -237,7 +274,10 @@ const FoldedRecord* RecordBook::Find(const std::string& id) const {
 absl::StatusOr<RecordBook> RecordBook::Load(Ledger* ledger, absl::Time) {
   ASSIGN_OR_RETURN(auto entries, ledger->InTimeOrder());
   RecordBook book;
-  for (const auto& [id, e] : entries) book.Apply(e);
+  for (const auto& [id, e] : entries) {
+    absl::Status applied = book.Apply(e, ledger->verifier());
+    if (!applied.ok()) book.refused[id.Hex()] = std::string(applied.message());
+  }
   return book;
 }
 

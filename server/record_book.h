@@ -23,6 +23,8 @@
 
 namespace custody {
 
+class DecisionVerifier;
+
 // An interruption note: it closes the gap of `device` that starts at `from`.
 struct GapNote {
   std::string device;
@@ -50,8 +52,13 @@ struct RecordBook {
 
   // Replays the ledger's record, device and purge entries in time order
   // (`now` is unused: nothing in the book depends on the time of asking).
+  // Ledger entries the fold did not apply, by entry id (hex): why (a
+  // decision that breaks the rules, an entry about an unknown record).
+  std::map<std::string, std::string> refused;
+
   static absl::StatusOr<RecordBook> Load(Ledger* ledger, absl::Time now);
-  void Apply(const v1::LedgerEntry& e);
+  // Applies `e` if it holds under the rules (decisions checked with `v`).
+  absl::Status Apply(const v1::LedgerEntry& e, const DecisionVerifier& v);
   const FoldedRecord* Find(const std::string& id) const;
 };
 

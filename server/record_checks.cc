@@ -12,6 +12,7 @@
 #include "common/roles.h"
 #include "common/status_macros.h"
 #include "common/units.h"
+#include "server/principals.h"
 
 namespace custody {
 
@@ -220,12 +221,39 @@ absl::Status CheckExemptionApproval(const v1::Record& r, const v1::Principal& by
   if (by.name() == r.exemption().requested_by()) {
     return absl::PermissionDeniedError("nobody approves their own exemption");
   }
-  if (!by.agency().empty() && by.agency() != r.agency()) {
+  if (!HasRole(by, "leader") ||
+      (by.via() != "loopback" && (r.agency().empty() || by.agency() != r.agency()))) {
     return absl::PermissionDeniedError(absl::StrCat("only a leader of agency \"", r.agency(),
                                                     "\" approves this exemption; ", by.name(),
                                                     " leads \"", by.agency(), "\""));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckPurgeApprover(const v1::PurgePlan& p, const v1::Principal& by) {
+  if (p.state() != "pending") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("purge request ", p.request_id(), " is ", p.state(), ", not pending"));
+  }
+  if (p.requested_by() == by.name()) {
+    return absl::PermissionDeniedError("nobody approves their own purge request");
+  }
+  if (!HasRole(by, "archive-head")) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("a purge is approved by an archive-head; ", by.name(), " is not one"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckHoldDecider(const v1::Record& r, const v1::Principal& by) {
+  if (HasRole(by, "archive-head")) return absl::OkStatus();
+  if (HasRole(by, "leader") &&
+      (by.via() == "loopback" || (!r.agency().empty() && by.agency() == r.agency()))) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "a legal hold on ", r.id(), " is set or released by an archive-head or a leader of agency \"",
+      r.agency(), "\"; ", by.name(), " leads \"", by.agency(), "\""));
 }
 
 absl::Status CheckRetention(const v1::Record& r, const v1::RetainRequest& req, absl::Time now) {

@@ -36,6 +36,12 @@ absl::StatusOr<v1::Gap> OpenGap(const FoldedRecord& f, uint32_t number, const Re
 absl::StatusOr<std::string> CheckCorrection(const v1::Record& r, const v1::CorrectRequest& req);
 absl::Status CheckExemption(const v1::ExemptRequest& req);
 absl::Status CheckExemptionApproval(const v1::Record& r, const v1::Principal& by);
+// OK if `by` may approve purge request `p`: an archive-head, not the
+// requester, while it is pending.
+absl::Status CheckPurgeApprover(const v1::PurgePlan& p, const v1::Principal& by);
+// OK if `by` may set or release a legal hold on `r`: an archive-head, or a
+// leader of the record's agency.
+absl::Status CheckHoldDecider(const v1::Record& r, const v1::Principal& by);
 // Retention is extended, never shortened (article 19).
 absl::Status CheckRetention(const v1::Record& r, const v1::RetainRequest& req, absl::Time now);
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/roles.h"
 #include "common/status_macros.h"
+#include "server/decisions.h"
 #include "server/node.h"
 #include "server/record_checks.h"
 
@@ -30,6 +31,19 @@ absl::Status RecordKeeper::Append(const Actor& by, const std::string& kind,
     (*entry.mutable_fields())[k] = v;
     AddDetail(&event, k, v);
   }
+  return node_->ledger()->Append(std::move(entry), std::move(event)).status();
+}
+
+absl::StatusOr<v1::LedgerEntry> RecordKeeper::Signed(
+    const v1::Principal& by, const v1::SignedDecision& s, const std::string& kind,
+    const std::string& subject, const std::map<std::string, std::string>& fields) {
+  return node_->ledger()->verifier().FromClient(by, s, kind, subject, fields, absl::Now());
+}
+
+absl::Status RecordKeeper::AppendDecision(v1::LedgerEntry entry) {
+  v1::AuditEvent event = NewEvent(entry.kind(), entry.subject(), entry.actor());
+  for (const auto& [k, v] : entry.fields()) AddDetail(&event, k, v);
+  if (entry.has_signed_()) AddDetail(&event, "signed_by", entry.actor());
   return node_->ledger()->Append(std::move(entry), std::move(event)).status();
 }
 
@@ -133,15 +147,18 @@ absl::StatusOr<v1::Record> RecordKeeper::Exempt(const Actor& by, const v1::Exemp
 }
 
 absl::StatusOr<v1::Record> RecordKeeper::ApproveExemption(const v1::Principal& by,
-                                                          const std::string& id) {
+                                                          const std::string& id,
+                                                          const v1::SignedDecision& s) {
   ASSIGN_OR_RETURN(FoldedRecord f, Folded(id));
-  RETURN_IF_ERROR(CheckExemptionApproval(f.record, by));
-  RETURN_IF_ERROR(Append(by.name(), "record.exemption-approved", "record:" + id,
-                         {{"reason", f.record.exemption().reason()}}));
+  ASSIGN_OR_RETURN(v1::LedgerEntry e,
+                   Signed(by, s, "record.exemption-approved", "record:" + id, {}));
+  RETURN_IF_ERROR(CheckExemptionApproval(f.record, node_->ledger()->verifier().Signer(e)));
+  RETURN_IF_ERROR(AppendDecision(std::move(e)));
   return Get(id);
 }
 
-absl::StatusOr<v1::Record> RecordKeeper::Retain(const Actor& by, const v1::RetainRequest& req) {
+absl::StatusOr<v1::Record> RecordKeeper::Retain(const v1::Principal& by,
+                                                const v1::RetainRequest& req) {
   ASSIGN_OR_RETURN(FoldedRecord f, Folded(req.record_id()));
   RETURN_IF_ERROR(CheckRetention(f.record, req, absl::Now()));
   std::map<std::string, std::string> fields{{"reason", req.reason()}};
@@ -150,11 +167,14 @@ absl::StatusOr<v1::Record> RecordKeeper::Retain(const Actor& by, const v1::Retai
   } else {
     fields["until"] = std::to_string(req.until_unix_nanos());
   }
-  RETURN_IF_ERROR(Append(by, "record.retained", "record:" + req.record_id(), fields));
+  ASSIGN_OR_RETURN(v1::LedgerEntry e, Signed(by, req.signed_(), "record.retained",
+                                             "record:" + req.record_id(), fields));
+  RETURN_IF_ERROR(AppendDecision(std::move(e)));
   return Get(req.record_id());
 }
 
-absl::StatusOr<v1::Record> RecordKeeper::Hold(const Actor& by, const v1::HoldRequest& req) {
+absl::StatusOr<v1::Record> RecordKeeper::Hold(const v1::Principal& by,
+                                              const v1::HoldRequest& req) {
   if (req.reason().empty()) return absl::InvalidArgumentError("a legal hold needs --reason");
   ASSIGN_OR_RETURN(FoldedRecord f, Folded(req.record_id()));
   const bool held = f.record.retention().holds_size() > 0;
@@ -167,8 +187,11 @@ absl::StatusOr<v1::Record> RecordKeeper::Hold(const Actor& by, const v1::HoldReq
         absl::StrCat("record ", req.record_id(), " is already under a legal hold (",
                      f.record.retention().holds(0), ")"));
   }
-  RETURN_IF_ERROR(Append(by, req.release() ? "record.hold-released" : "record.hold-set",
-                         "record:" + req.record_id(), {{"reason", req.reason()}}));
+  ASSIGN_OR_RETURN(v1::LedgerEntry e,
+                   Signed(by, req.signed_(), req.release() ? "record.hold-released" : "record.hold-set",
+                          "record:" + req.record_id(), {{"reason", req.reason()}}));
+  RETURN_IF_ERROR(CheckHoldDecider(f.record, node_->ledger()->verifier().Signer(e)));
+  RETURN_IF_ERROR(AppendDecision(std::move(e)));
   return Get(req.record_id());
 }
 

@@ -49,9 +49,12 @@ class RecordKeeper {
   absl::StatusOr<v1::Record> Correct(const Actor& by, const v1::CorrectRequest& req);
   absl::StatusOr<v1::Record> Note(const Actor& by, const v1::NoteRequest& req);
   absl::StatusOr<v1::Record> Exempt(const Actor& by, const v1::ExemptRequest& req);
-  absl::StatusOr<v1::Record> ApproveExemption(const v1::Principal& by, const std::string& id);
-  absl::StatusOr<v1::Record> Retain(const Actor& by, const v1::RetainRequest& req);
-  absl::StatusOr<v1::Record> Hold(const Actor& by, const v1::HoldRequest& req);
+  // Decisions (server/decisions.h): `s` is the decider's signed statement,
+  // required on a TLS node; `by` only relays it.
+  absl::StatusOr<v1::Record> ApproveExemption(const v1::Principal& by, const std::string& id,
+                                              const v1::SignedDecision& s);
+  absl::StatusOr<v1::Record> Retain(const v1::Principal& by, const v1::RetainRequest& req);
+  absl::StatusOr<v1::Record> Hold(const v1::Principal& by, const v1::HoldRequest& req);
   // Forwards to the owner of the record's sequence unless this node is it.
   absl::StatusOr<v1::Record> Archive(const Actor& by, const std::string& id);
   // Assigns the next number here (this node owns the sequence).
@@ -70,7 +73,14 @@ class RecordKeeper {
   // then the data of their objects that no retained object shares goes.
   absl::StatusOr<v1::PurgeCandidatesResponse> PurgeCandidates();
   absl::StatusOr<v1::PurgePlan> RequestPurge(const Actor& by, const std::string& reason);
-  absl::StatusOr<v1::PurgePlan> ApprovePurge(const v1::Principal& by, const std::string& id);
+  absl::StatusOr<v1::PurgePlan> ApprovePurge(const v1::Principal& by, const std::string& id,
+                                             const v1::SignedDecision& s);
+  // OK if this node derives `executed` (a purge.executed from a peer) from
+  // its own ledger: an approved request covers every record it names, each
+  // archived, its retention ended, not permanent and under no hold; every
+  // object it names is only theirs and every chunk one of those objects'
+  // that no other manifest here uses. Why not otherwise.
+  absl::Status CheckExecutedPurge(const v1::LedgerEntry& executed);
   absl::StatusOr<v1::PurgeResult> ExecutePurge(const Actor& by, const std::string& id);
   // The purge request that removed `object_id`'s data, if one did.
   absl::StatusOr<std::optional<v1::PurgePlan>> PurgedBy(const std::string& object_id);
@@ -82,6 +92,12 @@ class RecordKeeper {
   // Appends one ledger entry about `subject` with its audit event.
   absl::Status Append(const Actor& by, const std::string& kind, const std::string& subject,
                       const std::map<std::string, std::string>& fields);
+  // The ledger entry of `by`'s signed decision (DecisionVerifier::FromClient).
+  absl::StatusOr<v1::LedgerEntry> Signed(const v1::Principal& by, const v1::SignedDecision& s,
+                                         const std::string& kind, const std::string& subject,
+                                         const std::map<std::string, std::string>& fields);
+  // Appends a decision entry with its audit event.
+  absl::Status AppendDecision(v1::LedgerEntry entry);
   absl::StatusOr<FoldedRecord> Folded(const std::string& id);
   absl::StatusOr<std::string> NewRecordId();
   // The chunks of `objects` that no other manifest in the cluster uses;

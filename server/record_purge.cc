@@ -4,9 +4,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/roles.h"
 #include "common/status_macros.h"
 #include "common/units.h"
+#include "server/decisions.h"
 #include "server/node.h"
 #include "server/record_checks.h"
 #include "server/record_keeper.h"
@@ -15,10 +17,11 @@ namespace custody {
 
 namespace {
 
-// OK if `r` may be purged at `now`, else why not.
-absl::Status Purgeable(const v1::Record& r, absl::Time now) {
+// OK if `r` may be purged at `now`, else why not. `again`: a record marked
+// purged already counts (a node checking a purge another node executed).
+absl::Status Purgeable(const v1::Record& r, absl::Time now, bool again = false) {
   const v1::Retention& t = r.retention();
-  if (t.purged()) return absl::FailedPreconditionError("already purged");
+  if (t.purged() && !again) return absl::FailedPreconditionError("already purged");
   if (r.archive_number().empty()) return absl::FailedPreconditionError("not archived");
   if (t.permanent()) return absl::FailedPreconditionError("kept permanently");
   if (t.holds_size() > 0) {
@@ -44,6 +47,14 @@ std::set<std::string> ObjectsOnlyIn(const RecordBook& b, const std::set<std::str
       }
       if (!shared) out.insert(s.object_id());
     }
+  }
+  return out;
+}
+
+std::set<std::string> FieldSet(const v1::LedgerEntry& e, const std::string& key) {
+  std::set<std::string> out;
+  for (absl::string_view v : absl::StrSplit(EntryField(e, key), ',', absl::SkipEmpty())) {
+    out.insert(std::string(v));
   }
   return out;
 }
@@ -90,7 +101,8 @@ absl::StatusOr<v1::PurgePlan> RecordKeeper::RequestPurge(const Actor& by,
 }
 
 absl::StatusOr<v1::PurgePlan> RecordKeeper::ApprovePurge(const v1::Principal& by,
-                                                         const std::string& id) {
+                                                         const std::string& id,
+                                                         const v1::SignedDecision& s) {
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
   auto it = b->purges.find(id);
   if (it == b->purges.end()) return absl::NotFoundError(absl::StrCat("no purge request ", id));
@@ -98,10 +110,9 @@ absl::StatusOr<v1::PurgePlan> RecordKeeper::ApprovePurge(const v1::Principal& by
     return absl::FailedPreconditionError(
         absl::StrCat("purge request ", id, " is ", it->second.state(), ", not pending"));
   }
-  if (it->second.requested_by() == by.name()) {
-    return absl::PermissionDeniedError("nobody approves their own purge request");
-  }
-  RETURN_IF_ERROR(Append(by.name(), "purge.approved", "purge:" + id, {}));
+  ASSIGN_OR_RETURN(v1::LedgerEntry e, Signed(by, s, "purge.approved", "purge:" + id, {}));
+  RETURN_IF_ERROR(CheckPurgeApprover(it->second, node_->ledger()->verifier().Signer(e)));
+  RETURN_IF_ERROR(AppendDecision(std::move(e)));
   ASSIGN_OR_RETURN(b, book());
   return b->purges.at(id);
 }
@@ -186,6 +197,57 @@ absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by,
   }
   out.set_chunks(chunks.size());
   return out;
+}
+
+absl::Status RecordKeeper::CheckExecutedPurge(const v1::LedgerEntry& e) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  const std::string id = e.subject().substr(6);  // "purge:"
+  auto it = b->purges.find(id);
+  if (it == b->purges.end() || it->second.state() == "pending" || it->second.state().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this node holds no approved purge request ", id, ": a purge is executed only after "
+        "an archive-head's signed approval"));
+  }
+  std::set<std::string> in_plan(it->second.records().begin(), it->second.records().end());
+  std::set<std::string> records = FieldSet(e, "records");
+  const absl::Time now = absl::Now();
+  for (const std::string& r : records) {
+    const FoldedRecord* f = b->Find(r);
+    if (in_plan.count(r) == 0 || f == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("record ", r, " is not in purge request ", id, " as this node holds it"));
+    }
+    if (absl::Status why = Purgeable(f->record, now, /*again=*/true); !why.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("record ", r, ": ", why.message()));
+    }
+  }
+  std::set<std::string> mine = ObjectsOnlyIn(*b, records);
+  std::set<std::string> objects = FieldSet(e, "objects");
+  std::set<std::string> chunks;
+  for (const std::string& o : objects) {
+    if (mine.count(o) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("object ", o, " is not only in the purged records"));
+    }
+    ASSIGN_OR_RETURN(Digest d, Digest::Parse(o));
+    ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->FindManifest(d));
+    for (const std::string& c : m.chunks()) chunks.insert(Digest::FromRaw(c)->Hex());
+  }
+  std::vector<Digest> named;
+  for (const std::string& c : FieldSet(e, "chunks")) {
+    if (chunks.count(c) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("chunk ", c, " is not a chunk of the purged objects"));
+    }
+    ASSIGN_OR_RETURN(Digest d, Digest::Parse("sha256:" + c));
+    named.push_back(d);
+  }
+  ASSIGN_OR_RETURN(std::vector<Digest> used, node_->purger()->InUse(named, objects));
+  if (!used.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("chunk ", used[0].Hex(), " is still used by an object this node keeps"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<v1::PurgePlan>> RecordKeeper::PurgedBy(const std::string& object_id) {

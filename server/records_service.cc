@@ -161,21 +161,21 @@ RecordsService::Reactor* RecordsService::Note(Ctx* ctx, const v1::NoteRequest* r
 RecordsService::Reactor* RecordsService::ApproveExemption(Ctx* ctx, const v1::RecordRef* req,
                                                           v1::Record* out) {
   return Change(ctx, Action::kApproveExemption, req->record_id(), out, [=, this](const v1::Principal& p) {
-    return keeper_->ApproveExemption(p, req->record_id());
+    return keeper_->ApproveExemption(p, req->record_id(), req->signed_());
   });
 }
 
 RecordsService::Reactor* RecordsService::Retain(Ctx* ctx, const v1::RetainRequest* req,
                                                 v1::Record* out) {
   return Change(ctx, Action::kRetain, req->record_id(), out, [=, this](const v1::Principal& p) {
-    return keeper_->Retain(p.name(), *req);
+    return keeper_->Retain(p, *req);
   });
 }
 
 RecordsService::Reactor* RecordsService::Hold(Ctx* ctx, const v1::HoldRequest* req,
                                               v1::Record* out) {
   return Change(ctx, Action::kHold, req->record_id(), out, [=, this](const v1::Principal& p) {
-    return keeper_->Hold(p.name(), *req);
+    return keeper_->Hold(p, *req);
   });
 }
 
@@ -276,7 +276,7 @@ RecordsService::Reactor* RecordsService::ApprovePurge(Ctx* ctx, const v1::PurgeR
                                                       v1::PurgePlan* out) {
   return Run(ctx, Action::kApprovePurge, "purge:" + req->request_id(),
              [=, this](const v1::Principal& p) -> absl::Status {
-               ASSIGN_OR_RETURN(*out, keeper_->ApprovePurge(p, req->request_id()));
+               ASSIGN_OR_RETURN(*out, keeper_->ApprovePurge(p, req->request_id(), req->signed_()));
                return absl::OkStatus();
              });
 }
