@@ -70,18 +70,20 @@ std::string ReadAll(const std::string& path, bool* ok) {
 
 int AuditLogCommand(const AuditArgs& a) {
   absl::StatusOr<Digest> id = Digest::Parse(a.id);
-  // Also "node", "offsite", "upload:...", "record:REC", "device:DEV" and
-  // "snapshot:ID".
+  // Also "node", "offsite", "upload:...", "record:REC", "device:DEV",
+  // "snapshot:ID", and the subjects of the security ledger: "request:ID",
+  // "purge:ID", "user:NAME".
   std::string subject = id.ok() ? id->ToString() : a.id;
   bool named = a.id == "node" || a.id == "offsite";
-  for (const char* prefix : {"upload:", "record:", "device:", "snapshot:"}) {
+  for (const char* prefix : {"upload:", "record:", "device:", "snapshot:", "request:",
+                             "purge:", "user:"}) {
     named = named || (a.id.rfind(prefix, 0) == 0 && a.id.size() > strlen(prefix));
   }
   if (!id.ok() && !named) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
         id.status().message(),
-        " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", \"device:<id>\" "
-        "or \"snapshot:<id>\")")));
+        " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", \"device:<id>\", "
+        "\"snapshot:<id>\", \"request:<id>\", \"purge:<id>\" or \"user:<name>\")")));
   }
   grpc::ClientContext ctx;
   v1::AuditLogRequest req;

@@ -132,6 +132,11 @@ absl::StatusOr<v1::Principal> Caller(const grpc::ServerContextBase& ctx, bool tl
     if (cn.rfind("user:", 0) == 0 && u != state.users.end() && u->second.disabled()) {
       return absl::PermissionDeniedError(absl::StrCat(cn, " is disabled"));
     }
+    if (cn.rfind("user:", 0) == 0 && u != state.users.end() && u->second.via() == "token") {
+      return absl::PermissionDeniedError(absl::StrCat(
+          cn, " is the name of a token user; a name is one principal, so this certificate is "
+              "refused: issue it under another name"));
+    }
     return p;
   }
   std::string token = BearerToken(ctx);

@@ -1,0 +1,268 @@
+// Trust no single party (issue 22) on a TLS cluster of three real nodes:
+// a test client holding one node's certificate sends forged ledger entries
+// to every node; the admin tries to mint approvers; people of the wrong
+// agency or clearance, or holding only a token, try to decide. None of it
+// changes anything, and every refusal is on record.
+#include <filesystem>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <openssl/rand.h>
+
+#include "common/cert_signature.h"
+#include "common/tls.h"
+#include "custody/v1/replica.grpc.pb.h"
+#include "tests/integration/records_fixture.h"
+#include "tests/test_util.h"
+
+namespace custody::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TrustTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nodes_ = StartTlsCluster(
+        dir_,
+        {{"admin", {"--role", "admin"}},
+         {"olga", {"--role", "officer", "--agency", "A"}},
+         {"pia", {"--role", "officer", "--agency", "A", "--clearance", "privacy"}},
+         {"hank", {"--role", "archive-head"}},
+         {"hps", {"--role", "archive-head", "--clearance", "privacy"}},
+         {"lena", {"--role", "leader", "--agency", "A"}},
+         {"lps", {"--role", "leader", "--agency", "A", "--clearance", "privacy"}},
+         {"leo", {"--role", "leader", "--agency", "B"}},
+         {"aud", {"--role", "auditor"}}},
+        "aud", 3, {"--repair-interval", "1s"});
+    ASSERT_EQ(nodes_.size(), 3u);
+  }
+  void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
+
+  CliResult As(const std::string& user, int n, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", nodes_[n]->address(), "--tls", dir_ / user});
+    return RunCli(args);
+  }
+  std::string Stored(const std::string& meta, std::string* file_out = nullptr) {
+    std::string file = dir_ / ("f" + std::to_string(files_++));
+    std::string id = WriteRandomFile(file, 150 << 10, 300 + files_);
+    CliResult put = As("olga", 0, {"put", file, "--meta", meta});
+    EXPECT_EQ(put.exit_code, 0) << put.err;
+    if (file_out) *file_out = file;
+    return id;
+  }
+  std::string Request(const std::string& user, const std::string& id) {
+    CliResult r = As(user, 0, {"access", "request", id, "--reason", "hearing 2026-12-09", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out)["request"].get<std::string>() : "";
+  }
+  bool CanRead(const std::string& user, int n, const std::string& id) {
+    fs::remove(dir_ / "back");
+    return As(user, n, {"get", id, "-o", dir_ / "back"}).exit_code == 0;
+  }
+  // Sends `e` to node `n` as node n1 would (its certificate), through the
+  // Replica service that nodes use to spread the ledger.
+  grpc::Status SendAsNode(int n, const v1::LedgerEntry& e) {
+    absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir_ / "tls-n1");
+    EXPECT_TRUE(files.ok());
+    auto stub = v1::Replica::NewStub(
+        grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*files)));
+    std::string bytes = e.SerializeAsString();
+    v1::PutBlobRequest req;
+    req.set_kind(v1::LEDGER);
+    req.set_key(std::string(Digest::Of(bytes).Raw()));
+    req.set_data(bytes);
+    v1::PutBlobResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata("custody-map-version", "1");
+    ctx.AddMetadata("custody-node-id", "n1");
+    return stub->PutBlob(&ctx, req, &resp);
+  }
+  // A ledger entry as a node would write it.
+  static v1::LedgerEntry Entry(const std::string& kind, const std::string& subject,
+                               const std::string& actor,
+                               const std::map<std::string, std::string>& fields) {
+    v1::LedgerEntry e;
+    e.set_kind(kind);
+    e.set_subject(subject);
+    e.set_actor(actor);
+    e.set_node_id("n1");
+    e.set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
+    std::string nonce(16, '\0');
+    RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 16);
+    e.set_nonce(nonce);
+    for (const auto& [k, v] : fields) (*e.mutable_fields())[k] = v;
+    return e;
+  }
+  // `e` with a statement that says what `e` says, signed with the key in
+  // folder `creds` (whatever CA issued it).
+  static v1::LedgerEntry SignedWith(v1::LedgerEntry e, const std::string& creds) {
+    absl::StatusOr<TlsFiles> files = TlsFiles::Load(creds);
+    EXPECT_TRUE(files.ok());
+    v1::Decision d;
+    d.set_kind(e.kind());
+    d.set_subject(e.subject());
+    *d.mutable_fields() = e.fields();
+    d.set_signer(e.actor());
+    d.set_time_unix_nanos(e.time_unix_nanos());
+    e.mutable_signed_()->set_decision(d.SerializeAsString());
+    absl::StatusOr<std::string> sig =
+        SignWithKey(files->key_pem, DecisionMessage(e.signed_().decision()));
+    EXPECT_TRUE(sig.ok());
+    e.mutable_signed_()->set_signature(*sig);
+    e.mutable_signed_()->set_certificate_pem(files->cert_pem);
+    return e;
+  }
+  // The events `action` about `subject` on node `n` (for an object or a
+  // record, merged from every node).
+  int Events(int n, const std::string& subject, const std::string& action) {
+    CliResult log = As("aud", n, {"audit", "log", subject, "--json"});
+    EXPECT_EQ(log.exit_code, 0) << log.err;
+    if (log.exit_code != 0) return 0;
+    int count = 0;
+    const json events = json::parse(log.out)["events"];
+    for (const auto& e : events) count += e["action"] == action;
+    return count;
+  }
+
+  TempDir dir_;
+  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  int files_ = 0;
+};
+
+TEST_F(TrustTest, ANodeCertificateCannotForgeDecisionsOrPurges) {
+  std::string file;
+  const std::string id = Stored("agency=A", &file);
+  const std::string req = Request("olga", id);
+  ASSERT_FALSE(req.empty());
+  // A second CA's "lena": a real signature, not from this cluster.
+  ASSERT_EQ(RunCli({"ca", "init", dir_ / "evil-ca"}).exit_code, 0);
+  ASSERT_EQ(RunCli({"ca", "issue", "--ca", dir_ / "evil-ca", "--user", "lena", "--role", "leader",
+                    "--agency", "A", "-o", dir_ / "evil-lena"})
+                .exit_code,
+            0);
+  const std::string request = "request:" + req;
+  v1::LedgerEntry tampered = SignedWith(
+      Entry("access.approved", request, "user:hank", {{"request", req}}), dir_ / "hank");
+  (*tampered.mutable_fields())["request"] = req + "0";  // not what hank signed
+  v1::LedgerEntry wrong_signer = SignedWith(
+      Entry("access.approved", request, "user:lena", {{"request", req}}), dir_ / "hank");
+  const std::vector<std::pair<std::string, v1::LedgerEntry>> forged = {
+      {"unsigned approval", Entry("access.approved", request, "user:hank", {{"request", req}})},
+      {"unsigned leader approval",
+       Entry("access.approved", request, "user:lena", {{"request", req}})},
+      {"other CA", SignedWith(Entry("access.approved", request, "user:lena", {{"request", req}}),
+                              dir_ / "evil-lena")},
+      {"altered after signing", tampered},
+      {"signed by another person", wrong_signer},
+      {"denial", Entry("access.denied", request, "user:hank", {{"request", req}})},
+      {"revocation", Entry("access.revoked", request, "user:hank", {{"request", req}})},
+      {"user", Entry("user.added", "user:mallory", "user:admin",
+                     {{"roles", "archive-head"}, {"agency", "A"}, {"clearance", "state-secret"},
+                      {"token_sha256", std::string(64, 'a')}})},
+      {"disable", Entry("user.disabled", "user:lena", "user:admin", {{"reason", "forged"}})},
+      {"purge", Entry("purge.executed", "purge:pur-forged", "user:arch",
+                      {{"records", "R-forged"}, {"objects", id}, {"chunks", id.substr(7)}})},
+      {"hold release", Entry("record.hold-released", "record:R-1", "user:hank", {{"reason", "x"}})},
+      {"retention", Entry("record.retained", "record:R-1", "user:hank",
+                          {{"reason", "x"}, {"until", "1"}})},
+  };
+  for (int n = 0; n < 3; ++n) {
+    for (const auto& [what, e] : forged) {
+      grpc::Status s = SendAsNode(n, e);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << what << " on node " << n << ": " << s.error_message();
+    }
+  }
+  for (int n = 0; n < 3; ++n) {
+    EXPECT_EQ(Events(n, request, "ledger.refused"), 7) << "node " << n;
+    EXPECT_EQ(Events(n, "user:mallory", "ledger.refused"), 1) << "node " << n;
+    EXPECT_EQ(Events(n, "purge:pur-forged", "ledger.refused"), 1) << "node " << n;
+  }
+  // After repair rounds, nothing changed: no grant, the footage whole.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  for (int n = 0; n < 3; ++n) EXPECT_FALSE(CanRead("olga", n, id)) << "node " << n;
+  CliResult list = As("hank", 1, {"access", "list", "--object", id, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(json::parse(list.out)["grants"][0]["state"], "pending") << list.out;
+  EXPECT_EQ(json::parse(list.out)["grants"][0]["approvals"].size(), 0u) << list.out;
+  // The real people decide, and the footage reads back bit-exact everywhere.
+  ASSERT_EQ(As("hank", 2, {"access", "approve", req}).exit_code, 0);
+  CliResult lena = As("lena", 1, {"access", "approve", req});
+  ASSERT_EQ(lena.exit_code, 0) << lena.err << " (the forged disable must not count)";
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!CanRead("olga", 2, id) && absl::Now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  for (int n = 0; n < 3; ++n) {
+    ASSERT_TRUE(CanRead("olga", n, id)) << "node " << n;
+    EXPECT_EQ(ReadFile(dir_ / "back"), ReadFile(file));
+  }
+}
+
+TEST_F(TrustTest, TheAdminCannotMintApproversAndDisabledNamesStayDisabled) {
+  for (const std::vector<std::string>& flags :
+       std::vector<std::vector<std::string>>{{"--role", "archive-head"},
+                                             {"--role", "leader", "--agency", "A"},
+                                             {"--role", "admin"},
+                                             {"--role", "officer", "--clearance", "privacy"}}) {
+    std::vector<std::string> args = {"user", "add", "mallory"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    CliResult r = As("admin", 0, args);
+    EXPECT_NE(r.err.find("PERMISSION_DENIED"), std::string::npos) << flags[1] << ": " << r.err;
+    EXPECT_NE(r.err.find("offline CA key"), std::string::npos) << r.err;
+  }
+  CliResult add = As("admin", 0, {"user", "add", "tina", "--role", "officer", "--agency", "A",
+                                  "--json"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string token = json::parse(add.out)["token"];
+  ASSERT_EQ(As("admin", 1, {"user", "disable", "tina", "--reason", "left"}).exit_code, 0);
+  CliResult again = As("admin", 2, {"user", "add", "tina", "--role", "auditor"});
+  EXPECT_NE(again.err.find("stays disabled"), std::string::npos) << again.err;
+  // A token cannot decide, even one of a person who could.
+  fs::create_directories(dir_ / "token-only");
+  fs::copy_file(dir_ / "ca/ca.pem", dir_ / "token-only/ca.pem");
+  const std::string id = Stored("agency=A");
+  const std::string req = Request("olga", id);
+  CliResult decide = RunCli({"--server", nodes_[0]->address(), "--tls", dir_ / "token-only",
+                             "--token", token, "access", "approve", req});
+  EXPECT_NE(decide.exit_code, 0);
+  EXPECT_NE(decide.err.find("a token cannot decide"), std::string::npos) << decide.err;
+}
+
+TEST_F(TrustTest, ApproversOfTheWrongAgencyOrClearanceAreRefusedAndAudited) {
+  const std::string id = Stored("agency=A");
+  const std::string req = Request("olga", id);
+  for (const char* verb : {"approve", "deny"}) {
+    CliResult r = As("leo", 1, {"access", verb, req});
+    EXPECT_NE(r.err.find("agency \"A\""), std::string::npos) << verb << ": " << r.err;
+  }
+  ASSERT_EQ(As("hank", 0, {"access", "approve", req}).exit_code, 0);
+  ASSERT_EQ(As("lena", 0, {"access", "approve", req}).exit_code, 0);
+  CliResult revoke = As("leo", 2, {"access", "revoke", req, "--reason", "not mine"});
+  EXPECT_NE(revoke.err.find("agency \"A\""), std::string::npos) << revoke.err;
+  EXPECT_TRUE(CanRead("olga", 2, id)) << "a refused revocation changes nothing";
+  EXPECT_EQ(Events(0, id, "access.refused"), 3) << "the object's log, merged from every node";
+
+  std::string pfile = dir_ / "private";
+  const std::string priv = WriteRandomFile(pfile, 1000, 77);
+  ASSERT_EQ(As("pia", 0, {"put", pfile, "--meta", "agency=A", "--meta",
+                          "classification=privacy"}).exit_code,
+            0);
+  const std::string preq = Request("pia", priv);
+  for (const char* low : {"hank", "lena"}) {
+    CliResult r = As(low, 0, {"access", "approve", preq});
+    EXPECT_NE(r.err.find("cleared for internal"), std::string::npos) << low << ": " << r.err;
+  }
+  ASSERT_EQ(As("hps", 0, {"access", "approve", preq}).exit_code, 0);
+  ASSERT_EQ(As("lps", 1, {"access", "approve", preq}).exit_code, 0);
+  EXPECT_TRUE(CanRead("pia", 0, priv));
+
+  const std::string stray = Stored("device=D9");  // as ingest files it: no agency
+  CliResult r = As("olga", 0, {"access", "request", stray, "--reason", "hearing"});
+  EXPECT_NE(r.err.find("has no agency"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace custody::testing
