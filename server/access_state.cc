@@ -75,7 +75,8 @@ absl::Status ApplyAccess(const std::string& id, const v1::LedgerEntry& e,
     g.set_state("pending");
     return absl::OkStatus();
   }
-  auto it = s->grants.find(e.subject().substr(8));  // "request:"
+  if (e.subject().rfind("request:", 0) != 0) return absl::InvalidArgumentError("not a request");
+  auto it = s->grants.find(e.subject().substr(8));
   if (it == s->grants.end()) return absl::NotFoundError("no such access request");
   auto user = s->users.find(signer.name().substr(signer.name().find(':') + 1));
   if (user != s->users.end() && user->second.disabled()) {

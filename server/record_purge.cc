@@ -200,8 +200,11 @@ absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by,
 }
 
 absl::Status RecordKeeper::CheckExecutedPurge(const v1::LedgerEntry& e) {
+  if (e.subject().rfind("purge:", 0) != 0) {
+    return absl::InvalidArgumentError("a purge.executed is about \"purge:<request id>\"");
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  const std::string id = e.subject().substr(6);  // "purge:"
+  const std::string id = e.subject().substr(6);
   auto it = b->purges.find(id);
   if (it == b->purges.end() || it->second.state() == "pending" || it->second.state().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(

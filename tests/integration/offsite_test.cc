@@ -58,7 +58,7 @@ class OffsiteTest : public ::testing::Test {
   std::string Stored(uint64_t size) {
     std::string file = dir_ / ("f" + std::to_string(files_++));
     std::string id = WriteRandomFile(file, size, 700 + files_);
-    CliResult put = As("olga", 0, {"put", file});
+    CliResult put = As("olga", 0, {"put", file, "--meta", "agency=A"});  // grants need one
     EXPECT_EQ(put.exit_code, 0) << put.err;
     paths_[id] = file;
     data_bytes_ += size;

@@ -164,6 +164,7 @@ TEST_F(TrustTest, ANodeCertificateCannotForgeDecisionsOrPurges) {
       {"disable", Entry("user.disabled", "user:lena", "user:admin", {{"reason", "forged"}})},
       {"purge", Entry("purge.executed", "purge:pur-forged", "user:arch",
                       {{"records", "R-forged"}, {"objects", id}, {"chunks", id.substr(7)}})},
+      {"purge of no request", Entry("purge.executed", "p", "user:arch", {{"objects", id}})},
       {"hold release", Entry("record.hold-released", "record:R-1", "user:hank", {{"reason", "x"}})},
       {"retention", Entry("record.retained", "record:R-1", "user:hank",
                           {{"reason", "x"}, {"until", "1"}})},
