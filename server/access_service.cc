@@ -1,8 +1,5 @@
 #include "server/access_service.h"
 
-#include <openssl/rand.h>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
@@ -37,7 +34,6 @@ absl::StatusOr<std::string> SignedTokenHash(const v1::SignedDecision& s) {
   return it->second;
 }
 
-
 // A grant as it stands at `now` (a granted one past its end is expired).
 v1::AccessGrant AsOfNow(v1::AccessGrant g) {
   if (g.state() == "granted" && g.expires_unix_nanos() <= absl::ToUnixNanos(absl::Now())) {
@@ -48,13 +44,8 @@ v1::AccessGrant AsOfNow(v1::AccessGrant g) {
 
 }  // namespace
 
-absl::Status AccessService::Change(v1::LedgerEntry entry, const std::string& action,
-                                   const std::string& audit_subject) {
-  v1::AuditEvent e = NewEvent(action, audit_subject, entry.actor());
-  for (const auto& [k, v] : entry.fields()) {
-    if (k != "token_sha256") AddDetail(&e, k, v);
-  }
-  if (entry.has_signed_()) AddDetail(&e, "signed_by", entry.actor());
+absl::Status AccessService::Change(v1::LedgerEntry entry, const std::string& audit_subject) {
+  v1::AuditEvent e = EventOf(entry, audit_subject);
   ASSIGN_OR_RETURN(Ledger::Appended a, node_->ledger()->Append(std::move(entry), std::move(e)));
   (void)a;  // anti-entropy brings it to nodes that did not take it now
   return absl::OkStatus();
@@ -110,7 +101,10 @@ grpc::ServerUnaryReactor* AccessService::UserAdd(grpc::CallbackServerContext* ct
     }
     std::string token, token_hash;
     if (node_->ledger()->verifier().signatures_required()) {
-      ASSIGN_OR_RETURN(token_hash, SignedTokenHash(req->signed_()));
+      // Unsigned, Decision below refuses it and says why.
+      if (!req->signed_().decision().empty()) {
+        ASSIGN_OR_RETURN(token_hash, SignedTokenHash(req->signed_()));
+      }
     } else {
       ASSIGN_OR_RETURN(token, NewBearerToken());
       token_hash = Digest::Of(token).Hex();
@@ -123,7 +117,7 @@ grpc::ServerUnaryReactor* AccessService::UserAdd(grpc::CallbackServerContext* ct
                                {"clearance", clearance},
                                {"token_sha256", token_hash}},
                               subject));
-    RETURN_IF_ERROR(Change(std::move(e), "user.added", subject));
+    RETURN_IF_ERROR(Change(std::move(e), subject));
     out->set_token(token);
     return absl::OkStatus();
   });
@@ -152,7 +146,7 @@ grpc::ServerUnaryReactor* AccessService::UserDisable(grpc::CallbackServerContext
     const std::string subject = "user:" + req->name();
     ASSIGN_OR_RETURN(v1::LedgerEntry e, Decision(by, req->signed_(), "user.disabled", subject,
                                                  {{"reason", req->reason()}}, subject));
-    return Change(std::move(e), "user.disabled", subject);
+    return Change(std::move(e), subject);
   });
 }
 
@@ -233,7 +227,7 @@ grpc::ServerUnaryReactor* AccessService::Decide(grpc::CallbackServerContext* ctx
     absl::Status rule = req->approve() ? ApprovalRole(signer, g).status()
                                        : MayClose(signer, g, /*revoke=*/false);
     if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
-    RETURN_IF_ERROR(Change(std::move(e), kind, g.object_id()));
+    RETURN_IF_ERROR(Change(std::move(e), g.object_id()));
     ASSIGN_OR_RETURN(*out, Grant(g.request_id()));
     return absl::OkStatus();
   });
@@ -252,7 +246,7 @@ grpc::ServerUnaryReactor* AccessService::Revoke(grpc::CallbackServerContext* ctx
                               g.object_id()));
     absl::Status rule = MayClose(node_->ledger()->verifier().Signer(e), g, /*revoke=*/true);
     if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
-    RETURN_IF_ERROR(Change(std::move(e), "access.revoked", g.object_id()));
+    RETURN_IF_ERROR(Change(std::move(e), g.object_id()));
     ASSIGN_OR_RETURN(*out, Grant(g.request_id()));
     return absl::OkStatus();
   });

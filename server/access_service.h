@@ -45,9 +45,8 @@ class AccessService final : public v1::Access::CallbackService {
                                    v1::AccessGrant* response) override;
 
  private:
-  // Appends the change and its audit event (`action` about `subject`).
-  absl::Status Change(v1::LedgerEntry entry, const std::string& action,
-                      const std::string& audit_subject);
+  // Appends the change and its audit event about `audit_subject`.
+  absl::Status Change(v1::LedgerEntry entry, const std::string& audit_subject);
   // The entry `by`'s signed decision becomes (DecisionVerifier::FromClient),
   // or its refusal, logged about `audit_subject`.
   absl::StatusOr<v1::LedgerEntry> Decision(const v1::Principal& by, const v1::SignedDecision& s,

@@ -110,7 +110,7 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   }
   // The read is on record, durably, before the first byte leaves.
   v1::AuditEvent e = NewEvent("object.read", id->ToString());
-  absl::Status allowed = CheckGrant(*who, *id, purpose, &e);
+  absl::Status allowed = CheckGrant(*who, *id, st.manifest, purpose, &e);
   if (!allowed.ok()) return FinishWith(allowed);
   AddDetail(&e, "offset", absl::StrCat(req.offset()));
   AddDetail(&e, "peer", peer_);
@@ -124,7 +124,8 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
 }
 
 absl::Status DownloadReactor::CheckGrant(const v1::Principal& p, const Digest& id,
-                                         const std::string& purpose, v1::AuditEvent* e) {
+                                         const v1::ObjectManifest& m, const std::string& purpose,
+                                         v1::AuditEvent* e) {
   const v1::Principal* who = &p;
   e->set_actor(who->name());
   AddDetail(e, "purpose", purpose);
@@ -140,6 +141,14 @@ absl::Status DownloadReactor::CheckGrant(const v1::Principal& p, const Digest& i
             ": ask with `custody access request ID --reason TEXT", purpose == "export" ? " --purpose export" : "",
             "`, then an archive-head and a leader of the agency approve it")));
   }
+  // The grant must still fit the object as this node holds it: a request
+  // entry a node made up (another agency, a lower classification) gives
+  // nothing.
+  auto agency = m.metadata().find("agency");
+  auto level = m.metadata().find("classification");
+  absl::Status fits = GrantFits(*g, agency == m.metadata().end() ? "" : agency->second,
+                                level == m.metadata().end() ? "internal" : level->second);
+  if (!fits.ok()) return node_->Refuse(who->name(), Action::kReadFootage, id.ToString(), fits);
   AddDetail(e, "viewer", who->name());
   AddDetail(e, "reason", g->reason());
   AddDetail(e, "grant", g->request_id());

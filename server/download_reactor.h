@@ -29,10 +29,12 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
   struct State;
   struct Fetch;
   void Start(const v1::DownloadRequest& request);
-  // The caller may view `id` (a live access grant), or why not; fills the
-  // read event with the viewer, the reason and the grant.
+  // The caller may view `id`, whose manifest is `m` (a live access grant
+  // that fits its agency and classification), or why not; fills the read
+  // event with the viewer, the reason and the grant.
   absl::Status CheckGrant(const v1::Principal& caller, const Digest& id,
-                          const std::string& purpose, v1::AuditEvent* read_event);
+                          const v1::ObjectManifest& m, const std::string& purpose,
+                          v1::AuditEvent* read_event);
   void SendNext();
   std::shared_ptr<Fetch> StartFetch(int chunk);
   void FetchAhead();

@@ -10,9 +10,17 @@
 #include "common/status_macros.h"
 #include "server/decisions.h"
 #include "server/node.h"
-#include "server/record_keeper.h"
 
 namespace custody {
+
+v1::AuditEvent EventOf(const v1::LedgerEntry& e, const std::string& audit_subject) {
+  v1::AuditEvent event = NewEvent(e.kind(), audit_subject, e.actor());
+  for (const auto& [k, v] : e.fields()) {
+    if (k != "token_sha256") AddDetail(&event, k, v);
+  }
+  if (e.has_signed_()) AddDetail(&event, "signed_by", e.actor());
+  return event;
+}
 
 Ledger::Ledger(Node* node) : node_(node), verifier_(std::make_unique<DecisionVerifier>("")) {}
 Ledger::~Ledger() = default;
@@ -88,8 +96,8 @@ absl::StatusOr<bool> Ledger::Take(const Digest& id, const std::string& bytes,
   ASSIGN_OR_RETURN(std::optional<std::string> have, Get(id));
   if (have) return false;
   if (absl::Status s = verifier_->Check(e); !s.ok()) return Refuse(id, bytes, e, from, s);
-  if (e.kind() == "purge.executed" && node_->records() != nullptr) {
-    absl::Status s = node_->records()->CheckExecutedPurge(e);
+  if (admission_) {
+    absl::Status s = admission_(e);
     if (!s.ok()) return Refuse(id, bytes, e, from, absl::PermissionDeniedError(s.message()));
   }
   v1::AuditEvent event = NewEvent(action, e.subject(), e.actor());

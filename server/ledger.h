@@ -27,6 +27,11 @@ namespace custody {
 class DecisionVerifier;
 class Node;
 
+// The audit event of a change the ledger records: the entry's kind as the
+// action, about `audit_subject`, by its actor, with its fields as details
+// (a token's hash left out) and, for a decision, who signed it.
+v1::AuditEvent EventOf(const v1::LedgerEntry& e, const std::string& audit_subject);
+
 // Thread-safe.
 class Ledger {
  public:
@@ -36,6 +41,11 @@ class Ledger {
   // From now on decisions must be signed by people whose certificates chain
   // to the CA of `ca_pem` (a TLS node; call before serving).
   void Trust(std::string ca_pem);
+  // A check an entry from a peer must also pass before it is stored (the
+  // wiring installs RecordKeeper::CheckExecutedPurge for purge.executed).
+  // Call before serving.
+  using Admission = std::function<absl::Status(const v1::LedgerEntry&)>;
+  void SetAdmission(Admission check) { admission_ = std::move(check); }
   const DecisionVerifier& verifier() const { return *verifier_; }
 
   struct Appended {
@@ -49,8 +59,8 @@ class Ledger {
   absl::StatusOr<Appended> Append(v1::LedgerEntry entry, v1::AuditEvent event);
   // A copy sent by another node: it must hash to `id` and parse. Idempotent;
   // a new entry is logged as ledger.received. A decision that fails
-  // verifier().Check, or a purge.executed this node cannot derive itself
-  // (RecordKeeper::CheckExecutedPurge), is not stored: PERMISSION_DENIED, and the entry is kept
+  // verifier().Check, or the admission check (a purge.executed this node
+  // cannot derive itself), is not stored: PERMISSION_DENIED, and the entry is kept
   // as evidence in a `ledger.refused` audit event naming `from` (once per
   // entry while this process runs).
   absl::Status Receive(const Digest& id, const std::string& bytes, const std::string& from);
@@ -83,6 +93,7 @@ class Ledger {
 
   Node* node_;
   std::unique_ptr<DecisionVerifier> verifier_;
+  Admission admission_;
   absl::Mutex refused_mu_;
   std::set<std::string> refused_ ABSL_GUARDED_BY(refused_mu_);  // ids logged already
   std::atomic<uint64_t> generation_{0};

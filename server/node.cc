@@ -180,6 +180,10 @@ absl::Status Node::OpenStorage() {
   RETURN_IF_ERROR(ValidateArchiveFormat(options_.records.archive_format));
   records_ = std::make_unique<RecordKeeper>(this, options_.records, std::move(catalog));
   purger_ = std::make_unique<Purger>(this);
+  // A purge.executed from a peer removes data only if this node derives it.
+  ledger_->SetAdmission([keeper = records_.get()](const v1::LedgerEntry& e) {
+    return e.kind() == "purge.executed" ? keeper->CheckExecutedPurge(e) : absl::OkStatus();
+  });
   v1::AuditEvent started = NewEvent("node.started", "node", "custodyd");
   AddDetail(&started, "io_backend", committer_->io_backend());
   AddDetail(&started, "chunk_size", absl::StrCat(chunk_size_));

@@ -26,12 +26,8 @@ absl::Status RecordKeeper::Append(const Actor& by, const std::string& kind,
   entry.set_kind(kind);
   entry.set_subject(subject);
   entry.set_actor(by);
-  v1::AuditEvent event = NewEvent(kind, subject, by);
-  for (const auto& [k, v] : fields) {
-    (*entry.mutable_fields())[k] = v;
-    AddDetail(&event, k, v);
-  }
-  return node_->ledger()->Append(std::move(entry), std::move(event)).status();
+  for (const auto& [k, v] : fields) (*entry.mutable_fields())[k] = v;
+  return AppendDecision(std::move(entry));
 }
 
 absl::StatusOr<v1::LedgerEntry> RecordKeeper::Signed(
@@ -41,9 +37,7 @@ absl::StatusOr<v1::LedgerEntry> RecordKeeper::Signed(
 }
 
 absl::Status RecordKeeper::AppendDecision(v1::LedgerEntry entry) {
-  v1::AuditEvent event = NewEvent(entry.kind(), entry.subject(), entry.actor());
-  for (const auto& [k, v] : entry.fields()) AddDetail(&event, k, v);
-  if (entry.has_signed_()) AddDetail(&event, "signed_by", entry.actor());
+  v1::AuditEvent event = EventOf(entry, entry.subject());
   return node_->ledger()->Append(std::move(entry), std::move(event)).status();
 }
 

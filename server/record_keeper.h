@@ -96,7 +96,7 @@ class RecordKeeper {
   absl::StatusOr<v1::LedgerEntry> Signed(const v1::Principal& by, const v1::SignedDecision& s,
                                          const std::string& kind, const std::string& subject,
                                          const std::map<std::string, std::string>& fields);
-  // Appends a decision entry with its audit event.
+  // Appends `entry` (a decision or not) with its audit event.
   absl::Status AppendDecision(v1::LedgerEntry entry);
   absl::StatusOr<FoldedRecord> Folded(const std::string& id);
   absl::StatusOr<std::string> NewRecordId();

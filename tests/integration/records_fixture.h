@@ -40,6 +40,10 @@ class RecordsTest : public ::testing::Test {
                               {"aud", {"--role", "auditor"}}},
                              "aud", 3, NodeFlags());
     ASSERT_EQ(nodes_.size(), 3u);
+    // A record's first change is sent at once to the owner of its archive
+    // sequence: under ASan a node's channel to a peer that started a moment
+    // later can still be in its connect backoff (issue 26).
+    WaitUntilPeersAreUp(nodes_, dir_ / "aud");
   }
   void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
 

@@ -11,6 +11,7 @@
 
 #include "common/cert_signature.h"
 #include "common/tls.h"
+#include "custody/v1/access.grpc.pb.h"
 #include "custody/v1/replica.grpc.pb.h"
 #include "tests/integration/records_fixture.h"
 #include "tests/test_util.h"
@@ -188,18 +189,71 @@ TEST_F(TrustTest, ANodeCertificateCannotForgeDecisionsOrPurges) {
   ASSERT_EQ(list.exit_code, 0) << list.err;
   EXPECT_EQ(json::parse(list.out)["grants"][0]["state"], "pending") << list.out;
   EXPECT_EQ(json::parse(list.out)["grants"][0]["approvals"].size(), 0u) << list.out;
-  // The real people decide, and the footage reads back bit-exact everywhere.
-  ASSERT_EQ(As("hank", 2, {"access", "approve", req}).exit_code, 0);
+  // A node may relay a real decision, and only once: hank's signed approval
+  // sent by n1 is taken; the same statement in a second entry adds nothing.
+  const v1::LedgerEntry hank =
+      SignedWith(Entry("access.approved", request, "user:hank", {{"request", req}}), dir_ / "hank");
+  v1::LedgerEntry replay = hank;
+  replay.set_nonce("another entry, the same statement");
+  ASSERT_TRUE(SendAsNode(2, hank).ok());
+  ASSERT_TRUE(SendAsNode(2, replay).ok());
+  list = As("hank", 2, {"access", "list", "--object", id, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(json::parse(list.out)["grants"][0]["approvals"].size(), 1u) << list.out;
+  // A decision sent by its own person, unsigned, is refused by the node.
+  absl::StatusOr<TlsFiles> hank_tls = TlsFiles::Load(dir_ / "hank");
+  ASSERT_TRUE(hank_tls.ok());
+  auto access = v1::Access::NewStub(
+      grpc::CreateChannel(nodes_[0]->address(), TlsChannelCredentials(*hank_tls)));
+  v1::AccessDecideRequest unsigned_req;
+  unsigned_req.set_request_id(req);
+  unsigned_req.set_approve(false);
+  v1::AccessGrant g;
+  grpc::ClientContext ctx;
+  grpc::Status unsigned_status = access->Decide(&ctx, unsigned_req, &g);
+  EXPECT_EQ(unsigned_status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(unsigned_status.error_message().find("not signed"), std::string::npos)
+      << unsigned_status.error_message();
+  // The real leader decides too, and the footage reads back bit-exact everywhere.
   CliResult lena = As("lena", 1, {"access", "approve", req});
   ASSERT_EQ(lena.exit_code, 0) << lena.err << " (the forged disable must not count)";
-  absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (!CanRead("olga", 2, id) && absl::Now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
+  // hank's approval reaches n1 and n2 by anti-entropy (n1 sent it to n3 only).
   for (int n = 0; n < 3; ++n) {
+    absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (!CanRead("olga", n, id) && absl::Now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
     ASSERT_TRUE(CanRead("olga", n, id)) << "node " << n;
     EXPECT_EQ(ReadFile(dir_ / "back"), ReadFile(file));
   }
+}
+
+TEST_F(TrustTest, ASignedDecisionReplayedInAnotherEntryCountsOnce) {
+  CliResult made = As("olga", 0, {"record", "create", "--agency", "A", "--matter", "3", "--target",
+                                  "shop-17", "--stage", "inspection", "--officer", "o1",
+                                  "--device", "D1", "--start", At(-absl::Hours(1)), "--json"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string rec = json::parse(made.out)["id"];
+  auto holds = [&](int n) {
+    CliResult r = As("aud", n, {"record", "show", rec, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out)["retention"]["holds"].size() : 99u;
+  };
+  ASSERT_EQ(As("lena", 0, {"hold", "set", rec, "--reason", "first appeal"}).exit_code, 0);
+  // lena's real release, relayed by n1.
+  const v1::LedgerEntry release = SignedWith(
+      Entry("record.hold-released", "record:" + rec, "user:lena", {{"reason", "withdrawn"}}),
+      dir_ / "lena");
+  ASSERT_TRUE(SendAsNode(0, release).ok());
+  EXPECT_EQ(holds(0), 0u);
+  ASSERT_EQ(As("hank", 0, {"hold", "set", rec, "--reason", "second court"}).exit_code, 0);
+  // The same signed statement in a new, later entry: it is a valid entry,
+  // stored, but the release it carries was used already.
+  v1::LedgerEntry replay = release;
+  replay.set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
+  replay.set_nonce("replayed");
+  ASSERT_TRUE(SendAsNode(0, replay).ok());
+  EXPECT_EQ(holds(0), 1u) << "the second court's hold stands";
 }
 
 TEST_F(TrustTest, TheAdminCannotMintApproversAndDisabledNamesStayDisabled) {
@@ -259,6 +313,22 @@ TEST_F(TrustTest, ApproversOfTheWrongAgencyOrClearanceAreRefusedAndAudited) {
   ASSERT_EQ(As("hps", 0, {"access", "approve", preq}).exit_code, 0);
   ASSERT_EQ(As("lps", 1, {"access", "approve", preq}).exit_code, 0);
   EXPECT_TRUE(CanRead("pia", 0, priv));
+
+  // A request a node planted with another agency is approved by that
+  // agency's leader, but gives nothing: the grant does not fit the object.
+  const v1::LedgerEntry planted =
+      Entry("access.requested", "object:" + id, "user:olga",
+            {{"object", id}, {"reason", "planted"}, {"purpose", "view"}, {"seconds", "3600"},
+             {"agency", "B"}, {"classification", "internal"}});
+  ASSERT_TRUE(SendAsNode(0, planted).ok());
+  const std::string fake = Digest::Of(planted.SerializeAsString()).Hex();
+  ASSERT_EQ(As("hank", 0, {"access", "approve", fake}).exit_code, 0);
+  ASSERT_EQ(As("leo", 0, {"access", "approve", fake}).exit_code, 0);
+  ASSERT_EQ(As("hank", 0, {"access", "revoke", req, "--reason", "only the planted one"}).exit_code,
+            0);
+  CliResult planted_read = As("olga", 0, {"get", id, "-o", dir_ / "planted"});
+  EXPECT_NE(planted_read.err.find("approved for agency \"B\""), std::string::npos)
+      << planted_read.err;
 
   const std::string stray = Stored("device=D9");  // as ingest files it: no agency
   CliResult r = As("olga", 0, {"access", "request", stray, "--reason", "hearing"});
