@@ -6,7 +6,7 @@
 # and let custody-ingestd ingest it. The node keeps running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+BUILD_TARGETS="custodyd custody custody-ingestd" bash scripts/setup.sh  # only what it runs
 
 DATA=${CUSTODY_DATA:-$PWD/custody-data}
 ADDR=${CUSTODY_SERVER:-127.0.0.1:7400}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages custody needs and builds it into build/.
-# Usage: scripts/setup.sh [cmake -D options...]
+# Usage: [BUILD_TARGETS="t1 t2"] scripts/setup.sh [cmake -D options...]
+# BUILD_TARGETS limits the build to those targets (and what they need);
+# without it everything is built: the node, the tools, tests and benches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +28,9 @@ fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCUSTODY_WERROR=ON "$@" >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+if [[ -n "${BUILD_TARGETS:-}" ]]; then
+  # shellcheck disable=SC2086  # a list of target names
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target $BUILD_TARGETS
+else
+  cmake --build "$BUILD_DIR" -j"$(nproc)"
+fi

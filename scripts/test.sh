@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit and integration tests (real
 # custodyd processes on 127.0.0.1), then the unit tests again under
-# ASan+UBSan. (TSan: see README; Debian's Abseil is not TSan-instrumented, so
+# ASan+UBSan. (TSan: see doc/testing.md; Debian's Abseil is not TSan-instrumented, so
 # every absl::Mutex looks unsynchronized to it.)
 # Usage: scripts/test.sh [--no-sanitizers]
 set -euo pipefail
