@@ -99,7 +99,7 @@ int UserAddCommand(const AccessArgs& a) {
   } else {
     std::cout << resp.token() << "\n";
     std::cerr << "the token of " << a.name
-              << " is shown once; the cluster keeps only its hash. Pass it with --token.\n";
+              << " is shown once; the cluster keeps only its hash. Keep it in a file only you can read and pass --token-file FILE (or set $CUSTODY_TOKEN).\n";
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/access_cli.h"
 #include "client/audit_cli.h"
@@ -19,6 +20,7 @@
 #include "client/progress.h"
 #include "client/offsite_commands.h"
 #include "client/record_commands.h"
+#include "common/files.h"
 #include "common/process.h"
 #include "common/units.h"
 #include "common/utf8.h"
@@ -34,6 +36,25 @@ struct Globals {
 };
 
 int Fail(const absl::Status& s) { return custody::PrintFailure(s); }
+
+// The token to call with: from --token-file (a private file) or
+// $CUSTODY_TOKEN (already in *token). A token on the command line is
+// refused: every user of the machine could read it in the process list.
+absl::Status ChooseToken(const std::string& argv_token, const std::string& file,
+                         std::string* token) {
+  if (!argv_token.empty()) {
+    return absl::InvalidArgumentError(
+        "--token puts the token in the process list, where any user of this machine can read "
+        "it: put it in a file only you can read and pass --token-file FILE, or set "
+        "$CUSTODY_TOKEN");
+  }
+  if (file.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> text = custody::ReadPrivateFile(file);
+  if (!text.ok()) return text.status();
+  *token = std::string(absl::StripAsciiWhitespace(*text));
+  if (token->empty()) return absl::InvalidArgumentError("--token-file " + file + " is empty");
+  return absl::OkStatus();
+}
 
 json InfoJson(const custody::v1::ObjectInfo& o) {
   json meta = json::object();
@@ -177,9 +198,13 @@ int main(int argc, char** argv) {
   app.add_option("--tls", tls_dir,
                  "TLS credentials folder from `custody ca issue` (or $CUSTODY_TLS); "
                  "none: plaintext, for nodes run with --insecure-loopback");
-  std::string token;
+  std::string token, token_file, argv_token;
   if (const char* env = std::getenv("CUSTODY_TOKEN")) token = env;
-  app.add_option("--token", token, "a user token from `custody user add` (or $CUSTODY_TOKEN); TLS only");
+  app.add_option("--token-file", token_file,
+                 "a file (mode 600) holding a user token from `custody user add`, or set "
+                 "$CUSTODY_TOKEN; TLS only");
+  app.add_option("--token", argv_token, "refused: a token in argv shows in the process list")
+      ->group("");
   std::string file, id, out;
   std::vector<std::string> metas;
   CLI::App* put = app.add_subcommand("put", "store a file; prints its id");
@@ -303,6 +328,7 @@ int main(int argc, char** argv) {
   if (*aver) return custody::AuditVerifyCommand(au);  // offline: no server
   if (*cainit) return custody::CaInitCommand(cert);
   if (*caissue) return custody::CaIssueCommand(cert);
+  if (absl::Status t = ChooseToken(argv_token, token_file, &token); !t.ok()) return Fail(t);
   if (absl::Status t = CustodyClient::UseTls(tls_dir, token); !t.ok()) return Fail(t);
   ac.server = ex.server = g.server;
   ac.json = ex.json = g.json;

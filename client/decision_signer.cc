@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "client/client.h"
 #include "common/cert_signature.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 
 namespace custody {
@@ -28,10 +29,7 @@ absl::StatusOr<v1::SignedDecision> SignDecision(const std::string& kind,
   for (const auto& [k, v] : fields) (*d.mutable_fields())[k] = v;
   d.set_signer(me.name);
   d.set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
-  std::string nonce(16, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 16) != 1) {
-    return absl::InternalError("no random bytes for the decision's nonce (OpenSSL)");
-  }
+  ASSIGN_OR_RETURN(std::string nonce, RandomBytes(16, "the decision's nonce"));
   d.set_nonce(nonce);
   v1::SignedDecision out;
   out.set_decision(d.SerializeAsString());

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/files.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 
 namespace custody {
@@ -85,7 +86,7 @@ void AddName(X509* cert, const char* field, const std::string& value) {
 absl::StatusOr<CertPtr> NewCert(EVP_PKEY* key, const std::string& cn, X509* issuer, int days) {
   CertPtr cert(X509_new());
   unsigned char serial[16];
-  RAND_bytes(serial, sizeof(serial));
+  RETURN_IF_ERROR(FillRandom(serial, sizeof(serial), "a certificate serial"));
   serial[0] &= 0x7f;  // positive
   BIGNUM* bn = BN_bin2bn(serial, sizeof(serial), nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
@@ -146,7 +147,7 @@ absl::Status IssueCertificate(const std::string& ca_dir, const CertificateReques
   if (r.node && r.hosts.empty()) {
     return absl::InvalidArgumentError("a node certificate needs --host (its address's host name or IP)");
   }
-  ASSIGN_OR_RETURN(std::string ca_key_pem, ReadFileToString(ca_dir + "/" + kCaKeyFile));
+  ASSIGN_OR_RETURN(std::string ca_key_pem, ReadPrivateFile(ca_dir + "/" + kCaKeyFile));
   ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(ca_dir + "/" + kCaCertFile));
   BioPtr kb(BIO_new_mem_buf(ca_key_pem.data(), static_cast<int>(ca_key_pem.size())));
   KeyPtr ca_key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));

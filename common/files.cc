@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -67,6 +68,19 @@ std::string DirName(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+absl::StatusOr<std::string> ReadPrivateFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "reading " + path);
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    snprintf(mode, sizeof mode, "%03o", st.st_mode & 0777);
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " is a private key but its mode is ", mode,
+        ": group or others may read it. Keep it to its owner (chmod 600 ", path, ")"));
+  }
+  return ReadFileToString(path);
 }
 
 absl::Status WriteNewFile(const std::string& path, absl::string_view data, int mode) {

@@ -26,6 +26,10 @@ std::string DirName(const std::string& path);
 // naming the path if it cannot be read.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
+// The whole of a private key file: FAILED_PRECONDITION naming the path and
+// its mode when group or others may read or write it (chmod 600 mends it).
+absl::StatusOr<std::string> ReadPrivateFile(const std::string& path);
+
 // Creates `path` with `data` and syncs it; ALREADY_EXISTS if it exists.
 absl::Status WriteNewFile(const std::string& path, absl::string_view data, int mode = 0644);
 

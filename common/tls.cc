@@ -1,5 +1,8 @@
 #include "common/tls.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <openssl/rand.h>
 
 #include <filesystem>
@@ -9,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/certificates.h"
 #include "common/files.h"
+#include "common/random.h"
 
 namespace custody {
 
@@ -31,7 +35,7 @@ absl::StatusOr<TlsFiles> TlsFiles::Load(const std::string& dir) {
   }
   if (cert) {
     absl::StatusOr<std::string> c = ReadFileToString(dir + "/" + kCertFile);
-    absl::StatusOr<std::string> k = ReadFileToString(dir + "/" + kKeyFile);
+    absl::StatusOr<std::string> k = ReadPrivateFile(dir + "/" + kKeyFile);
     if (!c.ok()) return c.status();
     if (!k.ok()) return k.status();
     f.cert_pem = *c;
@@ -73,21 +77,25 @@ bool IsTls(const grpc::ServerContextBase& ctx) {
 }
 
 absl::StatusOr<std::string> NewBearerToken() {
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof(raw)) != 1) {
-    return absl::InternalError("no random bytes for a token (OpenSSL)");
-  }
-  return "cust_" + absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(raw), 32));
+  absl::StatusOr<std::string> hex = RandomHex(32, "a token");
+  if (!hex.ok()) return hex.status();
+  return "cust_" + *hex;
 }
 
 bool IsLoopbackAddress(const std::string& address) {
   std::string host = address;
   if (absl::StartsWith(host, "[")) {
-    host = host.substr(1, host.find(']') - 1);
+    size_t end = host.find(']');
+    if (end == std::string::npos) return false;
+    host = host.substr(1, end - 1);
   } else if (std::count(host.begin(), host.end(), ':') == 1) {
     host = host.substr(0, host.find(':'));
   }
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+  // Numeric only: a name could resolve anywhere ("127.0.0.1.example.org").
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 }  // namespace custody

@@ -40,7 +40,8 @@ bool IsTls(const grpc::ServerContextBase& ctx);
 // generator (the cluster keeps only its SHA-256).
 absl::StatusOr<std::string> NewBearerToken();
 
-// True for 127.0.0.0/8, ::1 and "localhost" (with or without ":port").
+// True for a numeric loopback address, 127.0.0.0/8 or ::1, with or without
+// ":port" ("[::1]:port"). Host names, "localhost" among them, are false.
 bool IsLoopbackAddress(const std::string& address);
 
 }  // namespace custody

@@ -29,7 +29,7 @@ grpc::Status Authenticator::Process(const InputMetadata& auth_metadata, grpc::Au
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                       reason + ": this node needs a client certificate from the cluster CA "
                                "(`custody ca issue --user NAME`, passed with --tls DIR) or a "
-                               "user token (`custody user add`, passed with --token)");
+                               "user token (`custody user add`, passed with --token-file or $CUSTODY_TOKEN)");
 }
 
 }  // namespace custody

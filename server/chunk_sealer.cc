@@ -12,6 +12,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "common/status_macros.h"
 
 namespace custody {
 
@@ -32,16 +35,9 @@ std::string KeyId(const std::array<uint8_t, 32>& key) {
 }  // namespace
 
 absl::StatusOr<DataKey> DataKey::Load(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, absl::StrCat("data key ", path));
-  if ((st.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data key ", path, " is readable by others (mode ", absl::StrCat(st.st_mode & 0777),
-        " in decimal); chmod 600 it"));
-  }
-  std::ifstream in(path);
-  std::string hex;
-  in >> hex;
+  absl::StatusOr<std::string> text = ReadPrivateFile(path);
+  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat("data key: ", text.status().message()));
+  std::string hex(absl::StripAsciiWhitespace(*text));
   if (hex.size() != 64 || !std::all_of(hex.begin(), hex.end(), absl::ascii_isxdigit)) {
     return absl::InvalidArgumentError(absl::StrCat("data key ", path, " is not 64 hex digits"));
   }
@@ -54,7 +50,7 @@ absl::StatusOr<DataKey> DataKey::Load(const std::string& path) {
 
 absl::Status DataKey::Generate(const std::string& path) {
   std::array<uint8_t, 32> key;
-  if (RAND_bytes(key.data(), key.size()) != 1) return absl::InternalError("RAND_bytes failed");
+  RETURN_IF_ERROR(FillRandom(key.data(), key.size(), "a data key"));
   std::string hex = absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
   return WriteNewFile(path, hex + "\n", 0600);
@@ -72,7 +68,11 @@ SealedParts ChunkSealer::Seal(const Digest& id, std::string plain) const {
   std::memcpy(out.head.data() + 4, current_.id.data(), 8);
   std::memcpy(out.head.data() + kIdAt, id.data(), 32);
   auto* nonce = reinterpret_cast<unsigned char*>(out.head.data() + kNonceAt);
-  RAND_bytes(nonce, 12);
+  absl::Status random = FillRandom(nonce, 12, "a chunk's nonce");
+  if (!random.ok()) {
+    LOG(ERROR) << random << ": stopping rather than sealing with a repeated nonce";
+    std::abort();
+  }
   out.body = std::move(plain);
   out.tail.resize(16);
   Ctx ctx(EVP_CIPHER_CTX_new());

@@ -54,7 +54,9 @@ class ChunkSealer {
   // Seals with `current`; opens what `current` or any of `old` sealed.
   ChunkSealer(DataKey current, std::vector<DataKey> old = {});
 
-  // Encrypts `plain` in place (no copy of the chunk's bytes).
+  // Encrypts `plain` in place (no copy of the chunk's bytes). Without
+  // randomness for the nonce the process stops (a repeated GCM nonce would
+  // give the key away) rather than write anything.
   SealedParts Seal(const Digest& id, std::string plain) const;
   // The plaintext; DATA_LOSS if the payload is damaged, names another chunk,
   // or fails authentication; FAILED_PRECONDITION for an unknown key.

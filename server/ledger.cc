@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 #include "server/decisions.h"
 #include "server/node.h"
@@ -46,10 +47,7 @@ absl::StatusOr<Ledger::Appended> Ledger::Append(v1::LedgerEntry entry, v1::Audit
   RETURN_IF_ERROR(verifier_->Check(entry));
   entry.set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
   entry.set_node_id(node_->node_id());
-  std::string nonce(16, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 16) != 1) {
-    return absl::InternalError("no random bytes for a ledger entry's nonce (OpenSSL)");
-  }
+  ASSIGN_OR_RETURN(std::string nonce, RandomBytes(16, "a ledger entry's nonce"));
   entry.set_nonce(nonce);
   std::string bytes = entry.SerializeAsString();
   Appended out{Digest::Of(bytes), 1, static_cast<int>(node_->cluster().nodes().size())};

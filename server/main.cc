@@ -90,6 +90,22 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ChooseSecurity(
   return custody::TlsServerCredentials(*files);
 }
 
+// Metrics: plain HTTP on a loopback address; on any other address only
+// over TLS to clients with a certificate of the cluster CA (needs --tls).
+absl::StatusOr<std::unique_ptr<custody::MetricsServer>> StartMetrics(
+    const std::string& address, const std::string& tls_dir, custody::Node* node) {
+  auto render = [node] { return node->RenderMetrics(); };
+  if (custody::IsLoopbackAddress(address)) return custody::MetricsServer::Start(address, render);
+  if (tls_dir.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--metrics-listen ", address, " is not a loopback address: metrics are then served "
+        "only over TLS to client certificates of the cluster CA, which needs --tls DIR"));
+  }
+  absl::StatusOr<custody::TlsFiles> files = custody::TlsFiles::Load(tls_dir);
+  if (!files.ok()) return files.status();
+  return custody::MetricsServer::Start(address, render, &*files);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,7 +134,8 @@ int main(int argc, char** argv) {
   app.add_option("--node-id", opts.node_id, "this node's id in the cluster map");
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
-                 "serve Prometheus metrics at http://HOST:PORT/metrics");
+                 "serve Prometheus metrics at http://HOST:PORT/metrics (a loopback address; "
+                 "any other is served over TLS to client certificates of the cluster CA)");
   std::string repair_interval = "5m", scrub_interval = "24h";
   app.add_option("--repair-interval", repair_interval,
                  "time between anti-entropy rounds, e.g. 30s, 5m (0: only on request)");
@@ -246,11 +263,11 @@ int main(int argc, char** argv) {
             << (*node)->io_backend() << ")";
   std::unique_ptr<custody::MetricsServer> metrics;
   if (!metrics_listen.empty()) {
-    custody::Node* n = node->get();
-    auto m = custody::MetricsServer::Start(metrics_listen, [n] { return n->RenderMetrics(); });
+    auto m = StartMetrics(metrics_listen, tls_dir, node->get());
     if (!m.ok()) return Fail(m.status().ToString());
     metrics = std::move(*m);
-    LOG(INFO) << "metrics at http://" << metrics_listen << "/metrics";
+    LOG(INFO) << "metrics at " << (custody::IsLoopbackAddress(metrics_listen) ? "http" : "https")
+              << "://" << metrics_listen << "/metrics";
   }
   int sig = 0;
   sigwait(&sigs, &sig);

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/random.h"
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "server/local_blob_store.h"
@@ -68,11 +69,10 @@ absl::Status Node::OpenFolder() {
   }
   std::string path = d + "/FORMAT";
   if (!fs::exists(path)) {
-    unsigned char id[8];
-    RAND_bytes(id, sizeof(id));
-    node_id_ = options_.node_id.empty()
-                   ? absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(id), 8))
-                   : options_.node_id;
+    node_id_ = options_.node_id;
+    if (node_id_.empty()) {
+      ASSIGN_OR_RETURN(node_id_, RandomHex(8, "a node id"));
+    }
     chunk_size_ = options_.chunk_size;
     std::string tmp = path + ".tmp";
     {
@@ -347,6 +347,11 @@ std::string Node::RenderMetrics() {
         "Replication backlog: copies a home node still lacks, as the last anti-entropy round "
         "counted them.",
         anti_entropy_ ? anti_entropy_->under_replicated() : 0);
+  absl::StrAppend(&out,
+                  "# HELP custody_auth_throttled_total Calls with a token refused at once because "
+                  "their address sent too many wrong tokens.\n"
+                  "# TYPE custody_auth_throttled_total counter\ncustody_auth_throttled_total ",
+                  auth_throttle_.refused(), "\n");
   return out;
 }
 

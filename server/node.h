@@ -166,6 +166,8 @@ class Node {
   absl::Status OpenAudit();
   absl::Status RecordRecovery();
   absl::Status LoadDataKeys();
+  // Records that `peer`'s address is blocked for `block` (auth.throttled).
+  void RecordThrottle(const std::string& peer, absl::Duration block);
   std::unique_ptr<FileWriter> NewWriter(absl::Status* error);
 
   NodeOptions options_;

@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "common/tls.h"
 #include "server/node.h"
 
@@ -18,14 +19,28 @@ absl::Status Node::Refuse(const std::string& who, Action action, const std::stri
   return why;
 }
 
+void Node::RecordThrottle(const std::string& peer, absl::Duration block) {
+  v1::AuditEvent e = NewEvent("auth.throttled", "node", "unauthenticated");
+  AddDetail(&e, "address", AuthThrottle::Address(peer));
+  AddDetail(&e, "blocked_for", absl::FormatDuration(block));
+  AddDetail(&e, "refused_while_blocked_so_far", std::to_string(auth_throttle_.refused()));
+  absl::Status s = Record(std::move(e));
+  if (!s.ok()) LOG(ERROR) << "recording a throttled address: " << s;
+}
+
 absl::StatusOr<v1::Principal> Node::Authorize(const grpc::ServerContextBase& ctx, Action action,
                                               const std::string& subject) {
   absl::StatusOr<std::shared_ptr<const AccessState>> state = access_state();
   if (!state.ok()) return state.status();
+  // A token caller from an address that sent too many wrong tokens is refused
+  // before its token is looked at; nothing here waits (server/auth_throttle.h).
+  const bool token_call = options_.tls && PeerIdentity(ctx).empty();
+  if (token_call) RETURN_IF_ERROR(auth_throttle_.Admit(ctx.peer()));
   absl::StatusOr<v1::Principal> p = Caller(ctx, options_.tls, **state);
   if (!p.ok()) {
-    if (absl::IsUnauthenticated(p.status())) {  // a wrong token: guessing must be slow
-      absl::SleepFor(auth_throttle_.Failed(ctx.peer()));
+    if (token_call && absl::IsUnauthenticated(p.status())) {
+      absl::Duration block = auth_throttle_.Failed(ctx.peer());
+      if (block > absl::ZeroDuration()) RecordThrottle(ctx.peer(), block);
     }
     return Refuse(PeerIdentity(ctx), action, subject, p.status());
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/random.h"
 #include "common/roles.h"
 #include "common/status_macros.h"
 #include "server/decisions.h"
@@ -58,10 +59,8 @@ absl::StatusOr<v1::Record> RecordKeeper::Get(const std::string& id) {
 absl::StatusOr<std::string> RecordKeeper::NewRecordId() {
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
   for (;;) {
-    unsigned char raw[6];
-    RAND_bytes(raw, sizeof(raw));
-    std::string id = "rec-" + absl::BytesToHexString(absl::string_view(
-                                  reinterpret_cast<const char*>(raw), sizeof(raw)));
+    ASSIGN_OR_RETURN(std::string hex, RandomHex(6, "a record id"));
+    std::string id = "rec-" + hex;
     if (b->Find(id) == nullptr) return id;
   }
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/random.h"
 #include "common/roles.h"
 #include "common/status_macros.h"
 #include "common/units.h"
@@ -59,11 +60,9 @@ std::set<std::string> FieldSet(const v1::LedgerEntry& e, const std::string& key)
   return out;
 }
 
-std::string NewPurgeId() {
-  unsigned char raw[6];
-  RAND_bytes(raw, sizeof(raw));
-  return "pur-" +
-         absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
+absl::StatusOr<std::string> NewPurgeId() {
+  ASSIGN_OR_RETURN(std::string hex, RandomHex(6, "a purge id"));
+  return "pur-" + hex;
 }
 
 }  // namespace
@@ -93,7 +92,7 @@ absl::StatusOr<v1::PurgePlan> RecordKeeper::RequestPurge(const Actor& by,
   }
   std::vector<std::string> records;
   for (const v1::Record& r : c.records()) records.push_back(r.id());
-  const std::string id = NewPurgeId();
+  ASSIGN_OR_RETURN(const std::string id, NewPurgeId());
   RETURN_IF_ERROR(Append(by, "purge.requested", "purge:" + id,
                          {{"records", absl::StrJoin(records, ",")}, {"reason", reason}}));
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());

@@ -180,9 +180,11 @@ TEST_F(AccessTest, TokensWorkOnEveryNodeUntilTheUserIsDisabled) {
   // Only the CA certificate, no client certificate: the token names her.
   std::filesystem::create_directories(dir_ / "token-only");
   std::filesystem::copy_file(dir_ / "ca/ca.pem", dir_ / "token-only/ca.pem");
+  int tokens = 0;
   auto whoami = [&](int n, const std::string& t) {
-    return RunCli({"--server", nodes_[n]->address(), "--tls", dir_ / "token-only", "--token", t,
-                   "whoami", "--json"});
+    std::string file = dir_ / ("token-" + std::to_string(tokens++));
+    return RunCli({"--server", nodes_[n]->address(), "--tls", dir_ / "token-only",
+                   "--token-file", WriteTokenFile(file, t), "whoami", "--json"});
   };
   absl::Time deadline = absl::Now() + absl::Seconds(20);
   CliResult me = whoami(2, token);
@@ -192,6 +194,10 @@ TEST_F(AccessTest, TokensWorkOnEveryNodeUntilTheUserIsDisabled) {
   }
   ASSERT_EQ(me.exit_code, 0) << me.err;
   EXPECT_EQ(json::parse(me.out)["name"], "user:tina");
+  CliResult in_argv = RunCli({"--server", nodes_[2]->address(), "--tls", dir_ / "token-only",
+                              "--token", token, "whoami"});
+  EXPECT_NE(in_argv.exit_code, 0);
+  EXPECT_NE(in_argv.err.find("process list"), std::string::npos) << in_argv.err;
   CliResult wrong = whoami(1, token + "x");
   EXPECT_NE(wrong.err.find("UNAUTHENTICATED"), std::string::npos) << wrong.err;
   ASSERT_EQ(As("admin", 1, {"user", "disable", "tina", "--reason", "left the unit"}).exit_code, 0);

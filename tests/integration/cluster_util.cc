@@ -1,5 +1,7 @@
 #include "tests/integration/cluster_util.h"
 
+#include "common/files.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
@@ -121,6 +123,11 @@ std::vector<std::unique_ptr<NodeProcess>> StartTlsCluster(
     }
   }
   return nodes;
+}
+
+std::string WriteTokenFile(const std::string& path, const std::string& token) {
+  EXPECT_TRUE(WriteNewFile(path, token + "\n", 0600).ok()) << path;
+  return path;
 }
 
 }  // namespace custody::testing

@@ -32,6 +32,10 @@ std::vector<std::unique_ptr<NodeProcess>> StartTlsCluster(
     const TempDir& dir, const std::map<std::string, std::vector<std::string>>& users,
     const std::string& status_user, int n, const std::vector<std::string>& extra = {});
 
+// Writes `token` to a new file `path` of mode 600, for --token-file, and
+// returns `path`.
+std::string WriteTokenFile(const std::string& path, const std::string& token);
+
 // Waits (up to 20 s per node) until each of `nodes` sees every node of the
 // map up, so that no put placed right after a start finds a peer in backoff.
 // On a TLS cluster, `tls_dir` holds the credentials to ask with.

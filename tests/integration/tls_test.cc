@@ -1,8 +1,14 @@
 // TLS on every connection (issue 5): a cluster CA, node and user
 // certificates, mutual TLS between nodes, and refusals of everything else.
 #include <grpcpp/grpcpp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <iostream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +16,8 @@
 
 #include "client/client.h"
 #include "common/tls.h"
+#include "absl/time/clock.h"
+#include "custody/v1/custody.grpc.pb.h"
 #include "custody/v1/replica.grpc.pb.h"
 #include "tests/integration/cluster_util.h"
 
@@ -138,6 +146,165 @@ TEST_F(TlsTest, NodeOfAnotherCaCannotJoinAndNodesProveWhoTheyAre) {
   EXPECT_EQ(call("tls-n2", "n2"), grpc::StatusCode::OK);
   EXPECT_EQ(call("tls-n2", "n1"), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(call("alice", "n2"), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The response to GET https://127.0.0.1:PORT/PATH, trusting `creds`' CA and
+// presenting its certificate if it has one; "" if the connection fails.
+std::string HttpsGet(int port, const std::string& path, const TlsFiles& creds) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                         SSL_CTX_free);
+  BIO* ca = BIO_new_mem_buf(creds.ca_pem.data(), static_cast<int>(creds.ca_pem.size()));
+  X509* cax = PEM_read_bio_X509(ca, nullptr, nullptr, nullptr);
+  X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), cax);
+  X509_free(cax);
+  BIO_free(ca);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  if (creds.has_certificate()) {
+    BIO* c = BIO_new_mem_buf(creds.cert_pem.data(), static_cast<int>(creds.cert_pem.size()));
+    X509* x = PEM_read_bio_X509(c, nullptr, nullptr, nullptr);
+    BIO* k = BIO_new_mem_buf(creds.key_pem.data(), static_cast<int>(creds.key_pem.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(k, nullptr, nullptr, nullptr);
+    SSL_CTX_use_certificate(ctx.get(), x);
+    SSL_CTX_use_PrivateKey(ctx.get(), key);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    BIO_free(c);
+    BIO_free(k);
+  }
+  BIO* conn = BIO_new_ssl_connect(ctx.get());
+  BIO_set_conn_hostname(conn, ("127.0.0.1:" + std::to_string(port)).c_str());
+  std::string out;
+  if (BIO_do_connect(conn) == 1 && BIO_do_handshake(conn) == 1) {
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    BIO_write(conn, req.data(), static_cast<int>(req.size()));
+    char buf[4096];
+    for (int n; (n = BIO_read(conn, buf, sizeof(buf))) > 0;) out.append(buf, n);
+  }
+  BIO_free_all(conn);
+  return out;
+}
+
+TEST_F(TlsTest, MetricsOffLoopbackNeedTlsAndAClientCertificate) {
+  IssueNode("ca", "n1");
+  int port = FreePort();
+  NodeProcess node(dir_ / "data", {"--tls", dir_ / "tls-n1", "--metrics-listen",
+                                   "0.0.0.0:" + std::to_string(port)});
+  ASSERT_TRUE(node.Start()) << node.Log();
+  absl::StatusOr<TlsFiles> alice = TlsFiles::Load(dir_ / "alice");
+  ASSERT_TRUE(alice.ok());
+  EXPECT_NE(HttpsGet(port, "/metrics", *alice).find("custody_auth_throttled_total"),
+            std::string::npos);
+  EXPECT_EQ(HttpsGet(port, "/metrics", TlsFiles{alice->ca_pem, "", ""}), "");  // no certificate
+  EXPECT_EQ(HttpGet(port, "/metrics"), "");                                   // no TLS
+  // A node without TLS cannot serve metrics off loopback at all.
+  Subprocess plain({CUSTODYD_PATH, "--data", dir_ / "d2", "--listen", "127.0.0.1:0",
+                    "--insecure-loopback", "--metrics-listen", "0.0.0.0:0"},
+                   dir_ / "out2", dir_ / "err2");
+  EXPECT_NE(plain.Wait(), 0);
+  EXPECT_NE(ReadFile(dir_ / "err2").find("not a loopback address"), std::string::npos)
+      << ReadFile(dir_ / "err2");
+}
+
+// Latencies of `n` calls of `call`, appended to `took`.
+template <typename F>
+void Time(int n, F call, std::vector<absl::Duration>* took) {
+  for (int i = 0; i < n; ++i) {
+    absl::Time start = absl::Now();
+    call();
+    took->push_back(absl::Now() - start);
+  }
+}
+
+absl::Duration Median(std::vector<absl::Duration> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+TEST_F(TlsTest, WrongTokensNeitherStarveAuthorizedCallsNorFloodTheAuditTrail) {
+  IssueNode("ca", "n1");
+  NodeProcess node(dir_ / "data", {"--tls", dir_ / "tls-n1"});
+  ASSERT_TRUE(node.Start()) << node.Log();
+  std::string file = dir_ / "hearing.mp4";
+  std::string id = WriteRandomFile(file, 64 << 10, 7);
+  ASSERT_EQ(RunCli({"--server", node.address(), "--tls", dir_ / "alice", "put", file}).exit_code,
+            0);
+  std::unique_ptr<CustodyClient> alice = CustodyClient::Connect(node.address());
+  auto stat = [&] { ASSERT_TRUE(alice->Stat(id).ok()); };
+  std::vector<absl::Duration> idle, hammered, warm_up;
+  Time(10, stat, &warm_up);
+
+  // 50 clients with the cluster's CA but no certificate, each on its own
+  // connection, sending a wrong token every 20 ms (up to 2,500 calls a
+  // second). Unpaced, 50 client threads in this process would take both of
+  // a small machine's cores from the node and measure the scheduler.
+  absl::StatusOr<TlsFiles> tls = TlsFiles::Load(dir_ / "alice");
+  ASSERT_TRUE(tls.ok());
+  TlsFiles ca_only{tls->ca_pem, "", ""};
+  std::atomic<bool> stop{false}, paused{true};
+  std::atomic<int> unauthenticated{0}, exhausted{0}, other{0};
+  std::vector<std::thread> hostile;
+  for (int c = 0; c < 50; ++c) {
+    hostile.emplace_back([&, c] {
+      grpc::ChannelArguments args;
+      args.SetInt("custody-test-hostile-client", c);  // a connection of its own
+      auto stub = v1::Custody::NewStub(grpc::CreateCustomChannel(
+          node.address(),
+          grpc::CompositeChannelCredentials(
+              TlsChannelCredentials(ca_only),
+              grpc::AccessTokenCredentials("cust_" + std::string(64, 'a' + c % 6))),
+          args));
+      while (!stop) {
+        if (paused) {
+          absl::SleepFor(absl::Milliseconds(5));
+          continue;
+        }
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        v1::StatRequest req;
+        req.set_id(id);
+        v1::ObjectInfo info;
+        grpc::StatusCode code = stub->Stat(&ctx, req, &info).error_code();
+        if (code == grpc::StatusCode::UNAUTHENTICATED) ++unauthenticated;
+        else if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) ++exhausted;
+        else ++other;
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    });
+  }
+  // Quiet and hammered rounds alternate, so that other load on the machine
+  // weighs on both alike.
+  for (int round = 0; round < 4; ++round) {
+    paused = true;
+    absl::SleepFor(absl::Milliseconds(200));
+    Time(15, stat, &idle);
+    paused = false;
+    absl::SleepFor(absl::Milliseconds(500));
+    Time(15, stat, &hammered);
+  }
+  stop = true;
+  for (std::thread& t : hostile) t.join();
+  double ratio = absl::FDivDuration(Median(hammered), Median(idle));
+  std::cout << "authorized stat: idle " << Median(idle) << ", with 50 wrong-token clients "
+            << Median(hammered) << " (x" << ratio << "); wrong-token calls: " << unauthenticated
+            << " UNAUTHENTICATED, " << exhausted << " RESOURCE_EXHAUSTED\n";
+  EXPECT_LT(ratio, 3.0);
+  EXPECT_EQ(other, 0);
+  EXPECT_GT(exhausted, 100);  // refused at once, before any token is looked at
+  EXPECT_LE(unauthenticated, 10);  // the budget (5), and one more per block
+
+  // The audit trail has each failure within the budget and one line per
+  // block, not a line per call.
+  CliResult log = RunCli({"--server", node.address(), "--tls", dir_ / "alice", "audit", "log",
+                          "node", "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  const json events = json::parse(log.out)["events"];
+  int throttled = 0, refused = 0;
+  for (const json& e : events) {
+    throttled += e["action"] == "auth.throttled";
+    refused += e["action"] == "access.refused";
+  }
+  EXPECT_GE(throttled, 1);
+  EXPECT_EQ(refused, unauthenticated.load());
 }
 
 TEST(SecurityFlagsTest, PlaintextOnlyOnLoopbackAndOnlyWhenAskedFor) {

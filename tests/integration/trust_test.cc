@@ -281,7 +281,8 @@ TEST_F(TrustTest, TheAdminCannotMintApproversAndDisabledNamesStayDisabled) {
   const std::string id = Stored("agency=A");
   const std::string req = Request("olga", id);
   CliResult decide = RunCli({"--server", nodes_[0]->address(), "--tls", dir_ / "token-only",
-                             "--token", token, "access", "approve", req});
+                             "--token-file", WriteTokenFile(dir_ / "tina.token", token), "access", "approve",
+                             req});
   EXPECT_NE(decide.exit_code, 0);
   EXPECT_NE(decide.err.find("a token cannot decide"), std::string::npos) << decide.err;
 }

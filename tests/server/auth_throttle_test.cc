@@ -5,17 +5,34 @@
 namespace custody {
 namespace {
 
-TEST(AuthThrottleTest, RepeatedFailuresFromOneAddressWaitLongerUpToACap) {
+TEST(AuthThrottleTest, FailuresWithinTheBudgetBlockNothing) {
   AuthThrottle t;
   absl::Time now = absl::FromUnixSeconds(1000000);
-  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:40000", now), absl::Milliseconds(100));
-  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:40001", now), absl::Milliseconds(200));  // another port
-  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:40002", now), absl::Milliseconds(400));
-  EXPECT_EQ(t.Failed("ipv4:10.0.0.6:40000", now), absl::Milliseconds(100));  // another peer
-  for (int i = 0; i < 20; ++i) t.Failed("ipv4:10.0.0.5:1", now);
-  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:1", now), absl::Seconds(5));
-  // Quiet for longer than the window: forgiven.
-  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:1", now + absl::Minutes(11)), absl::Milliseconds(100));
+  for (int i = 0; i < AuthThrottle::kFreeFailures; ++i) {
+    EXPECT_EQ(t.Failed("ipv4:10.0.0.5:" + std::to_string(40000 + i), now), absl::ZeroDuration());
+    EXPECT_TRUE(t.Admit("ipv4:10.0.0.5:1", now).ok());
+  }
+}
+
+TEST(AuthThrottleTest, BeyondTheBudgetTheAddressIsRefusedAtOnceForDoublingBlocks) {
+  AuthThrottle t;
+  absl::Time now = absl::FromUnixSeconds(1000000);
+  for (int i = 0; i < AuthThrottle::kFreeFailures; ++i) t.Failed("ipv4:10.0.0.5:1", now);
+  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:2", now), absl::Seconds(1));
+  absl::Status s = t.Admit("ipv4:10.0.0.5:3", now);  // another port, same address
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_NE(s.message().find("ipv4:10.0.0.5"), std::string::npos) << s;
+  EXPECT_TRUE(t.Admit("ipv4:10.0.0.6:3", now).ok());  // another address
+  EXPECT_TRUE(t.Admit("ipv4:10.0.0.5:3", now + absl::Seconds(1)).ok());  // the block ended
+  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:2", now + absl::Seconds(1)), absl::Seconds(2));
+  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:2", now + absl::Seconds(3)), absl::Seconds(4));
+  for (int i = 0; i < 30; ++i) t.Failed("ipv4:10.0.0.5:2", now + absl::Seconds(4));
+  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:2", now + absl::Seconds(4)), absl::Minutes(5));  // the cap
+  EXPECT_EQ(t.refused(), 1u);
+  // Quiet for longer than the window after the block: forgiven.
+  absl::Time later = now + absl::Minutes(20);
+  EXPECT_TRUE(t.Admit("ipv4:10.0.0.5:2", later).ok());
+  EXPECT_EQ(t.Failed("ipv4:10.0.0.5:2", later), absl::ZeroDuration());
 }
 
 TEST(AuthThrottleTest, AddressDropsThePort) {
