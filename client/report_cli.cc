@@ -37,7 +37,8 @@ json Scalars(const v1::Report& r) {
               {"access_requests", r.access_requests()},
               {"access_refusals", r.access_refusals()},
               {"devices_not_checked_in", r.devices_not_checked_in()},
-              {"objects_not_offsite", r.objects_not_offsite()}};
+              {"objects_not_offsite", r.objects_not_offsite()},
+              {"withheld_above_clearance", r.withheld_above_clearance()}};
 }
 
 // The record lists, each with the words the table gives it.

@@ -199,10 +199,15 @@ grpc::ServerUnaryReactor* AccessService::ListAccess(grpc::CallbackServerContext*
                                                     v1::AccessListResponse* out) {
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kStatus));
-    bool all = HasRole(by, "archive-head") || HasRole(by, "leader") || HasRole(by, "auditor");
+    // Deciders and auditors see the requests of the agencies they see;
+    // anyone else their own. Nobody sees requests for objects above their
+    // clearance.
+    bool decider = HasRole(by, "archive-head") || HasRole(by, "leader") || HasRole(by, "auditor");
     ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
     for (const auto& [id, g] : st->grants) {
-      if (!all && g.requester() != by.name()) continue;
+      bool mine = g.requester() == by.name();
+      if (!mine && !(decider && SeesAgency(by, g.agency()))) continue;
+      if (!Cleared(by, g.classification())) continue;
       if (!req->object_id().empty() && g.object_id() != req->object_id()) continue;
       *out->add_grants() = AsOfNow(g);
     }

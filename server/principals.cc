@@ -163,6 +163,11 @@ absl::Status Authorize(const v1::Principal& p, Action a) {
       ") may not ", ActionName(a), "; that needs one of: ", absl::StrJoin(allowed, ", ")));
 }
 
+bool SeesAgency(const v1::Principal& p, const std::string& agency) {
+  if (HasRole(p, "archive-head") || HasRole(p, "auditor") || HasRole(p, "node")) return true;
+  return !p.agency().empty() && p.agency() == agency;
+}
+
 bool Cleared(const v1::Principal& p, const std::string& level) {
   int need = LevelRank(level.empty() ? "internal" : level);
   if (need < 0) need = LevelRank("state-secret");  // an unknown level is treated as the highest

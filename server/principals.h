@@ -66,6 +66,9 @@ bool HasRole(const v1::Principal& p, const std::string& role);
 absl::Status Authorize(const v1::Principal& p, Action a);
 // Whether the caller's clearance covers `level` ("" counts as internal).
 bool Cleared(const v1::Principal& p, const std::string& level);
+// Whether the caller sees records and requests of `agency`: archive-heads,
+// auditors and nodes see every agency; anyone else only their own.
+bool SeesAgency(const v1::Principal& p, const std::string& agency);
 
 }  // namespace custody
 

@@ -54,6 +54,7 @@ void Attached(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
   s->set_clock_skew_seconds(EntryInt(e, "clock_skew_seconds"));
   s->set_clock_flagged(EntryField(e, "clock_flagged") == "true");
   s->set_note_for_gap(static_cast<uint32_t>(EntryInt(e, "note_for_gap")));
+  s->set_classification(EntryField(e, "classification"));
   s->set_attached_by(e.actor());
   s->set_attached_unix_nanos(e.time_unix_nanos());
   if (!EntryField(e, "gap_device").empty()) {

@@ -133,6 +133,9 @@ absl::StatusOr<std::map<std::string, std::string>> AttachFields(
     }
   }
   std::map<std::string, std::string> f{{"object", object_id}, {"kind", req.kind()}};
+  f["classification"] = MetaValue(object, "classification").empty()
+                            ? "internal"
+                            : MetaValue(object, "classification");
   f["device"] = req.device().empty() ? MetaValue(object, "device") : req.device();
   RETURN_IF_ERROR(CheckIdList("device", f["device"]));
   ASSIGN_OR_RETURN(int64_t start, MetaTime(object, "start"));

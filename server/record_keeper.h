@@ -12,6 +12,7 @@
 #ifndef CUSTODY_SERVER_RECORD_KEEPER_H_
 #define CUSTODY_SERVER_RECORD_KEEPER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -86,7 +87,10 @@ class RecordKeeper {
   absl::StatusOr<std::optional<v1::PurgePlan>> PurgedBy(const std::string& object_id);
 
   // The compliance report (article 25).
-  absl::StatusOr<v1::Report> MakeReport(const v1::ReportRequest& req);
+  // Counts only what `cleared(classification)` allows: records, grants and
+  // objects above it are left out (Report.withheld_above_clearance).
+  absl::StatusOr<v1::Report> MakeReport(const v1::ReportRequest& req,
+                                        const std::function<bool(const std::string&)>& cleared);
 
  private:
   // Appends one ledger entry about `subject` with its audit event.

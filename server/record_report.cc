@@ -47,7 +47,8 @@ void CountRecord(const v1::Record& r, const RecordRules& rules, v1::Report* out)
 
 }  // namespace
 
-absl::StatusOr<v1::Report> RecordKeeper::MakeReport(const v1::ReportRequest& req) {
+absl::StatusOr<v1::Report> RecordKeeper::MakeReport(
+    const v1::ReportRequest& req, const std::function<bool(const std::string&)>& cleared) {
   if (req.agency().empty()) return absl::InvalidArgumentError("a report needs --agency");
   if (req.to_unix_nanos() <= req.from_unix_nanos()) {
     return absl::InvalidArgumentError("--to must be after --from");
@@ -66,8 +67,14 @@ absl::StatusOr<v1::Report> RecordKeeper::MakeReport(const v1::ReportRequest& req
         folded.start_unix_nanos() >= req.to_unix_nanos()) {
       continue;
     }
+    if (!cleared(folded.classification())) {
+      out.set_withheld_above_clearance(out.withheld_above_clearance() + 1);
+      continue;
+    }
     CountRecord(Evaluate(f, *b, rules_, now), rules_, &out);
-    for (const v1::Segment& s : folded.segments()) objects.insert(s.object_id());
+    for (const v1::Segment& s : folded.segments()) {
+      if (cleared(s.classification())) objects.insert(s.object_id());
+    }
   }
   if (out.records() > 0) {
     out.set_archived_on_time_percent(100.0 * static_cast<double>(out.archived_on_time()) /
@@ -75,7 +82,7 @@ absl::StatusOr<v1::Report> RecordKeeper::MakeReport(const v1::ReportRequest& req
   }
   for (const auto& [rid, g] : access->grants) {
     bool ours = g.agency() == req.agency() || objects.count(g.object_id()) > 0;
-    if (!ours || g.requested_unix_nanos() < req.from_unix_nanos() ||
+    if (!ours || !cleared(g.classification()) || g.requested_unix_nanos() < req.from_unix_nanos() ||
         g.requested_unix_nanos() >= req.to_unix_nanos()) {
       continue;
     }

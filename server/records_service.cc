@@ -1,6 +1,7 @@
 #include "server/records_service.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -39,12 +40,48 @@ absl::StatusOr<v1::Record> RecordsService::Visible(const v1::Principal& p, const
                             ", above the caller's clearance")));
     return RecordNotFound(id);
   }
+  if (!write && !SeesAgency(p, r.agency())) {
+    (void)node_->Refuse(p.name(), action, Subject(id),
+                        absl::PermissionDeniedError(absl::StrCat(
+                            "the record belongs to agency \"", r.agency(), "\"; ", p.name(),
+                            " sees ", p.agency().empty() ? "no agency's records"
+                                                         : "agency \"" + p.agency() + "\" only")));
+    return RecordNotFound(id);
+  }
   if (write && !p.agency().empty() && p.agency() != r.agency()) {
     return absl::PermissionDeniedError(absl::StrCat("record ", id, " belongs to agency \"",
                                                     r.agency(), "\"; ", p.name(), " is of \"",
                                                     p.agency(), "\""));
   }
+  Redact(p, &r);
   return r;
+}
+
+void RecordsService::Redact(const v1::Principal& p, v1::Record* r) {
+  std::set<std::string> hidden;
+  auto* segments = r->mutable_segments();
+  for (auto it = segments->begin(); it != segments->end();) {
+    std::string level = it->classification();
+    if (level.empty()) {  // attached before segments kept their object's level
+      absl::StatusOr<Digest> id = Digest::Parse(it->object_id());
+      absl::StatusOr<v1::ObjectManifest> m =
+          id.ok() ? node_->FindManifest(*id) : absl::StatusOr<v1::ObjectManifest>(id.status());
+      auto l = m.ok() ? m->metadata().find("classification") : m->metadata().end();
+      level = !m.ok() ? "state-secret" : l == m->metadata().end() ? "internal" : l->second;
+    }
+    if (Cleared(p, level)) {
+      ++it;
+      continue;
+    }
+    hidden.insert(it->object_id());
+    it = segments->erase(it);
+  }
+  for (v1::Gap& g : *r->mutable_gaps()) {
+    const std::string& e = g.explained_by();
+    if (e.rfind("audio: ", 0) == 0 && hidden.count(e.substr(7))) {
+      g.set_explained_by("audio: (an object above your clearance)");
+    }
+  }
 }
 
 RecordsService::Reactor* RecordsService::Catalog(Ctx* ctx, const v1::CatalogRequest*,
@@ -120,9 +157,12 @@ RecordsService::Reactor* RecordsService::List(Ctx* ctx, const v1::ListRecordsReq
     ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, keeper_->book());
     const absl::Time now = absl::Now();
     for (const auto& [id, f] : b->records) {
-      if (!Cleared(p, f.record.classification())) continue;  // above clearance: not listed
+      // Above the caller's clearance or of another agency: not listed.
+      if (!Cleared(p, f.record.classification()) || !SeesAgency(p, f.record.agency())) continue;
       v1::Record r = Evaluate(f, *b, keeper_->rules(), now);
-      if (Matches(r, *req)) *out->add_records() = std::move(r);
+      if (!Matches(r, *req)) continue;
+      Redact(p, &r);
+      *out->add_records() = std::move(r);
     }
     return absl::OkStatus();
   });
@@ -240,12 +280,14 @@ RecordsService::Reactor* RecordsService::MakeReport(Ctx* ctx, const v1::ReportRe
                                                     v1::Report* out) {
   return Run(ctx, Action::kReport, "report:" + req->agency(),
              [=, this](const v1::Principal& p) -> absl::Status {
-               if (!p.agency().empty() && p.agency() != req->agency() &&
-                   !HasRole(p, "auditor")) {
+               if (!SeesAgency(p, req->agency())) {
                  return absl::PermissionDeniedError(absl::StrCat(
-                     p.name(), " reports on agency \"", p.agency(), "\" only"));
+                     p.name(), " reports on ",
+                     p.agency().empty() ? "no agency" : "agency \"" + p.agency() + "\" only"));
                }
-               ASSIGN_OR_RETURN(*out, keeper_->MakeReport(*req));
+               ASSIGN_OR_RETURN(*out, keeper_->MakeReport(*req, [&p](const std::string& level) {
+                                  return Cleared(p, level);
+                                }));
                return absl::OkStatus();
              });
 }

@@ -64,6 +64,9 @@ class RecordsService final : public v1::Records::CallbackService {
   // belong to the record's agency (when it has one).
   absl::StatusOr<v1::Record> Visible(const v1::Principal& p, const std::string& id,
                                      Action action, bool write);
+  // `r` as `p` may see it: without the segments of objects above `p`'s
+  // clearance, and without their ids in gap explanations.
+  void Redact(const v1::Principal& p, v1::Record* r);
 
   Node* node_;
   RecordKeeper* keeper_;

@@ -15,6 +15,7 @@ struct UploadReactor::State {
   std::unique_ptr<Upload> upload;  // only touched on the strand
   std::string upload_id;           // from the header, once read
   std::string actor = "unauthenticated";  // the caller, once its header is allowed
+  v1::Principal caller;                   // likewise
   bool names_record = false;       // the header's metadata names device, matter, start
   bool finished = false;           // only touched on the strand
   uint64_t bytes_received = 0;     // by this stream, once it ended
@@ -135,6 +136,15 @@ void UploadReactor::Process(bool ok) {
   Handle(st.req);
 }
 
+bool UploadReactor::StoredWithin(const v1::Principal& p, const std::string& id) {
+  absl::StatusOr<Digest> d = Digest::Parse(id);
+  absl::StatusOr<v1::ObjectManifest> m =
+      d.ok() ? node_->FindManifest(*d) : absl::StatusOr<v1::ObjectManifest>(d.status());
+  if (!m.ok()) return false;
+  auto l = m->metadata().find("classification");
+  return Cleared(p, l == m->metadata().end() ? "internal" : l->second);
+}
+
 void UploadReactor::Handle(v1::UploadRequest& req) {
   State& st = *state_;
   switch (req.kind_case()) {
@@ -144,6 +154,7 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
       absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kPut);
       if (!who.ok()) return FinishWith(who.status());
       st.actor = who->name();
+      st.caller = *who;
       for (const char* key : {"device", "matter", "start"}) {
         st.names_record = req.header().metadata().count(key) > 0;
         if (!st.names_record) break;
@@ -174,6 +185,11 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
         }
       }
       *response_ = *r;
+      // Whether an object is held at a level above the caller's clearance is
+      // not the caller's to learn: to them it is stored as anything new.
+      if (r->already_stored() && !StoredWithin(st.caller, r->id())) {
+        response_->set_already_stored(false);
+      }
       if (st.names_record) response_->set_record_id(FileUnderRecord(st.actor, r->id()));
       double secs = absl::ToDoubleSeconds(absl::Now() - st.started);
       LOG(INFO) << "stored " << r->id() << " (" << FormatBytes(r->size()) << ", "
