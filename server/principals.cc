@@ -104,6 +104,56 @@ const char* ActionName(Action a) {
   return "?";
 }
 
+const char* ActionCommands(Action a) {
+  switch (a) {
+    case Action::kPut: return "put (and custody-ingestd uploads)";
+    case Action::kReadMetadata: return "stat, ls";
+    case Action::kReadFootage: return "get, export";
+    case Action::kAuditRead: return "audit log, export, checkpoint, verify-node";
+    case Action::kStatus: return "status, cluster status";
+    case Action::kMaintain: return "cluster repair, scrub";
+    case Action::kManageUsers: return "user add, list, disable";
+    case Action::kRequestAccess: return "access request";
+    case Action::kDecideAccess: return "access approve, deny, revoke";
+    case Action::kRecordRead: return "catalog, record show, list, overdue";
+    case Action::kRecordWrite: return "record create, attach, correct, note, exempt";
+    case Action::kArchive: return "record archive";
+    case Action::kRetain: return "record retain";
+    case Action::kHold: return "hold set, release";
+    case Action::kApproveExemption: return "record approve-exemption";
+    case Action::kDevices: return "device add, list, checkout, checkin";
+    case Action::kReport: return "report";
+    case Action::kPurge: return "purge request, purge --confirm";
+    case Action::kApprovePurge: return "purge approve";
+    case Action::kSnapshot: return "snapshot create, offsite sync";
+    case Action::kSnapshotRead: return "snapshot list, show, offsite status, offsite verify";
+    case Action::kRestore: return "restore --from-offsite";
+    case Action::kOffsitePeer: return "the offsite peer service (nodes only)";
+  }
+  return "?";
+}
+
+const std::vector<Action>& AllActions() {
+  static const auto* all = [] {
+    auto* v = new std::vector<Action>;
+    for (const auto& [a, roles] : Allowed()) v->push_back(a);
+    return v;
+  }();
+  return *all;
+}
+
+const std::vector<std::string>& RolesFor(Action a) { return Allowed().at(a); }
+
+std::string RoleTableMarkdown() {
+  std::string out = "| action | commands | roles |\n|---|---|---|\n";
+  for (Action a : AllActions()) {
+    absl::StrAppend(&out, "| ", ActionName(a), " | ", ActionCommands(a), " | ",
+                    absl::StrJoin(RolesFor(a), ", "),
+                    a == Action::kReadFootage ? ", **and a live grant**" : "", " |\n");
+  }
+  return out;
+}
+
 absl::StatusOr<v1::Principal> TokenUser(const std::string& token, const AccessState& state) {
   auto it = state.token_user.find(Digest::Of(token).Hex());
   if (it == state.token_user.end()) return absl::UnauthenticatedError("unknown token");
@@ -154,7 +204,7 @@ bool HasRole(const v1::Principal& p, const std::string& role) {
 }
 
 absl::Status Authorize(const v1::Principal& p, Action a) {
-  const std::vector<std::string>& allowed = Allowed().at(a);
+  const std::vector<std::string>& allowed = RolesFor(a);
   for (const std::string& r : allowed) {
     if (HasRole(p, r)) return absl::OkStatus();
   }

@@ -15,6 +15,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/roles.h"
@@ -51,6 +52,16 @@ enum class Action {
   kOffsitePeer,    // the offsite peer's service: cluster nodes only
 };
 const char* ActionName(Action a);
+// The commands that ask for `a` (the comments above).
+const char* ActionCommands(Action a);
+// Every action, in the order above.
+const std::vector<Action>& AllActions();
+// The roles that may do `a`: the one table every check, the docs' role
+// table (RoleTableMarkdown) and the role tests come from.
+const std::vector<std::string>& RolesFor(Action a);
+// The table as Markdown, one row per action; doc/security.md carries it
+// between <!-- role-table --> markers (a unit test compares them).
+std::string RoleTableMarkdown();
 
 // The caller of `ctx` on a node that runs with TLS (`tls`) or plaintext.
 // UNAUTHENTICATED when nobody can be named, PERMISSION_DENIED for a disabled

@@ -102,7 +102,7 @@ std::vector<std::unique_ptr<NodeProcess>> StartTlsCluster(
   }
   EXPECT_TRUE(CustodyClient::UseTls(dir / status_user).ok());
   std::vector<int> ports;
-  std::string map = WriteMap(dir / "map.json", n, 1, 2, &ports);
+  std::string map = WriteMap(dir / "map.json", n, 1, std::min(n, 2), &ports);
   for (int i = 0; i < n; ++i) {
     std::string id = "n" + std::to_string(i + 1);
     CliResult r = RunCli({"ca", "issue", "--ca", dir / "ca", "--node", id, "--host", "127.0.0.1",
