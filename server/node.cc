@@ -347,6 +347,7 @@ std::string Node::RenderMetrics() {
         "Replication backlog: copies a home node still lacks, as the last anti-entropy round "
         "counted them.",
         anti_entropy_ ? anti_entropy_->under_replicated() : 0);
+  absl::StrAppend(&out, peer_reads_.Render());
   absl::StrAppend(&out,
                   "# HELP custody_auth_throttled_total Calls with a token refused at once because "
                   "their address sent too many wrong tokens.\n"

@@ -20,6 +20,8 @@
 #include "server/audit_history.h"
 #include "server/audit_log.h"
 #include "server/auth_throttle.h"
+#include "server/event_throttle.h"
+#include "server/node_reads.h"
 #include "replication/cluster_map.h"
 #include "server/blob_store.h"
 #include "server/chunk_sealer.h"
@@ -156,6 +158,13 @@ class Node {
   ThreadPool* maintenance_pool() { return maintenance_pool_.get(); }
   uint64_t FreeBytes() const;
   NodeMetrics* metrics() { return metrics_.get(); }
+  // Counts a read by node `peer` through Replica.GetBlob and records the
+  // replica.read event when one is due (server/node_reads.h).
+  void CountPeerRead(const std::string& peer, v1::BlobKind kind, uint64_t bytes);
+  // Records a refused Replica call (replica.refused, at most one a minute
+  // per caller and reason) and returns `why`.
+  absl::Status RefusePeer(const std::string& caller, const std::string& method,
+                          const absl::Status& why);
   // Everything /metrics shows: the counters and the node's gauges.
   std::string RenderMetrics();
 
@@ -185,6 +194,8 @@ class Node {
   std::unique_ptr<ChunkSealer> sealer_;
   std::unique_ptr<Ledger> ledger_ = std::make_unique<Ledger>(this);
   AuthThrottle auth_throttle_;
+  NodeReads peer_reads_;
+  EventThrottle peer_refusals_{absl::Minutes(1)};
   std::unique_ptr<AccessStateCache> access_ = std::make_unique<AccessStateCache>(ledger_.get());
   std::unique_ptr<BlobStore> local_, verified_;
   std::shared_ptr<const ClusterMap> cluster_;

@@ -19,6 +19,27 @@ absl::Status Node::Refuse(const std::string& who, Action action, const std::stri
   return why;
 }
 
+void Node::CountPeerRead(const std::string& peer, v1::BlobKind kind, uint64_t bytes) {
+  std::optional<v1::AuditEvent> e = peer_reads_.Count(peer, kind, bytes);
+  if (!e) return;
+  absl::Status s = Record(std::move(*e));
+  if (!s.ok()) LOG(ERROR) << "recording a node's reads: " << s;
+}
+
+absl::Status Node::RefusePeer(const std::string& caller, const std::string& method,
+                              const absl::Status& why) {
+  std::optional<uint64_t> n = peer_refusals_.Admit(absl::StrCat(caller, "\n", why.message()));
+  if (!n) return why;
+  v1::AuditEvent e = NewEvent("replica.refused", "node", caller.empty() ? "unknown" : caller);
+  AddDetail(&e, "method", method);
+  AddDetail(&e, "code", absl::StatusCodeToString(why.code()));
+  AddDetail(&e, "reason", why.message());
+  AddDetail(&e, "refusals", absl::StrCat(*n));
+  absl::Status s = Record(std::move(e));
+  if (!s.ok()) LOG(ERROR) << "recording a refused node call: " << s;
+  return why;
+}
+
 void Node::RecordThrottle(const std::string& peer, absl::Duration block) {
   v1::AuditEvent e = NewEvent("auth.throttled", "node", "unauthenticated");
   AddDetail(&e, "address", AuthThrottle::Address(peer));

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/status_macros.h"
+#include "common/tls.h"
 #include "server/manifest_writer.h"
 #include "server/peer_metadata.h"
 #include "server/snapshot_source.h"
@@ -14,6 +15,12 @@ namespace custody {
 
 namespace {
 
+// The node id a verified "node:ID" certificate names; on a plaintext node
+// (no certificates) "local".
+std::string PeerNodeIdOr(const std::string& caller) {
+  return caller.rfind("node:", 0) == 0 ? caller.substr(5) : caller.empty() ? "local" : caller;
+}
+
 absl::StatusOr<Digest> Key(const std::string& raw) {
   absl::StatusOr<Digest> d = Digest::FromRaw(raw);
   if (!d.ok()) return absl::InvalidArgumentError("a blob key must be a raw 32-byte SHA-256");
@@ -21,6 +28,12 @@ absl::StatusOr<Digest> Key(const std::string& raw) {
 }
 
 }  // namespace
+
+absl::Status ReplicaService::Audited(const absl::Status& peer, const std::string& caller,
+                                     const char* method) {
+  if (!absl::IsPermissionDenied(peer)) return peer;
+  return node_->RefusePeer(caller.empty() ? "unauthenticated" : caller, method, peer);
+}
 
 // Stores a chunk through the verifying store: bytes that do not hash to the
 // key are refused.
@@ -72,9 +85,10 @@ grpc::ServerUnaryReactor* ReplicaService::PutBlob(grpc::CallbackServerContext* c
                                                   const v1::PutBlobRequest* request,
                                                   v1::PutBlobResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   std::string from = PeerNodeId(ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "PutBlob"));
     ASSIGN_OR_RETURN(Digest key, Key(request->key()));
     bool held = false;
     if (request->kind() == v1::CHUNK) {
@@ -100,17 +114,20 @@ grpc::ServerUnaryReactor* ReplicaService::GetBlob(grpc::CallbackServerContext* c
                                                   const v1::GetBlobRequest* request,
                                                   v1::GetBlobResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "GetBlob"));
     ASSIGN_OR_RETURN(Digest key, Key(request->key()));
     if (request->kind() == v1::CHUNK) {
       ASSIGN_OR_RETURN(std::string data, node_->chunks()->Get(key));  // verified
+      node_->CountPeerRead(PeerNodeIdOr(caller), v1::CHUNK, data.size());
       response->set_data(std::move(data));
       return absl::OkStatus();
     }
     if (request->kind() == v1::LEDGER) {
       ASSIGN_OR_RETURN(std::optional<std::string> e, node_->ledger()->Get(key));
       if (!e) return absl::NotFoundError(absl::StrCat("no ledger entry ", key.ToString()));
+      node_->CountPeerRead(PeerNodeIdOr(caller), v1::LEDGER, e->size());
       response->set_data(std::move(*e));
       return absl::OkStatus();
     }
@@ -119,6 +136,7 @@ grpc::ServerUnaryReactor* ReplicaService::GetBlob(grpc::CallbackServerContext* c
     }
     ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->objects()->GetManifest(key));
     response->set_data(m.SerializeAsString());
+    node_->CountPeerRead(PeerNodeIdOr(caller), v1::MANIFEST, response->data().size());
     return absl::OkStatus();
   });
 }
@@ -127,8 +145,9 @@ grpc::ServerUnaryReactor* ReplicaService::FindMissing(grpc::CallbackServerContex
                                                       const v1::FindMissingRequest* request,
                                                       v1::FindMissingResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "FindMissing"));
     std::vector<Digest> keys;
     for (const std::string& raw : request->keys()) {
       ASSIGN_OR_RETURN(Digest d, Key(raw));
@@ -157,9 +176,10 @@ grpc::ServerUnaryReactor* ReplicaService::Buckets(grpc::CallbackServerContext* c
                                                   const v1::BucketsRequest* request,
                                                   v1::BucketsResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   std::string from = PeerNodeId(ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "Buckets"));
     if (node_->anti_entropy() == nullptr) {
       return absl::FailedPreconditionError("this node is a cluster of one");
     }
@@ -174,8 +194,9 @@ grpc::ServerUnaryReactor* ReplicaService::RunRepair(grpc::CallbackServerContext*
                                                     const v1::RunRepairRequest*,
                                                     v1::RepairReport* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "RunRepair"));
     if (node_->anti_entropy() == nullptr) {
       return absl::FailedPreconditionError("this node is a cluster of one");
     }
@@ -188,8 +209,9 @@ grpc::ServerUnaryReactor* ReplicaService::RunScrub(grpc::CallbackServerContext* 
                                                    const v1::RunScrubRequest*,
                                                    v1::ScrubReport* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "RunScrub"));
     *response = node_->scrubber()->RunNow();
     return absl::OkStatus();
   });
@@ -199,8 +221,9 @@ grpc::ServerUnaryReactor* ReplicaService::ArchiveRecord(grpc::CallbackServerCont
                                                         const v1::ArchiveRecordRequest* request,
                                                         v1::Record* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "ArchiveRecord"));
     ASSIGN_OR_RETURN(*response,
                      node_->records()->ArchiveHere(request->actor(), request->record_id()));
     return absl::OkStatus();
@@ -211,8 +234,9 @@ grpc::ServerUnaryReactor* ReplicaService::ChunksInUse(grpc::CallbackServerContex
                                                       const v1::ChunksInUseRequest* request,
                                                       v1::ChunksInUseResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "ChunksInUse"));
     std::vector<Digest> chunks;
     for (const std::string& raw : request->chunks()) {
       ASSIGN_OR_RETURN(Digest d, Digest::FromRaw(raw));
@@ -230,8 +254,9 @@ grpc::ServerUnaryReactor* ReplicaService::ListObjects(grpc::CallbackServerContex
                                                       const v1::ListObjectsRequest* request,
                                                       v1::ListObjectsResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "ListObjects"));
     ASSIGN_OR_RETURN(*response, ListLocalObjects(node_, request->after(), request->limit()));
     return absl::OkStatus();
   });
@@ -241,8 +266,9 @@ grpc::ServerUnaryReactor* ReplicaService::AuditSnapshot(grpc::CallbackServerCont
                                                         const v1::AuditSnapshotRequest*,
                                                         v1::SnapshotAuditLog* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "AuditSnapshot"));
     ASSIGN_OR_RETURN(*response, LocalAuditLog(node_));
     return absl::OkStatus();
   });
@@ -252,8 +278,9 @@ grpc::ServerUnaryReactor* ReplicaService::AuditPage(grpc::CallbackServerContext*
                                                     const v1::AuditPageRequest* request,
                                                     v1::AuditPageResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
-    RETURN_IF_ERROR(peer);
+    RETURN_IF_ERROR(Audited(peer, caller, "AuditPage"));
     ASSIGN_OR_RETURN(std::string page, LocalAuditPage(node_, request->page(), request->upto()));
     response->set_data(std::move(page));
     return absl::OkStatus();

@@ -52,6 +52,9 @@ class ReplicaService final : public v1::Replica::CallbackService {
                                      v1::ScrubReport* response) override;
 
  private:
+  // `peer` (CheckPeer's answer); a PERMISSION_DENIED one is also recorded
+  // as replica.refused naming `caller` and `method`.
+  absl::Status Audited(const absl::Status& peer, const std::string& caller, const char* method);
   absl::Status PutChunk(const Digest& key, std::string data, bool* held);
   absl::Status PutManifest(const Digest& key, const v1::PutBlobRequest& request,
                            const std::string& from, bool* held);
