@@ -1,5 +1,6 @@
 #include "common/files.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -81,6 +82,32 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path) {
         ": group or others may read it. Keep it to its owner (chmod 600 ", path, ")"));
   }
   return ReadFileToString(path);
+}
+
+absl::StatusOr<int> RestrictToOwner(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), "creating " + dir);
+  int changed = 0;
+  auto restrict = [&changed](const std::filesystem::path& p, mode_t keep) -> absl::Status {
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0) return ErrnoStatus(errno, "reading the mode of " + p.string());
+    if (S_ISLNK(st.st_mode) || (st.st_mode & 077) == 0) return absl::OkStatus();
+    if (chmod(p.c_str(), st.st_mode & keep) != 0) {
+      return ErrnoStatus(errno, "keeping " + p.string() + " to its owner");
+    }
+    ++changed;
+    return absl::OkStatus();
+  };
+  absl::Status s = restrict(dir, 0700);
+  if (!s.ok()) return s;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    s = restrict(it->path(), 0700);
+    if (!s.ok()) return s;
+  }
+  if (ec) return ErrnoStatus(ec.value(), "walking " + dir);
+  return changed;
 }
 
 absl::Status WriteNewFile(const std::string& path, absl::string_view data, int mode) {

@@ -30,6 +30,11 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 // its mode when group or others may read or write it (chmod 600 mends it).
 absl::StatusOr<std::string> ReadPrivateFile(const std::string& path);
 
+// Keeps folder `dir` (created if missing) and everything under it to its
+// owner: folders 0700, files without group or other bits. Returns how many
+// entries it had to restrict.
+absl::StatusOr<int> RestrictToOwner(const std::string& dir);
+
 // Creates `path` with `data` and syncs it; ALREADY_EXISTS if it exists.
 absl::Status WriteNewFile(const std::string& path, absl::string_view data, int mode = 0644);
 

@@ -1,4 +1,5 @@
 // custody-ingestd: the docking-station ingest daemon (ingest/README.md).
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -75,6 +76,7 @@ void OnSignal(int) { g_stop = true; }
 
 int main(int argc, char** argv) {
   custody::TuneMalloc();
+  umask(077);  // its journal names files and officers: the owner's alone
   CLI::App app{"custody-ingestd: moves docked recordings into custody, exactly once"};
   IngestOptions o;
   double settle = 5, poll = 1, max_backoff = 30;

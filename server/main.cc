@@ -1,4 +1,5 @@
 // custodyd: a custody storage node. Wires flags to a Node and a gRPC server.
+#include <sys/stat.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -110,6 +111,7 @@ absl::StatusOr<std::unique_ptr<custody::MetricsServer>> StartMetrics(
 
 int main(int argc, char** argv) {
   custody::TuneMalloc();
+  umask(077);  // every file custodyd makes (volumes, RocksDB, keys) is the owner's alone
   CLI::App app{"custodyd: a write-once storage node for enforcement footage"};
   custody::NodeOptions opts;
   opts.data_dir = "custody-data";

@@ -60,9 +60,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
 // Creates the folder layout, takes the lock, and reads (or writes) FORMAT.
 absl::Status Node::OpenFolder() {
   const std::string& d = options_.data_dir;
+  ASSIGN_OR_RETURN(int restricted, RestrictToOwner(d));  // evidence is the owner's alone
+  if (restricted > 0) {
+    LOG(WARNING) << "data folder " << d << ": " << restricted
+                 << " entries were open to group or others; now kept to the owner";
+  }
   RETURN_IF_ERROR(MakeDir(d + "/volumes"));
   RETURN_IF_ERROR(MakeDir(d + "/quarantine"));
-  lock_fd_ = open((d + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  lock_fd_ = open((d + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("data folder ", d, " is in use by another custodyd"));

@@ -20,6 +20,33 @@ std::string VolumeBytes(const std::string& data_dir) {
   return all;
 }
 
+TEST(EncryptionTest, TheDataFolderIsTheOwnersAlone) {
+  TempDir dir;
+  // A folder someone left open, with a file in it.
+  fs::create_directories(dir / "data");
+  fs::permissions(dir / "data", fs::perms(0755));
+  std::ofstream(dir / "data/notes.txt") << "left here\n";
+  fs::permissions(dir / "data/notes.txt", fs::perms(0644));
+  NodeProcess node(dir / "data");
+  ASSERT_TRUE(node.Start()) << node.Log();
+  std::string file = dir / "clip.mp4";
+  WriteRandomFile(file, 100 << 10, 3);
+  ASSERT_EQ(RunCli({"--server", node.address(), "put", file}).exit_code, 0);
+  node.Kill(SIGTERM);
+  int seen = 0;
+  auto open_to_others = [](const fs::path& p) {
+    return (fs::symlink_status(p).permissions() & (fs::perms::group_all | fs::perms::others_all)) !=
+           fs::perms::none;
+  };
+  EXPECT_FALSE(open_to_others(dir / "data"));
+  for (const auto& e : fs::recursive_directory_iterator(dir / "data")) {
+    EXPECT_FALSE(open_to_others(e.path())) << e.path();
+    ++seen;
+  }
+  EXPECT_GT(seen, 10) << "volumes, index and notes.txt";
+  EXPECT_EQ(ReadFile(dir / "data/notes.txt"), "left here\n") << "restricted, not changed";
+}
+
 TEST(EncryptionTest, VolumesHoldNoPlaintextAndReadsStillWork) {
   TempDir dir;
   Subprocess gen({CUSTODYD_PATH, "--generate-data-key", dir / "data.key"}, dir / "o", dir / "e");
