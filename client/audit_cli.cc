@@ -157,15 +157,15 @@ int AuditExportCommand(const AuditArgs& a) {
   if (!std::filesystem::is_directory(parent, ec)) {
     return Fail(absl::NotFoundError(absl::StrCat("no folder ", parent.string())));
   }
-  absl::StatusOr<int> events = WriteAuditBundle(a.server, *id, a.output);
-  if (!events.ok()) return Fail(events.status());
-  std::cerr << "exported " << *events << " event(s) of " << id->ToString()
+  absl::StatusOr<v1::AuditBundle> bundle = WriteAuditBundle(a.server, *id, a.output);
+  if (!bundle.ok()) return Fail(bundle.status());
+  std::cerr << "exported " << bundle->entries_size() << " event(s) of " << id->ToString()
             << " with proofs to " << a.output << "\n";
   return 0;
 }
 
-absl::StatusOr<int> WriteAuditBundle(const std::string& server, const Digest& id,
-                                     const std::string& path) {
+absl::StatusOr<v1::AuditBundle> WriteAuditBundle(const std::string& server, const Digest& id,
+                                                 const std::string& path) {
   grpc::ClientContext ctx;
   v1::AuditExportRequest req;
   req.set_subject(id.ToString());
@@ -173,7 +173,7 @@ absl::StatusOr<int> WriteAuditBundle(const std::string& server, const Digest& id
   absl::Status s = FromGrpcStatus(Stub(server)->Export(&ctx, req, &bundle));
   if (s.ok()) s = WriteNewFile(path, bundle.SerializeAsString());
   if (!s.ok()) return s;
-  return bundle.entries_size();
+  return bundle;
 }
 
 int AuditVerifyCommand(const AuditArgs& a) {
@@ -182,6 +182,15 @@ int AuditVerifyCommand(const AuditArgs& a) {
   if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", a.bundle)));
   BundleVerifyOptions opts;
   opts.file = a.file;
+  std::string manifest = a.manifest;
+  if (manifest.empty()) {  // an export folder: check its manifest.json too
+    std::string beside = (std::filesystem::path(a.bundle).parent_path() / "manifest.json").string();
+    if (std::filesystem::exists(beside)) manifest = beside;
+  }
+  if (!manifest.empty()) {
+    opts.manifest_json = ReadAll(manifest, &ok);
+    if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", manifest)));
+  }
   if (!a.pubkey.empty()) {
     opts.public_key_pem = ReadAll(a.pubkey, &ok);
     if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", a.pubkey)));
@@ -192,7 +201,8 @@ int AuditVerifyCommand(const AuditArgs& a) {
     for (const auto& e : r.events) events.push_back(EventJson(e));
     std::cout << json{{"ok", r.ok()}, {"problems", r.problems},
                       {"checkpoint_size", r.checkpoint.size},
-                      {"checkpoint_origin", r.checkpoint.origin}, {"events", events}}
+                      {"checkpoint_origin", r.checkpoint.origin},
+                      {"manifest_checked", r.manifest_checked}, {"events", events}}
                      .dump()
               << "\n";
   } else if (r.ok()) {
@@ -200,7 +210,9 @@ int AuditVerifyCommand(const AuditArgs& a) {
     std::cout << "verified: " << r.events.size() << " event(s), each proven in the log of "
               << r.checkpoint.origin << " at size " << r.checkpoint.size
               << " under its signed checkpoint"
-              << (a.file.empty() ? "" : "; the file hashes to the id") << "\n";
+              << (a.file.empty() ? "" : "; the file hashes to the id")
+              << (r.manifest_checked ? "; manifest.json matches the manifest the node signed" : "")
+              << "\n";
   }
   for (const std::string& p : r.problems) std::cerr << "custody: FAILED: " << p << "\n";
   return r.ok() ? 0 : 1;

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/digest.h"
+#include "custody/v1/audit.pb.h"
 
 namespace custody {
 
@@ -17,6 +18,7 @@ struct AuditArgs {
   std::string bundle;          // verify
   std::string pubkey;          // verify: PEM file
   std::string file;            // verify: the object's bytes
+  std::string manifest;        // verify: an export's manifest.json (default: beside the bundle)
   std::string since;           // verify-node: a checkpoint file
   bool fresh = false;          // checkpoint: sign one over the log as it is now
 };
@@ -29,10 +31,10 @@ int AuditVerifyCommand(const AuditArgs& a);  // offline
 int AuditVerifyNodeCommand(const AuditArgs& a);
 
 // Fetches the audit bundle of object `id` from `server` (proofs against a
-// checkpoint signed now) and writes it to the new file `path`; returns how
-// many events it holds.
-absl::StatusOr<int> WriteAuditBundle(const std::string& server, const Digest& id,
-                                     const std::string& path);
+// checkpoint signed now, and the node-signed manifest) and writes it to the
+// new file `path`; returns it.
+absl::StatusOr<v1::AuditBundle> WriteAuditBundle(const std::string& server, const Digest& id,
+                                                 const std::string& path);
 
 }  // namespace custody
 

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ed25519.h"
+#include "common/export_manifest.h"
+#include "common/units.h"
 #include "common/merkle.h"
 
 namespace custody {
@@ -39,7 +41,56 @@ void VerifyEntry(const v1::AuditBundle& b, int i, BundleReport* r) {
   r->events.push_back(std::move(ev));
 }
 
+// Checks the node's signature of the bundle's manifest and, when given, an
+// export's manifest.json against it.
+void VerifyManifest(const v1::AuditBundle& b, const std::string& key,
+                    const std::string& manifest_json, BundleReport* r) {
+  if (b.manifest().empty()) {
+    if (!manifest_json.empty()) {
+      r->problems.push_back("the bundle carries no signed manifest to check manifest.json against");
+    }
+    return;
+  }
+  absl::Status sig = Ed25519Verify(key, ExportManifestMessage(b.subject(), b.manifest()),
+                                   b.manifest_signature());
+  v1::ObjectManifest m;
+  if (!sig.ok()) return r->problems.push_back("the manifest's signature does not verify");
+  if (!m.ParseFromString(b.manifest()) || HasUnknownFields(m)) {
+    return r->problems.push_back("the signed manifest does not parse");
+  }
+  absl::StatusOr<Digest> id = Digest::FromRaw(m.sha256());
+  if (!id.ok() || id->ToString() != b.subject()) {
+    return r->problems.push_back("the signed manifest is another object's");
+  }
+  if (manifest_json.empty()) return;
+  nlohmann::ordered_json given = nlohmann::ordered_json::parse(manifest_json, nullptr, false);
+  if (given.is_discarded() || !given.is_object()) {
+    return r->problems.push_back("manifest.json is not a JSON object");
+  }
+  const nlohmann::ordered_json facts = ManifestFacts(m);
+  for (const auto& [k, v] : facts.items()) {
+    if (!given.contains(k) || given[k] != v) {
+      r->problems.push_back(absl::StrCat("manifest.json says ", k, " = ",
+                                         given.contains(k) ? given[k].dump() : "(nothing)",
+                                         " but the node signed ", v.dump()));
+    }
+  }
+  r->manifest_checked = true;
+}
+
 }  // namespace
+
+nlohmann::ordered_json ManifestFacts(const v1::ObjectManifest& m) {
+  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : m.metadata()) meta[k] = v;
+  absl::StatusOr<Digest> id = Digest::FromRaw(m.sha256());
+  return nlohmann::ordered_json{{"id", id.ok() ? id->ToString() : ""},
+                                {"size", m.size()},
+                                {"file_name", m.file_name()},
+                                {"media_type", m.media_type()},
+                                {"stored_at", FormatUnixNanos(m.stored_at_unix_nanos())},
+                                {"metadata", meta}};
+}
 
 BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptions& options) {
   BundleReport r;
@@ -70,6 +121,7 @@ BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptio
   r.checkpoint = *c;
   if (b.entries_size() == 0) r.problems.push_back("the bundle holds no events");
   for (int i = 0; i < b.entries_size(); ++i) VerifyEntry(b, i, &r);
+  VerifyManifest(b, *key, options.manifest_json, &r);
   if (!options.file.empty()) {
     absl::StatusOr<Digest> got = Digest::OfFile(options.file);
     if (!got.ok()) {

@@ -9,7 +9,10 @@
 
 #include "absl/status/statusor.h"
 #include "common/checkpoint.h"
+#include <nlohmann/json.hpp>
+
 #include "custody/v1/audit.pb.h"
+#include "custody/v1/storage.pb.h"
 
 namespace custody {
 
@@ -17,13 +20,21 @@ struct BundleReport {
   std::vector<std::string> problems;  // empty when everything holds
   Checkpoint checkpoint;
   std::vector<v1::AuditEvent> events;  // the verified events, in order
+  bool manifest_checked = false;       // manifest.json matched the signed manifest
   bool ok() const { return problems.empty(); }
 };
 
 struct BundleVerifyOptions {
   std::string public_key_pem;  // trust this key instead of the bundle's own
   std::string file;            // also check that this file hashes to the subject
+  // The contents of an export's manifest.json: also check its object facts
+  // against the manifest the node signed in the bundle.
+  std::string manifest_json;
 };
+
+// The object facts an export's manifest.json states (id, size, file_name,
+// media_type, stored_at, metadata), from the node-signed manifest.
+nlohmann::ordered_json ManifestFacts(const v1::ObjectManifest& m);
 
 // Parses the bundle file's bytes (a serialized AuditBundle; unknown fields
 // are refused) and checks every signature and proof.

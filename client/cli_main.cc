@@ -304,6 +304,10 @@ int main(int argc, char** argv) {
   aver->add_option("BUNDLE", au.bundle)->required()->check(CLI::ExistingFile);
   aver->add_option("--pubkey", au.pubkey, "the node's PEM public key to trust");
   aver->add_option("--file", au.file, "the object's bytes: check they hash to its id");
+  aver->add_option("--manifest", au.manifest,
+                   "an export's manifest.json to check against the node-signed manifest "
+                   "(default: manifest.json beside the bundle, if there is one)")
+      ->check(CLI::ExistingFile);
   CLI::App* anode = audit->add_subcommand("verify-node", "recompute the node's whole log");
   anode->add_option("--since-checkpoint", au.since, "a checkpoint kept earlier (file)");
   for (CLI::App* c : {alog, acp, aexp, aver, anode}) {

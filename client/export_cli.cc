@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/audit_cli.h"
+#include "client/bundle_verifier.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
 #include "common/files.h"
@@ -36,19 +37,20 @@ absl::Status Export(const ExportArgs& a, const Digest& id, json* report) {
   client->set_purpose("export");
   ASSIGN_OR_RETURN(GetResult got, client->Get(id.ToString(), a.out + "/" + name));
   (void)got;  // Get checked the bytes against the id
-  ASSIGN_OR_RETURN(int events, WriteAuditBundle(a.server, id, a.out + "/audit.bundle"));
-  json meta = json::object();
-  for (const auto& [k, v] : info.metadata()) meta[k] = v;
-  *report = json{{"id", info.id()},
-                 {"file", name},
-                 {"size", info.size()},
-                 {"file_name", info.file_name()},
-                 {"media_type", info.media_type()},
-                 {"stored_at", FormatUnixNanos(info.stored_at_unix_nanos())},
-                 {"metadata", meta},
-                 {"exported_at", FormatUnixNanos(absl::ToUnixNanos(absl::Now()))},
-                 {"exported_from", a.server},
-                 {"audit_events", events}};
+  ASSIGN_OR_RETURN(v1::AuditBundle bundle,
+                   WriteAuditBundle(a.server, id, a.out + "/audit.bundle"));
+  // The object's facts as the node signed them, so that `audit verify`
+  // can check this file against the bundle.
+  v1::ObjectManifest m;
+  if (bundle.manifest().empty() || !m.ParseFromString(bundle.manifest())) {
+    return absl::FailedPreconditionError(
+        "the node sent no signed manifest with the audit bundle (a node older than this CLI?)");
+  }
+  *report = ManifestFacts(m);
+  (*report)["file"] = name;
+  (*report)["exported_at"] = FormatUnixNanos(absl::ToUnixNanos(absl::Now()));
+  (*report)["exported_from"] = a.server;
+  (*report)["audit_events"] = bundle.entries_size();
   RETURN_IF_ERROR(WriteNewFile(a.out + "/manifest.json", report->dump(2) + "\n"));
   return WriteNewFile(
       a.out + "/VERIFY.txt",
@@ -56,8 +58,10 @@ absl::Status Export(const ExportArgs& a, const Digest& id, json* report) {
                    ".\nCheck it offline (no server needed):\n\n  sha256sum ", name,
                    "    # must print the hex of the id\n  custody audit verify audit.bundle --file ",
                    name, " [--pubkey NODE_KEY.pem]\n\nThe bundle holds the object's audit events "
-                   "with inclusion proofs against a checkpoint signed by the node;\n--pubkey pins "
-                   "the node's key obtained by other means (doc/audit_log.md).\n"));
+                   "with inclusion proofs against a checkpoint signed by the node, and the\n"
+                   "object's manifest signed by the same key: verify also checks manifest.json "
+                   "against it.\n--pubkey pins the node's key obtained by other means "
+                   "(doc/audit_log.md).\n"));
 }
 
 }  // namespace

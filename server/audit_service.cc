@@ -1,5 +1,6 @@
 #include "server/audit_service.h"
 
+#include "common/export_manifest.h"
 #include "common/status_macros.h"
 #include "server/unary.h"
 #include <algorithm>
@@ -118,6 +119,17 @@ absl::StatusOr<v1::Principal> AuditService::AuthorizeExport(const grpc::ServerCo
   return node_->Refuse(who.name(), Action::kAuditRead, subject, audit);
 }
 
+absl::Status AuditService::SignManifest(v1::AuditBundle* bundle) {
+  absl::StatusOr<Digest> id = Digest::Parse(bundle->subject());
+  if (!id.ok()) return absl::OkStatus();  // not an object: nothing to attest
+  ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->FindManifest(*id));
+  bundle->set_manifest(m.SerializeAsString());
+  ASSIGN_OR_RETURN(std::string sig, node_->audit()->key().Sign(
+                                        ExportManifestMessage(bundle->subject(), bundle->manifest())));
+  bundle->set_manifest_signature(sig);
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
                                                const v1::AuditExportRequest* request,
                                                v1::AuditBundle* response) {
@@ -126,6 +138,7 @@ grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
     ASSIGN_OR_RETURN(v1::Principal who, AuthorizeExport(*ctx, request->subject()));
     RETURN_IF_ERROR(node_->SignCheckpointNow().status());
     ASSIGN_OR_RETURN(*response, node_->audit()->Bundle(request->subject()));
+    RETURN_IF_ERROR(SignManifest(response));
     v1::AuditEvent e = NewEvent("audit.exported", request->subject(), who.name());
     AddDetail(&e, "peer", peer);
     AddDetail(&e, "events", absl::StrCat(response->entries_size()));

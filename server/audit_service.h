@@ -31,6 +31,9 @@ class AuditService final : public v1::Audit::CallbackService {
   // The caller, if it may take the bundle of `subject`.
   absl::StatusOr<v1::Principal> AuthorizeExport(const grpc::ServerContextBase& ctx,
                                                 const std::string& subject);
+  // For an object's bundle: adds the object's manifest and this node's
+  // signature of it (common/export_manifest.h).
+  absl::Status SignManifest(v1::AuditBundle* bundle);
   Node* node_;
 };
 

@@ -3,6 +3,7 @@
 // footage (made on one node, seen on the others), expiry and revocation,
 // and every refusal on record.
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -10,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "client/client.h"
+#include "custody/v1/audit.pb.h"
+#include "custody/v1/storage.pb.h"
 #include "tests/integration/cluster_util.h"
 
 namespace custody::testing {
@@ -276,6 +279,34 @@ TEST_F(AccessTest, ExportNeedsAnExportGrantAndVerifiesOffline) {
   CliResult verify = RunCli({"audit", "verify", dir_ / "pkg/audit.bundle", "--file", file, "--json"});
   ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_NE(verify.out.find("\"purpose\":\"export\""), std::string::npos) << verify.out;
+  EXPECT_EQ(json::parse(verify.out)["manifest_checked"], true) << verify.out;
+  EXPECT_EQ(manifest["metadata"]["agency"], "A");
+  // The folder's manifest.json altered (the object's agency) no longer
+  // passes: the node signed the manifest in the bundle.
+  std::string text = ReadFile(dir_ / "pkg/manifest.json");
+  size_t at = text.find("\"agency\": \"A\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, 13, "\"agency\": \"B\"");
+  {
+    std::ofstream(dir_ / "altered.json") << text;
+  }
+  CliResult altered = RunCli({"audit", "verify", dir_ / "pkg/audit.bundle", "--file", file,
+                              "--manifest", dir_ / "altered.json"});
+  EXPECT_NE(altered.exit_code, 0);
+  EXPECT_NE(altered.err.find("manifest.json says metadata"), std::string::npos) << altered.err;
+  // A bundle whose signed manifest was swapped does not verify either.
+  v1::AuditBundle bundle;
+  ASSERT_TRUE(bundle.ParseFromString(ReadFile(dir_ / "pkg/audit.bundle")));
+  v1::ObjectManifest m;
+  ASSERT_TRUE(m.ParseFromString(bundle.manifest()));
+  (*m.mutable_metadata())["agency"] = "B";
+  bundle.set_manifest(m.SerializeAsString());
+  {
+    std::ofstream(dir_ / "swapped.bundle", std::ios::binary) << bundle.SerializeAsString();
+  }
+  CliResult swapped = RunCli({"audit", "verify", dir_ / "swapped.bundle", "--file", file});
+  EXPECT_NE(swapped.exit_code, 0);
+  EXPECT_NE(swapped.err.find("signature does not verify"), std::string::npos) << swapped.err;
   CliResult again = As("olga", 0, {"export", id, "-o", dir_ / "pkg"});
   EXPECT_NE(again.err.find("ALREADY_EXISTS"), std::string::npos) << again.err;
 }
