@@ -41,6 +41,14 @@ Committer::~Committer() {
 }
 
 void Committer::Submit(WriteRequest r) {
+  if (r.type == EntryType::kManifest && options_.sealer != nullptr) {  // metadata: not in the clear
+    SealedParts p = options_.sealer->Seal(r.key, std::string(r.body()));
+    r.type = EntryType::kSealedManifest;
+    r.shared_payload.reset();
+    r.head = std::move(p.head);
+    r.payload = std::move(p.body);
+    r.tail = std::move(p.tail);
+  }
   absl::MutexLock l(&mu_);
   // A callback on the committer thread (on_index, done) may queue more work,
   // as the cluster's upload does once a chunk is placed; it must not wait for
@@ -149,7 +157,9 @@ void Committer::Stage(const std::deque<WriteRequest>& reqs,
     const WriteRequest& r = reqs[i];
     EncodeEntryTo(staging_ + (results[i].location.offset - start), r.type,
                   {r.head, r.body(), r.tail},
-                  IsChunkEntry(r.type) ? r.key : Digest::Of(r.body()));
+                  IsChunkEntry(r.type) || r.type == EntryType::kSealedManifest
+                      ? r.key
+                      : Digest::Of(r.body()));
   }
 }
 

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/write_batch.h"
 #include "server/audit_log.h"
+#include "server/chunk_sealer.h"
 #include "server/file_writer.h"
 #include "server/index.h"
 #include "server/volume_set.h"
@@ -63,6 +64,9 @@ struct CommitterOptions {
   uint64_t max_batch_bytes = 32ull << 20;   // per group commit
   uint64_t max_queued_bytes = 64ull << 20;  // Submit blocks above this
   uint64_t min_free_bytes = 64ull << 20;    // refuse writes below this
+  // With --data-key: manifest entries are sealed before they reach a
+  // volume (kSealedManifest), as chunks are by their writers.
+  const ChunkSealer* sealer = nullptr;
 };
 
 // Thread-safe. Durability contract: `done` reports OK only after the entry's

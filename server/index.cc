@@ -2,6 +2,7 @@
 
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
 
@@ -46,8 +47,9 @@ rocksdb::ColumnFamilyOptions SequentialCf(size_t prefix) {
 }
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, rocksdb::Env* env) {
   rocksdb::DBOptions opts;
+  if (env != nullptr) opts.env = env;
   opts.create_if_missing = true;
   opts.create_missing_column_families = true;
   opts.max_background_jobs = 2;
@@ -69,6 +71,24 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir) {
   if (!s.ok()) return FromRocksStatus(s, absl::StrCat("opening index ", dir));
   idx->db_.reset(raw);
   return idx;
+}
+
+absl::Status Index::CopyAll(Index* from, Index* to) {
+  for (size_t f = 0; f < from->cf_.size(); ++f) {
+    std::unique_ptr<rocksdb::Iterator> it(from->db_->NewIterator(rocksdb::ReadOptions(),
+                                                                 from->cf_[f]));
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      batch.Put(to->cf_[f], it->key(), it->value());
+      if (batch.GetDataSize() > (4 << 20)) {
+        RETURN_IF_ERROR(to->Commit(&batch));
+        batch.Clear();
+      }
+    }
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "copying the index"));
+    RETURN_IF_ERROR(to->Commit(&batch));
+  }
+  return FromRocksStatus(to->db_->Flush(rocksdb::FlushOptions(), to->cf_), "flushing the index");
 }
 
 Index::~Index() {

@@ -32,8 +32,14 @@ struct VolumeState {
 // Thread-safe (RocksDB is).
 class Index {
  public:
-  // Opens or creates the database in `dir`.
-  static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& dir);
+  // Opens or creates the database in `dir`, its files through `env` (the
+  // default Env when null; server/index_encryption.h encrypts). `env` must
+  // outlive the index.
+  static absl::StatusOr<std::unique_ptr<Index>> Open(const std::string& dir,
+                                                     rocksdb::Env* env = nullptr);
+  // Copies every column family of `from` into `to` (a fresh index), in
+  // batches, and syncs it.
+  static absl::Status CopyAll(Index* from, Index* to);
   ~Index();
 
   rocksdb::DB* db() { return db_.get(); }

@@ -18,6 +18,7 @@
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "common/units.h"
+#include "server/index_encryption.h"
 #include "server/local_blob_store.h"
 #include "server/recovery.h"
 #include "server/verifying_blob_store.h"
@@ -132,7 +133,8 @@ absl::Status Node::OpenStorage() {
         "start once with --rebuild-index to rebuild it from the volumes"));
   }
   RETURN_IF_ERROR(LoadDataKeys());  // recovery checks sealed chunks with them
-  ASSIGN_OR_RETURN(index_, Index::Open(index_dir));
+  RETURN_IF_ERROR(PrepareIndex(index_dir));
+  ASSIGN_OR_RETURN(index_, Index::Open(index_dir, index_env_.get()));
   ASSIGN_OR_RETURN(volumes_, VolumeSet::Open(d + "/volumes", d + "/quarantine", chunk_size_,
                                              options_.max_volume_bytes, index_.get()));
   if (options_.rebuild_index) {
@@ -155,6 +157,7 @@ absl::Status Node::OpenStorage() {
   fetch_pool_ = std::make_unique<ThreadPool>(options_.fetch_threads);
   CommitterOptions co;
   co.min_free_bytes = options_.min_free_bytes;
+  co.sealer = sealer_.get();
   committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(writer), co,
                                            audit_.get());
   local_ = std::make_unique<LocalBlobStore>(index_.get(), volumes_.get(), committer_.get(),
@@ -320,9 +323,45 @@ absl::Status Node::LoadDataKeys() {
     ASSIGN_OR_RETURN(DataKey k, DataKey::Load(f));
     old.push_back(k);
   }
+  index_env_ = NewIndexEnv(rocksdb::Env::Default(), current, old);
   sealer_ = std::make_unique<ChunkSealer>(current, std::move(old));
-  LOG(INFO) << "chunks are sealed at rest with AES-256-GCM (data key "
+  LOG(INFO) << "chunks are sealed at rest with AES-256-GCM and the index encrypted with "
+               "AES-256-CTR (data key "
             << absl::BytesToHexString(current.id) << ")";
+  return absl::OkStatus();
+}
+
+absl::Status Node::PrepareIndex(const std::string& dir) {
+  if (!fs::exists(dir + "/CURRENT")) return absl::OkStatus();
+  const bool encrypted = IndexIsEncrypted(dir);
+  if (!index_env_) {
+    if (!encrypted) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the index in ", dir, " is encrypted: start the node with its --data-key (and "
+        "--old-data-key for keys it was encrypted with before)"));
+  }
+  if (encrypted) return absl::OkStatus();
+  const std::string fresh = dir + ".encrypting";
+  if (fs::exists(fresh)) {  // an earlier copy that did not finish: this node's own
+    std::string aside = absl::StrCat(fresh, "-unfinished-", NowUnixNanos());
+    LOG(WARNING) << "keeping an unfinished encrypted copy of the index as " << aside;
+    fs::rename(fresh, aside);
+  }
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<Index> plain, Index::Open(dir));
+    ASSIGN_OR_RETURN(std::unique_ptr<Index> sealed, Index::Open(fresh, index_env_.get()));
+    RETURN_IF_ERROR(Index::CopyAll(plain.get(), sealed.get()));
+  }
+  const std::string aside = absl::StrCat(dir, ".plaintext-", NowUnixNanos());
+  std::error_code ec;
+  fs::rename(dir, aside, ec);
+  if (!ec) fs::rename(fresh, dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("swapping in the encrypted index: ", ec.message()));
+  RETURN_IF_ERROR(SyncDir(options_.data_dir));
+  LOG(WARNING) << "the index is now encrypted with the data key; the plaintext index was kept "
+                  "as "
+               << aside << ": it holds metadata in the clear, so remove it (shred) once the node "
+                           "runs well";
   return absl::OkStatus();
 }
 

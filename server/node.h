@@ -175,6 +175,10 @@ class Node {
   absl::Status OpenAudit();
   absl::Status RecordRecovery();
   absl::Status LoadDataKeys();
+  // With --data-key the index is encrypted (server/index_encryption.h): a
+  // plaintext index from before the key is copied into an encrypted one
+  // first, and kept aside. Without it, an encrypted index is refused.
+  absl::Status PrepareIndex(const std::string& dir);
   // Records that `peer`'s address is blocked for `block` (auth.throttled).
   void RecordThrottle(const std::string& peer, absl::Duration block);
   std::unique_ptr<FileWriter> NewWriter(absl::Status* error);
@@ -185,6 +189,7 @@ class Node {
   int lock_fd_ = -1;
   std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_,
       maintenance_pool_;
+  std::unique_ptr<rocksdb::Env> index_env_;  // encrypts the index; null without --data-key
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;
   std::unique_ptr<AuditLog> audit_;

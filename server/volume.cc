@@ -221,13 +221,15 @@ absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from, const Visitor& vi
                               path_));
     if (IsChunkEntry(h->type) && IsAllZero(payload) && Digest::Of(payload) != h->hash) {
       ++r.purged;  // a purged chunk: its header stays, its bytes are gone
-    } else if (h->type == EntryType::kSealedChunk) {
-      // Its header names the chunk; the GCM tag checks the payload.
+    } else if (h->type == EntryType::kSealedChunk || h->type == EntryType::kSealedManifest) {
+      // Its header names the chunk or object; the GCM tag checks the payload.
       if (sealer == nullptr) {
         return absl::FailedPreconditionError(absl::StrCat(
-            path_, " holds chunks encrypted at rest: start the node with --data-key"));
+            path_, " holds entries encrypted at rest: start the node with --data-key"));
       }
-      if (!sealer->Open(h->hash, payload).ok()) return fail("sealed chunk fails authentication");
+      absl::StatusOr<std::string> plain = sealer->Open(h->hash, payload);
+      if (!plain.ok()) return fail("sealed entry fails authentication");
+      if (h->type == EntryType::kSealedManifest) payload = *std::move(plain);  // visit reads it
     } else if (Digest::Of(payload) != h->hash) {
       return fail("entry payload does not match its hash");
     }

@@ -77,7 +77,7 @@ absl::StatusOr<EntryHeader> EntryHeader::Decode(const char* in) {
   }
   EntryHeader h;
   uint8_t type = static_cast<uint8_t>(in[4]);
-  if (type < 1 || type > 3) {
+  if (type < 1 || type > 4) {
     return absl::DataLossError(absl::StrCat("unknown entry type ", type));
   }
   h.type = static_cast<EntryType>(type);

@@ -16,6 +16,9 @@ enum class EntryType : uint8_t {
   kChunk = 1,     // payload: chunk bytes
   kManifest = 2,  // payload: a serialized ObjectManifest
   kSealedChunk = 3,  // payload: chunk bytes sealed with AES-256-GCM (server/chunk_sealer.h)
+  // payload: a serialized ObjectManifest sealed the same way; the header
+  // names the object (the id the seal is bound to).
+  kSealedManifest = 4,
 };
 
 inline bool IsChunkEntry(EntryType t) { return t == EntryType::kChunk || t == EntryType::kSealedChunk; }

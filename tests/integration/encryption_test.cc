@@ -3,6 +3,9 @@
 // ciphertext byte is corrupt; a node without the key cannot read.
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -47,6 +50,85 @@ TEST(EncryptionTest, TheDataFolderIsTheOwnersAlone) {
   EXPECT_EQ(ReadFile(dir / "data/notes.txt"), "left here\n") << "restricted, not changed";
 }
 
+// Every file under `dir`, whole.
+std::vector<std::pair<std::string, std::string>> AllFiles(const std::string& dir) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out.emplace_back(e.path(), ReadFile(e.path()));
+  }
+  return out;
+}
+
+TEST(EncryptionTest, MarkersInAFileAndItsMetadataAreInNoFileUnderTheDataFolder) {
+  TempDir dir;
+  Subprocess gen({CUSTODYD_PATH, "--generate-data-key", dir / "data.key"}, dir / "o", dir / "e");
+  ASSERT_EQ(gen.Wait(), 0) << ReadFile(dir / "e");
+  const std::vector<std::string> markers = {"MARKER-START-7731", "MARKER-MIDDLE-7731",
+                                            "MARKER-END-7731", "MARKER-SUSPECT-7731",
+                                            "MARKER-FILENAME-7731"};
+  std::string text = markers[0] + "\n";
+  while (text.size() < (100 << 10)) text += "interview transcript line " + std::to_string(text.size()) + "\n";
+  text += markers[1] + "\n";
+  while (text.size() < (200 << 10)) text += "interview transcript line " + std::to_string(text.size()) + "\n";
+  text += markers[2];
+  std::string file = dir / (markers[4] + ".txt");
+  std::ofstream(file) << text;
+  const std::string id = HashFile(file);
+  NodeProcess node(dir / "data", {"--data-key", dir / "data.key", "--chunk-size", "64KiB"});
+  ASSERT_TRUE(node.Start()) << node.Log();
+  CliResult put = RunCli({"--server", node.address(), "put", file, "--meta",
+                          "target=" + markers[3], "--meta", "agency=A"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  CliResult log = RunCli({"--server", node.address(), "audit", "log", id});
+  EXPECT_NE(log.out.find(markers[3]), std::string::npos) << "the node itself still shows it";
+  node.Kill(SIGTERM);
+  int files = 0;
+  for (const auto& [path, bytes] : AllFiles(dir / "data")) {
+    ++files;
+    for (const std::string& m : markers) EXPECT_EQ(bytes.find(m), std::string::npos) << m << " in " << path;
+  }
+  EXPECT_GT(files, 8) << "volumes and the index's tables, log and MANIFEST";
+  // The encrypted index opens again with the key, and not without it.
+  NodeProcess again(dir / "data", {"--data-key", dir / "data.key"});
+  ASSERT_TRUE(again.Start()) << again.Log();
+  CliResult back = RunCli({"--server", again.address(), "get", id, "-o", dir / "back"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(HashFile(dir / "back"), id);
+  again.Kill(SIGTERM);
+  NodeProcess keyless(dir / "data");
+  EXPECT_FALSE(keyless.Start());
+  EXPECT_NE(keyless.Log().find("the index in"), std::string::npos) << keyless.Log();
+}
+
+TEST(EncryptionTest, APlaintextIndexIsEncryptedWhenAKeyIsGivenAndKeptAside) {
+  TempDir dir;
+  Subprocess gen({CUSTODYD_PATH, "--generate-data-key", dir / "data.key"}, dir / "o", dir / "e");
+  ASSERT_EQ(gen.Wait(), 0) << ReadFile(dir / "e");
+  std::string file = dir / "clip.mp4";
+  const std::string id = WriteRandomFile(file, 200 << 10, 8);
+  NodeProcess plain(dir / "data");
+  ASSERT_TRUE(plain.Start()) << plain.Log();
+  ASSERT_EQ(RunCli({"--server", plain.address(), "put", file, "--meta", "target=MARKER-9"}).exit_code,
+            0);
+  plain.Kill(SIGTERM);
+  NodeProcess keyed(dir / "data", {"--data-key", dir / "data.key"});
+  ASSERT_TRUE(keyed.Start()) << keyed.Log();
+  CliResult back = RunCli({"--server", keyed.address(), "get", id, "-o", dir / "back"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  CliResult log = RunCli({"--server", keyed.address(), "audit", "log", id});
+  EXPECT_NE(log.out.find("MARKER-9"), std::string::npos) << "the history came along";
+  keyed.Kill(SIGTERM);
+  EXPECT_NE(keyed.Log().find("index.plaintext-"), std::string::npos) << keyed.Log();
+  int aside = 0;
+  for (const auto& e : fs::directory_iterator(dir / "data")) {
+    aside += e.path().filename().string().rfind("index.plaintext-", 0) == 0;
+  }
+  EXPECT_EQ(aside, 1) << "kept, not deleted";
+  for (const auto& [path, bytes] : AllFiles(dir / "data/index")) {
+    EXPECT_EQ(bytes.find("MARKER-9"), std::string::npos) << path;
+  }
+}
+
 TEST(EncryptionTest, VolumesHoldNoPlaintextAndReadsStillWork) {
   TempDir dir;
   Subprocess gen({CUSTODYD_PATH, "--generate-data-key", dir / "data.key"}, dir / "o", dir / "e");
@@ -75,13 +157,10 @@ TEST(EncryptionTest, VolumesHoldNoPlaintextAndReadsStillWork) {
   ASSERT_TRUE(rebuilt.Start()) << rebuilt.Log();
   EXPECT_EQ(get(rebuilt), id);
   rebuilt.Kill(SIGTERM);
-  // Without the key the node runs, but cannot open what was sealed.
+  // Without the key the node does not start: its index is encrypted too.
   NodeProcess keyless(dir / "data");
-  ASSERT_TRUE(keyless.Start()) << keyless.Log();
-  CliResult no = RunCli({"--server", keyless.address(), "get", id, "-o", dir / "nokey"});
-  EXPECT_NE(no.exit_code, 0);
-  EXPECT_NE(no.err.find("--data-key"), std::string::npos) << no.err;
-  keyless.Kill(SIGTERM);
+  EXPECT_FALSE(keyless.Start());
+  EXPECT_NE(keyless.Log().find("--data-key"), std::string::npos) << keyless.Log();
   // One changed ciphertext byte: the chunk fails authentication, nothing is served.
   std::string volume;
   for (const auto& e : fs::directory_iterator(dir / "data/volumes")) volume = e.path();
