@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit and integration tests (real
-# custodyd processes on 127.0.0.1), then the unit tests again under
-# ASan+UBSan. (TSan: see doc/testing.md; Debian's Abseil is not TSan-instrumented, so
+# custodyd processes on 127.0.0.1), then the unit tests and a chosen
+# integration subset again under ASan+UBSan. (TSan: see doc/testing.md; Debian's Abseil is not TSan-instrumented, so
 # every absl::Mutex looks unsynchronized to it.)
 # Usage: scripts/test.sh [--no-sanitizers]
 set -euo pipefail
@@ -19,7 +19,11 @@ if [[ "${1:-}" != "--no-sanitizers" ]]; then
   export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   # gRPC's TLS client at exit (tests/lsan.supp); quietly: tests compare stderr
   export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
-  build-asan/tests/custody_unit_tests
-  build-asan/tests/custody_integration_tests
+  # Every unit test, and the integration tests of the node's concurrent and
+  # fault paths. Left out here (run in the release pass above): suites that
+  # mostly drive the CLI, whose C++ paths the others already cover under
+  # ASan, to keep CI within its budget (doc/testing.md).
+  (cd build-asan && ctest --output-on-failure -j2 --timeout 900 \
+     -E '^(RolesTest|RecordsTest|IngestTest|IngestReplicasTest|VisibilityTest|AuditCliTest|CliTest)\.')
 fi
 echo "== all tests passed"

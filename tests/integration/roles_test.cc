@@ -18,6 +18,11 @@ namespace {
 std::string UserOf(const std::string& role) { return "u-" + role; }
 
 TEST(RolesTest, EveryRoleMayDoExactlyWhatTheTableSaysOnEveryAction) {
+  // StartTlsCluster sets this process's client to TLS: back to plaintext
+  // for the tests that follow, however this one ends.
+  struct PlaintextAfter {
+    ~PlaintextAfter() { (void)CustodyClient::UseTls(""); }
+  } plaintext_after;
   TempDir dir;
   std::map<std::string, std::vector<std::string>> users;
   for (const char* role : kRoles) users[UserOf(role)] = {"--role", role, "--agency", "A"};

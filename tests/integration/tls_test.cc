@@ -287,7 +287,14 @@ TEST_F(TlsTest, WrongTokensNeitherStarveAuthorizedCallsNorFloodTheAuditTrail) {
   std::cout << "authorized stat: idle " << Median(idle) << ", with 50 wrong-token clients "
             << Median(hammered) << " (x" << ratio << "); wrong-token calls: " << unauthenticated
             << " UNAUTHENTICATED, " << exhausted << " RESOURCE_EXHAUSTED\n";
+  // A latency ratio says something about the node only in an optimized
+  // build; under ASan the 50 client threads of this process cost several
+  // times more and take the cores (issue 22: 3x, a generous bound).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  std::cout << "(sanitizer build: the ratio is printed, not checked)\n";
+#else
   EXPECT_LT(ratio, 3.0);
+#endif
   EXPECT_EQ(other, 0);
   EXPECT_GT(exhausted, 100);  // refused at once, before any token is looked at
   EXPECT_LE(unauthenticated, 10);  // the budget (5), and one more per block
