@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/metrics_http.h"
+#include "common/tls.h"
 #include "common/process.h"
 #include "common/units.h"
 #include "client/client.h"
@@ -141,6 +142,12 @@ int main(int argc, char** argv) {
   o.settle = absl::Seconds(settle);
   o.poll = absl::Seconds(poll);
   o.max_backoff = absl::Seconds(max_backoff);
+  if (!metrics_listen.empty() && !custody::IsLoopbackAddress(metrics_listen)) {
+    std::cerr << "custody-ingestd: INVALID_ARGUMENT: --metrics-listen " << metrics_listen
+              << " is not a loopback address: the daemon serves its metrics, unauthenticated, "
+                 "on loopback only (e.g. 127.0.0.1:9464)\n";
+    return 2;
+  }
   auto daemon = Daemon::Create(std::move(o));
   if (!daemon.ok()) {
     std::cerr << "custody-ingestd: " << daemon.status() << "\n";

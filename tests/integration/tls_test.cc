@@ -203,6 +203,13 @@ TEST_F(TlsTest, MetricsOffLoopbackNeedTlsAndAClientCertificate) {
   EXPECT_NE(plain.Wait(), 0);
   EXPECT_NE(ReadFile(dir_ / "err2").find("not a loopback address"), std::string::npos)
       << ReadFile(dir_ / "err2");
+  // Nor does the ingest daemon, which has no server certificate.
+  Subprocess station({INGESTD_PATH, "--watch", dir_ / "station", "--server", node.address(),
+                      "--metrics-listen", "0.0.0.0:0"},
+                     dir_ / "out3", dir_ / "err3");
+  EXPECT_NE(station.Wait(), 0);
+  EXPECT_NE(ReadFile(dir_ / "err3").find("not a loopback address"), std::string::npos)
+      << ReadFile(dir_ / "err3");
 }
 
 // Latencies of `n` calls of `call`, appended to `took`.
