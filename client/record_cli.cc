@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "client/cli_errors.h"
 #include "client/decision_signer.h"
 #include "client/record_text.h"
@@ -182,12 +183,19 @@ int RecordCorrectCommand(const RecordArgs& a) {
   req.set_record_id(a.record);
   req.set_field(a.field);
   req.set_value(a.value);
+  std::string signed_value = a.value;  // what the node stores
   if (a.field == "start" || a.field == "end") {  // sent as RFC 3339 UTC, whatever was typed
     absl::StatusOr<int64_t> t = ParseTimeFlag("--value", a.value);
     if (!t.ok()) return PrintFailure(t.status());
-    req.set_value(TimeText(*t, ""));
+    req.set_value(absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(*t), absl::UTCTimeZone()));
+    signed_value = std::to_string(*t);
   }
   req.set_reason(a.reason);
+  absl::StatusOr<v1::SignedDecision> d =
+      SignDecision("record.corrected", "record:" + a.record,
+                   {{"field", a.field}, {"value", signed_value}, {"reason", a.reason}});
+  if (!d.ok()) return PrintFailure(d.status());
+  *req.mutable_signed_() = *d;
   return RecordCall(a, &Stub::Correct, req, [&](const v1::Record& r) {
     std::string text = absl::StrCat("corrected ", a.field, " of ", r.id());
     if (r.corrections().empty()) return text;

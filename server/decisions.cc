@@ -40,6 +40,7 @@ std::optional<Action> DecisionAction(const std::string& kind) {
       {"record.hold-set", Action::kHold},
       {"record.hold-released", Action::kHold},
       {"record.retained", Action::kRetain},
+      {"record.corrected", Action::kRecordWrite},
       {"user.added", Action::kManageUsers},
       {"user.disabled", Action::kManageUsers},
   };

@@ -97,11 +97,14 @@ absl::StatusOr<v1::Record> RecordKeeper::Attach(const Actor& by, const v1::Attac
   return Get(req.record_id());
 }
 
-absl::StatusOr<v1::Record> RecordKeeper::Correct(const Actor& by, const v1::CorrectRequest& req) {
+absl::StatusOr<v1::Record> RecordKeeper::Correct(const v1::Principal& by,
+                                                 const v1::CorrectRequest& req) {
   ASSIGN_OR_RETURN(FoldedRecord f, Folded(req.record_id()));
   ASSIGN_OR_RETURN(std::string value, CheckCorrection(f.record, req));
-  RETURN_IF_ERROR(Append(by, "record.corrected", "record:" + req.record_id(),
-                         {{"field", req.field()}, {"value", value}, {"reason", req.reason()}}));
+  ASSIGN_OR_RETURN(v1::LedgerEntry e,
+                   Signed(by, req.signed_(), "record.corrected", "record:" + req.record_id(),
+                          {{"field", req.field()}, {"value", value}, {"reason", req.reason()}}));
+  RETURN_IF_ERROR(AppendDecision(std::move(e)));
   return Get(req.record_id());
 }
 

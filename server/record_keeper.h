@@ -47,7 +47,8 @@ class RecordKeeper {
   absl::StatusOr<v1::Record> Create(const Actor& by, const v1::CreateRecordRequest& req);
   absl::StatusOr<v1::Record> Attach(const Actor& by, const v1::AttachRequest& req,
                                     const v1::ObjectManifest& object);
-  absl::StatusOr<v1::Record> Correct(const Actor& by, const v1::CorrectRequest& req);
+  // Signed by its author on a TLS cluster (a correction is a decision).
+  absl::StatusOr<v1::Record> Correct(const v1::Principal& by, const v1::CorrectRequest& req);
   absl::StatusOr<v1::Record> Note(const Actor& by, const v1::NoteRequest& req);
   absl::StatusOr<v1::Record> Exempt(const Actor& by, const v1::ExemptRequest& req);
   // Decisions (server/decisions.h): `s` is the decider's signed statement,

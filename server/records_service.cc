@@ -180,7 +180,7 @@ RecordsService::Reactor* RecordsService::Change(Ctx* ctx, Action action, const s
 RecordsService::Reactor* RecordsService::Correct(Ctx* ctx, const v1::CorrectRequest* req,
                                                  v1::Record* out) {
   return Change(ctx, Action::kRecordWrite, req->record_id(), out, [=, this](const v1::Principal& p) {
-    return keeper_->Correct(p.name(), *req);
+    return keeper_->Correct(p, *req);
   });
 }
 

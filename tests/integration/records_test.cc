@@ -36,6 +36,15 @@ TEST_F(RecordsTest, RecordIsTheFoldOfItsEventsAndCorrectionsKeepTheOriginal) {
   ASSERT_EQ(r["corrections"].size(), 1u);
   EXPECT_EQ(r["corrections"][0]["old_value"], "shop-17");
   EXPECT_EQ(r["corrections"][0]["by"], "user:olga");
+  // A time correction is signed as the node stores it (Unix nanoseconds), to
+  // the nanosecond the officer typed.
+  const absl::Time start = absl::Now() - absl::Hours(2) - absl::Nanoseconds(123456789);
+  Ok("olga", 1, {"record", "correct", rec, "--field", "start", "--value",
+                 absl::FormatTime(absl::RFC3339_full, start, absl::UTCTimeZone()), "--reason",
+                 "the clock of D1 ran late"});
+  json again = Ok("aud", 0, {"record", "show", rec});
+  ASSERT_EQ(again["corrections"].size(), 2u) << again.dump();
+  r = Ok("aud", 1, {"record", "show", rec});
   ASSERT_EQ(r["segments"].size(), 1u);
   EXPECT_EQ(r["segments"][0]["object_id"], video);
   json listed = Ok("aud", 2, {"record", "list", "--agency", "A", "--device", "D1"});
