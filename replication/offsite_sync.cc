@@ -131,8 +131,9 @@ absl::StatusOr<std::vector<Item>> ChunkItems(Node* node,
       Digest d = *Digest::FromRaw(m.chunks(i));
       if (missing.erase(d) == 0) continue;
       at.index = static_cast<uint32_t>(i);
+      ReadFor why{ReadFor::Purpose::kOffsite, at.object.ToString(), "", ""};
       items.push_back({d, [node, d]() { return node->unhashed_chunks()->Get(d); }, at,
-                      [node, d]() { return node->cluster_chunks()->Get(d); }});
+                      [node, d, why]() { return node->cluster_chunks()->GetFor(d, why); }});
     }
   }
   return items;

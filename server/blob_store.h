@@ -14,12 +14,32 @@
 
 namespace custody {
 
+// Why a chunk is read. A node that serves a chunk to another node checks the
+// reason (server/chunk_read_policy.h): nodes are not readers.
+struct ReadFor {
+  enum class Purpose {
+    kRepair,    // the node's own copies: scrub, repair, replication
+    kDownload,  // a download a node relays for a person with a live grant
+    kOffsite,   // an offsite sync of the object
+  };
+  Purpose purpose = Purpose::kRepair;
+  std::string object_id;      // kDownload, kOffsite: the object the chunk is part of
+  std::string reader;         // kDownload: who reads ("user:olga")
+  std::string grant_purpose;  // kDownload: "view" or "export"
+};
+
 // Implementations are thread-safe.
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
   // The chunk's bytes; NOT_FOUND if absent, DATA_LOSS if stored bytes are bad.
   virtual absl::StatusOr<std::string> Get(const Digest& digest) = 0;
+  // Get, saying why to a store that reads from another node; a store on
+  // this node's own disk ignores `why`.
+  virtual absl::StatusOr<std::string> GetFor(const Digest& digest, const ReadFor& why) {
+    (void)why;
+    return Get(digest);
+  }
   // Stores `data` under `digest` durably, then calls `done` (possibly on
   // another thread). Storing a chunk already held is a no-op.
   virtual void Put(const Digest& digest, std::string data,

@@ -24,6 +24,7 @@ struct DownloadReactor::State {
   std::shared_ptr<SerialExecutor> strand;
   bool finished = false;  // strand only
   v1::ObjectManifest manifest;
+  ReadFor why;            // told to the nodes chunks are read from
   int next_fetch = 0;     // index of the next chunk to fetch
   std::deque<std::shared_ptr<Fetch>> ahead;  // chunks being fetched, in order
   std::string current;    // the chunk being sent
@@ -67,8 +68,8 @@ std::shared_ptr<DownloadReactor::Fetch> DownloadReactor::StartFetch(int chunk) {
     f->done.Notify();
     return f;
   }
-  node_->fetch_pool()->Schedule([f, d = *d, store = node_->cluster_chunks()] {
-    f->data = store->Get(d);
+  node_->fetch_pool()->Schedule([f, d = *d, store = node_->cluster_chunks(), why = state_->why] {
+    f->data = store->GetFor(d, why);
     f->done.Notify();
   });
   return f;
@@ -114,6 +115,7 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   if (!allowed.ok()) return FinishWith(allowed);
   AddDetail(&e, "offset", absl::StrCat(req.offset()));
   AddDetail(&e, "peer", peer_);
+  st.why = {ReadFor::Purpose::kDownload, id->ToString(), who->name(), purpose};
   absl::Status recorded = node_->Record(std::move(e));
   if (!recorded.ok()) return FinishWith(recorded);
   uint64_t cs = st.manifest.chunk_size();

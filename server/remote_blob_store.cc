@@ -23,9 +23,19 @@ std::unique_ptr<grpc::ClientContext> RemoteBlobStore::NewContext(absl::Duration 
 }
 
 absl::StatusOr<std::string> RemoteBlobStore::Get(const Digest& digest) {
+  return GetFor(digest, ReadFor());
+}
+
+absl::StatusOr<std::string> RemoteBlobStore::GetFor(const Digest& digest, const ReadFor& why) {
   v1::GetBlobRequest req;
   req.set_kind(v1::CHUNK);
   req.set_key(std::string(digest.Raw()));
+  req.set_purpose(why.purpose == ReadFor::Purpose::kDownload  ? v1::READ_DOWNLOAD
+                  : why.purpose == ReadFor::Purpose::kOffsite ? v1::READ_OFFSITE
+                                                              : v1::READ_REPAIR);
+  req.set_object_id(why.object_id);
+  req.set_reader(why.reader);
+  req.set_grant_purpose(why.grant_purpose);
   v1::GetBlobResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->GetBlob(NewContext().get(), req, &resp)));
   return std::move(*resp.mutable_data());

@@ -28,6 +28,7 @@ class RemoteBlobStore : public BlobStore {
                   std::string self, absl::Duration deadline = absl::Seconds(30));
 
   absl::StatusOr<std::string> Get(const Digest& digest) override;
+  absl::StatusOr<std::string> GetFor(const Digest& digest, const ReadFor& why) override;
   // Asynchronous: the call runs on this store's own threads, and `done`
   // runs there when the peer answers (or the deadline passes).
   void Put(const Digest& digest, std::string data,

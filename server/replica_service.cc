@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "server/manifest_writer.h"
@@ -35,6 +36,24 @@ absl::Status ReplicaService::Audited(const absl::Status& peer, const std::string
   return node_->RefusePeer(caller.empty() ? "unauthenticated" : caller, method, peer);
 }
 
+// A chunk read for a download or an offsite sync is on record: the first
+// for each node, object and reader at once, then one event a minute with
+// the count (server/event_throttle.h).
+void ReplicaService::RecordRelayed(const std::string& caller, const v1::GetBlobRequest& req) {
+  if (req.purpose() == v1::READ_REPAIR) return;
+  const char* purpose = req.purpose() == v1::READ_DOWNLOAD ? "download" : "offsite";
+  std::optional<uint64_t> n =
+      relayed_.Admit(absl::StrCat(caller, "\n", purpose, "\n", req.object_id(), "\n", req.reader()));
+  if (!n) return;
+  v1::AuditEvent e = NewEvent("replica.relayed-read", req.object_id(), caller);
+  AddDetail(&e, "purpose", purpose);
+  if (!req.reader().empty()) AddDetail(&e, "reader", req.reader());
+  if (!req.grant_purpose().empty()) AddDetail(&e, "grant_purpose", req.grant_purpose());
+  AddDetail(&e, "chunk_reads", absl::StrCat(*n));
+  absl::Status s = node_->Record(std::move(e));
+  if (!s.ok()) LOG(ERROR) << "recording a relayed read: " << s;
+}
+
 // Stores a chunk through the verifying store: bytes that do not hash to the
 // key are refused.
 absl::Status ReplicaService::PutChunk(const Digest& key, std::string data, bool* held) {
@@ -63,6 +82,14 @@ absl::Status ReplicaService::PutManifest(const Digest& key, const v1::PutBlobReq
   v1::ObjectManifest m;
   if (!m.ParseFromString(request.data()) || m.sha256() != request.key()) {
     return absl::InvalidArgumentError("the manifest does not parse or names another object");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> have, node_->index()->GetObject(key));
+  if (have) {
+    v1::ObjectManifest held;
+    if (!held.ParseFromString(*have)) return absl::DataLossError("the held manifest does not parse");
+    RETURN_IF_ERROR(guard_.CheckHeld(key, m, held, from));
+  } else {
+    RETURN_IF_ERROR(guard_.CheckNew(key, m, from));
   }
   auto event = [&](bool existed) {
     const char* action = existed            ? "object.stored-again"
@@ -119,6 +146,11 @@ grpc::ServerUnaryReactor* ReplicaService::GetBlob(grpc::CallbackServerContext* c
     RETURN_IF_ERROR(Audited(peer, caller, "GetBlob"));
     ASSIGN_OR_RETURN(Digest key, Key(request->key()));
     if (request->kind() == v1::CHUNK) {
+      if (node_->options().tls) {  // nodes are not readers: say why
+        absl::Status why = reads_.Check(PeerNodeIdOr(caller), key, *request, absl::Now());
+        if (!why.ok()) return node_->RefusePeer(caller, "GetBlob", why);
+        RecordRelayed(caller, *request);
+      }
       ASSIGN_OR_RETURN(std::string data, node_->chunks()->Get(key));  // verified
       node_->CountPeerRead(PeerNodeIdOr(caller), v1::CHUNK, data.size());
       response->set_data(std::move(data));

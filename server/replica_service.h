@@ -7,6 +7,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include "custody/v1/replica.grpc.pb.h"
+#include "server/chunk_read_policy.h"
+#include "server/event_throttle.h"
+#include "server/manifest_guard.h"
 #include "server/node.h"
 
 namespace custody {
@@ -15,7 +18,12 @@ namespace custody {
 // maintenance pool), and writes go through its committer.
 class ReplicaService final : public v1::Replica::CallbackService {
  public:
-  explicit ReplicaService(Node* node) : node_(node) {}
+  explicit ReplicaService(Node* node)
+      : node_(node),
+        guard_(node->placement(), [node](v1::AuditEvent e) { return node->Record(std::move(e)); }),
+        reads_(
+            node->placement(), [node] { return node->access_state(); },
+            [node](const Digest& id) { return node->FindManifest(id); }) {}
 
   grpc::ServerUnaryReactor* PutBlob(grpc::CallbackServerContext* ctx,
                                     const v1::PutBlobRequest* request,
@@ -59,7 +67,12 @@ class ReplicaService final : public v1::Replica::CallbackService {
   absl::Status PutManifest(const Digest& key, const v1::PutBlobRequest& request,
                            const std::string& from, bool* held);
 
+  void RecordRelayed(const std::string& caller, const v1::GetBlobRequest& req);
+
   Node* node_;
+  ManifestGuard guard_;
+  ChunkReadPolicy reads_;
+  EventThrottle relayed_{absl::Minutes(1)};
 };
 
 }  // namespace custody

@@ -32,13 +32,18 @@ ReplicatingBlobStore::ReplicatingBlobStore(std::shared_ptr<const ClusterMap> map
     : map_(std::move(map)), self_(std::move(self)), store_for_(std::move(store_for)) {}
 
 absl::StatusOr<std::string> ReplicatingBlobStore::Get(const Digest& digest) {
+  return GetFor(digest, ReadFor());
+}
+
+absl::StatusOr<std::string> ReplicatingBlobStore::GetFor(const Digest& digest,
+                                                         const ReadFor& why) {
   std::vector<std::string> tried;
   absl::StatusCode code = absl::StatusCode::kNotFound;
   std::vector<const NodeInfo*> order = map_->Rank(digest);
   std::stable_partition(order.begin(), order.end(),  // this node's own copy first
                         [this](const NodeInfo* n) { return n->id == self_; });
   for (const NodeInfo* n : order) {
-    absl::StatusOr<std::string> data = store_for_(*n)->Get(digest);
+    absl::StatusOr<std::string> data = store_for_(*n)->GetFor(digest, why);
     if (data.ok() && Digest::Of(*data) == digest) return data;
     absl::Status s = data.ok() ? absl::DataLossError("its copy does not match the hash")
                                : data.status();

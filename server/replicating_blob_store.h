@@ -27,6 +27,7 @@ class ReplicatingBlobStore : public BlobStore {
   // node, a missing chunk or a corrupt copy falls through to the next. The
   // error names every node tried when none has a good copy.
   absl::StatusOr<std::string> Get(const Digest& digest) override;
+  absl::StatusOr<std::string> GetFor(const Digest& digest, const ReadFor& why) override;
   // Done with OK once R nodes hold the chunk durably; UNAVAILABLE (naming each
   // failure) when fewer than R nodes of the whole cluster could store it.
   void Put(const Digest& digest, std::string data,

@@ -204,10 +204,13 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
   m.mutable_metadata()->insert(header_.metadata().begin(), header_.metadata().end());
   m.set_stored_at_unix_nanos(NowUnixNanos());
   m.set_chunk_size(chunk_size_);
+  m.set_uploaded_by(actor_);
+  if (mgr_->placement_ != nullptr) m.set_coordinator(mgr_->placement_->self());
   {
     absl::MutexLock l(&mu_);
     for (const Digest& c : chunks_) m.add_chunks(std::string(c.Raw()));
   }
+  ASSIGN_OR_RETURN(m, FirstManifest(actual, std::move(m)));
   std::vector<std::string> holders;
   ASSIGN_OR_RETURN(bool held, StoreManifest(actual, m.SerializeAsString(), &holders));
   v1::UploadResponse resp;
@@ -220,6 +223,22 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
   resp.set_durable_replicas(static_cast<uint32_t>(holders.size()));
   resp.set_required_replicas(mgr_->required_replicas_);
   return resp;
+}
+
+// An object's manifest is fixed by its first upload: a file stored again
+// (under other metadata too) places the manifest the cluster already holds,
+// which its homes would otherwise refuse as different (server/manifest_guard.h).
+absl::StatusOr<v1::ObjectManifest> Upload::FirstManifest(const Digest& id,
+                                                         v1::ObjectManifest fresh) {
+  ASSIGN_OR_RETURN(std::optional<std::string> here, mgr_->index_->GetObject(id));
+  v1::ObjectManifest local;
+  if (here && local.ParseFromString(*here)) return local;
+  if (mgr_->placement_ == nullptr) return fresh;
+  absl::StatusOr<v1::ObjectManifest> held = mgr_->placement_->FindManifest(id);
+  if (held.ok()) return held;
+  if (absl::IsNotFound(held.status())) return fresh;
+  return absl::UnavailableError(absl::StrCat("could not learn whether ", id.ToString(),
+                                             " is already stored: ", held.status().message()));
 }
 
 absl::StatusOr<bool> Upload::StoreManifest(const Digest& id, const std::string& manifest,

@@ -62,6 +62,7 @@ class Upload {
   void PlaceAndRecord(uint32_t idx, const Digest& d, std::string data, std::string hash_state);
   // Stores the manifest: here only, or on its home nodes in a cluster.
   // Returns whether it was held already, and the nodes that hold it.
+  absl::StatusOr<v1::ObjectManifest> FirstManifest(const Digest& id, v1::ObjectManifest fresh);
   absl::StatusOr<bool> StoreManifest(const Digest& id, const std::string& manifest,
                                      std::vector<std::string>* holders);
   absl::Status WaitForChunks();

@@ -11,8 +11,10 @@
 
 #include "common/cert_signature.h"
 #include "common/tls.h"
+#include "replication/cluster_map.h"
 #include "custody/v1/access.grpc.pb.h"
 #include "custody/v1/replica.grpc.pb.h"
+#include "custody/v1/storage.pb.h"
 #include "tests/integration/records_fixture.h"
 #include "tests/test_util.h"
 
@@ -169,6 +171,8 @@ TEST_F(TrustTest, ANodeCertificateCannotForgeDecisionsOrPurges) {
       {"hold release", Entry("record.hold-released", "record:R-1", "user:hank", {{"reason", "x"}})},
       {"retention", Entry("record.retained", "record:R-1", "user:hank",
                           {{"reason", "x"}, {"until", "1"}})},
+      {"correction", Entry("record.corrected", "record:R-2", "user:olga",
+                           {{"field", "target"}, {"value", "elsewhere"}, {"reason", "forged"}})},
   };
   for (int n = 0; n < 3; ++n) {
     for (const auto& [what, e] : forged) {
@@ -181,6 +185,8 @@ TEST_F(TrustTest, ANodeCertificateCannotForgeDecisionsOrPurges) {
     EXPECT_EQ(Events(n, request, "ledger.refused"), 7) << "node " << n;
     EXPECT_EQ(Events(n, "user:mallory", "ledger.refused"), 1) << "node " << n;
     EXPECT_EQ(Events(n, "purge:pur-forged", "ledger.refused"), 1) << "node " << n;
+    // A record's trail is merged from every node: one refusal on each.
+    EXPECT_EQ(Events(n, "record:R-2", "ledger.refused"), 3) << "node " << n;
   }
   // After repair rounds, nothing changed: no grant, the footage whole.
   std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -226,6 +232,157 @@ TEST_F(TrustTest, ANodeCertificateCannotForgeDecisionsOrPurges) {
     ASSERT_TRUE(CanRead("olga", n, id)) << "node " << n;
     EXPECT_EQ(ReadFile(dir_ / "back"), ReadFile(file));
   }
+}
+
+// A node holding n1's key takes an object's real manifest, gives it another
+// agency and classification, and places it on every node: each refuses it
+// (it holds the object, or the object's other home does) and keeps it in a
+// manifest.refused event; every node still shows the original metadata.
+TEST_F(TrustTest, ANodeCannotPlantAManifestWithOtherMetadata) {
+  const std::string id = Stored("agency=A");
+  absl::StatusOr<TlsFiles> n1 = TlsFiles::Load(dir_ / "tls-n1");
+  ASSERT_TRUE(n1.ok());
+  auto call = [&](int n, auto method, const auto& req, auto* resp) {
+    auto stub = v1::Replica::NewStub(
+        grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata("custody-map-version", "1");
+    ctx.AddMetadata("custody-node-id", "n1");
+    return ((*stub).*method)(&ctx, req, resp);
+  };
+  v1::GetBlobRequest get;
+  get.set_kind(v1::MANIFEST);
+  get.set_key(std::string(Digest::Parse(id)->Raw()));
+  v1::GetBlobResponse real;
+  int holder = 0;
+  while (holder < 3 && !call(holder, &v1::Replica::Stub::GetBlob, get, &real).ok()) ++holder;
+  ASSERT_LT(holder, 3);
+  v1::ObjectManifest m;
+  ASSERT_TRUE(m.ParseFromString(real.data()));
+  EXPECT_EQ(m.uploaded_by(), "user:olga");
+  EXPECT_FALSE(m.coordinator().empty());
+  (*m.mutable_metadata())["agency"] = "B";
+  (*m.mutable_metadata())["classification"] = "internal";
+  v1::PutBlobRequest plant;
+  plant.set_kind(v1::MANIFEST);
+  plant.set_key(get.key());
+  plant.set_data(m.SerializeAsString());
+  for (int round = 0; round < 2; ++round) {
+    for (int n = 0; n < 3; ++n) {
+      v1::PutBlobResponse resp;
+      grpc::Status s = call(n, &v1::Replica::Stub::PutBlob, plant, &resp);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << "node " << n << ": " << s.error_message();
+      EXPECT_NE(s.error_message().find("metadata.agency"), std::string::npos) << s.error_message();
+    }
+  }
+  // One refusal per node, kept once however often it is sent.
+  EXPECT_EQ(Events(0, id, "manifest.refused"), 3);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // repair rounds
+  for (int n = 0; n < 3; ++n) {
+    CliResult stat = As("aud", n, {"stat", id, "--json"});
+    ASSERT_EQ(stat.exit_code, 0) << stat.err;
+    EXPECT_EQ(json::parse(stat.out)["metadata"]["agency"], "A") << "node " << n;
+  }
+  // The same file stored again, under other metadata, keeps its manifest.
+  std::string file = dir_ / "again";
+  WriteRandomFile(file, 150 << 10, 300 + 1);
+  CliResult again = As("olga", 2, {"put", file, "--meta", "agency=B"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Events(0, id, "manifest.refused"), 3);
+}
+
+// n1's certificate reads a chunk from n2 and n3 only for a reason each of
+// them checks: repairing its own copy (n1 is one of the chunk's homes), a
+// download for a reader with a live grant to an object that holds the chunk,
+// or an offsite sync of such an object.
+TEST_F(TrustTest, ANodeReadsChunksOnlyToRepairRelayADownloadOrSyncOffsite) {
+  const std::string id = Stored("agency=A");
+  const std::string other = Stored("agency=A");
+  absl::StatusOr<TlsFiles> n1 = TlsFiles::Load(dir_ / "tls-n1");
+  ASSERT_TRUE(n1.ok());
+  absl::StatusOr<ClusterMap> map = ClusterMap::Load(dir_ / "map.json");
+  ASSERT_TRUE(map.ok()) << map.status();
+  auto read = [&](int n, const std::string& chunk, v1::ReadPurpose purpose,
+                  const std::string& object, const std::string& reader) {
+    auto stub = v1::Replica::NewStub(
+        grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
+    v1::GetBlobRequest req;
+    req.set_kind(v1::CHUNK);
+    req.set_key(chunk);
+    req.set_purpose(purpose);
+    req.set_object_id(object);
+    req.set_reader(reader);
+    v1::GetBlobResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata("custody-map-version", "1");
+    ctx.AddMetadata("custody-node-id", "n1");
+    return stub->GetBlob(&ctx, req, &resp);
+  };
+  auto first_chunk = [&](const std::string& object) {
+    for (int n = 0; n < 3; ++n) {
+      auto stub = v1::Replica::NewStub(
+          grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
+      v1::GetBlobRequest req;
+      req.set_kind(v1::MANIFEST);
+      req.set_key(std::string(Digest::Parse(object)->Raw()));
+      v1::GetBlobResponse resp;
+      grpc::ClientContext ctx;
+      ctx.AddMetadata("custody-map-version", "1");
+      ctx.AddMetadata("custody-node-id", "n1");
+      v1::ObjectManifest m;
+      if (stub->GetBlob(&ctx, req, &resp).ok() && m.ParseFromString(resp.data())) {
+        return m.chunks(0);
+      }
+    }
+    ADD_FAILURE() << "no node holds the manifest of " << object;
+    return std::string();
+  };
+  const std::string chunk = first_chunk(id);
+  const std::string foreign = first_chunk(other);
+  // The node of n2 and n3 that holds the chunk (at least one does: R = 2).
+  std::vector<const NodeInfo*> homes = map->Rank(*Digest::FromRaw(chunk));
+  const bool n1_home = homes[0]->id == "n1" || homes[1]->id == "n1";
+  const int holder = (homes[0]->id == "n2" || homes[1]->id == "n2") ? 1 : 2;
+  grpc::Status repair = read(holder, chunk, v1::READ_REPAIR, "", "");
+  EXPECT_EQ(repair.ok(), n1_home) << repair.error_message();
+  // No grant yet: olga's download is refused, and so is one for nobody.
+  grpc::Status no_grant = read(holder, chunk, v1::READ_DOWNLOAD, id, "user:olga");
+  EXPECT_EQ(no_grant.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(no_grant.error_message().find("no live grant"), std::string::npos)
+      << no_grant.error_message();
+  EXPECT_EQ(read(holder, chunk, v1::READ_DOWNLOAD, id, "").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const std::string req = Request("olga", id);
+  ASSERT_EQ(As("hank", 1, {"access", "approve", req}).exit_code, 0);
+  ASSERT_EQ(As("lena", 2, {"access", "approve", req}).exit_code, 0);
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!read(holder, chunk, v1::READ_DOWNLOAD, id, "user:olga").ok() && absl::Now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  grpc::Status granted = read(holder, chunk, v1::READ_DOWNLOAD, id, "user:olga");
+  EXPECT_TRUE(granted.ok()) << granted.error_message();
+  // The grant is for `id`: a chunk of another object is not read with it,
+  // and an offsite sync must name an object the chunk is part of.
+  grpc::Status not_part = read(holder, foreign, v1::READ_DOWNLOAD, id, "user:olga");
+  EXPECT_EQ(not_part.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(not_part.error_message().find("is not part of"), std::string::npos)
+      << not_part.error_message();
+  EXPECT_EQ(read(holder, chunk, v1::READ_OFFSITE, other, "").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(read(holder, chunk, v1::READ_OFFSITE, id, "").ok());
+  // On the serving node's record: the relayed reads and the refusals.
+  EXPECT_GE(Events(holder, id, "replica.relayed-read"), 2);
+  CliResult log = As("aud", holder, {"audit", "log", "node", "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  int refused = 0;
+  const json events = json::parse(log.out)["events"];
+  for (const json& e : events) refused += e["action"] == "replica.refused";
+  EXPECT_GE(refused, n1_home ? 3 : 4);
+  // And olga reads it through every node (each relays for her).
+  for (int n = 0; n < 3; ++n) EXPECT_TRUE(CanRead("olga", n, id)) << "node " << n;
 }
 
 TEST_F(TrustTest, ASignedDecisionReplayedInAnotherEntryCountsOnce) {
