@@ -22,17 +22,6 @@ std::string Leaf(absl::string_view kind) { return absl::StrCat(kind, std::string
 
 }  // namespace
 
-std::string DeterministicBytes(const google::protobuf::Message& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream raw(&out);
-    google::protobuf::io::CodedOutputStream coded(&raw);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
-
 Digest SnapshotRoot(const v1::SnapshotBody& body) {
   merkle::CompactRange range;
   auto add = [&range](const std::string& leaf) {

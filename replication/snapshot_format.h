@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/checkpoint.h"
+#include "common/deterministic_bytes.h"
 #include "common/digest.h"
 #include "common/ed25519.h"
 #include "common/merkle.h"
@@ -26,10 +27,6 @@ namespace custody {
 // varint32 length; only the last page of a log is partial, so a log that grew
 // since the last snapshot shares all its full pages with it.
 inline constexpr uint64_t kAuditPageEvents = 2048;
-
-// `m` serialized with deterministic map order, so that every node encodes the
-// same manifest to the same bytes.
-std::string DeterministicBytes(const google::protobuf::Message& m);
 
 // Leaves, one per item, in this order: every object
 // ("object" 0x00 id manifest_sha256 purged-byte), every ledger entry

@@ -2,13 +2,12 @@
 
 #include <vector>
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/message_differencer.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/deterministic_bytes.h"
 #include "common/log.h"
 #include "server/audit_log.h"
 
@@ -17,19 +16,6 @@ namespace custody {
 namespace {
 
 constexpr size_t kRememberedRefusals = 10000;
-
-// The same manifest always gives the same bytes (map order fixed), so that a
-// manifest sent again is recognised.
-std::string Canonical(const v1::ObjectManifest& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -98,7 +84,7 @@ absl::Status ManifestGuard::Refuse(const Digest& id, const v1::ObjectManifest& s
   absl::Status why = absl::PermissionDeniedError(absl::StrCat(
       "the manifest of ", id.ToString(), " sent by node ", from, " differs from the one node ",
       holder, " holds (", differs, "); an object's manifest is fixed by its first upload"));
-  std::string bytes = Canonical(sent);
+  std::string bytes = DeterministicBytes(sent);
   {
     absl::MutexLock l(&mu_);
     if (refused_.size() >= kRememberedRefusals) refused_.clear();
