@@ -185,7 +185,9 @@ int AuditVerifyCommand(const AuditArgs& a) {
   std::string manifest = a.manifest;
   if (manifest.empty()) {  // an export folder: check its manifest.json too
     std::string beside = (std::filesystem::path(a.bundle).parent_path() / "manifest.json").string();
-    if (std::filesystem::exists(beside)) manifest = beside;
+    absl::StatusOr<bool> there = PathExists(beside);
+    if (!there.ok()) return Fail(there.status());
+    if (*there) manifest = beside;
   }
   if (!manifest.empty()) {
     opts.manifest_json = ReadAll(manifest, &ok);

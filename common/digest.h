@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -75,6 +76,19 @@ class Sha256 {
   // OpenSSL's SHA256_CTX (112 bytes), held inline: no allocation per hash.
   alignas(8) unsigned char ctx_[112];
 };
+
+// Each raw 32-byte digest of `raws` (any range of strings), in order; the
+// error of the first that is not one.
+template <typename Range>
+absl::StatusOr<std::vector<Digest>> DigestsFromRaw(const Range& raws) {
+  std::vector<Digest> out;
+  for (const auto& raw : raws) {
+    absl::StatusOr<Digest> d = Digest::FromRaw(raw);
+    if (!d.ok()) return d.status();
+    out.push_back(*d);
+  }
+  return out;
+}
 
 }  // namespace custody
 

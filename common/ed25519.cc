@@ -41,7 +41,9 @@ absl::StatusOr<Ed25519Key> Ed25519Key::Generate() {
 }
 
 absl::StatusOr<Ed25519Key> Ed25519Key::LoadOrCreate(const std::string& path) {
-  if (!std::filesystem::exists(path)) {
+  absl::StatusOr<bool> exists = PathExists(path);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) {
     absl::StatusOr<Ed25519Key> k = Generate();
     if (!k.ok()) return k.status();
     BioPtr bio(BIO_new(BIO_s_mem()), &BIO_free);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,6 +47,21 @@ absl::Status CopyTailToNewFile(int src_fd, uint64_t from, const std::string& pat
 // Replaces `path` with `data` atomically (temporary file, fsync, rename,
 // directory fsync). Only for the program's own state files.
 absl::Status ReplaceFile(const std::string& path, absl::string_view data, int mode = 0644);
+
+// Whether `path` exists (any kind of entry). A failure to look (EACCES,
+// EIO) is an error, never "absent". None of these helpers throws.
+absl::StatusOr<bool> PathExists(const std::string& path);
+
+// The names of the entries of folder `dir`, in no order.
+absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir);
+
+// The bytes free for an unprivileged writer on the file system of `path`.
+absl::StatusOr<uint64_t> FreeBytes(const std::string& path);
+
+// Renames `from` to `to` (replacing `to` as rename(2) does: only for paths
+// the caller owns, like moving a folder aside under a fresh name), and syncs
+// `to`'s folder.
+absl::Status RenamePath(const std::string& from, const std::string& to);
 
 // Renames `from` to `to` only if `to` does not exist (ALREADY_EXISTS
 // otherwise), and syncs both folders.

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
 
@@ -216,7 +217,9 @@ absl::StatusOr<RecordingMeta> ReadMetadata(const std::string& recording,
   std::string sidecar = recording + ".json";
   std::string name = std::filesystem::path(recording).filename().string();
   absl::StatusOr<RecordingMeta> m;
-  if (std::filesystem::exists(sidecar)) {
+  absl::StatusOr<bool> has_sidecar = PathExists(sidecar);
+  if (!has_sidecar.ok()) return has_sidecar.status();
+  if (*has_sidecar) {
     m = FromSidecar(sidecar);
   } else if (pattern) {
     m = FromName(name, *pattern);

@@ -119,16 +119,19 @@ absl::StatusOr<std::vector<Item>> ChunkItems(Node* node,
                                              OffsiteClient* peer) {
   std::set<Digest> all;
   for (const v1::ObjectManifest& m : manifests) {
-    for (const std::string& raw : m.chunks()) all.insert(*Digest::FromRaw(raw));
+    ASSIGN_OR_RETURN(std::vector<Digest> chunks, DigestsFromRaw(m.chunks()));
+    all.insert(chunks.begin(), chunks.end());
   }
   ASSIGN_OR_RETURN(std::vector<Digest> lacking,
                    peer->FindMissing(std::vector<Digest>(all.begin(), all.end())));
   std::set<Digest> missing(lacking.begin(), lacking.end());
   std::vector<Item> items;
   for (const v1::ObjectManifest& m : manifests) {
-    ChunkPosition at{*Digest::FromRaw(m.sha256()), Digest::Of(DeterministicBytes(m)), 0};
+    ASSIGN_OR_RETURN(Digest object, Digest::FromRaw(m.sha256()));
+    ASSIGN_OR_RETURN(std::vector<Digest> chunks, DigestsFromRaw(m.chunks()));
+    ChunkPosition at{object, Digest::Of(DeterministicBytes(m)), 0};
     for (int i = 0; i < m.chunks_size(); ++i) {
-      Digest d = *Digest::FromRaw(m.chunks(i));
+      const Digest& d = chunks[i];
       if (missing.erase(d) == 0) continue;
       at.index = static_cast<uint32_t>(i);
       ReadFor why{ReadFor::Purpose::kOffsite, at.object.ToString(), "", ""};
@@ -151,7 +154,8 @@ absl::StatusOr<std::map<Digest, BlobSource>> SnapshotBlobSources(
   for (const v1::SnapshotObject& o : body.objects()) {
     if (!o.purged()) continue;  // manifests of purged objects: read when needed
     ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(o.id()));
-    out[*Digest::FromRaw(o.manifest_sha256())] = [node, id]() -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(Digest manifest, Digest::FromRaw(o.manifest_sha256()));
+    out[manifest] = [node, id]() -> absl::StatusOr<std::string> {
       ASSIGN_OR_RETURN(v1::ObjectManifest m, node->FindManifest(id));
       return DeterministicBytes(m);
     };

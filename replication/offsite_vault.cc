@@ -1,5 +1,6 @@
 #include "replication/offsite_vault.h"
 
+#include "server/audited_write.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -28,20 +29,17 @@ absl::StatusOr<std::optional<std::string>> OffsiteVault::GetMeta(const std::stri
 
 absl::Status OffsiteVault::PutMeta(std::vector<std::pair<std::string, std::string>> kv,
                                    std::optional<v1::AuditEvent> event) {
-  WriteRequest r;
-  r.index_only = true;
   Index* index = node_->index();
-  r.on_index = [&](rocksdb::WriteBatch* b, const WriteResult&) {
-    for (const auto& [k, v] : kv) {
-      if (v.empty() && absl::StartsWith(k, kBad)) {
-        b->Delete(index->meta(), k);  // a bad mark lifted: the blob was written anew
-      } else {
-        b->Put(index->meta(), k, v);
-      }
-    }
-    if (event) node_->audit()->Append(b, std::move(*event));
-  };
-  return node_->committer()->Write(std::move(r)).status();
+  return AuditedIndexWrite(node_->committer(), node_->audit(), std::move(event),
+                           [&](rocksdb::WriteBatch* b) {
+                             for (const auto& [k, v] : kv) {
+                               if (v.empty() && absl::StartsWith(k, kBad)) {
+                                 b->Delete(index->meta(), k);  // a bad mark lifted: written anew
+                               } else {
+                                 b->Put(index->meta(), k, v);
+                               }
+                             }
+                           });
 }
 
 absl::StatusOr<bool> OffsiteVault::IsBad(const Digest& key) {

@@ -41,7 +41,7 @@ absl::StatusOr<std::set<std::string>> AlreadyRestored(Node* node, const v1::Snap
   for (const auto& [id, o] : held) {
     if (!named.count(id)) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "the cluster holds ", Digest::FromRaw(id)->ToString(), ", which snapshot ", body.id(),
+          "the cluster holds sha256:", absl::BytesToHexString(id), ", which snapshot ", body.id(),
           " does not name: a restore goes into an empty cluster (or one where a restore of "
           "this snapshot stopped half way)"));
     }
@@ -192,7 +192,8 @@ absl::Status RestoreBatch(Node* node, OffsiteClient* peer,
   std::vector<Digest> keys;
   for (const Landing& l : landings) {
     if (l.purged) continue;
-    for (const std::string& raw : l.manifest.chunks()) keys.push_back(*Digest::FromRaw(raw));
+    ASSIGN_OR_RETURN(std::vector<Digest> of_object, DigestsFromRaw(l.manifest.chunks()));
+    keys.insert(keys.end(), of_object.begin(), of_object.end());
   }
   OrderedFetcher chunks(PeerGet(peer), peer->channels(), keys, 2 * peer->channels());
   Landing* landing = nullptr;  // the previous object, its chunks in flight
@@ -201,8 +202,9 @@ absl::Status RestoreBatch(Node* node, OffsiteClient* peer,
     for (int i = 0; !l.purged && i < l.manifest.chunks_size(); ++i) {
       ASSIGN_OR_RETURN(std::string data, chunks.Next());
       whole.Update(data);
+      ASSIGN_OR_RETURN(Digest key, Digest::FromRaw(l.manifest.chunks(i)));
       l.pending->Add();
-      node->cluster_chunks()->Put(*Digest::FromRaw(l.manifest.chunks(i)), std::move(data),
+      node->cluster_chunks()->Put(key, std::move(data),
                                   [p = l.pending.get()](absl::Status s) { p->Done(s); });
     }
     if (!l.purged && whole.Finish() != l.id) {
@@ -253,7 +255,8 @@ absl::StatusOr<uint64_t> RestoreAuditLog(Node* node, OffsiteClient* peer,
   if (done) return v.expected();  // by a restore that stopped after it
   uint64_t at = 0;
   for (const std::string& raw : log.pages()) {
-    ASSIGN_OR_RETURN(std::string page, Fetch(peer, 0, *Digest::FromRaw(raw)));
+    ASSIGN_OR_RETURN(Digest key, Digest::FromRaw(raw));
+    ASSIGN_OR_RETURN(std::string page, Fetch(peer, 0, key));
     std::vector<std::string> events;
     RETURN_IF_ERROR(v.AddPage(page, [&](absl::string_view e) { events.emplace_back(e); }));
     RETURN_IF_ERROR(node->history()->AddEvents(log.node_id(), at, events));

@@ -44,10 +44,9 @@ absl::Status Unanswered(const NodeInfo& n, const absl::Status& s) {
 absl::Status GatherAuditLogs(Node* node, v1::SnapshotBody* body) {
   ASSIGN_OR_RETURN(*body->add_audit_logs(), LocalAuditLog(node));
   if (node->placement() == nullptr) return absl::OkStatus();
-  for (const NodeInfo& n : node->cluster().nodes()) {
-    if (n.id == node->node_id()) continue;
-    absl::StatusOr<v1::SnapshotAuditLog> log = node->placement()->peer(n.id)->AuditSnapshot();
-    if (!log.ok()) return Unanswered(n, log.status());
+  for (const Placement::Other& n : node->placement()->Others()) {
+    absl::StatusOr<v1::SnapshotAuditLog> log = n.peer->AuditSnapshot();
+    if (!log.ok()) return Unanswered(*n.info, log.status());
     *body->add_audit_logs() = std::move(*log);
   }
   std::sort(body->mutable_audit_logs()->begin(), body->mutable_audit_logs()->end(),
@@ -83,12 +82,11 @@ absl::StatusOr<std::map<std::string, v1::SnapshotObject>> ClusterObjects(Node* n
   RETURN_IF_ERROR(AddObjects(
       [node](const std::string& after) { return ListLocalObjects(node, after, 1000); }, &objects));
   if (node->placement() == nullptr) return objects;
-  for (const NodeInfo& n : node->cluster().nodes()) {
-    if (n.id == node->node_id()) continue;
-    RemoteBlobStore* peer = node->placement()->peer(n.id);
+  for (const Placement::Other& n : node->placement()->Others()) {
+    RemoteBlobStore* peer = n.peer;
     absl::Status s = AddObjects(
         [peer](const std::string& after) { return peer->ListObjects(after, 1000); }, &objects);
-    if (!s.ok()) return Unanswered(n, s);
+    if (!s.ok()) return Unanswered(*n.info, s);
   }
   return objects;
 }

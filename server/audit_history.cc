@@ -1,5 +1,6 @@
 #include "server/audit_history.h"
 
+#include "server/audited_write.h"
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
 #include "common/checkpoint.h"
@@ -22,9 +23,7 @@ std::string Key(const std::string& node, absl::string_view part) {
 
 absl::Status AuditHistory::AddEvents(const std::string& node, uint64_t first,
                                      const std::vector<std::string>& events) {
-  WriteRequest r;
-  r.index_only = true;
-  r.on_index = [&](rocksdb::WriteBatch* b, const WriteResult&) {
+  return AuditedIndexWrite(committer_, nullptr, std::nullopt, [&](rocksdb::WriteBatch* b) {
     for (size_t i = 0; i < events.size(); ++i) {
       std::string seq = EventKey(first + i);
       b->Put(index_->meta(), Key(node, "e/" + seq), events[i]);
@@ -34,8 +33,7 @@ absl::Status AuditHistory::AddEvents(const std::string& node, uint64_t first,
                "");
       }
     }
-  };
-  return committer_->Write(std::move(r)).status();
+  });
 }
 
 absl::Status AuditHistory::Commit(const std::string& node, const std::string& public_key,
@@ -50,15 +48,11 @@ absl::Status AuditHistory::Commit(const std::string& node, const std::string& pu
   AddDetail(&e, "node", node);
   AddDetail(&e, "events", absl::StrCat(c.size));
   AddDetail(&e, "snapshot", snapshot);
-  WriteRequest r;
-  r.index_only = true;
-  r.on_index = [&](rocksdb::WriteBatch* b, const WriteResult&) {
+  return AuditedIndexWrite(committer_, audit_, std::move(e), [&](rocksdb::WriteBatch* b) {
     b->Put(index_->meta(), Key(node, "k"), public_key);
     b->Put(index_->meta(), Key(node, "c"), checkpoint);
     b->Put(index_->meta(), kLogs + node, "");
-    audit_->Append(b, std::move(e));
-  };
-  return committer_->Write(std::move(r)).status();
+  });
 }
 
 absl::StatusOr<bool> AuditHistory::Has(const std::string& node, const std::string& checkpoint) {

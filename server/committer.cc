@@ -1,6 +1,5 @@
 #include "server/committer.h"
 
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -12,6 +11,7 @@
 #include "common/log.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/files.h"
 #include "common/units.h"
 
 namespace custody {
@@ -164,9 +164,11 @@ void Committer::Stage(const std::deque<WriteRequest>& reqs,
 }
 
 absl::Status Committer::CheckSpace(uint64_t bytes) const {
-  struct statvfs st;
-  if (statvfs(volumes_->dir().c_str(), &st) != 0) return absl::OkStatus();
-  uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  // A file system that cannot say (an error here) is written to; the write
+  // itself reports a full disk.
+  absl::StatusOr<uint64_t> free = FreeBytes(volumes_->dir());
+  if (!free.ok()) return absl::OkStatus();
+  const uint64_t free_bytes = *free;
   if (free_bytes < bytes + options_.min_free_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "disk full: ", FormatBytes(free_bytes), " free, ", FormatBytes(bytes),

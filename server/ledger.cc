@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "server/audited_write.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -31,14 +32,11 @@ void Ledger::Trust(std::string ca_pem) {
 }
 
 absl::Status Ledger::Store(const Digest& id, const std::string& bytes, v1::AuditEvent event) {
-  WriteRequest r;
-  r.index_only = true;
   Index* index = node_->index();
-  r.on_index = [&, index](rocksdb::WriteBatch* b, const WriteResult&) {
-    b->Put(index->ledger(), KeyOf(id), bytes);
-    node_->audit()->Append(b, std::move(event));
-  };
-  RETURN_IF_ERROR(node_->committer()->Write(std::move(r)).status());
+  RETURN_IF_ERROR(AuditedIndexWrite(node_->committer(), node_->audit(), std::move(event),
+                                    [&](rocksdb::WriteBatch* b) {
+                                      b->Put(index->ledger(), KeyOf(id), bytes);
+                                    }));
   ++generation_;
   return absl::OkStatus();
 }
@@ -62,13 +60,12 @@ int Ledger::Spread(const Digest& id, const std::string& bytes) {
   int holders = 1;
   Placement* p = node_->placement();
   if (p == nullptr) return holders;
-  for (const NodeInfo& n : p->map().nodes()) {
-    if (n.id == node_->node_id()) continue;
-    absl::Status s = p->peer(n.id)->PutLedger(id, bytes);
+  for (const Placement::Other& n : p->Others()) {
+    absl::Status s = n.peer->PutLedger(id, bytes);
     if (s.ok()) {
       ++holders;
     } else {
-      LOG(WARNING) << "ledger entry " << id.ToString() << " did not reach " << n.id << ": " << s
+      LOG(WARNING) << "ledger entry " << id.ToString() << " did not reach " << n.info->id << ": " << s
                    << " (anti-entropy will bring it)";
     }
   }

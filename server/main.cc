@@ -10,6 +10,7 @@
 #include <iostream>
 #include <tuple>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "common/metrics_http.h"
 #include "common/process.h"
@@ -252,8 +253,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) return Fail("cannot listen on " + listen + " (address in use?)");
   if (!port_file.empty()) {
-    std::ofstream(port_file + ".tmp") << port << "\n";
-    std::rename((port_file + ".tmp").c_str(), port_file.c_str());
+    absl::Status written = custody::ReplaceFile(port_file, absl::StrCat(port, "\n"));
+    if (!written.ok()) return Fail("writing --port-file: " + std::string(written.message()));
   }
   offsite_flags.Start();
   LOG(INFO) << "custodyd " << (offsite_flags.offsite_peer() ? "offsite peer " : "node ")

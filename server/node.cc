@@ -3,13 +3,12 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/file.h>
-#include <sys/statvfs.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -18,6 +17,7 @@
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "common/units.h"
+#include "server/audited_write.h"
 #include "server/index_encryption.h"
 #include "server/local_blob_store.h"
 #include "server/recovery.h"
@@ -37,9 +37,13 @@ absl::Status MakeDir(const std::string& d) {
   return absl::OkStatus();
 }
 
-bool VolumesHoldData(const std::string& dir) {
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.is_regular_file() && e.file_size() > kFirstEntryOffset) return true;
+absl::StatusOr<bool> VolumesHoldData(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir));
+  for (const std::string& name : names) {
+    struct stat st;
+    const std::string path = dir + "/" + name;
+    if (stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "reading the size of " + path);
+    if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kFirstEntryOffset) return true;
   }
   return false;
 }
@@ -74,25 +78,18 @@ absl::Status Node::OpenFolder() {
         absl::StrCat("data folder ", d, " is in use by another custodyd"));
   }
   std::string path = d + "/FORMAT";
-  if (!fs::exists(path)) {
+  ASSIGN_OR_RETURN(bool formatted, PathExists(path));
+  if (!formatted) {
     node_id_ = options_.node_id;
     if (node_id_.empty()) {
       ASSIGN_OR_RETURN(node_id_, RandomHex(8, "a node id"));
     }
     chunk_size_ = options_.chunk_size;
-    std::string tmp = path + ".tmp";
-    {
-      std::ofstream f(tmp);
-      f << kFormatLine << "\nnode_id=" << node_id_ << "\nchunk_size=" << chunk_size_ << "\n";
-      if (!f) return absl::InternalError(absl::StrCat("writing ", tmp));
-    }
-    fs::rename(tmp, path);
-    return SyncDir(d);
+    return ReplaceFile(path, absl::StrCat(kFormatLine, "\nnode_id=", node_id_,
+                                          "\nchunk_size=", chunk_size_, "\n"), 0600);
   }
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::vector<std::string> lines = absl::StrSplit(ss.str(), '\n', absl::SkipEmpty());
+  ASSIGN_OR_RETURN(std::string format, ReadFileToString(path));
+  std::vector<std::string> lines = absl::StrSplit(format, '\n', absl::SkipEmpty());
   if (lines.empty() || lines[0] != kFormatLine) {
     return absl::FailedPreconditionError(absl::StrCat(path, " is not a custody data folder"));
   }
@@ -122,12 +119,13 @@ absl::Status Node::OpenFolder() {
 absl::Status Node::OpenStorage() {
   const std::string& d = options_.data_dir;
   std::string index_dir = d + "/index";
-  if (options_.rebuild_index && fs::exists(index_dir)) {
+  ASSIGN_OR_RETURN(bool have_index, PathExists(index_dir));
+  ASSIGN_OR_RETURN(bool have_data, VolumesHoldData(d + "/volumes"));
+  if (options_.rebuild_index && have_index) {
     std::string aside = absl::StrCat(index_dir, ".replaced-", NowUnixNanos());
     LOG(WARNING) << "--rebuild-index: keeping the old index as " << aside;
-    fs::rename(index_dir, aside);
-  } else if (!options_.rebuild_index && !fs::exists(index_dir) &&
-             VolumesHoldData(d + "/volumes")) {
+    RETURN_IF_ERROR(RenamePath(index_dir, aside));
+  } else if (!options_.rebuild_index && !have_index && have_data) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the index folder ", index_dir, " is missing but the volumes hold data; ",
         "start once with --rebuild-index to rebuild it from the volumes"));
@@ -266,12 +264,7 @@ absl::StatusOr<std::string> Node::SignCheckpointNow() {
 }
 
 absl::Status Node::Record(v1::AuditEvent event) {
-  WriteRequest r;
-  r.index_only = true;
-  r.on_index = [this, &event](rocksdb::WriteBatch* b, const WriteResult&) {
-    audit_->Append(b, std::move(event));
-  };
-  return committer_->Write(std::move(r)).status();
+  return AuditedIndexWrite(committer_.get(), audit_.get(), std::move(event));
 }
 
 Node::~Node() {
@@ -332,7 +325,8 @@ absl::Status Node::LoadDataKeys() {
 }
 
 absl::Status Node::PrepareIndex(const std::string& dir) {
-  if (!fs::exists(dir + "/CURRENT")) return absl::OkStatus();
+  ASSIGN_OR_RETURN(bool have_index, PathExists(dir + "/CURRENT"));
+  if (!have_index) return absl::OkStatus();
   const bool encrypted = IndexIsEncrypted(dir);
   if (!index_env_) {
     if (!encrypted) return absl::OkStatus();
@@ -342,10 +336,11 @@ absl::Status Node::PrepareIndex(const std::string& dir) {
   }
   if (encrypted) return absl::OkStatus();
   const std::string fresh = dir + ".encrypting";
-  if (fs::exists(fresh)) {  // an earlier copy that did not finish: this node's own
+  ASSIGN_OR_RETURN(bool unfinished, PathExists(fresh));
+  if (unfinished) {  // an earlier copy that did not finish: this node's own
     std::string aside = absl::StrCat(fresh, "-unfinished-", NowUnixNanos());
     LOG(WARNING) << "keeping an unfinished encrypted copy of the index as " << aside;
-    fs::rename(fresh, aside);
+    RETURN_IF_ERROR(RenamePath(fresh, aside));
   }
   {
     ASSIGN_OR_RETURN(std::unique_ptr<Index> plain, Index::Open(dir));
@@ -371,9 +366,7 @@ std::shared_ptr<grpc::ChannelCredentials> Node::peer_credentials() const {
 }
 
 uint64_t Node::FreeBytes() const {
-  struct statvfs st;
-  if (statvfs(options_.data_dir.c_str(), &st) != 0) return 0;
-  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  return custody::FreeBytes(options_.data_dir).value_or(0);
 }
 
 std::string Node::RenderMetrics() {

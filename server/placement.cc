@@ -36,6 +36,14 @@ grpc::ChannelArguments PeerChannelArguments() {
   return args;
 }
 
+std::vector<Placement::Other> Placement::Others() const {
+  std::vector<Other> out;
+  for (const NodeInfo& n : map_->nodes()) {
+    if (n.id != self_) out.push_back({&n, peers_.at(n.id).get()});
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> Placement::PlaceManifest(
     const Digest& id, const std::string& manifest,
     const std::function<absl::Status(const std::string& handoff_for)>& store_here) {

@@ -34,6 +34,13 @@ class Placement {
   BlobStore* chunks() { return &replicated_; }
   const ClusterMap& map() const { return *map_; }
   const std::string& self() const { return self_; }
+  // Every other node of the map, in map order, with its peer client.
+  struct Other {
+    const NodeInfo* info;
+    RemoteBlobStore* peer;
+  };
+  std::vector<Other> Others() const;
+
   // Another node of the map, or nullptr for this node or an unknown id.
   RemoteBlobStore* peer(const std::string& id) {
     auto it = peers_.find(id);

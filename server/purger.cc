@@ -115,9 +115,7 @@ absl::StatusOr<std::vector<Digest>> Purger::InUse(const std::vector<Digest>& chu
     }
   }
   RETURN_IF_ERROR(FromRocksStatus(it->status(), "scanning manifests"));
-  std::vector<Digest> out;
-  for (const std::string& raw : used) out.push_back(*Digest::FromRaw(raw));
-  return out;
+  return DigestsFromRaw(used);
 }
 
 }  // namespace custody

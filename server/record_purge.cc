@@ -124,18 +124,16 @@ absl::StatusOr<std::vector<Digest>> RecordKeeper::UnsharedChunks(
     ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->FindManifest(id));
     raw.insert(m.chunks().begin(), m.chunks().end());
   }
-  std::vector<Digest> chunks;
-  for (const std::string& r : raw) chunks.push_back(*Digest::FromRaw(r));
+  ASSIGN_OR_RETURN(std::vector<Digest> chunks, DigestsFromRaw(raw));
   ASSIGN_OR_RETURN(std::vector<Digest> used, node_->purger()->InUse(chunks, objects));
   std::set<std::string> in_use;
   for (const Digest& d : used) in_use.insert(std::string(d.Raw()));
   if (Placement* p = node_->placement()) {
-    for (const NodeInfo& n : p->map().nodes()) {
-      if (n.id == node_->node_id()) continue;
-      absl::StatusOr<std::vector<Digest>> theirs = p->peer(n.id)->ChunksInUse(chunks, objects);
+    for (const Placement::Other& n : p->Others()) {
+      absl::StatusOr<std::vector<Digest>> theirs = n.peer->ChunksInUse(chunks, objects);
       if (!theirs.ok()) {
         return absl::UnavailableError(absl::StrCat(
-            "node ", n.id, " did not answer (", theirs.status().message(),
+            "node ", n.info->id, " did not answer (", theirs.status().message(),
             "); a purge needs every node, to be sure no retained object shares a chunk"));
       }
       for (const Digest& d : *theirs) in_use.insert(std::string(d.Raw()));
@@ -233,7 +231,8 @@ absl::Status RecordKeeper::CheckExecutedPurge(const v1::LedgerEntry& e) {
     }
     ASSIGN_OR_RETURN(Digest d, Digest::Parse(o));
     ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->FindManifest(d));
-    for (const std::string& c : m.chunks()) chunks.insert(Digest::FromRaw(c)->Hex());
+    ASSIGN_OR_RETURN(std::vector<Digest> of_object, DigestsFromRaw(m.chunks()));
+    for (const Digest& c : of_object) chunks.insert(c.Hex());
   }
   std::vector<Digest> named;
   for (const std::string& c : FieldSet(e, "chunks")) {

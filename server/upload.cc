@@ -1,5 +1,6 @@
 #include "server/upload.h"
 
+#include "server/audited_write.h"
 #include "server/chunk_io.h"
 
 #include <algorithm>
@@ -272,13 +273,7 @@ absl::StatusOr<bool> Upload::StoreManifest(const Digest& id, const std::string& 
     AddDetail(&e, "object", id.ToString());
     AddDetail(&e, "nodes", absl::StrJoin(*holders, ","));
     if (!peer_.empty()) AddDetail(&e, "peer", peer_);
-    WriteRequest r;
-    r.index_only = true;
-    r.on_index = [&](rocksdb::WriteBatch* b, const WriteResult&) {
-      if (mgr_->audit_) mgr_->audit_->Append(b, e);
-      forget_upload(b);
-    };
-    RETURN_IF_ERROR(mgr_->committer_->Write(std::move(r)).status());
+    RETURN_IF_ERROR(AuditedIndexWrite(mgr_->committer_, mgr_->audit_, std::move(e), forget_upload));
   }
   return held;
 }

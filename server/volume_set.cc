@@ -1,9 +1,9 @@
 #include "server/volume_set.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 
 #include "common/log.h"
 #include "absl/strings/numbers.h"
@@ -15,7 +15,6 @@
 #include "server/file_writer.h"
 
 namespace custody {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -44,9 +43,10 @@ absl::StatusOr<std::unique_ptr<VolumeSet>> VolumeSet::Open(
   set->max_volume_bytes_ = max_volume_bytes;
   set->index_ = index;
   std::vector<uint32_t> ids;
-  for (const auto& e : fs::directory_iterator(dir)) {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir));
+  for (const std::string& name : names) {
     uint32_t id;
-    if (ParseVolumeName(e.path().filename().string(), &id)) ids.push_back(id);
+    if (ParseVolumeName(name, &id)) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
   absl::MutexLock l(&set->mu_);
@@ -55,15 +55,18 @@ absl::StatusOr<std::unique_ptr<VolumeSet>> VolumeSet::Open(
     ASSIGN_OR_RETURN(std::optional<VolumeState> st, index->GetVolume(ids[i]));
     // A read-only file was sealed even if the crash came before the index
     // learnt of it.
-    bool writable = last && !(st && st->sealed) &&
-                    (fs::status(set->PathFor(ids[i])).permissions() & fs::perms::owner_write) !=
-                        fs::perms::none;
+    // (The mode bit, not access(2): root may write to any file.)
+    struct stat mode;
+    if (stat(set->PathFor(ids[i]).c_str(), &mode) != 0) {
+      return ErrnoStatus(errno, "reading the mode of " + set->PathFor(ids[i]));
+    }
+    bool writable = last && !(st && st->sealed) && (mode.st_mode & S_IWUSR) != 0;
     absl::StatusOr<std::unique_ptr<Volume>> v = Volume::Open(set->PathFor(ids[i]), writable);
     if (!v.ok() && last && v.status().code() == absl::StatusCode::kDataLoss) {
       LOG(WARNING) << set->PathFor(ids[i]) << ": " << v.status().message()
                    << "; moving it to quarantine";
-      fs::rename(set->PathFor(ids[i]),
-                 absl::StrCat(quarantine_dir, "/vol-torn-", NowUnixNanos(), ".dat"));
+      RETURN_IF_ERROR(MoveNoReplace(
+          set->PathFor(ids[i]), absl::StrCat(quarantine_dir, "/vol-torn-", NowUnixNanos(), ".dat")));
       continue;
     }
     if (!v.ok()) return v.status();

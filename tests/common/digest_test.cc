@@ -52,5 +52,15 @@ TEST(Sha256Test, RestoreRejectsGarbage) {
   EXPECT_EQ(Sha256::RestoreState(s).status().code(), absl::StatusCode::kDataLoss);
 }
 
+TEST(DigestTest, DigestsFromRawKeepsOrderAndRefusesANonDigest) {
+  const Digest a = Digest::Of("a"), b = Digest::Of("b");
+  std::vector<std::string> raws{std::string(a.Raw()), std::string(b.Raw())};
+  absl::StatusOr<std::vector<Digest>> ds = DigestsFromRaw(raws);
+  ASSERT_TRUE(ds.ok());
+  EXPECT_EQ(*ds, (std::vector<Digest>{a, b}));
+  raws.push_back("short");
+  EXPECT_FALSE(DigestsFromRaw(raws).ok());
+}
+
 }  // namespace
 }  // namespace custody
