@@ -75,8 +75,10 @@ void Breakdown(Node* node) {
     range.Append(merkle::HashLeaf(e), [](int, uint64_t, const Digest&) {});
   }
   double hash_s = absl::ToDoubleSeconds(absl::Now() - t0);
-  std::printf("  on one core: reading the events %.3f s (%zu bytes), hashing them into the "
-              "tree %.3f s\n", read_s, touched, hash_s);
+  std::printf(
+      "  on one core: reading the events %.3f s (%zu bytes), hashing them into the "
+      "tree %.3f s\n",
+      read_s, touched, hash_s);
 }
 
 // Seconds to SHA-256 all stored event bytes once, as one buffer.

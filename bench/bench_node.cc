@@ -53,8 +53,8 @@ namespace {
 
 absl::Status Dd(const std::string& path, uint64_t blocks, const std::string& log) {
   std::error_code ec;
-  absl::Status s = Run({"dd", "if=/dev/zero", "of=" + path, "bs=4M",
-                        absl::StrCat("count=", blocks), "oflag=direct,dsync"},
+  absl::Status s = Run({"dd", "if=/dev/zero", "of=" + path, "bs=4M", absl::StrCat("count=", blocks),
+                        "oflag=direct,dsync"},
                        log)
                        .status();
   fs::remove(path, ec);

@@ -48,8 +48,7 @@ struct Node {
 // picks; with them (e.g. --cluster and --node-id) where they say.
 absl::StatusOr<Node> StartNode(const std::string& custodyd, const std::string& data_dir,
                                const std::string& port_file, const std::string& log,
-                               const std::vector<std::string>& extra = {},
-                               bool keep_data = false);
+                               const std::vector<std::string>& extra = {}, bool keep_data = false);
 
 // CPU seconds (user + system) that process `pid` has used so far, from
 // /proc/PID/stat; 0 if it cannot be read.

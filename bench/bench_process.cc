@@ -82,8 +82,7 @@ absl::StatusOr<Child> Child::Start(const std::vector<std::string>& argv,
   std::string what = absl::StrJoin(argv, " ");
   if (rc != 0) {
     close(p[0]);
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot start `", what, "`: ", strerror(rc)));
+    return absl::FailedPreconditionError(absl::StrCat("cannot start `", what, "`: ", strerror(rc)));
   }
   Register(pid);
   return Child(pid, p[0], std::move(what), log_path);
@@ -115,12 +114,10 @@ void Child::Reaped(int status) {
 
 absl::Status Child::ExitError() const {
   if (WIFEXITED(status_) && WEXITSTATUS(status_) == 0) return absl::OkStatus();
-  std::string how = WIFEXITED(status_)
-                        ? absl::StrCat("exited with status ", WEXITSTATUS(status_))
-                        : absl::StrCat("was killed by signal ", WTERMSIG(status_));
+  std::string how = WIFEXITED(status_) ? absl::StrCat("exited with status ", WEXITSTATUS(status_))
+                                       : absl::StrCat("was killed by signal ", WTERMSIG(status_));
   std::string tail = Tail(log_path_, 800);
-  return absl::InternalError(absl::StrCat("`", what_, "` ", how,
-                                          tail.empty() ? "" : ":\n  ", tail,
+  return absl::InternalError(absl::StrCat("`", what_, "` ", how, tail.empty() ? "" : ":\n  ", tail,
                                           "\n  (log: ", log_path_, ")"));
 }
 
@@ -168,8 +165,7 @@ absl::Status Child::Stop(std::chrono::milliseconds grace) {
   return ExitError();
 }
 
-absl::StatusOr<std::string> Run(const std::vector<std::string>& argv,
-                                const std::string& log_path) {
+absl::StatusOr<std::string> Run(const std::vector<std::string>& argv, const std::string& log_path) {
   absl::StatusOr<Child> child = Child::Start(argv, log_path);
   if (!child.ok()) return child.status();
   return child->Finish();

@@ -49,8 +49,7 @@ class Child {
 };
 
 // Starts argv and waits for it: its stdout, or an error (see Finish()).
-absl::StatusOr<std::string> Run(const std::vector<std::string>& argv,
-                                const std::string& log_path);
+absl::StatusOr<std::string> Run(const std::vector<std::string>& argv, const std::string& log_path);
 
 // On SIGINT, SIGTERM or SIGHUP, sends SIGTERM to every live Child and
 // refuses to start new ones, so the run fails and cleans up the normal way;

@@ -62,10 +62,10 @@ absl::StatusOr<Cluster> StartCluster(const Config& cfg, const std::string& custo
                             << "]}";
   for (int i = 0; i < 3; ++i) {
     std::string name = absl::StrCat("n", i + 1);
-    ASSIGN_OR_RETURN(Node n, StartNode(custodyd, absl::StrCat(cfg.dir, "/", name),
-                                       absl::StrCat(cfg.dir, "/", name, ".port"),
-                                       absl::StrCat(cfg.dir, "/", name, "-run", run, ".log"),
-                                       c.Flags(i)));
+    ASSIGN_OR_RETURN(Node n,
+                     StartNode(custodyd, absl::StrCat(cfg.dir, "/", name),
+                               absl::StrCat(cfg.dir, "/", name, ".port"),
+                               absl::StrCat(cfg.dir, "/", name, "-run", run, ".log"), c.Flags(i)));
     c.nodes.push_back(std::make_unique<Node>(std::move(n)));
   }
   return c;
@@ -79,8 +79,10 @@ absl::Status PutAll(const Cluster& c, const std::vector<std::string>& paths) {
       PutOptions opts;
       opts.upload_id = absl::StrCat("bench-", i, "-", absl::ToUnixNanos(absl::Now()));
       auto r = CustodyClient::Connect(c.nodes[i % 3]->address)->Put(paths[i], opts);
-      if (!r.ok()) results[i] = r.status();
-      else if (r->durable_replicas < 2) results[i] = absl::InternalError("fewer than 2 copies");
+      if (!r.ok())
+        results[i] = r.status();
+      else if (r->durable_replicas < 2)
+        results[i] = absl::InternalError("fewer than 2 copies");
     });
   }
   for (std::thread& t : threads) t.join();
@@ -125,9 +127,9 @@ absl::StatusOr<RunResult> OneRun(const Config& cfg, const std::vector<std::strin
   kill(c.nodes[1]->child.pid(), SIGKILL);
   c.nodes[1].reset();  // reaps it
   fs::remove_all(n2_dir);
-  ASSIGN_OR_RETURN(Node back, StartNode(custodyd, n2_dir, absl::StrCat(cfg.dir, "/n2.port"),
-                                        absl::StrCat(cfg.dir, "/n2-run", run, "-back.log"),
-                                        c.Flags(1)));
+  ASSIGN_OR_RETURN(Node back,
+                   StartNode(custodyd, n2_dir, absl::StrCat(cfg.dir, "/n2.port"),
+                             absl::StrCat(cfg.dir, "/n2-run", run, "-back.log"), c.Flags(1)));
   c.nodes[1] = std::make_unique<Node>(std::move(back));
   ASSIGN_OR_RETURN(out.repair_s, Timed([&]() -> absl::Status {
                      ASSIGN_OR_RETURN(out.repair_bytes, RepairUntilClean(c));
@@ -163,8 +165,10 @@ absl::Status RunAll(const Config& cfg) {
     double repair = r.repair_bytes / 1e6 / r.repair_s;
     best_ingest = std::max(best_ingest, ingest);
     best_repair = std::max(best_repair, repair);
-    runs.push_back({{"ingest_mb_s", ingest}, {"repair_mb_s", repair},
-                    {"repair_bytes", r.repair_bytes}, {"repair_s", r.repair_s}});
+    runs.push_back({{"ingest_mb_s", ingest},
+                    {"repair_mb_s", repair},
+                    {"repair_bytes", r.repair_bytes},
+                    {"repair_s", r.repair_s}});
     if (!cfg.json) {
       std::cout << "run " << run << ": ingest " << ingest << " MB/s (" << ingest / sha_mbps
                 << "x SHA-256); repair after wipe " << FormatBytes(r.repair_bytes) << " in "
@@ -173,19 +177,22 @@ absl::Status RunAll(const Config& cfg) {
                 << 2 * ingest / disk_mbps << "x the dd limit\n";
     }
   }
-  json report{{"bytes_per_run", cfg.files * each}, {"files", cfg.files},
-              {"sha256_mb_s", sha_mbps}, {"disk_mb_s", disk_mbps},
+  json report{{"bytes_per_run", cfg.files * each},
+              {"files", cfg.files},
+              {"sha256_mb_s", sha_mbps},
+              {"disk_mb_s", disk_mbps},
               {"best_ingest_mb_s", best_ingest},
               {"ingest_copies_vs_disk", 2 * best_ingest / disk_mbps},
-              {"ingest_vs_sha256", best_ingest / sha_mbps}, {"best_repair_mb_s", best_repair},
-              {"repair_vs_sha256", best_repair / sha_mbps}, {"runs", runs}};
+              {"ingest_vs_sha256", best_ingest / sha_mbps},
+              {"best_repair_mb_s", best_repair},
+              {"repair_vs_sha256", best_repair / sha_mbps},
+              {"runs", runs}};
   if (cfg.json) {
     std::cout << report.dump() << "\n";
   } else {
     std::cout << "openssl sha256: " << sha_mbps << " MB/s; dd direct: " << disk_mbps
-              << " MB/s; best ingest " << best_ingest
-              << " MB/s = " << best_ingest / sha_mbps << "x; best repair " << best_repair
-              << " MB/s = " << best_repair / sha_mbps << "x\n";
+              << " MB/s; best ingest " << best_ingest << " MB/s = " << best_ingest / sha_mbps
+              << "x; best repair " << best_repair << " MB/s = " << best_repair / sha_mbps << "x\n";
   }
   for (const std::string& f : files) fs::remove(f);
   fs::remove(warmup);

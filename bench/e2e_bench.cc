@@ -74,7 +74,8 @@ absl::Status CheckSetup(const Config& cfg) {
   if (cfg.runs < 1) return absl::InvalidArgumentError("--runs must be at least 1");
   for (const std::string& tool : {cfg.custodyd, cfg.custody}) {
     if (access(tool.c_str(), X_OK) != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(tool, " is not an executable (build it, "
+      return absl::FailedPreconditionError(absl::StrCat(tool,
+                                                        " is not an executable (build it, "
                                                         "or pass --custodyd / --custody)"));
     }
   }
@@ -84,9 +85,9 @@ absl::Status CheckSetup(const Config& cfg) {
   struct statvfs st;
   const uint64_t need = 5 * cfg.size + kWarmupBytes + 128 * kMiB;
   if (statvfs(cfg.dir.c_str(), &st) == 0 && uint64_t{st.f_bavail} * st.f_frsize < need) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        cfg.dir, " has ", FormatBytes(double(st.f_bavail) * st.f_frsize), " free; need ",
-        FormatBytes(double(need)), " (5x --size)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(cfg.dir, " has ", FormatBytes(double(st.f_bavail) * st.f_frsize),
+                     " free; need ", FormatBytes(double(need)), " (5x --size)"));
   }
   return absl::OkStatus();
 }
@@ -104,8 +105,8 @@ absl::StatusOr<Inputs> MakeInputs(const Config& cfg) {
   ASSIGN_OR_RETURN(in.single, MakeFile(cfg, "input.bin", cfg.size, 1));
   ASSIGN_OR_RETURN(in.warmup, MakeFile(cfg, "warmup.bin", kWarmupBytes, 2));
   for (uint64_t i = 0; i < 4; ++i) {
-    ASSIGN_OR_RETURN(TestFile q, MakeFile(cfg, absl::StrCat("input-q", i + 1, ".bin"),
-                                          cfg.size / 4, 3 + i));
+    ASSIGN_OR_RETURN(TestFile q,
+                     MakeFile(cfg, absl::StrCat("input-q", i + 1, ".bin"), cfg.size / 4, 3 + i));
     in.quarters.push_back(q);
   }
   return in;
@@ -114,9 +115,9 @@ absl::StatusOr<Inputs> MakeInputs(const Config& cfg) {
 // Every file the bench creates, except the logs, removed when it ends.
 void RemoveScratch(const Config& cfg) {
   std::error_code ec;
-  for (const char* name : {"input.bin", "warmup.bin", "input-q1.bin", "input-q2.bin",
-                           "input-q3.bin", "input-q4.bin", "ddtest", "out", "port",
-                           "port.tmp", "node-data", "tls"}) {
+  for (const char* name :
+       {"input.bin", "warmup.bin", "input-q1.bin", "input-q2.bin", "input-q3.bin", "input-q4.bin",
+        "ddtest", "out", "port", "port.tmp", "node-data", "tls"}) {
     fs::remove_all(cfg.Path(name), ec);
   }
 }
@@ -142,8 +143,8 @@ absl::Status MakeSecrets(const Config& cfg) {
   fs::remove_all(t, ec);
   fs::create_directories(t, ec);
   RETURN_IF_ERROR(Run({cfg.custody, "ca", "init", t + "/ca"}, cfg.Log("tls")).status());
-  RETURN_IF_ERROR(Run({cfg.custody, "ca", "issue", "--ca", t + "/ca", "--node", "bench",
-                       "--host", "127.0.0.1", "-o", t + "/node"},
+  RETURN_IF_ERROR(Run({cfg.custody, "ca", "issue", "--ca", t + "/ca", "--node", "bench", "--host",
+                       "127.0.0.1", "-o", t + "/node"},
                       cfg.Log("tls"))
                       .status());
   // The reader is an officer; the two who approve its viewing grant are an
@@ -174,16 +175,15 @@ std::vector<std::string> With(std::vector<std::string> a, std::vector<std::strin
 absl::StatusOr<Node> StartNode(const Config& cfg, int run, bool secure) {
   std::vector<std::string> extra;
   if (secure) {
-    extra = {"--listen", "127.0.0.1:0", "--tls", cfg.Path("tls/node"), "--data-key",
-             cfg.Path("tls/data.key")};
+    extra = {"--listen",           "127.0.0.1:0", "--tls",
+             cfg.Path("tls/node"), "--data-key",  cfg.Path("tls/data.key")};
   }
   return bench::StartNode(cfg.custodyd, cfg.Path("node-data"), cfg.Path("port"),
-                          cfg.Log(absl::StrCat(secure ? "secure-node-" : "node-", run + 1)),
-                          extra);
+                          cfg.Log(absl::StrCat(secure ? "secure-node-" : "node-", run + 1)), extra);
 }
 
-absl::StatusOr<Child> StartPut(const Config& cfg, const Node& node, bool secure,
-                               const TestFile& f, const std::string& log) {
+absl::StatusOr<Child> StartPut(const Config& cfg, const Node& node, bool secure, const TestFile& f,
+                               const std::string& log) {
   return Child::Start(With(Cli(cfg, node, secure), {"put", f.path, "--json"}), cfg.Log(log));
 }
 
@@ -195,8 +195,8 @@ absl::Status CheckPut(const std::string& out, const TestFile& f) {
     return absl::InternalError(absl::StrCat("put printed no JSON id: \"", out, "\""));
   }
   if (j["id"] != f.id) {
-    return absl::DataLossError(absl::StrCat("put of ", f.path, " returned id ",
-                                            j["id"].dump(), ", expected ", f.id));
+    return absl::DataLossError(
+        absl::StrCat("put of ", f.path, " returned id ", j["id"].dump(), ", expected ", f.id));
   }
   if (j.value("already_stored", false) || j.value("size", uint64_t{0}) != f.size) {
     return absl::InternalError(absl::StrCat("put of ", f.path, " did not store it: ", out));
@@ -216,8 +216,7 @@ absl::Status PutConcurrently(const Config& cfg, const Node& node, bool secure,
                              const std::vector<TestFile>& files) {
   std::vector<Child> children;
   for (size_t i = 0; i < files.size(); ++i) {
-    ASSIGN_OR_RETURN(Child c,
-                     StartPut(cfg, node, secure, files[i], absl::StrCat("put4-", i + 1)));
+    ASSIGN_OR_RETURN(Child c, StartPut(cfg, node, secure, files[i], absl::StrCat("put4-", i + 1)));
     children.push_back(std::move(c));
   }
   absl::Status status;
@@ -242,8 +241,8 @@ absl::Status Grant(const Config& cfg, const Node& node, const TestFile& f) {
   }
   const std::string request = j["request"].get<std::string>();
   for (const char* approver : {"head", "leader"}) {
-    RETURN_IF_ERROR(Run({cfg.custody, "--server", node.address, "--tls", cfg.Path("tls/") + approver,
-                         "access", "approve", request},
+    RETURN_IF_ERROR(Run({cfg.custody, "--server", node.address, "--tls",
+                         cfg.Path("tls/") + approver, "access", "approve", request},
                         cfg.Log("grant"))
                         .status());
   }

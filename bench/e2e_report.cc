@@ -46,13 +46,13 @@ void PrintTable(const Results& r, std::ostream& out) {
       "rates in MB/s, MB = 1e6 bytes; ratios use the best run\n\n",
       r.file_bytes, r.file_bytes / 1e6, r.concurrent_bytes, r.runs,
       r.io_backend.empty() ? "?" : r.io_backend);
-  out << absl::StrFormat("%-32s %10s %10s %10s %10s\n", "step", "best MB/s", "median",
-                         "vs sha256", "vs disk");
+  out << absl::StrFormat("%-32s %10s %10s %10s %10s\n", "step", "best MB/s", "median", "vs sha256",
+                         "vs disk");
   const double hash = r.hash.BestMBps(), disk = r.disk.BestMBps();
   for (const Measure* m : Rows(r)) {
     double best = m->BestMBps();
-    out << absl::StrFormat("%-32s %10.1f %10.1f %9.0f%% %9.0f%%\n", m->label, best,
-                           m->MedianMBps(), 100 * Ratio(best, hash), 100 * Ratio(best, disk));
+    out << absl::StrFormat("%-32s %10.1f %10.1f %9.0f%% %9.0f%%\n", m->label, best, m->MedianMBps(),
+                           100 * Ratio(best, hash), 100 * Ratio(best, disk));
   }
   out << absl::StrFormat("\nnode peak RSS (VmHWM after the single put): %.1f MiB (max of runs)\n",
                          PeakRss(r));

@@ -110,13 +110,13 @@ absl::StatusOr<double> RunOnce(const Config& cfg, int run) {
   RETURN_IF_ERROR(MoveFile(cfg.Path("staging/" + warm), cfg.Path("station/" + warm)));
   RETURN_IF_ERROR(WaitDone(cfg, &daemon, 1));
   RETURN_IF_ERROR(MoveFile(cfg.Path("station/done/" + warm), cfg.Path("staging/" + warm)));
-  ASSIGN_OR_RETURN(double secs, Timed([&]() -> absl::Status {
-                     for (int i = 0; i < cfg.files; ++i) {
-                       RETURN_IF_ERROR(MoveFile(cfg.Path("staging/" + Rel(i)),
-                                                cfg.Path("station/" + Rel(i))));
-                     }
-                     return WaitDone(cfg, &daemon, cfg.files + 1);
-                   }));
+  ASSIGN_OR_RETURN(
+      double secs, Timed([&]() -> absl::Status {
+        for (int i = 0; i < cfg.files; ++i) {
+          RETURN_IF_ERROR(MoveFile(cfg.Path("staging/" + Rel(i)), cfg.Path("station/" + Rel(i))));
+        }
+        return WaitDone(cfg, &daemon, cfg.files + 1);
+      }));
   for (int i = 0; i < cfg.files; ++i) {
     RETURN_IF_ERROR(MoveFile(cfg.Path("station/done/" + Rel(i)), cfg.Path("staging/" + Rel(i))));
   }
@@ -137,8 +137,8 @@ absl::Status CheckSetup(const Config& cfg) {
   struct statvfs st;
   const uint64_t need = 2 * cfg.size * cfg.files + (256ull << 20);
   if (statvfs(cfg.dir.c_str(), &st) == 0 && uint64_t{st.f_bavail} * st.f_frsize < need) {
-    return absl::ResourceExhaustedError(absl::StrCat(cfg.dir, " needs ", FormatBytes(need),
-                                                     " free (inputs and node data)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(cfg.dir, " needs ", FormatBytes(need), " free (inputs and node data)"));
   }
   return absl::OkStatus();
 }
@@ -156,15 +156,15 @@ absl::Status RunAll(const Config& cfg) {
   Measure disk{"disk_limit", "disk limit (dd direct,dsync)"};
   disk.bytes = cfg.size / (4 << 20) * (4 << 20);
   Say("measuring the durable write limit with dd");
-  RETURN_IF_ERROR(MeasureDdDirect(cfg.Path("ddtest"), cfg.size / (4 << 20), cfg.runs,
-                                  cfg.Log("dd"), &disk.seconds));
+  RETURN_IF_ERROR(MeasureDdDirect(cfg.Path("ddtest"), cfg.size / (4 << 20), cfg.runs, cfg.Log("dd"),
+                                  &disk.seconds));
   for (int r = 0; r < cfg.runs; ++r) {
     ASSIGN_OR_RETURN(double secs, RunOnce(cfg, r));
     ingest.seconds.push_back(secs);
   }
   std::cout << "custody ingest bench: " << cfg.files << " x " << cfg.size << "-byte files through "
-            << "custody-ingestd --parallel " << cfg.parallel << " into one custodyd, "
-            << cfg.runs << " run(s); MB = 1e6 bytes\n"
+            << "custody-ingestd --parallel " << cfg.parallel << " into one custodyd, " << cfg.runs
+            << " run(s); MB = 1e6 bytes\n"
             << "sha256 limit (openssl, 1 core): best " << hash.BestMBps() << " MB/s\n"
             << "disk limit (dd direct,dsync 4M): best " << disk.BestMBps() << " MB/s\n"
             << "ingest: best " << ingest.BestMBps() << " MB/s, median " << ingest.MedianMBps()
@@ -186,7 +186,9 @@ int main(int argc, char** argv) {
   app.add_option("--files", cfg.files, "files")->check(CLI::Range(1, 10000))->capture_default_str();
   app.add_option("--size", size, "bytes per file")->capture_default_str();
   app.add_option("--parallel", cfg.parallel, "the daemon's --parallel")->capture_default_str();
-  app.add_option("--runs", cfg.runs, "timed runs")->check(CLI::Range(1, 100))->capture_default_str();
+  app.add_option("--runs", cfg.runs, "timed runs")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   app.add_option("--dir", cfg.dir, "work folder (not tmpfs: the node uses O_DIRECT)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

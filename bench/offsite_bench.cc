@@ -136,7 +136,7 @@ struct Step {
   const char* name;
   uint64_t bytes = 0;
   double seconds = 0, tcp_seconds = 0, cold_tcp_seconds = 0;
-  double ceiling_seconds = 0;  // the disk's ceiling: the files read while as much is written
+  double ceiling_seconds = 0;         // the disk's ceiling: the files read while as much is written
   double node_cpu = 0, peer_cpu = 0;  // CPU seconds the node and the peer spent in the step
   double tcp_cpu_per_gib = 0;         // CPU seconds per GiB of the (page-cached) TCP copy
   std::optional<DiskStats> disk = std::nullopt;  // during the step, when /proc/diskstats tells
@@ -156,7 +156,8 @@ absl::StatusOr<Step> Measure(const char* name, const Config& cfg, const Site& si
   const double copy_cpu = CpuSeconds(getpid()) - me0;
   ASSIGN_OR_RETURN(s.cold_tcp_seconds, TcpCopy(files, cfg.dir + "/tcp.sink", /*cold=*/true));
   ASSIGN_OR_RETURN(s.ceiling_seconds, DiskReadWhileWriting(files, cfg.dir + "/disk.sink"));
-  const double node0 = CpuSeconds(site.node->child.pid()), peer0 = CpuSeconds(site.peer->child.pid());
+  const double node0 = CpuSeconds(site.node->child.pid()),
+               peer0 = CpuSeconds(site.peer->child.pid());
   absl::StatusOr<DiskStats> disk0 = ReadDiskStats(cfg.dir);
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(s.bytes, step());
@@ -203,10 +204,11 @@ absl::StatusOr<std::vector<Step>> OneRun(const Config& cfg, const std::vector<st
   RETURN_IF_ERROR(StartNodeOf(cfg, &site, run, "-restore", false));  // an empty data folder
   std::vector<std::string> all = files;
   all.insert(all.end(), delta.begin(), delta.end());
-  ASSIGN_OR_RETURN(Step restore, Measure("restore", cfg, site, all, [&]() -> absl::StatusOr<uint64_t> {
-    ASSIGN_OR_RETURN(json r, Cli(site, cfg, {"restore", "--from-offsite", site.peer->address}));
-    return r["bytes"].get<uint64_t>();
-  }));
+  ASSIGN_OR_RETURN(
+      Step restore, Measure("restore", cfg, site, all, [&]() -> absl::StatusOr<uint64_t> {
+        ASSIGN_OR_RETURN(json r, Cli(site, cfg, {"restore", "--from-offsite", site.peer->address}));
+        return r["bytes"].get<uint64_t>();
+      }));
   steps.push_back(restore);
   RETURN_IF_ERROR(site.node->child.Stop(std::chrono::seconds(10)));
   RETURN_IF_ERROR(site.peer->child.Stop(std::chrono::seconds(10)));
@@ -240,12 +242,17 @@ absl::Status RunAll(const Config& cfg) {
     ASSIGN_OR_RETURN(std::vector<Step> steps, OneRun(cfg, files, delta, run));
     json r = json::array();
     for (const Step& s : steps) {
-      r.push_back({{"step", s.name}, {"bytes", s.bytes}, {"seconds", s.seconds},
-                   {"mb_s", s.mbps()}, {"tcp_copy_mb_s", s.tcp_mbps()},
-                   {"ratio", s.mbps() / s.tcp_mbps()}, {"cold_tcp_copy_mb_s", s.cold_tcp_mbps()},
+      r.push_back({{"step", s.name},
+                   {"bytes", s.bytes},
+                   {"seconds", s.seconds},
+                   {"mb_s", s.mbps()},
+                   {"tcp_copy_mb_s", s.tcp_mbps()},
+                   {"ratio", s.mbps() / s.tcp_mbps()},
+                   {"cold_tcp_copy_mb_s", s.cold_tcp_mbps()},
                    {"ratio_cold", s.mbps() / s.cold_tcp_mbps()},
                    {"disk_read_while_writing_mb_s", s.ceiling_mbps()},
-                   {"ratio_disk", s.mbps() / s.ceiling_mbps()}, {"vs_dd", s.mbps() / disk_mbps},
+                   {"ratio_disk", s.mbps() / s.ceiling_mbps()},
+                   {"vs_dd", s.mbps() / disk_mbps},
                    {"node_cpu_s_per_gib", s.node_cpu * (1ull << 30) / s.bytes},
                    {"peer_cpu_s_per_gib", s.peer_cpu * (1ull << 30) / s.bytes},
                    {"tcp_copy_cpu_s_per_gib", s.tcp_cpu_per_gib}});
@@ -260,11 +267,9 @@ absl::Status RunAll(const Config& cfg) {
                   << " MB/s; ratio " << s.mbps() / s.tcp_mbps() << "; cold TCP copy "
                   << s.cold_tcp_mbps() << " MB/s; ratio " << s.mbps() / s.cold_tcp_mbps()
                   << "; disk read while writing " << s.ceiling_mbps() << " MB/s; ratio "
-                  << s.mbps() / s.ceiling_mbps() << "; vs dd "
-                  << s.mbps() / disk_mbps << "; CPU s per GiB: node "
-                  << s.node_cpu * (1ull << 30) / s.bytes << ", peer "
-                  << s.peer_cpu * (1ull << 30) / s.bytes << "; TCP copy "
-                  << s.tcp_cpu_per_gib;
+                  << s.mbps() / s.ceiling_mbps() << "; vs dd " << s.mbps() / disk_mbps
+                  << "; CPU s per GiB: node " << s.node_cpu * (1ull << 30) / s.bytes << ", peer "
+                  << s.peer_cpu * (1ull << 30) / s.bytes << "; TCP copy " << s.tcp_cpu_per_gib;
         if (s.disk) {
           std::cout << "; disk read " << FormatBytes(s.disk->read_bytes) << ", wrote "
                     << FormatBytes(s.disk->written_bytes) << ", busy "
@@ -276,8 +281,11 @@ absl::Status RunAll(const Config& cfg) {
     runs.push_back(r);
   }
   if (cfg.json) {
-    std::cout << json{{"size", cfg.size}, {"files", cfg.files}, {"tls", cfg.tls},
-                      {"dd_mb_s", disk_mbps}, {"runs", runs}}
+    std::cout << json{{"size", cfg.size},
+                      {"files", cfg.files},
+                      {"tls", cfg.tls},
+                      {"dd_mb_s", disk_mbps},
+                      {"runs", runs}}
                      .dump()
               << "\n";
   }

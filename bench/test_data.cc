@@ -61,8 +61,7 @@ absl::Status WriteAll(int fd, const char* p, size_t n, const std::string& path) 
 
 }  // namespace
 
-absl::StatusOr<std::string> WriteRandomFile(const std::string& path, uint64_t size,
-                                            uint64_t seed) {
+absl::StatusOr<std::string> WriteRandomFile(const std::string& path, uint64_t size, uint64_t seed) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::InternalError(absl::StrCat("creating ", path, ": ", strerror(errno)));
   constexpr size_t kBlock = size_t{1} << 20;

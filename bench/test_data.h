@@ -13,8 +13,7 @@ namespace custody::bench {
 // splitmix64; distinct seeds give distinct files) to a new file at `path`,
 // 1 MiB at a time, and fsyncs it so its write-back does not disturb later
 // measurements. Returns its custody id, "sha256:<hex>", hashed on the way.
-absl::StatusOr<std::string> WriteRandomFile(const std::string& path, uint64_t size,
-                                            uint64_t seed);
+absl::StatusOr<std::string> WriteRandomFile(const std::string& path, uint64_t size, uint64_t seed);
 
 }  // namespace custody::bench
 

@@ -20,19 +20,19 @@ namespace {
 using json = nlohmann::ordered_json;
 
 json PrincipalJson(const v1::Principal& p) {
-  return json{{"name", p.name()}, {"roles", p.roles()},   {"agency", p.agency()},
+  return json{{"name", p.name()},           {"roles", p.roles()},       {"agency", p.agency()},
               {"clearance", p.clearance()}, {"disabled", p.disabled()}, {"via", p.via()}};
 }
 
 json GrantJson(const v1::AccessGrant& g) {
   json approvals = json::array();
   for (const v1::Approval& x : g.approvals()) {
-    approvals.push_back({{"by", x.by()}, {"role", x.role()},
-                         {"time", FormatUnixNanos(x.time_unix_nanos())}});
+    approvals.push_back(
+        {{"by", x.by()}, {"role", x.role()}, {"time", FormatUnixNanos(x.time_unix_nanos())}});
   }
-  json j{{"request", g.request_id()}, {"object", g.object_id()},   {"requester", g.requester()},
-         {"purpose", g.purpose()},    {"reason", g.reason()},      {"state", g.state()},
-         {"seconds", g.seconds()},        {"agency", g.agency()},      {"approvals", approvals}};
+  json j{{"request", g.request_id()}, {"object", g.object_id()}, {"requester", g.requester()},
+         {"purpose", g.purpose()},    {"reason", g.reason()},    {"state", g.state()},
+         {"seconds", g.seconds()},    {"agency", g.agency()},    {"approvals", approvals}};
   if (g.expires_unix_nanos() != 0) j["expires"] = FormatUnixNanos(g.expires_unix_nanos());
   if (!g.decided_by().empty()) j["decided_by"] = g.decided_by();
   if (!g.note().empty()) j["note"] = g.note();
@@ -44,9 +44,9 @@ int PrintGrant(const AccessArgs& a, const v1::AccessGrant& g) {
     std::cout << GrantJson(g).dump() << "\n";
     return 0;
   }
-  std::cout << "request " << g.request_id() << ": " << g.state() << "\n  object    " << g.object_id()
-            << " (" << g.purpose() << ")\n  requester " << g.requester() << "\n  reason    "
-            << g.reason() << "\n";
+  std::cout << "request " << g.request_id() << ": " << g.state() << "\n  object    "
+            << g.object_id() << " (" << g.purpose() << ")\n  requester " << g.requester()
+            << "\n  reason    " << g.reason() << "\n";
   for (const v1::Approval& x : g.approvals()) {
     std::cout << "  approved  by " << x.by() << " as " << x.role() << " at "
               << FormatUnixNanos(x.time_unix_nanos()) << "\n";
@@ -99,7 +99,8 @@ int UserAddCommand(const AccessArgs& a) {
   } else {
     std::cout << resp.token() << "\n";
     std::cerr << "the token of " << a.name
-              << " is shown once; the cluster keeps only its hash. Keep it in a file only you can read and pass --token-file FILE (or set $CUSTODY_TOKEN).\n";
+              << " is shown once; the cluster keeps only its hash. Keep it in a file only you can "
+                 "read and pass --token-file FILE (or set $CUSTODY_TOKEN).\n";
   }
   return 0;
 }
@@ -115,8 +116,8 @@ int UserListCommand(const AccessArgs& a) {
     return 0;
   }
   for (const v1::Principal& p : resp.users()) {
-    std::cout << p.name() << "  roles=" << absl::StrJoin(p.roles(), ",") << "  agency="
-              << p.agency() << "  clearance=" << p.clearance()
+    std::cout << p.name() << "  roles=" << absl::StrJoin(p.roles(), ",")
+              << "  agency=" << p.agency() << "  clearance=" << p.clearance()
               << (p.disabled() ? "  DISABLED" : "") << "\n";
   }
   return 0;
@@ -144,8 +145,8 @@ int AccessRequestCommand(const AccessArgs& a) {
   req.set_purpose(a.purpose);
   absl::Duration d;
   if (!absl::ParseDuration(a.duration, &d) || d <= absl::ZeroDuration()) {
-    return PrintFailure(absl::InvalidArgumentError(
-        "--for takes a duration such as 30m, 24h or 72h"));
+    return PrintFailure(
+        absl::InvalidArgumentError("--for takes a duration such as 30m, 24h or 72h"));
   }
   req.set_seconds(static_cast<uint64_t>(absl::ToInt64Seconds(d)));
   v1::AccessGrant g;
@@ -166,8 +167,8 @@ int AccessListCommand(const AccessArgs& a) {
     return 0;
   }
   for (const v1::AccessGrant& g : resp.grants()) {
-    std::cout << g.request_id().substr(0, 16) << "  " << g.state() << "  " << g.object_id()
-              << "  " << g.requester() << "  " << g.reason() << "\n";
+    std::cout << g.request_id().substr(0, 16) << "  " << g.state() << "  " << g.object_id() << "  "
+              << g.requester() << "  " << g.reason() << "\n";
   }
   return 0;
 }
@@ -179,8 +180,8 @@ int AccessDecideCommand(const AccessArgs& a, bool approve) {
   req.set_note(a.reason);
   std::map<std::string, std::string> fields{{"request", a.request}};
   if (!a.reason.empty()) fields["note"] = a.reason;
-  absl::StatusOr<v1::SignedDecision> d = SignDecision(
-      approve ? "access.approved" : "access.denied", "request:" + a.request, fields);
+  absl::StatusOr<v1::SignedDecision> d =
+      SignDecision(approve ? "access.approved" : "access.denied", "request:" + a.request, fields);
   if (!d.ok()) return PrintFailure(d.status());
   *req.mutable_signed_() = *d;
   v1::AccessGrant g;

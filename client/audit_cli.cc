@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -46,8 +46,9 @@ json EventJson(const v1::AuditEvent& e) {
 void PrintEvents(const std::vector<v1::AuditEvent>& events) {
   bool many = false;
   for (const auto& e : events) many |= e.node_id() != events.front().node_id();
-  std::cout << (many ? "NODE                " : "")
-            << "SEQ     TIME (UTC)                 ACTOR            ACTION                 DETAILS\n";
+  std::cout
+      << (many ? "NODE                " : "")
+      << "SEQ     TIME (UTC)                 ACTOR            ACTION                 DETAILS\n";
   for (const auto& e : events) {
     std::string details;
     for (const auto& d : e.details()) absl::StrAppend(&details, d.key(), "=", d.value(), " ");
@@ -75,15 +76,16 @@ int AuditLogCommand(const AuditArgs& a) {
   // "purge:ID", "user:NAME".
   std::string subject = id.ok() ? id->ToString() : a.id;
   bool named = a.id == "node" || a.id == "offsite";
-  for (const char* prefix : {"upload:", "record:", "device:", "snapshot:", "request:",
-                             "purge:", "user:"}) {
+  for (const char* prefix :
+       {"upload:", "record:", "device:", "snapshot:", "request:", "purge:", "user:"}) {
     named = named || (a.id.rfind(prefix, 0) == 0 && a.id.size() > strlen(prefix));
   }
   if (!id.ok() && !named) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat(
-        id.status().message(),
-        " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", \"device:<id>\", "
-        "\"snapshot:<id>\", \"request:<id>\", \"purge:<id>\" or \"user:<name>\")")));
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat(id.status().message(),
+                     " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", "
+                     "\"device:<id>\", "
+                     "\"snapshot:<id>\", \"request:<id>\", \"purge:<id>\" or \"user:<name>\")")));
   }
   grpc::ClientContext ctx;
   v1::AuditLogRequest req;
@@ -105,7 +107,8 @@ int AuditLogCommand(const AuditArgs& a) {
   if (a.json) {
     json arr = json::array();
     for (const auto& e : events) arr.push_back(EventJson(e));
-    std::cout << json{{"subject", subject}, {"events", arr},
+    std::cout << json{{"subject", subject},
+                      {"events", arr},
                       {"unreachable", std::vector<std::string>(resp.unreachable().begin(),
                                                                resp.unreachable().end())}}
                      .dump()
@@ -131,12 +134,9 @@ int AuditCheckpointCommand(const AuditArgs& a) {
   absl::StatusOr<Checkpoint> c =
       key.ok() ? VerifyCheckpoint(resp.checkpoint(), *key) : key.status();
   if (!c.ok()) return Fail(c.status());
-  std::cout << json{{"origin", c->origin},
-                    {"size", c->size},
-                    {"root", c->root.ToString()},
-                    {"time", FormatUnixNanos(c->time_unix_nanos)},
-                    {"note", resp.checkpoint()},
-                    {"public_key_pem", resp.public_key_pem()}}
+  std::cout << json{{"origin", c->origin},        {"size", c->size},
+                    {"root", c->root.ToString()}, {"time", FormatUnixNanos(c->time_unix_nanos)},
+                    {"note", resp.checkpoint()},  {"public_key_pem", resp.public_key_pem()}}
                    .dump()
             << "\n";
   return 0;
@@ -201,10 +201,12 @@ int AuditVerifyCommand(const AuditArgs& a) {
   if (a.json) {
     json events = json::array();
     for (const auto& e : r.events) events.push_back(EventJson(e));
-    std::cout << json{{"ok", r.ok()}, {"problems", r.problems},
+    std::cout << json{{"ok", r.ok()},
+                      {"problems", r.problems},
                       {"checkpoint_size", r.checkpoint.size},
                       {"checkpoint_origin", r.checkpoint.origin},
-                      {"manifest_checked", r.manifest_checked}, {"events", events}}
+                      {"manifest_checked", r.manifest_checked},
+                      {"events", events}}
                      .dump()
               << "\n";
   } else if (r.ok()) {
@@ -227,8 +229,8 @@ std::string CheckConsistencyHere(const std::string& server, const std::string& k
                                  const v1::AuditVerifyNodeResponse& resp) {
   grpc::ClientContext ctx;
   v1::AuditCheckpointResponse key_resp;
-  absl::Status s = FromGrpcStatus(
-      Stub(server)->LatestCheckpoint(&ctx, v1::AuditCheckpointRequest(), &key_resp));
+  absl::Status s =
+      FromGrpcStatus(Stub(server)->LatestCheckpoint(&ctx, v1::AuditCheckpointRequest(), &key_resp));
   absl::StatusOr<std::string> key =
       s.ok() ? Ed25519PublicFromPem(key_resp.public_key_pem()) : absl::StatusOr<std::string>(s);
   if (!key.ok()) return absl::StrCat("cannot get the node's key: ", key.status().message());
@@ -244,8 +246,10 @@ std::string CheckConsistencyHere(const std::string& server, const std::string& k
   }
   absl::Status c = merkle::VerifyConsistency(old->size, now->size, old->root, now->root, proof);
   if (!c.ok()) {
-    return absl::StrCat("the log at size ", now->size, " does not extend the kept checkpoint at "
-                        "size ", old->size, ": ", c.message());
+    return absl::StrCat("the log at size ", now->size,
+                        " does not extend the kept checkpoint at "
+                        "size ",
+                        old->size, ": ", c.message());
   }
   return "";
 }
@@ -278,12 +282,14 @@ int AuditVerifyNodeCommand(const AuditArgs& a) {
   if (a.json) {
     json restored = json::array();
     for (const v1::RestoredLogCheck& c : resp.restored_logs()) {
-      restored.push_back(json{{"node", c.node_id()}, {"events", c.events()}, {"ok", c.ok()},
-                              {"problem", c.problem()}});
+      restored.push_back(json{
+          {"node", c.node_id()}, {"events", c.events()}, {"ok", c.ok()}, {"problem", c.problem()}});
     }
-    std::cout << json{{"ok", resp.ok()}, {"events", resp.events()},
+    std::cout << json{{"ok", resp.ok()},
+                      {"events", resp.events()},
                       {"checkpoints", resp.checkpoints()},
-                      {"first_problem", resp.first_problem()}, {"seconds", resp.seconds()},
+                      {"first_problem", resp.first_problem()},
+                      {"seconds", resp.seconds()},
                       {"restored_logs", restored}}
                      .dump()
               << "\n";

@@ -13,14 +13,14 @@ namespace custody {
 struct AuditArgs {
   std::string server;
   bool json = false;
-  std::string id;              // log, export
-  std::string output;          // export
-  std::string bundle;          // verify
-  std::string pubkey;          // verify: PEM file
-  std::string file;            // verify: the object's bytes
-  std::string manifest;        // verify: an export's manifest.json (default: beside the bundle)
-  std::string since;           // verify-node: a checkpoint file
-  bool fresh = false;          // checkpoint: sign one over the log as it is now
+  std::string id;        // log, export
+  std::string output;    // export
+  std::string bundle;    // verify
+  std::string pubkey;    // verify: PEM file
+  std::string file;      // verify: the object's bytes
+  std::string manifest;  // verify: an export's manifest.json (default: beside the bundle)
+  std::string since;     // verify-node: a checkpoint file
+  bool fresh = false;    // checkpoint: sign one over the log as it is now
 };
 
 // Each returns the process exit code and prints as the CLI does.

@@ -1,13 +1,12 @@
 #include "client/bundle_verifier.h"
 
-
 #include <google/protobuf/stubs/logging.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/ed25519.h"
 #include "common/export_manifest.h"
-#include "common/units.h"
 #include "common/merkle.h"
+#include "common/units.h"
 
 namespace custody {
 namespace {
@@ -35,8 +34,7 @@ void VerifyEntry(const v1::AuditBundle& b, int i, BundleReport* r) {
     proof.push_back(*d);
   }
   absl::Status s = merkle::VerifyInclusion(e.index(), r->checkpoint.size,
-                                           merkle::HashLeaf(e.event()), proof,
-                                           r->checkpoint.root);
+                                           merkle::HashLeaf(e.event()), proof, r->checkpoint.root);
   if (!s.ok()) return fail(absl::StrCat("not in the signed log: ", s.message()));
   r->events.push_back(std::move(ev));
 }
@@ -51,8 +49,8 @@ void VerifyManifest(const v1::AuditBundle& b, const std::string& key,
     }
     return;
   }
-  absl::Status sig = Ed25519Verify(key, ExportManifestMessage(b.subject(), b.manifest()),
-                                   b.manifest_signature());
+  absl::Status sig =
+      Ed25519Verify(key, ExportManifestMessage(b.subject(), b.manifest()), b.manifest_signature());
   v1::ObjectManifest m;
   if (!sig.ok()) return r->problems.push_back("the manifest's signature does not verify");
   if (!m.ParseFromString(b.manifest()) || HasUnknownFields(m)) {
@@ -127,8 +125,8 @@ BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptio
     if (!got.ok()) {
       r.problems.push_back(std::string(got.status().message()));
     } else if (got->ToString() != b.subject()) {
-      r.problems.push_back(absl::StrCat(options.file, " hashes to ", got->ToString(),
-                                        ", not to ", b.subject()));
+      r.problems.push_back(
+          absl::StrCat(options.file, " hashes to ", got->ToString(), ", not to ", b.subject()));
     }
   }
   return r;

@@ -4,13 +4,12 @@
 #ifndef CUSTODY_CLIENT_BUNDLE_VERIFIER_H_
 #define CUSTODY_CLIENT_BUNDLE_VERIFIER_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/checkpoint.h"
-#include <nlohmann/json.hpp>
-
 #include "custody/v1/audit.pb.h"
 #include "custody/v1/storage.pb.h"
 

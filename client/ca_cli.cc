@@ -20,7 +20,8 @@ int CaInitCommand(const CaArgs& a) {
 
 int CaIssueCommand(const CaArgs& a) {
   if (a.node.empty() == a.user.empty()) {
-    return PrintFailure(absl::InvalidArgumentError("custody ca issue needs --node ID or --user NAME"));
+    return PrintFailure(
+        absl::InvalidArgumentError("custody ca issue needs --node ID or --user NAME"));
   }
   CertificateRequest r;
   r.node = !a.node.empty();
@@ -30,7 +31,8 @@ int CaIssueCommand(const CaArgs& a) {
   r.agency = a.agency;
   r.clearance = a.clearance;
   if (r.node && (!r.roles.empty() || !r.agency.empty() || !r.clearance.empty())) {
-    return PrintFailure(absl::InvalidArgumentError("--role, --agency and --clearance are for users"));
+    return PrintFailure(
+        absl::InvalidArgumentError("--role, --agency and --clearance are for users"));
   }
   for (const std::string& role : r.roles) {
     if (!IsRole(role)) {

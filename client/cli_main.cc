@@ -13,14 +13,14 @@
 #include "client/audit_cli.h"
 #include "client/ca_cli.h"
 #include "client/cli_errors.h"
+#include "client/client.h"
 #include "client/cluster_cli.h"
 #include "client/export_cli.h"
-#include "client/client.h"
-#include "common/grpc_status.h"
-#include "client/progress.h"
 #include "client/offsite_commands.h"
+#include "client/progress.h"
 #include "client/record_commands.h"
 #include "common/files.h"
+#include "common/grpc_status.h"
 #include "common/process.h"
 #include "common/units.h"
 #include "common/utf8.h"
@@ -71,8 +71,7 @@ json InfoJson(const custody::v1::ObjectInfo& o) {
 
 void PrintInfo(const custody::v1::ObjectInfo& o) {
   std::cout << "id:         " << o.id() << "\n"
-            << "size:       " << o.size() << " bytes (" << custody::FormatBytes(o.size())
-            << ")\n"
+            << "size:       " << o.size() << " bytes (" << custody::FormatBytes(o.size()) << ")\n"
             << "file name:  " << o.file_name() << "\n"
             << "media type: " << o.media_type() << "\n"
             << "stored at:  " << custody::FormatUnixNanos(o.stored_at_unix_nanos()) << "\n"
@@ -86,12 +85,12 @@ int RunPut(const Globals& g, const std::string& file, const std::vector<std::str
   for (const std::string& m : metas) {
     size_t eq = m.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("--meta wants KEY=VALUE, got \"", m, "\"")));
+      return Fail(
+          absl::InvalidArgumentError(absl::StrCat("--meta wants KEY=VALUE, got \"", m, "\"")));
     }
     if (!opts.metadata.emplace(m.substr(0, eq), m.substr(eq + 1)).second) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("--meta ", m.substr(0, eq), " is given twice")));
+      return Fail(
+          absl::InvalidArgumentError(absl::StrCat("--meta ", m.substr(0, eq), " is given twice")));
     }
     if (!custody::IsValidUtf8(m)) {
       return Fail(absl::InvalidArgumentError(
@@ -105,10 +104,13 @@ int RunPut(const Globals& g, const std::string& file, const std::vector<std::str
   double secs = absl::ToDoubleSeconds(absl::Now() - t0);
   if (!r.ok()) return Fail(r.status());
   if (g.json) {
-    std::cout << json{{"id", r->id},           {"size", r->size},
+    std::cout << json{{"id", r->id},
+                      {"size", r->size},
                       {"already_stored", r->already_stored},
-                      {"bytes_sent", r->bytes_sent}, {"resumed_from", r->resumed_from},
-                      {"attempts", r->attempts}, {"seconds", secs},
+                      {"bytes_sent", r->bytes_sent},
+                      {"resumed_from", r->resumed_from},
+                      {"attempts", r->attempts},
+                      {"seconds", secs},
                       {"durable_replicas", r->durable_replicas},
                       {"required_replicas", r->required_replicas}}
                      .dump()
@@ -134,8 +136,11 @@ int RunGet(const Globals& g, const std::string& id, const std::string& out) {
       id, out, [&](uint64_t d, uint64_t t) { bar.Update(d, t); });
   if (!r.ok()) return Fail(r.status());
   if (g.json) {
-    std::cout << json{{"id", r->info.id()}, {"size", r->info.size()}, {"output", out},
-                      {"verified", true}}.dump()
+    std::cout << json{{"id", r->info.id()},
+                      {"size", r->info.size()},
+                      {"output", out},
+                      {"verified", true}}
+                     .dump()
               << "\n";
   } else {
     std::cerr << "verified " << r->info.id() << " -> " << out << " ("
@@ -147,8 +152,10 @@ int RunGet(const Globals& g, const std::string& id, const std::string& out) {
 int RunStat(const Globals& g, const std::string& id) {
   absl::StatusOr<custody::v1::ObjectInfo> r = CustodyClient::Connect(g.server)->Stat(id);
   if (!r.ok()) return Fail(r.status());
-  if (g.json) std::cout << InfoJson(*r).dump() << "\n";
-  else PrintInfo(*r);
+  if (g.json)
+    std::cout << InfoJson(*r).dump() << "\n";
+  else
+    PrintInfo(*r);
   return 0;
 }
 
@@ -171,15 +178,22 @@ int RunList(const Globals& g) {
 }
 
 int RunStatus(const Globals& g) {
-  absl::StatusOr<custody::v1::NodeStatusResponse> r = CustodyClient::Connect(g.server)->NodeStatus();
+  absl::StatusOr<custody::v1::NodeStatusResponse> r =
+      CustodyClient::Connect(g.server)->NodeStatus();
   if (!r.ok()) return Fail(r.status());
-  json j{{"node_id", r->node_id()},       {"chunk_size", r->chunk_size()},
-         {"io_backend", r->io_backend()}, {"objects", r->objects()},
-         {"volume_bytes", r->volume_bytes()}, {"free_bytes", r->free_bytes()},
-         {"map_version", r->map_version()}, {"zone", r->zone()},
+  json j{{"node_id", r->node_id()},
+         {"chunk_size", r->chunk_size()},
+         {"io_backend", r->io_backend()},
+         {"objects", r->objects()},
+         {"volume_bytes", r->volume_bytes()},
+         {"free_bytes", r->free_bytes()},
+         {"map_version", r->map_version()},
+         {"zone", r->zone()},
          {"replication_factor", r->replication_factor()}};
-  if (g.json) std::cout << j.dump() << "\n";
-  else std::cout << j.dump(2) << "\n";
+  if (g.json)
+    std::cout << j.dump() << "\n";
+  else
+    std::cout << j.dump(2) << "\n";
   return 0;
 }
 
@@ -247,8 +261,9 @@ int main(int argc, char** argv) {
   caissue->add_option("--host", cert.hosts, "a node's host name or IP (repeatable)");
   caissue->add_option("-o,--output", cert.out, "credentials folder to create (default: the name)");
   caissue->add_option("--days", cert.days, "validity (default 825)")->check(CLI::Range(1, 3650));
-  caissue->add_option("--role", cert.roles, "a user's role (repeatable): ingest officer archivist "
-                                            "archive-head leader auditor admin");
+  caissue->add_option("--role", cert.roles,
+                      "a user's role (repeatable): ingest officer archivist "
+                      "archive-head leader auditor admin");
   caissue->add_option("--agency", cert.agency, "a user's agency");
   caissue->add_option("--clearance", cert.clearance,
                       "a user's clearance: public internal privacy trade-secret state-secret");
@@ -260,7 +275,8 @@ int main(int argc, char** argv) {
   uadd->add_option("NAME", ac.name)->required();
   uadd->add_option("--role", ac.roles, "a role (repeatable)")->required();
   uadd->add_option("--agency", ac.agency, "the user's agency");
-  uadd->add_option("--clearance", ac.clearance, "public internal privacy trade-secret state-secret");
+  uadd->add_option("--clearance", ac.clearance,
+                   "public internal privacy trade-secret state-secret");
   CLI::App* ulist = user->add_subcommand("list", "every user");
   CLI::App* udis = user->add_subcommand("disable", "refuse a user from now on");
   udis->add_option("NAME", ac.name)->required();

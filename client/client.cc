@@ -131,8 +131,7 @@ absl::StatusOr<std::string> CustodyClient::DeriveUploadId(const std::string& pat
   return absl::StrCat("f-", Digest::Of(key).Hex().substr(0, 32));
 }
 
-absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path,
-                                             const PutOptions& options) {
+absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path, const PutOptions& options) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno(absl::StrCat("cannot open ", path));
   struct stat st;

@@ -114,10 +114,10 @@ class CustodyClient {
   static absl::StatusOr<std::string> DeriveUploadId(const std::string& path);
 
  private:
-  absl::Status PutOnce(int fd, uint64_t size, const PutOptions& opts,
-                       const std::string& upload_id, PutResult* result);
-  absl::Status GetOnce(const std::string& id, int fd, GetResult* result,
-                       class Sha256* hash, const ProgressFn& progress);
+  absl::Status PutOnce(int fd, uint64_t size, const PutOptions& opts, const std::string& upload_id,
+                       PutResult* result);
+  absl::Status GetOnce(const std::string& id, int fd, GetResult* result, class Sha256* hash,
+                       const ProgressFn& progress);
 
   std::string purpose_;
   std::unique_ptr<v1::Custody::Stub> stub_;

@@ -83,9 +83,9 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
     const v1::NodeStatusResponse& s = n.status();
     std::string scrub = "never";
     if (s.has_last_scrub()) {
-      scrub = absl::StrCat(When(s.last_scrub().finished_unix_nanos()), " (",
-                           s.last_scrub().corrupt(), " corrupt, ", s.last_scrub().repaired(),
-                           " repaired)");
+      scrub =
+          absl::StrCat(When(s.last_scrub().finished_unix_nanos()), " (", s.last_scrub().corrupt(),
+                       " corrupt, ", s.last_scrub().repaired(), " repaired)");
     }
     std::cout << std::setw(10) << s.objects() << std::setw(12) << FormatBytes(s.volume_bytes())
               << std::setw(12) << FormatBytes(s.free_bytes()) << std::setw(8)
@@ -163,9 +163,9 @@ int ClusterScrubCommand(const ClusterArgs& a) {
     reports.push_back(ScrubJson(n));
     if (a.json) continue;
     double secs = (n.finished_unix_nanos() - n.started_unix_nanos()) / 1e9;
-    std::cout << n.node_id() << ": checked " << n.chunks() << " chunks ("
-              << FormatBytes(n.bytes()) << ") in " << std::fixed << std::setprecision(1) << secs
-              << " s; " << n.corrupt() << " corrupt, " << n.repaired() << " repaired\n";
+    std::cout << n.node_id() << ": checked " << n.chunks() << " chunks (" << FormatBytes(n.bytes())
+              << ") in " << std::fixed << std::setprecision(1) << secs << " s; " << n.corrupt()
+              << " corrupt, " << n.repaired() << " repaired\n";
     for (const std::string& e : n.errors()) std::cout << "  error: " << e << "\n";
   }
   if (a.json) std::cout << json{{"reports", reports}, {"complete", clean}}.dump() << "\n";

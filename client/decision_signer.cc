@@ -11,14 +11,14 @@
 
 namespace custody {
 
-absl::StatusOr<v1::SignedDecision> SignDecision(const std::string& kind,
-                                                const std::string& subject,
+absl::StatusOr<v1::SignedDecision> SignDecision(const std::string& kind, const std::string& subject,
                                                 const std::map<std::string, std::string>& fields) {
   std::optional<TlsFiles> tls = CustodyClient::TlsCredentials();
   if (!tls) return v1::SignedDecision();
   if (!tls->has_certificate()) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "a ", kind, " is a decision, signed with the decider's own certificate key: pass --tls "
+        "a ", kind,
+        " is a decision, signed with the decider's own certificate key: pass --tls "
         "with your folder from `custody ca issue --user` (cert.pem, key.pem); a token cannot "
         "decide"));
   }

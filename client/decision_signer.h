@@ -18,8 +18,7 @@ namespace custody {
 // (a loopback node) there is nothing to sign with and nothing is asked: the
 // result is empty. With a token and no certificate it is PERMISSION_DENIED:
 // tokens cannot decide. Thread-safe.
-absl::StatusOr<v1::SignedDecision> SignDecision(const std::string& kind,
-                                                const std::string& subject,
+absl::StatusOr<v1::SignedDecision> SignDecision(const std::string& kind, const std::string& subject,
                                                 const std::map<std::string, std::string>& fields);
 
 }  // namespace custody

@@ -37,8 +37,7 @@ absl::Status Export(const ExportArgs& a, const Digest& id, json* report) {
   client->set_purpose("export");
   ASSIGN_OR_RETURN(GetResult got, client->Get(id.ToString(), a.out + "/" + name));
   (void)got;  // Get checked the bytes against the id
-  ASSIGN_OR_RETURN(v1::AuditBundle bundle,
-                   WriteAuditBundle(a.server, id, a.out + "/audit.bundle"));
+  ASSIGN_OR_RETURN(v1::AuditBundle bundle, WriteAuditBundle(a.server, id, a.out + "/audit.bundle"));
   // The object's facts as the node signed them, so that `audit verify`
   // can check this file against the bundle.
   v1::ObjectManifest m;
@@ -54,14 +53,15 @@ absl::Status Export(const ExportArgs& a, const Digest& id, json* report) {
   RETURN_IF_ERROR(WriteNewFile(a.out + "/manifest.json", report->dump(2) + "\n"));
   return WriteNewFile(
       a.out + "/VERIFY.txt",
-      absl::StrCat("This folder was exported from custody: ", name, " is the object ", info.id(),
-                   ".\nCheck it offline (no server needed):\n\n  sha256sum ", name,
-                   "    # must print the hex of the id\n  custody audit verify audit.bundle --file ",
-                   name, " [--pubkey NODE_KEY.pem]\n\nThe bundle holds the object's audit events "
-                   "with inclusion proofs against a checkpoint signed by the node, and the\n"
-                   "object's manifest signed by the same key: verify also checks manifest.json "
-                   "against it.\n--pubkey pins the node's key obtained by other means "
-                   "(doc/audit_log.md).\n"));
+      absl::StrCat(
+          "This folder was exported from custody: ", name, " is the object ", info.id(),
+          ".\nCheck it offline (no server needed):\n\n  sha256sum ", name,
+          "    # must print the hex of the id\n  custody audit verify audit.bundle --file ", name,
+          " [--pubkey NODE_KEY.pem]\n\nThe bundle holds the object's audit events "
+          "with inclusion proofs against a checkpoint signed by the node, and the\n"
+          "object's manifest signed by the same key: verify also checks manifest.json "
+          "against it.\n--pubkey pins the node's key obtained by other means "
+          "(doc/audit_log.md).\n"));
 }
 
 }  // namespace
@@ -71,11 +71,12 @@ int ExportCommand(const ExportArgs& a) {
   if (!id.ok()) return PrintFailure(id.status());
   std::error_code ec;
   if (fs::exists(a.out, ec)) {
-    return PrintFailure(absl::AlreadyExistsError(
-        absl::StrCat(a.out, " exists; an export goes into a new folder")));
+    return PrintFailure(
+        absl::AlreadyExistsError(absl::StrCat(a.out, " exists; an export goes into a new folder")));
   }
   if (!fs::create_directory(a.out, ec)) {
-    return PrintFailure(absl::InternalError(absl::StrCat("cannot create ", a.out, ": ", ec.message())));
+    return PrintFailure(
+        absl::InternalError(absl::StrCat("cannot create ", a.out, ": ", ec.message())));
   }
   json report;
   absl::Status s = Export(a, *id, &report);

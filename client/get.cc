@@ -29,8 +29,8 @@ absl::Status WriteAll(int fd, const std::string& data) {
 
 }  // namespace
 
-absl::Status CustodyClient::GetOnce(const std::string& id, int fd, GetResult* result,
-                                    Sha256* hash, const ProgressFn& progress) {
+absl::Status CustodyClient::GetOnce(const std::string& id, int fd, GetResult* result, Sha256* hash,
+                                    const ProgressFn& progress) {
   grpc::ClientContext ctx;
   v1::DownloadRequest req;
   req.set_id(id);
@@ -53,14 +53,13 @@ absl::Status CustodyClient::GetOnce(const std::string& id, int fd, GetResult* re
   return FromGrpcStatus(r->Finish());
 }
 
-absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id,
-                                             const std::string& out_path,
+absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id, const std::string& out_path,
                                              ProgressFn progress) {
   ASSIGN_OR_RETURN(Digest want, Digest::Parse(id));
   struct stat st;
   if (lstat(out_path.c_str(), &st) == 0) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        out_path, " exists; custody never overwrites a file, choose another name"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(out_path, " exists; custody never overwrites a file, choose another name"));
   }
   std::string tmp = absl::StrCat(out_path, ".partial-", getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -77,13 +76,13 @@ absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id,
     BackoffSleep(attempt);
   }
   if (s.ok() && result.bytes_received != result.info.size()) {
-    s = absl::DataLossError(absl::StrCat("received ", result.bytes_received, " bytes of ",
-                                         result.info.size()));
+    s = absl::DataLossError(
+        absl::StrCat("received ", result.bytes_received, " bytes of ", result.info.size()));
   }
   Digest got = hash.Finish();
   if (s.ok() && got != want) {
-    s = absl::DataLossError(absl::StrCat("received bytes hash to ", got.ToString(),
-                                         ", not ", want.ToString()));
+    s = absl::DataLossError(
+        absl::StrCat("received bytes hash to ", got.ToString(), ", not ", want.ToString()));
   }
   if (s.ok() && fsync(fd) != 0) s = absl::InternalError("fsync of the output failed");
   close(fd);
@@ -122,8 +121,8 @@ absl::StatusOr<std::vector<v1::ObjectInfo>> CustodyClient::List() {
   return all;
 }
 
-absl::StatusOr<v1::QueryUploadResponse> CustodyClient::QueryUpload(
-    const std::string& upload_id, Canceller* canceller) {
+absl::StatusOr<v1::QueryUploadResponse> CustodyClient::QueryUpload(const std::string& upload_id,
+                                                                   Canceller* canceller) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   if (canceller != nullptr && !canceller->Register(&ctx)) {

@@ -23,11 +23,16 @@ constexpr std::chrono::seconds kLong(24 * 3600);  // syncs and restores of a who
 std::string When(int64_t nanos) { return nanos == 0 ? "-" : FormatUnixNanos(nanos); }
 
 json SummaryJson(const v1::SnapshotSummary& s) {
-  json j{{"id", s.id()},           {"created", When(s.created_unix_nanos())},
-         {"created_by", s.created_by()}, {"reason", s.reason()},
-         {"objects", s.objects()}, {"chunks", s.chunks()},
-         {"data_bytes", s.data_bytes()}, {"ledger_entries", s.ledger_entries()},
-         {"audit_logs", s.audit_logs()}, {"merkle_root", s.merkle_root()}};
+  json j{{"id", s.id()},
+         {"created", When(s.created_unix_nanos())},
+         {"created_by", s.created_by()},
+         {"reason", s.reason()},
+         {"objects", s.objects()},
+         {"chunks", s.chunks()},
+         {"data_bytes", s.data_bytes()},
+         {"ledger_entries", s.ledger_entries()},
+         {"audit_logs", s.audit_logs()},
+         {"merkle_root", s.merkle_root()}};
   j["verified_offsite"] = s.receipt_unix_nanos() != 0;
   if (s.receipt_unix_nanos() != 0) {
     j["receipt"] = json{{"verified", When(s.receipt_unix_nanos())}, {"peer", s.receipt_peer()}};
@@ -36,10 +41,10 @@ json SummaryJson(const v1::SnapshotSummary& s) {
 }
 
 std::string SummaryLine(const v1::SnapshotSummary& s) {
-  return absl::StrCat(s.id(), "  ", When(s.created_unix_nanos()), "  ", s.objects(),
-                      " object(s)  ", FormatBytes(s.data_bytes()), "  ",
-                      s.receipt_unix_nanos() ? "verified offsite " + When(s.receipt_unix_nanos())
-                                             : "not offsite");
+  return absl::StrCat(
+      s.id(), "  ", When(s.created_unix_nanos()), "  ", s.objects(), " object(s)  ",
+      FormatBytes(s.data_bytes()), "  ",
+      s.receipt_unix_nanos() ? "verified offsite " + When(s.receipt_unix_nanos()) : "not offsite");
 }
 
 template <typename T>
@@ -48,18 +53,24 @@ json Strings(const T& list) {
 }
 
 json ReportJson(const v1::OffsiteVerifyReport& r) {
-  return json{{"ok", r.ok()},         {"peer_id", r.peer_id()},
-              {"snapshots", Strings(r.snapshots())}, {"objects", r.objects()},
-              {"chunks", r.chunks()}, {"bytes", r.bytes()},
-              {"corrupt", Strings(r.corrupt())},     {"missing", Strings(r.missing())},
-              {"problems", Strings(r.problems())},   {"seconds", r.seconds()}};
+  return json{{"ok", r.ok()},
+              {"peer_id", r.peer_id()},
+              {"snapshots", Strings(r.snapshots())},
+              {"objects", r.objects()},
+              {"chunks", r.chunks()},
+              {"bytes", r.bytes()},
+              {"corrupt", Strings(r.corrupt())},
+              {"missing", Strings(r.missing())},
+              {"problems", Strings(r.problems())},
+              {"seconds", r.seconds()}};
 }
 
 }  // namespace
 
 int SnapshotCreateCommand(const OffsiteArgs& a) {
   v1::SnapshotSummary s;
-  absl::Status st = UnaryCall(a.server, &Stub::CreateSnapshot, v1::CreateSnapshotRequest(), &s, kLong);
+  absl::Status st =
+      UnaryCall(a.server, &Stub::CreateSnapshot, v1::CreateSnapshotRequest(), &s, kLong);
   if (!st.ok()) return PrintFailure(st);
   std::cout << (a.json ? SummaryJson(s).dump() : absl::StrCat("made ", SummaryLine(s))) << "\n";
   return 0;
@@ -123,9 +134,12 @@ int OffsiteSyncCommand(const OffsiteArgs& a) {
   absl::Status st = UnaryCall(a.server, &Stub::Sync, req, &r, kLong);
   if (!st.ok()) return PrintFailure(st);
   if (a.json) {
-    std::cout << json{{"snapshot", r.snapshot_id()}, {"peer_id", r.peer_id()},
-                      {"blobs_offered", r.blobs_offered()}, {"blobs_sent", r.blobs_sent()},
-                      {"bytes_sent", r.bytes_sent()},       {"seconds", r.seconds()},
+    std::cout << json{{"snapshot", r.snapshot_id()},
+                      {"peer_id", r.peer_id()},
+                      {"blobs_offered", r.blobs_offered()},
+                      {"blobs_sent", r.blobs_sent()},
+                      {"bytes_sent", r.bytes_sent()},
+                      {"seconds", r.seconds()},
                       {"receipt_signature", absl::BytesToHexString(r.receipt().signature())}}
                      .dump()
               << "\n";
@@ -142,9 +156,12 @@ int OffsiteStatusCommand(const OffsiteArgs& a) {
   absl::Status st = UnaryCall(a.server, &Stub::OffsiteStatus, v1::OffsiteStatusRequest(), &r);
   if (!st.ok()) return PrintFailure(st);
   if (a.json) {
-    json j{{"peer", r.peer()}, {"schedule_seconds", r.schedule_seconds()},
-           {"overdue", r.overdue()}, {"warning", r.warning()},
-           {"objects_behind", r.objects_behind()}, {"bytes_behind", r.bytes_behind()}};
+    json j{{"peer", r.peer()},
+           {"schedule_seconds", r.schedule_seconds()},
+           {"overdue", r.overdue()},
+           {"warning", r.warning()},
+           {"objects_behind", r.objects_behind()},
+           {"bytes_behind", r.bytes_behind()}};
     if (r.has_last_verified()) {
       j["last_verified"] = SummaryJson(r.last_verified());
       j["age_seconds"] = r.age_seconds();
@@ -193,10 +210,14 @@ int RestoreCommand(const OffsiteArgs& a) {
   absl::Status st = UnaryCall(a.server, &Stub::Restore, req, &r, kLong);
   if (!st.ok()) return PrintFailure(st);
   if (a.json) {
-    std::cout << json{{"snapshot", r.snapshot_id()},         {"objects", r.objects()},
-                      {"chunks", r.chunks()},                {"bytes", r.bytes()},
-                      {"ledger_entries", r.ledger_entries()}, {"audit_logs", r.audit_logs()},
-                      {"audit_events", r.audit_events()},    {"seconds", r.seconds()},
+    std::cout << json{{"snapshot", r.snapshot_id()},
+                      {"objects", r.objects()},
+                      {"chunks", r.chunks()},
+                      {"bytes", r.bytes()},
+                      {"ledger_entries", r.ledger_entries()},
+                      {"audit_logs", r.audit_logs()},
+                      {"audit_events", r.audit_events()},
+                      {"seconds", r.seconds()},
                       {"objects_present", r.objects_present()}}
                      .dump()
               << "\n";
@@ -205,8 +226,8 @@ int RestoreCommand(const OffsiteArgs& a) {
   std::cout << "restored " << r.snapshot_id() << ": " << r.objects() << " object(s) ("
             << FormatBytes(r.bytes()) << ", every chunk and file hash checked), "
             << r.ledger_entries() << " ledger entries, " << r.audit_logs() << " audit log(s) of "
-            << r.audit_events() << " event(s) checked against their checkpoints, in "
-            << r.seconds() << " s\n";
+            << r.audit_events() << " event(s) checked against their checkpoints, in " << r.seconds()
+            << " s\n";
   if (r.objects_present() > 0) {
     std::cout << r.objects_present()
               << " object(s) were in place already, from a restore that stopped half way\n";

@@ -2,8 +2,8 @@
 
 namespace custody {
 
-CLI::App* OffsiteCommands::Add(CLI::App* parent, const std::string& name,
-                               const std::string& help, Action action) {
+CLI::App* OffsiteCommands::Add(CLI::App* parent, const std::string& name, const std::string& help,
+                               Action action) {
   CLI::App* c = parent->add_subcommand(name, help);
   c->add_flag("--json", *json_, "print one JSON document");
   commands_.emplace_back(c, std::move(action));

@@ -27,8 +27,7 @@ class OffsiteCommands {
 
  private:
   using Action = std::function<int(const OffsiteArgs&)>;
-  CLI::App* Add(CLI::App* parent, const std::string& name, const std::string& help,
-                Action action);
+  CLI::App* Add(CLI::App* parent, const std::string& name, const std::string& help, Action action);
 
   OffsiteArgs args_;
   bool* json_;

@@ -183,11 +183,12 @@ int RecordCorrectCommand(const RecordArgs& a) {
   req.set_record_id(a.record);
   req.set_field(a.field);
   req.set_value(a.value);
-  std::string signed_value = a.value;  // what the node stores
+  std::string signed_value = a.value;            // what the node stores
   if (a.field == "start" || a.field == "end") {  // sent as RFC 3339 UTC, whatever was typed
     absl::StatusOr<int64_t> t = ParseTimeFlag("--value", a.value);
     if (!t.ok()) return PrintFailure(t.status());
-    req.set_value(absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(*t), absl::UTCTimeZone()));
+    req.set_value(
+        absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(*t), absl::UTCTimeZone()));
     signed_value = std::to_string(*t);
   }
   req.set_reason(a.reason);

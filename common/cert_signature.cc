@@ -127,8 +127,7 @@ absl::Status VerifyWithCertificate(const std::string& cert_pem, absl::string_vie
   }
   int ok = EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                             signature.size(),
-                            reinterpret_cast<const unsigned char*>(message.data()),
-                            message.size());
+                            reinterpret_cast<const unsigned char*>(message.data()), message.size());
   if (ok != 1) {
     return absl::PermissionDeniedError("the signature does not match the signer's certificate");
   }

@@ -113,7 +113,8 @@ absl::Status WriteKeyAndCert(const std::string& dir, const std::string& key_file
 absl::Status MakeEmptyDir(const std::string& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    return absl::AlreadyExistsError(absl::StrCat(dir, " exists and is not empty: nothing is overwritten"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " exists and is not empty: nothing is overwritten"));
   }
   fs::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("creating ", dir, ": ", ec.message()));
@@ -131,7 +132,8 @@ absl::Status CreateCa(const std::string& dir, const std::string& name, int days)
   RETURN_IF_ERROR(MakeEmptyDir(dir));
   KeyPtr key(EVP_EC_gen("P-256"));
   if (!key) return OpensslError("generating the CA key");
-  ASSIGN_OR_RETURN(CertPtr cert, NewCert(key.get(), absl::StrCat("custody CA ", name), nullptr, days));
+  ASSIGN_OR_RETURN(CertPtr cert,
+                   NewCert(key.get(), absl::StrCat("custody CA ", name), nullptr, days));
   RETURN_IF_ERROR(AddExt(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE"));
   RETURN_IF_ERROR(AddExt(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign"));
   RETURN_IF_ERROR(AddExt(cert.get(), cert.get(), NID_subject_key_identifier, "hash"));
@@ -145,7 +147,8 @@ absl::Status IssueCertificate(const std::string& ca_dir, const CertificateReques
     return absl::InvalidArgumentError("a node id or user name is 1-64 of [A-Za-z0-9._-]");
   }
   if (r.node && r.hosts.empty()) {
-    return absl::InvalidArgumentError("a node certificate needs --host (its address's host name or IP)");
+    return absl::InvalidArgumentError(
+        "a node certificate needs --host (its address's host name or IP)");
   }
   ASSIGN_OR_RETURN(std::string ca_key_pem, ReadPrivateFile(ca_dir + "/" + kCaKeyFile));
   ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(ca_dir + "/" + kCaCertFile));
@@ -153,7 +156,8 @@ absl::Status IssueCertificate(const std::string& ca_dir, const CertificateReques
   KeyPtr ca_key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
   BioPtr cb(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
   CertPtr ca(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
-  if (!ca_key || !ca) return absl::InvalidArgumentError(absl::StrCat(ca_dir, " holds no readable CA"));
+  if (!ca_key || !ca)
+    return absl::InvalidArgumentError(absl::StrCat(ca_dir, " holds no readable CA"));
   RETURN_IF_ERROR(MakeEmptyDir(out_dir));
   KeyPtr key(EVP_EC_gen("P-256"));
   if (!key) return OpensslError("generating a key");

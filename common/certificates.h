@@ -14,10 +14,10 @@
 namespace custody {
 
 // Files of a CA folder, and of a credentials folder made by Issue.
-inline constexpr char kCaKeyFile[] = "ca.key";    // the CA's private key (0600)
-inline constexpr char kCaCertFile[] = "ca.pem";   // the CA certificate: trust this
-inline constexpr char kCertFile[] = "cert.pem";   // this node's or user's certificate
-inline constexpr char kKeyFile[] = "key.pem";     // its private key (0600)
+inline constexpr char kCaKeyFile[] = "ca.key";   // the CA's private key (0600)
+inline constexpr char kCaCertFile[] = "ca.pem";  // the CA certificate: trust this
+inline constexpr char kCertFile[] = "cert.pem";  // this node's or user's certificate
+inline constexpr char kKeyFile[] = "key.pem";    // its private key (0600)
 
 // Creates `dir` (which must not exist or be empty) with a new CA named
 // `name`, valid for `days`.

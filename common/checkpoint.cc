@@ -60,8 +60,7 @@ absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& c, const Ed25519Key
                       absl::Base64Escape(absl::StrCat(absl::string_view(id, 4), sig)), "\n");
 }
 
-absl::StatusOr<Checkpoint> VerifyCheckpoint(absl::string_view note,
-                                            absl::string_view public_raw) {
+absl::StatusOr<Checkpoint> VerifyCheckpoint(absl::string_view note, absl::string_view public_raw) {
   size_t split = note.find("\n\n");
   if (split == absl::string_view::npos) {
     return absl::DataLossError("not a signed note: no blank line before the signatures");

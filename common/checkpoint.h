@@ -39,8 +39,7 @@ absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& c, const Ed25519Key
 
 // Checks that `note` carries a valid signature by `public_raw` under its
 // origin's name, and returns the checkpoint. DATA_LOSS names what is wrong.
-absl::StatusOr<Checkpoint> VerifyCheckpoint(absl::string_view note,
-                                            absl::string_view public_raw);
+absl::StatusOr<Checkpoint> VerifyCheckpoint(absl::string_view note, absl::string_view public_raw);
 
 }  // namespace custody
 

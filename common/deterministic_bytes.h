@@ -2,9 +2,9 @@
 #ifndef CUSTODY_COMMON_DETERMINISTIC_BYTES_H_
 #define CUSTODY_COMMON_DETERMINISTIC_BYTES_H_
 
-#include <string>
-
 #include <google/protobuf/message.h>
+
+#include <string>
 
 namespace custody {
 

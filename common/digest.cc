@@ -23,14 +23,13 @@ constexpr uint32_t kStateMagic = 0x53323536;  // "S256"
 
 absl::StatusOr<Digest> Digest::Parse(absl::string_view text) {
   if (!absl::StartsWith(text, kPrefix)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "malformed id \"", text.substr(0, 80), "\": must start with \"sha256:\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed id \"", text.substr(0, 80), "\": must start with \"sha256:\""));
   }
   absl::string_view hex = text.substr(kPrefix.size());
   if (hex.size() != 2 * kSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed id: expected 64 hex digits after \"sha256:\", got ",
-                     hex.size(), " characters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed id: expected 64 hex digits after \"sha256:\", got ", hex.size(), " characters"));
   }
   for (char c : hex) {
     if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
@@ -46,8 +45,7 @@ absl::StatusOr<Digest> Digest::Parse(absl::string_view text) {
 
 absl::StatusOr<Digest> Digest::FromRaw(absl::string_view raw) {
   if (raw.size() != kSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a raw SHA-256 has 32 bytes, got ", raw.size()));
+    return absl::InvalidArgumentError(absl::StrCat("a raw SHA-256 has 32 bytes, got ", raw.size()));
   }
   Digest d;
   std::memcpy(d.bytes_.data(), raw.data(), kSize);
@@ -62,7 +60,8 @@ Digest Digest::Of(absl::string_view data) {
 
 absl::StatusOr<Digest> Digest::OfFile(const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return absl::NotFoundError(absl::StrCat("no file ", path));
+  if (!std::filesystem::exists(path, ec))
+    return absl::NotFoundError(absl::StrCat("no file ", path));
   if (!std::filesystem::is_regular_file(path, ec)) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
   }

@@ -33,19 +33,13 @@ class Digest {
   // "sha256:<64 lowercase hex>".
   std::string ToString() const;
   std::string Hex() const;
-  absl::string_view Raw() const {
-    return {reinterpret_cast<const char*>(bytes_.data()), kSize};
-  }
+  absl::string_view Raw() const { return {reinterpret_cast<const char*>(bytes_.data()), kSize}; }
   const uint8_t* data() const { return bytes_.data(); }
   uint8_t* mutable_data() { return bytes_.data(); }
 
-  friend bool operator==(const Digest& a, const Digest& b) {
-    return a.bytes_ == b.bytes_;
-  }
+  friend bool operator==(const Digest& a, const Digest& b) { return a.bytes_ == b.bytes_; }
   friend bool operator!=(const Digest& a, const Digest& b) { return !(a == b); }
-  friend bool operator<(const Digest& a, const Digest& b) {
-    return a.bytes_ < b.bytes_;
-  }
+  friend bool operator<(const Digest& a, const Digest& b) { return a.bytes_ < b.bytes_; }
   template <typename H>
   friend H AbslHashValue(H h, const Digest& d) {
     return H::combine(std::move(h), d.Raw());

@@ -47,8 +47,8 @@ absl::StatusOr<Ed25519Key> Ed25519Key::LoadOrCreate(const std::string& path) {
     absl::StatusOr<Ed25519Key> k = Generate();
     if (!k.ok()) return k.status();
     BioPtr bio(BIO_new(BIO_s_mem()), &BIO_free);
-    PEM_write_bio_PrivateKey(bio.get(), static_cast<EVP_PKEY*>(k->pkey_.get()), nullptr,
-                             nullptr, 0, nullptr, nullptr);
+    PEM_write_bio_PrivateKey(bio.get(), static_cast<EVP_PKEY*>(k->pkey_.get()), nullptr, nullptr, 0,
+                             nullptr, nullptr);
     char* data = nullptr;
     long n = BIO_get_mem_data(bio.get(), &data);
     absl::Status s = WriteNewFile(path, std::string(data, static_cast<size_t>(n)), 0600);
@@ -79,8 +79,7 @@ absl::StatusOr<std::string> Ed25519Key::Sign(absl::string_view message) const {
   if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr,
                          static_cast<EVP_PKEY*>(pkey_.get())) != 1 ||
       EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1) {
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
     return absl::InternalError("Ed25519 signing failed");
   }
   return sig;

@@ -1,17 +1,16 @@
 #include "common/files.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -78,9 +77,9 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path) {
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     snprintf(mode, sizeof mode, "%03o", st.st_mode & 0777);
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " is a private key but its mode is ", mode,
-        ": group or others may read it. Keep it to its owner (chmod 600 ", path, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is a private key but its mode is ", mode,
+                     ": group or others may read it. Keep it to its owner (chmod 600 ", path, ")"));
   }
   return ReadFileToString(path);
 }
@@ -115,7 +114,8 @@ absl::Status WriteNewFile(const std::string& path, absl::string_view data, int m
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     if (errno == EEXIST) {
-      return absl::AlreadyExistsError(absl::StrCat(path, " exists; custody never overwrites a file"));
+      return absl::AlreadyExistsError(
+          absl::StrCat(path, " exists; custody never overwrites a file"));
     }
     return ErrnoStatus(errno, absl::StrCat("creating ", path));
   }
@@ -205,7 +205,8 @@ absl::Status RenamePath(const std::string& from, const std::string& to) {
 
 absl::StatusOr<uint64_t> FreeBytes(const std::string& path) {
   struct statvfs st;
-  if (statvfs(path.c_str(), &st) != 0) return ErrnoStatus(errno, "reading the free space of " + path);
+  if (statvfs(path.c_str(), &st) != 0)
+    return ErrnoStatus(errno, "reading the free space of " + path);
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 

@@ -52,9 +52,8 @@ class JobLoop {
   std::optional<Report> RunNow() {
     absl::MutexLock l(&mu_);
     uint64_t want = ++requested_;
-    auto done = [this, want]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_ || finished_ >= want;
-    };
+    auto done = [this, want]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || finished_ >= want; };
     mu_.Await(absl::Condition(&done));
     if (finished_ < want) return std::nullopt;
     return last_;

@@ -99,7 +99,7 @@ absl::StatusOr<Digest> SubtreeHash(uint64_t begin, uint64_t end, NodeSource node
 }
 
 absl::StatusOr<std::vector<Digest>> InclusionProof(uint64_t index, uint64_t size,
-                                                    NodeSource nodes) {
+                                                   NodeSource nodes) {
   if (index >= size) {
     return absl::OutOfRangeError(absl::StrCat("leaf ", index, " is not in a tree of ", size));
   }
@@ -109,7 +109,7 @@ absl::StatusOr<std::vector<Digest>> InclusionProof(uint64_t index, uint64_t size
 }
 
 absl::StatusOr<std::vector<Digest>> ConsistencyProof(uint64_t old_size, uint64_t size,
-                                                      NodeSource nodes) {
+                                                     NodeSource nodes) {
   if (old_size > size) {
     return absl::OutOfRangeError(absl::StrCat("tree size ", old_size, " is after ", size));
   }

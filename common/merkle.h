@@ -31,11 +31,10 @@ using NodeSource = absl::FunctionRef<absl::StatusOr<Digest>(int level, uint64_t 
 // MTH(D[begin:end]) for the ranges that RFC 6962's recursions visit.
 absl::StatusOr<Digest> SubtreeHash(uint64_t begin, uint64_t end, NodeSource nodes);
 // PATH(index, D[0:size]) (RFC 9162 2.1.3.1), nearest sibling first.
-absl::StatusOr<std::vector<Digest>> InclusionProof(uint64_t index, uint64_t size,
-                                                    NodeSource nodes);
+absl::StatusOr<std::vector<Digest>> InclusionProof(uint64_t index, uint64_t size, NodeSource nodes);
 // PROOF(old_size, D[0:size]) (RFC 9162 2.1.4.1).
 absl::StatusOr<std::vector<Digest>> ConsistencyProof(uint64_t old_size, uint64_t size,
-                                                      NodeSource nodes);
+                                                     NodeSource nodes);
 
 // RFC 9162 2.1.3.2. OK, or DATA_LOSS saying why the proof does not hold.
 absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Digest& leaf_hash,

@@ -3,20 +3,20 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "common/files.h"
 
 namespace custody {
@@ -28,8 +28,8 @@ namespace {
 absl::StatusOr<std::shared_ptr<SSL_CTX>> ServerContext(const TlsFiles& files) {
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   auto fail = [](const char* what) {
-    return absl::InvalidArgumentError(absl::StrCat("metrics TLS: ", what, ": ",
-                                                   ERR_reason_error_string(ERR_get_error())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics TLS: ", what, ": ", ERR_reason_error_string(ERR_get_error())));
   };
   if (!ctx) return fail("no context");
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
@@ -156,7 +156,8 @@ void MetricsServer::Answer(const std::string& req,
   std::string body = ok ? render_() : "not found: try /metrics\n";
   std::string head = absl::StrCat(ok ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found",
                                   "\r\nContent-Type: text/plain; version=0.0.4\r\n"
-                                  "Content-Length: ", body.size(), "\r\nConnection: close\r\n\r\n");
+                                  "Content-Length: ",
+                                  body.size(), "\r\nConnection: close\r\n\r\n");
   send(head + body);
 }
 

@@ -9,9 +9,9 @@
 #define CUSTODY_CONCAT_(a, b) CUSTODY_CONCAT_INNER_(a, b)
 
 // Returns from the current function when `expr` yields a non-OK status.
-#define RETURN_IF_ERROR(expr)                      \
-  do {                                             \
-    ::absl::Status custody_status_ = (expr);       \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::absl::Status custody_status_ = (expr);           \
     if (!custody_status_.ok()) return custody_status_; \
   } while (0)
 

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-
 #include <openssl/rand.h>
 
 #include <filesystem>
@@ -20,18 +19,17 @@ absl::StatusOr<TlsFiles> TlsFiles::Load(const std::string& dir) {
   TlsFiles f;
   absl::StatusOr<std::string> ca = ReadFileToString(dir + "/" + kCaCertFile);
   if (!ca.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "TLS credentials folder ", dir, " has no ", kCaCertFile,
-        " (make one with custody ca issue --node ID|--user NAME)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS credentials folder ", dir, " has no ", kCaCertFile,
+                     " (make one with custody ca issue --node ID|--user NAME)"));
   }
   f.ca_pem = *ca;
   std::error_code ec;
   bool cert = std::filesystem::exists(dir + "/" + kCertFile, ec);
   bool key = std::filesystem::exists(dir + "/" + kKeyFile, ec);
   if (cert != key) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(dir, " has ", cert ? kCertFile : kKeyFile, " without ",
-                     cert ? kKeyFile : kCertFile));
+    return absl::InvalidArgumentError(absl::StrCat(dir, " has ", cert ? kCertFile : kKeyFile,
+                                                   " without ", cert ? kKeyFile : kCertFile));
   }
   if (cert) {
     absl::StatusOr<std::string> c = ReadFileToString(dir + "/" + kCertFile);

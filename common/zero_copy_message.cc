@@ -23,11 +23,10 @@ grpc::ByteBuffer MessageWithBytes(const google::protobuf::Message& rest, int fie
     out.WriteVarint64(bytes.size());
   }
   auto* owned = new std::string(std::move(bytes));
-  grpc::Slice slices[2] = {
-      grpc::Slice(head),
-      grpc::Slice(
-          owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); },
-          owned)};
+  grpc::Slice slices[2] = {grpc::Slice(head),
+                           grpc::Slice(
+                               owned->data(), owned->size(),
+                               [](void* p) { delete static_cast<std::string*>(p); }, owned)};
   return grpc::ByteBuffer(slices, 2);
 }
 

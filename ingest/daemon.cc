@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -93,7 +92,7 @@ void Daemon::Run(const std::atomic<bool>* stop) {
     absl::MutexLock l(&mu_);
     for (Canceller* c : uploads_) c->Cancel();  // unblocks a write to a stalled node
   }
-  workers_.reset();  // uploads resume from the node's durable chunks next time
+  workers_.reset();                 // uploads resume from the node's durable chunks next time
   scanner_->Scan(absl::Now(), {});  // the last status counts what is left
   {
     absl::MutexLock l(&mu_);
@@ -169,7 +168,8 @@ void Daemon::Ingest(const Candidate& c) {
       return Quarantine(c, absl::StrCat("the daemon cannot read the file: ", std::strerror(errno)));
     }
     if (c.key.size == 0) {
-      return Quarantine(c, "the file is empty (0 bytes): most likely a failed copy from the device");
+      return Quarantine(c,
+                        "the file is empty (0 bytes): most likely a failed copy from the device");
     }
     absl::StatusOr<RecordingMeta> meta = ReadMetadata(c.path, c.device, options_.name_pattern);
     if (!meta.ok()) return Quarantine(c, std::string(meta.status().message()));
@@ -255,10 +255,10 @@ absl::StatusOr<std::string> Daemon::Judge(const Candidate& c, const absl::Status
     LOG(INFO) << c.rel << " -> " << r->id << (r->already_stored ? " (already held)" : "");
     return r->id;
   }
-  absl::Status s = r.ok() ? absl::UnavailableError(absl::StrCat("the cluster holds ",
-                                                                r->durable_replicas, " of ",
-                                                                r->required_replicas, " replicas"))
-                          : r.status();
+  absl::Status s =
+      r.ok() ? absl::UnavailableError(absl::StrCat("the cluster holds ", r->durable_replicas,
+                                                   " of ", r->required_replicas, " replicas"))
+             : r.status();
   if (IsTheFilesFault(s)) {
     Quarantine(c, std::string(s.message()));
     return absl::AbortedError("quarantined");

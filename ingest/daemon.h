@@ -29,8 +29,8 @@ struct IngestOptions {
   std::string state_dir;  // the journal and status.json
   int parallel = 2;
   bool delete_after_verified = false;
-  absl::Duration settle = absl::Seconds(5);   // unchanged this long = complete
-  absl::Duration poll = absl::Seconds(1);     // rescan at least this often
+  absl::Duration settle = absl::Seconds(5);  // unchanged this long = complete
+  absl::Duration poll = absl::Seconds(1);    // rescan at least this often
   absl::Duration max_backoff = absl::Seconds(30);
   std::optional<NamePattern> name_pattern;
   std::string station;  // this docking station's name, stored with the footage
@@ -99,9 +99,9 @@ class Daemon {
   const std::atomic<bool>* stop_ = nullptr;
 
   mutable absl::Mutex mu_;
-  std::set<std::string> busy_ ABSL_GUARDED_BY(mu_);  // paths queued or in flight
+  std::set<std::string> busy_ ABSL_GUARDED_BY(mu_);                // paths queued or in flight
   std::map<std::string, std::string> stuck_ ABSL_GUARDED_BY(mu_);  // path -> fingerprint
-  std::set<Canceller*> uploads_ ABSL_GUARDED_BY(mu_);  // cancelled when stopping
+  std::set<Canceller*> uploads_ ABSL_GUARDED_BY(mu_);              // cancelled when stopping
   IngestStatus status_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<absl::Time, uint64_t>> rate_window_ ABSL_GUARDED_BY(mu_);
 

@@ -114,8 +114,10 @@ std::optional<std::string> Journal::StoredId(const FileKey& key) const {
 
 absl::Status Journal::Stored(const FileKey& key, const std::string& path, const std::string& id) {
   absl::MutexLock l(&mu_);
-  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "stored"}, {"key", key.ToString()},
-                                         {"path", path}, {"id", id},
+  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "stored"},
+                                         {"key", key.ToString()},
+                                         {"path", path},
+                                         {"id", id},
                                          {"t", absl::ToUnixSeconds(absl::Now())}})));
   stored_[key.ToString()] = id;
   return absl::OkStatus();
@@ -123,7 +125,8 @@ absl::Status Journal::Stored(const FileKey& key, const std::string& path, const 
 
 absl::Status Journal::Done(const FileKey& key, const std::string& path) {
   absl::MutexLock l(&mu_);
-  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "done"}, {"key", key.ToString()},
+  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "done"},
+                                         {"key", key.ToString()},
                                          {"path", path},
                                          {"t", absl::ToUnixSeconds(absl::Now())}})));
   stored_.erase(key.ToString());
@@ -134,8 +137,10 @@ absl::Status Journal::Done(const FileKey& key, const std::string& path) {
 absl::Status Journal::Quarantined(const FileKey& key, const std::string& path,
                                   const std::string& reason) {
   absl::MutexLock l(&mu_);
-  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "quarantined"}, {"key", key.ToString()},
-                                         {"path", path}, {"reason", reason},
+  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "quarantined"},
+                                         {"key", key.ToString()},
+                                         {"path", path},
+                                         {"reason", reason},
                                          {"t", absl::ToUnixSeconds(absl::Now())}})));
   stored_.erase(key.ToString());
   ++quarantined_;

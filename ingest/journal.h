@@ -44,8 +44,7 @@ class Journal {
   // or deleted): it is forgotten.
   absl::Status Done(const FileKey& key, const std::string& path);
   // Records, durably, that the file went to quarantine/.
-  absl::Status Quarantined(const FileKey& key, const std::string& path,
-                           const std::string& reason);
+  absl::Status Quarantined(const FileKey& key, const std::string& path, const std::string& reason);
 
   uint64_t done_total() const;
   uint64_t quarantined_total() const;

@@ -1,6 +1,6 @@
 // custody-ingestd: the docking-station ingest daemon (ingest/README.md).
-#include <sys/stat.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -11,12 +11,12 @@
 #include <sstream>
 #include <thread>
 
+#include "client/client.h"
 #include "common/log.h"
 #include "common/metrics_http.h"
-#include "common/tls.h"
 #include "common/process.h"
+#include "common/tls.h"
 #include "common/units.h"
-#include "client/client.h"
 #include "ingest/daemon.h"
 
 namespace {
@@ -63,7 +63,8 @@ int PrintStatus(const std::string& state_dir, bool as_json) {
   for (const auto& f : j["in_flight"]) {
     std::cout << "  " << f.value("file", "") << "  " << custody::FormatBytes(f.value("sent", 0.0))
               << " of " << custody::FormatBytes(f.value("size", 0.0))
-              << (f.value("last_error", "").empty() ? "" : "  retrying: " + f.value("last_error", ""))
+              << (f.value("last_error", "").empty() ? ""
+                                                    : "  retrying: " + f.value("last_error", ""))
               << "\n";
   }
   return 0;
@@ -84,7 +85,8 @@ int main(int argc, char** argv) {
   std::string pattern, fields;
   app.add_option("--watch", o.watch_dir, "the docking station's folder (device subfolders inside)");
   app.add_option("--server", o.server, "a custody node, host:port")->envname("CUSTODY_SERVER");
-  app.add_option("--state", o.state_dir, "journal and status folder (default WATCH/.custody-ingest)");
+  app.add_option("--state", o.state_dir,
+                 "journal and status folder (default WATCH/.custody-ingest)");
   app.add_option("--parallel", o.parallel, "uploads at a time")->check(CLI::Range(1, 64));
   app.add_flag("--delete-after-verified", o.delete_after_verified,
                "delete a file (not move it to done/) once the cluster holds it on R nodes");
@@ -94,7 +96,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-backoff", max_backoff, "longest wait between retries, seconds")
       ->check(CLI::Range(0.1, 3600.0));
   app.add_option("--name-pattern", pattern, "regex over file names, for files without a sidecar");
-  app.add_option("--name-fields", fields, "what each group of --name-pattern is, e.g. device,officer,start");
+  app.add_option("--name-fields", fields,
+                 "what each group of --name-pattern is, e.g. device,officer,start");
   app.add_option("--station", o.station, "this docking station's name, stored with the footage");
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
@@ -156,7 +159,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<custody::MetricsServer> metrics;
   if (!metrics_listen.empty()) {
     Daemon* d = daemon->get();
-    auto m = custody::MetricsServer::Start(metrics_listen, [d] { return d->status().ToPrometheus(); });
+    auto m =
+        custody::MetricsServer::Start(metrics_listen, [d] { return d->status().ToPrometheus(); });
     if (!m.ok()) {
       std::cerr << "custody-ingestd: " << m.status() << "\n";
       return 1;

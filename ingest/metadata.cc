@@ -20,8 +20,8 @@ namespace {
 
 using json = nlohmann::json;
 
-const std::set<std::string> kClassifications = {"public", "internal", "privacy",
-                                                "trade-secret", "state-secret"};
+const std::set<std::string> kClassifications = {"public", "internal", "privacy", "trade-secret",
+                                                "state-secret"};
 constexpr int kMatters = 13;  // ../shared/reference/matters.csv
 
 absl::Status Invalid(absl::string_view what) { return absl::InvalidArgumentError(what); }
@@ -30,7 +30,8 @@ absl::Status Invalid(absl::string_view what) { return absl::InvalidArgumentError
 absl::Status CheckId(absl::string_view field, const std::string& v) {
   static const std::regex kId("[A-Za-z0-9._-]{1,64}");
   if (!std::regex_match(v, kId)) {
-    return Invalid(absl::StrCat(field, " \"", v, "\" is not an id (1 to 64 letters, digits, "
+    return Invalid(absl::StrCat(field, " \"", v,
+                                "\" is not an id (1 to 64 letters, digits, "
                                 "'.', '_' or '-')"));
   }
   return absl::OkStatus();
@@ -53,8 +54,8 @@ absl::StatusOr<absl::Time> Time(const json& j, absl::string_view field) {
 absl::Status SetMatter(RecordingMeta* m, const std::string& s) {
   int n = 0;
   if (!absl::SimpleAtoi(s, &n) || n < 1 || n > kMatters) {
-    return Invalid(absl::StrCat("matter \"", s, "\" is not one of the enforcement matters 1..",
-                                kMatters));
+    return Invalid(
+        absl::StrCat("matter \"", s, "\" is not one of the enforcement matters 1..", kMatters));
   }
   m->matter = n;
   return absl::OkStatus();
@@ -142,7 +143,8 @@ absl::StatusOr<RecordingMeta> FromSidecar(const std::string& path) {
 absl::StatusOr<RecordingMeta> FromName(const std::string& name, const NamePattern& p) {
   std::smatch match;
   if (!std::regex_match(name, match, p.re)) {
-    return Invalid(absl::StrCat("no sidecar ", name, ".json, and the file name does not match "
+    return Invalid(absl::StrCat("no sidecar ", name,
+                                ".json, and the file name does not match "
                                 "the name pattern"));
   }
   RecordingMeta m;
@@ -186,7 +188,8 @@ absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s) {
   absl::Time t;
   std::string err;
   if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return t;
-  return Invalid(absl::StrCat("\"", s, "\" is not a time (RFC 3339, e.g. "
+  return Invalid(absl::StrCat("\"", s,
+                              "\" is not a time (RFC 3339, e.g. "
                               "2026-11-26T09:30:00+08:00, or 20261126T093000Z)"));
 }
 

@@ -35,8 +35,7 @@ struct RecordingMeta {
 struct NamePattern {
   std::regex re;
   std::vector<std::string> fields;
-  static absl::StatusOr<NamePattern> Parse(const std::string& regex,
-                                           const std::string& fields_csv);
+  static absl::StatusOr<NamePattern> Parse(const std::string& regex, const std::string& fields_csv);
 };
 
 // The metadata of `recording`: from `recording + ".json"` when it exists

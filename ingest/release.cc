@@ -35,7 +35,8 @@ std::string Daemon::Destination(const std::string& folder, const Candidate& c) {
 static absl::Status MoveWithSidecar(const std::string& path, const std::string& dest) {
   RETURN_IF_ERROR(MoveNoReplace(path, dest));
   std::error_code ec;
-  if (fs::exists(path + ".json", ec)) RETURN_IF_ERROR(MoveNoReplace(path + ".json", dest + ".json"));
+  if (fs::exists(path + ".json", ec))
+    RETURN_IF_ERROR(MoveNoReplace(path + ".json", dest + ".json"));
   return absl::OkStatus();
 }
 
@@ -61,7 +62,8 @@ void Daemon::Quarantine(const Candidate& c, const std::string& reason) {
   std::string dest = Destination(kQuarantineDir, c);
   LOG(WARNING) << c.rel << ": quarantined: " << reason;
   std::string text = absl::StrCat(
-      "file: ", c.rel, "\nwhen: ", absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
+      "file: ", c.rel,
+      "\nwhen: ", absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
       "\nversion: ", c.key.ToString(), "\nreason: ", reason, "\n");
   absl::Status s = MoveWithSidecar(c.path, dest);
   if (s.ok()) s = WriteNewFile(dest + ".reason", text);

@@ -40,7 +40,7 @@ bool NoWriters(const std::string& path) {
     fcntl(fd, F_SETLEASE, F_UNLCK);
   } else if (errno == EAGAIN || errno == EBUSY) {
     ok = false;  // open for writing somewhere
-  }  // EPERM / EINVAL: leases not available here; the settle time decides
+  }              // EPERM / EINVAL: leases not available here; the settle time decides
   close(fd);
   return ok;
 }

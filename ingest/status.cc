@@ -18,16 +18,24 @@ using json = nlohmann::json;
 std::string IngestStatus::ToJson() const {
   json files = json::array();
   for (const auto& [rel, f] : in_flight) {
-    files.push_back({{"file", rel}, {"sent", f.sent}, {"size", f.size},
-                     {"attempts", f.attempts}, {"last_error", f.last_error}});
+    files.push_back({{"file", rel},
+                     {"sent", f.sent},
+                     {"size", f.size},
+                     {"attempts", f.attempts},
+                     {"last_error", f.last_error}});
   }
   json stuck_files = json::object();
   for (const auto& [rel, why] : stuck) stuck_files[rel] = why;
-  json j = {{"running", running},       {"pid", pid},
-            {"ignored", ignored},       {"stuck", stuck_files},
-            {"settling", settling},     {"queued", queued},
-            {"in_flight", files},       {"done", done},
-            {"quarantined", quarantined}, {"bytes_uploaded", bytes_uploaded},
+  json j = {{"running", running},
+            {"pid", pid},
+            {"ignored", ignored},
+            {"stuck", stuck_files},
+            {"settling", settling},
+            {"queued", queued},
+            {"in_flight", files},
+            {"done", done},
+            {"quarantined", quarantined},
+            {"bytes_uploaded", bytes_uploaded},
             {"retries", retries},
             {"bytes_per_second", bytes_per_second},
             {"updated", absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())}};
@@ -88,11 +96,11 @@ void Daemon::WriteStatus() {
   absl::Status w = ReplaceFile(options_.state_dir + "/status.json", s.ToJson());
   if (!w.ok()) LOG(WARNING) << "writing the status file: " << w;
   if (isatty(STDERR_FILENO)) {
-    std::fprintf(stderr, "\r\033[K%llu settling, %zu in flight, %llu queued, %llu done, %llu "
+    std::fprintf(stderr,
+                 "\r\033[K%llu settling, %zu in flight, %llu queued, %llu done, %llu "
                  "quarantined, %s/s",
                  static_cast<unsigned long long>(s.settling), s.in_flight.size(),
-                 static_cast<unsigned long long>(s.queued),
-                 static_cast<unsigned long long>(s.done),
+                 static_cast<unsigned long long>(s.queued), static_cast<unsigned long long>(s.done),
                  static_cast<unsigned long long>(s.quarantined),
                  FormatBytes(static_cast<uint64_t>(s.bytes_per_second)).c_str());
   }

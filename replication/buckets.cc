@@ -36,9 +36,9 @@ std::string BucketTable::xors() const {
 absl::StatusOr<BucketTable> BucketTable::FromWire(const std::string& xors,
                                                   const std::vector<uint64_t>& counts) {
   if (xors.size() != kBuckets * Digest::kSize || counts.size() != kBuckets) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bucket digests need ", kBuckets, " buckets; got ",
-                     xors.size() / Digest::kSize, " digests and ", counts.size(), " counts"));
+    return absl::InvalidArgumentError(absl::StrCat("bucket digests need ", kBuckets,
+                                                   " buckets; got ", xors.size() / Digest::kSize,
+                                                   " digests and ", counts.size(), " counts"));
   }
   BucketTable t;
   for (int b = 0; b < kBuckets; ++b) {

@@ -90,7 +90,8 @@ absl::StatusOr<ClusterMap> ClusterMap::Load(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   absl::StatusOr<ClusterMap> m = Parse(ss.str());
-  if (!m.ok()) return absl::Status(m.status().code(), absl::StrCat(path, ": ", m.status().message()));
+  if (!m.ok())
+    return absl::Status(m.status().code(), absl::StrCat(path, ": ", m.status().message()));
   return m;
 }
 
@@ -98,8 +99,8 @@ absl::StatusOr<ClusterMap> ClusterMap::Parse(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Invalid("not a JSON object");
   ClusterMap m;
-  RETURN_IF_ERROR(ParseTop(j, &m.version_, &m.replication_factor_, &m.chunk_size_,
-                           &m.offsite_address_));
+  RETURN_IF_ERROR(
+      ParseTop(j, &m.version_, &m.replication_factor_, &m.chunk_size_, &m.offsite_address_));
   if (!j.contains("nodes") || !j["nodes"].is_array() || j["nodes"].empty()) {
     return Invalid("\"nodes\" must be a non-empty list");
   }

@@ -58,7 +58,7 @@ class ObjectFollower {
     bool given_up = false;
     Sha256 hash;
     std::map<uint32_t, std::shared_ptr<const std::string>> early;  // index -> the bytes
-    uint64_t early_seq = std::numeric_limits<uint64_t>::max();  // its oldest kept chunk's
+    uint64_t early_seq = std::numeric_limits<uint64_t>::max();     // its oldest kept chunk's
   };
 
   Object* Find(const ChunkPosition& at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -47,8 +47,8 @@ absl::Status OffsiteClient::Connect(absl::Duration timeout) {
   for (size_t i = 0; i < channels_.size(); ++i) {
     if (!channels_[i]->WaitForConnected(deadline)) {
       return absl::UnavailableError(absl::StrCat("connection ", i + 1, " of ", channels_.size(),
-                                                 " to the offsite peer ", address_, " not up after ",
-                                                 absl::FormatDuration(timeout)));
+                                                 " to the offsite peer ", address_,
+                                                 " not up after ", absl::FormatDuration(timeout)));
     }
   }
   return absl::OkStatus();
@@ -128,8 +128,8 @@ absl::StatusOr<v1::OffsiteVerifyReport> OffsiteClient::Verify(const std::string&
 
 absl::StatusOr<v1::PeerSnapshotsResponse> OffsiteClient::ListSealed() {
   v1::PeerSnapshotsResponse resp;
-  RETURN_IF_ERROR(FromGrpcStatus(stubs_[0]->ListSealed(Context(absl::Minutes(1)).get(),
-                                                       v1::ListSnapshotsRequest(), &resp)));
+  RETURN_IF_ERROR(FromGrpcStatus(
+      stubs_[0]->ListSealed(Context(absl::Minutes(1)).get(), v1::ListSnapshotsRequest(), &resp)));
   return resp;
 }
 

@@ -23,20 +23,21 @@ OffsiteFlags::OffsiteFlags(CLI::App* app, NodeOptions* opts) : opts_(opts) {
 
 absl::Status OffsiteFlags::Apply() {
   if (!absl::ParseDuration(every_, &options_.every) || options_.every <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--snapshot-every must be a positive duration such as 720h, not \"", every_,
-                     "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--snapshot-every must be a positive duration such as 720h, not \"", every_, "\""));
   }
   if (!rate_.empty()) {
     std::string rate = rate_;
     if (absl::EndsWith(rate, "/s")) rate.resize(rate.size() - 2);
     absl::StatusOr<uint64_t> r = ParseByteSize(rate);
-    if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat("--offsite-rate: ", r.status().message()));
+    if (!r.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--offsite-rate: ", r.status().message()));
     options_.rate_bytes_per_second = *r;
   }
   if (offsite_peer() && !options_.peer.empty()) {
-    return absl::InvalidArgumentError("--offsite names the peer of a storage node; an offsite "
-                                      "peer (--role offsite) has none");
+    return absl::InvalidArgumentError(
+        "--offsite names the peer of a storage node; an offsite "
+        "peer (--role offsite) has none");
   }
   if (offsite_peer() && opts_->cluster != nullptr) {
     return absl::InvalidArgumentError(

@@ -30,8 +30,7 @@ class OffsitePeerService final : public v1::OffsitePeer::CallbackService {
                                     v1::PeerGetResponse* response) override;
   grpc::ServerUnaryReactor* Seal(grpc::CallbackServerContext* ctx, const v1::SnapshotRef* request,
                                  v1::Receipt* response) override;
-  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx,
-                                   const v1::SnapshotRef* request,
+  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx, const v1::SnapshotRef* request,
                                    v1::OffsiteVerifyReport* response) override;
   grpc::ServerUnaryReactor* ListSealed(grpc::CallbackServerContext* ctx,
                                        const v1::ListSnapshotsRequest* request,

@@ -8,8 +8,8 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "common/rate_limiter.h"
-#include "common/units.h"
 #include "common/status_macros.h"
+#include "common/units.h"
 #include "replication/snapshot_format.h"
 #include "server/snapshot_source.h"
 
@@ -73,8 +73,8 @@ class Sender {
     }
     if (!held.ok()) {
       return absl::Status(held.status().code(),
-                          absl::StrCat("sending ", item.key.ToString(), " to the offsite peer: ",
-                                       held.status().message()));
+                          absl::StrCat("sending ", item.key.ToString(),
+                                       " to the offsite peer: ", held.status().message()));
     }
     if (*held) return absl::OkStatus();  // it came by another way meanwhile
     ++sent_;
@@ -136,7 +136,7 @@ absl::StatusOr<std::vector<Item>> ChunkItems(Node* node,
       at.index = static_cast<uint32_t>(i);
       ReadFor why{ReadFor::Purpose::kOffsite, at.object.ToString(), "", ""};
       items.push_back({d, [node, d]() { return node->unhashed_chunks()->Get(d); }, at,
-                      [node, d, why]() { return node->cluster_chunks()->GetFor(d, why); }});
+                       [node, d, why]() { return node->cluster_chunks()->GetFor(d, why); }});
     }
   }
   return items;

@@ -17,10 +17,10 @@
 namespace custody {
 
 struct SyncOptions {
-  std::string peer;              // the peer's address, for the receipt's record
+  std::string peer;                    // the peer's address, for the receipt's record
   uint64_t rate_bytes_per_second = 0;  // 0: unlimited
-  int streams = 12;              // blobs in flight
-  std::string actor;             // who asked
+  int streams = 12;                    // blobs in flight
+  std::string actor;                   // who asked
 };
 
 // Blocks until the peer returned its receipt, or fails naming why (the peer

@@ -1,10 +1,10 @@
 #include "replication/offsite_vault.h"
 
-#include "server/audited_write.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "replication/snapshot_format.h"
+#include "server/audited_write.h"
 #include "server/chunk_io.h"
 
 namespace custody {
@@ -20,8 +20,8 @@ constexpr char kVerified[] = "offsite/verified/";
 
 absl::StatusOr<std::optional<std::string>> OffsiteVault::GetMeta(const std::string& key) {
   std::string v;
-  rocksdb::Status s = node_->index()->db()->Get(rocksdb::ReadOptions(), node_->index()->meta(),
-                                                key, &v);
+  rocksdb::Status s =
+      node_->index()->db()->Get(rocksdb::ReadOptions(), node_->index()->meta(), key, &v);
   if (s.IsNotFound()) return std::nullopt;
   RETURN_IF_ERROR(FromRocksStatus(s, "reading the offsite catalog"));
   return v;
@@ -119,8 +119,7 @@ absl::Status OffsiteVault::Repair(const Digest& key, std::string data) {
   return PutMeta({{absl::StrCat(kBad, key.Raw()), ""}}, std::move(e));
 }
 
-void OffsiteVault::Put(const Digest& key, std::string data,
-                       const std::optional<ChunkPosition>& at,
+void OffsiteVault::Put(const Digest& key, std::string data, const std::optional<ChunkPosition>& at,
                        absl::AnyInvocable<void(absl::StatusOr<bool>) &&> done) {
   auto bytes = std::make_shared<std::string>(std::move(data));  // the follower may keep them
   absl::StatusOr<Admission> admitted = Admit(key, bytes, at);
@@ -148,8 +147,8 @@ void OffsiteVault::Put(const Digest& key, std::string data,
 absl::StatusOr<std::string> OffsiteVault::Get(const Digest& key) {
   ASSIGN_OR_RETURN(bool bad, IsBad(key));
   if (bad) {
-    return absl::DataLossError(absl::StrCat("blob ", key.ToString(),
-                                            " is corrupt here (found by a verify); a sync repairs it"));
+    return absl::DataLossError(absl::StrCat(
+        "blob ", key.ToString(), " is corrupt here (found by a verify); a sync repairs it"));
   }
   return node_->chunks()->Get(key);
 }

@@ -70,8 +70,7 @@ class OffsiteVault {
   absl::StatusOr<bool> IsBad(const Digest& key);
   enum class Admission { kHeld, kNew, kBad };
   // A blob's checks before it is stored (hash, follow, held or bad here).
-  absl::StatusOr<Admission> Admit(const Digest& key,
-                                  const std::shared_ptr<const std::string>& data,
+  absl::StatusOr<Admission> Admit(const Digest& key, const std::shared_ptr<const std::string>& data,
                                   const std::optional<ChunkPosition>& at);
   // Stores a new copy of a blob marked bad, and logs the repair.
   absl::Status Repair(const Digest& key, std::string data);

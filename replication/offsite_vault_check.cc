@@ -23,7 +23,7 @@ constexpr char kVerified[] = "offsite/verified/";
 
 struct OffsiteVault::Check {
   v1::OffsiteVerifyReport report;
-  std::set<std::string> objects_done;  // raw ids read in full in this check
+  std::set<std::string> objects_done;                     // raw ids read in full in this check
   std::vector<std::pair<std::string, std::string>> meta;  // bad marks, verified objects
   std::vector<v1::AuditEvent> events;
   uint64_t read_back = 0;  // objects a seal hashed again: not followed as they came
@@ -72,7 +72,8 @@ absl::Status OffsiteVault::CheckObject(const v1::SnapshotObject& o, bool reread,
   if (!bytes.ok()) return absl::OkStatus();  // reported
   v1::ObjectManifest m;
   if (!m.ParseFromString(*bytes) || m.sha256() != o.id()) {
-    check->report.add_problems(absl::StrCat("the manifest of ", id.ToString(), " names another object"));
+    check->report.add_problems(
+        absl::StrCat("the manifest of ", id.ToString(), " names another object"));
     return absl::OkStatus();
   }
   check->report.set_objects(check->report.objects() + 1);
@@ -185,7 +186,9 @@ absl::StatusOr<v1::Receipt> OffsiteVault::Seal(const std::string& id, const std:
     return absl::FailedPreconditionError(absl::StrCat(
         "snapshot ", id, " is not complete here: ", r.missing_size(), " missing, ",
         r.corrupt_size(), " corrupt, ", r.problems_size(), " other problem(s); first: ",
-        !r.missing().empty() ? r.missing(0) : !r.corrupt().empty() ? r.corrupt(0) : r.problems(0)));
+        !r.missing().empty()   ? r.missing(0)
+        : !r.corrupt().empty() ? r.corrupt(0)
+                               : r.problems(0)));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> kept, GetMeta(kReceipt + id));
   v1::Receipt receipt;

@@ -4,8 +4,7 @@
 
 namespace custody {
 
-OrderedFetcher::OrderedFetcher(FetchFn fetch, int channels, std::vector<Digest> keys,
-                               size_t window)
+OrderedFetcher::OrderedFetcher(FetchFn fetch, int channels, std::vector<Digest> keys, size_t window)
     : fetch_(std::move(fetch)), keys_(std::move(keys)), window_(std::max<size_t>(window, 1)) {
   int n = static_cast<int>(std::min<size_t>(std::max(channels, 1), keys_.size()));
   for (int c = 0; c < n; ++c) fetchers_.emplace_back([this, c] { Fetch(c); });
@@ -42,9 +41,8 @@ absl::StatusOr<std::string> OrderedFetcher::Next() {
   if (next_out_ >= keys_.size()) {
     return absl::OutOfRangeError("every blob of the sequence was handed out");
   }
-  auto arrived = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return ready_.count(next_out_) > 0;
-  };
+  auto arrived = [this]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ready_.count(next_out_) > 0; };
   mu_.Await(absl::Condition(&arrived));
   auto it = ready_.find(next_out_);
   absl::StatusOr<std::string> out = std::move(it->second);

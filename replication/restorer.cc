@@ -25,8 +25,8 @@ namespace {
 absl::StatusOr<std::string> Fetch(OffsiteClient* peer, int channel, const Digest& key) {
   ASSIGN_OR_RETURN(std::string data, peer->Get(channel, key));
   if (Digest::Of(data) != key) {
-    return absl::DataLossError(absl::StrCat("blob ", key.ToString(),
-                                            " from the offsite peer does not hash to its name"));
+    return absl::DataLossError(
+        absl::StrCat("blob ", key.ToString(), " from the offsite peer does not hash to its name"));
   }
   return data;
 }
@@ -58,8 +58,8 @@ absl::StatusOr<v1::SnapshotBody> Choose(OffsiteClient* peer, const std::string& 
     if (!id.empty() && body.id() != id) continue;
     ASSIGN_OR_RETURN(v1::ReceiptBody receipt, CheckReceipt(sealed.receipts(i)));
     if (receipt.merkle_root() != body.merkle_root() || receipt.snapshot_id() != body.id()) {
-      return absl::DataLossError(absl::StrCat("the peer's receipt for ", body.id(),
-                                              " names another root"));
+      return absl::DataLossError(
+          absl::StrCat("the peer's receipt for ", body.id(), " names another root"));
     }
     return body;
   }
@@ -81,7 +81,8 @@ class Pending {
   }
   absl::Status Wait() {
     absl::MutexLock l(&mu_);
-    mu_.Await(absl::Condition(+[](int* n) { return *n == 0; }, &n_));
+    mu_.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &n_));
     return first_;
   }
 
@@ -96,8 +97,8 @@ absl::Status PlaceManifest(Node* node, const Digest& id, const v1::ObjectManifes
                            const std::string& bytes, const std::string& snapshot,
                            const std::string& actor) {
   auto event = [&](bool existed) {
-    v1::AuditEvent e = NewEvent(existed ? "object.stored-again" : "object.restored",
-                                id.ToString(), actor);
+    v1::AuditEvent e =
+        NewEvent(existed ? "object.stored-again" : "object.restored", id.ToString(), actor);
     AddDetail(&e, "snapshot", snapshot);
     AddDetail(&e, "size", absl::StrCat(m.size()));
     AddDetail(&e, "file_name", m.file_name());
@@ -142,8 +143,8 @@ absl::Status Land(Node* node, Landing& l, const std::string& snapshot, const std
                   v1::RestoreResult* result) {
   absl::Status stored = l.pending->Wait();
   if (absl::IsInvalidArgument(stored)) {  // a store found a chunk not hashing to its name
-    return absl::DataLossError(absl::StrCat("a chunk of ", l.id.ToString(),
-                                            " from the offsite peer: ", stored.message()));
+    return absl::DataLossError(
+        absl::StrCat("a chunk of ", l.id.ToString(), " from the offsite peer: ", stored.message()));
   }
   RETURN_IF_ERROR(stored);
   RETURN_IF_ERROR(PlaceManifest(node, l.id, l.manifest, l.bytes, snapshot, actor));
@@ -294,8 +295,8 @@ absl::StatusOr<v1::RestoreResult> RestoreFromOffsite(Node* node, OffsiteClient* 
     result.set_audit_events(result.audit_events() + events);
   }
   result.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
-  LOG(INFO) << "restored " << body.id() << " in " << result.seconds() << " s: "
-            << result.objects() << " objects, " << FormatBytes(result.bytes()) << " in "
+  LOG(INFO) << "restored " << body.id() << " in " << result.seconds() << " s: " << result.objects()
+            << " objects, " << FormatBytes(result.bytes()) << " in "
             << absl::FormatDuration(objects_done - start) << ", " << result.audit_events()
             << " audit events in " << absl::FormatDuration(absl::Now() - objects_done);
   v1::AuditEvent e = NewEvent("cluster.restored", "node", actor);

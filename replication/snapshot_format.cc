@@ -8,8 +8,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/status_macros.h"
 #include "common/event_records.h"
+#include "common/status_macros.h"
 
 namespace custody {
 
@@ -63,8 +63,8 @@ absl::StatusOr<v1::Snapshot> SignSnapshot(v1::SnapshotBody body, const std::stri
 }
 
 absl::StatusOr<v1::SnapshotBody> CheckSnapshot(const v1::Snapshot& s) {
-  absl::Status sig = Ed25519Verify(s.public_key(), absl::StrCat(kSnapshotContext, s.body()),
-                                   s.signature());
+  absl::Status sig =
+      Ed25519Verify(s.public_key(), absl::StrCat(kSnapshotContext, s.body()), s.signature());
   if (!sig.ok()) return absl::DataLossError("the snapshot's signature does not hold");
   v1::SnapshotBody body;
   if (!body.ParseFromString(s.body())) return absl::DataLossError("the snapshot does not parse");
@@ -115,8 +115,8 @@ absl::StatusOr<M> FieldMessage(const v1::LedgerEntry& e, const std::string& fiel
   M m;
   if (it == e.fields().end() || !absl::Base64Unescape(it->second, &bytes) ||
       !m.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat("the ledger entry about ", e.subject(),
-                                            " has no readable ", field));
+    return absl::DataLossError(
+        absl::StrCat("the ledger entry about ", e.subject(), " has no readable ", field));
   }
   return m;
 }
@@ -170,7 +170,8 @@ absl::Status AuditPageVerifier::AddPage(absl::string_view page,
         absl::StrCat("audit page ", pages_, " of node ", node_, " is damaged"));
   }
   uint64_t first = pages_ * kAuditPageEvents;
-  uint64_t expect = std::min(kAuditPageEvents, checkpoint_.size - std::min(first, checkpoint_.size));
+  uint64_t expect =
+      std::min(kAuditPageEvents, checkpoint_.size - std::min(first, checkpoint_.size));
   if (events.size() != expect) {
     return absl::DataLossError(absl::StrCat("audit page ", pages_, " of node ", node_, " holds ",
                                             events.size(), " events; expected ", expect));
@@ -185,9 +186,9 @@ absl::Status AuditPageVerifier::AddPage(absl::string_view page,
 
 absl::Status AuditPageVerifier::Finish() const {
   if (range_.size() != checkpoint_.size || range_.Root() != checkpoint_.root) {
-    return absl::DataLossError(absl::StrCat(
-        "the audit log of node ", node_, " does not match its signed checkpoint (", range_.size(),
-        " events read, ", checkpoint_.size, " signed)"));
+    return absl::DataLossError(
+        absl::StrCat("the audit log of node ", node_, " does not match its signed checkpoint (",
+                     range_.size(), " events read, ", checkpoint_.size, " signed)"));
   }
   return absl::OkStatus();
 }

@@ -21,7 +21,8 @@ constexpr size_t kMaxSnapshotEntry = 3u << 20;  // under the peers' 5 MiB messag
 using ObjectPage = std::function<absl::StatusOr<v1::ListObjectsResponse>(const std::string&)>;
 
 // Adds every object one node lists, page by page, to `objects`.
-absl::Status AddObjects(const ObjectPage& page, std::map<std::string, v1::SnapshotObject>* objects) {
+absl::Status AddObjects(const ObjectPage& page,
+                        std::map<std::string, v1::SnapshotObject>* objects) {
   std::string after;
   for (;;) {
     ASSIGN_OR_RETURN(v1::ListObjectsResponse r, page(after));
@@ -99,10 +100,9 @@ absl::StatusOr<v1::SnapshotBody> GatherSnapshot(Node* node) {
   ASSIGN_OR_RETURN(auto objects, ClusterObjects(node));
   for (auto& [id, o] : objects) *body.add_objects() = o;
   RETURN_IF_ERROR(GatherAuditLogs(node, &body));
-  RETURN_IF_ERROR(node->ledger()->ForEach(
-      [&body](const Digest& id, const v1::LedgerEntry&) {
-        body.add_ledger_entries(std::string(id.Raw()));
-      }));
+  RETURN_IF_ERROR(node->ledger()->ForEach([&body](const Digest& id, const v1::LedgerEntry&) {
+    body.add_ledger_entries(std::string(id.Raw()));
+  }));
   ASSIGN_OR_RETURN(std::vector<v1::ObjectManifest> manifests, SnapshotManifests(node, body));
   std::set<std::string> chunks;
   for (const v1::ObjectManifest& m : manifests) {
@@ -118,7 +118,8 @@ absl::StatusOr<KnownSnapshot> MakeSnapshot(Node* node, const std::string& reason
   ASSIGN_OR_RETURN(v1::SnapshotBody body, GatherSnapshot(node));
   body.set_reason(reason);
   KnownSnapshot k;
-  ASSIGN_OR_RETURN(k.snapshot, SignSnapshot(std::move(body), node->node_id(), node->audit()->key()));
+  ASSIGN_OR_RETURN(k.snapshot,
+                   SignSnapshot(std::move(body), node->node_id(), node->audit()->key()));
   ASSIGN_OR_RETURN(k.body, CheckSnapshot(k.snapshot));
   v1::LedgerEntry e;
   e.set_kind(kSnapshotKind);
@@ -188,9 +189,9 @@ absl::Status KeepReceipt(Node* node, const v1::Receipt& receipt, const std::stri
   AddDetail(&event, "peer", peer);
   AddDetail(&event, "peer_id", body.peer_id());
   AddDetail(&event, "peer_key", absl::BytesToHexString(receipt.public_key()));
-  AddDetail(&event, "verified_at", absl::FormatTime(absl::RFC3339_sec,
-                                                    absl::FromUnixNanos(body.verified_unix_nanos()),
-                                                    absl::UTCTimeZone()));
+  AddDetail(&event, "verified_at",
+            absl::FormatTime(absl::RFC3339_sec, absl::FromUnixNanos(body.verified_unix_nanos()),
+                             absl::UTCTimeZone()));
   AddDetail(&event, "objects", absl::StrCat(body.objects()));
   AddDetail(&event, "chunks", absl::StrCat(body.chunks()));
   AddDetail(&event, "data_bytes", absl::StrCat(body.data_bytes()));

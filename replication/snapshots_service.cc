@@ -45,8 +45,8 @@ std::optional<absl::Time> SnapshotsService::NextDue(const std::optional<Run_>& l
 SnapshotsService::Run_ SnapshotsService::ScheduledRun() {
   absl::StatusOr<KnownSnapshot> latest = FindSnapshot(node_, "");
   absl::Status s;
-  if (!latest.ok() || absl::Now() - absl::FromUnixNanos(latest->body.created_unix_nanos()) >=
-                          options_.every) {
+  if (!latest.ok() ||
+      absl::Now() - absl::FromUnixNanos(latest->body.created_unix_nanos()) >= options_.every) {
     latest = MakeSnapshot(node_, "schedule", "custodyd");
     s = latest.status();
   }
@@ -132,8 +132,8 @@ absl::StatusOr<v1::SyncResult> SnapshotsService::DoSync(const v1::SyncRequest& r
   SyncOptions o;
   o.peer = peer;
   o.actor = actor;
-  o.rate_bytes_per_second =
-      request.rate_bytes_per_second() ? request.rate_bytes_per_second() : options_.rate_bytes_per_second;
+  o.rate_bytes_per_second = request.rate_bytes_per_second() ? request.rate_bytes_per_second()
+                                                            : options_.rate_bytes_per_second;
   o.streams = request.streams() ? static_cast<int>(request.streams()) : options_.streams;
   OffsiteClient client(peer, node_->peer_credentials(), o.streams);
   absl::StatusOr<v1::SyncResult> r = SyncSnapshot(node_, *s, &client, o);

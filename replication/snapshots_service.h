@@ -21,9 +21,9 @@
 namespace custody {
 
 struct OffsiteOptions {
-  std::string peer;                            // --offsite ADDR ("" = none)
+  std::string peer;                             // --offsite ADDR ("" = none)
   absl::Duration every = absl::Hours(24 * 30);  // --snapshot-every
-  uint64_t rate_bytes_per_second = 0;          // --offsite-rate (0 = unlimited)
+  uint64_t rate_bytes_per_second = 0;           // --offsite-rate (0 = unlimited)
   int streams = 12;
 };
 
@@ -45,8 +45,7 @@ class SnapshotsService final : public v1::Snapshots::CallbackService {
   grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* ctx,
                                         const v1::SnapshotRef* request,
                                         v1::SnapshotDetail* response) override;
-  grpc::ServerUnaryReactor* Sync(grpc::CallbackServerContext* ctx,
-                                 const v1::SyncRequest* request,
+  grpc::ServerUnaryReactor* Sync(grpc::CallbackServerContext* ctx, const v1::SyncRequest* request,
                                  v1::SyncResult* response) override;
   grpc::ServerUnaryReactor* OffsiteStatus(grpc::CallbackServerContext* ctx,
                                           const v1::OffsiteStatusRequest* request,

@@ -13,6 +13,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev   # JSON output and the CLI parser
 )
+# More packages for one caller (scripts/test.sh: clang-format), installed in
+# the same apt-get run.
+read -r -a EXTRA <<< "${CUSTODY_EXTRA_PACKAGES:-}"
+PACKAGES+=("${EXTRA[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

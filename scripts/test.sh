@@ -6,7 +6,10 @@
 # Usage: scripts/test.sh [--no-sanitizers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+CUSTODY_EXTRA_PACKAGES="clang-format" bash scripts/setup.sh
+echo "== format (.clang-format) and layers (doc/architecture.md)"
+bash scripts/check_format.sh
+bash scripts/check_layers.sh
 
 export TEST_TMPDIR=${TEST_TMPDIR:-/var/tmp}
 echo "== unit and integration tests"

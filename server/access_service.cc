@@ -110,13 +110,12 @@ grpc::ServerUnaryReactor* AccessService::UserAdd(grpc::CallbackServerContext* ct
       token_hash = Digest::Of(token).Hex();
     }
     const std::string subject = "user:" + req->name();
-    ASSIGN_OR_RETURN(v1::LedgerEntry e,
-                     Decision(by, req->signed_(), "user.added", subject,
-                              {{"roles", absl::StrJoin(req->roles(), ",")},
-                               {"agency", req->agency()},
-                               {"clearance", clearance},
-                               {"token_sha256", token_hash}},
-                              subject));
+    ASSIGN_OR_RETURN(v1::LedgerEntry e, Decision(by, req->signed_(), "user.added", subject,
+                                                 {{"roles", absl::StrJoin(req->roles(), ",")},
+                                                  {"agency", req->agency()},
+                                                  {"clearance", clearance},
+                                                  {"token_sha256", token_hash}},
+                                                 subject));
     RETURN_IF_ERROR(Change(std::move(e), subject));
     out->set_token(token);
     return absl::OkStatus();
@@ -179,9 +178,10 @@ grpc::ServerUnaryReactor* AccessService::RequestAccess(grpc::CallbackServerConte
     f["agency"] = agency == m.metadata().end() ? "" : agency->second;
     if (f["agency"].empty()) {
       return node_->Refuse(by.name(), Action::kRequestAccess, id.ToString(),
-                           absl::FailedPreconditionError(absl::StrCat(
-                               "object ", id.ToString(), " has no agency, so no leader can "
-                               "approve viewing it: file it with its agency first")));
+                           absl::FailedPreconditionError(
+                               absl::StrCat("object ", id.ToString(),
+                                            " has no agency, so no leader can "
+                                            "approve viewing it: file it with its agency first")));
     }
     auto level = m.metadata().find("classification");
     f["classification"] = level == m.metadata().end() ? "internal" : level->second;
@@ -224,13 +224,13 @@ grpc::ServerUnaryReactor* AccessService::Decide(grpc::CallbackServerContext* ctx
     const std::string kind = req->approve() ? "access.approved" : "access.denied";
     std::map<std::string, std::string> fields{{"request", g.request_id()}};
     if (!req->note().empty()) fields["note"] = req->note();
-    ASSIGN_OR_RETURN(v1::LedgerEntry e, Decision(by, req->signed_(), kind,
-                                                 "request:" + g.request_id(), fields,
-                                                 g.object_id()));
+    ASSIGN_OR_RETURN(
+        v1::LedgerEntry e,
+        Decision(by, req->signed_(), kind, "request:" + g.request_id(), fields, g.object_id()));
     // The rules the fold applies, checked first for a clear answer.
     v1::Principal signer = node_->ledger()->verifier().Signer(e);
-    absl::Status rule = req->approve() ? ApprovalRole(signer, g).status()
-                                       : MayClose(signer, g, /*revoke=*/false);
+    absl::Status rule =
+        req->approve() ? ApprovalRole(signer, g).status() : MayClose(signer, g, /*revoke=*/false);
     if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
     RETURN_IF_ERROR(Change(std::move(e), g.object_id()));
     ASSIGN_OR_RETURN(*out, Grant(g.request_id()));
@@ -245,10 +245,10 @@ grpc::ServerUnaryReactor* AccessService::Revoke(grpc::CallbackServerContext* ctx
     ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kDecideAccess));
     ASSIGN_OR_RETURN(v1::AccessGrant g, Grant(req->request_id()));
     if (req->reason().empty()) return absl::InvalidArgumentError("say why (--reason)");
-    ASSIGN_OR_RETURN(v1::LedgerEntry e,
-                     Decision(by, req->signed_(), "access.revoked", "request:" + g.request_id(),
-                              {{"request", g.request_id()}, {"reason", req->reason()}},
-                              g.object_id()));
+    ASSIGN_OR_RETURN(
+        v1::LedgerEntry e,
+        Decision(by, req->signed_(), "access.revoked", "request:" + g.request_id(),
+                 {{"request", g.request_id()}, {"reason", req->reason()}}, g.object_id()));
     absl::Status rule = MayClose(node_->ledger()->verifier().Signer(e), g, /*revoke=*/true);
     if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
     RETURN_IF_ERROR(Change(std::move(e), g.object_id()));

@@ -28,7 +28,8 @@ bool Approved(const v1::AccessGrant& g, const std::string& role) {
 }
 
 bool LeadsAgency(const v1::Principal& p, const std::string& agency) {
-  return HasRole(p, "leader") && (p.via() == "loopback" || (!agency.empty() && p.agency() == agency));
+  return HasRole(p, "leader") &&
+         (p.via() == "loopback" || (!agency.empty() && p.agency() == agency));
 }
 
 std::string ClearanceOf(const v1::Principal& p) {
@@ -39,8 +40,7 @@ absl::Status ApplyUser(const v1::LedgerEntry& e, const v1::Principal& signer, Ac
   RETURN_IF_ERROR(Authorize(signer, Action::kManageUsers));
   std::string name = e.subject().substr(5);  // "user:"
   if (e.kind() == "user.added") {
-    std::vector<std::string> roles =
-        absl::StrSplit(Field(e, "roles"), ',', absl::SkipEmpty());
+    std::vector<std::string> roles = absl::StrSplit(Field(e, "roles"), ',', absl::SkipEmpty());
     RETURN_IF_ERROR(MayAddTokenUser(*s, name, roles, Field(e, "clearance")));
     v1::Principal& p = s->users[name];
     p.set_name("user:" + name);
@@ -108,13 +108,12 @@ absl::Status ApplyAccess(const std::string& id, const v1::LedgerEntry& e,
 }  // namespace
 
 absl::Status MayAddTokenUser(const AccessState& state, const std::string& name,
-                             const std::vector<std::string>& roles,
-                             const std::string& clearance) {
+                             const std::vector<std::string>& roles, const std::string& clearance) {
   auto old = state.users.find(name);
   if (old != state.users.end()) {
     return absl::AlreadyExistsError(absl::StrCat(
-        "user:", name, old->second.disabled() ? " was disabled: a disabled name stays disabled"
-                                              : " exists",
+        "user:", name,
+        old->second.disabled() ? " was disabled: a disabled name stays disabled" : " exists",
         "; choose another name"));
   }
   for (const std::string& r : roles) {
@@ -122,7 +121,8 @@ absl::Status MayAddTokenUser(const AccessState& state, const std::string& name,
       return absl::PermissionDeniedError(absl::StrCat(
           "a token user may be ingest, officer or auditor, not ", r,
           ": roles that decide exist only in certificates issued with the offline CA key "
-          "(custody ca issue --user NAME --role ", r, ")"));
+          "(custody ca issue --user NAME --role ",
+          r, ")"));
     }
   }
   if (LevelRank(clearance.empty() ? "internal" : clearance) > LevelRank("internal")) {
@@ -143,27 +143,30 @@ absl::StatusOr<std::string> ApprovalRole(const v1::Principal& p, const v1::Acces
   }
   for (const v1::Approval& a : g.approvals()) {
     if (a.by() == p.name()) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          p.name(), " already approved this request; the second approval must come from "
-                    "another person"));
+      return absl::PermissionDeniedError(
+          absl::StrCat(p.name(),
+                       " already approved this request; the second approval must come from "
+                       "another person"));
     }
   }
   if (g.agency().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "object ", g.object_id(), " has no agency, so no leader can approve viewing it: it "
-        "must be filed with its agency first"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("object ", g.object_id(),
+                     " has no agency, so no leader can approve viewing it: it "
+                     "must be filed with its agency first"));
   }
   if (!Cleared(p, g.classification())) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "the object is classified ", g.classification(), "; ", p.name(), " is cleared for ",
-        ClearanceOf(p), " and cannot approve viewing it"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("the object is classified ", g.classification(), "; ", p.name(),
+                     " is cleared for ", ClearanceOf(p), " and cannot approve viewing it"));
   }
-  if (HasRole(p, "archive-head") && !Approved(g, "archive-head")) return std::string("archive-head");
+  if (HasRole(p, "archive-head") && !Approved(g, "archive-head"))
+    return std::string("archive-head");
   if (HasRole(p, "leader") && !Approved(g, "leader")) {
     if (!LeadsAgency(p, g.agency())) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "only a leader of agency \"", g.agency(), "\", which made the record, approves it; ",
-          p.name(), " leads \"", p.agency(), "\""));
+      return absl::PermissionDeniedError(absl::StrCat("only a leader of agency \"", g.agency(),
+                                                      "\", which made the record, approves it; ",
+                                                      p.name(), " leads \"", p.agency(), "\""));
     }
     return std::string("leader");
   }
@@ -174,34 +177,33 @@ absl::StatusOr<std::string> ApprovalRole(const v1::Principal& p, const v1::Acces
 
 absl::Status MayClose(const v1::Principal& p, const v1::AccessGrant& g, bool revoke) {
   if (g.state() != "pending" && !(revoke && g.state() == "granted")) {
-    return absl::FailedPreconditionError(absl::StrCat("request ", g.request_id(), " is ",
-                                                      g.state(), ": nothing to ",
-                                                      revoke ? "revoke" : "deny"));
+    return absl::FailedPreconditionError(absl::StrCat("request ", g.request_id(), " is ", g.state(),
+                                                      ": nothing to ", revoke ? "revoke" : "deny"));
   }
   if (p.name() == g.requester()) {
     return absl::PermissionDeniedError("nobody decides their own request");
   }
   if (HasRole(p, "archive-head") || LeadsAgency(p, g.agency())) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(
-      "only an archive-head or a leader of agency \"", g.agency(), "\" decides this request; ",
-      p.name(), " leads \"", p.agency(), "\""));
+  return absl::PermissionDeniedError(absl::StrCat("only an archive-head or a leader of agency \"",
+                                                  g.agency(), "\" decides this request; ", p.name(),
+                                                  " leads \"", p.agency(), "\""));
 }
 
 absl::Status GrantFits(const v1::AccessGrant& g, const std::string& agency,
                        const std::string& classification) {
   if (g.agency() != agency) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "grant ", g.request_id(), " was approved for agency \"", g.agency(),
-        "\", but the object is agency \"", agency, "\""));
+    return absl::PermissionDeniedError(
+        absl::StrCat("grant ", g.request_id(), " was approved for agency \"", g.agency(),
+                     "\", but the object is agency \"", agency, "\""));
   }
   for (const v1::Approval& a : g.approvals()) {
     v1::Principal p;
     p.set_clearance(a.clearance());
     if (!Cleared(p, classification)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "grant ", g.request_id(), " was approved by ", a.by(), ", cleared for ",
-          a.clearance().empty() ? "internal" : a.clearance(), ", but the object is classified ",
-          classification));
+      return absl::PermissionDeniedError(
+          absl::StrCat("grant ", g.request_id(), " was approved by ", a.by(), ", cleared for ",
+                       a.clearance().empty() ? "internal" : a.clearance(),
+                       ", but the object is classified ", classification));
     }
   }
   return absl::OkStatus();

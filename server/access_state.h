@@ -44,8 +44,7 @@ inline const char* const kTokenRoles[] = {"ingest", "officer", "auditor"};
 // to `state`; why not otherwise (a name used before, even disabled, stays
 // used).
 absl::Status MayAddTokenUser(const AccessState& state, const std::string& name,
-                             const std::vector<std::string>& roles,
-                             const std::string& clearance);
+                             const std::vector<std::string>& roles, const std::string& clearance);
 
 // The role in which `p` approves pending request `g` ("archive-head" or
 // "leader"), or why `p` cannot: the requester never; nobody twice; only for

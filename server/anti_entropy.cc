@@ -12,8 +12,8 @@ namespace custody {
 
 namespace {
 
-constexpr size_t kBatch = 512;        // keys per FindMissing call
-constexpr int kMaxErrorsKept = 20;    // per round report
+constexpr size_t kBatch = 512;      // keys per FindMissing call
+constexpr int kMaxErrorsKept = 20;  // per round report
 
 const char* KindName(v1::BlobKind kind) {
   return kind == v1::CHUNK ? "chunk" : kind == v1::MANIFEST ? "manifest" : "ledger entry";
@@ -42,8 +42,8 @@ AntiEntropy::AntiEntropy(Node* node, Placement* placement, AntiEntropyOptions op
       placement_(placement),
       options_(options),
       loop_([this] { return Round(); },
-            [interval = options.interval](const std::optional<v1::RepairReport>&)
-                -> std::optional<absl::Time> {
+            [interval = options.interval](
+                const std::optional<v1::RepairReport>&) -> std::optional<absl::Time> {
               if (interval <= absl::ZeroDuration()) return std::nullopt;
               return absl::Now() + interval;
             }) {}
@@ -175,8 +175,10 @@ void AntiEntropy::DeliverHandoffs(KindRound& k, v1::RepairReport* report) {
     }
     rocksdb::WriteBatch marks;
     for (const auto& [key, delivered] : ok) {
-      if (delivered) marks.Put(node_->index()->meta(), DeliveredKey(k.kind, key), "");
-      else report->set_under_replicated(report->under_replicated() + 1);
+      if (delivered)
+        marks.Put(node_->index()->meta(), DeliveredKey(k.kind, key), "");
+      else
+        report->set_under_replicated(report->under_replicated() + 1);
     }
     absl::Status s = node_->index()->Commit(&marks);
     if (!s.ok()) AddError(report, absl::StrCat("marking handoffs delivered: ", s.message()));
@@ -185,8 +187,8 @@ void AntiEntropy::DeliverHandoffs(KindRound& k, v1::RepairReport* report) {
   absl::Status scan = ForEachKey(k.kind, -1, [&](const Digest& key) {
     if (IsHome(Homes(k.kind, key), self)) return true;
     std::string unused;
-    rocksdb::Status got = db->Get(rocksdb::ReadOptions(), node_->index()->meta(),
-                                  DeliveredKey(k.kind, key), &unused);
+    rocksdb::Status got =
+        db->Get(rocksdb::ReadOptions(), node_->index()->meta(), DeliveredKey(k.kind, key), &unused);
     if (got.ok()) return true;
     pending.push_back(key);
     if (pending.size() >= kBatch) flush();
@@ -196,22 +198,21 @@ void AntiEntropy::DeliverHandoffs(KindRound& k, v1::RepairReport* report) {
   if (!scan.ok()) AddError(report, absl::StrCat("handoff copies: ", scan.message()));
 }
 
-uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer,
-                           const std::vector<Digest>& keys, const std::string& reason,
-                           v1::RepairReport* report) {
+uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer, const std::vector<Digest>& keys,
+                           const std::string& reason, v1::RepairReport* report) {
   RemoteBlobStore* to = placement_->peer(peer);
   absl::Mutex mu;
   int in_flight = 0;
   uint64_t failed = 0;
   auto fail = [&](const Digest& key, const absl::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     ++failed;
-    AddError(report, absl::StrCat("copying ", KindName(k.kind), " ", key.ToString(), " to ",
-                                  peer, ": ", s.message()));
+    AddError(report, absl::StrCat("copying ", KindName(k.kind), " ", key.ToString(), " to ", peer,
+                                  ": ", s.message()));
   };
   for (const Digest& key : keys) {
     if (k.kind == v1::LEDGER) {
       absl::StatusOr<std::optional<std::string>> e = node_->ledger()->Get(key);
-      absl::Status s = !e.ok()            ? e.status()
+      absl::Status s = !e.ok()           ? e.status()
                        : !e->has_value() ? absl::NotFoundError("no longer held here")
                                          : to->PutLedger(key, **e);
       absl::MutexLock l(&mu);
@@ -220,10 +221,9 @@ uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer,
     }
     if (k.kind == v1::MANIFEST) {
       absl::StatusOr<std::optional<std::string>> m = node_->index()->GetObject(key);
-      absl::Status s = !m.ok() ? m.status()
-                       : !m->has_value()
-                           ? absl::NotFoundError("no longer held here")
-                           : to->PutManifest(key, **m, "", /*repair=*/true);
+      absl::Status s = !m.ok()           ? m.status()
+                       : !m->has_value() ? absl::NotFoundError("no longer held here")
+                                         : to->PutManifest(key, **m, "", /*repair=*/true);
       absl::MutexLock l(&mu);
       if (!s.ok()) {
         fail(key, s);
@@ -277,10 +277,10 @@ std::vector<const NodeInfo*> AntiEntropy::Homes(v1::BlobKind kind, const Digest&
 absl::Status AntiEntropy::ForEachKey(v1::BlobKind kind, int bucket,
                                      const std::function<bool(const Digest&)>& fn) {
   Index* index = node_->index();
-  std::unique_ptr<rocksdb::Iterator> it(index->db()->NewIterator(
-      rocksdb::ReadOptions(), kind == v1::CHUNK      ? index->chunks()
-                              : kind == v1::MANIFEST ? index->objects()
-                                                     : index->ledger()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      index->db()->NewIterator(rocksdb::ReadOptions(), kind == v1::CHUNK      ? index->chunks()
+                                                       : kind == v1::MANIFEST ? index->objects()
+                                                                              : index->ledger()));
   if (bucket >= 0) {
     const char first = static_cast<char>(bucket);
     it->Seek(rocksdb::Slice(&first, 1));

@@ -20,8 +20,8 @@
 #include <optional>
 #include <string>
 
-#include "common/job_loop.h"
 #include "absl/time/time.h"
+#include "common/job_loop.h"
 #include "custody/v1/replica.pb.h"
 #include "replication/buckets.h"
 #include "server/placement.h"

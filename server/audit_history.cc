@@ -1,12 +1,12 @@
 #include "server/audit_history.h"
 
-#include "server/audited_write.h"
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
 #include "common/checkpoint.h"
 #include "common/merkle.h"
 #include "common/status_macros.h"
 #include "server/audit_log.h"
+#include "server/audited_write.h"
 
 namespace custody {
 
@@ -29,8 +29,8 @@ absl::Status AuditHistory::AddEvents(const std::string& node, uint64_t first,
       b->Put(index_->meta(), Key(node, "e/" + seq), events[i]);
       v1::AuditEvent e;
       if (e.ParseFromString(events[i])) {
-        b->Put(index_->meta(), Key(node, absl::StrCat("s/", e.subject(), std::string(1, '\0'), seq)),
-               "");
+        b->Put(index_->meta(),
+               Key(node, absl::StrCat("s/", e.subject(), std::string(1, '\0'), seq)), "");
       }
     }
   });

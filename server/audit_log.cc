@@ -54,8 +54,7 @@ std::string SubjectKey(const std::string& subject, uint64_t seq) {
 }
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Index* index, std::string node_id,
-                                                         Ed25519Key key,
-                                                         AuditOptions options) {
+                                                         Ed25519Key key, AuditOptions options) {
   std::unique_ptr<AuditLog> log(new AuditLog);
   log->index_ = index;
   log->node_id_ = std::move(node_id);
@@ -178,8 +177,8 @@ absl::StatusOr<std::string> AuditLog::LatestCheckpoint() {
 
 absl::StatusOr<Digest> AuditLog::Node(int level, uint64_t index) {
   std::string v;
-  rocksdb::Status s = index_->db()->Get(rocksdb::ReadOptions(), index_->tree(),
-                                        TreeNodeKey(level, index), &v);
+  rocksdb::Status s =
+      index_->db()->Get(rocksdb::ReadOptions(), index_->tree(), TreeNodeKey(level, index), &v);
   if (s.IsNotFound()) {
     return absl::DataLossError(absl::StrCat("audit tree node ", level, "/", index, " is missing"));
   }

@@ -77,8 +77,7 @@ class AuditLog {
   absl::StatusOr<Digest> Node(int level, uint64_t index);
   void VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verification);
   void FinishVerify(const rocksdb::ReadOptions& ro, const merkle::CompactRange& stored,
-                    const merkle::CompactRange& joined, uint64_t verified_upto,
-                    Verification* v);
+                    const merkle::CompactRange& joined, uint64_t verified_upto, Verification* v);
 
   Index* index_ = nullptr;
   std::string node_id_, origin_;

@@ -1,14 +1,14 @@
 #include "server/audit_service.h"
 
-#include "common/export_manifest.h"
-#include "common/status_macros.h"
-#include "server/unary.h"
 #include <algorithm>
 #include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/export_manifest.h"
+#include "common/status_macros.h"
 #include "server/peer_metadata.h"
+#include "server/unary.h"
 
 namespace custody {
 
@@ -19,8 +19,7 @@ namespace {
 void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse* response) {
   for (const NodeInfo& peer : node->cluster().nodes()) {
     if (peer.id == node->node_id()) continue;
-    auto stub = v1::Audit::NewStub(
-        grpc::CreateChannel(peer.address, node->peer_credentials()));
+    auto stub = v1::Audit::NewStub(grpc::CreateChannel(peer.address, node->peer_credentials()));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     AddPeerMetadata(&ctx, node->cluster(), node->node_id());
@@ -68,8 +67,9 @@ grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
     if (absl::StartsWith(subject, "record:")) {
       absl::StatusOr<v1::Record> r = node_->records()->Get(subject.substr(7));
       if (r.ok() && !Cleared(who, r->classification())) {
-        (void)node_->Refuse(who.name(), Action::kAuditRead, subject,
-                            absl::PermissionDeniedError("the record is above the caller's clearance"));
+        (void)node_->Refuse(
+            who.name(), Action::kAuditRead, subject,
+            absl::PermissionDeniedError("the record is above the caller's clearance"));
         return absl::OkStatus();  // as if never heard of
       }
     }
@@ -89,9 +89,9 @@ grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
   });
 }
 
-grpc::ServerUnaryReactor* AuditService::LatestCheckpoint(
-    grpc::CallbackServerContext* ctx, const v1::AuditCheckpointRequest* request,
-    v1::AuditCheckpointResponse* response) {
+grpc::ServerUnaryReactor* AuditService::LatestCheckpoint(grpc::CallbackServerContext* ctx,
+                                                         const v1::AuditCheckpointRequest* request,
+                                                         v1::AuditCheckpointResponse* response) {
   return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response]() -> absl::Status {
     RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kAuditRead).status());
     std::string note;
@@ -124,8 +124,8 @@ absl::Status AuditService::SignManifest(v1::AuditBundle* bundle) {
   if (!id.ok()) return absl::OkStatus();  // not an object: nothing to attest
   ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->FindManifest(*id));
   bundle->set_manifest(m.SerializeAsString());
-  ASSIGN_OR_RETURN(std::string sig, node_->audit()->key().Sign(
-                                        ExportManifestMessage(bundle->subject(), bundle->manifest())));
+  ASSIGN_OR_RETURN(std::string sig, node_->audit()->key().Sign(ExportManifestMessage(
+                                        bundle->subject(), bundle->manifest())));
   bundle->set_manifest_signature(sig);
   return absl::OkStatus();
 }
@@ -156,14 +156,14 @@ grpc::ServerUnaryReactor* AuditService::VerifyNode(grpc::CallbackServerContext* 
     for (v1::RestoredLogCheck& c : restored) {
       if (!c.ok() && response->ok()) {
         response->set_ok(false);
-        response->set_first_problem(absl::StrCat("restored log of node ", c.node_id(), ": ",
-                                                 c.problem()));
+        response->set_first_problem(
+            absl::StrCat("restored log of node ", c.node_id(), ": ", c.problem()));
       }
       *response->add_restored_logs() = std::move(c);
     }
     if (request->since_checkpoint().empty() || !response->ok()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(Checkpoint old, VerifyCheckpoint(request->since_checkpoint(),
-                                                      node_->audit()->public_raw()));
+    ASSIGN_OR_RETURN(Checkpoint old,
+                     VerifyCheckpoint(request->since_checkpoint(), node_->audit()->public_raw()));
     RETURN_IF_ERROR(node_->SignCheckpointNow().status());
     ASSIGN_OR_RETURN(auto latest, node_->audit()->ConsistencyFrom(old.size));
     response->set_latest_checkpoint(latest.first);

@@ -66,18 +66,17 @@ bool LoadCheckpoints(Index* index, absl::string_view public_raw, const std::stri
   if (!since.empty()) {
     absl::StatusOr<Checkpoint> c = VerifyCheckpoint(since, public_raw);
     if (!c.ok()) {
-      return v->Fail(absl::StrCat("the given checkpoint is not signed by this node: ",
-                                  c.status().message()));
+      return v->Fail(
+          absl::StrCat("the given checkpoint is not signed by this node: ", c.status().message()));
     }
     auto [it2, fresh] = v->checkpoints.emplace(c->size, *c);
     if (!fresh && it2->second.root != c->root) {
-      return v->Fail(absl::StrCat("the node signed two different roots for tree size ",
-                                  c->size, ": the given checkpoint and its own"));
+      return v->Fail(absl::StrCat("the node signed two different roots for tree size ", c->size,
+                                  ": the given checkpoint and its own"));
     }
   }
   return true;
 }
-
 
 // The first event in [lo, hi) whose bytes no longer hash to its stored leaf,
 // named; used only once a recomputed root disagrees with a signed one, so
@@ -91,7 +90,8 @@ std::string NameChangedEvent(Index* index, const rocksdb::ReadOptions& ro, uint6
     Digest h = merkle::HashLeaf(ev.event());
     if (!leaf->Valid() || leaf->key() != TreeNodeKey(0, ev.position()) ||
         leaf->value() != KeyOf(h)) {
-      return absl::StrCat("event ", ev.position(), " was changed after it was logged: its "
+      return absl::StrCat("event ", ev.position(),
+                          " was changed after it was logged: its "
                           "bytes no longer match its leaf hash");
     }
   }
@@ -99,14 +99,13 @@ std::string NameChangedEvent(Index* index, const rocksdb::ReadOptions& ro, uint6
 }
 
 // Checks the recomputed root at a signed size; names the damage if it differs.
-bool CheckRoot(Index* index, const rocksdb::ReadOptions& ro, uint64_t verified_upto,
-               uint64_t size, const Digest& want, const Digest& got, absl::string_view what,
-               Verifier* v) {
+bool CheckRoot(Index* index, const rocksdb::ReadOptions& ro, uint64_t verified_upto, uint64_t size,
+               const Digest& want, const Digest& got, absl::string_view what, Verifier* v) {
   if (want == got) return true;
   std::string changed = NameChangedEvent(index, ro, verified_upto, size);
   if (!changed.empty()) return v->Fail(changed);
-  return v->Fail(absl::StrCat("the tree recomputed from events 0..", size - 1,
-                              " does not match ", what));
+  return v->Fail(
+      absl::StrCat("the tree recomputed from events 0..", size - 1, " does not match ", what));
 }
 
 }  // namespace
@@ -159,8 +158,10 @@ void VerifyUnit(Index* index, const rocksdb::ReadOptions& ro,
     absl::string_view bytes = ev.event();
     uint64_t says = 0;
     if (!EventSeq(bytes, &says) || says != want) {
-      u->problem = absl::StrCat("event ", want, " is missing or out of place: the event stored "
-                                "at its position says it is event ", says);
+      u->problem = absl::StrCat("event ", want,
+                                " is missing or out of place: the event stored "
+                                "at its position says it is event ",
+                                says);
       return;
     }
     u->range.Append(merkle::HashLeaf(bytes), [](int, uint64_t, const Digest&) {});
@@ -237,8 +238,10 @@ void AuditLog::FinishVerify(const rocksdb::ReadOptions& ro, const merkle::Compac
                             Verification* v) {
   auto beyond = v->checkpoints.upper_bound(joined.size());
   if (beyond != v->checkpoints.end()) {
-    v->Fail(absl::StrCat("the log holds ", joined.size(), " events but a signed checkpoint "
-                         "covers ", beyond->first, ": events were cut off its end"));
+    v->Fail(absl::StrCat("the log holds ", joined.size(),
+                         " events but a signed checkpoint "
+                         "covers ",
+                         beyond->first, ": events were cut off its end"));
     return;
   }
   EventCursor extra(index_, ro);

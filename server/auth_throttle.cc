@@ -23,9 +23,10 @@ absl::Status AuthThrottle::Admit(const std::string& peer, absl::Time now) {
   if (it == peers_.end() || it->second.blocked_until <= now) return absl::OkStatus();
   refused_.fetch_add(1, std::memory_order_relaxed);
   int64_t wait = absl::ToInt64Seconds(absl::Ceil(it->second.blocked_until - now, absl::Seconds(1)));
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "too many wrong tokens from ", address, ": calls with a token from this address are "
-      "refused for another ", wait, " s (a client certificate still works)"));
+  return absl::ResourceExhaustedError(absl::StrCat("too many wrong tokens from ", address,
+                                                   ": calls with a token from this address are "
+                                                   "refused for another ",
+                                                   wait, " s (a client certificate still works)"));
 }
 
 void AuthThrottle::ForgetQuietPeers(absl::Time now) {
@@ -45,8 +46,8 @@ absl::Duration AuthThrottle::Failed(const std::string& peer, absl::Time now) {
   r.last = now;
   int over = r.failures - kFreeFailures;
   if (over <= 0) return absl::ZeroDuration();
-  absl::Duration block = std::min(absl::Seconds(1) * (int64_t{1} << std::min(over - 1, 20)),
-                                  kMaxBlock);
+  absl::Duration block =
+      std::min(absl::Seconds(1) * (int64_t{1} << std::min(over - 1, 20)), kMaxBlock);
   r.blocked_until = now + block;
   return block;
 }

@@ -26,10 +26,12 @@ grpc::Status Authenticator::Process(const InputMetadata& auth_metadata, grpc::Au
   if (!path.empty()) AddDetail(&e, "method", path);
   absl::Status s = node_->Record(std::move(e));
   if (!s.ok()) LOG(ERROR) << "recording a refused call: " << s;
-  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                      reason + ": this node needs a client certificate from the cluster CA "
-                               "(`custody ca issue --user NAME`, passed with --tls DIR) or a "
-                               "user token (`custody user add`, passed with --token-file or $CUSTODY_TOKEN)");
+  return grpc::Status(
+      grpc::StatusCode::UNAUTHENTICATED,
+      reason +
+          ": this node needs a client certificate from the cluster CA "
+          "(`custody ca issue --user NAME`, passed with --tls DIR) or a "
+          "user token (`custody user add`, passed with --token-file or $CUSTODY_TOKEN)");
 }
 
 }  // namespace custody

@@ -45,8 +45,7 @@ class BlobStore {
   virtual void Put(const Digest& digest, std::string data,
                    absl::AnyInvocable<void(absl::Status) &&> done) = 0;
   // The subset of `digests` that this store does not hold.
-  virtual absl::StatusOr<std::vector<Digest>> FindMissing(
-      absl::Span<const Digest> digests) = 0;
+  virtual absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) = 0;
 };
 
 }  // namespace custody

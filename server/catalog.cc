@@ -64,7 +64,8 @@ absl::StatusOr<Catalog> Catalog::Parse(const std::string& csv, const std::string
     }
     if (absl::StripAsciiWhitespace(line).empty()) continue;
     absl::StatusOr<v1::Matter> m = ParseRow(line, line_no);
-    if (!m.ok()) return absl::InvalidArgumentError(absl::StrCat(source, ": ", m.status().message()));
+    if (!m.ok())
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", m.status().message()));
     if (!c.matters_.emplace(m->number(), *m).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(source, ": matter ", m->number(), " appears twice"));

@@ -50,8 +50,8 @@ absl::StatusOr<std::string> ReadChunk(const VolumeSet& volumes, const Location& 
     return std::move(payload);
   }
   if (header.type != EntryType::kSealedChunk || header.hash != id) {
-    return absl::DataLossError(absl::StrCat("volume ", loc.volume, " at ", loc.offset,
-                                            ": entry is not a chunk"));
+    return absl::DataLossError(
+        absl::StrCat("volume ", loc.volume, " at ", loc.offset, ": entry is not a chunk"));
   }
   if (sealer == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -16,7 +16,8 @@ absl::Status ChunkReadPolicy::Check(const std::string& peer, const Digest& chunk
     case v1::READ_OFFSITE:
       return CheckPartOf(req.object_id(), chunk);
     default:
-      return absl::PermissionDeniedError("a chunk read needs a purpose: repair, download or offsite");
+      return absl::PermissionDeniedError(
+          "a chunk read needs a purpose: repair, download or offsite");
   }
 }
 
@@ -41,9 +42,8 @@ absl::Status ChunkReadPolicy::CheckGrant(const v1::GetBlobRequest& req, absl::Ti
   if (req.reader().empty() ||
       state->LiveGrant(req.reader(), req.object_id(), purpose, now) == nullptr) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "a download relayed for ", req.reader().empty() ? "nobody" : req.reader(),
-        " of ", req.object_id(), ": this node's ledger holds no live grant to ", purpose,
-        " it"));
+        "a download relayed for ", req.reader().empty() ? "nobody" : req.reader(), " of ",
+        req.object_id(), ": this node's ledger holds no live grant to ", purpose, " it"));
   }
   return absl::OkStatus();
 }
@@ -60,9 +60,8 @@ absl::Status ChunkReadPolicy::CheckPartOf(const std::string& object_id, const Di
     if (!id.ok()) return absl::PermissionDeniedError("the read names no object it is for");
     absl::StatusOr<v1::ObjectManifest> m = manifest_(*id);
     if (!m.ok()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("the read is for ", object_id, ", which is not known here: ",
-                       m.status().message()));
+      return absl::PermissionDeniedError(absl::StrCat(
+          "the read is for ", object_id, ", which is not known here: ", m.status().message()));
     }
     chunks = std::make_shared<const std::set<std::string>>(m->chunks().begin(), m->chunks().end());
     absl::MutexLock l(&mu_);

@@ -39,8 +39,8 @@ class ChunkReadPolicy {
 
   // OK if node `peer` may read `chunk` for the reason `req` gives;
   // PERMISSION_DENIED saying why not.
-  absl::Status Check(const std::string& peer, const Digest& chunk,
-                     const v1::GetBlobRequest& req, absl::Time now);
+  absl::Status Check(const std::string& peer, const Digest& chunk, const v1::GetBlobRequest& req,
+                     absl::Time now);
 
  private:
   absl::Status CheckRepair(const std::string& peer, const Digest& chunk) const;

@@ -36,7 +36,8 @@ std::string KeyId(const std::array<uint8_t, 32>& key) {
 
 absl::StatusOr<DataKey> DataKey::Load(const std::string& path) {
   absl::StatusOr<std::string> text = ReadPrivateFile(path);
-  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat("data key: ", text.status().message()));
+  if (!text.ok())
+    return absl::Status(text.status().code(), absl::StrCat("data key: ", text.status().message()));
   std::string hex(absl::StripAsciiWhitespace(*text));
   if (hex.size() != 64 || !std::all_of(hex.begin(), hex.end(), absl::ascii_isxdigit)) {
     return absl::InvalidArgumentError(absl::StrCat("data key ", path, " is not 64 hex digits"));
@@ -79,7 +80,7 @@ SealedParts ChunkSealer::Seal(const Digest& id, std::string plain) const {
   int n = 0;
   auto* o = reinterpret_cast<unsigned char*>(out.body.data());
   EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, current_.bytes.data(), nonce);
-  EVP_EncryptUpdate(ctx.get(), nullptr, &n, id.data(), 32);  // AAD
+  EVP_EncryptUpdate(ctx.get(), nullptr, &n, id.data(), 32);                   // AAD
   EVP_EncryptUpdate(ctx.get(), o, &n, o, static_cast<int>(out.body.size()));  // in place
   EVP_EncryptFinal_ex(ctx.get(), o + n, &n);
   EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, out.tail.data());
@@ -97,15 +98,15 @@ absl::StatusOr<std::string> ChunkSealer::Open(const Digest& id, std::string seal
   absl::StatusOr<Digest> named = IdOf(sealed);
   if (!named.ok()) return named.status();
   if (*named != id) {
-    return absl::DataLossError(absl::StrCat("sealed chunk names ", named->ToString(), ", not ",
-                                            id.ToString()));
+    return absl::DataLossError(
+        absl::StrCat("sealed chunk names ", named->ToString(), ", not ", id.ToString()));
   }
   auto it = keys_.find(std::string(sealed.substr(4, 8)));
   if (it == keys_.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "chunk ", id.ToString(), " is sealed under data key ",
-        absl::BytesToHexString(sealed.substr(4, 8)),
-        ", which this node was not given (--old-data-key)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("chunk ", id.ToString(), " is sealed under data key ",
+                     absl::BytesToHexString(sealed.substr(4, 8)),
+                     ", which this node was not given (--old-data-key)"));
   }
   const size_t len = sealed.size() - kOverhead;
   unsigned char tag[16];
@@ -120,8 +121,8 @@ absl::StatusOr<std::string> ChunkSealer::Open(const Digest& id, std::string seal
   EVP_DecryptUpdate(ctx.get(), data, &n, data, static_cast<int>(len));  // in place
   EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag);
   if (EVP_DecryptFinal_ex(ctx.get(), data + n, &n) != 1) {
-    return absl::DataLossError(
-        absl::StrCat("chunk ", id.ToString(), " fails authentication: its sealed bytes were changed"));
+    return absl::DataLossError(absl::StrCat(
+        "chunk ", id.ToString(), " fails authentication: its sealed bytes were changed"));
   }
   sealed.resize(kDataAt + len);
   sealed.erase(0, kDataAt);

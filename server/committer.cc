@@ -2,16 +2,16 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <cerrno>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "common/log.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/units.h"
 
 namespace custody {
@@ -53,11 +53,12 @@ void Committer::Submit(WriteRequest r) {
   // A callback on the committer thread (on_index, done) may queue more work,
   // as the cluster's upload does once a chunk is placed; it must not wait for
   // the queue to drain, since only this thread drains it.
-  if (tls_committer != this) mu_.Await(absl::Condition(
-      +[](Committer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
-        return c->queued_bytes_ < c->options_.max_queued_bytes || c->stopping_;
-      },
-      this));
+  if (tls_committer != this)
+    mu_.Await(absl::Condition(
+        +[](Committer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+          return c->queued_bytes_ < c->options_.max_queued_bytes || c->stopping_;
+        },
+        this));
   queued_bytes_ += r.size();
   queue_.push_back(std::move(r));
 }
@@ -143,8 +144,7 @@ absl::StatusOr<bool> Committer::IsHeld(const WriteRequest& r, WriteResult* res) 
 
 // Lays out the fresh entries, header + payload + zero padding each, in the
 // aligned staging buffer (one write, O_DIRECT-ready).
-void Committer::Stage(const std::deque<WriteRequest>& reqs,
-                      const std::vector<WriteResult>& results,
+void Committer::Stage(const std::deque<WriteRequest>& reqs, const std::vector<WriteResult>& results,
                       const std::vector<size_t>& fresh, uint64_t start, uint64_t end) {
   uint64_t need = end - start;
   if (need > staging_size_) {
@@ -155,11 +155,10 @@ void Committer::Stage(const std::deque<WriteRequest>& reqs,
   }
   for (size_t i : fresh) {
     const WriteRequest& r = reqs[i];
-    EncodeEntryTo(staging_ + (results[i].location.offset - start), r.type,
-                  {r.head, r.body(), r.tail},
-                  IsChunkEntry(r.type) || r.type == EntryType::kSealedManifest
-                      ? r.key
-                      : Digest::Of(r.body()));
+    EncodeEntryTo(
+        staging_ + (results[i].location.offset - start), r.type, {r.head, r.body(), r.tail},
+        IsChunkEntry(r.type) || r.type == EntryType::kSealedManifest ? r.key
+                                                                     : Digest::Of(r.body()));
   }
 }
 
@@ -170,9 +169,9 @@ absl::Status Committer::CheckSpace(uint64_t bytes) const {
   if (!free.ok()) return absl::OkStatus();
   const uint64_t free_bytes = *free;
   if (free_bytes < bytes + options_.min_free_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "disk full: ", FormatBytes(free_bytes), " free, ", FormatBytes(bytes),
-        " to write and ", FormatBytes(options_.min_free_bytes), " kept in reserve"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("disk full: ", FormatBytes(free_bytes), " free, ", FormatBytes(bytes),
+                     " to write and ", FormatBytes(options_.min_free_bytes), " kept in reserve"));
   }
   return absl::OkStatus();
 }
@@ -227,8 +226,8 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
   if (!status.ok() && pos > start) {
     // Nothing in the index points past `start`: give the bytes back.
     if (ftruncate(vol->write_fd(), static_cast<off_t>(start)) != 0) {
-      LOG(ERROR) << "truncating " << vol->path() << " after a failed write: "
-                 << std::strerror(errno);
+      LOG(ERROR) << "truncating " << vol->path()
+                 << " after a failed write: " << std::strerror(errno);
     }
   }
   if (status.ok()) {
@@ -245,8 +244,10 @@ void Committer::RunGroup(std::deque<WriteRequest> reqs) {
   for (size_t i = 0; i < reqs.size(); ++i) {
     std::string().swap(reqs[i].payload);  // let go of the bytes before answering
     reqs[i].shared_payload.reset();
-    if (status.ok()) std::move(reqs[i].done)(results[i]);
-    else std::move(reqs[i].done)(status);
+    if (status.ok())
+      std::move(reqs[i].done)(results[i]);
+    else
+      std::move(reqs[i].done)(status);
   }
 }
 

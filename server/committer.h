@@ -4,8 +4,8 @@
 #define CUSTODY_SERVER_COMMITTER_H_
 
 #include <deque>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,15 +24,15 @@
 namespace custody {
 
 struct WriteResult {
-  Location location;    // where the entry is (for kChunk)
+  Location location;     // where the entry is (for kChunk)
   bool existed = false;  // nothing was written: the key was already held
 };
 
 struct WriteRequest {
   EntryType type = EntryType::kChunk;
   // What makes the entry unique: a chunk's hash (which must be SHA-256 of
-  // `payload`, or of what a sealed payload seals) or a manifest's object id. A key already in the index (chunks
-  // or objects family) is not written again.
+  // `payload`, or of what a sealed payload seals) or a manifest's object id. A key already in the
+  // index (chunks or objects family) is not written again.
   Digest key;
   std::string payload;
   // The payload when its bytes are shared with another holder (who must not

@@ -2,16 +2,16 @@
 
 #include <algorithm>
 
-#include "common/status_macros.h"
-#include "server/unary.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "server/download_reactor.h"
+#include "server/unary.h"
 #include "server/upload_reactor.h"
 
 namespace custody {
 
-grpc::ServerReadReactor<v1::UploadRequest>* CustodyService::Upload(
-    grpc::CallbackServerContext* ctx, v1::UploadResponse* response) {
+grpc::ServerReadReactor<v1::UploadRequest>* CustodyService::Upload(grpc::CallbackServerContext* ctx,
+                                                                   v1::UploadResponse* response) {
   return new UploadReactor(node_, ctx, response, ctx->peer());
 }
 
@@ -40,8 +40,7 @@ grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,
     ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(*ctx, Action::kReadMetadata));
     absl::StatusOr<Digest> id = Digest::Parse(request->id());
     if (!id.ok()) return id.status();
-    absl::StatusOr<v1::ObjectManifest> m =
-        node_->VisibleManifest(who, *id, Action::kReadMetadata);
+    absl::StatusOr<v1::ObjectManifest> m = node_->VisibleManifest(who, *id, Action::kReadMetadata);
     if (!m.ok()) return m.status();
     absl::StatusOr<v1::ObjectInfo> info = ObjectStore::ToInfo(*m);
     v1::AuditEvent e = NewEvent("object.stat", info->id(), who.name());
@@ -105,10 +104,8 @@ void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
 // Asks a peer for its NodeStatus. Counted down if it does not answer within
 // 2 s, is another node than the map says, or runs another map version (the
 // other nodes refuse its calls).
-void AskPeer(Node* node, const NodeInfo& peer, uint64_t map_version,
-             v1::ClusterNodeStatus* out) {
-  auto stub = v1::Custody::NewStub(
-      grpc::CreateChannel(peer.address, node->peer_credentials()));
+void AskPeer(Node* node, const NodeInfo& peer, uint64_t map_version, v1::ClusterNodeStatus* out) {
+  auto stub = v1::Custody::NewStub(grpc::CreateChannel(peer.address, node->peer_credentials()));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   grpc::Status s = stub->NodeStatus(&ctx, v1::NodeStatusRequest(), out->mutable_status());

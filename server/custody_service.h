@@ -15,18 +15,16 @@ class CustodyService final : public v1::Custody::CallbackService {
  public:
   explicit CustodyService(Node* node) : node_(node) {}
 
-  grpc::ServerReadReactor<v1::UploadRequest>* Upload(
-      grpc::CallbackServerContext* ctx, v1::UploadResponse* response) override;
+  grpc::ServerReadReactor<v1::UploadRequest>* Upload(grpc::CallbackServerContext* ctx,
+                                                     v1::UploadResponse* response) override;
   grpc::ServerUnaryReactor* QueryUpload(grpc::CallbackServerContext* ctx,
                                         const v1::QueryUploadRequest* request,
                                         v1::QueryUploadResponse* response) override;
   grpc::ServerWriteReactor<v1::DownloadResponse>* Download(
       grpc::CallbackServerContext* ctx, const v1::DownloadRequest* request) override;
-  grpc::ServerUnaryReactor* Stat(grpc::CallbackServerContext* ctx,
-                                 const v1::StatRequest* request,
+  grpc::ServerUnaryReactor* Stat(grpc::CallbackServerContext* ctx, const v1::StatRequest* request,
                                  v1::ObjectInfo* response) override;
-  grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* ctx,
-                                 const v1::ListRequest* request,
+  grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* ctx, const v1::ListRequest* request,
                                  v1::ListResponse* response) override;
   grpc::ServerUnaryReactor* NodeStatus(grpc::CallbackServerContext* ctx,
                                        const v1::NodeStatusRequest* request,
@@ -38,8 +36,7 @@ class CustodyService final : public v1::Custody::CallbackService {
   grpc::ServerUnaryReactor* Repair(grpc::CallbackServerContext* ctx,
                                    const v1::RepairRequest* request,
                                    v1::RepairResponse* response) override;
-  grpc::ServerUnaryReactor* Scrub(grpc::CallbackServerContext* ctx,
-                                  const v1::ScrubRequest* request,
+  grpc::ServerUnaryReactor* Scrub(grpc::CallbackServerContext* ctx, const v1::ScrubRequest* request,
                                   v1::ScrubResponse* response) override;
 
  private:

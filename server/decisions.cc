@@ -62,16 +62,18 @@ absl::StatusOr<v1::LedgerEntry> DecisionVerifier::FromClient(
     return e;
   }
   if (s.decision().empty()) {
-    return Refused(kind, "it is not signed. Decisions are signed with the decider's own "
-                         "certificate key (custody --tls with cert.pem and key.pem); a token "
-                         "cannot decide, and nobody decides for someone else");
+    return Refused(kind,
+                   "it is not signed. Decisions are signed with the decider's own "
+                   "certificate key (custody --tls with cert.pem and key.pem); a token "
+                   "cannot decide, and nobody decides for someone else");
   }
   v1::Decision d;
   if (!d.ParseFromString(s.decision())) return Refused(kind, "the statement does not parse");
   if (std::abs(absl::ToInt64Seconds(absl::FromUnixNanos(d.time_unix_nanos()) - now)) >
       absl::ToInt64Seconds(kMaxSkew)) {
-    return Refused(kind, "it was signed more than 10 minutes from this node's time; sign it "
-                         "again (is the signer's clock right?)");
+    return Refused(kind,
+                   "it was signed more than 10 minutes from this node's time; sign it "
+                   "again (is the signer's clock right?)");
   }
   e.set_actor(d.signer());
   *e.mutable_signed_() = s;
@@ -91,15 +93,15 @@ absl::Status DecisionVerifier::Check(const v1::LedgerEntry& e) const {
   }
   if (d.kind() != e.kind() || d.subject() != e.subject() || d.signer() != e.actor() ||
       !SameFields(d.fields(), e.fields())) {
-    return Refused(e.kind(), absl::StrCat("the entry does not say what ", d.signer(),
-                                          " signed (", d.kind(), " about ", d.subject(), ")"));
+    return Refused(e.kind(), absl::StrCat("the entry does not say what ", d.signer(), " signed (",
+                                          d.kind(), " about ", d.subject(), ")"));
   }
   ASSIGN_OR_RETURN(CertifiedIdentity id,
                    CheckCertificate(e.signed_().certificate_pem(), ca_pem_,
                                     absl::FromUnixNanos(d.time_unix_nanos())));
   if (id.name != d.signer()) {
-    return Refused(e.kind(), absl::StrCat("signed as ", d.signer(), " with the certificate of ",
-                                          id.name));
+    return Refused(e.kind(),
+                   absl::StrCat("signed as ", d.signer(), " with the certificate of ", id.name));
   }
   RETURN_IF_ERROR(VerifyWithCertificate(e.signed_().certificate_pem(),
                                         DecisionMessage(e.signed_().decision()),

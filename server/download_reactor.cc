@@ -24,12 +24,12 @@ struct DownloadReactor::State {
   std::shared_ptr<SerialExecutor> strand;
   bool finished = false;  // strand only
   v1::ObjectManifest manifest;
-  ReadFor why;            // told to the nodes chunks are read from
-  int next_fetch = 0;     // index of the next chunk to fetch
+  ReadFor why;                               // told to the nodes chunks are read from
+  int next_fetch = 0;                        // index of the next chunk to fetch
   std::deque<std::shared_ptr<Fetch>> ahead;  // chunks being fetched, in order
-  std::string current;    // the chunk being sent
-  size_t pos = 0;         // next byte of `current` to send
-  size_t skip = 0;        // bytes to skip in the first chunk (offset)
+  std::string current;                       // the chunk being sent
+  size_t pos = 0;                            // next byte of `current` to send
+  size_t skip = 0;                           // bytes to skip in the first chunk (offset)
   bool sent_info = false;
   uint64_t bytes_sent = 0;
   absl::Time started = absl::Now();
@@ -105,9 +105,9 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   }
   st.manifest = std::move(*m);
   if (req.offset() > st.manifest.size()) {
-    return FinishWith(absl::OutOfRangeError(absl::StrCat(
-        "offset ", req.offset(), " is past the end of ", req.id(), " (",
-        st.manifest.size(), " bytes)")));
+    return FinishWith(
+        absl::OutOfRangeError(absl::StrCat("offset ", req.offset(), " is past the end of ",
+                                           req.id(), " (", st.manifest.size(), " bytes)")));
   }
   // The read is on record, durably, before the first byte leaves.
   v1::AuditEvent e = NewEvent("object.read", id->ToString());
@@ -136,12 +136,12 @@ absl::Status DownloadReactor::CheckGrant(const v1::Principal& p, const Digest& i
   if (!st.ok()) return st.status();
   const v1::AccessGrant* g = (*st)->LiveGrant(who->name(), id.ToString(), purpose, absl::Now());
   if (g == nullptr) {
-    return node_->Refuse(
-        who->name(), Action::kReadFootage, id.ToString(),
-        absl::PermissionDeniedError(absl::StrCat(
-            who->name(), " has no live access grant to ", purpose, " ", id.ToString(),
-            ": ask with `custody access request ID --reason TEXT", purpose == "export" ? " --purpose export" : "",
-            "`, then an archive-head and a leader of the agency approve it")));
+    return node_->Refuse(who->name(), Action::kReadFootage, id.ToString(),
+                         absl::PermissionDeniedError(absl::StrCat(
+                             who->name(), " has no live access grant to ", purpose, " ",
+                             id.ToString(), ": ask with `custody access request ID --reason TEXT",
+                             purpose == "export" ? " --purpose export" : "",
+                             "`, then an archive-head and a leader of the agency approve it")));
   }
   // The grant must still fit the object as this node holds it: a request
   // entry a node made up (another agency, a lower classification) gives

@@ -19,8 +19,8 @@ namespace custody {
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
  public:
   // `ctx` names the caller, who needs a live access grant for the object.
-  DownloadReactor(Node* node, grpc::CallbackServerContext* ctx,
-                  const v1::DownloadRequest* request, std::string peer);
+  DownloadReactor(Node* node, grpc::CallbackServerContext* ctx, const v1::DownloadRequest* request,
+                  std::string peer);
 
   void OnWriteDone(bool ok) override;
   void OnDone() override;

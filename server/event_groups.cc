@@ -67,8 +67,10 @@ void EventCursor::LoadGroup(uint64_t expect) {
     if (key > expect) {
       return Stop(absl::StrCat("event ", expect, " is missing: the log jumps to event ", key));
     }
-    return Stop(absl::StrCat("events from ", key, " are stored twice: their group overlaps "
-                             "the one before, which ends at event ", expect - 1));
+    return Stop(absl::StrCat("events from ", key,
+                             " are stored twice: their group overlaps "
+                             "the one before, which ends at event ",
+                             expect - 1));
   }
   if (!DecodeEventGroup(value, &events_) || events_.empty()) {
     events_.clear();

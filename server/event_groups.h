@@ -23,7 +23,6 @@ namespace custody {
 
 class Index;
 
-
 // Reads the stored events in log order, across groups, checking that the
 // groups tile the log. Not thread-safe; use one per thread.
 class EventCursor {

@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "common/files.h"  // ErrnoStatus
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/files.h"  // ErrnoStatus
 
 namespace custody {
 
@@ -44,7 +44,6 @@ std::unique_ptr<FileWriter> NewPwriteFileWriter();
 // submission (fsyncs drain after the writes). Fails with UNAVAILABLE when
 // io_uring cannot be set up here.
 absl::StatusOr<std::unique_ptr<FileWriter>> NewUringFileWriter(unsigned depth);
-
 
 // Writes whatever part of `op` is left after `done` bytes with pwritev.
 absl::Status PwriteRemainder(const WriteOp& op, size_t done);

@@ -55,16 +55,15 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, rocks
   opts.max_background_jobs = 2;
   opts.keep_log_file_num = 4;
   rocksdb::ColumnFamilyOptions cfo;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, cfo},
-      {"chunks", cfo},
-      {"objects", cfo},
-      {"uploads", cfo},
-      {"events", SequentialCf(0)},
-      {"tree", SequentialCf(1)},
-      {"subjects", cfo},
-      {"checkpoints", cfo},
-      {"ledger", cfo}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, cfo},
+                                                      {"chunks", cfo},
+                                                      {"objects", cfo},
+                                                      {"uploads", cfo},
+                                                      {"events", SequentialCf(0)},
+                                                      {"tree", SequentialCf(1)},
+                                                      {"subjects", cfo},
+                                                      {"checkpoints", cfo},
+                                                      {"ledger", cfo}};
   std::unique_ptr<Index> idx(new Index);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opts, dir, cfs, &idx->cf_, &raw);
@@ -75,8 +74,8 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, rocks
 
 absl::Status Index::CopyAll(Index* from, Index* to) {
   for (size_t f = 0; f < from->cf_.size(); ++f) {
-    std::unique_ptr<rocksdb::Iterator> it(from->db_->NewIterator(rocksdb::ReadOptions(),
-                                                                 from->cf_[f]));
+    std::unique_ptr<rocksdb::Iterator> it(
+        from->db_->NewIterator(rocksdb::ReadOptions(), from->cf_[f]));
     rocksdb::WriteBatch batch;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       batch.Put(to->cf_[f], it->key(), it->value());
@@ -138,8 +137,8 @@ absl::StatusOr<std::optional<VolumeState>> Index::GetVolume(uint32_t id) {
   return std::optional<VolumeState>(st);
 }
 
-void Index::PutVolume(rocksdb::WriteBatch* b, rocksdb::ColumnFamilyHandle* meta,
-                      uint32_t id, const VolumeState& v) {
+void Index::PutVolume(rocksdb::WriteBatch* b, rocksdb::ColumnFamilyHandle* meta, uint32_t id,
+                      const VolumeState& v) {
   std::string val(9, '\0');
   absl::little_endian::Store64(val.data(), v.durable_end);
   val[8] = v.sealed ? 1 : 0;

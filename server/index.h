@@ -64,8 +64,8 @@ class Index {
   absl::StatusOr<std::optional<std::string>> GetObject(const Digest& id);
 
   absl::StatusOr<std::optional<VolumeState>> GetVolume(uint32_t id);
-  static void PutVolume(rocksdb::WriteBatch* b, rocksdb::ColumnFamilyHandle* meta,
-                        uint32_t id, const VolumeState& v);
+  static void PutVolume(rocksdb::WriteBatch* b, rocksdb::ColumnFamilyHandle* meta, uint32_t id,
+                        const VolumeState& v);
   void PutVolume(rocksdb::WriteBatch* b, uint32_t id, const VolumeState& v) {
     PutVolume(b, meta(), id, v);
   }

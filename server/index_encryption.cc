@@ -62,7 +62,7 @@ class CtrStream : public rocksdb::BlockAccessCipherStream {
       add = (add >> 8) + (sum >> 8);
     }
     std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
-                                                                          EVP_CIPHER_CTX_free);
+                                                                        EVP_CIPHER_CTX_free);
     int n = 0;
     uint8_t skip[16];
     size_t lead = offset % 16;
@@ -110,8 +110,9 @@ class IndexCipherProvider : public rocksdb::EncryptionProvider {
       std::unique_ptr<rocksdb::BlockAccessCipherStream>* result) override {
     if (prefix.size() < kPrefix || std::memcmp(prefix.data(), kMagic, 4) != 0) {
       return rocksdb::Status::Corruption(
-          fname + " is not encrypted with a data key (a plaintext index: start once with "
-                  "--rebuild-index to encrypt it)");
+          fname +
+          " is not encrypted with a data key (a plaintext index: start once with "
+          "--rebuild-index to encrypt it)");
     }
     auto key = keys_.find(std::string(prefix.data() + kIdAt, 8));
     if (key == keys_.end()) {

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 
-#include "server/audited_write.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "common/status_macros.h"
+#include "server/audited_write.h"
 #include "server/decisions.h"
 #include "server/node.h"
 
@@ -33,10 +33,9 @@ void Ledger::Trust(std::string ca_pem) {
 
 absl::Status Ledger::Store(const Digest& id, const std::string& bytes, v1::AuditEvent event) {
   Index* index = node_->index();
-  RETURN_IF_ERROR(AuditedIndexWrite(node_->committer(), node_->audit(), std::move(event),
-                                    [&](rocksdb::WriteBatch* b) {
-                                      b->Put(index->ledger(), KeyOf(id), bytes);
-                                    }));
+  RETURN_IF_ERROR(AuditedIndexWrite(
+      node_->committer(), node_->audit(), std::move(event),
+      [&](rocksdb::WriteBatch* b) { b->Put(index->ledger(), KeyOf(id), bytes); }));
   ++generation_;
   return absl::OkStatus();
 }
@@ -65,8 +64,8 @@ int Ledger::Spread(const Digest& id, const std::string& bytes) {
     if (s.ok()) {
       ++holders;
     } else {
-      LOG(WARNING) << "ledger entry " << id.ToString() << " did not reach " << n.info->id << ": " << s
-                   << " (anti-entropy will bring it)";
+      LOG(WARNING) << "ledger entry " << id.ToString() << " did not reach " << n.info->id << ": "
+                   << s << " (anti-entropy will bring it)";
     }
   }
   return holders;
@@ -104,9 +103,8 @@ absl::StatusOr<bool> Ledger::Take(const Digest& id, const std::string& bytes,
   return true;
 }
 
-absl::Status Ledger::Refuse(const Digest& id, const std::string& bytes,
-                           const v1::LedgerEntry& e, const std::string& from,
-                           const absl::Status& why) {
+absl::Status Ledger::Refuse(const Digest& id, const std::string& bytes, const v1::LedgerEntry& e,
+                            const std::string& from, const absl::Status& why) {
   {
     absl::MutexLock l(&refused_mu_);
     if (!refused_.insert(id.Hex()).second) return why;
@@ -141,10 +139,9 @@ absl::StatusOr<std::optional<std::string>> Ledger::Get(const Digest& id) {
   return v;
 }
 
-absl::Status Ledger::ForEach(
-    const std::function<void(const Digest&, const v1::LedgerEntry&)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(node_->index()->db()->NewIterator(
-      rocksdb::ReadOptions(), node_->index()->ledger()));
+absl::Status Ledger::ForEach(const std::function<void(const Digest&, const v1::LedgerEntry&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      node_->index()->db()->NewIterator(rocksdb::ReadOptions(), node_->index()->ledger()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     absl::StatusOr<Digest> id =
         Digest::FromRaw(absl::string_view(it->key().data(), it->key().size()));
@@ -159,9 +156,8 @@ absl::Status Ledger::ForEach(
 
 absl::StatusOr<std::vector<std::pair<Digest, v1::LedgerEntry>>> Ledger::InTimeOrder() {
   std::vector<std::pair<Digest, v1::LedgerEntry>> entries;
-  RETURN_IF_ERROR(ForEach([&](const Digest& id, const v1::LedgerEntry& e) {
-    entries.emplace_back(id, e);
-  }));
+  RETURN_IF_ERROR(
+      ForEach([&](const Digest& id, const v1::LedgerEntry& e) { entries.emplace_back(id, e); }));
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
     if (a.second.time_unix_nanos() != b.second.time_unix_nanos()) {
       return a.second.time_unix_nanos() < b.second.time_unix_nanos();

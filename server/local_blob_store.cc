@@ -21,8 +21,7 @@ void LocalBlobStore::Put(const Digest& digest, std::string data,
   committer_->Submit(std::move(r));
 }
 
-absl::StatusOr<std::vector<Digest>> LocalBlobStore::FindMissing(
-    absl::Span<const Digest> digests) {
+absl::StatusOr<std::vector<Digest>> LocalBlobStore::FindMissing(absl::Span<const Digest> digests) {
   std::vector<Digest> missing;
   for (const Digest& d : digests) {
     ASSIGN_OR_RETURN(std::optional<Location> loc, index_->FindChunk(d));

@@ -1,31 +1,31 @@
 // custodyd: a custody storage node. Wires flags to a Node and a gRPC server.
-#include <sys/stat.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/metrics_http.h"
 #include "common/process.h"
 #include "common/tls.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "common/units.h"
-#include "server/access_service.h"
 #include "replication/offsite_flags.h"
-#include "server/record_flags.h"
-#include "server/records_service.h"
+#include "server/access_service.h"
 #include "server/audit_service.h"
 #include "server/authenticator.h"
 #include "server/custody_service.h"
 #include "server/node.h"
+#include "server/record_flags.h"
+#include "server/records_service.h"
 #include "server/replica_service.h"
 
 namespace {
@@ -60,9 +60,10 @@ absl::Status UseClusterMap(const std::string& file, bool listen_given, custody::
 
 // TLS with --tls DIR (peers called with the same certificate), or plaintext
 // with --insecure-loopback on a loopback address only.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ChooseSecurity(
-    const std::string& tls_dir, bool insecure_loopback, const std::string& listen,
-    custody::NodeOptions* o) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ChooseSecurity(const std::string& tls_dir,
+                                                                        bool insecure_loopback,
+                                                                        const std::string& listen,
+                                                                        custody::NodeOptions* o) {
   if (!tls_dir.empty() && insecure_loopback) {
     return absl::InvalidArgumentError("--tls and --insecure-loopback exclude each other");
   }
@@ -73,9 +74,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ChooseSecurity(
           "or --insecure-loopback for a plaintext node on 127.0.0.1 only");
     }
     if (!custody::IsLoopbackAddress(listen)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--insecure-loopback refuses to listen on ", listen,
-          ", which is not a loopback address: use --tls DIR"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--insecure-loopback refuses to listen on ", listen,
+                       ", which is not a loopback address: use --tls DIR"));
     }
     o->peer_credentials = grpc::InsecureChannelCredentials();
     return grpc::InsecureServerCredentials();
@@ -94,13 +95,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ChooseSecurity(
 
 // Metrics: plain HTTP on a loopback address; on any other address only
 // over TLS to clients with a certificate of the cluster CA (needs --tls).
-absl::StatusOr<std::unique_ptr<custody::MetricsServer>> StartMetrics(
-    const std::string& address, const std::string& tls_dir, custody::Node* node) {
+absl::StatusOr<std::unique_ptr<custody::MetricsServer>> StartMetrics(const std::string& address,
+                                                                     const std::string& tls_dir,
+                                                                     custody::Node* node) {
   auto render = [node] { return node->RenderMetrics(); };
   if (custody::IsLoopbackAddress(address)) return custody::MetricsServer::Start(address, render);
   if (tls_dir.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--metrics-listen ", address, " is not a loopback address: metrics are then served "
+        "--metrics-listen ", address,
+        " is not a loopback address: metrics are then served "
         "only over TLS to client certificates of the cluster CA, which needs --tls DIR"));
   }
   absl::StatusOr<custody::TlsFiles> files = custody::TlsFiles::Load(tls_dir);
@@ -133,7 +136,8 @@ int main(int argc, char** argv) {
   app.add_flag("--rebuild-index", opts.rebuild_index,
                "rebuild the index from the volumes (the old one is kept aside)");
   std::string cluster_file;
-  app.add_option("--cluster", cluster_file, "the cluster map (doc/cluster.md); none: a cluster of one");
+  app.add_option("--cluster", cluster_file,
+                 "the cluster map (doc/cluster.md); none: a cluster of one");
   app.add_option("--node-id", opts.node_id, "this node's id in the cluster map");
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
@@ -177,8 +181,8 @@ int main(int argc, char** argv) {
        {std::tuple{&repair_interval, &opts.anti_entropy.interval, "--repair-interval"},
         std::tuple{&scrub_interval, &opts.scrub.interval, "--scrub-interval"}}) {
     if (!absl::ParseDuration(*text, out) || *out < absl::ZeroDuration()) {
-      return Fail(std::string(flag) + " must be a duration such as 30s, 5m or 24h, not \"" +
-                  *text + "\"");
+      return Fail(std::string(flag) + " must be a duration such as 30s, 5m or 24h, not \"" + *text +
+                  "\"");
     }
   }
   // An offsite peer is no node of the map; --node-id alone names it.
@@ -220,8 +224,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<custody::Node>> node = custody::Node::Open(opts);
   if (!node.ok()) return Fail(node.status().ToString());
   if ((*node)->options().tls) {
-    (*server_creds)->SetAuthMetadataProcessor(
-        std::make_shared<custody::Authenticator>(node->get()));
+    (*server_creds)
+        ->SetAuthMetadataProcessor(std::make_shared<custody::Authenticator>(node->get()));
   }
   custody::CustodyService service(node->get());
   custody::AuditService audit_service(node->get());
@@ -258,12 +262,10 @@ int main(int argc, char** argv) {
   }
   offsite_flags.Start();
   LOG(INFO) << "custodyd " << (offsite_flags.offsite_peer() ? "offsite peer " : "node ")
-            << (*node)->node_id() << " (cluster map version "
-            << (*node)->cluster().version() << ", R = " << (*node)->cluster().replication_factor()
-            << ") serving " << opts.data_dir
-            << " on port " << port << " (chunk size "
-            << custody::FormatBytes((*node)->chunk_size()) << ", volume writes via "
-            << (*node)->io_backend() << ")";
+            << (*node)->node_id() << " (cluster map version " << (*node)->cluster().version()
+            << ", R = " << (*node)->cluster().replication_factor() << ") serving " << opts.data_dir
+            << " on port " << port << " (chunk size " << custody::FormatBytes((*node)->chunk_size())
+            << ", volume writes via " << (*node)->io_backend() << ")";
   std::unique_ptr<custody::MetricsServer> metrics;
   if (!metrics_listen.empty()) {
     auto m = StartMetrics(metrics_listen, tls_dir, node->get());

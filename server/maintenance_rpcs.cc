@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/custody_service.h"
 #include "common/status_macros.h"
+#include "server/custody_service.h"
 #include "server/unary.h"
 
 namespace custody {
@@ -25,8 +25,8 @@ absl::StatusOr<std::vector<std::string>> Targets(const ClusterMap& map, const st
   if (ids.empty()) {
     std::vector<std::string> known;
     for (const NodeInfo& n : map.nodes()) known.push_back(n.id);
-    return absl::InvalidArgumentError(absl::StrCat("node \"", node, "\" is not in the cluster map (",
-                                                   absl::StrJoin(known, ", "), ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "node \"", node, "\" is not in the cluster map (", absl::StrJoin(known, ", "), ")"));
   }
   return ids;
 }

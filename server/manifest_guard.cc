@@ -1,8 +1,8 @@
 #include "server/manifest_guard.h"
 
-#include <vector>
-
 #include <google/protobuf/util/message_differencer.h>
+
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"

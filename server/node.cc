@@ -8,12 +8,12 @@
 
 #include <filesystem>
 
-#include "common/files.h"
-#include "common/log.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/files.h"
+#include "common/log.h"
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "common/units.h"
@@ -55,9 +55,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   n->options_ = options;
   if (options.tls) n->ledger_->Trust(options.ca_pem);
   RETURN_IF_ERROR(n->OpenFolder());
-  n->cluster_ = options.cluster ? options.cluster
-                                : std::make_shared<const ClusterMap>(
-                                      ClusterMap::Single(n->node_id_, ""));
+  n->cluster_ = options.cluster
+                    ? options.cluster
+                    : std::make_shared<const ClusterMap>(ClusterMap::Single(n->node_id_, ""));
   RETURN_IF_ERROR(n->OpenStorage());
   return n;
 }
@@ -85,8 +85,9 @@ absl::Status Node::OpenFolder() {
       ASSIGN_OR_RETURN(node_id_, RandomHex(8, "a node id"));
     }
     chunk_size_ = options_.chunk_size;
-    return ReplaceFile(path, absl::StrCat(kFormatLine, "\nnode_id=", node_id_,
-                                          "\nchunk_size=", chunk_size_, "\n"), 0600);
+    return ReplaceFile(
+        path, absl::StrCat(kFormatLine, "\nnode_id=", node_id_, "\nchunk_size=", chunk_size_, "\n"),
+        0600);
   }
   ASSIGN_OR_RETURN(std::string format, ReadFileToString(path));
   std::vector<std::string> lines = absl::StrSplit(format, '\n', absl::SkipEmpty());
@@ -104,14 +105,14 @@ absl::Status Node::OpenFolder() {
     return absl::DataLossError(absl::StrCat(path, " lacks node_id or chunk_size"));
   }
   if (!options_.node_id.empty() && options_.node_id != node_id_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data folder ", d, " belongs to node ", node_id_, ", not ", options_.node_id,
-        ": give each node its own folder"));
+    return absl::FailedPreconditionError(absl::StrCat("data folder ", d, " belongs to node ",
+                                                      node_id_, ", not ", options_.node_id,
+                                                      ": give each node its own folder"));
   }
   if (options_.chunk_size_set && options_.chunk_size != chunk_size_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data folder ", d, " has chunk size ", chunk_size_, "; it cannot change to ",
-        options_.chunk_size));
+    return absl::FailedPreconditionError(absl::StrCat("data folder ", d, " has chunk size ",
+                                                      chunk_size_, "; it cannot change to ",
+                                                      options_.chunk_size));
   }
   return absl::OkStatus();
 }
@@ -126,9 +127,9 @@ absl::Status Node::OpenStorage() {
     LOG(WARNING) << "--rebuild-index: keeping the old index as " << aside;
     RETURN_IF_ERROR(RenamePath(index_dir, aside));
   } else if (!options_.rebuild_index && !have_index && have_data) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the index folder ", index_dir, " is missing but the volumes hold data; ",
-        "start once with --rebuild-index to rebuild it from the volumes"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the index folder ", index_dir, " is missing but the volumes hold data; ",
+                     "start once with --rebuild-index to rebuild it from the volumes"));
   }
   RETURN_IF_ERROR(LoadDataKeys());  // recovery checks sealed chunks with them
   RETURN_IF_ERROR(PrepareIndex(index_dir));
@@ -138,8 +139,8 @@ absl::Status Node::OpenStorage() {
   if (options_.rebuild_index) {
     ASSIGN_OR_RETURN(RecoveryStats st, RebuildIndex(index_.get(), volumes_.get(), sealer_.get()));
     rebuilt_ = st;
-    LOG(INFO) << "index rebuilt: " << st.entries_scanned << " entries, "
-              << st.chunks_indexed << " chunks, " << st.objects_indexed << " objects";
+    LOG(INFO) << "index rebuilt: " << st.entries_scanned << " entries, " << st.chunks_indexed
+              << " chunks, " << st.objects_indexed << " objects";
   } else {
     ASSIGN_OR_RETURN(RecoveryStats st,
                      RecoverActiveVolume(index_.get(), volumes_.get(), sealer_.get()));
@@ -167,8 +168,8 @@ absl::Status Node::OpenStorage() {
   uploads_->set_sealer(sealer_.get());
   uploads_->set_required_replicas(static_cast<uint32_t>(cluster_->replication_factor()));
   if (cluster_->nodes().size() > 1) {
-    placement_ = std::make_unique<Placement>(cluster_, node_id_, verified_.get(),
-                                             peer_credentials());
+    placement_ =
+        std::make_unique<Placement>(cluster_, node_id_, verified_.get(), peer_credentials());
     uploads_->set_placement(placement_.get());
   }
   objects_ = std::make_unique<ObjectStore>(index_.get());
@@ -247,8 +248,7 @@ std::unique_ptr<FileWriter> Node::NewWriter(absl::Status* error) {
 
 absl::Status Node::OpenAudit() {
   ASSIGN_OR_RETURN(Ed25519Key key, Ed25519Key::LoadOrCreate(options_.data_dir + "/node.key"));
-  ASSIGN_OR_RETURN(audit_, AuditLog::Open(index_.get(), node_id_, std::move(key),
-                                          options_.audit));
+  ASSIGN_OR_RETURN(audit_, AuditLog::Open(index_.get(), node_id_, std::move(key), options_.audit));
   return absl::OkStatus();
 }
 
@@ -330,9 +330,10 @@ absl::Status Node::PrepareIndex(const std::string& dir) {
   const bool encrypted = IndexIsEncrypted(dir);
   if (!index_env_) {
     if (!encrypted) return absl::OkStatus();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the index in ", dir, " is encrypted: start the node with its --data-key (and "
-        "--old-data-key for keys it was encrypted with before)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the index in ", dir,
+                     " is encrypted: start the node with its --data-key (and "
+                     "--old-data-key for keys it was encrypted with before)"));
   }
   if (encrypted) return absl::OkStatus();
   const std::string fresh = dir + ".encrypting";
@@ -351,23 +352,22 @@ absl::Status Node::PrepareIndex(const std::string& dir) {
   std::error_code ec;
   fs::rename(dir, aside, ec);
   if (!ec) fs::rename(fresh, dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("swapping in the encrypted index: ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("swapping in the encrypted index: ", ec.message()));
   RETURN_IF_ERROR(SyncDir(options_.data_dir));
   LOG(WARNING) << "the index is now encrypted with the data key; the plaintext index was kept "
                   "as "
-               << aside << ": it holds metadata in the clear, so remove it (shred) once the node "
-                           "runs well";
+               << aside
+               << ": it holds metadata in the clear, so remove it (shred) once the node "
+                  "runs well";
   return absl::OkStatus();
 }
 
 std::shared_ptr<grpc::ChannelCredentials> Node::peer_credentials() const {
-  return options_.peer_credentials ? options_.peer_credentials
-                                   : grpc::InsecureChannelCredentials();
+  return options_.peer_credentials ? options_.peer_credentials : grpc::InsecureChannelCredentials();
 }
 
-uint64_t Node::FreeBytes() const {
-  return custody::FreeBytes(options_.data_dir).value_or(0);
-}
+uint64_t Node::FreeBytes() const { return custody::FreeBytes(options_.data_dir).value_or(0); }
 
 std::string Node::RenderMetrics() {
   std::string out = metrics_->Render();
@@ -379,7 +379,8 @@ std::string Node::RenderMetrics() {
   gauge("custody_volume_bytes", "Bytes in volume files.", volumes()->TotalBytes());
   gauge("custody_free_bytes", "Free bytes on the data folder's file system.", FreeBytes());
   gauge("custody_audit_events", "Events in the audit log.", audit()->size());
-  gauge("custody_cluster_map_version", "Version of the cluster map (0: none).", cluster().version());
+  gauge("custody_cluster_map_version", "Version of the cluster map (0: none).",
+        cluster().version());
   gauge("custody_under_replicated",
         "Replication backlog: copies a home node still lacks, as the last anti-entropy round "
         "counted them.",

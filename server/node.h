@@ -16,27 +16,27 @@
 
 #include "absl/status/statusor.h"
 #include "common/thread_pool.h"
+#include "replication/cluster_map.h"
+#include "server/access_state.h"
 #include "server/anti_entropy.h"
 #include "server/audit_history.h"
 #include "server/audit_log.h"
 #include "server/auth_throttle.h"
-#include "server/event_throttle.h"
-#include "server/node_reads.h"
-#include "replication/cluster_map.h"
 #include "server/blob_store.h"
 #include "server/chunk_sealer.h"
-#include "server/node_metrics.h"
-#include "server/placement.h"
 #include "server/committer.h"
+#include "server/event_throttle.h"
 #include "server/idle_watchdog.h"
 #include "server/index.h"
 #include "server/ledger.h"
-#include "server/access_state.h"
-#include "server/principals.h"
+#include "server/node_metrics.h"
+#include "server/node_reads.h"
 #include "server/object_store.h"
-#include "server/recovery.h"
+#include "server/placement.h"
+#include "server/principals.h"
 #include "server/purger.h"
 #include "server/record_keeper.h"
+#include "server/recovery.h"
 #include "server/scrubber.h"
 #include "server/upload.h"
 #include "server/volume_set.h"
@@ -187,8 +187,7 @@ class Node {
   std::string node_id_;
   uint32_t chunk_size_ = 0;
   int lock_fd_ = -1;
-  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_,
-      maintenance_pool_;
+  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_, maintenance_pool_;
   std::unique_ptr<rocksdb::Env> index_env_;  // encrypts the index; null without --data-key
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;

@@ -76,17 +76,17 @@ absl::StatusOr<v1::Principal> Node::Authorize(const grpc::ServerContextBase& ctx
   return p;
 }
 
-absl::StatusOr<v1::ObjectManifest> Node::VisibleManifest(const v1::Principal& p,
-                                                         const Digest& id, Action action) {
+absl::StatusOr<v1::ObjectManifest> Node::VisibleManifest(const v1::Principal& p, const Digest& id,
+                                                         Action action) {
   absl::StatusOr<v1::ObjectManifest> m = FindManifest(id);
   if (!m.ok()) return m.status();
   auto level = m->metadata().find("classification");
   std::string l = level == m->metadata().end() ? "internal" : level->second;
   if (Cleared(p, l)) return m;
   (void)Refuse(p.name(), action, id.ToString(),
-               absl::PermissionDeniedError(absl::StrCat(
-                   "the object is classified ", l, ", above the caller's clearance (",
-                   p.clearance().empty() ? "internal" : p.clearance(), ")")));
+               absl::PermissionDeniedError(
+                   absl::StrCat("the object is classified ", l, ", above the caller's clearance (",
+                                p.clearance().empty() ? "internal" : p.clearance(), ")")));
   return ObjectNotFound(id);
 }
 

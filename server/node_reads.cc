@@ -9,9 +9,12 @@ namespace {
 
 const char* KindName(int kind) {
   switch (kind) {
-    case v1::CHUNK: return "chunk";
-    case v1::MANIFEST: return "manifest";
-    case v1::LEDGER: return "ledger";
+    case v1::CHUNK:
+      return "chunk";
+    case v1::MANIFEST:
+      return "manifest";
+    case v1::LEDGER:
+      return "ledger";
   }
   return "other";
 }
@@ -19,7 +22,7 @@ const char* KindName(int kind) {
 }  // namespace
 
 std::optional<v1::AuditEvent> NodeReads::Count(const std::string& peer, v1::BlobKind kind,
-                                                uint64_t bytes, absl::Time now) {
+                                               uint64_t bytes, absl::Time now) {
   Since since;
   {
     absl::MutexLock l(&mu_);

@@ -23,7 +23,7 @@ absl::StatusOr<v1::ObjectInfo> ObjectStore::Stat(const Digest& id) {
 }
 
 absl::StatusOr<v1::ListResponse> ObjectStore::List(const std::string& page_token,
-                                                    uint32_t page_size) {
+                                                   uint32_t page_size) {
   if (page_size == 0 || page_size > 1000) page_size = 1000;
   std::unique_ptr<rocksdb::Iterator> it(
       index_->db()->NewIterator(rocksdb::ReadOptions(), index_->objects()));

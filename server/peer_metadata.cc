@@ -14,8 +14,7 @@ std::string Header(const grpc::CallbackServerContext* ctx, const char* name) {
 
 }  // namespace
 
-void AddPeerMetadata(grpc::ClientContext* ctx, const ClusterMap& map,
-                     const std::string& node_id) {
+void AddPeerMetadata(grpc::ClientContext* ctx, const ClusterMap& map, const std::string& node_id) {
   ctx->AddMetadata(kMapVersionHeader, std::to_string(map.version()));
   ctx->AddMetadata(kNodeIdHeader, node_id);
 }
@@ -30,18 +29,18 @@ absl::Status CheckPeer(const grpc::CallbackServerContext* ctx, const ClusterMap&
     if (proven != "node:" + claimed || map.Find(claimed) == nullptr) {
       return absl::PermissionDeniedError(absl::StrCat(
           "node-to-node calls need a node certificate of this cluster for a node in its map; the "
-          "caller names node \"", claimed, "\" and its certificate says \"",
-          proven.empty() ? "(none)" : proven, "\""));
+          "caller names node \"",
+          claimed, "\" and its certificate says \"", proven.empty() ? "(none)" : proven, "\""));
     }
   }
   std::string theirs = Header(ctx, kMapVersionHeader);
   std::string mine = std::to_string(map.version());
   if (theirs == mine) return absl::OkStatus();
   std::string who = PeerNodeId(ctx);
-  return absl::FailedPreconditionError(absl::StrCat(
-      "cluster map version mismatch: ", who.empty() ? "the caller" : "node " + who,
-      theirs.empty() ? " sent no map version" : " runs map version " + theirs,
-      " but this node runs version ", mine, "; give every node the same map"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("cluster map version mismatch: ", who.empty() ? "the caller" : "node " + who,
+                   theirs.empty() ? " sent no map version" : " runs map version " + theirs,
+                   " but this node runs version ", mine, "; give every node the same map"));
 }
 
 }  // namespace custody

@@ -1,14 +1,14 @@
 #include "server/placement.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include <grpcpp/grpcpp.h>
 
 namespace custody {
 
 Placement::Placement(std::shared_ptr<const ClusterMap> map, std::string self,
-                     BlobStore* local_chunks,
-                     std::shared_ptr<grpc::ChannelCredentials> credentials)
+                     BlobStore* local_chunks, std::shared_ptr<grpc::ChannelCredentials> credentials)
     : map_(map),
       self_(self),
       local_(local_chunks),
@@ -18,8 +18,7 @@ Placement::Placement(std::shared_ptr<const ClusterMap> map, std::string self,
   for (const NodeInfo& n : map_->nodes()) {
     if (n.id == self_) continue;
     peers_[n.id] = std::make_unique<RemoteBlobStore>(
-        grpc::CreateCustomChannel(n.address, credentials, PeerChannelArguments()), map_,
-        self_);
+        grpc::CreateCustomChannel(n.address, credentials, PeerChannelArguments()), map_, self_);
   }
 }
 
@@ -52,10 +51,10 @@ absl::StatusOr<std::vector<std::string>> Placement::PlaceManifest(
   std::vector<std::string> holders, errors, failed_homes;
   for (size_t i = 0; i < rank.size() && static_cast<int>(holders.size()) < r; ++i) {
     const NodeInfo* n = rank[i];
-    std::string handoff_for = (static_cast<int>(i) >= r && !failed_homes.empty())
-                                  ? failed_homes[std::min(failed_homes.size() - 1,
-                                                          i - static_cast<size_t>(r))]
-                                  : "";
+    std::string handoff_for =
+        (static_cast<int>(i) >= r && !failed_homes.empty())
+            ? failed_homes[std::min(failed_homes.size() - 1, i - static_cast<size_t>(r))]
+            : "";
     absl::Status s = n->id == self_ ? store_here(handoff_for)
                                     : peers_.at(n->id)->PutManifest(id, manifest, handoff_for);
     if (s.ok()) {
@@ -66,10 +65,9 @@ absl::StatusOr<std::vector<std::string>> Placement::PlaceManifest(
     }
   }
   if (static_cast<int>(holders.size()) < r) {
-    return absl::UnavailableError(absl::StrCat("only ", holders.size(), " of the ", r,
-                                               " nodes needed could store the manifest of ",
-                                               id.ToString(), " (", absl::StrJoin(errors, "; "),
-                                               ")"));
+    return absl::UnavailableError(absl::StrCat(
+        "only ", holders.size(), " of the ", r, " nodes needed could store the manifest of ",
+        id.ToString(), " (", absl::StrJoin(errors, "; "), ")"));
   }
   return holders;
 }
@@ -81,7 +79,8 @@ absl::StatusOr<v1::ObjectManifest> Placement::FindManifest(const Digest& id) {
     absl::StatusOr<std::string> bytes = peers_.at(n->id)->GetManifest(id);
     v1::ObjectManifest m;
     if (bytes.ok() && m.ParseFromString(*bytes) && m.sha256() == id.Raw()) return m;
-    tried.push_back(absl::StrCat(n->id, ": ", bytes.ok() ? "bad manifest" : bytes.status().message()));
+    tried.push_back(
+        absl::StrCat(n->id, ": ", bytes.ok() ? "bad manifest" : bytes.status().message()));
   }
   return absl::NotFoundError(absl::StrCat("object ", id.ToString(), " is not held by any node (",
                                           absl::StrJoin(tried, "; "), ")"));

@@ -19,8 +19,8 @@ const std::map<Action, std::vector<std::string>>& Allowed() {
       {Action::kReadMetadata, {"officer", "archivist", "archive-head", "leader", "auditor"}},
       {Action::kReadFootage, {"officer", "archivist", "archive-head", "leader"}},
       {Action::kAuditRead, {"auditor", "archivist", "archive-head", "leader", "node"}},
-      {Action::kStatus, {"ingest", "officer", "archivist", "archive-head", "leader", "auditor",
-                         "admin", "node"}},
+      {Action::kStatus,
+       {"ingest", "officer", "archivist", "archive-head", "leader", "auditor", "admin", "node"}},
       {Action::kMaintain, {"admin"}},
       {Action::kManageUsers, {"admin"}},
       {Action::kRequestAccess, {"officer", "archivist", "archive-head", "leader"}},
@@ -77,58 +77,104 @@ std::string BearerToken(const grpc::ServerContextBase& ctx) {
 
 const char* ActionName(Action a) {
   switch (a) {
-    case Action::kPut: return "put footage";
-    case Action::kReadMetadata: return "see objects";
-    case Action::kReadFootage: return "read footage";
-    case Action::kAuditRead: return "read the audit trail";
-    case Action::kStatus: return "see node status";
-    case Action::kMaintain: return "run cluster maintenance";
-    case Action::kManageUsers: return "manage users";
-    case Action::kRequestAccess: return "request access";
-    case Action::kDecideAccess: return "decide access requests";
-    case Action::kRecordRead: return "see records";
-    case Action::kRecordWrite: return "make or change records";
-    case Action::kArchive: return "archive records";
-    case Action::kRetain: return "set retention";
-    case Action::kHold: return "set or release legal holds";
-    case Action::kApproveExemption: return "approve exemptions";
-    case Action::kDevices: return "manage devices";
-    case Action::kReport: return "make compliance reports";
-    case Action::kPurge: return "request or carry out purges";
-    case Action::kApprovePurge: return "approve purges";
-    case Action::kSnapshot: return "make snapshots and send them offsite";
-    case Action::kSnapshotRead: return "see snapshots and the offsite copy";
-    case Action::kRestore: return "restore the cluster from offsite";
-    case Action::kOffsitePeer: return "send snapshots to this offsite peer";
+    case Action::kPut:
+      return "put footage";
+    case Action::kReadMetadata:
+      return "see objects";
+    case Action::kReadFootage:
+      return "read footage";
+    case Action::kAuditRead:
+      return "read the audit trail";
+    case Action::kStatus:
+      return "see node status";
+    case Action::kMaintain:
+      return "run cluster maintenance";
+    case Action::kManageUsers:
+      return "manage users";
+    case Action::kRequestAccess:
+      return "request access";
+    case Action::kDecideAccess:
+      return "decide access requests";
+    case Action::kRecordRead:
+      return "see records";
+    case Action::kRecordWrite:
+      return "make or change records";
+    case Action::kArchive:
+      return "archive records";
+    case Action::kRetain:
+      return "set retention";
+    case Action::kHold:
+      return "set or release legal holds";
+    case Action::kApproveExemption:
+      return "approve exemptions";
+    case Action::kDevices:
+      return "manage devices";
+    case Action::kReport:
+      return "make compliance reports";
+    case Action::kPurge:
+      return "request or carry out purges";
+    case Action::kApprovePurge:
+      return "approve purges";
+    case Action::kSnapshot:
+      return "make snapshots and send them offsite";
+    case Action::kSnapshotRead:
+      return "see snapshots and the offsite copy";
+    case Action::kRestore:
+      return "restore the cluster from offsite";
+    case Action::kOffsitePeer:
+      return "send snapshots to this offsite peer";
   }
   return "?";
 }
 
 const char* ActionCommands(Action a) {
   switch (a) {
-    case Action::kPut: return "put (and custody-ingestd uploads)";
-    case Action::kReadMetadata: return "stat, ls";
-    case Action::kReadFootage: return "get, export";
-    case Action::kAuditRead: return "audit log, export, checkpoint, verify-node";
-    case Action::kStatus: return "status, cluster status";
-    case Action::kMaintain: return "cluster repair, scrub";
-    case Action::kManageUsers: return "user add, list, disable";
-    case Action::kRequestAccess: return "access request";
-    case Action::kDecideAccess: return "access approve, deny, revoke";
-    case Action::kRecordRead: return "catalog, record show, list, overdue";
-    case Action::kRecordWrite: return "record create, attach, correct, note, exempt";
-    case Action::kArchive: return "record archive";
-    case Action::kRetain: return "record retain";
-    case Action::kHold: return "hold set, release";
-    case Action::kApproveExemption: return "record approve-exemption";
-    case Action::kDevices: return "device add, list, checkout, checkin";
-    case Action::kReport: return "report";
-    case Action::kPurge: return "purge request, purge --confirm";
-    case Action::kApprovePurge: return "purge approve";
-    case Action::kSnapshot: return "snapshot create, offsite sync";
-    case Action::kSnapshotRead: return "snapshot list, show, offsite status, offsite verify";
-    case Action::kRestore: return "restore --from-offsite";
-    case Action::kOffsitePeer: return "the offsite peer service (nodes only)";
+    case Action::kPut:
+      return "put (and custody-ingestd uploads)";
+    case Action::kReadMetadata:
+      return "stat, ls";
+    case Action::kReadFootage:
+      return "get, export";
+    case Action::kAuditRead:
+      return "audit log, export, checkpoint, verify-node";
+    case Action::kStatus:
+      return "status, cluster status";
+    case Action::kMaintain:
+      return "cluster repair, scrub";
+    case Action::kManageUsers:
+      return "user add, list, disable";
+    case Action::kRequestAccess:
+      return "access request";
+    case Action::kDecideAccess:
+      return "access approve, deny, revoke";
+    case Action::kRecordRead:
+      return "catalog, record show, list, overdue";
+    case Action::kRecordWrite:
+      return "record create, attach, correct, note, exempt";
+    case Action::kArchive:
+      return "record archive";
+    case Action::kRetain:
+      return "record retain";
+    case Action::kHold:
+      return "hold set, release";
+    case Action::kApproveExemption:
+      return "record approve-exemption";
+    case Action::kDevices:
+      return "device add, list, checkout, checkin";
+    case Action::kReport:
+      return "report";
+    case Action::kPurge:
+      return "purge request, purge --confirm";
+    case Action::kApprovePurge:
+      return "purge approve";
+    case Action::kSnapshot:
+      return "snapshot create, offsite sync";
+    case Action::kSnapshotRead:
+      return "snapshot list, show, offsite status, offsite verify";
+    case Action::kRestore:
+      return "restore --from-offsite";
+    case Action::kOffsitePeer:
+      return "the offsite peer service (nodes only)";
   }
   return "?";
 }
@@ -184,8 +230,9 @@ absl::StatusOr<v1::Principal> Caller(const grpc::ServerContextBase& ctx, bool tl
     }
     if (cn.rfind("user:", 0) == 0 && u != state.users.end() && u->second.via() == "token") {
       return absl::PermissionDeniedError(absl::StrCat(
-          cn, " is the name of a token user; a name is one principal, so this certificate is "
-              "refused: issue it under another name"));
+          cn,
+          " is the name of a token user; a name is one principal, so this certificate is "
+          "refused: issue it under another name"));
     }
     return p;
   }

@@ -24,32 +24,31 @@
 
 namespace custody {
 
-
 // What a caller may ask of a node.
 enum class Action {
-  kPut,            // upload footage
-  kReadMetadata,   // stat, ls
-  kReadFootage,    // get (also needs a live grant)
-  kAuditRead,      // audit log, export, checkpoint, verify-node
-  kStatus,         // status, cluster status
-  kMaintain,       // cluster repair, scrub
-  kManageUsers,    // user add, list, disable
-  kRequestAccess,  // access request
-  kDecideAccess,   // access approve, deny, revoke
-  kRecordRead,     // catalog, record show, list, overdue
-  kRecordWrite,    // record create, attach, correct, note, exempt
-  kArchive,        // record archive
-  kRetain,         // record retain
-  kHold,           // hold set, release
+  kPut,               // upload footage
+  kReadMetadata,      // stat, ls
+  kReadFootage,       // get (also needs a live grant)
+  kAuditRead,         // audit log, export, checkpoint, verify-node
+  kStatus,            // status, cluster status
+  kMaintain,          // cluster repair, scrub
+  kManageUsers,       // user add, list, disable
+  kRequestAccess,     // access request
+  kDecideAccess,      // access approve, deny, revoke
+  kRecordRead,        // catalog, record show, list, overdue
+  kRecordWrite,       // record create, attach, correct, note, exempt
+  kArchive,           // record archive
+  kRetain,            // record retain
+  kHold,              // hold set, release
   kApproveExemption,  // record approve-exemption
-  kDevices,        // device add, list, checkout, checkin
-  kReport,         // report
-  kPurge,          // purge request, purge --confirm
-  kApprovePurge,   // purge approve
-  kSnapshot,       // snapshot create, offsite sync
-  kSnapshotRead,   // snapshot list, show, offsite status, offsite verify
-  kRestore,        // restore --from-offsite
-  kOffsitePeer,    // the offsite peer's service: cluster nodes only
+  kDevices,           // device add, list, checkout, checkin
+  kReport,            // report
+  kPurge,             // purge request, purge --confirm
+  kApprovePurge,      // purge approve
+  kSnapshot,          // snapshot create, offsite sync
+  kSnapshotRead,      // snapshot list, show, offsite status, offsite verify
+  kRestore,           // restore --from-offsite
+  kOffsitePeer,       // the offsite peer's service: cluster nodes only
 };
 const char* ActionName(Action a);
 // The commands that ask for `a` (the comments above).

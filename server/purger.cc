@@ -101,8 +101,8 @@ absl::StatusOr<std::vector<Digest>> Purger::InUse(const std::vector<Digest>& chu
   std::set<std::string> wanted;
   for (const Digest& d : chunks) wanted.insert(std::string(d.Raw()));
   std::set<std::string> used;
-  std::unique_ptr<rocksdb::Iterator> it(node_->index()->db()->NewIterator(
-      rocksdb::ReadOptions(), node_->index()->objects()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      node_->index()->db()->NewIterator(rocksdb::ReadOptions(), node_->index()->objects()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     v1::ObjectManifest m;
     if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {

@@ -58,8 +58,6 @@ class PwriteFileWriter : public FileWriter {
 
 }  // namespace
 
-std::unique_ptr<FileWriter> NewPwriteFileWriter() {
-  return std::make_unique<PwriteFileWriter>();
-}
+std::unique_ptr<FileWriter> NewPwriteFileWriter() { return std::make_unique<PwriteFileWriter>(); }
 
 }  // namespace custody

@@ -31,8 +31,8 @@ absl::StatusOr<v1::Record> RecordKeeper::Archive(const Actor& by, const std::str
   absl::StatusOr<v1::Record> r = p->peer(owner)->ArchiveRecord(id, by);
   if (absl::IsUnavailable(r.status()) || absl::IsDeadlineExceeded(r.status())) {
     return absl::UnavailableError(absl::StrCat(
-        "archive numbers ", prefix, " are handed out by node ", owner,
-        ", which did not answer (", r.status().message(), "); try again when it is up"));
+        "archive numbers ", prefix, " are handed out by node ", owner, ", which did not answer (",
+        r.status().message(), "); try again when it is up"));
   }
   return r;
 }
@@ -48,20 +48,20 @@ absl::StatusOr<v1::Record> RecordKeeper::ArchiveHere(const Actor& by, const std:
         absl::StrCat("record ", id, " is already archived as ", r.archive_number()));
   }
   if (r.end_unix_nanos() == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "record ", id, " has no end yet; set it first (custody record correct ", id,
-        " --field end --value TIME --reason ...)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("record ", id, " has no end yet; set it first (custody record correct ", id,
+                     " --field end --value TIME --reason ...)"));
   }
   const std::string prefix = ArchivePrefix(r, rules_);
   auto it = b->archive_sequences.find(prefix);
   uint64_t seq = (it == b->archive_sequences.end() ? 0 : it->second) + 1;
   const absl::Time now = absl::Now();
-  RETURN_IF_ERROR(Append(by, "record.archived", "record:" + id,
-                         {{"number", ArchiveNumber(r, rules_, seq)},
-                          {"prefix", prefix},
-                          {"sequence", std::to_string(seq)},
-                          {"retention_until",
-                           std::to_string(rules_.testing_retention > absl::ZeroDuration()
+  RETURN_IF_ERROR(Append(
+      by, "record.archived", "record:" + id,
+      {{"number", ArchiveNumber(r, rules_, seq)},
+       {"prefix", prefix},
+       {"sequence", std::to_string(seq)},
+       {"retention_until", std::to_string(rules_.testing_retention > absl::ZeroDuration()
                                               ? absl::ToUnixNanos(now + rules_.testing_retention)
                                               : RetentionEnd(now, rules_.min_retention_years))}}));
   return Get(id);

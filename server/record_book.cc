@@ -58,8 +58,8 @@ void Attached(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
   s->set_attached_by(e.actor());
   s->set_attached_unix_nanos(e.time_unix_nanos());
   if (!EntryField(e, "gap_device").empty()) {
-    f->notes.push_back({EntryField(e, "gap_device"), EntryInt(e, "gap_from"),
-                        "audio: " + s->object_id()});
+    f->notes.push_back(
+        {EntryField(e, "gap_device"), EntryInt(e, "gap_from"), "audio: " + s->object_id()});
   }
   std::vector<std::string>& of = b->object_records[s->object_id()];
   if (std::find(of.begin(), of.end(), f->record.id()) == of.end()) {
@@ -152,8 +152,8 @@ void ApplyRecord(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
   if (k == "record.archived") Archived(e, r, b);
   if (k == "record.retained") Retained(e, r);
   if (k == "record.noted") {
-    f->notes.push_back({EntryField(e, "gap_device"), EntryInt(e, "gap_from"),
-                        "note: " + EntryField(e, "reason")});
+    f->notes.push_back(
+        {EntryField(e, "gap_device"), EntryInt(e, "gap_from"), "note: " + EntryField(e, "reason")});
   }
   if (k == "record.exempted") {
     r->mutable_exemption()->set_reason(EntryField(e, "reason"));

@@ -9,8 +9,8 @@
 #define CUSTODY_SERVER_RECORD_BOOK_H_
 
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,8 +39,8 @@ struct FoldedRecord {
 };
 
 struct RecordBook {
-  std::map<std::string, FoldedRecord> records;  // by id
-  std::map<std::string, v1::Device> devices;    // by id
+  std::map<std::string, FoldedRecord> records;                     // by id
+  std::map<std::string, v1::Device> devices;                       // by id
   std::map<std::string, std::vector<std::string>> object_records;  // object id -> record ids
   std::map<std::string, uint64_t> archive_sequences;  // prefix -> highest sequence used
   std::map<std::string, v1::PurgePlan> purges;        // by request id

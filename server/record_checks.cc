@@ -74,9 +74,9 @@ absl::Status CheckNewRecord(const v1::CreateRecordRequest& req, const Catalog& c
     return absl::InvalidArgumentError("--agency must be an id (1 to 64 of [A-Za-z0-9._-])");
   }
   if (catalog.Find(req.matter()) == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "matter ", req.matter(), " is not in the catalog (", catalog.source(),
-        "); see custody catalog list"));
+    return absl::InvalidArgumentError(absl::StrCat("matter ", req.matter(),
+                                                   " is not in the catalog (", catalog.source(),
+                                                   "); see custody catalog list"));
   }
   RETURN_IF_ERROR(CheckText("target", req.target()));
   RETURN_IF_ERROR(CheckText("stage", req.stage()));
@@ -117,13 +117,14 @@ std::string KindOfMediaType(const std::string& media_type) {
   return "document";
 }
 
-absl::StatusOr<std::map<std::string, std::string>> AttachFields(
-    const v1::Record& r, const v1::AttachRequest& req, const v1::ObjectManifest& object,
-    const RecordRules& rules) {
+absl::StatusOr<std::map<std::string, std::string>> AttachFields(const v1::Record& r,
+                                                                const v1::AttachRequest& req,
+                                                                const v1::ObjectManifest& object,
+                                                                const RecordRules& rules) {
   static const std::set<std::string> kKinds = {"video", "audio", "photo", "document"};
   if (kKinds.count(req.kind()) == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--kind \"", req.kind(), "\" is not one of video, audio, photo, document"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--kind \"", req.kind(), "\" is not one of video, audio, photo, document"));
   }
   const std::string object_id = Digest::FromRaw(object.sha256())->ToString();
   for (const v1::Segment& s : r.segments()) {
@@ -195,19 +196,22 @@ absl::StatusOr<std::string> CheckCorrection(const v1::Record& r, const v1::Corre
     int64_t n = absl::ToUnixNanos(t);
     int64_t start = f == "start" ? n : r.start_unix_nanos();
     int64_t end = f == "end" ? n : r.end_unix_nanos();
-    if (end != 0 && end < start) return absl::InvalidArgumentError("the end would be before the start");
+    if (end != 0 && end < start)
+      return absl::InvalidArgumentError("the end would be before the start");
     return std::to_string(n);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--field \"", f, "\" cannot be corrected; one of target, stage, start, end, officers, "
-      "devices"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--field \"", f,
+                   "\" cannot be corrected; one of target, stage, start, end, officers, "
+                   "devices"));
 }
 
 absl::Status CheckExemption(const v1::ExemptRequest& req) {
   if (ExemptionReasons().count(req.reason()) == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--reason \"", req.reason(), "\" is not one of explosion-zone, secret, emergency, "
-        "objective (article 10)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--reason \"", req.reason(),
+                     "\" is not one of explosion-zone, secret, emergency, "
+                     "objective (article 10)"));
   }
   if (req.details().empty()) return absl::InvalidArgumentError("an exemption needs --details");
   return absl::OkStatus();
@@ -269,9 +273,8 @@ absl::Status CheckRetention(const v1::Record& r, const v1::RetainRequest& req, a
     return absl::FailedPreconditionError(absl::StrCat(
         "record ", r.id(), " is kept permanently; retention is extended, never shortened"));
   }
-  absl::Time floor = r.archive_number().empty()
-                         ? now
-                         : absl::FromUnixNanos(r.retention().until_unix_nanos());
+  absl::Time floor =
+      r.archive_number().empty() ? now : absl::FromUnixNanos(r.retention().until_unix_nanos());
   if (absl::FromUnixNanos(req.until_unix_nanos()) < floor) {
     return absl::FailedPreconditionError(absl::StrCat(
         "record ", r.id(), " is kept until ", FormatUnixNanos(absl::ToUnixNanos(floor)),

@@ -27,9 +27,10 @@ absl::Status CheckIdList(const std::string& what, const std::string& joined);
 absl::Status CheckNewRecord(const v1::CreateRecordRequest& req, const Catalog& catalog);
 // The ledger fields of attaching `object` to `r`: kind, device and times
 // (from the request, else the object's metadata), clock skew.
-absl::StatusOr<std::map<std::string, std::string>> AttachFields(
-    const v1::Record& r, const v1::AttachRequest& req, const v1::ObjectManifest& object,
-    const RecordRules& rules);
+absl::StatusOr<std::map<std::string, std::string>> AttachFields(const v1::Record& r,
+                                                                const v1::AttachRequest& req,
+                                                                const v1::ObjectManifest& object,
+                                                                const RecordRules& rules);
 // Gap `number` of `f` if it is still unexplained.
 absl::StatusOr<v1::Gap> OpenGap(const FoldedRecord& f, uint32_t number, const RecordRules& rules);
 // The value to record for a correction (times as unix nanoseconds).

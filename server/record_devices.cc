@@ -42,8 +42,8 @@ absl::StatusOr<v1::Device> RecordKeeper::Checkout(const Actor& by,
   RETURN_IF_ERROR(CheckIdList("officer", req.officer()));
   if (req.officer().empty()) return absl::InvalidArgumentError("checkout needs --officer");
   if (!d.held_by().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "device ", d.id(), " is checked out to ", d.held_by(), "; check it in first"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("device ", d.id(), " is checked out to ", d.held_by(), "; check it in first"));
   }
   std::vector<std::string> failed;
   for (const auto& [name, v] : {std::pair<std::string, std::string>{"battery", req.battery()},
@@ -55,9 +55,9 @@ absl::StatusOr<v1::Device> RecordKeeper::Checkout(const Actor& by,
     return absl::FailedPreconditionError(absl::StrCat(
         "device ", d.id(), " fails its pre-use check (article 11): ", absl::StrJoin(failed, ", ")));
   }
-  RETURN_IF_ERROR(Append(by, "device.checked-out", "device:" + d.id(),
-                         {{"officer", req.officer()},
-                          {"check", "battery=OK storage=OK clock=OK"}}));
+  RETURN_IF_ERROR(
+      Append(by, "device.checked-out", "device:" + d.id(),
+             {{"officer", req.officer()}, {"check", "battery=OK storage=OK clock=OK"}}));
   ASSIGN_OR_RETURN(b, book());
   return FindDevice(*b, req.id());
 }

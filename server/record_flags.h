@@ -23,12 +23,15 @@ class RecordFlags {
     app->add_option("--archive-format", opts->records.archive_format,
                     "archive numbers: {agency} {date} {target} {stage} and {seq:N}; default " +
                         opts->records.archive_format);
-    app->add_option("--gap-tolerance", gap_, "a break longer than this between two segments "
-                                             "of one device is a gap (default 2s)");
-    app->add_option("--time-tolerance", time_, "documents' times may differ from the "
-                                               "footage's by this much (default 60s)");
-    app->add_option("--clock-tolerance", clock_, "device clock skew flagged above this "
-                                                 "(default 30s)");
+    app->add_option("--gap-tolerance", gap_,
+                    "a break longer than this between two segments "
+                    "of one device is a gap (default 2s)");
+    app->add_option("--time-tolerance", time_,
+                    "documents' times may differ from the "
+                    "footage's by this much (default 60s)");
+    app->add_option("--clock-tolerance", clock_,
+                    "device clock skew flagged above this "
+                    "(default 30s)");
     app->add_option("--unsafe-testing-retention", testing_,
                     "TESTS ONLY: archived records are kept this long instead of the 2 years "
                     "of article 19 (recorded in the audit log)");
@@ -39,8 +42,7 @@ class RecordFlags {
          {std::tuple{&gap_, &opts_->records.gap_tolerance, "--gap-tolerance"},
           std::tuple{&time_, &opts_->records.time_tolerance, "--time-tolerance"},
           std::tuple{&clock_, &opts_->records.clock_tolerance, "--clock-tolerance"},
-          std::tuple{&testing_, &opts_->records.testing_retention,
-                     "--unsafe-testing-retention"}}) {
+          std::tuple{&testing_, &opts_->records.testing_retention, "--unsafe-testing-retention"}}) {
       if (text->empty()) continue;
       if (!absl::ParseDuration(*text, out) || *out < absl::ZeroDuration()) {
         return absl::InvalidArgumentError(

@@ -17,8 +17,7 @@
 namespace custody {
 
 RecordKeeper::RecordKeeper(Node* node, RecordRules rules, Catalog catalog)
-    : node_(node), rules_(std::move(rules)), catalog_(std::move(catalog)),
-      cache_(node->ledger()) {}
+    : node_(node), rules_(std::move(rules)), catalog_(std::move(catalog)), cache_(node->ledger()) {}
 
 absl::Status RecordKeeper::Append(const Actor& by, const std::string& kind,
                                   const std::string& subject,
@@ -69,18 +68,18 @@ absl::StatusOr<v1::Record> RecordKeeper::Create(const Actor& by,
                                                 const v1::CreateRecordRequest& req) {
   RETURN_IF_ERROR(CheckNewRecord(req, catalog_));
   ASSIGN_OR_RETURN(std::string id, NewRecordId());
-  RETURN_IF_ERROR(Append(by, "record.created", "record:" + id,
-                         {{"agency", req.agency()},
-                          {"matter", std::to_string(req.matter())},
-                          {"target", req.target()},
-                          {"stage", req.stage()},
-                          {"officers", absl::StrJoin(req.officers(), ",")},
-                          {"devices", absl::StrJoin(req.devices(), ",")},
-                          {"start", std::to_string(req.start_unix_nanos())},
-                          {"end", std::to_string(req.end_unix_nanos())},
-                          {"classification", req.classification().empty()
-                                                 ? std::string("internal")
-                                                 : req.classification()}}));
+  RETURN_IF_ERROR(
+      Append(by, "record.created", "record:" + id,
+             {{"agency", req.agency()},
+              {"matter", std::to_string(req.matter())},
+              {"target", req.target()},
+              {"stage", req.stage()},
+              {"officers", absl::StrJoin(req.officers(), ",")},
+              {"devices", absl::StrJoin(req.devices(), ",")},
+              {"start", std::to_string(req.start_unix_nanos())},
+              {"end", std::to_string(req.end_unix_nanos())},
+              {"classification",
+               req.classification().empty() ? std::string("internal") : req.classification()}}));
   return Get(id);
 }
 
@@ -132,9 +131,8 @@ absl::StatusOr<v1::Record> RecordKeeper::Exempt(const Actor& by, const v1::Exemp
   } else {
     ASSIGN_OR_RETURN(FoldedRecord f, Folded(id));
     if (f.record.has_exemption()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("record ", id, " already has an exemption (", f.record.exemption().reason(),
-                       ")"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "record ", id, " already has an exemption (", f.record.exemption().reason(), ")"));
     }
   }
   RETURN_IF_ERROR(Append(by, "record.exempted", "record:" + id,
@@ -169,8 +167,7 @@ absl::StatusOr<v1::Record> RecordKeeper::Retain(const v1::Principal& by,
   return Get(req.record_id());
 }
 
-absl::StatusOr<v1::Record> RecordKeeper::Hold(const v1::Principal& by,
-                                              const v1::HoldRequest& req) {
+absl::StatusOr<v1::Record> RecordKeeper::Hold(const v1::Principal& by, const v1::HoldRequest& req) {
   if (req.reason().empty()) return absl::InvalidArgumentError("a legal hold needs --reason");
   ASSIGN_OR_RETURN(FoldedRecord f, Folded(req.record_id()));
   const bool held = f.record.retention().holds_size() > 0;
@@ -179,13 +176,14 @@ absl::StatusOr<v1::Record> RecordKeeper::Hold(const v1::Principal& by,
         absl::StrCat("record ", req.record_id(), " is under no legal hold"));
   }
   if (!req.release() && held) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("record ", req.record_id(), " is already under a legal hold (",
-                     f.record.retention().holds(0), ")"));
+    return absl::FailedPreconditionError(absl::StrCat("record ", req.record_id(),
+                                                      " is already under a legal hold (",
+                                                      f.record.retention().holds(0), ")"));
   }
-  ASSIGN_OR_RETURN(v1::LedgerEntry e,
-                   Signed(by, req.signed_(), req.release() ? "record.hold-released" : "record.hold-set",
-                          "record:" + req.record_id(), {{"reason", req.reason()}}));
+  ASSIGN_OR_RETURN(
+      v1::LedgerEntry e,
+      Signed(by, req.signed_(), req.release() ? "record.hold-released" : "record.hold-set",
+             "record:" + req.record_id(), {{"reason", req.reason()}}));
   RETURN_IF_ERROR(CheckHoldDecider(f.record, node_->ledger()->verifier().Signer(e)));
   RETURN_IF_ERROR(AppendDecision(std::move(e)));
   return Get(req.record_id());

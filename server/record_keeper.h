@@ -17,14 +17,14 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "custody/v1/access.pb.h"
-#include "custody/v1/storage.pb.h"
 #include "custody/v1/records.pb.h"
+#include "custody/v1/storage.pb.h"
 #include "server/catalog.h"
 #include "server/record_book.h"
 #include "server/record_rules.h"

@@ -146,8 +146,7 @@ absl::StatusOr<std::vector<Digest>> RecordKeeper::UnsharedChunks(
   return out;
 }
 
-absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by,
-                                                           const std::string& id) {
+absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by, const std::string& id) {
   absl::MutexLock l(&purge_mu_);
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
   auto it = b->purges.find(id);
@@ -156,8 +155,7 @@ absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by,
   if (plan.state() != "approved") {
     return absl::FailedPreconditionError(absl::StrCat(
         "purge request ", id, " is ", plan.state(),
-        plan.state() == "pending" ? "; an archive-head other than the requester approves it"
-                                  : ""));
+        plan.state() == "pending" ? "; an archive-head other than the requester approves it" : ""));
   }
   v1::PurgeResult out;
   out.set_request_id(id);
@@ -173,8 +171,9 @@ absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by,
     }
   }
   if (records.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "nothing in purge request ", id, " may be purged now: ", absl::StrJoin(out.skipped(), "; ")));
+    return absl::FailedPreconditionError(
+        absl::StrCat("nothing in purge request ", id,
+                     " may be purged now: ", absl::StrJoin(out.skipped(), "; ")));
   }
   std::set<std::string> objects = ObjectsOnlyIn(*b, records);
   ASSIGN_OR_RETURN(std::vector<Digest> chunks, UnsharedChunks(objects));
@@ -204,9 +203,10 @@ absl::Status RecordKeeper::CheckExecutedPurge(const v1::LedgerEntry& e) {
   const std::string id = e.subject().substr(6);
   auto it = b->purges.find(id);
   if (it == b->purges.end() || it->second.state() == "pending" || it->second.state().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "this node holds no approved purge request ", id, ": a purge is executed only after "
-        "an archive-head's signed approval"));
+    return absl::FailedPreconditionError(absl::StrCat("this node holds no approved purge request ",
+                                                      id,
+                                                      ": a purge is executed only after "
+                                                      "an archive-head's signed approval"));
   }
   std::set<std::string> in_plan(it->second.records().begin(), it->second.records().end());
   std::set<std::string> records = FieldSet(e, "records");

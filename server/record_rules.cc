@@ -25,11 +25,11 @@ const std::regex& SeqPattern() {
 
 std::string Fill(const v1::Record& r, const std::string& format) {
   absl::Time start = absl::FromUnixNanos(r.start_unix_nanos());
-  return absl::StrReplaceAll(format, {{"{agency}", r.agency()},
-                                      {"{date}", absl::FormatTime("%Y%m%d", start,
-                                                                  absl::UTCTimeZone())},
-                                      {"{target}", r.target()},
-                                      {"{stage}", r.stage()}});
+  return absl::StrReplaceAll(format,
+                             {{"{agency}", r.agency()},
+                              {"{date}", absl::FormatTime("%Y%m%d", start, absl::UTCTimeZone())},
+                              {"{target}", r.target()},
+                              {"{stage}", r.stage()}});
 }
 
 // Whether documents state other times than the footage shows.
@@ -56,8 +56,7 @@ void AddFlags(const RecordRules& rules, absl::Time now, v1::Record* r) {
     if (r->archive_number().empty() && absl::ToUnixNanos(now) - r->end_unix_nanos() > deadline) {
       r->add_flags("overdue");
     }
-    if (!r->archive_number().empty() &&
-        r->archived_unix_nanos() - r->end_unix_nanos() > deadline) {
+    if (!r->archive_number().empty() && r->archived_unix_nanos() - r->end_unix_nanos() > deadline) {
       r->add_flags("archived-late");
     }
   }

@@ -34,18 +34,18 @@ absl::StatusOr<v1::Record> RecordsService::Visible(const v1::Principal& p, const
                                                    Action action, bool write) {
   ASSIGN_OR_RETURN(v1::Record r, keeper_->Get(id));
   if (!Cleared(p, r.classification())) {
-    (void)node_->Refuse(p.name(), action, Subject(id),
-                        absl::PermissionDeniedError(absl::StrCat(
-                            "the record is classified ", r.classification(),
-                            ", above the caller's clearance")));
+    (void)node_->Refuse(
+        p.name(), action, Subject(id),
+        absl::PermissionDeniedError(absl::StrCat("the record is classified ", r.classification(),
+                                                 ", above the caller's clearance")));
     return RecordNotFound(id);
   }
   if (!write && !SeesAgency(p, r.agency())) {
-    (void)node_->Refuse(p.name(), action, Subject(id),
-                        absl::PermissionDeniedError(absl::StrCat(
-                            "the record belongs to agency \"", r.agency(), "\"; ", p.name(),
-                            " sees ", p.agency().empty() ? "no agency's records"
-                                                         : "agency \"" + p.agency() + "\" only")));
+    (void)node_->Refuse(
+        p.name(), action, Subject(id),
+        absl::PermissionDeniedError(absl::StrCat(
+            "the record belongs to agency \"", r.agency(), "\"; ", p.name(), " sees ",
+            p.agency().empty() ? "no agency's records" : "agency \"" + p.agency() + "\" only")));
     return RecordNotFound(id);
   }
   if (write && !p.agency().empty() && p.agency() != r.agency()) {
@@ -95,20 +95,20 @@ RecordsService::Reactor* RecordsService::Catalog(Ctx* ctx, const v1::CatalogRequ
 
 RecordsService::Reactor* RecordsService::Create(Ctx* ctx, const v1::CreateRecordRequest* req,
                                                 v1::Record* out) {
-  return Run(ctx, Action::kRecordWrite, "record:new",
-             [=, this](const v1::Principal& p) -> absl::Status {
-               if (!p.agency().empty() && p.agency() != req->agency()) {
-                 return absl::PermissionDeniedError(absl::StrCat(
-                     p.name(), " is of agency \"", p.agency(), "\" and makes no records for \"",
-                     req->agency(), "\""));
-               }
-               if (!req->classification().empty() && !Cleared(p, req->classification())) {
-                 return absl::PermissionDeniedError(
-                     "a record may not be classified above its maker's clearance");
-               }
-               ASSIGN_OR_RETURN(*out, keeper_->Create(p.name(), *req));
-               return absl::OkStatus();
-             });
+  return Run(
+      ctx, Action::kRecordWrite, "record:new", [=, this](const v1::Principal& p) -> absl::Status {
+        if (!p.agency().empty() && p.agency() != req->agency()) {
+          return absl::PermissionDeniedError(absl::StrCat(p.name(), " is of agency \"", p.agency(),
+                                                          "\" and makes no records for \"",
+                                                          req->agency(), "\""));
+        }
+        if (!req->classification().empty() && !Cleared(p, req->classification())) {
+          return absl::PermissionDeniedError(
+              "a record may not be classified above its maker's clearance");
+        }
+        ASSIGN_OR_RETURN(*out, keeper_->Create(p.name(), *req));
+        return absl::OkStatus();
+      });
 }
 
 RecordsService::Reactor* RecordsService::Attach(Ctx* ctx, const v1::AttachRequest* req,
@@ -125,8 +125,7 @@ RecordsService::Reactor* RecordsService::Attach(Ctx* ctx, const v1::AttachReques
              });
 }
 
-RecordsService::Reactor* RecordsService::Show(Ctx* ctx, const v1::RecordRef* req,
-                                              v1::Record* out) {
+RecordsService::Reactor* RecordsService::Show(Ctx* ctx, const v1::RecordRef* req, v1::Record* out) {
   return Run(ctx, Action::kRecordRead, Subject(req->record_id()),
              [=, this](const v1::Principal& p) -> absl::Status {
                ASSIGN_OR_RETURN(*out, Visible(p, req->record_id(), Action::kRecordRead, false));
@@ -179,9 +178,8 @@ RecordsService::Reactor* RecordsService::Change(Ctx* ctx, Action action, const s
 
 RecordsService::Reactor* RecordsService::Correct(Ctx* ctx, const v1::CorrectRequest* req,
                                                  v1::Record* out) {
-  return Change(ctx, Action::kRecordWrite, req->record_id(), out, [=, this](const v1::Principal& p) {
-    return keeper_->Correct(p, *req);
-  });
+  return Change(ctx, Action::kRecordWrite, req->record_id(), out,
+                [=, this](const v1::Principal& p) { return keeper_->Correct(p, *req); });
 }
 
 RecordsService::Reactor* RecordsService::Archive(Ctx* ctx, const v1::RecordRef* req,
@@ -193,48 +191,44 @@ RecordsService::Reactor* RecordsService::Archive(Ctx* ctx, const v1::RecordRef* 
 
 RecordsService::Reactor* RecordsService::Note(Ctx* ctx, const v1::NoteRequest* req,
                                               v1::Record* out) {
-  return Change(ctx, Action::kRecordWrite, req->record_id(), out, [=, this](const v1::Principal& p) {
-    return keeper_->Note(p.name(), *req);
-  });
+  return Change(ctx, Action::kRecordWrite, req->record_id(), out,
+                [=, this](const v1::Principal& p) { return keeper_->Note(p.name(), *req); });
 }
 
 RecordsService::Reactor* RecordsService::ApproveExemption(Ctx* ctx, const v1::RecordRef* req,
                                                           v1::Record* out) {
-  return Change(ctx, Action::kApproveExemption, req->record_id(), out, [=, this](const v1::Principal& p) {
-    return keeper_->ApproveExemption(p, req->record_id(), req->signed_());
-  });
+  return Change(ctx, Action::kApproveExemption, req->record_id(), out,
+                [=, this](const v1::Principal& p) {
+                  return keeper_->ApproveExemption(p, req->record_id(), req->signed_());
+                });
 }
 
 RecordsService::Reactor* RecordsService::Retain(Ctx* ctx, const v1::RetainRequest* req,
                                                 v1::Record* out) {
-  return Change(ctx, Action::kRetain, req->record_id(), out, [=, this](const v1::Principal& p) {
-    return keeper_->Retain(p, *req);
-  });
+  return Change(ctx, Action::kRetain, req->record_id(), out,
+                [=, this](const v1::Principal& p) { return keeper_->Retain(p, *req); });
 }
 
 RecordsService::Reactor* RecordsService::Hold(Ctx* ctx, const v1::HoldRequest* req,
                                               v1::Record* out) {
-  return Change(ctx, Action::kHold, req->record_id(), out, [=, this](const v1::Principal& p) {
-    return keeper_->Hold(p, *req);
-  });
+  return Change(ctx, Action::kHold, req->record_id(), out,
+                [=, this](const v1::Principal& p) { return keeper_->Hold(p, *req); });
 }
 
 RecordsService::Reactor* RecordsService::Exempt(Ctx* ctx, const v1::ExemptRequest* req,
                                                 v1::Record* out) {
   const std::string subject = req->record_id().empty() ? "record:new" : Subject(req->record_id());
-  return Run(ctx, Action::kRecordWrite, subject,
-             [=, this](const v1::Principal& p) -> absl::Status {
-               if (!req->record_id().empty()) {
-                 RETURN_IF_ERROR(
-                     Visible(p, req->record_id(), Action::kRecordWrite, true).status());
-               } else if (!p.agency().empty() && p.agency() != req->create().agency()) {
-                 return absl::PermissionDeniedError(absl::StrCat(
-                     p.name(), " is of agency \"", p.agency(), "\" and makes no records for \"",
-                     req->create().agency(), "\""));
-               }
-               ASSIGN_OR_RETURN(*out, keeper_->Exempt(p.name(), *req));
-               return absl::OkStatus();
-             });
+  return Run(ctx, Action::kRecordWrite, subject, [=, this](const v1::Principal& p) -> absl::Status {
+    if (!req->record_id().empty()) {
+      RETURN_IF_ERROR(Visible(p, req->record_id(), Action::kRecordWrite, true).status());
+    } else if (!p.agency().empty() && p.agency() != req->create().agency()) {
+      return absl::PermissionDeniedError(absl::StrCat(p.name(), " is of agency \"", p.agency(),
+                                                      "\" and makes no records for \"",
+                                                      req->create().agency(), "\""));
+    }
+    ASSIGN_OR_RETURN(*out, keeper_->Exempt(p.name(), *req));
+    return absl::OkStatus();
+  });
 }
 
 RecordsService::Reactor* RecordsService::DeviceAdd(Ctx* ctx, const v1::DeviceAddRequest* req,
@@ -286,8 +280,8 @@ RecordsService::Reactor* RecordsService::MakeReport(Ctx* ctx, const v1::ReportRe
                      p.agency().empty() ? "no agency" : "agency \"" + p.agency() + "\" only"));
                }
                ASSIGN_OR_RETURN(*out, keeper_->MakeReport(*req, [&p](const std::string& level) {
-                                  return Cleared(p, level);
-                                }));
+                 return Cleared(p, level);
+               }));
                return absl::OkStatus();
              });
 }

@@ -26,8 +26,7 @@ class RecordsService final : public v1::Records::CallbackService {
   Reactor* Create(Ctx* ctx, const v1::CreateRecordRequest* req, v1::Record* out) override;
   Reactor* Attach(Ctx* ctx, const v1::AttachRequest* req, v1::Record* out) override;
   Reactor* Show(Ctx* ctx, const v1::RecordRef* req, v1::Record* out) override;
-  Reactor* List(Ctx* ctx, const v1::ListRecordsRequest* req,
-                v1::ListRecordsResponse* out) override;
+  Reactor* List(Ctx* ctx, const v1::ListRecordsRequest* req, v1::ListRecordsResponse* out) override;
   Reactor* Correct(Ctx* ctx, const v1::CorrectRequest* req, v1::Record* out) override;
   Reactor* Archive(Ctx* ctx, const v1::RecordRef* req, v1::Record* out) override;
   Reactor* Note(Ctx* ctx, const v1::NoteRequest* req, v1::Record* out) override;
@@ -38,14 +37,12 @@ class RecordsService final : public v1::Records::CallbackService {
   Reactor* DeviceAdd(Ctx* ctx, const v1::DeviceAddRequest* req, v1::Device* out) override;
   Reactor* DeviceList(Ctx* ctx, const v1::DeviceListRequest* req,
                       v1::DeviceListResponse* out) override;
-  Reactor* DeviceCheckout(Ctx* ctx, const v1::DeviceCheckoutRequest* req,
-                          v1::Device* out) override;
+  Reactor* DeviceCheckout(Ctx* ctx, const v1::DeviceCheckoutRequest* req, v1::Device* out) override;
   Reactor* DeviceCheckin(Ctx* ctx, const v1::DeviceRef* req, v1::Device* out) override;
   Reactor* MakeReport(Ctx* ctx, const v1::ReportRequest* req, v1::Report* out) override;
   Reactor* PurgeCandidates(Ctx* ctx, const v1::PurgeCandidatesRequest* req,
                            v1::PurgeCandidatesResponse* out) override;
-  Reactor* RequestPurge(Ctx* ctx, const v1::PurgeRequestRequest* req,
-                        v1::PurgePlan* out) override;
+  Reactor* RequestPurge(Ctx* ctx, const v1::PurgeRequestRequest* req, v1::PurgePlan* out) override;
   Reactor* ApprovePurge(Ctx* ctx, const v1::PurgeRef* req, v1::PurgePlan* out) override;
   Reactor* ExecutePurge(Ctx* ctx, const v1::PurgeRef* req, v1::PurgeResult* out) override;
 
@@ -62,8 +59,8 @@ class RecordsService final : public v1::Records::CallbackService {
   // Record `id` if `p` may see it (clearance); else the refusal is audited and
   // the answer is the one for a missing record. With `write`, `p` must also
   // belong to the record's agency (when it has one).
-  absl::StatusOr<v1::Record> Visible(const v1::Principal& p, const std::string& id,
-                                     Action action, bool write);
+  absl::StatusOr<v1::Record> Visible(const v1::Principal& p, const std::string& id, Action action,
+                                     bool write);
   // `r` as `p` may see it: without the segments of objects above `p`'s
   // clearance, and without their ids in gap explanations.
   void Redact(const v1::Principal& p, v1::Record* r);

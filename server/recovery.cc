@@ -1,7 +1,7 @@
 #include "server/recovery.h"
 
-#include "common/log.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "custody/v1/storage.pb.h"
 #include "server/chunk_sealer.h"
@@ -13,8 +13,8 @@ constexpr int kEntriesPerBatch = 256;
 
 // Indexes every valid entry of `v` from `from`; returns where valid entries
 // end, after quarantining whatever follows them if `is_last`.
-absl::StatusOr<uint64_t> IndexVolume(Index* index, VolumeSet* volumes, Volume* v,
-                                     uint64_t from, bool is_last, const ChunkSealer* sealer,
+absl::StatusOr<uint64_t> IndexVolume(Index* index, VolumeSet* volumes, Volume* v, uint64_t from,
+                                     bool is_last, const ChunkSealer* sealer,
                                      RecoveryStats* stats) {
   rocksdb::WriteBatch batch;
   int pending = 0;
@@ -31,8 +31,8 @@ absl::StatusOr<uint64_t> IndexVolume(Index* index, VolumeSet* volumes, Volume* v
     } else {
       v1::ObjectManifest m;
       if (!m.ParseFromString(payload) || m.sha256().size() != Digest::kSize) {
-        return absl::DataLossError(absl::StrCat(v->path(), " at ", loc.offset,
-                                                ": manifest entry does not parse"));
+        return absl::DataLossError(
+            absl::StrCat(v->path(), " at ", loc.offset, ": manifest entry does not parse"));
       }
       ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(m.sha256()));
       ASSIGN_OR_RETURN(bool have, index->HasObject(id));
@@ -79,9 +79,9 @@ absl::StatusOr<RecoveryStats> RecoverActiveVolume(Index* index, VolumeSet* volum
   RETURN_IF_ERROR(index->Commit(&b));
   v->set_end(end);
   LOG(INFO) << "recovered " << v->path() << ": " << stats.entries_scanned
-            << " entries after the durable end, " << stats.chunks_indexed
-            << " chunks and " << stats.objects_indexed << " objects indexed, "
-            << stats.torn_bytes << " torn bytes quarantined";
+            << " entries after the durable end, " << stats.chunks_indexed << " chunks and "
+            << stats.objects_indexed << " objects indexed, " << stats.torn_bytes
+            << " torn bytes quarantined";
   return stats;
 }
 

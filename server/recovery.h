@@ -13,9 +13,9 @@ namespace custody {
 
 struct RecoveryStats {
   uint64_t entries_scanned = 0;
-  uint64_t chunks_indexed = 0;     // chunk entries the index did not have
-  uint64_t objects_indexed = 0;    // manifests the index did not have
-  uint64_t torn_bytes = 0;         // quarantined tail bytes
+  uint64_t chunks_indexed = 0;   // chunk entries the index did not have
+  uint64_t objects_indexed = 0;  // manifests the index did not have
+  uint64_t torn_bytes = 0;       // quarantined tail bytes
 };
 
 // Scans the active volume from its durable end: complete, valid entries

@@ -57,13 +57,12 @@ void RemoteBlobStore::Put(const Digest& digest, std::string data,
   });
 }
 
-absl::StatusOr<std::vector<Digest>> RemoteBlobStore::FindMissing(
-    absl::Span<const Digest> digests) {
+absl::StatusOr<std::vector<Digest>> RemoteBlobStore::FindMissing(absl::Span<const Digest> digests) {
   return FindMissing(v1::CHUNK, digests);
 }
 
-absl::StatusOr<std::vector<Digest>> RemoteBlobStore::FindMissing(
-    v1::BlobKind kind, absl::Span<const Digest> digests) {
+absl::StatusOr<std::vector<Digest>> RemoteBlobStore::FindMissing(v1::BlobKind kind,
+                                                                 absl::Span<const Digest> digests) {
   v1::FindMissingRequest req;
   req.set_kind(kind);
   for (const Digest& d : digests) req.add_keys(std::string(d.Raw()));
@@ -166,8 +165,8 @@ absl::StatusOr<v1::ListObjectsResponse> RemoteBlobStore::ListObjects(const std::
 
 absl::StatusOr<v1::SnapshotAuditLog> RemoteBlobStore::AuditSnapshot() {
   v1::SnapshotAuditLog resp;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->AuditSnapshot(
-      NewContext(absl::Minutes(10)).get(), v1::AuditSnapshotRequest(), &resp)));
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->AuditSnapshot(NewContext(absl::Minutes(10)).get(),
+                                                      v1::AuditSnapshotRequest(), &resp)));
   return resp;
 }
 

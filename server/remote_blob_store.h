@@ -12,10 +12,10 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/thread_pool.h"
 #include "custody/v1/replica.grpc.pb.h"
 #include "replication/buckets.h"
 #include "replication/cluster_map.h"
-#include "common/thread_pool.h"
 #include "server/blob_store.h"
 
 namespace custody {

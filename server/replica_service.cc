@@ -42,8 +42,8 @@ absl::Status ReplicaService::Audited(const absl::Status& peer, const std::string
 void ReplicaService::RecordRelayed(const std::string& caller, const v1::GetBlobRequest& req) {
   if (req.purpose() == v1::READ_REPAIR) return;
   const char* purpose = req.purpose() == v1::READ_DOWNLOAD ? "download" : "offsite";
-  std::optional<uint64_t> n =
-      relayed_.Admit(absl::StrCat(caller, "\n", purpose, "\n", req.object_id(), "\n", req.reader()));
+  std::optional<uint64_t> n = relayed_.Admit(
+      absl::StrCat(caller, "\n", purpose, "\n", req.object_id(), "\n", req.reader()));
   if (!n) return;
   v1::AuditEvent e = NewEvent("replica.relayed-read", req.object_id(), caller);
   AddDetail(&e, "purpose", purpose);
@@ -61,8 +61,8 @@ absl::Status ReplicaService::PutChunk(const Digest& key, std::string data, bool*
   *held = missing.empty();
   if (*held) {  // still refuse bytes that are not what the key names
     if (Digest::Of(data) != key) {
-      return absl::InvalidArgumentError(absl::StrCat("chunk named ", key.ToString(),
-                                                     " was sent with other bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("chunk named ", key.ToString(), " was sent with other bytes"));
     }
     return absl::OkStatus();
   }  // else the verifying store checks the bytes as it stores them
@@ -86,7 +86,8 @@ absl::Status ReplicaService::PutManifest(const Digest& key, const v1::PutBlobReq
   ASSIGN_OR_RETURN(std::optional<std::string> have, node_->index()->GetObject(key));
   if (have) {
     v1::ObjectManifest held;
-    if (!held.ParseFromString(*have)) return absl::DataLossError("the held manifest does not parse");
+    if (!held.ParseFromString(*have))
+      return absl::DataLossError("the held manifest does not parse");
     RETURN_IF_ERROR(guard_.CheckHeld(key, m, held, from));
   } else {
     RETURN_IF_ERROR(guard_.CheckNew(key, m, from));

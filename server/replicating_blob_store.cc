@@ -26,8 +26,7 @@ struct ReplicatingBlobStore::PutOp {
   absl::AnyInvocable<void(absl::Status) &&> done ABSL_GUARDED_BY(mu);
 };
 
-ReplicatingBlobStore::ReplicatingBlobStore(std::shared_ptr<const ClusterMap> map,
-                                           std::string self,
+ReplicatingBlobStore::ReplicatingBlobStore(std::shared_ptr<const ClusterMap> map, std::string self,
                                            std::function<BlobStore*(const NodeInfo&)> store_for)
     : map_(std::move(map)), self_(std::move(self)), store_for_(std::move(store_for)) {}
 
@@ -35,8 +34,7 @@ absl::StatusOr<std::string> ReplicatingBlobStore::Get(const Digest& digest) {
   return GetFor(digest, ReadFor());
 }
 
-absl::StatusOr<std::string> ReplicatingBlobStore::GetFor(const Digest& digest,
-                                                         const ReadFor& why) {
+absl::StatusOr<std::string> ReplicatingBlobStore::GetFor(const Digest& digest, const ReadFor& why) {
   std::vector<std::string> tried;
   absl::StatusCode code = absl::StatusCode::kNotFound;
   std::vector<const NodeInfo*> order = map_->Rank(digest);
@@ -45,8 +43,8 @@ absl::StatusOr<std::string> ReplicatingBlobStore::GetFor(const Digest& digest,
   for (const NodeInfo* n : order) {
     absl::StatusOr<std::string> data = store_for_(*n)->GetFor(digest, why);
     if (data.ok() && Digest::Of(*data) == digest) return data;
-    absl::Status s = data.ok() ? absl::DataLossError("its copy does not match the hash")
-                               : data.status();
+    absl::Status s =
+        data.ok() ? absl::DataLossError("its copy does not match the hash") : data.status();
     if (s.code() == absl::StatusCode::kDataLoss) code = s.code();
     tried.push_back(absl::StrCat(n->id, ": ", s.message()));
   }
@@ -72,9 +70,8 @@ void ReplicatingBlobStore::Put(const Digest& digest, std::string data,
 }
 
 void ReplicatingBlobStore::Launch(const std::shared_ptr<PutOp>& op, const NodeInfo* target) {
-  store_for_(*target)->Put(op->key, *op->data, [this, op, target](absl::Status s) {
-    Landed(op, target, std::move(s));
-  });
+  store_for_(*target)->Put(
+      op->key, *op->data, [this, op, target](absl::Status s) { Landed(op, target, std::move(s)); });
 }
 
 // One node answered: count it, or try the next node in rank order.

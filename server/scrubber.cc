@@ -22,8 +22,8 @@ Scrubber::Scrubber(Node* node, Placement* placement, ScrubOptions options)
       placement_(placement),
       options_(options),
       loop_([this] { return PassAndSave(); },
-            [interval = options.interval](const std::optional<v1::ScrubReport>& last)
-                -> std::optional<absl::Time> {
+            [interval = options.interval](
+                const std::optional<v1::ScrubReport>& last) -> std::optional<absl::Time> {
               if (interval <= absl::ZeroDuration()) return std::nullopt;
               if (!last) return absl::Now() + interval;
               return absl::FromUnixNanos(last->finished_unix_nanos()) + interval;
@@ -75,9 +75,9 @@ v1::ScrubReport Scrubber::Pass() {
     if (!key.ok() || !loc.ok()) continue;
     CheckChunk(*key, *loc, &report);
     // The bound: never ahead of rate x elapsed time.
-    absl::Duration ahead = absl::Seconds(static_cast<double>(report.bytes()) /
-                                         (options_.rate_mb_per_s * 1e6)) -
-                           (absl::Now() - start);
+    absl::Duration ahead =
+        absl::Seconds(static_cast<double>(report.bytes()) / (options_.rate_mb_per_s * 1e6)) -
+        (absl::Now() - start);
     while (ahead > absl::ZeroDuration() && !loop_.stopping()) {
       absl::SleepFor(std::min(ahead, absl::Milliseconds(100)));
       ahead -= absl::Milliseconds(100);
@@ -101,9 +101,10 @@ void Scrubber::CheckChunk(const Digest& key, const Location& loc, v1::ScrubRepor
   node_->metrics()->Scrubbed(loc.length);
   absl::StatusOr<std::string> data = ReadChunk(*node_->volumes(), loc, key, node_->sealer());
   if (data.ok() && Digest::Of(*data) == key) return;
-  HandleCorrupt(key, loc,
-                data.ok() ? "its bytes do not hash to its name" : std::string(data.status().message()),
-                report);
+  HandleCorrupt(
+      key, loc,
+      data.ok() ? "its bytes do not hash to its name" : std::string(data.status().message()),
+      report);
 }
 
 void Scrubber::HandleCorrupt(const Digest& key, const Location& loc, const std::string& why,
@@ -113,9 +114,9 @@ void Scrubber::HandleCorrupt(const Digest& key, const Location& loc, const std::
   LOG(WARNING) << "scrub: chunk " << key.ToString() << " in volume " << loc.volume << " at "
                << loc.offset << " is corrupt: " << why;
   absl::Status q = Quarantine(key, loc, why);
-  RecordChunkEvent("chunk.corrupt", key, loc,
-                   {{"reason", why},
-                    {"quarantined", q.ok() ? "yes" : absl::StrCat("no: ", q.message())}});
+  RecordChunkEvent(
+      "chunk.corrupt", key, loc,
+      {{"reason", why}, {"quarantined", q.ok() ? "yes" : absl::StrCat("no: ", q.message())}});
   std::string from;
   absl::StatusOr<std::string> healthy = FetchHealthy(key, &from);
   absl::StatusOr<WriteResult> written = absl::UnknownError("not written");
@@ -135,13 +136,14 @@ void Scrubber::HandleCorrupt(const Digest& key, const Location& loc, const std::
   report->set_repaired(report->repaired() + 1);
   node_->metrics()->ChunkRepaired();
   RecordChunkEvent("chunk.repaired", key, written->location,
-                   {{"from_node", from}, {"bad_volume", absl::StrCat(loc.volume)},
+                   {{"from_node", from},
+                    {"bad_volume", absl::StrCat(loc.volume)},
                     {"bad_offset", absl::StrCat(loc.offset)}});
 }
 
 absl::Status Scrubber::Quarantine(const Digest& key, const Location& loc, const std::string& why) {
-  std::string name = absl::StrCat(node_->volumes()->quarantine_dir(), "/chunk-", key.Hex(),
-                                  "-vol", loc.volume, "-at", loc.offset);
+  std::string name = absl::StrCat(node_->volumes()->quarantine_dir(), "/chunk-", key.Hex(), "-vol",
+                                  loc.volume, "-at", loc.offset);
   absl::StatusOr<std::string> raw = node_->volumes()->ReadRaw(loc);
   if (!raw.ok()) return raw.status();
   absl::Status s = WriteNewFile(name, *raw, 0444);
@@ -164,10 +166,11 @@ absl::StatusOr<std::string> Scrubber::FetchHealthy(const Digest& key, std::strin
       *from = n->id;
       return data;
     }
-    tried.push_back(absl::StrCat(n->id, ": ", data.ok() ? "bytes do not match" : data.status().message()));
+    tried.push_back(
+        absl::StrCat(n->id, ": ", data.ok() ? "bytes do not match" : data.status().message()));
   }
-  return absl::DataLossError(absl::StrCat("no healthy copy on any other node (",
-                                          absl::StrJoin(tried, "; "), ")"));
+  return absl::DataLossError(
+      absl::StrCat("no healthy copy on any other node (", absl::StrJoin(tried, "; "), ")"));
 }
 
 void Scrubber::RecordChunkEvent(const std::string& action, const Digest& key, const Location& loc,

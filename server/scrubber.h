@@ -16,8 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "common/job_loop.h"
 #include "absl/time/time.h"
+#include "common/job_loop.h"
 #include "custody/v1/custody.pb.h"
 #include "server/placement.h"
 #include "server/volume_format.h"

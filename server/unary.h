@@ -25,11 +25,9 @@ grpc::ServerUnaryReactor* RunUnaryAsync(grpc::CallbackServerContext* ctx, Thread
 // Runs `work` (returning absl::Status) on `pool`, never on a gRPC thread,
 // and finishes the call with its status.
 template <typename Work>
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ThreadPool* pool,
-                                   Work work) {
-  return RunUnaryAsync(ctx, pool, [work = std::move(work)](auto finish) mutable {
-    finish(work());
-  });
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, ThreadPool* pool, Work work) {
+  return RunUnaryAsync(ctx, pool,
+                       [work = std::move(work)](auto finish) mutable { finish(work()); });
 }
 
 }  // namespace custody

@@ -1,8 +1,5 @@
 #include "server/upload.h"
 
-#include "server/audited_write.h"
-#include "server/chunk_io.h"
-
 #include <algorithm>
 #include <map>
 
@@ -11,6 +8,8 @@
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "custody/v1/storage.pb.h"
+#include "server/audited_write.h"
+#include "server/chunk_io.h"
 #include "server/manifest_writer.h"
 #include "server/purger.h"
 
@@ -31,9 +30,9 @@ Upload::~Upload() {
 
 absl::Status Upload::Append(absl::string_view data) {
   if (received_ + data.size() > header_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the upload declared ", header_.size(), " bytes but the stream carries more (",
-        received_ + data.size(), " so far)"));
+    return absl::InvalidArgumentError(absl::StrCat("the upload declared ", header_.size(),
+                                                   " bytes but the stream carries more (",
+                                                   received_ + data.size(), " so far)"));
   }
   {
     absl::MutexLock l(&mu_);
@@ -81,44 +80,43 @@ void Upload::HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
   if (!purged.ok() || *purged) {  // purged data is not stored again
     return ChunkDone(idx, d,
                      purged.ok() ? absl::FailedPreconditionError(absl::StrCat(
-                                       "chunk ", d.ToString(), " of this file was purged (its "
+                                       "chunk ", d.ToString(),
+                                       " of this file was purged (its "
                                        "record's retention had ended); it is not stored again"))
                                  : purged.status());
   }
   if (mgr_->placement_ != nullptr) return PlaceAndRecord(idx, d, std::move(*data), hash_state);
   uint32_t length = static_cast<uint32_t>(data->size());
   WriteRequest r = ChunkWrite(d, std::move(*data), mgr_->sealer_);
-  r.on_index = [this, idx, d, length, hash_state = std::move(hash_state)](
-                   rocksdb::WriteBatch* b, const WriteResult&) {
+  r.on_index = [this, idx, d, length, hash_state = std::move(hash_state)](rocksdb::WriteBatch* b,
+                                                                          const WriteResult&) {
     RecordProgress(b, idx, d, length, hash_state);
   };
-  r.done = [this, idx, d](absl::StatusOr<WriteResult> res) {
-    ChunkDone(idx, d, res.status());
-  };
+  r.done = [this, idx, d](absl::StatusOr<WriteResult> res) { ChunkDone(idx, d, res.status()); };
   mgr_->committer_->Submit(std::move(r));
 }
 
 void Upload::PlaceAndRecord(uint32_t idx, const Digest& d, std::string data,
                             std::string hash_state) {
   uint32_t length = static_cast<uint32_t>(data.size());
-  mgr_->placement_->chunks()->Put(
-      d, std::move(data), [this, idx, d, length, hash_state](absl::Status s) {
-        if (!s.ok()) return ChunkDone(idx, d, s);
-        WriteRequest r;
-        r.index_only = true;
-        r.on_index = [this, idx, d, length, hash_state](rocksdb::WriteBatch* b,
-                                                        const WriteResult&) {
-          RecordProgress(b, idx, d, length, hash_state);
-        };
-        r.done = [this, idx, d](absl::StatusOr<WriteResult> res) {
-          ChunkDone(idx, d, res.status());
-        };
-        mgr_->committer_->Submit(std::move(r));
-      });
+  mgr_->placement_->chunks()->Put(d, std::move(data),
+                                  [this, idx, d, length, hash_state](absl::Status s) {
+                                    if (!s.ok()) return ChunkDone(idx, d, s);
+                                    WriteRequest r;
+                                    r.index_only = true;
+                                    r.on_index = [this, idx, d, length, hash_state](
+                                                     rocksdb::WriteBatch* b, const WriteResult&) {
+                                      RecordProgress(b, idx, d, length, hash_state);
+                                    };
+                                    r.done = [this, idx, d](absl::StatusOr<WriteResult> res) {
+                                      ChunkDone(idx, d, res.status());
+                                    };
+                                    mgr_->committer_->Submit(std::move(r));
+                                  });
 }
 
-void Upload::RecordProgress(rocksdb::WriteBatch* b, uint32_t idx, const Digest& d,
-                            uint32_t length, const std::string& hash_state) {
+void Upload::RecordProgress(rocksdb::WriteBatch* b, uint32_t idx, const Digest& d, uint32_t length,
+                            const std::string& hash_state) {
   rocksdb::ColumnFamilyHandle* cf = mgr_->index_->uploads();
   if (idx == 0) {
     v1::UploadState st;
@@ -151,8 +149,7 @@ void Upload::ChunkDone(uint32_t idx, const Digest& d, const absl::Status& s) {
 absl::Status Upload::WaitForChunks() {
   absl::MutexLock l(&mu_);
   mu_.Await(absl::Condition(
-      +[](Upload* u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(u->mu_) { return u->inflight_ == 0; },
-      this));
+      +[](Upload* u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(u->mu_) { return u->inflight_ == 0; }, this));
   return error_;
 }
 
@@ -168,8 +165,8 @@ absl::Status Upload::Discard() {
 // The event of a finished upload: the object stored (with its metadata), or
 // the same bytes put again (nothing stored, this upload's metadata not kept).
 v1::AuditEvent Upload::StoredEvent(const Digest& id, bool existed) const {
-  v1::AuditEvent e = NewEvent(existed ? "object.stored-again" : "object.stored",
-                              id.ToString(), actor_);
+  v1::AuditEvent e =
+      NewEvent(existed ? "object.stored-again" : "object.stored", id.ToString(), actor_);
   AddDetail(&e, "size", absl::StrCat(header_.size()));
   AddDetail(&e, "file_name", header_.file_name());
   AddDetail(&e, "media_type", header_.media_type());
@@ -184,8 +181,8 @@ v1::AuditEvent Upload::StoredEvent(const Digest& id, bool existed) const {
 
 absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha256) {
   if (received_ != header_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "finish after ", received_, " of ", header_.size(), " declared bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("finish after ", received_, " of ", header_.size(), " declared bytes"));
   }
   ASSIGN_OR_RETURN(Digest claimed, Digest::Parse(client_sha256));
   if (!buffer_.empty()) CutChunk();
@@ -193,9 +190,9 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
   Digest actual = file_hash_.Finish();
   if (actual != claimed) {
     RETURN_IF_ERROR(Discard());
-    return absl::DataLossError(absl::StrCat(
-        "hash mismatch: the client says ", claimed.ToString(), " but the node received ",
-        actual.ToString(), "; no object was stored"));
+    return absl::DataLossError(absl::StrCat("hash mismatch: the client says ", claimed.ToString(),
+                                            " but the node received ", actual.ToString(),
+                                            "; no object was stored"));
   }
   v1::ObjectManifest m;
   m.set_sha256(std::string(actual.Raw()));

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "server/placement.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
@@ -23,6 +22,7 @@
 #include "server/chunk_sealer.h"
 #include "server/committer.h"
 #include "server/index.h"
+#include "server/placement.h"
 
 namespace custody {
 
@@ -51,8 +51,7 @@ class Upload {
   Upload(UploadManager* mgr, v1::UploadHeader header, uint32_t chunk_size);
 
   void CutChunk();
-  void HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
-                     std::string hash_state);
+  void HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data, std::string hash_state);
   void ChunkDone(uint32_t idx, const Digest& d, const absl::Status& s);
   // The upload's progress after chunk `idx`, into the batch that records it.
   void RecordProgress(rocksdb::WriteBatch* b, uint32_t idx, const Digest& d, uint32_t length,
@@ -102,8 +101,8 @@ struct UploadLimits {
 class UploadManager {
  public:
   // `audit` may be null (no events: tests of storage alone).
-  UploadManager(Index* index, Committer* committer, ThreadPool* hash_pool,
-                uint32_t chunk_size, AuditLog* audit = nullptr, UploadLimits limits = {});
+  UploadManager(Index* index, Committer* committer, ThreadPool* hash_pool, uint32_t chunk_size,
+                AuditLog* audit = nullptr, UploadLimits limits = {});
 
   // Starts or continues the upload named in `header`. INVALID_ARGUMENT for a
   // bad header; OUT_OF_RANGE when header.offset is not the committed size;

@@ -12,15 +12,15 @@ namespace custody {
 
 struct UploadReactor::State {
   std::shared_ptr<SerialExecutor> strand;
-  std::unique_ptr<Upload> upload;  // only touched on the strand
-  std::string upload_id;           // from the header, once read
+  std::unique_ptr<Upload> upload;         // only touched on the strand
+  std::string upload_id;                  // from the header, once read
   std::string actor = "unauthenticated";  // the caller, once its header is allowed
   v1::Principal caller;                   // likewise
-  bool names_record = false;       // the header's metadata names device, matter, start
-  bool finished = false;           // only touched on the strand
-  uint64_t bytes_received = 0;     // by this stream, once it ended
-  bool interrupted = false;        // the stream ended before a finish message
-  v1::UploadRequest req;           // owned by the pending read
+  bool names_record = false;              // the header's metadata names device, matter, start
+  bool finished = false;                  // only touched on the strand
+  uint64_t bytes_received = 0;            // by this stream, once it ended
+  bool interrupted = false;               // the stream ended before a finish message
+  v1::UploadRequest req;                  // owned by the pending read
   absl::Time started = absl::Now();
   std::atomic<int64_t> last_activity_ns{absl::GetCurrentTimeNanos()};
   std::atomic<bool> cancelled{false};  // the client went away (or its deadline passed)
@@ -28,7 +28,11 @@ struct UploadReactor::State {
 
 UploadReactor::UploadReactor(Node* node, grpc::CallbackServerContext* ctx,
                              v1::UploadResponse* response, std::string peer)
-    : node_(node), ctx_(ctx), response_(response), peer_(std::move(peer)), state_(std::make_shared<State>()) {
+    : node_(node),
+      ctx_(ctx),
+      response_(response),
+      peer_(std::move(peer)),
+      state_(std::make_shared<State>()) {
   state_->strand = std::make_shared<SerialExecutor>(node->stream_pool());
   WatchForStalls(node->idle_watchdog());
   StartRead(&state_->req);
@@ -44,9 +48,10 @@ void UploadReactor::WatchForStalls(IdleWatchdog* watchdog) {
     if (!s || absl::GetCurrentTimeNanos() - s->last_activity_ns < timeout_ns) return;
     s->strand->Schedule([this, s, timeout_ns] {
       if (s->finished || absl::GetCurrentTimeNanos() - s->last_activity_ns < timeout_ns) return;
-      FinishWith(absl::DeadlineExceededError(absl::StrCat(
-          "the client sent nothing for ", timeout_ns / 1000000000, " s; whole chunks already "
-          "sent are kept: ask QueryUpload and resume")));
+      FinishWith(absl::DeadlineExceededError(
+          absl::StrCat("the client sent nothing for ", timeout_ns / 1000000000,
+                       " s; whole chunks already "
+                       "sent are kept: ask QueryUpload and resume")));
     });
   });
 }
@@ -69,8 +74,8 @@ void UploadReactor::OnDone() {
 void UploadReactor::FinishWith(const absl::Status& s) {
   State& st = *state_;
   if (!s.ok()) {
-    LOG(WARNING) << "upload "
-                 << (st.upload ? st.upload->received() : 0) << " bytes in: refused: " << s;
+    LOG(WARNING) << "upload " << (st.upload ? st.upload->received() : 0)
+                 << " bytes in: refused: " << s;
   }
   if (st.upload) st.bytes_received = st.upload->received_this_stream();
   node_->metrics()->UploadDone(st.bytes_received, absl::Now() - st.started, s.ok());
@@ -116,9 +121,9 @@ std::string UploadReactor::FileUnderRecord(const std::string& actor, const std::
 void UploadReactor::Process(bool ok) {
   State& st = *state_;
   if (!ok && st.cancelled) {
-    FinishWith(absl::CancelledError(absl::StrCat(
-        "the client went away after ", st.upload ? st.upload->received() : 0,
-        " bytes; whole chunks already sent are kept for a resume")));
+    FinishWith(absl::CancelledError(
+        absl::StrCat("the client went away after ", st.upload ? st.upload->received() : 0,
+                     " bytes; whole chunks already sent are kept for a resume")));
     return;
   }
   if (!ok) {
@@ -127,10 +132,10 @@ void UploadReactor::Process(bool ok) {
       return;
     }
     st.interrupted = true;
-    FinishWith(absl::InvalidArgumentError(absl::StrCat(
-        "upload stream ended after ", st.upload->received(), " of ", st.upload->size(),
-        " bytes without a finish message; whole chunks already sent are kept: ask "
-        "QueryUpload and resume")));
+    FinishWith(absl::InvalidArgumentError(
+        absl::StrCat("upload stream ended after ", st.upload->received(), " of ", st.upload->size(),
+                     " bytes without a finish message; whole chunks already sent are kept: ask "
+                     "QueryUpload and resume")));
     return;
   }
   Handle(st.req);
@@ -179,9 +184,9 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
         absl::StatusOr<std::optional<v1::PurgePlan>> p = node_->records()->PurgedBy(r->id());
         if (!p.ok()) return FinishWith(p.status());
         if (p->has_value()) {
-          return FinishWith(absl::FailedPreconditionError(absl::StrCat(
-              r->id(), " was purged under purge request ", (*p)->request_id(),
-              " (its retention had ended); it is not stored again")));
+          return FinishWith(absl::FailedPreconditionError(
+              absl::StrCat(r->id(), " was purged under purge request ", (*p)->request_id(),
+                           " (its retention had ended); it is not stored again")));
         }
       }
       *response_ = *r;

@@ -1,5 +1,4 @@
 #include <liburing.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,8 +27,7 @@ class UringFileWriter : public FileWriter {
   absl::Status Init() {
     int rc = io_uring_queue_init(depth_, &ring_, 0);
     if (rc < 0) {
-      return absl::UnavailableError(
-          absl::StrCat("io_uring_queue_init: ", std::strerror(-rc)));
+      return absl::UnavailableError(absl::StrCat("io_uring_queue_init: ", std::strerror(-rc)));
     }
     initialized_ = true;
     return absl::OkStatus();
@@ -81,8 +79,7 @@ class UringFileWriter : public FileWriter {
       io_uring_cqe_seen(&ring_, cqe);
       if (res < 0) {
         if (status.ok()) {
-          status = ErrnoStatus(-res, tag == UINT64_MAX ? "io_uring fdatasync"
-                                                       : "io_uring writev");
+          status = ErrnoStatus(-res, tag == UINT64_MAX ? "io_uring fdatasync" : "io_uring writev");
         }
       } else if (tag != UINT64_MAX && static_cast<size_t>(res) < OpBytes(ops[tag])) {
         short_writes.emplace_back(tag, static_cast<size_t>(res));

@@ -1,7 +1,7 @@
 #include "server/verifying_blob_store.h"
 
-#include "common/log.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace custody {
 
@@ -10,8 +10,7 @@ absl::StatusOr<std::string> VerifyingBlobStore::Get(const Digest& digest) {
   if (!data.ok()) return data;
   Digest got = Digest::Of(*data);
   if (got != digest) {
-    LOG(ERROR) << "corrupt chunk: " << digest.ToString() << " reads back as "
-               << got.ToString();
+    LOG(ERROR) << "corrupt chunk: " << digest.ToString() << " reads back as " << got.ToString();
     if (on_corrupt_) on_corrupt_();
     return absl::DataLossError(absl::StrCat("chunk ", digest.ToString(),
                                             " is corrupt on disk (its bytes hash to ",
@@ -24,8 +23,8 @@ void VerifyingBlobStore::Put(const Digest& digest, std::string data,
                              absl::AnyInvocable<void(absl::Status) &&> done) {
   Digest got = Digest::Of(data);
   if (got != digest) {
-    std::move(done)(absl::InvalidArgumentError(absl::StrCat(
-        "chunk named ", digest.ToString(), " hashes to ", got.ToString())));
+    std::move(done)(absl::InvalidArgumentError(
+        absl::StrCat("chunk named ", digest.ToString(), " hashes to ", got.ToString())));
     return;
   }
   base_->Put(digest, std::move(data), std::move(done));

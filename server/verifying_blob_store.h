@@ -20,8 +20,7 @@ class VerifyingBlobStore : public BlobStore {
   absl::StatusOr<std::string> Get(const Digest& digest) override;
   void Put(const Digest& digest, std::string data,
            absl::AnyInvocable<void(absl::Status) &&> done) override;
-  absl::StatusOr<std::vector<Digest>> FindMissing(
-      absl::Span<const Digest> digests) override {
+  absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) override {
     return base_->FindMissing(digests);
   }
 

@@ -34,8 +34,8 @@ absl::Status PreadFull(int fd, char* buf, size_t n, uint64_t off, const std::str
       return ErrnoStatus(errno, absl::StrCat("reading ", path));
     }
     if (r == 0) {
-      return absl::DataLossError(absl::StrCat(path, ": entry at ", off,
-                                              " extends past the end of the file"));
+      return absl::DataLossError(
+          absl::StrCat(path, ": entry at ", off, " extends past the end of the file"));
     }
     done += static_cast<size_t>(r);
   }
@@ -44,8 +44,7 @@ absl::Status PreadFull(int fd, char* buf, size_t n, uint64_t off, const std::str
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(const std::string& path,
-                                                       uint32_t id,
+absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(const std::string& path, uint32_t id,
                                                        uint32_t chunk_size) {
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -70,8 +69,7 @@ absl::StatusOr<std::unique_ptr<Volume>> Volume::Create(const std::string& path,
   return v;
 }
 
-absl::StatusOr<std::unique_ptr<Volume>> Volume::Open(const std::string& path,
-                                                     bool writable) {
+absl::StatusOr<std::unique_ptr<Volume>> Volume::Open(const std::string& path, bool writable) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("opening ", path));
   std::unique_ptr<Volume> v(new Volume);
@@ -162,8 +160,7 @@ uint64_t Volume::FileSize() const {
   return static_cast<uint64_t>(st.st_size);
 }
 
-absl::StatusOr<std::pair<EntryHeader, std::string>> Volume::ReadEntry(
-    const Location& loc) const {
+absl::StatusOr<std::pair<EntryHeader, std::string>> Volume::ReadEntry(const Location& loc) const {
   constexpr uint32_t kDirectFrom = 256 << 10;  // smaller entries: the cache serves
   char head[EntryHeader::kSize];
   std::string payload;
@@ -175,12 +172,11 @@ absl::StatusOr<std::pair<EntryHeader, std::string>> Volume::ReadEntry(
   }
   absl::StatusOr<EntryHeader> h = EntryHeader::Decode(head);
   if (!h.ok()) {
-    return absl::DataLossError(absl::StrCat(path_, " at ", loc.offset, ": ",
-                                            h.status().message()));
+    return absl::DataLossError(absl::StrCat(path_, " at ", loc.offset, ": ", h.status().message()));
   }
   if (h->length != loc.length) {
-    return absl::DataLossError(absl::StrCat(path_, " at ", loc.offset,
-                                            ": entry length disagrees with the index"));
+    return absl::DataLossError(
+        absl::StrCat(path_, " at ", loc.offset, ": entry length disagrees with the index"));
   }
   return std::make_pair(*h, std::move(payload));
 }
@@ -217,8 +213,7 @@ absl::StatusOr<Volume::ScanResult> Volume::Scan(uint64_t from, const Visitor& vi
     if (h->length > kMaxPayload) return fail("entry length is implausible");
     if (size - pos < EntryHeader::Span(h->length)) return fail("torn entry");
     payload.resize(h->length);
-    RETURN_IF_ERROR(PreadFull(fd_, payload.data(), h->length, pos + EntryHeader::kSize,
-                              path_));
+    RETURN_IF_ERROR(PreadFull(fd_, payload.data(), h->length, pos + EntryHeader::kSize, path_));
     if (IsChunkEntry(h->type) && IsAllZero(payload) && Digest::Of(payload) != h->hash) {
       ++r.purged;  // a purged chunk: its header stays, its bytes are gone
     } else if (h->type == EntryType::kSealedChunk || h->type == EntryType::kSealedManifest) {
@@ -254,8 +249,8 @@ absl::Status Volume::PunchPayload(const Location& loc) {
   int rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from, loc.length);
   if (rc != 0 && errno == EOPNOTSUPP) {  // no holes on this filesystem: zeros instead
     std::string zeros(loc.length, '\0');
-    rc = pwrite(fd, zeros.data(), zeros.size(), from) == static_cast<ssize_t>(zeros.size()) ? 0
-                                                                                           : -1;
+    rc =
+        pwrite(fd, zeros.data(), zeros.size(), from) == static_cast<ssize_t>(zeros.size()) ? 0 : -1;
   }
   int err = errno;
   if (rc == 0 && fdatasync(fd) != 0) {

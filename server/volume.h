@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "common/files.h"  // SyncDir
 #include "absl/status/statusor.h"
+#include "common/files.h"  // SyncDir
 #include "server/chunk_sealer.h"
 #include "server/volume_format.h"
 
@@ -24,12 +24,10 @@ class Volume {
 
   // Creates `path` with a header; the header and the directory entry are
   // synced. ALREADY_EXISTS if the file exists.
-  static absl::StatusOr<std::unique_ptr<Volume>> Create(const std::string& path,
-                                                        uint32_t id,
+  static absl::StatusOr<std::unique_ptr<Volume>> Create(const std::string& path, uint32_t id,
                                                         uint32_t chunk_size);
   // Opens an existing volume; writable volumes are opened read-write.
-  static absl::StatusOr<std::unique_ptr<Volume>> Open(const std::string& path,
-                                                      bool writable);
+  static absl::StatusOr<std::unique_ptr<Volume>> Open(const std::string& path, bool writable);
   ~Volume();
 
   uint32_t id() const { return header_.volume_id; }
@@ -52,8 +50,7 @@ class Volume {
   // The entry at `loc` whatever its type: its header and payload. Checks the
   // header and its length against loc.length.
   absl::StatusOr<std::pair<EntryHeader, std::string>> ReadEntry(const Location& loc) const;
-  absl::StatusOr<std::string> Read(const Location& loc, EntryType type,
-                                   const Digest& hash) const;
+  absl::StatusOr<std::string> Read(const Location& loc, EntryType type, const Digest& hash) const;
 
   struct ScanResult {
     uint64_t valid_end = 0;  // end of the last valid entry
@@ -65,8 +62,8 @@ class Volume {
   // end of the file or the first entry that is torn or invalid. An entry with
   // a valid header whose payload is all zeros and does not match was purged
   // (doc/records.md): it is counted and skipped, not visited.
-  using Visitor = std::function<absl::Status(const EntryHeader&, const Location&,
-                                             const std::string& payload)>;
+  using Visitor =
+      std::function<absl::Status(const EntryHeader&, const Location&, const std::string& payload)>;
   // Sealed chunks are checked by opening them with `sealer`; a volume that
   // holds any cannot be scanned without one (FAILED_PRECONDITION).
   absl::StatusOr<ScanResult> Scan(uint64_t from, const Visitor& visit,
@@ -100,7 +97,6 @@ class Volume {
   VolumeHeader header_;
   std::atomic<uint64_t> end_{0};
 };
-
 
 }  // namespace custody
 

@@ -13,15 +13,17 @@
 namespace custody {
 
 enum class EntryType : uint8_t {
-  kChunk = 1,     // payload: chunk bytes
-  kManifest = 2,  // payload: a serialized ObjectManifest
+  kChunk = 1,        // payload: chunk bytes
+  kManifest = 2,     // payload: a serialized ObjectManifest
   kSealedChunk = 3,  // payload: chunk bytes sealed with AES-256-GCM (server/chunk_sealer.h)
   // payload: a serialized ObjectManifest sealed the same way; the header
   // names the object (the id the seal is bound to).
   kSealedManifest = 4,
 };
 
-inline bool IsChunkEntry(EntryType t) { return t == EntryType::kChunk || t == EntryType::kSealedChunk; }
+inline bool IsChunkEntry(EntryType t) {
+  return t == EntryType::kChunk || t == EntryType::kSealedChunk;
+}
 
 // Entries start on kAlign boundaries and are zero-padded to the next one,
 // so that volumes can be written with O_DIRECT. The volume header takes the

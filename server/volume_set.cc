@@ -5,11 +5,11 @@
 
 #include <cstdio>
 
-#include "common/log.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "server/file_writer.h"
@@ -20,8 +20,7 @@ namespace {
 
 // "vol-00000001.dat" -> 1
 bool ParseVolumeName(const std::string& name, uint32_t* id) {
-  if (name.size() != 16 || name.rfind("vol-", 0) != 0 ||
-      name.substr(12) != ".dat") {
+  if (name.size() != 16 || name.rfind("vol-", 0) != 0 || name.substr(12) != ".dat") {
     return false;
   }
   return absl::SimpleAtoi(name.substr(4, 8), id);
@@ -33,9 +32,11 @@ std::string VolumeSet::PathFor(uint32_t id) const {
   return absl::StrFormat("%s/vol-%08u.dat", dir_, id);
 }
 
-absl::StatusOr<std::unique_ptr<VolumeSet>> VolumeSet::Open(
-    const std::string& dir, const std::string& quarantine_dir, uint32_t chunk_size,
-    uint64_t max_volume_bytes, Index* index) {
+absl::StatusOr<std::unique_ptr<VolumeSet>> VolumeSet::Open(const std::string& dir,
+                                                           const std::string& quarantine_dir,
+                                                           uint32_t chunk_size,
+                                                           uint64_t max_volume_bytes,
+                                                           Index* index) {
   std::unique_ptr<VolumeSet> set(new VolumeSet);
   set->dir_ = dir;
   set->quarantine_dir_ = quarantine_dir;
@@ -65,19 +66,19 @@ absl::StatusOr<std::unique_ptr<VolumeSet>> VolumeSet::Open(
     if (!v.ok() && last && v.status().code() == absl::StatusCode::kDataLoss) {
       LOG(WARNING) << set->PathFor(ids[i]) << ": " << v.status().message()
                    << "; moving it to quarantine";
-      RETURN_IF_ERROR(MoveNoReplace(
-          set->PathFor(ids[i]), absl::StrCat(quarantine_dir, "/vol-torn-", NowUnixNanos(), ".dat")));
+      RETURN_IF_ERROR(MoveNoReplace(set->PathFor(ids[i]), absl::StrCat(quarantine_dir, "/vol-torn-",
+                                                                       NowUnixNanos(), ".dat")));
       continue;
     }
     if (!v.ok()) return v.status();
     if ((*v)->id() != ids[i]) {
-      return absl::DataLossError(absl::StrCat(set->PathFor(ids[i]), " says it is volume ",
-                                              (*v)->id()));
+      return absl::DataLossError(
+          absl::StrCat(set->PathFor(ids[i]), " says it is volume ", (*v)->id()));
     }
     if ((*v)->chunk_size() != chunk_size) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(set->PathFor(ids[i]), " has chunk size ", (*v)->chunk_size(),
-                       " but the data folder's is ", chunk_size));
+      return absl::FailedPreconditionError(absl::StrCat(set->PathFor(ids[i]), " has chunk size ",
+                                                        (*v)->chunk_size(),
+                                                        " but the data folder's is ", chunk_size));
     }
     (*v)->set_end(st ? st->durable_end : kFirstEntryOffset);
     if (writable) set->active_ = v->get();
@@ -158,8 +159,8 @@ uint64_t VolumeSet::TotalBytes() const {
 absl::Status VolumeSet::QuarantineTail(Volume* v, uint64_t from, const std::string& why) {
   uint64_t size = v->FileSize();
   if (size <= from) return absl::OkStatus();
-  std::string out = absl::StrFormat("%s/vol-%08u.tail-%u.%d", quarantine_dir_, v->id(),
-                                    from, NowUnixNanos());
+  std::string out =
+      absl::StrFormat("%s/vol-%08u.tail-%u.%d", quarantine_dir_, v->id(), from, NowUnixNanos());
   LOG(WARNING) << v->path() << ": " << (size - from) << " bytes after offset " << from
                << " are not a complete entry (" << why << "); keeping them in " << out
                << " and truncating";

@@ -24,12 +24,12 @@ class VolumeSet {
   // Opens every vol-*.dat in `dir` (creating the first if there is none).
   // A last volume whose header is torn (a crash while creating it) is moved
   // to `quarantine_dir`.
-  static absl::StatusOr<std::unique_ptr<VolumeSet>> Open(
-      const std::string& dir, const std::string& quarantine_dir,
-      uint32_t chunk_size, uint64_t max_volume_bytes, Index* index);
+  static absl::StatusOr<std::unique_ptr<VolumeSet>> Open(const std::string& dir,
+                                                         const std::string& quarantine_dir,
+                                                         uint32_t chunk_size,
+                                                         uint64_t max_volume_bytes, Index* index);
 
-  absl::StatusOr<std::string> Read(const Location& loc, EntryType type,
-                                   const Digest& hash) const;
+  absl::StatusOr<std::string> Read(const Location& loc, EntryType type, const Digest& hash) const;
   absl::StatusOr<std::pair<EntryHeader, std::string>> ReadEntry(const Location& loc) const;
   // The entry's bytes as they are on disk, header included, unchecked (what
   // the scrubber sets aside when an entry is corrupt).

@@ -3,9 +3,9 @@
 #define CUSTODY_TESTS_TEST_UTIL_H_
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <random>
-#include <cstring>
 #include <string>
 
 namespace custody::testing {

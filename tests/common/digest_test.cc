@@ -20,9 +20,11 @@ TEST(DigestTest, ParseRoundTripsAndAcceptsUpperCase) {
 }
 
 TEST(DigestTest, ParseRejectsMalformedIds) {
-  for (const char* bad : {"", "sha256:", "sha1:ba7816bf", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-                          "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a",
-                          "sha256:zz7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}) {
+  for (const char* bad :
+       {"", "sha256:", "sha1:ba7816bf",
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a",
+        "sha256:zz7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}) {
     absl::StatusOr<Digest> d = Digest::Parse(bad);
     EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }

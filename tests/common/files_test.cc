@@ -1,10 +1,9 @@
 #include "common/files.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-
-#include <gtest/gtest.h>
 
 #include "tests/test_util.h"
 

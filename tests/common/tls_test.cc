@@ -1,8 +1,7 @@
 #include "common/tls.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "common/files.h"
 #include "tests/test_util.h"
@@ -14,9 +13,9 @@ TEST(IsLoopbackAddressTest, OnlyNumericLoopbackAddresses) {
   for (const char* a : {"127.0.0.1", "127.0.0.1:7000", "127.8.9.10:1", "[::1]:7000", "::1"}) {
     EXPECT_TRUE(IsLoopbackAddress(a)) << a;
   }
-  for (const char* a : {"localhost:7000", "127.0.0.1.example.org:7000", "127.example.org",
-                        "0.0.0.0:7000", "10.0.0.1:7000", "[::]:7000", "[::1", "128.0.0.1",
-                        "1270.0.0.1:1", ""}) {
+  for (const char* a :
+       {"localhost:7000", "127.0.0.1.example.org:7000", "127.example.org", "0.0.0.0:7000",
+        "10.0.0.1:7000", "[::]:7000", "[::1", "128.0.0.1", "1270.0.0.1:1", ""}) {
     EXPECT_FALSE(IsLoopbackAddress(a)) << a;
   }
 }

@@ -19,9 +19,7 @@ TEST(UnitsTest, RejectsBadSizes) {
   EXPECT_FALSE(ParseByteSize("4 parsecs").ok());
 }
 
-TEST(UnitsTest, FormatsTimesAsUtc) {
-  EXPECT_EQ(FormatUnixNanos(0), "1970-01-01T00:00:00.000Z");
-}
+TEST(UnitsTest, FormatsTimesAsUtc) { EXPECT_EQ(FormatUnixNanos(0), "1970-01-01T00:00:00.000Z"); }
 
 }  // namespace
 }  // namespace custody

@@ -96,9 +96,9 @@ TEST_F(MetadataTest, NamePatternFillsFieldsWhenThereIsNoSidecar) {
   std::ofstream(other) << "video";
   EXPECT_NE(ReadMetadata(other, "", *p).status().message().find("does not match the name pattern"),
             std::string::npos);
-  EXPECT_FALSE(NamePattern::Parse("(a)(b)", "device").ok());      // 2 groups, 1 field
-  EXPECT_FALSE(NamePattern::Parse("(a", "device").ok());          // not a regex
-  EXPECT_FALSE(NamePattern::Parse("(a)", "colour").ok());         // unknown field
+  EXPECT_FALSE(NamePattern::Parse("(a)(b)", "device").ok());  // 2 groups, 1 field
+  EXPECT_FALSE(NamePattern::Parse("(a", "device").ok());      // not a regex
+  EXPECT_FALSE(NamePattern::Parse("(a)", "colour").ok());     // unknown field
 }
 
 TEST(TimestampTest, CompactAndRfc3339FormsAgree) {

@@ -2,13 +2,13 @@
 // nodes: who may do what, the two-person approval before anyone views
 // footage (made on one node, seen on the others), expiry and revocation,
 // and every refusal on record.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "client/client.h"
 #include "custody/v1/audit.pb.h"
@@ -23,18 +23,18 @@ using json = nlohmann::json;
 class AccessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    nodes_ = StartTlsCluster(dir_,
-                             {{"admin", {"--role", "admin"}},
-                              {"arch", {"--role", "archivist", "--agency", "A"}},
-                              {"ingest", {"--role", "ingest"}},
-                              {"olga", {"--role", "officer", "--agency", "A"}},
-                              {"hank", {"--role", "archive-head"}},
-                              {"lena", {"--role", "leader", "--agency", "A"}},
-                              {"leo", {"--role", "leader", "--agency", "B"}},
-                              {"aud", {"--role", "auditor"}},
-                              {"pia", {"--role", "officer", "--agency", "A", "--clearance",
-                                       "privacy"}}},
-                             "aud", 3, {"--repair-interval", "1s"});
+    nodes_ =
+        StartTlsCluster(dir_,
+                        {{"admin", {"--role", "admin"}},
+                         {"arch", {"--role", "archivist", "--agency", "A"}},
+                         {"ingest", {"--role", "ingest"}},
+                         {"olga", {"--role", "officer", "--agency", "A"}},
+                         {"hank", {"--role", "archive-head"}},
+                         {"lena", {"--role", "leader", "--agency", "A"}},
+                         {"leo", {"--role", "leader", "--agency", "B"}},
+                         {"aud", {"--role", "auditor"}},
+                         {"pia", {"--role", "officer", "--agency", "A", "--clearance", "privacy"}}},
+                        "aud", 3, {"--repair-interval", "1s"});
     ASSERT_EQ(nodes_.size(), 3u);
   }
   void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
@@ -53,8 +53,9 @@ class AccessTest : public ::testing::Test {
   }
   std::string Request(const std::string& user, int n, const std::string& id,
                       const std::string& duration = "1h") {
-    CliResult r = As(user, n, {"access", "request", id, "--reason", "hearing 2026-12-03",
-                               "--for", duration, "--json"});
+    CliResult r = As(
+        user, n,
+        {"access", "request", id, "--reason", "hearing 2026-12-03", "--for", duration, "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.exit_code == 0 ? json::parse(r.out)["request"].get<std::string>() : "";
   }
@@ -105,9 +106,9 @@ TEST_F(AccessTest, TwoPeopleApproveBeforeAnyoneViewsAndGrantsEndOrAreRevoked) {
   bool registered = false;
   json history = json::parse(log.out);
   for (const auto& e : history["events"]) {
-    registered = registered || (e["action"] == "object.read" &&
-                                e["details"]["viewer"] == "user:olga" &&
-                                e["details"]["reason"] == "hearing 2026-12-03");
+    registered =
+        registered || (e["action"] == "object.read" && e["details"]["viewer"] == "user:olga" &&
+                       e["details"]["reason"] == "hearing 2026-12-03");
   }
   EXPECT_TRUE(registered) << log.out;
 
@@ -138,14 +139,10 @@ TEST_F(AccessTest, EachRoleMayDoOnlyItsPartAndEveryRefusalIsOnRecord) {
     std::vector<std::string> args;
   };
   const std::vector<Try> tries = {
-      {"put", {"put", file}},
-      {"ls", {"ls"}},
-      {"stat", {"stat", id}},
-      {"get", {"get", id, "-o", dir_ / "nope"}},
-      {"audit", {"audit", "log", id}},
-      {"repair", {"cluster", "repair", "--node", "n1"}},
-      {"users", {"user", "list"}},
-      {"request", {"access", "request", id, "--reason", "review"}},
+      {"put", {"put", file}},          {"ls", {"ls"}},
+      {"stat", {"stat", id}},          {"get", {"get", id, "-o", dir_ / "nope"}},
+      {"audit", {"audit", "log", id}}, {"repair", {"cluster", "repair", "--node", "n1"}},
+      {"users", {"user", "list"}},     {"request", {"access", "request", id, "--reason", "review"}},
   };
   // Allowed per role; get is refused to everyone here: nobody holds a grant.
   const std::map<std::string, std::set<std::string>> allowed = {
@@ -173,8 +170,8 @@ TEST_F(AccessTest, EachRoleMayDoOnlyItsPartAndEveryRefusalIsOnRecord) {
 
 TEST_F(AccessTest, TokensWorkOnEveryNodeUntilTheUserIsDisabled) {
   nodes_[2]->Kill(SIGKILL);  // n3 misses the change; anti-entropy brings it later
-  CliResult add = As("admin", 0, {"user", "add", "tina", "--role", "officer", "--agency", "A",
-                                  "--json"});
+  CliResult add =
+      As("admin", 0, {"user", "add", "tina", "--role", "officer", "--agency", "A", "--json"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   ASSERT_TRUE(nodes_[2]->Start()) << nodes_[2]->Log();
   std::string token = json::parse(add.out)["token"];
@@ -186,8 +183,8 @@ TEST_F(AccessTest, TokensWorkOnEveryNodeUntilTheUserIsDisabled) {
   int tokens = 0;
   auto whoami = [&](int n, const std::string& t) {
     std::string file = dir_ / ("token-" + std::to_string(tokens++));
-    return RunCli({"--server", nodes_[n]->address(), "--tls", dir_ / "token-only",
-                   "--token-file", WriteTokenFile(file, t), "whoami", "--json"});
+    return RunCli({"--server", nodes_[n]->address(), "--tls", dir_ / "token-only", "--token-file",
+                   WriteTokenFile(file, t), "whoami", "--json"});
   };
   absl::Time deadline = absl::Now() + absl::Seconds(20);
   CliResult me = whoami(2, token);
@@ -197,8 +194,8 @@ TEST_F(AccessTest, TokensWorkOnEveryNodeUntilTheUserIsDisabled) {
   }
   ASSERT_EQ(me.exit_code, 0) << me.err;
   EXPECT_EQ(json::parse(me.out)["name"], "user:tina");
-  CliResult in_argv = RunCli({"--server", nodes_[2]->address(), "--tls", dir_ / "token-only",
-                              "--token", token, "whoami"});
+  CliResult in_argv = RunCli(
+      {"--server", nodes_[2]->address(), "--tls", dir_ / "token-only", "--token", token, "whoami"});
   EXPECT_NE(in_argv.exit_code, 0);
   EXPECT_NE(in_argv.err.find("process list"), std::string::npos) << in_argv.err;
   CliResult wrong = whoami(1, token + "x");
@@ -239,7 +236,8 @@ TEST_F(AccessTest, ObjectsAboveAClearanceAreNotThereForThatCaller) {
     for (size_t at; (at = err.find(id)) != std::string::npos;) err.replace(at, id.size(), "ID");
     return err;
   };
-  EXPECT_EQ(error_of("olga", {"stat", secret}, secret), error_of("olga", {"stat", nowhere}, nowhere));
+  EXPECT_EQ(error_of("olga", {"stat", secret}, secret),
+            error_of("olga", {"stat", nowhere}, nowhere));
   EXPECT_EQ(error_of("olga", {"access", "request", secret, "--reason", "look"}, secret),
             error_of("olga", {"access", "request", nowhere, "--reason", "look"}, nowhere));
   EXPECT_NE(error_of("olga", {"stat", secret}, secret).find("NOT_FOUND"), std::string::npos);
@@ -262,8 +260,9 @@ TEST_F(AccessTest, ExportNeedsAnExportGrantAndVerifiesOffline) {
   EXPECT_NE(no.exit_code, 0);
   EXPECT_NE(no.err.find("PERMISSION_DENIED"), std::string::npos) << no.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "pkg")) << "a failed export leaves nothing";
-  CliResult req = As("olga", 0, {"access", "request", id, "--reason", "court, case 17",
-                                 "--purpose", "export", "--json"});
+  CliResult req =
+      As("olga", 0,
+         {"access", "request", id, "--reason", "court, case 17", "--purpose", "export", "--json"});
   ASSERT_EQ(req.exit_code, 0) << req.err;
   std::string r = json::parse(req.out)["request"];
   ASSERT_EQ(As("hank", 0, {"access", "approve", r}).exit_code, 0);
@@ -276,7 +275,8 @@ TEST_F(AccessTest, ExportNeedsAnExportGrantAndVerifiesOffline) {
   EXPECT_TRUE(std::filesystem::exists(dir_ / "pkg/manifest.json"));
   EXPECT_TRUE(std::filesystem::exists(dir_ / "pkg/VERIFY.txt"));
   // Offline, as a court would: no server, no credentials.
-  CliResult verify = RunCli({"audit", "verify", dir_ / "pkg/audit.bundle", "--file", file, "--json"});
+  CliResult verify =
+      RunCli({"audit", "verify", dir_ / "pkg/audit.bundle", "--file", file, "--json"});
   ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_NE(verify.out.find("\"purpose\":\"export\""), std::string::npos) << verify.out;
   EXPECT_EQ(json::parse(verify.out)["manifest_checked"], true) << verify.out;
@@ -287,9 +287,7 @@ TEST_F(AccessTest, ExportNeedsAnExportGrantAndVerifiesOffline) {
   size_t at = text.find("\"agency\": \"A\"");
   ASSERT_NE(at, std::string::npos) << text;
   text.replace(at, 13, "\"agency\": \"B\"");
-  {
-    std::ofstream(dir_ / "altered.json") << text;
-  }
+  { std::ofstream(dir_ / "altered.json") << text; }
   CliResult altered = RunCli({"audit", "verify", dir_ / "pkg/audit.bundle", "--file", file,
                               "--manifest", dir_ / "altered.json"});
   EXPECT_NE(altered.exit_code, 0);
@@ -301,9 +299,7 @@ TEST_F(AccessTest, ExportNeedsAnExportGrantAndVerifiesOffline) {
   ASSERT_TRUE(m.ParseFromString(bundle.manifest()));
   (*m.mutable_metadata())["agency"] = "B";
   bundle.set_manifest(m.SerializeAsString());
-  {
-    std::ofstream(dir_ / "swapped.bundle", std::ios::binary) << bundle.SerializeAsString();
-  }
+  { std::ofstream(dir_ / "swapped.bundle", std::ios::binary) << bundle.SerializeAsString(); }
   CliResult swapped = RunCli({"audit", "verify", dir_ / "swapped.bundle", "--file", file});
   EXPECT_NE(swapped.exit_code, 0);
   EXPECT_NE(swapped.err.find("signature does not verify"), std::string::npos) << swapped.err;

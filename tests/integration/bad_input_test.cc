@@ -60,8 +60,8 @@ class BadInputTest : public ::testing::Test {
 TEST_F(BadInputTest, HashMismatchIsDataLossAndStoresNothing) {
   std::string data = RandomBytes(200000, 1);
   v1::UploadResponse resp;
-  grpc::Status s = Send({Header("m1", data.size()), Data(data), Finish(Digest::Of("no").ToString())},
-                        &resp);
+  grpc::Status s =
+      Send({Header("m1", data.size()), Data(data), Finish(Digest::Of("no").ToString())}, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
   EXPECT_NE(s.error_message().find("mismatch"), std::string::npos);
   EXPECT_FALSE(Held(Digest::Of(data).ToString()));
@@ -119,8 +119,8 @@ TEST_F(BadInputTest, StalledClientHitsItsDeadlineAndTheNodeGoesOn) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   EXPECT_EQ(w->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   std::string data = RandomBytes(1000, 3);
-  EXPECT_TRUE(Send({Header("after", 1000), Data(data), Finish(Digest::Of(data).ToString())}, &resp)
-                  .ok());
+  EXPECT_TRUE(
+      Send({Header("after", 1000), Data(data), Finish(Digest::Of(data).ToString())}, &resp).ok());
 }
 
 TEST_F(BadInputTest, StalledClientWithoutDeadlineIsCutOffByTheNode) {
@@ -173,8 +173,10 @@ TEST(FullDiskTest, RefusesWritesAndKeepsServingReads) {
       PutOptions o;
       o.max_attempts = 1;
       auto r = client->Put(f, o);
-      if (r.ok()) stored.emplace_back(f, id);
-      else refused = r.status();
+      if (r.ok())
+        stored.emplace_back(f, id);
+      else
+        refused = r.status();
     }
     EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
     ASSERT_FALSE(stored.empty());

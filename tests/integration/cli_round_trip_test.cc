@@ -1,5 +1,6 @@
 // The CLI against a real custodyd: put, get, stat, ls, and refusals.
 #include <gtest/gtest.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -106,8 +107,12 @@ TEST_F(CliTest, GetNeverOverwritesAFile) {
 }
 
 TEST_F(CliTest, UsageErrorsAreOneLineWithExitCodeTwo) {
-  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"frob"}, {"put"}, {"put", dir_ / "missing.mp4"}, {"get", "sha256:x"}, {"ls", "--nope"}}) {
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"frob"},
+                                             {"put"},
+                                             {"put", dir_ / "missing.mp4"},
+                                             {"get", "sha256:x"},
+                                             {"ls", "--nope"}}) {
     CliResult r = Cli(args);
     EXPECT_EQ(r.exit_code, 2) << args[0];
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

@@ -2,27 +2,26 @@
 // and server reflection on every node.
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
-#include <unistd.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <set>
 #include <nlohmann/json.hpp>
-
-#include <gtest/gtest.h>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "client/client.h"
 #include "common/digest.h"
-#include "absl/synchronization/notification.h"
 #include "custody/v1/replica.grpc.pb.h"
+#include "custody/v1/storage.pb.h"
 #include "server/remote_blob_store.h"
 #include "server/replicating_blob_store.h"
-#include "custody/v1/storage.pb.h"
 #include "tests/integration/cluster_util.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
@@ -56,7 +55,8 @@ grpc::Status RawCall(const std::string& address, const std::string& method,
   std::vector<grpc::Slice> slices;
   resp.Dump(&slices);
   response->clear();
-  for (const grpc::Slice& s : slices) response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    response->append(reinterpret_cast<const char*>(s.begin()), s.size());
   return status;
 }
 
@@ -83,7 +83,8 @@ std::string RawBidiFirst(const std::string& address, const std::string& method,
   if (ok) {
     std::vector<grpc::Slice> slices;
     resp.Dump(&slices);
-    for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const grpc::Slice& s : slices)
+      out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   ctx.TryCancel();
   grpc::Status st;
@@ -133,9 +134,9 @@ TEST(ClusterNodeTest, EveryNodeAnswersHealthChecksAndReflection) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp, std::string("\x08\x01", 2));
   // ServerReflectionRequest{list_services: ""} (field 7).
-  std::string listing = RawBidiFirst(
-      node.address(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      std::string("\x3a\x00", 2));
+  std::string listing =
+      RawBidiFirst(node.address(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                   std::string("\x3a\x00", 2));
   EXPECT_NE(listing.find("custody.v1.Custody"), std::string::npos);
   EXPECT_NE(listing.find("custody.v1.Audit"), std::string::npos);
 }
@@ -294,11 +295,10 @@ TEST(ReplicationTest, ChunksOnThreeNodesSurviveOneKillAndRefuseWithTwoDown) {
   std::map<std::string, std::unique_ptr<RemoteBlobStore>> remotes;
   for (int i = 0; i < 3; ++i) {
     std::string id = "n" + std::to_string(i + 1);
-    remotes[id] = std::make_unique<RemoteBlobStore>(
-        CustodyClient::NewChannel(nodes[i]->address()), map, "n1", absl::Seconds(5));
+    remotes[id] = std::make_unique<RemoteBlobStore>(CustodyClient::NewChannel(nodes[i]->address()),
+                                                    map, "n1", absl::Seconds(5));
   }
-  ReplicatingBlobStore store(map, "n1",
-                             [&](const NodeInfo& n) { return remotes.at(n.id).get(); });
+  ReplicatingBlobStore store(map, "n1", [&](const NodeInfo& n) { return remotes.at(n.id).get(); });
   auto put = [&](const std::string& data) {
     absl::Notification done;
     absl::Status status;
@@ -398,8 +398,8 @@ TEST(ReplicationTest, ObjectsPutThroughAnyNodeLiveOnTwoNodesAndSurviveAKill) {
   }
   // Any node shows the merged history: the object stored on both of its
   // home nodes, and read through each of the three.
-  CliResult hist = RunCli({"--server", nodes[2]->address(), "audit", "log", objects[0].first,
-                           "--json"});
+  CliResult hist =
+      RunCli({"--server", nodes[2]->address(), "audit", "log", objects[0].first, "--json"});
   ASSERT_EQ(hist.exit_code, 0) << hist.err;
   std::set<std::string> stored_on, read_on;
   auto history = nlohmann::json::parse(hist.out);

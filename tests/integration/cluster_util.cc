@@ -1,18 +1,15 @@
 #include "tests/integration/cluster_util.h"
 
-#include "common/files.h"
-
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "common/files.h"
 #include "custody/v1/replica.grpc.pb.h"
 
 namespace custody::testing {
@@ -59,8 +56,8 @@ void WaitUntilPeersAreUp(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
       if (!tls_dir.empty()) args.insert(args.end(), {"--tls", tls_dir});
       args.insert(args.end(), {"cluster", "status", "--json"});
       CliResult r = RunCli(args);
-      nlohmann::json st = r.exit_code == 0 ? nlohmann::json::parse(r.out, nullptr, false)
-                                           : nlohmann::json();
+      nlohmann::json st =
+          r.exit_code == 0 ? nlohmann::json::parse(r.out, nullptr, false) : nlohmann::json();
       all_up = st.is_object() && st.contains("nodes");
       if (all_up) {
         for (const auto& n : st["nodes"]) all_up = all_up && n.value("up", false);
@@ -94,8 +91,8 @@ std::vector<std::unique_ptr<NodeProcess>> StartTlsCluster(
     const std::string& status_user, int n, const std::vector<std::string>& extra) {
   EXPECT_EQ(RunCli({"ca", "init", dir / "ca"}).exit_code, 0);
   for (const auto& [name, flags] : users) {
-    std::vector<std::string> args = {"ca", "issue", "--ca", dir / "ca", "--user", name, "-o",
-                                     dir / name};
+    std::vector<std::string> args = {"ca",     "issue", "--ca", dir / "ca",
+                                     "--user", name,    "-o",   dir / name};
     args.insert(args.end(), flags.begin(), flags.end());
     CliResult r = RunCli(args);
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;

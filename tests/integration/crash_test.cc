@@ -1,8 +1,8 @@
 // kill -9 of clients and nodes: resumable uploads and acknowledged objects.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -24,8 +24,8 @@ TEST(CrashTest, KilledUploadResumesAcrossANodeRestart) {
   std::string want = WriteRandomFile(file, size, 11);
   std::string upload_id = *CustodyClient::DeriveUploadId(file);
 
-  Subprocess put({CUSTODY_CLI_PATH, "--server", node.address(), "put", file},
-                 dir / "put.out", dir / "put.err");
+  Subprocess put({CUSTODY_CLI_PATH, "--server", node.address(), "put", file}, dir / "put.out",
+                 dir / "put.err");
   auto client = CustodyClient::Connect(node.address());
   uint64_t committed = 0;
   while (put.running() && committed < (16u << 20)) {

@@ -1,13 +1,13 @@
 // Encryption at rest (issue 5): with --data-key, no plaintext reaches the
 // volume files; reads, restarts and an index rebuild still work; a changed
 // ciphertext byte is corrupt; a node without the key cannot read.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
@@ -67,17 +67,19 @@ TEST(EncryptionTest, MarkersInAFileAndItsMetadataAreInNoFileUnderTheDataFolder) 
                                             "MARKER-END-7731", "MARKER-SUSPECT-7731",
                                             "MARKER-FILENAME-7731"};
   std::string text = markers[0] + "\n";
-  while (text.size() < (100 << 10)) text += "interview transcript line " + std::to_string(text.size()) + "\n";
+  while (text.size() < (100 << 10))
+    text += "interview transcript line " + std::to_string(text.size()) + "\n";
   text += markers[1] + "\n";
-  while (text.size() < (200 << 10)) text += "interview transcript line " + std::to_string(text.size()) + "\n";
+  while (text.size() < (200 << 10))
+    text += "interview transcript line " + std::to_string(text.size()) + "\n";
   text += markers[2];
   std::string file = dir / (markers[4] + ".txt");
   std::ofstream(file) << text;
   const std::string id = HashFile(file);
   NodeProcess node(dir / "data", {"--data-key", dir / "data.key", "--chunk-size", "64KiB"});
   ASSERT_TRUE(node.Start()) << node.Log();
-  CliResult put = RunCli({"--server", node.address(), "put", file, "--meta",
-                          "target=" + markers[3], "--meta", "agency=A"});
+  CliResult put = RunCli({"--server", node.address(), "put", file, "--meta", "target=" + markers[3],
+                          "--meta", "agency=A"});
   ASSERT_EQ(put.exit_code, 0) << put.err;
   CliResult log = RunCli({"--server", node.address(), "audit", "log", id});
   EXPECT_NE(log.out.find(markers[3]), std::string::npos) << "the node itself still shows it";
@@ -85,7 +87,8 @@ TEST(EncryptionTest, MarkersInAFileAndItsMetadataAreInNoFileUnderTheDataFolder) 
   int files = 0;
   for (const auto& [path, bytes] : AllFiles(dir / "data")) {
     ++files;
-    for (const std::string& m : markers) EXPECT_EQ(bytes.find(m), std::string::npos) << m << " in " << path;
+    for (const std::string& m : markers)
+      EXPECT_EQ(bytes.find(m), std::string::npos) << m << " in " << path;
   }
   EXPECT_GT(files, 8) << "volumes and the index's tables, log and MANIFEST";
   // The encrypted index opens again with the key, and not without it.
@@ -108,8 +111,8 @@ TEST(EncryptionTest, APlaintextIndexIsEncryptedWhenAKeyIsGivenAndKeptAside) {
   const std::string id = WriteRandomFile(file, 200 << 10, 8);
   NodeProcess plain(dir / "data");
   ASSERT_TRUE(plain.Start()) << plain.Log();
-  ASSERT_EQ(RunCli({"--server", plain.address(), "put", file, "--meta", "target=MARKER-9"}).exit_code,
-            0);
+  ASSERT_EQ(
+      RunCli({"--server", plain.address(), "put", file, "--meta", "target=MARKER-9"}).exit_code, 0);
   plain.Kill(SIGTERM);
   NodeProcess keyed(dir / "data", {"--data-key", dir / "data.key"});
   ASSERT_TRUE(keyed.Start()) << keyed.Log();

@@ -3,16 +3,16 @@
 // killed during concurrent puts, or wiped, is filled again by anti-entropy
 // without an operator; a flipped byte in a volume is read around, found by
 // the scrubber, repaired from the other replica, and audited.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
@@ -179,7 +179,8 @@ TEST(HealTest, WipedNodeIsRestoredByTheOthers) {
   for (const std::string& id : on_n2) {  // both homes; a handoff copy may stay as a third
     std::vector<std::string> holders = Holders(nodes, v1::MANIFEST, *Digest::Parse(id));
     for (const std::string& home : Homes(map, *Digest::Parse(id))) {
-      EXPECT_NE(std::find(holders.begin(), holders.end(), home), holders.end()) << id << " " << home;
+      EXPECT_NE(std::find(holders.begin(), holders.end(), home), holders.end())
+          << id << " " << home;
     }
   }
   CliResult log = RunCli({"--server", nodes[1]->address(), "audit", "log", on_n2[0], "--json"});
@@ -285,7 +286,8 @@ TEST(HealTest, RemovingANodeFromTheMapReReplicatesItsData) {
     EXPECT_EQ(Holders(nodes, v1::MANIFEST, *Digest::Parse(id), 2).size(), 2u) << id;
   }
   nodes[1]->Kill(SIGKILL);
-  for (size_t i = 0; i < ids.size(); i += 3) EXPECT_EQ(Get(*nodes[0], ids[i], dir / "back"), ids[i]);
+  for (size_t i = 0; i < ids.size(); i += 3)
+    EXPECT_EQ(Get(*nodes[0], ids[i], dir / "back"), ids[i]);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // every docked file ingested exactly once, across kill -9 of the daemon and
 // an outage of the node; bad files quarantined with their reason.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,8 +12,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
@@ -35,9 +34,7 @@ bool WaitFor(const std::function<bool()>& ok, int seconds) {
   return ok();
 }
 
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void WriteText(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 // A recording with a valid sidecar; returns its "sha256:<hex>".
 std::string Dock(const fs::path& file, uint64_t size, uint64_t seed) {
@@ -70,9 +67,9 @@ class IngestTest : public ::testing::Test {
     fs::create_directories(watch_);
   }
   void StartDaemon(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {INGESTD_PATH, "--watch", watch_, "--server",
-                                     node_->address(), "--state", dir_ / "state",
-                                     "--settle", "1", "--poll", "0.2", "--max-backoff", "1"};
+    std::vector<std::string> argv = {
+        INGESTD_PATH, "--watch", watch_,   "--server", node_->address(), "--state", dir_ / "state",
+        "--settle",   "1",       "--poll", "0.2",      "--max-backoff",  "1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     daemon_ = std::make_unique<Subprocess>(argv, dir_ / "ingestd.out", dir_ / "ingestd.log");
   }
@@ -155,10 +152,12 @@ TEST_F(IngestTest, FiftyFilesInThreeDeviceFoldersAreEachIngestedOnce) {
 bool UploadReaches(const std::string& address, const std::string& file, uint64_t bytes) {
   std::string upload_id = *CustodyClient::DeriveUploadId(file);
   auto client = CustodyClient::Connect(address);
-  return WaitFor([&] {
-    auto q = client->QueryUpload(upload_id);
-    return q.ok() && q->committed_size() >= bytes;
-  }, 60);
+  return WaitFor(
+      [&] {
+        auto q = client->QueryUpload(upload_id);
+        return q.ok() && q->committed_size() >= bytes;
+      },
+      60);
 }
 
 TEST_F(IngestTest, KilledDaemonResumesItsUploadAndIngestsOnce) {
@@ -172,8 +171,7 @@ TEST_F(IngestTest, KilledDaemonResumesItsUploadAndIngestsOnce) {
   ASSERT_EQ(daemon_->Wait(), 128 + SIGKILL);
   ASSERT_TRUE(fs::exists(file)) << "released before the upload finished";
   StartDaemon();
-  ASSERT_TRUE(WaitFor([&] { return Done().count("CAM-7/hearing.mp4") == 1; }, 120))
-      << DaemonLog();
+  ASSERT_TRUE(WaitFor([&] { return Done().count("CAM-7/hearing.mp4") == 1; }, 120)) << DaemonLog();
   EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-7/hearing.mp4"), id);
 
   // What the node received, by its own audit log: the broken stream and the
@@ -303,23 +301,24 @@ TEST_F(IngestTest, StationEdgeCasesAreHandledAndReported) {
   std::string empty = (cam / "empty.mp4").string();
   WriteText(empty, "");
   WriteText(empty + ".json", R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z"})");
-  Dock(cam / "2026-11-26" / "nested.mp4", 1000, 1);  // a folder inside a device folder
+  Dock(cam / "2026-11-26" / "nested.mp4", 1000, 1);      // a folder inside a device folder
   std::string latin = (cam / "latin\xE9.mp4").string();  // not UTF-8
   std::string latin_id = Dock(latin, 3000, 2);
   StartDaemon();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   std::string early_id = WriteRandomFile(cam / "early.mp4", 4000, 3);
   // A second daemon on the same state folder is refused.
-  Subprocess second({INGESTD_PATH, "--watch", watch_, "--server", node_->address(), "--state",
-                     dir_ / "state"},
-                    dir_ / "second.out", dir_ / "second.err");
+  Subprocess second(
+      {INGESTD_PATH, "--watch", watch_, "--server", node_->address(), "--state", dir_ / "state"},
+      dir_ / "second.out", dir_ / "second.err");
   EXPECT_EQ(second.Wait(), 1);
   EXPECT_NE(ReadFile(dir_ / "second.err").find("already running"), std::string::npos);
 
   ASSERT_TRUE(WaitFor([&] { return Done().size() == 2; }, 30)) << DaemonLog();
   EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-8/early.mp4"), early_id);
   // The sidecar follows its recording into done/ (a second rename).
-  EXPECT_TRUE(WaitFor([&] { return fs::exists(fs::path(watch_) / "done/CAM-8/early.mp4.json"); }, 10));
+  EXPECT_TRUE(
+      WaitFor([&] { return fs::exists(fs::path(watch_) / "done/CAM-8/early.mp4.json"); }, 10));
   auto info = CustodyClient::Connect(node_->address())->Stat(latin_id);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->file_name(), "latin\\xE9.mp4");
@@ -361,10 +360,11 @@ TEST_F(IngestTest, AStalledNodeIsNoticedAndStopDoesNotWaitForIt) {
 TEST(IngestReplicasTest, AFileIsNotReleasedUntilTheClusterHoldsRCopies) {
   TempDir dir;
   int port = FreePort();
-  WriteText(dir / "map.json",
-            absl::StrCat(R"({"version": 1, "replication_factor": 2, "nodes": [)",
-                         R"({"id": "n1", "address": "127.0.0.1:)", port, R"(", "zone": "a"},)",
-                         R"({"id": "n2", "address": "127.0.0.1:)", FreePort(), R"(", "zone": "b"}]})"));
+  WriteText(
+      dir / "map.json",
+      absl::StrCat(R"({"version": 1, "replication_factor": 2, "nodes": [)",
+                   R"({"id": "n1", "address": "127.0.0.1:)", port, R"(", "zone": "a"},)",
+                   R"({"id": "n2", "address": "127.0.0.1:)", FreePort(), R"(", "zone": "b"}]})"));
   NodeProcess node(dir / "n1", {"--cluster", dir / "map.json", "--node-id", "n1"}, port);
   ASSERT_TRUE(node.Start()) << node.Log();
   fs::path watch = dir / "station";
@@ -373,9 +373,12 @@ TEST(IngestReplicasTest, AFileIsNotReleasedUntilTheClusterHoldsRCopies) {
   Subprocess daemon({INGESTD_PATH, "--watch", watch, "--server", node.address(), "--settle", "0.5",
                      "--poll", "0.2", "--max-backoff", "0.5"},
                     dir / "d.out", dir / "d.log");
-  ASSERT_TRUE(WaitFor([&] {
-    return ReadFile(dir / "d.log").find("only 1 of the 2 nodes needed") != std::string::npos;
-  }, 30)) << ReadFile(dir / "d.log");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return ReadFile(dir / "d.log").find("only 1 of the 2 nodes needed") != std::string::npos;
+      },
+      30))
+      << ReadFile(dir / "d.log");
   EXPECT_TRUE(fs::exists(watch / "CAM-1" / "a.mp4"));
   EXPECT_FALSE(fs::exists(watch / "done"));
 }

@@ -38,7 +38,8 @@ class OffsiteTest : public ::testing::Test {
                              "127.0.0.1", "-o", dir_ / "tls-off1"});
     ASSERT_EQ(cert.exit_code, 0) << cert.err;
     peer_ = std::make_unique<NodeProcess>(
-        dir_ / "offsite", std::vector<std::string>{"--role", "offsite", "--tls", dir_ / "tls-off1"});
+        dir_ / "offsite",
+        std::vector<std::string>{"--role", "offsite", "--tls", dir_ / "tls-off1"});
     ASSERT_TRUE(peer_->Start()) << peer_->Log();
     WaitUntilPeersAreUp(nodes_, dir_ / "aud");
   }
@@ -74,8 +75,9 @@ class OffsiteTest : public ::testing::Test {
   CliResult SyncCutByKilling(NodeProcess* victim, const std::string& id) {
     CliResult cut;
     std::thread sync([&] {
-      cut = As("admin", 1, {"offsite", "sync", "--peer", peer_->address(), "--snapshot", id,
-                            "--rate", "2MiB/s", "--streams", "2"});
+      cut = As("admin", 1,
+               {"offsite", "sync", "--peer", peer_->address(), "--snapshot", id, "--rate", "2MiB/s",
+                "--streams", "2"});
     });
     std::this_thread::sleep_for(std::chrono::seconds(4));
     victim->Kill(SIGKILL);
@@ -117,8 +119,8 @@ TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
   // Only an admin or an archive-head makes snapshots; the peer takes nothing
   // from ordinary clients.
   EXPECT_EQ(As("olga", 0, {"snapshot", "create"}).exit_code, 1);
-  CliResult put = RunCli({"--server", peer_->address(), "--tls", dir_ / "olga", "put",
-                          paths_.begin()->second});
+  CliResult put =
+      RunCli({"--server", peer_->address(), "--tls", dir_ / "olga", "put", paths_.begin()->second});
   EXPECT_NE(put.exit_code, 0);
   EXPECT_NE(put.err.find("offsite peer"), std::string::npos) << put.err;
 
@@ -249,8 +251,7 @@ TEST_F(OffsiteTest, ACorruptChunkOnTheSyncingNodeIsRefusedByThePeerAndSentFromAG
   ASSERT_GE(holder, 0) << "no node holds the victim";
   json sync = Sync({}, holder);
   EXPECT_GE(sync["bytes_sent"].get<uint64_t>(), data_bytes_);
-  EXPECT_NE(nodes_[holder]->Log().find("the offsite peer refused " + victim),
-            std::string::npos)
+  EXPECT_NE(nodes_[holder]->Log().find("the offsite peer refused " + victim), std::string::npos)
       << "the peer's check caught the corrupt copy: " << nodes_[holder]->Log();
   EXPECT_EQ(PeerCounters().bad_blobs(), 0u);
   json verify = Ok("aud", 0, {"offsite", "verify", "--peer", peer_->address()});
@@ -265,9 +266,9 @@ TEST_F(OffsiteTest, APeerWithADataKeySealsWhatItTakesAndItVerifies) {
   ASSERT_EQ(gen.Wait(), 0) << ReadFile(dir_ / "gen.err");
   peer_->Kill(SIGTERM);
   peer_ = std::make_unique<NodeProcess>(
-      dir_ / "offsite-sealed", std::vector<std::string>{"--role", "offsite", "--tls",
-                                                        dir_ / "tls-off1", "--data-key",
-                                                        dir_ / "off.key"});
+      dir_ / "offsite-sealed",
+      std::vector<std::string>{"--role", "offsite", "--tls", dir_ / "tls-off1", "--data-key",
+                               dir_ / "off.key"});
   ASSERT_TRUE(peer_->Start()) << peer_->Log();
   const std::string pattern = "HEARING-RECORD-2026-12-02-";
   std::string text;
@@ -329,19 +330,20 @@ TEST_F(OffsiteTest, ARestoreFromAPeerWithACorruptChunkStopsAndPlacesNothingOfIt)
 
 TEST_F(OffsiteTest, AWipedClusterIsRestoredFromThePeerAndVerifies) {
   std::vector<std::string> ids = {Stored(5 << 20), Stored(900 << 10), Stored(64 << 10)};
-  std::string rec = Ok("olga", 0, {"record", "create", "--agency", "A", "--matter", "3",
-                                   "--target", "shop-17", "--stage", "inspection", "--officer",
-                                   "o1", "--device", "D1", "--start", "2026-11-20T09:00:00Z"})["id"];
+  std::string rec = Ok(
+      "olga", 0,
+      {"record", "create", "--agency", "A", "--matter", "3", "--target", "shop-17", "--stage",
+       "inspection", "--officer", "o1", "--device", "D1", "--start", "2026-11-20T09:00:00Z"})["id"];
   Ok("olga", 0, {"record", "attach", rec, ids[0], "--kind", "video"});
   for (const std::string& id : ids) {  // olga may view them for a week
-    std::string req = Ok("olga", 0, {"access", "request", id, "--reason", "hearing", "--for",
-                                     "168h"})["request"];
+    std::string req =
+        Ok("olga", 0, {"access", "request", id, "--reason", "hearing", "--for", "168h"})["request"];
     Ok("hank", 1, {"access", "approve", req});
     Ok("lena", 2, {"access", "approve", req});
   }
   size_t stored_events = Ok("aud", 0, {"audit", "log", ids[0]})["events"].size();
-  std::vector<std::string> november = {"report", "--agency", "A", "--from", "2026-11-01",
-                                       "--to", "2026-12-01"};
+  std::vector<std::string> november = {"report",     "--agency", "A",         "--from",
+                                       "2026-11-01", "--to",     "2026-12-01"};
   EXPECT_EQ(Ok("hank", 0, november)["objects_not_offsite"], 1);
   Sync();
   EXPECT_EQ(Ok("hank", 0, november)["objects_not_offsite"], 0) << "confirmed by the receipt";
@@ -430,8 +432,7 @@ TEST(OffsiteScheduleTest, SnapshotsAreMadeAndSentOnScheduleAndStatusWarnsWhenLat
   std::this_thread::sleep_for(std::chrono::seconds(7));
   status = cli({"offsite", "status"});
   EXPECT_EQ(status["overdue"], true) << status.dump();
-  EXPECT_NE(status["warning"].get<std::string>().find("older than the schedule"),
-            std::string::npos)
+  EXPECT_NE(status["warning"].get<std::string>().find("older than the schedule"), std::string::npos)
       << status.dump();
   json log = cli({"audit", "log", "offsite"});
   bool failed = false;

@@ -1,11 +1,10 @@
 #include "tests/integration/process.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,9 +116,9 @@ NodeProcess::~NodeProcess() { Kill(SIGKILL); }
 bool NodeProcess::Start() {
   unlink(port_file_.c_str());
   // A restarted node comes back at the same address, as a real one does.
-  std::vector<std::string> argv = {CUSTODYD_PATH, "--data", data_dir_, "--listen",
-                                   "127.0.0.1:" + std::to_string(port_), "--port-file",
-                                   port_file_};
+  std::vector<std::string> argv = {
+      CUSTODYD_PATH, "--data",  data_dir_, "--listen", "127.0.0.1:" + std::to_string(port_),
+      "--port-file", port_file_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   if (std::find(argv.begin(), argv.end(), "--tls") == argv.end()) {
     argv.push_back("--insecure-loopback");  // plaintext on 127.0.0.1

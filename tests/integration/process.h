@@ -37,8 +37,7 @@ struct CliResult {
 };
 
 // Runs the custody CLI to completion.
-CliResult RunCli(const std::vector<std::string>& args,
-                 std::vector<std::string> extra_env = {});
+CliResult RunCli(const std::vector<std::string>& args, std::vector<std::string> extra_env = {});
 
 // A custodyd on 127.0.0.1 with an OS-picked port; plaintext
 // (--insecure-loopback) unless the extra args say --tls.

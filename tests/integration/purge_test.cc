@@ -36,9 +36,10 @@ class PurgeTest : public RecordsTest {
     std::string file = dir_ / ("footage" + std::to_string(files_++));
     std::string id = WriteRandomFile(file, 96 << 10, 700 + files_);
     *marker = ReadFile(file).substr(1000, 64);
-    CliResult put = As("olga", 0, {"put", file, "--meta", "device=D1", "--meta",
-                                   "start=" + At(-absl::Minutes(50)), "--meta",
-                                   "end=" + At(-absl::Minutes(40))});
+    CliResult put =
+        As("olga", 0,
+           {"put", file, "--meta", "device=D1", "--meta", "start=" + At(-absl::Minutes(50)),
+            "--meta", "end=" + At(-absl::Minutes(40))});
     EXPECT_EQ(put.exit_code, 0) << put.err;
     return id;
   }

@@ -4,12 +4,12 @@
 #ifndef CUSTODY_TESTS_INTEGRATION_RECORDS_FIXTURE_H_
 #define CUSTODY_TESTS_INTEGRATION_RECORDS_FIXTURE_H_
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -60,9 +60,9 @@ class RecordsTest : public ::testing::Test {
   // A record of agency A, matter 3, on device D1.
   std::string NewRecord(const std::string& start, const std::string& end,
                         const std::string& target = "shop-17", int n = 0) {
-    std::vector<std::string> args = {"record", "create", "--agency", "A", "--matter", "3",
-                                     "--target", target, "--stage", "inspection", "--officer",
-                                     "o1", "--device", "D1", "--start", start};
+    std::vector<std::string> args = {
+        "record",  "create",     "--agency",  "A",  "--matter", "3",  "--target", target,
+        "--stage", "inspection", "--officer", "o1", "--device", "D1", "--start",  start};
     if (!end.empty()) args.insert(args.end(), {"--end", end});
     return Ok("olga", n, args)["id"].get<std::string>();
   }

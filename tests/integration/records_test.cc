@@ -1,10 +1,10 @@
 // Records, archive numbers, continuity, exemptions, devices, retention and
 // the compliance report (issue 6) on a TLS cluster of three real nodes.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -19,9 +19,10 @@ TEST_F(RecordsTest, CatalogShipsTheThirteenMatters) {
   ASSERT_EQ(c.size(), 13u);
   EXPECT_EQ(c[2]["number"], 3);
   EXPECT_EQ(c[2]["matter"], "现场检查（勘验）");
-  CliResult bad = As("olga", 0, {"record", "create", "--agency", "A", "--matter", "14",
-                                 "--target", "t", "--stage", "s", "--officer", "o1", "--device",
-                                 "D1", "--start", At(-absl::Hours(1))});
+  CliResult bad =
+      As("olga", 0,
+         {"record", "create", "--agency", "A", "--matter", "14", "--target", "t", "--stage", "s",
+          "--officer", "o1", "--device", "D1", "--start", At(-absl::Hours(1))});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("matter 14 is not in the catalog"), std::string::npos) << bad.err;
 }
@@ -29,8 +30,9 @@ TEST_F(RecordsTest, CatalogShipsTheThirteenMatters) {
 TEST_F(RecordsTest, RecordIsTheFoldOfItsEventsAndCorrectionsKeepTheOriginal) {
   std::string rec = NewRecord(At(-absl::Hours(2)), "");
   std::string video = Segment(rec, "video", At(-absl::Hours(2)), At(-absl::Minutes(90)));
-  Ok("olga", 2, {"record", "correct", rec, "--field", "target", "--value", "shop-18", "--reason",
-                 "typo in the shop number"});
+  Ok("olga", 2,
+     {"record", "correct", rec, "--field", "target", "--value", "shop-18", "--reason",
+      "typo in the shop number"});
   json r = Ok("aud", 1, {"record", "show", rec});
   EXPECT_EQ(r["target"], "shop-18");
   ASSERT_EQ(r["corrections"].size(), 1u);
@@ -39,9 +41,10 @@ TEST_F(RecordsTest, RecordIsTheFoldOfItsEventsAndCorrectionsKeepTheOriginal) {
   // A time correction is signed as the node stores it (Unix nanoseconds), to
   // the nanosecond the officer typed.
   const absl::Time start = absl::Now() - absl::Hours(2) - absl::Nanoseconds(123456789);
-  Ok("olga", 1, {"record", "correct", rec, "--field", "start", "--value",
-                 absl::FormatTime(absl::RFC3339_full, start, absl::UTCTimeZone()), "--reason",
-                 "the clock of D1 ran late"});
+  Ok("olga", 1,
+     {"record", "correct", rec, "--field", "start", "--value",
+      absl::FormatTime(absl::RFC3339_full, start, absl::UTCTimeZone()), "--reason",
+      "the clock of D1 ran late"});
   json again = Ok("aud", 0, {"record", "show", rec});
   ASSERT_EQ(again["corrections"].size(), 2u) << again.dump();
   r = Ok("aud", 1, {"record", "show", rec});
@@ -49,9 +52,10 @@ TEST_F(RecordsTest, RecordIsTheFoldOfItsEventsAndCorrectionsKeepTheOriginal) {
   EXPECT_EQ(r["segments"][0]["object_id"], video);
   json listed = Ok("aud", 2, {"record", "list", "--agency", "A", "--device", "D1"});
   ASSERT_EQ(listed.size(), 1u);
-  CliResult other = As("olga", 0, {"record", "create", "--agency", "B", "--matter", "3",
-                                   "--target", "t", "--stage", "s", "--officer", "o1",
-                                   "--device", "D1", "--start", At(-absl::Hours(1))});
+  CliResult other =
+      As("olga", 0,
+         {"record", "create", "--agency", "B", "--matter", "3", "--target", "t", "--stage", "s",
+          "--officer", "o1", "--device", "D1", "--start", At(-absl::Hours(1))});
   EXPECT_NE(other.exit_code, 0) << "an officer of A makes no records for B";
   EXPECT_NE(other.err.find("PERMISSION_DENIED"), std::string::npos) << other.err;
   CliResult log = As("aud", 0, {"audit", "log", "record:" + rec, "--json"});
@@ -78,8 +82,8 @@ TEST_F(RecordsTest, ConcurrentArchivesOnDifferentNodesGetDistinctNumbers) {
   for (std::thread& t : threads) t.join();
   std::set<std::string> distinct(numbers.begin(), numbers.end());
   EXPECT_EQ(distinct.size(), recs.size());
-  const std::string prefix = "A-" + start.substr(0, 4) + start.substr(5, 2) + start.substr(8, 2) +
-                             "-shop-9-inspection-";
+  const std::string prefix =
+      "A-" + start.substr(0, 4) + start.substr(5, 2) + start.substr(8, 2) + "-shop-9-inspection-";
   for (int seq = 1; seq <= 6; ++seq) {
     EXPECT_TRUE(distinct.count(absl::StrCat(prefix, "000", seq))) << prefix << seq;
   }
@@ -136,9 +140,10 @@ TEST_F(RecordsTest, GapsNeedAnInterruptionNoteAndDocumentsMustMatchTheFootage) {
 }
 
 TEST_F(RecordsTest, ExemptionsAreApprovedByALeaderOfTheAgency) {
-  json r = Ok("olga", 0, {"record", "exempt", "--reason", "explosion-zone", "--details",
-                          "gas leak, devices off", "--agency", "A", "--matter", "3", "--target",
-                          "plant-2", "--stage", "inspection", "--start", At(-absl::Hours(1))});
+  json r = Ok("olga", 0,
+              {"record", "exempt", "--reason", "explosion-zone", "--details",
+               "gas leak, devices off", "--agency", "A", "--matter", "3", "--target", "plant-2",
+               "--stage", "inspection", "--start", At(-absl::Hours(1))});
   std::string rec = r["id"];
   EXPECT_TRUE(Flags(Ok("aud", 1, {"record", "show", rec})).count("exemption-pending"));
   EXPECT_NE(As("olga", 1, {"record", "approve-exemption", rec}).exit_code, 0);
@@ -148,19 +153,20 @@ TEST_F(RecordsTest, ExemptionsAreApprovedByALeaderOfTheAgency) {
   Ok("lena", 2, {"record", "approve-exemption", rec});
   json shown = Ok("aud", 0, {"record", "show", rec});
   EXPECT_EQ(shown["exemption"]["approved_by"], "user:lena");
-  EXPECT_NE(As("olga", 0, {"record", "exempt", rec, "--reason", "bored", "--details", "x"})
-                .exit_code,
-            0);
+  EXPECT_NE(
+      As("olga", 0, {"record", "exempt", rec, "--reason", "bored", "--details", "x"}).exit_code, 0);
 }
 
 TEST_F(RecordsTest, DevicesAreCheckedBeforeUseAndFootageNamesItsHolder) {
   Ok("arch", 0, {"device", "add", "D1", "--agency", "A", "--model", "DSJ-9"});
-  CliResult failing = As("olga", 1, {"device", "checkout", "D1", "--officer", "o1", "--battery",
-                                     "FAIL", "--storage", "OK", "--clock", "OK"});
+  CliResult failing = As("olga", 1,
+                         {"device", "checkout", "D1", "--officer", "o1", "--battery", "FAIL",
+                          "--storage", "OK", "--clock", "OK"});
   EXPECT_NE(failing.exit_code, 0);
   EXPECT_NE(failing.err.find("battery=FAIL"), std::string::npos) << failing.err;
-  Ok("olga", 1, {"device", "checkout", "D1", "--officer", "o1", "--battery", "OK", "--storage",
-                 "OK", "--clock", "OK"});
+  Ok("olga", 1,
+     {"device", "checkout", "D1", "--officer", "o1", "--battery", "OK", "--storage", "OK",
+      "--clock", "OK"});
   std::string rec = NewRecord(At(-absl::Minutes(1)), "");
   Segment(rec, "video", At(absl::Seconds(1)), At(absl::Minutes(5)));
   // Footage whose camera clock was 45 s off the station's (ingest writes it).
@@ -172,27 +178,29 @@ TEST_F(RecordsTest, DevicesAreCheckedBeforeUseAndFootageNamesItsHolder) {
   EXPECT_TRUE(Flags(r).count("clock-skew"));
   const std::string from = At(-absl::Hours(24)).substr(0, 10);
   const std::string to = At(absl::Hours(48)).substr(0, 10);
-  EXPECT_EQ(Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to})
-                ["devices_not_checked_in"],
+  EXPECT_EQ(Ok("hank", 0,
+               {"report", "--agency", "A", "--from", from, "--to", to})["devices_not_checked_in"],
             1);
   Ok("olga", 2, {"device", "checkin", "D1"});
-  EXPECT_EQ(Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to})
-                ["devices_not_checked_in"],
+  EXPECT_EQ(Ok("hank", 0,
+               {"report", "--agency", "A", "--from", from, "--to", to})["devices_not_checked_in"],
             0);
 }
 
 TEST_F(RecordsTest, RetentionIsExtendedNeverShortenedAndHoldsStack) {
   std::string rec = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
   json r = Ok("arch", 0, {"record", "archive", rec});
-  CliResult shorter = As("arch", 1, {"record", "retain", rec, "--until", At(absl::Hours(24 * 365)),
-                                     "--reason", "space"});
+  CliResult shorter =
+      As("arch", 1,
+         {"record", "retain", rec, "--until", At(absl::Hours(24 * 365)), "--reason", "space"});
   EXPECT_NE(shorter.exit_code, 0);
   EXPECT_NE(shorter.err.find("never shortened"), std::string::npos) << shorter.err;
-  Ok("arch", 1, {"record", "retain", rec, "--until", At(absl::Hours(24 * 365 * 5)), "--reason",
-                 "appeal pending"});
+  Ok("arch", 1,
+     {"record", "retain", rec, "--until", At(absl::Hours(24 * 365 * 5)), "--reason",
+      "appeal pending"});
   Ok("hank", 2, {"record", "retain", rec, "--permanent", "--reason", "penalty evidence"});
-  EXPECT_NE(As("arch", 0, {"record", "retain", rec, "--until", At(absl::Hours(24 * 365 * 9)),
-                           "--reason", "x"})
+  EXPECT_NE(As("arch", 0,
+               {"record", "retain", rec, "--until", At(absl::Hours(24 * 365 * 9)), "--reason", "x"})
                 .exit_code,
             0);
   Ok("lena", 0, {"hold", "set", rec, "--reason", "court order 12"});
@@ -211,8 +219,8 @@ TEST_F(RecordsTest, RetentionIsExtendedNeverShortenedAndHoldsStack) {
 
 TEST_F(RecordsTest, IngestedFootageIsFiledUnderOneRecord) {
   Ok("arch", 0, {"device", "add", "D7", "--agency", "A"});
-  std::vector<std::string> common = {"device=D7", "matter=5", "officers=o1,o2",
-                                     "target=market", "stage=seizure"};
+  std::vector<std::string> common = {"device=D7", "matter=5", "officers=o1,o2", "target=market",
+                                     "stage=seizure"};
   auto meta = [&](absl::Duration from, absl::Duration to) {
     std::vector<std::string> m = common;
     m.push_back("start=" + At(from));
@@ -250,9 +258,10 @@ TEST_F(RecordsTest, ReportCountsAScriptedMonth) {
   Ok("olga", 0, {"record", "note", gappy, "--gap", "1", "--reason", "lunch break"});
   // Two exemptions, one approved.
   for (const char* reason : {"emergency", "secret"}) {
-    json r = Ok("olga", 2, {"record", "exempt", "--reason", reason, "--details", "see note",
-                            "--agency", "A", "--matter", "1", "--target", reason, "--stage",
-                            "hearing", "--start", At(-5 * day)});
+    json r =
+        Ok("olga", 2,
+           {"record", "exempt", "--reason", reason, "--details", "see note", "--agency", "A",
+            "--matter", "1", "--target", reason, "--stage", "hearing", "--start", At(-5 * day)});
     if (std::string(reason) == "emergency") Ok("lena", 0, {"record", "approve-exemption", r["id"]});
   }
   // Outside the period, and of another agency: not counted.
@@ -268,8 +277,8 @@ TEST_F(RecordsTest, ReportCountsAScriptedMonth) {
   EXPECT_EQ(r["gap_records"][0], gappy);
   EXPECT_EQ(r["exemptions"], 2);
   EXPECT_EQ(r["exemptions_pending"], 1);
-  CliResult csv = As("aud", 2, {"report", "--agency", "A", "--from", from, "--to", to,
-                                "--format", "csv"});
+  CliResult csv =
+      As("aud", 2, {"report", "--agency", "A", "--from", from, "--to", to, "--format", "csv"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_NE(csv.out.find("records"), std::string::npos);
   EXPECT_NE(As("olga", 0, {"report", "--agency", "A", "--from", from, "--to", to}).exit_code, 0)

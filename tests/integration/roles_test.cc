@@ -32,7 +32,8 @@ TEST(RolesTest, EveryRoleMayDoExactlyWhatTheTableSaysOnEveryAction) {
   const std::string file = dir / "clip.mp4";
   const std::string id = WriteRandomFile(file, 4096, 5);
   const std::string rec = "rec-000000000000", req = std::string(32, '0');
-  const std::string from = At(-absl::Hours(24)).substr(0, 10), to = At(absl::Hours(24)).substr(0, 10);
+  const std::string from = At(-absl::Hours(24)).substr(0, 10),
+                    to = At(absl::Hours(24)).substr(0, 10);
   // The command that asks for each action. Every action of the table but
   // the offsite peer's own service (no command; offsite_test.cc) is here.
   const std::map<Action, std::vector<std::string>> commands = {

@@ -1,6 +1,9 @@
 // TLS on every connection (issue 5): a cluster CA, node and user
 // certificates, mutual TLS between nodes, and refusals of everything else.
+#include "common/tls.h"
+
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
@@ -8,15 +11,11 @@
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
-#include <gtest/gtest.h>
-
-#include "client/client.h"
-#include "common/tls.h"
 #include "absl/time/clock.h"
+#include "client/client.h"
 #include "custody/v1/custody.grpc.pb.h"
 #include "custody/v1/replica.grpc.pb.h"
 #include "tests/integration/cluster_util.h"
@@ -32,8 +31,10 @@ class TlsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(RunCli({"ca", "init", dir_ / "ca"}).exit_code, 0);
     ASSERT_EQ(RunCli({"ca", "init", dir_ / "other-ca", "--name", "other"}).exit_code, 0);
-    ASSERT_EQ(RunCli({"ca", "issue", "--ca", dir_ / "ca", "--user", "alice", "--role",
-                      "archivist", "-o", dir_ / "alice"}).exit_code, 0);
+    ASSERT_EQ(RunCli({"ca", "issue", "--ca", dir_ / "ca", "--user", "alice", "--role", "archivist",
+                      "-o", dir_ / "alice"})
+                  .exit_code,
+              0);
     // Client-side channels of this test process (NodeProcess::Start asks
     // NodeStatus) use alice's certificate.
     ASSERT_TRUE(CustodyClient::UseTls(dir_ / "alice").ok());
@@ -59,8 +60,8 @@ TEST_F(TlsTest, ClientsNeedACertificateOfTheClusterCa) {
   ASSERT_EQ(put.exit_code, 0) << put.err;
   EXPECT_EQ(put.out.substr(0, id.size()), id);
   // Reading footage needs more than a certificate: a grant (access_test.cc).
-  CliResult get = RunCli({"--server", node.address(), "--tls", dir_ / "alice", "get", id, "-o",
-                          dir_ / "back"});
+  CliResult get =
+      RunCli({"--server", node.address(), "--tls", dir_ / "alice", "get", id, "-o", dir_ / "back"});
   EXPECT_NE(get.exit_code, 0);
   EXPECT_NE(get.err.find("PERMISSION_DENIED"), std::string::npos) << get.err;
 
@@ -76,14 +77,16 @@ TEST_F(TlsTest, ClientsNeedACertificateOfTheClusterCa) {
   EXPECT_NE(anon.err.find("UNAUTHENTICATED"), std::string::npos) << anon.err;
   // A certificate from another CA does not even connect.
   ASSERT_EQ(RunCli({"ca", "issue", "--ca", dir_ / "other-ca", "--user", "mallory", "-o",
-                    dir_ / "mallory"}).exit_code, 0);
+                    dir_ / "mallory"})
+                .exit_code,
+            0);
   fs::remove(dir_ / "mallory/ca.pem");
   fs::copy_file(dir_ / "ca/ca.pem", dir_ / "mallory/ca.pem");
   CliResult forged = RunCli({"--server", node.address(), "--tls", dir_ / "mallory", "status"});
   EXPECT_NE(forged.exit_code, 0);
 
-  CliResult log = RunCli({"--server", node.address(), "--tls", dir_ / "alice", "audit", "log",
-                          "node", "--json"});
+  CliResult log = RunCli(
+      {"--server", node.address(), "--tls", dir_ / "alice", "audit", "log", "node", "--json"});
   ASSERT_EQ(log.exit_code, 0) << log.err;
   json history = json::parse(log.out);
   int refused = 0;
@@ -99,28 +102,31 @@ TEST_F(TlsTest, NodeOfAnotherCaCannotJoinAndNodesProveWhoTheyAre) {
   std::vector<std::unique_ptr<NodeProcess>> nodes;
   for (int i = 0; i < 3; ++i) {
     std::string id = "n" + std::to_string(i + 1);
-    nodes.push_back(std::make_unique<NodeProcess>(
-        dir_ / id,
-        std::vector<std::string>{"--cluster", map_file, "--node-id", id, "--tls", dir_ / ("tls-" + id)},
-        ports[i]));
+    nodes.push_back(
+        std::make_unique<NodeProcess>(dir_ / id,
+                                      std::vector<std::string>{"--cluster", map_file, "--node-id",
+                                                               id, "--tls", dir_ / ("tls-" + id)},
+                                      ports[i]));
   }
   ASSERT_TRUE(nodes[0]->Start()) << nodes[0]->Log();
   ASSERT_TRUE(nodes[1]->Start()) << nodes[1]->Log();
   // n3 runs, but only a client of its own CA can reach it.
   ASSERT_EQ(RunCli({"ca", "issue", "--ca", dir_ / "other-ca", "--user", "eve", "--role",
-                    "archivist", "-o", dir_ / "eve"}).exit_code, 0);
+                    "archivist", "-o", dir_ / "eve"})
+                .exit_code,
+            0);
   ASSERT_TRUE(CustodyClient::UseTls(dir_ / "eve").ok());
   ASSERT_TRUE(nodes[2]->Start()) << nodes[2]->Log();
   ASSERT_TRUE(CustodyClient::UseTls(dir_ / "alice").ok());
   // n1 and n2 replicate to each other over mutual TLS.
   std::string file = dir_ / "hearing.wav";
   WriteRandomFile(file, 100 << 10, 9);
-  CliResult put = RunCli({"--server", nodes[0]->address(), "--tls", dir_ / "alice", "put", file,
-                          "--json"});
+  CliResult put =
+      RunCli({"--server", nodes[0]->address(), "--tls", dir_ / "alice", "put", file, "--json"});
   ASSERT_EQ(put.exit_code, 0) << put.err;
   EXPECT_EQ(json::parse(put.out)["durable_replicas"], 2);
-  CliResult st = RunCli({"--server", nodes[0]->address(), "--tls", dir_ / "alice", "cluster",
-                         "status", "--json"});
+  CliResult st = RunCli(
+      {"--server", nodes[0]->address(), "--tls", dir_ / "alice", "cluster", "status", "--json"});
   ASSERT_EQ(st.exit_code, 0) << st.err;
   json status = json::parse(st.out);
   EXPECT_TRUE(status["nodes"][1]["up"].get<bool>()) << st.out;
@@ -152,7 +158,7 @@ TEST_F(TlsTest, NodeOfAnotherCaCannotJoinAndNodesProveWhoTheyAre) {
 // presenting its certificate if it has one; "" if the connection fails.
 std::string HttpsGet(int port, const std::string& path, const TlsFiles& creds) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
-                                                         SSL_CTX_free);
+                                                        SSL_CTX_free);
   BIO* ca = BIO_new_mem_buf(creds.ca_pem.data(), static_cast<int>(creds.ca_pem.size()));
   X509* cax = PEM_read_bio_X509(ca, nullptr, nullptr, nullptr);
   X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), cax);
@@ -195,7 +201,7 @@ TEST_F(TlsTest, MetricsOffLoopbackNeedTlsAndAClientCertificate) {
   EXPECT_NE(HttpsGet(port, "/metrics", *alice).find("custody_auth_throttled_total"),
             std::string::npos);
   EXPECT_EQ(HttpsGet(port, "/metrics", TlsFiles{alice->ca_pem, "", ""}), "");  // no certificate
-  EXPECT_EQ(HttpGet(port, "/metrics"), "");                                   // no TLS
+  EXPECT_EQ(HttpGet(port, "/metrics"), "");                                    // no TLS
   // A node without TLS cannot serve metrics off loopback at all.
   Subprocess plain({CUSTODYD_PATH, "--data", dir_ / "d2", "--listen", "127.0.0.1:0",
                     "--insecure-loopback", "--metrics-listen", "0.0.0.0:0"},
@@ -271,9 +277,12 @@ TEST_F(TlsTest, WrongTokensNeitherStarveAuthorizedCallsNorFloodTheAuditTrail) {
         req.set_id(id);
         v1::ObjectInfo info;
         grpc::StatusCode code = stub->Stat(&ctx, req, &info).error_code();
-        if (code == grpc::StatusCode::UNAUTHENTICATED) ++unauthenticated;
-        else if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) ++exhausted;
-        else ++other;
+        if (code == grpc::StatusCode::UNAUTHENTICATED)
+          ++unauthenticated;
+        else if (code == grpc::StatusCode::RESOURCE_EXHAUSTED)
+          ++exhausted;
+        else
+          ++other;
         absl::SleepFor(absl::Milliseconds(20));
       }
     });
@@ -303,13 +312,13 @@ TEST_F(TlsTest, WrongTokensNeitherStarveAuthorizedCallsNorFloodTheAuditTrail) {
   EXPECT_LT(ratio, 3.0);
 #endif
   EXPECT_EQ(other, 0);
-  EXPECT_GT(exhausted, 100);  // refused at once, before any token is looked at
+  EXPECT_GT(exhausted, 100);       // refused at once, before any token is looked at
   EXPECT_LE(unauthenticated, 10);  // the budget (5), and one more per block
 
   // The audit trail has each failure within the budget and one line per
   // block, not a line per call.
-  CliResult log = RunCli({"--server", node.address(), "--tls", dir_ / "alice", "audit", "log",
-                          "node", "--json"});
+  CliResult log = RunCli(
+      {"--server", node.address(), "--tls", dir_ / "alice", "audit", "log", "node", "--json"});
   ASSERT_EQ(log.exit_code, 0) << log.err;
   const json events = json::parse(log.out)["events"];
   int throttled = 0, refused = 0;
@@ -323,13 +332,13 @@ TEST_F(TlsTest, WrongTokensNeitherStarveAuthorizedCallsNorFloodTheAuditTrail) {
 
 TEST(SecurityFlagsTest, PlaintextOnlyOnLoopbackAndOnlyWhenAskedFor) {
   TempDir dir;
-  Subprocess bare({CUSTODYD_PATH, "--data", dir / "d1", "--listen", "127.0.0.1:0"},
-                  dir / "out1", dir / "err1");
+  Subprocess bare({CUSTODYD_PATH, "--data", dir / "d1", "--listen", "127.0.0.1:0"}, dir / "out1",
+                  dir / "err1");
   EXPECT_NE(bare.Wait(), 0);
   EXPECT_NE(ReadFile(dir / "err1").find("--tls"), std::string::npos) << ReadFile(dir / "err1");
-  Subprocess wide({CUSTODYD_PATH, "--data", dir / "d2", "--listen", "0.0.0.0:0",
-                   "--insecure-loopback"},
-                  dir / "out2", dir / "err2");
+  Subprocess wide(
+      {CUSTODYD_PATH, "--data", dir / "d2", "--listen", "0.0.0.0:0", "--insecure-loopback"},
+      dir / "out2", dir / "err2");
   EXPECT_NE(wide.Wait(), 0);
   EXPECT_NE(ReadFile(dir / "err2").find("not a loopback address"), std::string::npos)
       << ReadFile(dir / "err2");

@@ -3,18 +3,18 @@
 // to every node; the admin tries to mint approvers; people of the wrong
 // agency or clearance, or holding only a token, try to decide. None of it
 // changes anything, and every refusal is on record.
-#include <filesystem>
-#include <thread>
-
 #include <grpcpp/grpcpp.h>
 #include <openssl/rand.h>
 
+#include <filesystem>
+#include <thread>
+
 #include "common/cert_signature.h"
 #include "common/tls.h"
-#include "replication/cluster_map.h"
 #include "custody/v1/access.grpc.pb.h"
 #include "custody/v1/replica.grpc.pb.h"
 #include "custody/v1/storage.pb.h"
+#include "replication/cluster_map.h"
 #include "tests/integration/records_fixture.h"
 #include "tests/test_util.h"
 
@@ -26,18 +26,18 @@ namespace fs = std::filesystem;
 class TrustTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    nodes_ = StartTlsCluster(
-        dir_,
-        {{"admin", {"--role", "admin"}},
-         {"olga", {"--role", "officer", "--agency", "A"}},
-         {"pia", {"--role", "officer", "--agency", "A", "--clearance", "privacy"}},
-         {"hank", {"--role", "archive-head"}},
-         {"hps", {"--role", "archive-head", "--clearance", "privacy"}},
-         {"lena", {"--role", "leader", "--agency", "A"}},
-         {"lps", {"--role", "leader", "--agency", "A", "--clearance", "privacy"}},
-         {"leo", {"--role", "leader", "--agency", "B"}},
-         {"aud", {"--role", "auditor"}}},
-        "aud", 3, {"--repair-interval", "1s"});
+    nodes_ =
+        StartTlsCluster(dir_,
+                        {{"admin", {"--role", "admin"}},
+                         {"olga", {"--role", "officer", "--agency", "A"}},
+                         {"pia", {"--role", "officer", "--agency", "A", "--clearance", "privacy"}},
+                         {"hank", {"--role", "archive-head"}},
+                         {"hps", {"--role", "archive-head", "--clearance", "privacy"}},
+                         {"lena", {"--role", "leader", "--agency", "A"}},
+                         {"lps", {"--role", "leader", "--agency", "A", "--clearance", "privacy"}},
+                         {"leo", {"--role", "leader", "--agency", "B"}},
+                         {"aud", {"--role", "auditor"}}},
+                        "aud", 3, {"--repair-interval", "1s"});
     ASSERT_EQ(nodes_.size(), 3u);
   }
   void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
@@ -55,7 +55,8 @@ class TrustTest : public ::testing::Test {
     return id;
   }
   std::string Request(const std::string& user, const std::string& id) {
-    CliResult r = As(user, 0, {"access", "request", id, "--reason", "hearing 2026-12-09", "--json"});
+    CliResult r =
+        As(user, 0, {"access", "request", id, "--reason", "hearing 2026-12-09", "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.exit_code == 0 ? json::parse(r.out)["request"].get<std::string>() : "";
   }
@@ -146,11 +147,11 @@ TEST_F(TrustTest, ANodeCertificateCannotForgeDecisionsOrPurges) {
                 .exit_code,
             0);
   const std::string request = "request:" + req;
-  v1::LedgerEntry tampered = SignedWith(
-      Entry("access.approved", request, "user:hank", {{"request", req}}), dir_ / "hank");
+  v1::LedgerEntry tampered =
+      SignedWith(Entry("access.approved", request, "user:hank", {{"request", req}}), dir_ / "hank");
   (*tampered.mutable_fields())["request"] = req + "0";  // not what hank signed
-  v1::LedgerEntry wrong_signer = SignedWith(
-      Entry("access.approved", request, "user:lena", {{"request", req}}), dir_ / "hank");
+  v1::LedgerEntry wrong_signer =
+      SignedWith(Entry("access.approved", request, "user:lena", {{"request", req}}), dir_ / "hank");
   const std::vector<std::pair<std::string, v1::LedgerEntry>> forged = {
       {"unsigned approval", Entry("access.approved", request, "user:hank", {{"request", req}})},
       {"unsigned leader approval",
@@ -162,15 +163,17 @@ TEST_F(TrustTest, ANodeCertificateCannotForgeDecisionsOrPurges) {
       {"denial", Entry("access.denied", request, "user:hank", {{"request", req}})},
       {"revocation", Entry("access.revoked", request, "user:hank", {{"request", req}})},
       {"user", Entry("user.added", "user:mallory", "user:admin",
-                     {{"roles", "archive-head"}, {"agency", "A"}, {"clearance", "state-secret"},
+                     {{"roles", "archive-head"},
+                      {"agency", "A"},
+                      {"clearance", "state-secret"},
                       {"token_sha256", std::string(64, 'a')}})},
       {"disable", Entry("user.disabled", "user:lena", "user:admin", {{"reason", "forged"}})},
       {"purge", Entry("purge.executed", "purge:pur-forged", "user:arch",
                       {{"records", "R-forged"}, {"objects", id}, {"chunks", id.substr(7)}})},
       {"purge of no request", Entry("purge.executed", "p", "user:arch", {{"objects", id}})},
       {"hold release", Entry("record.hold-released", "record:R-1", "user:hank", {{"reason", "x"}})},
-      {"retention", Entry("record.retained", "record:R-1", "user:hank",
-                          {{"reason", "x"}, {"until", "1"}})},
+      {"retention",
+       Entry("record.retained", "record:R-1", "user:hank", {{"reason", "x"}, {"until", "1"}})},
       {"correction", Entry("record.corrected", "record:R-2", "user:olga",
                            {{"field", "target"}, {"value", "elsewhere"}, {"reason", "forged"}})},
   };
@@ -243,8 +246,8 @@ TEST_F(TrustTest, ANodeCannotPlantAManifestWithOtherMetadata) {
   absl::StatusOr<TlsFiles> n1 = TlsFiles::Load(dir_ / "tls-n1");
   ASSERT_TRUE(n1.ok());
   auto call = [&](int n, auto method, const auto& req, auto* resp) {
-    auto stub = v1::Replica::NewStub(
-        grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
+    auto stub =
+        v1::Replica::NewStub(grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     ctx.AddMetadata("custody-map-version", "1");
@@ -306,8 +309,8 @@ TEST_F(TrustTest, ANodeReadsChunksOnlyToRepairRelayADownloadOrSyncOffsite) {
   ASSERT_TRUE(map.ok()) << map.status();
   auto read = [&](int n, const std::string& chunk, v1::ReadPurpose purpose,
                   const std::string& object, const std::string& reader) {
-    auto stub = v1::Replica::NewStub(
-        grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
+    auto stub =
+        v1::Replica::NewStub(grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
     v1::GetBlobRequest req;
     req.set_kind(v1::CHUNK);
     req.set_key(chunk);
@@ -386,9 +389,10 @@ TEST_F(TrustTest, ANodeReadsChunksOnlyToRepairRelayADownloadOrSyncOffsite) {
 }
 
 TEST_F(TrustTest, ASignedDecisionReplayedInAnotherEntryCountsOnce) {
-  CliResult made = As("olga", 0, {"record", "create", "--agency", "A", "--matter", "3", "--target",
-                                  "shop-17", "--stage", "inspection", "--officer", "o1",
-                                  "--device", "D1", "--start", At(-absl::Hours(1)), "--json"});
+  CliResult made = As("olga", 0,
+                      {"record", "create", "--agency", "A", "--matter", "3", "--target", "shop-17",
+                       "--stage", "inspection", "--officer", "o1", "--device", "D1", "--start",
+                       At(-absl::Hours(1)), "--json"});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const std::string rec = json::parse(made.out)["id"];
   auto holds = [&](int n) {
@@ -425,8 +429,8 @@ TEST_F(TrustTest, TheAdminCannotMintApproversAndDisabledNamesStayDisabled) {
     EXPECT_NE(r.err.find("PERMISSION_DENIED"), std::string::npos) << flags[1] << ": " << r.err;
     EXPECT_NE(r.err.find("offline CA key"), std::string::npos) << r.err;
   }
-  CliResult add = As("admin", 0, {"user", "add", "tina", "--role", "officer", "--agency", "A",
-                                  "--json"});
+  CliResult add =
+      As("admin", 0, {"user", "add", "tina", "--role", "officer", "--agency", "A", "--json"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   const std::string token = json::parse(add.out)["token"];
   ASSERT_EQ(As("admin", 1, {"user", "disable", "tina", "--reason", "left"}).exit_code, 0);
@@ -437,9 +441,9 @@ TEST_F(TrustTest, TheAdminCannotMintApproversAndDisabledNamesStayDisabled) {
   fs::copy_file(dir_ / "ca/ca.pem", dir_ / "token-only/ca.pem");
   const std::string id = Stored("agency=A");
   const std::string req = Request("olga", id);
-  CliResult decide = RunCli({"--server", nodes_[0]->address(), "--tls", dir_ / "token-only",
-                             "--token-file", WriteTokenFile(dir_ / "tina.token", token), "access", "approve",
-                             req});
+  CliResult decide =
+      RunCli({"--server", nodes_[0]->address(), "--tls", dir_ / "token-only", "--token-file",
+              WriteTokenFile(dir_ / "tina.token", token), "access", "approve", req});
   EXPECT_NE(decide.exit_code, 0);
   EXPECT_NE(decide.err.find("a token cannot decide"), std::string::npos) << decide.err;
 }
@@ -460,8 +464,8 @@ TEST_F(TrustTest, ApproversOfTheWrongAgencyOrClearanceAreRefusedAndAudited) {
 
   std::string pfile = dir_ / "private";
   const std::string priv = WriteRandomFile(pfile, 1000, 77);
-  ASSERT_EQ(As("pia", 0, {"put", pfile, "--meta", "agency=A", "--meta",
-                          "classification=privacy"}).exit_code,
+  ASSERT_EQ(As("pia", 0, {"put", pfile, "--meta", "agency=A", "--meta", "classification=privacy"})
+                .exit_code,
             0);
   const std::string preq = Request("pia", priv);
   for (const char* low : {"hank", "lena"}) {
@@ -474,10 +478,13 @@ TEST_F(TrustTest, ApproversOfTheWrongAgencyOrClearanceAreRefusedAndAudited) {
 
   // A request a node planted with another agency is approved by that
   // agency's leader, but gives nothing: the grant does not fit the object.
-  const v1::LedgerEntry planted =
-      Entry("access.requested", "object:" + id, "user:olga",
-            {{"object", id}, {"reason", "planted"}, {"purpose", "view"}, {"seconds", "3600"},
-             {"agency", "B"}, {"classification", "internal"}});
+  const v1::LedgerEntry planted = Entry("access.requested", "object:" + id, "user:olga",
+                                        {{"object", id},
+                                         {"reason", "planted"},
+                                         {"purpose", "view"},
+                                         {"seconds", "3600"},
+                                         {"agency", "B"},
+                                         {"classification", "internal"}});
   ASSERT_TRUE(SendAsNode(0, planted).ok());
   const std::string fake = Digest::Of(planted.SerializeAsString()).Hex();
   ASSERT_EQ(As("hank", 0, {"access", "approve", fake}).exit_code, 0);

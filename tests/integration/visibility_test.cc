@@ -3,14 +3,13 @@
 // auditors every agency's; nobody sees records, attached objects or access
 // requests above their clearance, nor learns that a re-put object is held
 // at a level above it. Three real TLS nodes.
-#include <set>
-
 #include <grpcpp/grpcpp.h>
+
+#include <set>
 
 #include "common/digest.h"
 #include "common/tls.h"
 #include "custody/v1/replica.grpc.pb.h"
-
 #include "tests/integration/records_fixture.h"
 #include "tests/test_util.h"
 
@@ -20,16 +19,16 @@ namespace {
 class VisibilityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    nodes_ = StartTlsCluster(
-        dir_,
-        {{"olga", {"--role", "officer", "--agency", "A"}},
-         {"pia", {"--role", "officer", "--agency", "A", "--clearance", "privacy"}},
-         {"hank", {"--role", "archive-head"}},
-         {"lena", {"--role", "leader", "--agency", "A"}},
-         {"lps", {"--role", "leader", "--agency", "A", "--clearance", "privacy"}},
-         {"leo", {"--role", "leader", "--agency", "B"}},
-         {"aud", {"--role", "auditor", "--clearance", "privacy"}}},
-        "aud", 3);
+    nodes_ =
+        StartTlsCluster(dir_,
+                        {{"olga", {"--role", "officer", "--agency", "A"}},
+                         {"pia", {"--role", "officer", "--agency", "A", "--clearance", "privacy"}},
+                         {"hank", {"--role", "archive-head"}},
+                         {"lena", {"--role", "leader", "--agency", "A"}},
+                         {"lps", {"--role", "leader", "--agency", "A", "--clearance", "privacy"}},
+                         {"leo", {"--role", "leader", "--agency", "B"}},
+                         {"aud", {"--role", "auditor", "--clearance", "privacy"}}},
+                        "aud", 3);
     ASSERT_EQ(nodes_.size(), 3u);
     WaitUntilPeersAreUp(nodes_, dir_ / "aud");
   }
@@ -59,9 +58,9 @@ class VisibilityTest : public ::testing::Test {
   }
   std::string NewRecord(const std::string& user, const std::string& agency,
                         const std::string& classification) {
-    return Ok(user, {"record", "create", "--agency", agency, "--matter", "3", "--target",
-                     "shop-17", "--stage", "inspection", "--officer", "o1", "--device", "D1",
-                     "--start", At(-absl::Hours(2)), "--classification", classification})["id"];
+    return Ok(user, {"record", "create", "--agency", agency, "--matter", "3", "--target", "shop-17",
+                     "--stage", "inspection", "--officer", "o1", "--device", "D1", "--start",
+                     At(-absl::Hours(2)), "--classification", classification})["id"];
   }
   static std::set<std::string> Ids(const json& list, const char* key) {
     std::set<std::string> out;
@@ -176,7 +175,8 @@ TEST_F(VisibilityTest, NodeReadsAreCountedAndOthersAreRefusedOnRecord) {
   // and n3 holds them: each read is on that node's record as n1's.
   int n = 1;
   v1::GetBlobResponse manifest;
-  for (; n < 3 && get("tls-n1", n, v1::MANIFEST, raw, &manifest) != grpc::StatusCode::OK; ++n) {}
+  for (; n < 3 && get("tls-n1", n, v1::MANIFEST, raw, &manifest) != grpc::StatusCode::OK; ++n) {
+  }
   ASSERT_LT(n, 3) << "neither n2 nor n3 holds the manifest";
   auto node_events = [&](const std::string& action, const std::string& actor) {
     int count = 0;

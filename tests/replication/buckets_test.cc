@@ -46,8 +46,7 @@ TEST(BucketTableTest, WireFormRoundTripsAndBadSizesAreRefused) {
   counts.pop_back();
   EXPECT_EQ(BucketTable::FromWire(t.xors(), counts).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(BucketTable::FromWire("short", {}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BucketTable::FromWire("short", {}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(HomesOfTest, TheFirstRNodesOfTheRank) {

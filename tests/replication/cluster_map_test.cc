@@ -86,8 +86,8 @@ TEST(ClusterMapTest, HomesAreBalancedAndStableWhenANodeLeaves) {
     absl::StrAppend(&nodes, i > 1 ? "," : "", R"({"id": "n)", i, R"(", "address": "h:)", i,
                     R"(", "zone": "z)", i % 3, "\"}");
   }
-  auto six = ClusterMap::Parse(absl::StrCat(R"({"version": 1, "replication_factor": 2, "nodes": [)",
-                                            nodes, "]}"));
+  auto six = ClusterMap::Parse(
+      absl::StrCat(R"({"version": 1, "replication_factor": 2, "nodes": [)", nodes, "]}"));
   ASSERT_TRUE(six.ok()) << six.status();
   // The same map without n6.
   std::string five_nodes = nodes.substr(0, nodes.rfind(",{"));

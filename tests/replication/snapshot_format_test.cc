@@ -29,8 +29,8 @@ TEST(SnapshotFormatTest, SignedSnapshotChecksAndNamesItsRoot) {
   absl::StatusOr<v1::SnapshotBody> body = CheckSnapshot(*s);
   ASSERT_TRUE(body.ok()) << body.status();
   EXPECT_EQ(body->merkle_root(), SnapshotRoot(SampleBody()).Raw());
-  EXPECT_EQ(body->id(), absl::StrCat("snap-20251128T080000Z-",
-                                     SnapshotRoot(SampleBody()).Hex().substr(0, 8)));
+  EXPECT_EQ(body->id(),
+            absl::StrCat("snap-20251128T080000Z-", SnapshotRoot(SampleBody()).Hex().substr(0, 8)));
 }
 
 TEST(SnapshotFormatTest, AnyChangeToASignedSnapshotIsFound) {

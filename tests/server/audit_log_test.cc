@@ -7,9 +7,8 @@
 #include <atomic>
 #include <map>
 
-#include "absl/synchronization/notification.h"
-
 #include "absl/base/internal/endian.h"
+#include "absl/synchronization/notification.h"
 #include "server/event_groups.h"
 #include "tests/server/node_fixture.h"
 #include "tests/test_util.h"
@@ -57,8 +56,8 @@ class AuditLogTest : public ::testing::Test {
     std::unique_ptr<rocksdb::Iterator> it(index->db()->NewIterator({}, index->events()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::vector<absl::string_view> events;
-      EXPECT_TRUE(DecodeEventGroup(absl::string_view(it->value().data(), it->value().size()),
-                                   &events));
+      EXPECT_TRUE(
+          DecodeEventGroup(absl::string_view(it->value().data(), it->value().size()), &events));
       auto& g = out[absl::big_endian::Load64(it->key().data())];
       for (absl::string_view e : events) g.emplace_back(e);
     }
@@ -151,9 +150,7 @@ TEST_F(AuditLogTest, EditedEventIsNamed) {
 }
 
 TEST_F(AuditLogTest, DeletedEventIsNamed) {
-  Tamper([&](Index* index) {
-    Delete(index, 1);
-  });
+  Tamper([&](Index* index) { Delete(index, 1); });
   EXPECT_NE(Problem().find("event 1 is missing"), std::string::npos) << Problem();
 }
 
@@ -186,11 +183,11 @@ TEST_F(AuditLogTest, RewrittenEventAndLeafStillBreakTheSignedRoot) {
     AddDetail(&e, "forged", "yes");
     std::string bytes = e.SerializeAsString();
     Put(index, 1, bytes);
-    ASSERT_TRUE(index->db()->Put({}, index->tree(), TreeNodeKey(0, 1),
-                                 KeyOf(merkle::HashLeaf(bytes))).ok());
+    ASSERT_TRUE(index->db()
+                    ->Put({}, index->tree(), TreeNodeKey(0, 1), KeyOf(merkle::HashLeaf(bytes)))
+                    .ok());
   });
-  EXPECT_NE(Problem().find("does not match the signed checkpoint"), std::string::npos)
-      << Problem();
+  EXPECT_NE(Problem().find("does not match the signed checkpoint"), std::string::npos) << Problem();
 }
 
 TEST_F(AuditLogTest, CheckpointSignedByAnotherKeyIsRefused) {
@@ -215,10 +212,11 @@ TEST_F(AuditLogTest, LaterCheckpointsAreProvablyConsistentWithEarlierOnes) {
   auto now = VerifyCheckpoint(latest->first, node->audit()->public_raw());
   ASSERT_TRUE(now.ok());
   EXPECT_GT(now->size, old->size);
-  EXPECT_TRUE(merkle::VerifyConsistency(old->size, now->size, old->root, now->root,
-                                        latest->second).ok());
+  EXPECT_TRUE(
+      merkle::VerifyConsistency(old->size, now->size, old->root, now->root, latest->second).ok());
   EXPECT_FALSE(merkle::VerifyConsistency(old->size, now->size, Digest::Of("forged"), now->root,
-                                         latest->second).ok());
+                                         latest->second)
+                   .ok());
 }
 
 TEST_F(AuditLogTest, RebuildingTheIndexIsAnEvent) {
@@ -245,8 +243,9 @@ TEST_F(AuditLogTest, BundleProvesEachEventAgainstTheCheckpoint) {
   for (const auto& e : b->entries()) {
     std::vector<Digest> proof;
     for (const auto& p : e.proof()) proof.push_back(*Digest::FromRaw(p));
-    EXPECT_TRUE(merkle::VerifyInclusion(e.index(), c->size, merkle::HashLeaf(e.event()), proof,
-                                        c->root).ok());
+    EXPECT_TRUE(
+        merkle::VerifyInclusion(e.index(), c->size, merkle::HashLeaf(e.event()), proof, c->root)
+            .ok());
   }
   EXPECT_EQ(node->audit()->Bundle("sha256:" + std::string(64, '0')).status().code(),
             absl::StatusCode::kNotFound);

@@ -22,7 +22,7 @@ TEST(AuthThrottleTest, BeyondTheBudgetTheAddressIsRefusedAtOnceForDoublingBlocks
   absl::Status s = t.Admit("ipv4:10.0.0.5:3", now);  // another port, same address
   EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
   EXPECT_NE(s.message().find("ipv4:10.0.0.5"), std::string::npos) << s;
-  EXPECT_TRUE(t.Admit("ipv4:10.0.0.6:3", now).ok());  // another address
+  EXPECT_TRUE(t.Admit("ipv4:10.0.0.6:3", now).ok());                     // another address
   EXPECT_TRUE(t.Admit("ipv4:10.0.0.5:3", now + absl::Seconds(1)).ok());  // the block ended
   EXPECT_EQ(t.Failed("ipv4:10.0.0.5:2", now + absl::Seconds(1)), absl::Seconds(2));
   EXPECT_EQ(t.Failed("ipv4:10.0.0.5:2", now + absl::Seconds(3)), absl::Seconds(4));

@@ -1,10 +1,9 @@
 #include "server/chunk_sealer.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "server/chunk_io.h"
 #include "tests/test_util.h"
@@ -90,8 +89,7 @@ TEST(ChunkSealerTest, AnyChangedByteFailsAuthentication) {
     bad[at] ^= 1;
     EXPECT_EQ(sealer.Open(id, bad).status().code(), absl::StatusCode::kDataLoss) << at;
   }
-  EXPECT_EQ(sealer.Open(Digest::Of("other"), sealed).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(sealer.Open(Digest::Of("other"), sealed).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(ChunkSealerTest, RotationKeepsOldChunksReadableAndUnknownKeysAreNamed) {

@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
-
 #include "server/chunk_io.h"
 #include "server/local_blob_store.h"
 #include "server/verifying_blob_store.h"
@@ -27,11 +26,13 @@ class CommitterTest : public ::testing::TestWithParam<std::string> {
     std::filesystem::create_directories(dir_ / "volumes");
     std::filesystem::create_directories(dir_ / "quarantine");
     index_ = *Index::Open(dir_ / "index");
-    volumes_ = *VolumeSet::Open(dir_ / "volumes", dir_ / "quarantine", 16384, max_volume,
-                                index_.get());
+    volumes_ =
+        *VolumeSet::Open(dir_ / "volumes", dir_ / "quarantine", 16384, max_volume, index_.get());
     std::unique_ptr<FileWriter> w;
-    if (GetParam() == "io_uring") w = *NewUringFileWriter(8);
-    else w = NewPwriteFileWriter();
+    if (GetParam() == "io_uring")
+      w = *NewUringFileWriter(8);
+    else
+      w = NewPwriteFileWriter();
     CommitterOptions o;
     o.min_free_bytes = min_free;
     o.max_queued_bytes = max_queued;

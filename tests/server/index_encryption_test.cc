@@ -38,7 +38,8 @@ TEST(IndexEncryptionTest, BytesReadBackAtAnyOffsetAndAreNotOnDisk) {
   testing::TempDir dir;
   std::unique_ptr<rocksdb::Env> env = NewIndexEnv(rocksdb::Env::Default(), KeyOf(1), {});
   std::string data;
-  for (int i = 0; data.size() < 10000; ++i) data += "suspect statement line " + std::to_string(i) + "\n";
+  for (int i = 0; data.size() < 10000; ++i)
+    data += "suspect statement line " + std::to_string(i) + "\n";
   const std::string path = dir / "000001.log";
   WriteInPieces(env.get(), path, data);
   EXPECT_EQ(ReadAt(env.get(), path, 0, data.size()), data);

@@ -25,7 +25,8 @@ TEST(ManifestGuardTest, DifferencesNameEachChangedField) {
   (*b.mutable_metadata())["agency"] = "B";
   b.mutable_metadata()->erase("classification");
   b.set_uploaded_by("user:mallory");
-  EXPECT_EQ(ManifestGuard::Differences(a, b), "metadata.agency,metadata.classification,uploaded_by");
+  EXPECT_EQ(ManifestGuard::Differences(a, b),
+            "metadata.agency,metadata.classification,uploaded_by");
   v1::ObjectManifest c = a;
   c.set_chunks(0, std::string(32, 'c'));
   c.set_stored_at_unix_nanos(5);

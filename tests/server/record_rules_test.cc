@@ -44,8 +44,8 @@ TEST(RecordRulesTest, ArchiveNumbersFollowTheFormat) {
   r.set_agency("SH-MKT");
   r.set_target("shop-17");
   r.set_stage("inspection");
-  r.set_start_unix_nanos(absl::ToUnixNanos(absl::FromCivil(absl::CivilSecond(2026, 11, 26, 9, 0, 0),
-                                                           absl::UTCTimeZone())));
+  r.set_start_unix_nanos(absl::ToUnixNanos(
+      absl::FromCivil(absl::CivilSecond(2026, 11, 26, 9, 0, 0), absl::UTCTimeZone())));
   RecordRules rules;
   EXPECT_EQ(ArchiveNumber(r, rules, 7), "SH-MKT-20261126-shop-17-inspection-0007");
   EXPECT_EQ(ArchivePrefix(r, rules), "SH-MKT-20261126-shop-17-inspection-#");
@@ -66,8 +66,7 @@ TEST(RecordRulesTest, FlagsAreDerivedAtTheTimeOfAsking) {
     return std::vector<std::string>(r.flags().begin(), r.flags().end());
   };
   EXPECT_TRUE(flags(absl::FromUnixNanos(kT0) + absl::Hours(23)).empty());
-  EXPECT_EQ(flags(absl::FromUnixNanos(kT0) + absl::Hours(25)),
-            std::vector<std::string>{"overdue"});
+  EXPECT_EQ(flags(absl::FromUnixNanos(kT0) + absl::Hours(25)), std::vector<std::string>{"overdue"});
   f.record.set_archive_number("N-1");
   f.record.set_archived_unix_nanos(kT0 + absl::ToInt64Nanoseconds(absl::Hours(30)));
   EXPECT_EQ(flags(absl::FromUnixNanos(kT0) + absl::Hours(31)),

@@ -71,8 +71,7 @@ TEST_F(UploadTest, HashMismatchStoresNoObjectAndForgetsProgress) {
   auto r = (*up)->Finish(Digest::Of("something else").ToString());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
   up->reset();
-  EXPECT_EQ(node_->objects()->Stat(Digest::Of(data)).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(node_->objects()->Stat(Digest::Of(data)).status().code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(node_->uploads()->Query("bad")->known());
 }
 
@@ -116,8 +115,7 @@ TEST_F(UploadTest, ResumesFromTheLastDurableChunk) {
   EXPECT_EQ(node_->uploads()->Begin(Header("r", data.size(), 0)).status().code(),
             absl::StatusCode::kOutOfRange);
   auto other = Header("r", data.size() + 1, 4096 * 2);
-  EXPECT_EQ(node_->uploads()->Begin(other).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(node_->uploads()->Begin(other).status().code(), absl::StatusCode::kFailedPrecondition);
   auto up = node_->uploads()->Begin(Header("r", data.size(), 4096 * 2));
   ASSERT_TRUE(up.ok()) << up.status();
   EXPECT_EQ(node_->uploads()->Begin(Header("r", data.size(), 4096 * 2)).status().code(),
@@ -143,9 +141,8 @@ TEST_F(UploadTest, ManyConcurrentUploads) {
   std::vector<absl::StatusOr<v1::UploadResponse>> results(8, absl::UnknownError(""));
   for (int i = 0; i < 8; ++i) {
     datas[i] = RandomBytes(4096 * 10 + i, 100 + i);
-    threads.emplace_back([&, i] {
-      results[i] = PutBytes(node_.get(), datas[i], "c" + std::to_string(i), 3000);
-    });
+    threads.emplace_back(
+        [&, i] { results[i] = PutBytes(node_.get(), datas[i], "c" + std::to_string(i), 3000); });
   }
   for (auto& t : threads) t.join();
   for (int i = 0; i < 8; ++i) {

@@ -89,13 +89,13 @@ TEST(VolumeTest, CreateOpenReadScan) {
   EXPECT_EQ((*v)->Read(locs[0], EntryType::kChunk, Digest::Of("other")).status().code(),
             absl::StatusCode::kDataLoss);
   int seen = 0;
-  auto scan = (*v)->Scan(kFirstEntryOffset, [&](const EntryHeader& h, const Location& l,
-                                                const std::string& p) {
-    EXPECT_EQ(l.offset, locs[seen].offset);
-    EXPECT_EQ(h.hash, Digest::Of(p));
-    ++seen;
-    return absl::OkStatus();
-  });
+  auto scan = (*v)->Scan(kFirstEntryOffset,
+                         [&](const EntryHeader& h, const Location& l, const std::string& p) {
+                           EXPECT_EQ(l.offset, locs[seen].offset);
+                           EXPECT_EQ(h.hash, Digest::Of(p));
+                           ++seen;
+                           return absl::OkStatus();
+                         });
   ASSERT_TRUE(scan.ok());
   EXPECT_TRUE(scan->clean);
   EXPECT_EQ(seen, 5);
