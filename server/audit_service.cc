@@ -17,9 +17,10 @@ namespace {
 // Adds each other node's events about `subject` (asked as a peer, so that it
 // answers with its own events only).
 void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse* response) {
-  for (const NodeInfo& peer : node->cluster().nodes()) {
-    if (peer.id == node->node_id()) continue;
-    auto stub = v1::Audit::NewStub(grpc::CreateChannel(peer.address, node->peer_credentials()));
+  if (node->placement() == nullptr) return;  // a cluster of one
+  for (const Placement::Other& other : node->placement()->Others()) {
+    const NodeInfo& peer = *other.info;
+    auto stub = v1::Audit::NewStub(other.peer->channel());
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     AddPeerMetadata(&ctx, node->cluster(), node->node_id());

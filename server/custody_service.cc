@@ -105,7 +105,13 @@ void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
 // 2 s, is another node than the map says, or runs another map version (the
 // other nodes refuse its calls).
 void AskPeer(Node* node, const NodeInfo& peer, uint64_t map_version, v1::ClusterNodeStatus* out) {
-  auto stub = v1::Custody::NewStub(grpc::CreateChannel(peer.address, node->peer_credentials()));
+  RemoteBlobStore* client = node->placement() ? node->placement()->peer(peer.id) : nullptr;
+  if (client == nullptr) {
+    out->set_error("this node has no client for it (not in its map)");
+    out->set_up(false);
+    return;
+  }
+  auto stub = v1::Custody::NewStub(client->channel());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   grpc::Status s = stub->NodeStatus(&ctx, v1::NodeStatusRequest(), out->mutable_status());

@@ -9,7 +9,8 @@ namespace custody {
 RemoteBlobStore::RemoteBlobStore(std::shared_ptr<grpc::Channel> channel,
                                  std::shared_ptr<const ClusterMap> map, std::string self,
                                  absl::Duration deadline)
-    : stub_(v1::Replica::NewStub(channel)),
+    : channel_(channel),
+      stub_(v1::Replica::NewStub(channel)),
       map_(std::move(map)),
       self_(std::move(self)),
       deadline_(deadline),

@@ -27,6 +27,10 @@ class RemoteBlobStore : public BlobStore {
   RemoteBlobStore(std::shared_ptr<grpc::Channel> channel, std::shared_ptr<const ClusterMap> map,
                   std::string self, absl::Duration deadline = absl::Seconds(30));
 
+  // The pooled channel to the peer, for the node's other services that call
+  // it (audit merges, cluster status): one connection per peer.
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
   absl::StatusOr<std::string> Get(const Digest& digest) override;
   absl::StatusOr<std::string> GetFor(const Digest& digest, const ReadFor& why) override;
   // Asynchronous: the call runs on this store's own threads, and `done`
@@ -68,6 +72,7 @@ class RemoteBlobStore : public BlobStore {
   std::unique_ptr<grpc::ClientContext> NewContext() const { return NewContext(deadline_); }
   std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration deadline) const;
 
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Replica::Stub> stub_;
   std::shared_ptr<const ClusterMap> map_;
   std::string self_;
