@@ -12,9 +12,9 @@ absl::Status ChunkReadPolicy::Check(const std::string& peer, const Digest& chunk
       return CheckRepair(peer, chunk);
     case v1::READ_DOWNLOAD:
       RETURN_IF_ERROR(CheckGrant(req, now));
-      return CheckPartOf(req.object_id(), chunk);
+      return CheckPartOf(peer, req.object_id(), chunk);
     case v1::READ_OFFSITE:
-      return CheckPartOf(req.object_id(), chunk);
+      return CheckPartOf(peer, req.object_id(), chunk);
     default:
       return absl::PermissionDeniedError(
           "a chunk read needs a purpose: repair, download or offsite");
@@ -48,7 +48,8 @@ absl::Status ChunkReadPolicy::CheckGrant(const v1::GetBlobRequest& req, absl::Ti
   return absl::OkStatus();
 }
 
-absl::Status ChunkReadPolicy::CheckPartOf(const std::string& object_id, const Digest& chunk) {
+absl::Status ChunkReadPolicy::CheckPartOf(const std::string& peer, const std::string& object_id,
+                                          const Digest& chunk) {
   std::shared_ptr<const std::set<std::string>> chunks;
   {
     absl::MutexLock l(&mu_);
@@ -58,7 +59,7 @@ absl::Status ChunkReadPolicy::CheckPartOf(const std::string& object_id, const Di
   if (chunks == nullptr) {
     absl::StatusOr<Digest> id = Digest::Parse(object_id);
     if (!id.ok()) return absl::PermissionDeniedError("the read names no object it is for");
-    absl::StatusOr<v1::ObjectManifest> m = manifest_(*id);
+    absl::StatusOr<v1::ObjectManifest> m = manifest_(*id, peer);
     if (!m.ok()) {
       return absl::PermissionDeniedError(absl::StrCat(
           "the read is for ", object_id, ", which is not known here: ", m.status().message()));

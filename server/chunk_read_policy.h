@@ -31,7 +31,10 @@ namespace custody {
 class ChunkReadPolicy {
  public:
   using AccessFn = std::function<absl::StatusOr<std::shared_ptr<const AccessState>>()>;
-  using ManifestFn = std::function<absl::StatusOr<v1::ObjectManifest>(const Digest&)>;
+  // The manifest of an object, from this node or another, never from node
+  // `not_from` (the node asking to read: it cannot vouch for itself).
+  using ManifestFn = std::function<absl::StatusOr<v1::ObjectManifest>(const Digest& id,
+                                                                      const std::string& not_from)>;
 
   // `placement` null: a cluster of one, where no node reads from another.
   ChunkReadPolicy(Placement* placement, AccessFn access, ManifestFn manifest)
@@ -46,7 +49,8 @@ class ChunkReadPolicy {
   absl::Status CheckRepair(const std::string& peer, const Digest& chunk) const;
   absl::Status CheckGrant(const v1::GetBlobRequest& req, absl::Time now) const;
   // OK if `chunk` is part of object `object_id`.
-  absl::Status CheckPartOf(const std::string& object_id, const Digest& chunk);
+  absl::Status CheckPartOf(const std::string& peer, const std::string& object_id,
+                           const Digest& chunk);
 
   static constexpr size_t kCachedObjects = 256;
 

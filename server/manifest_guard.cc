@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/deterministic_bytes.h"
 #include "common/log.h"
 #include "server/audit_log.h"
@@ -16,6 +17,22 @@ namespace custody {
 namespace {
 
 constexpr size_t kRememberedRefusals = 10000;
+
+// The differences that change what an object is or who may see it: its
+// bytes and its metadata. Two honest uploads of the same file differ in
+// when, where and by whom they were taken, and as whom they were named;
+// the first manifest is kept either way.
+std::string Conflicting(const std::string& differences) {
+  std::vector<std::string> out;
+  for (absl::string_view d : absl::StrSplit(differences, ',', absl::SkipEmpty())) {
+    if (d == "stored_at" || d == "file_name" || d == "media_type" || d == "uploaded_by" ||
+        d == "coordinator") {
+      continue;
+    }
+    out.emplace_back(d);
+  }
+  return absl::StrJoin(out, ",");
+}
 
 }  // namespace
 
@@ -65,7 +82,7 @@ absl::Status ManifestGuard::CheckNew(const Digest& id, const v1::ObjectManifest&
     if (!held.ok()) continue;  // not held there, or unreachable
     v1::ObjectManifest theirs;
     if (!theirs.ParseFromString(*held)) continue;
-    std::string differs = Differences(theirs, sent);
+    std::string differs = Conflicting(Differences(theirs, sent));
     if (!differs.empty()) return Refuse(id, sent, from, home, differs);
   }
   return absl::OkStatus();
@@ -73,7 +90,7 @@ absl::Status ManifestGuard::CheckNew(const Digest& id, const v1::ObjectManifest&
 
 absl::Status ManifestGuard::CheckHeld(const Digest& id, const v1::ObjectManifest& sent,
                                       const v1::ObjectManifest& held, const std::string& from) {
-  std::string differs = Differences(held, sent);
+  std::string differs = Conflicting(Differences(held, sent));
   if (differs.empty()) return absl::OkStatus();
   return Refuse(id, sent, from, placement_ ? placement_->self() : "this node", differs);
 }

@@ -35,7 +35,10 @@ class ManifestGuard {
   absl::Status CheckNew(const Digest& id, const v1::ObjectManifest& sent, const std::string& from);
 
   // For a manifest `from` sends of an object this node holds as `held`: OK
-  // if they are the same, else refused and kept like CheckNew's.
+  // if they agree on the object's bytes and metadata (the held one is kept;
+  // when, where, by whom and under which file name may differ between two
+  // honest uploads of one file), else refused and kept like CheckNew's.
+  // CheckNew compares the same way.
   absl::Status CheckHeld(const Digest& id, const v1::ObjectManifest& sent,
                          const v1::ObjectManifest& held, const std::string& from);
 

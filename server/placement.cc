@@ -72,10 +72,11 @@ absl::StatusOr<std::vector<std::string>> Placement::PlaceManifest(
   return holders;
 }
 
-absl::StatusOr<v1::ObjectManifest> Placement::FindManifest(const Digest& id) {
+absl::StatusOr<v1::ObjectManifest> Placement::FindManifest(const Digest& id,
+                                                           const std::string& skip) {
   std::vector<std::string> tried;
   for (const NodeInfo* n : map_->Rank(id)) {
-    if (n->id == self_) continue;
+    if (n->id == self_ || n->id == skip) continue;
     absl::StatusOr<std::string> bytes = peers_.at(n->id)->GetManifest(id);
     v1::ObjectManifest m;
     if (bytes.ok() && m.ParseFromString(*bytes) && m.sha256() == id.Raw()) return m;

@@ -54,8 +54,9 @@ class Placement {
   absl::StatusOr<std::vector<std::string>> PlaceManifest(
       const Digest& id, const std::string& manifest,
       const std::function<absl::Status(const std::string& handoff_for)>& store_here);
-  // The manifest from the first other node, in rank order, that has it.
-  absl::StatusOr<v1::ObjectManifest> FindManifest(const Digest& id);
+  // The manifest from the first other node, in rank order, that has it;
+  // node `skip` is not asked (a node is never asked to vouch for its own read).
+  absl::StatusOr<v1::ObjectManifest> FindManifest(const Digest& id, const std::string& skip = "");
 
  private:
   std::shared_ptr<const ClusterMap> map_;

@@ -23,7 +23,11 @@ class ReplicaService final : public v1::Replica::CallbackService {
         guard_(node->placement(), [node](v1::AuditEvent e) { return node->Record(std::move(e)); }),
         reads_(
             node->placement(), [node] { return node->access_state(); },
-            [node](const Digest& id) { return node->FindManifest(id); }) {}
+            [node](const Digest& id, const std::string& not_from) {
+              absl::StatusOr<v1::ObjectManifest> m = node->objects()->GetManifest(id);
+              if (m.ok() || !absl::IsNotFound(m.status()) || node->placement() == nullptr) return m;
+              return node->placement()->FindManifest(id, not_from);
+            }) {}
 
   grpc::ServerUnaryReactor* PutBlob(grpc::CallbackServerContext* ctx,
                                     const v1::PutBlobRequest* request,

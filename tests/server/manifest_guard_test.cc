@@ -49,6 +49,15 @@ TEST(ManifestGuardTest, AHeldManifestIsKeptAndADifferentOneRefusedAndRecordedOnc
     EXPECT_NE(s.message().find("metadata.classification"), std::string::npos) << s;
   }
   ASSERT_EQ(recorded.size(), 1u);
+  // The same file uploaded at the same time through another node, by
+  // someone else, under another name: the same object, not a conflict.
+  v1::ObjectManifest twin = held;
+  twin.set_stored_at_unix_nanos(held.stored_at_unix_nanos() + 1);
+  twin.set_coordinator("n3");
+  twin.set_uploaded_by("user:pia");
+  twin.set_file_name("copy.mp4");
+  EXPECT_TRUE(guard.CheckHeld(id, twin, held, "n3").ok());
+  EXPECT_EQ(recorded.size(), 1u);
   EXPECT_EQ(recorded[0].action(), "manifest.refused");
   EXPECT_EQ(recorded[0].subject(), id.ToString());
   // A cluster of one has no other homes to ask.
