@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "common/merkle.h"
 #include "common/process.h"
-#include "server/event_groups.h"
+#include "server/audit/event_groups.h"
 #include "server/node.h"
 
 namespace custody {

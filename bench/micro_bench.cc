@@ -22,8 +22,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
-#include "server/file_writer.h"
-#include "server/volume_format.h"
+#include "server/storage/file_writer.h"
+#include "server/storage/volume_format.h"
 
 namespace custody {
 namespace {

@@ -29,7 +29,7 @@ struct CertificateRequest {
   std::vector<std::string> hosts;  // a node's DNS names or IP addresses
   int days = 825;
   // A user's roles, agency and clearance, written as OU entries "role:R",
-  // "agency:A", "clearance:L" (server/principals.h reads them).
+  // "agency:A", "clearance:L" (server/security/principals.h reads them).
   std::vector<std::string> roles;
   std::string agency, clearance;
 };

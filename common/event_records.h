@@ -1,6 +1,6 @@
 // Length-prefixed event records: each event's canonical encoding after its
-// varint32 length. The format of an audit event group (server/event_groups.h)
-// and of a snapshot's audit page (replication/snapshot_format.h).
+// varint32 length. The format of an audit event group (server/audit/event_groups.h)
+// and of a snapshot's audit page (common/snapshot_format.h).
 #ifndef CUSTODY_COMMON_EVENT_RECORDS_H_
 #define CUSTODY_COMMON_EVENT_RECORDS_H_
 

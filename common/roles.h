@@ -1,5 +1,5 @@
 // The roles a principal may hold and the classification levels, shared by
-// the node (server/principals.h) and the tools that issue identities.
+// the node (server/security/principals.h) and the tools that issue identities.
 #ifndef CUSTODY_COMMON_ROLES_H_
 #define CUSTODY_COMMON_ROLES_H_
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit and integration tests (real
 # custodyd processes on 127.0.0.1), then the unit tests and a chosen
-# integration subset again under ASan+UBSan. (TSan: see doc/testing.md; Debian's Abseil is not TSan-instrumented, so
+# integration subset again under ASan+UBSan. (TSan: see tests/README.md; Debian's Abseil is not TSan-instrumented, so
 # every absl::Mutex looks unsynchronized to it.)
 # Usage: scripts/test.sh [--no-sanitizers]
 set -euo pipefail
@@ -25,7 +25,7 @@ if [[ "${1:-}" != "--no-sanitizers" ]]; then
   # Every unit test, and the integration tests of the node's concurrent and
   # fault paths. Left out here (run in the release pass above): suites that
   # mostly drive the CLI, whose C++ paths the others already cover under
-  # ASan, to keep CI within its budget (doc/testing.md).
+  # ASan, to keep CI within its budget (tests/README.md).
   (cd build-asan && ctest --output-on-failure -j2 --timeout 900 \
      -E '^(RolesTest|RecordsTest|IngestTest|IngestReplicasTest|VisibilityTest|AuditCliTest|CliTest)\.')
 fi

@@ -17,11 +17,11 @@
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "common/units.h"
-#include "server/audited_write.h"
-#include "server/index_encryption.h"
-#include "server/local_blob_store.h"
-#include "server/recovery.h"
-#include "server/verifying_blob_store.h"
+#include "server/audit/audited_write.h"
+#include "server/storage/index_encryption.h"
+#include "server/storage/local_blob_store.h"
+#include "server/storage/recovery.h"
+#include "server/storage/verifying_blob_store.h"
 
 namespace custody {
 namespace fs = std::filesystem;
@@ -53,12 +53,12 @@ absl::StatusOr<bool> VolumesHoldData(const std::string& dir) {
 absl::StatusOr<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   std::unique_ptr<Node> n(new Node);
   n->options_ = options;
-  if (options.tls) n->ledger_->Trust(options.ca_pem);
   RETURN_IF_ERROR(n->OpenFolder());
   n->cluster_ = options.cluster
                     ? options.cluster
                     : std::make_shared<const ClusterMap>(ClusterMap::Single(n->node_id_, ""));
   RETURN_IF_ERROR(n->OpenStorage());
+  RETURN_IF_ERROR(n->OpenParts());
   return n;
 }
 
@@ -146,6 +146,12 @@ absl::Status Node::OpenStorage() {
                      RecoverActiveVolume(index_.get(), volumes_.get(), sealer_.get()));
     recovered_ = st;
   }
+  return absl::OkStatus();
+}
+
+// Everything over the index and the volumes, in the order each needs the
+// others; then the start is on record and background work begins.
+absl::Status Node::OpenParts() {
   absl::Status werr;
   std::unique_ptr<FileWriter> writer = NewWriter(&werr);
   RETURN_IF_ERROR(werr);
@@ -154,43 +160,100 @@ absl::Status Node::OpenStorage() {
   stream_pool_ = std::make_unique<ThreadPool>(options_.stream_threads);
   read_pool_ = std::make_unique<ThreadPool>(options_.read_threads);
   fetch_pool_ = std::make_unique<ThreadPool>(options_.fetch_threads);
+  maintenance_pool_ = std::make_unique<ThreadPool>(4);
   CommitterOptions co;
   co.min_free_bytes = options_.min_free_bytes;
   co.sealer = sealer_.get();
   committer_ = std::make_unique<Committer>(index_.get(), volumes_.get(), std::move(writer), co,
                                            audit_.get());
+  trail_ = std::make_unique<AuditTrail>(committer_.get(), audit_.get());
   local_ = std::make_unique<LocalBlobStore>(index_.get(), volumes_.get(), committer_.get(),
                                             sealer_.get());
   verified_ = std::make_unique<VerifyingBlobStore>(
       local_.get(), [m = metrics_.get()] { m->CorruptChunkFound(); });
+  objects_ = std::make_unique<ObjectStore>(index_.get());
+  history_ = std::make_unique<AuditHistory>(index_.get(), committer_.get(), audit_.get());
+  if (cluster_->nodes().size() > 1) {
+    placement_ =
+        std::make_unique<Placement>(cluster_, node_id_, verified_.get(), peer_credentials());
+  }
+  OpenLedger();
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
                                              chunk_size_, audit_.get());
   uploads_->set_sealer(sealer_.get());
   uploads_->set_required_replicas(static_cast<uint32_t>(cluster_->replication_factor()));
-  if (cluster_->nodes().size() > 1) {
-    placement_ =
-        std::make_unique<Placement>(cluster_, node_id_, verified_.get(), peer_credentials());
-    uploads_->set_placement(placement_.get());
-  }
-  objects_ = std::make_unique<ObjectStore>(index_.get());
-  history_ = std::make_unique<AuditHistory>(index_.get(), committer_.get(), audit_.get());
+  if (placement_) uploads_->set_placement(placement_.get());
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
-  maintenance_pool_ = std::make_unique<ThreadPool>(4);
-  if (placement_) {
-    anti_entropy_ = std::make_unique<AntiEntropy>(this, placement_.get(), options_.anti_entropy);
-  }
-  scrubber_ = std::make_unique<Scrubber>(this, placement_.get(), options_.scrub);
+  RETURN_IF_ERROR(OpenRecords());
+  RETURN_IF_ERROR(RecordStart());
+  RETURN_IF_ERROR(RecordRecovery());
+  RETURN_IF_ERROR(purger_->ApplyAll());  // finishes a purge a crash cut short
+  StartBackgroundWork();
+  if (rebuilt_) RETURN_IF_ERROR(RecordRebuild());
+  return SignCheckpointNow().status();
+}
+
+// The security ledger: entries spread to every other node; an executed purge
+// removes data here once stored.
+void Node::OpenLedger() {
+  ledger_ = std::make_unique<Ledger>(index_.get(), trail_.get(), node_id_,
+                                     static_cast<int>(cluster_->nodes().size()));
+  if (options_.tls) ledger_->Trust(options_.ca_pem);
+  access_ = std::make_unique<AccessStateCache>(ledger_.get());
+  purger_ = std::make_unique<Purger>(index_.get(), volumes_.get(), trail_.get(), ledger_.get());
+  ledger_->SetAfterStore([purger = purger_.get()](const v1::LedgerEntry& e) {
+    absl::Status s = purger->Apply(e);
+    if (!s.ok()) LOG(ERROR) << "applying " << e.subject() << ": " << s << " (retried at start-up)";
+  });
+  if (!placement_) return;
+  ledger_->SetSpreader([p = placement_.get()](const Digest& id, const std::string& bytes) {
+    int reached = 0;
+    for (const Placement::Other& n : p->Others()) {
+      absl::Status s = n.peer->PutLedger(id, bytes);
+      if (s.ok()) {
+        ++reached;
+      } else {
+        LOG(WARNING) << "ledger entry " << id.ToString() << " did not reach " << n.info->id << ": "
+                     << s << " (anti-entropy will bring it)";
+      }
+    }
+    return reached;
+  });
+}
+
+// Records, devices, archive numbers and reports, over the ledger.
+absl::Status Node::OpenRecords() {
   Catalog catalog = Catalog::BuiltIn();
   if (!options_.catalog_file.empty()) {
     ASSIGN_OR_RETURN(catalog, Catalog::Load(options_.catalog_file));
   }
   RETURN_IF_ERROR(ValidateArchiveFormat(options_.records.archive_format));
-  records_ = std::make_unique<RecordKeeper>(this, options_.records, std::move(catalog));
-  purger_ = std::make_unique<Purger>(this);
+  RecordKeeperDeps deps{node_id_,         ledger_.get(),
+                        access_.get(),    purger_.get(),
+                        placement_.get(), [this](const Digest& id) { return FindManifest(id); }};
+  records_ = std::make_unique<RecordKeeper>(std::move(deps), options_.records, std::move(catalog));
   // A purge.executed from a peer removes data only if this node derives it.
   ledger_->SetAdmission([keeper = records_.get()](const v1::LedgerEntry& e) {
     return e.kind() == "purge.executed" ? keeper->CheckExecutedPurge(e) : absl::OkStatus();
   });
+  return absl::OkStatus();
+}
+
+// Anti-entropy (in a cluster) and the scrubber.
+void Node::StartBackgroundWork() {
+  if (placement_) {
+    AntiEntropyDeps deps{index_.get(), verified_.get(), ledger_.get(),
+                         trail_.get(), metrics_.get(),  placement_.get()};
+    anti_entropy_ = std::make_unique<AntiEntropy>(std::move(deps), options_.anti_entropy);
+    anti_entropy_->Start();
+  }
+  ScrubberDeps deps{node_id_,      index_.get(), volumes_.get(), committer_.get(),
+                    sealer_.get(), trail_.get(), metrics_.get(), placement_.get()};
+  scrubber_ = std::make_unique<Scrubber>(std::move(deps), options_.scrub);
+  scrubber_->Start();
+}
+
+absl::Status Node::RecordStart() {
   v1::AuditEvent started = NewEvent("node.started", "node", "custodyd");
   AddDetail(&started, "io_backend", committer_->io_backend());
   AddDetail(&started, "chunk_size", absl::StrCat(chunk_size_));
@@ -201,19 +264,16 @@ absl::Status Node::OpenStorage() {
                  << absl::FormatDuration(options_.records.testing_retention)
                  << ", not the 2 years of article 19; for tests only";
   }
-  RETURN_IF_ERROR(Record(std::move(started)));
-  RETURN_IF_ERROR(RecordRecovery());
-  RETURN_IF_ERROR(purger_->ApplyAll());  // finishes a purge a crash cut short
-  if (anti_entropy_) anti_entropy_->Start();
-  scrubber_->Start();
-  if (!rebuilt_) return SignCheckpointNow().status();
+  return Record(std::move(started));
+}
+
+absl::Status Node::RecordRebuild() {
   v1::AuditEvent rebuilt = NewEvent("index.rebuilt", "node", "custodyd");
   AddDetail(&rebuilt, "entries", absl::StrCat(rebuilt_->entries_scanned));
   AddDetail(&rebuilt, "chunks", absl::StrCat(rebuilt_->chunks_indexed));
   AddDetail(&rebuilt, "objects", absl::StrCat(rebuilt_->objects_indexed));
   AddDetail(&rebuilt, "torn_bytes_quarantined", absl::StrCat(rebuilt_->torn_bytes));
-  RETURN_IF_ERROR(Record(std::move(rebuilt)));
-  return SignCheckpointNow().status();
+  return Record(std::move(rebuilt));
 }
 
 // What start-up recovery found after a crash is on record too.
@@ -252,20 +312,9 @@ absl::Status Node::OpenAudit() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> Node::SignCheckpointNow() {
-  absl::StatusOr<std::string> note = absl::UnknownError("not signed");
-  WriteRequest r;
-  r.index_only = true;
-  r.on_index = [this, &note](rocksdb::WriteBatch* b, const WriteResult&) {
-    note = audit_->SignCheckpoint(b);
-  };
-  RETURN_IF_ERROR(committer_->Write(std::move(r)).status());
-  return note;
-}
+absl::StatusOr<std::string> Node::SignCheckpointNow() { return trail_->SignCheckpointNow(); }
 
-absl::Status Node::Record(v1::AuditEvent event) {
-  return AuditedIndexWrite(committer_.get(), audit_.get(), std::move(event));
-}
+absl::Status Node::Record(v1::AuditEvent event) { return trail_->Record(std::move(event)); }
 
 Node::~Node() {
   // Background work first; then the requests that waited for it.

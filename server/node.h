@@ -15,31 +15,32 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/event_throttle.h"
+#include "common/idle_watchdog.h"
 #include "common/thread_pool.h"
-#include "replication/cluster_map.h"
-#include "server/access_state.h"
-#include "server/anti_entropy.h"
-#include "server/audit_history.h"
-#include "server/audit_log.h"
-#include "server/auth_throttle.h"
-#include "server/blob_store.h"
-#include "server/chunk_sealer.h"
-#include "server/committer.h"
-#include "server/event_throttle.h"
-#include "server/idle_watchdog.h"
-#include "server/index.h"
-#include "server/ledger.h"
-#include "server/node_metrics.h"
-#include "server/node_reads.h"
-#include "server/object_store.h"
-#include "server/placement.h"
-#include "server/principals.h"
-#include "server/purger.h"
-#include "server/record_keeper.h"
-#include "server/recovery.h"
-#include "server/scrubber.h"
-#include "server/upload.h"
-#include "server/volume_set.h"
+#include "replication/cluster/anti_entropy.h"
+#include "replication/cluster/cluster_map.h"
+#include "replication/cluster/node_reads.h"
+#include "replication/cluster/placement.h"
+#include "replication/cluster/scrubber.h"
+#include "server/audit/audit_history.h"
+#include "server/audit/audit_log.h"
+#include "server/audit/audited_write.h"
+#include "server/objects/purger.h"
+#include "server/objects/upload.h"
+#include "server/records/record_keeper.h"
+#include "server/security/access_state.h"
+#include "server/security/auth_throttle.h"
+#include "server/security/ledger.h"
+#include "server/security/principals.h"
+#include "server/storage/blob_store.h"
+#include "server/storage/chunk_sealer.h"
+#include "server/storage/committer.h"
+#include "server/storage/index.h"
+#include "server/storage/node_metrics.h"
+#include "server/storage/object_store.h"
+#include "server/storage/recovery.h"
+#include "server/storage/volume_set.h"
 
 namespace custody {
 
@@ -67,7 +68,7 @@ struct NodeOptions {
   std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
   bool tls = false;  // clients and peers must present certificates
   // With tls: the cluster CA's certificate. Decisions must be signed by
-  // people whose certificates it issued (server/decisions.h).
+  // people whose certificates it issued (server/security/decisions.h).
   std::string ca_pem;
   // Encryption at rest: the data key file (outside the data folder), and
   // older keys that still open chunks sealed before a rotation. Empty: chunks
@@ -107,6 +108,8 @@ class Node {
   AuditHistory* history() { return history_.get(); }
   // Appends `event` to the audit log and waits until it is durable.
   absl::Status Record(v1::AuditEvent event);
+  // The audit trail the node's parts record through.
+  AuditTrail* trail() { return trail_.get(); }
   // Signs a checkpoint over the log as it is now (or returns the latest if
   // nothing was logged since), durably.
   absl::StatusOr<std::string> SignCheckpointNow();
@@ -119,7 +122,7 @@ class Node {
   // Users and access grants (doc/security.md).
   Ledger* ledger() { return ledger_.get(); }
   absl::StatusOr<std::shared_ptr<const AccessState>> access_state() { return access_->Get(); }
-  // The caller of `ctx` if it may do `action` (server/principals.h);
+  // The caller of `ctx` if it may do `action` (server/security/principals.h);
   // otherwise its refusal, logged as access.refused about `subject`.
   absl::StatusOr<v1::Principal> Authorize(const grpc::ServerContextBase& ctx, Action action,
                                           const std::string& subject = "node");
@@ -159,7 +162,7 @@ class Node {
   uint64_t FreeBytes() const;
   NodeMetrics* metrics() { return metrics_.get(); }
   // Counts a read by node `peer` through Replica.GetBlob and records the
-  // replica.read event when one is due (server/node_reads.h).
+  // replica.read event when one is due (replication/cluster/node_reads.h).
   void CountPeerRead(const std::string& peer, v1::BlobKind kind, uint64_t bytes);
   // Records a refused Replica call (replica.refused, at most one a minute
   // per caller and reason) and returns `why`.
@@ -171,11 +174,20 @@ class Node {
  private:
   Node() = default;
   absl::Status OpenFolder();
+  // The index and the volumes, recovered (or rebuilt) after a crash.
   absl::Status OpenStorage();
+  absl::Status OpenParts();
   absl::Status OpenAudit();
+  // The parts above storage: ledger, placement, uploads, background work,
+  // records and purges, each given only what it uses.
+  void OpenLedger();
+  absl::Status OpenRecords();
+  void StartBackgroundWork();
+  absl::Status RecordStart();    // node.started
+  absl::Status RecordRebuild();  // index.rebuilt after --rebuild-index
   absl::Status RecordRecovery();
   absl::Status LoadDataKeys();
-  // With --data-key the index is encrypted (server/index_encryption.h): a
+  // With --data-key the index is encrypted (server/storage/index_encryption.h): a
   // plaintext index from before the key is copied into an encrypted one
   // first, and kept aside. Without it, an encrypted index is refused.
   absl::Status PrepareIndex(const std::string& dir);
@@ -195,12 +207,13 @@ class Node {
   std::unique_ptr<AuditHistory> history_;
   std::unique_ptr<NodeMetrics> metrics_ = std::make_unique<NodeMetrics>();
   std::unique_ptr<Committer> committer_;
+  std::unique_ptr<AuditTrail> trail_;
   std::unique_ptr<ChunkSealer> sealer_;
-  std::unique_ptr<Ledger> ledger_ = std::make_unique<Ledger>(this);
+  std::unique_ptr<Ledger> ledger_;
   AuthThrottle auth_throttle_;
   NodeReads peer_reads_;
   EventThrottle peer_refusals_{absl::Minutes(1)};
-  std::unique_ptr<AccessStateCache> access_ = std::make_unique<AccessStateCache>(ledger_.get());
+  std::unique_ptr<AccessStateCache> access_;
   std::unique_ptr<BlobStore> local_, verified_;
   std::shared_ptr<const ClusterMap> cluster_;
   std::unique_ptr<Placement> placement_;  // a cluster of more than one node

@@ -54,7 +54,7 @@ absl::StatusOr<v1::Principal> Node::Authorize(const grpc::ServerContextBase& ctx
   absl::StatusOr<std::shared_ptr<const AccessState>> state = access_state();
   if (!state.ok()) return state.status();
   // A token caller from an address that sent too many wrong tokens is refused
-  // before its token is looked at; nothing here waits (server/auth_throttle.h).
+  // before its token is looked at; nothing here waits (server/security/auth_throttle.h).
   const bool token_call = options_.tls && PeerIdentity(ctx).empty();
   if (token_call) RETURN_IF_ERROR(auth_throttle_.Admit(ctx.peer()));
   absl::StatusOr<v1::Principal> p = Caller(ctx, options_.tls, **state);

@@ -20,8 +20,8 @@
 #include "common/digest.h"
 #include "custody/v1/replica.grpc.pb.h"
 #include "custody/v1/storage.pb.h"
-#include "server/remote_blob_store.h"
-#include "server/replicating_blob_store.h"
+#include "replication/cluster/remote_blob_store.h"
+#include "replication/cluster/replicating_blob_store.h"
 #include "tests/integration/cluster_util.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
@@ -292,11 +292,13 @@ TEST(ReplicationTest, ChunksOnThreeNodesSurviveOneKillAndRefuseWithTwoDown) {
   auto map = std::make_shared<const ClusterMap>(*ClusterMap::Load(map_file));
   std::vector<std::unique_ptr<NodeProcess>> nodes = StartMappedNodes(dir, map_file, ports);
   ASSERT_EQ(nodes.size(), 3u);
+  std::map<std::string, std::unique_ptr<PeerClient>> peers;
   std::map<std::string, std::unique_ptr<RemoteBlobStore>> remotes;
   for (int i = 0; i < 3; ++i) {
     std::string id = "n" + std::to_string(i + 1);
-    remotes[id] = std::make_unique<RemoteBlobStore>(CustodyClient::NewChannel(nodes[i]->address()),
-                                                    map, "n1", absl::Seconds(5));
+    peers[id] = std::make_unique<PeerClient>(CustodyClient::NewChannel(nodes[i]->address()), map,
+                                             "n1", absl::Seconds(5));
+    remotes[id] = std::make_unique<RemoteBlobStore>(peers[id].get());
   }
   ReplicatingBlobStore store(map, "n1", [&](const NodeInfo& n) { return remotes.at(n.id).get(); });
   auto put = [&](const std::string& data) {

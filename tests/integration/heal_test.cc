@@ -16,8 +16,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
-#include "replication/buckets.h"
-#include "replication/cluster_map.h"
+#include "replication/cluster/buckets.h"
+#include "replication/cluster/cluster_map.h"
 #include "tests/integration/cluster_util.h"
 
 namespace custody::testing {

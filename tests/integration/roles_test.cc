@@ -1,5 +1,5 @@
 // Every role against every action, generated from the one role table in
-// server/principals.cc (RolesFor): a user holding only that role runs the
+// server/security/principals.cc (RolesFor): a user holding only that role runs the
 // command that asks for the action on a real TLS node. A role the table
 // allows is never refused for its role (the command may still fail for
 // other reasons: a made-up request id, a missing grant); a role it does not
@@ -8,7 +8,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "server/principals.h"
+#include "server/security/principals.h"
 #include "tests/integration/records_fixture.h"
 #include "tests/test_util.h"
 

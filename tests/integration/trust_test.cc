@@ -14,7 +14,7 @@
 #include "custody/v1/access.grpc.pb.h"
 #include "custody/v1/replica.grpc.pb.h"
 #include "custody/v1/storage.pb.h"
-#include "replication/cluster_map.h"
+#include "replication/cluster/cluster_map.h"
 #include "tests/integration/records_fixture.h"
 #include "tests/test_util.h"
 

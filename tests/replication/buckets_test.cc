@@ -1,4 +1,4 @@
-#include "replication/buckets.h"
+#include "replication/cluster/buckets.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The cluster map: parsing with exact errors, and rendezvous placement
 // (deterministic, balanced, zone-diverse, stable when a node leaves).
-#include "replication/cluster_map.h"
+#include "replication/cluster/cluster_map.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "replication/object_follower.h"
+#include "replication/offsite/object_follower.h"
 
 #include <gtest/gtest.h>
 

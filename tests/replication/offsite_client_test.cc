@@ -1,4 +1,4 @@
-#include "replication/offsite_client.h"
+#include "replication/offsite/offsite_client.h"
 
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>

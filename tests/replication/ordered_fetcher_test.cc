@@ -1,4 +1,4 @@
-#include "replication/ordered_fetcher.h"
+#include "replication/offsite/ordered_fetcher.h"
 
 #include <gtest/gtest.h>
 

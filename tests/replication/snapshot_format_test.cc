@@ -1,4 +1,4 @@
-#include "replication/snapshot_format.h"
+#include "common/snapshot_format.h"
 
 #include <gtest/gtest.h>
 

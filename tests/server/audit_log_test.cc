@@ -1,6 +1,6 @@
 // The audit log of a node: events for every change, and tampering with the
 // stored log (node stopped, RocksDB edited directly) named by VerifyAll.
-#include "server/audit_log.h"
+#include "server/audit/audit_log.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "absl/base/internal/endian.h"
 #include "absl/synchronization/notification.h"
-#include "server/event_groups.h"
+#include "server/audit/event_groups.h"
 #include "tests/server/node_fixture.h"
 #include "tests/test_util.h"
 

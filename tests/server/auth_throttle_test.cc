@@ -1,4 +1,4 @@
-#include "server/auth_throttle.h"
+#include "server/security/auth_throttle.h"
 
 #include <gtest/gtest.h>
 

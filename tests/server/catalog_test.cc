@@ -1,4 +1,4 @@
-#include "server/catalog.h"
+#include "server/records/catalog.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/chunk_read_policy.h"
+#include "replication/cluster/chunk_read_policy.h"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "server/chunk_sealer.h"
+#include "server/storage/chunk_sealer.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
 
-#include "server/chunk_io.h"
+#include "server/storage/chunk_io.h"
 #include "tests/test_util.h"
 
 namespace custody {

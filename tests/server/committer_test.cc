@@ -1,4 +1,4 @@
-#include "server/committer.h"
+#include "server/storage/committer.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
-#include "server/chunk_io.h"
-#include "server/local_blob_store.h"
-#include "server/verifying_blob_store.h"
+#include "server/storage/chunk_io.h"
+#include "server/storage/local_blob_store.h"
+#include "server/storage/verifying_blob_store.h"
 #include "tests/test_util.h"
 
 namespace custody {

@@ -1,11 +1,11 @@
 // The storage of audit events in groups: the record codec, and EventCursor
 // walking groups and naming gaps, overlaps and damaged records.
-#include "server/event_groups.h"
+#include "server/audit/event_groups.h"
 
 #include <gtest/gtest.h>
 
-#include "server/audit_log.h"
-#include "server/index.h"
+#include "server/audit/audit_log.h"
+#include "server/storage/index.h"
 #include "tests/test_util.h"
 
 namespace custody {

@@ -1,4 +1,4 @@
-#include "server/index_encryption.h"
+#include "server/storage/index_encryption.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/manifest_guard.h"
+#include "server/objects/manifest_guard.h"
 
 #include <gtest/gtest.h>
 

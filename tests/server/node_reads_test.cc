@@ -1,4 +1,4 @@
-#include "server/node_reads.h"
+#include "replication/cluster/node_reads.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/principals.h"
+#include "server/security/principals.h"
 
 #include <gtest/gtest.h>
 
@@ -41,7 +41,7 @@ TEST(PrincipalsTest, SecurityDocCarriesTheRoleTableOfTheCode) {
   std::stringstream doc;
   doc << in.rdbuf();
   const std::string text = doc.str();
-  const std::string begin = "<!-- role-table: generated from server/principals.cc -->\n";
+  const std::string begin = "<!-- role-table: generated from server/security/principals.cc -->\n";
   const std::string end = "<!-- /role-table -->";
   size_t from = text.find(begin), to = text.find(end);
   ASSERT_NE(from, std::string::npos) << "doc/security.md lost its role-table markers";

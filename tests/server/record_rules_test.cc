@@ -1,4 +1,4 @@
-#include "server/record_rules.h"
+#include "server/records/record_rules.h"
 
 #include <gtest/gtest.h>
 

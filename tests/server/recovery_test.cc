@@ -1,4 +1,4 @@
-#include "server/recovery.h"
+#include "server/storage/recovery.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>

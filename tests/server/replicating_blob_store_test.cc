@@ -2,7 +2,7 @@
 // chunks land on exactly their R home nodes, go to the next node when a home
 // node fails, fail cleanly with too few nodes, and reads fall through bad
 // copies.
-#include "server/replicating_blob_store.h"
+#include "replication/cluster/replicating_blob_store.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/upload.h"
+#include "server/objects/upload.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/volume.h"
+#include "server/storage/volume.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

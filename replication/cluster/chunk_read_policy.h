@@ -1,0 +1,68 @@
+// Why another node may read a chunk from this one (doc/security.md, "Nodes
+// are not readers"). A node certificate reads a chunk only
+//  - to keep its own copies (READ_REPAIR): it is one of the chunk's R home
+//    nodes by this node's cluster map;
+//  - to relay a download (READ_DOWNLOAD): the named reader holds a live
+//    access grant to the named object in this node's own ledger, and the
+//    chunk is part of that object's manifest;
+//  - for an offsite sync (READ_OFFSITE): the chunk is part of the named
+//    object.
+// Anything else is refused. Thread-safe.
+#ifndef CUSTODY_REPLICATION_CLUSTER_CHUNK_READ_POLICY_H_
+#define CUSTODY_REPLICATION_CLUSTER_CHUNK_READ_POLICY_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/digest.h"
+#include "custody/v1/replica.pb.h"
+#include "custody/v1/storage.pb.h"
+#include "replication/cluster/placement.h"
+#include "server/security/access_state.h"
+
+namespace custody {
+
+class ChunkReadPolicy {
+ public:
+  using AccessFn = std::function<absl::StatusOr<std::shared_ptr<const AccessState>>()>;
+  // The manifest of an object, from this node or another, never from node
+  // `not_from` (the node asking to read: it cannot vouch for itself).
+  using ManifestFn = std::function<absl::StatusOr<v1::ObjectManifest>(const Digest& id,
+                                                                      const std::string& not_from)>;
+
+  // `placement` null: a cluster of one, where no node reads from another.
+  ChunkReadPolicy(Placement* placement, AccessFn access, ManifestFn manifest)
+      : placement_(placement), access_(std::move(access)), manifest_(std::move(manifest)) {}
+
+  // OK if node `peer` may read `chunk` for the reason `req` gives;
+  // PERMISSION_DENIED saying why not.
+  absl::Status Check(const std::string& peer, const Digest& chunk, const v1::GetBlobRequest& req,
+                     absl::Time now);
+
+ private:
+  absl::Status CheckRepair(const std::string& peer, const Digest& chunk) const;
+  absl::Status CheckGrant(const v1::GetBlobRequest& req, absl::Time now) const;
+  // OK if `chunk` is part of object `object_id`.
+  absl::Status CheckPartOf(const std::string& peer, const std::string& object_id,
+                           const Digest& chunk);
+
+  static constexpr size_t kCachedObjects = 256;
+
+  Placement* placement_;
+  AccessFn access_;
+  ManifestFn manifest_;
+  absl::Mutex mu_;
+  // The chunks of objects looked up lately (a download reads many chunks of one object).
+  std::map<std::string, std::shared_ptr<const std::set<std::string>>> chunks_of_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_REPLICATION_CLUSTER_CHUNK_READ_POLICY_H_

@@ -1,0 +1,70 @@
+#include "replication/offsite/offsite_flags.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/units.h"
+
+namespace custody {
+
+OffsiteFlags::OffsiteFlags(CLI::App* app, NodeOptions* opts) : opts_(opts) {
+  app->add_option("--role", role_,
+                  "storage (a node of the cluster, default) or offsite (the offsite peer: "
+                  "keeps the cluster's snapshots, takes nothing else)")
+      ->check(CLI::IsMember({"storage", "offsite"}));
+  app->add_option("--offsite", options_.peer,
+                  "the offsite peer's address (HOST:PORT) for offsite sync and the schedule "
+                  "(default: the cluster map's offsite address)");
+  app->add_option("--snapshot-every", every_,
+                  "make (and, with --offsite, send) a snapshot when the last is this old "
+                  "(default 720h, a month)");
+  app->add_option("--offsite-rate", rate_,
+                  "pace offsite syncs to this many bytes a second, e.g. 50MiB (default: none)");
+}
+
+absl::Status OffsiteFlags::Apply() {
+  if (!absl::ParseDuration(every_, &options_.every) || options_.every <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--snapshot-every must be a positive duration such as 720h, not \"", every_, "\""));
+  }
+  if (!rate_.empty()) {
+    std::string rate = rate_;
+    if (absl::EndsWith(rate, "/s")) rate.resize(rate.size() - 2);
+    absl::StatusOr<uint64_t> r = ParseByteSize(rate);
+    if (!r.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--offsite-rate: ", r.status().message()));
+    options_.rate_bytes_per_second = *r;
+  }
+  if (offsite_peer() && !options_.peer.empty()) {
+    return absl::InvalidArgumentError(
+        "--offsite names the peer of a storage node; an offsite "
+        "peer (--role offsite) has none");
+  }
+  if (offsite_peer() && opts_->cluster != nullptr) {
+    return absl::InvalidArgumentError(
+        "an offsite peer (--role offsite) is not a node of the cluster map: drop --cluster");
+  }
+  if (options_.peer.empty() && opts_->cluster != nullptr) {
+    options_.peer = opts_->cluster->offsite_address();  // the map's "offsite" entry
+  }
+  opts_->offsite_peer = offsite_peer();
+  return absl::OkStatus();
+}
+
+void OffsiteFlags::Register(Node* node, grpc::ServerBuilder* builder) {
+  if (offsite_peer()) {
+    peer_ = std::make_unique<OffsitePeerService>(node);
+    builder->RegisterService(peer_.get());
+    builder->SetMaxReceiveMessageSize(80 << 20);  // a cluster's chunk of up to 64 MiB
+    return;
+  }
+  snapshots_ = std::make_unique<SnapshotsService>(node, options_);
+  builder->RegisterService(snapshots_.get());
+}
+
+void OffsiteFlags::Start() {
+  if (snapshots_) snapshots_->StartSchedule();
+}
+
+void OffsiteFlags::Stop() { snapshots_.reset(); }
+
+}  // namespace custody

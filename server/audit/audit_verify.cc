@@ -1,0 +1,257 @@
+// AuditLog::VerifyAll: recompute the tree from the stored events and hold it
+// against every checkpoint the node signed.
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "absl/base/internal/endian.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/audit/audit_log.h"
+#include "server/audit/event_groups.h"
+
+namespace custody {
+namespace {
+
+// The seq field of a canonical event (field 1, a varint, first when set;
+// proto3 leaves it out when 0). Decoded by hand: a full parse per event
+// would double verify-node's time.
+bool EventSeq(absl::string_view bytes, uint64_t* seq) {
+  *seq = 0;
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != 0x08) return true;
+  uint64_t v = 0;
+  for (size_t i = 1, shift = 0; i < bytes.size() && shift < 64; ++i, shift += 7) {
+    uint8_t b = static_cast<uint8_t>(bytes[i]);
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *seq = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+struct AuditLog::Verification {
+  std::map<uint64_t, Checkpoint> checkpoints;  // by tree size
+  std::string problem;
+  uint64_t events = 0;
+
+  bool Fail(std::string p) {
+    if (problem.empty()) problem = std::move(p);
+    return false;
+  }
+};
+
+namespace {
+
+using Verifier = AuditLog::Verification;
+
+// Loads and checks the signature of every checkpoint, and the auditor's.
+bool LoadCheckpoints(Index* index, absl::string_view public_raw, const std::string& since,
+                     Verifier* v) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      index->db()->NewIterator(rocksdb::ReadOptions(), index->checkpoints()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) continue;  // "latest"
+    uint64_t size = absl::big_endian::Load64(it->key().data());
+    absl::StatusOr<Checkpoint> c = VerifyCheckpoint(it->value().ToString(), public_raw);
+    if (!c.ok() || c->size != size) {
+      return v->Fail(absl::StrCat("the checkpoint stored for tree size ", size,
+                                  " is not validly signed by this node"));
+    }
+    v->checkpoints[size] = *c;
+  }
+  if (!since.empty()) {
+    absl::StatusOr<Checkpoint> c = VerifyCheckpoint(since, public_raw);
+    if (!c.ok()) {
+      return v->Fail(
+          absl::StrCat("the given checkpoint is not signed by this node: ", c.status().message()));
+    }
+    auto [it2, fresh] = v->checkpoints.emplace(c->size, *c);
+    if (!fresh && it2->second.root != c->root) {
+      return v->Fail(absl::StrCat("the node signed two different roots for tree size ", c->size,
+                                  ": the given checkpoint and its own"));
+    }
+  }
+  return true;
+}
+
+// The first event in [lo, hi) whose bytes no longer hash to its stored leaf,
+// named; used only once a recomputed root disagrees with a signed one, so
+// that the clean path reads the events alone.
+std::string NameChangedEvent(Index* index, const rocksdb::ReadOptions& ro, uint64_t lo,
+                             uint64_t hi) {
+  EventCursor ev(index, ro);
+  std::unique_ptr<rocksdb::Iterator> leaf(index->db()->NewIterator(ro, index->tree()));
+  leaf->Seek(TreeNodeKey(0, lo));
+  for (ev.Seek(lo); ev.Valid() && ev.position() < hi; ev.Next(), leaf->Next()) {
+    Digest h = merkle::HashLeaf(ev.event());
+    if (!leaf->Valid() || leaf->key() != TreeNodeKey(0, ev.position()) ||
+        leaf->value() != KeyOf(h)) {
+      return absl::StrCat("event ", ev.position(),
+                          " was changed after it was logged: its "
+                          "bytes no longer match its leaf hash");
+    }
+  }
+  return "";
+}
+
+// Checks the recomputed root at a signed size; names the damage if it differs.
+bool CheckRoot(Index* index, const rocksdb::ReadOptions& ro, uint64_t verified_upto, uint64_t size,
+               const Digest& want, const Digest& got, absl::string_view what, Verifier* v) {
+  if (want == got) return true;
+  std::string changed = NameChangedEvent(index, ro, verified_upto, size);
+  if (!changed.empty()) return v->Fail(changed);
+  return v->Fail(
+      absl::StrCat("the tree recomputed from events 0..", size - 1, " does not match ", what));
+}
+
+}  // namespace
+
+v1::AuditVerifyNodeResponse AuditLog::VerifyAll(const std::string& since) {
+  absl::Time start = absl::Now();
+  Verifier v;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = index_->db()->GetSnapshot();
+  ro.readahead_size = 4 << 20;
+  ro.fill_cache = false;
+  if (LoadCheckpoints(index_, key_.public_raw(), since, &v)) VerifyEvents(ro, &v);
+  index_->db()->ReleaseSnapshot(ro.snapshot);
+  v1::AuditVerifyNodeResponse resp;
+  resp.set_ok(v.problem.empty());
+  resp.set_first_problem(v.problem);
+  resp.set_events(v.events);
+  resp.set_checkpoints(v.checkpoints.size());
+  resp.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+  return resp;
+}
+
+namespace {
+
+constexpr uint64_t kUnitEvents = uint64_t{1} << 16;  // a perfect, aligned subtree
+
+// What one thread found in events [begin, end): the unit's own range, its
+// partial right edge at each checkpoint size inside it, its first problem.
+struct Unit {
+  uint64_t begin = 0, end = 0;
+  merkle::CompactRange range;
+  std::vector<std::pair<uint64_t, std::vector<std::pair<int, Digest>>>> at_checkpoints;
+  std::string problem;
+};
+
+// A unit's events must be at their positions and say so; the group where
+// the unit ends must be followed by one that starts where it ends.
+void VerifyUnit(Index* index, const rocksdb::ReadOptions& ro,
+                const std::map<uint64_t, Checkpoint>& checkpoints, Unit* u) {
+  EventCursor ev(index, ro);
+  auto cp = checkpoints.upper_bound(u->begin);
+  ev.Seek(u->begin);
+  for (uint64_t want = u->begin; want < u->end; ++want, ev.Next()) {
+    if (!ev.Valid()) {
+      u->problem = ev.problem().empty()
+                       ? absl::StrCat("event ", want, " is missing: the log ends there")
+                       : ev.problem();
+      return;
+    }
+    absl::string_view bytes = ev.event();
+    uint64_t says = 0;
+    if (!EventSeq(bytes, &says) || says != want) {
+      u->problem = absl::StrCat("event ", want,
+                                " is missing or out of place: the event stored "
+                                "at its position says it is event ",
+                                says);
+      return;
+    }
+    u->range.Append(merkle::HashLeaf(bytes), [](int, uint64_t, const Digest&) {});
+    for (; cp != checkpoints.end() && cp->first == want + 1; ++cp) {
+      u->at_checkpoints.emplace_back(cp->first, u->range.Subtrees());
+    }
+  }
+  ev.NextGroup();
+  u->problem = ev.problem();
+}
+
+// Verifies units of the log on both cores.
+std::vector<Unit> VerifyUnits(Index* index, const rocksdb::ReadOptions& ro,
+                              const std::map<uint64_t, Checkpoint>& checkpoints, uint64_t n) {
+  std::vector<Unit> units((n + kUnitEvents - 1) / kUnitEvents);
+  for (size_t i = 0; i < units.size(); ++i) {
+    units[i].begin = i * kUnitEvents;
+    units[i].end = std::min(n, (i + 1) * kUnitEvents);
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < units.size(); i = next++) {
+      VerifyUnit(index, ro, checkpoints, &units[i]);
+    }
+  };
+  std::thread helper(work);
+  work();
+  helper.join();
+  return units;
+}
+
+}  // namespace
+
+// Every event must be where its seq says, and the tree recomputed from them
+// must give every signed root and the stored right edge. Units of 65536
+// events are read and hashed on two threads, then joined in order.
+void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verification) {
+  Verifier& v = *verification;
+  std::string raw;
+  index_->db()->Get(ro, index_->tree(), "range", &raw);
+  absl::StatusOr<merkle::CompactRange> stored =
+      raw.empty() ? merkle::CompactRange() : merkle::CompactRange::Parse(raw);
+  if (!stored.ok()) {
+    v.Fail("the log's stored right edge is damaged");
+    return;
+  }
+  std::vector<Unit> units = VerifyUnits(index_, ro, v.checkpoints, stored->size());
+  merkle::CompactRange joined;
+  uint64_t verified_upto = 0;
+  for (const Unit& u : units) {
+    for (const auto& [size, subtrees] : u.at_checkpoints) {
+      merkle::CompactRange at = joined;
+      for (const auto& [level, h] : subtrees) at.AppendSubtree(level, h).IgnoreError();
+      if (!CheckRoot(index_, ro, verified_upto, size, v.checkpoints[size].root, at.Root(),
+                     absl::StrCat("the signed checkpoint of size ", size), &v)) {
+        return;
+      }
+      verified_upto = size;
+    }
+    if (!u.problem.empty()) {
+      v.Fail(u.problem);
+      return;
+    }
+    for (const auto& [level, h] : u.range.Subtrees()) joined.AppendSubtree(level, h).IgnoreError();
+    v.events = joined.size();
+  }
+  FinishVerify(ro, *stored, joined, verified_upto, &v);
+}
+
+// After the last unit: no signed checkpoint beyond the log, no event beyond
+// its recorded size, and the recomputed tree equals the stored right edge.
+void AuditLog::FinishVerify(const rocksdb::ReadOptions& ro, const merkle::CompactRange& stored,
+                            const merkle::CompactRange& joined, uint64_t verified_upto,
+                            Verification* v) {
+  auto beyond = v->checkpoints.upper_bound(joined.size());
+  if (beyond != v->checkpoints.end()) {
+    v->Fail(absl::StrCat("the log holds ", joined.size(),
+                         " events but a signed checkpoint "
+                         "covers ",
+                         beyond->first, ": events were cut off its end"));
+    return;
+  }
+  EventCursor extra(index_, ro);
+  extra.Seek(joined.size());
+  if (extra.Valid()) {
+    v->Fail(absl::StrCat("events are stored beyond the log's recorded size of ", joined.size()));
+    return;
+  }
+  CheckRoot(index_, ro, verified_upto, joined.size(), stored.Root(), joined.Root(),
+            "the tree's stored right edge", v);
+}
+
+}  // namespace custody

@@ -1,0 +1,52 @@
+// The one way to change the index with its audit event: both go into one
+// RocksDB batch that the committer applies in order with the volume writes,
+// so that no change is ever without its event (or the reverse).
+#ifndef CUSTODY_SERVER_AUDIT_AUDITED_WRITE_H_
+#define CUSTODY_SERVER_AUDIT_AUDITED_WRITE_H_
+
+#include <functional>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "custody/v1/audit.pb.h"
+#include "rocksdb/write_batch.h"
+#include "server/audit/audit_log.h"
+#include "server/storage/committer.h"
+
+namespace custody {
+
+// Applies `writes` (may be null) and appends `event` (if any; `audit` may be
+// null on a node without a log, as in unit tests) in one batch, and waits
+// until it is durable. Thread-safe.
+absl::Status AuditedIndexWrite(Committer* committer, AuditLog* audit,
+                               std::optional<v1::AuditEvent> event,
+                               const std::function<void(rocksdb::WriteBatch*)>& writes = nullptr);
+
+// The node's audit trail as most subsystems see it: record a change's event,
+// or an index change together with its event, durably. Thread-safe.
+class AuditTrail {
+ public:
+  // `audit` may be null (unit tests of a store without a log).
+  AuditTrail(Committer* committer, AuditLog* audit) : committer_(committer), audit_(audit) {}
+
+  // Appends `event` and waits until it is durable.
+  absl::Status Record(v1::AuditEvent event) { return Write(std::move(event)); }
+  // AuditedIndexWrite through this trail.
+  absl::Status Write(std::optional<v1::AuditEvent> event,
+                     const std::function<void(rocksdb::WriteBatch*)>& writes = nullptr) {
+    return AuditedIndexWrite(committer_, audit_, std::move(event), writes);
+  }
+  // Signs a checkpoint over the log as it is now (or returns the latest if
+  // nothing was logged since), durably.
+  absl::StatusOr<std::string> SignCheckpointNow();
+  // The log itself, for readers (its size, its key); null without one.
+  AuditLog* log() const { return audit_; }
+
+ private:
+  Committer* committer_;
+  AuditLog* audit_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_AUDIT_AUDITED_WRITE_H_

@@ -1,0 +1,136 @@
+// Changes to records and devices (doc/records.md): each is checked against
+// the regulation's rules, then appended to the cluster ledger with its audit
+// event, so every node folds the same state (server/records/record_book.h). The
+// gRPC surface, roles and clearance are in server/records_service.h.
+//
+// Archive numbers: the sequence of one prefix (agency, date, target, stage)
+// has one owner, the first node placement ranks for it; other nodes forward
+// the request there (Replica.ArchiveRecord), so two nodes archiving at the
+// same instant never hand out one number twice.
+//
+// Thread-safe.
+#ifndef CUSTODY_SERVER_RECORDS_RECORD_KEEPER_H_
+#define CUSTODY_SERVER_RECORDS_RECORD_KEEPER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "custody/v1/access.pb.h"
+#include "custody/v1/records.pb.h"
+#include "custody/v1/storage.pb.h"
+#include "server/records/catalog.h"
+#include "server/records/record_book.h"
+#include "server/records/record_rules.h"
+#include "server/security/access_state.h"
+
+namespace custody {
+
+class Ledger;
+class Placement;
+class Purger;
+
+// What the record keeper works with.
+struct RecordKeeperDeps {
+  std::string node_id;
+  Ledger* ledger = nullptr;  // where records and decisions are kept
+  AccessStateCache* access = nullptr;
+  Purger* purger = nullptr;        // which chunks the manifests here use
+  Placement* placement = nullptr;  // null for a cluster of one
+  // The manifest of an object, from this node or another.
+  std::function<absl::StatusOr<v1::ObjectManifest>(const Digest&)> find_manifest;
+};
+
+class RecordKeeper {
+ public:
+  RecordKeeper(RecordKeeperDeps deps, RecordRules rules, Catalog catalog);
+
+  const Catalog& catalog() const { return catalog_; }
+  const RecordRules& rules() const { return rules_; }
+  absl::StatusOr<std::shared_ptr<const RecordBook>> book() { return cache_.Get(); }
+  // The record as it stands now, or NOT_FOUND.
+  absl::StatusOr<v1::Record> Get(const std::string& id);
+
+  using Actor = std::string;  // "user:alice", "local-operator"
+  absl::StatusOr<v1::Record> Create(const Actor& by, const v1::CreateRecordRequest& req);
+  absl::StatusOr<v1::Record> Attach(const Actor& by, const v1::AttachRequest& req,
+                                    const v1::ObjectManifest& object);
+  // Signed by its author on a TLS cluster (a correction is a decision).
+  absl::StatusOr<v1::Record> Correct(const v1::Principal& by, const v1::CorrectRequest& req);
+  absl::StatusOr<v1::Record> Note(const Actor& by, const v1::NoteRequest& req);
+  absl::StatusOr<v1::Record> Exempt(const Actor& by, const v1::ExemptRequest& req);
+  // Decisions (server/security/decisions.h): `s` is the decider's signed statement,
+  // required on a TLS node; `by` only relays it.
+  absl::StatusOr<v1::Record> ApproveExemption(const v1::Principal& by, const std::string& id,
+                                              const v1::SignedDecision& s);
+  absl::StatusOr<v1::Record> Retain(const v1::Principal& by, const v1::RetainRequest& req);
+  absl::StatusOr<v1::Record> Hold(const v1::Principal& by, const v1::HoldRequest& req);
+  // Forwards to the owner of the record's sequence unless this node is it.
+  absl::StatusOr<v1::Record> Archive(const Actor& by, const std::string& id);
+  // Assigns the next number here (this node owns the sequence).
+  absl::StatusOr<v1::Record> ArchiveHere(const Actor& by, const std::string& id);
+  // Files an object stored with ingest metadata (device, matter, start...)
+  // under the open record it belongs to, or a new one. Returns the record id,
+  // or "" when the metadata does not name a record.
+  absl::StatusOr<std::string> FileIngested(const Actor& by, const v1::ObjectManifest& object);
+
+  absl::StatusOr<v1::Device> DeviceAdd(const Actor& by, const v1::DeviceAddRequest& req);
+  absl::StatusOr<v1::Device> Checkout(const Actor& by, const v1::DeviceCheckoutRequest& req);
+  absl::StatusOr<v1::Device> Checkin(const Actor& by, const std::string& id);
+
+  // Purge (article 19, doc/records.md): records whose retention ended, none
+  // under a hold or kept permanently; a request; an archive-head's approval;
+  // then the data of their objects that no retained object shares goes.
+  absl::StatusOr<v1::PurgeCandidatesResponse> PurgeCandidates();
+  absl::StatusOr<v1::PurgePlan> RequestPurge(const Actor& by, const std::string& reason);
+  absl::StatusOr<v1::PurgePlan> ApprovePurge(const v1::Principal& by, const std::string& id,
+                                             const v1::SignedDecision& s);
+  // OK if this node derives `executed` (a purge.executed from a peer) from
+  // its own ledger: an approved request covers every record it names, each
+  // archived, its retention ended, not permanent and under no hold; every
+  // object it names is only theirs and every chunk one of those objects'
+  // that no other manifest here uses. Why not otherwise.
+  absl::Status CheckExecutedPurge(const v1::LedgerEntry& executed);
+  absl::StatusOr<v1::PurgeResult> ExecutePurge(const Actor& by, const std::string& id);
+  // The purge request that removed `object_id`'s data, if one did.
+  absl::StatusOr<std::optional<v1::PurgePlan>> PurgedBy(const std::string& object_id);
+
+  // The compliance report (article 25).
+  // Counts only what `cleared(classification)` allows: records, grants and
+  // objects above it are left out (Report.withheld_above_clearance).
+  absl::StatusOr<v1::Report> MakeReport(const v1::ReportRequest& req,
+                                        const std::function<bool(const std::string&)>& cleared);
+
+ private:
+  // Appends one ledger entry about `subject` with its audit event.
+  absl::Status Append(const Actor& by, const std::string& kind, const std::string& subject,
+                      const std::map<std::string, std::string>& fields);
+  // The ledger entry of `by`'s signed decision (DecisionVerifier::FromClient).
+  absl::StatusOr<v1::LedgerEntry> Signed(const v1::Principal& by, const v1::SignedDecision& s,
+                                         const std::string& kind, const std::string& subject,
+                                         const std::map<std::string, std::string>& fields);
+  // Appends `entry` (a decision or not) with its audit event.
+  absl::Status AppendDecision(v1::LedgerEntry entry);
+  absl::StatusOr<FoldedRecord> Folded(const std::string& id);
+  absl::StatusOr<std::string> NewRecordId();
+  // The chunks of `objects` that no other manifest in the cluster uses;
+  // UNAVAILABLE unless every node answers.
+  absl::StatusOr<std::vector<Digest>> UnsharedChunks(const std::set<std::string>& objects);
+
+  RecordKeeperDeps d_;
+  const RecordRules rules_;
+  const Catalog catalog_;
+  RecordBookCache cache_;
+  absl::Mutex archive_mu_;  // one number at a time on the owner
+  absl::Mutex purge_mu_;    // one purge at a time on this node
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_RECORDS_RECORD_KEEPER_H_

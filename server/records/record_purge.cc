@@ -1,0 +1,263 @@
+// RecordKeeper: purging expired records (article 19, doc/records.md).
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/random.h"
+#include "common/roles.h"
+#include "common/status_macros.h"
+#include "common/units.h"
+#include "replication/cluster/placement.h"
+#include "server/objects/purger.h"
+#include "server/records/record_checks.h"
+#include "server/records/record_keeper.h"
+#include "server/security/decisions.h"
+#include "server/security/ledger.h"
+
+namespace custody {
+
+namespace {
+
+// OK if `r` may be purged at `now`, else why not. `again`: a record marked
+// purged already counts (a node checking a purge another node executed).
+absl::Status Purgeable(const v1::Record& r, absl::Time now, bool again = false) {
+  const v1::Retention& t = r.retention();
+  if (t.purged() && !again) return absl::FailedPreconditionError("already purged");
+  if (r.archive_number().empty()) return absl::FailedPreconditionError("not archived");
+  if (t.permanent()) return absl::FailedPreconditionError("kept permanently");
+  if (t.holds_size() > 0) {
+    return absl::FailedPreconditionError(absl::StrCat("under a legal hold (", t.holds(0), ")"));
+  }
+  if (absl::FromUnixNanos(t.until_unix_nanos()) > now) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("kept until ", FormatUnixNanos(t.until_unix_nanos())));
+  }
+  return absl::OkStatus();
+}
+
+// The objects of `records` that no record outside them uses.
+std::set<std::string> ObjectsOnlyIn(const RecordBook& b, const std::set<std::string>& records) {
+  std::set<std::string> out;
+  for (const std::string& id : records) {
+    const FoldedRecord* f = b.Find(id);
+    if (f == nullptr) continue;
+    for (const v1::Segment& s : f->record.segments()) {
+      bool shared = false;
+      for (const std::string& other : b.object_records.at(s.object_id())) {
+        shared = shared || records.count(other) == 0;
+      }
+      if (!shared) out.insert(s.object_id());
+    }
+  }
+  return out;
+}
+
+std::set<std::string> FieldSet(const v1::LedgerEntry& e, const std::string& key) {
+  std::set<std::string> out;
+  for (absl::string_view v : absl::StrSplit(EntryField(e, key), ',', absl::SkipEmpty())) {
+    out.insert(std::string(v));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> NewPurgeId() {
+  ASSIGN_OR_RETURN(std::string hex, RandomHex(6, "a purge id"));
+  return "pur-" + hex;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::PurgeCandidatesResponse> RecordKeeper::PurgeCandidates() {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  const absl::Time now = absl::Now();
+  v1::PurgeCandidatesResponse out;
+  std::set<std::string> ids;
+  for (const auto& [id, f] : b->records) {
+    if (!Purgeable(f.record, now).ok()) continue;
+    ids.insert(id);
+    *out.add_records() = Evaluate(f, *b, rules_, now);
+  }
+  for (const std::string& o : ObjectsOnlyIn(*b, ids)) out.add_objects(o);
+  for (const auto& [id, p] : b->purges) *out.add_requests() = p;
+  return out;
+}
+
+absl::StatusOr<v1::PurgePlan> RecordKeeper::RequestPurge(const Actor& by,
+                                                         const std::string& reason) {
+  if (reason.empty()) return absl::InvalidArgumentError("a purge request needs --reason");
+  ASSIGN_OR_RETURN(v1::PurgeCandidatesResponse c, PurgeCandidates());
+  if (c.records().empty()) {
+    return absl::FailedPreconditionError(
+        "no record may be purged: none is archived with its retention ended and no hold");
+  }
+  std::vector<std::string> records;
+  for (const v1::Record& r : c.records()) records.push_back(r.id());
+  ASSIGN_OR_RETURN(const std::string id, NewPurgeId());
+  RETURN_IF_ERROR(Append(by, "purge.requested", "purge:" + id,
+                         {{"records", absl::StrJoin(records, ",")}, {"reason", reason}}));
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  return b->purges.at(id);
+}
+
+absl::StatusOr<v1::PurgePlan> RecordKeeper::ApprovePurge(const v1::Principal& by,
+                                                         const std::string& id,
+                                                         const v1::SignedDecision& s) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  auto it = b->purges.find(id);
+  if (it == b->purges.end()) return absl::NotFoundError(absl::StrCat("no purge request ", id));
+  if (it->second.state() != "pending") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("purge request ", id, " is ", it->second.state(), ", not pending"));
+  }
+  ASSIGN_OR_RETURN(v1::LedgerEntry e, Signed(by, s, "purge.approved", "purge:" + id, {}));
+  RETURN_IF_ERROR(CheckPurgeApprover(it->second, d_.ledger->verifier().Signer(e)));
+  RETURN_IF_ERROR(AppendDecision(std::move(e)));
+  ASSIGN_OR_RETURN(b, book());
+  return b->purges.at(id);
+}
+
+absl::StatusOr<std::vector<Digest>> RecordKeeper::UnsharedChunks(
+    const std::set<std::string>& objects) {
+  std::set<std::string> raw;
+  for (const std::string& o : objects) {
+    ASSIGN_OR_RETURN(Digest id, Digest::Parse(o));
+    ASSIGN_OR_RETURN(v1::ObjectManifest m, d_.find_manifest(id));
+    raw.insert(m.chunks().begin(), m.chunks().end());
+  }
+  ASSIGN_OR_RETURN(std::vector<Digest> chunks, DigestsFromRaw(raw));
+  ASSIGN_OR_RETURN(std::vector<Digest> used, d_.purger->InUse(chunks, objects));
+  std::set<std::string> in_use;
+  for (const Digest& d : used) in_use.insert(std::string(d.Raw()));
+  if (Placement* p = d_.placement) {
+    for (const Placement::Other& n : p->Others()) {
+      absl::StatusOr<std::vector<Digest>> theirs = n.peer->ChunksInUse(chunks, objects);
+      if (!theirs.ok()) {
+        return absl::UnavailableError(absl::StrCat(
+            "node ", n.info->id, " did not answer (", theirs.status().message(),
+            "); a purge needs every node, to be sure no retained object shares a chunk"));
+      }
+      for (const Digest& d : *theirs) in_use.insert(std::string(d.Raw()));
+    }
+  }
+  std::vector<Digest> out;
+  for (const Digest& d : chunks) {
+    if (in_use.count(std::string(d.Raw())) == 0) out.push_back(d);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by, const std::string& id) {
+  absl::MutexLock l(&purge_mu_);
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  auto it = b->purges.find(id);
+  if (it == b->purges.end()) return absl::NotFoundError(absl::StrCat("no purge request ", id));
+  const v1::PurgePlan plan = it->second;
+  if (plan.state() != "approved") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "purge request ", id, " is ", plan.state(),
+        plan.state() == "pending" ? "; an archive-head other than the requester approves it" : ""));
+  }
+  v1::PurgeResult out;
+  out.set_request_id(id);
+  std::set<std::string> records;
+  const absl::Time now = absl::Now();
+  for (const std::string& r : plan.records()) {
+    const FoldedRecord* f = b->Find(r);
+    absl::Status why = f == nullptr ? RecordNotFound(r) : Purgeable(f->record, now);
+    if (why.ok()) {
+      records.insert(r);
+    } else {
+      out.add_skipped(absl::StrCat(r, ": ", why.message()));
+    }
+  }
+  if (records.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("nothing in purge request ", id,
+                     " may be purged now: ", absl::StrJoin(out.skipped(), "; ")));
+  }
+  std::set<std::string> objects = ObjectsOnlyIn(*b, records);
+  ASSIGN_OR_RETURN(std::vector<Digest> chunks, UnsharedChunks(objects));
+  std::vector<std::string> hex;
+  for (const Digest& d : chunks) hex.push_back(d.Hex());
+  RETURN_IF_ERROR(Append(by, "purge.executed", "purge:" + id,
+                         {{"records", absl::StrJoin(records, ",")},
+                          {"objects", absl::StrJoin(objects, ",")},
+                          {"chunks", absl::StrJoin(hex, ",")}}));
+  for (const std::string& r : records) {
+    RETURN_IF_ERROR(Append(by, "record.purged", "record:" + r, {{"request", id}}));
+    out.add_records(r);
+  }
+  for (const std::string& o : objects) {
+    RETURN_IF_ERROR(Append(by, "object.purged", o, {{"request", id}}));
+    out.add_objects(o);
+  }
+  out.set_chunks(chunks.size());
+  return out;
+}
+
+absl::Status RecordKeeper::CheckExecutedPurge(const v1::LedgerEntry& e) {
+  if (e.subject().rfind("purge:", 0) != 0) {
+    return absl::InvalidArgumentError("a purge.executed is about \"purge:<request id>\"");
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  const std::string id = e.subject().substr(6);
+  auto it = b->purges.find(id);
+  if (it == b->purges.end() || it->second.state() == "pending" || it->second.state().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("this node holds no approved purge request ",
+                                                      id,
+                                                      ": a purge is executed only after "
+                                                      "an archive-head's signed approval"));
+  }
+  std::set<std::string> in_plan(it->second.records().begin(), it->second.records().end());
+  std::set<std::string> records = FieldSet(e, "records");
+  const absl::Time now = absl::Now();
+  for (const std::string& r : records) {
+    const FoldedRecord* f = b->Find(r);
+    if (in_plan.count(r) == 0 || f == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("record ", r, " is not in purge request ", id, " as this node holds it"));
+    }
+    if (absl::Status why = Purgeable(f->record, now, /*again=*/true); !why.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("record ", r, ": ", why.message()));
+    }
+  }
+  std::set<std::string> mine = ObjectsOnlyIn(*b, records);
+  std::set<std::string> objects = FieldSet(e, "objects");
+  std::set<std::string> chunks;
+  for (const std::string& o : objects) {
+    if (mine.count(o) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("object ", o, " is not only in the purged records"));
+    }
+    ASSIGN_OR_RETURN(Digest d, Digest::Parse(o));
+    ASSIGN_OR_RETURN(v1::ObjectManifest m, d_.find_manifest(d));
+    ASSIGN_OR_RETURN(std::vector<Digest> of_object, DigestsFromRaw(m.chunks()));
+    for (const Digest& c : of_object) chunks.insert(c.Hex());
+  }
+  std::vector<Digest> named;
+  for (const std::string& c : FieldSet(e, "chunks")) {
+    if (chunks.count(c) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("chunk ", c, " is not a chunk of the purged objects"));
+    }
+    ASSIGN_OR_RETURN(Digest d, Digest::Parse("sha256:" + c));
+    named.push_back(d);
+  }
+  ASSIGN_OR_RETURN(std::vector<Digest> used, d_.purger->InUse(named, objects));
+  if (!used.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("chunk ", used[0].Hex(), " is still used by an object this node keeps"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::PurgePlan>> RecordKeeper::PurgedBy(const std::string& object_id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  auto it = b->purged_objects.find(object_id);
+  if (it == b->purged_objects.end()) return std::optional<v1::PurgePlan>();
+  return std::optional<v1::PurgePlan>(b->purges.at(it->second));
+}
+
+}  // namespace custody

@@ -1,0 +1,54 @@
+// The regulation's checks on records (doc/records.md): what is derived from
+// a folded record at the moment of an answer. Pure functions over the
+// RecordBook; nothing here writes.
+#ifndef CUSTODY_SERVER_RECORDS_RECORD_RULES_H_
+#define CUSTODY_SERVER_RECORDS_RECORD_RULES_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "custody/v1/records.pb.h"
+#include "server/records/record_book.h"
+
+namespace custody {
+
+struct RecordRules {
+  // Consecutive segments of one device further apart than this are a gap
+  // (articles 14, 15).
+  absl::Duration gap_tolerance = absl::Seconds(2);
+  // Documents' stated start/end against the footage's (article 16).
+  absl::Duration time_tolerance = absl::Seconds(60);
+  // A device clock this far from the docking station's is flagged (art. 11).
+  absl::Duration clock_tolerance = absl::Seconds(30);
+  // Archive numbers within this long of a record's end (article 16).
+  absl::Duration archive_deadline = absl::Hours(24);
+  // {agency} {date} {target} {stage} and {seq:N} (zero-padded to N digits).
+  std::string archive_format = "{agency}-{date}-{target}-{stage}-{seq:4}";
+  int min_retention_years = 2;  // article 19
+  // Tests only (custodyd --unsafe-testing-retention): retention from
+  // archiving lasts this long instead. Recorded in the node.started event.
+  absl::Duration testing_retention = absl::ZeroDuration();
+};
+
+// The record as it stands at `now`: gaps (with their explanations), who held
+// each segment's device, and flags.
+v1::Record Evaluate(const FoldedRecord& f, const RecordBook& book, const RecordRules& rules,
+                    absl::Time now);
+
+// The gaps of `r` in order (unexplained; Evaluate adds explanations).
+std::vector<v1::Gap> FindGaps(const v1::Record& r, const RecordRules& rules);
+
+// Checks an archive format: it must hold {seq} or {seq:N} exactly once.
+absl::Status ValidateArchiveFormat(const std::string& format);
+// The part of `r`'s archive number before the sequence fills in (the key of
+// its sequence), and the whole number for `seq`.
+std::string ArchivePrefix(const v1::Record& r, const RecordRules& rules);
+std::string ArchiveNumber(const v1::Record& r, const RecordRules& rules, uint64_t seq);
+
+// The officer who held `device` at `t`, or "".
+std::string HolderAt(const RecordBook& book, const std::string& device, int64_t t);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_RECORDS_RECORD_RULES_H_

@@ -1,0 +1,260 @@
+#include "server/services/access_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "common/tls.h"
+#include "common/unary.h"
+#include "server/security/decisions.h"
+
+namespace custody {
+
+namespace {
+
+bool ValidName(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+// The token_sha256 field of a signed user.added: the client made the token
+// and keeps it; the cluster only ever sees its hash.
+absl::StatusOr<std::string> SignedTokenHash(const v1::SignedDecision& s) {
+  v1::Decision d;
+  if (!d.ParseFromString(s.decision())) {
+    return absl::InvalidArgumentError("the signed user.added does not parse");
+  }
+  auto it = d.fields().find("token_sha256");
+  if (it == d.fields().end() || it->second.size() != 64 ||
+      it->second.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError("a signed user.added names its token's SHA-256 (64 hex)");
+  }
+  return it->second;
+}
+
+// A grant as it stands at `now` (a granted one past its end is expired).
+v1::AccessGrant AsOfNow(v1::AccessGrant g) {
+  if (g.state() == "granted" && g.expires_unix_nanos() <= absl::ToUnixNanos(absl::Now())) {
+    g.set_state("expired");
+  }
+  return g;
+}
+
+}  // namespace
+
+absl::Status AccessService::Change(v1::LedgerEntry entry, const std::string& audit_subject) {
+  v1::AuditEvent e = EventOf(entry, audit_subject);
+  ASSIGN_OR_RETURN(Ledger::Appended a, node_->ledger()->Append(std::move(entry), std::move(e)));
+  (void)a;  // anti-entropy brings it to nodes that did not take it now
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::LedgerEntry> AccessService::Decision(
+    const v1::Principal& by, const v1::SignedDecision& s, const std::string& kind,
+    const std::string& subject, const std::map<std::string, std::string>& fields,
+    const std::string& audit_subject) {
+  absl::StatusOr<v1::LedgerEntry> e =
+      node_->ledger()->verifier().FromClient(by, s, kind, subject, fields, absl::Now());
+  if (!e.ok()) return node_->Refuse(by.name(), *DecisionAction(kind), audit_subject, e.status());
+  return e;
+}
+
+absl::StatusOr<v1::AccessGrant> AccessService::Grant(const std::string& request_id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
+  auto it = st->grants.find(request_id);
+  if (it == st->grants.end()) {
+    return absl::NotFoundError(absl::StrCat("no access request ", request_id));
+  }
+  return AsOfNow(it->second);
+}
+
+grpc::ServerUnaryReactor* AccessService::WhoAmI(grpc::CallbackServerContext* ctx,
+                                                const v1::WhoAmIRequest*, v1::Principal* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    ASSIGN_OR_RETURN(*out, node_->Authorize(*ctx, Action::kStatus));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccessService::UserAdd(grpc::CallbackServerContext* ctx,
+                                                 const v1::UserAddRequest* req,
+                                                 v1::UserAddResponse* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kManageUsers));
+    if (!ValidName(req->name())) {
+      return absl::InvalidArgumentError("a user name is 1-64 of [A-Za-z0-9._-]");
+    }
+    if (req->roles().empty()) return absl::InvalidArgumentError("a user needs at least one --role");
+    for (const std::string& r : req->roles()) {
+      if (!IsRole(r)) return absl::InvalidArgumentError(absl::StrCat("unknown role \"", r, "\""));
+    }
+    std::string clearance = req->clearance().empty() ? "internal" : req->clearance();
+    if (LevelRank(clearance) < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown clearance \"", clearance, "\""));
+    }
+    ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
+    std::vector<std::string> roles(req->roles().begin(), req->roles().end());
+    if (absl::Status may = MayAddTokenUser(*st, req->name(), roles, clearance); !may.ok()) {
+      return node_->Refuse(by.name(), Action::kManageUsers, "user:" + req->name(), may);
+    }
+    std::string token, token_hash;
+    if (node_->ledger()->verifier().signatures_required()) {
+      // Unsigned, Decision below refuses it and says why.
+      if (!req->signed_().decision().empty()) {
+        ASSIGN_OR_RETURN(token_hash, SignedTokenHash(req->signed_()));
+      }
+    } else {
+      ASSIGN_OR_RETURN(token, NewBearerToken());
+      token_hash = Digest::Of(token).Hex();
+    }
+    const std::string subject = "user:" + req->name();
+    ASSIGN_OR_RETURN(v1::LedgerEntry e, Decision(by, req->signed_(), "user.added", subject,
+                                                 {{"roles", absl::StrJoin(req->roles(), ",")},
+                                                  {"agency", req->agency()},
+                                                  {"clearance", clearance},
+                                                  {"token_sha256", token_hash}},
+                                                 subject));
+    RETURN_IF_ERROR(Change(std::move(e), subject));
+    out->set_token(token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccessService::UserList(grpc::CallbackServerContext* ctx,
+                                                  const v1::UserListRequest*,
+                                                  v1::UserListResponse* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kManageUsers).status());
+    ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
+    for (const auto& [name, p] : st->users) *out->add_users() = p;
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccessService::UserDisable(grpc::CallbackServerContext* ctx,
+                                                     const v1::UserDisableRequest* req,
+                                                     v1::UserDisableResponse*) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kManageUsers));
+    if (!ValidName(req->name())) {
+      return absl::InvalidArgumentError("a user name is 1-64 of [A-Za-z0-9._-]");
+    }
+    if (req->reason().empty()) return absl::InvalidArgumentError("say why (--reason)");
+    const std::string subject = "user:" + req->name();
+    ASSIGN_OR_RETURN(v1::LedgerEntry e, Decision(by, req->signed_(), "user.disabled", subject,
+                                                 {{"reason", req->reason()}}, subject));
+    return Change(std::move(e), subject);
+  });
+}
+
+grpc::ServerUnaryReactor* AccessService::RequestAccess(grpc::CallbackServerContext* ctx,
+                                                       const v1::AccessRequestRequest* req,
+                                                       v1::AccessGrant* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal by,
+                     node_->Authorize(*ctx, Action::kRequestAccess, req->object_id()));
+    ASSIGN_OR_RETURN(Digest id, Digest::Parse(req->object_id()));
+    ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->VisibleManifest(by, id, Action::kRequestAccess));
+    std::string purpose = req->purpose().empty() ? "view" : req->purpose();
+    if (purpose != "view" && purpose != "export") {
+      return absl::InvalidArgumentError("purpose is view or export");
+    }
+    if (req->reason().size() < 3) {
+      return absl::InvalidArgumentError("say why you need to see it (--reason)");
+    }
+    uint64_t seconds = req->seconds() == 0 ? 86400 : req->seconds();
+    if (seconds > 30 * 86400) return absl::InvalidArgumentError("a grant lives at most 30 days");
+    v1::LedgerEntry e;
+    e.set_kind("access.requested");
+    e.set_subject("object:" + id.ToString());
+    auto& f = *e.mutable_fields();
+    f["object"] = id.ToString();
+    f["reason"] = req->reason();
+    f["purpose"] = purpose;
+    f["seconds"] = absl::StrCat(seconds);
+    auto agency = m.metadata().find("agency");
+    f["agency"] = agency == m.metadata().end() ? "" : agency->second;
+    if (f["agency"].empty()) {
+      return node_->Refuse(by.name(), Action::kRequestAccess, id.ToString(),
+                           absl::FailedPreconditionError(
+                               absl::StrCat("object ", id.ToString(),
+                                            " has no agency, so no leader can "
+                                            "approve viewing it: file it with its agency first")));
+    }
+    auto level = m.metadata().find("classification");
+    f["classification"] = level == m.metadata().end() ? "internal" : level->second;
+    e.set_actor(by.name());
+    v1::AuditEvent ev = NewEvent("access.requested", id.ToString(), by.name());
+    for (const auto& [k, v] : f) AddDetail(&ev, k, v);
+    ASSIGN_OR_RETURN(Ledger::Appended a, node_->ledger()->Append(std::move(e), std::move(ev)));
+    ASSIGN_OR_RETURN(*out, Grant(a.id.Hex()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccessService::ListAccess(grpc::CallbackServerContext* ctx,
+                                                    const v1::AccessListRequest* req,
+                                                    v1::AccessListResponse* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kStatus));
+    // Deciders and auditors see the requests of the agencies they see;
+    // anyone else their own. Nobody sees requests for objects above their
+    // clearance.
+    bool decider = HasRole(by, "archive-head") || HasRole(by, "leader") || HasRole(by, "auditor");
+    ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
+    for (const auto& [id, g] : st->grants) {
+      bool mine = g.requester() == by.name();
+      if (!mine && !(decider && SeesAgency(by, g.agency()))) continue;
+      if (!Cleared(by, g.classification())) continue;
+      if (!req->object_id().empty() && g.object_id() != req->object_id()) continue;
+      *out->add_grants() = AsOfNow(g);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccessService::Decide(grpc::CallbackServerContext* ctx,
+                                                const v1::AccessDecideRequest* req,
+                                                v1::AccessGrant* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kDecideAccess));
+    ASSIGN_OR_RETURN(v1::AccessGrant g, Grant(req->request_id()));
+    const std::string kind = req->approve() ? "access.approved" : "access.denied";
+    std::map<std::string, std::string> fields{{"request", g.request_id()}};
+    if (!req->note().empty()) fields["note"] = req->note();
+    ASSIGN_OR_RETURN(
+        v1::LedgerEntry e,
+        Decision(by, req->signed_(), kind, "request:" + g.request_id(), fields, g.object_id()));
+    // The rules the fold applies, checked first for a clear answer.
+    v1::Principal signer = node_->ledger()->verifier().Signer(e);
+    absl::Status rule =
+        req->approve() ? ApprovalRole(signer, g).status() : MayClose(signer, g, /*revoke=*/false);
+    if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
+    RETURN_IF_ERROR(Change(std::move(e), g.object_id()));
+    ASSIGN_OR_RETURN(*out, Grant(g.request_id()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccessService::Revoke(grpc::CallbackServerContext* ctx,
+                                                const v1::AccessRevokeRequest* req,
+                                                v1::AccessGrant* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kDecideAccess));
+    ASSIGN_OR_RETURN(v1::AccessGrant g, Grant(req->request_id()));
+    if (req->reason().empty()) return absl::InvalidArgumentError("say why (--reason)");
+    ASSIGN_OR_RETURN(
+        v1::LedgerEntry e,
+        Decision(by, req->signed_(), "access.revoked", "request:" + g.request_id(),
+                 {{"request", g.request_id()}, {"reason", req->reason()}}, g.object_id()));
+    absl::Status rule = MayClose(node_->ledger()->verifier().Signer(e), g, /*revoke=*/true);
+    if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
+    RETURN_IF_ERROR(Change(std::move(e), g.object_id()));
+    ASSIGN_OR_RETURN(*out, Grant(g.request_id()));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace custody

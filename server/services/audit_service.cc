@@ -1,0 +1,176 @@
+#include "server/services/audit_service.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/export_manifest.h"
+#include "common/status_macros.h"
+#include "common/unary.h"
+#include "replication/cluster/peer_metadata.h"
+
+namespace custody {
+
+namespace {
+
+// Adds each other node's events about `subject` (asked as a peer, so that it
+// answers with its own events only).
+void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse* response) {
+  if (node->placement() == nullptr) return;  // a cluster of one
+  for (const Placement::Other& other : node->placement()->Others()) {
+    const NodeInfo& peer = *other.info;
+    auto stub = v1::Audit::NewStub(other.peer->channel());
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    AddPeerMetadata(&ctx, node->cluster(), node->node_id());
+    v1::AuditLogRequest req;
+    req.set_subject(subject);
+    v1::AuditLogResponse theirs;
+    grpc::Status s = stub->Log(&ctx, req, &theirs);
+    if (!s.ok()) {
+      response->add_unreachable(absl::StrCat(peer.id, ": ", s.error_message()));
+      continue;
+    }
+    for (const std::string& e : theirs.events()) response->add_events(e);
+  }
+}
+
+// Orders the events by time, then node and position.
+void SortByTime(v1::AuditLogResponse* response) {
+  std::vector<std::pair<std::tuple<int64_t, std::string, uint64_t>, std::string>> all;
+  for (const std::string& bytes : response->events()) {
+    v1::AuditEvent e;
+    e.ParseFromString(bytes);
+    all.push_back({{e.time_unix_nanos(), e.node_id(), e.seq()}, bytes});
+  }
+  std::sort(all.begin(), all.end());
+  response->clear_events();
+  for (auto& [key, bytes] : all) response->add_events(std::move(bytes));
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
+                                            const v1::AuditLogRequest* request,
+                                            v1::AuditLogResponse* response) {
+  bool from_peer = !PeerNodeId(ctx).empty();
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(*ctx, Action::kAuditRead));
+    if (absl::StatusOr<Digest> id = Digest::Parse(request->subject()); id.ok()) {
+      absl::StatusOr<v1::ObjectManifest> m = node_->VisibleManifest(who, *id, Action::kAuditRead);
+      if (!m.ok() && m.status().code() == absl::StatusCode::kNotFound &&
+          node_->FindManifest(*id).ok()) {
+        return absl::OkStatus();  // above the caller's clearance: as if never heard of
+      }
+    }
+    const std::string& subject = request->subject();
+    if (absl::StartsWith(subject, "record:")) {
+      absl::StatusOr<v1::Record> r = node_->records()->Get(subject.substr(7));
+      if (r.ok() && !Cleared(who, r->classification())) {
+        (void)node_->Refuse(
+            who.name(), Action::kAuditRead, subject,
+            absl::PermissionDeniedError("the record is above the caller's clearance"));
+        return absl::OkStatus();  // as if never heard of
+      }
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> events, node_->audit()->Events(subject));
+    for (std::string& e : events) response->add_events(std::move(e));
+    ASSIGN_OR_RETURN(std::vector<std::string> restored, node_->history()->Events(subject));
+    for (std::string& e : restored) response->add_events(std::move(e));
+    // Objects, records and devices have histories on several nodes.
+    bool shared = absl::StartsWith(subject, "sha256:") || absl::StartsWith(subject, "record:") ||
+                  absl::StartsWith(subject, "device:") || absl::StartsWith(subject, "snapshot:");
+    if (!from_peer && shared && node_->cluster().nodes().size() > 1) {
+      MergeFromPeers(node_, request->subject(), response);
+    }
+    // Restored logs and other nodes' events interleave with this node's.
+    if (!from_peer) SortByTime(response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuditService::LatestCheckpoint(grpc::CallbackServerContext* ctx,
+                                                         const v1::AuditCheckpointRequest* request,
+                                                         v1::AuditCheckpointResponse* response) {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kAuditRead).status());
+    std::string note;
+    if (request->fresh()) {
+      ASSIGN_OR_RETURN(note, node_->SignCheckpointNow());
+    } else {
+      ASSIGN_OR_RETURN(note, node_->audit()->LatestCheckpoint());
+    }
+    if (note.empty()) return absl::NotFoundError("the node has signed no checkpoint yet");
+    response->set_checkpoint(note);
+    response->set_public_key_pem(node_->audit()->public_key_pem());
+    return absl::OkStatus();
+  });
+}
+
+// A bundle goes to those who read the audit trail, and to the holder of a
+// live export grant for the object (custody export hands the record out).
+absl::StatusOr<v1::Principal> AuditService::AuthorizeExport(const grpc::ServerContextBase& ctx,
+                                                            const std::string& subject) {
+  ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(ctx, Action::kStatus, subject));
+  absl::Status audit = custody::Authorize(who, Action::kAuditRead);
+  if (audit.ok()) return who;
+  ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
+  if (st->LiveGrant(who.name(), subject, "export", absl::Now()) != nullptr) return who;
+  return node_->Refuse(who.name(), Action::kAuditRead, subject, audit);
+}
+
+absl::Status AuditService::SignManifest(v1::AuditBundle* bundle) {
+  absl::StatusOr<Digest> id = Digest::Parse(bundle->subject());
+  if (!id.ok()) return absl::OkStatus();  // not an object: nothing to attest
+  ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->FindManifest(*id));
+  bundle->set_manifest(m.SerializeAsString());
+  ASSIGN_OR_RETURN(std::string sig, node_->audit()->key().Sign(ExportManifestMessage(
+                                        bundle->subject(), bundle->manifest())));
+  bundle->set_manifest_signature(sig);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
+                                               const v1::AuditExportRequest* request,
+                                               v1::AuditBundle* response) {
+  std::string peer = ctx->peer();
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response, peer]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal who, AuthorizeExport(*ctx, request->subject()));
+    RETURN_IF_ERROR(node_->SignCheckpointNow().status());
+    ASSIGN_OR_RETURN(*response, node_->audit()->Bundle(request->subject()));
+    RETURN_IF_ERROR(SignManifest(response));
+    v1::AuditEvent e = NewEvent("audit.exported", request->subject(), who.name());
+    AddDetail(&e, "peer", peer);
+    AddDetail(&e, "events", absl::StrCat(response->entries_size()));
+    return node_->Record(std::move(e));
+  });
+}
+
+grpc::ServerUnaryReactor* AuditService::VerifyNode(grpc::CallbackServerContext* ctx,
+                                                   const v1::AuditVerifyNodeRequest* request,
+                                                   v1::AuditVerifyNodeResponse* response) {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kAuditRead).status());
+    *response = node_->audit()->VerifyAll(request->since_checkpoint());
+    ASSIGN_OR_RETURN(std::vector<v1::RestoredLogCheck> restored, node_->history()->Verify());
+    for (v1::RestoredLogCheck& c : restored) {
+      if (!c.ok() && response->ok()) {
+        response->set_ok(false);
+        response->set_first_problem(
+            absl::StrCat("restored log of node ", c.node_id(), ": ", c.problem()));
+      }
+      *response->add_restored_logs() = std::move(c);
+    }
+    if (request->since_checkpoint().empty() || !response->ok()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(Checkpoint old,
+                     VerifyCheckpoint(request->since_checkpoint(), node_->audit()->public_raw()));
+    RETURN_IF_ERROR(node_->SignCheckpointNow().status());
+    ASSIGN_OR_RETURN(auto latest, node_->audit()->ConsistencyFrom(old.size));
+    response->set_latest_checkpoint(latest.first);
+    for (const Digest& d : latest.second) response->add_consistency_proof(std::string(d.Raw()));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace custody

@@ -1,0 +1,42 @@
+// The custody.v1.Audit gRPC service of a node (callback API).
+#ifndef CUSTODY_SERVER_SERVICES_AUDIT_SERVICE_H_
+#define CUSTODY_SERVER_SERVICES_AUDIT_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "custody/v1/audit.grpc.pb.h"
+#include "server/node.h"
+
+namespace custody {
+
+// Thread-safe. All work runs on the node's read pool.
+class AuditService final : public v1::Audit::CallbackService {
+ public:
+  explicit AuditService(Node* node) : node_(node) {}
+
+  grpc::ServerUnaryReactor* Log(grpc::CallbackServerContext* ctx,
+                                const v1::AuditLogRequest* request,
+                                v1::AuditLogResponse* response) override;
+  grpc::ServerUnaryReactor* LatestCheckpoint(grpc::CallbackServerContext* ctx,
+                                             const v1::AuditCheckpointRequest* request,
+                                             v1::AuditCheckpointResponse* response) override;
+  grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* ctx,
+                                   const v1::AuditExportRequest* request,
+                                   v1::AuditBundle* response) override;
+  grpc::ServerUnaryReactor* VerifyNode(grpc::CallbackServerContext* ctx,
+                                       const v1::AuditVerifyNodeRequest* request,
+                                       v1::AuditVerifyNodeResponse* response) override;
+
+ private:
+  // The caller, if it may take the bundle of `subject`.
+  absl::StatusOr<v1::Principal> AuthorizeExport(const grpc::ServerContextBase& ctx,
+                                                const std::string& subject);
+  // For an object's bundle: adds the object's manifest and this node's
+  // signature of it (common/export_manifest.h).
+  absl::Status SignManifest(v1::AuditBundle* bundle);
+  Node* node_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_SERVICES_AUDIT_SERVICE_H_

@@ -1,0 +1,168 @@
+#include "server/services/custody_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/unary.h"
+#include "server/services/download_reactor.h"
+#include "server/services/upload_reactor.h"
+
+namespace custody {
+
+grpc::ServerReadReactor<v1::UploadRequest>* CustodyService::Upload(grpc::CallbackServerContext* ctx,
+                                                                   v1::UploadResponse* response) {
+  return new UploadReactor(node_, ctx, response, ctx->peer());
+}
+
+grpc::ServerUnaryReactor* CustodyService::QueryUpload(grpc::CallbackServerContext* ctx,
+                                                      const v1::QueryUploadRequest* request,
+                                                      v1::QueryUploadResponse* response) {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kPut).status());
+    absl::StatusOr<v1::QueryUploadResponse> r = node_->uploads()->Query(request->upload_id());
+    if (!r.ok()) return r.status();
+    *response = *r;
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::DownloadResponse>* CustodyService::Download(
+    grpc::CallbackServerContext* ctx, const v1::DownloadRequest* request) {
+  return new DownloadReactor(node_, ctx, request, ctx->peer());
+}
+
+grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,
+                                               const v1::StatRequest* request,
+                                               v1::ObjectInfo* response) {
+  std::string peer = ctx->peer();
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response, peer]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(*ctx, Action::kReadMetadata));
+    absl::StatusOr<Digest> id = Digest::Parse(request->id());
+    if (!id.ok()) return id.status();
+    absl::StatusOr<v1::ObjectManifest> m = node_->VisibleManifest(who, *id, Action::kReadMetadata);
+    if (!m.ok()) return m.status();
+    absl::StatusOr<v1::ObjectInfo> info = ObjectStore::ToInfo(*m);
+    v1::AuditEvent e = NewEvent("object.stat", info->id(), who.name());
+    AddDetail(&e, "peer", peer);
+    absl::Status s = node_->Record(std::move(e));  // no facts shown unaudited
+    if (!s.ok()) return s;
+    *response = *info;
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustodyService::List(grpc::CallbackServerContext* ctx,
+                                               const v1::ListRequest* request,
+                                               v1::ListResponse* response) {
+  std::string peer = ctx->peer();
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, request, response, peer]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(*ctx, Action::kReadMetadata));
+    absl::StatusOr<v1::ListResponse> r =
+        node_->objects()->List(request->page_token(), request->page_size());
+    if (!r.ok()) return r.status();
+    // Objects above the caller's clearance are not listed (the page may be
+    // shorter; its token still says where the next one starts).
+    auto* objects = r->mutable_objects();
+    objects->erase(std::remove_if(objects->begin(), objects->end(),
+                                  [&](const v1::ObjectInfo& o) {
+                                    auto l = o.metadata().find("classification");
+                                    return !Cleared(who, l == o.metadata().end() ? "" : l->second);
+                                  }),
+                   objects->end());
+    v1::AuditEvent e = NewEvent("objects.listed", "node", who.name());
+    AddDetail(&e, "peer", peer);
+    AddDetail(&e, "after", request->page_token());
+    AddDetail(&e, "count", absl::StrCat(r->objects_size()));
+    absl::Status s = node_->Record(std::move(e));
+    if (!s.ok()) return s;
+    *response = *r;
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
+  response->set_node_id(node->node_id());
+  response->set_chunk_size(node->chunk_size());
+  response->set_io_backend(std::string(node->io_backend()));
+  response->set_objects(node->objects()->ApproximateCount());
+  response->set_volume_bytes(node->volumes()->TotalBytes());
+  response->set_free_bytes(node->FreeBytes());
+  const ClusterMap& map = node->cluster();
+  response->set_map_version(map.version());
+  response->set_replication_factor(map.replication_factor());
+  if (const NodeInfo* me = map.Find(node->node_id())) response->set_zone(me->zone);
+  if (AntiEntropy* ae = node->anti_entropy()) {
+    response->set_under_replicated(ae->under_replicated());
+    if (auto last = ae->last()) *response->mutable_last_repair() = *last;
+  }
+  if (auto last = node->scrubber()->last()) *response->mutable_last_scrub() = *last;
+}
+
+// Asks a peer for its NodeStatus. Counted down if it does not answer within
+// 2 s, is another node than the map says, or runs another map version (the
+// other nodes refuse its calls).
+void AskPeer(Node* node, const NodeInfo& peer, uint64_t map_version, v1::ClusterNodeStatus* out) {
+  PeerClient* client = node->placement() ? node->placement()->peer(peer.id) : nullptr;
+  if (client == nullptr) {
+    out->set_error("this node has no client for it (not in its map)");
+    out->set_up(false);
+    return;
+  }
+  auto stub = v1::Custody::NewStub(client->channel());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::Status s = stub->NodeStatus(&ctx, v1::NodeStatusRequest(), out->mutable_status());
+  if (!s.ok()) {
+    out->clear_status();
+    out->set_error(s.error_message());
+  } else if (out->status().node_id() != peer.id) {
+    out->set_error(absl::StrCat("the node at ", peer.address, " is ", out->status().node_id()));
+    out->clear_status();
+  } else if (out->status().map_version() != map_version) {
+    out->set_error(absl::StrCat("it runs cluster map version ", out->status().map_version(),
+                                ", not ", map_version));
+  }
+  out->set_up(out->error().empty());
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CustodyService::NodeStatus(grpc::CallbackServerContext* ctx,
+                                                     const v1::NodeStatusRequest*,
+                                                     v1::NodeStatusResponse* response) {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kStatus).status());
+    FillNodeStatus(node_, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustodyService::ClusterStatus(grpc::CallbackServerContext* ctx,
+                                                        const v1::ClusterStatusRequest*,
+                                                        v1::ClusterStatusResponse* response) {
+  return RunUnary(ctx, node_->read_pool(), [this, ctx, response]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kStatus).status());
+    const ClusterMap& map = node_->cluster();
+    response->set_map_version(map.version());
+    response->set_replication_factor(map.replication_factor());
+    response->set_answered_by(node_->node_id());
+    for (const NodeInfo& n : map.nodes()) {
+      v1::ClusterNodeStatus* out = response->add_nodes();
+      out->set_id(n.id);
+      out->set_address(n.address);
+      out->set_zone(n.zone);
+      if (n.id == node_->node_id()) {
+        FillNodeStatus(node_, out->mutable_status());
+        out->set_up(true);
+      } else {
+        AskPeer(node_, n, map.version(), out);
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace custody

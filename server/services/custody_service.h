@@ -1,0 +1,48 @@
+// The custody.v1.Custody gRPC service of a node (callback API).
+#ifndef CUSTODY_SERVER_SERVICES_CUSTODY_SERVICE_H_
+#define CUSTODY_SERVER_SERVICES_CUSTODY_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "custody/v1/custody.grpc.pb.h"
+#include "server/node.h"
+
+namespace custody {
+
+// Thread-safe. Streaming RPCs get a reactor each; unary RPCs run their
+// RocksDB work on the node's read pool, never on a gRPC thread.
+class CustodyService final : public v1::Custody::CallbackService {
+ public:
+  explicit CustodyService(Node* node) : node_(node) {}
+
+  grpc::ServerReadReactor<v1::UploadRequest>* Upload(grpc::CallbackServerContext* ctx,
+                                                     v1::UploadResponse* response) override;
+  grpc::ServerUnaryReactor* QueryUpload(grpc::CallbackServerContext* ctx,
+                                        const v1::QueryUploadRequest* request,
+                                        v1::QueryUploadResponse* response) override;
+  grpc::ServerWriteReactor<v1::DownloadResponse>* Download(
+      grpc::CallbackServerContext* ctx, const v1::DownloadRequest* request) override;
+  grpc::ServerUnaryReactor* Stat(grpc::CallbackServerContext* ctx, const v1::StatRequest* request,
+                                 v1::ObjectInfo* response) override;
+  grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* ctx, const v1::ListRequest* request,
+                                 v1::ListResponse* response) override;
+  grpc::ServerUnaryReactor* NodeStatus(grpc::CallbackServerContext* ctx,
+                                       const v1::NodeStatusRequest* request,
+                                       v1::NodeStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ClusterStatus(grpc::CallbackServerContext* ctx,
+                                          const v1::ClusterStatusRequest* request,
+                                          v1::ClusterStatusResponse* response) override;
+  // Maintenance (server/services/maintenance_rpcs.cc).
+  grpc::ServerUnaryReactor* Repair(grpc::CallbackServerContext* ctx,
+                                   const v1::RepairRequest* request,
+                                   v1::RepairResponse* response) override;
+  grpc::ServerUnaryReactor* Scrub(grpc::CallbackServerContext* ctx, const v1::ScrubRequest* request,
+                                  v1::ScrubResponse* response) override;
+
+ private:
+  Node* node_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_SERVICES_CUSTODY_SERVICE_H_

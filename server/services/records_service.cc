@@ -1,0 +1,329 @@
+#include "server/services/records_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/unary.h"
+#include "server/records/record_checks.h"
+
+namespace custody {
+
+namespace {
+
+bool IsRuleRefusal(const absl::Status& s) {
+  return absl::IsPermissionDenied(s) || absl::IsFailedPrecondition(s) || absl::IsAlreadyExists(s);
+}
+
+std::string Subject(const std::string& record_id) { return "record:" + record_id; }
+
+}  // namespace
+
+RecordsService::Reactor* RecordsService::Run(Ctx* ctx, Action action, const std::string& subject,
+                                             Work work) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Principal p, node_->Authorize(*ctx, action, subject));
+    absl::Status s = work(p);
+    if (IsRuleRefusal(s)) return node_->Refuse(p.name(), action, subject, s);
+    return s;
+  });
+}
+
+absl::StatusOr<v1::Record> RecordsService::Visible(const v1::Principal& p, const std::string& id,
+                                                   Action action, bool write) {
+  ASSIGN_OR_RETURN(v1::Record r, keeper_->Get(id));
+  if (!Cleared(p, r.classification())) {
+    (void)node_->Refuse(
+        p.name(), action, Subject(id),
+        absl::PermissionDeniedError(absl::StrCat("the record is classified ", r.classification(),
+                                                 ", above the caller's clearance")));
+    return RecordNotFound(id);
+  }
+  if (!write && !SeesAgency(p, r.agency())) {
+    (void)node_->Refuse(
+        p.name(), action, Subject(id),
+        absl::PermissionDeniedError(absl::StrCat(
+            "the record belongs to agency \"", r.agency(), "\"; ", p.name(), " sees ",
+            p.agency().empty() ? "no agency's records" : "agency \"" + p.agency() + "\" only")));
+    return RecordNotFound(id);
+  }
+  if (write && !p.agency().empty() && p.agency() != r.agency()) {
+    return absl::PermissionDeniedError(absl::StrCat("record ", id, " belongs to agency \"",
+                                                    r.agency(), "\"; ", p.name(), " is of \"",
+                                                    p.agency(), "\""));
+  }
+  Redact(p, &r);
+  return r;
+}
+
+void RecordsService::Redact(const v1::Principal& p, v1::Record* r) {
+  std::set<std::string> hidden;
+  auto* segments = r->mutable_segments();
+  for (auto it = segments->begin(); it != segments->end();) {
+    std::string level = it->classification();
+    if (level.empty()) {  // attached before segments kept their object's level
+      absl::StatusOr<Digest> id = Digest::Parse(it->object_id());
+      absl::StatusOr<v1::ObjectManifest> m =
+          id.ok() ? node_->FindManifest(*id) : absl::StatusOr<v1::ObjectManifest>(id.status());
+      auto l = m.ok() ? m->metadata().find("classification") : m->metadata().end();
+      level = !m.ok() ? "state-secret" : l == m->metadata().end() ? "internal" : l->second;
+    }
+    if (Cleared(p, level)) {
+      ++it;
+      continue;
+    }
+    hidden.insert(it->object_id());
+    it = segments->erase(it);
+  }
+  for (v1::Gap& g : *r->mutable_gaps()) {
+    const std::string& e = g.explained_by();
+    if (e.rfind("audio: ", 0) == 0 && hidden.count(e.substr(7))) {
+      g.set_explained_by("audio: (an object above your clearance)");
+    }
+  }
+}
+
+RecordsService::Reactor* RecordsService::Catalog(Ctx* ctx, const v1::CatalogRequest*,
+                                                 v1::CatalogResponse* out) {
+  return Run(ctx, Action::kRecordRead, "catalog", [=, this](const v1::Principal&) {
+    for (const auto& [n, m] : keeper_->catalog().matters()) *out->add_matters() = m;
+    out->set_source(keeper_->catalog().source());
+    return absl::OkStatus();
+  });
+}
+
+RecordsService::Reactor* RecordsService::Create(Ctx* ctx, const v1::CreateRecordRequest* req,
+                                                v1::Record* out) {
+  return Run(
+      ctx, Action::kRecordWrite, "record:new", [=, this](const v1::Principal& p) -> absl::Status {
+        if (!p.agency().empty() && p.agency() != req->agency()) {
+          return absl::PermissionDeniedError(absl::StrCat(p.name(), " is of agency \"", p.agency(),
+                                                          "\" and makes no records for \"",
+                                                          req->agency(), "\""));
+        }
+        if (!req->classification().empty() && !Cleared(p, req->classification())) {
+          return absl::PermissionDeniedError(
+              "a record may not be classified above its maker's clearance");
+        }
+        ASSIGN_OR_RETURN(*out, keeper_->Create(p.name(), *req));
+        return absl::OkStatus();
+      });
+}
+
+RecordsService::Reactor* RecordsService::Attach(Ctx* ctx, const v1::AttachRequest* req,
+                                                v1::Record* out) {
+  return Run(ctx, Action::kRecordWrite, Subject(req->record_id()),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               RETURN_IF_ERROR(Visible(p, req->record_id(), Action::kRecordWrite, true).status());
+               absl::StatusOr<Digest> id = Digest::Parse(req->object_id());
+               if (!id.ok()) return id.status();
+               ASSIGN_OR_RETURN(v1::ObjectManifest m,
+                                node_->VisibleManifest(p, *id, Action::kRecordWrite));
+               ASSIGN_OR_RETURN(*out, keeper_->Attach(p.name(), *req, m));
+               return absl::OkStatus();
+             });
+}
+
+RecordsService::Reactor* RecordsService::Show(Ctx* ctx, const v1::RecordRef* req, v1::Record* out) {
+  return Run(ctx, Action::kRecordRead, Subject(req->record_id()),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               ASSIGN_OR_RETURN(*out, Visible(p, req->record_id(), Action::kRecordRead, false));
+               return absl::OkStatus();
+             });
+}
+
+namespace {
+
+bool Matches(const v1::Record& r, const v1::ListRecordsRequest& q) {
+  auto has = [](const auto& list, const std::string& v) {
+    return v.empty() || std::find(list.begin(), list.end(), v) != list.end();
+  };
+  if (!q.agency().empty() && r.agency() != q.agency()) return false;
+  if (q.matter() != 0 && r.matter() != q.matter()) return false;
+  if (!has(r.officers(), q.officer()) || !has(r.devices(), q.device())) return false;
+  if (q.from_unix_nanos() != 0 && r.start_unix_nanos() < q.from_unix_nanos()) return false;
+  if (q.to_unix_nanos() != 0 && r.start_unix_nanos() >= q.to_unix_nanos()) return false;
+  if (!has(r.flags(), q.flag())) return false;
+  return !q.overdue() || has(r.flags(), std::string("overdue"));
+}
+
+}  // namespace
+
+RecordsService::Reactor* RecordsService::List(Ctx* ctx, const v1::ListRecordsRequest* req,
+                                              v1::ListRecordsResponse* out) {
+  return Run(ctx, Action::kRecordRead, "records", [=, this](const v1::Principal& p) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, keeper_->book());
+    const absl::Time now = absl::Now();
+    for (const auto& [id, f] : b->records) {
+      // Above the caller's clearance or of another agency: not listed.
+      if (!Cleared(p, f.record.classification()) || !SeesAgency(p, f.record.agency())) continue;
+      v1::Record r = Evaluate(f, *b, keeper_->rules(), now);
+      if (!Matches(r, *req)) continue;
+      Redact(p, &r);
+      *out->add_records() = std::move(r);
+    }
+    return absl::OkStatus();
+  });
+}
+
+RecordsService::Reactor* RecordsService::Change(Ctx* ctx, Action action, const std::string& id,
+                                                v1::Record* out, RecordChange change) {
+  return Run(ctx, action, Subject(id), [=, this](const v1::Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(Visible(p, id, action, true).status());
+    ASSIGN_OR_RETURN(*out, change(p));
+    return absl::OkStatus();
+  });
+}
+
+RecordsService::Reactor* RecordsService::Correct(Ctx* ctx, const v1::CorrectRequest* req,
+                                                 v1::Record* out) {
+  return Change(ctx, Action::kRecordWrite, req->record_id(), out,
+                [=, this](const v1::Principal& p) { return keeper_->Correct(p, *req); });
+}
+
+RecordsService::Reactor* RecordsService::Archive(Ctx* ctx, const v1::RecordRef* req,
+                                                 v1::Record* out) {
+  return Change(ctx, Action::kArchive, req->record_id(), out, [=, this](const v1::Principal& p) {
+    return keeper_->Archive(p.name(), req->record_id());
+  });
+}
+
+RecordsService::Reactor* RecordsService::Note(Ctx* ctx, const v1::NoteRequest* req,
+                                              v1::Record* out) {
+  return Change(ctx, Action::kRecordWrite, req->record_id(), out,
+                [=, this](const v1::Principal& p) { return keeper_->Note(p.name(), *req); });
+}
+
+RecordsService::Reactor* RecordsService::ApproveExemption(Ctx* ctx, const v1::RecordRef* req,
+                                                          v1::Record* out) {
+  return Change(ctx, Action::kApproveExemption, req->record_id(), out,
+                [=, this](const v1::Principal& p) {
+                  return keeper_->ApproveExemption(p, req->record_id(), req->signed_());
+                });
+}
+
+RecordsService::Reactor* RecordsService::Retain(Ctx* ctx, const v1::RetainRequest* req,
+                                                v1::Record* out) {
+  return Change(ctx, Action::kRetain, req->record_id(), out,
+                [=, this](const v1::Principal& p) { return keeper_->Retain(p, *req); });
+}
+
+RecordsService::Reactor* RecordsService::Hold(Ctx* ctx, const v1::HoldRequest* req,
+                                              v1::Record* out) {
+  return Change(ctx, Action::kHold, req->record_id(), out,
+                [=, this](const v1::Principal& p) { return keeper_->Hold(p, *req); });
+}
+
+RecordsService::Reactor* RecordsService::Exempt(Ctx* ctx, const v1::ExemptRequest* req,
+                                                v1::Record* out) {
+  const std::string subject = req->record_id().empty() ? "record:new" : Subject(req->record_id());
+  return Run(ctx, Action::kRecordWrite, subject, [=, this](const v1::Principal& p) -> absl::Status {
+    if (!req->record_id().empty()) {
+      RETURN_IF_ERROR(Visible(p, req->record_id(), Action::kRecordWrite, true).status());
+    } else if (!p.agency().empty() && p.agency() != req->create().agency()) {
+      return absl::PermissionDeniedError(absl::StrCat(p.name(), " is of agency \"", p.agency(),
+                                                      "\" and makes no records for \"",
+                                                      req->create().agency(), "\""));
+    }
+    ASSIGN_OR_RETURN(*out, keeper_->Exempt(p.name(), *req));
+    return absl::OkStatus();
+  });
+}
+
+RecordsService::Reactor* RecordsService::DeviceAdd(Ctx* ctx, const v1::DeviceAddRequest* req,
+                                                   v1::Device* out) {
+  return Run(ctx, Action::kDevices, "device:" + req->id(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               ASSIGN_OR_RETURN(*out, keeper_->DeviceAdd(p.name(), *req));
+               return absl::OkStatus();
+             });
+}
+
+RecordsService::Reactor* RecordsService::DeviceList(Ctx* ctx, const v1::DeviceListRequest*,
+                                                    v1::DeviceListResponse* out) {
+  return Run(ctx, Action::kDevices, "devices", [=, this](const v1::Principal&) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, keeper_->book());
+    for (const auto& [id, d] : b->devices) {
+      if (!d.id().empty()) *out->add_devices() = d;
+    }
+    return absl::OkStatus();
+  });
+}
+
+RecordsService::Reactor* RecordsService::DeviceCheckout(Ctx* ctx,
+                                                        const v1::DeviceCheckoutRequest* req,
+                                                        v1::Device* out) {
+  return Run(ctx, Action::kDevices, "device:" + req->id(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               ASSIGN_OR_RETURN(*out, keeper_->Checkout(p.name(), *req));
+               return absl::OkStatus();
+             });
+}
+
+RecordsService::Reactor* RecordsService::DeviceCheckin(Ctx* ctx, const v1::DeviceRef* req,
+                                                       v1::Device* out) {
+  return Run(ctx, Action::kDevices, "device:" + req->id(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               ASSIGN_OR_RETURN(*out, keeper_->Checkin(p.name(), req->id()));
+               return absl::OkStatus();
+             });
+}
+
+RecordsService::Reactor* RecordsService::MakeReport(Ctx* ctx, const v1::ReportRequest* req,
+                                                    v1::Report* out) {
+  return Run(ctx, Action::kReport, "report:" + req->agency(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               if (!SeesAgency(p, req->agency())) {
+                 return absl::PermissionDeniedError(absl::StrCat(
+                     p.name(), " reports on ",
+                     p.agency().empty() ? "no agency" : "agency \"" + p.agency() + "\" only"));
+               }
+               ASSIGN_OR_RETURN(*out, keeper_->MakeReport(*req, [&p](const std::string& level) {
+                 return Cleared(p, level);
+               }));
+               return absl::OkStatus();
+             });
+}
+
+RecordsService::Reactor* RecordsService::PurgeCandidates(Ctx* ctx,
+                                                         const v1::PurgeCandidatesRequest*,
+                                                         v1::PurgeCandidatesResponse* out) {
+  return Run(ctx, Action::kRecordRead, "purge", [=, this](const v1::Principal& p) {
+    ASSIGN_OR_RETURN(v1::PurgeCandidatesResponse all, keeper_->PurgeCandidates());
+    for (v1::Record& r : *all.mutable_records()) {
+      if (Cleared(p, r.classification())) *out->add_records() = std::move(r);
+    }
+    *out->mutable_objects() = all.objects();
+    *out->mutable_requests() = all.requests();
+    return absl::OkStatus();
+  });
+}
+
+RecordsService::Reactor* RecordsService::RequestPurge(Ctx* ctx, const v1::PurgeRequestRequest* req,
+                                                      v1::PurgePlan* out) {
+  return Run(ctx, Action::kPurge, "purge", [=, this](const v1::Principal& p) -> absl::Status {
+    ASSIGN_OR_RETURN(*out, keeper_->RequestPurge(p.name(), req->reason()));
+    return absl::OkStatus();
+  });
+}
+
+RecordsService::Reactor* RecordsService::ApprovePurge(Ctx* ctx, const v1::PurgeRef* req,
+                                                      v1::PurgePlan* out) {
+  return Run(ctx, Action::kApprovePurge, "purge:" + req->request_id(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               ASSIGN_OR_RETURN(*out, keeper_->ApprovePurge(p, req->request_id(), req->signed_()));
+               return absl::OkStatus();
+             });
+}
+
+RecordsService::Reactor* RecordsService::ExecutePurge(Ctx* ctx, const v1::PurgeRef* req,
+                                                      v1::PurgeResult* out) {
+  return Run(ctx, Action::kPurge, "purge:" + req->request_id(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               ASSIGN_OR_RETURN(*out, keeper_->ExecutePurge(p.name(), req->request_id()));
+               return absl::OkStatus();
+             });
+}
+
+}  // namespace custody

@@ -1,0 +1,211 @@
+#include "server/services/upload_reactor.h"
+
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/units.h"
+
+namespace custody {
+
+struct UploadReactor::State {
+  std::shared_ptr<SerialExecutor> strand;
+  std::unique_ptr<Upload> upload;         // only touched on the strand
+  std::string upload_id;                  // from the header, once read
+  std::string actor = "unauthenticated";  // the caller, once its header is allowed
+  v1::Principal caller;                   // likewise
+  bool names_record = false;              // the header's metadata names device, matter, start
+  bool finished = false;                  // only touched on the strand
+  uint64_t bytes_received = 0;            // by this stream, once it ended
+  bool interrupted = false;               // the stream ended before a finish message
+  v1::UploadRequest req;                  // owned by the pending read
+  absl::Time started = absl::Now();
+  std::atomic<int64_t> last_activity_ns{absl::GetCurrentTimeNanos()};
+  std::atomic<bool> cancelled{false};  // the client went away (or its deadline passed)
+};
+
+UploadReactor::UploadReactor(Node* node, grpc::CallbackServerContext* ctx,
+                             v1::UploadResponse* response, std::string peer)
+    : node_(node),
+      ctx_(ctx),
+      response_(response),
+      peer_(std::move(peer)),
+      state_(std::make_shared<State>()) {
+  state_->strand = std::make_shared<SerialExecutor>(node->stream_pool());
+  WatchForStalls(node->idle_watchdog());
+  StartRead(&state_->req);
+}
+
+// Ends the stream with DEADLINE_EXCEEDED when the client sends nothing for
+// the watchdog's timeout (clients that set no deadline of their own).
+void UploadReactor::WatchForStalls(IdleWatchdog* watchdog) {
+  std::weak_ptr<State> weak = state_;
+  int64_t timeout_ns = absl::ToInt64Nanoseconds(watchdog->timeout());
+  watchdog->Add(state_, [this, weak, timeout_ns] {
+    std::shared_ptr<State> s = weak.lock();
+    if (!s || absl::GetCurrentTimeNanos() - s->last_activity_ns < timeout_ns) return;
+    s->strand->Schedule([this, s, timeout_ns] {
+      if (s->finished || absl::GetCurrentTimeNanos() - s->last_activity_ns < timeout_ns) return;
+      FinishWith(absl::DeadlineExceededError(
+          absl::StrCat("the client sent nothing for ", timeout_ns / 1000000000,
+                       " s; whole chunks already "
+                       "sent are kept: ask QueryUpload and resume")));
+    });
+  });
+}
+
+void UploadReactor::OnReadDone(bool ok) {
+  state_->last_activity_ns = absl::GetCurrentTimeNanos();
+  state_->strand->Schedule([this, s = state_, ok] {
+    if (!s->finished) Process(ok);
+  });
+}
+
+void UploadReactor::OnCancel() { state_->cancelled = true; }
+
+void UploadReactor::OnDone() {
+  // Dropping the Upload waits for its chunks in flight: do it on the strand.
+  state_->strand->Schedule([s = state_] { s->upload.reset(); });
+  delete this;
+}
+
+void UploadReactor::FinishWith(const absl::Status& s) {
+  State& st = *state_;
+  if (!s.ok()) {
+    LOG(WARNING) << "upload " << (st.upload ? st.upload->received() : 0)
+                 << " bytes in: refused: " << s;
+  }
+  if (st.upload) st.bytes_received = st.upload->received_this_stream();
+  node_->metrics()->UploadDone(st.bytes_received, absl::Now() - st.started, s.ok());
+  st.upload.reset();  // waits for chunks in flight: committed size is exact
+  if (!s.ok()) RecordRefusal(s);
+  st.finished = true;
+  Finish(ToGrpcStatus(s));  // the last use of `this`
+}
+
+// Every upload that does not end in a stored object is an audit event.
+void UploadReactor::RecordRefusal(const absl::Status& s) {
+  // Broken: the upload stopped part-way and can resume. Whether a killed
+  // client shows as a cancel or as a stream that just ended is a race in the
+  // transport; both are the same to the log.
+  bool broken = state_->interrupted || s.code() == absl::StatusCode::kCancelled ||
+                s.code() == absl::StatusCode::kDeadlineExceeded;
+  v1::AuditEvent e = NewEvent(broken ? "upload.broken" : "upload.refused",
+                              "upload:" + state_->upload_id, state_->actor);
+  AddDetail(&e, "code", absl::StatusCodeToString(s.code()));
+  AddDetail(&e, "reason", s.message());
+  AddDetail(&e, "bytes_received", absl::StrCat(state_->bytes_received));
+  AddDetail(&e, "peer", peer_);
+  absl::Status r = node_->Record(std::move(e));
+  if (!r.ok()) LOG(ERROR) << "recording a refused upload: " << r;
+}
+
+std::string UploadReactor::FileUnderRecord(const std::string& actor, const std::string& id) {
+  absl::StatusOr<Digest> d = Digest::Parse(id);
+  absl::StatusOr<v1::ObjectManifest> m =
+      d.ok() ? node_->FindManifest(*d) : absl::StatusOr<v1::ObjectManifest>(d.status());
+  absl::StatusOr<std::string> rec =
+      m.ok() ? node_->records()->FileIngested(actor, *m) : absl::StatusOr<std::string>(m.status());
+  if (rec.ok()) return *rec;
+  // The footage is stored either way; the failure to file it is on record.
+  LOG(WARNING) << "could not file " << id << " under a record: " << rec.status();
+  v1::AuditEvent e = NewEvent("record.filing-failed", id, actor);
+  AddDetail(&e, "reason", rec.status().message());
+  absl::Status s = node_->Record(std::move(e));
+  if (!s.ok()) LOG(ERROR) << "recording a filing failure: " << s;
+  return "";
+}
+
+void UploadReactor::Process(bool ok) {
+  State& st = *state_;
+  if (!ok && st.cancelled) {
+    FinishWith(absl::CancelledError(
+        absl::StrCat("the client went away after ", st.upload ? st.upload->received() : 0,
+                     " bytes; whole chunks already sent are kept for a resume")));
+    return;
+  }
+  if (!ok) {
+    if (!st.upload) {
+      FinishWith(absl::InvalidArgumentError("upload stream ended before its header"));
+      return;
+    }
+    st.interrupted = true;
+    FinishWith(absl::InvalidArgumentError(
+        absl::StrCat("upload stream ended after ", st.upload->received(), " of ", st.upload->size(),
+                     " bytes without a finish message; whole chunks already sent are kept: ask "
+                     "QueryUpload and resume")));
+    return;
+  }
+  Handle(st.req);
+}
+
+bool UploadReactor::StoredWithin(const v1::Principal& p, const std::string& id) {
+  absl::StatusOr<Digest> d = Digest::Parse(id);
+  absl::StatusOr<v1::ObjectManifest> m =
+      d.ok() ? node_->FindManifest(*d) : absl::StatusOr<v1::ObjectManifest>(d.status());
+  if (!m.ok()) return false;
+  auto l = m->metadata().find("classification");
+  return Cleared(p, l == m->metadata().end() ? "internal" : l->second);
+}
+
+void UploadReactor::Handle(v1::UploadRequest& req) {
+  State& st = *state_;
+  switch (req.kind_case()) {
+    case v1::UploadRequest::kHeader: {
+      if (st.upload) return FinishWith(absl::InvalidArgumentError("a second header"));
+      st.upload_id = req.header().upload_id().substr(0, 128);
+      absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kPut);
+      if (!who.ok()) return FinishWith(who.status());
+      st.actor = who->name();
+      st.caller = *who;
+      for (const char* key : {"device", "matter", "start"}) {
+        st.names_record = req.header().metadata().count(key) > 0;
+        if (!st.names_record) break;
+      }
+      absl::StatusOr<std::unique_ptr<Upload>> up =
+          node_->uploads()->Begin(req.header(), who->name(), peer_);
+      if (!up.ok()) return FinishWith(up.status());
+      st.upload = std::move(*up);
+      break;
+    }
+    case v1::UploadRequest::kData: {
+      if (!st.upload) return FinishWith(absl::InvalidArgumentError("data before the header"));
+      absl::Status s = st.upload->Append(req.data());
+      if (!s.ok()) return FinishWith(s);
+      break;
+    }
+    case v1::UploadRequest::kFinish: {
+      if (!st.upload) return FinishWith(absl::InvalidArgumentError("finish before the header"));
+      absl::StatusOr<v1::UploadResponse> r = st.upload->Finish(req.finish().sha256());
+      if (!r.ok()) return FinishWith(r.status());
+      if (r->already_stored()) {  // held, unless its data was purged
+        absl::StatusOr<std::optional<v1::PurgePlan>> p = node_->records()->PurgedBy(r->id());
+        if (!p.ok()) return FinishWith(p.status());
+        if (p->has_value()) {
+          return FinishWith(absl::FailedPreconditionError(
+              absl::StrCat(r->id(), " was purged under purge request ", (*p)->request_id(),
+                           " (its retention had ended); it is not stored again")));
+        }
+      }
+      *response_ = *r;
+      // Whether an object is held at a level above the caller's clearance is
+      // not the caller's to learn: to them it is stored as anything new.
+      if (r->already_stored() && !StoredWithin(st.caller, r->id())) {
+        response_->set_already_stored(false);
+      }
+      if (st.names_record) response_->set_record_id(FileUnderRecord(st.actor, r->id()));
+      double secs = absl::ToDoubleSeconds(absl::Now() - st.started);
+      LOG(INFO) << "stored " << r->id() << " (" << FormatBytes(r->size()) << ", "
+                << FormatBytes(r->bytes_received() / std::max(secs, 1e-6)) << "/s"
+                << (r->already_stored() ? ", already held" : "") << ")";
+      return FinishWith(absl::OkStatus());
+    }
+    default:
+      return FinishWith(absl::InvalidArgumentError("upload message with no content"));
+  }
+  StartRead(&st.req);
+}
+
+}  // namespace custody
