@@ -1,19 +1,25 @@
 #include "client/offsite_commands.h"
 
+#include <utility>
+
 namespace custody {
 
+OffsiteCommands::OffsiteCommands(CommandSet* set) : set_(set) {
+  AddSnapshot(set->app());
+  AddOffsite(set->app());
+  AddRestore(set->app());
+}
+
 CLI::App* OffsiteCommands::Add(CLI::App* parent, const std::string& name, const std::string& help,
-                               Action action) {
-  CLI::App* c = parent->add_subcommand(name, help);
-  c->add_flag("--json", *json_, "print one JSON document");
-  commands_.emplace_back(c, std::move(action));
+                               Command command) {
+  CLI::App* c = set_->Add(parent, name, help, WithGlobals(&args_, std::move(command)));
+  set_->AddJsonFlag(c);
   return c;
 }
 
-OffsiteCommands::OffsiteCommands(CLI::App* app, bool* json) : json_(json) {
-  CLI::App* snap = app->add_subcommand(
-      "snapshot", "signed snapshots of everything the cluster holds (doc/offsite.md)");
-  snap->require_subcommand(1);
+void OffsiteCommands::AddSnapshot(CLI::App* app) {
+  CLI::App* snap = set_->AddGroup(
+      app, "snapshot", "signed snapshots of everything the cluster holds (doc/offsite.md)");
   Add(snap, "create", "make a snapshot now: every object, record and audit log, signed",
       SnapshotCreateCommand);
   Add(snap, "list", "the cluster's snapshots, oldest first, and which are verified offsite",
@@ -21,9 +27,10 @@ OffsiteCommands::OffsiteCommands(CLI::App* app, bool* json) : json_(json) {
   Add(snap, "show", "one snapshot (default: the latest), its signature and receipt",
       SnapshotShowCommand)
       ->add_option("ID", args_.snapshot, "snap-...");
+}
 
-  CLI::App* off = app->add_subcommand("offsite", "the offsite copy (article 20)");
-  off->require_subcommand(1);
+void OffsiteCommands::AddOffsite(CLI::App* app) {
+  CLI::App* off = set_->AddGroup(app, "offsite", "the offsite copy (article 20)");
   CLI::App* sync = Add(off, "sync",
                        "send a snapshot (default: the latest) to the offsite peer: only what it "
                        "lacks; it verifies everything and signs a receipt",
@@ -41,23 +48,15 @@ OffsiteCommands::OffsiteCommands(CLI::App* app, bool* json) : json_(json) {
                          OffsiteVerifyCommand);
   verify->add_option("--snapshot", args_.snapshot, "only this snapshot");
   verify->add_option("--peer", args_.peer, "the peer's address (default: the node's --offsite)");
+}
 
+void OffsiteCommands::AddRestore(CLI::App* app) {
   CLI::App* restore = Add(app, "restore",
                           "bring an empty cluster back from the offsite peer, verifying "
                           "every byte",
                           RestoreCommand);
   restore->add_option("--from-offsite", args_.peer, "the offsite peer's address")->required();
   restore->add_option("--snapshot", args_.snapshot, "snap-... (default: the latest verified)");
-}
-
-std::optional<int> OffsiteCommands::Run(const std::string& server, bool json) {
-  for (const auto& [command, action] : commands_) {
-    if (!command->parsed()) continue;
-    args_.server = server;
-    args_.json = json;
-    return action(args_);
-  }
-  return std::nullopt;
 }
 
 }  // namespace custody

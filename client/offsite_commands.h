@@ -1,37 +1,37 @@
-// The offsite commands on the command line (CLI11): `custody snapshot`,
+// The offsite commands on the command line (command_set.h): `custody snapshot`,
 // `custody offsite` and `custody restore` (client/offsite_cli.h).
 #ifndef CUSTODY_CLIENT_OFFSITE_COMMANDS_H_
 #define CUSTODY_CLIENT_OFFSITE_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
 #include <functional>
-#include <optional>
 #include <string>
-#include <utility>
-#include <vector>
 
+#include "client/command_set.h"
 #include "client/offsite_cli.h"
 
 namespace custody {
 
 class OffsiteCommands {
  public:
-  // Adds the commands to `app`; --json sets `*json`.
-  OffsiteCommands(CLI::App* app, bool* json);
+  // Adds the commands to `set`; their flags and actions point into this,
+  // which must outlive set->Run.
+  explicit OffsiteCommands(CommandSet* set);
   OffsiteCommands(const OffsiteCommands&) = delete;
   OffsiteCommands& operator=(const OffsiteCommands&) = delete;
 
-  // After parsing: the exit code of the command given, or nullopt if none
-  // of these was.
-  std::optional<int> Run(const std::string& server, bool json);
-
  private:
-  using Action = std::function<int(const OffsiteArgs&)>;
-  CLI::App* Add(CLI::App* parent, const std::string& name, const std::string& help, Action action);
+  using Command = std::function<int(const OffsiteArgs&)>;
 
+  // A subcommand of `parent` that runs `command` on args_, with --json.
+  CLI::App* Add(CLI::App* parent, const std::string& name, const std::string& help,
+                Command command);
+  void AddSnapshot(CLI::App* app);
+  void AddOffsite(CLI::App* app);
+  void AddRestore(CLI::App* app);
+
+  CommandSet* set_;
   OffsiteArgs args_;
-  bool* json_;
-  std::vector<std::pair<CLI::App*, Action>> commands_;
 };
 
 }  // namespace custody

@@ -7,16 +7,8 @@ namespace custody {
 
 namespace {
 
-constexpr char kTime[] = "RFC 3339 (2026-11-26T09:00:00+08:00) or a date (2026-11-26: 00:00 UTC)";
-
 // Numbers from 1, in a uint32.
 CLI::Range Positive() { return CLI::Range(1u, 4294967295u); }
-
-CLI::App* Group(CLI::App* app, const std::string& name, const std::string& help) {
-  CLI::App* group = app->add_subcommand(name, help);
-  group->require_subcommand(1);
-  return group;
-}
 
 // Once parsed, purge's own flags against its subcommands: without one it
 // needs --expired; --confirm REQ, never empty, goes only without one.
@@ -38,9 +30,10 @@ void CheckPurgeUsage(const CLI::App& purge, const CLI::Option& confirm, const Pu
 
 }  // namespace
 
-RecordCommands::RecordCommands(CLI::App* app, bool* json) : json_(json) {
+RecordCommands::RecordCommands(CommandSet* set) : set_(set) {
+  CLI::App* app = set->app();
   AddCatalog(app);
-  CLI::App* record = Group(app, "record", "records of enforcement activities");
+  CLI::App* record = set->AddGroup(app, "record", "records of enforcement activities");
   AddCreate(record);
   AddAttachAndShow(record);
   AddList(record);
@@ -53,26 +46,16 @@ RecordCommands::RecordCommands(CLI::App* app, bool* json) : json_(json) {
   AddPurge(app);
 }
 
-std::optional<int> RecordCommands::Run(const std::string& server, bool json) {
-  for (const auto& [command, action] : commands_) {
-    if (!command->parsed()) continue;
-    args_.server = server;
-    args_.json = json;
-    return action(args_);
-  }
-  return std::nullopt;
-}
-
 CLI::App* RecordCommands::Add(CLI::App* parent, const std::string& name, const std::string& help,
-                              Action action) {
-  CLI::App* c = parent->add_subcommand(name, help);
-  c->add_flag("--json", *json_, "print one JSON document");
-  commands_.emplace_back(c, std::move(action));
+                              Command command) {
+  CLI::App* c = set_->Add(parent, name, help, WithGlobals(&args_, std::move(command)));
+  set_->AddJsonFlag(c);
   return c;
 }
 
 void RecordCommands::AddCatalog(CLI::App* app) {
-  CLI::App* catalog = Group(app, "catalog", "the matter catalog: what must be recorded, and how");
+  CLI::App* catalog =
+      set_->AddGroup(app, "catalog", "the matter catalog: what must be recorded, and how");
   Add(catalog, "list", "every matter: number, category, matter, record class", CatalogListCommand);
 }
 
@@ -83,9 +66,9 @@ void RecordCommands::AddRecordFlags(CLI::App* c, bool required) {
           ->check(Positive()),
       c->add_option("--target", args_.target, "whom or what the activity concerns"),
       c->add_option("--stage", args_.stage, "the stage of the procedure"),
-      c->add_option("--start", args_.start, std::string("when it began: ") + kTime)};
+      AddTimeFlag(c, {"--start", &args_.start, "when it began"})};
   c->add_option("--officer", args_.officers, "an officer's id (repeatable)")->required(required);
-  c->add_option("--end", args_.end, std::string("when it ended: ") + kTime);
+  AddTimeFlag(c, {"--end", &args_.end, "when it ended"});
   c->add_option("--classification", args_.classification,
                 "public internal privacy trade-secret state-secret");
   for (CLI::Option* o : options) o->required(required);
@@ -105,8 +88,8 @@ void RecordCommands::AddAttachAndShow(CLI::App* record) {
       ->required()
       ->check(CLI::IsMember({"video", "audio", "photo", "document"}));
   attach->add_option("--device", args_.device, "the recorder (else the object's metadata)");
-  attach->add_option("--start", args_.start, std::string("start (else the metadata): ") + kTime);
-  attach->add_option("--end", args_.end, std::string("end (else the metadata): ") + kTime);
+  AddTimeRange(attach, {"--start", &args_.start, "start (else the metadata)"},
+               {"--end", &args_.end, "end (else the metadata)"});
   attach->add_option("--gap", args_.gap, "this audio note explains gap N")->check(Positive());
   CLI::App* show = Add(record, "show", "a record in full", RecordShowCommand);
   show->add_option("REC", args_.record)->required();
@@ -119,8 +102,8 @@ void RecordCommands::AddList(CLI::App* record) {
   list->add_option("--matter", args_.matter, "only this matter's")->check(Positive());
   list->add_option("--officer", args_.officer, "only those with this officer");
   list->add_option("--device", args_.device, "only those with this recorder");
-  list->add_option("--from", args_.from, std::string("only those from: ") + kTime);
-  list->add_option("--to", args_.to, std::string("only those until: ") + kTime);
+  AddTimeRange(list, {"--from", &args_.from, "only those from"},
+               {"--to", &args_.to, "only those until"});
   list->add_option("--flag", args_.flag,
                    "only those flagged so: overdue archived-late unexplained-gap time-mismatch "
                    "clock-skew exemption-pending");
@@ -169,13 +152,13 @@ void RecordCommands::AddRetain(CLI::App* record) {
   retain->add_option("REC", args_.record)->required();
   CLI::Option_group* when = retain->add_option_group("retention", "exactly one of these");
   when->add_flag("--permanent", args_.permanent, "keep it for ever");
-  when->add_option("--until", args_.until, std::string("keep it until: ") + kTime);
+  AddTimeFlag(when, {"--until", &args_.until, "keep it until"});
   when->require_option(1);
   retain->add_option("--reason", args_.reason, "why")->required();
 }
 
 void RecordCommands::AddHold(CLI::App* app) {
-  CLI::App* hold = Group(app, "hold", "legal holds: a record held is never purged");
+  CLI::App* hold = set_->AddGroup(app, "hold", "legal holds: a record held is never purged");
   CLI::App* set = Add(hold, "set", "put a legal hold on a record",
                       [](const RecordArgs& a) { return HoldCommand(a, false); });
   CLI::App* release = Add(hold, "release", "release a legal hold",
@@ -187,7 +170,7 @@ void RecordCommands::AddHold(CLI::App* app) {
 }
 
 void RecordCommands::AddDevice(CLI::App* app) {
-  CLI::App* device = Group(app, "device", "recorders and who holds them");
+  CLI::App* device = set_->AddGroup(app, "device", "recorders and who holds them");
   CLI::App* add = Add(device, "add", "register a recorder", DeviceAddCommand);
   add->add_option("--agency", args_.agency, "the agency that owns it");
   add->add_option("--model", args_.model, "its make and model");
@@ -208,25 +191,24 @@ void RecordCommands::AddReport(CLI::App* app) {
   CLI::App* report =
       Add(app, "report", "an agency's compliance report over a period", ReportCommand);
   report->add_option("--agency", args_.agency, "the agency")->required();
-  report->add_option("--from", args_.from, std::string("start of the period: ") + kTime)
-      ->required();
-  report->add_option("--to", args_.to, std::string("end of the period: ") + kTime)->required();
+  AddTimeRange(report, {"--from", &args_.from, "start of the period"},
+               {"--to", &args_.to, "end of the period"}, /*required=*/true);
   report->add_option("--format", args_.format, "table (default), json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
 }
 
 void RecordCommands::AddPurge(CLI::App* app) {
-  CLI::App* purge = app->add_subcommand(
-      "purge", "purge records whose retention has ended (a dry run unless --confirm)");
+  // Given with a subcommand, the subcommand runs instead (command_set.h).
+  CLI::App* purge = set_->Add(
+      app, "purge", "purge records whose retention has ended (a dry run unless --confirm)",
+      WithGlobals(&args_, [this](const RecordArgs& a) { return PurgeCommand(a, purge_); }));
   purge->require_subcommand(0, 1);
   purge->add_flag("--expired", purge_.expired,
                   "the records whose retention has ended, none held or permanent");
   CLI::Option* confirm = purge->add_option("--confirm", purge_.confirm,
                                            "purge them now under this approved request (pur-...)");
   confirm->type_name("REQ");
-  purge->add_flag("--json", *json_, "print one JSON document");
-  // request and approve go into commands_ before purge, which is parsed with
-  // them: Run takes the first parsed one.
+  set_->AddJsonFlag(purge);
   CLI::App* request =
       Add(purge, "request", "ask to purge every record that could go; prints its id",
           PurgeRequestCommand);
@@ -235,7 +217,6 @@ void RecordCommands::AddPurge(CLI::App* app) {
       Add(purge, "approve", "approve a purge request (an archive-head, not its requester)",
           [this](const RecordArgs& a) { return PurgeApproveCommand(a, purge_); });
   approve->add_option("REQ", purge_.request, "the request's id (pur-...)")->required();
-  commands_.emplace_back(purge, [this](const RecordArgs& a) { return PurgeCommand(a, purge_); });
   purge->callback([this, purge, confirm] { CheckPurgeUsage(*purge, *confirm, purge_); });
 }
 

@@ -1,4 +1,4 @@
-// The records commands on the command line (CLI11): `custody catalog`,
+// The records commands on the command line (command_set.h): `custody catalog`,
 // `record`, `hold`, `device`, `report` and `purge` (record_cli.h,
 // device_cli.h, report_cli.h, purge_cli.h).
 #ifndef CUSTODY_CLIENT_RECORD_COMMANDS_H_
@@ -6,11 +6,9 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
-#include <optional>
 #include <string>
-#include <utility>
-#include <vector>
 
+#include "client/command_set.h"
 #include "client/purge_cli.h"
 #include "client/record_cli.h"
 
@@ -18,20 +16,18 @@ namespace custody {
 
 class RecordCommands {
  public:
-  // Adds the subcommands to `app`; their --json flags set `*json`.
-  RecordCommands(CLI::App* app, bool* json);
+  // Adds the commands to `set`; their flags and actions point into this,
+  // which must outlive set->Run.
+  explicit RecordCommands(CommandSet* set);
   RecordCommands(const RecordCommands&) = delete;
   RecordCommands& operator=(const RecordCommands&) = delete;
 
-  // After parsing: runs the chosen command against `server` and returns its
-  // exit code, or nullopt when none of these commands was chosen.
-  std::optional<int> Run(const std::string& server, bool json);
-
  private:
-  using Action = std::function<int(const RecordArgs&)>;
+  using Command = std::function<int(const RecordArgs&)>;
 
-  // A leaf subcommand of `parent` that runs `action`, with --json.
-  CLI::App* Add(CLI::App* parent, const std::string& name, const std::string& help, Action action);
+  // A subcommand of `parent` that runs `command` on args_, with --json.
+  CLI::App* Add(CLI::App* parent, const std::string& name, const std::string& help,
+                Command command);
   void AddCatalog(CLI::App* app);
   void AddCreate(CLI::App* record);
   void AddAttachAndShow(CLI::App* record);
@@ -46,10 +42,9 @@ class RecordCommands {
   // The flags that describe a new record, required or not.
   void AddRecordFlags(CLI::App* c, bool required);
 
+  CommandSet* set_;
   RecordArgs args_;
   PurgeArgs purge_;
-  bool* json_;
-  std::vector<std::pair<CLI::App*, Action>> commands_;
 };
 
 }  // namespace custody

@@ -1,0 +1,221 @@
+#include "client/storage_commands.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/cli_errors.h"
+#include "client/client.h"
+#include "client/progress.h"
+#include "common/units.h"
+#include "common/utf8.h"
+
+namespace custody {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+int Fail(const absl::Status& s) { return PrintFailure(s); }
+
+json InfoJson(const v1::ObjectInfo& o) {
+  json meta = json::object();
+  for (const auto& [k, v] : o.metadata()) meta[k] = v;
+  return json{{"id", o.id()},
+              {"size", o.size()},
+              {"file_name", o.file_name()},
+              {"media_type", o.media_type()},
+              {"stored_at", FormatUnixNanos(o.stored_at_unix_nanos())},
+              {"chunk_size", o.chunk_size()},
+              {"chunks", o.chunk_count()},
+              {"metadata", meta}};
+}
+
+void PrintInfo(const v1::ObjectInfo& o) {
+  std::cout << "id:         " << o.id() << "\n"
+            << "size:       " << o.size() << " bytes (" << FormatBytes(o.size()) << ")\n"
+            << "file name:  " << o.file_name() << "\n"
+            << "media type: " << o.media_type() << "\n"
+            << "stored at:  " << FormatUnixNanos(o.stored_at_unix_nanos()) << "\n"
+            << "chunks:     " << o.chunk_count() << " x " << FormatBytes(o.chunk_size()) << "\n";
+  for (const auto& [k, v] : o.metadata()) std::cout << "meta " << k << " = " << v << "\n";
+}
+
+// --meta KEY=VALUE, each key once, as UTF-8 text, into *metadata.
+absl::Status ParseMetadata(const std::vector<std::string>& metas,
+                           std::map<std::string, std::string>* metadata) {
+  for (const std::string& m : metas) {
+    size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--meta wants KEY=VALUE, got \"", m, "\""));
+    }
+    if (!metadata->emplace(m.substr(0, eq), m.substr(eq + 1)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--meta ", m.substr(0, eq), " is given twice"));
+    }
+    if (!IsValidUtf8(m)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--meta ", m.substr(0, eq), " is not valid UTF-8 text"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// What put prints: the id on stdout (all of it as JSON with --json), and
+// the copies and the rate on stderr.
+void PrintPut(const PutResult& r, const std::string& file, double secs, bool as_json) {
+  if (as_json) {
+    std::cout << json{{"id", r.id},
+                      {"size", r.size},
+                      {"already_stored", r.already_stored},
+                      {"bytes_sent", r.bytes_sent},
+                      {"resumed_from", r.resumed_from},
+                      {"attempts", r.attempts},
+                      {"seconds", secs},
+                      {"durable_replicas", r.durable_replicas},
+                      {"required_replicas", r.required_replicas}}
+                     .dump()
+              << "\n";
+    return;
+  }
+  std::cout << r.id << "\n";
+  if (r.durable_replicas < r.required_replicas) {
+    std::cerr << "warning: the cluster holds " << r.durable_replicas << " of the "
+              << r.required_replicas << " copies it needs\n";
+  }
+  std::cerr << (r.already_stored ? "already stored: " : "stored: ") << file << " ("
+            << FormatBytes(r.size) << ", " << FormatBytes(r.bytes_sent / std::max(secs, 1e-6))
+            << "/s" << (r.resumed_from ? absl::StrCat(", resumed at byte ", r.resumed_from) : "")
+            << ")\n";
+}
+
+int RunPut(const CliGlobals& g, const std::string& file, const std::vector<std::string>& metas) {
+  PutOptions opts;
+  if (absl::Status s = ParseMetadata(metas, &opts.metadata); !s.ok()) return Fail(s);
+  ProgressBar bar("put", isatty(STDERR_FILENO));
+  opts.progress = [&](uint64_t d, uint64_t t) { bar.Update(d, t); };
+  absl::Time t0 = absl::Now();
+  absl::StatusOr<PutResult> r = CustodyClient::Connect(g.server)->Put(file, opts);
+  double secs = absl::ToDoubleSeconds(absl::Now() - t0);
+  if (!r.ok()) return Fail(r.status());
+  PrintPut(*r, file, secs, g.json);
+  return 0;
+}
+
+int RunGet(const CliGlobals& g, const std::string& id, const std::string& out) {
+  ProgressBar bar("get", isatty(STDERR_FILENO));
+  absl::StatusOr<GetResult> r = CustodyClient::Connect(g.server)->Get(
+      id, out, [&](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) {
+    std::cout << json{{"id", r->info.id()},
+                      {"size", r->info.size()},
+                      {"output", out},
+                      {"verified", true}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cerr << "verified " << r->info.id() << " -> " << out << " (" << FormatBytes(r->info.size())
+              << ")\n";
+  }
+  return 0;
+}
+
+int RunStat(const CliGlobals& g, const std::string& id) {
+  absl::StatusOr<v1::ObjectInfo> r = CustodyClient::Connect(g.server)->Stat(id);
+  if (!r.ok()) return Fail(r.status());
+  if (g.json)
+    std::cout << InfoJson(*r).dump() << "\n";
+  else
+    PrintInfo(*r);
+  return 0;
+}
+
+int RunList(const CliGlobals& g) {
+  absl::StatusOr<std::vector<v1::ObjectInfo>> r = CustodyClient::Connect(g.server)->List();
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) {
+    json arr = json::array();
+    for (const auto& o : *r) arr.push_back(InfoJson(o));
+    std::cout << json{{"objects", arr}, {"count", r->size()}}.dump() << "\n";
+    return 0;
+  }
+  for (const auto& o : *r) {
+    std::cout << o.id() << "  " << std::setw(12) << o.size() << "  "
+              << FormatUnixNanos(o.stored_at_unix_nanos()) << "  " << o.file_name() << "\n";
+  }
+  std::cerr << r->size() << " object(s)\n";
+  return 0;
+}
+
+int RunStatus(const CliGlobals& g) {
+  absl::StatusOr<v1::NodeStatusResponse> r = CustodyClient::Connect(g.server)->NodeStatus();
+  if (!r.ok()) return Fail(r.status());
+  json j{{"node_id", r->node_id()},
+         {"chunk_size", r->chunk_size()},
+         {"io_backend", r->io_backend()},
+         {"objects", r->objects()},
+         {"volume_bytes", r->volume_bytes()},
+         {"free_bytes", r->free_bytes()},
+         {"map_version", r->map_version()},
+         {"zone", r->zone()},
+         {"replication_factor", r->replication_factor()}};
+  if (g.json)
+    std::cout << j.dump() << "\n";
+  else
+    std::cout << j.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+StorageCommands::StorageCommands(CommandSet* set) : set_(set) {
+  AddObjects(set->app());
+  AddCluster(set->app());
+}
+
+void StorageCommands::AddObjects(CLI::App* app) {
+  CLI::App* put = set_->Add(app, "put", "store a file; prints its id",
+                            [this](const CliGlobals& g) { return RunPut(g, file_, metas_); });
+  put->add_option("FILE", file_)->required()->check(CLI::ExistingFile);
+  put->add_option("--meta", metas_, "KEY=VALUE metadata (repeatable)");
+  set_->AddJsonFlag(put);
+  CLI::App* get = set_->Add(app, "get", "fetch an object, verified, into a new file",
+                            [this](const CliGlobals& g) { return RunGet(g, id_, out_); });
+  get->add_option("ID", id_)->required();
+  get->add_option("-o,--output", out_, "output file (must not exist)")->required();
+  set_->AddJsonFlag(get);
+  CLI::App* stat = set_->Add(app, "stat", "show an object's facts",
+                             [this](const CliGlobals& g) { return RunStat(g, id_); });
+  stat->add_option("ID", id_)->required();
+  set_->AddJsonFlag(stat);
+  set_->AddJsonFlag(set_->Add(app, "ls", "list objects", RunList));
+  set_->AddJsonFlag(set_->Add(app, "status", "show the node's status", RunStatus));
+}
+
+void StorageCommands::AddCluster(CLI::App* app) {
+  CLI::App* cluster = set_->AddGroup(app, "cluster", "the cluster as the node sees it");
+  CLI::App* status = set_->Add(cluster, "status", "every node of the map: up, zone, space",
+                               WithGlobals(&cluster_, ClusterStatusCommand));
+  CLI::App* repair =
+      set_->Add(cluster, "repair",
+                "run anti-entropy now on every node (or --node): copy what home nodes lack",
+                WithGlobals(&cluster_, ClusterRepairCommand));
+  CLI::App* scrub = set_->Add(
+      cluster, "scrub", "re-hash every chunk now on every node (or --node), repairing corrupt ones",
+      WithGlobals(&cluster_, ClusterScrubCommand));
+  for (CLI::App* c : {repair, scrub}) {
+    c->add_option("--node", cluster_.node, "only this node (its id)");
+  }
+  for (CLI::App* c : {status, repair, scrub}) set_->AddJsonFlag(c);
+}
+
+}  // namespace custody

@@ -1,0 +1,36 @@
+// The storage commands on the command line (command_set.h): `custody put`,
+// `get`, `stat`, `ls` and `status` (thin calls into CustodyClient), and
+// `custody cluster status|repair|scrub` (cluster_cli.h).
+#ifndef CUSTODY_CLIENT_STORAGE_COMMANDS_H_
+#define CUSTODY_CLIENT_STORAGE_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "client/cluster_cli.h"
+#include "client/command_set.h"
+
+namespace custody {
+
+class StorageCommands {
+ public:
+  // Adds the commands to `set`; their flags and actions point into this,
+  // which must outlive set->Run.
+  explicit StorageCommands(CommandSet* set);
+  StorageCommands(const StorageCommands&) = delete;
+  StorageCommands& operator=(const StorageCommands&) = delete;
+
+ private:
+  void AddObjects(CLI::App* app);
+  void AddCluster(CLI::App* app);
+
+  CommandSet* set_;
+  std::string file_, id_, out_;     // put FILE; get and stat ID; get -o
+  std::vector<std::string> metas_;  // put --meta KEY=VALUE
+  ClusterArgs cluster_;
+};
+
+}  // namespace custody
+
+#endif  // CUSTODY_CLIENT_STORAGE_COMMANDS_H_
