@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CUSTODY_EXTRA_PACKAGES="clang-format" bash scripts/setup.sh
-echo "== format (.clang-format) and layers (doc/architecture.md)"
+echo "== format (.clang-format), and layers by include and by link (doc/architecture.md)"
 bash scripts/check_format.sh
 bash scripts/check_layers.sh
+bash scripts/check_links.sh build  # the release build's static libraries
 
 export TEST_TMPDIR=${TEST_TMPDIR:-/var/tmp}
 echo "== unit and integration tests"

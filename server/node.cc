@@ -452,8 +452,4 @@ absl::StatusOr<v1::ObjectManifest> Node::FindManifest(const Digest& id) {
   return ObjectNotFound(id);
 }
 
-absl::Status ObjectNotFound(const Digest& id) {
-  return absl::NotFoundError(absl::StrCat("no object ", id.ToString()));
-}
-
 }  // namespace custody

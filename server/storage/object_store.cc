@@ -7,6 +7,10 @@
 
 namespace custody {
 
+absl::Status ObjectNotFound(const Digest& id) {
+  return absl::NotFoundError(absl::StrCat("no object ", id.ToString()));
+}
+
 absl::StatusOr<v1::ObjectManifest> ObjectStore::GetManifest(const Digest& id) {
   ASSIGN_OR_RETURN(std::optional<std::string> raw, index_->GetObject(id));
   if (!raw) return ObjectNotFound(id);
