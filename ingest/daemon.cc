@@ -13,6 +13,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -65,6 +66,7 @@ absl::Status Daemon::LockStateDir() {
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(IngestOptions options) {
   std::error_code ec;
+  if (options.servers.empty()) return absl::InvalidArgumentError("no --server to upload to");
   if (!fs::is_directory(options.watch_dir, ec)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--watch ", options.watch_dir, " is not a folder"));
@@ -77,7 +79,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(IngestOptions options) {
   absl::StatusOr<std::unique_ptr<Journal>> j = Journal::Open(d->options_.state_dir);
   if (!j.ok()) return j.status();
   d->journal_ = std::move(*j);
-  d->channel_ = CustodyClient::NewChannel(d->options_.server);
+  d->servers_ = std::make_unique<ServerPool>(d->options_.servers);
   d->scanner_ = std::make_unique<Scanner>(d->options_.watch_dir, d->options_.settle);
   d->workers_ = std::make_unique<ThreadPool>(std::max(1, d->options_.parallel));
   return d;
@@ -85,8 +87,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(IngestOptions options) {
 
 void Daemon::Run(const std::atomic<bool>* stop) {
   stop_ = stop;
-  LOG(INFO) << "watching " << options_.watch_dir << " for " << options_.server << ", "
-            << options_.parallel << " uploads at a time, journal in " << options_.state_dir;
+  LOG(INFO) << "watching " << options_.watch_dir << " for " << absl::StrJoin(options_.servers, ",")
+            << ", " << options_.parallel << " uploads at a time, journal in " << options_.state_dir;
   Loop(stop);
   {
     absl::MutexLock l(&mu_);
@@ -186,6 +188,10 @@ void Daemon::Ingest(const Candidate& c) {
   if (!s.ok()) LOG(ERROR) << c.rel << ": held by the cluster as " << *id << ", but " << s;
 }
 
+// Each attempt goes to the pool's current node. When that node is down, the
+// next attempt goes to the next node at once; only after every node failed in
+// a row does the daemon back off. Each node resumes the upload from what it
+// holds (the same upload id), or starts it from byte 0.
 std::string Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
   PutOptions o;
   o.metadata = ToObjectMetadata(meta, options_.station);
@@ -202,29 +208,41 @@ std::string Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
     absl::MutexLock l(&mu_);
     uploads_.erase(&canceller);
   };
-  CustodyClient client(channel_);
-  for (int attempt = 1; !stop_->load(); ++attempt) {
-    {
-      absl::MutexLock l(&mu_);
-      IngestStatus::InFlight& f = status_.in_flight[c.rel];
-      f.fresh = true;
-      f.file = c.rel;
-      f.size = c.key.size;
-    }
-    absl::StatusOr<PutResult> r = client.Put(c.path, o);
+  size_t down_in_a_row = 0;
+  for (int attempt = 1, round = 1; !stop_->load(); ++attempt) {
+    ServerPool::Server server = servers_->Current();
+    NoteAttempt(c, server.address);
+    absl::StatusOr<PutResult> r = CustodyClient(server.channel).Put(c.path, o);
     absl::StatusOr<std::string> id = Judge(c, r);
     if (id.ok()) return *id;
     if (id.status().code() == absl::StatusCode::kAborted) return "";  // given up
-    {
-      absl::MutexLock l(&mu_);
-      ++status_.retries;
-      status_.in_flight[c.rel].attempts = attempt;
-      status_.in_flight[c.rel].last_error = id.status().ToString();
-    }
-    LOG(WARNING) << c.rel << ": attempt " << attempt << " failed, will retry: " << id.status();
-    SleepBackoff(attempt);
+    NoteFailure(c, attempt, id.status());
+    bool down = !r.ok() && IsNodeDown(r.status());
+    std::string next = down ? servers_->FailOver(server.index, r.status()) : server.address;
+    LOG(WARNING) << c.rel << ": attempt " << attempt << " on " << server.address
+                 << " failed, will retry" << (next != server.address ? " on " + next : "") << ": "
+                 << id.status();
+    if (down && ++down_in_a_row < servers_->size()) continue;  // the next node, at once
+    down_in_a_row = 0;
+    SleepBackoff(round++);
   }
   return "";
+}
+
+void Daemon::NoteAttempt(const Candidate& c, const std::string& server) {
+  absl::MutexLock l(&mu_);
+  IngestStatus::InFlight& f = status_.in_flight[c.rel];
+  f.fresh = true;
+  f.file = c.rel;
+  f.server = server;
+  f.size = c.key.size;
+}
+
+void Daemon::NoteFailure(const Candidate& c, int attempt, const absl::Status& why) {
+  absl::MutexLock l(&mu_);
+  ++status_.retries;
+  status_.in_flight[c.rel].attempts = attempt;
+  status_.in_flight[c.rel].last_error = why.ToString();
 }
 
 // What one upload attempt means: the id when the cluster holds the file on R

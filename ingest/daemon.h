@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -20,13 +21,14 @@
 #include "ingest/journal.h"
 #include "ingest/metadata.h"
 #include "ingest/scanner.h"
+#include "ingest/servers.h"
 
 namespace custody::ingest {
 
 struct IngestOptions {
   std::string watch_dir;
-  std::string server;
-  std::string state_dir;  // the journal and status.json
+  std::vector<std::string> servers;  // tried in order: the next when one is down
+  std::string state_dir;             // the journal and status.json
   int parallel = 2;
   bool delete_after_verified = false;
   absl::Duration settle = absl::Seconds(5);  // unchanged this long = complete
@@ -41,11 +43,17 @@ struct IngestStatus {
   uint64_t settling = 0, queued = 0, done = 0, quarantined = 0, ignored = 0;
   bool running = true;  // false in the last status a stopping daemon writes
   int64_t pid = 0;
+  std::string watch_dir;
+  std::vector<std::string> servers;
+  std::string server;                 // the one uploads go to now
+  uint64_t failovers = 0;             // switches to the next server, this run
+  std::vector<DoneFile> recent_done;  // newest first
   // Files the daemon can neither ingest nor quarantine (e.g. no permission),
   // with the reason; retried when the file changes.
   std::map<std::string, std::string> stuck;
   struct InFlight {
     std::string file;
+    std::string server;  // of the current attempt
     uint64_t sent = 0, size = 0;
     int attempts = 0;
     std::string last_error;
@@ -79,6 +87,8 @@ class Daemon {
   // Uploads until the cluster holds the file on R nodes; "" if it gave up
   // (the file was quarantined) or the daemon is stopping.
   std::string Upload(const Candidate& c, const RecordingMeta& meta);
+  void NoteAttempt(const Candidate& c, const std::string& server);
+  void NoteFailure(const Candidate& c, int attempt, const absl::Status& why);
   absl::StatusOr<std::string> Judge(const Candidate& c, const absl::StatusOr<PutResult>& r);
   absl::Status Release(const Candidate& c, const std::string& id);
   void Quarantine(const Candidate& c, const std::string& reason);
@@ -94,7 +104,7 @@ class Daemon {
 
   IngestOptions options_;
   std::unique_ptr<Journal> journal_;
-  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<ServerPool> servers_;
   std::unique_ptr<Scanner> scanner_;
   const std::atomic<bool>* stop_ = nullptr;
 

@@ -70,8 +70,13 @@ void Journal::Replay(const std::string& line) {
   if (op == "stored") {
     stored_[key] = j.value("id", "");
   } else if (op == "done") {
+    auto it = stored_.find(key);
+    std::string id = j.value("id", it == stored_.end() ? "" : it->second);
+    AddRecentLocked({j.value("path", ""), id, j.value("t", int64_t{0})});
     stored_.erase(key);
     ++done_;
+  } else if (op == "recent") {  // a done file kept by compaction: already counted
+    AddRecentLocked({j.value("path", ""), j.value("id", ""), j.value("t", int64_t{0})});
   } else if (op == "quarantined") {
     stored_.erase(key);
     ++quarantined_;
@@ -81,10 +86,19 @@ void Journal::Replay(const std::string& line) {
   }
 }
 
-// Compacts the journal to the totals and the files stored but not yet moved.
+void Journal::AddRecentLocked(DoneFile f) {
+  recent_.push_back(std::move(f));
+  while (recent_.size() > kRecentDone) recent_.pop_front();
+}
+
+// Compacts the journal to the totals, the recent done files and the files
+// stored but not yet moved.
 absl::Status Journal::Rewrite() {
   std::string out = Line(json{{"op", "totals"}, {"done", done_}, {"quarantined", quarantined_}});
   out += "\n";
+  for (const DoneFile& f : recent_) {
+    out += Line(json{{"op", "recent"}, {"path", f.path}, {"id", f.id}, {"t", f.time}}) + "\n";
+  }
   for (const auto& [key, id] : stored_) {
     out += Line(json{{"op", "stored"}, {"key", key}, {"id", id}}) + "\n";
   }
@@ -125,12 +139,13 @@ absl::Status Journal::Stored(const FileKey& key, const std::string& path, const 
 
 absl::Status Journal::Done(const FileKey& key, const std::string& path) {
   absl::MutexLock l(&mu_);
-  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "done"},
-                                         {"key", key.ToString()},
-                                         {"path", path},
-                                         {"t", absl::ToUnixSeconds(absl::Now())}})));
+  auto it = stored_.find(key.ToString());
+  DoneFile f{path, it == stored_.end() ? "" : it->second, absl::ToUnixSeconds(absl::Now())};
+  RETURN_IF_ERROR(AppendLocked(Line(
+      json{{"op", "done"}, {"key", key.ToString()}, {"path", path}, {"id", f.id}, {"t", f.time}})));
   stored_.erase(key.ToString());
   ++done_;
+  AddRecentLocked(std::move(f));
   return absl::OkStatus();
 }
 
@@ -155,6 +170,11 @@ uint64_t Journal::done_total() const {
 uint64_t Journal::quarantined_total() const {
   absl::MutexLock l(&mu_);
   return quarantined_;
+}
+
+std::vector<DoneFile> Journal::RecentDone() const {
+  absl::MutexLock l(&mu_);
+  return std::vector<DoneFile>(recent_.rbegin(), recent_.rend());
 }
 
 }  // namespace custody::ingest

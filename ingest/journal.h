@@ -6,10 +6,12 @@
 #define CUSTODY_INGEST_JOURNAL_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -28,6 +30,13 @@ struct FileKey {
   bool operator==(const FileKey&) const = default;
 };
 
+// A file the journal recorded as done (released from the station).
+struct DoneFile {
+  std::string path;  // under the watched folder
+  std::string id;    // the object id; "" if the journal did not know it
+  int64_t time = 0;  // Unix seconds
+};
+
 // Thread-safe.
 class Journal {
  public:
@@ -41,19 +50,23 @@ class Journal {
   // Records, durably, that the cluster holds `key`'s bytes as `id`.
   absl::Status Stored(const FileKey& key, const std::string& path, const std::string& id);
   // Records, durably, that the file left the watched folder (moved to done/
-  // or deleted): it is forgotten.
+  // or deleted): it is forgotten, except as one of the recent done files.
   absl::Status Done(const FileKey& key, const std::string& path);
   // Records, durably, that the file went to quarantine/.
   absl::Status Quarantined(const FileKey& key, const std::string& path, const std::string& reason);
 
   uint64_t done_total() const;
   uint64_t quarantined_total() const;
+  // The last kRecentDone files done, newest first; kept across restarts.
+  std::vector<DoneFile> RecentDone() const;
+  static constexpr size_t kRecentDone = 20;
 
  private:
   Journal() = default;
   absl::Status AppendLocked(const std::string& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Rewrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Replay(const std::string& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddRecentLocked(DoneFile f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string path_;
   mutable absl::Mutex mu_;
@@ -61,6 +74,7 @@ class Journal {
   std::map<std::string, std::string> stored_ ABSL_GUARDED_BY(mu_);  // key -> id
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t quarantined_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<DoneFile> recent_ ABSL_GUARDED_BY(mu_);  // oldest first
 };
 
 }  // namespace custody::ingest

@@ -5,152 +5,90 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
-#include <sstream>
-#include <thread>
 
 #include "client/client.h"
 #include "common/log.h"
 #include "common/metrics_http.h"
 #include "common/process.h"
 #include "common/tls.h"
-#include "common/units.h"
+#include "ingest/commands.h"
 #include "ingest/daemon.h"
+#include "ingest/servers.h"
 
 namespace {
 
 using custody::ingest::Daemon;
 using custody::ingest::IngestOptions;
 
-// `custody-ingestd status`: what the running daemon last wrote.
-int PrintStatus(const std::string& state_dir, bool as_json) {
-  std::ifstream in(state_dir + "/status.json");
-  if (!in) {
-    std::cerr << "custody-ingestd: NOT_FOUND: no status in " << state_dir
-              << " (is the daemon running with --state " << state_dir << "?)\n";
-    return 1;
+// Every flag, before it is checked and turned into IngestOptions.
+struct Flags {
+  IngestOptions o;
+  std::vector<std::string> servers;
+  double settle = 5, poll = 1, max_backoff = 30;
+  std::string pattern, fields, metrics_listen, tls_dir;
+};
+
+void AddDaemonFlags(CLI::App& app, Flags* f) {
+  IngestOptions& o = f->o;
+  app.add_option("--watch", o.watch_dir, "the docking station's folder (device subfolders inside)");
+  app.add_option("--server", f->servers,
+                 "custody nodes, host:port: repeat the flag or separate them with commas; when "
+                 "the one in use is down, uploads go to the next")
+      ->envname("CUSTODY_SERVER")
+      ->allow_extra_args(false);
+  app.add_option("--state", o.state_dir,
+                 "journal and status folder (default WATCH/.custody-ingest)");
+  app.add_option("--parallel", o.parallel, "uploads at a time")->check(CLI::Range(1, 64));
+  app.add_flag("--delete-after-verified", o.delete_after_verified,
+               "delete a file (not move it to done/) once the cluster holds it on R nodes");
+  app.add_option("--settle", f->settle, "seconds a file must stay unchanged to be complete")
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--poll", f->poll, "rescan at least every N seconds")
+      ->check(CLI::Range(0.05, 60.0));
+  app.add_option("--max-backoff", f->max_backoff, "longest wait between retries, seconds")
+      ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--name-pattern", f->pattern,
+                 "regex over file names, for files without a sidecar");
+  app.add_option("--name-fields", f->fields,
+                 "what each group of --name-pattern is, e.g. device,officer,start");
+  app.add_option("--station", o.station, "this docking station's name, stored with the footage");
+  app.add_option("--metrics-listen", f->metrics_listen,
+                 "serve Prometheus metrics at http://HOST:PORT/metrics");
+  app.add_option("--tls", f->tls_dir,
+                 "TLS credentials folder from `custody ca issue --user NAME`; none: plaintext")
+      ->envname("CUSTODY_TLS");
+}
+
+// The checked options, or a message for a usage error.
+absl::StatusOr<IngestOptions> Options(Flags f) {
+  if (f.o.watch_dir.empty()) return absl::InvalidArgumentError("--watch is required (see --help)");
+  absl::StatusOr<std::vector<std::string>> servers = custody::ingest::ParseServers(f.servers);
+  if (!servers.ok()) return servers.status();
+  f.o.servers = std::move(*servers);
+  if (absl::Status t = custody::CustodyClient::UseTls(f.tls_dir); !t.ok()) return t;
+  if (!f.pattern.empty() || !f.fields.empty()) {
+    auto p = custody::ingest::NamePattern::Parse(f.pattern, f.fields);
+    if (!p.ok()) return p.status();
+    f.o.name_pattern = std::move(*p);
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (as_json) {
-    std::cout << ss.str();
-    return 0;
+  f.o.settle = absl::Seconds(f.settle);
+  f.o.poll = absl::Seconds(f.poll);
+  f.o.max_backoff = absl::Seconds(f.max_backoff);
+  if (!f.metrics_listen.empty() && !custody::IsLoopbackAddress(f.metrics_listen)) {
+    return absl::InvalidArgumentError(
+        "--metrics-listen " + f.metrics_listen +
+        " is not a loopback address: the daemon serves its metrics, unauthenticated, on loopback "
+        "only (e.g. 127.0.0.1:9464)");
   }
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) {
-    std::cerr << "custody-ingestd: DATA_LOSS: the status file does not parse\n";
-    return 1;
-  }
-  int64_t pid = j.value("pid", int64_t{0});
-  bool alive = j.value("running", false) && pid > 0 && kill(static_cast<pid_t>(pid), 0) == 0;
-  std::cout << "daemon       "
-            << (alive ? "running, pid " + std::to_string(pid)
-                      : std::string("not running: the figures are from its last status"))
-            << "\n"
-            << "updated      " << j.value("updated", "") << "\n"
-            << "settling     " << j.value("settling", 0) << "\n"
-            << "queued       " << j.value("queued", 0) << "\n"
-            << "in flight    " << j["in_flight"].size() << "\n"
-            << "done         " << j.value("done", 0) << "\n"
-            << "quarantined  " << j.value("quarantined", 0) << "\n"
-            << "ignored      " << j.value("ignored", 0) << " (links, nested folders: see the log)\n"
-            << "rate         " << custody::FormatBytes(j.value("bytes_per_second", 0.0)) << "/s\n";
-  for (const auto& [file, why] : j["stuck"].items()) {
-    std::cout << "  STUCK " << file << ": " << why.get<std::string>() << "\n";
-  }
-  for (const auto& f : j["in_flight"]) {
-    std::cout << "  " << f.value("file", "") << "  " << custody::FormatBytes(f.value("sent", 0.0))
-              << " of " << custody::FormatBytes(f.value("size", 0.0))
-              << (f.value("last_error", "").empty() ? ""
-                                                    : "  retrying: " + f.value("last_error", ""))
-              << "\n";
-  }
-  return 0;
+  return std::move(f.o);
 }
 
 std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop = true; }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  custody::TuneMalloc();
-  umask(077);  // its journal names files and officers: the owner's alone
-  CLI::App app{"custody-ingestd: moves docked recordings into custody, exactly once"};
-  IngestOptions o;
-  double settle = 5, poll = 1, max_backoff = 30;
-  std::string pattern, fields;
-  app.add_option("--watch", o.watch_dir, "the docking station's folder (device subfolders inside)");
-  app.add_option("--server", o.server, "a custody node, host:port")->envname("CUSTODY_SERVER");
-  app.add_option("--state", o.state_dir,
-                 "journal and status folder (default WATCH/.custody-ingest)");
-  app.add_option("--parallel", o.parallel, "uploads at a time")->check(CLI::Range(1, 64));
-  app.add_flag("--delete-after-verified", o.delete_after_verified,
-               "delete a file (not move it to done/) once the cluster holds it on R nodes");
-  app.add_option("--settle", settle, "seconds a file must stay unchanged to be complete")
-      ->check(CLI::Range(0.0, 3600.0));
-  app.add_option("--poll", poll, "rescan at least every N seconds")->check(CLI::Range(0.05, 60.0));
-  app.add_option("--max-backoff", max_backoff, "longest wait between retries, seconds")
-      ->check(CLI::Range(0.1, 3600.0));
-  app.add_option("--name-pattern", pattern, "regex over file names, for files without a sidecar");
-  app.add_option("--name-fields", fields,
-                 "what each group of --name-pattern is, e.g. device,officer,start");
-  app.add_option("--station", o.station, "this docking station's name, stored with the footage");
-  std::string metrics_listen;
-  app.add_option("--metrics-listen", metrics_listen,
-                 "serve Prometheus metrics at http://HOST:PORT/metrics");
-  std::string tls_dir;
-  app.add_option("--tls", tls_dir,
-                 "TLS credentials folder from `custody ca issue --user NAME`; none: plaintext")
-      ->envname("CUSTODY_TLS");
-  CLI::App* status = app.add_subcommand("status", "print what the running daemon is doing");
-  status->fallthrough();  // --state / --watch may come after "status"
-  bool as_json = false;
-  status->add_flag("--json", as_json, "the raw status.json");
-  app.require_subcommand(0, 1);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "custody-ingestd: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (status->parsed()) {
-    if (o.state_dir.empty() && o.watch_dir.empty()) {
-      std::cerr << "custody-ingestd: status needs --state DIR or --watch DIR\n";
-      return 2;
-    }
-    return PrintStatus(o.state_dir.empty() ? o.watch_dir + "/.custody-ingest" : o.state_dir,
-                       as_json);
-  }
-  if (o.watch_dir.empty() || o.server.empty()) {
-    std::cerr << "custody-ingestd: --watch and --server are required (see --help)\n";
-    return 2;
-  }
-  if (absl::Status t = custody::CustodyClient::UseTls(tls_dir); !t.ok()) {
-    std::cerr << "custody-ingestd: " << t.message() << "\n";
-    return 2;
-  }
-  if (!pattern.empty() || !fields.empty()) {
-    auto p = custody::ingest::NamePattern::Parse(pattern, fields);
-    if (!p.ok()) {
-      std::cerr << "custody-ingestd: " << p.status().message() << "\n";
-      return 2;
-    }
-    o.name_pattern = std::move(*p);
-  }
-  o.settle = absl::Seconds(settle);
-  o.poll = absl::Seconds(poll);
-  o.max_backoff = absl::Seconds(max_backoff);
-  if (!metrics_listen.empty() && !custody::IsLoopbackAddress(metrics_listen)) {
-    std::cerr << "custody-ingestd: INVALID_ARGUMENT: --metrics-listen " << metrics_listen
-              << " is not a loopback address: the daemon serves its metrics, unauthenticated, "
-                 "on loopback only (e.g. 127.0.0.1:9464)\n";
-    return 2;
-  }
+int RunDaemon(IngestOptions o, const std::string& metrics_listen) {
   auto daemon = Daemon::Create(std::move(o));
   if (!daemon.ok()) {
     std::cerr << "custody-ingestd: " << daemon.status() << "\n";
@@ -173,4 +111,53 @@ int main(int argc, char** argv) {
   (*daemon)->Run(&g_stop);
   LOG(INFO) << "stopped";
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  custody::TuneMalloc();
+  umask(077);  // its journal names files and officers: the owner's alone
+  CLI::App app{"custody-ingestd: moves docked recordings into custody, exactly once"};
+  Flags f;
+  AddDaemonFlags(app, &f);
+  CLI::App* status = app.add_subcommand("status", "print what the running daemon is doing");
+  status->fallthrough();  // --state / --watch may come after "status"
+  bool as_json = false;
+  status->add_flag("--json", as_json, "status.json, with the files in quarantine added");
+  CLI::App* retry = app.add_subcommand(
+      "retry", "put quarantined files (with their sidecars) back into the watched folder");
+  retry->fallthrough();
+  std::vector<std::string> retry_files;
+  bool retry_all = false;
+  retry->add_option("files", retry_files, "quarantined files: paths, or paths under quarantine/");
+  retry->add_flag("--all", retry_all, "every file in quarantine/");
+  app.require_subcommand(0, 1);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "custody-ingestd: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  const std::string& watch = f.o.watch_dir;
+  std::string state = f.o.state_dir.empty() ? watch + "/.custody-ingest" : f.o.state_dir;
+  if (status->parsed() || retry->parsed()) {
+    if ((retry->parsed() ? watch : f.o.state_dir + watch).empty()) {
+      std::cerr << "custody-ingestd: "
+                << (retry->parsed() ? "retry needs --watch DIR"
+                                    : "status needs --state DIR or --watch DIR")
+                << "\n";
+      return 2;
+    }
+    return status->parsed() ? custody::ingest::PrintStatus(state, watch, as_json)
+                            : custody::ingest::RunRetry(watch, state, retry_files, retry_all);
+  }
+  std::string metrics_listen = f.metrics_listen;
+  absl::StatusOr<IngestOptions> o = Options(std::move(f));
+  if (!o.ok()) {
+    std::cerr << "custody-ingestd: " << o.status().message() << "\n";
+    return 2;
+  }
+  return RunDaemon(std::move(*o), metrics_listen);
 }

@@ -100,6 +100,9 @@ absl::Status SetOfficers(RecordingMeta* m, const json& j) {
 absl::Status SetField(RecordingMeta* m, const std::string& key, const json& v) {
   if (key == "device") {
     ASSIGN_OR_RETURN(m->device, String(v, key));
+  } else if (key == "agency") {
+    ASSIGN_OR_RETURN(m->agency, String(v, key));
+    return CheckId(key, m->agency);
   } else if (key == "officers" || key == "officer") {
     return SetOfficers(m, v);
   } else if (key == "matter") {
@@ -121,53 +124,75 @@ absl::Status SetField(RecordingMeta* m, const std::string& key, const json& v) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<RecordingMeta> FromSidecar(const std::string& path) {
+// Metadata read so far, with every problem found in it: the fields that
+// were refused (by name, "officer" counted as "officers"), and why.
+struct Parsed {
+  RecordingMeta meta;
+  std::set<std::string> bad_fields;
+  std::vector<std::string> problems;
+  void Set(const std::string& key, const absl::Status& s) {
+    if (s.ok()) return;
+    bad_fields.insert(key == "officer" ? "officers" : key);
+    problems.emplace_back(s.message());
+  }
+};
+
+// INVALID_ARGUMENT only when the sidecar cannot be read at all (not JSON, not
+// an object); a refused field is a problem of the result.
+absl::StatusOr<Parsed> FromSidecar(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Invalid(absl::StrCat("cannot read the sidecar ", path));
   json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Invalid(absl::StrCat("the sidecar ", path, " is not valid JSON"));
   if (!j.is_object()) return Invalid("the sidecar must be a JSON object");
-  RecordingMeta m;
-  m.source = "sidecar";
-  for (const auto& [key, value] : j.items()) {
-    absl::Status s = SetField(&m, key, value);
-    if (!s.ok()) return Invalid(absl::StrCat("sidecar: ", s.message()));
-  }
-  if (!m.docked_at) {
+  Parsed p;
+  p.meta.source = "sidecar";
+  for (const auto& [key, value] : j.items()) p.Set(key, SetField(&p.meta, key, value));
+  if (!p.meta.docked_at) {
     struct stat st;
-    if (stat(path.c_str(), &st) == 0) m.docked_at = absl::TimeFromTimespec(st.st_mtim);
+    if (stat(path.c_str(), &st) == 0) p.meta.docked_at = absl::TimeFromTimespec(st.st_mtim);
   }
-  return m;
+  return p;
 }
 
-absl::StatusOr<RecordingMeta> FromName(const std::string& name, const NamePattern& p) {
+// INVALID_ARGUMENT only when the name does not match the pattern.
+absl::StatusOr<Parsed> FromName(const std::string& name, const NamePattern& pattern) {
   std::smatch match;
-  if (!std::regex_match(name, match, p.re)) {
+  if (!std::regex_match(name, match, pattern.re)) {
     return Invalid(absl::StrCat("no sidecar ", name,
                                 ".json, and the file name does not match "
                                 "the name pattern"));
   }
-  RecordingMeta m;
-  m.source = "file name";
-  for (size_t i = 0; i < p.fields.size(); ++i) {
+  Parsed p;
+  p.meta.source = "file name";
+  for (size_t i = 0; i < pattern.fields.size(); ++i) {
+    const std::string& field = pattern.fields[i];
     std::string v = match[i + 1].str();
-    absl::Status s = p.fields[i] == "matter" ? SetMatter(&m, v) : SetField(&m, p.fields[i], v);
-    if (!s.ok()) return Invalid(absl::StrCat("file name: ", s.message()));
+    p.Set(field, field == "matter" ? SetMatter(&p.meta, v) : SetField(&p.meta, field, v));
   }
-  return m;
+  return p;
 }
 
-absl::Status Validate(const RecordingMeta& m) {
-  if (m.device.empty()) return Invalid("no device id (sidecar, file name or device folder)");
-  RETURN_IF_ERROR(CheckId("device", m.device));
-  if (m.officers.empty()) return Invalid("no officer id");
-  if (m.start == absl::InfinitePast()) return Invalid("no start time");
-  if (m.end && *m.end < m.start) return Invalid("the end time is before the start time");
-  if (!kClassifications.count(m.classification)) {
-    return Invalid(absl::StrCat("classification \"", m.classification, "\" is not one of ",
-                                absl::StrJoin(kClassifications, ", ")));
+// Adds what is missing or inconsistent to `p`, except for the fields already
+// refused (a start time that does not parse is not also "missing").
+void Validate(Parsed* p) {
+  const RecordingMeta& m = p->meta;
+  auto ok = [p](const char* field) { return !p->bad_fields.count(field); };
+  if (ok("device")) {
+    p->Set("device", m.device.empty()
+                         ? Invalid("no device id (sidecar, file name or device folder)")
+                         : CheckId("device", m.device));
   }
-  return absl::OkStatus();
+  if (ok("officers") && m.officers.empty()) p->Set("officers", Invalid("no officer id"));
+  if (ok("start") && m.start == absl::InfinitePast()) p->Set("start", Invalid("no start time"));
+  if (ok("start") && ok("end") && m.end && *m.end < m.start) {
+    p->Set("end", Invalid("the end time is before the start time"));
+  }
+  if (ok("classification") && !kClassifications.count(m.classification)) {
+    p->Set("classification",
+           Invalid(absl::StrCat("classification \"", m.classification, "\" is not one of ",
+                                absl::StrJoin(kClassifications, ", "))));
+  }
 }
 
 }  // namespace
@@ -195,8 +220,8 @@ absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s) {
 
 absl::StatusOr<NamePattern> NamePattern::Parse(const std::string& regex,
                                                const std::string& fields_csv) {
-  static const std::set<std::string> kFields = {"device", "officer", "matter", "target",
-                                                "stage",  "start",   "end"};
+  static const std::set<std::string> kFields = {"device", "agency", "officer", "matter",
+                                                "target", "stage",  "start",   "end"};
   NamePattern p;
   try {
     p.re = std::regex(regex);
@@ -214,31 +239,42 @@ absl::StatusOr<NamePattern> NamePattern::Parse(const std::string& regex,
   return p;
 }
 
+std::string DescribeProblems(absl::string_view source, const std::vector<std::string>& problems) {
+  if (problems.size() == 1) return absl::StrCat(source, ": ", problems[0]);
+  std::string out = absl::StrCat(source, ": ", problems.size(), " problems: ");
+  for (size_t i = 0; i < problems.size(); ++i) {
+    absl::StrAppend(&out, i ? "; " : "", "(", i + 1, ") ", problems[i]);
+  }
+  return out;
+}
+
 absl::StatusOr<RecordingMeta> ReadMetadata(const std::string& recording,
                                            const std::string& folder_device,
                                            const std::optional<NamePattern>& pattern) {
   std::string sidecar = recording + ".json";
   std::string name = std::filesystem::path(recording).filename().string();
-  absl::StatusOr<RecordingMeta> m;
+  absl::StatusOr<Parsed> p;
   absl::StatusOr<bool> has_sidecar = PathExists(sidecar);
   if (!has_sidecar.ok()) return has_sidecar.status();
   if (*has_sidecar) {
-    m = FromSidecar(sidecar);
+    p = FromSidecar(sidecar);
   } else if (pattern) {
-    m = FromName(name, *pattern);
+    p = FromName(name, *pattern);
   } else {
     return Invalid(absl::StrCat("no sidecar ", name, ".json and no --name-pattern"));
   }
-  if (!m.ok()) return m.status();
-  if (m->device.empty()) m->device = folder_device;
-  RETURN_IF_ERROR(Validate(*m));
-  return m;
+  if (!p.ok()) return p.status();
+  if (p->meta.device.empty() && !p->bad_fields.count("device")) p->meta.device = folder_device;
+  Validate(&*p);
+  if (!p->problems.empty()) return Invalid(DescribeProblems(p->meta.source, p->problems));
+  return std::move(p->meta);
 }
 
 std::map<std::string, std::string> ToObjectMetadata(const RecordingMeta& m,
                                                     const std::string& station) {
   std::map<std::string, std::string> out;
   out["device"] = m.device;
+  if (!m.agency.empty()) out["agency"] = m.agency;
   out["officers"] = absl::StrJoin(m.officers, ",");
   out["start"] = absl::FormatTime(absl::RFC3339_sec, m.start, absl::UTCTimeZone());
   if (m.end) out["end"] = absl::FormatTime(absl::RFC3339_sec, *m.end, absl::UTCTimeZone());

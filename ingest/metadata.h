@@ -11,12 +11,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace custody::ingest {
 
 struct RecordingMeta {
   std::string device;
+  // The agency the footage is filed for; "" leaves it to the device's
+  // registration or the uploader's identity (doc/records.md, "Ingest").
+  std::string agency;
   std::vector<std::string> officers;
   std::optional<int> matter;  // 1..13: the regulation's enforcement matters
   std::string target, stage;
@@ -31,7 +35,7 @@ struct RecordingMeta {
 
 // How names are read when a recording has no sidecar: a regular expression
 // over the file name, and the field each capture group fills (device,
-// officer, matter, target, stage, start, end).
+// agency, officer, matter, target, stage, start, end).
 struct NamePattern {
   std::regex re;
   std::vector<std::string> fields;
@@ -42,13 +46,19 @@ struct NamePattern {
 // (the sidecar's mtime is the station's docking time unless it says
 // otherwise), else from `pattern`. `folder_device` (the device subfolder's
 // name, or "") fills the device when nothing else does. Errors are
-// INVALID_ARGUMENT and say exactly what is missing or wrong.
+// INVALID_ARGUMENT and say exactly what is missing or wrong: every problem
+// of the sidecar or name at once (DescribeProblems), not only the first.
 absl::StatusOr<RecordingMeta> ReadMetadata(const std::string& recording,
                                            const std::string& folder_device,
                                            const std::optional<NamePattern>& pattern);
 
-// The object metadata stored with the footage ("device", "officers",
-// "start"..., "device_clock_skew_s" when known).
+// One line naming every problem of the metadata from `source` ("sidecar",
+// "file name"): "sidecar: no start time", or with several
+// "sidecar: 3 problems: (1) ...; (2) ...; (3) ...". `problems` is not empty.
+std::string DescribeProblems(absl::string_view source, const std::vector<std::string>& problems);
+
+// The object metadata stored with the footage ("device", "agency" when
+// known, "officers", "start"..., "device_clock_skew_s" when known).
 std::map<std::string, std::string> ToObjectMetadata(const RecordingMeta& m,
                                                     const std::string& station);
 

@@ -19,6 +19,7 @@ std::string IngestStatus::ToJson() const {
   json files = json::array();
   for (const auto& [rel, f] : in_flight) {
     files.push_back({{"file", rel},
+                     {"server", f.server},
                      {"sent", f.sent},
                      {"size", f.size},
                      {"attempts", f.attempts},
@@ -26,8 +27,19 @@ std::string IngestStatus::ToJson() const {
   }
   json stuck_files = json::object();
   for (const auto& [rel, why] : stuck) stuck_files[rel] = why;
+  json recent = json::array();
+  for (const DoneFile& f : recent_done) {
+    recent.push_back({{"file", f.path},
+                      {"id", f.id},
+                      {"when", absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(f.time),
+                                                absl::UTCTimeZone())}});
+  }
   json j = {{"running", running},
             {"pid", pid},
+            {"watch", watch_dir},
+            {"servers", servers},
+            {"server", server},
+            {"failovers", failovers},
             {"ignored", ignored},
             {"stuck", stuck_files},
             {"settling", settling},
@@ -35,6 +47,7 @@ std::string IngestStatus::ToJson() const {
             {"in_flight", files},
             {"done", done},
             {"quarantined", quarantined},
+            {"recent_done", recent},
             {"bytes_uploaded", bytes_uploaded},
             {"retries", retries},
             {"bytes_per_second", bytes_per_second},
@@ -64,6 +77,8 @@ std::string IngestStatus::ToPrometheus() const {
          bytes_uploaded);
   metric("custody_ingest_upload_retries_total", "counter",
          "Upload attempts that failed and were retried, this run.", retries);
+  metric("custody_ingest_failovers_total", "counter",
+         "Switches to the next --server because the one in use was down, this run.", failovers);
   metric("custody_ingest_upload_bytes_per_second", "gauge",
          "Upload rate over the last few seconds.", static_cast<uint64_t>(bytes_per_second));
   return out;
@@ -76,6 +91,11 @@ IngestStatus Daemon::status() const {
   s.queued = busy_.size() > s.in_flight.size() ? busy_.size() - s.in_flight.size() : 0;
   s.done = journal_->done_total();
   s.quarantined = journal_->quarantined_total();
+  s.recent_done = journal_->RecentDone();
+  s.watch_dir = options_.watch_dir;
+  s.servers = servers_->addresses();
+  s.server = servers_->Current().address;
+  s.failovers = servers_->failovers();
   // The rate over the last 5 s of progress reports.
   absl::Time now = absl::Now();
   if (!rate_window_.empty() && now - rate_window_.back().first < absl::Seconds(5)) {

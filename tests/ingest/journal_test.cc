@@ -40,6 +40,32 @@ TEST(JournalTest, RemembersStoredFilesUntilTheyAreDone) {
   EXPECT_EQ((*again)->done_total(), 1u);
 }
 
+TEST(JournalTest, KeepsTheLastDoneFilesWithTheirIdsAcrossRestarts) {
+  TempDir dir;
+  {
+    auto j = Journal::Open(dir.path());
+    ASSERT_TRUE(j.ok()) << j.status();
+    for (uint64_t i = 0; i < Journal::kRecentDone + 5; ++i) {
+      FileKey k{1, i, 3, 4};
+      std::string rel = "CAM/" + std::to_string(i) + ".mp4";
+      ASSERT_TRUE((*j)->Stored(k, rel, "sha256:" + std::to_string(i)).ok());
+      ASSERT_TRUE((*j)->Done(k, rel).ok());
+    }
+    ASSERT_TRUE((*j)->Quarantined(FileKey{1, 99, 3, 4}, "CAM/bad.mp4", "bad").ok());
+  }
+  for (int restart = 0; restart < 2; ++restart) {  // compacted, then read again
+    auto j = Journal::Open(dir.path());
+    ASSERT_TRUE(j.ok()) << j.status();
+    std::vector<DoneFile> recent = (*j)->RecentDone();
+    ASSERT_EQ(recent.size(), Journal::kRecentDone);
+    EXPECT_EQ(recent.front().path, "CAM/24.mp4");  // newest first
+    EXPECT_EQ(recent.front().id, "sha256:24");
+    EXPECT_GT(recent.front().time, 0);
+    EXPECT_EQ(recent.back().path, "CAM/5.mp4");
+    EXPECT_EQ((*j)->done_total(), Journal::kRecentDone + 5);  // kept lines are not counted twice
+  }
+}
+
 TEST(JournalTest, AFileRewrittenInPlaceIsANewVersion) {
   TempDir dir;
   std::string path = dir / "clip.mp4";

@@ -33,15 +33,17 @@ class MetadataTest : public ::testing::Test {
 };
 
 TEST_F(MetadataTest, SidecarFieldsBecomeObjectMetadata) {
-  auto m = ReadMetadata(Recording(R"({"device": "CAM-9", "officers": ["A1", "A2"], "matter": 13,
+  auto m = ReadMetadata(
+      Recording(R"({"device": "CAM-9", "agency": "PSB-3", "officers": ["A1", "A2"], "matter": 13,
       "target": "shop", "stage": "hearing", "start": "2026-11-26T09:30:00+08:00",
       "end": "2026-11-26T10:00:00+08:00", "gps": {"lat": 31.2, "lon": 121.5},
       "classification": "privacy", "device_clock": "2026-11-28T10:00:00Z",
       "docked_at": "2026-11-28T10:00:42Z"})"),
-                        "CAM-1", std::nullopt);
+      "CAM-1", std::nullopt);
   ASSERT_TRUE(m.ok()) << m.status();
   auto meta = ToObjectMetadata(*m, "station-3");
   EXPECT_EQ(meta["device"], "CAM-9");  // the sidecar wins over the folder
+  EXPECT_EQ(meta["agency"], "PSB-3");
   EXPECT_EQ(meta["officers"], "A1,A2");
   EXPECT_EQ(meta["matter"], "13");
   EXPECT_EQ(meta["start"], "2026-11-26T01:30:00+00:00");
@@ -79,7 +81,28 @@ TEST_F(MetadataTest, EachBadSidecarIsNamedExactly) {
                       "classification": "secret"})")
                 .find("classification \"secret\" is not one of"),
             std::string::npos);
+  EXPECT_NE(Error(R"({"officers": ["A1"], "start": "2026-11-26T09:30:00Z", "agency": "PSB 3"})")
+                .find("agency \"PSB 3\" is not an id"),
+            std::string::npos);
   EXPECT_NE(Error("").find("no sidecar clip.mp4.json and no --name-pattern"), std::string::npos);
+}
+
+TEST_F(MetadataTest, EveryProblemOfASidecarIsNamedAtOnce) {
+  std::string e = Error(R"({"officers": ["A 1"], "matter": 99, "colour": "red"})");
+  EXPECT_NE(e.find("sidecar: 4 problems: "), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown field \"colour\""), std::string::npos) << e;
+  EXPECT_NE(e.find("matter \"99\" is not one of"), std::string::npos) << e;
+  EXPECT_NE(e.find("officer \"A 1\" is not an id"), std::string::npos) << e;
+  EXPECT_NE(e.find("(4) no start time"), std::string::npos) << e;
+  EXPECT_EQ(e.find("no officer id"), std::string::npos) << "a refused field is not also missing";
+  // A start that does not parse is not also reported missing.
+  e = Error(R"({"officers": ["A1"], "start": "noon", "end": "2026-11-26T09:00:00Z"})");
+  EXPECT_EQ(e.find("no start time"), std::string::npos) << e;
+  EXPECT_EQ(e.find("before the start"), std::string::npos) << e;
+  EXPECT_EQ(e.find("problems"), std::string::npos) << "one problem: " << e;
+  EXPECT_EQ(DescribeProblems("file name", {"a", "b", "c"}),
+            "file name: 3 problems: (1) a; (2) b; (3) c");
+  EXPECT_EQ(DescribeProblems("sidecar", {"no start time"}), "sidecar: no start time");
 }
 
 TEST_F(MetadataTest, NamePatternFillsFieldsWhenThereIsNoSidecar) {

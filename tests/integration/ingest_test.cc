@@ -1,6 +1,7 @@
 // custody-ingestd against a real custodyd, both real processes on loopback:
-// every docked file ingested exactly once, across kill -9 of the daemon and
-// an outage of the node; bad files quarantined with their reason.
+// every docked file ingested exactly once, across kill -9 of the daemon, an
+// outage of the node and failover between the nodes of a cluster; bad files
+// quarantined with every reason, listed by status, and retried.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "common/digest.h"
+#include "tests/integration/cluster_util.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
 
@@ -40,7 +42,7 @@ void WriteText(const std::string& path, const std::string& text) { std::ofstream
 std::string Dock(const fs::path& file, uint64_t size, uint64_t seed) {
   std::string id = WriteRandomFile(file, size, seed);
   WriteText(file.string() + ".json",
-            R"({"officers": ["A1023", "A1077"], "matter": 4, "target": "shop-17",)"
+            R"({"agency": "A", "officers": ["A1023", "A1077"], "matter": 4, "target": "shop-17",)"
             R"( "stage": "inspection", "start": "2026-11-26T09:30:00+08:00"})");
   return id;
 }
@@ -74,6 +76,15 @@ class IngestTest : public ::testing::Test {
     daemon_ = std::make_unique<Subprocess>(argv, dir_ / "ingestd.out", dir_ / "ingestd.log");
   }
   std::string DaemonLog() { return ReadFile(dir_ / "ingestd.log"); }
+  // Runs `custody-ingestd ARGS...`; returns its exit code, stdout and stderr.
+  CliResult Ingestd(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {INGESTD_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string out = dir_ / ("cmd" + std::to_string(++commands_));
+    Subprocess p(argv, out + ".out", out + ".err");
+    int code = p.Wait();
+    return {code, ReadFile(out + ".out"), ReadFile(out + ".err")};
+  }
   std::set<std::string> Done() { return Recordings(fs::path(watch_) / "done"); }
   // The audit events about object `id`, as JSON objects.
   std::vector<json> Events(const std::string& id) {
@@ -93,6 +104,7 @@ class IngestTest : public ::testing::Test {
   std::string watch_ = dir_ / "station";
   std::unique_ptr<NodeProcess> node_;
   std::unique_ptr<Subprocess> daemon_;
+  int commands_ = 0;
 };
 
 TEST_F(IngestTest, FiftyFilesInThreeDeviceFoldersAreEachIngestedOnce) {
@@ -145,6 +157,7 @@ TEST_F(IngestTest, FiftyFilesInThreeDeviceFoldersAreEachIngestedOnce) {
   EXPECT_EQ(meta["device"], "CAM-2");  // from the folder: the sidecar names none
   EXPECT_EQ(meta["officers"], "A1023,A1077");
   EXPECT_EQ(meta["matter"], "4");
+  EXPECT_EQ(meta["agency"], "A");
   EXPECT_EQ(meta["start"], "2026-11-26T01:30:00+00:00");
 }
 
@@ -355,6 +368,102 @@ TEST_F(IngestTest, AStalledNodeIsNoticedAndStopDoesNotWaitForIt) {
   EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-9/long.mp4"), id);
 }
 
+TEST_F(IngestTest, ASidecarWithThreeErrorsListsAllThreeInOneReason) {
+  fs::create_directories(fs::path(watch_) / "CAM-2");
+  fs::path clip = fs::path(watch_) / "CAM-2" / "three.mp4";
+  WriteRandomFile(clip, 5000, 1);
+  WriteText(clip.string() + ".json", R"({"officers": ["A 1"], "matter": 99, "start": "noon"})");
+  StartDaemon();
+  fs::path reason = fs::path(watch_) / "quarantine/CAM-2/three.mp4.reason";
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(reason); }, 30)) << DaemonLog();
+  std::string text = ReadFile(reason);
+  const char* problems[] = {"sidecar: 3 problems: ", "matter \"99\" is not one of",
+                            "officer \"A 1\" is not an id", "\"noon\" is not a time"};
+  for (const char* p : problems) EXPECT_NE(text.find(p), std::string::npos) << p << "\n" << text;
+  // One log line names all three.
+  std::string log = DaemonLog();
+  size_t at = log.find("three.mp4: quarantined: sidecar: 3 problems");
+  ASSERT_NE(at, std::string::npos) << log;
+  std::string line = log.substr(at, log.find('\n', at) - at);
+  for (const char* p : problems) EXPECT_NE(line.find(p), std::string::npos) << p << "\n" << line;
+}
+
+TEST_F(IngestTest, RetryPutsAQuarantinedFileBackAndNeverOverwrites) {
+  fs::path cam = fs::path(watch_) / "CAM-4";
+  fs::create_directories(cam);
+  std::string id = WriteRandomFile(cam / "clip.mp4", 70000, 4);
+  WriteText((cam / "clip.mp4.json").string(), R"({"officers": ["A1"]})");  // no start time
+  StartDaemon();
+  fs::path q = fs::path(watch_) / "quarantine/CAM-4";
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(q / "clip.mp4.reason"); }, 30)) << DaemonLog();
+  std::vector<std::string> retry = {"retry", "CAM-4/clip.mp4", "--watch",
+                                    watch_,  "--state",        dir_ / "state"};
+  // Still no start time: back in quarantine, with a new reason; the first is kept aside.
+  CliResult r = Ingestd(retry);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("retried CAM-4/clip.mp4 with its sidecar"), std::string::npos) << r.out;
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(q / "clip.mp4.reason"); }, 30)) << DaemonLog();
+  EXPECT_EQ(Recordings(q), std::set<std::string>{"clip.mp4"});
+  int kept = 0;
+  for (const auto& e : fs::directory_iterator(q)) {
+    kept += e.path().filename().string().starts_with("clip.mp4.retried-");
+  }
+  EXPECT_EQ(kept, 1);
+  // A sidecar of that name in the watched folder: the retry is refused and moves nothing.
+  WriteText((q / "clip.mp4.json").string(), R"({"officers": ["A1"], "start": "20261126T093000Z"})");
+  WriteText((cam / "clip.mp4.json").string(), "docked meanwhile");
+  r = Ingestd(retry);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("CAM-4/clip.mp4.json already exists"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(cam / "clip.mp4.json"), "docked meanwhile");
+  EXPECT_TRUE(fs::exists(q / "clip.mp4"));
+  // Out of the way, the fixed sidecar comes back with its recording, which is ingested.
+  fs::rename(cam / "clip.mp4.json", dir_ / "aside.json");
+  r = Ingestd(retry);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(WaitFor([&] { return Done().count("CAM-4/clip.mp4") == 1; }, 30)) << DaemonLog();
+  EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-4/clip.mp4"), id);
+  EXPECT_TRUE(Recordings(q).empty());
+  std::string log = ReadFile(dir_ / "state/retries.log");
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 2) << log;
+  EXPECT_NE(log.find("retried CAM-4/clip.mp4 with its sidecar; it was quarantined for: sidecar: "
+                     "no start time"),
+            std::string::npos)
+      << log;
+}
+
+TEST_F(IngestTest, StatusListsQuarantinedFilesWithTheirReasonAndDoneFilesWithTheirId) {
+  fs::path cam = fs::path(watch_) / "CAM-6";
+  fs::create_directories(cam);
+  std::string id = Dock(cam / "good.mp4", 9000, 6);
+  WriteRandomFile(cam / "bad.mp4", 9000, 7);  // no sidecar
+  StartDaemon();
+  ASSERT_TRUE(WaitFor([&] { return Done().size() == 1; }, 30)) << DaemonLog();
+  ASSERT_TRUE(
+      WaitFor([&] { return fs::exists(fs::path(watch_) / "quarantine/CAM-6/bad.mp4.reason"); }, 30))
+      << DaemonLog();
+  std::string state = dir_ / "state";
+  ASSERT_TRUE(
+      WaitFor([&] { return ReadFile(state + "/status.json").find(id) != std::string::npos; }, 10));
+  CliResult r = Ingestd({"status", "--state", state});  // the watched folder from status.json
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("CAM-6/bad.mp4: no sidecar bad.mp4.json and no --name-pattern"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("CAM-6/good.mp4  " + id), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(node_->address() + " (in use)"), std::string::npos) << r.out;
+  r = Ingestd({"status", "--state", state, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  ASSERT_EQ(j["quarantined_files"].size(), 1u) << r.out;
+  EXPECT_EQ(j["quarantined_files"][0]["file"], "CAM-6/bad.mp4");
+  ASSERT_EQ(j["recent_done"].size(), 1u) << r.out;
+  EXPECT_EQ(j["recent_done"][0]["file"], "CAM-6/good.mp4");
+  EXPECT_EQ(j["recent_done"][0]["id"], id);
+  EXPECT_EQ(j["server"], node_->address());
+  EXPECT_EQ(j["failovers"], 0);
+}
+
 // A cluster that needs R = 2 with one of its two nodes down: the upload
 // fails, is retried, and the station's file is not released.
 TEST(IngestReplicasTest, AFileIsNotReleasedUntilTheClusterHoldsRCopies) {
@@ -381,6 +490,79 @@ TEST(IngestReplicasTest, AFileIsNotReleasedUntilTheClusterHoldsRCopies) {
       << ReadFile(dir / "d.log");
   EXPECT_TRUE(fs::exists(watch / "CAM-1" / "a.mp4"));
   EXPECT_FALSE(fs::exists(watch / "done"));
+}
+
+// A cluster of three nodes (R = 2) with the first --server down: every file
+// goes in through the others.
+TEST(IngestClusterTest, UploadsFailOverWhenTheFirstServerIsDown) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map = WriteMap(dir / "map.json", 3, 1, 2, &ports);
+  std::vector<std::unique_ptr<NodeProcess>> nodes = StartMappedNodes(dir, map, ports);
+  ASSERT_EQ(nodes.size(), 3u);
+  nodes[0]->Kill(SIGKILL);
+  fs::path watch = dir / "station";
+  fs::create_directories(watch / "CAM-1");
+  std::map<std::string, std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    std::string name = "c" + std::to_string(i) + ".mp4";
+    ids[name] = Dock(watch / "CAM-1" / name, (1 << 20) + i, 30 + i);
+  }
+  Subprocess daemon(
+      {INGESTD_PATH, "--watch", watch, "--server", nodes[0]->address() + "," + nodes[1]->address(),
+       "--server", nodes[2]->address(), "--settle", "0.5", "--poll", "0.2", "--max-backoff", "1"},
+      dir / "d.out", dir / "d.log");
+  auto done = [&] { return Recordings(watch / "done"); };
+  ASSERT_TRUE(WaitFor([&] { return done().size() == 3; }, 60)) << ReadFile(dir / "d.log");
+  for (const auto& [name, id] : ids) {
+    EXPECT_EQ(HashFile(watch / "done/CAM-1" / name), id);
+    EXPECT_TRUE(CustodyClient::Connect(nodes[1]->address())->Stat(id).ok()) << name;
+  }
+  EXPECT_TRUE(Recordings(watch / "quarantine").empty());
+  EXPECT_NE(ReadFile(dir / "d.log").find("failing over from " + nodes[0]->address()),
+            std::string::npos);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        json st = json::parse(ReadFile(watch / ".custody-ingest/status.json"), nullptr, false);
+        return st.is_object() && st["recent_done"].size() == 3;
+      },
+      10));
+  json st = json::parse(ReadFile(watch / ".custody-ingest/status.json"));
+  EXPECT_EQ(st["server"], nodes[1]->address());
+  EXPECT_GE(st["failovers"].get<int>(), 1);
+  EXPECT_EQ(st["servers"].size(), 3u);
+}
+
+// An upload cut by the kill of the node it goes to is started again on the
+// next node, and the file is one object, released once.
+TEST(IngestClusterTest, AnUploadCutByANodeKillFinishesThroughTheNextNode) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map = WriteMap(dir / "map.json", 3, 1, 2, &ports);
+  std::vector<std::unique_ptr<NodeProcess>> nodes = StartMappedNodes(dir, map, ports);
+  ASSERT_EQ(nodes.size(), 3u);
+  fs::path watch = dir / "station";
+  fs::create_directories(watch / "CAM-1");
+  std::string file = fs::canonical(watch).string() + "/CAM-1/long.mp4";
+  std::string id = Dock(file, 64ull << 20, 8);
+  Subprocess daemon(
+      {INGESTD_PATH, "--watch", watch, "--server",
+       absl::StrCat(nodes[0]->address(), ",", nodes[1]->address(), ",", nodes[2]->address()),
+       "--settle", "0.5", "--poll", "0.2", "--max-backoff", "1"},
+      dir / "d.out", dir / "d.log");
+  ASSERT_TRUE(UploadReaches(nodes[0]->address(), file, 8u << 20)) << ReadFile(dir / "d.log");
+  nodes[0]->Kill(SIGKILL);
+  ASSERT_TRUE(WaitFor([&] { return Recordings(watch / "done").size() == 1; }, 120))
+      << ReadFile(dir / "d.log");
+  EXPECT_EQ(HashFile(watch / "done/CAM-1/long.mp4"), id);
+  auto info = CustodyClient::Connect(nodes[1]->address())->Stat(id);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->metadata().at("source_path"), "CAM-1/long.mp4");
+  std::string log = ReadFile(dir / "d.log");
+  EXPECT_NE(log.find("failing over from " + nodes[0]->address() + " to " + nodes[1]->address()),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("quarantined"), std::string::npos) << log;
 }
 
 }  // namespace
