@@ -168,6 +168,7 @@ json RecordJson(const v1::Record& r) {
               {"devices", Array(r.devices())},
               {"start", TimeJson(r.start_unix_nanos())},
               {"end", TimeJson(r.end_unix_nanos())},
+              {"opened_by_ingest", r.opened_by_ingest()},
               {"classification", r.classification()},
               {"created_by", r.created_by()},
               {"created", TimeJson(r.created_unix_nanos())},
@@ -204,7 +205,11 @@ void PrintRecord(std::ostream& out, const v1::Record& r) {
   Field(out, "officers", Joined(r.officers()));
   Field(out, "devices", Joined(r.devices()));
   Field(out, "start", TimeText(r.start_unix_nanos()));
-  Field(out, "end", TimeText(r.end_unix_nanos(), "open"));
+  Field(out, "end",
+        TimeText(r.end_unix_nanos(), r.opened_by_ingest()
+                                         ? "open (opened by ingest: ends at its last segment when "
+                                           "the device is checked in, or falls silent)"
+                                         : "open"));
   Field(out, "classification", r.classification());
   Field(out, "created", absl::StrCat(TimeText(r.created_unix_nanos()), " by ", r.created_by()));
   Field(out, "archive", ArchiveText(r));

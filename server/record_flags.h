@@ -32,6 +32,9 @@ class RecordFlags {
     app->add_option("--clock-tolerance", clock_,
                     "device clock skew flagged above this "
                     "(default 30s)");
+    app->add_option("--record-idle-close", idle_,
+                    "a record that ingest opened ends at its last segment once its device "
+                    "sent no footage for this long, or is checked in (default 12h)");
     app->add_option("--unsafe-testing-retention", testing_,
                     "TESTS ONLY: archived records are kept this long instead of the 2 years "
                     "of article 19 (recorded in the audit log)");
@@ -42,6 +45,7 @@ class RecordFlags {
          {std::tuple{&gap_, &opts_->records.gap_tolerance, "--gap-tolerance"},
           std::tuple{&time_, &opts_->records.time_tolerance, "--time-tolerance"},
           std::tuple{&clock_, &opts_->records.clock_tolerance, "--clock-tolerance"},
+          std::tuple{&idle_, &opts_->records.ingest_idle_close, "--record-idle-close"},
           std::tuple{&testing_, &opts_->records.testing_retention, "--unsafe-testing-retention"}}) {
       if (text->empty()) continue;
       if (!absl::ParseDuration(*text, out) || *out < absl::ZeroDuration()) {
@@ -54,7 +58,7 @@ class RecordFlags {
 
  private:
   NodeOptions* opts_;
-  std::string gap_, time_, clock_, testing_;
+  std::string gap_, time_, clock_, idle_, testing_;
 };
 
 }  // namespace custody

@@ -1,4 +1,6 @@
 // RecordKeeper: archive numbers (article 16) and filing ingested footage.
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -47,6 +49,28 @@ absl::StatusOr<v1::Record> RecordKeeper::ArchiveHere(const Actor& by, const std:
     return absl::FailedPreconditionError(
         absl::StrCat("record ", id, " is already archived as ", r.archive_number()));
   }
+  if (r.end_unix_nanos() == 0 && r.opened_by_ingest() && IdleEnded(r, rules_, absl::Now())) {
+    // Ingest's record ended when its device fell silent: that end goes on
+    // record before the number does.
+    RETURN_IF_ERROR(Append(
+        by, "record.ended", "record:" + id,
+        {{"end", std::to_string(LastSegmentEnd(r))}, {"reason", "no footage for the idle time"}}));
+  }
+  return ArchiveEnded(by, id);
+}
+
+absl::StatusOr<v1::Record> RecordKeeper::ArchiveEnded(const Actor& by, const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  const FoldedRecord* f = b->Find(id);
+  if (f == nullptr) return RecordNotFound(id);
+  const v1::Record& r = f->record;
+  if (!HasFootage(r) && r.exemption().approved_by().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("record ", id,
+                     " holds no footage; archiving it needs an approved exemption (custody "
+                     "record exempt ",
+                     id, ", then a leader's approval)"));
+  }
   if (r.end_unix_nanos() == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("record ", id, " has no end yet; set it first (custody record correct ", id,
@@ -67,31 +91,67 @@ absl::StatusOr<v1::Record> RecordKeeper::ArchiveHere(const Actor& by, const std:
   return Get(id);
 }
 
-absl::StatusOr<std::string> RecordKeeper::FileIngested(const Actor& by,
+absl::StatusOr<std::string> RecordKeeper::FilingAgency(
+    const v1::Principal& uploader, const google::protobuf::Map<std::string, std::string>& meta) {
+  auto value = [&meta](const char* key) {
+    auto it = meta.find(key);
+    return it == meta.end() ? std::string() : it->second;
+  };
+  const std::string device = value("device"), stated = value("agency");
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  auto d = b->devices.find(device);
+  const std::string owner = d == b->devices.end() ? "" : d->second.agency();
+  if (!owner.empty() && !stated.empty() && owner != stated) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("device ", device, " belongs to agency ", owner,
+                     " but the footage's metadata says agency ", stated, ": correct one of them"));
+  }
+  if (!owner.empty()) return owner;
+  if (!stated.empty()) return stated;
+  if (!uploader.agency().empty()) return uploader.agency();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "no agency to file the footage of device ", device,
+      " for: register the device (custody device add ", device,
+      " --agency A), name the agency in the sidecar (\"agency\"), or ingest with an identity of "
+      "an agency"));
+}
+
+absl::StatusOr<std::string> RecordKeeper::FileIngested(const v1::Principal& by,
                                                        const v1::ObjectManifest& object) {
   const std::string device = MetaValue(object, "device");
   uint32_t matter = 0;
   ASSIGN_OR_RETURN(int64_t start, MetaTime(object, "start"));
-  ASSIGN_OR_RETURN(int64_t end, MetaTime(object, "end"));
+  RETURN_IF_ERROR(MetaTime(object, "end").status());  // a bad end is refused here
   if (device.empty() || start == 0 || !absl::SimpleAtoi(MetaValue(object, "matter"), &matter)) {
     return std::string();  // not footage of a recorded matter
   }
+  ASSIGN_OR_RETURN(std::string agency, FilingAgency(by, object.metadata()));
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  std::string agency = MetaValue(object, "agency");
-  auto d = b->devices.find(device);
-  if (agency.empty() && d != b->devices.end()) agency = d->second.agency();
-  if (agency.empty()) return std::string();  // nobody to file it for
   v1::AttachRequest attach;
   attach.set_kind(KindOfMediaType(object.media_type()));
   attach.set_record_id(OpenRecordFor(*b, agency, matter, device, start));
   if (attach.record_id().empty()) {
-    v1::CreateRecordRequest c = RecordFromMetadata(object, agency, matter, start, end);
-    ASSIGN_OR_RETURN(v1::Record r, Create(by, c));
+    v1::CreateRecordRequest c = RecordFromMetadata(object, agency, matter, start);
+    ASSIGN_OR_RETURN(v1::Record r, CreateWith(by.name(), c, {{"opened_by", "ingest"}}));
     attach.set_record_id(r.id());
   }
-  absl::StatusOr<v1::Record> r = Attach(by, attach, object);
+  absl::StatusOr<v1::Record> r = Attach(by.name(), attach, object);
   if (!r.ok() && !absl::IsAlreadyExists(r.status())) return r.status();
   return attach.record_id();
+}
+
+absl::Status RecordKeeper::EndIngestRecords(const Actor& by, const RecordBook& b,
+                                            const std::string& device, const std::string& why) {
+  for (const auto& [id, f] : b.records) {
+    const v1::Record& r = f.record;
+    if (!r.opened_by_ingest() || r.end_unix_nanos() != 0 || !r.archive_number().empty()) continue;
+    if (std::find(r.devices().begin(), r.devices().end(), device) == r.devices().end()) continue;
+    const int64_t end = LastSegmentEnd(r);
+    if (end == 0) continue;
+    RETURN_IF_ERROR(Append(by, "record.ended", "record:" + id,
+                           {{"end", std::to_string(end)}, {"reason", why}}));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace custody

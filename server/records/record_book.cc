@@ -30,6 +30,7 @@ void Created(const v1::LedgerEntry& e, const std::string& id, RecordBook* b) {
   r.set_start_unix_nanos(EntryInt(e, "start"));
   r.set_end_unix_nanos(EntryInt(e, "end"));
   r.set_classification(EntryField(e, "classification"));
+  r.set_opened_by_ingest(EntryField(e, "opened_by") == "ingest");
   r.set_created_by(e.actor());
   r.set_created_unix_nanos(e.time_unix_nanos());
 }
@@ -157,6 +158,7 @@ void ApplyRecord(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
   if (k == "record.hold-set") r->mutable_retention()->add_holds(EntryField(e, "reason"));
   if (k == "record.hold-released") r->mutable_retention()->clear_holds();
   if (k == "record.purged") r->mutable_retention()->set_purged(true);
+  if (k == "record.ended" && r->end_unix_nanos() == 0) r->set_end_unix_nanos(EntryInt(e, "end"));
 }
 
 absl::Status ApplyPurge(const v1::LedgerEntry& e, const std::string& id, RecordBook* b,

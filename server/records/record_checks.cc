@@ -301,7 +301,7 @@ std::string OpenRecordFor(const RecordBook& book, const std::string& agency, uin
 }
 
 v1::CreateRecordRequest RecordFromMetadata(const v1::ObjectManifest& m, const std::string& agency,
-                                           uint32_t matter, int64_t start, int64_t end) {
+                                           uint32_t matter, int64_t start) {
   v1::CreateRecordRequest c;
   c.set_agency(agency);
   c.set_matter(matter);
@@ -313,7 +313,9 @@ v1::CreateRecordRequest RecordFromMetadata(const v1::ObjectManifest& m, const st
   }
   c.add_devices(MetaValue(m, "device"));
   c.set_start_unix_nanos(start);
-  (void)end;  // the record stays open for the next segments; its end is set by a correction
+  // No end: the record stays open for the device's next segments, and ends
+  // at the last one's end when the device is checked in or falls silent
+  // (RecordKeeper::EndIngestRecords, IdleEnded).
   c.set_classification(MetaValue(m, "classification"));
   return c;
 }

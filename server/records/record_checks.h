@@ -52,7 +52,7 @@ std::string OpenRecordFor(const RecordBook& book, const std::string& agency, uin
                           const std::string& device, int64_t t);
 // A new record for footage that names no open record (ingest).
 v1::CreateRecordRequest RecordFromMetadata(const v1::ObjectManifest& m, const std::string& agency,
-                                           uint32_t matter, int64_t start, int64_t end);
+                                           uint32_t matter, int64_t start);
 
 // A metadata time (RFC 3339) as unix nanoseconds; 0 when absent.
 absl::StatusOr<int64_t> MetaTime(const v1::ObjectManifest& m, const std::string& key);

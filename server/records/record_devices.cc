@@ -70,6 +70,7 @@ absl::StatusOr<v1::Device> RecordKeeper::Checkin(const Actor& by, const std::str
   }
   RETURN_IF_ERROR(Append(by, "device.checked-in", "device:" + id, {{"officer", d.held_by()}}));
   ASSIGN_OR_RETURN(b, book());
+  RETURN_IF_ERROR(EndIngestRecords(by, *b, id, "device " + id + " checked in"));
   return FindDevice(*b, id);
 }
 

@@ -69,20 +69,25 @@ absl::StatusOr<std::string> RecordKeeper::NewRecordId() {
 
 absl::StatusOr<v1::Record> RecordKeeper::Create(const Actor& by,
                                                 const v1::CreateRecordRequest& req) {
+  return CreateWith(by, req, {});
+}
+
+absl::StatusOr<v1::Record> RecordKeeper::CreateWith(const Actor& by,
+                                                    const v1::CreateRecordRequest& req,
+                                                    std::map<std::string, std::string> fields) {
   RETURN_IF_ERROR(CheckNewRecord(req, catalog_));
   ASSIGN_OR_RETURN(std::string id, NewRecordId());
-  RETURN_IF_ERROR(
-      Append(by, "record.created", "record:" + id,
-             {{"agency", req.agency()},
-              {"matter", std::to_string(req.matter())},
-              {"target", req.target()},
-              {"stage", req.stage()},
-              {"officers", absl::StrJoin(req.officers(), ",")},
-              {"devices", absl::StrJoin(req.devices(), ",")},
-              {"start", std::to_string(req.start_unix_nanos())},
-              {"end", std::to_string(req.end_unix_nanos())},
-              {"classification",
-               req.classification().empty() ? std::string("internal") : req.classification()}}));
+  fields.insert({{"agency", req.agency()},
+                 {"matter", std::to_string(req.matter())},
+                 {"target", req.target()},
+                 {"stage", req.stage()},
+                 {"officers", absl::StrJoin(req.officers(), ",")},
+                 {"devices", absl::StrJoin(req.devices(), ",")},
+                 {"start", std::to_string(req.start_unix_nanos())},
+                 {"end", std::to_string(req.end_unix_nanos())},
+                 {"classification",
+                  req.classification().empty() ? std::string("internal") : req.classification()}});
+  RETURN_IF_ERROR(Append(by, "record.created", "record:" + id, fields));
   return Get(id);
 }
 

@@ -75,10 +75,23 @@ class RecordKeeper {
   absl::StatusOr<v1::Record> Archive(const Actor& by, const std::string& id);
   // Assigns the next number here (this node owns the sequence).
   absl::StatusOr<v1::Record> ArchiveHere(const Actor& by, const std::string& id);
+  // Archives a record that has its end; called with archive_mu_ held.
+  absl::StatusOr<v1::Record> ArchiveEnded(const Actor& by, const std::string& id);
+  // The agency footage with `metadata` (device, agency...) is filed for: its
+  // device's, else the metadata's own `agency`, else the uploader's
+  // (`uploader`). FAILED_PRECONDITION, naming what to fix, when the device's
+  // and the metadata's differ or none is known: the upload is then refused
+  // before any byte is stored (a docking station quarantines the file).
+  absl::StatusOr<std::string> FilingAgency(
+      const v1::Principal& uploader,
+      const google::protobuf::Map<std::string, std::string>& metadata);
   // Files an object stored with ingest metadata (device, matter, start...)
-  // under the open record it belongs to, or a new one. Returns the record id,
-  // or "" when the metadata does not name a record.
-  absl::StatusOr<std::string> FileIngested(const Actor& by, const v1::ObjectManifest& object);
+  // under the open record it belongs to, or a new one (opened by ingest: it
+  // ends at its last segment when the device is checked in, or after the
+  // rules' idle time). Returns the record id, or "" when the metadata does
+  // not name a record.
+  absl::StatusOr<std::string> FileIngested(const v1::Principal& by,
+                                           const v1::ObjectManifest& object);
 
   absl::StatusOr<v1::Device> DeviceAdd(const Actor& by, const v1::DeviceAddRequest& req);
   absl::StatusOr<v1::Device> Checkout(const Actor& by, const v1::DeviceCheckoutRequest& req);
@@ -118,6 +131,13 @@ class RecordKeeper {
   // Appends `entry` (a decision or not) with its audit event.
   absl::Status AppendDecision(v1::LedgerEntry entry);
   absl::StatusOr<FoldedRecord> Folded(const std::string& id);
+  // Create, with the ledger entry's `extra` fields besides the request's.
+  absl::StatusOr<v1::Record> CreateWith(const Actor& by, const v1::CreateRecordRequest& req,
+                                        std::map<std::string, std::string> extra);
+  // Ends the open records that ingest opened for `device` at their last
+  // segment's end (record.ended), when it is checked in.
+  absl::Status EndIngestRecords(const Actor& by, const RecordBook& b, const std::string& device,
+                                const std::string& why);
   absl::StatusOr<std::string> NewRecordId();
   // The chunks of `objects` that no other manifest in the cluster uses;
   // UNAVAILABLE unless every node answers.

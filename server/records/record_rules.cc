@@ -52,8 +52,12 @@ bool TimeMismatch(const v1::Record& r, const RecordRules& rules) {
 
 void AddFlags(const RecordRules& rules, absl::Time now, v1::Record* r) {
   const int64_t deadline = absl::ToInt64Nanoseconds(rules.archive_deadline);
-  if (r->end_unix_nanos() != 0) {
-    if (r->archive_number().empty() && absl::ToUnixNanos(now) - r->end_unix_nanos() > deadline) {
+  // An ingest record whose device fell silent is due from its last segment.
+  const int64_t end = r->end_unix_nanos() != 0    ? r->end_unix_nanos()
+                      : IdleEnded(*r, rules, now) ? LastSegmentEnd(*r)
+                                                  : 0;
+  if (end != 0) {
+    if (r->archive_number().empty() && absl::ToUnixNanos(now) - end > deadline) {
       r->add_flags("overdue");
     }
     if (!r->archive_number().empty() && r->archived_unix_nanos() - r->end_unix_nanos() > deadline) {
@@ -79,6 +83,24 @@ void AddFlags(const RecordRules& rules, absl::Time now, v1::Record* r) {
 }
 
 }  // namespace
+
+int64_t LastSegmentEnd(const v1::Record& r) {
+  int64_t end = 0;
+  for (const v1::Segment& s : r.segments()) {
+    if (IsFootage(s)) end = std::max(end, s.end_unix_nanos());
+  }
+  return end;
+}
+
+bool HasFootage(const v1::Record& r) {
+  return std::any_of(r.segments().begin(), r.segments().end(), IsFootage);
+}
+
+bool IdleEnded(const v1::Record& r, const RecordRules& rules, absl::Time now) {
+  const int64_t last = LastSegmentEnd(r);
+  return r.opened_by_ingest() && r.end_unix_nanos() == 0 && last != 0 &&
+         absl::ToUnixNanos(now) - last > absl::ToInt64Nanoseconds(rules.ingest_idle_close);
+}
 
 std::vector<v1::Gap> FindGaps(const v1::Record& r, const RecordRules& rules) {
   std::map<std::string, std::vector<const v1::Segment*>> by_device;

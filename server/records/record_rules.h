@@ -29,7 +29,18 @@ struct RecordRules {
   // Tests only (custodyd --unsafe-testing-retention): retention from
   // archiving lasts this long instead. Recorded in the node.started event.
   absl::Duration testing_retention = absl::ZeroDuration();
+  // A record that ingest opened ends at its last segment once no footage
+  // came for this long (or when its device is checked in).
+  absl::Duration ingest_idle_close = absl::Hours(12);
 };
+
+// The latest end of `r`'s footage segments (0 without any).
+int64_t LastSegmentEnd(const v1::Record& r);
+// Whether `r` holds footage (video, audio or photo segments).
+bool HasFootage(const v1::Record& r);
+// Whether `r`, opened by ingest and still without an end, has had no footage
+// for the rules' idle time at `now`: it then ends at LastSegmentEnd.
+bool IdleEnded(const v1::Record& r, const RecordRules& rules, absl::Time now);
 
 // The record as it stands at `now`: gaps (with their explanations), who held
 // each segment's device, and flags.

@@ -102,20 +102,26 @@ void UploadReactor::RecordRefusal(const absl::Status& s) {
   if (!r.ok()) LOG(ERROR) << "recording a refused upload: " << r;
 }
 
-std::string UploadReactor::FileUnderRecord(const std::string& actor, const std::string& id) {
+std::string UploadReactor::FileUnderRecord(const v1::Principal& by, const std::string& id) {
   absl::StatusOr<Digest> d = Digest::Parse(id);
   absl::StatusOr<v1::ObjectManifest> m =
       d.ok() ? node_->FindManifest(*d) : absl::StatusOr<v1::ObjectManifest>(d.status());
   absl::StatusOr<std::string> rec =
-      m.ok() ? node_->records()->FileIngested(actor, *m) : absl::StatusOr<std::string>(m.status());
-  if (rec.ok()) return *rec;
-  // The footage is stored either way; the failure to file it is on record.
-  LOG(WARNING) << "could not file " << id << " under a record: " << rec.status();
-  v1::AuditEvent e = NewEvent("record.filing-failed", id, actor);
-  AddDetail(&e, "reason", rec.status().message());
+      m.ok() ? node_->records()->FileIngested(by, *m) : absl::StatusOr<std::string>(m.status());
+  // The object's own history says which record it joined, or why it did not
+  // (the footage is stored either way).
+  v1::AuditEvent e = NewEvent(rec.ok() ? "record.filed" : "record.filing-failed", id, by.name());
+  if (rec.ok()) {
+    if (rec->empty()) return "";
+    AddDetail(&e, "record", *rec);
+  } else {
+    LOG(WARNING) << "could not file " << id << " under a record: " << rec.status();
+    node_->metrics()->FilingFailed();
+    AddDetail(&e, "reason", rec.status().message());
+  }
   absl::Status s = node_->Record(std::move(e));
-  if (!s.ok()) LOG(ERROR) << "recording a filing failure: " << s;
-  return "";
+  if (!s.ok()) LOG(ERROR) << "recording the filing of " << id << ": " << s;
+  return rec.ok() ? *rec : "";
 }
 
 void UploadReactor::Process(bool ok) {
@@ -164,6 +170,11 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
         st.names_record = req.header().metadata().count(key) > 0;
         if (!st.names_record) break;
       }
+      if (st.names_record) {  // footage to file: its agency must be known first
+        absl::Status agency =
+            node_->records()->FilingAgency(*who, req.header().metadata()).status();
+        if (!agency.ok()) return FinishWith(agency);
+      }
       absl::StatusOr<std::unique_ptr<Upload>> up =
           node_->uploads()->Begin(req.header(), who->name(), peer_);
       if (!up.ok()) return FinishWith(up.status());
@@ -195,7 +206,7 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
       if (r->already_stored() && !StoredWithin(st.caller, r->id())) {
         response_->set_already_stored(false);
       }
-      if (st.names_record) response_->set_record_id(FileUnderRecord(st.actor, r->id()));
+      if (st.names_record) response_->set_record_id(FileUnderRecord(st.caller, r->id()));
       double secs = absl::ToDoubleSeconds(absl::Now() - st.started);
       LOG(INFO) << "stored " << r->id() << " (" << FormatBytes(r->size()) << ", "
                 << FormatBytes(r->bytes_received() / std::max(secs, 1e-6)) << "/s"

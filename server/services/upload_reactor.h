@@ -30,7 +30,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
  private:
   // Files the stored object `id` under its record (ingest metadata); "" when
   // its metadata names none or filing failed (logged and audited).
-  std::string FileUnderRecord(const std::string& actor, const std::string& id);
+  std::string FileUnderRecord(const v1::Principal& by, const std::string& id);
   // Whether `p` is cleared for the object `id` as the cluster holds it.
   bool StoredWithin(const v1::Principal& p, const std::string& id);
   struct State;

@@ -77,6 +77,9 @@ std::string NodeMetrics::Render() const {
   Counter(&out, "custody_corrupt_chunks_found_total",
           "Chunks whose stored bytes did not match their hash (reads and scrubs).",
           corrupt_chunks_);
+  Counter(&out, "custody_record_filing_failures_total",
+          "Footage stored that could not be filed under a record (record.filing-failed).",
+          filing_failures_);
   Counter(&out, "custody_chunks_repaired_total",
           "Corrupt chunks the scrubber replaced with a healthy copy from another node.",
           chunks_repaired_);

@@ -36,6 +36,8 @@ class NodeMetrics {
   void UploadDone(uint64_t bytes, absl::Duration took, bool ok);
   void DownloadDone(uint64_t bytes, absl::Duration took, bool ok);
   void CorruptChunkFound() { ++corrupt_chunks_; }
+  // Footage stored that could not be filed under a record (record.filing-failed).
+  void FilingFailed() { ++filing_failures_; }
   // Anti-entropy and the scrubber.
   void RepairRoundDone(const v1::RepairReport& r);
   void Scrubbed(uint64_t bytes) { scrub_bytes_ += bytes; }
@@ -45,7 +47,8 @@ class NodeMetrics {
   std::string Render() const;
 
  private:
-  std::atomic<uint64_t> upload_bytes_{0}, download_bytes_{0}, corrupt_chunks_{0};
+  std::atomic<uint64_t> upload_bytes_{0}, download_bytes_{0}, corrupt_chunks_{0},
+      filing_failures_{0};
   std::atomic<uint64_t> repair_rounds_{0}, repair_chunks_{0}, repair_manifests_{0},
       repair_bytes_{0}, scrub_bytes_{0}, chunks_repaired_{0};
   std::atomic<uint64_t> uploads_ok_{0}, uploads_failed_{0}, downloads_ok_{0}, downloads_failed_{0};

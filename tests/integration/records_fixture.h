@@ -66,9 +66,10 @@ class RecordsTest : public ::testing::Test {
     if (!end.empty()) args.insert(args.end(), {"--end", end});
     return Ok("olga", n, args)["id"].get<std::string>();
   }
-  // Stores a file with `meta` (KEY=VALUE...) and returns its id.
-  std::string Stored(const std::vector<std::string>& meta) {
-    std::string file = dir_ / ("f" + std::to_string(files_++));
+  // Stores a file with `meta` (KEY=VALUE...) and returns its id; a name
+  // ending in `extension` (".mp4": video) sets its media type.
+  std::string Stored(const std::vector<std::string>& meta, const std::string& extension = "") {
+    std::string file = dir_ / ("f" + std::to_string(files_++) + extension);
     std::string id = WriteRandomFile(file, 64 << 10, 90 + files_);
     std::vector<std::string> args = {"put", file};
     for (const std::string& m : meta) args.insert(args.end(), {"--meta", m});
@@ -81,6 +82,14 @@ class RecordsTest : public ::testing::Test {
     std::string id = Stored({"device=D1", "start=" + start, "end=" + end});
     Ok("olga", 1, {"record", "attach", rec, id, "--kind", kind});
     return id;
+  }
+  // A record as NewRecord, with a video segment over its whole time: a
+  // record without footage is archived only with an approved exemption.
+  std::string Archivable(const std::string& start, const std::string& end,
+                         const std::string& target = "shop-17", int n = 0) {
+    std::string rec = NewRecord(start, end, target, n);
+    Segment(rec, "video", start, end);
+    return rec;
   }
   static std::set<std::string> Flags(const json& r) {
     std::set<std::string> out;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/units.h"
 #include "tests/integration/records_fixture.h"
 
 namespace custody::testing {
@@ -70,7 +71,7 @@ TEST_F(RecordsTest, RecordIsTheFoldOfItsEventsAndCorrectionsKeepTheOriginal) {
 TEST_F(RecordsTest, ConcurrentArchivesOnDifferentNodesGetDistinctNumbers) {
   const std::string start = At(-absl::Hours(3)), end = At(-absl::Hours(2));
   std::vector<std::string> recs;
-  for (int i = 0; i < 6; ++i) recs.push_back(NewRecord(start, end, "shop-9", i % 3));
+  for (int i = 0; i < 6; ++i) recs.push_back(Archivable(start, end, "shop-9", i % 3));
   std::vector<std::string> numbers(recs.size());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < recs.size(); ++i) {
@@ -93,7 +94,7 @@ TEST_F(RecordsTest, ConcurrentArchivesOnDifferentNodesGetDistinctNumbers) {
 }
 
 TEST_F(RecordsTest, OverdueRecordsAreListedUntilArchivedLate) {
-  std::string late = NewRecord(At(-absl::Hours(80)), At(-absl::Hours(72)));
+  std::string late = Archivable(At(-absl::Hours(80)), At(-absl::Hours(72)));
   std::string fresh = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
   json overdue = Ok("aud", 1, {"record", "overdue"});
   ASSERT_EQ(overdue.size(), 1u);
@@ -188,7 +189,7 @@ TEST_F(RecordsTest, DevicesAreCheckedBeforeUseAndFootageNamesItsHolder) {
 }
 
 TEST_F(RecordsTest, RetentionIsExtendedNeverShortenedAndHoldsStack) {
-  std::string rec = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
+  std::string rec = Archivable(At(-absl::Hours(3)), At(-absl::Hours(2)));
   json r = Ok("arch", 0, {"record", "archive", rec});
   CliResult shorter =
       As("arch", 1,
@@ -238,15 +239,110 @@ TEST_F(RecordsTest, IngestedFootageIsFiledUnderOneRecord) {
   EXPECT_TRUE(r["gaps"].empty());
 }
 
+TEST_F(RecordsTest, IngestedFootageTakesItsDevicesAgencyOrIsRefusedBeforeItIsStored) {
+  Ok("arch", 0, {"device", "add", "D8", "--agency", "A"});
+  auto meta = [](const std::string& device) {
+    return std::vector<std::string>{"device=" + device, "matter=5", "officers=o1",
+                                    "start=" + At(-absl::Minutes(30)),
+                                    "end=" + At(-absl::Minutes(20))};
+  };
+  // The sidecar says B, the device belongs to A: refused, nothing stored.
+  const std::string file = dir_ / "conflict.mp4";
+  const std::string id = WriteRandomFile(file, 64 << 10, 7);
+  std::vector<std::string> args = {"put", file};
+  for (const std::string& m : meta("D8")) args.insert(args.end(), {"--meta", m});
+  args.insert(args.end(), {"--meta", "agency=B"});
+  CliResult conflict = As("olga", 0, args);
+  EXPECT_NE(conflict.exit_code, 0);
+  EXPECT_NE(conflict.err.find("belongs to agency A"), std::string::npos) << conflict.err;
+  EXPECT_NE(conflict.err.find("FAILED_PRECONDITION"), std::string::npos) << conflict.err;
+  EXPECT_NE(As("aud", 1, {"stat", id}).exit_code, 0) << "refused before any byte was kept";
+  // An unregistered device: the uploader's agency (olga's, A).
+  const std::string filed = Stored(meta("D9"));
+  json list = Ok("aud", 1, {"record", "list", "--device", "D9"});
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["agency"], "A");
+  // The object's own history names the record it joined.
+  CliResult log = As("aud", 2, {"audit", "log", filed, "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  int filings = 0;
+  const json events = json::parse(log.out)["events"];
+  for (const auto& e : events) {
+    if (e["action"] == "record.filed") {
+      ++filings;
+      EXPECT_EQ(e["details"]["record"], list[0]["id"]);
+    }
+  }
+  EXPECT_EQ(filings, 1) << log.out;
+}
+
+TEST_F(RecordsTest, IngestRecordsEndAtCheckInOrWhenTheDeviceFallsSilent) {
+  Ok("arch", 0, {"device", "add", "D7", "--agency", "A"});
+  Ok("arch", 0, {"device", "add", "D6", "--agency", "A"});
+  Ok("olga", 1,
+     {"device", "checkout", "D7", "--officer", "o1", "--battery", "OK", "--storage", "OK",
+      "--clock", "OK"});
+  auto segment = [&](const std::string& device, absl::Duration from, absl::Duration to) {
+    Stored({"device=" + device, "matter=5", "officers=o1", "target=market", "stage=seizure",
+            "start=" + At(from), "end=" + At(to)},
+           ".mp4");
+  };
+  // D7: two segments, then checked in two hours later; the record ends at
+  // the last segment's end, not at the check-in.
+  segment("D7", -absl::Hours(3), -absl::Minutes(150));
+  const std::string last_end = At(-absl::Minutes(140));
+  Stored({"device=D7", "matter=5", "officers=o1", "target=market", "stage=seizure",
+          "start=" + At(-absl::Minutes(150)), "end=" + last_end},
+         ".mp4");
+  json open = Ok("aud", 1, {"record", "list", "--device", "D7"});
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_TRUE(Ok("aud", 1, {"record", "show", open[0]["id"]})["end"].is_null())
+      << "open while the device is out";
+  Ok("olga", 2, {"device", "checkin", "D7"});
+  json ended = Ok("aud", 0, {"record", "show", open[0]["id"]});
+  absl::Time want;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, last_end, &want, nullptr));
+  EXPECT_EQ(ended["end"], FormatUnixNanos(absl::ToUnixNanos(want)));
+  // D6: never checked in; its last footage ended 30 h ago, beyond the idle
+  // time (12 h): the record counts as ended then, so it is overdue, and
+  // archiving it puts that end on record first.
+  segment("D6", -absl::Hours(31), -absl::Hours(30));
+  json silent = Ok("aud", 1, {"record", "list", "--device", "D6"});
+  ASSERT_EQ(silent.size(), 1u);
+  std::set<std::string> overdue;
+  const json listed = Ok("aud", 2, {"record", "overdue"});
+  for (const auto& r : listed) overdue.insert(r["id"]);
+  EXPECT_TRUE(overdue.count(silent[0]["id"])) << "a silent device's record is tracked";
+  json archived = Ok("arch", 0, {"record", "archive", silent[0]["id"]});
+  EXPECT_FALSE(archived["archive_number"].get<std::string>().empty());
+  EXPECT_FALSE(archived["end"].is_null());
+}
+
+TEST_F(RecordsTest, ARecordWithoutFootageIsArchivedOnlyWithAnApprovedExemption) {
+  std::string empty = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)), "empty");
+  CliResult refused = As("arch", 0, {"record", "archive", empty});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("holds no footage"), std::string::npos) << refused.err;
+  json r = Ok("olga", 1,
+              {"record", "exempt", "--reason", "emergency", "--details", "camera lost", "--agency",
+               "A", "--matter", "1", "--target", "t", "--stage", "hearing", "--start",
+               At(-absl::Hours(3)), "--end", At(-absl::Hours(2))});
+  CliResult pending = As("arch", 0, {"record", "archive", r["id"]});
+  EXPECT_NE(pending.exit_code, 0) << "not before the exemption is approved";
+  Ok("lena", 0, {"record", "approve-exemption", r["id"]});
+  EXPECT_FALSE(
+      Ok("arch", 2, {"record", "archive", r["id"]})["archive_number"].get<std::string>().empty());
+}
+
 TEST_F(RecordsTest, ReportCountsAScriptedMonth) {
   const absl::Duration day = absl::Hours(24);
   // Archived on time: ended an hour ago.
   for (int i = 0; i < 3; ++i) {
-    std::string rec = NewRecord(At(-absl::Hours(2)), At(-absl::Hours(1)), "t" + std::to_string(i));
+    std::string rec = Archivable(At(-absl::Hours(2)), At(-absl::Hours(1)), "t" + std::to_string(i));
     Ok("arch", i % 3, {"record", "archive", rec});
   }
   // Archived late: ended ten days ago.
-  std::string late = NewRecord(At(-10 * day - absl::Hours(1)), At(-10 * day), "late");
+  std::string late = Archivable(At(-10 * day - absl::Hours(1)), At(-10 * day), "late");
   Ok("arch", 1, {"record", "archive", late});
   // Overdue: ended two days ago, not archived.
   std::string overdue = NewRecord(At(-2 * day - absl::Hours(1)), At(-2 * day), "open");
