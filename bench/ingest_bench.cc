@@ -47,7 +47,7 @@ void Say(const std::string& msg) { std::cerr << "[ingest] " << msg << std::endl;
 std::string Rel(int i) { return absl::StrCat("CAM-", i % 3, "/clip-", i, ".mp4"); }
 
 absl::Status WriteSidecar(const std::string& path) {
-  std::ofstream(path + ".json") << R"({"officers": ["A1023"], "matter": 4, )"
+  std::ofstream(path + ".json") << R"({"agency": "A", "officers": ["A1023"], "matter": 4, )"
                                 << R"("start": "2026-11-26T09:30:00+08:00"})";
   return absl::OkStatus();
 }
