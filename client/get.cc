@@ -91,7 +91,13 @@ absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id, const std::s
   }
   if (!s.ok()) {
     unlink(tmp.c_str());
-    return absl::Status(s.code(), absl::StrCat(s.message(), " (partial output deleted)"));
+    // Say what happened to the bytes only when some came.
+    return absl::Status(
+        s.code(),
+        result.bytes_received == 0
+            ? absl::StrCat(s.message(), " (nothing was written to ", out_path, ")")
+            : absl::StrCat(s.message(), " (the ", result.bytes_received,
+                           " bytes received were deleted; ", out_path, " was not written)"));
   }
   return result;
 }

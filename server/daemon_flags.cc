@@ -59,7 +59,7 @@ void DaemonFlags::AddSecurityFlags() {
   NodeOptions& o = config_.node;
   app_->add_option("--data-key", o.data_key_file,
                    "encrypt chunks at rest (AES-256-GCM) with this key file, outside the data "
-                   "folder (make one with `custody key generate FILE`)");
+                   "folder (make one with `custodyd --generate-data-key FILE`)");
   app_->add_option("--generate-data-key", config_.new_data_key,
                    "write a new random data key (mode 0600) to this file, then exit");
   app_->add_option("--old-data-key", o.old_data_key_files,

@@ -88,6 +88,9 @@ TEST_F(CliTest, UnknownAndMalformedIdsFailWithOneLine) {
   CliResult missing = Cli({"get", "sha256:" + std::string(64, 'b'), "-o", dir_ / "y"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+  // Nothing came, and it says so (no "partial output" that never was).
+  EXPECT_NE(missing.err.find("nothing was written to"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err.find("partial"), std::string::npos) << missing.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "y"));
   for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
     EXPECT_EQ(e.path().string().find(".partial"), std::string::npos) << e.path();
