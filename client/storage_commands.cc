@@ -168,10 +168,20 @@ int RunStatus(const CliGlobals& g) {
          {"map_version", r->map_version()},
          {"zone", r->zone()},
          {"replication_factor", r->replication_factor()}};
-  if (g.json)
+  if (g.json) {
     std::cout << j.dump() << "\n";
-  else
-    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  const std::string map = r->map_version() == 0 ? std::string("none (a cluster of one)")
+                                                : absl::StrCat("version ", r->map_version());
+  std::cout << "node:       " << r->node_id() << (r->zone().empty() ? "" : " (zone ") << r->zone()
+            << (r->zone().empty() ? "" : ")") << "\n"
+            << "objects:    " << r->objects() << "\n"
+            << "stored:     " << FormatBytes(r->volume_bytes()) << " in volumes, "
+            << FormatBytes(r->free_bytes()) << " free\n"
+            << "chunks:     " << FormatBytes(r->chunk_size()) << ", written via " << r->io_backend()
+            << "\n"
+            << "cluster:    map " << map << ", R = " << r->replication_factor() << "\n";
   return 0;
 }
 

@@ -71,6 +71,14 @@ TEST_F(CliTest, ServerFromTheEnvironment) {
   CliResult r = RunCli({"put", f}, {"CUSTODY_SERVER=" + node_.address()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, id + "\n");
+  // Plain text without --json, one JSON document with it.
+  CliResult status = RunCli({"status"}, {"CUSTODY_SERVER=" + node_.address()});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(status.out.find('{'), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("objects:    "), std::string::npos) << status.out;
+  CliResult status_json = RunCli({"status", "--json"}, {"CUSTODY_SERVER=" + node_.address()});
+  ASSERT_EQ(status_json.exit_code, 0) << status_json.err;
+  EXPECT_TRUE(json::parse(status_json.out).contains("objects")) << status_json.out;
   CliResult none = RunCli({"ls"}, {"CUSTODY_SERVER="});
   EXPECT_NE(none.exit_code, 0);
   EXPECT_NE(none.err.find("--server"), std::string::npos) << none.err;
