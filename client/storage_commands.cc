@@ -174,8 +174,9 @@ int RunStatus(const CliGlobals& g) {
   }
   const std::string map = r->map_version() == 0 ? std::string("none (a cluster of one)")
                                                 : absl::StrCat("version ", r->map_version());
-  std::cout << "node:       " << r->node_id() << (r->zone().empty() ? "" : " (zone ") << r->zone()
-            << (r->zone().empty() ? "" : ")") << "\n"
+  // A node without a zone in the map is its own zone: not worth a word.
+  const bool zone = !r->zone().empty() && r->zone() != r->node_id();
+  std::cout << "node:       " << r->node_id() << (zone ? " (zone " + r->zone() + ")" : "") << "\n"
             << "objects:    " << r->objects() << "\n"
             << "stored:     " << FormatBytes(r->volume_bytes()) << " in volumes, "
             << FormatBytes(r->free_bytes()) << " free\n"
