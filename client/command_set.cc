@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
+#include "client/record_text.h"
 #include "common/files.h"
 
 namespace custody {
@@ -126,7 +127,15 @@ absl::Status CommandSet::PrepareNode() {
 }
 
 CLI::Option* AddTimeFlag(CLI::App* command, const TimeFlag& flag) {
-  return command->add_option(flag.name, *flag.value, flag.what + ": " + kTimeForms);
+  // A time that does not parse is a usage error (exit 2), found before the
+  // command runs.
+  CLI::Validator is_time(
+      [name = flag.name](std::string& text) -> std::string {
+        absl::StatusOr<int64_t> t = ParseTimeFlag(name, text);
+        return t.ok() ? std::string() : std::string(t.status().message());
+      },
+      "TIME");
+  return command->add_option(flag.name, *flag.value, flag.what + ": " + kTimeForms)->check(is_time);
 }
 
 void AddTimeRange(CLI::App* command, const TimeFlag& from, const TimeFlag& to, bool required) {

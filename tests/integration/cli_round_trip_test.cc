@@ -71,6 +71,13 @@ TEST_F(CliTest, ServerFromTheEnvironment) {
   CliResult r = RunCli({"put", f}, {"CUSTODY_SERVER=" + node_.address()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, id + "\n");
+  // A time that is not one is a usage error: exit 2, one line, naming it.
+  CliResult bad_time =
+      RunCli({"report", "--agency", "A", "--from", "yesterday", "--to", "2026-12-01"},
+             {"CUSTODY_SERVER=" + node_.address()});
+  EXPECT_EQ(bad_time.exit_code, 2) << bad_time.err;
+  EXPECT_NE(bad_time.err.find("--from \"yesterday\" is not a time"), std::string::npos)
+      << bad_time.err;
   // Plain text without --json, one JSON document with it.
   CliResult status = RunCli({"status"}, {"CUSTODY_SERVER=" + node_.address()});
   ASSERT_EQ(status.exit_code, 0) << status.err;
