@@ -63,7 +63,16 @@ int WhoAmICommand(const AccessArgs& a) {
   v1::Principal p;
   absl::Status s = UnaryCall(a.server, &v1::Access::Stub::WhoAmI, v1::WhoAmIRequest(), &p);
   if (!s.ok()) return PrintFailure(s);
-  std::cout << (a.json ? PrincipalJson(p).dump() : PrincipalJson(p).dump(2)) << "\n";
+  if (a.json) {
+    std::cout << PrincipalJson(p).dump() << "\n";
+    return 0;
+  }
+  std::cout << "name:       " << p.name() << (p.disabled() ? " (disabled)" : "") << "\n"
+            << "roles:      " << absl::StrJoin(p.roles(), ", ") << "\n"
+            << "agency:     "
+            << (p.agency().empty() ? "none (not bound to one agency)" : p.agency()) << "\n"
+            << "clearance:  " << p.clearance() << "\n"
+            << "via:        " << p.via() << "\n";
   return 0;
 }
 

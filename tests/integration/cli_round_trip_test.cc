@@ -86,6 +86,10 @@ TEST_F(CliTest, ServerFromTheEnvironment) {
   CliResult status_json = RunCli({"status", "--json"}, {"CUSTODY_SERVER=" + node_.address()});
   ASSERT_EQ(status_json.exit_code, 0) << status_json.err;
   EXPECT_TRUE(json::parse(status_json.out).contains("objects")) << status_json.out;
+  CliResult me = RunCli({"whoami"}, {"CUSTODY_SERVER=" + node_.address()});
+  ASSERT_EQ(me.exit_code, 0) << me.err;
+  EXPECT_EQ(me.out.find('{'), std::string::npos) << me.out;
+  EXPECT_NE(me.out.find("name:       local-operator"), std::string::npos) << me.out;
   CliResult none = RunCli({"ls"}, {"CUSTODY_SERVER="});
   EXPECT_NE(none.exit_code, 0);
   EXPECT_NE(none.err.find("--server"), std::string::npos) << none.err;
