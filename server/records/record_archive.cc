@@ -106,8 +106,15 @@ absl::StatusOr<std::string> RecordKeeper::FilingAgency(
         absl::StrCat("device ", device, " belongs to agency ", owner,
                      " but the footage's metadata says agency ", stated, ": correct one of them"));
   }
-  if (!owner.empty()) return owner;
-  if (!stated.empty()) return stated;
+  const std::string agency = !owner.empty() ? owner : stated;
+  // An uploader bound to an agency files only that agency's footage: a
+  // sidecar cannot move footage into another agency's records.
+  if (!agency.empty() && !uploader.agency().empty() && agency != uploader.agency()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        uploader.name(), " uploads for agency ", uploader.agency(), ", not for agency ", agency,
+        " (the ", owner.empty() ? "footage's metadata" : "device's registration", " names it)"));
+  }
+  if (!agency.empty()) return agency;
   if (!uploader.agency().empty()) return uploader.agency();
   return absl::FailedPreconditionError(absl::StrCat(
       "no agency to file the footage of device ", device,

@@ -80,7 +80,8 @@ class RecordKeeper {
   // The agency footage with `metadata` (device, agency...) is filed for: its
   // device's, else the metadata's own `agency`, else the uploader's
   // (`uploader`). FAILED_PRECONDITION, naming what to fix, when the device's
-  // and the metadata's differ or none is known: the upload is then refused
+  // and the metadata's differ or none is known, PERMISSION_DENIED when the
+  // uploader is bound to another agency: the upload is then refused
   // before any byte is stored (a docking station quarantines the file).
   absl::StatusOr<std::string> FilingAgency(
       const v1::Principal& uploader,

@@ -257,6 +257,17 @@ TEST_F(RecordsTest, IngestedFootageTakesItsDevicesAgencyOrIsRefusedBeforeItIsSto
   EXPECT_NE(conflict.err.find("belongs to agency A"), std::string::npos) << conflict.err;
   EXPECT_NE(conflict.err.find("FAILED_PRECONDITION"), std::string::npos) << conflict.err;
   EXPECT_NE(As("aud", 1, {"stat", id}).exit_code, 0) << "refused before any byte was kept";
+  // An unregistered device whose metadata names another agency than the
+  // uploader's: refused, so no sidecar files footage into B's records.
+  const std::string other = dir_ / "other.mp4";
+  const std::string other_id = WriteRandomFile(other, 64 << 10, 8);
+  std::vector<std::string> other_args = {"put", other};
+  for (const std::string& m : meta("D10")) other_args.insert(other_args.end(), {"--meta", m});
+  other_args.insert(other_args.end(), {"--meta", "agency=B"});
+  CliResult foreign = As("olga", 0, other_args);
+  EXPECT_NE(foreign.exit_code, 0);
+  EXPECT_NE(foreign.err.find("not for agency B"), std::string::npos) << foreign.err;
+  EXPECT_NE(As("aud", 1, {"stat", other_id}).exit_code, 0);
   // An unregistered device: the uploader's agency (olga's, A).
   const std::string filed = Stored(meta("D9"));
   json list = Ok("aud", 1, {"record", "list", "--device", "D9"});
