@@ -3,10 +3,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/cli_errors.h"
 #include "client/decision_signer.h"
+#include "client/record_text.h"
 #include "client/unary_call.h"
 #include "common/digest.h"
 #include "common/tls.h"
@@ -30,9 +32,10 @@ json GrantJson(const v1::AccessGrant& g) {
     approvals.push_back(
         {{"by", x.by()}, {"role", x.role()}, {"time", FormatUnixNanos(x.time_unix_nanos())}});
   }
-  json j{{"request", g.request_id()}, {"object", g.object_id()}, {"requester", g.requester()},
-         {"purpose", g.purpose()},    {"reason", g.reason()},    {"state", g.state()},
-         {"seconds", g.seconds()},    {"agency", g.agency()},    {"approvals", approvals}};
+  json j{{"request", g.request_id()},  {"object", g.object_id()}, {"record", g.record_id()},
+         {"requester", g.requester()}, {"purpose", g.purpose()},  {"reason", g.reason()},
+         {"state", g.state()},         {"seconds", g.seconds()},  {"agency", g.agency()},
+         {"approvals", approvals}};
   if (g.expires_unix_nanos() != 0) j["expires"] = FormatUnixNanos(g.expires_unix_nanos());
   if (!g.decided_by().empty()) j["decided_by"] = g.decided_by();
   if (!g.note().empty()) j["note"] = g.note();
@@ -44,9 +47,11 @@ int PrintGrant(const AccessArgs& a, const v1::AccessGrant& g) {
     std::cout << GrantJson(g).dump() << "\n";
     return 0;
   }
-  std::cout << "request " << g.request_id() << ": " << g.state() << "\n  object    "
-            << g.object_id() << " (" << g.purpose() << ")\n  requester " << g.requester()
-            << "\n  reason    " << g.reason() << "\n";
+  std::cout << "request " << g.request_id() << ": " << g.state() << "\n"
+            << (g.record_id().empty() ? "  object    " + g.object_id()
+                                      : "  record    " + g.record_id() + " (all its objects)")
+            << " (" << g.purpose() << ")\n  requester " << g.requester() << "\n  reason    "
+            << g.reason() << "\n";
   for (const v1::Approval& x : g.approvals()) {
     std::cout << "  approved  by " << x.by() << " as " << x.role() << " at "
               << FormatUnixNanos(x.time_unix_nanos()) << "\n";
@@ -55,6 +60,34 @@ int PrintGrant(const AccessArgs& a, const v1::AccessGrant& g) {
     std::cout << "  until     " << FormatUnixNanos(g.expires_unix_nanos()) << "\n";
   }
   return 0;
+}
+
+// The whole id of the request `ref` starts (ids are printed short).
+absl::StatusOr<std::string> ResolveRequest(const std::string& server, const std::string& ref) {
+  if (ref.size() == 64) return ref;
+  if (ref.size() < 6 || ref.size() > 64 ||
+      ref.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request \"", ref, "\" is not the start of a request id (6 or more hex digits)"));
+  }
+  v1::AccessListResponse resp;
+  absl::Status s = UnaryCall(server, &v1::Access::Stub::ListAccess, v1::AccessListRequest(), &resp);
+  if (!s.ok()) return s;
+  std::vector<std::string> matches;
+  for (const v1::AccessGrant& g : resp.grants()) {
+    if (g.request_id().rfind(ref, 0) == 0) matches.push_back(g.request_id());
+  }
+  if (matches.size() == 1) return matches[0];
+  if (matches.empty())
+    return ref;  // the node says why: no such request, or not the caller's to decide
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", ref, "\" starts ", matches.size(), " request ids; give more of it"));
+}
+
+std::string ApprovalsText(const v1::AccessGrant& g) {
+  std::vector<std::string> by;
+  for (const v1::Approval& x : g.approvals()) by.push_back(x.by() + " (" + x.role() + ")");
+  return by.empty() ? "-" : absl::StrJoin(by, ", ");
 }
 
 }  // namespace
@@ -150,6 +183,7 @@ int UserDisableCommand(const AccessArgs& a) {
 int AccessRequestCommand(const AccessArgs& a) {
   v1::AccessRequestRequest req;
   req.set_object_id(a.object);
+  req.set_record_id(a.record);
   req.set_reason(a.reason);
   req.set_purpose(a.purpose);
   absl::Duration d;
@@ -166,6 +200,8 @@ int AccessRequestCommand(const AccessArgs& a) {
 int AccessListCommand(const AccessArgs& a) {
   v1::AccessListRequest req;
   req.set_object_id(a.object);
+  req.set_record_id(a.record);
+  req.set_waiting_for_me(a.waiting_for_me);
   v1::AccessListResponse resp;
   absl::Status s = UnaryCall(a.server, &v1::Access::Stub::ListAccess, req, &resp);
   if (!s.ok()) return PrintFailure(s);
@@ -175,14 +211,24 @@ int AccessListCommand(const AccessArgs& a) {
     std::cout << json{{"grants", grants}}.dump() << "\n";
     return 0;
   }
+  std::vector<std::vector<std::string>> rows;
   for (const v1::AccessGrant& g : resp.grants()) {
-    std::cout << g.request_id().substr(0, 16) << "  " << g.state() << "  " << g.object_id() << "  "
-              << g.requester() << "  " << g.reason() << "\n";
+    rows.push_back({g.request_id().substr(0, 16), g.state(),
+                    g.record_id().empty() ? g.object_id() : "record " + g.record_id(), g.purpose(),
+                    g.requester(), ApprovalsText(g), g.reason()});
   }
+  PrintTable(std::cout,
+             {"REQUEST", "STATE", "FOR", "PURPOSE", "REQUESTER", "APPROVED BY", "REASON"}, rows);
+  std::cerr << rows.size() << " request(s)" << (a.waiting_for_me ? " waiting for you" : "")
+            << "; a request is named by the start of its id\n";
   return 0;
 }
 
-int AccessDecideCommand(const AccessArgs& a, bool approve) {
+int AccessDecideCommand(const AccessArgs& given, bool approve) {
+  absl::StatusOr<std::string> id = ResolveRequest(given.server, given.request);
+  if (!id.ok()) return PrintFailure(id.status());
+  AccessArgs a = given;
+  a.request = *id;
   v1::AccessDecideRequest req;
   req.set_request_id(a.request);
   req.set_approve(approve);
@@ -198,7 +244,11 @@ int AccessDecideCommand(const AccessArgs& a, bool approve) {
   return s.ok() ? PrintGrant(a, g) : PrintFailure(s);
 }
 
-int AccessRevokeCommand(const AccessArgs& a) {
+int AccessRevokeCommand(const AccessArgs& given) {
+  absl::StatusOr<std::string> id = ResolveRequest(given.server, given.request);
+  if (!id.ok()) return PrintFailure(id.status());
+  AccessArgs a = given;
+  a.request = *id;
   v1::AccessRevokeRequest req;
   req.set_request_id(a.request);
   req.set_reason(a.reason);

@@ -14,6 +14,8 @@ struct AccessArgs {
   std::string name, agency, clearance, reason, purpose = "view", object, request;
   std::vector<std::string> roles;
   std::string duration = "24h";  // access request --for
+  std::string record;            // access request|list --record
+  bool waiting_for_me = false;   // access list: the approver's inbox
 };
 
 // Each returns the exit code: 0, or 1 after printing why.

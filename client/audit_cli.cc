@@ -12,6 +12,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "client/audit_text.h"
 #include "client/bundle_verifier.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
@@ -33,32 +34,6 @@ std::unique_ptr<v1::Audit::Stub> Stub(const std::string& server) {
   return v1::Audit::NewStub(CustodyClient::NewChannel(server));
 }
 
-json EventJson(const v1::AuditEvent& e) {
-  json details = json::object();
-  for (const auto& d : e.details()) details[d.key()] = d.value();
-  return json{{"seq", e.seq()},       {"time", FormatUnixNanos(e.time_unix_nanos())},
-              {"node", e.node_id()},  {"actor", e.actor()},
-              {"action", e.action()}, {"subject", e.subject()},
-              {"details", details}};
-}
-
-// One table; a NODE column when the history comes from several nodes.
-void PrintEvents(const std::vector<v1::AuditEvent>& events) {
-  bool many = false;
-  for (const auto& e : events) many |= e.node_id() != events.front().node_id();
-  std::cout
-      << (many ? "NODE                " : "")
-      << "SEQ     TIME (UTC)                 ACTOR            ACTION                 DETAILS\n";
-  for (const auto& e : events) {
-    std::string details;
-    for (const auto& d : e.details()) absl::StrAppend(&details, d.key(), "=", d.value(), " ");
-    if (many) std::cout << std::left << std::setw(20) << e.node_id();
-    std::cout << std::left << std::setw(8) << e.seq() << std::setw(27)
-              << FormatUnixNanos(e.time_unix_nanos()) << std::setw(16) << e.actor() << ' '
-              << std::setw(22) << e.action() << ' ' << details << "\n";
-  }
-}
-
 std::string ReadAll(const std::string& path, bool* ok) {
   std::ifstream f(path, std::ios::binary);
   *ok = static_cast<bool>(f);
@@ -68,56 +43,6 @@ std::string ReadAll(const std::string& path, bool* ok) {
 }
 
 }  // namespace
-
-int AuditLogCommand(const AuditArgs& a) {
-  absl::StatusOr<Digest> id = Digest::Parse(a.id);
-  // Also "node", "offsite", "upload:...", "record:REC", "device:DEV",
-  // "snapshot:ID", and the subjects of the security ledger: "request:ID",
-  // "purge:ID", "user:NAME".
-  std::string subject = id.ok() ? id->ToString() : a.id;
-  bool named = a.id == "node" || a.id == "offsite";
-  for (const char* prefix :
-       {"upload:", "record:", "device:", "snapshot:", "request:", "purge:", "user:"}) {
-    named = named || (a.id.rfind(prefix, 0) == 0 && a.id.size() > strlen(prefix));
-  }
-  if (!id.ok() && !named) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat(id.status().message(),
-                     " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", "
-                     "\"device:<id>\", "
-                     "\"snapshot:<id>\", \"request:<id>\", \"purge:<id>\" or \"user:<name>\")")));
-  }
-  grpc::ClientContext ctx;
-  v1::AuditLogRequest req;
-  req.set_subject(subject);
-  v1::AuditLogResponse resp;
-  absl::Status s = FromGrpcStatus(Stub(a.server)->Log(&ctx, req, &resp));
-  if (!s.ok()) return Fail(s);
-  for (const std::string& u : resp.unreachable()) {
-    std::cerr << "warning: the history may be incomplete: node " << u << "\n";
-  }
-  if (resp.events_size() == 0) {
-    return Fail(absl::NotFoundError(absl::StrCat("no audited events about ", subject)));
-  }
-  std::vector<v1::AuditEvent> events;
-  for (const std::string& bytes : resp.events()) {
-    events.emplace_back();
-    if (!events.back().ParseFromString(bytes)) return Fail(absl::DataLossError("bad event"));
-  }
-  if (a.json) {
-    json arr = json::array();
-    for (const auto& e : events) arr.push_back(EventJson(e));
-    std::cout << json{{"subject", subject},
-                      {"events", arr},
-                      {"unreachable", std::vector<std::string>(resp.unreachable().begin(),
-                                                               resp.unreachable().end())}}
-                     .dump()
-              << "\n";
-  } else {
-    PrintEvents(events);
-  }
-  return 0;
-}
 
 int AuditCheckpointCommand(const AuditArgs& a) {
   grpc::ClientContext ctx;

@@ -2,6 +2,7 @@
 #ifndef CUSTODY_CLIENT_AUDIT_CLI_H_
 #define CUSTODY_CLIENT_AUDIT_CLI_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -21,6 +22,9 @@ struct AuditArgs {
   std::string manifest;  // verify: an export's manifest.json (default: beside the bundle)
   std::string since;     // verify-node: a checkpoint file
   bool fresh = false;    // checkpoint: sign one over the log as it is now
+  // log: filters (the register, across subjects, without an ID)
+  std::string actor, action, from, to;
+  uint32_t limit = 0;
 };
 
 // Each returns the process exit code and prints as the CLI does.

@@ -68,10 +68,13 @@ int DeviceListCommand(const RecordArgs& a) {
     std::cout << devices.dump() << "\n";
     return 0;
   }
+  std::vector<std::vector<std::string>> rows;
   for (const v1::Device& d : resp.devices()) {
-    std::cout << d.id() << "  " << OrDash(d.agency()) << "  " << OrDash(d.model()) << "  "
-              << (d.held_by().empty() ? "in store" : d.held_by()) << "\n";
+    rows.push_back({d.id(), OrDash(d.agency()), OrDash(d.model()),
+                    d.held_by().empty() ? "in store" : d.held_by(),
+                    d.held_by().empty() ? "-" : TimeText(d.checked_out_unix_nanos())});
   }
+  PrintTable(std::cout, {"DEVICE", "AGENCY", "MODEL", "HELD BY", "SINCE"}, rows);
   std::cerr << resp.devices_size() << " device(s)\n";
   return 0;
 }

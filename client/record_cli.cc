@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "client/cli_errors.h"
 #include "client/decision_signer.h"
+#include "client/record_call.h"
 #include "client/record_text.h"
 #include "client/unary_call.h"
 #include "custody/v1/records.grpc.pb.h"
@@ -24,31 +25,6 @@ v1::RecordRef Ref(const RecordArgs& a) {
   v1::RecordRef ref;
   ref.set_record_id(a.record);
   return ref;
-}
-
-// With --json the record; otherwise `confirmation`, and the record's flags as
-// a warning on stderr.
-int Done(const RecordArgs& a, const v1::Record& r, const std::string& confirmation) {
-  if (a.json) {
-    std::cout << RecordJson(r).dump() << "\n";
-    return 0;
-  }
-  std::cout << confirmation << "\n";
-  if (!r.flags().empty()) {
-    std::cerr << "warning: " << r.id() << " is flagged " << absl::StrJoin(r.flags(), ", ") << "\n";
-  }
-  return 0;
-}
-
-// Calls `method` with `req`; prints the failure, or Done(confirm(record)).
-template <typename Req, typename Confirm>
-int RecordCall(const RecordArgs& a,
-               grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, v1::Record*),
-               const Req& req, Confirm confirm) {
-  v1::Record r;
-  absl::Status s = UnaryCall(a.server, method, req, &r);
-  if (!s.ok()) return PrintFailure(s);
-  return Done(a, r, confirm(r));
 }
 
 absl::StatusOr<v1::CreateRecordRequest> CreateRequest(const RecordArgs& a) {
@@ -105,10 +81,13 @@ int CatalogListCommand(const RecordArgs& a) {
     std::cout << matters.dump() << "\n";
     return 0;
   }
+  std::vector<std::vector<std::string>> rows;
   for (const v1::Matter& m : resp.matters()) {
-    std::cout << absl::StrFormat("%3d  %s  %s  %s\n", m.number(), m.category(), m.matter(),
-                                 m.record_class());
+    rows.push_back({absl::StrCat(m.number()), m.category(), m.matter(), m.category_en(),
+                    m.matter_en(), m.record_class()});
   }
+  PrintTable(std::cout, {"NO", "CATEGORY", "MATTER", "CATEGORY (EN)", "MATTER (EN)", "CLASS"},
+             rows);
   std::cerr << resp.matters_size() << " matter(s), catalog " << resp.source() << "\n";
   return 0;
 }
@@ -164,17 +143,31 @@ int RecordListCommand(const RecordArgs& a, bool overdue) {
   req.set_to_unix_nanos(*to);
   req.set_flag(a.flag);
   req.set_overdue(overdue);
+  req.set_target(a.target);
+  req.set_text(a.text);
+  req.set_held(a.held);
+  req.set_page_size(a.page_size);
+  req.set_page_token(a.page);
   v1::ListRecordsResponse resp;
   absl::Status s = UnaryCall(a.server, &Stub::List, req, &resp);
   if (!s.ok()) return PrintFailure(s);
   if (a.json) {
     json records = json::array();
     for (const v1::Record& r : resp.records()) records.push_back(RecordJson(r));
-    std::cout << records.dump() << "\n";
+    std::cout << records.dump() << "\n";  // an array, as ever; the paging on stderr
+    if (!resp.next_page_token().empty()) {
+      std::cerr << resp.records_size() << " of " << resp.total() << " record(s); next page: --page "
+                << resp.next_page_token() << "\n";
+    }
     return 0;
   }
-  for (const v1::Record& r : resp.records()) std::cout << RecordLine(r) << "\n";
-  std::cerr << resp.records_size() << " record(s)\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Record& r : resp.records()) rows.push_back(RecordRow(r));
+  PrintTable(std::cout, RecordHeader(), rows);
+  std::cerr << resp.records_size() << " of " << resp.total() << " record(s)";
+  if (!resp.next_page_token().empty())
+    std::cerr << "; next page: --page " << resp.next_page_token();
+  std::cerr << "\n";
   return 0;
 }
 
@@ -201,7 +194,9 @@ int RecordCorrectCommand(const RecordArgs& a) {
     std::string text = absl::StrCat("corrected ", a.field, " of ", r.id());
     if (r.corrections().empty()) return text;
     const v1::Correction& c = *r.corrections().rbegin();
-    return absl::StrCat(text, ": \"", c.old_value(), "\" -> \"", c.new_value(), "\"");
+    return absl::StrCat(text, ": \"", CorrectedValueText(c.field(), c.old_value(), r.time_zone()),
+                        "\" -> \"", CorrectedValueText(c.field(), c.new_value(), r.time_zone()),
+                        "\"");
   });
 }
 
@@ -270,22 +265,6 @@ int RecordRetainCommand(const RecordArgs& a) {
     return absl::StrCat(
         r.id(), " is kept ",
         t.permanent() ? "permanently" : absl::StrCat("until ", TimeText(t.until_unix_nanos())));
-  });
-}
-
-int HoldCommand(const RecordArgs& a, bool release) {
-  v1::HoldRequest req;
-  req.set_record_id(a.record);
-  req.set_reason(a.reason);
-  req.set_release(release);
-  absl::StatusOr<v1::SignedDecision> d =
-      SignDecision(release ? "record.hold-released" : "record.hold-set", "record:" + a.record,
-                   {{"reason", a.reason}});
-  if (!d.ok()) return PrintFailure(d.status());
-  *req.mutable_signed_() = *d;
-  return RecordCall(a, &Stub::Hold, req, [&](const v1::Record& r) {
-    return absl::StrCat(release ? "released the legal hold on " : "put a legal hold on ", r.id(),
-                        " (", r.retention().holds_size(), " in force)");
   });
 }
 

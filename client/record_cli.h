@@ -1,6 +1,6 @@
 // `custody catalog list`, `custody record create|attach|show|list|overdue|
-// correct|archive|note|exempt|approve-exemption|retain` and `custody hold
-// set|release`: records of enforcement activities (records.proto). The
+// correct|archive|note|exempt|approve-exemption|retain|late|approve-late` and
+// `custody hold set|release|list`: records of enforcement activities (records.proto). The
 // device and report commands (device_cli.h, report_cli.h) take the same
 // arguments.
 #ifndef CUSTODY_CLIENT_RECORD_CLI_H_
@@ -27,6 +27,11 @@ struct RecordArgs {
   bool permanent = false;
   std::string model, battery, storage, clock;  // device add, checkout
   std::string format;                          // report: table json csv; "" = table
+  std::string hold, authority;                 // hold set|release
+  std::string text;                            // list: free text
+  bool held = false;                           // list: only held records
+  uint32_t page_size = 0;                      // list: 0 = all
+  std::string page;                            // list: the page token
 };
 
 // Each returns the exit code: 0, or 1 after printing why.
@@ -41,7 +46,11 @@ int RecordNoteCommand(const RecordArgs& a);
 int RecordExemptCommand(const RecordArgs& a);
 int RecordApproveExemptionCommand(const RecordArgs& a);
 int RecordRetainCommand(const RecordArgs& a);
+// hold_cli.cc
 int HoldCommand(const RecordArgs& a, bool release);
+int HoldListCommand(const RecordArgs& a);
+int RecordLateCommand(const RecordArgs& a);
+int RecordApproveLateCommand(const RecordArgs& a);
 
 }  // namespace custody
 

@@ -1,6 +1,7 @@
 #include "client/record_commands.h"
 
 #include "client/device_cli.h"
+#include "client/record_call.h"
 #include "client/report_cli.h"
 
 namespace custody {
@@ -48,7 +49,17 @@ RecordCommands::RecordCommands(CommandSet* set) : set_(set) {
 
 CLI::App* RecordCommands::Add(CLI::App* parent, const std::string& name, const std::string& help,
                               Command command) {
-  CLI::App* c = set_->Add(parent, name, help, WithGlobals(&args_, std::move(command)));
+  // REC may be an id, a unique prefix of one or an archive number: the
+  // command (and anything it signs) gets the id.
+  Command resolved = [command = std::move(command)](const RecordArgs& a) {
+    if (a.record.empty() || IsRecordId(a.record)) return command(a);
+    absl::StatusOr<v1::Record> r = ShowRecord(a.server, a.record);
+    if (!r.ok()) return PrintFailure(r.status());
+    RecordArgs with_id = a;
+    with_id.record = r->id();
+    return command(with_id);
+  };
+  CLI::App* c = set_->Add(parent, name, help, WithGlobals(&args_, std::move(resolved)));
   set_->AddJsonFlag(c);
   return c;
 }
@@ -92,7 +103,8 @@ void RecordCommands::AddAttachAndShow(CLI::App* record) {
                {"--end", &args_.end, "end (else the metadata)"});
   attach->add_option("--gap", args_.gap, "this audio note explains gap N")->check(Positive());
   CLI::App* show = Add(record, "show", "a record in full", RecordShowCommand);
-  show->add_option("REC", args_.record)->required();
+  show->add_option("REC", args_.record, "its id, a unique start of it, or its archive number")
+      ->required();
 }
 
 void RecordCommands::AddList(CLI::App* record) {
@@ -106,7 +118,14 @@ void RecordCommands::AddList(CLI::App* record) {
                {"--to", &args_.to, "only those until"});
   list->add_option("--flag", args_.flag,
                    "only those flagged so: overdue archived-late unexplained-gap time-mismatch "
-                   "clock-skew exemption-pending");
+                   "clock-skew exemption-pending late-pending");
+  list->add_option("--target", args_.target, "only those whose target contains this");
+  list->add_option("--text", args_.text,
+                   "only those mentioning this (target, stage, officers, devices, archive "
+                   "number, notes, corrections, holds)");
+  list->add_flag("--held", args_.held, "only those under a legal hold");
+  list->add_option("--limit", args_.page_size, "at most this many (a page)")->check(Positive());
+  list->add_option("--page", args_.page, "the page the last listing named (with --limit)");
   CLI::App* overdue = Add(record, "overdue", "records not archived in time",
                           [](const RecordArgs& a) { return RecordListCommand(a, true); });
   overdue->add_option("--agency", args_.agency, "only this agency's");
@@ -145,6 +164,16 @@ void RecordCommands::AddExemptions(CLI::App* record) {
   CLI::App* approve = Add(record, "approve-exemption", "approve an exemption (a leader)",
                           RecordApproveExemptionCommand);
   approve->add_option("REC", args_.record)->required();
+  CLI::App* late = Add(record, "late",
+                       "report that footage is handed over late (continuous duty, travel, "
+                       "weather); due 24 h after --until once a leader approves (article 17)",
+                       RecordLateCommand);
+  late->add_option("REC", args_.record)->required();
+  late->add_option("--reason", args_.reason, "why it could not be handed over in time")->required();
+  AddTimeFlag(late, {"--until", &args_.until, "when the officer is back"})->required();
+  CLI::App* approve_late =
+      Add(record, "approve-late", "approve a late hand-over (a leader)", RecordApproveLateCommand);
+  approve_late->add_option("REC", args_.record)->required();
 }
 
 void RecordCommands::AddRetain(CLI::App* record) {
@@ -167,6 +196,11 @@ void RecordCommands::AddHold(CLI::App* app) {
     c->add_option("REC", args_.record)->required();
     c->add_option("--reason", args_.reason, "why")->required();
   }
+  set->add_option("--authority", args_.authority, "who asked for it (court, case number)");
+  set->add_option("--hold", args_.hold, "its id (default: a new hold-XXXXXXXX)");
+  release->add_option("--hold", args_.hold, "which hold (needed when several are in force)");
+  CLI::App* list = Add(hold, "list", "legal holds in force, one a line", HoldListCommand);
+  list->add_option("--agency", args_.agency, "only this agency's records");
 }
 
 void RecordCommands::AddDevice(CLI::App* app) {

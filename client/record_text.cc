@@ -1,7 +1,9 @@
 #include "client/record_text.h"
 
+#include <algorithm>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -62,11 +64,44 @@ json ExemptionJson(const v1::Record& r) {
               {"approved", TimeJson(e.approved_unix_nanos())}};
 }
 
+json LegalHoldsJson(const v1::Retention& t) {
+  json out = json::array();
+  for (const v1::LegalHold& h : t.legal_holds()) {
+    out.push_back({{"id", h.id()},
+                   {"reason", h.reason()},
+                   {"authority", h.authority()},
+                   {"set_by", h.set_by()},
+                   {"set", TimeJson(h.set_unix_nanos())}});
+  }
+  return out;
+}
+
+json LateJson(const v1::Record& r) {
+  if (r.late().requested_by().empty()) return nullptr;
+  const v1::LateHandover& l = r.late();
+  return {{"reason", l.reason()},
+          {"until", TimeJson(l.until_unix_nanos())},
+          {"requested_by", l.requested_by()},
+          {"requested", TimeJson(l.requested_unix_nanos())},
+          {"approved_by", l.approved_by()},
+          {"approved", TimeJson(l.approved_unix_nanos())}};
+}
+
+std::string LateText(const v1::Record& r) {
+  const v1::LateHandover& l = r.late();
+  std::string text =
+      absl::StrCat(l.reason(), "; back ", ZonedTimeText(l.until_unix_nanos(), r.time_zone()),
+                   "; reported by ", l.requested_by());
+  if (l.approved_by().empty()) return absl::StrCat(text, "; approval PENDING");
+  return absl::StrCat(text, "; approved by ", l.approved_by());
+}
+
 json RetentionJson(const v1::Retention& t) {
   return json{{"until", TimeJson(t.until_unix_nanos())},
               {"permanent", t.permanent()},
               {"reason", t.reason()},
               {"holds", Array(t.holds())},
+              {"legal_holds", LegalHoldsJson(t)},
               {"purged", t.purged()}};
 }
 
@@ -74,14 +109,14 @@ void Field(std::ostream& out, absl::string_view label, absl::string_view value) 
   out << absl::StrFormat("%-15s %s\n", label, value.empty() ? "-" : value);
 }
 
-std::string Span(int64_t from, int64_t to) {
-  return absl::StrCat(TimeText(from, "?"), " to ", TimeText(to, "?"));
+std::string Span(int64_t from, int64_t to, const std::string& z) {
+  return absl::StrCat(ZonedTimeText(from, z, "?"), " to ", ZonedTimeText(to, z, "?"));
 }
 
-std::string RetentionText(const v1::Retention& t) {
+std::string RetentionText(const v1::Retention& t, const std::string& z) {
   std::string text = t.permanent() ? "permanent"
                      : t.until_unix_nanos() != 0
-                         ? absl::StrCat("until ", TimeText(t.until_unix_nanos()))
+                         ? absl::StrCat("until ", ZonedTimeText(t.until_unix_nanos(), z))
                          : "not set";
   if (!t.reason().empty()) absl::StrAppend(&text, " (", t.reason(), ")");
   if (t.purged()) absl::StrAppend(&text, ", PURGED");
@@ -95,13 +130,13 @@ std::string ExemptionText(const v1::Record& r) {
       absl::StrCat(e.reason(), ": ", e.details(), "; requested by ", e.requested_by());
   if (e.approved_by().empty()) return absl::StrCat(text, "; approval PENDING");
   return absl::StrCat(text, "; approved by ", e.approved_by(), " at ",
-                      TimeText(e.approved_unix_nanos()));
+                      ZonedTimeText(e.approved_unix_nanos(), r.time_zone()));
 }
 
-std::string SegmentText(const v1::Segment& s) {
+std::string SegmentText(const v1::Segment& s, const std::string& z) {
   std::string text =
       absl::StrCat("  ", s.kind(), "  ", s.object_id(), "  ", s.device().empty() ? "-" : s.device(),
-                   "  ", Span(s.start_unix_nanos(), s.end_unix_nanos()), "  held by ",
+                   "  ", Span(s.start_unix_nanos(), s.end_unix_nanos(), z), "  held by ",
                    s.held_by().empty() ? "-" : s.held_by());
   if (s.clock_skew_seconds() != 0 || s.clock_flagged()) {
     absl::StrAppend(&text, "  clock skew ", s.clock_skew_seconds(), " s",
@@ -111,20 +146,22 @@ std::string SegmentText(const v1::Segment& s) {
   return text;
 }
 
-std::string GapText(const v1::Gap& g) {
+std::string GapText(const v1::Gap& g, const std::string& z) {
   return absl::StrCat("  #", g.number(), "  ", g.device().empty() ? "-" : g.device(), "  ",
-                      Span(g.from_unix_nanos(), g.to_unix_nanos()), "  ",
+                      Span(g.from_unix_nanos(), g.to_unix_nanos(), z), "  ",
                       g.explained_by().empty() ? "UNEXPLAINED" : g.explained_by());
 }
 
-std::string CorrectionText(const v1::Correction& c) {
-  return absl::StrCat("  ", c.field(), ": \"", c.old_value(), "\" -> \"", c.new_value(), "\" (",
-                      c.reason(), ") by ", c.by(), " at ", TimeText(c.time_unix_nanos()));
+std::string CorrectionText(const v1::Correction& c, const std::string& z) {
+  return absl::StrCat("  ", c.field(), ": \"", CorrectedValueText(c.field(), c.old_value(), z),
+                      "\" -> \"", CorrectedValueText(c.field(), c.new_value(), z), "\" (",
+                      c.reason(), ") by ", c.by(), " at ", ZonedTimeText(c.time_unix_nanos(), z));
 }
 
 std::string ArchiveText(const v1::Record& r) {
   if (r.archive_number().empty()) return "not archived";
-  return absl::StrCat(r.archive_number(), " at ", TimeText(r.archived_unix_nanos()), " by ",
+  return absl::StrCat(r.archive_number(), " at ",
+                      ZonedTimeText(r.archived_unix_nanos(), r.time_zone()), " by ",
                       r.archived_by());
 }
 
@@ -180,6 +217,8 @@ json RecordJson(const v1::Record& r) {
               {"archived_by", r.archived_by()},
               {"exemption", ExemptionJson(r)},
               {"retention", RetentionJson(r.retention())},
+              {"late", LateJson(r)},
+              {"time_zone", r.time_zone()},
               {"flags", Array(r.flags())}};
 }
 
@@ -193,10 +232,13 @@ json MatterJson(const v1::Matter& m) {
               {"start_trigger", m.start_trigger()},
               {"process", m.process()},
               {"end_trigger", m.end_trigger()},
-              {"record_class", m.record_class()}};
+              {"record_class", m.record_class()},
+              {"category_en", m.category_en()},
+              {"matter_en", m.matter_en()}};
 }
 
 void PrintRecord(std::ostream& out, const v1::Record& r) {
+  const std::string& z = r.time_zone();
   Field(out, "record", r.id());
   Field(out, "agency", r.agency());
   Field(out, "matter", absl::StrCat(r.matter()));
@@ -204,35 +246,104 @@ void PrintRecord(std::ostream& out, const v1::Record& r) {
   Field(out, "stage", r.stage());
   Field(out, "officers", Joined(r.officers()));
   Field(out, "devices", Joined(r.devices()));
-  Field(out, "start", TimeText(r.start_unix_nanos()));
-  Field(out, "end",
-        TimeText(r.end_unix_nanos(), r.opened_by_ingest()
-                                         ? "open (opened by ingest: ends at its last segment when "
+  Field(out, "start", ZonedTimeText(r.start_unix_nanos(), z));
+  Field(
+      out, "end",
+      ZonedTimeText(r.end_unix_nanos(), z,
+                    r.opened_by_ingest() ? "open (opened by ingest: ends at its last segment when "
                                            "the device is checked in, or falls silent)"
                                          : "open"));
+  Field(out, "time zone", z.empty() ? "UTC" : z);
   Field(out, "classification", r.classification());
-  Field(out, "created", absl::StrCat(TimeText(r.created_unix_nanos()), " by ", r.created_by()));
+  Field(out, "created",
+        absl::StrCat(ZonedTimeText(r.created_unix_nanos(), z), " by ", r.created_by()));
   Field(out, "archive", ArchiveText(r));
-  Field(out, "retention", RetentionText(r.retention()));
-  for (const std::string& h : r.retention().holds()) Field(out, "legal hold", h);
+  Field(out, "retention", RetentionText(r.retention(), z));
+  for (const v1::LegalHold& h : r.retention().legal_holds()) {
+    Field(out, "legal hold",
+          absl::StrCat(h.id(), ": ", h.reason(),
+                       h.authority().empty() ? "" : " (" + h.authority() + ")", "; set by ",
+                       h.set_by(), " at ", ZonedTimeText(h.set_unix_nanos(), z)));
+  }
+  if (!r.late().requested_by().empty()) Field(out, "late hand-over", LateText(r));
   Field(out, "exemption", ExemptionText(r));
   Field(out, "segments", absl::StrCat(r.segments_size()));
-  for (const v1::Segment& s : r.segments()) out << SegmentText(s) << "\n";
+  for (const v1::Segment& s : r.segments()) out << SegmentText(s, z) << "\n";
   Field(out, "gaps", absl::StrCat(r.gaps_size()));
-  for (const v1::Gap& g : r.gaps()) out << GapText(g) << "\n";
+  for (const v1::Gap& g : r.gaps()) out << GapText(g, z) << "\n";
   Field(out, "corrections", absl::StrCat(r.corrections_size()));
-  for (const v1::Correction& c : r.corrections()) out << CorrectionText(c) << "\n";
+  for (const v1::Correction& c : r.corrections()) out << CorrectionText(c, z) << "\n";
   Field(out, "flags", r.flags().empty() ? "none" : absl::StrJoin(r.flags(), ", "));
 }
 
-std::string RecordLine(const v1::Record& r) {
-  return absl::StrJoin(
-      std::vector<std::string>{r.id(), r.agency().empty() ? "-" : r.agency(),
-                               absl::StrCat(r.matter()), r.target().empty() ? "-" : r.target(),
-                               r.stage().empty() ? "-" : r.stage(), TimeText(r.start_unix_nanos()),
-                               r.archive_number().empty() ? "-" : r.archive_number(),
-                               r.flags().empty() ? "-" : absl::StrJoin(r.flags(), ",")},
-      "  ");
+std::vector<std::string> RecordHeader() {
+  return {"RECORD", "AGENCY",         "MATTER", "TARGET", "STAGE",
+          "START",  "ARCHIVE NUMBER", "HOLDS",  "FLAGS"};
+}
+
+std::vector<std::string> RecordRow(const v1::Record& r) {
+  return {r.id(),
+          r.agency().empty() ? "-" : r.agency(),
+          absl::StrCat(r.matter()),
+          r.target().empty() ? "-" : r.target(),
+          r.stage().empty() ? "-" : r.stage(),
+          ZonedTimeText(r.start_unix_nanos(), r.time_zone()),
+          r.archive_number().empty() ? "-" : r.archive_number(),
+          absl::StrCat(r.retention().legal_holds_size()),
+          r.flags().empty() ? "-" : absl::StrJoin(r.flags(), ",")};
+}
+
+std::string CorrectedValueText(const std::string& field, const std::string& v,
+                               const std::string& z) {
+  int64_t n = 0;
+  if ((field == "start" || field == "end") && absl::SimpleAtoi(v, &n)) return ZonedTimeText(n, z);
+  return v;
+}
+
+std::string ZonedTimeText(int64_t nanos, const std::string& zone, absl::string_view none) {
+  if (nanos == 0) return std::string(none);
+  absl::TimeZone tz;
+  if (zone.empty() || zone == "UTC" || !absl::LoadTimeZone(zone, &tz))
+    return FormatUnixNanos(nanos);
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", absl::FromUnixNanos(nanos), tz);
+}
+
+namespace {
+
+// Columns a terminal gives `s` (UTF-8): two for East Asian wide characters.
+size_t DisplayWidth(const std::string& s) {
+  size_t width = 0;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : 4;
+    width += len >= 3 ? 2 : 1;  // CJK and full-width forms are 3-byte sequences
+    i += len;
+  }
+  return width;
+}
+
+}  // namespace
+
+void PrintTable(std::ostream& out, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths(header.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], DisplayWidth(row[i]));
+    }
+  };
+  measure(header);
+  for (const auto& row : rows) measure(row);
+  auto print = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - DisplayWidth(row[i]) + 2, ' ');
+    }
+    out << line << "\n";
+  };
+  print(header);
+  for (const auto& row : rows) print(row);
 }
 
 }  // namespace custody

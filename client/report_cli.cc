@@ -34,6 +34,7 @@ json Scalars(const v1::Report& r) {
               {"time_mismatches", r.time_mismatches()},
               {"exemptions", r.exemptions()},
               {"exemptions_pending", r.exemptions_pending()},
+              {"late_handovers", r.late_handovers()},
               {"access_requests", r.access_requests()},
               {"access_refusals", r.access_refusals()},
               {"devices_not_checked_in", r.devices_not_checked_in()},
@@ -46,7 +47,8 @@ std::vector<std::pair<std::string, const google::protobuf::RepeatedPtrField<std:
     const v1::Report& r) {
   return {{"overdue_records", &r.overdue_records()},
           {"gap_records", &r.gap_records()},
-          {"exemption_records", &r.exemption_records()}};
+          {"exemption_records", &r.exemption_records()},
+          {"late_records", &r.late_records()}};
 }
 
 std::string ValueText(const json& v) {

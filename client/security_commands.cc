@@ -53,9 +53,20 @@ void SecurityCommands::AddUsers(CLI::App* app) {
 
 void SecurityCommands::AddAccess(CLI::App* app) {
   CLI::App* access = set_->AddGroup(app, "access", "access grants: request, approve, revoke");
-  CLI::App* request = set_->Add(access, "request", "ask to view (or export) an object",
-                                WithGlobals(&access_, AccessRequestCommand));
-  request->add_option("ID", access_.object)->required();
+  CLI::App* request =
+      set_->Add(access, "request", "ask to view (or export) an object, or a whole record",
+                WithGlobals(&access_, AccessRequestCommand));
+  CLI::Option* object = request->add_option("ID", access_.object, "the object (sha256:...)");
+  CLI::Option* record = request->add_option(
+      "--record", access_.record,
+      "every object of this record, and those attached while the grant lives (id, start of "
+      "one, or archive number)");
+  object->excludes(record);
+  request->callback([object, record] {
+    if (object->count() + record->count() == 0) {
+      throw CLI::ValidationError("access request", "name an object ID or --record REC");
+    }
+  });
   request->add_option("--reason", access_.reason, "why you need it")->required();
   request->add_option("--purpose", access_.purpose, "view (default) or export");
   request->add_option("--for", access_.duration,
@@ -63,6 +74,9 @@ void SecurityCommands::AddAccess(CLI::App* app) {
   CLI::App* list = set_->Add(access, "list", "requests and grants you may see",
                              WithGlobals(&access_, AccessListCommand));
   list->add_option("--object", access_.object, "only this object");
+  list->add_option("--record", access_.record, "only grants for this whole record");
+  list->add_flag("--waiting-for-me", access_.waiting_for_me,
+                 "only pending requests you may approve now (your inbox)");
   CLI::App* approve = set_->Add(
       access, "approve", "approve a request (archive-head, leader)",
       WithGlobals(&access_, [](const AccessArgs& a) { return AccessDecideCommand(a, true); }));
@@ -72,7 +86,8 @@ void SecurityCommands::AddAccess(CLI::App* app) {
   CLI::App* revoke = set_->Add(access, "revoke", "end a grant or a pending request",
                                WithGlobals(&access_, AccessRevokeCommand));
   for (CLI::App* c : {approve, deny, revoke}) {
-    c->add_option("REQUEST", access_.request)->required();
+    c->add_option("REQUEST", access_.request, "its id, or the start of it as access list prints")
+        ->required();
     c->add_option("--reason", access_.reason, c == revoke ? "why (required)" : "a note");
   }
   for (CLI::App* c : {request, list, approve, deny, revoke}) set_->AddJsonFlag(c);
@@ -91,8 +106,17 @@ void SecurityCommands::AddExport(CLI::App* app) {
 void SecurityCommands::AddAudit(CLI::App* app) {
   CLI::App* audit = set_->AddGroup(app, "audit", "the tamper-evident audit trail");
   CLI::App* log =
-      set_->Add(audit, "log", "an object's history", WithGlobals(&audit_, AuditLogCommand));
-  log->add_option("ID", audit_.id, "object id (or \"node\", \"upload:ID\")")->required();
+      set_->Add(audit, "log", "a subject's history, or the register (who did what, when)",
+                WithGlobals(&audit_, AuditLogCommand));
+  log->add_option("ID", audit_.id,
+                  "object id (or \"node\", \"record:REC\", \"upload:ID\"...); none: the "
+                  "register across subjects");
+  log->add_option("--actor", audit_.actor, "only events by this actor (user:NAME)");
+  log->add_option("--action", audit_.action,
+                  "only this action (object.read), or a family ending in a dot (access.)");
+  AddTimeRange(log, {"--from", &audit_.from, "only events from"},
+               {"--to", &audit_.to, "only events before"});
+  log->add_option("--limit", audit_.limit, "at most this many events per node (default 10000)");
   CLI::App* checkpoint = set_->Add(audit, "checkpoint", "the node's latest signed checkpoint",
                                    WithGlobals(&audit_, AuditCheckpointCommand));
   checkpoint->add_flag("--fresh", audit_.fresh, "sign one over the log as it is now");

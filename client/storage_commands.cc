@@ -15,6 +15,7 @@
 #include "client/cli_errors.h"
 #include "client/client.h"
 #include "client/progress.h"
+#include "client/record_text.h"
 #include "common/units.h"
 #include "common/utf8.h"
 
@@ -148,10 +149,12 @@ int RunList(const CliGlobals& g) {
     std::cout << json{{"objects", arr}, {"count", r->size()}}.dump() << "\n";
     return 0;
   }
+  std::vector<std::vector<std::string>> rows;
   for (const auto& o : *r) {
-    std::cout << o.id() << "  " << std::setw(12) << o.size() << "  "
-              << FormatUnixNanos(o.stored_at_unix_nanos()) << "  " << o.file_name() << "\n";
+    rows.push_back({o.id(), absl::StrCat(o.size()), FormatUnixNanos(o.stored_at_unix_nanos()),
+                    o.file_name().empty() ? "-" : o.file_name()});
   }
+  PrintTable(std::cout, {"ID", "BYTES", "STORED (UTC)", "FILE NAME"}, rows);
   std::cerr << r->size() << " object(s)\n";
   return 0;
 }

@@ -173,7 +173,8 @@ void Daemon::Ingest(const Candidate& c) {
       return Quarantine(c,
                         "the file is empty (0 bytes): most likely a failed copy from the device");
     }
-    absl::StatusOr<RecordingMeta> meta = ReadMetadata(c.path, c.device, options_.name_pattern);
+    absl::StatusOr<RecordingMeta> meta =
+        ReadMetadata(c.path, c.device, options_.name_pattern, options_.time_zone);
     if (!meta.ok()) return Quarantine(c, std::string(meta.status().message()));
     std::string got = Upload(c, *meta);
     if (got.empty()) return;

@@ -35,6 +35,8 @@ struct IngestOptions {
   absl::Duration poll = absl::Seconds(1);    // rescan at least this often
   absl::Duration max_backoff = absl::Seconds(30);
   std::optional<NamePattern> name_pattern;
+  // Camera times without an offset (file names, sidecars) are local to it.
+  absl::TimeZone time_zone = absl::UTCTimeZone();
   std::string station;  // this docking station's name, stored with the footage
 };
 

@@ -26,7 +26,7 @@ struct Flags {
   IngestOptions o;
   std::vector<std::string> servers;
   double settle = 5, poll = 1, max_backoff = 30;
-  std::string pattern, fields, metrics_listen, tls_dir;
+  std::string pattern, fields, metrics_listen, tls_dir, time_zone = "UTC";
 };
 
 void AddDaemonFlags(CLI::App& app, Flags* f) {
@@ -50,6 +50,9 @@ void AddDaemonFlags(CLI::App& app, Flags* f) {
       ->check(CLI::Range(0.1, 3600.0));
   app.add_option("--name-pattern", f->pattern,
                  "regex over file names, for files without a sidecar");
+  app.add_option("--time-zone", f->time_zone,
+                 "the cameras' time zone (IANA name, e.g. Asia/Shanghai): times in file names "
+                 "and sidecars without an offset are local to it (default UTC)");
   app.add_option("--name-fields", f->fields,
                  "what each group of --name-pattern is, e.g. device,officer,start");
   app.add_option("--station", o.station, "this docking station's name, stored with the footage");
@@ -71,6 +74,11 @@ absl::StatusOr<IngestOptions> Options(Flags f) {
     auto p = custody::ingest::NamePattern::Parse(f.pattern, f.fields);
     if (!p.ok()) return p.status();
     f.o.name_pattern = std::move(*p);
+  }
+  if (!absl::LoadTimeZone(f.time_zone, &f.o.time_zone)) {
+    return absl::InvalidArgumentError("--time-zone \"" + f.time_zone +
+                                      "\" is not a time zone this machine knows (an IANA name "
+                                      "such as Asia/Shanghai)");
   }
   f.o.settle = absl::Seconds(f.settle);
   f.o.poll = absl::Seconds(f.poll);

@@ -44,9 +44,9 @@ absl::StatusOr<std::string> String(const json& j, absl::string_view field) {
   return s;
 }
 
-absl::StatusOr<absl::Time> Time(const json& j, absl::string_view field) {
+absl::StatusOr<absl::Time> Time(const json& j, absl::string_view field, absl::TimeZone zone) {
   ASSIGN_OR_RETURN(std::string s, String(j, field));
-  absl::StatusOr<absl::Time> t = ParseTimestamp(s);
+  absl::StatusOr<absl::Time> t = ParseTimestamp(s, zone);
   if (!t.ok()) return Invalid(absl::StrCat(field, ": ", t.status().message()));
   return *t;
 }
@@ -97,7 +97,8 @@ absl::Status SetOfficers(RecordingMeta* m, const json& j) {
 }
 
 // One sidecar field into `m`.
-absl::Status SetField(RecordingMeta* m, const std::string& key, const json& v) {
+absl::Status SetField(RecordingMeta* m, const std::string& key, const json& v,
+                      absl::TimeZone zone) {
   if (key == "device") {
     ASSIGN_OR_RETURN(m->device, String(v, key));
   } else if (key == "agency") {
@@ -112,9 +113,9 @@ absl::Status SetField(RecordingMeta* m, const std::string& key, const json& v) {
     ASSIGN_OR_RETURN(std::string s, String(v, key));
     (key == "target" ? m->target : key == "stage" ? m->stage : m->classification) = s;
   } else if (key == "start") {
-    ASSIGN_OR_RETURN(m->start, Time(v, key));
+    ASSIGN_OR_RETURN(m->start, Time(v, key, zone));
   } else if (key == "end" || key == "device_clock" || key == "docked_at") {
-    ASSIGN_OR_RETURN(absl::Time t, Time(v, key));
+    ASSIGN_OR_RETURN(absl::Time t, Time(v, key, zone));
     (key == "end" ? m->end : key == "device_clock" ? m->device_clock : m->docked_at) = t;
   } else if (key == "gps") {
     return SetGps(m, v);
@@ -139,7 +140,7 @@ struct Parsed {
 
 // INVALID_ARGUMENT only when the sidecar cannot be read at all (not JSON, not
 // an object); a refused field is a problem of the result.
-absl::StatusOr<Parsed> FromSidecar(const std::string& path) {
+absl::StatusOr<Parsed> FromSidecar(const std::string& path, absl::TimeZone zone) {
   std::ifstream in(path);
   if (!in) return Invalid(absl::StrCat("cannot read the sidecar ", path));
   json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -147,7 +148,7 @@ absl::StatusOr<Parsed> FromSidecar(const std::string& path) {
   if (!j.is_object()) return Invalid("the sidecar must be a JSON object");
   Parsed p;
   p.meta.source = "sidecar";
-  for (const auto& [key, value] : j.items()) p.Set(key, SetField(&p.meta, key, value));
+  for (const auto& [key, value] : j.items()) p.Set(key, SetField(&p.meta, key, value, zone));
   if (!p.meta.docked_at) {
     struct stat st;
     if (stat(path.c_str(), &st) == 0) p.meta.docked_at = absl::TimeFromTimespec(st.st_mtim);
@@ -156,7 +157,8 @@ absl::StatusOr<Parsed> FromSidecar(const std::string& path) {
 }
 
 // INVALID_ARGUMENT only when the name does not match the pattern.
-absl::StatusOr<Parsed> FromName(const std::string& name, const NamePattern& pattern) {
+absl::StatusOr<Parsed> FromName(const std::string& name, const NamePattern& pattern,
+                                absl::TimeZone zone) {
   std::smatch match;
   if (!std::regex_match(name, match, pattern.re)) {
     return Invalid(absl::StrCat("no sidecar ", name,
@@ -168,7 +170,7 @@ absl::StatusOr<Parsed> FromName(const std::string& name, const NamePattern& patt
   for (size_t i = 0; i < pattern.fields.size(); ++i) {
     const std::string& field = pattern.fields[i];
     std::string v = match[i + 1].str();
-    p.Set(field, field == "matter" ? SetMatter(&p.meta, v) : SetField(&p.meta, field, v));
+    p.Set(field, field == "matter" ? SetMatter(&p.meta, v) : SetField(&p.meta, field, v, zone));
   }
   return p;
 }
@@ -197,7 +199,7 @@ void Validate(Parsed* p) {
 
 }  // namespace
 
-absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s) {
+absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s, absl::TimeZone zone) {
   // The compact form is rewritten as RFC 3339 first: absl's %Y would take
   // all eight digits of "20261126" as the year.
   static const std::regex kCompact(
@@ -205,14 +207,16 @@ absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s) {
   std::string text = s;
   std::smatch m;
   if (std::regex_match(s, m, kCompact)) {
-    std::string zone = m[7].matched ? m[7].str() : "Z";
-    if (zone.size() == 5) zone.insert(3, ":");
+    std::string offset = m[7].matched ? m[7].str() : "";
+    if (offset.size() == 5) offset.insert(3, ":");
     text = absl::StrCat(m[1].str(), "-", m[2].str(), "-", m[3].str(), "T", m[4].str(), ":",
-                        m[5].str(), ":", m[6].str(), zone);
+                        m[5].str(), ":", m[6].str(), offset);
   }
   absl::Time t;
   std::string err;
   if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return t;
+  // No offset: a local time of the station's zone (--time-zone).
+  if (absl::ParseTime("%Y-%m-%dT%H:%M:%S", text, zone, &t, &err)) return t;
   return Invalid(absl::StrCat("\"", s,
                               "\" is not a time (RFC 3339, e.g. "
                               "2026-11-26T09:30:00+08:00, or 20261126T093000Z)"));
@@ -250,16 +254,17 @@ std::string DescribeProblems(absl::string_view source, const std::vector<std::st
 
 absl::StatusOr<RecordingMeta> ReadMetadata(const std::string& recording,
                                            const std::string& folder_device,
-                                           const std::optional<NamePattern>& pattern) {
+                                           const std::optional<NamePattern>& pattern,
+                                           absl::TimeZone zone) {
   std::string sidecar = recording + ".json";
   std::string name = std::filesystem::path(recording).filename().string();
   absl::StatusOr<Parsed> p;
   absl::StatusOr<bool> has_sidecar = PathExists(sidecar);
   if (!has_sidecar.ok()) return has_sidecar.status();
   if (*has_sidecar) {
-    p = FromSidecar(sidecar);
+    p = FromSidecar(sidecar, zone);
   } else if (pattern) {
-    p = FromName(name, *pattern);
+    p = FromName(name, *pattern, zone);
   } else {
     return Invalid(absl::StrCat("no sidecar ", name, ".json and no --name-pattern"));
   }

@@ -48,9 +48,11 @@ struct NamePattern {
 // name, or "") fills the device when nothing else does. Errors are
 // INVALID_ARGUMENT and say exactly what is missing or wrong: every problem
 // of the sidecar or name at once (DescribeProblems), not only the first.
+// Times without an offset are local times of `zone` (the station's).
 absl::StatusOr<RecordingMeta> ReadMetadata(const std::string& recording,
                                            const std::string& folder_device,
-                                           const std::optional<NamePattern>& pattern);
+                                           const std::optional<NamePattern>& pattern,
+                                           absl::TimeZone zone = absl::UTCTimeZone());
 
 // One line naming every problem of the metadata from `source` ("sidecar",
 // "file name"): "sidecar: no start time", or with several
@@ -63,8 +65,10 @@ std::map<std::string, std::string> ToObjectMetadata(const RecordingMeta& m,
                                                     const std::string& station);
 
 // Parses RFC 3339 ("2026-11-26T09:30:00+08:00") or the compact
-// "20261126T093000Z" / "20261126T093000+0800" / "20261126T093000" (UTC) forms.
-absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s);
+// "20261126T093000Z" / "20261126T093000+0800" forms; without an offset
+// ("20261126T093000", "2026-11-26T09:30:00") a local time of `zone`.
+absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s,
+                                          absl::TimeZone zone = absl::UTCTimeZone());
 
 }  // namespace custody::ingest
 

@@ -264,6 +264,14 @@ absl::Status Node::RecordStart() {
                  << absl::FormatDuration(options_.records.testing_retention)
                  << ", not the 2 years of article 19; for tests only";
   }
+  if (options_.records.archive_deadline != absl::Hours(24)) {
+    AddDetail(&started, "unsafe_testing_archive_deadline",
+              absl::FormatDuration(options_.records.archive_deadline));
+    LOG(WARNING) << "--unsafe-testing-archive-deadline: records are overdue "
+                 << absl::FormatDuration(options_.records.archive_deadline)
+                 << " after their end, not the 24 h of article 17; for tests only";
+  }
+  AddDetail(&started, "time_zone", options_.records.time_zone);
   return Record(std::move(started));
 }
 

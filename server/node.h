@@ -131,6 +131,11 @@ class Node {
   // same NOT_FOUND as for an object that does not exist.
   absl::StatusOr<v1::ObjectManifest> VisibleManifest(const v1::Principal& p, const Digest& id,
                                                      Action action);
+  // The live grant of `reader` to `purpose` object `object_id`: one for the
+  // object, or for a record that holds it now; nullopt without one.
+  absl::StatusOr<std::optional<v1::AccessGrant>> LiveGrant(const std::string& reader,
+                                                           const std::string& object_id,
+                                                           const std::string& purpose);
   // Records a refusal of `who` (access.refused) and returns `why`.
   absl::Status Refuse(const std::string& who, Action action, const std::string& subject,
                       const absl::Status& why);

@@ -8,6 +8,21 @@
 
 namespace custody {
 
+absl::StatusOr<std::optional<v1::AccessGrant>> Node::LiveGrant(const std::string& reader,
+                                                               const std::string& object_id,
+                                                               const std::string& purpose) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, access_state());
+  std::vector<std::string> records;
+  if (records_ != nullptr) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> book, records_->book());
+    auto it = book->object_records.find(object_id);
+    if (it != book->object_records.end()) records = it->second;
+  }
+  const v1::AccessGrant* g = st->LiveGrant(reader, object_id, purpose, absl::Now(), records);
+  if (g == nullptr) return std::nullopt;
+  return *g;
+}
+
 absl::Status Node::Refuse(const std::string& who, Action action, const std::string& subject,
                           const absl::Status& why) {
   v1::AuditEvent e = NewEvent("access.refused", subject, who.empty() ? "unknown" : who);

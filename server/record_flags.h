@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -35,6 +36,14 @@ class RecordFlags {
     app->add_option("--record-idle-close", idle_,
                     "a record that ingest opened ends at its last segment once its device "
                     "sent no footage for this long, or is checked in (default 12h)");
+    app->add_option("--time-zone", opts->records.time_zone,
+                    "the agencies' time zone (IANA name, e.g. Asia/Shanghai): archive-number "
+                    "dates and the times people read are local to it (default UTC)");
+    app->add_option("--agency-time-zone", agency_zones_,
+                    "AGENCY=ZONE: one agency's own time zone (repeatable)");
+    app->add_option("--unsafe-testing-archive-deadline", deadline_,
+                    "TESTS ONLY: records are overdue this long after their end instead of "
+                    "the 24 h of article 17");
     app->add_option("--unsafe-testing-retention", testing_,
                     "TESTS ONLY: archived records are kept this long instead of the 2 years "
                     "of article 19 (recorded in the audit log)");
@@ -46,6 +55,8 @@ class RecordFlags {
           std::tuple{&time_, &opts_->records.time_tolerance, "--time-tolerance"},
           std::tuple{&clock_, &opts_->records.clock_tolerance, "--clock-tolerance"},
           std::tuple{&idle_, &opts_->records.ingest_idle_close, "--record-idle-close"},
+          std::tuple{&deadline_, &opts_->records.archive_deadline,
+                     "--unsafe-testing-archive-deadline"},
           std::tuple{&testing_, &opts_->records.testing_retention, "--unsafe-testing-retention"}}) {
       if (text->empty()) continue;
       if (!absl::ParseDuration(*text, out) || *out < absl::ZeroDuration()) {
@@ -53,12 +64,32 @@ class RecordFlags {
             absl::StrCat(flag, " must be a duration such as 2s or 1m, not \"", *text, "\""));
       }
     }
-    return absl::OkStatus();
+    return ApplyTimeZones();
   }
 
  private:
+  absl::Status ApplyTimeZones() {
+    absl::TimeZone tz;
+    if (!absl::LoadTimeZone(opts_->records.time_zone, &tz)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--time-zone \"", opts_->records.time_zone,
+          "\" is not a time zone this machine knows (an IANA name such as Asia/Shanghai)"));
+    }
+    for (const std::string& pair : agency_zones_) {
+      size_t eq = pair.find('=');
+      std::string zone = eq == std::string::npos ? "" : pair.substr(eq + 1);
+      if (eq == 0 || zone.empty() || !absl::LoadTimeZone(zone, &tz)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--agency-time-zone \"", pair, "\" must be AGENCY=ZONE with a known IANA zone"));
+      }
+      opts_->records.agency_time_zones[pair.substr(0, eq)] = zone;
+    }
+    return absl::OkStatus();
+  }
+
   NodeOptions* opts_;
-  std::string gap_, time_, clock_, idle_, testing_;
+  std::vector<std::string> agency_zones_;
+  std::string gap_, time_, clock_, idle_, deadline_, testing_;
 };
 
 }  // namespace custody

@@ -6,12 +6,12 @@
 namespace custody {
 
 absl::Status ChunkReadPolicy::Check(const std::string& peer, const Digest& chunk,
-                                    const v1::GetBlobRequest& req, absl::Time now) {
+                                    const v1::GetBlobRequest& req) {
   switch (req.purpose()) {
     case v1::READ_REPAIR:
       return CheckRepair(peer, chunk);
     case v1::READ_DOWNLOAD:
-      RETURN_IF_ERROR(CheckGrant(req, now));
+      RETURN_IF_ERROR(CheckGrant(req));
       return CheckPartOf(peer, req.object_id(), chunk);
     case v1::READ_OFFSITE:
       return CheckPartOf(peer, req.object_id(), chunk);
@@ -36,11 +36,13 @@ absl::Status ChunkReadPolicy::CheckRepair(const std::string& peer, const Digest&
       "sync it reads for"));
 }
 
-absl::Status ChunkReadPolicy::CheckGrant(const v1::GetBlobRequest& req, absl::Time now) const {
-  ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> state, access_());
+absl::Status ChunkReadPolicy::CheckGrant(const v1::GetBlobRequest& req) const {
   const std::string purpose = req.grant_purpose().empty() ? "view" : req.grant_purpose();
-  if (req.reader().empty() ||
-      state->LiveGrant(req.reader(), req.object_id(), purpose, now) == nullptr) {
+  bool live = false;
+  if (!req.reader().empty()) {
+    ASSIGN_OR_RETURN(live, grant_(req.reader(), req.object_id(), purpose));
+  }
+  if (!live) {
     return absl::PermissionDeniedError(absl::StrCat(
         "a download relayed for ", req.reader().empty() ? "nobody" : req.reader(), " of ",
         req.object_id(), ": this node's ledger holds no live grant to ", purpose, " it"));

@@ -24,30 +24,31 @@
 #include "custody/v1/replica.pb.h"
 #include "custody/v1/storage.pb.h"
 #include "replication/cluster/placement.h"
-#include "server/security/access_state.h"
 
 namespace custody {
 
 class ChunkReadPolicy {
  public:
-  using AccessFn = std::function<absl::StatusOr<std::shared_ptr<const AccessState>>()>;
+  // Whether `reader` holds a live grant to `purpose` object `object_id` (for
+  // the object, or a record that holds it).
+  using GrantFn = std::function<absl::StatusOr<bool>(
+      const std::string& reader, const std::string& object_id, const std::string& purpose)>;
   // The manifest of an object, from this node or another, never from node
   // `not_from` (the node asking to read: it cannot vouch for itself).
   using ManifestFn = std::function<absl::StatusOr<v1::ObjectManifest>(const Digest& id,
                                                                       const std::string& not_from)>;
 
   // `placement` null: a cluster of one, where no node reads from another.
-  ChunkReadPolicy(Placement* placement, AccessFn access, ManifestFn manifest)
-      : placement_(placement), access_(std::move(access)), manifest_(std::move(manifest)) {}
+  ChunkReadPolicy(Placement* placement, GrantFn grant, ManifestFn manifest)
+      : placement_(placement), grant_(std::move(grant)), manifest_(std::move(manifest)) {}
 
   // OK if node `peer` may read `chunk` for the reason `req` gives;
   // PERMISSION_DENIED saying why not.
-  absl::Status Check(const std::string& peer, const Digest& chunk, const v1::GetBlobRequest& req,
-                     absl::Time now);
+  absl::Status Check(const std::string& peer, const Digest& chunk, const v1::GetBlobRequest& req);
 
  private:
   absl::Status CheckRepair(const std::string& peer, const Digest& chunk) const;
-  absl::Status CheckGrant(const v1::GetBlobRequest& req, absl::Time now) const;
+  absl::Status CheckGrant(const v1::GetBlobRequest& req) const;
   // OK if `chunk` is part of object `object_id`.
   absl::Status CheckPartOf(const std::string& peer, const std::string& object_id,
                            const Digest& chunk);
@@ -55,7 +56,7 @@ class ChunkReadPolicy {
   static constexpr size_t kCachedObjects = 256;
 
   Placement* placement_;
-  AccessFn access_;
+  GrantFn grant_;
   ManifestFn manifest_;
   absl::Mutex mu_;
   // The chunks of objects looked up lately (a download reads many chunks of one object).

@@ -27,6 +27,15 @@ struct AuditOptions {
   absl::Duration checkpoint_every = absl::Seconds(10);
 };
 
+// Which events the register shows (empty or 0 = any).
+struct EventFilter {
+  std::string actor;   // exactly
+  std::string action;  // exactly, or a prefix when it ends in "."
+  int64_t from_unix_nanos = 0;
+  int64_t to_unix_nanos = 0;  // exclusive
+  bool Matches(const v1::AuditEvent& e) const;
+};
+
 // Appending belongs to one thread, the Committer's, which puts events in the
 // same RocksDB batch as the change they record: Append..., BeforeCommit,
 // then OnCommit with the batch's outcome. Readers (Events, Bundle, Verify...) are thread-safe.
@@ -62,6 +71,10 @@ class AuditLog : public CommitHook {
 
   // Canonical bytes of every event about `subject`, in log order.
   absl::StatusOr<std::vector<std::string>> Events(const std::string& subject);
+  // Canonical bytes of the events that pass `filter`, in log order, at most
+  // `limit` (then `truncated`), whatever their subject (audit_select.cc).
+  absl::StatusOr<std::vector<std::string>> Select(const EventFilter& filter, size_t limit,
+                                                  bool* truncated);
   // The latest signed checkpoint note ("" if none yet).
   absl::StatusOr<std::string> LatestCheckpoint();
   // The latest checkpoint and a consistency proof from tree size `old_size`

@@ -20,12 +20,14 @@ namespace {
 constexpr const char* kHeader =
     "no,category,matter,record_scope,place,recorder,start_trigger,process,end_trigger,"
     "record_class";
+// Optional English names after the regulation's ten columns.
+constexpr const char* kEnglishColumns = ",category_en,matter_en";
 
-absl::StatusOr<v1::Matter> ParseRow(absl::string_view line, int line_no) {
+absl::StatusOr<v1::Matter> ParseRow(absl::string_view line, int line_no, size_t columns) {
   std::vector<std::string> f = absl::StrSplit(line, ',');
-  if (f.size() != 10) {
+  if (f.size() != columns) {
     return absl::InvalidArgumentError(
-        absl::StrCat("line ", line_no, " has ", f.size(), " fields, not 10"));
+        absl::StrCat("line ", line_no, " has ", f.size(), " fields, not ", columns));
   }
   v1::Matter m;
   uint32_t n = 0;
@@ -43,6 +45,10 @@ absl::StatusOr<v1::Matter> ParseRow(absl::string_view line, int line_no) {
   m.set_process(f[7]);
   m.set_end_trigger(f[8]);
   m.set_record_class(f[9]);
+  if (columns == 12) {
+    m.set_category_en(f[10]);
+    m.set_matter_en(f[11]);
+  }
   return m;
 }
 
@@ -52,18 +58,23 @@ absl::StatusOr<Catalog> Catalog::Parse(const std::string& csv, const std::string
   Catalog c;
   c.source_ = source;
   int line_no = 0;
+  size_t columns = 10;
   for (absl::string_view line : absl::StrSplit(csv, '\n')) {
     ++line_no;
     line = absl::StripSuffix(line, "\r");
     if (line_no == 1) {
-      if (absl::StripPrefix(line, "\xEF\xBB\xBF") != kHeader) {
+      absl::string_view header = absl::StripPrefix(line, "\xEF\xBB\xBF");
+      if (header == absl::StrCat(kHeader, kEnglishColumns)) {
+        columns = 12;
+      } else if (header != kHeader) {
         return absl::InvalidArgumentError(
-            absl::StrCat(source, ": the first line must be the header \"", kHeader, "\""));
+            absl::StrCat(source, ": the first line must be the header \"", kHeader,
+                         "\" (optionally followed by \"", kEnglishColumns, "\")"));
       }
       continue;
     }
     if (absl::StripAsciiWhitespace(line).empty()) continue;
-    absl::StatusOr<v1::Matter> m = ParseRow(line, line_no);
+    absl::StatusOr<v1::Matter> m = ParseRow(line, line_no, columns);
     if (!m.ok())
       return absl::InvalidArgumentError(absl::StrCat(source, ": ", m.status().message()));
     if (!c.matters_.emplace(m->number(), *m).second) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -109,6 +110,44 @@ void Archived(const v1::LedgerEntry& e, v1::Record* r, RecordBook* b) {
   seq = std::max<uint64_t>(seq, static_cast<uint64_t>(EntryInt(e, "sequence")));
 }
 
+// Legal holds: each set adds one (its id chosen by its setter); a release
+// names the one it ends (a release from before holds had ids ends all).
+void HoldChanged(const v1::LedgerEntry& e, v1::Record* r) {
+  v1::Retention* t = r->mutable_retention();
+  auto* holds = t->mutable_legal_holds();
+  const std::string id = EntryField(e, "hold");
+  if (e.kind() == "record.hold-set") {
+    v1::LegalHold* h = holds->Add();
+    h->set_id(id.empty() ? "hold-" + absl::BytesToHexString(e.nonce()).substr(0, 8) : id);
+    h->set_reason(EntryField(e, "reason"));
+    h->set_authority(EntryField(e, "authority"));
+    h->set_set_by(e.actor());
+    h->set_set_unix_nanos(e.time_unix_nanos());
+  } else {
+    holds->erase(std::remove_if(holds->begin(), holds->end(),
+                                [&](const v1::LegalHold& h) { return id.empty() || h.id() == id; }),
+                 holds->end());
+  }
+  t->clear_holds();
+  for (const v1::LegalHold& h : *holds) t->add_holds(h.reason());
+}
+
+// A late hand-over: a new report replaces the last (and needs a new
+// approval); an approval counts once.
+void LateChanged(const v1::LedgerEntry& e, v1::Record* r) {
+  v1::LateHandover* l = r->mutable_late();
+  if (e.kind() == "record.late-reported") {
+    l->Clear();
+    l->set_reason(EntryField(e, "reason"));
+    l->set_until_unix_nanos(EntryInt(e, "until"));
+    l->set_requested_by(e.actor());
+    l->set_requested_unix_nanos(e.time_unix_nanos());
+  } else if (l->approved_by().empty()) {
+    l->set_approved_by(e.actor());
+    l->set_approved_unix_nanos(e.time_unix_nanos());
+  }
+}
+
 void Retained(const v1::LedgerEntry& e, v1::Record* r) {
   v1::Retention* t = r->mutable_retention();
   if (EntryField(e, "permanent") == "true") {
@@ -132,6 +171,7 @@ absl::Status DecisionRules(const v1::LedgerEntry& e, const v1::Record& r,
   if (e.kind() == "record.hold-set" || e.kind() == "record.hold-released") {
     return CheckHoldDecider(r, signer);
   }
+  if (e.kind() == "record.late-approved") return CheckLateApproval(r, signer);
   return absl::OkStatus();
 }
 
@@ -155,8 +195,8 @@ void ApplyRecord(const v1::LedgerEntry& e, FoldedRecord* f, RecordBook* b) {
     r->mutable_exemption()->set_approved_by(e.actor());
     r->mutable_exemption()->set_approved_unix_nanos(e.time_unix_nanos());
   }
-  if (k == "record.hold-set") r->mutable_retention()->add_holds(EntryField(e, "reason"));
-  if (k == "record.hold-released") r->mutable_retention()->clear_holds();
+  if (k == "record.hold-set" || k == "record.hold-released") HoldChanged(e, r);
+  if (k == "record.late-reported" || k == "record.late-approved") LateChanged(e, r);
   if (k == "record.purged") r->mutable_retention()->set_purged(true);
   if (k == "record.ended" && r->end_unix_nanos() == 0) r->set_end_unix_nanos(EntryInt(e, "end"));
 }

@@ -37,6 +37,9 @@ absl::StatusOr<v1::Gap> OpenGap(const FoldedRecord& f, uint32_t number, const Re
 absl::StatusOr<std::string> CheckCorrection(const v1::Record& r, const v1::CorrectRequest& req);
 absl::Status CheckExemption(const v1::ExemptRequest& req);
 absl::Status CheckExemptionApproval(const v1::Record& r, const v1::Principal& by);
+// OK if `by` may approve `r`'s reported late hand-over: a leader of its
+// agency, not the reporter, once (record_holds.cc).
+absl::Status CheckLateApproval(const v1::Record& r, const v1::Principal& by);
 // OK if `by` may approve purge request `p`: an archive-head, not the
 // requester, while it is pending.
 absl::Status CheckPurgeApprover(const v1::PurgePlan& p, const v1::Principal& by);

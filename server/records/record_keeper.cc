@@ -11,6 +11,7 @@
 #include "common/roles.h"
 #include "common/status_macros.h"
 #include "server/records/record_checks.h"
+#include "server/records/record_query.h"
 #include "server/security/decisions.h"
 #include "server/security/ledger.h"
 
@@ -56,6 +57,11 @@ absl::StatusOr<v1::Record> RecordKeeper::Get(const std::string& id) {
   const FoldedRecord* f = b->Find(id);
   if (f == nullptr) return RecordNotFound(id);
   return Evaluate(*f, *b, rules_, absl::Now());
+}
+
+absl::StatusOr<std::string> RecordKeeper::Resolve(const std::string& ref) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  return ResolveRecord(*b, ref);
 }
 
 absl::StatusOr<std::string> RecordKeeper::NewRecordId() {
@@ -171,28 +177,6 @@ absl::StatusOr<v1::Record> RecordKeeper::Retain(const v1::Principal& by,
   }
   ASSIGN_OR_RETURN(v1::LedgerEntry e, Signed(by, req.signed_(), "record.retained",
                                              "record:" + req.record_id(), fields));
-  RETURN_IF_ERROR(AppendDecision(std::move(e)));
-  return Get(req.record_id());
-}
-
-absl::StatusOr<v1::Record> RecordKeeper::Hold(const v1::Principal& by, const v1::HoldRequest& req) {
-  if (req.reason().empty()) return absl::InvalidArgumentError("a legal hold needs --reason");
-  ASSIGN_OR_RETURN(FoldedRecord f, Folded(req.record_id()));
-  const bool held = f.record.retention().holds_size() > 0;
-  if (req.release() && !held) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("record ", req.record_id(), " is under no legal hold"));
-  }
-  if (!req.release() && held) {
-    return absl::FailedPreconditionError(absl::StrCat("record ", req.record_id(),
-                                                      " is already under a legal hold (",
-                                                      f.record.retention().holds(0), ")"));
-  }
-  ASSIGN_OR_RETURN(
-      v1::LedgerEntry e,
-      Signed(by, req.signed_(), req.release() ? "record.hold-released" : "record.hold-set",
-             "record:" + req.record_id(), {{"reason", req.reason()}}));
-  RETURN_IF_ERROR(CheckHoldDecider(f.record, d_.ledger->verifier().Signer(e)));
   RETURN_IF_ERROR(AppendDecision(std::move(e)));
   return Get(req.record_id());
 }

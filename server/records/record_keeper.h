@@ -70,7 +70,17 @@ class RecordKeeper {
   absl::StatusOr<v1::Record> ApproveExemption(const v1::Principal& by, const std::string& id,
                                               const v1::SignedDecision& s);
   absl::StatusOr<v1::Record> Retain(const v1::Principal& by, const v1::RetainRequest& req);
+  // Sets one more legal hold, or releases one (record_holds.cc).
   absl::StatusOr<v1::Record> Hold(const v1::Principal& by, const v1::HoldRequest& req);
+  // A late hand-over (article 17): reported by the officer, approved by a
+  // leader of the agency; the record is then due 24 h after `until`.
+  absl::StatusOr<v1::Record> Late(const Actor& by, const v1::LateRequest& req);
+  absl::StatusOr<v1::Record> ApproveLate(const v1::Principal& by, const std::string& id,
+                                         const v1::SignedDecision& s);
+  // The id of the record `ref` names: its id, a unique prefix of one (at
+  // least "rec-" and 4 more), or its archive number. NOT_FOUND or
+  // INVALID_ARGUMENT (ambiguous) otherwise.
+  absl::StatusOr<std::string> Resolve(const std::string& ref);
   // Forwards to the owner of the record's sequence unless this node is it.
   absl::StatusOr<v1::Record> Archive(const Actor& by, const std::string& id);
   // Assigns the next number here (this node owns the sequence).

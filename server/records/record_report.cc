@@ -18,14 +18,15 @@ bool Has(const v1::Record& r, const std::string& flag) {
   return false;
 }
 
-void CountRecord(const v1::Record& r, const RecordRules& rules, v1::Report* out) {
+void CountRecord(const v1::Record& r, v1::Report* out) {
   out->set_records(out->records() + 1);
   if (!r.archive_number().empty()) {
     out->set_archived(out->archived() + 1);
-    if (r.archived_unix_nanos() - r.end_unix_nanos() <=
-        absl::ToInt64Nanoseconds(rules.archive_deadline)) {
-      out->set_archived_on_time(out->archived_on_time() + 1);
-    }
+    if (!Has(r, "archived-late")) out->set_archived_on_time(out->archived_on_time() + 1);
+  }
+  if (!r.late().approved_by().empty()) {
+    out->set_late_handovers(out->late_handovers() + 1);
+    out->add_late_records(r.id());
   }
   if (Has(r, "overdue")) {
     out->set_overdue(out->overdue() + 1);
@@ -71,7 +72,7 @@ absl::StatusOr<v1::Report> RecordKeeper::MakeReport(
       out.set_withheld_above_clearance(out.withheld_above_clearance() + 1);
       continue;
     }
-    CountRecord(Evaluate(f, *b, rules_, now), rules_, &out);
+    CountRecord(Evaluate(f, *b, rules_, now), &out);
     for (const v1::Segment& s : folded.segments()) {
       if (cleared(s.classification())) objects.insert(s.object_id());
     }

@@ -23,13 +23,13 @@ const std::regex& SeqPattern() {
   return *re;
 }
 
-std::string Fill(const v1::Record& r, const std::string& format) {
+std::string Fill(const v1::Record& r, const std::string& format, const RecordRules& rules) {
   absl::Time start = absl::FromUnixNanos(r.start_unix_nanos());
-  return absl::StrReplaceAll(format,
-                             {{"{agency}", r.agency()},
-                              {"{date}", absl::FormatTime("%Y%m%d", start, absl::UTCTimeZone())},
-                              {"{target}", r.target()},
-                              {"{stage}", r.stage()}});
+  return absl::StrReplaceAll(
+      format, {{"{agency}", r.agency()},
+               {"{date}", absl::FormatTime("%Y%m%d", start, ZoneOf(rules, r.agency()))},
+               {"{target}", r.target()},
+               {"{stage}", r.stage()}});
 }
 
 // Whether documents state other times than the footage shows.
@@ -52,17 +52,17 @@ bool TimeMismatch(const v1::Record& r, const RecordRules& rules) {
 
 void AddFlags(const RecordRules& rules, absl::Time now, v1::Record* r) {
   const int64_t deadline = absl::ToInt64Nanoseconds(rules.archive_deadline);
-  // An ingest record whose device fell silent is due from its last segment.
-  const int64_t end = r->end_unix_nanos() != 0    ? r->end_unix_nanos()
-                      : IdleEnded(*r, rules, now) ? LastSegmentEnd(*r)
-                                                  : 0;
-  if (end != 0) {
-    if (r->archive_number().empty() && absl::ToUnixNanos(now) - end > deadline) {
+  const int64_t due_from = DueFrom(*r, rules, now);
+  if (due_from != 0) {
+    if (r->archive_number().empty() && absl::ToUnixNanos(now) - due_from > deadline) {
       r->add_flags("overdue");
     }
-    if (!r->archive_number().empty() && r->archived_unix_nanos() - r->end_unix_nanos() > deadline) {
+    if (!r->archive_number().empty() && r->archived_unix_nanos() - due_from > deadline) {
       r->add_flags("archived-late");
     }
+  }
+  if (!r->late().requested_by().empty() && r->late().approved_by().empty()) {
+    r->add_flags("late-pending");
   }
   for (const v1::Gap& g : r->gaps()) {
     if (g.explained_by().empty()) {
@@ -144,6 +144,26 @@ std::string HolderAt(const RecordBook& book, const std::string& device, int64_t 
   return "";
 }
 
+const std::string& ZoneName(const RecordRules& rules, const std::string& agency) {
+  auto it = rules.agency_time_zones.find(agency);
+  return it == rules.agency_time_zones.end() ? rules.time_zone : it->second;
+}
+
+absl::TimeZone ZoneOf(const RecordRules& rules, const std::string& agency) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(ZoneName(rules, agency), &tz)) return absl::UTCTimeZone();
+  return tz;
+}
+
+int64_t DueFrom(const v1::Record& r, const RecordRules& rules, absl::Time now) {
+  // An ingest record whose device fell silent is due from its last segment.
+  int64_t end = r.end_unix_nanos() != 0    ? r.end_unix_nanos()
+                : IdleEnded(r, rules, now) ? LastSegmentEnd(r)
+                                           : 0;
+  if (end != 0 && !r.late().approved_by().empty()) end = std::max(end, r.late().until_unix_nanos());
+  return end;
+}
+
 v1::Record Evaluate(const FoldedRecord& f, const RecordBook& book, const RecordRules& rules,
                     absl::Time now) {
   v1::Record r = f.record;
@@ -160,6 +180,7 @@ v1::Record Evaluate(const FoldedRecord& f, const RecordBook& book, const RecordR
     *r.add_gaps() = std::move(g);
   }
   AddFlags(rules, now, &r);
+  r.set_time_zone(ZoneName(rules, r.agency()));
   return r;
 }
 
@@ -173,11 +194,11 @@ absl::Status ValidateArchiveFormat(const std::string& format) {
 }
 
 std::string ArchivePrefix(const v1::Record& r, const RecordRules& rules) {
-  return std::regex_replace(Fill(r, rules.archive_format), SeqPattern(), "#");
+  return std::regex_replace(Fill(r, rules.archive_format, rules), SeqPattern(), "#");
 }
 
 std::string ArchiveNumber(const v1::Record& r, const RecordRules& rules, uint64_t seq) {
-  const std::string filled = Fill(r, rules.archive_format);
+  const std::string filled = Fill(r, rules.archive_format, rules);
   std::smatch m;
   std::regex_search(filled, m, SeqPattern());
   int width = m[1].matched ? m[1].str()[0] - '0' : 1;

@@ -4,6 +4,7 @@
 #ifndef CUSTODY_SERVER_RECORDS_RECORD_RULES_H_
 #define CUSTODY_SERVER_RECORDS_RECORD_RULES_H_
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -32,7 +33,20 @@ struct RecordRules {
   // A record that ingest opened ends at its last segment once no footage
   // came for this long (or when its device is checked in).
   absl::Duration ingest_idle_close = absl::Hours(12);
+  // IANA time zones (custodyd --time-zone, --agency-time-zone): archive-number
+  // dates and the times people read are local to the record's agency.
+  std::string time_zone = "UTC";
+  std::map<std::string, std::string> agency_time_zones;  // agency -> zone
 };
+
+// The time zone name of `agency`'s records (its own, else the cluster's).
+const std::string& ZoneName(const RecordRules& rules, const std::string& agency);
+// The zone itself; UTC if the name does not load (the flags check it first).
+absl::TimeZone ZoneOf(const RecordRules& rules, const std::string& agency);
+// The moment `r`'s 24 hours to archive run from (article 17): its end (for
+// an ingest record fallen silent, its last segment's), or, after an approved
+// late hand-over, the officer's return if later. 0 while it has no end.
+int64_t DueFrom(const v1::Record& r, const RecordRules& rules, absl::Time now);
 
 // The latest end of `r`'s footage segments (0 without any).
 int64_t LastSegmentEnd(const v1::Record& r);

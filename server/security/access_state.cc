@@ -63,6 +63,7 @@ absl::Status ApplyAccess(const std::string& id, const v1::LedgerEntry& e,
     v1::AccessGrant& g = s->grants[id];
     g.set_request_id(id);
     g.set_object_id(Field(e, "object"));
+    g.set_record_id(Field(e, "record"));
     g.set_requester(e.actor());
     g.set_reason(Field(e, "reason"));
     g.set_purpose(Field(e, "purpose"));
@@ -151,7 +152,7 @@ absl::StatusOr<std::string> ApprovalRole(const v1::Principal& p, const v1::Acces
   }
   if (g.agency().empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("object ", g.object_id(),
+        absl::StrCat(g.record_id().empty() ? "object " + g.object_id() : "record " + g.record_id(),
                      " has no agency, so no leader can approve viewing it: it "
                      "must be filed with its agency first"));
   }
@@ -230,13 +231,18 @@ absl::StatusOr<AccessState> AccessState::Load(Ledger* ledger, absl::Time now) {
 
 const v1::AccessGrant* AccessState::LiveGrant(const std::string& principal,
                                               const std::string& object_id,
-                                              const std::string& purpose, absl::Time now) const {
+                                              const std::string& purpose, absl::Time now,
+                                              const std::vector<std::string>& records) const {
   const int64_t t = absl::ToUnixNanos(now);
   for (const auto& [id, g] : grants) {
-    if (g.requester() == principal && g.object_id() == object_id && g.purpose() == purpose &&
-        g.state() == "granted" && g.expires_unix_nanos() > t) {
-      return &g;
+    if (g.requester() != principal || g.purpose() != purpose || g.state() != "granted" ||
+        g.expires_unix_nanos() <= t) {
+      continue;
     }
+    const bool covers = g.record_id().empty() ? g.object_id() == object_id
+                                              : std::find(records.begin(), records.end(),
+                                                          g.record_id()) != records.end();
+    if (covers) return &g;
   }
   return nullptr;
 }

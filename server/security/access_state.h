@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -31,9 +32,13 @@ struct AccessState {
   // Replays `ledger` in time order; grants past their end are "expired" at
   // `now`.
   static absl::StatusOr<AccessState> Load(Ledger* ledger, absl::Time now);
-  // The live grant of `principal` for `object_id` and `purpose`, or nullptr.
+  // The live grant of `principal` for `object_id` and `purpose`, or nullptr:
+  // one for the object itself, or one for a record among `records` (the
+  // records that hold the object now, so also footage attached after the
+  // grant was approved).
   const v1::AccessGrant* LiveGrant(const std::string& principal, const std::string& object_id,
-                                   const std::string& purpose, absl::Time now) const;
+                                   const std::string& purpose, absl::Time now,
+                                   const std::vector<std::string>& records = {}) const;
 };
 
 // The roles an admin may give a token user, and the highest clearance: the

@@ -37,6 +37,7 @@ std::optional<Action> DecisionAction(const std::string& kind) {
       {"access.revoked", Action::kDecideAccess},
       {"purge.approved", Action::kApprovePurge},
       {"record.exemption-approved", Action::kApproveExemption},
+      {"record.late-approved", Action::kApproveExemption},
       {"record.hold-set", Action::kHold},
       {"record.hold-released", Action::kHold},
       {"record.retained", Action::kRetain},

@@ -106,7 +106,7 @@ const char* ActionName(Action a) {
     case Action::kHold:
       return "set or release legal holds";
     case Action::kApproveExemption:
-      return "approve exemptions";
+      return "approve exemptions and late hand-overs";
     case Action::kDevices:
       return "manage devices";
     case Action::kReport:
@@ -148,9 +148,9 @@ const char* ActionCommands(Action a) {
     case Action::kDecideAccess:
       return "access approve, deny, revoke";
     case Action::kRecordRead:
-      return "catalog, record show, list, overdue";
+      return "catalog, record show, list, overdue, hold list";
     case Action::kRecordWrite:
-      return "record create, attach, correct, note, exempt";
+      return "record create, attach, correct, note, exempt, late";
     case Action::kArchive:
       return "record archive";
     case Action::kRetain:
@@ -158,7 +158,7 @@ const char* ActionCommands(Action a) {
     case Action::kHold:
       return "hold set, release";
     case Action::kApproveExemption:
-      return "record approve-exemption";
+      return "record approve-exemption, approve-late";
     case Action::kDevices:
       return "device add, list, checkout, checkin";
     case Action::kReport:

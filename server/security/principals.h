@@ -35,12 +35,12 @@ enum class Action {
   kManageUsers,       // user add, list, disable
   kRequestAccess,     // access request
   kDecideAccess,      // access approve, deny, revoke
-  kRecordRead,        // catalog, record show, list, overdue
-  kRecordWrite,       // record create, attach, correct, note, exempt
+  kRecordRead,        // catalog, record show, list, overdue, hold list
+  kRecordWrite,       // record create, attach, correct, note, exempt, late
   kArchive,           // record archive
   kRetain,            // record retain
   kHold,              // hold set, release
-  kApproveExemption,  // record approve-exemption
+  kApproveExemption,  // record approve-exemption, approve-late
   kDevices,           // device add, list, checkout, checkin
   kReport,            // report
   kPurge,             // purge request, purge --confirm

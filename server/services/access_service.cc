@@ -34,6 +34,11 @@ absl::StatusOr<std::string> SignedTokenHash(const v1::SignedDecision& s) {
   return it->second;
 }
 
+// What a grant's events are about: its object, or "record:ID".
+std::string AuditSubject(const v1::AccessGrant& g) {
+  return g.record_id().empty() ? g.object_id() : "record:" + g.record_id();
+}
+
 // A grant as it stands at `now` (a granted one past its end is expired).
 v1::AccessGrant AsOfNow(v1::AccessGrant g) {
   if (g.state() == "granted" && g.expires_unix_nanos() <= absl::ToUnixNanos(absl::Now())) {
@@ -149,14 +154,46 @@ grpc::ServerUnaryReactor* AccessService::UserDisable(grpc::CallbackServerContext
   });
 }
 
+absl::StatusOr<AccessService::Target> AccessService::ObjectTarget(const v1::Principal& by,
+                                                                  const std::string& object_id) {
+  ASSIGN_OR_RETURN(Digest id, Digest::Parse(object_id));
+  ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->VisibleManifest(by, id, Action::kRequestAccess));
+  auto agency = m.metadata().find("agency");
+  auto level = m.metadata().find("classification");
+  return Target{id.ToString(),
+                "object:" + id.ToString(),
+                {{"object", id.ToString()},
+                 {"agency", agency == m.metadata().end() ? "" : agency->second},
+                 {"classification", level == m.metadata().end() ? "internal" : level->second}}};
+}
+
+absl::StatusOr<AccessService::Target> AccessService::RecordTarget(const v1::Principal& by,
+                                                                  const std::string& ref) {
+  ASSIGN_OR_RETURN(std::string id, node_->records()->Resolve(ref));
+  ASSIGN_OR_RETURN(v1::Record r, node_->records()->Get(id));
+  if (!Cleared(by, r.classification())) {
+    (void)node_->Refuse(by.name(), Action::kRequestAccess, "record:" + id,
+                        absl::PermissionDeniedError("the record is above the caller's clearance"));
+    return absl::NotFoundError(absl::StrCat("no record ", ref));
+  }
+  return Target{"record:" + id,
+                "request-for:record:" + id,
+                {{"record", id}, {"agency", r.agency()}, {"classification", r.classification()}}};
+}
+
 grpc::ServerUnaryReactor* AccessService::RequestAccess(grpc::CallbackServerContext* ctx,
                                                        const v1::AccessRequestRequest* req,
                                                        v1::AccessGrant* out) {
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
-    ASSIGN_OR_RETURN(v1::Principal by,
-                     node_->Authorize(*ctx, Action::kRequestAccess, req->object_id()));
-    ASSIGN_OR_RETURN(Digest id, Digest::Parse(req->object_id()));
-    ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->VisibleManifest(by, id, Action::kRequestAccess));
+    const bool whole_record = !req->record_id().empty();
+    if (whole_record == !req->object_id().empty()) {
+      return absl::InvalidArgumentError("name one object or one record (--record REC)");
+    }
+    ASSIGN_OR_RETURN(v1::Principal by, node_->Authorize(*ctx, Action::kRequestAccess,
+                                                        whole_record ? "record:" + req->record_id()
+                                                                     : req->object_id()));
+    ASSIGN_OR_RETURN(Target t, whole_record ? RecordTarget(by, req->record_id())
+                                            : ObjectTarget(by, req->object_id()));
     std::string purpose = req->purpose().empty() ? "view" : req->purpose();
     if (purpose != "view" && purpose != "export") {
       return absl::InvalidArgumentError("purpose is view or export");
@@ -166,28 +203,24 @@ grpc::ServerUnaryReactor* AccessService::RequestAccess(grpc::CallbackServerConte
     }
     uint64_t seconds = req->seconds() == 0 ? 86400 : req->seconds();
     if (seconds > 30 * 86400) return absl::InvalidArgumentError("a grant lives at most 30 days");
-    v1::LedgerEntry e;
-    e.set_kind("access.requested");
-    e.set_subject("object:" + id.ToString());
-    auto& f = *e.mutable_fields();
-    f["object"] = id.ToString();
-    f["reason"] = req->reason();
-    f["purpose"] = purpose;
-    f["seconds"] = absl::StrCat(seconds);
-    auto agency = m.metadata().find("agency");
-    f["agency"] = agency == m.metadata().end() ? "" : agency->second;
-    if (f["agency"].empty()) {
-      return node_->Refuse(by.name(), Action::kRequestAccess, id.ToString(),
+    if (t.fields["agency"].empty()) {
+      return node_->Refuse(by.name(), Action::kRequestAccess, t.audit_subject,
                            absl::FailedPreconditionError(
-                               absl::StrCat("object ", id.ToString(),
+                               absl::StrCat(t.audit_subject,
                                             " has no agency, so no leader can "
                                             "approve viewing it: file it with its agency first")));
     }
-    auto level = m.metadata().find("classification");
-    f["classification"] = level == m.metadata().end() ? "internal" : level->second;
+    v1::LedgerEntry e;
+    e.set_kind("access.requested");
+    e.set_subject(t.ledger_subject);
     e.set_actor(by.name());
-    v1::AuditEvent ev = NewEvent("access.requested", id.ToString(), by.name());
-    for (const auto& [k, v] : f) AddDetail(&ev, k, v);
+    t.fields.insert(
+        {{"reason", req->reason()}, {"purpose", purpose}, {"seconds", absl::StrCat(seconds)}});
+    v1::AuditEvent ev = NewEvent("access.requested", t.audit_subject, by.name());
+    for (const auto& [k, v] : t.fields) {
+      (*e.mutable_fields())[k] = v;
+      AddDetail(&ev, k, v);
+    }
     ASSIGN_OR_RETURN(Ledger::Appended a, node_->ledger()->Append(std::move(e), std::move(ev)));
     ASSIGN_OR_RETURN(*out, Grant(a.id.Hex()));
     return absl::OkStatus();
@@ -209,6 +242,9 @@ grpc::ServerUnaryReactor* AccessService::ListAccess(grpc::CallbackServerContext*
       if (!mine && !(decider && SeesAgency(by, g.agency()))) continue;
       if (!Cleared(by, g.classification())) continue;
       if (!req->object_id().empty() && g.object_id() != req->object_id()) continue;
+      if (!req->record_id().empty() && g.record_id() != req->record_id()) continue;
+      // The approver's inbox: what `by` may approve now.
+      if (req->waiting_for_me() && !ApprovalRole(by, g).ok()) continue;
       *out->add_grants() = AsOfNow(g);
     }
     return absl::OkStatus();
@@ -226,13 +262,13 @@ grpc::ServerUnaryReactor* AccessService::Decide(grpc::CallbackServerContext* ctx
     if (!req->note().empty()) fields["note"] = req->note();
     ASSIGN_OR_RETURN(
         v1::LedgerEntry e,
-        Decision(by, req->signed_(), kind, "request:" + g.request_id(), fields, g.object_id()));
+        Decision(by, req->signed_(), kind, "request:" + g.request_id(), fields, AuditSubject(g)));
     // The rules the fold applies, checked first for a clear answer.
     v1::Principal signer = node_->ledger()->verifier().Signer(e);
     absl::Status rule =
         req->approve() ? ApprovalRole(signer, g).status() : MayClose(signer, g, /*revoke=*/false);
-    if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
-    RETURN_IF_ERROR(Change(std::move(e), g.object_id()));
+    if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, AuditSubject(g), rule);
+    RETURN_IF_ERROR(Change(std::move(e), AuditSubject(g)));
     ASSIGN_OR_RETURN(*out, Grant(g.request_id()));
     return absl::OkStatus();
   });
@@ -248,10 +284,10 @@ grpc::ServerUnaryReactor* AccessService::Revoke(grpc::CallbackServerContext* ctx
     ASSIGN_OR_RETURN(
         v1::LedgerEntry e,
         Decision(by, req->signed_(), "access.revoked", "request:" + g.request_id(),
-                 {{"request", g.request_id()}, {"reason", req->reason()}}, g.object_id()));
+                 {{"request", g.request_id()}, {"reason", req->reason()}}, AuditSubject(g)));
     absl::Status rule = MayClose(node_->ledger()->verifier().Signer(e), g, /*revoke=*/true);
-    if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, g.object_id(), rule);
-    RETURN_IF_ERROR(Change(std::move(e), g.object_id()));
+    if (!rule.ok()) return node_->Refuse(by.name(), Action::kDecideAccess, AuditSubject(g), rule);
+    RETURN_IF_ERROR(Change(std::move(e), AuditSubject(g)));
     ASSIGN_OR_RETURN(*out, Grant(g.request_id()));
     return absl::OkStatus();
   });

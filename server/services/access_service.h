@@ -55,6 +55,16 @@ class AccessService final : public v1::Access::CallbackService {
                                            const std::string& audit_subject);
   // The grant `request_id` as it stands now, or NOT_FOUND.
   absl::StatusOr<v1::AccessGrant> Grant(const std::string& request_id);
+  // What an access request is for: the subject of its audit event and of
+  // its ledger entry, and the entry's fields naming it (object or record,
+  // agency, classification). NOT_FOUND for one the caller may not see.
+  struct Target {
+    std::string audit_subject;
+    std::string ledger_subject;
+    std::map<std::string, std::string> fields;
+  };
+  absl::StatusOr<Target> ObjectTarget(const v1::Principal& by, const std::string& object_id);
+  absl::StatusOr<Target> RecordTarget(const v1::Principal& by, const std::string& ref);
 
   Node* node_;
 };

@@ -1,6 +1,7 @@
 #include "server/services/audit_service.h"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "absl/strings/match.h"
@@ -16,7 +17,7 @@ namespace {
 
 // Adds each other node's events about `subject` (asked as a peer, so that it
 // answers with its own events only).
-void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse* response) {
+void MergeFromPeers(Node* node, const v1::AuditLogRequest& req, v1::AuditLogResponse* response) {
   if (node->placement() == nullptr) return;  // a cluster of one
   for (const Placement::Other& other : node->placement()->Others()) {
     const NodeInfo& peer = *other.info;
@@ -24,8 +25,6 @@ void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     AddPeerMetadata(&ctx, node->cluster(), node->node_id());
-    v1::AuditLogRequest req;
-    req.set_subject(subject);
     v1::AuditLogResponse theirs;
     grpc::Status s = stub->Log(&ctx, req, &theirs);
     if (!s.ok()) {
@@ -33,6 +32,7 @@ void MergeFromPeers(Node* node, const std::string& subject, v1::AuditLogResponse
       continue;
     }
     for (const std::string& e : theirs.events()) response->add_events(e);
+    if (theirs.truncated()) response->set_truncated(true);
   }
 }
 
@@ -57,6 +57,14 @@ grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
   bool from_peer = !PeerNodeId(ctx).empty();
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(*ctx, Action::kAuditRead));
+    if (request->subject().empty()) {
+      RETURN_IF_ERROR(Register(*request, response));
+      if (from_peer) return absl::OkStatus();  // the asking node filters for its caller
+      if (node_->cluster().nodes().size() > 1) MergeFromPeers(node_, *request, response);
+      DropUncleared(who, response);
+      SortByTime(response);
+      return absl::OkStatus();
+    }
     if (absl::StatusOr<Digest> id = Digest::Parse(request->subject()); id.ok()) {
       absl::StatusOr<v1::ObjectManifest> m = node_->VisibleManifest(who, *id, Action::kAuditRead);
       if (!m.ok() && m.status().code() == absl::StatusCode::kNotFound &&
@@ -82,12 +90,56 @@ grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
     bool shared = absl::StartsWith(subject, "sha256:") || absl::StartsWith(subject, "record:") ||
                   absl::StartsWith(subject, "device:") || absl::StartsWith(subject, "snapshot:");
     if (!from_peer && shared && node_->cluster().nodes().size() > 1) {
-      MergeFromPeers(node_, request->subject(), response);
+      MergeFromPeers(node_, *request, response);
     }
     // Restored logs and other nodes' events interleave with this node's.
     if (!from_peer) SortByTime(response);
     return absl::OkStatus();
   });
+}
+
+absl::Status AuditService::Register(const v1::AuditLogRequest& req,
+                                    v1::AuditLogResponse* response) {
+  if (req.to_unix_nanos() != 0 && req.to_unix_nanos() <= req.from_unix_nanos()) {
+    return absl::InvalidArgumentError("--to must be after --from");
+  }
+  EventFilter filter{req.actor(), req.action(), req.from_unix_nanos(), req.to_unix_nanos()};
+  bool truncated = false;
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> events,
+      node_->audit()->Select(filter, req.limit() == 0 ? 10000 : req.limit(), &truncated));
+  for (std::string& e : events) response->add_events(std::move(e));
+  if (truncated) response->set_truncated(true);
+  return absl::OkStatus();
+}
+
+void AuditService::DropUncleared(const v1::Principal& who, v1::AuditLogResponse* response) {
+  std::map<std::string, bool> cleared;  // by subject
+  auto* events = response->mutable_events();
+  v1::AuditEvent e;
+  auto hidden = [&](const std::string& bytes) {
+    if (!e.ParseFromString(bytes)) return true;
+    auto [it, fresh] = cleared.try_emplace(e.subject(), true);
+    if (fresh) it->second = SubjectCleared(who, e.subject());
+    return !it->second;
+  };
+  events->erase(std::remove_if(events->begin(), events->end(), hidden), events->end());
+}
+
+// Whether `who` may see events about `subject`: objects and records above
+// their clearance are left out of the register, as if never heard of.
+bool AuditService::SubjectCleared(const v1::Principal& who, const std::string& subject) {
+  if (absl::StatusOr<Digest> id = Digest::Parse(subject); id.ok()) {
+    absl::StatusOr<v1::ObjectManifest> m = node_->FindManifest(*id);
+    if (!m.ok()) return absl::IsNotFound(m.status()) ? true : Cleared(who, "state-secret");
+    auto level = m->metadata().find("classification");
+    return Cleared(who, level == m->metadata().end() ? "internal" : level->second);
+  }
+  if (absl::StartsWith(subject, "record:")) {
+    absl::StatusOr<v1::Record> r = node_->records()->Get(subject.substr(7));
+    return !r.ok() || Cleared(who, r->classification());
+  }
+  return true;
 }
 
 grpc::ServerUnaryReactor* AuditService::LatestCheckpoint(grpc::CallbackServerContext* ctx,
@@ -115,8 +167,9 @@ absl::StatusOr<v1::Principal> AuditService::AuthorizeExport(const grpc::ServerCo
   ASSIGN_OR_RETURN(v1::Principal who, node_->Authorize(ctx, Action::kStatus, subject));
   absl::Status audit = custody::Authorize(who, Action::kAuditRead);
   if (audit.ok()) return who;
-  ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
-  if (st->LiveGrant(who.name(), subject, "export", absl::Now()) != nullptr) return who;
+  ASSIGN_OR_RETURN(std::optional<v1::AccessGrant> g,
+                   node_->LiveGrant(who.name(), subject, "export"));
+  if (g.has_value()) return who;
   return node_->Refuse(who.name(), Action::kAuditRead, subject, audit);
 }
 

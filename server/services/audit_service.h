@@ -28,6 +28,11 @@ class AuditService final : public v1::Audit::CallbackService {
                                        v1::AuditVerifyNodeResponse* response) override;
 
  private:
+  // The register: this node's events that pass `req`'s filters.
+  absl::Status Register(const v1::AuditLogRequest& req, v1::AuditLogResponse* response);
+  // Leaves out events about objects and records above `who`'s clearance.
+  void DropUncleared(const v1::Principal& who, v1::AuditLogResponse* response);
+  bool SubjectCleared(const v1::Principal& who, const std::string& subject);
   // The caller, if it may take the bundle of `subject`.
   absl::StatusOr<v1::Principal> AuthorizeExport(const grpc::ServerContextBase& ctx,
                                                 const std::string& subject);

@@ -132,10 +132,10 @@ absl::Status DownloadReactor::CheckGrant(const v1::Principal& p, const Digest& i
   e->set_actor(who->name());
   AddDetail(e, "purpose", purpose);
   if (who->via() == "loopback") return absl::OkStatus();  // the local operator of a test node
-  absl::StatusOr<std::shared_ptr<const AccessState>> st = node_->access_state();
-  if (!st.ok()) return st.status();
-  const v1::AccessGrant* g = (*st)->LiveGrant(who->name(), id.ToString(), purpose, absl::Now());
-  if (g == nullptr) {
+  absl::StatusOr<std::optional<v1::AccessGrant>> g =
+      node_->LiveGrant(who->name(), id.ToString(), purpose);
+  if (!g.ok()) return g.status();
+  if (!g->has_value()) {
     return node_->Refuse(who->name(), Action::kReadFootage, id.ToString(),
                          absl::PermissionDeniedError(absl::StrCat(
                              who->name(), " has no live access grant to ", purpose, " ",
@@ -146,14 +146,20 @@ absl::Status DownloadReactor::CheckGrant(const v1::Principal& p, const Digest& i
   // The grant must still fit the object as this node holds it: a request
   // entry a node made up (another agency, a lower classification) gives
   // nothing.
+  // A record's grant covers the objects the record holds now: the record's
+  // agency (which never changes) is the grant's.
   auto agency = m.metadata().find("agency");
   auto level = m.metadata().find("classification");
-  absl::Status fits = GrantFits(*g, agency == m.metadata().end() ? "" : agency->second,
-                                level == m.metadata().end() ? "internal" : level->second);
+  const std::string object_agency = !(*g)->record_id().empty()     ? (*g)->agency()
+                                    : agency == m.metadata().end() ? ""
+                                                                   : agency->second;
+  absl::Status fits =
+      GrantFits(**g, object_agency, level == m.metadata().end() ? "internal" : level->second);
   if (!fits.ok()) return node_->Refuse(who->name(), Action::kReadFootage, id.ToString(), fits);
   AddDetail(e, "viewer", who->name());
-  AddDetail(e, "reason", g->reason());
-  AddDetail(e, "grant", g->request_id());
+  AddDetail(e, "reason", (*g)->reason());
+  AddDetail(e, "grant", (*g)->request_id());
+  if (!(*g)->record_id().empty()) AddDetail(e, "record", (*g)->record_id());
   return absl::OkStatus();
 }
 

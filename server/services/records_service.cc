@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "common/unary.h"
 #include "server/records/record_checks.h"
+#include "server/records/record_query.h"
 
 namespace custody {
 
@@ -128,42 +129,27 @@ RecordsService::Reactor* RecordsService::Attach(Ctx* ctx, const v1::AttachReques
 RecordsService::Reactor* RecordsService::Show(Ctx* ctx, const v1::RecordRef* req, v1::Record* out) {
   return Run(ctx, Action::kRecordRead, Subject(req->record_id()),
              [=, this](const v1::Principal& p) -> absl::Status {
-               ASSIGN_OR_RETURN(*out, Visible(p, req->record_id(), Action::kRecordRead, false));
+               ASSIGN_OR_RETURN(std::string id, keeper_->Resolve(req->record_id()));
+               ASSIGN_OR_RETURN(*out, Visible(p, id, Action::kRecordRead, false));
                return absl::OkStatus();
              });
 }
-
-namespace {
-
-bool Matches(const v1::Record& r, const v1::ListRecordsRequest& q) {
-  auto has = [](const auto& list, const std::string& v) {
-    return v.empty() || std::find(list.begin(), list.end(), v) != list.end();
-  };
-  if (!q.agency().empty() && r.agency() != q.agency()) return false;
-  if (q.matter() != 0 && r.matter() != q.matter()) return false;
-  if (!has(r.officers(), q.officer()) || !has(r.devices(), q.device())) return false;
-  if (q.from_unix_nanos() != 0 && r.start_unix_nanos() < q.from_unix_nanos()) return false;
-  if (q.to_unix_nanos() != 0 && r.start_unix_nanos() >= q.to_unix_nanos()) return false;
-  if (!has(r.flags(), q.flag())) return false;
-  return !q.overdue() || has(r.flags(), std::string("overdue"));
-}
-
-}  // namespace
 
 RecordsService::Reactor* RecordsService::List(Ctx* ctx, const v1::ListRecordsRequest* req,
                                               v1::ListRecordsResponse* out) {
   return Run(ctx, Action::kRecordRead, "records", [=, this](const v1::Principal& p) {
     ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, keeper_->book());
     const absl::Time now = absl::Now();
+    std::vector<v1::Record> found;
     for (const auto& [id, f] : b->records) {
       // Above the caller's clearance or of another agency: not listed.
       if (!Cleared(p, f.record.classification()) || !SeesAgency(p, f.record.agency())) continue;
       v1::Record r = Evaluate(f, *b, keeper_->rules(), now);
-      if (!Matches(r, *req)) continue;
+      if (!RecordMatches(r, *req)) continue;
       Redact(p, &r);
-      *out->add_records() = std::move(r);
+      found.push_back(std::move(r));
     }
-    return absl::OkStatus();
+    return PageRecords(std::move(found), *req, out);
   });
 }
 
@@ -213,6 +199,20 @@ RecordsService::Reactor* RecordsService::Hold(Ctx* ctx, const v1::HoldRequest* r
                                               v1::Record* out) {
   return Change(ctx, Action::kHold, req->record_id(), out,
                 [=, this](const v1::Principal& p) { return keeper_->Hold(p, *req); });
+}
+
+RecordsService::Reactor* RecordsService::Late(Ctx* ctx, const v1::LateRequest* req,
+                                              v1::Record* out) {
+  return Change(ctx, Action::kRecordWrite, req->record_id(), out,
+                [=, this](const v1::Principal& p) { return keeper_->Late(p.name(), *req); });
+}
+
+RecordsService::Reactor* RecordsService::ApproveLate(Ctx* ctx, const v1::RecordRef* req,
+                                                     v1::Record* out) {
+  return Change(ctx, Action::kApproveExemption, req->record_id(), out,
+                [=, this](const v1::Principal& p) {
+                  return keeper_->ApproveLate(p, req->record_id(), req->signed_());
+                });
 }
 
 RecordsService::Reactor* RecordsService::Exempt(Ctx* ctx, const v1::ExemptRequest* req,

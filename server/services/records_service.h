@@ -34,6 +34,8 @@ class RecordsService final : public v1::Records::CallbackService {
   Reactor* ApproveExemption(Ctx* ctx, const v1::RecordRef* req, v1::Record* out) override;
   Reactor* Retain(Ctx* ctx, const v1::RetainRequest* req, v1::Record* out) override;
   Reactor* Hold(Ctx* ctx, const v1::HoldRequest* req, v1::Record* out) override;
+  Reactor* Late(Ctx* ctx, const v1::LateRequest* req, v1::Record* out) override;
+  Reactor* ApproveLate(Ctx* ctx, const v1::RecordRef* req, v1::Record* out) override;
   Reactor* DeviceAdd(Ctx* ctx, const v1::DeviceAddRequest* req, v1::Device* out) override;
   Reactor* DeviceList(Ctx* ctx, const v1::DeviceListRequest* req,
                       v1::DeviceListResponse* out) override;

@@ -148,7 +148,7 @@ grpc::ServerUnaryReactor* ReplicaService::GetBlob(grpc::CallbackServerContext* c
     ASSIGN_OR_RETURN(Digest key, Key(request->key()));
     if (request->kind() == v1::CHUNK) {
       if (node_->options().tls) {  // nodes are not readers: say why
-        absl::Status why = reads_.Check(PeerNodeIdOr(caller), key, *request, absl::Now());
+        absl::Status why = reads_.Check(PeerNodeIdOr(caller), key, *request);
         if (!why.ok()) return node_->RefusePeer(caller, "GetBlob", why);
       }
       ASSIGN_OR_RETURN(std::string data, node_->chunks()->Get(key));  // verified

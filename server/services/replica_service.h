@@ -22,7 +22,14 @@ class ReplicaService final : public v1::Replica::CallbackService {
       : node_(node),
         guard_(node->placement(), [node](v1::AuditEvent e) { return node->Record(std::move(e)); }),
         reads_(
-            node->placement(), [node] { return node->access_state(); },
+            node->placement(),
+            [node](const std::string& reader, const std::string& object,
+                   const std::string& purpose) -> absl::StatusOr<bool> {
+              absl::StatusOr<std::optional<v1::AccessGrant>> g =
+                  node->LiveGrant(reader, object, purpose);
+              if (!g.ok()) return g.status();
+              return g->has_value();
+            },
             [node](const Digest& id, const std::string& not_from) {
               absl::StatusOr<v1::ObjectManifest> m = node->objects()->GetManifest(id);
               if (m.ok() || !absl::IsNotFound(m.status()) || node->placement() == nullptr) return m;

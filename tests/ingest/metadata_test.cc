@@ -133,5 +133,18 @@ TEST(TimestampTest, CompactAndRfc3339FormsAgree) {
   EXPECT_FALSE(ParseTimestamp("2026-13-40T99:00:00Z").ok());
 }
 
+// A camera that writes local times without an offset: the station's zone
+// says which instant they are; an explicit offset still wins.
+TEST(TimestampTest, TimesWithoutAnOffsetAreLocalToTheStationsZone) {
+  absl::TimeZone shanghai;
+  ASSERT_TRUE(absl::LoadTimeZone("Asia/Shanghai", &shanghai));
+  auto a = ParseTimestamp("2026-11-26T09:30:00+08:00");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(*ParseTimestamp("20261126T093000", shanghai), *a);
+  EXPECT_EQ(*ParseTimestamp("2026-11-26T09:30:00", shanghai), *a);
+  EXPECT_EQ(*ParseTimestamp("20261126T013000Z", shanghai), *a);
+  EXPECT_EQ(*ParseTimestamp("20261126T093000") - *a, absl::Hours(8)) << "UTC by default";
+}
+
 }  // namespace
 }  // namespace custody::ingest

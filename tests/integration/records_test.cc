@@ -204,11 +204,18 @@ TEST_F(RecordsTest, RetentionIsExtendedNeverShortenedAndHoldsStack) {
                {"record", "retain", rec, "--until", At(absl::Hours(24 * 365 * 9)), "--reason", "x"})
                 .exit_code,
             0);
-  Ok("lena", 0, {"hold", "set", rec, "--reason", "court order 12"});
-  EXPECT_NE(As("lena", 0, {"hold", "set", rec, "--reason", "again"}).exit_code, 0);
+  Ok("lena", 0, {"hold", "set", rec, "--reason", "court order 12", "--hold", "hold-12"});
+  Ok("lena", 0, {"hold", "set", rec, "--reason", "court order 13", "--hold", "hold-13"});
+  EXPECT_NE(As("lena", 0, {"hold", "set", rec, "--reason", "again", "--hold", "hold-12"}).exit_code,
+            0)
+      << "one id, one hold";
   json shown = Ok("aud", 1, {"record", "show", rec});
   EXPECT_TRUE(shown["retention"]["permanent"].get<bool>());
-  Ok("lena", 1, {"hold", "release", rec, "--reason", "case closed"});
+  EXPECT_EQ(shown["retention"]["legal_holds"].size(), 2u);
+  Ok("lena", 1, {"hold", "release", rec, "--hold", "hold-12", "--reason", "case closed"});
+  shown = Ok("aud", 1, {"record", "show", rec});
+  ASSERT_EQ(shown["retention"]["legal_holds"].size(), 1u);
+  EXPECT_EQ(shown["retention"]["legal_holds"][0]["id"], "hold-13");
   // Each refused change is on record.
   CliResult log = As("aud", 1, {"audit", "log", "record:" + rec, "--json"});
   ASSERT_EQ(log.exit_code, 0) << log.err;

@@ -15,6 +15,8 @@ TEST(CatalogTest, BuiltInHoldsTheRegulationsThirteenMatters) {
   ASSERT_NE(c.Find(1), nullptr);
   EXPECT_EQ(c.Find(1)->matter(), "行政许可听证会");
   EXPECT_EQ(c.Find(3)->record_class(), "场景类");
+  EXPECT_EQ(c.Find(1)->matter_en(), "Licensing hearing") << "English names beside the Chinese";
+  for (const auto& [n, m] : c.matters()) EXPECT_FALSE(m.category_en().empty()) << n;
   EXPECT_EQ(c.Find(14), nullptr);
   EXPECT_EQ(c.source(), "built-in");
 }
@@ -25,6 +27,16 @@ TEST(CatalogTest, AnAgencysOwnFileParses) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->matters().size(), 2u);
   EXPECT_EQ(c->Find(22)->record_class(), "i");
+}
+
+TEST(CatalogTest, EnglishNamesAreOptionalColumns) {
+  std::string header = std::string(kHeader);
+  header.insert(header.size() - 1, ",category_en,matter_en");
+  auto c = Catalog::Parse(header + "21,a,b,c,d,e,f,g,h,i,Cat,Mat\n", "own.csv");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->Find(21)->matter_en(), "Mat");
+  // With the English header, every row has the two columns.
+  EXPECT_FALSE(Catalog::Parse(header + "21,a,b,c,d,e,f,g,h,i\n", "own.csv").ok());
 }
 
 TEST(CatalogTest, BadFilesAreRefusedWithTheLine) {

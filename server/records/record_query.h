@@ -1,0 +1,34 @@
+// Finding records as archivists do (doc/records.md, "Finding records"): by
+// id, a prefix of one or an archive number; and lists filtered by agency,
+// matter, officer, device, period, flag, hold, target and free text, in
+// pages.
+#ifndef CUSTODY_SERVER_RECORDS_RECORD_QUERY_H_
+#define CUSTODY_SERVER_RECORDS_RECORD_QUERY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "custody/v1/records.pb.h"
+#include "server/records/record_book.h"
+
+namespace custody {
+
+// The id of the record `ref` names in `book`: its id, its archive number, or
+// a unique prefix of an id ("rec-" and at least 4 more characters).
+// NOT_FOUND when none matches, INVALID_ARGUMENT (naming some) when several.
+absl::StatusOr<std::string> ResolveRecord(const RecordBook& book, const std::string& ref);
+
+// Whether `r` (evaluated: flags set) passes every filter of `q` (the paging
+// fields aside).
+bool RecordMatches(const v1::Record& r, const v1::ListRecordsRequest& q);
+
+// Orders `records` by creation time then id, and keeps the page `q` asks
+// for; sets `out`'s records, total and next page token. INVALID_ARGUMENT for
+// a token that is not one this returned.
+absl::Status PageRecords(std::vector<v1::Record> records, const v1::ListRecordsRequest& q,
+                         v1::ListRecordsResponse* out);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_RECORDS_RECORD_QUERY_H_

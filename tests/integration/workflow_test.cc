@@ -1,0 +1,168 @@
+// The archivist's everyday workflow (issue 24) on a three-node TLS cluster
+// whose agencies keep Shanghai time: archive numbers in local dates, records
+// found by archive number or prefix, several legal holds released one by
+// one, late hand-overs, one approval pair for a whole record, and the
+// register of who viewed what.
+#include <map>
+
+#include "tests/integration/records_fixture.h"
+
+namespace custody::testing {
+namespace {
+
+class WorkflowTest : public RecordsTest {
+ protected:
+  std::vector<std::string> NodeFlags() const override {
+    return {"--repair-interval",
+            "1s",
+            "--time-zone",
+            "Asia/Shanghai",
+            "--unsafe-testing-archive-deadline",
+            "4s"};
+  }
+  std::string Reads(const std::string& user, const std::string& id, int n) {
+    std::string out = dir_ / ("read-" + std::to_string(reads_++));
+    return As(user, n, {"get", id, "-o", out}).exit_code == 0 ? out : "";
+  }
+  int reads_ = 0;
+};
+
+std::set<std::string> HoldIds(const json& r) {
+  std::set<std::string> ids;
+  for (const auto& h : r["retention"]["legal_holds"]) ids.insert(h["id"].get<std::string>());
+  return ids;
+}
+
+// 06:30 on the 27th in Shanghai is 22:30 on the 26th in UTC: the archive
+// number carries the local date, and finds the record.
+TEST_F(WorkflowTest, ArchiveNumbersUseTheAgencysLocalDateAndFindTheRecord) {
+  std::string rec = Archivable("2026-11-26T22:30:00Z", "2026-11-26T23:30:00Z");
+  json archived = Ok("arch", 1, {"record", "archive", rec});
+  const std::string number = archived["archive_number"];
+  EXPECT_NE(number.find("-20261127-"), std::string::npos) << number;
+  EXPECT_EQ(archived["time_zone"], "Asia/Shanghai");
+  EXPECT_EQ(Ok("aud", 2, {"record", "show", number})["id"], rec);
+  EXPECT_EQ(Ok("aud", 0, {"record", "show", rec.substr(0, 9)})["id"], rec);
+  CliResult text = As("aud", 0, {"record", "show", number});
+  EXPECT_NE(text.out.find("2026-11-27T06:30:00+08:00"), std::string::npos) << text.out;
+  CliResult none = As("aud", 0, {"record", "show", "A-20261127-nobody-0001"});
+  EXPECT_EQ(none.exit_code, 1);
+  // Filters: target, free text, and paging.
+  NewRecord(At(-absl::Hours(2)), At(-absl::Hours(1)), "bakery-3");
+  json bakery = Ok("aud", 0, {"record", "list", "--target", "BAKERY"});
+  ASSERT_EQ(bakery.size(), 1u);
+  EXPECT_EQ(bakery[0]["target"], "bakery-3");
+  EXPECT_EQ(Ok("aud", 0, {"record", "list", "--text", number}).size(), 1u);
+  json page = Ok("aud", 0, {"record", "list", "--limit", "1"});
+  ASSERT_EQ(page.size(), 1u);
+  json next = Ok("aud", 0, {"record", "list", "--limit", "1", "--page", "1"});
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_NE(page[0]["id"], next[0]["id"]);
+  CliResult table = As("aud", 0, {"record", "list"});
+  EXPECT_EQ(table.out.rfind("RECORD", 0), 0u) << "a header line first: " << table.out;
+}
+
+// A second court's hold survives the first's release; each is released by
+// its id, and a release that does not say which of two is refused.
+TEST_F(WorkflowTest, SeveralLegalHoldsAreReleasedOneByOne) {
+  std::string rec = Archivable(At(-absl::Hours(5)), At(-absl::Hours(4)));
+  Ok("arch", 0, {"record", "archive", rec});
+  json first =
+      Ok("hank", 0, {"hold", "set", rec, "--reason", "appeal", "--authority", "Court 1, case 12"});
+  json second = Ok(
+      "lena", 1, {"hold", "set", rec, "--reason", "civil suit", "--authority", "Court 2, case 7"});
+  std::set<std::string> ids = HoldIds(second);
+  ASSERT_EQ(ids.size(), 2u);
+  const std::string court1 = *HoldIds(first).begin();
+  json holds = Ok("aud", 2, {"hold", "list"});
+  ASSERT_EQ(holds.size(), 2u);
+  EXPECT_EQ(holds[0]["record"], rec);
+  CliResult which = As("hank", 0, {"hold", "release", rec, "--reason", "appeal decided"});
+  EXPECT_EQ(which.exit_code, 1);
+  EXPECT_NE(which.err.find("--hold"), std::string::npos) << which.err;
+  json after =
+      Ok("hank", 0, {"hold", "release", rec, "--hold", court1, "--reason", "appeal decided"});
+  ids.erase(court1);
+  EXPECT_EQ(HoldIds(after), ids) << "the second court's hold stays";
+  EXPECT_EQ(Ok("aud", 1, {"record", "list", "--held"}).size(), 1u);
+  CliResult purge = As("arch", 0, {"purge", "--expired", "--json"});
+  EXPECT_EQ(purge.out.find(rec), std::string::npos) << "a held record is never a candidate";
+  Ok("lena", 2, {"hold", "release", rec, "--reason", "suit settled"});  // the only one left
+  EXPECT_EQ(Ok("aud", 1, {"record", "list", "--held"}).size(), 0u);
+}
+
+// Article 17: an officer who could not hand over in time reports it; once a
+// leader of the agency approves, the record is due 24 h after the return.
+TEST_F(WorkflowTest, AnApprovedLateHandOverMovesTheDeadline) {
+  std::string rec = Archivable(At(-absl::Hours(30)), At(-absl::Hours(29)));
+  EXPECT_TRUE(Flags(Ok("aud", 0, {"record", "show", rec})).count("overdue"));
+  json reported =
+      Ok("olga", 1,
+         {"record", "late", rec, "--reason", "continuous duty", "--until", At(absl::Hours(2))});
+  EXPECT_TRUE(Flags(reported).count("late-pending"));
+  EXPECT_TRUE(Flags(reported).count("overdue")) << "not moved before a leader approves";
+  EXPECT_EQ(As("olga", 0, {"record", "approve-late", rec}).exit_code, 1) << "a leader approves";
+  EXPECT_EQ(As("leo", 0, {"record", "approve-late", rec}).exit_code, 1) << "agency B's leader";
+  json approved = Ok("lena", 2, {"record", "approve-late", rec});
+  EXPECT_FALSE(Flags(approved).count("overdue"));
+  EXPECT_EQ(approved["late"]["approved_by"], "user:lena");
+  const std::string from = At(-absl::Hours(48)).substr(0, 10);
+  const std::string to = At(absl::Hours(48)).substr(0, 10);
+  json report = Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to});
+  EXPECT_EQ(report["late_handovers"], 1);
+  EXPECT_EQ(report["overdue"], 0);
+  // Without a late hand-over a record is overdue the (testing) deadline
+  // after its end.
+  std::string plain = Archivable(At(-absl::Minutes(2)), At(-absl::Seconds(1)));
+  absl::SleepFor(absl::Seconds(5));
+  EXPECT_TRUE(Flags(Ok("aud", 0, {"record", "show", plain})).count("overdue"));
+}
+
+// One request and one pair of approvals open every object of a record,
+// also footage attached after the approval; the register shows the reads.
+TEST_F(WorkflowTest, OneApprovalPairOpensAWholeRecordAndTheRegisterShowsTheReads) {
+  const std::string since = At(-absl::Seconds(1));
+  std::string rec = NewRecord(At(-absl::Hours(3)), "");
+  std::string a = Segment(rec, "video", At(-absl::Hours(3)), At(-absl::Minutes(170)));
+  std::string b = Segment(rec, "video", At(-absl::Minutes(170)), At(-absl::Minutes(160)));
+  std::string outside = Stored({"device=D1"});
+  json req = Ok("arch", 0, {"access", "request", "--record", rec, "--reason", "court 2026-12-09"});
+  EXPECT_EQ(req["record"], rec);
+  const std::string full = req["request"];
+  json inbox = Ok("hank", 1, {"access", "list", "--waiting-for-me"});
+  ASSERT_EQ(inbox["grants"].size(), 1u);
+  EXPECT_EQ(Ok("leo", 1, {"access", "list", "--waiting-for-me"})["grants"].size(), 0u);
+  EXPECT_EQ(Reads("arch", a, 0), "") << "not before the approvals";
+  Ok("hank", 1, {"access", "approve", full.substr(0, 16)});  // the id as access list prints it
+  Ok("lena", 2, {"access", "approve", full.substr(0, 10)});
+  EXPECT_EQ(Ok("hank", 1, {"access", "list", "--waiting-for-me"})["grants"].size(), 0u);
+  EXPECT_NE(Reads("arch", a, 0), "");
+  EXPECT_NE(Reads("arch", b, 1), "");
+  std::string c = Segment(rec, "video", At(-absl::Minutes(160)), At(-absl::Minutes(150)));
+  EXPECT_NE(Reads("arch", c, 2), "") << "attached while the grant lives";
+  EXPECT_EQ(Reads("arch", outside, 0), "") << "not part of the record";
+  // The viewing register: every read by arch since the test began, across
+  // objects and nodes; the approvals shown once each with their nodes.
+  json reads =
+      Ok("aud", 0,
+         {"audit", "log", "--action", "object.read", "--actor", "user:arch", "--from", since});
+  std::set<std::string> seen;
+  for (const auto& e : reads["events"]) seen.insert(e["subject"].get<std::string>());
+  EXPECT_EQ(seen, (std::set<std::string>{a, b, c}));
+  json hank = Ok("aud", 1, {"audit", "log", "--actor", "user:hank", "--from", since});
+  int approved_lines = 0;
+  for (const auto& l : hank["lines"]) {
+    if (l["action"] == "access.approved") {
+      ++approved_lines;
+      EXPECT_EQ(l["nodes"].size(), 3u) << l.dump();
+    }
+    EXPECT_NE(l["action"], "ledger.received") << "copies fold into their decision's line";
+  }
+  EXPECT_EQ(approved_lines, 1);
+  EXPECT_GE(hank["events"].size(), 3u) << "the decision and its copies on the other nodes";
+  CliResult bad = As("aud", 0, {"audit", "log", "--from", "yesterday"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
+}  // namespace
+}  // namespace custody::testing
