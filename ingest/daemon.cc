@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -124,9 +125,14 @@ void Daemon::Loop(const std::atomic<bool>* stop) {
       status_.settling = scanner_->settling();
       status_.ignored = scanner_->ignored();
     }
+    std::sort(ready.begin(), ready.end(),
+              [](const Candidate& a, const Candidate& b) { return a.rel < b.rel; });
     for (Candidate& c : ready) {
       {
         absl::MutexLock l(&mu_);
+        // A device's next file waits for its previous one (the next scan
+        // finds it again).
+        if (!c.device.empty() && !busy_devices_.insert(c.device).second) continue;
         busy_.insert(c.path);
       }
       workers_->Schedule([this, c = std::move(c)] { Ingest(c); });
@@ -161,6 +167,7 @@ void Daemon::Ingest(const Candidate& c) {
   absl::Cleanup forget = [&] {
     absl::MutexLock l(&mu_);
     busy_.erase(c.path);
+    if (!c.device.empty()) busy_devices_.erase(c.device);
     status_.in_flight.erase(c.rel);
   };
   if (stop_->load()) return;

@@ -111,7 +111,10 @@ class Daemon {
   const std::atomic<bool>* stop_ = nullptr;
 
   mutable absl::Mutex mu_;
-  std::set<std::string> busy_ ABSL_GUARDED_BY(mu_);                // paths queued or in flight
+  std::set<std::string> busy_ ABSL_GUARDED_BY(mu_);  // paths queued or in flight
+  // Device folders with a file queued or in flight: one file of a device at
+  // a time, in name order, so its footage is filed in the order recorded.
+  std::set<std::string> busy_devices_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> stuck_ ABSL_GUARDED_BY(mu_);  // path -> fingerprint
   std::set<Canceller*> uploads_ ABSL_GUARDED_BY(mu_);              // cancelled when stopping
   IngestStatus status_ ABSL_GUARDED_BY(mu_);

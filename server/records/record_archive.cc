@@ -133,6 +133,7 @@ absl::StatusOr<std::string> RecordKeeper::FileIngested(const v1::Principal& by,
     return std::string();  // not footage of a recorded matter
   }
   ASSIGN_OR_RETURN(std::string agency, FilingAgency(by, object.metadata()));
+  absl::MutexLock filing(&filing_mu_);
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
   v1::AttachRequest attach;
   attach.set_kind(KindOfMediaType(object.media_type()));

@@ -217,24 +217,32 @@ absl::Status CheckExemption(const v1::ExemptRequest& req) {
   return absl::OkStatus();
 }
 
-absl::Status CheckExemptionApproval(const v1::Record& r, const v1::Principal& by) {
-  if (!r.has_exemption()) {
-    return absl::FailedPreconditionError(absl::StrCat("record ", r.id(), " has no exemption"));
+absl::Status CheckLeaderApproval(const v1::Record& r, const v1::Principal& by,
+                                 absl::string_view what, const std::string& requested_by,
+                                 const std::string& approved_by) {
+  if (requested_by.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("record ", r.id(), " has no ", what));
   }
-  if (!r.exemption().approved_by().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the exemption of ", r.id(), " was already approved by ", r.exemption().approved_by()));
+  if (!approved_by.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ", what, " of ", r.id(), " was already approved by ", approved_by));
   }
-  if (by.name() == r.exemption().requested_by()) {
-    return absl::PermissionDeniedError("nobody approves their own exemption");
+  if (by.name() == requested_by) {
+    return absl::PermissionDeniedError(absl::StrCat("nobody approves their own ", what));
   }
   if (!HasRole(by, "leader") ||
       (by.via() != "loopback" && (r.agency().empty() || by.agency() != r.agency()))) {
     return absl::PermissionDeniedError(absl::StrCat("only a leader of agency \"", r.agency(),
-                                                    "\" approves this exemption; ", by.name(),
+                                                    "\" approves this ", what, "; ", by.name(),
                                                     " leads \"", by.agency(), "\""));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckExemptionApproval(const v1::Record& r, const v1::Principal& by) {
+  return CheckLeaderApproval(r, by, "exemption",
+                             r.has_exemption() ? r.exemption().requested_by() : "",
+                             r.exemption().approved_by());
 }
 
 absl::Status CheckPurgeApprover(const v1::PurgePlan& p, const v1::Principal& by) {

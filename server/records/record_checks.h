@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "custody/v1/access.pb.h"
 #include "custody/v1/records.pb.h"
@@ -36,6 +37,12 @@ absl::StatusOr<v1::Gap> OpenGap(const FoldedRecord& f, uint32_t number, const Re
 // The value to record for a correction (times as unix nanoseconds).
 absl::StatusOr<std::string> CheckCorrection(const v1::Record& r, const v1::CorrectRequest& req);
 absl::Status CheckExemption(const v1::ExemptRequest& req);
+// OK if `by` may approve `what` of `r` (requested by `requested_by`, "" =
+// none; approved by `approved_by`, "" = pending): a leader of the record's
+// agency, not the requester, once.
+absl::Status CheckLeaderApproval(const v1::Record& r, const v1::Principal& by,
+                                 absl::string_view what, const std::string& requested_by,
+                                 const std::string& approved_by);
 absl::Status CheckExemptionApproval(const v1::Record& r, const v1::Principal& by);
 // OK if `by` may approve `r`'s reported late hand-over: a leader of its
 // agency, not the reporter, once (record_holds.cc).

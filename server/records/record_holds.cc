@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/random.h"
-#include "common/roles.h"
 #include "common/status_macros.h"
 #include "server/records/record_checks.h"
 #include "server/records/record_keeper.h"
@@ -75,24 +74,8 @@ absl::StatusOr<std::string> NewHoldId(const v1::Record& r, const v1::HoldRequest
 }  // namespace
 
 absl::Status CheckLateApproval(const v1::Record& r, const v1::Principal& by) {
-  if (r.late().requested_by().empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("no late hand-over was reported for record ", r.id()));
-  }
-  if (!r.late().approved_by().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the late hand-over of ", r.id(), " was already approved by ", r.late().approved_by()));
-  }
-  if (by.name() == r.late().requested_by()) {
-    return absl::PermissionDeniedError("nobody approves their own late hand-over");
-  }
-  if (!HasRole(by, "leader") ||
-      (by.via() != "loopback" && (r.agency().empty() || by.agency() != r.agency()))) {
-    return absl::PermissionDeniedError(absl::StrCat("only a leader of agency \"", r.agency(),
-                                                    "\" approves a late hand-over; ", by.name(),
-                                                    " leads \"", by.agency(), "\""));
-  }
-  return absl::OkStatus();
+  return CheckLeaderApproval(r, by, "late hand-over", r.late().requested_by(),
+                             r.late().approved_by());
 }
 
 absl::StatusOr<v1::Record> RecordKeeper::Hold(const v1::Principal& by, const v1::HoldRequest& req) {

@@ -160,6 +160,9 @@ class RecordKeeper {
   RecordBookCache cache_;
   absl::Mutex archive_mu_;  // one number at a time on the owner
   absl::Mutex purge_mu_;    // one purge at a time on this node
+  // One filing at a time on this node: two segments of one device filed at
+  // once join one record rather than open two.
+  absl::Mutex filing_mu_;
 };
 
 }  // namespace custody

@@ -81,7 +81,7 @@ TEST(EncryptionTest, MarkersInAFileAndItsMetadataAreInNoFileUnderTheDataFolder) 
   CliResult put = RunCli({"--server", node.address(), "put", file, "--meta", "target=" + markers[3],
                           "--meta", "agency=A"});
   ASSERT_EQ(put.exit_code, 0) << put.err;
-  CliResult log = RunCli({"--server", node.address(), "audit", "log", id});
+  CliResult log = RunCli({"--server", node.address(), "audit", "log", id, "--json"});
   EXPECT_NE(log.out.find(markers[3]), std::string::npos) << "the node itself still shows it";
   node.Kill(SIGTERM);
   int files = 0;
@@ -118,7 +118,7 @@ TEST(EncryptionTest, APlaintextIndexIsEncryptedWhenAKeyIsGivenAndKeptAside) {
   ASSERT_TRUE(keyed.Start()) << keyed.Log();
   CliResult back = RunCli({"--server", keyed.address(), "get", id, "-o", dir / "back"});
   ASSERT_EQ(back.exit_code, 0) << back.err;
-  CliResult log = RunCli({"--server", keyed.address(), "audit", "log", id});
+  CliResult log = RunCli({"--server", keyed.address(), "audit", "log", id, "--json"});
   EXPECT_NE(log.out.find("MARKER-9"), std::string::npos) << "the history came along";
   keyed.Kill(SIGTERM);
   EXPECT_NE(keyed.Log().find("index.plaintext-"), std::string::npos) << keyed.Log();

@@ -1,6 +1,7 @@
 // The fixture of the records tests (issue 6): a TLS cluster of three real
 // nodes and users of agency A (olga an officer, arch an archivist, lena a
-// leader), hank an archive-head, leo a leader of agency B, aud an auditor.
+// leader), hank an archive-head, leo a leader of agency B, aud an auditor,
+// and station, a docking station's ingest identity bound to no agency.
 #ifndef CUSTODY_TESTS_INTEGRATION_RECORDS_FIXTURE_H_
 #define CUSTODY_TESTS_INTEGRATION_RECORDS_FIXTURE_H_
 
@@ -37,7 +38,8 @@ class RecordsTest : public ::testing::Test {
                               {"hank", {"--role", "archive-head"}},
                               {"lena", {"--role", "leader", "--agency", "A"}},
                               {"leo", {"--role", "leader", "--agency", "B"}},
-                              {"aud", {"--role", "auditor"}}},
+                              {"aud", {"--role", "auditor"}},
+                              {"station", {"--role", "ingest"}}},
                              "aud", 3, NodeFlags());
     ASSERT_EQ(nodes_.size(), 3u);
     // A record's first change is sent at once to the owner of its archive

@@ -3,9 +3,15 @@
 // found by archive number or prefix, several legal holds released one by
 // one, late hand-overs, one approval pair for a whole record, and the
 // register of who viewed what.
+#include <chrono>
+#include <filesystem>
+#include <functional>
 #include <map>
+#include <thread>
 
+#include "tests/integration/process.h"
 #include "tests/integration/records_fixture.h"
+#include "tests/test_util.h"
 
 namespace custody::testing {
 namespace {
@@ -162,6 +168,61 @@ TEST_F(WorkflowTest, OneApprovalPairOpensAWholeRecordAndTheRegisterShowsTheReads
   EXPECT_GE(hank["events"].size(), 3u) << "the decision and its copies on the other nodes";
   CliResult bad = As("aud", 0, {"audit", "log", "--from", "yesterday"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
+// A day at the station: cameras of two agencies docked at one station that
+// names files in local (Shanghai) time; each file is filed under its
+// device's agency, its record ends when the camera is checked in, and is
+// numbered by the local date.
+TEST_F(WorkflowTest, ADayAtTheStationFilesLocalTimeFootageByDeviceAgency) {
+  Ok("arch", 0, {"device", "add", "CAM-A", "--agency", "A"});
+  Ok("arch", 0, {"device", "add", "CAM-B", "--agency", "B"});
+  Ok("olga", 1,
+     {"device", "checkout", "CAM-A", "--officer", "o1", "--battery", "OK", "--storage", "OK",
+      "--clock", "OK"});
+  namespace fs = std::filesystem;
+  fs::path watch = dir_ / "station-folder";
+  fs::create_directories(watch / "CAM-A");
+  fs::create_directories(watch / "CAM-B");
+  // 06:30-06:40 and 06:40-06:50 on the 27th, Shanghai time.
+  WriteRandomFile(watch / "CAM-A" / "CAM-A_o1_m3_20261127T063000_20261127T064000.mp4", 300000, 1);
+  WriteRandomFile(watch / "CAM-A" / "CAM-A_o1_m3_20261127T064000_20261127T065000.mp4", 300000, 2);
+  WriteRandomFile(watch / "CAM-B" / "CAM-B_o7_m5_20261127T070000_20261127T071000.mp4", 300000, 3);
+  std::string servers;
+  for (const auto& n : nodes_) servers += (servers.empty() ? "" : ",") + n->address();
+  Subprocess daemon(
+      {INGESTD_PATH, "--watch", watch, "--server", servers, "--tls", dir_ / "station",
+       "--time-zone", "Asia/Shanghai", "--name-pattern",
+       "([A-Z0-9-]+)_([a-z0-9]+)_m([0-9]+)_([0-9T]+)_([0-9T]+)\\.mp4", "--name-fields",
+       "device,officer,matter,start,end", "--settle", "0.5", "--poll", "0.2"},
+      dir_ / "d.out", dir_ / "d.log");
+  auto done = [&] {
+    std::error_code ec;
+    int n = 0;
+    for (const char* cam : {"CAM-A", "CAM-B"}) {
+      if (fs::exists(watch / "done" / cam, ec)) {
+        for (const auto& e : fs::directory_iterator(watch / "done" / cam)) n += e.is_regular_file();
+      }
+    }
+    return n;
+  };
+  for (int i = 0; i < 600 && done() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(done(), 3) << ReadFile(dir_ / "d.log");
+  json a = Ok("aud", 0, {"record", "list", "--device", "CAM-A"});
+  ASSERT_EQ(a.size(), 1u) << "both segments of CAM-A in one record";
+  EXPECT_EQ(a[0]["agency"], "A");
+  EXPECT_EQ(a[0]["start"], "2026-11-26T22:30:00.000Z") << "06:30 in Shanghai";
+  EXPECT_TRUE(a[0]["end"].is_null()) << "open while the camera is out";
+  json b = Ok("aud", 0, {"record", "list", "--device", "CAM-B"});
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0]["agency"], "B") << "the device's agency, not the station's";
+  Ok("olga", 2, {"device", "checkin", "CAM-A"});
+  json ended = Ok("aud", 1, {"record", "show", a[0]["id"]});
+  EXPECT_EQ(ended["end"], "2026-11-26T22:50:00.000Z") << "the last segment's end";
+  json archived = Ok("arch", 2, {"record", "archive", a[0]["id"]});
+  EXPECT_NE(archived["archive_number"].get<std::string>().find("-20261127-"), std::string::npos)
+      << archived["archive_number"];
 }
 
 }  // namespace
