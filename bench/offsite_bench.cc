@@ -200,15 +200,20 @@ absl::StatusOr<std::vector<Step>> OneRun(const Config& cfg, const std::vector<st
   RETURN_IF_ERROR(PutAll(site, cfg, delta));
   ASSIGN_OR_RETURN(Step part, Measure("sync, 10% delta", cfg, site, delta, sync));
   steps.push_back(part);
+  // The key that signed the snapshots: the emptied node gets a new one.
+  ASSIGN_OR_RETURN(json shown, Cli(site, cfg, {"snapshot", "show"}));
+  const std::string key = shown["signer_key"];
   RETURN_IF_ERROR(site.node->child.Stop(std::chrono::seconds(10)));
   RETURN_IF_ERROR(StartNodeOf(cfg, &site, run, "-restore", false));  // an empty data folder
   std::vector<std::string> all = files;
   all.insert(all.end(), delta.begin(), delta.end());
-  ASSIGN_OR_RETURN(
-      Step restore, Measure("restore", cfg, site, all, [&]() -> absl::StatusOr<uint64_t> {
-        ASSIGN_OR_RETURN(json r, Cli(site, cfg, {"restore", "--from-offsite", site.peer->address}));
-        return r["bytes"].get<uint64_t>();
-      }));
+  ASSIGN_OR_RETURN(Step restore,
+                   Measure("restore", cfg, site, all, [&]() -> absl::StatusOr<uint64_t> {
+                     ASSIGN_OR_RETURN(json r, Cli(site, cfg,
+                                                  {"restore", "--from-offsite", site.peer->address,
+                                                   "--trust-signer-key", key}));
+                     return r["bytes"].get<uint64_t>();
+                   }));
   steps.push_back(restore);
   RETURN_IF_ERROR(site.node->child.Stop(std::chrono::seconds(10)));
   RETURN_IF_ERROR(site.peer->child.Stop(std::chrono::seconds(10)));

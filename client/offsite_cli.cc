@@ -202,37 +202,4 @@ int OffsiteVerifyCommand(const OffsiteArgs& a) {
   return r.ok() ? 0 : 1;
 }
 
-int RestoreCommand(const OffsiteArgs& a) {
-  v1::RestoreRequest req;
-  req.set_peer(a.peer);
-  req.set_snapshot_id(a.snapshot);
-  v1::RestoreResult r;
-  absl::Status st = UnaryCall(a.server, &Stub::Restore, req, &r, kLong);
-  if (!st.ok()) return PrintFailure(st);
-  if (a.json) {
-    std::cout << json{{"snapshot", r.snapshot_id()},
-                      {"objects", r.objects()},
-                      {"chunks", r.chunks()},
-                      {"bytes", r.bytes()},
-                      {"ledger_entries", r.ledger_entries()},
-                      {"audit_logs", r.audit_logs()},
-                      {"audit_events", r.audit_events()},
-                      {"seconds", r.seconds()},
-                      {"objects_present", r.objects_present()}}
-                     .dump()
-              << "\n";
-    return 0;
-  }
-  std::cout << "restored " << r.snapshot_id() << ": " << r.objects() << " object(s) ("
-            << FormatBytes(r.bytes()) << ", every chunk and file hash checked), "
-            << r.ledger_entries() << " ledger entries, " << r.audit_logs() << " audit log(s) of "
-            << r.audit_events() << " event(s) checked against their checkpoints, in " << r.seconds()
-            << " s\n";
-  if (r.objects_present() > 0) {
-    std::cout << r.objects_present()
-              << " object(s) were in place already, from a restore that stopped half way\n";
-  }
-  return 0;
-}
-
 }  // namespace custody

@@ -1,5 +1,8 @@
 #include "client/offsite_commands.h"
 
+#include <algorithm>
+#include <cctype>
+#include <string>
 #include <utility>
 
 namespace custody {
@@ -48,15 +51,51 @@ void OffsiteCommands::AddOffsite(CLI::App* app) {
                          OffsiteVerifyCommand);
   verify->add_option("--snapshot", args_.snapshot, "only this snapshot");
   verify->add_option("--peer", args_.peer, "the peer's address (default: the node's --offsite)");
+  CLI::App* held = Add(off, "snapshots",
+                       "the sealed snapshots the offsite peer holds, asked through the node: "
+                       "id, signer and its key (CLUSTER: this, or UNKNOWN to this cluster), "
+                       "objects, bytes, receipt",
+                       OffsiteSnapshotsCommand);
+  held->add_option("--peer", args_.peer, "the peer's address (default: the node's --offsite)");
 }
+
+namespace {
+
+// A signing key as `offsite snapshots` prints it: 16 to 64 hex digits.
+CLI::Validator SignerKey() {
+  return CLI::Validator(
+      [](std::string& k) -> std::string {
+        bool hex = std::all_of(k.begin(), k.end(), [](unsigned char c) { return isxdigit(c); });
+        if (hex && k.size() >= 16 && k.size() <= 64) return "";
+        return "a signing key is its 64 hex digits, or its first 16 or more, not \"" + k + "\"";
+      },
+      "HEX");
+}
+
+}  // namespace
 
 void OffsiteCommands::AddRestore(CLI::App* app) {
   CLI::App* restore = Add(app, "restore",
-                          "bring an empty cluster back from the offsite peer, verifying "
-                          "every byte",
+                          "bring an empty cluster back from the offsite peer, verifying every "
+                          "byte; prints the snapshot it uses first. Refuses a snapshot that "
+                          "names no object, or one signed by a key this cluster does not know "
+                          "(a wiped cluster knows none: name it with --trust-signer-key)",
                           RestoreCommand);
   restore->add_option("--from-offsite", args_.peer, "the offsite peer's address")->required();
-  restore->add_option("--snapshot", args_.snapshot, "snap-... (default: the latest verified)");
+  restore->add_option("--snapshot", args_.snapshot,
+                      "snap-... (default: the latest verified; list them with offsite snapshots)");
+  restore
+      ->add_option("--trust-signer-key", args_.trusted_signer_keys,
+                   "accept snapshots signed by this key (hex, or its first 16+ digits, as "
+                   "offsite snapshots and snapshot show print it); repeatable")
+      ->check(SignerKey());
+  restore->add_flag("--allow-empty-snapshot", args_.allow_empty_snapshot,
+                    "restore even a snapshot that names no object (nothing comes back)");
+  restore->add_flag("--allow-foreign-cluster", args_.allow_foreign_cluster,
+                    "restore even a snapshot signed by a key this cluster does not know, such "
+                    "as another cluster's");
+  restore->add_flag("--dry-run", args_.dry_run,
+                    "only name the snapshot the restore would use, after the same checks");
 }
 
 }  // namespace custody

@@ -55,14 +55,15 @@ void OffsiteFlags::Register(Node* node, grpc::ServerBuilder* builder) {
     peer_ = std::make_unique<OffsitePeerService>(node);
     builder->RegisterService(peer_.get());
     builder->SetMaxReceiveMessageSize(80 << 20);  // a cluster's chunk of up to 64 MiB
-    return;
   }
+  // On the peer too, where it refuses every call saying what to run instead
+  // (rather than UNIMPLEMENTED without a word).
   snapshots_ = std::make_unique<SnapshotsService>(node, options_);
   builder->RegisterService(snapshots_.get());
 }
 
 void OffsiteFlags::Start() {
-  if (snapshots_) snapshots_->StartSchedule();
+  if (snapshots_ && !offsite_peer()) snapshots_->StartSchedule();
 }
 
 void OffsiteFlags::Stop() { snapshots_.reset(); }

@@ -25,8 +25,9 @@ class OffsiteFlags {
   absl::Status Apply();
 
   bool offsite_peer() const { return role_ == "offsite"; }
-  // Registers the Snapshots service (storage node) or the OffsitePeer
-  // service (offsite peer) for `node` with `builder`; kept alive here.
+  // Registers the Snapshots service and, on an offsite peer, the
+  // OffsitePeer service (where Snapshots refuses every call) for `node`
+  // with `builder`; kept alive here.
   void Register(Node* node, grpc::ServerBuilder* builder);
   // After the server started: the snapshot schedule of a storage node.
   void Start();

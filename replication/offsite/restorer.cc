@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "replication/offsite/ordered_fetcher.h"
+#include "replication/offsite/restore_guard.h"
 #include "replication/offsite/snapshot_maker.h"
 #include "replication/offsite/snapshot_source.h"
 #include "server/objects/manifest_writer.h"
@@ -51,17 +52,14 @@ absl::StatusOr<std::set<std::string>> AlreadyRestored(Node* node, const v1::Snap
 }
 
 // The sealed snapshot `id` ("" = the latest), checked with its receipt.
-absl::StatusOr<v1::SnapshotBody> Choose(OffsiteClient* peer, const std::string& id) {
+absl::StatusOr<SealedSnapshot> Choose(OffsiteClient* peer, const std::string& id) {
   ASSIGN_OR_RETURN(v1::PeerSnapshotsResponse sealed, peer->ListSealed());
-  for (int i = sealed.snapshots_size() - 1; i >= 0; --i) {
-    ASSIGN_OR_RETURN(v1::SnapshotBody body, CheckSnapshot(sealed.snapshots(i)));
-    if (!id.empty() && body.id() != id) continue;
-    ASSIGN_OR_RETURN(v1::ReceiptBody receipt, CheckReceipt(sealed.receipts(i)));
-    if (receipt.merkle_root() != body.merkle_root() || receipt.snapshot_id() != body.id()) {
-      return absl::DataLossError(
-          absl::StrCat("the peer's receipt for ", body.id(), " names another root"));
+  for (int i = std::min(sealed.snapshots_size(), sealed.receipts_size()) - 1; i >= 0; --i) {
+    if (!id.empty()) {  // only the one asked for must check
+      v1::SnapshotBody unchecked;
+      if (unchecked.ParseFromString(sealed.snapshots(i).body()) && unchecked.id() != id) continue;
     }
-    return body;
+    return CheckSealed(sealed.snapshots(i), sealed.receipts(i));
   }
   return absl::NotFoundError(id.empty() ? "the offsite peer holds no verified snapshot"
                                         : absl::StrCat("the offsite peer holds no verified ", id));
@@ -269,17 +267,39 @@ absl::StatusOr<uint64_t> RestoreAuditLog(Node* node, OffsiteClient* peer,
   return at;
 }
 
+// cluster.restored, about the node: what came back, from which snapshot.
+absl::Status LogRestored(Node* node, const v1::SnapshotBody& body, const v1::RestoreResult& result,
+                         const std::string& peer_address, const std::string& actor) {
+  v1::AuditEvent e = NewEvent("cluster.restored", "node", actor);
+  AddDetail(&e, "snapshot", body.id());
+  AddDetail(&e, "peer", peer_address);
+  AddDetail(&e, "merkle_root", absl::BytesToHexString(body.merkle_root()));
+  AddDetail(&e, "objects", absl::StrCat(result.objects()));
+  AddDetail(&e, "bytes", absl::StrCat(result.bytes()));
+  AddDetail(&e, "ledger_entries", absl::StrCat(result.ledger_entries()));
+  AddDetail(&e, "audit_events", absl::StrCat(result.audit_events()));
+  AddDetail(&e, "signer", result.signer());
+  AddDetail(&e, "signer_key", result.signer_key());
+  if (!result.forced().empty()) AddDetail(&e, "forced", absl::StrJoin(result.forced(), ","));
+  return node->Record(std::move(e));
+}
+
 }  // namespace
 
 absl::StatusOr<v1::RestoreResult> RestoreFromOffsite(Node* node, OffsiteClient* peer,
-                                                     const std::string& snapshot_id,
+                                                     const v1::RestoreRequest& request,
                                                      const std::string& peer_address,
                                                      const std::string& actor) {
   absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(v1::SnapshotBody body, Choose(peer, snapshot_id));
-  ASSIGN_OR_RETURN(std::set<std::string> held, AlreadyRestored(node, body));
+  ASSIGN_OR_RETURN(SealedSnapshot chosen, Choose(peer, request.snapshot_id()));
   v1::RestoreResult result;
-  result.set_snapshot_id(body.id());
+  RETURN_IF_ERROR(AdmitRestore(node, chosen, request, peer_address, actor, &result));
+  const v1::SnapshotBody& body = chosen.body;
+  LOG(INFO) << (request.dry_run() ? "would restore " : "restoring ") << body.id() << " from "
+            << peer_address << ": " << body.objects_size() << " objects, "
+            << FormatBytes(body.data_bytes()) << ", signed by " << chosen.snapshot.signer();
+  ASSIGN_OR_RETURN(std::set<std::string> held, AlreadyRestored(node, body));
+  if (request.dry_run()) return result;
   std::string from = "offsite:" + peer_address;
   for (const std::string& raw : body.ledger_entries()) {
     ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(raw));
@@ -299,15 +319,7 @@ absl::StatusOr<v1::RestoreResult> RestoreFromOffsite(Node* node, OffsiteClient* 
             << " objects, " << FormatBytes(result.bytes()) << " in "
             << absl::FormatDuration(objects_done - start) << ", " << result.audit_events()
             << " audit events in " << absl::FormatDuration(absl::Now() - objects_done);
-  v1::AuditEvent e = NewEvent("cluster.restored", "node", actor);
-  AddDetail(&e, "snapshot", body.id());
-  AddDetail(&e, "peer", peer_address);
-  AddDetail(&e, "merkle_root", absl::BytesToHexString(body.merkle_root()));
-  AddDetail(&e, "objects", absl::StrCat(result.objects()));
-  AddDetail(&e, "bytes", absl::StrCat(result.bytes()));
-  AddDetail(&e, "ledger_entries", absl::StrCat(result.ledger_entries()));
-  AddDetail(&e, "audit_events", absl::StrCat(result.audit_events()));
-  RETURN_IF_ERROR(node->Record(std::move(e)));
+  RETURN_IF_ERROR(LogRestored(node, body, result, peer_address, actor));
   return result;
 }
 

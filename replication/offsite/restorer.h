@@ -22,9 +22,13 @@
 namespace custody {
 
 // Blocks until done. FAILED_PRECONDITION if a node of the cluster holds an
-// object already; DATA_LOSS naming the first blob that does not verify.
+// object already, or (restore_guard.h) if the snapshot is empty or signed by
+// a key the cluster does not know and `request` does not allow it;
+// DATA_LOSS naming the first blob that does not verify. With
+// request.dry_run, returns after those checks with only the snapshot's
+// fields set.
 absl::StatusOr<v1::RestoreResult> RestoreFromOffsite(Node* node, OffsiteClient* peer,
-                                                     const std::string& snapshot_id,
+                                                     const v1::RestoreRequest& request,
                                                      const std::string& peer_address,
                                                      const std::string& actor);
 

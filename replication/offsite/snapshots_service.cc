@@ -6,10 +6,25 @@
 #include "common/unary.h"
 #include "replication/offsite/offsite_client.h"
 #include "replication/offsite/offsite_sync.h"
+#include "replication/offsite/restore_guard.h"
 #include "replication/offsite/restorer.h"
 #include "replication/offsite/snapshot_maker.h"
 
 namespace custody {
+
+namespace {
+
+// A snapshot command sent to the offsite peer itself (refused there): what
+// to run instead.
+absl::Status OnThePeer(const absl::Status& refused) {
+  return absl::Status(
+      refused.code(),
+      absl::StrCat(refused.message(),
+                   ". To list the sealed snapshots this peer holds, ask a node of the "
+                   "cluster: custody --server NODE offsite snapshots --peer ADDR"));
+}
+
+}  // namespace
 
 SnapshotsService::SnapshotsService(Node* node, OffsiteOptions options)
     : node_(node), options_(std::move(options)) {}
@@ -68,8 +83,10 @@ template <typename Work>
 grpc::ServerUnaryReactor* SnapshotsService::Run(grpc::CallbackServerContext* ctx, Action action,
                                                 const std::string& subject, Work work) {
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
-    ASSIGN_OR_RETURN(v1::Principal p, node_->Authorize(*ctx, action, subject));
-    return work(p);
+    absl::StatusOr<v1::Principal> p = node_->Authorize(*ctx, action, subject);
+    if (!p.ok() && node_->options().offsite_peer) return OnThePeer(p.status());
+    RETURN_IF_ERROR(p.status());
+    return work(*p);
   });
 }
 
@@ -220,10 +237,21 @@ grpc::ServerUnaryReactor* SnapshotsService::Restore(grpc::CallbackServerContext*
   return Run(ctx, Action::kRestore, "cluster", [=, this](const v1::Principal& p) -> absl::Status {
     ASSIGN_OR_RETURN(std::string peer, Peer(request->peer()));
     OffsiteClient client(peer, node_->peer_credentials(), options_.streams);
-    ASSIGN_OR_RETURN(*response,
-                     RestoreFromOffsite(node_, &client, request->snapshot_id(), peer, p.name()));
+    ASSIGN_OR_RETURN(*response, RestoreFromOffsite(node_, &client, *request, peer, p.name()));
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::ListPeerSnapshots(
+    grpc::CallbackServerContext* ctx, const v1::PeerSnapshotsRequest* request,
+    v1::PeerSnapshotList* response) {
+  return Run(ctx, Action::kSnapshotRead, "offsite",
+             [=, this](const v1::Principal&) -> absl::Status {
+               ASSIGN_OR_RETURN(std::string peer, Peer(request->peer()));
+               OffsiteClient client(peer, node_->peer_credentials());
+               ASSIGN_OR_RETURN(*response, custody::ListPeerSnapshots(node_, &client, peer));
+               return absl::OkStatus();
+             });
 }
 
 }  // namespace custody

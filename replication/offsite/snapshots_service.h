@@ -1,6 +1,7 @@
 // The custody.v1.Snapshots service of a cluster node (doc/offsite.md):
-// snapshot create|list|show, offsite sync|status|verify and restore, for the
-// CLI; and the schedule that makes (and, with a peer, sends) a snapshot when
+// snapshot create|list|show, offsite sync|status|verify|snapshots and
+// restore, for the CLI (on an offsite peer it refuses them all, saying what
+// to run instead); and the schedule that makes (and, with a peer, sends) a snapshot when
 // the last one is older than --snapshot-every (the first one hour after the
 // node starts), retries a sync the peer has not confirmed every hour, and a
 // failed run after five minutes. Only the first node of the map (by id) keeps
@@ -56,6 +57,9 @@ class SnapshotsService final : public v1::Snapshots::CallbackService {
   grpc::ServerUnaryReactor* Restore(grpc::CallbackServerContext* ctx,
                                     const v1::RestoreRequest* request,
                                     v1::RestoreResult* response) override;
+  grpc::ServerUnaryReactor* ListPeerSnapshots(grpc::CallbackServerContext* ctx,
+                                              const v1::PeerSnapshotsRequest* request,
+                                              v1::PeerSnapshotList* response) override;
 
  private:
   template <typename Work>

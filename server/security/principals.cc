@@ -170,7 +170,7 @@ const char* ActionCommands(Action a) {
     case Action::kSnapshot:
       return "snapshot create, offsite sync";
     case Action::kSnapshotRead:
-      return "snapshot list, show, offsite status, offsite verify";
+      return "snapshot list, show, offsite status, offsite verify, offsite snapshots";
     case Action::kRestore:
       return "restore --from-offsite";
     case Action::kOffsitePeer:

@@ -46,7 +46,7 @@ enum class Action {
   kPurge,             // purge request, purge --confirm
   kApprovePurge,      // purge approve
   kSnapshot,          // snapshot create, offsite sync
-  kSnapshotRead,      // snapshot list, show, offsite status, offsite verify
+  kSnapshotRead,      // snapshot list, show, offsite status, offsite verify, offsite snapshots
   kRestore,           // restore --from-offsite
   kOffsitePeer,       // the offsite peer's service: cluster nodes only
 };

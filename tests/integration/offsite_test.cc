@@ -2,7 +2,8 @@
 // of three nodes and an offsite peer (custodyd --role offsite) with its own
 // certificate. Snapshot, sync and receipt; a second sync that sends only what
 // is new; a peer, then the syncing node, killed in the middle of a sync; a
-// chunk corrupted on the peer; and a wiped cluster restored from the peer.
+// chunk corrupted on the peer; and a wiped cluster restored from the peer
+// (offsite_safety_test.cc: which snapshots a restore refuses).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -11,105 +12,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "client/client.h"
-#include "common/tls.h"
-#include "custody/v1/offsite.grpc.pb.h"
-#include "tests/integration/cluster_util.h"
-#include "tests/integration/process.h"
+#include "tests/integration/offsite_fixture.h"
 
 namespace custody::testing {
 namespace {
 
 using json = nlohmann::json;
 namespace fs = std::filesystem;
-
-class OffsiteTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    nodes_ = StartTlsCluster(dir_,
-                             {{"admin", {"--role", "admin"}},
-                              {"olga", {"--role", "officer", "--agency", "A"}},
-                              {"hank", {"--role", "archive-head"}},
-                              {"lena", {"--role", "leader", "--agency", "A"}},
-                              {"aud", {"--role", "auditor"}}},
-                             "aud", 3, {"--repair-interval", "1s"});
-    ASSERT_EQ(nodes_.size(), 3u);
-    CliResult cert = RunCli({"ca", "issue", "--ca", dir_ / "ca", "--node", "off1", "--host",
-                             "127.0.0.1", "-o", dir_ / "tls-off1"});
-    ASSERT_EQ(cert.exit_code, 0) << cert.err;
-    peer_ = std::make_unique<NodeProcess>(
-        dir_ / "offsite",
-        std::vector<std::string>{"--role", "offsite", "--tls", dir_ / "tls-off1"});
-    ASSERT_TRUE(peer_->Start()) << peer_->Log();
-    WaitUntilPeersAreUp(nodes_, dir_ / "aud");
-  }
-  void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
-
-  CliResult As(const std::string& user, int n, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", nodes_[n]->address(), "--tls", dir_ / user});
-    return RunCli(args);
-  }
-  json Ok(const std::string& user, int n, std::vector<std::string> args) {
-    args.push_back("--json");
-    CliResult r = As(user, n, args);
-    EXPECT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err << r.out;
-    return r.exit_code == 0 ? json::parse(r.out) : json();
-  }
-  // Stores a random file of `size` bytes as olga; returns its id.
-  std::string Stored(uint64_t size) {
-    std::string file = dir_ / ("f" + std::to_string(files_++));
-    std::string id = WriteRandomFile(file, size, 700 + files_);
-    CliResult put = As("olga", 0, {"put", file, "--meta", "agency=A"});  // grants need one
-    EXPECT_EQ(put.exit_code, 0) << put.err;
-    paths_[id] = file;
-    data_bytes_ += size;
-    return id;
-  }
-  json Sync(std::vector<std::string> more = {}, int n = 1) {
-    std::vector<std::string> args = {"offsite", "sync", "--peer", peer_->address()};
-    args.insert(args.end(), more.begin(), more.end());
-    return Ok("admin", n, args);
-  }
-  // Syncs snapshot `id` from node 1, paced at 2 MiB/s on 2 streams, and
-  // kill -9s `victim` 4 s in; the sync's result.
-  CliResult SyncCutByKilling(NodeProcess* victim, const std::string& id) {
-    CliResult cut;
-    std::thread sync([&] {
-      cut = As("admin", 1,
-               {"offsite", "sync", "--peer", peer_->address(), "--snapshot", id, "--rate", "2MiB/s",
-                "--streams", "2"});
-    });
-    std::this_thread::sleep_for(std::chrono::seconds(4));
-    victim->Kill(SIGKILL);
-    sync.join();
-    return cut;
-  }
-  // The peer's counters, asked as node n1 (only cluster nodes may ask).
-  v1::PeerStatus PeerCounters() {
-    absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir_ / "tls-n1");
-    EXPECT_TRUE(files.ok()) << files.status();
-    auto stub = v1::OffsitePeer::NewStub(
-        grpc::CreateChannel(peer_->address(), TlsChannelCredentials(*files)));
-    grpc::ClientContext ctx;
-    v1::PeerStatus s;
-    grpc::Status st = stub->Status(&ctx, v1::PeerStatusRequest(), &s);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return s;
-  }
-  std::set<std::string> Actions(const std::string& subject, int n = 0) {
-    json log = Ok("aud", n, {"audit", "log", subject});
-    std::set<std::string> out;
-    for (const auto& e : log["events"]) out.insert(e["action"].get<std::string>());
-    return out;
-  }
-
-  TempDir dir_;
-  std::vector<std::unique_ptr<NodeProcess>> nodes_;
-  std::unique_ptr<NodeProcess> peer_;
-  std::map<std::string, std::string> paths_;  // id -> file
-  uint64_t data_bytes_ = 0;
-  int files_ = 0;
-};
 
 TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
   Stored(1536 << 10);
@@ -312,14 +221,12 @@ TEST_F(OffsiteTest, ACorruptChunkOnThePeerIsFoundAndTheNextSyncRepairsIt) {
 TEST_F(OffsiteTest, ARestoreFromAPeerWithACorruptChunkStopsAndPlacesNothingOfIt) {
   std::string victim = Stored(256 << 10);  // one chunk each
   Stored(128 << 10);
-  Sync();
+  std::string key = SignerKey(Sync()["snapshot"]);
   ASSERT_TRUE(FlipIn(dir_ / "offsite/volumes", ReadFile(paths_[victim])));
-  for (auto& n : nodes_) n->Kill(SIGKILL);
-  for (int i = 1; i <= 3; ++i) fs::remove_all(dir_ / ("n" + std::to_string(i)));
-  for (auto& n : nodes_) ASSERT_TRUE(n->Start()) << n->Log();
-  WaitUntilPeersAreUp(nodes_, dir_ / "aud");
+  Wipe();
 
-  CliResult r = As("admin", 1, {"restore", "--from-offsite", peer_->address()});
+  CliResult r =
+      As("admin", 1, {"restore", "--from-offsite", peer_->address(), "--trust-signer-key", key});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("DATA_LOSS"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(victim.substr(7, 16)), std::string::npos) << "names the blob: " << r.err;
@@ -345,19 +252,20 @@ TEST_F(OffsiteTest, AWipedClusterIsRestoredFromThePeerAndVerifies) {
   std::vector<std::string> november = {"report",     "--agency", "A",         "--from",
                                        "2026-11-01", "--to",     "2026-12-01"};
   EXPECT_EQ(Ok("hank", 0, november)["objects_not_offsite"], 1);
-  Sync();
+  std::string key = SignerKey(Sync()["snapshot"]);
   EXPECT_EQ(Ok("hank", 0, november)["objects_not_offsite"], 0) << "confirmed by the receipt";
 
-  for (auto& n : nodes_) n->Kill(SIGKILL);
-  for (int i = 1; i <= 3; ++i) fs::remove_all(dir_ / ("n" + std::to_string(i)));
-  for (auto& n : nodes_) ASSERT_TRUE(n->Start()) << n->Log();
-  WaitUntilPeersAreUp(nodes_, dir_ / "aud");
+  Wipe();
   EXPECT_NE(As("olga", 0, {"get", ids[0], "-o", dir_ / "gone"}).exit_code, 0) << "wiped";
-  EXPECT_EQ(As("olga", 0, {"restore", "--from-offsite", peer_->address()}).exit_code, 1)
-      << "only an admin restores";
+  // The wiped cluster knows none of its old keys: it is told which.
+  std::vector<std::string> restore = {"restore", "--from-offsite", peer_->address(),
+                                      "--trust-signer-key", key};
+  EXPECT_EQ(As("olga", 0, restore).exit_code, 1) << "only an admin restores";
 
-  json restored = Ok("admin", 1, {"restore", "--from-offsite", peer_->address()});
+  json restored = Ok("admin", 1, restore);
   EXPECT_EQ(restored["objects"], 3);
+  EXPECT_EQ(restored["snapshot_objects"], 3);
+  EXPECT_EQ(restored["signer_key"], key);
   EXPECT_EQ(restored["bytes"], data_bytes_);
   EXPECT_EQ(restored["audit_logs"], 3);
   for (const std::string& id : ids) {  // bit-exact, with the grants restored too
@@ -384,12 +292,12 @@ TEST_F(OffsiteTest, AWipedClusterIsRestoredFromThePeerAndVerifies) {
   EXPECT_EQ(coordinator["restored_logs"].size(), 3u) << coordinator.dump();
   EXPECT_TRUE(Actions("node", 1).count("cluster.restored"));
   // Run again (as after a restore that stopped half way): nothing is placed twice.
-  json again = Ok("admin", 0, {"restore", "--from-offsite", peer_->address()});
+  json again = Ok("admin", 0, restore);
   EXPECT_EQ(again["objects"], 0);
   EXPECT_EQ(again["objects_present"], 3);
   // A cluster holding something the snapshot does not name is not restored into.
   Stored(10 << 10);
-  CliResult other = As("admin", 1, {"restore", "--from-offsite", peer_->address()});
+  CliResult other = As("admin", 1, restore);
   EXPECT_EQ(other.exit_code, 1);
   EXPECT_NE(other.err.find("empty cluster"), std::string::npos) << other.err;
 }
