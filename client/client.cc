@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -134,10 +135,10 @@ absl::StatusOr<std::string> CustodyClient::DeriveUploadId(const std::string& pat
 absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path, const PutOptions& options) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno(absl::StrCat("cannot open ", path));
+  absl::Cleanup closer = [fd] { close(fd); };
   struct stat st;
   fstat(fd, &st);
   if (!S_ISREG(st.st_mode)) {
-    close(fd);
     return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
   }
   PutOptions opts = options;
@@ -148,22 +149,18 @@ absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path, const PutO
   opts.file_name = EscapeInvalidUtf8(opts.file_name);  // file systems allow any bytes
   std::string upload_id = opts.upload_id;
   if (upload_id.empty()) {
-    absl::StatusOr<std::string> d = DeriveUploadId(path);
-    if (!d.ok()) {
-      close(fd);
-      return d.status();
-    }
-    upload_id = *d;
+    ASSIGN_OR_RETURN(upload_id, DeriveUploadId(path));
   }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  ASSIGN_OR_RETURN(Digest digest, HashFile(fd, size, opts.canceller));
   PutResult result;
   absl::Status s;
   for (int attempt = 1; attempt <= std::max(1, opts.max_attempts); ++attempt) {
     result.attempts = attempt;
-    s = PutOnce(fd, static_cast<uint64_t>(st.st_size), opts, upload_id, &result);
+    s = PutOnce(fd, size, digest, opts, upload_id, &result);
     if (s.ok() || !IsRetryable(s) || attempt == opts.max_attempts) break;
     BackoffSleep(attempt);
   }
-  close(fd);
   if (!s.ok()) return s;
   return result;
 }

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/digest.h"
 #include "common/tls.h"
 #include "custody/v1/custody.grpc.pb.h"
 
@@ -92,7 +93,9 @@ class CustodyClient {
   static std::optional<TlsFiles> TlsCredentials();
 
   // Uploads `path`, resuming where an earlier attempt broke off, and checks
-  // that the id the node returns is the file's own SHA-256.
+  // that the id the node returns is the file's own SHA-256. The file is
+  // hashed first and its hash named in the upload's header: a node that
+  // holds the object answers at once, so a re-put costs a local read.
   absl::StatusOr<PutResult> Put(const std::string& path, const PutOptions& options);
   // Writes object `id` to `out_path`, which must not exist. The bytes go to a
   // temporary file beside it, are hashed while written, and are renamed into
@@ -114,8 +117,10 @@ class CustodyClient {
   static absl::StatusOr<std::string> DeriveUploadId(const std::string& path);
 
  private:
-  absl::Status PutOnce(int fd, uint64_t size, const PutOptions& opts, const std::string& upload_id,
-                       PutResult* result);
+  // The SHA-256 of bytes [0, size) of `fd`, read once through a small buffer.
+  static absl::StatusOr<Digest> HashFile(int fd, uint64_t size, Canceller* canceller);
+  absl::Status PutOnce(int fd, uint64_t size, const Digest& digest, const PutOptions& opts,
+                       const std::string& upload_id, PutResult* result);
   absl::Status GetOnce(const std::string& id, int fd, GetResult* result, class Sha256* hash,
                        const ProgressFn& progress);
 

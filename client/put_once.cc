@@ -1,12 +1,10 @@
-// One attempt of CustodyClient::Put: ask what the node holds, stream the
-// rest while another thread hashes the whole file, finish with its SHA-256.
+// One attempt of CustodyClient::Put: ask what the node holds, name the
+// file's hash in the header, and stream the rest only if the node asks for
+// it (it answers at once when it holds the object: dedup before sending).
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <thread>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -14,78 +12,16 @@
 #include "common/digest.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "common/upload_protocol.h"
 
 namespace custody {
 namespace {
 constexpr size_t kMessageBytes = 1 << 20;
 
-// Hashes bytes [0, size) of `fd` on its own thread, so that hashing overlaps
-// sending (the send loop then only reads, frames and encrypts). The file is
-// read twice from the page cache; if it changes meanwhile, the node's id and
-// this hash differ and the put fails with DATA_LOSS.
-class FileHasher {
- public:
-  FileHasher(int fd, uint64_t size) : thread_([this, fd, size] { Run(fd, size); }) {}
-  ~FileHasher() {  // an abandoned attempt stops hashing at once
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  absl::StatusOr<Digest> Finish() {
-    thread_.join();
-    if (!status_.ok()) return status_;
-    return digest_;
-  }
+using Writer = grpc::ClientWriter<v1::UploadRequest>;
 
- private:
-  void Run(int fd, uint64_t size) {
-    Sha256 hash;
-    std::string buf(kMessageBytes, '\0');
-    for (uint64_t pos = 0; pos < size;) {
-      if (stop_) {
-        status_ = absl::CancelledError("hashing stopped");
-        return;
-      }
-      size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - pos));
-      ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(pos));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        status_ = absl::DataLossError("the file changed while it was being hashed");
-        return;
-      }
-      hash.Update(buf.data(), static_cast<size_t>(n));
-      pos += static_cast<uint64_t>(n);
-    }
-    digest_ = hash.Finish();
-  }
-
-  std::atomic<bool> stop_{false};
-  absl::Status status_;
-  Digest digest_;
-  std::thread thread_;  // last: starts after the fields it writes exist
-};
-
-}  // namespace
-
-absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opts,
-                                    const std::string& upload_id, PutResult* result) {
-  ASSIGN_OR_RETURN(v1::QueryUploadResponse q, QueryUpload(upload_id, opts.canceller));
-  uint64_t offset = q.committed_size();
-  if (offset > size) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the node holds ", offset, " bytes of upload ", upload_id, " but the file has ", size));
-  }
-  if (result->attempts == 1) result->resumed_from = offset;
-  if (opts.progress) opts.progress(offset, size);
-  FileHasher hasher(fd, size);
-  grpc::ClientContext ctx;
-  if (opts.canceller != nullptr && !opts.canceller->Register(&ctx)) {
-    return absl::CancelledError("the upload was cancelled");
-  }
-  absl::Cleanup unregister = [&] {
-    if (opts.canceller != nullptr) opts.canceller->Unregister();
-  };
-  v1::UploadResponse resp;
-  std::unique_ptr<grpc::ClientWriter<v1::UploadRequest>> w = stub_->Upload(&ctx, &resp);
+v1::UploadRequest Header(uint64_t size, uint64_t offset, const Digest& digest,
+                         const PutOptions& opts, const std::string& upload_id) {
   v1::UploadRequest req;
   v1::UploadHeader* h = req.mutable_header();
   h->set_upload_id(upload_id);
@@ -94,40 +30,95 @@ absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const PutOptions& opt
   h->set_media_type(opts.media_type);
   h->mutable_metadata()->insert(opts.metadata.begin(), opts.metadata.end());
   h->set_offset(offset);
-  bool alive = w->Write(req);
-  req.Clear();
+  h->set_sha256(digest.ToString());
+  return req;
+}
+
+// Whether the node asked for the file's bytes: it did not answer from the
+// header's hash.
+bool NodeWantsBytes(const grpc::ClientContext& ctx) {
+  const auto& md = ctx.GetServerInitialMetadata();
+  auto it = md.find(kUploadMetadataKey);
+  return it != md.end() && it->second == kSendBytes;
+}
+
+// Streams bytes [pos, size) of `fd`, then the finish message. Returns
+// whether the stream is still open (if not, Finish says why).
+absl::StatusOr<bool> SendBytes(int fd, uint64_t pos, uint64_t size, const Digest& digest,
+                               const PutOptions& opts, Writer* w, PutResult* result) {
+  v1::UploadRequest req;
   std::string* data = req.mutable_data();  // read straight into the message
-  uint64_t pos = offset;
+  bool alive = true;
   while (alive && pos < size) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(kMessageBytes, size - pos));
     data->resize(want);
     ssize_t n = pread(fd, data->data(), want, static_cast<off_t>(pos));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ctx.TryCancel();
-      return absl::DataLossError("the file changed while it was being sent");
-    }
+    if (n <= 0) return absl::DataLossError("the file changed while it was being sent");
     data->resize(static_cast<size_t>(n));
     alive = w->Write(req);
     pos += static_cast<uint64_t>(n);
     result->bytes_sent += static_cast<uint64_t>(n);
     if (opts.progress) opts.progress(pos, size);
   }
-  absl::StatusOr<Digest> digest = hasher.Finish();
-  if (!digest.ok()) {
-    ctx.TryCancel();
-    return digest.status();
+  if (!alive) return false;
+  req.Clear();
+  req.mutable_finish()->set_sha256(digest.ToString());
+  return w->Write(req);
+}
+
+}  // namespace
+
+absl::StatusOr<Digest> CustodyClient::HashFile(int fd, uint64_t size, Canceller* canceller) {
+  Sha256 hash;
+  std::string buf(kMessageBytes, '\0');
+  for (uint64_t pos = 0; pos < size;) {
+    if (canceller != nullptr && canceller->cancelled()) {
+      return absl::CancelledError("the upload was cancelled");
+    }
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - pos));
+    ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return absl::DataLossError("the file changed while it was being hashed");
+    hash.Update(buf.data(), static_cast<size_t>(n));
+    pos += static_cast<uint64_t>(n);
   }
-  if (alive) {
-    req.Clear();
-    req.mutable_finish()->set_sha256(digest->ToString());
-    alive = w->Write(req);
+  return hash.Finish();
+}
+
+absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const Digest& digest,
+                                    const PutOptions& opts, const std::string& upload_id,
+                                    PutResult* result) {
+  ASSIGN_OR_RETURN(v1::QueryUploadResponse q, QueryUpload(upload_id, opts.canceller));
+  uint64_t offset = q.committed_size();
+  if (offset > size) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the node holds ", offset, " bytes of upload ", upload_id, " but the file has ", size));
+  }
+  if (result->attempts == 1) result->resumed_from = offset;
+  if (opts.progress) opts.progress(offset, size);
+  grpc::ClientContext ctx;
+  if (opts.canceller != nullptr && !opts.canceller->Register(&ctx)) {
+    return absl::CancelledError("the upload was cancelled");
+  }
+  absl::Cleanup unregister = [&] {
+    if (opts.canceller != nullptr) opts.canceller->Unregister();
+  };
+  v1::UploadResponse resp;
+  std::unique_ptr<Writer> w = stub_->Upload(&ctx, &resp);
+  bool alive = w->Write(Header(size, offset, digest, opts, upload_id));
+  if (alive) w->WaitForInitialMetadata();  // the node answers, or asks for the bytes
+  if (alive && NodeWantsBytes(ctx)) {
+    absl::StatusOr<bool> sent = SendBytes(fd, offset, size, digest, opts, w.get(), result);
+    if (!sent.ok()) ctx.TryCancel();
+    RETURN_IF_ERROR(sent.status());
+    alive = *sent;
   }
   if (alive) w->WritesDone();
   RETURN_IF_ERROR(FromGrpcStatus(w->Finish()));
-  if (resp.id() != digest->ToString()) {
+  if (resp.id() != digest.ToString()) {
     return absl::DataLossError(absl::StrCat("the node answered id ", resp.id(),
-                                            " but the file hashes to ", digest->ToString()));
+                                            " but the file hashes to ", digest.ToString()));
   }
   result->id = resp.id();
   result->size = resp.size();

@@ -92,6 +92,11 @@ void PrintPut(const PutResult& r, const std::string& file, double secs, bool as_
     std::cerr << "warning: the cluster holds " << r.durable_replicas << " of the "
               << r.required_replicas << " copies it needs\n";
   }
+  if (r.already_stored && r.bytes_sent == 0) {  // the node answered from the file's hash
+    std::cerr << "already stored: " << file << " (" << FormatBytes(r.size)
+              << "; the node holds it: no bytes sent)\n";
+    return;
+  }
   std::cerr << (r.already_stored ? "already stored: " : "stored: ") << file << " ("
             << FormatBytes(r.size) << ", " << FormatBytes(r.bytes_sent / std::max(secs, 1e-6))
             << "/s" << (r.resumed_from ? absl::StrCat(", resumed at byte ", r.resumed_from) : "")

@@ -162,21 +162,56 @@ absl::Status Upload::Discard() {
   return mgr_->index_->Commit(&b);
 }
 
-// The event of a finished upload: the object stored (with its metadata), or
-// the same bytes put again (nothing stored, this upload's metadata not kept).
+// The event of a finished upload: the object stored (with its metadata), the
+// same bytes put again (nothing stored, this upload's metadata not kept), or
+// only their hash presented for an object the cluster holds (no bytes came).
 v1::AuditEvent Upload::StoredEvent(const Digest& id, bool existed) const {
-  v1::AuditEvent e =
-      NewEvent(existed ? "object.stored-again" : "object.stored", id.ToString(), actor_);
+  const char* action = from_digest_ ? "object.digest-presented"
+                       : existed    ? "object.stored-again"
+                                    : "object.stored";
+  v1::AuditEvent e = NewEvent(action, id.ToString(), actor_);
   AddDetail(&e, "size", absl::StrCat(header_.size()));
   AddDetail(&e, "file_name", header_.file_name());
   AddDetail(&e, "media_type", header_.media_type());
   AddDetail(&e, "upload_id", header_.upload_id());
   AddDetail(&e, "resumed_from", absl::StrCat(start_offset_));
   AddDetail(&e, "bytes_received", absl::StrCat(received_this_stream()));
+  if (from_digest_) {
+    AddDetail(&e, "checked", "the client's hash only: it sent no bytes; nothing was stored");
+    if (!existed) AddDetail(&e, "manifest", "copied here from another node that holds it");
+  }
   if (!peer_.empty()) AddDetail(&e, "peer", peer_);
   std::map<std::string, std::string> sorted(header_.metadata().begin(), header_.metadata().end());
   for (const auto& [k, v] : sorted) AddDetail(&e, "meta." + k, v);
   return e;
+}
+
+v1::UploadResponse Upload::Response(const Digest& id, bool held,
+                                    const std::vector<std::string>& holders) const {
+  v1::UploadResponse resp;
+  resp.set_id(id.ToString());
+  resp.set_size(header_.size());
+  resp.set_already_stored(held);
+  resp.set_bytes_received(received_this_stream());
+  // The nodes that hold the manifest durably (its chunks were placed on
+  // their own R home nodes before it).
+  resp.set_durable_replicas(static_cast<uint32_t>(holders.size()));
+  resp.set_required_replicas(mgr_->required_replicas_);
+  return resp;
+}
+
+absl::StatusOr<v1::UploadResponse> Upload::FinishFromDigest() {
+  ASSIGN_OR_RETURN(Digest id, Digest::Parse(header_.sha256()));
+  ASSIGN_OR_RETURN(std::optional<v1::ObjectManifest> m, HeldManifest(id));
+  if (!m.has_value() || m->size() != header_.size()) {
+    return absl::NotFoundError(absl::StrCat("no object ", id.ToString(), " of ", header_.size(),
+                                            " bytes is held: send its bytes"));
+  }
+  from_digest_ = true;
+  std::vector<std::string> holders;
+  ASSIGN_OR_RETURN(bool held, StoreManifest(id, m->SerializeAsString(), &holders));
+  (void)held;  // held by the cluster either way, if not on this node before
+  return Response(id, /*held=*/true, holders);
 }
 
 absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha256) {
@@ -185,12 +220,16 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
         absl::StrCat("finish after ", received_, " of ", header_.size(), " declared bytes"));
   }
   ASSIGN_OR_RETURN(Digest claimed, Digest::Parse(client_sha256));
+  // The header's hash, if it named one, must be the finish's and the bytes'.
+  ASSIGN_OR_RETURN(Digest named, header_.sha256().empty() ? absl::StatusOr<Digest>(claimed)
+                                                          : Digest::Parse(header_.sha256()));
   if (!buffer_.empty()) CutChunk();
   RETURN_IF_ERROR(WaitForChunks());
   Digest actual = file_hash_.Finish();
-  if (actual != claimed) {
+  const Digest& said = actual != claimed ? claimed : named;
+  if (said != actual) {
     RETURN_IF_ERROR(Discard());
-    return absl::DataLossError(absl::StrCat("hash mismatch: the client says ", claimed.ToString(),
+    return absl::DataLossError(absl::StrCat("hash mismatch: the client says ", said.ToString(),
                                             " but the node received ", actual.ToString(),
                                             "; no object was stored"));
   }
@@ -211,16 +250,7 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
   ASSIGN_OR_RETURN(m, FirstManifest(actual, std::move(m)));
   std::vector<std::string> holders;
   ASSIGN_OR_RETURN(bool held, StoreManifest(actual, m.SerializeAsString(), &holders));
-  v1::UploadResponse resp;
-  resp.set_id(actual.ToString());
-  resp.set_size(header_.size());
-  resp.set_already_stored(held);
-  resp.set_bytes_received(received_this_stream());
-  // The nodes that hold the manifest durably (its chunks were placed on
-  // their own R home nodes before it).
-  resp.set_durable_replicas(static_cast<uint32_t>(holders.size()));
-  resp.set_required_replicas(mgr_->required_replicas_);
-  return resp;
+  return Response(actual, held, holders);
 }
 
 // An object's manifest is fixed by its first upload: a file stored again
@@ -228,13 +258,19 @@ absl::StatusOr<v1::UploadResponse> Upload::Finish(absl::string_view client_sha25
 // which its homes would otherwise refuse as different (server/objects/manifest_guard.h).
 absl::StatusOr<v1::ObjectManifest> Upload::FirstManifest(const Digest& id,
                                                          v1::ObjectManifest fresh) {
+  ASSIGN_OR_RETURN(std::optional<v1::ObjectManifest> held, HeldManifest(id));
+  if (held.has_value()) return *std::move(held);
+  return fresh;
+}
+
+absl::StatusOr<std::optional<v1::ObjectManifest>> Upload::HeldManifest(const Digest& id) {
   ASSIGN_OR_RETURN(std::optional<std::string> here, mgr_->index_->GetObject(id));
   v1::ObjectManifest local;
   if (here && local.ParseFromString(*here)) return local;
-  if (mgr_->placement_ == nullptr) return fresh;
+  if (mgr_->placement_ == nullptr) return std::nullopt;
   absl::StatusOr<v1::ObjectManifest> held = mgr_->placement_->FindManifest(id);
-  if (held.ok()) return held;
-  if (absl::IsNotFound(held.status())) return fresh;
+  if (held.ok()) return *std::move(held);
+  if (absl::IsNotFound(held.status())) return std::nullopt;
   return absl::UnavailableError(absl::StrCat("could not learn whether ", id.ToString(),
                                              " is already stored: ", held.status().message()));
 }

@@ -7,6 +7,7 @@
 #define CUSTODY_SERVER_OBJECTS_UPLOAD_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,13 @@ class Upload {
   // Ends the upload: checks size and the client's hash ("sha256:<hex>"),
   // waits for every chunk to be durable, then commits the manifest durably.
   absl::StatusOr<v1::UploadResponse> Finish(absl::string_view client_sha256);
+  // Ends an upload whose header named the file's hash (header.sha256) and
+  // that carries no bytes: answered from the object the cluster holds. Its
+  // manifest is placed again as the cluster holds it (nothing new is stored
+  // and this upload's metadata is not applied), with the event
+  // object.digest-presented: no bytes were received or checked. NOT_FOUND
+  // when no object of that hash and size is held (then send the bytes).
+  absl::StatusOr<v1::UploadResponse> FinishFromDigest();
 
   uint64_t received_this_stream() const { return received_ - start_offset_; }
   uint64_t received() const { return received_; }
@@ -62,6 +70,10 @@ class Upload {
   // Stores the manifest: here only, or on its home nodes in a cluster.
   // Returns whether it was held already, and the nodes that hold it.
   absl::StatusOr<v1::ObjectManifest> FirstManifest(const Digest& id, v1::ObjectManifest fresh);
+  // The manifest of `id` as this node or, in a cluster, another holds it.
+  absl::StatusOr<std::optional<v1::ObjectManifest>> HeldManifest(const Digest& id);
+  v1::UploadResponse Response(const Digest& id, bool held,
+                              const std::vector<std::string>& holders) const;
   absl::StatusOr<bool> StoreManifest(const Digest& id, const std::string& manifest,
                                      std::vector<std::string>* holders);
   absl::Status WaitForChunks();
@@ -73,6 +85,7 @@ class Upload {
   std::string actor_, peer_;
   uint32_t chunk_size_;
   uint64_t start_offset_ = 0;
+  bool from_digest_ = false;  // FinishFromDigest: no bytes came
   uint64_t received_ = 0;
   Sha256 file_hash_;
   std::string buffer_;

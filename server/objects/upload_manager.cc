@@ -76,6 +76,9 @@ absl::Status UploadManager::Validate(const v1::UploadHeader& h) const {
     return absl::InvalidArgumentError(
         absl::StrCat("metadata is ", total, " bytes in all; at most ", limits_.max_metadata_total));
   }
+  if (!h.sha256().empty() && !Digest::Parse(h.sha256()).ok()) {
+    return absl::InvalidArgumentError("the header's sha256 is not \"sha256:<64 lowercase hex>\"");
+  }
   auto level = h.metadata().find("classification");
   if (level != h.metadata().end() && LevelRank(level->second) < 0) {
     return absl::InvalidArgumentError(

@@ -6,7 +6,9 @@
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "common/units.h"
+#include "common/upload_protocol.h"
 
 namespace custody {
 
@@ -161,24 +163,9 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
   switch (req.kind_case()) {
     case v1::UploadRequest::kHeader: {
       if (st.upload) return FinishWith(absl::InvalidArgumentError("a second header"));
-      st.upload_id = req.header().upload_id().substr(0, 128);
-      absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kPut);
-      if (!who.ok()) return FinishWith(who.status());
-      st.actor = who->name();
-      st.caller = *who;
-      for (const char* key : {"device", "matter", "start"}) {
-        st.names_record = req.header().metadata().count(key) > 0;
-        if (!st.names_record) break;
-      }
-      if (st.names_record) {  // footage to file: its agency must be known first
-        absl::Status agency =
-            node_->records()->FilingAgency(*who, req.header().metadata()).status();
-        if (!agency.ok()) return FinishWith(agency);
-      }
-      absl::StatusOr<std::unique_ptr<Upload>> up =
-          node_->uploads()->Begin(req.header(), who->name(), peer_);
-      if (!up.ok()) return FinishWith(up.status());
-      st.upload = std::move(*up);
+      absl::Status s = Begin(req.header());
+      if (!s.ok()) return FinishWith(s);
+      if (!req.header().sha256().empty()) return AnswerFromDigest(req.header().sha256());
       break;
     }
     case v1::UploadRequest::kData: {
@@ -189,34 +176,81 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
     }
     case v1::UploadRequest::kFinish: {
       if (!st.upload) return FinishWith(absl::InvalidArgumentError("finish before the header"));
-      absl::StatusOr<v1::UploadResponse> r = st.upload->Finish(req.finish().sha256());
-      if (!r.ok()) return FinishWith(r.status());
-      if (r->already_stored()) {  // held, unless its data was purged
-        absl::StatusOr<std::optional<v1::PurgePlan>> p = node_->records()->PurgedBy(r->id());
-        if (!p.ok()) return FinishWith(p.status());
-        if (p->has_value()) {
-          return FinishWith(absl::FailedPreconditionError(
-              absl::StrCat(r->id(), " was purged under purge request ", (*p)->request_id(),
-                           " (its retention had ended); it is not stored again")));
-        }
-      }
-      *response_ = *r;
-      // Whether an object is held at a level above the caller's clearance is
-      // not the caller's to learn: to them it is stored as anything new.
-      if (r->already_stored() && !StoredWithin(st.caller, r->id())) {
-        response_->set_already_stored(false);
-      }
-      if (st.names_record) response_->set_record_id(FileUnderRecord(st.caller, r->id()));
-      double secs = absl::ToDoubleSeconds(absl::Now() - st.started);
-      LOG(INFO) << "stored " << r->id() << " (" << FormatBytes(r->size()) << ", "
-                << FormatBytes(r->bytes_received() / std::max(secs, 1e-6)) << "/s"
-                << (r->already_stored() ? ", already held" : "") << ")";
-      return FinishWith(absl::OkStatus());
+      return Answer(st.upload->Finish(req.finish().sha256()));
     }
     default:
       return FinishWith(absl::InvalidArgumentError("upload message with no content"));
   }
   StartRead(&st.req);
+}
+
+absl::Status UploadReactor::Begin(const v1::UploadHeader& h) {
+  State& st = *state_;
+  st.upload_id = h.upload_id().substr(0, 128);
+  absl::StatusOr<v1::Principal> who = node_->Authorize(*ctx_, Action::kPut);
+  if (!who.ok()) return who.status();
+  st.actor = who->name();
+  st.caller = *who;
+  for (const char* key : {"device", "matter", "start"}) {
+    st.names_record = h.metadata().count(key) > 0;
+    if (!st.names_record) break;
+  }
+  if (st.names_record) {  // footage to file: its agency must be known first
+    RETURN_IF_ERROR(node_->records()->FilingAgency(*who, h.metadata()).status());
+  }
+  absl::StatusOr<std::unique_ptr<Upload>> up = node_->uploads()->Begin(h, who->name(), peer_);
+  if (!up.ok()) return up.status();
+  st.upload = std::move(*up);
+  return absl::OkStatus();
+}
+
+// A header that names the file's hash is answered at once when the cluster
+// holds that object within the caller's clearance (to anyone else it is as
+// new): no bytes are read. Otherwise the client is asked for them.
+void UploadReactor::AnswerFromDigest(const std::string& id) {
+  State& st = *state_;
+  if (StoredWithin(st.caller, id)) {
+    absl::Status purged = RefuseIfPurged(id);
+    if (!purged.ok()) return FinishWith(purged);
+    absl::StatusOr<v1::UploadResponse> r = st.upload->FinishFromDigest();
+    if (r.ok()) node_->metrics()->AnsweredFromDigest(r->size());
+    if (!absl::IsNotFound(r.status())) return Answer(std::move(r));
+  }
+  ctx_->AddInitialMetadata(kUploadMetadataKey, kSendBytes);
+  StartSendInitialMetadata();
+  StartRead(&st.req);
+}
+
+absl::Status UploadReactor::RefuseIfPurged(const std::string& id) {
+  absl::StatusOr<std::optional<v1::PurgePlan>> p = node_->records()->PurgedBy(id);
+  if (!p.ok()) return p.status();
+  if (!p->has_value()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(id, " was purged under purge request ",
+                                                    (*p)->request_id(),
+                                                    " (its retention had ended); it is not "
+                                                    "stored again"));
+}
+
+// The answer to a finished upload (bytes received, or the hash presented).
+void UploadReactor::Answer(absl::StatusOr<v1::UploadResponse> r) {
+  State& st = *state_;
+  if (!r.ok()) return FinishWith(r.status());
+  if (r->already_stored()) {  // held, unless its data was purged
+    absl::Status purged = RefuseIfPurged(r->id());
+    if (!purged.ok()) return FinishWith(purged);
+  }
+  *response_ = *r;
+  // Whether an object is held at a level above the caller's clearance is
+  // not the caller's to learn: to them it is stored as anything new.
+  if (r->already_stored() && !StoredWithin(st.caller, r->id())) {
+    response_->set_already_stored(false);
+  }
+  if (st.names_record) response_->set_record_id(FileUnderRecord(st.caller, r->id()));
+  double secs = absl::ToDoubleSeconds(absl::Now() - st.started);
+  LOG(INFO) << "stored " << r->id() << " (" << FormatBytes(r->size()) << ", "
+            << FormatBytes(r->bytes_received() / std::max(secs, 1e-6)) << "/s"
+            << (r->already_stored() ? ", already held" : "") << ")";
+  FinishWith(absl::OkStatus());
 }
 
 }  // namespace custody

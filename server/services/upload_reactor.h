@@ -36,6 +36,14 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   struct State;
   void Process(bool ok);
   void Handle(v1::UploadRequest& req);
+  // Authorizes the caller of header `h` and starts (or resumes) its upload.
+  absl::Status Begin(const v1::UploadHeader& h);
+  // Ends the stream at once if the cluster holds object `id` (the header's
+  // sha256) within the caller's clearance; otherwise asks for the bytes.
+  void AnswerFromDigest(const std::string& id);
+  // FAILED_PRECONDITION if object `id`'s data was purged.
+  absl::Status RefuseIfPurged(const std::string& id);
+  void Answer(absl::StatusOr<v1::UploadResponse> r);
   void FinishWith(const absl::Status& s);
   void WatchForStalls(IdleWatchdog* watchdog);
 

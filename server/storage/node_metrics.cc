@@ -64,6 +64,11 @@ std::string NodeMetrics::Render() const {
                   "# TYPE custody_uploads_total counter\n", "custody_uploads_total{result=\"ok\"} ",
                   uploads_ok_.load(), "\ncustody_uploads_total{result=\"failed\"} ",
                   uploads_failed_.load(), "\n");
+  Counter(&out, "custody_uploads_answered_from_digest_total",
+          "Uploads answered from the hash their header named: the node held the object.",
+          answered_from_digest_);
+  Counter(&out, "custody_upload_bytes_not_sent_total",
+          "File bytes clients did not send because the node held the object.", bytes_not_sent_);
   absl::StrAppend(&out, "# HELP custody_downloads_total Download streams that ended, by result.\n",
                   "# TYPE custody_downloads_total counter\n",
                   "custody_downloads_total{result=\"ok\"} ", downloads_ok_.load(),

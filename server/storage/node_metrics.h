@@ -1,6 +1,6 @@
 // What a node counts for Prometheus (`custodyd --metrics-listen`): bytes and
-// latency of uploads and downloads, corrupt chunks found, anti-entropy copies
-// and scrub progress. Thread-safe:
+// latency of uploads and downloads, re-puts answered from a hash, corrupt
+// chunks found, anti-entropy copies and scrub progress. Thread-safe:
 // counters are atomics. Gauges (objects, volume bytes, free space, map
 // version) are read from the node when rendered.
 #ifndef CUSTODY_SERVER_STORAGE_NODE_METRICS_H_
@@ -35,6 +35,12 @@ class NodeMetrics {
   // One upload or download stream ended: its file bytes and how long it took.
   void UploadDone(uint64_t bytes, absl::Duration took, bool ok);
   void DownloadDone(uint64_t bytes, absl::Duration took, bool ok);
+  // An upload answered from the hash its header named (the node held the
+  // object): `size` file bytes the client did not send.
+  void AnsweredFromDigest(uint64_t size) {
+    ++answered_from_digest_;
+    bytes_not_sent_ += size;
+  }
   void CorruptChunkFound() { ++corrupt_chunks_; }
   // Footage stored that could not be filed under a record (record.filing-failed).
   void FilingFailed() { ++filing_failures_; }
@@ -51,6 +57,7 @@ class NodeMetrics {
       filing_failures_{0};
   std::atomic<uint64_t> repair_rounds_{0}, repair_chunks_{0}, repair_manifests_{0},
       repair_bytes_{0}, scrub_bytes_{0}, chunks_repaired_{0};
+  std::atomic<uint64_t> answered_from_digest_{0}, bytes_not_sent_{0};
   std::atomic<uint64_t> uploads_ok_{0}, uploads_failed_{0}, downloads_ok_{0}, downloads_failed_{0};
   LatencyHistogram upload_seconds_, download_seconds_;
 };
