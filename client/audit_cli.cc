@@ -131,6 +131,7 @@ int AuditVerifyCommand(const AuditArgs& a) {
                       {"checkpoint_size", r.checkpoint.size},
                       {"checkpoint_origin", r.checkpoint.origin},
                       {"manifest_checked", r.manifest_checked},
+                      {"context_checked", r.context_checked},
                       {"events", events}}
                      .dump()
               << "\n";
@@ -141,7 +142,7 @@ int AuditVerifyCommand(const AuditArgs& a) {
               << " under its signed checkpoint"
               << (a.file.empty() ? "" : "; the file hashes to the id")
               << (r.manifest_checked ? "; manifest.json matches the manifest the node signed" : "")
-              << "\n";
+              << (r.context_checked ? ", and the records and grant it signed" : "") << "\n";
   }
   for (const std::string& p : r.problems) std::cerr << "custody: FAILED: " << p << "\n";
   return r.ok() ? 0 : 1;

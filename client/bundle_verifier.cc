@@ -39,12 +39,24 @@ void VerifyEntry(const v1::AuditBundle& b, int i, BundleReport* r) {
   r->events.push_back(std::move(ev));
 }
 
+// Each of `facts` must be in `given` (an export's manifest.json) as signed.
+void CompareFacts(const nlohmann::ordered_json& given, const nlohmann::ordered_json& facts,
+                  BundleReport* r) {
+  for (const auto& [k, v] : facts.items()) {
+    if (!given.contains(k) || given[k] != v) {
+      r->problems.push_back(absl::StrCat("manifest.json says ", k, " = ",
+                                         given.contains(k) ? given[k].dump() : "(nothing)",
+                                         " but the node signed ", v.dump()));
+    }
+  }
+}
+
 // Checks the node's signature of the bundle's manifest and, when given, an
-// export's manifest.json against it.
+// export's manifest.json (parsed: `given`) against it.
 void VerifyManifest(const v1::AuditBundle& b, const std::string& key,
-                    const std::string& manifest_json, BundleReport* r) {
+                    const nlohmann::ordered_json* given, BundleReport* r) {
   if (b.manifest().empty()) {
-    if (!manifest_json.empty()) {
+    if (given != nullptr) {
       r->problems.push_back("the bundle carries no signed manifest to check manifest.json against");
     }
     return;
@@ -60,23 +72,85 @@ void VerifyManifest(const v1::AuditBundle& b, const std::string& key,
   if (!id.ok() || id->ToString() != b.subject()) {
     return r->problems.push_back("the signed manifest is another object's");
   }
-  if (manifest_json.empty()) return;
-  nlohmann::ordered_json given = nlohmann::ordered_json::parse(manifest_json, nullptr, false);
-  if (given.is_discarded() || !given.is_object()) {
-    return r->problems.push_back("manifest.json is not a JSON object");
+  if (given == nullptr) return;
+  size_t before = r->problems.size();
+  CompareFacts(*given, ManifestFacts(m), r);
+  r->manifest_checked = r->problems.size() == before;
+}
+
+// Likewise for the export's context (records, grant): manifest.json may
+// state none of it unless the node signed it.
+void VerifyContext(const v1::AuditBundle& b, const std::string& key,
+                   const nlohmann::ordered_json* given, BundleReport* r) {
+  if (b.export_context().empty()) {
+    for (const char* k : {"exported_by", "records", "grant"}) {
+      if (given != nullptr && given->contains(k)) {
+        return r->problems.push_back(absl::StrCat(
+            "manifest.json states ", k, " but the bundle carries no signed export context"));
+      }
+    }
+    return;
   }
-  const nlohmann::ordered_json facts = ManifestFacts(m);
-  for (const auto& [k, v] : facts.items()) {
-    if (!given.contains(k) || given[k] != v) {
-      r->problems.push_back(absl::StrCat("manifest.json says ", k, " = ",
-                                         given.contains(k) ? given[k].dump() : "(nothing)",
-                                         " but the node signed ", v.dump()));
+  v1::ExportContext c;
+  if (!Ed25519Verify(key, ExportContextMessage(b.subject(), b.export_context()),
+                     b.export_context_signature())
+           .ok()) {
+    return r->problems.push_back("the export context's signature does not verify");
+  }
+  if (!c.ParseFromString(b.export_context()) || HasUnknownFields(c)) {
+    return r->problems.push_back("the signed export context does not parse");
+  }
+  if (given == nullptr) return;
+  size_t before = r->problems.size();
+  CompareFacts(*given, ExportContextFacts(c), r);
+  r->context_checked = r->problems.size() == before;
+}
+
+// manifest.json checked against what the node signed, when given.
+void VerifyExportFacts(const v1::AuditBundle& b, const std::string& key,
+                       const std::string& manifest_json, BundleReport* r) {
+  nlohmann::ordered_json given;
+  if (!manifest_json.empty()) {
+    given = nlohmann::ordered_json::parse(manifest_json, nullptr, false);
+    if (given.is_discarded() || !given.is_object()) {
+      return r->problems.push_back("manifest.json is not a JSON object");
     }
   }
-  r->manifest_checked = true;
+  const nlohmann::ordered_json* g = manifest_json.empty() ? nullptr : &given;
+  VerifyManifest(b, key, g, r);
+  VerifyContext(b, key, g, r);
 }
 
 }  // namespace
+
+nlohmann::ordered_json ExportContextFacts(const v1::ExportContext& c) {
+  using json = nlohmann::ordered_json;
+  json records = json::array();
+  for (const v1::ExportRecord& r : c.records()) {
+    records.push_back(
+        json{{"id", r.id()}, {"archive_number", r.archive_number()}, {"agency", r.agency()}});
+  }
+  json grant = nullptr;  // exported by an auditor's role, under no grant
+  if (c.has_grant()) {
+    const v1::ExportGrant& g = c.grant();
+    json approvers = json::array();
+    for (const v1::ExportApproval& a : g.approvals()) {
+      approvers.push_back(json{
+          {"name", a.by()}, {"role", a.role()}, {"time", FormatUnixNanos(a.time_unix_nanos())}});
+    }
+    grant = json{{"request", g.request_id()},
+                 {"requester", g.requester()},
+                 {"purpose", g.purpose()},
+                 {"reason", g.reason()},
+                 {"requested_at", FormatUnixNanos(g.requested_unix_nanos())},
+                 {"approvers", approvers},
+                 {"expires_at", FormatUnixNanos(g.expires_unix_nanos())}};
+  }
+  return json{{"exported_by", c.exported_by()},
+              {"exported_at", FormatUnixNanos(c.exported_unix_nanos())},
+              {"records", records},
+              {"grant", grant}};
+}
 
 nlohmann::ordered_json ManifestFacts(const v1::ObjectManifest& m) {
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
@@ -119,7 +193,7 @@ BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptio
   r.checkpoint = *c;
   if (b.entries_size() == 0) r.problems.push_back("the bundle holds no events");
   for (int i = 0; i < b.entries_size(); ++i) VerifyEntry(b, i, &r);
-  VerifyManifest(b, *key, options.manifest_json, &r);
+  VerifyExportFacts(b, *key, options.manifest_json, &r);
   if (!options.file.empty()) {
     absl::StatusOr<Digest> got = Digest::OfFile(options.file);
     if (!got.ok()) {

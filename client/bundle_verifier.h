@@ -20,6 +20,7 @@ struct BundleReport {
   Checkpoint checkpoint;
   std::vector<v1::AuditEvent> events;  // the verified events, in order
   bool manifest_checked = false;       // manifest.json matched the signed manifest
+  bool context_checked = false;        // and its records and grant the signed context
   bool ok() const { return problems.empty(); }
 };
 
@@ -34,6 +35,9 @@ struct BundleVerifyOptions {
 // The object facts an export's manifest.json states (id, size, file_name,
 // media_type, stored_at, metadata), from the node-signed manifest.
 nlohmann::ordered_json ManifestFacts(const v1::ObjectManifest& m);
+// The export facts it states besides (exported_by, exported_at, records,
+// grant), from the node-signed export context.
+nlohmann::ordered_json ExportContextFacts(const v1::ExportContext& c);
 
 // Parses the bundle file's bytes (a serialized AuditBundle; unknown fields
 // are refused) and checks every signature and proof.

@@ -173,14 +173,66 @@ absl::StatusOr<v1::Principal> AuditService::AuthorizeExport(const grpc::ServerCo
   return node_->Refuse(who.name(), Action::kAuditRead, subject, audit);
 }
 
-absl::Status AuditService::SignManifest(v1::AuditBundle* bundle) {
+namespace {
+
+// What an export's context says of the grant it ran under.
+v1::ExportGrant GrantFacts(const v1::AccessGrant& g) {
+  v1::ExportGrant out;
+  out.set_request_id(g.request_id());
+  out.set_requester(g.requester());
+  out.set_reason(g.reason());
+  out.set_purpose(g.purpose());
+  out.set_requested_unix_nanos(g.requested_unix_nanos());
+  out.set_expires_unix_nanos(g.expires_unix_nanos());
+  for (const v1::Approval& a : g.approvals()) {
+    v1::ExportApproval* x = out.add_approvals();
+    x->set_by(a.by());
+    x->set_role(a.role());
+    x->set_time_unix_nanos(a.time_unix_nanos());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ExportContext> AuditService::ExportContextFor(const v1::Principal& who,
+                                                                 const std::string& id) {
+  v1::ExportContext c;
+  c.set_exported_by(who.name());
+  absl::Time now = absl::Now();
+  c.set_exported_unix_nanos(absl::ToUnixNanos(now));
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> book, node_->records()->book());
+  auto in = book->object_records.find(id);
+  for (const std::string& rid :
+       in == book->object_records.end() ? std::vector<std::string>() : in->second) {
+    const FoldedRecord* f = book->Find(rid);
+    if (f == nullptr || !Cleared(who, f->record.classification())) continue;
+    v1::ExportRecord* r = c.add_records();
+    r->set_id(rid);
+    r->set_archive_number(f->record.archive_number());
+    r->set_agency(f->record.agency());
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
+  if (const v1::AccessGrant* g = st->LiveGrant(who.name(), id, "export", now)) {
+    *c.mutable_grant() = GrantFacts(*g);
+  }
+  return c;
+}
+
+absl::Status AuditService::SignManifest(const v1::Principal& who, v1::AuditBundle* bundle) {
   absl::StatusOr<Digest> id = Digest::Parse(bundle->subject());
   if (!id.ok()) return absl::OkStatus();  // not an object: nothing to attest
   ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->FindManifest(*id));
   bundle->set_manifest(m.SerializeAsString());
-  ASSIGN_OR_RETURN(std::string sig, node_->audit()->key().Sign(ExportManifestMessage(
-                                        bundle->subject(), bundle->manifest())));
+  const Ed25519Key& key = node_->audit()->key();
+  ASSIGN_OR_RETURN(std::string sig,
+                   key.Sign(ExportManifestMessage(bundle->subject(), bundle->manifest())));
   bundle->set_manifest_signature(sig);
+  ASSIGN_OR_RETURN(v1::ExportContext c, ExportContextFor(who, bundle->subject()));
+  bundle->set_export_context(c.SerializeAsString());
+  ASSIGN_OR_RETURN(sig,
+                   key.Sign(ExportContextMessage(bundle->subject(), bundle->export_context())));
+  bundle->set_export_context_signature(sig);
   return absl::OkStatus();
 }
 
@@ -192,10 +244,14 @@ grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
     ASSIGN_OR_RETURN(v1::Principal who, AuthorizeExport(*ctx, request->subject()));
     RETURN_IF_ERROR(node_->SignCheckpointNow().status());
     ASSIGN_OR_RETURN(*response, node_->audit()->Bundle(request->subject()));
-    RETURN_IF_ERROR(SignManifest(response));
+    RETURN_IF_ERROR(SignManifest(who, response));
     v1::AuditEvent e = NewEvent("audit.exported", request->subject(), who.name());
     AddDetail(&e, "peer", peer);
     AddDetail(&e, "events", absl::StrCat(response->entries_size()));
+    v1::ExportContext c;
+    if (c.ParseFromString(response->export_context()) && c.has_grant()) {
+      AddDetail(&e, "grant", c.grant().request_id());
+    }
     return node_->Record(std::move(e));
   });
 }

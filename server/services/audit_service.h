@@ -36,9 +36,14 @@ class AuditService final : public v1::Audit::CallbackService {
   // The caller, if it may take the bundle of `subject`.
   absl::StatusOr<v1::Principal> AuthorizeExport(const grpc::ServerContextBase& ctx,
                                                 const std::string& subject);
-  // For an object's bundle: adds the object's manifest and this node's
-  // signature of it (common/export_manifest.h).
-  absl::Status SignManifest(v1::AuditBundle* bundle);
+  // For an object's bundle: adds the object's manifest and the export's
+  // context for `who`, each with this node's signature
+  // (common/export_manifest.h).
+  absl::Status SignManifest(const v1::Principal& who, v1::AuditBundle* bundle);
+  // The records object `id` belongs to (those within `who`'s clearance),
+  // and `who`'s live export grant for it, if any.
+  absl::StatusOr<v1::ExportContext> ExportContextFor(const v1::Principal& who,
+                                                     const std::string& id);
   Node* node_;
 };
 
