@@ -2,6 +2,8 @@
 
 #include <google/protobuf/stubs/logging.h>
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/ed25519.h"
 #include "common/export_manifest.h"
@@ -39,11 +41,18 @@ void VerifyEntry(const v1::AuditBundle& b, int i, BundleReport* r) {
   r->events.push_back(std::move(ev));
 }
 
-// Each of `facts` must be in `given` (an export's manifest.json) as signed.
+// The same JSON value whatever the order of its objects' keys.
+nlohmann::json Unordered(const nlohmann::ordered_json& v) {
+  return nlohmann::json::parse(v.dump(), nullptr, false);
+}
+
+// Each of `facts` must be in `given` (an export's manifest.json) as signed,
+// in any key order (a protobuf map's order differs from one process to the
+// next).
 void CompareFacts(const nlohmann::ordered_json& given, const nlohmann::ordered_json& facts,
                   BundleReport* r) {
   for (const auto& [k, v] : facts.items()) {
-    if (!given.contains(k) || given[k] != v) {
+    if (!given.contains(k) || Unordered(given[k]) != Unordered(v)) {
       r->problems.push_back(absl::StrCat("manifest.json says ", k, " = ",
                                          given.contains(k) ? given[k].dump() : "(nothing)",
                                          " but the node signed ", v.dump()));
@@ -154,7 +163,10 @@ nlohmann::ordered_json ExportContextFacts(const v1::ExportContext& c) {
 
 nlohmann::ordered_json ManifestFacts(const v1::ObjectManifest& m) {
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : m.metadata()) meta[k] = v;
+  for (const auto& [k, v] :
+       std::map<std::string, std::string>(m.metadata().begin(), m.metadata().end())) {
+    meta[k] = v;  // by key: the same manifest.json from every process
+  }
   absl::StatusOr<Digest> id = Digest::FromRaw(m.sha256());
   return nlohmann::ordered_json{{"id", id.ok() ? id->ToString() : ""},
                                 {"size", m.size()},
