@@ -30,6 +30,79 @@ std::string SafeName(const std::string& name) {
   return out;
 }
 
+constexpr char kNodeKey[] = "node-key.pem";
+
+// Who exported the object under which grant, and its records, in words.
+std::string ContextText(const v1::ExportContext& c) {
+  std::string out = absl::StrCat("Exported by ", c.exported_by(), " at ",
+                                 FormatUnixNanos(c.exported_unix_nanos()));
+  if (c.has_grant()) {
+    const v1::ExportGrant& g = c.grant();
+    absl::StrAppend(&out, " under access request ", g.request_id(), ",\nrequested by ",
+                    g.requester(), " for \"", g.reason(), "\" (purpose ", g.purpose(),
+                    "), approved by");
+    for (const v1::ExportApproval& a : g.approvals()) {
+      absl::StrAppend(&out, "\n  ", a.by(), " (", a.role(), ") at ",
+                      FormatUnixNanos(a.time_unix_nanos()));
+    }
+  } else {
+    absl::StrAppend(&out, " by the role to read the audit trail (no access grant)");
+  }
+  absl::StrAppend(&out, ".\n");
+  for (const v1::ExportRecord& r : c.records()) {
+    absl::StrAppend(
+        &out, "It belongs to record ", r.id(), " of agency ", r.agency(), " (",
+        r.archive_number().empty() ? "not archived yet" : "archive number " + r.archive_number(),
+        ").\n");
+  }
+  if (c.records().empty()) absl::StrAppend(&out, "It belongs to no record.\n");
+  return out;
+}
+
+// VERIFY.txt: what the folder holds and how to check it with those files
+// alone (it names no file that is not in the folder).
+std::string VerifyText(const std::string& name, const std::string& id, const v1::ExportContext& c) {
+  return absl::StrCat(
+      "This folder was exported from custody: ", name, " is the object\n", id, ".\n",
+      ContextText(c), "\nThe folder holds ", name, ", manifest.json, audit.bundle, ", kNodeKey,
+      " and VERIFY.txt.\nCheck them offline (no server needed):\n\n  sha256sum ", name,
+      "\n      must print the hex of the id above\n  custody audit verify audit.bundle --file ",
+      name, " --pubkey ", kNodeKey,
+      "\n      checks the object's audit events, each proven in the node's log under a\n"
+      "      checkpoint the node signed; that ",
+      name,
+      " hashes to the id; and that manifest.json\n"
+      "      states the object, its records and the grant as the node signed them.\n\n",
+      kNodeKey,
+      " is the public key the bundle names: the checkpoint, the object's manifest and\n"
+      "the export's records and grant are signed by the holder of that key. To know it is\n"
+      "the node's, compare it (sha256sum ",
+      kNodeKey, ") with the key the cluster's operator publishes.\n");
+}
+
+absl::Status WritePackage(const ExportArgs& a, const std::string& name, const std::string& id,
+                          const v1::AuditBundle& bundle, json* report) {
+  v1::ObjectManifest m;
+  v1::ExportContext c;
+  // The object's facts and the export's as the node signed them, so that
+  // `audit verify` can check manifest.json against the bundle.
+  if (bundle.manifest().empty() || !m.ParseFromString(bundle.manifest()) ||
+      bundle.export_context().empty() || !c.ParseFromString(bundle.export_context())) {
+    return absl::FailedPreconditionError(
+        "the node sent no signed manifest and export context with the audit bundle (a node "
+        "older than this CLI?)");
+  }
+  *report = ManifestFacts(m);
+  report->update(ExportContextFacts(c));
+  (*report)["file"] = name;
+  (*report)["exported_from"] = a.server;
+  (*report)["audit_events"] = bundle.entries_size();
+  (*report)["node_key"] = kNodeKey;
+  RETURN_IF_ERROR(WriteNewFile(a.out + "/" + kNodeKey, bundle.public_key_pem()));
+  RETURN_IF_ERROR(WriteNewFile(a.out + "/manifest.json", report->dump(2) + "\n"));
+  return WriteNewFile(a.out + "/VERIFY.txt", VerifyText(name, id, c));
+}
+
 absl::Status Export(const ExportArgs& a, const Digest& id, json* report) {
   std::unique_ptr<CustodyClient> client = CustodyClient::Connect(a.server);
   ASSIGN_OR_RETURN(v1::ObjectInfo info, client->Stat(id.ToString()));
@@ -38,30 +111,7 @@ absl::Status Export(const ExportArgs& a, const Digest& id, json* report) {
   ASSIGN_OR_RETURN(GetResult got, client->Get(id.ToString(), a.out + "/" + name));
   (void)got;  // Get checked the bytes against the id
   ASSIGN_OR_RETURN(v1::AuditBundle bundle, WriteAuditBundle(a.server, id, a.out + "/audit.bundle"));
-  // The object's facts as the node signed them, so that `audit verify`
-  // can check this file against the bundle.
-  v1::ObjectManifest m;
-  if (bundle.manifest().empty() || !m.ParseFromString(bundle.manifest())) {
-    return absl::FailedPreconditionError(
-        "the node sent no signed manifest with the audit bundle (a node older than this CLI?)");
-  }
-  *report = ManifestFacts(m);
-  (*report)["file"] = name;
-  (*report)["exported_at"] = FormatUnixNanos(absl::ToUnixNanos(absl::Now()));
-  (*report)["exported_from"] = a.server;
-  (*report)["audit_events"] = bundle.entries_size();
-  RETURN_IF_ERROR(WriteNewFile(a.out + "/manifest.json", report->dump(2) + "\n"));
-  return WriteNewFile(
-      a.out + "/VERIFY.txt",
-      absl::StrCat(
-          "This folder was exported from custody: ", name, " is the object ", info.id(),
-          ".\nCheck it offline (no server needed):\n\n  sha256sum ", name,
-          "    # must print the hex of the id\n  custody audit verify audit.bundle --file ", name,
-          " [--pubkey NODE_KEY.pem]\n\nThe bundle holds the object's audit events "
-          "with inclusion proofs against a checkpoint signed by the node, and the\n"
-          "object's manifest signed by the same key: verify also checks manifest.json "
-          "against it.\n--pubkey pins the node's key obtained by other means "
-          "(doc/audit_log.md).\n"));
+  return WritePackage(a, name, info.id(), bundle, report);
 }
 
 }  // namespace
@@ -89,7 +139,7 @@ int ExportCommand(const ExportArgs& a) {
     std::cout << json{{"folder", a.out}, {"manifest", report}}.dump() << "\n";
   } else {
     std::cout << "exported " << a.id << " to " << a.out << " (" << report["file"].get<std::string>()
-              << ", manifest.json, audit.bundle, VERIFY.txt)\n";
+              << ", manifest.json, audit.bundle, " << kNodeKey << ", VERIFY.txt)\n";
   }
   return 0;
 }

@@ -1,9 +1,10 @@
 // `custody export ID -o DIR` (regulation article 18, handing records out):
 // with a live export grant, writes into the new folder DIR the object's
 // bytes (verified against its id), manifest.json (the object's facts and the
-// export's), audit.bundle (the object's events with inclusion proofs and the
-// node's key) and VERIFY.txt, so a court can check the package offline with
-// `custody audit verify`.
+// export's: its records, requester, approvers and reason, as the node signed
+// them), audit.bundle (the object's events with inclusion proofs and the
+// node's key), node-key.pem (that key) and VERIFY.txt (how to check the
+// package offline with those files and `custody audit verify`).
 #ifndef CUSTODY_CLIENT_EXPORT_CLI_H_
 #define CUSTODY_CLIENT_EXPORT_CLI_H_
 

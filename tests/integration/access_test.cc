@@ -5,81 +5,17 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "client/client.h"
-#include "custody/v1/audit.pb.h"
-#include "custody/v1/storage.pb.h"
-#include "tests/integration/cluster_util.h"
+#include "tests/integration/access_fixture.h"
 
 namespace custody::testing {
 namespace {
 
 using json = nlohmann::json;
-
-class AccessTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    nodes_ =
-        StartTlsCluster(dir_,
-                        {{"admin", {"--role", "admin"}},
-                         {"arch", {"--role", "archivist", "--agency", "A"}},
-                         {"ingest", {"--role", "ingest"}},
-                         {"olga", {"--role", "officer", "--agency", "A"}},
-                         {"hank", {"--role", "archive-head"}},
-                         {"lena", {"--role", "leader", "--agency", "A"}},
-                         {"leo", {"--role", "leader", "--agency", "B"}},
-                         {"aud", {"--role", "auditor"}},
-                         {"pia", {"--role", "officer", "--agency", "A", "--clearance", "privacy"}}},
-                        "aud", 3, {"--repair-interval", "1s"});
-    ASSERT_EQ(nodes_.size(), 3u);
-  }
-  void TearDown() override { ASSERT_TRUE(CustodyClient::UseTls("").ok()); }
-
-  // The CLI as `user` through node `n` (0-based).
-  CliResult As(const std::string& user, int n, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", nodes_[n]->address(), "--tls", dir_ / user});
-    return RunCli(args);
-  }
-  std::string Stored(const std::string& meta) {
-    std::string file = dir_ / ("f" + std::to_string(files_++));
-    std::string id = WriteRandomFile(file, 200 << 10, 50 + files_);
-    CliResult put = As("arch", 0, {"put", file, "--meta", meta});
-    EXPECT_EQ(put.exit_code, 0) << put.err;
-    return id;
-  }
-  std::string Request(const std::string& user, int n, const std::string& id,
-                      const std::string& duration = "1h") {
-    CliResult r = As(
-        user, n,
-        {"access", "request", id, "--reason", "hearing 2026-12-03", "--for", duration, "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.exit_code == 0 ? json::parse(r.out)["request"].get<std::string>() : "";
-  }
-  bool CanRead(const std::string& user, int n, const std::string& id) {
-    std::filesystem::remove(dir_ / "back");
-    return As(user, n, {"get", id, "-o", dir_ / "back"}).exit_code == 0;
-  }
-  // access.refused events on n1, about the node itself and about `id`.
-  int Refusals(const std::string& id) {
-    int n = 0;
-    for (const std::string& subject : {std::string("node"), id}) {
-      CliResult log = As("aud", 0, {"audit", "log", subject, "--json"});
-      EXPECT_EQ(log.exit_code, 0) << log.err;
-      if (log.exit_code != 0) continue;
-      json events = json::parse(log.out)["events"];
-      for (const auto& e : events) n += e["action"] == "access.refused";
-    }
-    return n;
-  }
-
-  TempDir dir_;
-  std::vector<std::unique_ptr<NodeProcess>> nodes_;
-  int files_ = 0;
-};
 
 TEST_F(AccessTest, TwoPeopleApproveBeforeAnyoneViewsAndGrantsEndOrAreRevoked) {
   std::string id = Stored("agency=A");
@@ -249,62 +185,6 @@ TEST_F(AccessTest, ObjectsAboveAClearanceAreNotThereForThatCaller) {
   WriteRandomFile(file, 100, 7);
   CliResult odd = As("arch", 0, {"put", file, "--meta", "classification=top-secret"});
   EXPECT_NE(odd.err.find("INVALID_ARGUMENT"), std::string::npos) << odd.err;
-}
-
-TEST_F(AccessTest, ExportNeedsAnExportGrantAndVerifiesOffline) {
-  std::string id = Stored("agency=A");
-  std::string view = Request("olga", 0, id);
-  ASSERT_EQ(As("hank", 0, {"access", "approve", view}).exit_code, 0);
-  ASSERT_EQ(As("lena", 0, {"access", "approve", view}).exit_code, 0);
-  CliResult no = As("olga", 0, {"export", id, "-o", dir_ / "pkg"});
-  EXPECT_NE(no.exit_code, 0);
-  EXPECT_NE(no.err.find("PERMISSION_DENIED"), std::string::npos) << no.err;
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "pkg")) << "a failed export leaves nothing";
-  CliResult req =
-      As("olga", 0,
-         {"access", "request", id, "--reason", "court, case 17", "--purpose", "export", "--json"});
-  ASSERT_EQ(req.exit_code, 0) << req.err;
-  std::string r = json::parse(req.out)["request"];
-  ASSERT_EQ(As("hank", 0, {"access", "approve", r}).exit_code, 0);
-  ASSERT_EQ(As("lena", 0, {"access", "approve", r}).exit_code, 0);
-  CliResult ok = As("olga", 0, {"export", id, "-o", dir_ / "pkg", "--json"});
-  ASSERT_EQ(ok.exit_code, 0) << ok.err;
-  json manifest = json::parse(ok.out)["manifest"];
-  std::string file = dir_ / ("pkg/" + manifest["file"].get<std::string>());
-  EXPECT_EQ(HashFile(file), id);
-  EXPECT_TRUE(std::filesystem::exists(dir_ / "pkg/manifest.json"));
-  EXPECT_TRUE(std::filesystem::exists(dir_ / "pkg/VERIFY.txt"));
-  // Offline, as a court would: no server, no credentials.
-  CliResult verify =
-      RunCli({"audit", "verify", dir_ / "pkg/audit.bundle", "--file", file, "--json"});
-  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-  EXPECT_NE(verify.out.find("\"purpose\":\"export\""), std::string::npos) << verify.out;
-  EXPECT_EQ(json::parse(verify.out)["manifest_checked"], true) << verify.out;
-  EXPECT_EQ(manifest["metadata"]["agency"], "A");
-  // The folder's manifest.json altered (the object's agency) no longer
-  // passes: the node signed the manifest in the bundle.
-  std::string text = ReadFile(dir_ / "pkg/manifest.json");
-  size_t at = text.find("\"agency\": \"A\"");
-  ASSERT_NE(at, std::string::npos) << text;
-  text.replace(at, 13, "\"agency\": \"B\"");
-  { std::ofstream(dir_ / "altered.json") << text; }
-  CliResult altered = RunCli({"audit", "verify", dir_ / "pkg/audit.bundle", "--file", file,
-                              "--manifest", dir_ / "altered.json"});
-  EXPECT_NE(altered.exit_code, 0);
-  EXPECT_NE(altered.err.find("manifest.json says metadata"), std::string::npos) << altered.err;
-  // A bundle whose signed manifest was swapped does not verify either.
-  v1::AuditBundle bundle;
-  ASSERT_TRUE(bundle.ParseFromString(ReadFile(dir_ / "pkg/audit.bundle")));
-  v1::ObjectManifest m;
-  ASSERT_TRUE(m.ParseFromString(bundle.manifest()));
-  (*m.mutable_metadata())["agency"] = "B";
-  bundle.set_manifest(m.SerializeAsString());
-  { std::ofstream(dir_ / "swapped.bundle", std::ios::binary) << bundle.SerializeAsString(); }
-  CliResult swapped = RunCli({"audit", "verify", dir_ / "swapped.bundle", "--file", file});
-  EXPECT_NE(swapped.exit_code, 0);
-  EXPECT_NE(swapped.err.find("signature does not verify"), std::string::npos) << swapped.err;
-  CliResult again = As("olga", 0, {"export", id, "-o", dir_ / "pkg"});
-  EXPECT_NE(again.err.find("ALREADY_EXISTS"), std::string::npos) << again.err;
 }
 
 }  // namespace
