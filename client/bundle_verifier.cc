@@ -147,13 +147,15 @@ nlohmann::ordered_json ExportContextFacts(const v1::ExportContext& c) {
       approvers.push_back(json{
           {"name", a.by()}, {"role", a.role()}, {"time", FormatUnixNanos(a.time_unix_nanos())}});
     }
-    grant = json{{"request", g.request_id()},
-                 {"requester", g.requester()},
-                 {"purpose", g.purpose()},
-                 {"reason", g.reason()},
-                 {"requested_at", FormatUnixNanos(g.requested_unix_nanos())},
-                 {"approvers", approvers},
-                 {"expires_at", FormatUnixNanos(g.expires_unix_nanos())}};
+    grant = json::object();
+    grant["request"] = g.request_id();
+    grant["requester"] = g.requester();
+    grant["record"] = g.record_id();  // "" for a grant on the object alone
+    grant["purpose"] = g.purpose();
+    grant["reason"] = g.reason();
+    grant["requested_at"] = FormatUnixNanos(g.requested_unix_nanos());
+    grant["approvers"] = approvers;
+    grant["expires_at"] = FormatUnixNanos(g.expires_unix_nanos());
   }
   return json{{"exported_by", c.exported_by()},
               {"exported_at", FormatUnixNanos(c.exported_unix_nanos())},

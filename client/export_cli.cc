@@ -38,9 +38,10 @@ std::string ContextText(const v1::ExportContext& c) {
                                  FormatUnixNanos(c.exported_unix_nanos()));
   if (c.has_grant()) {
     const v1::ExportGrant& g = c.grant();
-    absl::StrAppend(&out, " under access request ", g.request_id(), ",\nrequested by ",
-                    g.requester(), " for \"", g.reason(), "\" (purpose ", g.purpose(),
-                    "), approved by");
+    absl::StrAppend(&out, " under access request ", g.request_id(),
+                    g.record_id().empty() ? "" : " for all of record " + g.record_id(),
+                    ",\nrequested by ", g.requester(), " for \"", g.reason(), "\" (purpose ",
+                    g.purpose(), "), approved by");
     for (const v1::ExportApproval& a : g.approvals()) {
       absl::StrAppend(&out, "\n  ", a.by(), " (", a.role(), ") at ",
                       FormatUnixNanos(a.time_unix_nanos()));

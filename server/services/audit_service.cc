@@ -184,6 +184,7 @@ v1::ExportGrant GrantFacts(const v1::AccessGrant& g) {
   out.set_purpose(g.purpose());
   out.set_requested_unix_nanos(g.requested_unix_nanos());
   out.set_expires_unix_nanos(g.expires_unix_nanos());
+  out.set_record_id(g.record_id());
   for (const v1::Approval& a : g.approvals()) {
     v1::ExportApproval* x = out.add_approvals();
     x->set_by(a.by());
@@ -212,10 +213,9 @@ absl::StatusOr<v1::ExportContext> AuditService::ExportContextFor(const v1::Princ
     r->set_archive_number(f->record.archive_number());
     r->set_agency(f->record.agency());
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
-  if (const v1::AccessGrant* g = st->LiveGrant(who.name(), id, "export", now)) {
-    *c.mutable_grant() = GrantFacts(*g);
-  }
+  // The grant for the object itself or for a record that holds it.
+  ASSIGN_OR_RETURN(std::optional<v1::AccessGrant> g, node_->LiveGrant(who.name(), id, "export"));
+  if (g.has_value()) *c.mutable_grant() = GrantFacts(*g);
   return c;
 }
 

@@ -102,6 +102,7 @@ void ExpectCourtFacts(const json& manifest, const std::string& request,
   EXPECT_EQ(grant["requester"], "user:olga");
   EXPECT_EQ(grant["reason"], "court, case 17");
   EXPECT_EQ(grant["purpose"], "export");
+  EXPECT_EQ(grant["record"], "");  // a grant for the object, not for a whole record
   ASSERT_EQ(grant["approvers"].size(), 2u) << grant.dump();
   std::map<std::string, std::string> roles;
   for (const json& a : grant["approvers"]) {
