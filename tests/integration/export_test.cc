@@ -208,5 +208,30 @@ TEST_F(AccessTest, ExportNeedsAnExportGrantAndVerifiesOffline) {
   EXPECT_NE(again.err.find("ALREADY_EXISTS"), std::string::npos) << again.err;
 }
 
+// One export grant for a whole record (access request --record) exports
+// its footage, and the package names that record as the grant's.
+TEST_F(AccessTest, AnExportUnderARecordGrantNamesTheRecord) {
+  const std::vector<std::string> footage = ArchivedFootage();
+  CliResult req = As("olga", 0,
+                     {"access", "request", "--record", footage[1], "--reason", "court, case 17",
+                      "--purpose", "export", "--json"});
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  const std::string r = json::parse(req.out)["request"];
+  ASSERT_EQ(As("hank", 1, {"access", "approve", r}).exit_code, 0);
+  ASSERT_EQ(As("lena", 2, {"access", "approve", r}).exit_code, 0);
+  CliResult ok = As("olga", 0, {"export", footage[0], "-o", dir_ / "pkg", "--json"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const json manifest = json::parse(ok.out)["manifest"];
+  EXPECT_EQ(manifest["grant"]["request"], r);
+  EXPECT_EQ(manifest["grant"]["record"], footage[1]);
+  EXPECT_EQ(manifest["records"][0]["archive_number"], footage[2]);
+  EXPECT_NE(ReadFile(dir_ / "pkg/VERIFY.txt").find("for all of record " + footage[1]),
+            std::string::npos)
+      << ReadFile(dir_ / "pkg/VERIFY.txt");
+  CliResult verify = RunCli({"audit", "verify", dir_ / "pkg/audit.bundle", "--file",
+                             dir_ / "pkg/clip.mp4", "--pubkey", dir_ / "pkg/node-key.pem"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 }  // namespace
 }  // namespace custody::testing
