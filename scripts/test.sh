@@ -28,6 +28,6 @@ if [[ "${1:-}" != "--no-sanitizers" ]]; then
   # mostly drive the CLI, whose C++ paths the others already cover under
   # ASan, to keep CI within its budget (tests/README.md).
   (cd build-asan && ctest --output-on-failure -j2 --timeout 900 \
-     -E '^(RolesTest|RecordsTest|IngestTest|IngestReplicasTest|VisibilityTest|AuditCliTest|CliTest)\.')
+     -E '^(RolesTest|RecordsTest|WorkflowTest|IngestTest|IngestReplicasTest|VisibilityTest|AuditCliTest|CliTest)\.')
 fi
 echo "== all tests passed"
