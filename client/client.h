@@ -67,6 +67,7 @@ struct PutResult {
   int attempts = 0;
   uint32_t durable_replicas = 0;   // nodes holding the object durably
   uint32_t required_replicas = 0;  // the cluster's R
+  std::string record_id;           // the record the footage was filed under; "" if none
 };
 
 struct GetResult {

@@ -73,8 +73,10 @@ void PrintRecentDone(const json& j) {
   std::cout << "last done, newest first:\n";
   for (const auto& f : recent) {
     std::string id = f.value("id", "");
+    std::string record = f.value("record", "");
     std::cout << "  " << f.value("when", "") << "  " << f.value("file", "") << "  "
-              << (id.empty() ? "(id not recorded)" : id) << "\n";
+              << (id.empty() ? "(id not recorded)" : id) << "  "
+              << (record.empty() ? "(no record)" : record) << "\n";
   }
 }
 

@@ -183,14 +183,14 @@ void Daemon::Ingest(const Candidate& c) {
     absl::StatusOr<RecordingMeta> meta =
         ReadMetadata(c.path, c.device, options_.name_pattern, options_.time_zone);
     if (!meta.ok()) return Quarantine(c, std::string(meta.status().message()));
-    std::string got = Upload(c, *meta);
-    if (got.empty()) return;
-    absl::Status s = journal_->Stored(c.key, c.rel, got);
+    PutResult got = Upload(c, *meta);
+    if (got.id.empty()) return;
+    absl::Status s = journal_->Stored(c.key, c.rel, got.id, got.record_id);
     if (!s.ok()) {
-      LOG(ERROR) << c.rel << ": stored as " << got << " but the journal failed: " << s;
+      LOG(ERROR) << c.rel << ": stored as " << got.id << " but the journal failed: " << s;
       return;  // the file stays; the next scan finds it already stored
     }
-    id = got;
+    id = got.id;
   }
   absl::Status s = Release(c, *id);
   if (!s.ok()) LOG(ERROR) << c.rel << ": held by the cluster as " << *id << ", but " << s;
@@ -200,7 +200,7 @@ void Daemon::Ingest(const Candidate& c) {
 // next attempt goes to the next node at once; only after every node failed in
 // a row does the daemon back off. Each node resumes the upload from what it
 // holds (the same upload id), or starts it from byte 0.
-std::string Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
+PutResult Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
   PutOptions o;
   o.metadata = ToObjectMetadata(meta, options_.station);
   o.metadata["source_path"] = EscapeInvalidUtf8(c.rel);
@@ -222,8 +222,8 @@ std::string Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
     NoteAttempt(c, server.address);
     absl::StatusOr<PutResult> r = CustodyClient(server.channel).Put(c.path, o);
     absl::StatusOr<std::string> id = Judge(c, r);
-    if (id.ok()) return *id;
-    if (id.status().code() == absl::StatusCode::kAborted) return "";  // given up
+    if (id.ok()) return *r;
+    if (id.status().code() == absl::StatusCode::kAborted) return PutResult();  // given up
     NoteFailure(c, attempt, id.status());
     bool down = !r.ok() && IsNodeDown(r.status());
     std::string next = down ? servers_->FailOver(server.index, r.status()) : server.address;
@@ -234,7 +234,7 @@ std::string Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
     down_in_a_row = 0;
     SleepBackoff(round++);
   }
-  return "";
+  return PutResult();
 }
 
 void Daemon::NoteAttempt(const Candidate& c, const std::string& server) {

@@ -88,7 +88,7 @@ class Daemon {
   void Ingest(const Candidate& c);
   // Uploads until the cluster holds the file on R nodes; "" if it gave up
   // (the file was quarantined) or the daemon is stopping.
-  std::string Upload(const Candidate& c, const RecordingMeta& meta);
+  PutResult Upload(const Candidate& c, const RecordingMeta& meta);
   void NoteAttempt(const Candidate& c, const std::string& server);
   void NoteFailure(const Candidate& c, int attempt, const absl::Status& why);
   absl::StatusOr<std::string> Judge(const Candidate& c, const absl::StatusOr<PutResult>& r);

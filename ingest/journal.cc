@@ -68,15 +68,17 @@ void Journal::Replay(const std::string& line) {
   std::string op = j["op"].get<std::string>();
   std::string key = j.value("key", "");
   if (op == "stored") {
-    stored_[key] = j.value("id", "");
+    stored_[key] = {j.value("id", ""), j.value("record", "")};
   } else if (op == "done") {
     auto it = stored_.find(key);
-    std::string id = j.value("id", it == stored_.end() ? "" : it->second);
-    AddRecentLocked({j.value("path", ""), id, j.value("t", int64_t{0})});
+    std::string id = j.value("id", it == stored_.end() ? "" : it->second.id);
+    std::string record = j.value("record", it == stored_.end() ? "" : it->second.record);
+    AddRecentLocked({j.value("path", ""), id, j.value("t", int64_t{0}), record});
     stored_.erase(key);
     ++done_;
   } else if (op == "recent") {  // a done file kept by compaction: already counted
-    AddRecentLocked({j.value("path", ""), j.value("id", ""), j.value("t", int64_t{0})});
+    AddRecentLocked(
+        {j.value("path", ""), j.value("id", ""), j.value("t", int64_t{0}), j.value("record", "")});
   } else if (op == "quarantined") {
     stored_.erase(key);
     ++quarantined_;
@@ -97,10 +99,15 @@ absl::Status Journal::Rewrite() {
   std::string out = Line(json{{"op", "totals"}, {"done", done_}, {"quarantined", quarantined_}});
   out += "\n";
   for (const DoneFile& f : recent_) {
-    out += Line(json{{"op", "recent"}, {"path", f.path}, {"id", f.id}, {"t", f.time}}) + "\n";
+    out += Line(json{{"op", "recent"},
+                     {"path", f.path},
+                     {"id", f.id},
+                     {"t", f.time},
+                     {"record", f.record}}) +
+           "\n";
   }
-  for (const auto& [key, id] : stored_) {
-    out += Line(json{{"op", "stored"}, {"key", key}, {"id", id}}) + "\n";
+  for (const auto& [key, f] : stored_) {
+    out += Line(json{{"op", "stored"}, {"key", key}, {"id", f.id}, {"record", f.record}}) + "\n";
   }
   RETURN_IF_ERROR(ReplaceFile(path_, out, 0600));
   if (fd_ >= 0) close(fd_);
@@ -123,26 +130,33 @@ std::optional<std::string> Journal::StoredId(const FileKey& key) const {
   absl::MutexLock l(&mu_);
   auto it = stored_.find(key.ToString());
   if (it == stored_.end()) return std::nullopt;
-  return it->second;
+  return it->second.id;
 }
 
-absl::Status Journal::Stored(const FileKey& key, const std::string& path, const std::string& id) {
+absl::Status Journal::Stored(const FileKey& key, const std::string& path, const std::string& id,
+                             const std::string& record) {
   absl::MutexLock l(&mu_);
   RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "stored"},
                                          {"key", key.ToString()},
                                          {"path", path},
                                          {"id", id},
+                                         {"record", record},
                                          {"t", absl::ToUnixSeconds(absl::Now())}})));
-  stored_[key.ToString()] = id;
+  stored_[key.ToString()] = {id, record};
   return absl::OkStatus();
 }
 
 absl::Status Journal::Done(const FileKey& key, const std::string& path) {
   absl::MutexLock l(&mu_);
   auto it = stored_.find(key.ToString());
-  DoneFile f{path, it == stored_.end() ? "" : it->second, absl::ToUnixSeconds(absl::Now())};
-  RETURN_IF_ERROR(AppendLocked(Line(
-      json{{"op", "done"}, {"key", key.ToString()}, {"path", path}, {"id", f.id}, {"t", f.time}})));
+  DoneFile f{path, it == stored_.end() ? "" : it->second.id, absl::ToUnixSeconds(absl::Now()),
+             it == stored_.end() ? "" : it->second.record};
+  RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "done"},
+                                         {"key", key.ToString()},
+                                         {"path", path},
+                                         {"id", f.id},
+                                         {"t", f.time},
+                                         {"record", f.record}})));
   stored_.erase(key.ToString());
   ++done_;
   AddRecentLocked(std::move(f));

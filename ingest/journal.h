@@ -32,9 +32,10 @@ struct FileKey {
 
 // A file the journal recorded as done (released from the station).
 struct DoneFile {
-  std::string path;  // under the watched folder
-  std::string id;    // the object id; "" if the journal did not know it
-  int64_t time = 0;  // Unix seconds
+  std::string path;    // under the watched folder
+  std::string id;      // the object id; "" if the journal did not know it
+  int64_t time = 0;    // Unix seconds
+  std::string record;  // the record it was filed under; "" if none (or not known)
 };
 
 // Thread-safe.
@@ -47,8 +48,10 @@ class Journal {
 
   // The object id recorded for `key` once the cluster held it, if any.
   std::optional<std::string> StoredId(const FileKey& key) const;
-  // Records, durably, that the cluster holds `key`'s bytes as `id`.
-  absl::Status Stored(const FileKey& key, const std::string& path, const std::string& id);
+  // Records, durably, that the cluster holds `key`'s bytes as `id`, filed
+  // under `record` ("" if none).
+  absl::Status Stored(const FileKey& key, const std::string& path, const std::string& id,
+                      const std::string& record = "");
   // Records, durably, that the file left the watched folder (moved to done/
   // or deleted): it is forgotten, except as one of the recent done files.
   absl::Status Done(const FileKey& key, const std::string& path);
@@ -71,7 +74,10 @@ class Journal {
   std::string path_;
   mutable absl::Mutex mu_;
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
-  std::map<std::string, std::string> stored_ ABSL_GUARDED_BY(mu_);  // key -> id
+  struct StoredFile {
+    std::string id, record;
+  };
+  std::map<std::string, StoredFile> stored_ ABSL_GUARDED_BY(mu_);  // by key
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t quarantined_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<DoneFile> recent_ ABSL_GUARDED_BY(mu_);  // oldest first

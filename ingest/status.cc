@@ -31,6 +31,7 @@ std::string IngestStatus::ToJson() const {
   for (const DoneFile& f : recent_done) {
     recent.push_back({{"file", f.path},
                       {"id", f.id},
+                      {"record", f.record},
                       {"when", absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(f.time),
                                                 absl::UTCTimeZone())}});
   }

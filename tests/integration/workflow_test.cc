@@ -211,6 +211,18 @@ TEST_F(WorkflowTest, ADayAtTheStationFilesLocalTimeFootageByDeviceAgency) {
   ASSERT_EQ(done(), 3) << ReadFile(dir_ / "d.log");
   json a = Ok("aud", 0, {"record", "list", "--device", "CAM-A"});
   ASSERT_EQ(a.size(), 1u) << "both segments of CAM-A in one record";
+  // The station's status names the record each done file joined.
+  std::map<std::string, std::string> joined;
+  for (int i = 0; i < 50 && joined.size() < 3; ++i) {
+    json st = json::parse(ReadFile(watch / ".custody-ingest/status.json"), nullptr, false);
+    joined.clear();
+    if (st.is_object()) {
+      for (const auto& f : st["recent_done"]) joined[f["file"]] = f.value("record", "");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(joined["CAM-A/CAM-A_o1_m3_20261127T063000_20261127T064000.mp4"], a[0]["id"]);
+  EXPECT_EQ(joined["CAM-A/CAM-A_o1_m3_20261127T064000_20261127T065000.mp4"], a[0]["id"]);
   EXPECT_EQ(a[0]["agency"], "A");
   EXPECT_EQ(a[0]["start"], "2026-11-26T22:30:00.000Z") << "06:30 in Shanghai";
   EXPECT_TRUE(a[0]["end"].is_null()) << "open while the camera is out";
