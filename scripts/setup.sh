@@ -12,6 +12,7 @@ PACKAGES=(
   librocksdb-dev liburing-dev libabsl-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev   # JSON output and the CLI parser
+  tzdata   # IANA time zones: custodyd/custody-ingestd --time-zone (absl reads /usr/share/zoneinfo)
 )
 # More packages for one caller (scripts/test.sh: clang-format), installed in
 # the same apt-get run.
