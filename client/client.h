@@ -68,6 +68,7 @@ struct PutResult {
   uint32_t durable_replicas = 0;   // nodes holding the object durably
   uint32_t required_replicas = 0;  // the cluster's R
   std::string record_id;           // the record the footage was filed under; "" if none
+  std::string filing_problem;      // why footage naming a record could not be filed; "" if none
 };
 
 struct GetResult {

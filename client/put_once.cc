@@ -125,6 +125,7 @@ absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const Digest& digest,
   result->already_stored = resp.already_stored();
   result->durable_replicas = resp.durable_replicas();
   result->record_id = resp.record_id();
+  result->filing_problem = resp.filing_problem();
   result->required_replicas = resp.required_replicas();
   return absl::OkStatus();
 }

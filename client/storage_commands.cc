@@ -82,7 +82,9 @@ void PrintPut(const PutResult& r, const std::string& file, double secs, bool as_
                       {"attempts", r.attempts},
                       {"seconds", secs},
                       {"durable_replicas", r.durable_replicas},
-                      {"required_replicas", r.required_replicas}}
+                      {"required_replicas", r.required_replicas},
+                      {"record", r.record_id},
+                      {"filing_problem", r.filing_problem}}
                      .dump()
               << "\n";
     return;
@@ -91,6 +93,10 @@ void PrintPut(const PutResult& r, const std::string& file, double secs, bool as_
   if (r.durable_replicas < r.required_replicas) {
     std::cerr << "warning: the cluster holds " << r.durable_replicas << " of the "
               << r.required_replicas << " copies it needs\n";
+  }
+  if (!r.record_id.empty()) std::cerr << "filed under record " << r.record_id << "\n";
+  if (!r.filing_problem.empty()) {
+    std::cerr << "warning: stored, but not filed under a record: " << r.filing_problem << "\n";
   }
   if (r.already_stored && r.bytes_sent == 0) {  // the node answered from the file's hash
     std::cerr << "already stored: " << file << " (" << FormatBytes(r.size)

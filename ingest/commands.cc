@@ -40,6 +40,8 @@ void PrintSummary(const json& j) {
             << "queued       " << j.value("queued", 0) << "\n"
             << "in flight    " << j.value("in_flight", json::array()).size() << "\n"
             << "done         " << j.value("done", 0) << "\n"
+            << "not filed    " << j.value("not_filed", 0)
+            << " (stored, but the node could not file them under a record)\n"
             << "quarantined  " << j.value("quarantined", 0) << " in all\n"
             << "ignored      " << j.value("ignored", 0) << " (links, nested folders: see the log)\n"
             << "rate         " << FormatBytes(j.value("bytes_per_second", 0.0)) << "/s\n";
@@ -73,10 +75,13 @@ void PrintRecentDone(const json& j) {
   std::cout << "last done, newest first:\n";
   for (const auto& f : recent) {
     std::string id = f.value("id", "");
-    std::string record = f.value("record", "");
+    std::string record = f.value("record", ""), problem = f.value("filing_problem", "");
     std::cout << "  " << f.value("when", "") << "  " << f.value("file", "") << "  "
               << (id.empty() ? "(id not recorded)" : id) << "  "
-              << (record.empty() ? "(no record)" : record) << "\n";
+              << (!problem.empty() ? "NOT FILED: " + problem
+                  : record.empty() ? "(no record)"
+                                   : record)
+              << "\n";
   }
 }
 

@@ -185,7 +185,11 @@ void Daemon::Ingest(const Candidate& c) {
     if (!meta.ok()) return Quarantine(c, std::string(meta.status().message()));
     PutResult got = Upload(c, *meta);
     if (got.id.empty()) return;
-    absl::Status s = journal_->Stored(c.key, c.rel, got.id, got.record_id);
+    if (!got.filing_problem.empty()) {
+      LOG(WARNING) << c.rel << ": stored as " << got.id
+                   << " but not filed under a record: " << got.filing_problem;
+    }
+    absl::Status s = journal_->Stored(c.key, c.rel, got.id, got.record_id, got.filing_problem);
     if (!s.ok()) {
       LOG(ERROR) << c.rel << ": stored as " << got.id << " but the journal failed: " << s;
       return;  // the file stays; the next scan finds it already stored

@@ -43,7 +43,8 @@ struct IngestOptions {
 // What the daemon is doing; written to STATE/status.json every second.
 struct IngestStatus {
   uint64_t settling = 0, queued = 0, done = 0, quarantined = 0, ignored = 0;
-  bool running = true;  // false in the last status a stopping daemon writes
+  uint64_t not_filed = 0;  // done files the node stored but could not file under a record
+  bool running = true;     // false in the last status a stopping daemon writes
   int64_t pid = 0;
   std::string watch_dir;
   std::vector<std::string> servers;

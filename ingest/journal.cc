@@ -68,23 +68,26 @@ void Journal::Replay(const std::string& line) {
   std::string op = j["op"].get<std::string>();
   std::string key = j.value("key", "");
   if (op == "stored") {
-    stored_[key] = {j.value("id", ""), j.value("record", "")};
+    stored_[key] = {j.value("id", ""), j.value("record", ""), j.value("filing_problem", "")};
   } else if (op == "done") {
     auto it = stored_.find(key);
-    std::string id = j.value("id", it == stored_.end() ? "" : it->second.id);
-    std::string record = j.value("record", it == stored_.end() ? "" : it->second.record);
-    AddRecentLocked({j.value("path", ""), id, j.value("t", int64_t{0}), record});
+    StoredFile f = it == stored_.end() ? StoredFile{} : it->second;
+    DoneFile d{j.value("path", ""), j.value("id", f.id), j.value("t", int64_t{0}),
+               j.value("record", f.record), j.value("filing_problem", f.filing_problem)};
+    if (!d.filing_problem.empty()) ++not_filed_;
+    AddRecentLocked(std::move(d));
     stored_.erase(key);
     ++done_;
   } else if (op == "recent") {  // a done file kept by compaction: already counted
-    AddRecentLocked(
-        {j.value("path", ""), j.value("id", ""), j.value("t", int64_t{0}), j.value("record", "")});
+    AddRecentLocked({j.value("path", ""), j.value("id", ""), j.value("t", int64_t{0}),
+                     j.value("record", ""), j.value("filing_problem", "")});
   } else if (op == "quarantined") {
     stored_.erase(key);
     ++quarantined_;
   } else if (op == "totals") {
     done_ = j.value("done", uint64_t{0});
     quarantined_ = j.value("quarantined", uint64_t{0});
+    not_filed_ = j.value("not_filed", uint64_t{0});
   }
 }
 
@@ -96,18 +99,25 @@ void Journal::AddRecentLocked(DoneFile f) {
 // Compacts the journal to the totals, the recent done files and the files
 // stored but not yet moved.
 absl::Status Journal::Rewrite() {
-  std::string out = Line(json{{"op", "totals"}, {"done", done_}, {"quarantined", quarantined_}});
+  std::string out = Line(json{
+      {"op", "totals"}, {"done", done_}, {"quarantined", quarantined_}, {"not_filed", not_filed_}});
   out += "\n";
   for (const DoneFile& f : recent_) {
     out += Line(json{{"op", "recent"},
                      {"path", f.path},
                      {"id", f.id},
                      {"t", f.time},
-                     {"record", f.record}}) +
+                     {"record", f.record},
+                     {"filing_problem", f.filing_problem}}) +
            "\n";
   }
   for (const auto& [key, f] : stored_) {
-    out += Line(json{{"op", "stored"}, {"key", key}, {"id", f.id}, {"record", f.record}}) + "\n";
+    out += Line(json{{"op", "stored"},
+                     {"key", key},
+                     {"id", f.id},
+                     {"record", f.record},
+                     {"filing_problem", f.filing_problem}}) +
+           "\n";
   }
   RETURN_IF_ERROR(ReplaceFile(path_, out, 0600));
   if (fd_ >= 0) close(fd_);
@@ -134,31 +144,34 @@ std::optional<std::string> Journal::StoredId(const FileKey& key) const {
 }
 
 absl::Status Journal::Stored(const FileKey& key, const std::string& path, const std::string& id,
-                             const std::string& record) {
+                             const std::string& record, const std::string& filing_problem) {
   absl::MutexLock l(&mu_);
   RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "stored"},
                                          {"key", key.ToString()},
                                          {"path", path},
                                          {"id", id},
                                          {"record", record},
+                                         {"filing_problem", filing_problem},
                                          {"t", absl::ToUnixSeconds(absl::Now())}})));
-  stored_[key.ToString()] = {id, record};
+  stored_[key.ToString()] = {id, record, filing_problem};
   return absl::OkStatus();
 }
 
 absl::Status Journal::Done(const FileKey& key, const std::string& path) {
   absl::MutexLock l(&mu_);
   auto it = stored_.find(key.ToString());
-  DoneFile f{path, it == stored_.end() ? "" : it->second.id, absl::ToUnixSeconds(absl::Now()),
-             it == stored_.end() ? "" : it->second.record};
+  StoredFile s = it == stored_.end() ? StoredFile{} : it->second;
+  DoneFile f{path, s.id, absl::ToUnixSeconds(absl::Now()), s.record, s.filing_problem};
   RETURN_IF_ERROR(AppendLocked(Line(json{{"op", "done"},
                                          {"key", key.ToString()},
                                          {"path", path},
                                          {"id", f.id},
                                          {"t", f.time},
-                                         {"record", f.record}})));
+                                         {"record", f.record},
+                                         {"filing_problem", f.filing_problem}})));
   stored_.erase(key.ToString());
   ++done_;
+  if (!f.filing_problem.empty()) ++not_filed_;
   AddRecentLocked(std::move(f));
   return absl::OkStatus();
 }
@@ -179,6 +192,11 @@ absl::Status Journal::Quarantined(const FileKey& key, const std::string& path,
 uint64_t Journal::done_total() const {
   absl::MutexLock l(&mu_);
   return done_;
+}
+
+uint64_t Journal::not_filed_total() const {
+  absl::MutexLock l(&mu_);
+  return not_filed_;
 }
 
 uint64_t Journal::quarantined_total() const {

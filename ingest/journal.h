@@ -32,10 +32,11 @@ struct FileKey {
 
 // A file the journal recorded as done (released from the station).
 struct DoneFile {
-  std::string path;    // under the watched folder
-  std::string id;      // the object id; "" if the journal did not know it
-  int64_t time = 0;    // Unix seconds
-  std::string record;  // the record it was filed under; "" if none (or not known)
+  std::string path;            // under the watched folder
+  std::string id;              // the object id; "" if the journal did not know it
+  int64_t time = 0;            // Unix seconds
+  std::string record;          // the record it was filed under; "" if none (or not known)
+  std::string filing_problem;  // why the node could not file it under a record; "" if none
 };
 
 // Thread-safe.
@@ -49,9 +50,9 @@ class Journal {
   // The object id recorded for `key` once the cluster held it, if any.
   std::optional<std::string> StoredId(const FileKey& key) const;
   // Records, durably, that the cluster holds `key`'s bytes as `id`, filed
-  // under `record` ("" if none).
+  // under `record` ("" if none), or not filed for `filing_problem`.
   absl::Status Stored(const FileKey& key, const std::string& path, const std::string& id,
-                      const std::string& record = "");
+                      const std::string& record = "", const std::string& filing_problem = "");
   // Records, durably, that the file left the watched folder (moved to done/
   // or deleted): it is forgotten, except as one of the recent done files.
   absl::Status Done(const FileKey& key, const std::string& path);
@@ -60,6 +61,8 @@ class Journal {
 
   uint64_t done_total() const;
   uint64_t quarantined_total() const;
+  // Done files the node stored but could not file under a record.
+  uint64_t not_filed_total() const;
   // The last kRecentDone files done, newest first; kept across restarts.
   std::vector<DoneFile> RecentDone() const;
   static constexpr size_t kRecentDone = 20;
@@ -75,11 +78,12 @@ class Journal {
   mutable absl::Mutex mu_;
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
   struct StoredFile {
-    std::string id, record;
+    std::string id, record, filing_problem;
   };
   std::map<std::string, StoredFile> stored_ ABSL_GUARDED_BY(mu_);  // by key
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t quarantined_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t not_filed_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<DoneFile> recent_ ABSL_GUARDED_BY(mu_);  // oldest first
 };
 

@@ -32,6 +32,7 @@ std::string IngestStatus::ToJson() const {
     recent.push_back({{"file", f.path},
                       {"id", f.id},
                       {"record", f.record},
+                      {"filing_problem", f.filing_problem},
                       {"when", absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(f.time),
                                                 absl::UTCTimeZone())}});
   }
@@ -48,6 +49,7 @@ std::string IngestStatus::ToJson() const {
             {"in_flight", files},
             {"done", done},
             {"quarantined", quarantined},
+            {"not_filed", not_filed},
             {"recent_done", recent},
             {"bytes_uploaded", bytes_uploaded},
             {"retries", retries},
@@ -74,6 +76,9 @@ std::string IngestStatus::ToPrometheus() const {
          "Files the cluster holds on R nodes and the station released.", done);
   metric("custody_ingest_files_quarantined_total", "counter",
          "Files moved to quarantine/ with a reason.", quarantined);
+  metric("custody_ingest_files_not_filed_total", "counter",
+         "Done files the cluster stored but could not file under a record (record.filing-failed).",
+         not_filed);
   metric("custody_ingest_uploaded_bytes_total", "counter", "File bytes sent by this run.",
          bytes_uploaded);
   metric("custody_ingest_upload_retries_total", "counter",
@@ -92,6 +97,7 @@ IngestStatus Daemon::status() const {
   s.queued = busy_.size() > s.in_flight.size() ? busy_.size() - s.in_flight.size() : 0;
   s.done = journal_->done_total();
   s.quarantined = journal_->quarantined_total();
+  s.not_filed = journal_->not_filed_total();
   s.recent_done = journal_->RecentDone();
   s.watch_dir = options_.watch_dir;
   s.servers = servers_->addresses();

@@ -104,7 +104,8 @@ void UploadReactor::RecordRefusal(const absl::Status& s) {
   if (!r.ok()) LOG(ERROR) << "recording a refused upload: " << r;
 }
 
-std::string UploadReactor::FileUnderRecord(const v1::Principal& by, const std::string& id) {
+absl::StatusOr<std::string> UploadReactor::FileUnderRecord(const v1::Principal& by,
+                                                           const std::string& id) {
   absl::StatusOr<Digest> d = Digest::Parse(id);
   absl::StatusOr<v1::ObjectManifest> m =
       d.ok() ? node_->FindManifest(*d) : absl::StatusOr<v1::ObjectManifest>(d.status());
@@ -114,7 +115,7 @@ std::string UploadReactor::FileUnderRecord(const v1::Principal& by, const std::s
   // (the footage is stored either way).
   v1::AuditEvent e = NewEvent(rec.ok() ? "record.filed" : "record.filing-failed", id, by.name());
   if (rec.ok()) {
-    if (rec->empty()) return "";
+    if (rec->empty()) return rec;
     AddDetail(&e, "record", *rec);
   } else {
     LOG(WARNING) << "could not file " << id << " under a record: " << rec.status();
@@ -123,7 +124,7 @@ std::string UploadReactor::FileUnderRecord(const v1::Principal& by, const std::s
   }
   absl::Status s = node_->Record(std::move(e));
   if (!s.ok()) LOG(ERROR) << "recording the filing of " << id << ": " << s;
-  return rec.ok() ? *rec : "";
+  return rec;
 }
 
 void UploadReactor::Process(bool ok) {
@@ -245,7 +246,11 @@ void UploadReactor::Answer(absl::StatusOr<v1::UploadResponse> r) {
   if (r->already_stored() && !StoredWithin(st.caller, r->id())) {
     response_->set_already_stored(false);
   }
-  if (st.names_record) response_->set_record_id(FileUnderRecord(st.caller, r->id()));
+  if (st.names_record) {
+    absl::StatusOr<std::string> rec = FileUnderRecord(st.caller, r->id());
+    if (rec.ok()) response_->set_record_id(*rec);
+    if (!rec.ok()) response_->set_filing_problem(std::string(rec.status().message()));
+  }
   double secs = absl::ToDoubleSeconds(absl::Now() - st.started);
   LOG(INFO) << "stored " << r->id() << " (" << FormatBytes(r->size()) << ", "
             << FormatBytes(r->bytes_received() / std::max(secs, 1e-6)) << "/s"

@@ -66,6 +66,39 @@ TEST(JournalTest, KeepsTheLastDoneFilesWithTheirIdsAcrossRestarts) {
   }
 }
 
+TEST(JournalTest, AFileNotFiledUnderARecordKeepsItsReasonAcrossRestarts) {
+  TempDir dir;
+  FileKey a{1, 2, 3, 4}, b{1, 5, 6, 7};
+  {
+    auto j = Journal::Open(dir.path());
+    ASSERT_TRUE(j.ok()) << j.status();
+    ASSERT_TRUE((*j)->Stored(a, "CAM/a.mp4", "sha256:aa", "rec-1").ok());
+    ASSERT_TRUE((*j)->Done(a, "CAM/a.mp4").ok());
+    ASSERT_TRUE(
+        (*j)->Stored(b, "CAM/b.mp4", "sha256:bb", "", "matter 9 is not in the catalog").ok());
+    EXPECT_EQ((*j)->not_filed_total(), 0u) << "counted once the station is done with it";
+  }
+  {
+    auto j = Journal::Open(dir.path());  // the stored line is replayed, then compacted
+    ASSERT_TRUE(j.ok()) << j.status();
+    ASSERT_TRUE((*j)->Done(b, "CAM/b.mp4").ok());
+    EXPECT_EQ((*j)->not_filed_total(), 1u);
+  }
+  for (int restart = 0; restart < 2; ++restart) {  // replayed, then compacted and read again
+    auto j = Journal::Open(dir.path());
+    ASSERT_TRUE(j.ok()) << j.status();
+    std::vector<DoneFile> recent = (*j)->RecentDone();
+    ASSERT_EQ(recent.size(), 2u);
+    EXPECT_EQ(recent[0].path, "CAM/b.mp4");
+    EXPECT_EQ(recent[0].record, "");
+    EXPECT_EQ(recent[0].filing_problem, "matter 9 is not in the catalog");
+    EXPECT_EQ(recent[1].record, "rec-1");
+    EXPECT_EQ(recent[1].filing_problem, "");
+    EXPECT_EQ((*j)->not_filed_total(), 1u);
+    EXPECT_EQ((*j)->done_total(), 2u);
+  }
+}
+
 TEST(JournalTest, AFileRewrittenInPlaceIsANewVersion) {
   TempDir dir;
   std::string path = dir / "clip.mp4";

@@ -5,10 +5,12 @@
 // register of who viewed what.
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "tests/integration/process.h"
 #include "tests/integration/records_fixture.h"
 #include "tests/test_util.h"
@@ -235,6 +237,79 @@ TEST_F(WorkflowTest, ADayAtTheStationFilesLocalTimeFootageByDeviceAgency) {
   json archived = Ok("arch", 2, {"record", "archive", a[0]["id"]});
   EXPECT_NE(archived["archive_number"].get<std::string>().find("-20261127-"), std::string::npos)
       << archived["archive_number"];
+}
+
+// An agency whose catalog lists only matter 3: footage of matter 7 is stored
+// (it is evidence all the same) but cannot be filed under a record. The
+// object's history, `put`, and the station's status and metrics say why.
+class WorkflowCatalogTest : public WorkflowTest {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_ / "catalog.csv")
+        << "no,category,matter,record_scope,place,recorder,start_trigger,process,end_trigger,"
+           "record_class,category_en,matter_en\n"
+           "3,c,m,s,p,r,t,p,e,k,Administrative penalty,On-site inspection\n";
+    WorkflowTest::SetUp();
+  }
+  std::vector<std::string> NodeFlags() const override {
+    std::vector<std::string> f = WorkflowTest::NodeFlags();
+    f.insert(f.end(), {"--catalog", dir_ / "catalog.csv"});
+    return f;
+  }
+};
+
+TEST_F(WorkflowCatalogTest, FootageThatCannotBeFiledIsStoredAndSaysWhyEverywhere) {
+  Ok("arch", 0, {"device", "add", "CAM-C", "--agency", "A"});
+  const std::string clip = dir_ / "clip.mp4";
+  WriteRandomFile(clip, 100000, 7);
+  CliResult put = As("station", 0,
+                     {"put", clip, "--meta", "device=CAM-C", "--meta", "matter=7", "--meta",
+                      "start=2026-11-27T06:30:00+08:00"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_NE(put.err.find("not filed under a record: matter 7 is not in the catalog"),
+            std::string::npos)
+      << put.err;
+  const std::string id(absl::StripTrailingAsciiWhitespace(put.out));
+  json history = Ok("aud", 0, {"audit", "log", id});
+  std::string reason;
+  for (const auto& e : history["events"]) {
+    if (e["action"] == "record.filing-failed") reason = e["details"].value("reason", "");
+  }
+  EXPECT_NE(reason.find("matter 7 is not in the catalog"), std::string::npos) << history;
+
+  namespace fs = std::filesystem;
+  fs::path watch = dir_ / "station-folder";
+  fs::create_directories(watch / "CAM-C");
+  const std::string file = "CAM-C_o1_m7_20261127T070000_20261127T071000.mp4";
+  WriteRandomFile(watch / "CAM-C" / file, 200000, 8);
+  Subprocess daemon(
+      {INGESTD_PATH, "--watch", watch, "--server", nodes_[0]->address(), "--tls", dir_ / "station",
+       "--time-zone", "Asia/Shanghai", "--name-pattern",
+       "([A-Z0-9-]+)_([a-z0-9]+)_m([0-9]+)_([0-9T]+)_([0-9T]+)\\.mp4", "--name-fields",
+       "device,officer,matter,start,end", "--settle", "0.5", "--poll", "0.2"},
+      dir_ / "d.out", dir_ / "d.log");
+  json st = json::object();
+  for (int i = 0; i < 300 && st.value("not_filed", 0) < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    st = json::parse(ReadFile(watch / ".custody-ingest/status.json"), nullptr, false);
+    if (!st.is_object()) st = json::object();
+  }
+  ASSERT_EQ(st.value("not_filed", 0), 1) << ReadFile(dir_ / "d.log");
+  ASSERT_EQ(st["recent_done"].size(), 1u) << st;
+  EXPECT_EQ(st["recent_done"][0]["file"], "CAM-C/" + file);
+  EXPECT_EQ(st["recent_done"][0]["record"], "");
+  EXPECT_NE(st["recent_done"][0]["filing_problem"].get<std::string>().find(
+                "matter 7 is not in the catalog"),
+            std::string::npos)
+      << st;
+  EXPECT_TRUE(fs::exists(watch / "done" / "CAM-C" / file)) << "stored: the station is done with it";
+  EXPECT_NE(ReadFile(dir_ / "d.log").find("not filed under a record"), std::string::npos);
+  Subprocess shown({INGESTD_PATH, "status", "--watch", watch}, dir_ / "s.out", dir_ / "s.err");
+  EXPECT_EQ(shown.Wait(), 0) << ReadFile(dir_ / "s.err");
+  EXPECT_NE(ReadFile(dir_ / "s.out").find("NOT FILED: matter 7 is not in the catalog"),
+            std::string::npos)
+      << ReadFile(dir_ / "s.out");
+  EXPECT_TRUE(Ok("aud", 0, {"record", "list", "--device", "CAM-C"}).empty());
 }
 
 }  // namespace
