@@ -179,17 +179,26 @@ TEST_F(WorkflowTest, OneApprovalPairOpensAWholeRecordAndTheRegisterShowsTheReads
 TEST_F(WorkflowTest, ADayAtTheStationFilesLocalTimeFootageByDeviceAgency) {
   Ok("arch", 0, {"device", "add", "CAM-A", "--agency", "A"});
   Ok("arch", 0, {"device", "add", "CAM-B", "--agency", "B"});
-  Ok("olga", 1,
-     {"device", "checkout", "CAM-A", "--officer", "o1", "--battery", "OK", "--storage", "OK",
-      "--clock", "OK"});
+  Ok("arch", 0, {"device", "add", "CAM-A2", "--agency", "A"});
+  for (const char* cam : {"CAM-A", "CAM-A2"}) {
+    Ok("olga", 1,
+       {"device", "checkout", cam, "--officer", "o1", "--battery", "OK", "--storage", "OK",
+        "--clock", "OK"});
+  }
   namespace fs = std::filesystem;
   fs::path watch = dir_ / "station-folder";
   fs::create_directories(watch / "CAM-A");
   fs::create_directories(watch / "CAM-B");
+  fs::create_directories(watch / "CAM-A2");
   // 06:30-06:40 and 06:40-06:50 on the 27th, Shanghai time.
   WriteRandomFile(watch / "CAM-A" / "CAM-A_o1_m3_20261127T063000_20261127T064000.mp4", 300000, 1);
   WriteRandomFile(watch / "CAM-A" / "CAM-A_o1_m3_20261127T064000_20261127T065000.mp4", 300000, 2);
   WriteRandomFile(watch / "CAM-B" / "CAM-B_o7_m5_20261127T070000_20261127T071000.mp4", 300000, 3);
+  // A third camera whose sidecar gives local times without an offset.
+  std::ofstream(watch / "CAM-A2" / "clip-1.mp4.json")
+      << R"({"officer": "o2", "matter": 4, "target": "shop-9", "start": "2026-11-27T08:00:00",
+             "end": "2026-11-27T08:20:00"})";
+  WriteRandomFile(watch / "CAM-A2" / "clip-1.mp4", 200000, 4);
   std::string servers;
   for (const auto& n : nodes_) servers += (servers.empty() ? "" : ",") + n->address();
   Subprocess daemon(
@@ -201,21 +210,21 @@ TEST_F(WorkflowTest, ADayAtTheStationFilesLocalTimeFootageByDeviceAgency) {
   auto done = [&] {
     std::error_code ec;
     int n = 0;
-    for (const char* cam : {"CAM-A", "CAM-B"}) {
+    for (const char* cam : {"CAM-A", "CAM-B", "CAM-A2"}) {
       if (fs::exists(watch / "done" / cam, ec)) {
         for (const auto& e : fs::directory_iterator(watch / "done" / cam)) n += e.is_regular_file();
       }
     }
     return n;
   };
-  for (int i = 0; i < 600 && done() < 3; ++i)
+  for (int i = 0; i < 600 && done() < 4; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ASSERT_EQ(done(), 3) << ReadFile(dir_ / "d.log");
+  ASSERT_EQ(done(), 4) << ReadFile(dir_ / "d.log");
   json a = Ok("aud", 0, {"record", "list", "--device", "CAM-A"});
   ASSERT_EQ(a.size(), 1u) << "both segments of CAM-A in one record";
   // The station's status names the record each done file joined.
   std::map<std::string, std::string> joined;
-  for (int i = 0; i < 50 && joined.size() < 3; ++i) {
+  for (int i = 0; i < 50 && joined.size() < 4; ++i) {
     json st = json::parse(ReadFile(watch / ".custody-ingest/status.json"), nullptr, false);
     joined.clear();
     if (st.is_object()) {
@@ -237,6 +246,19 @@ TEST_F(WorkflowTest, ADayAtTheStationFilesLocalTimeFootageByDeviceAgency) {
   json archived = Ok("arch", 2, {"record", "archive", a[0]["id"]});
   EXPECT_NE(archived["archive_number"].get<std::string>().find("-20261127-"), std::string::npos)
       << archived["archive_number"];
+  // CAM-A2's record, from its sidecar in local time, ends at check-in and is
+  // overdue once the (testing) deadline after its end has passed.
+  json a2 = Ok("aud", 0, {"record", "list", "--device", "CAM-A2"});
+  ASSERT_EQ(a2.size(), 1u);
+  EXPECT_EQ(a2[0]["start"], "2026-11-27T00:00:00.000Z") << "08:00 in Shanghai";
+  EXPECT_EQ(a2[0]["matter"], 4);
+  Ok("olga", 0, {"device", "checkin", "CAM-A2"});
+  absl::SleepFor(absl::Seconds(5));
+  json overdue = Ok("aud", 2, {"record", "overdue"});
+  std::set<std::string> late;
+  for (const auto& r : overdue) late.insert(r["id"].get<std::string>());
+  EXPECT_TRUE(late.count(a2[0]["id"])) << overdue;
+  EXPECT_FALSE(late.count(a[0]["id"])) << "archived";
 }
 
 // An agency whose catalog lists only matter 3: footage of matter 7 is stored
