@@ -29,7 +29,7 @@ grpc::ServerUnaryReactor* CustodyService::QueryUpload(grpc::CallbackServerContex
 
 grpc::ServerWriteReactor<v1::DownloadResponse>* CustodyService::Download(
     grpc::CallbackServerContext* ctx, const v1::DownloadRequest* request) {
-  return new DownloadReactor(node_, ctx, request, ctx->peer());
+  return new DownloadReactor(node_, &playbacks_, ctx, request, ctx->peer());
 }
 
 grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,

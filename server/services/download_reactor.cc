@@ -30,15 +30,21 @@ struct DownloadReactor::State {
   std::string current;                       // the chunk being sent
   size_t pos = 0;                            // next byte of `current` to send
   size_t skip = 0;                           // bytes to skip in the first chunk (offset)
+  int fetch_end = 0;                         // one past the last chunk of the range
+  uint64_t remaining = 0;                    // bytes of the range not yet sent
   bool sent_info = false;
   uint64_t bytes_sent = 0;
   absl::Time started = absl::Now();
   v1::DownloadResponse msg;  // owned by the pending write
 };
 
-DownloadReactor::DownloadReactor(Node* node, grpc::CallbackServerContext* ctx,
+DownloadReactor::DownloadReactor(Node* node, Playbacks* playbacks, grpc::CallbackServerContext* ctx,
                                  const v1::DownloadRequest* request, std::string peer)
-    : node_(node), ctx_(ctx), peer_(std::move(peer)), state_(std::make_shared<State>()) {
+    : node_(node),
+      playbacks_(playbacks),
+      ctx_(ctx),
+      peer_(std::move(peer)),
+      state_(std::make_shared<State>()) {
   state_->strand = std::make_shared<SerialExecutor>(node->read_pool());
   v1::DownloadRequest req = *request;
   state_->strand->Schedule([this, s = state_, req] { Start(req); });
@@ -78,7 +84,7 @@ std::shared_ptr<DownloadReactor::Fetch> DownloadReactor::StartFetch(int chunk) {
 // Keeps kFetchAhead chunk reads in flight (read-ahead for cold volumes).
 void DownloadReactor::FetchAhead() {
   State& st = *state_;
-  while (st.ahead.size() < kFetchAhead && st.next_fetch < st.manifest.chunks_size()) {
+  while (st.ahead.size() < kFetchAhead && st.next_fetch < st.fetch_end) {
     st.ahead.push_back(StartFetch(st.next_fetch++));
   }
 }
@@ -113,13 +119,26 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   v1::AuditEvent e = NewEvent("object.read", id->ToString());
   absl::Status allowed = CheckGrant(*who, *id, st.manifest, purpose, &e);
   if (!allowed.ok()) return FinishWith(allowed);
+  const uint64_t size = st.manifest.size();
+  const uint64_t end =
+      req.length() == 0 || req.length() > size - req.offset() ? size : req.offset() + req.length();
   AddDetail(&e, "offset", absl::StrCat(req.offset()));
+  if (end != size) AddDetail(&e, "length", absl::StrCat(end - req.offset()));
+  if (!req.playback().empty()) AddDetail(&e, "playback", req.playback());
   AddDetail(&e, "peer", peer_);
+  if (!who->relay().empty()) AddDetail(&e, "relay", who->relay());
   st.why = {ReadFor::Purpose::kDownload, id->ToString(), who->name(), purpose};
-  absl::Status recorded = node_->Record(std::move(e));
-  if (!recorded.ok()) return FinishWith(recorded);
+  // The later reads of a playback on record are part of that viewing.
+  if (req.playback().empty() ||
+      playbacks_->FirstRead(absl::StrCat(who->name(), " ", id->ToString(), " ", req.playback()),
+                            absl::Now())) {
+    absl::Status recorded = node_->Record(std::move(e));
+    if (!recorded.ok()) return FinishWith(recorded);
+  }
   uint64_t cs = st.manifest.chunk_size();
   st.next_fetch = static_cast<int>(req.offset() / cs);
+  st.fetch_end = end == req.offset() ? st.next_fetch : static_cast<int>((end - 1) / cs + 1);
+  st.remaining = end - req.offset();
   FetchAhead();
   st.skip = req.offset() % cs;  // applied to the first chunk taken
   SendNext();
@@ -165,6 +184,7 @@ absl::Status DownloadReactor::CheckGrant(const v1::Principal& p, const Digest& i
 
 void DownloadReactor::SendNext() {
   State& st = *state_;
+  if (st.sent_info && st.remaining == 0) return FinishWith(absl::OkStatus());
   bool need_chunk = st.pos >= st.current.size();
   if (need_chunk && !st.ahead.empty()) {
     std::shared_ptr<Fetch> f = std::move(st.ahead.front());
@@ -188,7 +208,8 @@ void DownloadReactor::SendNext() {
     st.sent_info = true;
   }
   if (!need_chunk) {
-    size_t n = std::min(kMessageBytes, st.current.size() - st.pos);
+    size_t n = std::min<uint64_t>({kMessageBytes, st.current.size() - st.pos, st.remaining});
+    st.remaining -= n;
     st.msg.set_data(st.current.data() + st.pos, n);
     st.pos += n;
     st.bytes_sent += n;

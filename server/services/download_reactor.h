@@ -8,10 +8,11 @@
 
 #include "custody/v1/custody.grpc.pb.h"
 #include "server/node.h"
+#include "server/services/playbacks.h"
 
 namespace custody {
 
-// Sends an object in messages of up to 1 MiB. Each chunk is read and
+// Sends an object, or the range of it asked for, in messages of up to 1 MiB. Each chunk is read and
 // verified (VerifyingBlobStore) on the fetch pool up to two chunks ahead of
 // the one being sent, so at most three chunks per stream are in memory. A chunk
 // that fails verification ends the stream with DATA_LOSS: the client never
@@ -19,8 +20,10 @@ namespace custody {
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
  public:
   // `ctx` names the caller, who needs a live access grant for the object.
-  DownloadReactor(Node* node, grpc::CallbackServerContext* ctx, const v1::DownloadRequest* request,
-                  std::string peer);
+  // A read of a playback already on record in `playbacks` is not recorded
+  // again.
+  DownloadReactor(Node* node, Playbacks* playbacks, grpc::CallbackServerContext* ctx,
+                  const v1::DownloadRequest* request, std::string peer);
 
   void OnWriteDone(bool ok) override;
   void OnDone() override;
@@ -41,6 +44,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadResponse> {
   void FinishWith(const absl::Status& s);
 
   Node* node_;
+  Playbacks* playbacks_;
   grpc::CallbackServerContext* ctx_;  // valid until OnDone
   std::string peer_;
   std::shared_ptr<State> state_;
