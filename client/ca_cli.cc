@@ -19,18 +19,19 @@ int CaInitCommand(const CaArgs& a) {
 }
 
 int CaIssueCommand(const CaArgs& a) {
-  if (a.node.empty() == a.user.empty()) {
-    return PrintFailure(
-        absl::InvalidArgumentError("custody ca issue needs --node ID or --user NAME"));
+  if (!a.node.empty() + !a.user.empty() + !a.console.empty() != 1) {
+    return PrintFailure(absl::InvalidArgumentError(
+        "custody ca issue needs one of --node ID, --user NAME or --console NAME"));
   }
   CertificateRequest r;
   r.node = !a.node.empty();
-  r.name = r.node ? a.node : a.user;
+  r.console = !a.console.empty();
+  r.name = r.node ? a.node : r.console ? a.console : a.user;
   r.hosts = a.hosts;
   r.roles = a.roles;
   r.agency = a.agency;
   r.clearance = a.clearance;
-  if (r.node && (!r.roles.empty() || !r.agency.empty() || !r.clearance.empty())) {
+  if ((r.node || r.console) && (!r.roles.empty() || !r.agency.empty() || !r.clearance.empty())) {
     return PrintFailure(
         absl::InvalidArgumentError("--role, --agency and --clearance are for users"));
   }

@@ -9,11 +9,11 @@
 namespace custody {
 
 struct CaArgs {
-  std::string ca_dir;              // the CA folder
-  std::string name = "cluster";    // init: the CA's name
-  std::string node, user;          // issue: exactly one
-  std::vector<std::string> hosts;  // issue --node: DNS names or IPs
-  std::vector<std::string> roles;  // issue --user: roles, agency, clearance
+  std::string ca_dir;               // the CA folder
+  std::string name = "cluster";     // init: the CA's name
+  std::string node, user, console;  // issue: exactly one
+  std::vector<std::string> hosts;   // issue --node/--console: DNS names or IPs
+  std::vector<std::string> roles;   // issue --user: roles, agency, clearance
   std::string agency, clearance;
   std::string out;  // issue: the credentials folder to create
   int days = 825;

@@ -16,12 +16,15 @@ void SecurityCommands::AddCa(CLI::App* app) {
                                     [this](const CliGlobals&) { return CaInitCommand(ca_); });
   init->add_option("DIR", ca_.ca_dir)->required();
   init->add_option("--name", ca_.name, "the CA's name (default: cluster)");
-  CLI::App* issue = set_->AddOffline(ca, "issue", "issue a node's or a user's certificate",
-                                     [this](const CliGlobals&) { return CaIssueCommand(ca_); });
+  CLI::App* issue =
+      set_->AddOffline(ca, "issue", "issue a node's, a user's or a web console's certificate",
+                       [this](const CliGlobals&) { return CaIssueCommand(ca_); });
   issue->add_option("--ca", ca_.ca_dir, "the CA folder")->required();
   issue->add_option("--node", ca_.node, "a node id (server and client certificate)");
   issue->add_option("--user", ca_.user, "a user or daemon name (client certificate)");
-  issue->add_option("--host", ca_.hosts, "a node's host name or IP (repeatable)");
+  issue->add_option("--console", ca_.console,
+                    "a web console's name (custody-web: server and client certificate)");
+  issue->add_option("--host", ca_.hosts, "a node's or console's host name or IP (repeatable)");
   issue->add_option("-o,--output", ca_.out, "credentials folder to create (default: the name)");
   issue->add_option("--days", ca_.days, "validity (default 825)")->check(CLI::Range(1, 3650));
   issue->add_option("--role", ca_.roles,

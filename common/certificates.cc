@@ -124,7 +124,7 @@ absl::Status MakeEmptyDir(const std::string& dir) {
 }  // namespace
 
 std::string IdentityOf(const CertificateRequest& r) {
-  return absl::StrCat(r.node ? "node:" : "user:", r.name);
+  return absl::StrCat(r.node ? "node:" : r.console ? "console:" : "user:", r.name);
 }
 
 absl::Status CreateCa(const std::string& dir, const std::string& name, int days) {
@@ -146,9 +146,10 @@ absl::Status IssueCertificate(const std::string& ca_dir, const CertificateReques
   if (!ValidName(r.name)) {
     return absl::InvalidArgumentError("a node id or user name is 1-64 of [A-Za-z0-9._-]");
   }
-  if (r.node && r.hosts.empty()) {
+  if ((r.node || r.console) && r.hosts.empty()) {
     return absl::InvalidArgumentError(
-        "a node certificate needs --host (its address's host name or IP)");
+        absl::StrCat("a ", r.node ? "node" : "console",
+                     " certificate needs --host (its address's host name or IP)"));
   }
   ASSIGN_OR_RETURN(std::string ca_key_pem, ReadPrivateFile(ca_dir + "/" + kCaKeyFile));
   ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(ca_dir + "/" + kCaCertFile));
@@ -174,7 +175,7 @@ absl::Status IssueCertificate(const std::string& ca_dir, const CertificateReques
   RETURN_IF_ERROR(AddExt(cert.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE"));
   RETURN_IF_ERROR(AddExt(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature"));
   RETURN_IF_ERROR(AddExt(cert.get(), ca.get(), NID_ext_key_usage,
-                         r.node ? "serverAuth,clientAuth" : "clientAuth"));
+                         r.node || r.console ? "serverAuth,clientAuth" : "clientAuth"));
   if (!san.empty()) {
     RETURN_IF_ERROR(AddExt(cert.get(), ca.get(), NID_subject_alt_name, absl::StrJoin(san, ",")));
   }

@@ -2,7 +2,9 @@
 // cluster signs every node's and every user's certificate, and nodes and
 // clients trust only that CA. Keys are ECDSA P-256, certificates X.509 v3
 // signed with SHA-256. A certificate's identity is its common name:
-// "node:ID" for a node, "user:NAME" for a person or a daemon.
+// "node:ID" for a node, "user:NAME" for a person or a daemon, "console:NAME"
+// for a web console (which serves HTTPS and relays calls for people who sign
+// in to it: server/security/session_check.h).
 #ifndef CUSTODY_COMMON_CERTIFICATES_H_
 #define CUSTODY_COMMON_CERTIFICATES_H_
 
@@ -25,8 +27,9 @@ absl::Status CreateCa(const std::string& dir, const std::string& name, int days 
 
 struct CertificateRequest {
   bool node = false;               // a node (server and client) or a user (client)
+  bool console = false;            // a web console (server and client; no roles)
   std::string name;                // node id or user name: [A-Za-z0-9._-]{1,64}
-  std::vector<std::string> hosts;  // a node's DNS names or IP addresses
+  std::vector<std::string> hosts;  // a node's or console's DNS names or IP addresses
   int days = 825;
   // A user's roles, agency and clearance, written as OU entries "role:R",
   // "agency:A", "clearance:L" (server/security/principals.h reads them).
@@ -39,7 +42,7 @@ struct CertificateRequest {
 absl::Status IssueCertificate(const std::string& ca_dir, const CertificateRequest& request,
                               const std::string& out_dir);
 
-// "node:ID" or "user:NAME".
+// "node:ID", "console:NAME" or "user:NAME".
 std::string IdentityOf(const CertificateRequest& request);
 
 }  // namespace custody

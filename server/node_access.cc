@@ -72,7 +72,7 @@ absl::StatusOr<v1::Principal> Node::Authorize(const grpc::ServerContextBase& ctx
   // before its token is looked at; nothing here waits (server/security/auth_throttle.h).
   const bool token_call = options_.tls && PeerIdentity(ctx).empty();
   if (token_call) RETURN_IF_ERROR(auth_throttle_.Admit(ctx.peer()));
-  absl::StatusOr<v1::Principal> p = Caller(ctx, options_.tls, **state);
+  absl::StatusOr<v1::Principal> p = Caller(ctx, options_.tls, options_.ca_pem, **state);
   if (!p.ok()) {
     if (token_call && absl::IsUnauthenticated(p.status())) {
       absl::Duration block = auth_throttle_.Failed(ctx.peer());

@@ -7,7 +7,10 @@
 #include "absl/strings/str_join.h"
 #include "common/cert_signature.h"
 #include "common/digest.h"
+#include "common/session_statement.h"
+#include "common/status_macros.h"
 #include "common/tls.h"
+#include "server/security/session_check.h"
 
 namespace custody {
 
@@ -71,6 +74,46 @@ std::string BearerToken(const grpc::ServerContextBase& ctx) {
   if (it == md.end()) return "";
   std::string v(it->second.data(), it->second.size());
   return v.rfind("Bearer ", 0) == 0 ? v.substr(7) : "";
+}
+
+// A certificate of a user the ledger disabled, or of a name a token user
+// holds, is refused.
+absl::Status CheckCertificateUser(const std::string& cn, const AccessState& state) {
+  if (cn.rfind("user:", 0) != 0) return absl::OkStatus();
+  auto u = state.users.find(cn.substr(cn.find(':') + 1));
+  if (u == state.users.end()) return absl::OkStatus();
+  if (u->second.disabled()) return absl::PermissionDeniedError(absl::StrCat(cn, " is disabled"));
+  if (u->second.via() == "token") {
+    return absl::PermissionDeniedError(absl::StrCat(
+        cn,
+        " is the name of a token user; a name is one principal, so this certificate is "
+        "refused: issue it under another name"));
+  }
+  return absl::OkStatus();
+}
+
+// A web console's call: for the person whose signed session (or token) it
+// relays; without either, the console itself, which may do nothing.
+absl::StatusOr<v1::Principal> Relayed(const grpc::ServerContextBase& ctx, const std::string& cn,
+                                      const std::string& ca_pem, const AccessState& state) {
+  auto it = ctx.client_metadata().find(kSessionMetadataKey);
+  if (it != ctx.client_metadata().end()) {
+    ASSIGN_OR_RETURN(v1::Principal p,
+                     SessionPrincipal(cn, absl::string_view(it->second.data(), it->second.size()),
+                                      ca_pem, absl::Now()));
+    RETURN_IF_ERROR(CheckCertificateUser(p.name(), state));
+    return p;
+  }
+  std::string token = BearerToken(ctx);
+  if (!token.empty()) {
+    ASSIGN_OR_RETURN(v1::Principal p, TokenUser(token, state));
+    p.set_relay(cn);
+    return p;
+  }
+  v1::Principal p;  // no roles: every action is refused, naming the console
+  p.set_name(cn);
+  p.set_via("certificate");
+  return p;
 }
 
 }  // namespace
@@ -211,7 +254,7 @@ absl::StatusOr<v1::Principal> TokenUser(const std::string& token, const AccessSt
 }
 
 absl::StatusOr<v1::Principal> Caller(const grpc::ServerContextBase& ctx, bool tls,
-                                     const AccessState& state) {
+                                     const std::string& ca_pem, const AccessState& state) {
   if (!tls) {
     v1::Principal p;
     p.set_name("local-operator");
@@ -222,19 +265,10 @@ absl::StatusOr<v1::Principal> Caller(const grpc::ServerContextBase& ctx, bool tl
     return p;
   }
   std::string cn = PeerIdentity(ctx);
+  if (cn.rfind("console:", 0) == 0) return Relayed(ctx, cn, ca_pem, state);
   if (!cn.empty()) {
-    v1::Principal p = FromCertificate(cn, *ctx.auth_context());
-    auto u = state.users.find(cn.substr(cn.find(':') + 1));
-    if (cn.rfind("user:", 0) == 0 && u != state.users.end() && u->second.disabled()) {
-      return absl::PermissionDeniedError(absl::StrCat(cn, " is disabled"));
-    }
-    if (cn.rfind("user:", 0) == 0 && u != state.users.end() && u->second.via() == "token") {
-      return absl::PermissionDeniedError(absl::StrCat(
-          cn,
-          " is the name of a token user; a name is one principal, so this certificate is "
-          "refused: issue it under another name"));
-    }
-    return p;
+    RETURN_IF_ERROR(CheckCertificateUser(cn, state));
+    return FromCertificate(cn, *ctx.auth_context());
   }
   std::string token = BearerToken(ctx);
   if (token.empty()) {

@@ -63,10 +63,13 @@ const std::vector<std::string>& RolesFor(Action a);
 std::string RoleTableMarkdown();
 
 // The caller of `ctx` on a node that runs with TLS (`tls`) or plaintext.
+// A web console ("console:NAME") calls for the person whose session or token
+// it relays (server/security/session_check.h; `ca_pem` is the cluster CA's
+// certificate), and is then that person with `relay` set.
 // UNAUTHENTICATED when nobody can be named, PERMISSION_DENIED for a disabled
-// user.
+// user or a session that does not check out.
 absl::StatusOr<v1::Principal> Caller(const grpc::ServerContextBase& ctx, bool tls,
-                                     const AccessState& state);
+                                     const std::string& ca_pem, const AccessState& state);
 // The principal a bearer token names, or UNAUTHENTICATED.
 absl::StatusOr<v1::Principal> TokenUser(const std::string& token, const AccessState& state);
 
