@@ -1,59 +1,44 @@
 #include "common/metrics_http.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
+#include <httplib.h>
 #include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
+#include <openssl/x509.h>
 
-#include <cerrno>
-#include <cstring>
-
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
+#include "absl/strings/strip.h"
 
 namespace custody {
-
 namespace {
 
-// A TLS server context with `files`' certificate that demands a client
+template <typename T, void (*F)(T*)>
+struct Freer {
+  void operator()(T* p) const { F(p); }
+};
+using X509Ptr = std::unique_ptr<X509, Freer<X509, X509_free>>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, Freer<EVP_PKEY, EVP_PKEY_free>>;
+using BioPtr = std::unique_ptr<BIO, Freer<BIO, BIO_vfree>>;
+
+X509Ptr ReadCert(const std::string& pem) {
+  BioPtr b(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return X509Ptr(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+}
+
+// An HTTPS server with `files`' certificate that demands a client
 // certificate chaining to `files.ca_pem`.
-absl::StatusOr<std::shared_ptr<SSL_CTX>> ServerContext(const TlsFiles& files) {
-  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
-  auto fail = [](const char* what) {
+absl::StatusOr<std::unique_ptr<httplib::Server>> TlsServer(const TlsFiles& files) {
+  X509Ptr cert = ReadCert(files.cert_pem), ca = ReadCert(files.ca_pem);
+  BioPtr kb(BIO_new_mem_buf(files.key_pem.data(), static_cast<int>(files.key_pem.size())));
+  KeyPtr key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
+  if (!cert || !key || !ca) {
     return absl::InvalidArgumentError(
-        absl::StrCat("metrics TLS: ", what, ": ", ERR_reason_error_string(ERR_get_error())));
-  };
-  if (!ctx) return fail("no context");
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  std::unique_ptr<BIO, decltype(&BIO_free)> cert(
-      BIO_new_mem_buf(files.cert_pem.data(), static_cast<int>(files.cert_pem.size())), BIO_free);
-  std::unique_ptr<X509, decltype(&X509_free)> x(
-      PEM_read_bio_X509(cert.get(), nullptr, nullptr, nullptr), X509_free);
-  std::unique_ptr<BIO, decltype(&BIO_free)> key(
-      BIO_new_mem_buf(files.key_pem.data(), static_cast<int>(files.key_pem.size())), BIO_free);
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> k(
-      PEM_read_bio_PrivateKey(key.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
-  if (!x || !k || SSL_CTX_use_certificate(ctx.get(), x.get()) != 1 ||
-      SSL_CTX_use_PrivateKey(ctx.get(), k.get()) != 1) {
-    return fail("the node's certificate or key");
+        "metrics TLS: the node's certificate, key or CA is unreadable");
   }
-  std::unique_ptr<BIO, decltype(&BIO_free)> ca(
-      BIO_new_mem_buf(files.ca_pem.data(), static_cast<int>(files.ca_pem.size())), BIO_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cax(
-      PEM_read_bio_X509(ca.get(), nullptr, nullptr, nullptr), X509_free);
-  if (!cax || X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), cax.get()) != 1) {
-    return fail("the cluster CA");
-  }
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  return ctx;
+  X509_STORE* store = X509_STORE_new();  // owned by the server's context
+  X509_STORE_add_cert(store, ca.get());
+  auto s = std::make_unique<httplib::SSLServer>(cert.get(), key.get(), store);
+  if (!s->is_valid()) return absl::InvalidArgumentError("metrics TLS: no server context");
+  return s;
 }
 
 }  // namespace
@@ -61,104 +46,39 @@ absl::StatusOr<std::shared_ptr<SSL_CTX>> ServerContext(const TlsFiles& files) {
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     const std::string& address, std::function<std::string()> render, const TlsFiles* tls) {
   size_t colon = address.rfind(':');
-  int port = 0;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
+  int port = -1;
+  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  absl::string_view h = host;
+  const bool bracketed = absl::ConsumePrefix(&h, "[") && absl::ConsumeSuffix(&h, "]");
   if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port < 0 || port > 65535 ||
-      inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics address \"", address, "\" is not IPv4 host:port"));
+      port < 0 || port > 65535 || h.empty() || (!bracketed && h.find(':') != h.npos)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics address \"", address, "\" is not host:port (an IPv6 host in brackets)"));
   }
-  sa.sin_port = htons(static_cast<uint16_t>(port));
   std::unique_ptr<MetricsServer> s(new MetricsServer);
-  s->render_ = std::move(render);
   if (tls != nullptr) {
-    absl::StatusOr<std::shared_ptr<SSL_CTX>> ctx = ServerContext(*tls);
-    if (!ctx.ok()) return ctx.status();
-    s->tls_ = *std::move(ctx);
+    absl::StatusOr<std::unique_ptr<httplib::Server>> t = TlsServer(*tls);
+    if (!t.ok()) return t.status();
+    s->http_ = std::move(*t);
+  } else {
+    s->http_ = std::make_unique<httplib::Server>();
   }
-  s->listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(s->listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(s->listen_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 ||
-      listen(s->listen_fd_, 16) != 0) {
-    return ErrnoStatus(errno, absl::StrCat("metrics endpoint on ", address));
+  s->http_->Get("/metrics",
+                [render = std::move(render)](const httplib::Request&, httplib::Response& res) {
+                  res.set_content(render(), "text/plain; version=0.0.4");
+                });
+  s->port_ = port == 0 ? s->http_->bind_to_any_port(std::string(h))
+                       : (s->http_->bind_to_port(std::string(h), port) ? port : -1);
+  if (s->port_ <= 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " for metrics"));
   }
-  socklen_t len = sizeof(sa);
-  getsockname(s->listen_fd_, reinterpret_cast<sockaddr*>(&sa), &len);
-  s->port_ = ntohs(sa.sin_port);
-  if (pipe2(s->stop_pipe_, O_CLOEXEC) != 0) return ErrnoStatus(errno, "metrics stop pipe");
-  s->thread_ = std::thread([p = s.get()] { p->Loop(); });
+  s->thread_ = std::thread([srv = s->http_.get()] { srv->listen_after_bind(); });
   return s;
 }
 
 MetricsServer::~MetricsServer() {
-  if (thread_.joinable()) {
-    (void)!write(stop_pipe_[1], "x", 1);
-    thread_.join();
-  }
-  for (int fd : {listen_fd_, stop_pipe_[0], stop_pipe_[1]}) {
-    if (fd >= 0) close(fd);
-  }
-}
-
-void MetricsServer::Loop() {
-  for (;;) {
-    pollfd p[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-    if (poll(p, 2, -1) < 0 && errno != EINTR) return;
-    if (p[1].revents) return;
-    if (!(p[0].revents & POLLIN)) continue;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    Serve(fd);
-    close(fd);
-  }
-}
-
-// Reads the request head (2 s at most) and answers it, over TLS when the
-// server has a certificate.
-void MetricsServer::Serve(int fd) {
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(nullptr, SSL_free);
-  if (tls_) {
-    ssl.reset(SSL_new(tls_.get()));
-    if (!ssl || SSL_set_fd(ssl.get(), fd) != 1 || SSL_accept(ssl.get()) != 1) return;
-  }
-  auto receive = [&](char* buf, int size) {
-    return ssl ? SSL_read(ssl.get(), buf, size) : static_cast<int>(read(fd, buf, size));
-  };
-  std::string req;
-  char buf[2048];
-  while (req.find("\r\n\r\n") == std::string::npos && req.size() < 8192) {
-    int n = receive(buf, sizeof(buf));
-    if (n <= 0) return;
-    req.append(buf, static_cast<size_t>(n));
-  }
-  Answer(req, [&](const std::string& out) {
-    for (size_t done = 0; done < out.size();) {
-      int left = static_cast<int>(out.size() - done);
-      int n = ssl ? SSL_write(ssl.get(), out.data() + done, left)
-                  : static_cast<int>(write(fd, out.data() + done, left));
-      if (n <= 0) return false;
-      done += static_cast<size_t>(n);
-    }
-    if (ssl) SSL_shutdown(ssl.get());
-    return true;
-  });
-}
-
-void MetricsServer::Answer(const std::string& req,
-                           const std::function<bool(const std::string&)>& send) {
-  bool ok = absl::StartsWith(req, "GET /metrics ") || absl::StartsWith(req, "GET /metrics?");
-  std::string body = ok ? render_() : "not found: try /metrics\n";
-  std::string head = absl::StrCat(ok ? "HTTP/1.1 200 OK" : "HTTP/1.1 404 Not Found",
-                                  "\r\nContent-Type: text/plain; version=0.0.4\r\n"
-                                  "Content-Length: ",
-                                  body.size(), "\r\nConnection: close\r\n\r\n");
-  send(head + body);
+  if (http_) http_->stop();
+  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace custody
