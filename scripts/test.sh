@@ -6,7 +6,10 @@
 # Usage: scripts/test.sh [--no-sanitizers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CUSTODY_EXTRA_PACKAGES="clang-format" bash scripts/setup.sh
+# clang-format for the format check; chromium, its driver and selenium for
+# the web console's browser test (tests/browser/).
+CUSTODY_EXTRA_PACKAGES="clang-format chromium chromium-driver python3-selenium" \
+  bash scripts/setup.sh
 echo "== format (.clang-format), and layers by include and by link (doc/architecture.md)"
 bash scripts/check_format.sh
 bash scripts/check_layers.sh
@@ -28,6 +31,6 @@ if [[ "${1:-}" != "--no-sanitizers" ]]; then
   # mostly drive the CLI, whose C++ paths the others already cover under
   # ASan, to keep CI within its budget (tests/README.md).
   (cd build-asan && ctest --output-on-failure -j2 --timeout 900 \
-     -E '^(RolesTest|RecordsTest|WorkflowTest|IngestTest|IngestReplicasTest|VisibilityTest|AuditCliTest|CliTest)\.')
+     -E '^(RolesTest|RecordsTest|WorkflowTest|IngestTest|IngestReplicasTest|VisibilityTest|AuditCliTest|CliTest|BrowserTest)\.')
 fi
 echo "== all tests passed"

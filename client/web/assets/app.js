@@ -1,0 +1,358 @@
+// The console's pages (doc/console.md). Hash routes: #/home, #/records,
+// #/record/ID, #/approvals, #/register, #/play/OBJECT.
+import { ApiError, call, get, post, setCsrf } from './api.js';
+import { h, show, table, when } from './dom.js';
+import { language, setLanguage, t } from './i18n.js';
+import { forgetIdentity, importKey, loadIdentity, saveIdentity, sign, base64, signDecision }
+  from './sign.js';
+
+const main = document.getElementById('main');
+const top = document.getElementById('top');
+let session = null;   // {user, principal, csrf, expires}
+let identity = null;  // {user, certificate, key}: decisions are signed with it
+
+function fail(e) {
+  const box = document.getElementById('error');
+  box.textContent = e instanceof ApiError ? `${t('refused')}: ${e.code}: ${e.message}` : String(e);
+  box.hidden = false;
+  setTimeout(() => { box.hidden = true; }, 8000);
+  if (e instanceof ApiError && e.status === 401) { session = null; route(); }
+}
+
+function note(text) {
+  document.getElementById('note').textContent = text;
+}
+
+function header() {
+  const link = (hash, word) => h('a', { href: hash }, t(word));
+  show(top,
+    h('strong', {}, t('title')),
+    session && h('nav', {}, link('#/home', 'home'), link('#/records', 'records'),
+      link('#/approvals', 'approvals'), link('#/register', 'register'), link('#/report', 'report')),
+    session && h('span', { id: 'whoami' }, `${t('signed_in_as')} ${session.user}`),
+    h('button', { id: 'lang', onclick: () => { setLanguage(language() === 'zh' ? 'en' : 'zh'); route(); } },
+      language() === 'zh' ? 'English' : '中文'),
+    session && h('button', { id: 'signout', onclick: signOut }, t('signout')));
+}
+
+async function signOut() {
+  try { await post('/api/signout', {}); } catch (e) { /* already ended */ }
+  await forgetIdentity();
+  session = null;
+  identity = null;
+  if (location.hash !== '#/home') location.hash = '#/home';  // hashchange routes
+  else route();
+}
+
+const readFile = (input) => (input.files[0] ? input.files[0].text() : Promise.resolve(''));
+
+function signInPage() {
+  const cert = h('input', { type: 'file', id: 'cert-file', accept: '.pem' });
+  const key = h('input', { type: 'file', id: 'key-file', accept: '.pem' });
+  const token = h('input', { type: 'password', id: 'token', autocomplete: 'off' });
+  const statement = h('pre', { class: 'statement', id: 'statement' });
+  const withCert = async (ev) => {
+    ev.preventDefault();
+    try {
+      const certificate = await readFile(cert);
+      const k = await importKey(await readFile(key));
+      const c = await post('/api/signin/challenge', { certificate_pem: certificate }, false);
+      statement.textContent = `${t('sign_statement')}\n\n${c.statement}`;
+      const sig = await sign(k, new TextEncoder().encode(c.statement));
+      const s = await post('/api/signin/certificate',
+        { statement: c.statement, signature: base64(sig), certificate_pem: certificate }, false);
+      identity = { user: s.user, certificate, key: k };
+      await saveIdentity(identity);
+      started(s);
+    } catch (e) { fail(e); }
+  };
+  const withToken = async (ev) => {
+    ev.preventDefault();
+    try { started(await post('/api/signin/token', { token: token.value }, false)); } catch (e) { fail(e); }
+  };
+  show(main,
+    h('h1', {}, t('signin')),
+    h('form', { class: 'signin', id: 'signin-cert', onsubmit: withCert },
+      h('h2', {}, t('with_cert')),
+      h('label', {}, t('cert_file'), cert), h('label', {}, t('key_file'), key),
+      h('button', { type: 'submit', id: 'signin-cert-button' }, t('signin')), statement),
+    h('form', { class: 'signin', id: 'signin-token', onsubmit: withToken },
+      h('h2', {}, t('with_token')), h('label', {}, t('token'), token),
+      h('button', { type: 'submit' }, t('signin'))));
+}
+
+function started(s) {
+  session = s;
+  setCsrf(s.csrf);
+  route();
+}
+
+async function home() {
+  const [inbox, overdue] = await Promise.all([
+    call('custody.v1.Access/ListAccess', { waiting_for_me: true }).catch(() => ({ grants: [] })),
+    call('custody.v1.Records/List', { overdue: true, page_size: 20 }).catch(() => ({ records: [] })),
+  ]);
+  let cluster = null;
+  try { cluster = await call('custody.v1.Custody/ClusterStatus', {}); } catch (e) { cluster = e; }
+  show(main,
+    h('h1', {}, t('home')),
+    h('h2', {}, `${t('pending')} (${(inbox.grants || []).length})`), grantsTable(inbox.grants || [], false),
+    h('h2', {}, `${t('overdue')} (${(overdue.records || []).length})`), recordsTable(overdue.records || []),
+    h('h2', {}, t('health')),
+    cluster instanceof Error ? h('p', {}, `${t('unavailable')} ${cluster.message}`)
+      : table([t('node'), 'up', 'zone'], (cluster.nodes || []).map((n) =>
+        [n.id || n.node_id || '', String(n.up !== false), n.zone || ''])));
+}
+
+function recordsTable(records) {
+  if (!records.length) return h('p', { class: 'muted' }, t('nothing'));
+  return table([t('record'), t('archive_number'), t('agency'), t('matter'), t('target'), t('start'), t('flags')],
+    records.map((r) => [h('a', { href: `#/record/${r.id}` }, r.id), r.archive_number, r.agency,
+      String(r.matter), r.target, when(r.start_unix_nanos),
+      h('span', {}, (r.flags || []).map((f) => h('span', { class: 'flag' }, f)))]));
+}
+
+async function records(params) {
+  const form = h('form', { class: 'filters', id: 'record-search' });
+  const field = (name, word, type = 'text') => h('label', {}, t(word),
+    h('input', { name, type, value: params.get(name) || '' }));
+  form.append(field('text', 'text'), field('target', 'target'), field('officer', 'officer'),
+    field('device', 'device'), field('matter', 'matter', 'number'),
+    h('label', {}, t('held'), h('input', { name: 'held', type: 'checkbox', checked: params.get('held') === '1' })),
+    h('button', { type: 'submit' }, t('search')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (v) q.set(k, k === 'held' ? '1' : v);
+    location.hash = `#/records?${q}`;
+  });
+  const req = { page_size: 50, page_token: params.get('page') || '' };
+  for (const k of ['text', 'target', 'officer', 'device']) if (params.get(k)) req[k] = params.get(k);
+  if (params.get('matter')) req.matter = Number(params.get('matter'));
+  if (params.get('held')) req.held = true;
+  const r = await call('custody.v1.Records/List', req);
+  const next = r.next_page_token && (() => {
+    params.set('page', r.next_page_token);
+    return h('a', { href: `#/records?${params}` }, t('next'));
+  })();
+  show(main, h('h1', {}, t('records')), form, h('p', {}, `${r.total || 0}`),
+    recordsTable(r.records || []), next);
+}
+
+function timeline(r) {
+  const start = Number(BigInt(r.start_unix_nanos || '0') / 1000000n);
+  const ends = (r.segments || []).map((s) => Number(BigInt(s.end_unix_nanos || '0') / 1000000n));
+  const end = Math.max(Number(BigInt(r.end_unix_nanos || '0') / 1000000n), ...ends, start + 1);
+  const bar = h('div', { class: 'timeline', role: 'img', 'aria-label': t('segments') });
+  const place = (el, from, to) => {
+    el.style.left = `${(100 * (from - start)) / (end - start)}%`;
+    el.style.width = `${Math.max(0.3, (100 * (to - from)) / (end - start))}%`;
+    bar.append(el);
+  };
+  for (const s of r.segments || []) {
+    if (!s.start_unix_nanos || s.start_unix_nanos === '0') continue;
+    place(h('div', { class: 'seg', title: `${s.device} ${s.object_id}` }),
+      Number(BigInt(s.start_unix_nanos) / 1000000n), Number(BigInt(s.end_unix_nanos || s.start_unix_nanos) / 1000000n));
+  }
+  for (const g of r.gaps || []) {
+    place(h('div', { class: 'gap', title: `${t('gap')} ${g.number}: ${g.explained_by || ''}` }),
+      Number(BigInt(g.from_unix_nanos) / 1000000n), Number(BigInt(g.to_unix_nanos) / 1000000n));
+  }
+  return bar;
+}
+
+async function record(id) {
+  const r = await call('custody.v1.Records/Show', { record_id: id });
+  const reason = h('input', { id: 'access-reason', required: true });
+  const ask = async (ev) => {
+    ev.preventDefault();
+    try {
+      const g = await call('custody.v1.Access/RequestAccess', { record_id: r.id, reason: reason.value });
+      note(`${t('request')} ${g.request_id.slice(0, 16)}: ${g.state}`);
+    } catch (e) { fail(e); }
+  };
+  show(main,
+    h('h1', {}, `${t('record')} ${r.id}`),
+    table(['', ''], [[t('archive_number'), r.archive_number || '—'], [t('agency'), r.agency],
+      [t('matter'), String(r.matter)], [t('target'), r.target], [t('officer'), (r.officers || []).join(', ')],
+      [t('device'), (r.devices || []).join(', ')], [t('start'), when(r.start_unix_nanos)],
+      [t('end'), when(r.end_unix_nanos)], [t('flags'), (r.flags || []).join(', ')],
+      [t('holds'), ((r.retention || {}).legal_holds || []).map((x) => `${x.id} ${x.reason}`).join('; ')]]),
+    h('h2', {}, t('segments')), timeline(r),
+    h('h2', {}, t('objects')),
+    table(['', t('device'), t('start'), t('end'), ''], (r.segments || []).map((s) => [s.kind, s.device,
+      when(s.start_unix_nanos), when(s.end_unix_nanos),
+      h('a', { href: `#/play/${s.object_id}`, class: 'play' }, t('play'))])),
+    h('p', {}, h('a', { href: `#/sheet/${r.id}`, id: 'sheet-link' }, t('sheet'))),
+    h('form', { class: 'filters', id: 'request-access', onsubmit: ask },
+      h('label', {}, t('reason'), reason), h('button', { type: 'submit' }, t('request_access'))));
+}
+
+// The chain-of-custody sheet: print it (to PDF) with the browser's dialog.
+async function sheet(id) {
+  const s = await get(`/api/records/${encodeURIComponent(id)}/sheet`);
+  const r = s.record;
+  const events = (list) => table([t('time'), t('node'), t('actor'), t('action'), t('details')],
+    (list || []).map((e) => [e.time || when(e.time_unix_nanos), e.node || e.node_id, e.actor, e.action,
+      Object.entries(e.details || {}).map(([k, v]) => (typeof v === 'object' ? `${v.key}=${v.value}` : `${k}=${v}`)).join(' ')]));
+  show(main,
+    h('h1', {}, `${t('sheet')}: ${r.archive_number || r.id}`),
+    h('p', {}, h('button', { id: 'print', onclick: () => window.print() }, t('print'))),
+    table(['', ''], [[t('record'), r.id], [t('archive_number'), r.archive_number || '—'],
+      [t('agency'), r.agency], [t('matter'), String(r.matter)], [t('target'), r.target],
+      [t('start'), when(r.start_unix_nanos)], [t('end'), when(r.end_unix_nanos)]]),
+    (s.objects || []).map((o) => h('section', { class: 'object' },
+      h('h2', {}, `${o.kind} ${o.device}`), h('p', { class: 'hash' }, o.id),
+      h('p', {}, o.error ? `${t('refused')}: ${o.error}` :
+        `${t('proof')}: ${o.proof === 'verified' ? t('proof_ok') : t('proof_failed')} ` +
+        `(${o.checkpoint.origin}, ${o.checkpoint.size})`),
+      events(o.events))),
+    h('h2', {}, t('record_history')), events((s.record_history || {}).events),
+    h('h2', {}, t('approvals')),
+    table([t('request'), t('requester'), t('reason'), t('state'), t('approvers')],
+      ((s.grants || {}).grants || []).map((g) => [g.request_id.slice(0, 16), g.requester, g.reason,
+        g.state, (g.approvals || []).map((a) => `${a.by} (${a.role})`).join(', ')])));
+}
+
+// The compliance report of an agency for a period, with a chart (Chart.js
+// from Debian's libjs-chart.js, served by the console) and a CSV download.
+async function report(params) {
+  const form = h('form', { class: 'filters', id: 'report-form' });
+  const field = (name, word, type = 'text') => h('label', {}, t(word),
+    h('input', { name, type, value: params.get(name) || '' }));
+  form.append(field('agency', 'agency'), field('from', 'from', 'date'), field('to', 'to', 'date'),
+    h('button', { type: 'submit' }, t('report')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
+    location.hash = `#/report?${q}`;
+  });
+  if (!params.get('agency')) return show(main, h('h1', {}, t('report')), form);
+  const ns = (d) => (d ? String(BigInt(Date.parse(d)) * 1000000n) : '0');
+  const r = await call('custody.v1.Records/MakeReport', {
+    agency: params.get('agency'), from_unix_nanos: ns(params.get('from')), to_unix_nanos: ns(params.get('to')),
+  });
+  const rows = ['records', 'archived', 'archived_on_time', 'overdue', 'late_handovers',
+    'unexplained_gaps', 'time_mismatches', 'exemptions', 'exemptions_pending', 'access_requests',
+    'access_refusals', 'devices_not_checked_in', 'objects_not_offsite', 'withheld_above_clearance']
+    .map((k) => [k, String(r[k] || 0)]);
+  const csv = ['figure,value', ...rows.map(([k, v]) => `${k},${v}`)].join('\n');
+  const download = h('a', { id: 'report-csv', download: `report-${r.agency}.csv`,
+    href: URL.createObjectURL(new Blob([csv], { type: 'text/csv' })) }, 'CSV');
+  const canvas = h('canvas', { id: 'report-chart', width: 800, height: 300 });
+  show(main, h('h1', {}, `${t('report')}: ${r.agency}`), form,
+    h('p', {}, download, ' ', h('button', { onclick: () => window.print() }, t('print'))),
+    h('div', { class: 'chart' }, canvas), table([t('figure'), t('value')], rows));
+  const { Chart, registerables } = await import('/vendor/chart.esm.js');
+  Chart.register(...registerables);
+  const keys = ['archived_on_time', 'overdue', 'late_handovers', 'unexplained_gaps', 'exemptions',
+    'access_requests'];
+  new Chart(canvas, {
+    type: 'bar',
+    data: { labels: keys, datasets: [{ label: r.agency, data: keys.map((k) => Number(r[k] || 0)),
+      backgroundColor: '#457b9d' }] },
+    options: { animation: false, responsive: false, plugins: { legend: { display: false } } },
+  });
+}
+
+function grantsTable(grants, withActions) {
+  if (!grants.length) return h('p', { class: 'muted' }, t('nothing'));
+  const decide = (g, approve) => async () => {
+    try {
+      if (!identity) throw new Error('decisions are signed with a certificate: sign in with yours');
+      const kind = approve ? 'access.approved' : 'access.denied';
+      const signed = await signDecision(identity,
+        { kind, subject: `request:${g.request_id}`, fields: { request: g.request_id } });
+      await call('custody.v1.Access/Decide', { request_id: g.request_id, approve, signed });
+      route();
+    } catch (e) { fail(e); }
+  };
+  return table([t('request'), t('record'), t('requester'), t('reason'), t('purpose'), t('state'), ''],
+    grants.map((g) => [g.request_id.slice(0, 16), g.record_id || g.object_id, g.requester, g.reason,
+      g.purpose, g.state, withActions ? h('span', {},
+        h('button', { class: 'approve', onclick: decide(g, true) }, t('approve')), ' ',
+        h('button', { class: 'deny', onclick: decide(g, false) }, t('deny'))) : '']));
+}
+
+async function approvals() {
+  const inbox = await call('custody.v1.Access/ListAccess', { waiting_for_me: true });
+  show(main, h('h1', {}, t('approvals')), grantsTable(inbox.grants || [], true));
+}
+
+async function register(params) {
+  const form = h('form', { class: 'filters', id: 'register-filter' });
+  const field = (name, word, type = 'text') => h('label', {}, t(word),
+    h('input', { name, type, value: params.get(name) || '' }));
+  form.append(field('actor', 'actor'), field('action', 'action'), field('subject', 'subject'),
+    field('from', 'from', 'date'), field('to', 'to', 'date'), h('button', { type: 'submit' }, t('filter')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
+    location.hash = `#/register?${q}`;
+  });
+  const ns = (d) => (d ? String(BigInt(Date.parse(d)) * 1000000n) : '0');
+  const r = await call('custody.v1.Audit/Log', {
+    subject: params.get('subject') || '', actor: params.get('actor') || '',
+    action: params.get('action') || '', from_unix_nanos: ns(params.get('from')),
+    to_unix_nanos: ns(params.get('to')), limit: 2000,
+  });
+  show(main, h('h1', {}, t('register')), form,
+    table([t('time'), t('node'), t('actor'), t('action'), t('subject'), t('details')],
+      (r.events || []).map((e) => [when(e.time_unix_nanos), e.node_id, e.actor, e.action, e.subject,
+        (e.details || []).map((d) => `${d.key}=${d.value}`).join(' ')])));
+}
+
+function play(id) {
+  const playback = [...crypto.getRandomValues(new Uint8Array(8))]
+    .map((b) => b.toString(16).padStart(2, '0')).join('');
+  const video = h('video', { id: 'player', controls: true, preload: 'metadata',
+    src: `/api/objects/${id}/content?playback=${playback}` });
+  const mark = h('div', { class: 'watermark', id: 'watermark' });
+  const tick = () => { mark.textContent = `${t('watermark')} ${session.user} · ${new Date().toLocaleString()}`; };
+  tick();
+  const timer = setInterval(() => { if (!document.body.contains(mark)) clearInterval(timer); else tick(); }, 1000);
+  video.addEventListener('error', async () => {
+    // Why the video cannot play: the console's answer to one byte of it.
+    const r = await fetch(`/api/objects/${id}/content?playback=${playback}`,
+      { headers: { Range: 'bytes=0-0' }, credentials: 'same-origin' });
+    if (!r.ok) {
+      const b = await r.json().catch(() => ({}));
+      fail(new ApiError(r.status, b.code || `HTTP ${r.status}`, b.message || r.statusText));
+    }
+  });
+  show(main, h('h1', {}, id), h('div', { class: 'player' }, video, mark));
+}
+
+async function route() {
+  header();
+  note('');
+  if (!session) {
+    try {
+      started(await get('/api/session'));
+      identity = (await loadIdentity()) || null;
+      if (identity && identity.user !== session.user) identity = null;
+      return;
+    } catch (e) { return signInPage(); }
+  }
+  const [path, query] = (location.hash.slice(1) || '/home').split('?');
+  const params = new URLSearchParams(query || '');
+  const parts = path.split('/').filter((x) => x);
+  try {
+    if (parts[0] === 'records') await records(params);
+    else if (parts[0] === 'record') await record(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'approvals') await approvals();
+    else if (parts[0] === 'register') await register(params);
+    else if (parts[0] === 'play') play(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'sheet') await sheet(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'report') await report(params);
+    else await home();
+  } catch (e) {
+    show(main, h('p', { class: 'muted' }, e.message));
+    fail(e);
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,67 @@
+#include "client/web/custody_sheet.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "client/audit_text.h"
+#include "client/bundle_verifier.h"
+#include "custody/v1/access.pb.h"
+#include "custody/v1/audit.pb.h"
+#include "custody/v1/records.pb.h"
+
+namespace custody::web {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// One object's history, each event checked against the node's checkpoint.
+json ObjectHistory(NodeRelay* relay, const v1::Segment& s, const CallerCredentials& who) {
+  json out = {{"id", s.object_id()}, {"kind", s.kind()}, {"device", s.device()}};
+  v1::AuditExportRequest req;
+  req.set_subject(s.object_id());
+  v1::AuditBundle bundle;
+  absl::Status st = relay->Call("custody.v1.Audit/Export", req, &bundle, who);
+  if (!st.ok()) {
+    out["error"] = std::string(st.message());
+    return out;
+  }
+  BundleReport report = VerifyBundleBytes(bundle.SerializeAsString(), BundleVerifyOptions());
+  out["proof"] = report.ok() ? "verified" : "failed";
+  out["problems"] = report.problems;
+  out["checkpoint"] = {{"origin", report.checkpoint.origin},
+                       {"size", report.checkpoint.size},
+                       {"root", report.checkpoint.root.Hex()}};
+  json events = json::array();
+  for (const v1::AuditEvent& e : report.events) events.push_back(EventJson(e));
+  out["events"] = events;
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CustodySheet(NodeRelay* relay, const std::string& record,
+                                         const CallerCredentials& who) {
+  v1::RecordRef ref;
+  ref.set_record_id(record);
+  v1::Record r;
+  absl::Status st = relay->Call("custody.v1.Records/Show", ref, &r, who);
+  if (!st.ok()) return st;
+  absl::StatusOr<std::string> fields =
+      relay->CallJson("custody.v1.Records/Show", json{{"record_id", r.id()}}.dump(), who);
+  if (!fields.ok()) return fields.status();
+  json sheet = {{"record", json::parse(*fields)}};
+  json objects = json::array();
+  for (const v1::Segment& s : r.segments()) objects.push_back(ObjectHistory(relay, s, who));
+  sheet["objects"] = objects;
+  absl::StatusOr<std::string> history =
+      relay->CallJson("custody.v1.Audit/Log", json{{"subject", "record:" + r.id()}}.dump(), who);
+  sheet["record_history"] = history.ok() ? json::parse(*history)
+                                         : json{{"error", std::string(history.status().message())}};
+  absl::StatusOr<std::string> grants =
+      relay->CallJson("custody.v1.Access/ListAccess", json{{"record_id", r.id()}}.dump(), who);
+  sheet["grants"] =
+      grants.ok() ? json::parse(*grants) : json{{"error", std::string(grants.status().message())}};
+  return sheet.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace custody::web

@@ -1,0 +1,240 @@
+#!/usr/bin/python3
+"""The web console in a real browser (issue 25): Debian's chromium, driven by
+python3-selenium, against a real TLS custodyd and custody-web on 127.0.0.1.
+
+An officer signs in with her certificate's key (imported into WebCrypto by
+the page), requests access to a record; an archive-head and a leader sign in
+and approve it in their inboxes (decisions signed in the browser); the
+officer plays the recording, seeks to 80% and the playback advances; the
+register shows her viewing.
+
+Usage: console_browser_test.py BUILD_DIR [SCREENSHOT_DIR]
+Exits 77 (skipped) when chromium, chromedriver or selenium are missing.
+"""
+import json
+import math
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import (ElementClickInterceptedException,
+                                            StaleElementReferenceException)
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:
+    print("skipped: python3-selenium is not installed")
+    sys.exit(77)
+if not shutil.which("chromium") or not shutil.which("chromedriver"):
+    print("skipped: chromium and chromium-driver are not installed")
+    sys.exit(77)
+
+BUILD = os.path.abspath(sys.argv[1])
+SHOTS = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("CUSTODY_SCREENSHOTS", "")
+TMP = tempfile.mkdtemp(prefix="custody-browser-", dir=os.environ.get("TEST_TMPDIR", "/var/tmp"))
+PROCS = []
+
+
+def run(*args):
+    r = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))}: {r.returncode}\n{r.stderr}")
+    return r.stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(user, *args):
+    return run(f"{BUILD}/custody", "--server", NODE, "--tls", f"{TMP}/{user}", *args)
+
+
+def tone_wav(path, seconds=20, rate=8000):
+    """A 440 Hz tone: an audio recording the browser plays and seeks in."""
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"".join(
+            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+            for i in range(seconds * rate)))
+
+
+def start_cluster():
+    global NODE
+    ca = f"{TMP}/ca"
+    run(f"{BUILD}/custody", "ca", "init", ca)
+    run(f"{BUILD}/custody", "ca", "issue", "--ca", ca, "--node", "n1", "--host", "127.0.0.1",
+        "-o", f"{TMP}/n1")
+    for name, role, agency in [("olga", "officer", "A"), ("hank", "archive-head", ""),
+                               ("lena", "leader", "A"), ("aud", "auditor", "")]:
+        extra = ["--agency", agency] if agency else []
+        run(f"{BUILD}/custody", "ca", "issue", "--ca", ca, "--user", name, "--role", role,
+            *extra, "-o", f"{TMP}/{name}")
+    run(f"{BUILD}/custody", "ca", "issue", "--ca", ca, "--console", "front", "--host",
+        "127.0.0.1", "-o", f"{TMP}/front")
+    NODE = f"127.0.0.1:{free_port()}"
+    PROCS.append(subprocess.Popen(
+        [f"{BUILD}/custodyd", "--data", f"{TMP}/data", "--listen", NODE, "--tls", f"{TMP}/n1"],
+        stdout=open(f"{TMP}/node.log", "w"), stderr=subprocess.STDOUT))
+    for _ in range(100):
+        if subprocess.run([f"{BUILD}/custody", "--server", NODE, "--tls", f"{TMP}/olga",
+                           "status"], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    PROCS.append(subprocess.Popen(
+        [f"{BUILD}/custody-web", "--listen", "127.0.0.1:0", "--server", NODE, "--tls",
+         f"{TMP}/front", "--port-file", f"{TMP}/web.port"],
+        stdout=open(f"{TMP}/web.log", "w"), stderr=subprocess.STDOUT))
+    for _ in range(100):
+        if os.path.exists(f"{TMP}/web.port") and open(f"{TMP}/web.port").read():
+            return f"https://127.0.0.1:{open(f'{TMP}/web.port').read()}"
+        time.sleep(0.1)
+    raise RuntimeError("custody-web did not start:\n" + open(f"{TMP}/web.log").read())
+
+
+def browser():
+    o = webdriver.ChromeOptions()
+    o.binary_location = shutil.which("chromium")
+    for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+              "--autoplay-policy=no-user-gesture-required", "--window-size=1280,900",
+              f"--user-data-dir={TMP}/chrome"]:
+        o.add_argument(a)
+    o.set_capability("acceptInsecureCerts", True)  # the cluster CA is not in its store
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=o)
+
+
+def shot(d, name):
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        d.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def click(d, by, selector):
+    """Clicks once the element is clickable; a page that re-renders under the
+    click (a stale or covered element) is waited for and clicked again."""
+    for attempt in range(5):
+        try:
+            WebDriverWait(d, 20).until(EC.element_to_be_clickable((by, selector))).click()
+            return
+        except (StaleElementReferenceException, ElementClickInterceptedException):
+            time.sleep(0.3)
+    raise RuntimeError(f"cannot click {selector}")
+
+
+def sign_in(d, url, user):
+    d.get(url + "/#/home")
+    wait = WebDriverWait(d, 20)
+    for attempt in range(5):  # the page may render the form again under us
+        try:
+            wait.until(EC.presence_of_element_located((By.ID, "cert-file")))
+            d.find_element(By.ID, "cert-file").send_keys(f"{TMP}/{user}/cert.pem")
+            d.find_element(By.ID, "key-file").send_keys(f"{TMP}/{user}/key.pem")
+            d.find_element(By.ID, "signin-cert-button").click()
+            break
+        except StaleElementReferenceException:
+            time.sleep(0.3)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "whoami"), f"user:{user}"))
+
+
+def sign_out(d):
+    click(d, By.ID, "signout")
+    WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "cert-file")))
+
+
+def error_text(d):
+    e = d.find_element(By.ID, "error")
+    return "" if e.get_attribute("hidden") is not None else e.text
+
+
+def main():
+    url = start_cluster()
+    audio = f"{TMP}/interview.wav"
+    tone_wav(audio)
+    obj = cli("olga", "put", audio, "--meta", "device=D1").strip()
+    rec = json.loads(cli("olga", "record", "create", "--agency", "A", "--matter", "3",
+                         "--target", "shop-17", "--stage", "interview", "--officer", "o1",
+                         "--device", "D1", "--start", "2026-12-01T09:00:00Z", "--end",
+                         "2026-12-01T09:00:20Z", "--json"))["id"]
+    cli("olga", "record", "attach", rec, obj, "--kind", "audio")
+    d = browser()
+    try:
+        sign_in(d, url, "olga")
+        shot(d, "home")
+        d.get(f"{url}/#/record/{rec}")
+        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "access-reason")))
+        shot(d, "record")
+        d.find_element(By.ID, "access-reason").send_keys("hearing 2026-12-10")
+        click(d, By.CSS_SELECTOR, "#request-access button")
+        WebDriverWait(d, 20).until(
+            lambda _: "pending" in d.find_element(By.ID, "note").text or error_text(d))
+        assert not error_text(d), error_text(d)
+        sign_out(d)
+        for approver in ["hank", "lena"]:
+            sign_in(d, url, approver)
+            d.get(f"{url}/#/approvals")
+            WebDriverWait(d, 20).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button.approve")))
+            shot(d, f"approvals-{approver}")
+            click(d, By.CSS_SELECTOR, "button.approve")
+            WebDriverWait(d, 20).until(
+                lambda _: not d.find_elements(By.CSS_SELECTOR, "button.approve") or error_text(d))
+            assert not error_text(d), f"{approver}'s approval: {error_text(d)}"
+            sign_out(d)
+        sign_in(d, url, "olga")
+        d.get(f"{url}/#/play/{obj}")
+        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "player")))
+        ok = d.execute_async_script("""
+          const done = arguments[arguments.length - 1];
+          const v = document.getElementById('player');
+          v.muted = true;
+          const fail = () => done('error ' + (v.error && v.error.code));
+          v.addEventListener('error', fail);
+          const seek = () => {
+            const target = v.duration * 0.8;
+            v.addEventListener('seeked', () => {
+              const after = v.currentTime;
+              v.play().then(() => setTimeout(() => done(v.currentTime > after ?
+                  'advanced ' + after + ' -> ' + v.currentTime : 'stuck at ' + v.currentTime), 1500),
+                  (e) => done('play refused: ' + e));
+            }, { once: true });
+            v.currentTime = target;
+          };
+          if (v.readyState >= 1) seek(); else v.addEventListener('loadedmetadata', seek, { once: true });
+          setTimeout(() => done('timeout, readyState ' + v.readyState), 20000);
+        """)
+        shot(d, "playback")
+        assert ok.startswith("advanced"), f"playback: {ok}; {error_text(d)}"
+        assert "user:olga" in d.find_element(By.ID, "watermark").text
+        sign_out(d)
+        sign_in(d, url, "aud")  # the register is an auditor's
+        d.get(f"{url}/#/register?action=object.read")
+        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "main table")))
+        register = d.find_element(By.CSS_SELECTOR, "main table").text
+        shot(d, "register")
+        assert obj in register and "user:olga" in register, register
+        print(f"ok: signed in, requested, approved twice, played ({ok}), registered")
+    finally:
+        d.quit()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        for p in PROCS:
+            p.kill()
+            p.wait()
+        if os.environ.get("CUSTODY_KEEP_TMP") is None:
+            shutil.rmtree(TMP, ignore_errors=True)

@@ -1,0 +1,189 @@
+// custody-web against a real three-node TLS cluster (issue 25): people sign
+// in with their own keys and act as themselves, the console alone may do
+// nothing, and playback needs a grant, reads ranges and is one viewing.
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "common/cert_signature.h"
+#include "common/random.h"
+#include "custody/v1/access.pb.h"
+#include "tests/integration/console_fixture.h"
+#include "tests/test_util.h"
+
+namespace custody::testing {
+namespace {
+
+// What the console's page sends for a decision: a Decision signed with the
+// person's key, as proto3 JSON (bytes in base64).
+json SignedJson(const std::string& dir, const std::string& kind, const std::string& subject,
+                const std::map<std::string, std::string>& fields) {
+  v1::Decision d;
+  d.set_kind(kind);
+  d.set_subject(subject);
+  for (const auto& [k, v] : fields) (*d.mutable_fields())[k] = v;
+  d.set_signer("user:" + std::filesystem::path(dir).filename().string());
+  d.set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
+  d.set_nonce(*custody::RandomBytes(16, "a nonce"));
+  std::string bytes = d.SerializeAsString();
+  absl::StatusOr<std::string> sig = SignWithKey(ReadFile(dir + "/key.pem"), DecisionMessage(bytes));
+  EXPECT_TRUE(sig.ok()) << sig.status();
+  return {{"decision", absl::Base64Escape(bytes)},
+          {"signature", absl::Base64Escape(sig.ok() ? *sig : "")},
+          {"certificate_pem", ReadFile(dir + "/cert.pem")}};
+}
+
+json Body(const httplib::Result& r) { return r ? json::parse(r->body, nullptr, false) : json(); }
+
+TEST_F(ConsoleTest, APersonSignedInActsAsThemselvesThroughTheConsole) {
+  WebSignIn olga = SignIn("olga");
+  ASSERT_FALSE(olga.cookie.empty());
+  auto who = Call(olga, "custody.v1.Access/WhoAmI", json::object());
+  ASSERT_TRUE(who && who->status == 200) << (who ? who->body : "");
+  EXPECT_EQ(Body(who)["name"], "user:olga");
+  EXPECT_EQ(Body(who)["relay"], "console:front");
+  EXPECT_EQ(Body(who)["agency"], "A");
+  // What she does is hers in the audit trail, relayed or not.
+  std::string rec = Archivable(At(-absl::Hours(3)), At(-absl::Hours(2)));
+  auto asked = Call(olga, "custody.v1.Access/RequestAccess",
+                    {{"record_id", rec}, {"reason", "hearing 2026-12-10"}});
+  ASSERT_TRUE(asked && asked->status == 200) << (asked ? asked->body : "");
+  EXPECT_EQ(Body(asked)["requester"], "user:olga");
+  json log = Ok("aud", 1, {"audit", "log", "--actor", "user:olga", "--action", "access.requested"});
+  EXPECT_FALSE(log["events"].empty()) << log;
+  // A statement signed for this console is refused from any other.
+  ASSERT_EQ(RunCli({"ca", "issue", "--ca", dir_ / "ca", "--console", "other", "--host", "127.0.0.1",
+                    "-o", dir_ / "other"})
+                .exit_code,
+            0);
+  const std::string cert = ReadFile(dir_ / "olga/cert.pem");
+  auto challenge = Client()->Post("/api/signin/challenge", json{{"certificate_pem", cert}}.dump(),
+                                  "application/json");
+  ASSERT_TRUE(challenge && challenge->status == 200);
+  std::string statement = Body(challenge)["statement"];
+  EXPECT_TRUE(absl::StrContains(statement, "relay: console:front")) << statement;
+  absl::StatusOr<std::string> sig = SignWithKey(ReadFile(dir_ / "olga/key.pem"), statement);
+  ASSERT_TRUE(sig.ok());
+  StartConsole({}, "other");
+  auto other = Client()->Post("/api/signin/certificate",
+                              json{{"statement", statement},
+                                   {"signature", absl::Base64Escape(*sig)},
+                                   {"certificate_pem", cert}}
+                                  .dump(),
+                              "application/json");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 403) << other->body;
+}
+
+TEST_F(ConsoleTest, PagesCarryTheCspAndStateChangesNeedTheCsrfTokenAndALiveSession) {
+  for (const char* path : {"/", "/assets/app.js", "/api/session"}) {
+    auto r = Client()->Get(path);
+    ASSERT_TRUE(r) << path;
+    std::string csp = r->get_header_value("Content-Security-Policy");
+    EXPECT_TRUE(absl::StrContains(csp, "script-src 'self'")) << path << ": " << csp;
+    EXPECT_FALSE(absl::StrContains(csp, "unsafe")) << path << ": " << csp;
+  }
+  EXPECT_EQ(Client()->Get("/api/session")->status, 401);
+  WebSignIn arch = SignIn("arch");
+  auto without = Call(arch, "custody.v1.Records/List", json::object(), /*csrf=*/false);
+  ASSERT_TRUE(without);
+  EXPECT_EQ(without->status, 403);
+  EXPECT_TRUE(absl::StrContains(without->body, "CSRF")) << without->body;
+  EXPECT_EQ(Call(arch, "custody.v1.Records/List", json::object())->status, 200);
+  EXPECT_EQ(Call(arch, "custody.v1.Custody/Repair", json::object())->status, 404)
+      << "maintenance is not relayed";
+  // Sessions end: a cookie is refused after its session's time.
+  StartConsole({"--session-ttl", "2s"});
+  auto c = Client();
+  WebSignIn brief = SignIn("arch");
+  auto r = c->Post("/api/signin/token", json{{"token", "cust_wrong"}}.dump(), "application/json");
+  EXPECT_EQ(r->status, 401) << r->body;
+  auto set = Client()->Get("/api/session", {{"Cookie", brief.cookie}});
+  EXPECT_EQ(set->status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(Call(brief, "custody.v1.Records/List", json::object())->status, 401);
+}
+
+TEST_F(ConsoleTest, AnotherAgencysRecordIsNotOpened) {
+  std::string rec = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
+  WebSignIn leo = SignIn("leo");  // a leader of agency B
+  auto r = Call(leo, "custody.v1.Records/Show", {{"record_id", rec}});
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->status == 403 || r->status == 404) << r->status << " " << r->body;
+  EXPECT_FALSE(Body(r).value("message", "").empty()) << "the node's own message";
+  WebSignIn lena = SignIn("lena");
+  EXPECT_EQ(Call(lena, "custody.v1.Records/Show", {{"record_id", rec}})->status, 200);
+}
+
+TEST_F(ConsoleTest, PlaybackNeedsAGrantReadsRangesAndIsOneViewing) {
+  std::string rec = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
+  std::string id = Stored({"device=D1", "start=" + At(-absl::Hours(3))}, ".mp4");
+  Ok("olga", 1, {"record", "attach", rec, id, "--kind", "video"});
+  const std::string file = ReadFile(dir_ / ("f" + std::to_string(files_ - 1) + ".mp4"));
+  const std::string path = "/api/objects/" + id + "/content?playback=p1";
+  WebSignIn olga = SignIn("olga");
+  auto refused = Get(olga, path, "bytes=0-1023");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403) << refused->body;
+  EXPECT_EQ(Body(refused)["code"], "PERMISSION_DENIED");
+  json denials = Ok("aud", 0, {"audit", "log", id, "--action", "access.refused"});
+  EXPECT_FALSE(denials["events"].empty()) << "the refused read is audited";
+
+  auto asked =
+      Call(olga, "custody.v1.Access/RequestAccess", {{"record_id", rec}, {"reason", "review"}});
+  ASSERT_TRUE(asked && asked->status == 200) << (asked ? asked->body : "");
+  std::string request = Body(asked)["request_id"];
+  for (const char* approver : {"hank", "lena"}) {
+    WebSignIn a = SignIn(approver);
+    auto inbox = Call(a, "custody.v1.Access/ListAccess", {{"waiting_for_me", true}});
+    ASSERT_EQ(Body(inbox)["grants"].size(), 1u) << approver << ": " << inbox->body;
+    json signed_decision = SignedJson(dir_ / approver, "access.approved", "request:" + request,
+                                      {{"request", request}});
+    auto d = Call(a, "custody.v1.Access/Decide",
+                  {{"request_id", request}, {"approve", true}, {"signed", signed_decision}});
+    ASSERT_TRUE(d && d->status == 200) << approver << ": " << (d ? d->body : "");
+  }
+  // The grant reaches every node; then the seeks of one playback.
+  auto first = Get(olga, path, "bytes=0-1023");
+  for (int i = 0; i < 100 && !(first && first->status == 206); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    first = Get(olga, path, "bytes=0-1023");
+  }
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 206) << first->body;
+  EXPECT_EQ(first->body, file.substr(0, 1024));
+  EXPECT_EQ(first->get_header_value("Content-Range"),
+            "bytes 0-1023/" + std::to_string(file.size()));
+  const size_t at = file.size() * 8 / 10;
+  auto seek = Get(olga, path, "bytes=" + std::to_string(at) + "-");
+  ASSERT_EQ(seek->status, 206);
+  EXPECT_EQ(seek->body, file.substr(at)) << "a seek to 80%";
+  auto whole = Get(olga, path);
+  ASSERT_EQ(whole->status, 200);
+  EXPECT_EQ(whole->body, file);
+  json reads = Ok("aud", 0, {"audit", "log", "--action", "object.read", "--actor", "user:olga"});
+  int viewings = 0;
+  for (const auto& e : reads["events"]) {
+    viewings += e["details"].value("playback", "") == "p1";
+    EXPECT_EQ(e["details"].value("relay", ""), "console:front");
+  }
+  EXPECT_EQ(viewings, 1) << "one playback, one viewing in the register: " << reads;
+  // The chain-of-custody sheet (an archive-head's: an officer may not read
+  // audit trails): the object's hash, its history proven against the node's
+  // checkpoint, and the approvals.
+  auto sheet = Get(SignIn("hank"), "/api/records/" + rec + "/sheet");
+  ASSERT_TRUE(sheet && sheet->status == 200) << (sheet ? sheet->body : "");
+  json sh = Body(sheet);
+  ASSERT_EQ(sh["objects"].size(), 1u) << sh;
+  EXPECT_EQ(sh["objects"][0]["id"], id) << sh;
+  EXPECT_EQ(sh["objects"][0]["proof"], "verified") << sh["objects"][0];
+  bool read_listed = false;
+  for (const auto& e : sh["objects"][0]["events"]) read_listed |= e["action"] == "object.read";
+  EXPECT_TRUE(read_listed);
+  ASSERT_EQ(sh["grants"]["grants"].size(), 1u);
+  EXPECT_EQ(sh["grants"]["grants"][0]["approvals"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace custody::testing
