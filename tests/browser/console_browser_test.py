@@ -224,7 +224,32 @@ def main():
         register = d.find_element(By.CSS_SELECTOR, "main table").text
         shot(d, "register")
         assert obj in register and "user:olga" in register, register
-        print(f"ok: signed in, requested, approved twice, played ({ok}), registered")
+        # The chain-of-custody sheet lists the record's hashes.
+        d.get(f"{url}/#/sheet/{rec}")
+        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.hash")))
+        shot(d, "sheet")
+        assert obj in d.find_element(By.CSS_SELECTOR, "p.hash").text
+        # The report's figures are the CLI's.
+        d.get(f"{url}/#/report?agency=A&from=2026-11-01&to=2027-01-01")
+        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "report-chart")))
+        drawn = """const c = document.getElementById('report-chart');
+          const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          for (let i = 3; i < px.length; i += 4) if (px[i]) return true;
+          return false;"""
+        try:
+            WebDriverWait(d, 20).until(lambda _: d.execute_script(drawn))
+        except Exception:
+            raise AssertionError(f"the chart stays blank: {d.get_log('browser')}")
+        shot(d, "report")
+        cells = [td.text for td in d.find_elements(By.CSS_SELECTOR, "main table td")]
+        shown = dict(zip(cells[0::2], cells[1::2]))
+        want = json.loads(cli("aud", "report", "--agency", "A", "--from", "2026-11-01",
+                              "--to", "2027-01-01", "--json"))
+        for k in ["records", "archived", "overdue", "access_requests", "unexplained_gaps"]:
+            assert int(shown[k]) == int(want.get(k, 0)), f"report {k}: {shown[k]} vs {want.get(k)}"
+        assert int(shown["records"]) >= 1, shown
+        print(f"ok: signed in, requested, approved twice, played ({ok}), registered, "
+              "sheet and report checked")
     finally:
         d.quit()
 

@@ -28,7 +28,8 @@ function header() {
   show(top,
     h('strong', {}, t('title')),
     session && h('nav', {}, link('#/home', 'home'), link('#/records', 'records'),
-      link('#/approvals', 'approvals'), link('#/register', 'register'), link('#/report', 'report')),
+      link('#/approvals', 'approvals'), link('#/register', 'register'), link('#/report', 'report'),
+      link('#/devices', 'devices'), link('#/cluster', 'health')),
     session && h('span', { id: 'whoami' }, `${t('signed_in_as')} ${session.user}`),
     h('button', { id: 'lang', onclick: () => { setLanguage(language() === 'zh' ? 'en' : 'zh'); route(); } },
       language() === 'zh' ? 'English' : '中文'),
@@ -256,6 +257,39 @@ async function report(params) {
   });
 }
 
+// Devices with their check-out history.
+async function devices() {
+  const r = await call('custody.v1.Records/DeviceList', {});
+  show(main, h('h1', {}, t('devices')),
+    table([t('device'), t('agency'), t('model'), t('held_by'), t('history')],
+      (r.devices || []).map((d) => [d.id, d.agency, d.model, d.held_by || '—',
+        h('span', {}, (d.holdings || []).map((x) => h('div', {},
+          `${x.officer}: ${when(x.from_unix_nanos)} → ${when(x.to_unix_nanos) || '…'} ${x.check || ''}`)))])));
+}
+
+const gib = (b) => `${(Number(b || 0) / 2 ** 30).toFixed(1)} GiB`;
+
+// Nodes, zones, space, under-replicated copies, last scrub; offsite snapshots.
+async function cluster() {
+  const c = await call('custody.v1.Custody/ClusterStatus', {});
+  let snaps;
+  try { snaps = (await call('custody.v1.Snapshots/ListSnapshots', {})).snapshots || []; } catch (e) { snaps = e; }
+  show(main, h('h1', {}, t('health')),
+    h('p', {}, `R = ${c.replication_factor}, map ${c.map_version}, ${c.answered_by}`),
+    table([t('node'), 'zone', 'up', t('objects_n'), t('used'), t('free'), t('under_replicated'), t('last_scrub')],
+      (c.nodes || []).map((n) => {
+        const st = n.status || {};
+        return [n.id, n.zone, n.up ? '✓' : `✗ ${n.error || ''}`, st.objects || '', gib(st.volume_bytes),
+          gib(st.free_bytes), st.under_replicated || '0',
+          st.last_scrub ? when(st.last_scrub.finished_unix_nanos) : '—'];
+      })),
+    h('h2', {}, t('offsite')),
+    snaps instanceof Error ? h('p', { class: 'muted' }, snaps.message)
+      : table(['', t('time'), t('objects_n'), t('size'), t('receipt')], snaps.map((x) => [x.id,
+        when(x.created_unix_nanos), x.objects, gib(x.data_bytes),
+        x.receipt_peer ? `${x.receipt_peer} ${when(x.receipt_unix_nanos)}` : '—'])));
+}
+
 function grantsTable(grants, withActions) {
   if (!grants.length) return h('p', { class: 'muted' }, t('nothing'));
   const decide = (g, approve) => async () => {
@@ -347,6 +381,8 @@ async function route() {
     else if (parts[0] === 'play') play(decodeURIComponent(parts[1]));
     else if (parts[0] === 'sheet') await sheet(decodeURIComponent(parts[1]));
     else if (parts[0] === 'report') await report(params);
+    else if (parts[0] === 'devices') await devices();
+    else if (parts[0] === 'cluster') await cluster();
     else await home();
   } catch (e) {
     show(main, h('p', { class: 'muted' }, e.message));

@@ -22,6 +22,9 @@ const WORDS = {
     proof_ok: 'every event verified against the node\'s signed checkpoint',
     proof_failed: 'FAILED', record_history: 'The record\'s history', approvers: 'Approvers',
     report: 'Report', figure: 'Figure', value: 'Value',
+    devices: 'Devices', model: 'Model', held_by: 'Held by', history: 'Check-out history',
+    objects_n: 'Objects', used: 'Used', free: 'Free', under_replicated: 'Under-replicated',
+    last_scrub: 'Last scrub', offsite: 'Offsite snapshots', size: 'Size', receipt: 'Receipt',
   },
   zh: {
     title: '执法记录存证控制台', signin: '登录', signout: '退出',
@@ -44,6 +47,9 @@ const WORDS = {
     proof_ok: '全部事件已对照节点签名检查点验证', proof_failed: '验证失败',
     record_history: '记录的历史', approvers: '审批人',
     report: '统计报告', figure: '指标', value: '数值',
+    devices: '执法记录仪', model: '型号', held_by: '领用人', history: '领用记录',
+    objects_n: '对象数', used: '已用', free: '可用', under_replicated: '副本不足',
+    last_scrub: '最近巡检', offsite: '异地备份快照', size: '大小', receipt: '回执',
   },
 };
 
