@@ -55,14 +55,15 @@ cli lena access approve "$REQ" >/dev/null
 
 # Sign in as the page does: the console's statement, signed with olga's key.
 CURL=(curl -sS --cacert "$DIR/ca/ca.pem")
-STATEMENT=$("${CURL[@]}" -X POST "$WEB/api/signin/challenge" -H 'Content-Type: application/json' \
+"${CURL[@]}" -X POST "$WEB/api/signin/challenge" -H 'Content-Type: application/json' \
   -d "$(python3 -c 'import json,sys; print(json.dumps({"certificate_pem": open(sys.argv[1]).read()}))' "$DIR/olga/cert.pem")" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["statement"], end="")')
-SIG=$(printf '%s' "$STATEMENT" | openssl dgst -sha256 -sign "$DIR/olga/key.pem" | base64 -w0)
-python3 - "$DIR" "$STATEMENT" "$SIG" >"$DIR/signin.json" <<'PY'
-import json, sys
-d, st, sig = sys.argv[1:4]
-print(json.dumps({"statement": st, "signature": sig,
+  python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["statement"])' >"$DIR/statement"
+openssl dgst -sha256 -sign "$DIR/olga/key.pem" -out "$DIR/statement.sig" "$DIR/statement"
+python3 - "$DIR" >"$DIR/signin.json" <<'PY'
+import base64, json, sys
+d = sys.argv[1]
+print(json.dumps({"statement": open(f"{d}/statement").read(),
+                  "signature": base64.b64encode(open(f"{d}/statement.sig", "rb").read()).decode(),
                   "certificate_pem": open(f"{d}/olga/cert.pem").read()}))
 PY
 COOKIE=$("${CURL[@]}" -D - -o /dev/null -X POST "$WEB/api/signin/certificate" \
