@@ -44,6 +44,7 @@ absl::Status ConsoleServer::Bind() {
                               {"X-Frame-Options", "DENY"},
                               {"Referrer-Policy", "no-referrer"},
                               {"Strict-Transport-Security", "max-age=31536000"}});
+  http_->set_payload_max_length(1 << 20);  // requests are small JSON; nothing is uploaded here
   Routes();
   port_ = options_.port == 0
               ? http_->bind_to_any_port(options_.host)

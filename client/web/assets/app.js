@@ -95,6 +95,11 @@ async function home() {
   ]);
   let cluster = null;
   try { cluster = await call('custody.v1.Custody/ClusterStatus', {}); } catch (e) { cluster = e; }
+  let offsite = null;  // the last snapshot with a receipt, for those who may see it
+  try {
+    const snaps = (await call('custody.v1.Snapshots/ListSnapshots', {})).snapshots || [];
+    offsite = snaps.filter((x) => x.receipt_peer).pop() || 'none';
+  } catch (e) { offsite = null; }
   show(main,
     h('h1', {}, t('home')),
     h('h2', {}, `${t('pending')} (${(inbox.grants || []).length})`), grantsTable(inbox.grants || [], false),
@@ -102,7 +107,10 @@ async function home() {
     h('h2', {}, t('health')),
     cluster instanceof Error ? h('p', {}, `${t('unavailable')} ${cluster.message}`)
       : table([t('node'), 'up', 'zone'], (cluster.nodes || []).map((n) =>
-        [n.id || n.node_id || '', String(n.up !== false), n.zone || ''])));
+        [n.id || n.node_id || '', n.up ? '✓' : `✗ ${n.error || ''}`, n.zone || ''])),
+    offsite && h('h2', {}, t('offsite')),
+    offsite && h('p', { id: 'last-receipt' }, offsite === 'none' ? t('nothing')
+      : `${t('receipt')}: ${offsite.id}, ${offsite.receipt_peer}, ${when(offsite.receipt_unix_nanos)}`));
 }
 
 function recordsTable(records) {
