@@ -1,5 +1,6 @@
 // The console's sign-in, relay and playback routes (doc/console.md).
 #include <httplib.h>
+#include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +33,11 @@ std::optional<json> Body(const httplib::Request& req, httplib::Response& res) {
     return std::nullopt;
   }
   return j;
+}
+
+// Compares in time that does not depend on where the strings differ.
+bool SameSecret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool ValidPlayback(const std::string& p) {
@@ -150,7 +156,7 @@ void ConsoleServer::ApiRoutes() {
                                                                 httplib::Response& res) {
     std::optional<WebSession> s = SessionOf(req, res);
     if (!s) return;
-    if (req.get_header_value("X-CSRF-Token") != s->csrf) {
+    if (!SameSecret(req.get_header_value("X-CSRF-Token"), s->csrf)) {
       LOG(WARNING) << "console: " << req.path << " for " << s->user
                    << " without its CSRF token, refused";
       return Fail(res,
