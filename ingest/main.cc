@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <iostream>
+#include <thread>
 
 #include "client/client.h"
 #include "common/log.h"
@@ -15,6 +16,7 @@
 #include "ingest/commands.h"
 #include "ingest/daemon.h"
 #include "ingest/servers.h"
+#include "ingest/station_reporter.h"
 
 namespace {
 
@@ -25,7 +27,7 @@ using custody::ingest::IngestOptions;
 struct Flags {
   IngestOptions o;
   std::vector<std::string> servers;
-  double settle = 5, poll = 1, max_backoff = 30;
+  double settle = 5, poll = 1, max_backoff = 30, report_interval = 5;
   std::string pattern, fields, metrics_listen, tls_dir, time_zone = "UTC";
 };
 
@@ -58,6 +60,10 @@ void AddDaemonFlags(CLI::App& app, Flags* f) {
   app.add_option("--station", o.station, "this docking station's name, stored with the footage");
   app.add_option("--metrics-listen", f->metrics_listen,
                  "serve Prometheus metrics at http://HOST:PORT/metrics");
+  app.add_option("--report-interval", f->report_interval,
+                 "seconds between the station's reports to the cluster (status, quarantine, last "
+                 "uploads: the web console's Stations page); 0: none")
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--tls", f->tls_dir,
                  "TLS credentials folder from `custody ca issue --user NAME`; none: plaintext")
       ->envname("CUSTODY_TLS");
@@ -80,6 +86,11 @@ absl::StatusOr<IngestOptions> Options(Flags f) {
                                       "\" is not a time zone this machine knows (an IANA name "
                                       "such as Asia/Shanghai)");
   }
+  if (f.o.station.empty()) {  // the host's name, as the console lists the station
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    f.o.station = host;
+  }
   f.o.settle = absl::Seconds(f.settle);
   f.o.poll = absl::Seconds(f.poll);
   f.o.max_backoff = absl::Seconds(f.max_backoff);
@@ -96,7 +107,10 @@ std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop = true; }
 
-int RunDaemon(IngestOptions o, const std::string& metrics_listen) {
+int RunDaemon(IngestOptions o, const std::string& metrics_listen, double report_interval) {
+  const std::string station = o.station, watch = o.watch_dir;
+  const std::string state = o.state_dir.empty() ? watch + "/.custody-ingest" : o.state_dir;
+  const std::vector<std::string> servers = o.servers;
   auto daemon = Daemon::Create(std::move(o));
   if (!daemon.ok()) {
     std::cerr << "custody-ingestd: " << daemon.status() << "\n";
@@ -116,7 +130,18 @@ int RunDaemon(IngestOptions o, const std::string& metrics_listen) {
   }
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
+  std::thread reports;
+  if (report_interval > 0) {
+    Daemon* d = daemon->get();
+    reports = std::thread([=] {
+      custody::ingest::StationReporter reporter(station, watch, state, servers,
+                                                [d] { return d->status(); });
+      reporter.Run(&g_stop, absl::Seconds(report_interval));
+    });
+  }
   (*daemon)->Run(&g_stop);
+  g_stop = true;
+  if (reports.joinable()) reports.join();
   LOG(INFO) << "stopped";
   return 0;
 }
@@ -162,10 +187,11 @@ int main(int argc, char** argv) {
                             : custody::ingest::RunRetry(watch, state, retry_files, retry_all);
   }
   std::string metrics_listen = f.metrics_listen;
+  double report_interval = f.report_interval;
   absl::StatusOr<IngestOptions> o = Options(std::move(f));
   if (!o.ok()) {
     std::cerr << "custody-ingestd: " << o.status().message() << "\n";
     return 2;
   }
-  return RunDaemon(std::move(*o), metrics_listen);
+  return RunDaemon(std::move(*o), metrics_listen, report_interval);
 }

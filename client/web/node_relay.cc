@@ -46,6 +46,8 @@ const std::set<std::string>& RelayedMethods() {
       "custody.v1.Custody/NodeStatus",
       "custody.v1.Custody/ClusterStatus",
       "custody.v1.Snapshots/ListSnapshots",
+      "custody.v1.Records/Stations",
+      "custody.v1.Records/StationRetry",
   };
   return *m;
 }

@@ -13,6 +13,7 @@
 #include "custody/v1/records.grpc.pb.h"
 #include "server/node.h"
 #include "server/records/record_keeper.h"
+#include "server/services/station_board.h"
 
 namespace custody {
 
@@ -48,6 +49,13 @@ class RecordsService final : public v1::Records::CallbackService {
   Reactor* ApprovePurge(Ctx* ctx, const v1::PurgeRef* req, v1::PurgePlan* out) override;
   Reactor* ExecutePurge(Ctx* ctx, const v1::PurgeRef* req, v1::PurgeResult* out) override;
 
+  // Stations (server/services/station_rpcs.cc).
+  Reactor* StationReport(Ctx* ctx, const v1::StationStatus* req,
+                         v1::StationReportResponse* out) override;
+  Reactor* StationRetry(Ctx* ctx, const v1::StationRetryRequest* req,
+                        v1::StationRetryResponse* out) override;
+  Reactor* Stations(Ctx* ctx, const v1::StationsRequest* req, v1::StationsResponse* out) override;
+
  private:
   using Work = std::function<absl::Status(const v1::Principal&)>;
   // Authorizes `action`, runs `work` on a worker and audits a refusal of a
@@ -69,6 +77,7 @@ class RecordsService final : public v1::Records::CallbackService {
 
   Node* node_;
   RecordKeeper* keeper_;
+  StationBoard stations_;  // the stations that report to this node
 };
 
 }  // namespace custody

@@ -2,6 +2,8 @@
 // in with their own keys and act as themselves, the console alone may do
 // nothing, and playback needs a grant, reads ranges and is one viewing.
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/escaping.h"
@@ -183,6 +185,60 @@ TEST_F(ConsoleTest, PlaybackNeedsAGrantReadsRangesAndIsOneViewing) {
   EXPECT_TRUE(read_listed);
   ASSERT_EQ(sh["grants"]["grants"].size(), 1u);
   EXPECT_EQ(sh["grants"]["grants"][0]["approvals"].size(), 2u);
+}
+
+// A docking station reports to the node it uses; the console lists it from
+// any node; a person's retry (audited) reaches the station at its next
+// report, which puts the file back, and it is ingested.
+TEST_F(ConsoleTest, AStationReportsItsQuarantineAndAPersonPutsAFileBack) {
+  namespace fs = std::filesystem;
+  Ok("arch", 0, {"device", "add", "CAM-S", "--agency", "A"});
+  fs::path watch = dir_ / "station-folder";
+  fs::create_directories(watch / "CAM-S");
+  std::ofstream(watch / "CAM-S" / "a.mp4.json")
+      << R"({"officer": "o1", "matter": 99, "start": "2026-11-27T08:00:00Z"})";
+  WriteRandomFile(watch / "CAM-S" / "a.mp4", 100000, 5);
+  Subprocess daemon(
+      {INGESTD_PATH, "--watch", watch, "--server", nodes_[1]->address(), "--tls", dir_ / "station",
+       "--station", "desk-1", "--settle", "0.3", "--poll", "0.2", "--report-interval", "0.3"},
+      dir_ / "d.out", dir_ / "d.log");
+  WebSignIn arch = SignIn("arch");
+  json desk;
+  std::string last;
+  for (int i = 0; i < 100 && desk.is_null(); ++i) {
+    auto r = Call(arch, "custody.v1.Records/Stations", json::object());
+    last = r ? r->body : "no answer";
+    json body = Body(r);
+    for (const auto& s : body["stations"]) {
+      if (s["station"] == "desk-1" && !s["quarantine"].empty()) desk = s;
+    }
+    if (desk.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_FALSE(desk.is_null()) << last << "\n" << ReadFile(dir_ / "d.log");
+  EXPECT_EQ(desk["reported_by"], "user:station");
+  EXPECT_EQ(desk["quarantine"][0]["file"], "CAM-S/a.mp4");
+  EXPECT_TRUE(absl::StrContains(desk["quarantine"][0]["reason"].get<std::string>(), "99"))
+      << desk["quarantine"][0];
+  // An auditor may look, not act.
+  EXPECT_EQ(Call(SignIn("aud"), "custody.v1.Records/StationRetry",
+                 {{"station", "desk-1"}, {"files", {"CAM-S/a.mp4"}}})
+                ->status,
+            403);
+  // The sidecar is mended in quarantine/; the archivist asks for the retry.
+  std::ofstream(watch / "quarantine" / "CAM-S" / "a.mp4.json")
+      << R"({"officer": "o1", "matter": 4, "start": "2026-11-27T08:00:00Z"})";
+  auto asked = Call(arch, "custody.v1.Records/StationRetry",
+                    {{"station", "desk-1"}, {"files", {"CAM-S/a.mp4"}}});
+  ASSERT_TRUE(asked && asked->status == 200) << (asked ? asked->body : "");
+  EXPECT_EQ(Body(asked)["nodes"], 3) << "held by every node, wherever the station reports";
+  for (int i = 0; i < 150 && !fs::exists(watch / "done" / "CAM-S" / "a.mp4"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(fs::exists(watch / "done" / "CAM-S" / "a.mp4")) << ReadFile(dir_ / "d.log");
+  EXPECT_TRUE(absl::StrContains(ReadFile(dir_ / "d.log"), "asked by user:arch"));
+  json log = Ok("aud", 2, {"audit", "log", "--action", "station.retry-requested"});
+  ASSERT_FALSE(log["events"].empty()) << log;
+  EXPECT_EQ(log["events"][0]["actor"], "user:arch");
 }
 
 }  // namespace

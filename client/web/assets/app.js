@@ -29,7 +29,7 @@ function header() {
     h('strong', {}, t('title')),
     session && h('nav', {}, link('#/home', 'home'), link('#/records', 'records'),
       link('#/approvals', 'approvals'), link('#/register', 'register'), link('#/report', 'report'),
-      link('#/devices', 'devices'), link('#/cluster', 'health')),
+      link('#/devices', 'devices'), link('#/stations', 'stations'), link('#/cluster', 'health')),
     session && h('span', { id: 'whoami' }, `${t('signed_in_as')} ${session.user}`),
     h('button', { id: 'lang', onclick: () => { setLanguage(language() === 'zh' ? 'en' : 'zh'); route(); } },
       language() === 'zh' ? 'English' : '中文'),
@@ -95,6 +95,11 @@ async function home() {
   ]);
   let cluster = null;
   try { cluster = await call('custody.v1.Custody/ClusterStatus', {}); } catch (e) { cluster = e; }
+  let quarantined = [];
+  try {
+    quarantined = ((await call('custody.v1.Records/Stations', {})).stations || [])
+      .filter((x) => (x.quarantine || []).length > 0);
+  } catch (e) { quarantined = []; }
   let offsite = null;  // the last snapshot with a receipt, for those who may see it
   try {
     const snaps = (await call('custody.v1.Snapshots/ListSnapshots', {})).snapshots || [];
@@ -104,6 +109,10 @@ async function home() {
     h('h1', {}, t('home')),
     h('h2', {}, `${t('pending')} (${(inbox.grants || []).length})`), grantsTable(inbox.grants || [], false),
     h('h2', {}, `${t('overdue')} (${(overdue.records || []).length})`), recordsTable(overdue.records || []),
+    h('h2', {}, `${t('stations_quarantine')} (${quarantined.length})`),
+    quarantined.length ? h('ul', {}, quarantined.map((x) => h('li', {},
+      h('a', { href: '#/stations' }, `${x.station}: ${(x.quarantine || []).length}`))))
+      : h('p', { class: 'muted' }, t('nothing')),
     h('h2', {}, t('health')),
     cluster instanceof Error ? h('p', {}, `${t('unavailable')} ${cluster.message}`)
       : table([t('node'), 'up', 'zone'], (cluster.nodes || []).map((n) =>
@@ -275,6 +284,37 @@ async function devices() {
           `${x.officer}: ${when(x.from_unix_nanos)} → ${when(x.to_unix_nanos) || '…'} ${x.check || ''}`)))])));
 }
 
+// The docking stations: what each last reported, its quarantine with the
+// reasons (and a retry, audited, that the station carries out at its next
+// report), and its last uploads with their records.
+async function stations() {
+  const r = await call('custody.v1.Records/Stations', {});
+  const retry = (station, files) => async () => {
+    try {
+      const req = files ? { station, files } : { station, all: true };
+      const done = await call('custody.v1.Records/StationRetry', req);
+      note(`${t('retry_asked')} (${done.nodes})`);
+    } catch (e) { fail(e); }
+  };
+  show(main, h('h1', {}, t('stations')),
+    (r.unreachable || []).length ? h('p', { class: 'muted' }, `${t('unavailable')} ${r.unreachable.join('; ')}`) : null,
+    (r.stations || []).length ? null : h('p', { class: 'muted' }, t('nothing')),
+    (r.stations || []).map((s) => h('section', { class: 'station', id: `station-${s.station}` },
+      h('h2', {}, `${s.station} (${s.reported_by})`),
+      h('p', {}, `${t('reported')} ${when(s.received_unix_nanos)} → ${s.node}; ${t('done')} ${s.done}, ` +
+        `${t('quarantined')} ${s.quarantined}, ${t('not_filed')} ${s.not_filed}, ${t('in_flight')} ${s.in_flight}`),
+      h('h3', {}, t('quarantine')),
+      (s.quarantine || []).length ? h('div', {},
+        table([t('file'), t('reason'), ''], s.quarantine.map((f) => [f.file, f.reason,
+          h('button', { class: 'retry', onclick: retry(s.station, [f.file]) }, t('retry'))])),
+        h('button', { class: 'retry-all', onclick: retry(s.station, null) }, t('retry_all')))
+        : h('p', { class: 'muted' }, t('nothing')),
+      h('h3', {}, t('recent')),
+      table([t('time'), t('file'), '', t('record')], (s.recent_done || []).map((f) => [
+        when(f.time_unix_nanos), f.file, f.id,
+        f.filing_problem ? `NOT FILED: ${f.filing_problem}` : f.record])))));
+}
+
 const gib = (b) => `${(Number(b || 0) / 2 ** 30).toFixed(1)} GiB`;
 
 // Nodes, zones, space, under-replicated copies, last scrub; offsite snapshots.
@@ -391,6 +431,7 @@ async function route() {
     else if (parts[0] === 'report') await report(params);
     else if (parts[0] === 'devices') await devices();
     else if (parts[0] === 'cluster') await cluster();
+    else if (parts[0] === 'stations') await stations();
     else await home();
   } catch (e) {
     show(main, h('p', { class: 'muted' }, e.message));

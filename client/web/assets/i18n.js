@@ -25,6 +25,10 @@ const WORDS = {
     devices: 'Devices', model: 'Model', held_by: 'Held by', history: 'Check-out history',
     objects_n: 'Objects', used: 'Used', free: 'Free', under_replicated: 'Under-replicated',
     last_scrub: 'Last scrub', offsite: 'Offsite snapshots', size: 'Size', receipt: 'Receipt',
+    stations: 'Stations', reported: 'Reported', done: 'done', quarantined: 'quarantined',
+    not_filed: 'not filed', in_flight: 'in flight', quarantine: 'Quarantine', file: 'File',
+    retry: 'Retry', retry_all: 'Retry all', retry_asked: 'Retry asked; the station does it at its next report',
+    recent: 'Last uploads', stations_quarantine: 'Stations with files in quarantine',
   },
   zh: {
     title: '执法记录存证控制台', signin: '登录', signout: '退出',
@@ -50,6 +54,10 @@ const WORDS = {
     devices: '执法记录仪', model: '型号', held_by: '领用人', history: '领用记录',
     objects_n: '对象数', used: '已用', free: '可用', under_replicated: '副本不足',
     last_scrub: '最近巡检', offsite: '异地备份快照', size: '大小', receipt: '回执',
+    stations: '采集站', reported: '上报于', done: '已完成', quarantined: '已隔离',
+    not_filed: '未归档', in_flight: '上传中', quarantine: '隔离区', file: '文件',
+    retry: '重试', retry_all: '全部重试', retry_asked: '已请求重试，采集站将在下次上报时执行',
+    recent: '最近上传', stations_quarantine: '有隔离文件的采集站',
   },
 };
 
