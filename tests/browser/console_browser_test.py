@@ -192,6 +192,25 @@ def main():
                 lambda _: not d.find_elements(By.CSS_SELECTOR, "button.approve") or error_text(d))
             assert not error_text(d), f"{approver}'s approval: {error_text(d)}"
             sign_out(d)
+        # A legal hold, set and released on the record page, each a decision
+        # signed in the browser by an archive-head.
+        sign_in(d, url, "hank")
+        d.get(f"{url}/#/record/{rec}")
+        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "hold-reason")))
+        d.find_element(By.ID, "hold-reason").send_keys("court order")
+        d.find_element(By.ID, "hold-authority").send_keys("Court 2, case 7")
+        click(d, By.CSS_SELECTOR, "#set-hold button")
+        WebDriverWait(d, 20).until(
+            lambda _: d.find_elements(By.CSS_SELECTOR, "button.release-hold") or error_text(d))
+        assert not error_text(d), f"hold: {error_text(d)}"
+        assert "Court 2, case 7" in d.find_element(By.TAG_NAME, "main").text
+        shot(d, "record-hold")
+        d.find_element(By.CSS_SELECTOR, "input[id^=release-reason-]").send_keys("order lifted")
+        click(d, By.CSS_SELECTOR, "button.release-hold")
+        WebDriverWait(d, 20).until(
+            lambda _: not d.find_elements(By.CSS_SELECTOR, "button.release-hold") or error_text(d))
+        assert not error_text(d), f"release: {error_text(d)}"
+        sign_out(d)
         sign_in(d, url, "olga")
         d.get(f"{url}/#/play/{obj}")
         WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "player")))

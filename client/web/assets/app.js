@@ -136,6 +136,7 @@ async function records(params) {
     h('input', { name, type, value: params.get(name) || '' }));
   form.append(field('text', 'text'), field('target', 'target'), field('officer', 'officer'),
     field('device', 'device'), field('matter', 'matter', 'number'),
+    field('from', 'from', 'date'), field('to', 'to', 'date'), field('flag', 'flags'),
     h('label', {}, t('held'), h('input', { name: 'held', type: 'checkbox', checked: params.get('held') === '1' })),
     h('button', { type: 'submit' }, t('search')));
   form.addEventListener('submit', (ev) => {
@@ -148,6 +149,9 @@ async function records(params) {
   for (const k of ['text', 'target', 'officer', 'device']) if (params.get(k)) req[k] = params.get(k);
   if (params.get('matter')) req.matter = Number(params.get('matter'));
   if (params.get('held')) req.held = true;
+  if (params.get('flag')) req.flag = params.get('flag');
+  if (params.get('from')) req.from_unix_nanos = String(BigInt(Date.parse(params.get('from'))) * 1000000n);
+  if (params.get('to')) req.to_unix_nanos = String(BigInt(Date.parse(params.get('to'))) * 1000000n);
   const r = await call('custody.v1.Records/List', req);
   const next = r.next_page_token && (() => {
     params.set('page', r.next_page_token);
@@ -203,7 +207,85 @@ async function record(id) {
       h('a', { href: `#/play/${s.object_id}`, class: 'play' }, t('play'))])),
     h('p', {}, h('a', { href: `#/sheet/${r.id}`, id: 'sheet-link' }, t('sheet'))),
     h('form', { class: 'filters', id: 'request-access', onsubmit: ask },
-      h('label', {}, t('reason'), reason), h('button', { type: 'submit' }, t('request_access'))));
+      h('label', {}, t('reason'), reason), h('button', { type: 'submit' }, t('request_access'))),
+    recordDetails(r), recordActions(r));
+}
+
+// Gaps with their explanations, corrections, holds (each released on its own).
+function recordDetails(r) {
+  const holds = (r.retention || {}).legal_holds || [];
+  const release = (hold) => async () => {
+    const why = document.getElementById(`release-reason-${hold.id}`).value;
+    await decideOnRecord(r, 'custody.v1.Records/Hold', 'record.hold-released',
+      { hold: hold.id, reason: why }, { reason: why, release: true, hold_id: hold.id });
+  };
+  return h('div', {},
+    h('h2', {}, t('gaps')),
+    table(['#', t('device'), t('from'), t('to'), t('explained_by')], (r.gaps || []).map((g) =>
+      [String(g.number), g.device, when(g.from_unix_nanos), when(g.to_unix_nanos), g.explained_by || '—'])),
+    h('h2', {}, t('corrections')),
+    table([t('field'), t('old'), t('new'), t('reason'), t('by'), t('time')], (r.corrections || []).map((c) =>
+      [c.field, c.old_value, c.new_value, c.reason, c.by, when(c.time_unix_nanos)])),
+    h('h2', {}, t('holds')),
+    table(['', t('reason'), t('authority'), t('by'), t('time'), ''], holds.map((x) => [x.id, x.reason,
+      x.authority, x.set_by, when(x.set_unix_nanos), h('span', {},
+        h('input', { id: `release-reason-${x.id}`, 'aria-label': t('reason') }),
+        h('button', { class: 'release-hold', onclick: release(x) }, t('release')))])),
+    h('p', {}, `${t('retention')}: ${(r.retention || {}).permanent ? t('permanent')
+      : when((r.retention || {}).until_unix_nanos) || '—'}`));
+}
+
+// A decision about a record, signed here with the person's key.
+async function decideOnRecord(r, method, kind, fields, req) {
+  try {
+    if (!identity) throw new Error(t('needs_key'));
+    const signed = await signDecision(identity, { kind, subject: `record:${r.id}`, fields });
+    await call(method, { record_id: r.id, ...req, signed });
+    route();
+  } catch (e) { fail(e); }
+}
+
+function recordActions(r) {
+  const input = (id, type = 'text') => h('input', { id, type });
+  const val = (id) => document.getElementById(id).value;
+  const hex = () => [...crypto.getRandomValues(new Uint8Array(4))]
+    .map((b) => b.toString(16).padStart(2, '0')).join('');
+  const submit = (fn) => async (ev) => { ev.preventDefault(); try { await fn(); } catch (e) { fail(e); } };
+  const hold = submit(async () => {
+    const id = `hold-${hex()}`;
+    const fields = { hold: id, reason: val('hold-reason') };
+    if (val('hold-authority')) fields.authority = val('hold-authority');
+    await decideOnRecord(r, 'custody.v1.Records/Hold', 'record.hold-set', fields,
+      { reason: val('hold-reason'), hold_id: id, authority: val('hold-authority') });
+  });
+  const retain = submit(async () => {
+    const permanent = document.getElementById('retain-permanent').checked;
+    const until = permanent ? '0' : String(BigInt(Date.parse(val('retain-until'))) * 1000000n);
+    const fields = permanent ? { reason: val('retain-reason'), permanent: 'true' }
+      : { reason: val('retain-reason'), until };
+    await decideOnRecord(r, 'custody.v1.Records/Retain', 'record.retained', fields,
+      { reason: val('retain-reason'), permanent, until_unix_nanos: until });
+  });
+  const noteGap = submit(async () => {
+    await call('custody.v1.Records/Note', { record_id: r.id, gap: Number(val('note-gap')), reason: val('note-reason') });
+    route();
+  });
+  const archive = async () => {
+    try { await call('custody.v1.Records/Archive', { record_id: r.id }); route(); } catch (e) { fail(e); }
+  };
+  return h('div', { class: 'actions' },
+    h('h2', {}, t('actions')),
+    h('form', { class: 'filters', id: 'note-gap', onsubmit: noteGap },
+      h('label', {}, t('gap'), input('note-gap', 'number')), h('label', {}, t('reason'), input('note-reason')),
+      h('button', { type: 'submit' }, t('note_gap'))),
+    h('form', { class: 'filters', id: 'set-hold', onsubmit: hold },
+      h('label', {}, t('reason'), input('hold-reason')), h('label', {}, t('authority'), input('hold-authority')),
+      h('button', { type: 'submit' }, t('set_hold'))),
+    h('form', { class: 'filters', id: 'retain', onsubmit: retain },
+      h('label', {}, t('retain_until'), input('retain-until', 'date')),
+      h('label', {}, t('permanent'), input('retain-permanent', 'checkbox')),
+      h('label', {}, t('reason'), input('retain-reason')), h('button', { type: 'submit' }, t('retain'))),
+    h('p', {}, h('button', { id: 'archive', onclick: archive }, t('archive'))));
 }
 
 // The chain-of-custody sheet: print it (to PDF) with the browser's dialog.
@@ -342,7 +424,7 @@ function grantsTable(grants, withActions) {
   if (!grants.length) return h('p', { class: 'muted' }, t('nothing'));
   const decide = (g, approve) => async () => {
     try {
-      if (!identity) throw new Error('decisions are signed with a certificate: sign in with yours');
+      if (!identity) throw new Error(t('needs_key'));
       const kind = approve ? 'access.approved' : 'access.denied';
       const signed = await signDecision(identity,
         { kind, subject: `request:${g.request_id}`, fields: { request: g.request_id } });

@@ -29,6 +29,11 @@ const WORDS = {
     not_filed: 'not filed', in_flight: 'in flight', quarantine: 'Quarantine', file: 'File',
     retry: 'Retry', retry_all: 'Retry all', retry_asked: 'Retry asked; the station does it at its next report',
     recent: 'Last uploads', stations_quarantine: 'Stations with files in quarantine',
+    gaps: 'Gaps', explained_by: 'Explained by', corrections: 'Corrections', field: 'Field',
+    old: 'Was', new: 'Now', by: 'By', authority: 'Authority', release: 'Release',
+    retention: 'Kept until', permanent: 'Permanently', actions: 'Actions', note_gap: 'Explain the gap',
+    set_hold: 'Put a legal hold', retain_until: 'Keep until', retain: 'Set retention', archive: 'Archive',
+    needs_key: 'Decisions are signed with your certificate\'s key: sign in with it',
   },
   zh: {
     title: '执法记录存证控制台', signin: '登录', signout: '退出',
@@ -58,6 +63,11 @@ const WORDS = {
     not_filed: '未归档', in_flight: '上传中', quarantine: '隔离区', file: '文件',
     retry: '重试', retry_all: '全部重试', retry_asked: '已请求重试，采集站将在下次上报时执行',
     recent: '最近上传', stations_quarantine: '有隔离文件的采集站',
+    gaps: '中断', explained_by: '说明', corrections: '更正', field: '字段',
+    old: '原值', new: '新值', by: '操作人', authority: '决定机关', release: '解除',
+    retention: '保存至', permanent: '永久保存', actions: '操作', note_gap: '说明中断',
+    set_hold: '设置法律保全', retain_until: '保存至', retain: '设置保存期限', archive: '归档',
+    needs_key: '决定须用您的证书私钥签名：请用证书登录',
   },
 };
 
