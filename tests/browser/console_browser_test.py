@@ -267,8 +267,20 @@ def main():
         for k in ["records", "archived", "overdue", "access_requests", "unexplained_gaps"]:
             assert int(shown[k]) == int(want.get(k, 0)), f"report {k}: {shown[k]} vs {want.get(k)}"
         assert int(shown["records"]) >= 1, shown
+        # A leader revokes the grant on the record page (signed in the browser).
+        sign_out(d)
+        sign_in(d, url, "lena")
+        d.get(f"{url}/#/record/{rec}")
+        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "button.revoke")))
+        d.find_element(By.CSS_SELECTOR, "input[id^=revoke-reason-]").send_keys("hearing over")
+        click(d, By.CSS_SELECTOR, "button.revoke")
+        WebDriverWait(d, 20).until(
+            lambda _: "revoked" in d.find_element(By.ID, "record-grants").text or error_text(d))
+        assert not error_text(d), f"revoke: {error_text(d)}"
+        state = json.loads(cli("olga", "access", "list", "--record", rec, "--json"))
+        assert state["grants"] and state["grants"][0]["state"] == "revoked", state
         print(f"ok: signed in, requested, approved twice, played ({ok}), registered, "
-              "sheet and report checked")
+              "sheet and report checked, revoked")
     finally:
         d.quit()
 

@@ -208,7 +208,32 @@ async function record(id) {
     h('p', {}, h('a', { href: `#/sheet/${r.id}`, id: 'sheet-link' }, t('sheet'))),
     h('form', { class: 'filters', id: 'request-access', onsubmit: ask },
       h('label', {}, t('reason'), reason), h('button', { type: 'submit' }, t('request_access'))),
-    recordDetails(r), recordActions(r));
+    recordDetails(r), h('div', { id: 'record-grants' }), recordActions(r));
+  recordGrants(r);
+}
+
+// The record's access grants; a live one can be revoked (signed here).
+async function recordGrants(r) {
+  const box = document.getElementById('record-grants');
+  let grants;
+  try { grants = (await call('custody.v1.Access/ListAccess', { record_id: r.id })).grants || []; } catch (e) { return; }
+  const revoke = (g) => async () => {
+    try {
+      if (!identity) throw new Error(t('needs_key'));
+      const why = document.getElementById(`revoke-reason-${g.request_id}`).value;
+      const signed = await signDecision(identity, { kind: 'access.revoked',
+        subject: `request:${g.request_id}`, fields: { request: g.request_id, reason: why } });
+      await call('custody.v1.Access/Revoke', { request_id: g.request_id, reason: why, signed });
+      route();
+    } catch (e) { fail(e); }
+  };
+  show(box, h('h2', {}, t('grants')),
+    table([t('request'), t('requester'), t('reason'), t('purpose'), t('state'), t('approvers'), ''],
+      grants.map((g) => [g.request_id.slice(0, 16), g.requester, g.reason, g.purpose, g.state,
+        (g.approvals || []).map((a) => `${a.by} (${a.role})`).join(', '),
+        g.state === 'granted' ? h('span', {},
+          h('input', { id: `revoke-reason-${g.request_id}`, 'aria-label': t('reason') }),
+          h('button', { class: 'revoke', onclick: revoke(g) }, t('revoke'))) : ''])));
 }
 
 // Gaps with their explanations, corrections, holds (each released on its own).
