@@ -9,6 +9,7 @@
 #include "client/web/console_server.h"
 #include "client/web/custody_sheet.h"
 #include "client/web/http_status.h"
+#include "client/web/register_proofs.h"
 #include "common/cert_signature.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -164,6 +165,16 @@ void ConsoleServer::ApiRoutes() {
                                               "the page"));
     }
     absl::StatusOr<std::string> out = relay_->CallJson(req.matches[1], req.body, s->credentials);
+    if (!out.ok()) return Fail(res, out.status());
+    res.set_content(*out, "application/json");
+  });
+  http_->Post("/api/register", [this](const httplib::Request& req, httplib::Response& res) {
+    std::optional<WebSession> s = SessionOf(req, res);
+    if (!s) return;
+    if (!SameSecret(req.get_header_value("X-CSRF-Token"), s->csrf)) {
+      return Fail(res, absl::PermissionDeniedError("missing or wrong CSRF token (X-CSRF-Token)"));
+    }
+    absl::StatusOr<std::string> out = ProvenRegister(relay_, req.body, s->credentials);
     if (!out.ok()) return Fail(res, out.status());
     res.set_content(*out, "application/json");
   });

@@ -243,6 +243,8 @@ def main():
         register = d.find_element(By.CSS_SELECTOR, "main table").text
         shot(d, "register")
         assert obj in register and "user:olga" in register, register
+        assert d.find_elements(By.CSS_SELECTOR, "main table span.proof-proven"), \
+            "the viewing is proven under the node's signed checkpoint"
         # The chain-of-custody sheet lists the record's hashes.
         d.get(f"{url}/#/sheet/{rec}")
         WebDriverWait(d, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.hash")))

@@ -171,6 +171,17 @@ TEST_F(ConsoleTest, PlaybackNeedsAGrantReadsRangesAndIsOneViewing) {
     EXPECT_EQ(e["details"].value("relay", ""), "console:front");
   }
   EXPECT_EQ(viewings, 1) << "one playback, one viewing in the register: " << reads;
+  // The register marks the viewing proven under the node's signed checkpoint.
+  WebSignIn aud = SignIn("aud");
+  auto reg = Client()->Post("/api/register", {{"Cookie", aud.cookie}, {"X-CSRF-Token", aud.csrf}},
+                            json{{"action", "object.read"}}.dump(), "application/json");
+  ASSERT_TRUE(reg && reg->status == 200) << (reg ? reg->body : "");
+  std::string proof;
+  json registered = Body(reg);
+  for (const auto& e : registered["events"]) {
+    if (e["details"].value("playback", "") == "p1") proof = e["proof"];
+  }
+  EXPECT_EQ(proof, "proven") << reg->body;
   // The chain-of-custody sheet (an archive-head's: an officer may not read
   // audit trails): the object's hash, its history proven against the node's
   // checkpoint, and the approvals.

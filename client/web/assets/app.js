@@ -482,15 +482,17 @@ async function register(params) {
     location.hash = `#/register?${q}`;
   });
   const ns = (d) => (d ? String(BigInt(Date.parse(d)) * 1000000n) : '0');
-  const r = await call('custody.v1.Audit/Log', {
+  const r = await post('/api/register', {
     subject: params.get('subject') || '', actor: params.get('actor') || '',
     action: params.get('action') || '', from_unix_nanos: ns(params.get('from')),
     to_unix_nanos: ns(params.get('to')), limit: 2000,
   });
   show(main, h('h1', {}, t('register')), form,
-    table([t('time'), t('node'), t('actor'), t('action'), t('subject'), t('details')],
-      (r.events || []).map((e) => [when(e.time_unix_nanos), e.node_id, e.actor, e.action, e.subject,
-        (e.details || []).map((d) => `${d.key}=${d.value}`).join(' ')])));
+    r.truncated ? h('p', { class: 'muted' }, t('truncated')) : null,
+    table([t('time'), t('node'), t('actor'), t('action'), t('subject'), t('details'), t('proof')],
+      (r.events || []).map((e) => [e.time, e.node, e.actor, e.action, e.subject,
+        Object.entries(e.details || {}).map(([k, v]) => `${k}=${v}`).join(' '),
+        h('span', { class: `proof-${e.proof.replace(' ', '-')}` }, t(`proof_${e.proof.replace(' ', '_')}`))])));
 }
 
 function play(id) {

@@ -33,7 +33,8 @@ const WORDS = {
     old: 'Was', new: 'Now', by: 'By', authority: 'Authority', release: 'Release',
     retention: 'Kept until', permanent: 'Permanently', actions: 'Actions', note_gap: 'Explain the gap',
     set_hold: 'Put a legal hold', retain_until: 'Keep until', retain: 'Set retention', archive: 'Archive',
-    grants: 'Access grants', revoke: 'Revoke',
+    grants: 'Access grants', revoke: 'Revoke', proof_proven: 'proven', proof_failed: 'FAILED',
+    proof_not_checked: 'not checked', truncated: 'More events match: narrow the filters.',
     needs_key: 'Decisions are signed with your certificate\'s key: sign in with it',
   },
   zh: {
@@ -68,7 +69,8 @@ const WORDS = {
     old: '原值', new: '新值', by: '操作人', authority: '决定机关', release: '解除',
     retention: '保存至', permanent: '永久保存', actions: '操作', note_gap: '说明中断',
     set_hold: '设置法律保全', retain_until: '保存至', retain: '设置保存期限', archive: '归档',
-    grants: '调阅授权', revoke: '撤销',
+    grants: '调阅授权', revoke: '撤销', proof_proven: '已证明', proof_failed: '验证失败',
+    proof_not_checked: '未核验', truncated: '匹配事件过多：请缩小筛选范围。',
     needs_key: '决定须用您的证书私钥签名：请用证书登录',
   },
 };
