@@ -48,6 +48,10 @@ const std::set<std::string>& RelayedMethods() {
       "custody.v1.Snapshots/ListSnapshots",
       "custody.v1.Records/Stations",
       "custody.v1.Records/StationRetry",
+      "custody.v1.Records/PurgeCandidates",
+      "custody.v1.Records/RequestPurge",
+      "custody.v1.Records/ApprovePurge",
+      "custody.v1.Records/ExecutePurge",
   };
   return *m;
 }

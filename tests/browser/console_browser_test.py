@@ -79,7 +79,8 @@ def start_cluster():
     run(f"{BUILD}/custody", "ca", "issue", "--ca", ca, "--node", "n1", "--host", "127.0.0.1",
         "-o", f"{TMP}/n1")
     for name, role, agency in [("olga", "officer", "A"), ("hank", "archive-head", ""),
-                               ("lena", "leader", "A"), ("aud", "auditor", "")]:
+                               ("lena", "leader", "A"), ("aud", "auditor", ""),
+                               ("arch", "archivist", "A")]:
         extra = ["--agency", agency] if agency else []
         run(f"{BUILD}/custody", "ca", "issue", "--ca", ca, "--user", name, "--role", role,
             *extra, "-o", f"{TMP}/{name}")
@@ -87,7 +88,8 @@ def start_cluster():
         "127.0.0.1", "-o", f"{TMP}/front")
     NODE = f"127.0.0.1:{free_port()}"
     PROCS.append(subprocess.Popen(
-        [f"{BUILD}/custodyd", "--data", f"{TMP}/data", "--listen", NODE, "--tls", f"{TMP}/n1"],
+        [f"{BUILD}/custodyd", "--data", f"{TMP}/data", "--listen", NODE, "--tls", f"{TMP}/n1",
+         "--unsafe-testing-retention", "3s"],  # so that an archived record can be purged
         stdout=open(f"{TMP}/node.log", "w"), stderr=subprocess.STDOUT))
     for _ in range(100):
         if subprocess.run([f"{BUILD}/custody", "--server", NODE, "--tls", f"{TMP}/olga",
@@ -169,6 +171,17 @@ def main():
                          "--device", "D1", "--start", "2026-12-01T09:00:00Z", "--end",
                          "2026-12-01T09:00:20Z", "--json"))["id"]
     cli("olga", "record", "attach", rec, obj, "--kind", "audio")
+    # A second, archived record: its retention (3 s here) ends during the test.
+    with open(f"{TMP}/old.wav", "wb") as f:
+        f.write(os.urandom(50000))
+    old_obj = cli("olga", "put", f"{TMP}/old.wav", "--meta", "device=D1", "--meta",
+                  "start=2026-11-01T09:00:00Z", "--meta", "end=2026-11-01T09:10:00Z").strip()
+    old = json.loads(cli("olga", "record", "create", "--agency", "A", "--matter", "3",
+                         "--target", "old-case", "--stage", "interview", "--officer", "o1",
+                         "--device", "D1", "--start", "2026-11-01T09:00:00Z", "--end",
+                         "2026-11-01T09:10:00Z", "--json"))["id"]
+    cli("olga", "record", "attach", old, old_obj, "--kind", "audio")
+    cli("arch", "record", "archive", old)
     d = browser()
     try:
         sign_in(d, url, "olga")
@@ -281,8 +294,34 @@ def main():
         assert not error_text(d), f"revoke: {error_text(d)}"
         state = json.loads(cli("olga", "access", "list", "--record", rec, "--json"))
         assert state["grants"] and state["grants"][0]["state"] == "revoked", state
+        # Article 19: an archived record whose retention ended is purged: an
+        # archivist requests it, an archive-head approves (signed in the
+        # browser) and executes it.
+        sign_out(d)
+        sign_in(d, url, "arch")
+        d.get(f"{url}/#/purges")
+        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "purge-reason")))
+        d.find_element(By.ID, "purge-reason").send_keys("retention ended")
+        click(d, By.CSS_SELECTOR, "#request-purge button")
+        WebDriverWait(d, 20).until(
+            lambda _: "pending" in d.find_element(By.TAG_NAME, "main").text or error_text(d))
+        assert not error_text(d), f"purge request: {error_text(d)}"
+        sign_out(d)
+        sign_in(d, url, "hank")
+        d.get(f"{url}/#/purges")
+        click(d, By.CSS_SELECTOR, "button.approve-purge")
+        WebDriverWait(d, 20).until(
+            lambda _: d.find_elements(By.CSS_SELECTOR, "button.execute-purge") or error_text(d))
+        assert not error_text(d), f"purge approval: {error_text(d)}"
+        click(d, By.CSS_SELECTOR, "button.execute-purge")
+        WebDriverWait(d, 20).until(
+            lambda _: "executed" in d.find_element(By.TAG_NAME, "main").text or error_text(d))
+        assert not error_text(d), f"purge: {error_text(d)}"
+        shot(d, "purges")
+        shown = json.loads(cli("aud", "record", "show", old, "--json"))
+        assert shown["retention"]["purged"] is True, shown["retention"]
         print(f"ok: signed in, requested, approved twice, played ({ok}), registered, "
-              "sheet and report checked, revoked")
+              "sheet and report checked, revoked, purged")
     finally:
         d.quit()
 

@@ -29,7 +29,8 @@ function header() {
     h('strong', {}, t('title')),
     session && h('nav', {}, link('#/home', 'home'), link('#/records', 'records'),
       link('#/approvals', 'approvals'), link('#/register', 'register'), link('#/report', 'report'),
-      link('#/devices', 'devices'), link('#/stations', 'stations'), link('#/cluster', 'health')),
+      link('#/devices', 'devices'), link('#/stations', 'stations'), link('#/purges', 'purges'),
+      link('#/cluster', 'health')),
     session && h('span', { id: 'whoami' }, `${t('signed_in_as')} ${session.user}`),
     h('button', { id: 'lang', onclick: () => { setLanguage(language() === 'zh' ? 'en' : 'zh'); route(); } },
       language() === 'zh' ? 'English' : '中文'),
@@ -422,6 +423,41 @@ async function stations() {
         f.filing_problem ? `NOT FILED: ${f.filing_problem}` : f.record])))));
 }
 
+// Purging expired records (article 19): the records whose retention has
+// ended, the purge requests; an archive-head other than the requester
+// approves (signed here), then the purge is executed.
+async function purges() {
+  const c = await call('custody.v1.Records/PurgeCandidates', {});
+  const reason = h('input', { id: 'purge-reason' });
+  const ask = async (ev) => {
+    ev.preventDefault();
+    try { await call('custody.v1.Records/RequestPurge', { reason: reason.value }); route(); } catch (e) { fail(e); }
+  };
+  const approve = (p) => async () => {
+    try {
+      if (!identity) throw new Error(t('needs_key'));
+      const signed = await signDecision(identity,
+        { kind: 'purge.approved', subject: `purge:${p.request_id}`, fields: {} });
+      await call('custody.v1.Records/ApprovePurge', { request_id: p.request_id, signed });
+      route();
+    } catch (e) { fail(e); }
+  };
+  const execute = (p) => async () => {
+    try { await call('custody.v1.Records/ExecutePurge', { request_id: p.request_id }); route(); } catch (e) { fail(e); }
+  };
+  show(main, h('h1', {}, t('purges')),
+    h('h2', {}, `${t('expired')} (${(c.records || []).length})`), recordsTable(c.records || []),
+    (c.records || []).length ? h('form', { class: 'filters', id: 'request-purge', onsubmit: ask },
+      h('label', {}, t('reason'), reason), h('button', { type: 'submit' }, t('request_purge'))) : null,
+    h('h2', {}, t('purge_requests')),
+    table([t('request'), t('records'), t('reason'), t('requester'), t('approvers'), t('state'), ''],
+      (c.requests || []).map((p) => [p.request_id, (p.records || []).join(', '), p.reason, p.requested_by,
+        p.approved_by || '—', p.state,
+        p.state === 'pending' ? h('button', { class: 'approve-purge', onclick: approve(p) }, t('approve'))
+          : p.state === 'approved' ? h('button', { class: 'execute-purge', onclick: execute(p) }, t('execute'))
+            : when(p.executed_unix_nanos)])));
+}
+
 const gib = (b) => `${(Number(b || 0) / 2 ** 30).toFixed(1)} GiB`;
 
 // Nodes, zones, space, under-replicated copies, last scrub; offsite snapshots.
@@ -541,6 +577,7 @@ async function route() {
     else if (parts[0] === 'devices') await devices();
     else if (parts[0] === 'cluster') await cluster();
     else if (parts[0] === 'stations') await stations();
+    else if (parts[0] === 'purges') await purges();
     else await home();
   } catch (e) {
     show(main, h('p', { class: 'muted' }, e.message));
