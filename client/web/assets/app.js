@@ -203,9 +203,12 @@ async function record(id) {
       [t('holds'), ((r.retention || {}).legal_holds || []).map((x) => `${x.id} ${x.reason}`).join('; ')]]),
     h('h2', {}, t('segments')), timeline(r),
     h('h2', {}, t('objects')),
-    table(['', t('device'), t('start'), t('end'), ''], (r.segments || []).map((s) => [s.kind, s.device,
-      when(s.start_unix_nanos), when(s.end_unix_nanos),
-      h('a', { href: `#/play/${s.object_id}`, class: 'play' }, t('play'))])),
+    table(['', t('device'), t('start'), t('end'), t('clock'), t('held_by'), ''], (r.segments || []).map((s) => [
+      s.kind, s.device, when(s.start_unix_nanos), when(s.end_unix_nanos),
+      s.clock_flagged ? h('span', { class: 'flag' }, `${s.clock_skew_seconds} s`)
+        : (Number(s.clock_skew_seconds) ? `${s.clock_skew_seconds} s` : '✓'),
+      s.held_by, s.kind === 'document' ? s.object_id
+        : h('a', { href: `#/play/${s.object_id}`, class: 'play' }, t('play'))])),
     h('p', {}, h('a', { href: `#/sheet/${r.id}`, id: 'sheet-link' }, t('sheet'))),
     h('form', { class: 'filters', id: 'request-access', onsubmit: ask },
       h('label', {}, t('reason'), reason), h('button', { type: 'submit' }, t('request_access'))),
