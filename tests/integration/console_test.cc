@@ -107,6 +107,32 @@ TEST_F(ConsoleTest, PagesCarryTheCspAndStateChangesNeedTheCsrfTokenAndALiveSessi
   EXPECT_EQ(Call(brief, "custody.v1.Records/List", json::object())->status, 401);
 }
 
+// A reader with a token signs in with it; the console relays the token and
+// the node names the reader; a token decides nothing.
+TEST_F(ConsoleTest, ATokenReaderSignsInAndReadsButCannotDecide) {
+  ASSERT_EQ(RunCli({"ca", "issue", "--ca", dir_ / "ca", "--user", "admin", "--role", "admin", "-o",
+                    dir_ / "admin"})
+                .exit_code,
+            0);
+  CliResult add = As("admin", 0, {"user", "add", "tina", "--role", "auditor", "--json"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string token = json::parse(add.out)["token"];
+  auto r = Client()->Post("/api/signin/token", json{{"token", token}}.dump(), "application/json");
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  std::string set = r->get_header_value("Set-Cookie");
+  WebSignIn tina{set.substr(0, set.find(';')), Body(r)["csrf"]};
+  EXPECT_EQ(Body(r)["user"], "user:tina");
+  auto who = Call(tina, "custody.v1.Access/WhoAmI", json::object());
+  EXPECT_EQ(Body(who)["name"], "user:tina");
+  EXPECT_EQ(Body(who)["relay"], "console:front");
+  EXPECT_EQ(Call(tina, "custody.v1.Records/List", json::object())->status, 200);
+  auto decide = Call(tina, "custody.v1.Access/Decide",
+                     {{"request_id", std::string(64, 'a')}, {"approve", true}});
+  ASSERT_TRUE(decide);
+  EXPECT_TRUE(decide->status == 403 || decide->status == 400 || decide->status == 404)
+      << decide->status << " " << decide->body;
+}
+
 TEST_F(ConsoleTest, AnotherAgencysRecordIsNotOpened) {
   std::string rec = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
   WebSignIn leo = SignIn("leo");  // a leader of agency B
