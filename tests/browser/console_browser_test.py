@@ -124,12 +124,18 @@ def shot(d, name):
         d.save_screenshot(os.path.join(SHOTS, name + ".png"))
 
 
+def wait(d):
+    """Waits up to 20 s; a page that re-renders under a check (a stale
+    element) is checked again, not a failure."""
+    return WebDriverWait(d, 20, ignored_exceptions=(StaleElementReferenceException,))
+
+
 def click(d, by, selector):
     """Clicks once the element is clickable; a page that re-renders under the
     click (a stale or covered element) is waited for and clicked again."""
     for attempt in range(5):
         try:
-            WebDriverWait(d, 20).until(EC.element_to_be_clickable((by, selector))).click()
+            wait(d).until(EC.element_to_be_clickable((by, selector))).click()
             return
         except (StaleElementReferenceException, ElementClickInterceptedException):
             time.sleep(0.3)
@@ -138,22 +144,22 @@ def click(d, by, selector):
 
 def sign_in(d, url, user):
     d.get(url + "/#/home")
-    wait = WebDriverWait(d, 20)
+    w = wait(d)
     for attempt in range(5):  # the page may render the form again under us
         try:
-            wait.until(EC.presence_of_element_located((By.ID, "cert-file")))
+            w.until(EC.presence_of_element_located((By.ID, "cert-file")))
             d.find_element(By.ID, "cert-file").send_keys(f"{TMP}/{user}/cert.pem")
             d.find_element(By.ID, "key-file").send_keys(f"{TMP}/{user}/key.pem")
             d.find_element(By.ID, "signin-cert-button").click()
             break
         except StaleElementReferenceException:
             time.sleep(0.3)
-    wait.until(EC.text_to_be_present_in_element((By.ID, "whoami"), f"user:{user}"))
+    w.until(EC.text_to_be_present_in_element((By.ID, "whoami"), f"user:{user}"))
 
 
 def sign_out(d):
     click(d, By.ID, "signout")
-    WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "cert-file")))
+    wait(d).until(EC.presence_of_element_located((By.ID, "cert-file")))
 
 
 def error_text(d):
@@ -187,21 +193,21 @@ def main():
         sign_in(d, url, "olga")
         shot(d, "home")
         d.get(f"{url}/#/record/{rec}")
-        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "access-reason")))
+        wait(d).until(EC.presence_of_element_located((By.ID, "access-reason")))
         shot(d, "record")
         d.find_element(By.ID, "access-reason").send_keys("hearing 2026-12-10")
         click(d, By.CSS_SELECTOR, "#request-access button")
-        WebDriverWait(d, 20).until(
+        wait(d).until(
             lambda _: "pending" in d.find_element(By.ID, "note").text or error_text(d))
         assert not error_text(d), error_text(d)
         sign_out(d)
         for approver in ["hank", "lena"]:
             sign_in(d, url, approver)
             d.get(f"{url}/#/approvals")
-            WebDriverWait(d, 20).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button.approve")))
+            wait(d).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button.approve")))
             shot(d, f"approvals-{approver}")
             click(d, By.CSS_SELECTOR, "button.approve")
-            WebDriverWait(d, 20).until(
+            wait(d).until(
                 lambda _: not d.find_elements(By.CSS_SELECTOR, "button.approve") or error_text(d))
             assert not error_text(d), f"{approver}'s approval: {error_text(d)}"
             sign_out(d)
@@ -209,24 +215,24 @@ def main():
         # signed in the browser by an archive-head.
         sign_in(d, url, "hank")
         d.get(f"{url}/#/record/{rec}")
-        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "hold-reason")))
+        wait(d).until(EC.presence_of_element_located((By.ID, "hold-reason")))
         d.find_element(By.ID, "hold-reason").send_keys("court order")
         d.find_element(By.ID, "hold-authority").send_keys("Court 2, case 7")
         click(d, By.CSS_SELECTOR, "#set-hold button")
-        WebDriverWait(d, 20).until(
+        wait(d).until(
             lambda _: d.find_elements(By.CSS_SELECTOR, "button.release-hold") or error_text(d))
         assert not error_text(d), f"hold: {error_text(d)}"
         assert "Court 2, case 7" in d.find_element(By.TAG_NAME, "main").text
         shot(d, "record-hold")
         d.find_element(By.CSS_SELECTOR, "input[id^=release-reason-]").send_keys("order lifted")
         click(d, By.CSS_SELECTOR, "button.release-hold")
-        WebDriverWait(d, 20).until(
+        wait(d).until(
             lambda _: not d.find_elements(By.CSS_SELECTOR, "button.release-hold") or error_text(d))
         assert not error_text(d), f"release: {error_text(d)}"
         sign_out(d)
         sign_in(d, url, "olga")
         d.get(f"{url}/#/play/{obj}")
-        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "player")))
+        wait(d).until(EC.presence_of_element_located((By.ID, "player")))
         ok = d.execute_async_script("""
           const done = arguments[arguments.length - 1];
           const v = document.getElementById('player');
@@ -252,7 +258,7 @@ def main():
         sign_out(d)
         sign_in(d, url, "aud")  # the register is an auditor's
         d.get(f"{url}/#/register?action=object.read")
-        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "main table")))
+        wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "main table")))
         register = d.find_element(By.CSS_SELECTOR, "main table").text
         shot(d, "register")
         assert obj in register and "user:olga" in register, register
@@ -260,18 +266,18 @@ def main():
             "the viewing is proven under the node's signed checkpoint"
         # The chain-of-custody sheet lists the record's hashes.
         d.get(f"{url}/#/sheet/{rec}")
-        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.hash")))
+        wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.hash")))
         shot(d, "sheet")
         assert obj in d.find_element(By.CSS_SELECTOR, "p.hash").text
         # The report's figures are the CLI's.
         d.get(f"{url}/#/report?agency=A&from=2026-11-01&to=2027-01-01")
-        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "report-chart")))
+        wait(d).until(EC.presence_of_element_located((By.ID, "report-chart")))
         drawn = """const c = document.getElementById('report-chart');
           const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
           for (let i = 3; i < px.length; i += 4) if (px[i]) return true;
           return false;"""
         try:
-            WebDriverWait(d, 20).until(lambda _: d.execute_script(drawn))
+            wait(d).until(lambda _: d.execute_script(drawn))
         except Exception:
             raise AssertionError(f"the chart stays blank: {d.get_log('browser')}")
         shot(d, "report")
@@ -286,10 +292,10 @@ def main():
         sign_out(d)
         sign_in(d, url, "lena")
         d.get(f"{url}/#/record/{rec}")
-        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "button.revoke")))
+        wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "button.revoke")))
         d.find_element(By.CSS_SELECTOR, "input[id^=revoke-reason-]").send_keys("hearing over")
         click(d, By.CSS_SELECTOR, "button.revoke")
-        WebDriverWait(d, 20).until(
+        wait(d).until(
             lambda _: "revoked" in d.find_element(By.ID, "record-grants").text or error_text(d))
         assert not error_text(d), f"revoke: {error_text(d)}"
         state = json.loads(cli("olga", "access", "list", "--record", rec, "--json"))
@@ -300,21 +306,21 @@ def main():
         sign_out(d)
         sign_in(d, url, "arch")
         d.get(f"{url}/#/purges")
-        WebDriverWait(d, 20).until(EC.presence_of_element_located((By.ID, "purge-reason")))
+        wait(d).until(EC.presence_of_element_located((By.ID, "purge-reason")))
         d.find_element(By.ID, "purge-reason").send_keys("retention ended")
         click(d, By.CSS_SELECTOR, "#request-purge button")
-        WebDriverWait(d, 20).until(
+        wait(d).until(
             lambda _: "pending" in d.find_element(By.TAG_NAME, "main").text or error_text(d))
         assert not error_text(d), f"purge request: {error_text(d)}"
         sign_out(d)
         sign_in(d, url, "hank")
         d.get(f"{url}/#/purges")
         click(d, By.CSS_SELECTOR, "button.approve-purge")
-        WebDriverWait(d, 20).until(
+        wait(d).until(
             lambda _: d.find_elements(By.CSS_SELECTOR, "button.execute-purge") or error_text(d))
         assert not error_text(d), f"purge approval: {error_text(d)}"
         click(d, By.CSS_SELECTOR, "button.execute-purge")
-        WebDriverWait(d, 20).until(
+        wait(d).until(
             lambda _: "executed" in d.find_element(By.TAG_NAME, "main").text or error_text(d))
         assert not error_text(d), f"purge: {error_text(d)}"
         shot(d, "purges")
