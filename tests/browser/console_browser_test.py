@@ -162,6 +162,18 @@ def sign_out(d):
     wait(d).until(EC.presence_of_element_located((By.ID, "cert-file")))
 
 
+def describe(d):
+    """Prints what the page showed when a step failed, for the CI log."""
+    try:
+        print(f"--- page at failure: {d.current_url}", file=sys.stderr)
+        print(d.find_element(By.TAG_NAME, "body").text[:3000], file=sys.stderr)
+        print(f"--- browser log: {d.get_log('browser')}", file=sys.stderr)
+        print("--- custody-web log (tail):", file=sys.stderr)
+        print(open(f"{TMP}/web.log").read()[-3000:], file=sys.stderr)
+    except Exception as e:  # the description must not hide the failure
+        print(f"(cannot describe the page: {e})", file=sys.stderr)
+
+
 def error_text(d):
     e = d.find_element(By.ID, "error")
     return "" if e.get_attribute("hidden") is not None else e.text
@@ -328,6 +340,9 @@ def main():
         assert shown["retention"]["purged"] is True, shown["retention"]
         print(f"ok: signed in, requested, approved twice, played ({ok}), registered, "
               "sheet and report checked, revoked, purged")
+    except Exception:
+        describe(d)
+        raise
     finally:
         d.quit()
 

@@ -90,6 +90,7 @@ function started(s) {
 }
 
 async function home() {
+  const render = page();
   const [inbox, overdue] = await Promise.all([
     call('custody.v1.Access/ListAccess', { waiting_for_me: true }).catch(() => ({ grants: [] })),
     call('custody.v1.Records/List', { overdue: true, page_size: 20 }).catch(() => ({ records: [] })),
@@ -106,7 +107,7 @@ async function home() {
     const snaps = (await call('custody.v1.Snapshots/ListSnapshots', {})).snapshots || [];
     offsite = snaps.filter((x) => x.receipt_peer).pop() || 'none';
   } catch (e) { offsite = null; }
-  show(main,
+  render(
     h('h1', {}, t('home')),
     h('h2', {}, `${t('pending')} (${(inbox.grants || []).length})`), grantsTable(inbox.grants || [], false),
     h('h2', {}, `${t('overdue')} (${(overdue.records || []).length})`), recordsTable(overdue.records || []),
@@ -132,6 +133,7 @@ function recordsTable(records) {
 }
 
 async function records(params) {
+  const render = page();
   const form = h('form', { class: 'filters', id: 'record-search' });
   const field = (name, word, type = 'text') => h('label', {}, t(word),
     h('input', { name, type, value: params.get(name) || '' }));
@@ -158,7 +160,7 @@ async function records(params) {
     params.set('page', r.next_page_token);
     return h('a', { href: `#/records?${params}` }, t('next'));
   })();
-  show(main, h('h1', {}, t('records')), form, h('p', {}, `${r.total || 0}`),
+  render(h('h1', {}, t('records')), form, h('p', {}, `${r.total || 0}`),
     recordsTable(r.records || []), next);
 }
 
@@ -185,6 +187,7 @@ function timeline(r) {
 }
 
 async function record(id) {
+  const render = page();
   const r = await call('custody.v1.Records/Show', { record_id: id });
   const reason = h('input', { id: 'access-reason', required: true });
   const ask = async (ev) => {
@@ -194,7 +197,7 @@ async function record(id) {
       note(`${t('request')} ${g.request_id.slice(0, 16)}: ${g.state}`);
     } catch (e) { fail(e); }
   };
-  show(main,
+  render(
     h('h1', {}, `${t('record')} ${r.id}`),
     table(['', ''], [[t('archive_number'), r.archive_number || '—'], [t('agency'), r.agency],
       [t('matter'), String(r.matter)], [t('target'), r.target], [t('officer'), (r.officers || []).join(', ')],
@@ -319,12 +322,13 @@ function recordActions(r) {
 
 // The chain-of-custody sheet: print it (to PDF) with the browser's dialog.
 async function sheet(id) {
+  const render = page();
   const s = await get(`/api/records/${encodeURIComponent(id)}/sheet`);
   const r = s.record;
   const events = (list) => table([t('time'), t('node'), t('actor'), t('action'), t('details')],
     (list || []).map((e) => [e.time || when(e.time_unix_nanos), e.node || e.node_id, e.actor, e.action,
       Object.entries(e.details || {}).map(([k, v]) => (typeof v === 'object' ? `${v.key}=${v.value}` : `${k}=${v}`)).join(' ')]));
-  show(main,
+  render(
     h('h1', {}, `${t('sheet')}: ${r.archive_number || r.id}`),
     h('p', {}, h('button', { id: 'print', onclick: () => window.print() }, t('print'))),
     table(['', ''], [[t('record'), r.id], [t('archive_number'), r.archive_number || '—'],
@@ -346,6 +350,7 @@ async function sheet(id) {
 // The compliance report of an agency for a period, with a chart (Chart.js
 // from Debian's libjs-chart.js, served by the console) and a CSV download.
 async function report(params) {
+  const render = page();
   const form = h('form', { class: 'filters', id: 'report-form' });
   const field = (name, word, type = 'text') => h('label', {}, t(word),
     h('input', { name, type, value: params.get(name) || '' }));
@@ -357,7 +362,7 @@ async function report(params) {
     for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
     location.hash = `#/report?${q}`;
   });
-  if (!params.get('agency')) return show(main, h('h1', {}, t('report')), form);
+  if (!params.get('agency')) return render(h('h1', {}, t('report')), form);
   const ns = (d) => (d ? String(BigInt(Date.parse(d)) * 1000000n) : '0');
   const r = await call('custody.v1.Records/MakeReport', {
     agency: params.get('agency'), from_unix_nanos: ns(params.get('from')), to_unix_nanos: ns(params.get('to')),
@@ -370,7 +375,7 @@ async function report(params) {
   const download = h('a', { id: 'report-csv', download: `report-${r.agency}.csv`,
     href: URL.createObjectURL(new Blob([csv], { type: 'text/csv' })) }, 'CSV');
   const canvas = h('canvas', { id: 'report-chart', width: 800, height: 300 });
-  show(main, h('h1', {}, `${t('report')}: ${r.agency}`), form,
+  render(h('h1', {}, `${t('report')}: ${r.agency}`), form,
     h('p', {}, download, ' ', h('button', { onclick: () => window.print() }, t('print'))),
     h('div', { class: 'chart' }, canvas), table([t('figure'), t('value')], rows));
   const { Chart, registerables } = await import('/vendor/chart.esm.js');
@@ -387,8 +392,9 @@ async function report(params) {
 
 // Devices with their check-out history.
 async function devices() {
+  const render = page();
   const r = await call('custody.v1.Records/DeviceList', {});
-  show(main, h('h1', {}, t('devices')),
+  render(h('h1', {}, t('devices')),
     table([t('device'), t('agency'), t('model'), t('held_by'), t('history')],
       (r.devices || []).map((d) => [d.id, d.agency, d.model, d.held_by || '—',
         h('span', {}, (d.holdings || []).map((x) => h('div', {},
@@ -399,6 +405,7 @@ async function devices() {
 // reasons (and a retry, audited, that the station carries out at its next
 // report), and its last uploads with their records.
 async function stations() {
+  const render = page();
   const r = await call('custody.v1.Records/Stations', {});
   const retry = (station, files) => async () => {
     try {
@@ -407,7 +414,7 @@ async function stations() {
       note(`${t('retry_asked')} (${done.nodes})`);
     } catch (e) { fail(e); }
   };
-  show(main, h('h1', {}, t('stations')),
+  render(h('h1', {}, t('stations')),
     (r.unreachable || []).length ? h('p', { class: 'muted' }, `${t('unavailable')} ${r.unreachable.join('; ')}`) : null,
     (r.stations || []).length ? null : h('p', { class: 'muted' }, t('nothing')),
     (r.stations || []).map((s) => h('section', { class: 'station', id: `station-${s.station}` },
@@ -430,6 +437,7 @@ async function stations() {
 // ended, the purge requests; an archive-head other than the requester
 // approves (signed here), then the purge is executed.
 async function purges() {
+  const render = page();
   const c = await call('custody.v1.Records/PurgeCandidates', {});
   const reason = h('input', { id: 'purge-reason' });
   const ask = async (ev) => {
@@ -448,7 +456,7 @@ async function purges() {
   const execute = (p) => async () => {
     try { await call('custody.v1.Records/ExecutePurge', { request_id: p.request_id }); route(); } catch (e) { fail(e); }
   };
-  show(main, h('h1', {}, t('purges')),
+  render(h('h1', {}, t('purges')),
     h('h2', {}, `${t('expired')} (${(c.records || []).length})`), recordsTable(c.records || []),
     (c.records || []).length ? h('form', { class: 'filters', id: 'request-purge', onsubmit: ask },
       h('label', {}, t('reason'), reason), h('button', { type: 'submit' }, t('request_purge'))) : null,
@@ -465,16 +473,21 @@ const gib = (b) => `${(Number(b || 0) / 2 ** 30).toFixed(1)} GiB`;
 
 // Nodes, zones, space, under-replicated copies, last scrub; offsite snapshots.
 async function cluster() {
+  const render = page();
   const c = await call('custody.v1.Custody/ClusterStatus', {});
   let snaps;
   try { snaps = (await call('custody.v1.Snapshots/ListSnapshots', {})).snapshots || []; } catch (e) { snaps = e; }
-  show(main, h('h1', {}, t('health')),
+  const now = c.under_replication_now;  // the live estimate (doc/cluster.md, "Honest status")
+  render(h('h1', {}, t('health')),
     h('p', {}, `R = ${c.replication_factor}, map ${c.map_version}, ${c.answered_by}`),
+    now ? h('p', { id: 'under-now' }, `${t('under_replicated')}: ${now.copies || '0'} `,
+      h('span', { class: 'muted' }, `(${t('measured')} ${when(now.measured_unix_nanos)})`)) : null,
+    now && (now.reasons || []).length ? h('ul', {}, ...now.reasons.map((r) => h('li', {}, r))) : null,
     table([t('node'), 'zone', 'up', t('objects_n'), t('used'), t('free'), t('under_replicated'), t('last_scrub')],
       (c.nodes || []).map((n) => {
         const st = n.status || {};
         return [n.id, n.zone, n.up ? '✓' : `✗ ${n.error || ''}`, st.objects || '', gib(st.volume_bytes),
-          gib(st.free_bytes), st.under_replicated || '0',
+          gib(st.free_bytes), (st.under_replication_now || {}).copies || st.under_replicated || '0',
           st.last_scrub ? when(st.last_scrub.finished_unix_nanos) : '—'];
       })),
     h('h2', {}, t('offsite')),
@@ -504,11 +517,13 @@ function grantsTable(grants, withActions) {
 }
 
 async function approvals() {
+  const render = page();
   const inbox = await call('custody.v1.Access/ListAccess', { waiting_for_me: true });
-  show(main, h('h1', {}, t('approvals')), grantsTable(inbox.grants || [], true));
+  render(h('h1', {}, t('approvals')), grantsTable(inbox.grants || [], true));
 }
 
 async function register(params) {
+  const render = page();
   const form = h('form', { class: 'filters', id: 'register-filter' });
   const field = (name, word, type = 'text') => h('label', {}, t(word),
     h('input', { name, type, value: params.get(name) || '' }));
@@ -526,7 +541,7 @@ async function register(params) {
     action: params.get('action') || '', from_unix_nanos: ns(params.get('from')),
     to_unix_nanos: ns(params.get('to')), limit: 2000,
   });
-  show(main, h('h1', {}, t('register')), form,
+  render(h('h1', {}, t('register')), form,
     r.truncated ? h('p', { class: 'muted' }, t('truncated')) : null,
     table([t('time'), t('node'), t('actor'), t('action'), t('subject'), t('details'), t('proof')],
       (r.events || []).map((e) => [e.time, e.node, e.actor, e.action, e.subject,
@@ -555,7 +570,17 @@ function play(id) {
   show(main, h('h1', {}, id), h('div', { class: 'player' }, video, mark));
 }
 
+// Pages load concurrently when the reader moves on before one has loaded
+// (or a sign-in routes while a link is followed): each route() starts a
+// generation, and a page shows itself only if no later route began.
+let routeGen = 0;
+function page() {
+  const gen = routeGen;
+  return (...children) => { if (gen === routeGen) show(main, ...children); };
+}
+
 async function route() {
+  const gen = ++routeGen;
   header();
   note('');
   if (!session) {
@@ -564,7 +589,7 @@ async function route() {
       identity = (await loadIdentity()) || null;
       if (identity && identity.user !== session.user) identity = null;
       return;
-    } catch (e) { return signInPage(); }
+    } catch (e) { if (gen === routeGen) signInPage(); return; }
   }
   const [path, query] = (location.hash.slice(1) || '/home').split('?');
   const params = new URLSearchParams(query || '');
@@ -583,6 +608,7 @@ async function route() {
     else if (parts[0] === 'purges') await purges();
     else await home();
   } catch (e) {
+    if (gen !== routeGen) return;  // a later page is showing
     show(main, h('p', { class: 'muted' }, e.message));
     fail(e);
   }
