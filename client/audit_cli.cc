@@ -31,7 +31,7 @@ using json = nlohmann::ordered_json;
 int Fail(const absl::Status& s) { return custody::PrintFailure(s); }
 
 std::unique_ptr<v1::Audit::Stub> Stub(const std::string& server) {
-  return v1::Audit::NewStub(CustodyClient::NewChannel(server));
+  return v1::Audit::NewStub(CustodyClient::ChannelToAnyOf(server));
 }
 
 std::string ReadAll(const std::string& path, bool* ok) {

@@ -8,8 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
-#include <random>
-#include <thread>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
@@ -56,15 +54,17 @@ bool IsRetryable(const absl::Status& s) {
   }
 }
 
-void BackoffSleep(int attempt) {
-  static thread_local std::mt19937 rng(std::random_device{}());
-  double base = std::min(5.0, 0.2 * (1 << std::min(attempt - 1, 5)));
-  std::uniform_real_distribution<double> jitter(0.5, 1.0);
-  std::this_thread::sleep_for(std::chrono::duration<double>(base * jitter(rng)));
-}
-
 CustodyClient::CustodyClient(std::shared_ptr<grpc::Channel> channel)
-    : stub_(v1::Custody::NewStub(channel)) {}
+    : pool_(std::make_shared<ServerPool>(std::move(channel))) {}
+
+CustodyClient::CustodyClient(std::shared_ptr<ServerPool> pool) : pool_(std::move(pool)) {}
+
+absl::Status CustodyClient::OnAnyNode(const std::function<absl::Status(v1::Custody::Stub*)>& call) {
+  return pool_->Call(ServerPool::EachNodeOnce(), [&](const ServerPool::Server& server) {
+    std::unique_ptr<v1::Custody::Stub> stub = v1::Custody::NewStub(server.channel);
+    return call(stub.get());
+  });
+}
 
 namespace {
 
@@ -115,11 +115,30 @@ std::shared_ptr<grpc::Channel> CustodyClient::NewChannel(const std::string& addr
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // A node that comes back is connected to within about a second, so that a
+  // retry budget of seconds (ServerPool::Call) can use it.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   return grpc::CreateCustomChannel(address, ChannelCredentials(), args);
 }
 
-std::unique_ptr<CustodyClient> CustodyClient::Connect(const std::string& address) {
-  return std::make_unique<CustodyClient>(NewChannel(address));
+std::unique_ptr<CustodyClient> CustodyClient::Connect(const std::string& servers) {
+  absl::StatusOr<std::vector<std::string>> list = ParseServers({servers});
+  if (!list.ok()) return std::make_unique<CustodyClient>(NewChannel(servers));
+  return std::make_unique<CustodyClient>(std::make_shared<ServerPool>(*std::move(list)));
+}
+
+std::shared_ptr<grpc::Channel> CustodyClient::ChannelToAnyOf(const std::string& servers) {
+  absl::StatusOr<std::vector<std::string>> list = ParseServers({servers});
+  if (!list.ok() || list->size() == 1) return NewChannel(list.ok() ? list->front() : servers);
+  for (const std::string& address : *list) {
+    std::shared_ptr<grpc::Channel> channel = NewChannel(address);
+    if (channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1))) {
+      return channel;
+    }
+  }
+  return NewChannel(list->front());
 }
 
 absl::StatusOr<std::string> CustodyClient::DeriveUploadId(const std::string& path) {
@@ -154,14 +173,15 @@ absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path, const PutO
   uint64_t size = static_cast<uint64_t>(st.st_size);
   ASSIGN_OR_RETURN(Digest digest, HashFile(fd, size, opts.canceller));
   PutResult result;
-  absl::Status s;
-  for (int attempt = 1; attempt <= std::max(1, opts.max_attempts); ++attempt) {
-    result.attempts = attempt;
-    s = PutOnce(fd, size, digest, opts, upload_id, &result);
-    if (s.ok() || !IsRetryable(s) || attempt == opts.max_attempts) break;
-    BackoffSleep(attempt);
-  }
-  if (!s.ok()) return s;
+  ServerPool::Retry retry{opts.retry_budget, IsRetryable,
+                          [c = opts.canceller] { return c != nullptr && c->cancelled(); }};
+  RETURN_IF_ERROR(pool_->Call(
+      retry,
+      [&](const ServerPool::Server& server) {
+        std::unique_ptr<v1::Custody::Stub> stub = v1::Custody::NewStub(server.channel);
+        return PutOnce(stub.get(), fd, size, digest, opts, upload_id, &result);
+      },
+      &result.attempts));
   return result;
 }
 

@@ -1,4 +1,5 @@
-// The custody client library: put, get, stat, list against one node.
+// The custody client library: put, get, stat, list against a cluster's nodes
+// (one address, or several to fail over between).
 #ifndef CUSTODY_CLIENT_CLIENT_H_
 #define CUSTODY_CLIENT_CLIENT_H_
 
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/server_pool.h"
 #include "common/digest.h"
 #include "common/tls.h"
 #include "custody/v1/custody.grpc.pb.h"
@@ -50,9 +52,10 @@ struct PutOptions {
   // Names the upload; empty derives one from the file's path, size, mtime and
   // inode, so that running the same put again resumes a broken upload.
   std::string upload_id;
-  // Per call, with exponential backoff and jitter (0.2 s doubling to 5 s):
-  // 8 attempts wait for a node that is away for up to about 15 s.
-  int max_attempts = 8;
+  // Wall time after which no new attempt starts (ServerPool::Call): a node
+  // that is back within it is used, and a node that is down hands the upload
+  // to the next address at once. Zero makes exactly one attempt.
+  absl::Duration retry_budget = absl::Seconds(15);
   // Called with the offset the node already holds, then after each message.
   ProgressFn progress;
   Canceller* canceller = nullptr;  // optional
@@ -82,10 +85,18 @@ struct GetResult {
 class CustodyClient {
  public:
   explicit CustodyClient(std::shared_ptr<grpc::Channel> channel);
-  // Connects to "host:port" (plaintext for now).
-  static std::unique_ptr<CustodyClient> Connect(const std::string& address);
-  // A channel to "host:port" with custody's message limits.
+  explicit CustodyClient(std::shared_ptr<ServerPool> pool);
+  // A client of "host:port", or of several separated by commas (ParseServers)
+  // that calls fail over between. A list ParseServers refuses is used as one
+  // address, and calls to it fail with gRPC's reason.
+  static std::unique_ptr<CustodyClient> Connect(const std::string& servers);
+  // A channel to "host:port" with custody's message limits, keepalive, and
+  // reconnection within about a second of a node's return (gRPC's default
+  // backoff waits up to 2 minutes between connection attempts).
   static std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);
+  // For commands that hold one stub: a channel to the first of `servers`
+  // (comma-separated) that connects within a second, else to the first.
+  static std::shared_ptr<grpc::Channel> ChannelToAnyOf(const std::string& servers);
   // From now on, channels made by this process use TLS with the credentials
   // folder `dir` (ca.pem, and cert.pem + key.pem when the user has a
   // certificate), sending `token` (if any) as a bearer token with every call;
@@ -121,19 +132,24 @@ class CustodyClient {
  private:
   // The SHA-256 of bytes [0, size) of `fd`, read once through a small buffer.
   static absl::StatusOr<Digest> HashFile(int fd, uint64_t size, Canceller* canceller);
-  absl::Status PutOnce(int fd, uint64_t size, const Digest& digest, const PutOptions& opts,
-                       const std::string& upload_id, PutResult* result);
-  absl::Status GetOnce(const std::string& id, int fd, GetResult* result, class Sha256* hash,
-                       const ProgressFn& progress);
+  absl::Status PutOnce(v1::Custody::Stub* stub, int fd, uint64_t size, const Digest& digest,
+                       const PutOptions& opts, const std::string& upload_id, PutResult* result);
+  absl::StatusOr<v1::QueryUploadResponse> QueryUploadOn(v1::Custody::Stub* stub,
+                                                        const std::string& upload_id,
+                                                        Canceller* canceller);
+  absl::Status GetOnce(v1::Custody::Stub* stub, const std::string& id, int fd, GetResult* result,
+                       class Sha256* hash, const ProgressFn& progress);
+
+  // Runs `call` with a stub of the current node; a node that is down hands
+  // the call to the next, each node once.
+  absl::Status OnAnyNode(const std::function<absl::Status(v1::Custody::Stub*)>& call);
 
   std::string purpose_;
-  std::unique_ptr<v1::Custody::Stub> stub_;
+  std::shared_ptr<ServerPool> pool_;
 };
 
 // Whether a failed call is worth retrying (the node may come back).
 bool IsRetryable(const absl::Status& s);
-// Sleeps before retry `attempt` (1, 2, ...): exponential with jitter.
-void BackoffSleep(int attempt);
 
 }  // namespace custody
 

@@ -17,7 +17,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 std::unique_ptr<v1::Custody::Stub> Stub(const ClusterArgs& a) {
-  return v1::Custody::NewStub(CustodyClient::NewChannel(a.server));
+  return v1::Custody::NewStub(CustodyClient::ChannelToAnyOf(a.server));
 }
 
 std::string When(int64_t nanos) { return nanos == 0 ? "never" : FormatUnixNanos(nanos); }
@@ -59,7 +59,13 @@ json NodeJson(const v1::ClusterNodeStatus& n) {
   j["used_bytes"] = s.volume_bytes();
   j["free_bytes"] = s.free_bytes();
   j["map_version"] = s.map_version();
-  j["under_replicated"] = s.under_replicated();
+  // The live estimate when the node has one, else its last round's count.
+  j["under_replicated"] =
+      s.has_under_replication_now() ? s.under_replication_now().copies() : s.under_replicated();
+  j["under_replicated_measured"] = s.has_under_replication_now()
+                                       ? json(When(s.under_replication_now().measured_unix_nanos()))
+                                       : json(nullptr);
+  j["under_replicated_last_round"] = s.under_replicated();
   j["last_repair"] = s.has_last_repair() ? RepairJson(s.last_repair()) : json(nullptr);
   j["last_scrub"] = s.has_last_scrub() ? ScrubJson(s.last_scrub()) : json(nullptr);
   return j;
@@ -67,8 +73,14 @@ json NodeJson(const v1::ClusterNodeStatus& n) {
 
 void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
   std::cout << "cluster map version " << r.map_version() << ", R = " << r.replication_factor()
-            << " (as seen by " << r.answered_by() << "); under-replicated copies: " << under
-            << "\n";
+            << " (as seen by " << r.answered_by() << "); under-replicated copies: " << under;
+  if (r.has_under_replication_now()) {
+    std::cout << " (estimated " << When(r.under_replication_now().measured_unix_nanos()) << ")";
+  }
+  std::cout << "\n";
+  for (const std::string& why : r.under_replication_now().reasons()) {
+    std::cout << "  " << why << "\n";
+  }
   std::cout << std::left << std::setw(10) << "NODE" << std::setw(10) << "ZONE" << std::setw(22)
             << "ADDRESS" << std::setw(6) << "UP" << std::setw(10) << "OBJECTS" << std::setw(12)
             << "USED" << std::setw(12) << "FREE" << std::setw(8) << "UNDER"
@@ -89,7 +101,9 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
     }
     std::cout << std::setw(10) << s.objects() << std::setw(12) << FormatBytes(s.volume_bytes())
               << std::setw(12) << FormatBytes(s.free_bytes()) << std::setw(8)
-              << s.under_replicated() << scrub << "\n";
+              << (s.has_under_replication_now() ? s.under_replication_now().copies()
+                                                : s.under_replicated())
+              << scrub << "\n";
   }
 }
 
@@ -101,17 +115,27 @@ int ClusterStatusCommand(const ClusterArgs& a) {
   v1::ClusterStatusResponse r;
   absl::Status s = FromGrpcStatus(Stub(a)->ClusterStatus(&ctx, {}, &r));
   if (!s.ok()) return PrintFailure(s);
-  uint64_t under = 0;
+  // The live estimate when the nodes make one (a map of several), else the
+  // sum of the last rounds' counts.
+  uint64_t last_rounds = 0;
   json nodes = json::array();
   for (const auto& n : r.nodes()) {
-    under += n.status().under_replicated();
+    last_rounds += n.status().under_replicated();
     nodes.push_back(NodeJson(n));
   }
+  const v1::UnderReplication& now = r.under_replication_now();
+  uint64_t under = r.has_under_replication_now() ? now.copies() : last_rounds;
   if (a.json) {
     std::cout << json{{"map_version", r.map_version()},
                       {"replication_factor", r.replication_factor()},
                       {"answered_by", r.answered_by()},
                       {"under_replicated", under},
+                      {"under_replicated_measured", r.has_under_replication_now()
+                                                        ? json(When(now.measured_unix_nanos()))
+                                                        : json(nullptr)},
+                      {"under_replicated_reasons",
+                       std::vector<std::string>(now.reasons().begin(), now.reasons().end())},
+                      {"under_replicated_last_rounds", last_rounds},
                       {"nodes", nodes}}
                      .dump()
               << "\n";

@@ -9,6 +9,7 @@
 #include "client/cli_errors.h"
 #include "client/client.h"
 #include "client/record_text.h"
+#include "client/server_pool.h"
 #include "common/files.h"
 
 namespace custody {
@@ -46,7 +47,9 @@ CommandSet::CommandSet(const std::string& help) : app_(help) {
 
 void CommandSet::AddGlobalFlags() {
   if (const char* env = std::getenv("CUSTODY_SERVER")) globals_.server = env;
-  app_.add_option("--server", globals_.server, "node address host:port (or $CUSTODY_SERVER)");
+  app_.add_option("--server", globals_.server,
+                  "node address host:port, or several separated by commas to fail over between (or "
+                  "$CUSTODY_SERVER)");
   AddJsonFlag(&app_);
   if (const char* env = std::getenv("CUSTODY_TLS")) tls_dir_ = env;
   app_.add_option("--tls", tls_dir_,
@@ -123,7 +126,7 @@ absl::Status CommandSet::PrepareNode() {
   if (globals_.server.empty()) {
     return absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER");
   }
-  return absl::OkStatus();
+  return ParseServers({globals_.server}).status();  // several nodes fail over (server_pool.h)
 }
 
 CLI::Option* AddTimeFlag(CLI::App* command, const TimeFlag& flag) {

@@ -29,14 +29,14 @@ absl::Status WriteAll(int fd, const std::string& data) {
 
 }  // namespace
 
-absl::Status CustodyClient::GetOnce(const std::string& id, int fd, GetResult* result, Sha256* hash,
-                                    const ProgressFn& progress) {
+absl::Status CustodyClient::GetOnce(v1::Custody::Stub* stub, const std::string& id, int fd,
+                                    GetResult* result, Sha256* hash, const ProgressFn& progress) {
   grpc::ClientContext ctx;
   v1::DownloadRequest req;
   req.set_id(id);
   req.set_offset(result->bytes_received);
   req.set_purpose(purpose_);
-  std::unique_ptr<grpc::ClientReader<v1::DownloadResponse>> r = stub_->Download(&ctx, req);
+  std::unique_ptr<grpc::ClientReader<v1::DownloadResponse>> r = stub->Download(&ctx, req);
   v1::DownloadResponse msg;
   while (r->Read(&msg)) {
     if (msg.has_info()) result->info = msg.info();
@@ -68,13 +68,14 @@ absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id, const std::s
   }
   GetResult result;
   Sha256 hash;
-  absl::Status s;
-  for (int attempt = 1; attempt <= 5; ++attempt) {
-    result.attempts = attempt;
-    s = GetOnce(want.ToString(), fd, &result, &hash, progress);
-    if (s.ok() || !IsRetryable(s)) break;
-    BackoffSleep(attempt);
-  }
+  // Each attempt resumes at the bytes received so far, from any node.
+  absl::Status s = pool_->Call(
+      ServerPool::Retry{absl::Seconds(15), IsRetryable, nullptr},
+      [&](const ServerPool::Server& server) {
+        std::unique_ptr<v1::Custody::Stub> stub = v1::Custody::NewStub(server.channel);
+        return GetOnce(stub.get(), want.ToString(), fd, &result, &hash, progress);
+      },
+      &result.attempts);
   if (s.ok() && result.bytes_received != result.info.size()) {
     s = absl::DataLossError(
         absl::StrCat("received ", result.bytes_received, " bytes of ", result.info.size()));
@@ -104,11 +105,13 @@ absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id, const std::s
 
 absl::StatusOr<v1::ObjectInfo> CustodyClient::Stat(const std::string& id) {
   ASSIGN_OR_RETURN(Digest d, Digest::Parse(id));
-  grpc::ClientContext ctx;
   v1::StatRequest req;
   req.set_id(d.ToString());
   v1::ObjectInfo info;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->Stat(&ctx, req, &info)));
+  RETURN_IF_ERROR(OnAnyNode([&](v1::Custody::Stub* stub) {
+    grpc::ClientContext ctx;
+    return FromGrpcStatus(stub->Stat(&ctx, req, &info));
+  }));
   return info;
 }
 
@@ -116,11 +119,13 @@ absl::StatusOr<std::vector<v1::ObjectInfo>> CustodyClient::List() {
   std::vector<v1::ObjectInfo> all;
   std::string token;
   do {
-    grpc::ClientContext ctx;
     v1::ListRequest req;
     req.set_page_token(token);
     v1::ListResponse resp;
-    RETURN_IF_ERROR(FromGrpcStatus(stub_->List(&ctx, req, &resp)));
+    RETURN_IF_ERROR(OnAnyNode([&](v1::Custody::Stub* stub) {
+      grpc::ClientContext ctx;
+      return FromGrpcStatus(stub->List(&ctx, req, &resp));
+    }));
     for (auto& o : *resp.mutable_objects()) all.push_back(std::move(o));
     token = resp.next_page_token();
   } while (!token.empty());
@@ -129,6 +134,18 @@ absl::StatusOr<std::vector<v1::ObjectInfo>> CustodyClient::List() {
 
 absl::StatusOr<v1::QueryUploadResponse> CustodyClient::QueryUpload(const std::string& upload_id,
                                                                    Canceller* canceller) {
+  v1::QueryUploadResponse resp;
+  RETURN_IF_ERROR(OnAnyNode([&](v1::Custody::Stub* stub) {
+    absl::StatusOr<v1::QueryUploadResponse> r = QueryUploadOn(stub, upload_id, canceller);
+    if (r.ok()) resp = *std::move(r);
+    return r.status();
+  }));
+  return resp;
+}
+
+absl::StatusOr<v1::QueryUploadResponse> CustodyClient::QueryUploadOn(v1::Custody::Stub* stub,
+                                                                     const std::string& upload_id,
+                                                                     Canceller* canceller) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   if (canceller != nullptr && !canceller->Register(&ctx)) {
@@ -140,14 +157,16 @@ absl::StatusOr<v1::QueryUploadResponse> CustodyClient::QueryUpload(const std::st
   v1::QueryUploadRequest req;
   req.set_upload_id(upload_id);
   v1::QueryUploadResponse resp;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->QueryUpload(&ctx, req, &resp)));
+  RETURN_IF_ERROR(FromGrpcStatus(stub->QueryUpload(&ctx, req, &resp)));
   return resp;
 }
 
 absl::StatusOr<v1::NodeStatusResponse> CustodyClient::NodeStatus() {
-  grpc::ClientContext ctx;
   v1::NodeStatusResponse resp;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->NodeStatus(&ctx, v1::NodeStatusRequest(), &resp)));
+  RETURN_IF_ERROR(OnAnyNode([&](v1::Custody::Stub* stub) {
+    grpc::ClientContext ctx;
+    return FromGrpcStatus(stub->NodeStatus(&ctx, v1::NodeStatusRequest(), &resp));
+  }));
   return resp;
 }
 

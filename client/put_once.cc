@@ -86,10 +86,10 @@ absl::StatusOr<Digest> CustodyClient::HashFile(int fd, uint64_t size, Canceller*
   return hash.Finish();
 }
 
-absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const Digest& digest,
-                                    const PutOptions& opts, const std::string& upload_id,
-                                    PutResult* result) {
-  ASSIGN_OR_RETURN(v1::QueryUploadResponse q, QueryUpload(upload_id, opts.canceller));
+absl::Status CustodyClient::PutOnce(v1::Custody::Stub* stub, int fd, uint64_t size,
+                                    const Digest& digest, const PutOptions& opts,
+                                    const std::string& upload_id, PutResult* result) {
+  ASSIGN_OR_RETURN(v1::QueryUploadResponse q, QueryUploadOn(stub, upload_id, opts.canceller));
   uint64_t offset = q.committed_size();
   if (offset > size) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -105,7 +105,7 @@ absl::Status CustodyClient::PutOnce(int fd, uint64_t size, const Digest& digest,
     if (opts.canceller != nullptr) opts.canceller->Unregister();
   };
   v1::UploadResponse resp;
-  std::unique_ptr<Writer> w = stub_->Upload(&ctx, &resp);
+  std::unique_ptr<Writer> w = stub->Upload(&ctx, &resp);
   bool alive = w->Write(Header(size, offset, digest, opts, upload_id));
   if (alive) w->WaitForInitialMetadata();  // the node answers, or asks for the bytes
   if (alive && NodeWantsBytes(ctx)) {

@@ -1,14 +1,17 @@
-#include "ingest/servers.h"
+#include "client/server_pool.h"
 
+#include <random>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "client/client.h"
 #include "common/log.h"
 
-namespace custody::ingest {
+namespace custody {
 
 absl::StatusOr<std::vector<std::string>> ParseServers(const std::vector<std::string>& flags) {
   std::vector<std::string> out;
@@ -42,6 +45,9 @@ ServerPool::ServerPool(std::vector<std::string> addresses) : addresses_(std::mov
   for (const std::string& a : addresses_) channels_.push_back(CustodyClient::NewChannel(a));
 }
 
+ServerPool::ServerPool(std::shared_ptr<grpc::Channel> channel, std::string address)
+    : addresses_({std::move(address)}), channels_({std::move(channel)}) {}
+
 ServerPool::Server ServerPool::Current() const {
   absl::MutexLock l(&mu_);
   return Server{current_, addresses_[current_], channels_[current_]};
@@ -63,4 +69,56 @@ uint64_t ServerPool::failovers() const {
   return failovers_;
 }
 
-}  // namespace custody::ingest
+absl::Duration RetryPause(int round) {
+  static thread_local std::mt19937 rng(std::random_device{}());
+  double base = std::min(1.0, 0.25 * (1 << std::min(round - 1, 3)));
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  return absl::Seconds(base * jitter(rng));
+}
+
+ServerPool::Retry ServerPool::EachNodeOnce() {
+  Retry retry;
+  retry.budget = absl::ZeroDuration();
+  retry.retryable = [](const absl::Status& s) {
+    return s.code() == absl::StatusCode::kUnavailable;
+  };
+  return retry;
+}
+
+absl::Status ServerPool::Call(const Retry& retry,
+                              const std::function<absl::Status(const Server&)>& attempt,
+                              int* attempts) {
+  absl::Time give_up = absl::Now() + retry.budget;
+  std::vector<std::string> last(addresses_.size());  // the last error of each node
+  size_t down_in_a_row = 0;
+  absl::Status s;
+  int n = 1;
+  for (int round = 1;; ++n) {
+    if (retry.stopped && retry.stopped()) return absl::CancelledError("the call was cancelled");
+    Server server = Current();
+    if (attempts != nullptr) *attempts = n;
+    s = attempt(server);
+    if (s.ok() || !retry.retryable || !retry.retryable(s)) return s;
+    last[server.index] = s.ToString();
+    bool down = IsNodeDown(s);
+    if (down) FailOver(server.index, s);
+    // The next node at once, even when the budget is spent: each gets a try.
+    if (down && ++down_in_a_row < addresses_.size()) continue;
+    down_in_a_row = 0;
+    if (absl::Now() >= give_up) break;
+    absl::Duration pause = std::min(RetryPause(round++), give_up - absl::Now());
+    if (pause > absl::ZeroDuration()) absl::SleepFor(pause);
+  }
+  if (n == 1) return s;
+  std::vector<std::string> tried;
+  for (size_t i = 0; i < addresses_.size(); ++i) {
+    if (last[i].empty()) continue;
+    tried.push_back(addresses_[i].empty() ? last[i] : absl::StrCat(addresses_[i], ": ", last[i]));
+  }
+  return absl::Status(s.code(),
+                      absl::StrCat("no node took the call in ", n, " attempts within ",
+                                   absl::FormatDuration(retry.budget),
+                                   "; the last error of each: ", absl::StrJoin(tried, "; ")));
+}
+
+}  // namespace custody

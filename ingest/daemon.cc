@@ -208,7 +208,7 @@ PutResult Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
   PutOptions o;
   o.metadata = ToObjectMetadata(meta, options_.station);
   o.metadata["source_path"] = EscapeInvalidUtf8(c.rel);
-  o.max_attempts = 1;  // this loop retries, for as long as it takes
+  o.retry_budget = absl::ZeroDuration();  // this loop retries, for as long as it takes
   o.progress = [&](uint64_t sent, uint64_t size) { Progress(c.rel, sent, size); };
   Canceller canceller;
   o.canceller = &canceller;

@@ -17,11 +17,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "client/client.h"
+#include "client/server_pool.h"
 #include "common/thread_pool.h"
 #include "ingest/journal.h"
 #include "ingest/metadata.h"
 #include "ingest/scanner.h"
-#include "ingest/servers.h"
 
 namespace custody::ingest {
 

@@ -9,13 +9,13 @@
 #include <thread>
 
 #include "client/client.h"
+#include "client/server_pool.h"
 #include "common/log.h"
 #include "common/metrics_http.h"
 #include "common/process.h"
 #include "common/tls.h"
 #include "ingest/commands.h"
 #include "ingest/daemon.h"
-#include "ingest/servers.h"
 #include "ingest/station_reporter.h"
 
 namespace {
@@ -72,7 +72,7 @@ void AddDaemonFlags(CLI::App& app, Flags* f) {
 // The checked options, or a message for a usage error.
 absl::StatusOr<IngestOptions> Options(Flags f) {
   if (f.o.watch_dir.empty()) return absl::InvalidArgumentError("--watch is required (see --help)");
-  absl::StatusOr<std::vector<std::string>> servers = custody::ingest::ParseServers(f.servers);
+  absl::StatusOr<std::vector<std::string>> servers = custody::ParseServers(f.servers);
   if (!servers.ok()) return servers.status();
   f.o.servers = std::move(*servers);
   if (absl::Status t = custody::CustodyClient::UseTls(f.tls_dir); !t.ok()) return t;

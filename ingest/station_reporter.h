@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "client/server_pool.h"
 #include "custody/v1/records.pb.h"
 #include "ingest/daemon.h"
-#include "ingest/servers.h"
 
 namespace custody::ingest {
 

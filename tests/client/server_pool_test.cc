@@ -1,10 +1,15 @@
 // The ingest daemon's --server list: parsing it, which failures mean a node
 // is down, and failing over to the next node exactly once per failure.
-#include "ingest/servers.h"
+#include "client/server_pool.h"
 
 #include <gtest/gtest.h>
 
-namespace custody::ingest {
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace custody {
 namespace {
 
 TEST(ParseServersTest, CommasAndRepeatedFlagsKeepTheirOrder) {
@@ -52,5 +57,82 @@ TEST(ServerPoolTest, ASingleNodeHasNothingToFailOverTo) {
   EXPECT_EQ(pool.failovers(), 0u);
 }
 
+ServerPool::Retry Budget(absl::Duration d) {
+  return ServerPool::Retry{d, [](const absl::Status& s) { return IsNodeDown(s); }, nullptr};
+}
+
+TEST(ServerPoolCallTest, ANodeDownHandsTheCallToTheNextAtOnce) {
+  ServerPool pool({"a:1", "b:1"});
+  std::vector<std::string> called;
+  int attempts = 0;
+  absl::Status s = pool.Call(
+      Budget(absl::ZeroDuration()),
+      [&](const ServerPool::Server& node) {
+        called.push_back(node.address);
+        return node.address == "a:1" ? absl::UnavailableError("connection refused")
+                                     : absl::OkStatus();
+      },
+      &attempts);
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(called, (std::vector<std::string>{"a:1", "b:1"}));
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(pool.Current().address, "b:1");  // later calls start there
+}
+
+TEST(ServerPoolCallTest, ANodeThatComesBackWithinTheBudgetIsUsed) {
+  ServerPool pool({"a:1"});
+  int attempts = 0;
+  absl::Status s = pool.Call(
+      Budget(absl::Seconds(30)),
+      [&](const ServerPool::Server&) {
+        return attempts < 6 ? absl::UnavailableError("connection refused") : absl::OkStatus();
+      },
+      &attempts);
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(attempts, 6);
+}
+
+TEST(ServerPoolCallTest, AfterTheBudgetTheErrorNamesEveryNodeWithItsLastError) {
+  ServerPool pool({"a:1", "b:1"});
+  int attempts = 0;
+  absl::Status s = pool.Call(
+      Budget(absl::Milliseconds(600)),
+      [&](const ServerPool::Server& node) {
+        return absl::UnavailableError(absl::StrCat("refused by ", node.address));
+      },
+      &attempts);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_GE(attempts, 4);  // at least two rounds: one pause fits in the budget
+  EXPECT_NE(s.message().find("a:1: UNAVAILABLE: refused by a:1"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("b:1: UNAVAILABLE: refused by b:1"), std::string::npos) << s;
+}
+
+TEST(ServerPoolCallTest, AFailureNotWorthRetryingIsReturnedAsItIs) {
+  ServerPool pool({"a:1", "b:1"});
+  int attempts = 0;
+  absl::Status s = pool.Call(
+      Budget(absl::Seconds(30)),
+      [&](const ServerPool::Server&) { return absl::PermissionDeniedError("no grant"); },
+      &attempts);
+  EXPECT_EQ(s, absl::PermissionDeniedError("no grant"));
+  EXPECT_EQ(attempts, 1);
+  // One node, one attempt: its own error, not wrapped.
+  ServerPool one({"a:1"});
+  EXPECT_EQ(one.Call(Budget(absl::ZeroDuration()),
+                     [](const ServerPool::Server&) { return absl::UnavailableError("down"); }),
+            absl::UnavailableError("down"));
+}
+
+TEST(ServerPoolCallTest, AStoppedCallMakesNoMoreAttempts) {
+  ServerPool pool({"a:1"});
+  int attempts = 0;
+  ServerPool::Retry retry = Budget(absl::Seconds(30));
+  retry.stopped = [&] { return attempts >= 2; };
+  absl::Status s = pool.Call(
+      retry, [](const ServerPool::Server&) { return absl::UnavailableError("down"); }, &attempts);
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(attempts, 2);
+}
+
 }  // namespace
-}  // namespace custody::ingest
+}  // namespace custody

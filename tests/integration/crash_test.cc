@@ -61,7 +61,7 @@ class Uploaders {
       threads_.emplace_back([this, address, t, threads] {
         auto client = CustodyClient::Connect(address);
         PutOptions opts;
-        opts.max_attempts = 1;
+        opts.retry_budget = absl::ZeroDuration();
         for (size_t i = t; i < files_.size(); i += threads) {
           auto r = client->Put(files_[i], opts);
           if (!r.ok()) return;
