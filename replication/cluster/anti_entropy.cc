@@ -49,7 +49,13 @@ AntiEntropy::AntiEntropy(AntiEntropyDeps deps, AntiEntropyOptions options)
                 const std::optional<v1::RepairReport>&) -> std::optional<absl::Time> {
               if (interval <= absl::ZeroDuration()) return std::nullopt;
               return absl::Now() + interval;
-            }) {}
+            }),
+      estimates_([this] { return Estimate(); },
+                 [interval = options.estimate_interval](
+                     const std::optional<v1::UnderReplication>& last) -> std::optional<absl::Time> {
+                   if (interval <= absl::ZeroDuration()) return std::nullopt;
+                   return absl::Now() + (last ? interval : absl::Seconds(1));  // soon at start
+                 }) {}
 
 AntiEntropy::~AntiEntropy() { Stop(); }
 
@@ -154,7 +160,6 @@ void AntiEntropy::CompareWith(KindRound& k, const NodeInfo& peer, v1::RepairRepo
 // Step 2: copies held here for other nodes go home.
 void AntiEntropy::DeliverHandoffs(KindRound& k, v1::RepairReport* report) {
   const std::string& self = placement_->self();
-  rocksdb::DB* db = d_.index->db();
   std::vector<Digest> pending;
   auto flush = [&]() {
     std::map<std::string, std::vector<Digest>> by_home;
@@ -188,11 +193,7 @@ void AntiEntropy::DeliverHandoffs(KindRound& k, v1::RepairReport* report) {
     pending.clear();
   };
   absl::Status scan = ForEachKey(k.kind, -1, [&](const Digest& key) {
-    if (IsHome(Homes(k.kind, key), self)) return true;
-    std::string unused;
-    rocksdb::Status got =
-        db->Get(rocksdb::ReadOptions(), d_.index->meta(), DeliveredKey(k.kind, key), &unused);
-    if (got.ok()) return true;
+    if (IsHome(Homes(k.kind, key), self) || Delivered(k.kind, key)) return true;
     pending.push_back(key);
     if (pending.size() >= kBatch) flush();
     return true;
@@ -267,6 +268,13 @@ uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer, const std::vec
   auto drained = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return in_flight == 0; };
   mu.Await(absl::Condition(&drained));
   return failed;
+}
+
+bool AntiEntropy::Delivered(v1::BlobKind kind, const Digest& key) {
+  std::string unused;
+  return d_.index->db()
+      ->Get(rocksdb::ReadOptions(), d_.index->meta(), DeliveredKey(kind, key), &unused)
+      .ok();
 }
 
 std::vector<const NodeInfo*> AntiEntropy::Homes(v1::BlobKind kind, const Digest& key) const {

@@ -17,11 +17,14 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/job_loop.h"
+#include "custody/v1/custody.pb.h"
 #include "custody/v1/replica.pb.h"
 #include "replication/cluster/buckets.h"
 #include "replication/cluster/placement.h"
@@ -47,6 +50,8 @@ struct AntiEntropyDeps {
 struct AntiEntropyOptions {
   absl::Duration interval = absl::Minutes(5);  // between rounds; 0: only on request
   int max_in_flight = 4;                       // chunk copies sent at once
+  // Between live estimates of under-replication (Estimate); 0: none.
+  absl::Duration estimate_interval = absl::Seconds(5);
 };
 
 // Thread-safe. Rounds run on the object's own thread, one at a time.
@@ -55,9 +60,15 @@ class AntiEntropy {
   AntiEntropy(AntiEntropyDeps deps, AntiEntropyOptions options);
   ~AntiEntropy();  // waits for a round in progress, then stops
 
-  void Start() { loop_.Start(); }
-  // Ends waits in RunNow and stops the thread after a round. Idempotent.
-  void Stop() { loop_.Stop(); }
+  void Start() {
+    loop_.Start();
+    estimates_.Start();
+  }
+  // Ends waits in RunNow and stops the threads after a round. Idempotent.
+  void Stop() {
+    estimates_.Stop();
+    loop_.Stop();
+  }
   // Runs a round that starts after this call, waits for it, and returns it.
   v1::RepairReport RunNow();
   // For a peer's Buckets call: keys of `kind` held here whose homes include
@@ -66,6 +77,15 @@ class AntiEntropy {
 
   uint64_t under_replicated() const { return under_replicated_.load(); }
   std::optional<v1::RepairReport> last() const { return loop_.last(); }
+
+  // A live estimate of the copies home nodes lack, without a round: for each
+  // peer, the chunks and manifests held here that it should hold too, all
+  // counted when it does not answer, else compared with its bucket digests
+  // (a bucket whose count is short counts the difference, one whose digest
+  // differs at least one); and the handoff copies held here not yet
+  // delivered. A lower bound; re-made every estimate_interval on the
+  // object's own thread. nullopt before the first.
+  std::optional<v1::UnderReplication> estimate() const { return estimates_.last(); }
 
  private:
   struct KindRound;
@@ -84,12 +104,17 @@ class AntiEntropy {
   absl::Status ForEachKey(v1::BlobKind kind, int bucket,
                           const std::function<bool(const Digest&)>& fn);
 
+  v1::UnderReplication Estimate();
+  // Whether a handoff copy held here was delivered to all its homes.
+  bool Delivered(v1::BlobKind kind, const Digest& key);
+
   AntiEntropyDeps d_;
   Placement* placement_;
   AntiEntropyOptions options_;
   std::atomic<uint64_t> under_replicated_{0};
 
   JobLoop<v1::RepairReport> loop_;  // last: stopped first
+  JobLoop<v1::UnderReplication> estimates_;
 };
 
 }  // namespace custody

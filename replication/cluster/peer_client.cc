@@ -159,6 +159,15 @@ absl::StatusOr<std::vector<Digest>> PeerClient::ChunksInUse(const std::vector<Di
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> PeerClient::ObjectsUsing(const Digest& chunk) {
+  v1::ChunksInUseRequest req;
+  req.add_chunks(std::string(chunk.Raw()));
+  req.set_name_objects(true);
+  v1::ChunksInUseResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->ChunksInUse(NewContext().get(), req, &resp)));
+  return std::vector<std::string>(resp.objects().begin(), resp.objects().end());
+}
+
 absl::StatusOr<v1::ListObjectsResponse> PeerClient::ListObjects(const std::string& after,
                                                                 uint32_t limit) {
   v1::ListObjectsRequest req;

@@ -67,6 +67,9 @@ class PeerClient {
   // Purge: which of `chunks` the peer's manifests (but those of `exclude`) use.
   absl::StatusOr<std::vector<Digest>> ChunksInUse(const std::vector<Digest>& chunks,
                                                   const std::set<std::string>& exclude);
+  // The scrubber: the objects ("sha256:<hex>") whose manifests held on the
+  // peer use `chunk`.
+  absl::StatusOr<std::vector<std::string>> ObjectsUsing(const Digest& chunk);
   // Snapshots (replication/offsite/snapshot_source.h): the peer's objects after `after`,
   // its audit log up to a checkpoint signed now, and one page of that log.
   absl::StatusOr<v1::ListObjectsResponse> ListObjects(const std::string& after, uint32_t limit);

@@ -10,6 +10,7 @@
 #include "server/storage/chunk_io.h"
 #include "server/storage/committer.h"
 #include "server/storage/index.h"
+#include "server/storage/manifest_scan.h"
 #include "server/storage/node_metrics.h"
 #include "server/storage/volume_set.h"
 
@@ -177,29 +178,42 @@ absl::StatusOr<std::string> Scrubber::FetchHealthy(const Digest& key, std::strin
       absl::StrCat("no healthy copy on any other node (", absl::StrJoin(tried, "; "), ")"));
 }
 
+// The manifests of an object live on its homes, which need not be the homes
+// of its chunks: every node is asked, this one from its own index.
+std::set<std::string> Scrubber::ObjectsUsing(const Digest& key, std::vector<std::string>* unasked) {
+  std::set<std::string> objects;
+  absl::StatusOr<std::map<std::string, std::set<std::string>>> here =
+      ObjectsUsingChunks(*d_.index, {std::string(key.Raw())});
+  if (here.ok()) {
+    for (const auto& [object, unused] : *here) objects.insert(object);
+  } else {
+    unasked->push_back(absl::StrCat(d_.node_id, ": ", here.status().message()));
+  }
+  if (placement_ == nullptr) return objects;
+  for (const NodeInfo& n : placement_->map().nodes()) {
+    if (n.id == placement_->self()) continue;
+    absl::StatusOr<std::vector<std::string>> theirs = placement_->peer(n.id)->ObjectsUsing(key);
+    if (!theirs.ok()) {
+      unasked->push_back(absl::StrCat(n.id, ": ", theirs.status().message()));
+      continue;
+    }
+    objects.insert(theirs->begin(), theirs->end());
+  }
+  return objects;
+}
+
 void Scrubber::RecordChunkEvent(const std::string& action, const Digest& key, const Location& loc,
                                 const std::vector<std::pair<std::string, std::string>>& details) {
-  std::vector<std::string> subjects;
-  Index* index = d_.index;
-  std::unique_ptr<rocksdb::Iterator> it(
-      index->db()->NewIterator(rocksdb::ReadOptions(), index->objects()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    v1::ObjectManifest m;
-    if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
-    for (const std::string& c : m.chunks()) {
-      if (c == key.Raw()) {
-        subjects.push_back(Digest::FromRaw(m.sha256()).value_or(key).ToString());
-        break;
-      }
-    }
-  }
-  if (subjects.empty()) subjects.push_back(key.ToString());
+  std::vector<std::string> unasked;
+  std::set<std::string> subjects = ObjectsUsing(key, &unasked);
+  if (subjects.empty()) subjects.insert(key.ToString());  // no manifest found: the chunk itself
   for (const std::string& subject : subjects) {
     v1::AuditEvent e = NewEvent(action, subject, "custodyd");
     AddDetail(&e, "chunk", key.ToString());
     AddDetail(&e, "volume", absl::StrCat(loc.volume));
     AddDetail(&e, "offset", absl::StrCat(loc.offset));
     for (const auto& [k, v] : details) AddDetail(&e, k, v);
+    if (!unasked.empty()) AddDetail(&e, "objects_unknown_on", absl::StrJoin(unasked, "; "));
     absl::Status s = d_.trail->Record(std::move(e));
     if (!s.ok()) LOG(ERROR) << "recording " << action << " of " << key.ToString() << ": " << s;
   }

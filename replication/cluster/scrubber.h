@@ -14,7 +14,9 @@
 #define CUSTODY_REPLICATION_CLUSTER_SCRUBBER_H_
 
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "common/job_loop.h"
@@ -73,7 +75,11 @@ class Scrubber {
   absl::Status Quarantine(const Digest& key, const Location& loc, const std::string& why);
   // A verified copy from another node, and which node gave it.
   absl::StatusOr<std::string> FetchHealthy(const Digest& key, std::string* from);
-  // Logs `action` about `key` for every object here that uses it.
+  // The objects using chunk `key`, from this node's manifests and every
+  // peer's; `unasked` gets the nodes that could not say, with the reason.
+  std::set<std::string> ObjectsUsing(const Digest& key, std::vector<std::string>* unasked);
+  // Files the event under every object using the chunk (the chunk's id in
+  // the details), or under the chunk when no manifest names it.
   void RecordChunkEvent(const std::string& action, const Digest& key, const Location& loc,
                         const std::vector<std::pair<std::string, std::string>>& details);
 

@@ -11,6 +11,7 @@
 #include "server/audit/audited_write.h"
 #include "server/security/ledger.h"
 #include "server/storage/index.h"
+#include "server/storage/manifest_scan.h"
 #include "server/storage/volume_set.h"
 
 namespace custody {
@@ -94,21 +95,11 @@ absl::StatusOr<std::vector<Digest>> Purger::InUse(const std::vector<Digest>& chu
                                                   const std::set<std::string>& exclude) {
   std::set<std::string> wanted;
   for (const Digest& d : chunks) wanted.insert(std::string(d.Raw()));
+  ASSIGN_OR_RETURN(auto users, ObjectsUsingChunks(*index_, wanted));
   std::set<std::string> used;
-  std::unique_ptr<rocksdb::Iterator> it(
-      index_->db()->NewIterator(rocksdb::ReadOptions(), index_->objects()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    v1::ObjectManifest m;
-    if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("a manifest in the index does not parse");
-    }
-    absl::StatusOr<Digest> id = Digest::FromRaw(m.sha256());
-    if (!id.ok() || exclude.count(id->ToString()) > 0) continue;
-    for (const std::string& c : m.chunks()) {
-      if (wanted.count(c) > 0) used.insert(c);
-    }
+  for (const auto& [object, its] : users) {
+    if (exclude.count(object) == 0) used.insert(its.begin(), its.end());
   }
-  RETURN_IF_ERROR(FromRocksStatus(it->status(), "scanning manifests"));
   return DigestsFromRaw(used);
 }
 

@@ -97,6 +97,7 @@ void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
   if (AntiEntropy* ae = node->anti_entropy()) {
     response->set_under_replicated(ae->under_replicated());
     if (auto last = ae->last()) *response->mutable_last_repair() = *last;
+    if (auto now = ae->estimate()) *response->mutable_under_replication_now() = *now;
   }
   if (auto last = node->scrubber()->last()) *response->mutable_last_scrub() = *last;
 }
@@ -126,6 +127,36 @@ void AskPeer(Node* node, const NodeInfo& peer, uint64_t map_version, v1::Cluster
                                 ", not ", map_version));
   }
   out->set_up(out->error().empty());
+}
+
+// The cluster's live estimate (ClusterStatusResponse.under_replication_now):
+// the nodes' estimates added up; and for a node down now that a node's
+// estimate did not see down, the copies that node holds for it.
+void AddUpEstimates(v1::ClusterStatusResponse* r) {
+  v1::UnderReplication* total = r->mutable_under_replication_now();
+  int64_t oldest = absl::ToUnixNanos(absl::Now());
+  for (const v1::ClusterNodeStatus& n : r->nodes()) {
+    if (!n.up() || !n.status().has_under_replication_now()) continue;
+    const v1::UnderReplication& u = n.status().under_replication_now();
+    total->set_copies(total->copies() + u.copies());
+    oldest = std::min(oldest, u.measured_unix_nanos());
+    std::string reasons;
+    for (const std::string& why : u.reasons()) {
+      total->add_reasons(absl::StrCat(n.id(), ": ", why));
+      absl::StrAppend(&reasons, why, "\n");
+    }
+    for (const v1::ClusterNodeStatus& down : r->nodes()) {
+      auto held = u.held_for().find(down.id());
+      if (down.up() || held == u.held_for().end() || held->second == 0 ||
+          reasons.find(down.id() + " does not answer") != std::string::npos) {
+        continue;
+      }
+      total->set_copies(total->copies() + held->second);
+      total->add_reasons(absl::StrCat(n.id(), ": ", down.id(), " is down now: ", held->second,
+                                      " copies held here that it should hold"));
+    }
+  }
+  total->set_measured_unix_nanos(oldest);
 }
 
 }  // namespace
@@ -161,6 +192,7 @@ grpc::ServerUnaryReactor* CustodyService::ClusterStatus(grpc::CallbackServerCont
         AskPeer(node_, n, map.version(), out);
       }
     }
+    AddUpEstimates(response);
     return absl::OkStatus();
   });
 }

@@ -11,6 +11,7 @@
 #include "replication/cluster/peer_metadata.h"
 #include "replication/offsite/snapshot_source.h"
 #include "server/objects/manifest_writer.h"
+#include "server/storage/manifest_scan.h"
 
 namespace custody {
 
@@ -277,6 +278,12 @@ grpc::ServerUnaryReactor* ReplicaService::ChunksInUse(grpc::CallbackServerContex
     }
     std::set<std::string> exclude(request->exclude_objects().begin(),
                                   request->exclude_objects().end());
+    if (request->name_objects()) {  // the scrubber: whose history a chunk event goes in
+      std::set<std::string> wanted(request->chunks().begin(), request->chunks().end());
+      ASSIGN_OR_RETURN(auto users, ObjectsUsingChunks(*node_->index(), wanted));
+      for (const auto& [object, unused] : users) response->add_objects(object);
+      return absl::OkStatus();
+    }
     ASSIGN_OR_RETURN(std::vector<Digest> used, node_->purger()->InUse(chunks, exclude));
     for (const Digest& d : used) response->add_chunks(std::string(d.Raw()));
     return absl::OkStatus();

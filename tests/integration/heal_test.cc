@@ -198,6 +198,129 @@ TEST(HealTest, WipedNodeIsRestoredByTheOthers) {
   }
 }
 
+// Status is honest between repair rounds (issue 26): a node that is down,
+// or back but wiped, makes the cluster's under-replicated count non-zero at
+// once (down) or within an estimate (wiped), though no round has run.
+TEST(HealTest, StatusCountsWhatADownOrWipedNodeLacksBeforeAnyRepairRound) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map_file = WriteMap(dir / "map.json", 3, 1, 2, &ports);
+  auto nodes =
+      StartMappedNodes(dir, map_file, ports, {"--chunk-size", "64KiB", "--repair-interval", "1h"});
+  ASSERT_EQ(nodes.size(), 3u);
+  for (int i = 0; i < 12; ++i) {
+    std::string path = dir / absl::StrCat("clip-", i);
+    WriteRandomFile(path, 100 << 10, 900 + i);
+    ASSERT_TRUE(CustodyClient::Connect(nodes[i % 3]->address())->Put(path, {}).ok());
+  }
+  // Every node has made an estimate (the first comes 1 s after start), and
+  // they add up to 0.
+  auto settled = [](const json& st) {
+    if (!st.is_object() || st["under_replicated"] != 0) return false;
+    for (const auto& n : st["nodes"]) {
+      if (!n["up"].get<bool>() || n["under_replicated_measured"].is_null()) return false;
+    }
+    return true;
+  };
+  // Estimates come every 5 s: wait for one made after the puts.
+  absl::SleepFor(absl::Seconds(6));
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!settled(ClusterStatus(*nodes[0])) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(300));
+  }
+  ASSERT_TRUE(settled(ClusterStatus(*nodes[0]))) << ClusterStatus(*nodes[0]).dump();
+
+  nodes[2]->Kill(SIGKILL);
+  json down = ClusterStatus(*nodes[0]);
+  EXPECT_GT(down["under_replicated"].get<uint64_t>(), 0u) << down.dump();
+  EXPECT_TRUE(down["under_replicated_measured"].is_string()) << down.dump();
+
+  std::filesystem::remove_all(dir / "n3");
+  ASSERT_TRUE(nodes[2]->Start()) << nodes[2]->Log();
+  // Each node re-estimates every 5 s: within a few, n3's bucket digests show
+  // what it lacks.
+  auto names_n3 = [](const json& st) {
+    if (!st.is_object()) return false;
+    for (const auto& why : st["under_replicated_reasons"]) {
+      if (why.get<std::string>().find("n3 lacks") != std::string::npos) return true;
+    }
+    return false;
+  };
+  json wiped;
+  deadline = absl::Now() + absl::Seconds(30);
+  do {
+    absl::SleepFor(absl::Milliseconds(300));
+    wiped = ClusterStatus(*nodes[0]);
+  } while (!names_n3(wiped) && absl::Now() < deadline);
+  ASSERT_TRUE(names_n3(wiped)) << wiped.dump();
+  EXPECT_GT(wiped["under_replicated"].get<uint64_t>(), 0u) << wiped.dump();
+  for (const auto& n : wiped["nodes"]) {
+    EXPECT_TRUE(!n.contains("last_repair") || n["last_repair"].is_null())
+        << "a repair round ran: " << wiped.dump();
+  }
+}
+
+// Flips one byte of `piece` (found by its first 4 KiB) in the node's volume.
+bool FlipByteOf(const std::string& node_dir, const std::string& piece) {
+  for (const auto& e : fs::directory_iterator(node_dir + "/volumes")) {
+    int64_t at = FindInFile(e.path(), piece.substr(0, 4096));
+    if (at < 0) continue;
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(at + 1000);
+    char c = piece[1000] ^ 0x5a;
+    f.write(&c, 1);
+    return true;
+  }
+  return false;
+}
+
+// A chunk's homes need not hold its object's manifest: the scrubber asks
+// every node which objects use a bad chunk and files its findings under
+// each, so they show in the object's history (issue 26).
+TEST(HealTest, AScrubRepairShowsInTheHistoryOfAnObjectWhoseManifestLivesElsewhere) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map_file = WriteMap(dir / "map.json", 3, 1, 2, &ports);
+  ClusterMap map = *ClusterMap::Load(map_file);
+  auto nodes = StartMappedNodes(dir, map_file, ports, kFastNodes);
+  ASSERT_EQ(nodes.size(), 3u);
+  std::string path = dir / "interview.mp4";
+  std::string id = WriteRandomFile(path, 16 * (64 << 10), 77);  // 16 chunks of 64 KiB
+  ASSERT_TRUE(CustodyClient::Connect(nodes[0]->address())->Put(path, {}).ok());
+  std::vector<std::string> object_homes = Homes(map, *Digest::Parse(id));
+  std::string content = ReadFile(path);
+  std::string chunk, piece, victim;
+  for (size_t at = 0; at < content.size() && victim.empty(); at += 64 << 10) {
+    piece = content.substr(at, 64 << 10);
+    Digest d = Digest::Of(piece);
+    for (const std::string& h : Homes(map, d)) {
+      if (std::find(object_homes.begin(), object_homes.end(), h) == object_homes.end()) {
+        victim = h;
+        chunk = d.ToString();
+      }
+    }
+  }
+  ASSERT_FALSE(victim.empty()) << "no chunk lives on a node without the manifest";
+  ASSERT_TRUE(FlipByteOf(dir / victim, piece));
+  const NodeProcess& any = *nodes[0];
+  CliResult scrub =
+      RunCli({"--server", any.address(), "cluster", "scrub", "--node", victim, "--json"});
+  ASSERT_EQ(scrub.exit_code, 0) << scrub.out << scrub.err;
+  EXPECT_EQ(json::parse(scrub.out)["reports"][0]["repaired"], 1) << scrub.out;
+  CliResult log = RunCli({"--server", any.address(), "audit", "log", id, "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  json history = json::parse(log.out);
+  std::map<std::string, json> seen;
+  for (const auto& e : history["events"]) {
+    if (e["node"] == victim) seen[e["action"].get<std::string>()] = e;
+  }
+  ASSERT_TRUE(seen.count("chunk.corrupt")) << log.out;
+  ASSERT_TRUE(seen.count("chunk.repaired")) << log.out;
+  EXPECT_EQ(seen["chunk.corrupt"]["details"]["chunk"], chunk);
+  EXPECT_EQ(seen["chunk.repaired"]["details"]["chunk"], chunk);
+  EXPECT_EQ(seen["chunk.repaired"]["subject"], id);
+}
+
 TEST(HealTest, ScrubberRepairsAFlippedByteAndSaysSo) {
   TempDir dir;
   std::vector<int> ports;
