@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "common/units.h"
+#include "server/storage/committer.h"
 
 namespace custody {
 
@@ -28,7 +29,9 @@ void DaemonFlags::AddStorageFlags() {
   app_->add_option("--port-file", config_.port_file, "write the port actually bound to this file");
   app_->add_option("--chunk-size", chunk_size_, "chunk size of a new data folder (default 4MiB)");
   app_->add_option("--volume-size", volume_size_, "seal volumes at this size");
-  app_->add_option("--min-free", min_free_, "refuse writes that would leave less free space");
+  app_->add_option(
+      "--min-free", min_free_,
+      "the soft reserve: below it no new data is taken (at least the hard reserve, 32MiB)");
   app_->add_option("--io-backend", o.io_backend, "auto | io_uring | pwrite")
       ->check(CLI::IsMember({"auto", "io_uring", "pwrite"}));
   app_->add_option("--idle-timeout", idle_seconds_,
@@ -108,6 +111,11 @@ absl::Status DaemonFlags::ApplySizes() {
   };
   RETURN_IF_ERROR(size_flag(volume_size_, &o.max_volume_bytes));
   RETURN_IF_ERROR(size_flag(min_free_, &o.min_free_bytes));
+  if (o.min_free_bytes < kHardReserveBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--min-free ", min_free_, " is below the hard reserve of ", FormatBytes(kHardReserveBytes),
+        ", the room a node keeps for its index's flushes and an orderly stop; pass at least that"));
+  }
   if (chunk_size_.empty()) return absl::OkStatus();
   RETURN_IF_ERROR(size_flag(chunk_size_, &o.chunk_size));
   o.chunk_size_set = true;

@@ -1,5 +1,9 @@
 #include "server/audit/audited_write.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
 namespace custody {
 
 absl::Status AuditedIndexWrite(Committer* committer, AuditLog* audit,
@@ -12,6 +16,57 @@ absl::Status AuditedIndexWrite(Committer* committer, AuditLog* audit,
     if (event && audit != nullptr) audit->Append(b, std::move(*event));
   };
   return committer->Write(std::move(r)).status();
+}
+
+absl::Status AuditTrail::Record(v1::AuditEvent event) {
+  absl::Status s;
+  if (holding_.load()) {  // rare: the disk was full; concurrent Records otherwise
+    absl::MutexLock l(&held_mu_);
+    s = AppendHeld();
+    holding_.store(!held_.empty() || dropped_ > 0);
+  }
+  if (s.ok()) {
+    v1::AuditEvent copy = event;  // Write consumes it, and it may be refused
+    s = Write(std::move(copy));
+  }
+  if (!absl::IsResourceExhausted(s)) return s;
+  absl::MutexLock l(&held_mu_);
+  const std::string action = event.action();
+  if (held_.size() < kMaxHeld) {
+    held_.push_back(std::move(event));
+  } else {
+    ++dropped_;
+  }
+  holding_.store(true);
+  LOG(ERROR) << "audit event " << action << " held in memory until there is room (" << held_.size()
+             << " held, " << dropped_ << " dropped): " << s;
+  return s;
+}
+
+absl::Status AuditTrail::AppendHeld() {
+  while (!held_.empty()) {
+    v1::AuditEvent e = held_.front();
+    RETURN_IF_ERROR(Write(std::move(e)));
+    held_.pop_front();
+  }
+  if (dropped_ > 0) {
+    v1::AuditEvent lost = NewEvent("audit.events-dropped", "node", "custodyd");
+    AddDetail(&lost, "count", absl::StrCat(dropped_));
+    AddDetail(&lost, "why", "the disk was full and more events waited than could be held");
+    RETURN_IF_ERROR(Write(std::move(lost)));
+    dropped_ = 0;
+  }
+  return absl::OkStatus();
+}
+
+size_t AuditTrail::held() const {
+  absl::MutexLock l(&held_mu_);
+  return held_.size();
+}
+
+uint64_t AuditTrail::dropped() const {
+  absl::MutexLock l(&held_mu_);
+  return dropped_;
 }
 
 absl::StatusOr<std::string> AuditTrail::SignCheckpointNow() {

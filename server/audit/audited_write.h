@@ -4,10 +4,14 @@
 #ifndef CUSTODY_SERVER_AUDIT_AUDITED_WRITE_H_
 #define CUSTODY_SERVER_AUDIT_AUDITED_WRITE_H_
 
+#include <atomic>
+#include <deque>
 #include <functional>
 #include <optional>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "custody/v1/audit.pb.h"
 #include "rocksdb/write_batch.h"
 #include "server/audit/audit_log.h"
@@ -29,8 +33,16 @@ class AuditTrail {
   // `audit` may be null (unit tests of a store without a log).
   AuditTrail(Committer* committer, AuditLog* audit) : committer_(committer), audit_(audit) {}
 
-  // Appends `event` and waits until it is durable.
-  absl::Status Record(v1::AuditEvent event) { return Write(std::move(event)); }
+  // Appends `event` and waits until it is durable. Events held for lack of
+  // space (below) are appended first, in their order. An event refused for
+  // lack of space (RESOURCE_EXHAUSTED) is held in memory, up to kMaxHeld
+  // (beyond, only counted), and appended with the next Record that finds
+  // room; the error is still returned. Thread-safe.
+  absl::Status Record(v1::AuditEvent event);
+  // Events held for lack of space, and those dropped beyond kMaxHeld.
+  size_t held() const;
+  uint64_t dropped() const;
+  static constexpr size_t kMaxHeld = 10000;
   // AuditedIndexWrite through this trail.
   absl::Status Write(std::optional<v1::AuditEvent> event,
                      const std::function<void(rocksdb::WriteBatch*)>& writes = nullptr) {
@@ -43,8 +55,16 @@ class AuditTrail {
   AuditLog* log() const { return audit_; }
 
  private:
+  // Appends the held events (and, after them, an event counting any that
+  // were dropped), oldest first, until one is refused.
+  absl::Status AppendHeld() ABSL_EXCLUSIVE_LOCKS_REQUIRED(held_mu_);
+
   Committer* committer_;
   AuditLog* audit_;
+  std::atomic<bool> holding_{false};  // held_ or dropped_ is not empty
+  mutable absl::Mutex held_mu_;
+  std::deque<v1::AuditEvent> held_ ABSL_GUARDED_BY(held_mu_);
+  uint64_t dropped_ ABSL_GUARDED_BY(held_mu_) = 0;
 };
 
 }  // namespace custody

@@ -164,7 +164,10 @@ absl::StatusOr<std::unique_ptr<Upload>> UploadManager::Begin(const v1::UploadHea
                                               " bytes committed; resume at ", p.committed, ", not ",
                                               h.offset()));
   }
-  RETURN_IF_ERROR(committer_->CheckSpace(h.size() - p.committed));
+  // Here only the upload's progress is kept when the chunks go to their home
+  // nodes (a cluster); each home checks its own room, and a full one hands
+  // its copy to the next node. A node of its own needs room for the file.
+  if (placement_ == nullptr) RETURN_IF_ERROR(committer_->CheckSpace(h.size() - p.committed));
   if (!p.chunks.empty()) {
     ASSIGN_OR_RETURN(up->file_hash_, Sha256::RestoreState(p.last_hash_state));
   }

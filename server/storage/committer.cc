@@ -167,10 +167,11 @@ absl::Status Committer::CheckSpace(uint64_t bytes) const {
   absl::StatusOr<uint64_t> free = FreeBytes(volumes_->dir());
   if (!free.ok()) return absl::OkStatus();
   const uint64_t free_bytes = *free;
-  if (free_bytes < bytes + options_.min_free_bytes) {
+  const uint64_t reserve = std::max(options_.min_free_bytes, kHardReserveBytes);
+  if (free_bytes < bytes + reserve) {
     return absl::ResourceExhaustedError(
         absl::StrCat("disk full: ", FormatBytes(free_bytes), " free, ", FormatBytes(bytes),
-                     " to write and ", FormatBytes(options_.min_free_bytes), " kept in reserve"));
+                     " to write and ", FormatBytes(reserve), " kept in reserve"));
   }
   return absl::OkStatus();
 }
@@ -187,7 +188,37 @@ struct Committer::Group {
   uint64_t start = 0, pos = 0;
 };
 
+void Committer::RefuseWhenFull(std::deque<WriteRequest>* reqs) {
+  absl::StatusOr<uint64_t> free = FreeBytes(volumes_->dir());
+  if (!free.ok()) return;  // the writes themselves will say
+  uint64_t volume_bytes = 0;
+  for (const WriteRequest& r : *reqs) {
+    if (!r.index_only) volume_bytes += EntryHeader::Span(r.size());
+  }
+  const bool no_room = *free < kHardReserveBytes;
+  const bool no_data_room =
+      *free < volume_bytes + std::max(options_.min_free_bytes, kHardReserveBytes);
+  if (!no_room && (volume_bytes == 0 || !no_data_room)) return;
+  absl::Status refused = absl::ResourceExhaustedError(absl::StrCat(
+      "disk full: ", FormatBytes(*free), " free; ",
+      no_room ? absl::StrCat(FormatBytes(kHardReserveBytes),
+                             " is the hard reserve (the index's own work and an orderly stop)")
+              : absl::StrCat(FormatBytes(volume_bytes), " to write and ",
+                             FormatBytes(options_.min_free_bytes), " kept in reserve")));
+  std::deque<WriteRequest> kept;
+  for (WriteRequest& r : *reqs) {
+    if (no_room || !r.index_only) {
+      std::move(r.done)(refused);
+    } else {
+      kept.push_back(std::move(r));
+    }
+  }
+  *reqs = std::move(kept);
+}
+
 void Committer::RunGroup(std::deque<WriteRequest> reqs) {
+  RefuseWhenFull(&reqs);
+  if (reqs.empty()) return;
   Group g;
   g.results.resize(reqs.size());
   g.reqs = std::move(reqs);

@@ -63,11 +63,18 @@ struct WriteRequest {
 struct CommitterOptions {
   uint64_t max_batch_bytes = 32ull << 20;   // per group commit
   uint64_t max_queued_bytes = 64ull << 20;  // Submit blocks above this
-  uint64_t min_free_bytes = 64ull << 20;    // refuse writes below this
+  // The soft reserve: below it (plus what a group writes), writes of
+  // volume entries (chunks, manifests) are refused, while index-only writes
+  // (audit events, decisions, upload state) go on until the hard reserve.
+  uint64_t min_free_bytes = 64ull << 20;
   // With --data-key: manifest entries are sealed before they reach a
   // volume (kSealedManifest), as chunks are by their writers.
   const ChunkSealer* sealer = nullptr;
 };
+
+// Free space no write may take, whatever --min-free says: room for RocksDB's
+// flushes and compactions of a node's index and for an orderly stop.
+inline constexpr uint64_t kHardReserveBytes = 32ull << 20;
 
 // Thread-safe. Durability contract: `done` reports OK only after the entry's
 // bytes were fdatasync'ed and the index batch was committed with a synced
@@ -95,6 +102,10 @@ class Committer {
   void Loop();
   struct Group;
   void RunGroup(std::deque<WriteRequest> reqs);
+  // Answers RESOURCE_EXHAUSTED to, and removes, the requests the disk has
+  // no room for: volume writes below the soft reserve, every write below
+  // the hard one.
+  void RefuseWhenFull(std::deque<WriteRequest>* reqs);
   absl::Status Place(Group& g);
   absl::Status WriteEntries(Group& g);  // stages, checks space, writes and syncs
   absl::Status CommitIndex(Group& g);

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "client/client.h"
 #include "common/digest.h"
 #include "custody/v1/custody.grpc.pb.h"
@@ -152,43 +153,65 @@ TEST_F(BadInputTest, DownloadOfUnknownOrMalformedIds) {
   }
 }
 
-// A node on a 64 MiB tmpfs: uploads past the end of the space are refused
-// with RESOURCE_EXHAUSTED, what was stored stays readable, the node goes on.
-TEST(FullDiskTest, RefusesWritesAndKeepsServingReads) {
+// A node on a small tmpfs (issue 26): uploads past its soft reserve are
+// refused with RESOURCE_EXHAUSTED and audited; what was stored stays
+// readable; an orderly stop on the full disk does not abort, the node starts
+// again on it, and takes uploads again by itself once space returns. A
+// reserve below the hard one is refused at start.
+TEST(FullDiskTest, AFullNodeRefusesNewDataServesReadsStopsCleanlyAndRecovers) {
   TempDir dir;
   std::string mnt = dir / "small";
   std::filesystem::create_directories(mnt);
-  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64m") != 0) {
+  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=160m") != 0) {
     GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
   }
+  absl::Cleanup unmount = [&] { umount2(mnt.c_str(), MNT_DETACH); };
   {
-    NodeProcess node(mnt + "/data", {"--min-free", "0", "--chunk-size", "1MiB"});
-    ASSERT_TRUE(node.Start()) << node.Log();
-    auto client = CustodyClient::Connect(node.address());
-    std::vector<std::pair<std::string, std::string>> stored;
-    absl::Status refused;
-    for (int i = 0; i < 20 && refused.ok(); ++i) {
-      std::string f = dir / ("f" + std::to_string(i));
-      std::string id = WriteRandomFile(f, 6 << 20, 40 + i);
-      PutOptions o;
-      o.max_attempts = 1;
-      auto r = client->Put(f, o);
-      if (r.ok())
-        stored.emplace_back(f, id);
-      else
-        refused = r.status();
-    }
-    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
-    ASSERT_FALSE(stored.empty());
-    for (const auto& [f, id] : stored) {
-      auto g = client->Get(id, f + ".back");
-      ASSERT_TRUE(g.ok()) << g.status();
-      EXPECT_EQ(HashFile(f + ".back"), id);
-    }
-    EXPECT_TRUE(client->NodeStatus().ok());
-    node.Kill(SIGKILL);
+    NodeProcess reckless(mnt + "/data", {"--min-free", "0"});
+    EXPECT_FALSE(reckless.Start());
+    EXPECT_NE(reckless.Log().find("below the hard reserve"), std::string::npos) << reckless.Log();
   }
-  umount2(mnt.c_str(), MNT_DETACH);
+  std::string filler = mnt + "/filler";  // space an operator can free later
+  WriteRandomFile(filler, 40 << 20, 1);
+  NodeProcess node(mnt + "/data", {"--min-free", "32MiB", "--chunk-size", "1MiB"});
+  ASSERT_TRUE(node.Start()) << node.Log();
+  auto client = CustodyClient::Connect(node.address());
+  std::vector<std::pair<std::string, std::string>> stored;
+  absl::Status refused;
+  PutOptions once;
+  once.retry_budget = absl::ZeroDuration();
+  for (int i = 0; i < 30 && refused.ok(); ++i) {
+    std::string f = dir / ("f" + std::to_string(i));
+    std::string id = WriteRandomFile(f, 6 << 20, 40 + i);
+    auto r = client->Put(f, once);
+    if (r.ok())
+      stored.emplace_back(f, id);
+    else
+      refused = r.status();
+  }
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  ASSERT_FALSE(stored.empty());
+  for (const auto& [f, id] : stored) {
+    auto g = client->Get(id, f + ".back");
+    ASSERT_TRUE(g.ok()) << g.status();
+    EXPECT_EQ(HashFile(f + ".back"), id);
+  }
+  EXPECT_TRUE(client->NodeStatus().ok());
+  CliResult log =
+      RunCli({"--server", node.address(), "audit", "log", "--action", "upload.refused"});
+  EXPECT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_NE(log.out.find("disk full"), std::string::npos) << log.out;
+
+  EXPECT_EQ(node.Kill(SIGTERM), 0) << node.Log();  // an orderly stop, no abort
+  ASSERT_TRUE(node.Start()) << "starts again on the full disk: " << node.Log();
+  std::string late = dir / "late";
+  std::string late_id = WriteRandomFile(late, 6 << 20, 99);
+  EXPECT_EQ(client->Put(late, once).status().code(), absl::StatusCode::kResourceExhausted);
+  std::filesystem::remove(filler);  // space returns: no restart, no flag
+  auto again = client->Put(late, once);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, late_id);
+  EXPECT_EQ(node.Kill(SIGTERM), 0) << node.Log();
 }
 
 }  // namespace

@@ -136,11 +136,12 @@ bool NodeProcess::Start() {
   return false;
 }
 
-void NodeProcess::Kill(int sig) {
-  if (!proc_) return;
+int NodeProcess::Kill(int sig) {
+  if (!proc_) return -1;
   proc_->Kill(sig);
-  proc_->Wait();
+  int code = proc_->Wait();
   proc_.reset();
+  return code;
 }
 
 std::string NodeProcess::Log() const { return ReadFile(log_); }

@@ -50,7 +50,7 @@ class NodeProcess {
   // Starts the node and waits until it answers. Returns false on failure.
   // The first start picks a free port; restarts listen on the same one.
   bool Start();
-  void Kill(int sig);  // and reap
+  int Kill(int sig);  // and reap; returns the exit code, or 128+signal (-1: not running)
   // More flags for the next starts (e.g. --rebuild-index).
   void AddArgs(const std::vector<std::string>& more) {
     extra_args_.insert(extra_args_.end(), more.begin(), more.end());
