@@ -42,6 +42,10 @@ std::string GuessMediaType(const std::string& path) {
 
 }  // namespace
 
+bool WorthAnotherNode(const absl::Status& s) {
+  return IsRetryable(s) || absl::IsResourceExhausted(s);
+}
+
 bool IsRetryable(const absl::Status& s) {
   switch (s.code()) {
     case absl::StatusCode::kUnavailable:
@@ -173,7 +177,7 @@ absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path, const PutO
   uint64_t size = static_cast<uint64_t>(st.st_size);
   ASSIGN_OR_RETURN(Digest digest, HashFile(fd, size, opts.canceller));
   PutResult result;
-  ServerPool::Retry retry{opts.retry_budget, IsRetryable,
+  ServerPool::Retry retry{opts.retry_budget, WorthAnotherNode,
                           [c = opts.canceller] { return c != nullptr && c->cancelled(); }};
   RETURN_IF_ERROR(pool_->Call(
       retry,

@@ -150,6 +150,9 @@ class CustodyClient {
 
 // Whether a failed call is worth retrying (the node may come back).
 bool IsRetryable(const absl::Status& s);
+// Or worth trying on another node: also a full node (RESOURCE_EXHAUSTED),
+// which ServerPool::Call hands to the next address when there is one.
+bool WorthAnotherNode(const absl::Status& s);
 
 }  // namespace custody
 

@@ -66,6 +66,8 @@ json NodeJson(const v1::ClusterNodeStatus& n) {
                                        ? json(When(s.under_replication_now().measured_unix_nanos()))
                                        : json(nullptr);
   j["under_replicated_last_round"] = s.under_replicated();
+  j["read_only"] = s.read_only();
+  j["audit_events_held"] = s.audit_events_held();
   j["last_repair"] = s.has_last_repair() ? RepairJson(s.last_repair()) : json(nullptr);
   j["last_scrub"] = s.has_last_scrub() ? ScrubJson(s.last_scrub()) : json(nullptr);
   return j;
@@ -104,6 +106,7 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
               << (s.has_under_replication_now() ? s.under_replication_now().copies()
                                                 : s.under_replicated())
               << scrub << "\n";
+    if (!s.read_only().empty()) std::cout << "  READ-ONLY: " << s.read_only() << "\n";
   }
 }
 

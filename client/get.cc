@@ -70,7 +70,7 @@ absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id, const std::s
   Sha256 hash;
   // Each attempt resumes at the bytes received so far, from any node.
   absl::Status s = pool_->Call(
-      ServerPool::Retry{absl::Seconds(15), IsRetryable, nullptr},
+      ServerPool::Retry{absl::Seconds(15), WorthAnotherNode, nullptr},
       [&](const ServerPool::Server& server) {
         std::unique_ptr<v1::Custody::Stub> stub = v1::Custody::NewStub(server.channel);
         return GetOnce(stub.get(), want.ToString(), fd, &result, &hash, progress);

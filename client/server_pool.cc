@@ -90,7 +90,7 @@ absl::Status ServerPool::Call(const Retry& retry,
                               int* attempts) {
   absl::Time give_up = absl::Now() + retry.budget;
   std::vector<std::string> last(addresses_.size());  // the last error of each node
-  size_t down_in_a_row = 0;
+  size_t down_in_a_row = 0, full_in_a_row = 0;
   absl::Status s;
   int n = 1;
   for (int round = 1;; ++n) {
@@ -100,7 +100,12 @@ absl::Status ServerPool::Call(const Retry& retry,
     s = attempt(server);
     if (s.ok() || !retry.retryable || !retry.retryable(s)) return s;
     last[server.index] = s.ToString();
-    bool down = IsNodeDown(s);
+    // A node that is down, or full, hands the call to the next one; when
+    // every node is full, waiting will not help.
+    const bool full = absl::IsResourceExhausted(s);
+    full_in_a_row = full ? full_in_a_row + 1 : 0;
+    if (full_in_a_row >= addresses_.size()) break;
+    bool down = IsNodeDown(s) || full;
     if (down) FailOver(server.index, s);
     // The next node at once, even when the budget is spent: each gets a try.
     if (down && ++down_in_a_row < addresses_.size()) continue;

@@ -57,7 +57,8 @@ class ServerPool {
     // node that is back within it is used.
     absl::Duration budget = absl::Seconds(15);
     // Which failures are worth another attempt; a node-down failure
-    // (IsNodeDown) also moves the next attempt to the next node.
+    // (IsNodeDown), or a full node's RESOURCE_EXHAUSTED when there are other
+    // nodes, also moves the next attempt to the next node.
     std::function<bool(const absl::Status&)> retryable;
     // Checked before each attempt and each pause; true stops the retries.
     std::function<bool()> stopped;

@@ -181,7 +181,9 @@ int RunStatus(const CliGlobals& g) {
          {"free_bytes", r->free_bytes()},
          {"map_version", r->map_version()},
          {"zone", r->zone()},
-         {"replication_factor", r->replication_factor()}};
+         {"replication_factor", r->replication_factor()},
+         {"read_only", r->read_only()},
+         {"audit_events_held", r->audit_events_held()}};
   if (g.json) {
     std::cout << j.dump() << "\n";
     return 0;
@@ -197,6 +199,11 @@ int RunStatus(const CliGlobals& g) {
             << "chunks:     " << FormatBytes(r->chunk_size()) << ", written via " << r->io_backend()
             << "\n"
             << "cluster:    map " << map << ", R = " << r->replication_factor() << "\n";
+  if (!r->read_only().empty()) std::cout << "READ-ONLY:  " << r->read_only() << "\n";
+  if (r->audit_events_held() > 0) {
+    std::cout << "audit:      " << r->audit_events_held()
+              << " events held in memory until there is room on disk\n";
+  }
   return 0;
 }
 

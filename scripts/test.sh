@@ -7,9 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # clang-format for the format check; chromium, its driver and selenium for
-# the web console's browser test (tests/browser/).
+# the web console's browser test (tests/browser/); libfaketime for the chaos run's clock step.
 # Builds what the tests run, not the benches (bench/README.md builds those).
-CUSTODY_EXTRA_PACKAGES="clang-format chromium chromium-driver python3-selenium" \
+CUSTODY_EXTRA_PACKAGES="clang-format chromium chromium-driver python3-selenium libfaketime" \
   BUILD_TARGETS="custodyd custody custody-ingestd custody-web custody_unit_tests custody_integration_tests" \
   bash scripts/setup.sh
 echo "== format (.clang-format), and layers by include and by link (doc/architecture.md)"

@@ -32,6 +32,9 @@ void DaemonFlags::AddStorageFlags() {
   app_->add_option(
       "--min-free", min_free_,
       "the soft reserve: below it no new data is taken (at least the hard reserve, 32MiB)");
+  app_->add_option("--allow-zone-degraded", o.allow_zone_degraded,
+                   "true (default): a put whose copies cannot span two zones succeeds, marked "
+                   "chunk.zone-degraded; false: it fails until the zone is back");
   app_->add_option("--io-backend", o.io_backend, "auto | io_uring | pwrite")
       ->check(CLI::IsMember({"auto", "io_uring", "pwrite"}));
   app_->add_option("--idle-timeout", idle_seconds_,

@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -133,7 +134,12 @@ absl::Status Node::OpenStorage() {
   }
   RETURN_IF_ERROR(LoadDataKeys());  // recovery checks sealed chunks with them
   RETURN_IF_ERROR(PrepareIndex(index_dir));
-  ASSIGN_OR_RETURN(index_, Index::Open(index_dir, index_env_.get()));
+  RETURN_IF_ERROR(EnsureReserveFile(d));
+  absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(index_dir, index_env_.get());
+  if (absl::IsResourceExhausted(index.status()) && ReleaseReserveFile(d)) {
+    index = Index::Open(index_dir, index_env_.get());  // the room an open needs
+  }
+  ASSIGN_OR_RETURN(index_, std::move(index));
   ASSIGN_OR_RETURN(volumes_, VolumeSet::Open(d + "/volumes", d + "/quarantine", chunk_size_,
                                              options_.max_volume_bytes, index_.get()));
   if (options_.rebuild_index) {
@@ -176,6 +182,10 @@ absl::Status Node::OpenParts() {
   if (cluster_->nodes().size() > 1) {
     placement_ =
         std::make_unique<Placement>(cluster_, node_id_, verified_.get(), peer_credentials());
+    placement_->set_zone_policy({options_.allow_zone_degraded,
+                                 [this](const Digest& chunk, const std::vector<std::string>& on) {
+                                   ZoneDegraded(chunk, on);
+                                 }});
   }
   OpenLedger();
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
@@ -185,12 +195,37 @@ absl::Status Node::OpenParts() {
   if (placement_) uploads_->set_placement(placement_.get());
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
   RETURN_IF_ERROR(OpenRecords());
-  RETURN_IF_ERROR(RecordStart());
-  RETURN_IF_ERROR(RecordRecovery());
-  RETURN_IF_ERROR(purger_->ApplyAll());  // finishes a purge a crash cut short
+  space_ = std::make_unique<SpaceWatch>(index_.get(), trail_.get(), options_.data_dir,
+                                        options_.min_free_bytes);
+  // A node starts on a full disk: its start is held in memory and written
+  // when there is room (AuditTrail::Record); it takes no new data until then.
+  RETURN_IF_ERROR(UnlessDiskFull(RecordStart()));
+  RETURN_IF_ERROR(UnlessDiskFull(RecordRecovery()));
+  RETURN_IF_ERROR(UnlessDiskFull(purger_->ApplyAll()));  // finishes a purge a crash cut short
   StartBackgroundWork();
-  if (rebuilt_) RETURN_IF_ERROR(RecordRebuild());
-  return SignCheckpointNow().status();
+  if (rebuilt_) RETURN_IF_ERROR(UnlessDiskFull(RecordRebuild()));
+  RETURN_IF_ERROR(UnlessDiskFull(SignCheckpointNow().status()));
+  if (std::string why = ReadOnlyReason(); !why.empty()) LOG(WARNING) << "started: " << why;
+  return absl::OkStatus();
+}
+
+// Called where the last copy landed (maybe the committer's thread): the
+// event is recorded on a worker.
+void Node::ZoneDegraded(const Digest& chunk, const std::vector<std::string>& holders) {
+  metrics_->ZoneDegraded();
+  v1::AuditEvent e = NewEvent("chunk.zone-degraded", chunk.ToString(), "custodyd");
+  AddDetail(&e, "holders", absl::StrJoin(holders, ", "));
+  AddDetail(&e, "why", "a home node was down or full; anti-entropy moves the copy home");
+  maintenance_pool_->Schedule([this, e = std::move(e)]() mutable {
+    absl::Status s = RecordOrHold(std::move(e));
+    if (!s.ok()) LOG(ERROR) << "recording chunk.zone-degraded: " << s;
+  });
+}
+
+absl::Status Node::UnlessDiskFull(const absl::Status& s) {
+  if (!absl::IsResourceExhausted(s)) return s;
+  LOG(WARNING) << "starting on a full disk: " << s;
+  return absl::OkStatus();
 }
 
 // The security ledger: entries spread to every other node; an executed purge
@@ -272,7 +307,7 @@ absl::Status Node::RecordStart() {
                  << " after their end, not the 24 h of article 17; for tests only";
   }
   AddDetail(&started, "time_zone", options_.records.time_zone);
-  return Record(std::move(started));
+  return RecordOrHold(std::move(started));
 }
 
 absl::Status Node::RecordRebuild() {
@@ -281,7 +316,7 @@ absl::Status Node::RecordRebuild() {
   AddDetail(&rebuilt, "chunks", absl::StrCat(rebuilt_->chunks_indexed));
   AddDetail(&rebuilt, "objects", absl::StrCat(rebuilt_->objects_indexed));
   AddDetail(&rebuilt, "torn_bytes_quarantined", absl::StrCat(rebuilt_->torn_bytes));
-  return Record(std::move(rebuilt));
+  return RecordOrHold(std::move(rebuilt));
 }
 
 // What start-up recovery found after a crash is on record too.
@@ -292,7 +327,7 @@ absl::Status Node::RecordRecovery() {
   v1::AuditEvent e = NewEvent("volume.recovered", "node", "custodyd");
   AddDetail(&e, "entries_indexed_after_crash", absl::StrCat(recovered_->entries_scanned));
   AddDetail(&e, "torn_bytes_quarantined", absl::StrCat(recovered_->torn_bytes));
-  return Record(std::move(e));
+  return RecordOrHold(std::move(e));
 }
 
 std::unique_ptr<FileWriter> Node::NewWriter(absl::Status* error) {
@@ -324,6 +359,10 @@ absl::StatusOr<std::string> Node::SignCheckpointNow() { return trail_->SignCheck
 
 absl::Status Node::Record(v1::AuditEvent event) { return trail_->Record(std::move(event)); }
 
+absl::Status Node::RecordOrHold(v1::AuditEvent event) {
+  return trail_->RecordOrHold(std::move(event));
+}
+
 Node::~Node() {
   // Background work first; then the requests that waited for it.
   if (anti_entropy_) anti_entropy_->Stop();
@@ -332,13 +371,14 @@ Node::~Node() {
   anti_entropy_.reset();
   scrubber_.reset();
   watchdog_.reset();
+  space_.reset();
   // Pools first: their tasks use everything below them.
   stream_pool_.reset();
   read_pool_.reset();
   fetch_pool_.reset();
   hash_pool_.reset();
   if (committer_) {
-    absl::Status s = Record(NewEvent("node.stopped", "node", "custodyd"));
+    absl::Status s = RecordOrHold(NewEvent("node.stopped", "node", "custodyd"));
     if (s.ok()) s = SignCheckpointNow().status();
     if (!s.ok()) LOG(ERROR) << "recording node.stopped: " << s;
   }

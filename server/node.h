@@ -26,6 +26,7 @@
 #include "server/audit/audit_history.h"
 #include "server/audit/audit_log.h"
 #include "server/audit/audited_write.h"
+#include "server/node_space_watch.h"
 #include "server/objects/purger.h"
 #include "server/objects/upload.h"
 #include "server/records/record_keeper.h"
@@ -51,6 +52,9 @@ struct NodeOptions {
   uint64_t max_volume_bytes = 1ull << 30;
   std::string io_backend = "auto";  // auto | io_uring | pwrite
   uint64_t min_free_bytes = 64ull << 20;
+  // Whether a put whose copies cannot span enough zones succeeds (marked
+  // chunk.zone-degraded) or waits for the zone (doc/cluster.md).
+  bool allow_zone_degraded = true;
   AuditOptions audit;
   bool rebuild_index = false;
   int stream_threads = 4;
@@ -108,8 +112,13 @@ class Node {
   AuditHistory* history() { return history_.get(); }
   // Appends `event` to the audit log and waits until it is durable.
   absl::Status Record(v1::AuditEvent event);
+  // For what already happened: held in memory when the disk is full
+  // (AuditTrail::RecordOrHold).
+  absl::Status RecordOrHold(v1::AuditEvent event);
   // The audit trail the node's parts record through.
   AuditTrail* trail() { return trail_.get(); }
+  // Why the node takes no new data now ("" when it does; server/node_space_watch.h).
+  std::string ReadOnlyReason() const { return space_ ? space_->ReadOnlyReason() : ""; }
   // Signs a checkpoint over the log as it is now (or returns the latest if
   // nothing was logged since), durably.
   absl::StatusOr<std::string> SignCheckpointNow();
@@ -188,7 +197,10 @@ class Node {
   void OpenLedger();
   absl::Status OpenRecords();
   void StartBackgroundWork();
-  absl::Status RecordStart();    // node.started
+  absl::Status RecordStart();  // node.started
+  // OK for RESOURCE_EXHAUSTED (logged): what a start may leave to later.
+  static absl::Status UnlessDiskFull(const absl::Status& s);
+  void ZoneDegraded(const Digest& chunk, const std::vector<std::string>& holders);
   absl::Status RecordRebuild();  // index.rebuilt after --rebuild-index
   absl::Status RecordRecovery();
   absl::Status LoadDataKeys();
@@ -229,6 +241,7 @@ class Node {
   std::unique_ptr<Scrubber> scrubber_;
   std::unique_ptr<RecordKeeper> records_;
   std::unique_ptr<Purger> purger_;
+  std::unique_ptr<SpaceWatch> space_;       // null until the node is open
   std::optional<RecoveryStats> rebuilt_;    // set by --rebuild-index
   std::optional<RecoveryStats> recovered_;  // start-up recovery of the active volume
 };

@@ -29,7 +29,7 @@ absl::Status Node::Refuse(const std::string& who, Action action, const std::stri
   AddDetail(&e, "action", ActionName(action));
   AddDetail(&e, "code", absl::StatusCodeToString(why.code()));
   AddDetail(&e, "reason", why.message());
-  absl::Status s = Record(std::move(e));
+  absl::Status s = RecordOrHold(std::move(e));
   if (!s.ok()) LOG(ERROR) << "recording a refusal: " << s;
   return why;
 }
@@ -37,7 +37,7 @@ absl::Status Node::Refuse(const std::string& who, Action action, const std::stri
 void Node::CountPeerRead(const std::string& peer, v1::BlobKind kind, uint64_t bytes) {
   std::optional<v1::AuditEvent> e = peer_reads_.Count(peer, kind, bytes);
   if (!e) return;
-  absl::Status s = Record(std::move(*e));
+  absl::Status s = RecordOrHold(std::move(*e));
   if (!s.ok()) LOG(ERROR) << "recording a node's reads: " << s;
 }
 
@@ -50,7 +50,7 @@ absl::Status Node::RefusePeer(const std::string& caller, const std::string& meth
   AddDetail(&e, "code", absl::StatusCodeToString(why.code()));
   AddDetail(&e, "reason", why.message());
   AddDetail(&e, "refusals", absl::StrCat(*n));
-  absl::Status s = Record(std::move(e));
+  absl::Status s = RecordOrHold(std::move(e));
   if (!s.ok()) LOG(ERROR) << "recording a refused node call: " << s;
   return why;
 }
@@ -60,7 +60,7 @@ void Node::RecordThrottle(const std::string& peer, absl::Duration block) {
   AddDetail(&e, "address", AuthThrottle::Address(peer));
   AddDetail(&e, "blocked_for", absl::FormatDuration(block));
   AddDetail(&e, "refused_while_blocked_so_far", std::to_string(auth_throttle_.refused()));
-  absl::Status s = Record(std::move(e));
+  absl::Status s = RecordOrHold(std::move(e));
   if (!s.ok()) LOG(ERROR) << "recording a throttled address: " << s;
 }
 

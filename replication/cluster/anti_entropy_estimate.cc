@@ -67,7 +67,11 @@ v1::UnderReplication AntiEntropy::Estimate() {
     copies += n;
     if (n > 0) u.add_reasons(absl::StrCat(peer, " lacks about ", n, " copies held here"));
   }
-  if (handoffs > 0) u.add_reasons(absl::StrCat(handoffs, " handoff copies not yet home"));
+  if (handoffs > 0) {
+    u.add_reasons(absl::StrCat(handoffs,
+                               " copies held here for nodes that were down or full, not yet home "
+                               "(zone-degraded puts among them)"));
+  }
   u.set_copies(copies);
   u.set_measured_unix_nanos(absl::ToUnixNanos(absl::Now()));
   u.mutable_held_for()->insert(shared.begin(), shared.end());

@@ -18,7 +18,7 @@ PeerClient::PeerClient(std::shared_ptr<grpc::Channel> channel,
 
 std::unique_ptr<grpc::ClientContext> PeerClient::NewContext(absl::Duration deadline) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  ctx->set_deadline(DeadlineAfter(deadline));
   AddPeerMetadata(ctx.get(), *map_, self_);
   return ctx;
 }

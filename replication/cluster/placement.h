@@ -29,6 +29,10 @@ class Placement {
             std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   BlobStore* chunks() { return &replicated_; }
+  // Before the first put (ReplicatingBlobStore::ZonePolicy).
+  void set_zone_policy(ReplicatingBlobStore::ZonePolicy p) {
+    replicated_.set_zone_policy(std::move(p));
+  }
   const ClusterMap& map() const { return *map_; }
   const std::string& self() const { return self_; }
   // Every other node of the map, in map order, with its peer client.

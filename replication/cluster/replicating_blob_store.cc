@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -22,6 +23,7 @@ struct ReplicatingBlobStore::PutOp {
   int stored ABSL_GUARDED_BY(mu) = 0;
   int inflight ABSL_GUARDED_BY(mu) = 0;
   std::vector<std::string> errors ABSL_GUARDED_BY(mu);
+  std::vector<const NodeInfo*> holders ABSL_GUARDED_BY(mu);
   bool refused ABSL_GUARDED_BY(mu) = false;  // a node found the bytes do not hash to the key
   absl::AnyInvocable<void(absl::Status) &&> done ABSL_GUARDED_BY(mu);
 };
@@ -85,6 +87,7 @@ void ReplicatingBlobStore::Landed(const std::shared_ptr<PutOp>& op, const NodeIn
     --op->inflight;
     if (s.ok()) {
       ++op->stored;
+      op->holders.push_back(target);
     } else {
       op->errors.push_back(absl::StrCat(target->id, ": ", s.message()));
       // Bytes that do not hash to their key are refused by every node alike:
@@ -97,6 +100,7 @@ void ReplicatingBlobStore::Landed(const std::shared_ptr<PutOp>& op, const NodeIn
     }
     if (op->done && op->stored >= op->needed) {
       finish = std::move(op->done);
+      result = CheckZones(*op);
     } else if (op->done && op->inflight == 0 && op->refused) {
       finish = std::move(op->done);
       result = absl::InvalidArgumentError(absl::StrCat(
@@ -110,6 +114,26 @@ void ReplicatingBlobStore::Landed(const std::shared_ptr<PutOp>& op, const NodeIn
   }
   if (retry != nullptr) Launch(op, retry);
   if (finish) std::move(finish)(result);
+}
+
+absl::Status ReplicatingBlobStore::CheckZones(const PutOp& op) {
+  std::set<std::string> all, used;
+  for (const NodeInfo& n : map_->nodes()) all.insert(n.zone);
+  std::vector<std::string> holders;
+  for (const NodeInfo* n : op.holders) {
+    used.insert(n->zone);
+    holders.push_back(n->id);
+  }
+  if (used.size() >= std::min<size_t>(op.needed, all.size())) return absl::OkStatus();
+  if (!zones_.allow_degraded) {
+    return absl::UnavailableError(
+        absl::StrCat("chunk ", op.key.ToString(), " could be stored only in zone(s) ",
+                     absl::StrJoin(used, ", "), " (", absl::StrJoin(holders, ", "),
+                     "), and this node runs with --allow-zone-degraded=false: retry when the other "
+                     "zone is back"));
+  }
+  if (zones_.on_degraded) zones_.on_degraded(op.key, holders);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Digest>> ReplicatingBlobStore::FindMissing(

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "replication/cluster/cluster_map.h"
 #include "server/storage/blob_store.h"
@@ -30,8 +31,21 @@ class ReplicatingBlobStore : public BlobStore {
   absl::StatusOr<std::string> GetFor(const Digest& digest, const ReadFor& why) override;
   // Done with OK once R nodes hold the chunk durably; UNAVAILABLE (naming each
   // failure) when fewer than R nodes of the whole cluster could store it.
+  // When its holders span fewer zones than they should (min(R, zones of the
+  // map): a home was down or full, and the next node in rank is in a zone
+  // already used), the put is zone-degraded: OK and reported to
+  // ZonePolicy::on_degraded when degraded puts are allowed, else UNAVAILABLE.
   void Put(const Digest& digest, std::string data,
            absl::AnyInvocable<void(absl::Status) &&> done) override;
+  struct ZonePolicy {
+    bool allow_degraded = true;  // --allow-zone-degraded
+    // Called (on the thread that stored the last copy; must not block) with
+    // the chunk and the nodes that hold it.
+    std::function<void(const Digest&, const std::vector<std::string>& holders)> on_degraded;
+  };
+  // Before the first Put.
+  void set_zone_policy(ZonePolicy p) { zones_ = std::move(p); }
+
   // Keys that fewer than R of their home nodes hold (asks each home node).
   absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) override;
 
@@ -39,10 +53,14 @@ class ReplicatingBlobStore : public BlobStore {
   struct PutOp;
   void Launch(const std::shared_ptr<PutOp>& op, const NodeInfo* target);
   void Landed(const std::shared_ptr<PutOp>& op, const NodeInfo* target, absl::Status s);
+  // OK, or why a put whose R copies span too few zones fails.
+  // Called with op.mu held.
+  absl::Status CheckZones(const PutOp& op);
 
   std::shared_ptr<const ClusterMap> map_;
   std::string self_;
   std::function<BlobStore*(const NodeInfo&)> store_for_;
+  ZonePolicy zones_;
 };
 
 }  // namespace custody

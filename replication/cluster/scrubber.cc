@@ -214,7 +214,7 @@ void Scrubber::RecordChunkEvent(const std::string& action, const Digest& key, co
     AddDetail(&e, "offset", absl::StrCat(loc.offset));
     for (const auto& [k, v] : details) AddDetail(&e, k, v);
     if (!unasked.empty()) AddDetail(&e, "objects_unknown_on", absl::StrJoin(unasked, "; "));
-    absl::Status s = d_.trail->Record(std::move(e));
+    absl::Status s = d_.trail->RecordOrHold(std::move(e));
     if (!s.ok()) LOG(ERROR) << "recording " << action << " of " << key.ToString() << ": " << s;
   }
 }

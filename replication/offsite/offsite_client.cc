@@ -16,7 +16,7 @@ namespace {
 
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration deadline) {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  ctx->set_deadline(DeadlineAfter(deadline));
   return ctx;
 }
 
@@ -43,7 +43,7 @@ absl::StatusOr<v1::OfferResponse> OffsiteClient::Offer(const v1::Snapshot& s) {
 
 absl::Status OffsiteClient::Connect(absl::Duration timeout) {
   for (auto& ch : channels_) ch->GetState(/*try_to_connect=*/true);  // all at once
-  auto deadline = absl::ToChronoTime(absl::Now() + timeout);
+  auto deadline = DeadlineAfter(timeout);
   for (size_t i = 0; i < channels_.size(); ++i) {
     if (!channels_[i]->WaitForConnected(deadline)) {
       return absl::UnavailableError(absl::StrCat("connection ", i + 1, " of ", channels_.size(),

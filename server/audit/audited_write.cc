@@ -18,7 +18,7 @@ absl::Status AuditedIndexWrite(Committer* committer, AuditLog* audit,
   return committer->Write(std::move(r)).status();
 }
 
-absl::Status AuditTrail::Record(v1::AuditEvent event) {
+absl::Status AuditTrail::Append(v1::AuditEvent event, bool hold) {
   absl::Status s;
   if (holding_.load()) {  // rare: the disk was full; concurrent Records otherwise
     absl::MutexLock l(&held_mu_);
@@ -29,7 +29,7 @@ absl::Status AuditTrail::Record(v1::AuditEvent event) {
     v1::AuditEvent copy = event;  // Write consumes it, and it may be refused
     s = Write(std::move(copy));
   }
-  if (!absl::IsResourceExhausted(s)) return s;
+  if (!hold || !absl::IsResourceExhausted(s)) return s;
   absl::MutexLock l(&held_mu_);
   const std::string action = event.action();
   if (held_.size() < kMaxHeld) {
@@ -57,6 +57,13 @@ absl::Status AuditTrail::AppendHeld() {
     dropped_ = 0;
   }
   return absl::OkStatus();
+}
+
+absl::Status AuditTrail::Flush() {
+  absl::MutexLock l(&held_mu_);
+  absl::Status s = AppendHeld();
+  holding_.store(!held_.empty() || dropped_ > 0);
+  return s;
 }
 
 size_t AuditTrail::held() const {

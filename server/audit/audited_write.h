@@ -33,12 +33,18 @@ class AuditTrail {
   // `audit` may be null (unit tests of a store without a log).
   AuditTrail(Committer* committer, AuditLog* audit) : committer_(committer), audit_(audit) {}
 
-  // Appends `event` and waits until it is durable. Events held for lack of
-  // space (below) are appended first, in their order. An event refused for
-  // lack of space (RESOURCE_EXHAUSTED) is held in memory, up to kMaxHeld
-  // (beyond, only counted), and appended with the next Record that finds
-  // room; the error is still returned. Thread-safe.
-  absl::Status Record(v1::AuditEvent event);
+  // Appends `event` and waits until it is durable; events held for lack of
+  // space (RecordOrHold) are appended first, in their order. For an event
+  // that must be on record before its action happens (a read): when it
+  // cannot be, the action is refused. Thread-safe.
+  absl::Status Record(v1::AuditEvent event) { return Append(std::move(event), false); }
+  // For an event about what already happened (a refusal, a start, a stop, a
+  // finding): refused for lack of space (RESOURCE_EXHAUSTED), it is held in
+  // memory, up to kMaxHeld (beyond, only counted), and appended by the next
+  // Record or Flush that finds room; the error is still returned.
+  absl::Status RecordOrHold(v1::AuditEvent event) { return Append(std::move(event), true); }
+  // Appends the events held for lack of space now; OK when none is left.
+  absl::Status Flush();
   // Events held for lack of space, and those dropped beyond kMaxHeld.
   size_t held() const;
   uint64_t dropped() const;
@@ -55,6 +61,7 @@ class AuditTrail {
   AuditLog* log() const { return audit_; }
 
  private:
+  absl::Status Append(v1::AuditEvent event, bool hold);
   // Appends the held events (and, after them, an event counting any that
   // were dropped), oldest first, until one is refused.
   absl::Status AppendHeld() ABSL_EXCLUSIVE_LOCKS_REQUIRED(held_mu_);

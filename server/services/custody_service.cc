@@ -100,6 +100,8 @@ void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
     if (auto now = ae->estimate()) *response->mutable_under_replication_now() = *now;
   }
   if (auto last = node->scrubber()->last()) *response->mutable_last_scrub() = *last;
+  response->set_read_only(node->ReadOnlyReason());
+  response->set_audit_events_held(node->trail()->held());
 }
 
 // Asks a peer for its NodeStatus. Counted down if it does not answer within

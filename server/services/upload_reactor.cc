@@ -100,7 +100,7 @@ void UploadReactor::RecordRefusal(const absl::Status& s) {
   AddDetail(&e, "reason", s.message());
   AddDetail(&e, "bytes_received", absl::StrCat(state_->bytes_received));
   AddDetail(&e, "peer", peer_);
-  absl::Status r = node_->Record(std::move(e));
+  absl::Status r = node_->RecordOrHold(std::move(e));
   if (!r.ok()) LOG(ERROR) << "recording a refused upload: " << r;
 }
 

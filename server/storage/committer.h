@@ -72,10 +72,6 @@ struct CommitterOptions {
   const ChunkSealer* sealer = nullptr;
 };
 
-// Free space no write may take, whatever --min-free says: room for RocksDB's
-// flushes and compactions of a node's index and for an orderly stop.
-inline constexpr uint64_t kHardReserveBytes = 32ull << 20;
-
 // Thread-safe. Durability contract: `done` reports OK only after the entry's
 // bytes were fdatasync'ed and the index batch was committed with a synced
 // WAL; an index entry never points to unsynced data.

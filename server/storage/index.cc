@@ -1,10 +1,19 @@
 #include "server/storage/index.h"
 
+#include <cstdarg>
+#include <cstdio>
+
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/files.h"
+#include "common/log.h"
 #include "common/status_macros.h"
+#include "common/units.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
+#include "rocksdb/sst_file_manager.h"
 
 namespace custody {
 namespace {
@@ -47,6 +56,55 @@ rocksdb::ColumnFamilyOptions SequentialCf(size_t prefix) {
 }
 }  // namespace
 
+// Keeps the last background error RocksDB reported until it recovered.
+class Index::Listener : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    LOG(ERROR) << "the index stopped taking writes: " << error->ToString()
+               << "; reads go on; it resumes by itself once there is free space";
+    absl::MutexLock l(&mu_);
+    error_ = error->ToString();
+  }
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (!info.new_bg_error.ok()) return;
+    LOG(INFO) << "the index takes writes again (it had stopped on: " << info.old_bg_error.ToString()
+              << ")";
+    absl::MutexLock l(&mu_);
+    error_.reset();
+  }
+  std::optional<std::string> error() const {
+    absl::MutexLock l(&mu_);
+    return error_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::optional<std::string> error_ ABSL_GUARDED_BY(mu_);
+};
+
+namespace {
+
+// RocksDB's own log (warnings and errors) goes to the node's log. RocksDB's
+// file logger, on a full disk, failed one write and then aborted the node on
+// the next (WritableFileWriter, sync_without_flush_called_), at start and at
+// stop; this one never writes to the disk it guards.
+class IndexLogger : public rocksdb::Logger {
+ public:
+  IndexLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[1024];
+    vsnprintf(line, sizeof(line), format, ap);
+    LOG(WARNING) << "rocksdb: " << line;
+  }
+};
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, rocksdb::Env* env) {
   rocksdb::DBOptions opts;
   if (env != nullptr) opts.env = env;
@@ -54,6 +112,15 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, rocks
   opts.create_missing_column_families = true;
   opts.max_background_jobs = 2;
   opts.keep_log_file_num = 4;
+  // Every commit syncs the WAL, so a stop need not flush the memtables: on a
+  // full disk that flush failed and the stop aborted in RocksDB 7.8
+  // (sync_without_flush_called_); the next start replays the WAL instead.
+  opts.avoid_flush_during_shutdown = true;
+  opts.avoid_flush_during_recovery = true;  // and a start on a full disk needs no new file
+  opts.info_log = std::make_shared<IndexLogger>();
+  // With an SST file manager RocksDB recovers by itself from a full disk
+  // once space returns (ErrorHandler's auto-recovery); the listener tells.
+  opts.sst_file_manager.reset(rocksdb::NewSstFileManager(env ? env : rocksdb::Env::Default()));
   rocksdb::ColumnFamilyOptions cfo;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, cfo},
                                                       {"chunks", cfo},
@@ -65,10 +132,13 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, rocks
                                                       {"checkpoints", cfo},
                                                       {"ledger", cfo}};
   std::unique_ptr<Index> idx(new Index);
+  idx->listener_ = std::make_shared<Listener>();
+  opts.listeners.push_back(idx->listener_);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opts, dir, cfs, &idx->cf_, &raw);
   if (!s.ok()) return FromRocksStatus(s, absl::StrCat("opening index ", dir));
   idx->db_.reset(raw);
+  idx->dir_ = dir;
   return idx;
 }
 
@@ -96,10 +166,20 @@ Index::~Index() {
 }
 
 absl::Status Index::Commit(rocksdb::WriteBatch* batch) {
+  absl::StatusOr<uint64_t> free = FreeBytes(dir_);  // a file system that cannot say is written to
+  if (free.ok() && *free < kHardReserveBytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("disk full: ", FormatBytes(*free), " free; ", FormatBytes(kHardReserveBytes),
+                     " is the hard reserve (the index's own work and an orderly stop)"));
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return FromRocksStatus(db_->Write(wo, batch), "index commit");
 }
+
+std::optional<std::string> Index::BackgroundError() const { return listener_->error(); }
+
+absl::Status Index::Resume() { return FromRocksStatus(db_->Resume(), "resuming the index"); }
 
 absl::StatusOr<std::optional<Location>> Index::FindChunk(const Digest& d) {
   std::string v;

@@ -29,6 +29,13 @@ struct VolumeState {
   bool sealed = false;
 };
 
+// Free space no write may take, whatever --min-free says: room for RocksDB's
+// flushes and compactions of a node's index and for an orderly stop. Below
+// it Index::Commit refuses (RESOURCE_EXHAUSTED) before RocksDB sees the
+// batch: a WAL write that fails on a full disk left RocksDB 7.8 to abort at
+// close (sync_without_flush_called_).
+inline constexpr uint64_t kHardReserveBytes = 32ull << 20;
+
 // Thread-safe (RocksDB is).
 class Index {
  public:
@@ -55,8 +62,16 @@ class Index {
   // The security ledger (server/security/ledger.h): entries by id.
   rocksdb::ColumnFamilyHandle* ledger() { return cf_[8]; }
 
-  // Applies `batch` and syncs the WAL before returning.
+  // Applies `batch` and syncs the WAL before returning; RESOURCE_EXHAUSTED
+  // below the hard reserve.
   absl::Status Commit(rocksdb::WriteBatch* batch);
+
+  // Why RocksDB stopped taking writes (a background error: a flush or
+  // compaction that failed, e.g. on a full disk), or nullopt. RocksDB
+  // resumes by itself from a full disk once space returns; Resume asks it
+  // to now.
+  std::optional<std::string> BackgroundError() const;
+  absl::Status Resume();
 
   absl::StatusOr<std::optional<Location>> FindChunk(const Digest& d);
   absl::StatusOr<bool> HasObject(const Digest& id);
@@ -71,8 +86,11 @@ class Index {
   }
 
  private:
+  class Listener;
   Index() = default;
+  std::shared_ptr<Listener> listener_;  // before db_: the DB calls it until closed
   std::unique_ptr<rocksdb::DB> db_;
+  std::string dir_;
   std::vector<rocksdb::ColumnFamilyHandle*> cf_;
 };
 

@@ -82,6 +82,10 @@ std::string NodeMetrics::Render() const {
   Counter(&out, "custody_corrupt_chunks_found_total",
           "Chunks whose stored bytes did not match their hash (reads and scrubs).",
           corrupt_chunks_);
+  Counter(&out, "custody_zone_degraded_chunks_total",
+          "Chunks stored with their copies in too few zones (chunk.zone-degraded); "
+          "anti-entropy moves them home when the zone is back.",
+          zone_degraded_);
   Counter(&out, "custody_record_filing_failures_total",
           "Footage stored that could not be filed under a record (record.filing-failed).",
           filing_failures_);

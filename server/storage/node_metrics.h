@@ -42,6 +42,8 @@ class NodeMetrics {
     bytes_not_sent_ += size;
   }
   void CorruptChunkFound() { ++corrupt_chunks_; }
+  // A chunk stored with its copies in too few zones (chunk.zone-degraded).
+  void ZoneDegraded() { ++zone_degraded_; }
   // Footage stored that could not be filed under a record (record.filing-failed).
   void FilingFailed() { ++filing_failures_; }
   // Anti-entropy and the scrubber.
@@ -54,7 +56,7 @@ class NodeMetrics {
 
  private:
   std::atomic<uint64_t> upload_bytes_{0}, download_bytes_{0}, corrupt_chunks_{0},
-      filing_failures_{0};
+      filing_failures_{0}, zone_degraded_{0};
   std::atomic<uint64_t> repair_rounds_{0}, repair_chunks_{0}, repair_manifests_{0},
       repair_bytes_{0}, scrub_bytes_{0}, chunks_repaired_{0};
   std::atomic<uint64_t> answered_from_digest_{0}, bytes_not_sent_{0};

@@ -123,6 +123,29 @@ TEST(ServerPoolCallTest, AFailureNotWorthRetryingIsReturnedAsItIs) {
             absl::UnavailableError("down"));
 }
 
+TEST(ServerPoolCallTest, AFullNodeHandsTheCallToTheNextAndAllFullEndsAtOnce) {
+  ServerPool::Retry retry{
+      absl::Seconds(30),
+      [](const absl::Status& s) { return IsNodeDown(s) || absl::IsResourceExhausted(s); }, nullptr};
+  ServerPool pool({"a:1", "b:1"});
+  int attempts = 0;
+  absl::Status s = pool.Call(
+      retry,
+      [](const ServerPool::Server& node) {
+        return node.address == "a:1" ? absl::ResourceExhaustedError("disk full") : absl::OkStatus();
+      },
+      &attempts);
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(attempts, 2);
+  ServerPool full({"a:1", "b:1"});
+  s = full.Call(
+      retry, [](const ServerPool::Server&) { return absl::ResourceExhaustedError("disk full"); },
+      &attempts);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(attempts, 2);  // each node once: waiting does not free a disk
+  EXPECT_NE(s.message().find("b:1: RESOURCE_EXHAUSTED: disk full"), std::string::npos) << s;
+}
+
 TEST(ServerPoolCallTest, AStoppedCallMakesNoMoreAttempts) {
   ServerPool pool({"a:1"});
   int attempts = 0;

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
@@ -15,6 +17,8 @@
 
 namespace custody::testing {
 namespace {
+
+using json = nlohmann::json;
 
 class BadInputTest : public ::testing::Test {
  protected:
@@ -153,6 +157,14 @@ TEST_F(BadInputTest, DownloadOfUnknownOrMalformedIds) {
   }
 }
 
+// Writes zeros to `path` until the disk is full.
+void FillDisk(const std::string& path) {
+  std::ofstream f(path, std::ios::binary);
+  std::string block(1 << 20, '\0');
+  while (f.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+  }
+}
+
 // A node on a small tmpfs (issue 26): uploads past its soft reserve are
 // refused with RESOURCE_EXHAUSTED and audited; what was stored stays
 // readable; an orderly stop on the full disk does not abort, the node starts
@@ -162,7 +174,7 @@ TEST(FullDiskTest, AFullNodeRefusesNewDataServesReadsStopsCleanlyAndRecovers) {
   TempDir dir;
   std::string mnt = dir / "small";
   std::filesystem::create_directories(mnt);
-  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=160m") != 0) {
+  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256m") != 0) {
     GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
   }
   absl::Cleanup unmount = [&] { umount2(mnt.c_str(), MNT_DETACH); };
@@ -202,15 +214,53 @@ TEST(FullDiskTest, AFullNodeRefusesNewDataServesReadsStopsCleanlyAndRecovers) {
   EXPECT_EQ(log.exit_code, 0) << log.err;
   EXPECT_NE(log.out.find("disk full"), std::string::npos) << log.out;
 
+  // Another program takes the rest of the disk: below the hard reserve the
+  // node writes nothing and says why. A read, which is on record before its
+  // first byte, is refused with the reason; status still answers.
+  std::string rest = mnt + "/rest";
+  FillDisk(rest);
+  auto status = [&] {
+    CliResult st = RunCli({"--server", node.address(), "status", "--json"});
+    return st.exit_code == 0 ? json::parse(st.out) : json();
+  };
+  json full = status();
+  EXPECT_NE(full["read_only"].get<std::string>().find("disk full"), std::string::npos) << full;
+  auto g = client->Get(stored[0].second, stored[0].first + ".again");
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kResourceExhausted) << g.status();
+
   EXPECT_EQ(node.Kill(SIGTERM), 0) << node.Log();  // an orderly stop, no abort
+  FillDisk(rest + "2");  // what the stop gave back (preallocated space) is taken too
   ASSERT_TRUE(node.Start()) << "starts again on the full disk: " << node.Log();
+  json restarted = status();
+  EXPECT_FALSE(restarted["read_only"].get<std::string>().empty()) << restarted;
+  EXPECT_GT(restarted["audit_events_held"].get<int>(), 0) << "node.started waits for room";
   std::string late = dir / "late";
   std::string late_id = WriteRandomFile(late, 6 << 20, 99);
   EXPECT_EQ(client->Put(late, once).status().code(), absl::StatusCode::kResourceExhausted);
+
   std::filesystem::remove(filler);  // space returns: no restart, no flag
+  std::filesystem::remove(rest);
+  std::filesystem::remove(rest + "2");
+  json back = status();
+  for (absl::Time end = absl::Now() + absl::Seconds(20);
+       absl::Now() < end && (back["audit_events_held"] != 0 || back["read_only"] != "");) {
+    absl::SleepFor(absl::Milliseconds(200));
+    back = status();
+  }
+  EXPECT_EQ(back["audit_events_held"], 0) << back;
+  EXPECT_EQ(back["read_only"], "") << back;
   auto again = client->Put(late, once);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->id, late_id);
+  CliResult started =
+      RunCli({"--server", node.address(), "audit", "log", "node", "--action", "node.started"});
+  EXPECT_EQ(started.exit_code, 0) << started.err;
+  int starts = 0;  // the first start and the one held in memory, written now
+  for (size_t at = started.out.find("node.started"); at != std::string::npos;
+       at = started.out.find("node.started", at + 1)) {
+    ++starts;
+  }
+  EXPECT_GE(starts, 2) << started.out;
   EXPECT_EQ(node.Kill(SIGTERM), 0) << node.Log();
 }
 

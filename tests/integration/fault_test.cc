@@ -5,9 +5,12 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/client.h"
+#include "tests/integration/cluster_util.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
 
@@ -67,6 +70,90 @@ TEST(FaultTest, ANodeDownAmongSeveralHandsTheCallToTheNext) {
   EXPECT_NE(none.exit_code, 0);
   EXPECT_NE(none.err.find(down), std::string::npos) << none.err;
   EXPECT_NE(none.err.find(node.address()), std::string::npos) << none.err;
+}
+
+// Zones a, b, a (R = 2: every chunk's homes are n2 and one of n1, n3).
+// With zone b down, a put lands both copies in zone a: it succeeds, marked
+// chunk.zone-degraded, and anti-entropy moves a copy home to n2 when it is
+// back. With --allow-zone-degraded=false the put fails and says why.
+TEST(FaultTest, PutsWithAZoneDownAreMarkedZoneDegradedAndHealedWhenItReturns) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map_file = WriteMap(dir / "map.json", 3, 1, 2, &ports);
+  auto nodes = StartMappedNodes(dir, map_file, ports, {"--repair-interval", "1h"});
+  ASSERT_EQ(nodes.size(), 3u);
+  nodes[1]->Kill(SIGKILL);  // n2, the only node of zone b
+  std::string file = dir / "statement.wav";
+  std::string id = WriteRandomFile(file, 200 << 10, 5);  // one chunk: its id is the object's
+  CliResult put = RunCli({"--server", nodes[0]->address(), "put", file});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  CliResult log = RunCli({"--server", nodes[0]->address(), "audit", "log", id, "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_NE(log.out.find("chunk.zone-degraded"), std::string::npos) << log.out;
+
+  ASSERT_TRUE(nodes[1]->Start()) << nodes[1]->Log();
+  WaitUntilPeersAreUp(nodes);
+  CliResult repair = RunCli({"--server", nodes[0]->address(), "cluster", "repair"});
+  EXPECT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  nodes[0]->Kill(SIGKILL);  // n2 alone now holds what zone b must
+  nodes[2]->Kill(SIGKILL);
+  CliResult get = RunCli({"--server", nodes[1]->address(), "get", id, "-o", dir / "back"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(HashFile(dir / "back"), id);
+}
+
+// A node below its soft reserve (here: a --min-free larger than any disk)
+// takes no new data itself, but still coordinates uploads (their chunks and
+// manifests go to the next nodes in rank), serves reads, and says why.
+TEST(FaultTest, AFullNodeCoordinatesUploadsToOthersAndServesReads) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map_file = WriteMap(dir / "map.json", 3, 1, 2, &ports);
+  auto nodes = StartMappedNodes(dir, map_file, ports, {"--chunk-size", "64KiB"});
+  ASSERT_EQ(nodes.size(), 3u);
+  nodes[0]->Kill(SIGTERM);
+  NodeProcess full(dir / "n1",
+                   {"--cluster", map_file, "--node-id", "n1", "--chunk-size", "64KiB",
+                    "--min-free", "1000TiB"},
+                   ports[0]);
+  ASSERT_TRUE(full.Start()) << full.Log();
+  CliResult st = RunCli({"--server", full.address(), "status", "--json"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_NE(json::parse(st.out)["read_only"].get<std::string>().find("below the reserve"),
+            std::string::npos)
+      << st.out;
+  for (int i = 0; i < 4; ++i) {
+    std::string file = dir / absl::StrCat("clip-", i, ".mp4");
+    std::string id = WriteRandomFile(file, 400 << 10, 70 + i);  // 7 chunks each
+    CliResult put = RunCli({"--server", full.address(), "put", file, "--json"});
+    ASSERT_EQ(put.exit_code, 0) << put.err;
+    EXPECT_EQ(json::parse(put.out)["id"], id);
+    std::string back = dir / absl::StrCat("back-", i);
+    CliResult get = RunCli({"--server", full.address(), "get", id, "-o", back});
+    ASSERT_EQ(get.exit_code, 0) << get.err;
+    EXPECT_EQ(HashFile(back), id);
+  }
+  CliResult n1 = RunCli({"--server", full.address(), "status", "--json"});
+  EXPECT_EQ(json::parse(n1.out)["volume_bytes"], json::parse(st.out)["volume_bytes"])
+      << "the full node stored nothing itself";
+}
+
+TEST(FaultTest, WithoutAllowZoneDegradedAPutWaitsForTheZone) {
+  TempDir dir;
+  std::vector<int> ports;
+  std::string map_file = WriteMap(dir / "map.json", 3, 1, 2, &ports);
+  auto nodes = StartMappedNodes(dir, map_file, ports, {"--allow-zone-degraded", "false"});
+  ASSERT_EQ(nodes.size(), 3u);
+  nodes[1]->Kill(SIGKILL);
+  std::string file = dir / "statement.wav";
+  WriteRandomFile(file, 200 << 10, 6);
+  PutOptions once;
+  once.retry_budget = absl::ZeroDuration();
+  auto r = CustodyClient::Connect(nodes[0]->address())->Put(file, once);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_NE(r.status().message().find("--allow-zone-degraded=false"), std::string::npos)
+      << r.status();
 }
 
 }  // namespace

@@ -486,7 +486,7 @@ async function cluster() {
     table([t('node'), 'zone', 'up', t('objects_n'), t('used'), t('free'), t('under_replicated'), t('last_scrub')],
       (c.nodes || []).map((n) => {
         const st = n.status || {};
-        return [n.id, n.zone, n.up ? '✓' : `✗ ${n.error || ''}`, st.objects || '', gib(st.volume_bytes),
+        return [n.id, n.zone, n.up ? (st.read_only ? `✓ ${t('read_only')}: ${st.read_only}` : '✓') : `✗ ${n.error || ''}`, st.objects || '', gib(st.volume_bytes),
           gib(st.free_bytes), (st.under_replication_now || {}).copies || st.under_replicated || '0',
           st.last_scrub ? when(st.last_scrub.finished_unix_nanos) : '—'];
       })),
