@@ -112,10 +112,10 @@ TEST(FaultTest, AFullNodeCoordinatesUploadsToOthersAndServesReads) {
   auto nodes = StartMappedNodes(dir, map_file, ports, {"--chunk-size", "64KiB"});
   ASSERT_EQ(nodes.size(), 3u);
   nodes[0]->Kill(SIGTERM);
-  NodeProcess full(dir / "n1",
-                   {"--cluster", map_file, "--node-id", "n1", "--chunk-size", "64KiB",
-                    "--min-free", "1000TiB"},
-                   ports[0]);
+  NodeProcess full(
+      dir / "n1",
+      {"--cluster", map_file, "--node-id", "n1", "--chunk-size", "64KiB", "--min-free", "1000TiB"},
+      ports[0]);
   ASSERT_TRUE(full.Start()) << full.Log();
   CliResult st = RunCli({"--server", full.address(), "status", "--json"});
   ASSERT_EQ(st.exit_code, 0) << st.err;
