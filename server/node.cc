@@ -482,6 +482,16 @@ std::string Node::RenderMetrics() {
         "Replication backlog: copies a home node still lacks, as the last anti-entropy round "
         "counted them.",
         anti_entropy_ ? anti_entropy_->under_replicated() : 0);
+  std::optional<v1::UnderReplication> now =
+      anti_entropy_ ? anti_entropy_->estimate() : std::nullopt;
+  gauge("custody_under_replicated_now",
+        "Copies a home node lacks, as this node's live estimate (every 5 s) counts them.",
+        now ? now->copies() : 0);
+  gauge("custody_read_only", "1 while the node takes no new data (status says why).",
+        ReadOnlyReason().empty() ? 0 : 1);
+  gauge("custody_audit_events_held",
+        "Audit events refused for lack of space, held in memory until there is room.",
+        trail_->held());
   absl::StrAppend(&out, peer_reads_.Render());
   absl::StrAppend(&out,
                   "# HELP custody_auth_throttled_total Calls with a token refused at once because "

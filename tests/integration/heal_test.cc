@@ -333,18 +333,8 @@ TEST(HealTest, ScrubberRepairsAFlippedByteAndSaysSo) {
   ASSERT_TRUE(CustodyClient::Connect(nodes[0]->address())->Put(path, {}).ok());
   std::vector<std::string> homes = Homes(map, *Digest::Parse(id));
   const int victim = homes[0][1] - '1', other = homes[1][1] - '1';
-  // Flip one byte in the middle of the chunk's bytes in the victim's volume.
-  std::string content = ReadFile(path);
-  std::string volume;
-  for (const auto& e : fs::directory_iterator(dir / homes[0] + "/volumes")) volume = e.path();
-  int64_t at = FindInFile(volume, content.substr(0, 4096));
-  ASSERT_GE(at, 0);
-  {
-    std::fstream f(volume, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(at + 20000);
-    char c = content[20000] ^ 0x5a;
-    f.write(&c, 1);
-  }
+  // Flip one byte of the chunk's bytes in the victim's volume.
+  ASSERT_TRUE(FlipByteOf(dir / homes[0], ReadFile(path)));
   EXPECT_EQ(Get(*nodes[victim], id, dir / "back"), id) << "read around the bad copy";
   CliResult scrub = RunCli(
       {"--server", nodes[other]->address(), "cluster", "scrub", "--node", homes[0], "--json"});
