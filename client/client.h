@@ -54,7 +54,8 @@ struct PutOptions {
   std::string upload_id;
   // Wall time after which no new attempt starts (ServerPool::Call): a node
   // that is back within it is used, and a node that is down hands the upload
-  // to the next address at once. Zero makes exactly one attempt.
+  // to the next address at once. Zero: no waiting (one attempt, or each
+  // address once when several are down).
   absl::Duration retry_budget = absl::Seconds(15);
   // Called with the offset the node already holds, then after each message.
   ProgressFn progress;

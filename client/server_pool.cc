@@ -1,5 +1,6 @@
 #include "client/server_pool.h"
 
+#include <chrono>
 #include <random>
 #include <set>
 
@@ -88,7 +89,10 @@ ServerPool::Retry ServerPool::EachNodeOnce() {
 absl::Status ServerPool::Call(const Retry& retry,
                               const std::function<absl::Status(const Server&)>& attempt,
                               int* attempts) {
-  absl::Time give_up = absl::Now() + retry.budget;
+  // The budget runs on a steady clock: a step of the wall clock neither
+  // stretches nor ends it.
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point give_up = Clock::now() + absl::ToChronoNanoseconds(retry.budget);
   std::vector<std::string> last(addresses_.size());  // the last error of each node
   size_t down_in_a_row = 0, full_in_a_row = 0;
   absl::Status s;
@@ -110,8 +114,8 @@ absl::Status ServerPool::Call(const Retry& retry,
     // The next node at once, even when the budget is spent: each gets a try.
     if (down && ++down_in_a_row < addresses_.size()) continue;
     down_in_a_row = 0;
-    if (absl::Now() >= give_up) break;
-    absl::Duration pause = std::min(RetryPause(round++), give_up - absl::Now());
+    if (Clock::now() >= give_up) break;
+    absl::Duration pause = std::min(RetryPause(round++), absl::FromChrono(give_up - Clock::now()));
     if (pause > absl::ZeroDuration()) absl::SleepFor(pause);
   }
   if (n == 1) return s;

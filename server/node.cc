@@ -134,7 +134,8 @@ absl::Status Node::OpenStorage() {
   }
   RETURN_IF_ERROR(LoadDataKeys());  // recovery checks sealed chunks with them
   RETURN_IF_ERROR(PrepareIndex(index_dir));
-  RETURN_IF_ERROR(EnsureReserveFile(d));
+  // Without it a start on a full disk may fail later; it is tried again.
+  if (absl::Status s = EnsureReserveFile(d); !s.ok()) LOG(WARNING) << s;
   absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(index_dir, index_env_.get());
   if (absl::IsResourceExhausted(index.status()) && ReleaseReserveFile(d)) {
     index = Index::Open(index_dir, index_env_.get());  // the room an open needs
@@ -196,12 +197,17 @@ absl::Status Node::OpenParts() {
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
   RETURN_IF_ERROR(OpenRecords());
   space_ = std::make_unique<SpaceWatch>(index_.get(), trail_.get(), options_.data_dir,
-                                        options_.min_free_bytes);
+                                        options_.min_free_bytes, [this] { FinishPurges(); });
   // A node starts on a full disk: its start is held in memory and written
   // when there is room (AuditTrail::Record); it takes no new data until then.
   RETURN_IF_ERROR(UnlessDiskFull(RecordStart()));
   RETURN_IF_ERROR(UnlessDiskFull(RecordRecovery()));
-  RETURN_IF_ERROR(UnlessDiskFull(purger_->ApplyAll()));  // finishes a purge a crash cut short
+  // Finishes a purge a crash cut short; on a full disk, as soon as there is
+  // room (SpaceWatch); any other failure stops the start, as before.
+  if (absl::Status s = purger_->ApplyAll(); !s.ok()) {
+    RETURN_IF_ERROR(UnlessDiskFull(s));
+    purges_pending_ = true;
+  }
   StartBackgroundWork();
   if (rebuilt_) RETURN_IF_ERROR(UnlessDiskFull(RecordRebuild()));
   RETURN_IF_ERROR(UnlessDiskFull(SignCheckpointNow().status()));
@@ -209,17 +215,25 @@ absl::Status Node::OpenParts() {
   return absl::OkStatus();
 }
 
-// Called where the last copy landed (maybe the committer's thread): the
-// event is recorded on a worker.
+// Called where the last copy landed (maybe the committer's thread, or a
+// peer's callback while the node stops): the event is queued, and written
+// within 2 s (SpaceWatch) or by the next Record.
 void Node::ZoneDegraded(const Digest& chunk, const std::vector<std::string>& holders) {
   metrics_->ZoneDegraded();
   v1::AuditEvent e = NewEvent("chunk.zone-degraded", chunk.ToString(), "custodyd");
   AddDetail(&e, "holders", absl::StrJoin(holders, ", "));
   AddDetail(&e, "why", "a home node was down or full; anti-entropy moves the copy home");
-  maintenance_pool_->Schedule([this, e = std::move(e)]() mutable {
-    absl::Status s = RecordOrHold(std::move(e));
-    if (!s.ok()) LOG(ERROR) << "recording chunk.zone-degraded: " << s;
-  });
+  trail_->Enqueue(std::move(e));
+}
+
+void Node::FinishPurges() {
+  if (!purges_pending_.load()) return;
+  absl::Status s = purger_->ApplyAll();
+  if (s.ok()) {
+    purges_pending_ = false;
+  } else {
+    LOG(ERROR) << "finishing executed purges (tried again every 2 s): " << s;
+  }
 }
 
 absl::Status Node::UnlessDiskFull(const absl::Status& s) {

@@ -10,6 +10,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -201,6 +202,8 @@ class Node {
   // OK for RESOURCE_EXHAUSTED (logged): what a start may leave to later.
   static absl::Status UnlessDiskFull(const absl::Status& s);
   void ZoneDegraded(const Digest& chunk, const std::vector<std::string>& holders);
+  // Applies every executed purge here (Purger::ApplyAll) while one is due.
+  void FinishPurges();
   absl::Status RecordRebuild();  // index.rebuilt after --rebuild-index
   absl::Status RecordRecovery();
   absl::Status LoadDataKeys();
@@ -241,9 +244,10 @@ class Node {
   std::unique_ptr<Scrubber> scrubber_;
   std::unique_ptr<RecordKeeper> records_;
   std::unique_ptr<Purger> purger_;
-  std::unique_ptr<SpaceWatch> space_;       // null until the node is open
-  std::optional<RecoveryStats> rebuilt_;    // set by --rebuild-index
-  std::optional<RecoveryStats> recovered_;  // start-up recovery of the active volume
+  std::unique_ptr<SpaceWatch> space_;        // null until the node is open
+  std::atomic<bool> purges_pending_{false};  // set at start, cleared once applied
+  std::optional<RecoveryStats> rebuilt_;     // set by --rebuild-index
+  std::optional<RecoveryStats> recovered_;   // start-up recovery of the active volume
 };
 
 }  // namespace custody

@@ -25,7 +25,8 @@ absl::Status EnsureReserveFile(const std::string& dir) {
   absl::StatusOr<uint64_t> free = FreeBytes(dir);
   if (!free.ok() || *free < kHardReserveBytes + kReserveFileBytes) return absl::OkStatus();
   std::string tmp = path + ".new";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+  unlink(tmp.c_str());  // left by a process that died while allocating it
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return absl::InternalError(absl::StrCat("creating ", tmp, ": ", strerror(errno)));
   int err = posix_fallocate(fd, 0, static_cast<off_t>(kReserveFileBytes));
   if (err == 0 && fsync(fd) != 0) err = errno;
@@ -48,11 +49,12 @@ bool ReleaseReserveFile(const std::string& dir) {
 }
 
 SpaceWatch::SpaceWatch(Index* index, AuditTrail* trail, std::string dir, uint64_t soft_reserve,
-                       absl::Duration interval)
+                       std::function<void()> when_room, absl::Duration interval)
     : index_(index),
       trail_(trail),
       dir_(std::move(dir)),
       soft_reserve_(std::max(soft_reserve, kHardReserveBytes)),
+      when_room_(std::move(when_room)),
       interval_(interval),
       thread_([this] { Loop(); }) {}
 
@@ -88,12 +90,15 @@ void SpaceWatch::Tick() {
     absl::Status s = trail_->Flush();
     if (s.ok()) LOG(INFO) << "the audit events held for lack of space are written";
   }
-  if (!index_->BackgroundError()) return;
   absl::StatusOr<uint64_t> free = FreeBytes(dir_);
   if (!free.ok() || *free < kHardReserveBytes) return;
-  absl::Status s = index_->Resume();
-  LOG(INFO) << "asked the stopped index to resume (" << FormatBytes(*free)
-            << " free): " << (s.ok() ? "it takes writes again" : s.ToString());
+  if (index_->BackgroundError()) {
+    absl::Status s = index_->Resume();
+    LOG(INFO) << "asked the stopped index to resume (" << FormatBytes(*free)
+              << " free): " << (s.ok() ? "it takes writes again" : s.ToString());
+    if (!s.ok()) return;
+  }
+  if (when_room_) when_room_();
 }
 
 }  // namespace custody

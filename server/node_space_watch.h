@@ -6,6 +6,7 @@
 #define CUSTODY_SERVER_NODE_SPACE_WATCH_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -34,9 +35,11 @@ bool ReleaseReserveFile(const std::string& dir);
 // Thread-safe. Runs its own thread from construction to destruction.
 class SpaceWatch {
  public:
-  // `dir` is the data folder; `soft_reserve` the --min-free bytes.
+  // `dir` is the data folder; `soft_reserve` the --min-free bytes;
+  // `when_room` (optional) runs at each look that finds room above the hard
+  // reserve (work a start on a full disk left undone).
   SpaceWatch(Index* index, AuditTrail* trail, std::string dir, uint64_t soft_reserve,
-             absl::Duration interval = absl::Seconds(2));
+             std::function<void()> when_room = nullptr, absl::Duration interval = absl::Seconds(2));
   ~SpaceWatch();
 
   // "" when the node takes new data; else why not, what still works, and
@@ -51,6 +54,7 @@ class SpaceWatch {
   AuditTrail* trail_;
   const std::string dir_;
   const uint64_t soft_reserve_;
+  const std::function<void()> when_room_;
   const absl::Duration interval_;
   absl::Notification stop_;
   std::thread thread_;  // last: started when the rest is set

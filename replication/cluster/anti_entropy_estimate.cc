@@ -47,8 +47,10 @@ v1::UnderReplication AntiEntropy::Estimate() {
       continue;
     }
     for (auto& [peer, mine] : tables) {
+      if (estimates_.stopping()) break;
       shared[peer] += mine.total();
-      absl::StatusOr<BucketTable> theirs = placement_->peer(peer)->Buckets(kind);
+      // Short: a peer whose host is off must not hold the estimate up.
+      absl::StatusOr<BucketTable> theirs = placement_->peer(peer)->Buckets(kind, absl::Seconds(3));
       if (!theirs.ok()) {
         down[peer] += mine.total();
         why_down[peer] = std::string(theirs.status().message());

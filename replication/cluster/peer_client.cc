@@ -113,10 +113,14 @@ absl::Status PeerClient::PutLedger(const Digest& id, const std::string& entry) {
 }
 
 absl::StatusOr<BucketTable> PeerClient::Buckets(v1::BlobKind kind) {
+  return Buckets(kind, deadline_);
+}
+
+absl::StatusOr<BucketTable> PeerClient::Buckets(v1::BlobKind kind, absl::Duration deadline) {
   v1::BucketsRequest req;
   req.set_kind(kind);
   v1::BucketsResponse resp;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->Buckets(NewContext().get(), req, &resp)));
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->Buckets(NewContext(deadline).get(), req, &resp)));
   return BucketTable::FromWire(resp.xors(), {resp.counts().begin(), resp.counts().end()});
 }
 

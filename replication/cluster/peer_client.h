@@ -59,6 +59,8 @@ class PeerClient {
   // Anti-entropy: the peer's bucket digests of what it holds in common with
   // this node.
   absl::StatusOr<BucketTable> Buckets(v1::BlobKind kind);
+  // With its own deadline (the live estimate asks every few seconds).
+  absl::StatusOr<BucketTable> Buckets(v1::BlobKind kind, absl::Duration deadline);
   // Maintenance on the peer, waited for up to `deadline`.
   absl::StatusOr<v1::RepairReport> RunRepair(absl::Duration deadline);
   absl::StatusOr<v1::ScrubReport> RunScrub(absl::Duration deadline);

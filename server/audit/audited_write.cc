@@ -20,16 +20,18 @@ absl::Status AuditedIndexWrite(Committer* committer, AuditLog* audit,
 
 absl::Status AuditTrail::Append(v1::AuditEvent event, bool hold) {
   absl::Status s;
+  bool behind = false;    // held events are still waiting: this one waits behind them
   if (holding_.load()) {  // rare: the disk was full; concurrent Records otherwise
     absl::MutexLock l(&held_mu_);
     s = AppendHeld();
+    behind = !s.ok();
     holding_.store(!held_.empty() || dropped_ > 0);
   }
   if (s.ok()) {
     v1::AuditEvent copy = event;  // Write consumes it, and it may be refused
     s = Write(std::move(copy));
   }
-  if (!hold || !absl::IsResourceExhausted(s)) return s;
+  if (!hold || s.ok() || (!behind && !absl::IsResourceExhausted(s))) return s;
   absl::MutexLock l(&held_mu_);
   const std::string action = event.action();
   if (held_.size() < kMaxHeld) {
@@ -57,6 +59,16 @@ absl::Status AuditTrail::AppendHeld() {
     dropped_ = 0;
   }
   return absl::OkStatus();
+}
+
+void AuditTrail::Enqueue(v1::AuditEvent event) {
+  absl::MutexLock l(&held_mu_);
+  if (held_.size() < kMaxHeld) {
+    held_.push_back(std::move(event));
+  } else {
+    ++dropped_;
+  }
+  holding_.store(true);
 }
 
 absl::Status AuditTrail::Flush() {

@@ -45,6 +45,10 @@ class AuditTrail {
   absl::Status RecordOrHold(v1::AuditEvent event) { return Append(std::move(event), true); }
   // Appends the events held for lack of space now; OK when none is left.
   absl::Status Flush();
+  // For a thread that must not wait for a write (a store's callback): holds
+  // `event` to be appended by the next Record or Flush (the node flushes
+  // every 2 s, server/node_space_watch.h).
+  void Enqueue(v1::AuditEvent event);
   // Events held for lack of space, and those dropped beyond kMaxHeld.
   size_t held() const;
   uint64_t dropped() const;

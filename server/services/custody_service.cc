@@ -135,10 +135,13 @@ void AskPeer(Node* node, const NodeInfo& peer, uint64_t map_version, v1::Cluster
 // the nodes' estimates added up; and for a node down now that a node's
 // estimate did not see down, the copies that node holds for it.
 void AddUpEstimates(v1::ClusterStatusResponse* r) {
-  v1::UnderReplication* total = r->mutable_under_replication_now();
+  v1::UnderReplication sum;
+  v1::UnderReplication* total = &sum;
   int64_t oldest = absl::ToUnixNanos(absl::Now());
+  bool any = false;  // none yet (a second after start): the last rounds' counts stand
   for (const v1::ClusterNodeStatus& n : r->nodes()) {
     if (!n.up() || !n.status().has_under_replication_now()) continue;
+    any = true;
     const v1::UnderReplication& u = n.status().under_replication_now();
     total->set_copies(total->copies() + u.copies());
     oldest = std::min(oldest, u.measured_unix_nanos());
@@ -158,7 +161,9 @@ void AddUpEstimates(v1::ClusterStatusResponse* r) {
                                       " copies held here that it should hold"));
     }
   }
+  if (!any) return;
   total->set_measured_unix_nanos(oldest);
+  *r->mutable_under_replication_now() = std::move(sum);
 }
 
 }  // namespace
