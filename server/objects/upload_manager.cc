@@ -90,9 +90,11 @@ absl::Status UploadManager::Validate(const v1::UploadHeader& h) const {
 
 absl::StatusOr<UploadManager::Persisted> UploadManager::Load(const std::string& upload_id) {
   Persisted p;
-  std::unique_ptr<rocksdb::Iterator> it(
-      index_->db()->NewIterator(rocksdb::ReadOptions(), index_->uploads()));
   std::string end = UploadKeyEnd(upload_id);
+  rocksdb::Slice upper(end);  // the scan stops at this upload's keys
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(index_->db()->NewIterator(ro, index_->uploads()));
   for (it->Seek(UploadStateKey(upload_id)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
     if (it->key() == UploadStateKey(upload_id)) {
       if (!p.state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
