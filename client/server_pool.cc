@@ -42,6 +42,8 @@ bool IsNodeDown(const absl::Status& s) {
          s.code() == absl::StatusCode::kDeadlineExceeded;
 }
 
+bool ShouldFailOver(const absl::Status& s) { return IsNodeDown(s) || absl::IsResourceExhausted(s); }
+
 ServerPool::ServerPool(std::vector<std::string> addresses) : addresses_(std::move(addresses)) {
   for (const std::string& a : addresses_) channels_.push_back(CustodyClient::NewChannel(a));
 }
@@ -109,7 +111,7 @@ absl::Status ServerPool::Call(const Retry& retry,
     const bool full = absl::IsResourceExhausted(s);
     full_in_a_row = full ? full_in_a_row + 1 : 0;
     if (full_in_a_row >= addresses_.size()) break;
-    bool down = IsNodeDown(s) || full;
+    bool down = ShouldFailOver(s);
     if (down) FailOver(server.index, s);
     // The next node at once, even when the budget is spent: each gets a try.
     if (down && ++down_in_a_row < addresses_.size()) continue;

@@ -30,6 +30,10 @@ absl::StatusOr<std::vector<std::string>> ParseServers(const std::vector<std::str
 // (UNAVAILABLE, which includes a refused or broken connection, or
 // DEADLINE_EXCEEDED), so that another node may take the call.
 bool IsNodeDown(const absl::Status& s);
+// Whether another node should take the call: the node is down, or full
+// (RESOURCE_EXHAUSTED: below its hard reserve it takes no upload and can put
+// no read on record).
+bool ShouldFailOver(const absl::Status& s);
 
 // Thread-safe. One channel per address, made once.
 class ServerPool {

@@ -230,7 +230,7 @@ PutResult Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
     if (id.status().code() == absl::StatusCode::kAborted) return PutResult();  // given up
     NoteFailure(c, attempt, id.status());
     // A node that is down, or full, hands the upload to the next.
-    bool down = !r.ok() && (IsNodeDown(r.status()) || absl::IsResourceExhausted(r.status()));
+    bool down = !r.ok() && ShouldFailOver(r.status());
     std::string next = down ? servers_->FailOver(server.index, r.status()) : server.address;
     LOG(WARNING) << c.rel << ": attempt " << attempt << " on " << server.address
                  << " failed, will retry" << (next != server.address ? " on " + next : "") << ": "

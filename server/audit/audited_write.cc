@@ -28,8 +28,8 @@ absl::Status AuditTrail::Append(v1::AuditEvent event, bool hold) {
     holding_.store(!held_.empty() || dropped_ > 0);
   }
   if (s.ok()) {
-    v1::AuditEvent copy = event;  // Write consumes it, and it may be refused
-    s = Write(std::move(copy));
+    // Write consumes the event; one that may be held is kept for that.
+    s = hold ? Write(v1::AuditEvent(event)) : Write(std::move(event));
   }
   if (!hold || s.ok() || (!behind && !absl::IsResourceExhausted(s))) return s;
   absl::MutexLock l(&held_mu_);

@@ -37,6 +37,9 @@ TEST(ServerPoolTest, ANodeDownMovesUploadsToTheNextOnce) {
   EXPECT_TRUE(IsNodeDown(absl::DeadlineExceededError("slow")));
   EXPECT_FALSE(IsNodeDown(absl::InvalidArgumentError("bad header")));
   EXPECT_FALSE(IsNodeDown(absl::CancelledError("stopping")));
+  EXPECT_TRUE(ShouldFailOver(absl::UnavailableError("down")));
+  EXPECT_TRUE(ShouldFailOver(absl::ResourceExhaustedError("disk full")));
+  EXPECT_FALSE(ShouldFailOver(absl::PermissionDeniedError("no grant")));
 
   ServerPool pool({"a:1", "b:1", "c:1"});
   ServerPool::Server first = pool.Current();
