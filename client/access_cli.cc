@@ -70,8 +70,11 @@ absl::StatusOr<std::string> ResolveRequest(const std::string& server, const std:
     return absl::InvalidArgumentError(absl::StrCat(
         "request \"", ref, "\" is not the start of a request id (6 or more hex digits)"));
   }
+  v1::AccessListRequest req;
+  req.set_id_prefix(ref);
+  req.set_page_size(6);
   v1::AccessListResponse resp;
-  absl::Status s = UnaryCall(server, &v1::Access::Stub::ListAccess, v1::AccessListRequest(), &resp);
+  absl::Status s = UnaryCall(server, &v1::Access::Stub::ListAccess, req, &resp);
   if (!s.ok()) return s;
   std::vector<std::string> matches;
   for (const v1::AccessGrant& g : resp.grants()) {
@@ -202,24 +205,36 @@ int AccessListCommand(const AccessArgs& a) {
   req.set_object_id(a.object);
   req.set_record_id(a.record);
   req.set_waiting_for_me(a.waiting_for_me);
-  v1::AccessListResponse resp;
-  absl::Status s = UnaryCall(a.server, &v1::Access::Stub::ListAccess, req, &resp);
-  if (!s.ok()) return PrintFailure(s);
-  json grants = json::array();
-  for (const v1::AccessGrant& g : resp.grants()) grants.push_back(GrantJson(g));
+  // Page by page, each printed as it comes: the list may be long.
+  size_t count = 0;
+  if (a.json) std::cout << "{\"grants\":[";
+  do {
+    v1::AccessListResponse resp;
+    absl::Status s = UnaryCall(a.server, &v1::Access::Stub::ListAccess, req, &resp);
+    if (!s.ok()) return PrintFailure(s);
+    std::vector<std::vector<std::string>> rows;
+    for (const v1::AccessGrant& g : resp.grants()) {
+      if (a.json) {
+        std::cout << (count++ == 0 ? "" : ",") << GrantJson(g).dump();
+        continue;
+      }
+      rows.push_back({g.request_id().substr(0, 16), g.state(),
+                      g.record_id().empty() ? g.object_id() : "record " + g.record_id(),
+                      g.purpose(), g.requester(), ApprovalsText(g), g.reason()});
+    }
+    if (!a.json) {
+      PrintTable(std::cout,
+                 {"REQUEST", "STATE", "FOR", "PURPOSE", "REQUESTER", "APPROVED BY", "REASON"}, rows,
+                 req.page_token().empty());
+      count += rows.size();
+    }
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
   if (a.json) {
-    std::cout << json{{"grants", grants}}.dump() << "\n";
+    std::cout << "]}\n";
     return 0;
   }
-  std::vector<std::vector<std::string>> rows;
-  for (const v1::AccessGrant& g : resp.grants()) {
-    rows.push_back({g.request_id().substr(0, 16), g.state(),
-                    g.record_id().empty() ? g.object_id() : "record " + g.record_id(), g.purpose(),
-                    g.requester(), ApprovalsText(g), g.reason()});
-  }
-  PrintTable(std::cout,
-             {"REQUEST", "STATE", "FOR", "PURPOSE", "REQUESTER", "APPROVED BY", "REASON"}, rows);
-  std::cerr << rows.size() << " request(s)" << (a.waiting_for_me ? " waiting for you" : "")
+  std::cerr << count << " request(s)" << (a.waiting_for_me ? " waiting for you" : "")
             << "; a request is named by the start of its id\n";
   return 0;
 }

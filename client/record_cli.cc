@@ -148,25 +148,33 @@ int RecordListCommand(const RecordArgs& a, bool overdue) {
   req.set_held(a.held);
   req.set_page_size(a.page_size);
   req.set_page_token(a.page);
-  v1::ListRecordsResponse resp;
-  absl::Status s = UnaryCall(a.server, &Stub::List, req, &resp);
-  if (!s.ok()) return PrintFailure(s);
-  if (a.json) {
-    json records = json::array();
-    for (const v1::Record& r : resp.records()) records.push_back(RecordJson(r));
-    std::cout << records.dump() << "\n";  // an array, as ever; the paging on stderr
-    if (!resp.next_page_token().empty()) {
-      std::cerr << resp.records_size() << " of " << resp.total() << " record(s); next page: --page "
-                << resp.next_page_token() << "\n";
+  // With --limit, one page; without, every page, each printed as it comes.
+  const bool one_page = a.page_size != 0;
+  size_t count = 0;
+  if (a.json) std::cout << "[";  // an array, as ever; the paging on stderr
+  std::string next;
+  bool first = true;
+  do {
+    v1::ListRecordsResponse resp;
+    absl::Status s = UnaryCall(a.server, &Stub::List, req, &resp);
+    if (!s.ok()) return PrintFailure(s);
+    std::vector<std::vector<std::string>> rows;
+    for (const v1::Record& r : resp.records()) {
+      if (a.json) {
+        std::cout << (count++ == 0 ? "" : ",") << RecordJson(r).dump();
+      } else {
+        rows.push_back(RecordRow(r));
+      }
     }
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const v1::Record& r : resp.records()) rows.push_back(RecordRow(r));
-  PrintTable(std::cout, RecordHeader(), rows);
-  std::cerr << resp.records_size() << " of " << resp.total() << " record(s)";
-  if (!resp.next_page_token().empty())
-    std::cerr << "; next page: --page " << resp.next_page_token();
+    if (!a.json) PrintTable(std::cout, RecordHeader(), rows, first);
+    first = false;
+    count += rows.size();
+    next = resp.next_page_token();
+    req.set_page_token(next);
+  } while (!one_page && !next.empty());
+  if (a.json) std::cout << "]\n";
+  std::cerr << count << " record(s)";
+  if (one_page && !next.empty()) std::cerr << "; next page: --page " << next;
   std::cerr << "\n";
   return 0;
 }

@@ -325,7 +325,7 @@ size_t DisplayWidth(const std::string& s) {
 }  // namespace
 
 void PrintTable(std::ostream& out, const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& rows) {
+                const std::vector<std::vector<std::string>>& rows, bool with_header) {
   std::vector<size_t> widths(header.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
@@ -342,7 +342,7 @@ void PrintTable(std::ostream& out, const std::vector<std::string>& header,
     }
     out << line << "\n";
   };
-  print(header);
+  if (with_header) print(header);
   for (const auto& row : rows) print(row);
 }
 

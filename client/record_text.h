@@ -32,10 +32,11 @@ std::string ZonedTimeText(int64_t nanos, const std::string& zone, absl::string_v
 std::string CorrectedValueText(const std::string& field, const std::string& v,
                                const std::string& zone);
 
-// A table: the header line, then the rows, columns padded to their widest
-// cell (by display width, so Chinese text lines up).
+// A table: the header line (unless `with_header` is false: a later page),
+// then the rows, columns padded to their widest cell (by display width, so
+// Chinese text lines up).
 void PrintTable(std::ostream& out, const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& rows);
+                const std::vector<std::vector<std::string>>& rows, bool with_header = true);
 
 // A time for JSON: RFC 3339 text, or null for 0.
 nlohmann::ordered_json TimeJson(int64_t nanos);

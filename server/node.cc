@@ -188,7 +188,7 @@ absl::Status Node::OpenParts() {
                                    ZoneDegraded(chunk, on);
                                  }});
   }
-  OpenLedger();
+  RETURN_IF_ERROR(OpenLedger());
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
                                              chunk_size_, audit_.get());
   uploads_->set_sealer(sealer_.get());
@@ -244,17 +244,26 @@ absl::Status Node::UnlessDiskFull(const absl::Status& s) {
 
 // The security ledger: entries spread to every other node; an executed purge
 // removes data here once stored.
-void Node::OpenLedger() {
+absl::Status Node::OpenLedger() {
   ledger_ = std::make_unique<Ledger>(index_.get(), trail_.get(), node_id_,
                                      static_cast<int>(cluster_->nodes().size()));
   if (options_.tls) ledger_->Trust(options_.ca_pem);
-  access_ = std::make_unique<AccessStateCache>(ledger_.get());
-  purger_ = std::make_unique<Purger>(index_.get(), volumes_.get(), trail_.get(), ledger_.get());
+  // The fold is made under the CA decisions are checked against: another CA
+  // (or none) folds the ledger again.
+  fold_ = std::make_unique<LedgerFold>(index_.get());
+  access_rules_ = std::make_unique<AccessRules>(ledger_.get());
+  book_rules_ = std::make_unique<BookRules>(ledger_.get());
+  fold_->AddRules(access_rules_.get());
+  fold_->AddRules(book_rules_.get());
+  RETURN_IF_ERROR(fold_->Open(
+      absl::StrCat(kFoldVersion, ";ca=", options_.tls ? Digest::Of(options_.ca_pem).Hex() : "")));
+  ledger_->SetFold(fold_.get());
+  purger_ = std::make_unique<Purger>(index_.get(), volumes_.get(), trail_.get(), fold_.get());
   ledger_->SetAfterStore([purger = purger_.get()](const v1::LedgerEntry& e) {
     absl::Status s = purger->Apply(e);
     if (!s.ok()) LOG(ERROR) << "applying " << e.subject() << ": " << s << " (retried at start-up)";
   });
-  if (!placement_) return;
+  if (!placement_) return absl::OkStatus();
   ledger_->SetSpreader([p = placement_.get()](const Digest& id, const std::string& bytes) {
     int reached = 0;
     for (const Placement::Other& n : p->Others()) {
@@ -268,6 +277,7 @@ void Node::OpenLedger() {
     }
     return reached;
   });
+  return absl::OkStatus();
 }
 
 // Records, devices, archive numbers and reports, over the ledger.
@@ -278,7 +288,7 @@ absl::Status Node::OpenRecords() {
   }
   RETURN_IF_ERROR(ValidateArchiveFormat(options_.records.archive_format));
   RecordKeeperDeps deps{node_id_,         ledger_.get(),
-                        access_.get(),    purger_.get(),
+                        fold_.get(),      purger_.get(),
                         placement_.get(), [this](const Digest& id) { return FindManifest(id); }};
   records_ = std::make_unique<RecordKeeper>(std::move(deps), options_.records, std::move(catalog));
   // A purge.executed from a peer removes data only if this node derives it.

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "common/event_throttle.h"
 #include "common/idle_watchdog.h"
 #include "common/thread_pool.h"
@@ -30,10 +31,13 @@
 #include "server/node_space_watch.h"
 #include "server/objects/purger.h"
 #include "server/objects/upload.h"
+#include "server/records/record_fold.h"
 #include "server/records/record_keeper.h"
+#include "server/security/access_fold.h"
 #include "server/security/access_state.h"
 #include "server/security/auth_throttle.h"
 #include "server/security/ledger.h"
+#include "server/security/ledger_fold.h"
 #include "server/security/principals.h"
 #include "server/storage/blob_store.h"
 #include "server/storage/chunk_sealer.h"
@@ -131,7 +135,10 @@ class Node {
   BlobStore* unhashed_chunks() { return local_.get(); }
   // Users and access grants (doc/security.md).
   Ledger* ledger() { return ledger_.get(); }
-  absl::StatusOr<std::shared_ptr<const AccessState>> access_state() { return access_->Get(); }
+  absl::StatusOr<std::shared_ptr<const AccessState>> access_state() {
+    return std::make_shared<const AccessState>(fold_->Snapshot(), absl::Now());
+  }
+  LedgerFold* fold() { return fold_.get(); }
   // The caller of `ctx` if it may do `action` (server/security/principals.h);
   // otherwise its refusal, logged as access.refused about `subject`.
   absl::StatusOr<v1::Principal> Authorize(const grpc::ServerContextBase& ctx, Action action,
@@ -195,7 +202,7 @@ class Node {
   absl::Status OpenAudit();
   // The parts above storage: ledger, placement, uploads, background work,
   // records and purges, each given only what it uses.
-  void OpenLedger();
+  absl::Status OpenLedger();
   absl::Status OpenRecords();
   void StartBackgroundWork();
   absl::Status RecordStart();  // node.started
@@ -233,7 +240,9 @@ class Node {
   AuthThrottle auth_throttle_;
   NodeReads peer_reads_;
   EventThrottle peer_refusals_{absl::Minutes(1)};
-  std::unique_ptr<AccessStateCache> access_;
+  std::unique_ptr<LedgerFold> fold_;  // the records and access state, folded
+  std::unique_ptr<AccessRules> access_rules_;
+  std::unique_ptr<BookRules> book_rules_;
   std::unique_ptr<BlobStore> local_, verified_;
   std::shared_ptr<const ClusterMap> cluster_;
   std::unique_ptr<Placement> placement_;  // a cluster of more than one node

@@ -15,12 +15,9 @@ absl::StatusOr<std::optional<v1::AccessGrant>> Node::LiveGrant(const std::string
   std::vector<std::string> records;
   if (records_ != nullptr) {
     ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> book, records_->book());
-    auto it = book->object_records.find(object_id);
-    if (it != book->object_records.end()) records = it->second;
+    ASSIGN_OR_RETURN(records, book->RecordsOf(object_id));
   }
-  const v1::AccessGrant* g = st->LiveGrant(reader, object_id, purpose, absl::Now(), records);
-  if (g == nullptr) return std::nullopt;
-  return *g;
+  return st->LiveGrant(reader, object_id, purpose, records);
 }
 
 absl::Status Node::Refuse(const std::string& who, Action action, const std::string& subject,

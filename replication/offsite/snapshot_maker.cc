@@ -1,5 +1,6 @@
 #include "replication/offsite/snapshot_maker.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -145,24 +146,28 @@ absl::StatusOr<KnownSnapshot> MakeSnapshot(Node* node, const std::string& reason
 }
 
 absl::StatusOr<std::vector<KnownSnapshot>> KnownSnapshots(Node* node) {
-  ASSIGN_OR_RETURN(auto entries, node->ledger()->InTimeOrder());
+  // Snapshot entries and their receipts, snapshot by snapshot (the fold's
+  // "snapshot:ID" groups), then in the time order of the snapshots.
   std::map<std::string, KnownSnapshot> by_id;
-  std::vector<std::string> order;
-  for (const auto& [id, e] : entries) {
-    if (e.kind() != kSnapshotKind) continue;
-    absl::StatusOr<KnownSnapshot> k = FromEntry(e);
-    if (!k.ok()) {  // one damaged entry must not hide the others
-      LOG(ERROR) << "ledger entry " << id.ToString() << ": " << k.status();
-      continue;
-    }
-    order.push_back(k->body.id());
-    by_id.emplace(k->body.id(), std::move(*k));
-  }
-  for (const auto& [id, e] : entries) {
-    if (e.kind() == kReceiptKind) AttachReceipt(e, &by_id);
-  }
+  std::vector<std::pair<int64_t, std::string>> order;
+  std::vector<v1::LedgerEntry> receipts;
+  RETURN_IF_ERROR(node->fold()->Snapshot()->ForEachEntry(
+      "snapshot:", [&](const std::string&, const Digest& id, const v1::LedgerEntry& e) {
+        if (e.kind() == kReceiptKind) receipts.push_back(e);
+        if (e.kind() != kSnapshotKind) return;
+        absl::StatusOr<KnownSnapshot> k = FromEntry(e);
+        if (!k.ok()) {  // one damaged entry must not hide the others
+          LOG(ERROR) << "ledger entry " << id.ToString() << ": " << k.status();
+          return;
+        }
+        if (by_id.count(k->body.id()) != 0) return;
+        order.emplace_back(e.time_unix_nanos(), k->body.id());
+        by_id.emplace(k->body.id(), std::move(*k));
+      }));
+  for (const v1::LedgerEntry& e : receipts) AttachReceipt(e, &by_id);
+  std::sort(order.begin(), order.end());
   std::vector<KnownSnapshot> out;
-  for (const std::string& id : order) out.push_back(std::move(by_id[id]));
+  for (const auto& [time, id] : order) out.push_back(std::move(by_id[id]));
   return out;
 }
 

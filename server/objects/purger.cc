@@ -10,6 +10,7 @@
 #include "custody/v1/storage.pb.h"
 #include "server/audit/audited_write.h"
 #include "server/security/ledger.h"
+#include "server/security/ledger_fold.h"
 #include "server/storage/index.h"
 #include "server/storage/manifest_scan.h"
 #include "server/storage/volume_set.h"
@@ -86,9 +87,12 @@ absl::Status Purger::Apply(const v1::LedgerEntry& entry) {
 }
 
 absl::Status Purger::ApplyAll() {
-  ASSIGN_OR_RETURN(auto entries, ledger_->InTimeOrder());
-  for (const auto& [id, e] : entries) RETURN_IF_ERROR(Apply(e));
-  return absl::OkStatus();
+  absl::Status failed;
+  RETURN_IF_ERROR(fold_->Snapshot()->ForEachEntry(
+      "purge:", [&](const std::string&, const Digest&, const v1::LedgerEntry& e) {
+        if (failed.ok()) failed = Apply(e);
+      }));
+  return failed;
 }
 
 absl::StatusOr<std::vector<Digest>> Purger::InUse(const std::vector<Digest>& chunks,

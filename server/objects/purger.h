@@ -27,19 +27,20 @@ namespace custody {
 
 class AuditTrail;
 class Index;
-class Ledger;
+class LedgerFold;
 class VolumeSet;
 
 class Purger {
  public:
   // Tombstones go to `index` with their events through `trail`; payloads are
-  // punched out of `volumes`; ApplyAll reads `ledger`.
-  Purger(Index* index, VolumeSet* volumes, AuditTrail* trail, Ledger* ledger)
-      : index_(index), volumes_(volumes), trail_(trail), ledger_(ledger) {}
+  // punched out of `volumes`; ApplyAll reads the purges of `fold`.
+  Purger(Index* index, VolumeSet* volumes, AuditTrail* trail, LedgerFold* fold)
+      : index_(index), volumes_(volumes), trail_(trail), fold_(fold) {}
 
   // Applies one `purge.executed` entry (others are ignored).
   absl::Status Apply(const v1::LedgerEntry& entry);
-  // Applies every executed purge in the ledger (start-up).
+  // Applies every executed purge in the ledger (start-up): reads the purge
+  // entries only.
   absl::Status ApplyAll();
   // Whether `chunk` was purged on this node.
   absl::StatusOr<bool> IsPurged(const Digest& chunk);
@@ -58,7 +59,7 @@ class Purger {
   Index* index_;
   VolumeSet* volumes_;
   AuditTrail* trail_;
-  Ledger* ledger_;
+  LedgerFold* fold_;
   absl::Mutex mu_;
 };
 

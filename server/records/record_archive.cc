@@ -41,10 +41,8 @@ absl::StatusOr<v1::Record> RecordKeeper::Archive(const Actor& by, const std::str
 
 absl::StatusOr<v1::Record> RecordKeeper::ArchiveHere(const Actor& by, const std::string& id) {
   absl::MutexLock l(&archive_mu_);
-  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  const FoldedRecord* f = b->Find(id);
-  if (f == nullptr) return RecordNotFound(id);
-  const v1::Record& r = f->record;
+  ASSIGN_OR_RETURN(FoldedRecord f, Folded(id));
+  const v1::Record& r = f.record;
   if (!r.archive_number().empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("record ", id, " is already archived as ", r.archive_number()));
@@ -61,8 +59,8 @@ absl::StatusOr<v1::Record> RecordKeeper::ArchiveHere(const Actor& by, const std:
 
 absl::StatusOr<v1::Record> RecordKeeper::ArchiveEnded(const Actor& by, const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  const FoldedRecord* f = b->Find(id);
-  if (f == nullptr) return RecordNotFound(id);
+  ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b->Find(id));
+  if (!f) return RecordNotFound(id);
   const v1::Record& r = f->record;
   if (!HasFootage(r) && r.exemption().approved_by().empty()) {
     return absl::FailedPreconditionError(
@@ -77,8 +75,8 @@ absl::StatusOr<v1::Record> RecordKeeper::ArchiveEnded(const Actor& by, const std
                      " --field end --value TIME --reason ...)"));
   }
   const std::string prefix = ArchivePrefix(r, rules_);
-  auto it = b->archive_sequences.find(prefix);
-  uint64_t seq = (it == b->archive_sequences.end() ? 0 : it->second) + 1;
+  ASSIGN_OR_RETURN(uint64_t last, b->ArchiveSequence(prefix));
+  const uint64_t seq = last + 1;
   const absl::Time now = absl::Now();
   RETURN_IF_ERROR(Append(
       by, "record.archived", "record:" + id,
@@ -99,8 +97,8 @@ absl::StatusOr<std::string> RecordKeeper::FilingAgency(
   };
   const std::string device = value("device"), stated = value("agency");
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  auto d = b->devices.find(device);
-  const std::string owner = d == b->devices.end() ? "" : d->second.agency();
+  ASSIGN_OR_RETURN(std::optional<v1::Device> d, b->Device(device));
+  const std::string owner = d ? d->agency() : "";
   if (!owner.empty() && !stated.empty() && owner != stated) {
     return absl::FailedPreconditionError(
         absl::StrCat("device ", device, " belongs to agency ", owner,
@@ -137,7 +135,8 @@ absl::StatusOr<std::string> RecordKeeper::FileIngested(const v1::Principal& by,
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
   v1::AttachRequest attach;
   attach.set_kind(KindOfMediaType(object.media_type()));
-  attach.set_record_id(OpenRecordFor(*b, agency, matter, device, start));
+  ASSIGN_OR_RETURN(std::string open, OpenRecordFor(*b, agency, matter, device, start));
+  attach.set_record_id(open);
   if (attach.record_id().empty()) {
     v1::CreateRecordRequest c = RecordFromMetadata(object, agency, matter, start);
     ASSIGN_OR_RETURN(v1::Record r, CreateWith(by.name(), c, {{"opened_by", "ingest"}}));
@@ -150,8 +149,11 @@ absl::StatusOr<std::string> RecordKeeper::FileIngested(const v1::Principal& by,
 
 absl::Status RecordKeeper::EndIngestRecords(const Actor& by, const RecordBook& b,
                                             const std::string& device, const std::string& why) {
-  for (const auto& [id, f] : b.records) {
-    const v1::Record& r = f.record;
+  ASSIGN_OR_RETURN(std::vector<std::string> open, b.OpenRecordsOf(device));
+  for (const std::string& id : open) {
+    ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b.Find(id));
+    if (!f) continue;
+    const v1::Record& r = f->record;
     if (!r.opened_by_ingest() || r.end_unix_nanos() != 0 || !r.archive_number().empty()) continue;
     if (std::find(r.devices().begin(), r.devices().end(), device) == r.devices().end()) continue;
     const int64_t end = LastSegmentEnd(r);
@@ -160,6 +162,18 @@ absl::Status RecordKeeper::EndIngestRecords(const Actor& by, const RecordBook& b
                            {{"end", std::to_string(end)}, {"reason", why}}));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RecordKeeper::OpenRecordFor(const RecordBook& b,
+                                                        const std::string& agency, uint32_t matter,
+                                                        const std::string& device, int64_t t) {
+  ASSIGN_OR_RETURN(std::vector<std::string> open, b.OpenRecordsOf(device));
+  std::vector<v1::Record> candidates;
+  for (const std::string& id : open) {
+    ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b.Find(id));
+    if (f) candidates.push_back(std::move(f->record));
+  }
+  return BestOpenRecord(candidates, agency, matter, device, t);
 }
 
 }  // namespace custody

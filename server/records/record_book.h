@@ -1,29 +1,22 @@
-// Records and devices as the fold of the cluster ledger (server/security/ledger.h,
-// doc/records.md). Each change is one LedgerEntry about "record:ID" or
-// "device:ID"; the book replays them in time order and never rewrites one:
-// a correction is a new entry that keeps the old value beside the new.
-// Rules that decide whether a change may be made live in
-// server/records/record_keeper.cc; what is derived at the time of an answer (gaps,
-// flags) in server/record_rules.h.
+// Records and devices as folded from the cluster ledger (server/records/record_fold.h,
+// doc/records.md), read as of one moment. Rules that decide whether a change
+// may be made live in server/records/record_keeper.cc; what is derived at
+// the time of an answer (gaps, flags) in server/records/record_rules.h.
 #ifndef CUSTODY_SERVER_RECORDS_RECORD_BOOK_H_
 #define CUSTODY_SERVER_RECORDS_RECORD_BOOK_H_
 
-#include <map>
+#include <functional>
 #include <memory>
-#include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "custody/v1/access.pb.h"
+#include "custody/v1/fold.pb.h"
 #include "custody/v1/records.pb.h"
-#include "server/security/ledger.h"
 #include "server/security/ledger_fold.h"
 
 namespace custody {
-
-class DecisionVerifier;
 
 // An interruption note: it closes the gap of `device` that starts at `from`.
 struct GapNote {
@@ -35,35 +28,52 @@ struct GapNote {
 struct FoldedRecord {
   v1::Record record;  // without derived fields (gaps, flags, held_by)
   std::vector<GapNote> notes;
-  std::string exemption_requested_by;
 };
 
-struct RecordBook {
-  std::map<std::string, FoldedRecord> records;                     // by id
-  std::map<std::string, v1::Device> devices;                       // by id
-  std::map<std::string, std::vector<std::string>> object_records;  // object id -> record ids
-  std::map<std::string, uint64_t> archive_sequences;  // prefix -> highest sequence used
-  std::map<std::string, v1::PurgePlan> purges;        // by request id
-  std::map<std::string, std::string> purged_objects;  // object id -> purge request id
-  // Offsite (doc/offsite.md): each snapshot's objects, and the objects of
-  // snapshots an offsite peer confirmed with a receipt ("sha256:<hex>").
-  std::map<std::string, std::vector<std::string>> snapshot_objects;  // snapshot id -> ids
-  std::set<std::string> offsite_objects;
+// A read of the fold: cheap to make, consistent within itself, never
+// changing. Thread-safe.
+class RecordBook {
+ public:
+  explicit RecordBook(std::shared_ptr<const FoldSnapshot> fold) : fold_(std::move(fold)) {}
 
-  // Replays the ledger's record, device and purge entries in time order
-  // (`now` is unused: nothing in the book depends on the time of asking).
-  // Ledger entries the fold did not apply, by entry id (hex): why (a
-  // decision that breaks the rules, an entry about an unknown record).
-  std::map<std::string, std::string> refused;
+  absl::StatusOr<std::optional<FoldedRecord>> Find(const std::string& id) const;
+  // Records in id order from the first after `after` ("" for the start); fn
+  // returns false to stop.
+  absl::Status ForEachRecord(const std::string& after,
+                             const std::function<bool(const FoldedRecord&)>& fn) const;
+  // Records in creation order (then id), from the first after the one whose
+  // creation key is `after` (CreationKey; "" for the start).
+  absl::Status ForEachRecordByCreation(
+      const std::string& after,
+      const std::function<bool(const std::string& key, const FoldedRecord&)>& fn) const;
+  // Ids that start with `prefix`, at most `limit`.
+  absl::StatusOr<std::vector<std::string>> IdsStartingWith(const std::string& prefix,
+                                                           size_t limit) const;
+  // The records archived as `number` (normally one).
+  absl::StatusOr<std::vector<std::string>> ByArchiveNumber(const std::string& number) const;
+  // The records not yet archived that list `device`.
+  absl::StatusOr<std::vector<std::string>> OpenRecordsOf(const std::string& device) const;
+  // The records that hold `object_id`.
+  absl::StatusOr<std::vector<std::string>> RecordsOf(const std::string& object_id) const;
+  // The highest archive sequence used under `prefix` (0 when none).
+  absl::StatusOr<uint64_t> ArchiveSequence(const std::string& prefix) const;
 
-  static absl::StatusOr<RecordBook> Load(Ledger* ledger, absl::Time now);
-  // Applies `e` if it holds under the rules (decisions checked with `v`).
-  absl::Status Apply(const v1::LedgerEntry& e, const DecisionVerifier& v);
-  const FoldedRecord* Find(const std::string& id) const;
+  absl::StatusOr<std::optional<v1::Device>> Device(const std::string& id) const;
+  absl::Status ForEachDevice(const std::function<void(const v1::Device&)>& fn) const;
+
+  absl::StatusOr<std::optional<v1::PurgePlan>> Purge(const std::string& id) const;
+  absl::Status ForEachPurge(const std::function<void(const v1::PurgePlan&)>& fn) const;
+  // The purge request that removed `object_id`, if one did.
+  absl::StatusOr<std::optional<std::string>> PurgeOf(const std::string& object_id) const;
+  // Whether an offsite peer confirmed a snapshot that holds `object_id`.
+  absl::StatusOr<bool> Offsite(const std::string& object_id) const;
+
+ private:
+  std::shared_ptr<const FoldSnapshot> fold_;
 };
 
-// The book, rebuilt only when the ledger changed. Thread-safe.
-using RecordBookCache = LedgerFold<RecordBook>;
+// The creation key of `r` for ForEachRecordByCreation.
+std::string CreationKey(const v1::Record& r);
 
 }  // namespace custody
 

@@ -291,12 +291,12 @@ absl::Status CheckRetention(const v1::Record& r, const v1::RetainRequest& req, a
   return absl::OkStatus();
 }
 
-std::string OpenRecordFor(const RecordBook& book, const std::string& agency, uint32_t matter,
-                          const std::string& device, int64_t t) {
+std::string BestOpenRecord(const std::vector<v1::Record>& records, const std::string& agency,
+                           uint32_t matter, const std::string& device, int64_t t) {
   std::string best;
   int64_t best_start = 0;
-  for (const auto& [id, f] : book.records) {
-    const v1::Record& r = f.record;
+  for (const v1::Record& r : records) {
+    const std::string& id = r.id();
     if (r.agency() != agency || r.matter() != matter || !r.archive_number().empty()) continue;
     if (std::find(r.devices().begin(), r.devices().end(), device) == r.devices().end()) continue;
     if (t < r.start_unix_nanos() || (r.end_unix_nanos() != 0 && t > r.end_unix_nanos())) continue;

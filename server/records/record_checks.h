@@ -56,10 +56,10 @@ absl::Status CheckHoldDecider(const v1::Record& r, const v1::Principal& by);
 // Retention is extended, never shortened (article 19).
 absl::Status CheckRetention(const v1::Record& r, const v1::RetainRequest& req, absl::Time now);
 
-// The open (unarchived) record of `agency` and `matter` that lists `device`
-// and whose time covers `t`, or "" (the latest one if several).
-std::string OpenRecordFor(const RecordBook& book, const std::string& agency, uint32_t matter,
-                          const std::string& device, int64_t t);
+// Of `records`, the open (unarchived) one of `agency` and `matter` that lists
+// `device` and whose time covers `t`, or "" (the latest one if several).
+std::string BestOpenRecord(const std::vector<v1::Record>& records, const std::string& agency,
+                           uint32_t matter, const std::string& device, int64_t t);
 // A new record for footage that names no open record (ingest).
 v1::CreateRecordRequest RecordFromMetadata(const v1::ObjectManifest& m, const std::string& agency,
                                            uint32_t matter, int64_t start);

@@ -11,11 +11,11 @@ namespace custody {
 namespace {
 
 absl::StatusOr<v1::Device> FindDevice(const RecordBook& b, const std::string& id) {
-  auto it = b.devices.find(id);
-  if (it == b.devices.end() || it->second.id().empty()) {
+  ASSIGN_OR_RETURN(std::optional<v1::Device> d, b.Device(id));
+  if (!d || d->id().empty()) {
     return absl::NotFoundError(absl::StrCat("no device ", id, " (custody device add)"));
   }
-  return it->second;
+  return std::move(*d);
 }
 
 }  // namespace

@@ -18,10 +18,7 @@
 namespace custody {
 
 RecordKeeper::RecordKeeper(RecordKeeperDeps deps, RecordRules rules, Catalog catalog)
-    : d_(std::move(deps)),
-      rules_(std::move(rules)),
-      catalog_(std::move(catalog)),
-      cache_(d_.ledger) {}
+    : d_(std::move(deps)), rules_(std::move(rules)), catalog_(std::move(catalog)) {}
 
 absl::Status RecordKeeper::Append(const Actor& by, const std::string& kind,
                                   const std::string& subject,
@@ -47,15 +44,15 @@ absl::Status RecordKeeper::AppendDecision(v1::LedgerEntry entry) {
 
 absl::StatusOr<FoldedRecord> RecordKeeper::Folded(const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  const FoldedRecord* f = b->Find(id);
-  if (f == nullptr) return RecordNotFound(id);
-  return *f;
+  ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b->Find(id));
+  if (!f) return RecordNotFound(id);
+  return std::move(*f);
 }
 
 absl::StatusOr<v1::Record> RecordKeeper::Get(const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  const FoldedRecord* f = b->Find(id);
-  if (f == nullptr) return RecordNotFound(id);
+  ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b->Find(id));
+  if (!f) return RecordNotFound(id);
   return Evaluate(*f, *b, rules_, absl::Now());
 }
 
@@ -69,7 +66,8 @@ absl::StatusOr<std::string> RecordKeeper::NewRecordId() {
   for (;;) {
     ASSIGN_OR_RETURN(std::string hex, RandomHex(6, "a record id"));
     std::string id = "rec-" + hex;
-    if (b->Find(id) == nullptr) return id;
+    ASSIGN_OR_RETURN(std::optional<FoldedRecord> taken, b->Find(id));
+    if (!taken) return id;
   }
 }
 

@@ -39,8 +39,8 @@ class Purger;
 // What the record keeper works with.
 struct RecordKeeperDeps {
   std::string node_id;
-  Ledger* ledger = nullptr;  // where records and decisions are kept
-  AccessStateCache* access = nullptr;
+  Ledger* ledger = nullptr;        // where records and decisions are kept
+  LedgerFold* fold = nullptr;      // the records and the access state, folded
   Purger* purger = nullptr;        // which chunks the manifests here use
   Placement* placement = nullptr;  // null for a cluster of one
   // The manifest of an object, from this node or another.
@@ -53,7 +53,10 @@ class RecordKeeper {
 
   const Catalog& catalog() const { return catalog_; }
   const RecordRules& rules() const { return rules_; }
-  absl::StatusOr<std::shared_ptr<const RecordBook>> book() { return cache_.Get(); }
+  // The book as it stands now.
+  absl::StatusOr<std::shared_ptr<const RecordBook>> book() {
+    return std::make_shared<const RecordBook>(d_.fold->Snapshot());
+  }
   // The record as it stands now, or NOT_FOUND.
   absl::StatusOr<v1::Record> Get(const std::string& id);
 
@@ -142,6 +145,8 @@ class RecordKeeper {
   // Appends `entry` (a decision or not) with its audit event.
   absl::Status AppendDecision(v1::LedgerEntry entry);
   absl::StatusOr<FoldedRecord> Folded(const std::string& id);
+  // The purge request `id` as it stands, or NOT_FOUND.
+  absl::StatusOr<v1::PurgePlan> PlanOf(const std::string& id);
   // Create, with the ledger entry's `extra` fields besides the request's.
   absl::StatusOr<v1::Record> CreateWith(const Actor& by, const v1::CreateRecordRequest& req,
                                         std::map<std::string, std::string> extra);
@@ -149,6 +154,10 @@ class RecordKeeper {
   // segment's end (record.ended), when it is checked in.
   absl::Status EndIngestRecords(const Actor& by, const RecordBook& b, const std::string& device,
                                 const std::string& why);
+  // The open record `object` (of `agency`, `matter`, from `device`, starting
+  // at `t`) joins, or "".
+  absl::StatusOr<std::string> OpenRecordFor(const RecordBook& b, const std::string& agency,
+                                            uint32_t matter, const std::string& device, int64_t t);
   absl::StatusOr<std::string> NewRecordId();
   // The chunks of `objects` that no other manifest in the cluster uses;
   // UNAVAILABLE unless every node answers.
@@ -157,7 +166,6 @@ class RecordKeeper {
   RecordKeeperDeps d_;
   const RecordRules rules_;
   const Catalog catalog_;
-  RecordBookCache cache_;
   absl::Mutex archive_mu_;  // one number at a time on the owner
   absl::Mutex purge_mu_;    // one purge at a time on this node
   // One filing at a time on this node: two segments of one device filed at

@@ -38,16 +38,16 @@ absl::Status Purgeable(const v1::Record& r, absl::Time now, bool again = false) 
 }
 
 // The objects of `records` that no record outside them uses.
-std::set<std::string> ObjectsOnlyIn(const RecordBook& b, const std::set<std::string>& records) {
+absl::StatusOr<std::set<std::string>> ObjectsOnlyIn(const RecordBook& b,
+                                                    const std::set<std::string>& records) {
   std::set<std::string> out;
   for (const std::string& id : records) {
-    const FoldedRecord* f = b.Find(id);
-    if (f == nullptr) continue;
+    ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b.Find(id));
+    if (!f) continue;
     for (const v1::Segment& s : f->record.segments()) {
       bool shared = false;
-      for (const std::string& other : b.object_records.at(s.object_id())) {
-        shared = shared || records.count(other) == 0;
-      }
+      ASSIGN_OR_RETURN(std::vector<std::string> holders, b.RecordsOf(s.object_id()));
+      for (const std::string& other : holders) shared = shared || records.count(other) == 0;
       if (!shared) out.insert(s.object_id());
     }
   }
@@ -74,13 +74,20 @@ absl::StatusOr<v1::PurgeCandidatesResponse> RecordKeeper::PurgeCandidates() {
   const absl::Time now = absl::Now();
   v1::PurgeCandidatesResponse out;
   std::set<std::string> ids;
-  for (const auto& [id, f] : b->records) {
-    if (!Purgeable(f.record, now).ok()) continue;
-    ids.insert(id);
-    *out.add_records() = Evaluate(f, *b, rules_, now);
-  }
-  for (const std::string& o : ObjectsOnlyIn(*b, ids)) out.add_objects(o);
-  for (const auto& [id, p] : b->purges) *out.add_requests() = p;
+  absl::Status failed;
+  RETURN_IF_ERROR(b->ForEachRecord("", [&](const FoldedRecord& f) {
+    if (!Purgeable(f.record, now).ok()) return true;
+    absl::StatusOr<v1::Record> r = Evaluate(f, *b, rules_, now);
+    if (!r.ok()) failed = r.status();
+    if (!failed.ok()) return false;
+    ids.insert(f.record.id());
+    *out.add_records() = std::move(*r);
+    return true;
+  }));
+  RETURN_IF_ERROR(failed);
+  ASSIGN_OR_RETURN(std::set<std::string> only, ObjectsOnlyIn(*b, ids));
+  for (const std::string& o : only) out.add_objects(o);
+  RETURN_IF_ERROR(b->ForEachPurge([&](const v1::PurgePlan& p) { *out.add_requests() = p; }));
   return out;
 }
 
@@ -97,25 +104,28 @@ absl::StatusOr<v1::PurgePlan> RecordKeeper::RequestPurge(const Actor& by,
   ASSIGN_OR_RETURN(const std::string id, NewPurgeId());
   RETURN_IF_ERROR(Append(by, "purge.requested", "purge:" + id,
                          {{"records", absl::StrJoin(records, ",")}, {"reason", reason}}));
-  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  return b->purges.at(id);
+  return PlanOf(id);
 }
 
 absl::StatusOr<v1::PurgePlan> RecordKeeper::ApprovePurge(const v1::Principal& by,
                                                          const std::string& id,
                                                          const v1::SignedDecision& s) {
-  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  auto it = b->purges.find(id);
-  if (it == b->purges.end()) return absl::NotFoundError(absl::StrCat("no purge request ", id));
-  if (it->second.state() != "pending") {
+  ASSIGN_OR_RETURN(v1::PurgePlan plan, PlanOf(id));
+  if (plan.state() != "pending") {
     return absl::FailedPreconditionError(
-        absl::StrCat("purge request ", id, " is ", it->second.state(), ", not pending"));
+        absl::StrCat("purge request ", id, " is ", plan.state(), ", not pending"));
   }
   ASSIGN_OR_RETURN(v1::LedgerEntry e, Signed(by, s, "purge.approved", "purge:" + id, {}));
-  RETURN_IF_ERROR(CheckPurgeApprover(it->second, d_.ledger->verifier().Signer(e)));
+  RETURN_IF_ERROR(CheckPurgeApprover(plan, d_.ledger->verifier().Signer(e)));
   RETURN_IF_ERROR(AppendDecision(std::move(e)));
-  ASSIGN_OR_RETURN(b, book());
-  return b->purges.at(id);
+  return PlanOf(id);
+}
+
+absl::StatusOr<v1::PurgePlan> RecordKeeper::PlanOf(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  ASSIGN_OR_RETURN(std::optional<v1::PurgePlan> p, b->Purge(id));
+  if (!p) return absl::NotFoundError(absl::StrCat("no purge request ", id));
+  return std::move(*p);
 }
 
 absl::StatusOr<std::vector<Digest>> RecordKeeper::UnsharedChunks(
@@ -151,9 +161,7 @@ absl::StatusOr<std::vector<Digest>> RecordKeeper::UnsharedChunks(
 absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by, const std::string& id) {
   absl::MutexLock l(&purge_mu_);
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  auto it = b->purges.find(id);
-  if (it == b->purges.end()) return absl::NotFoundError(absl::StrCat("no purge request ", id));
-  const v1::PurgePlan plan = it->second;
+  ASSIGN_OR_RETURN(const v1::PurgePlan plan, PlanOf(id));
   if (plan.state() != "approved") {
     return absl::FailedPreconditionError(absl::StrCat(
         "purge request ", id, " is ", plan.state(),
@@ -164,8 +172,8 @@ absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by, cons
   std::set<std::string> records;
   const absl::Time now = absl::Now();
   for (const std::string& r : plan.records()) {
-    const FoldedRecord* f = b->Find(r);
-    absl::Status why = f == nullptr ? RecordNotFound(r) : Purgeable(f->record, now);
+    ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b->Find(r));
+    absl::Status why = !f ? RecordNotFound(r) : Purgeable(f->record, now);
     if (why.ok()) {
       records.insert(r);
     } else {
@@ -177,7 +185,7 @@ absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by, cons
         absl::StrCat("nothing in purge request ", id,
                      " may be purged now: ", absl::StrJoin(out.skipped(), "; ")));
   }
-  std::set<std::string> objects = ObjectsOnlyIn(*b, records);
+  ASSIGN_OR_RETURN(std::set<std::string> objects, ObjectsOnlyIn(*b, records));
   ASSIGN_OR_RETURN(std::vector<Digest> chunks, UnsharedChunks(objects));
   std::vector<std::string> hex;
   for (const Digest& d : chunks) hex.push_back(d.Hex());
@@ -203,19 +211,19 @@ absl::Status RecordKeeper::CheckExecutedPurge(const v1::LedgerEntry& e) {
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
   const std::string id = e.subject().substr(6);
-  auto it = b->purges.find(id);
-  if (it == b->purges.end() || it->second.state() == "pending" || it->second.state().empty()) {
+  ASSIGN_OR_RETURN(std::optional<v1::PurgePlan> plan, b->Purge(id));
+  if (!plan || plan->state() == "pending" || plan->state().empty()) {
     return absl::FailedPreconditionError(absl::StrCat("this node holds no approved purge request ",
                                                       id,
                                                       ": a purge is executed only after "
                                                       "an archive-head's signed approval"));
   }
-  std::set<std::string> in_plan(it->second.records().begin(), it->second.records().end());
+  std::set<std::string> in_plan(plan->records().begin(), plan->records().end());
   std::set<std::string> records = FieldSet(e, "records");
   const absl::Time now = absl::Now();
   for (const std::string& r : records) {
-    const FoldedRecord* f = b->Find(r);
-    if (in_plan.count(r) == 0 || f == nullptr) {
+    ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b->Find(r));
+    if (in_plan.count(r) == 0 || !f) {
       return absl::FailedPreconditionError(
           absl::StrCat("record ", r, " is not in purge request ", id, " as this node holds it"));
     }
@@ -223,7 +231,7 @@ absl::Status RecordKeeper::CheckExecutedPurge(const v1::LedgerEntry& e) {
       return absl::FailedPreconditionError(absl::StrCat("record ", r, ": ", why.message()));
     }
   }
-  std::set<std::string> mine = ObjectsOnlyIn(*b, records);
+  ASSIGN_OR_RETURN(std::set<std::string> mine, ObjectsOnlyIn(*b, records));
   std::set<std::string> objects = FieldSet(e, "objects");
   std::set<std::string> chunks;
   for (const std::string& o : objects) {
@@ -255,9 +263,9 @@ absl::Status RecordKeeper::CheckExecutedPurge(const v1::LedgerEntry& e) {
 
 absl::StatusOr<std::optional<v1::PurgePlan>> RecordKeeper::PurgedBy(const std::string& object_id) {
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  auto it = b->purged_objects.find(object_id);
-  if (it == b->purged_objects.end()) return std::optional<v1::PurgePlan>();
-  return std::optional<v1::PurgePlan>(b->purges.at(it->second));
+  ASSIGN_OR_RETURN(std::optional<std::string> id, b->PurgeOf(object_id));
+  if (!id) return std::optional<v1::PurgePlan>();
+  return b->Purge(*id);
 }
 
 }  // namespace custody

@@ -3,10 +3,12 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 #include "server/records/record_checks.h"
 
 namespace custody {
@@ -40,16 +42,12 @@ std::string SearchText(const v1::Record& r) {
 }  // namespace
 
 absl::StatusOr<std::string> ResolveRecord(const RecordBook& book, const std::string& ref) {
-  if (book.Find(ref) != nullptr) return ref;
-  for (const auto& [id, f] : book.records) {
-    if (!f.record.archive_number().empty() && f.record.archive_number() == ref) return id;
-  }
+  ASSIGN_OR_RETURN(std::optional<FoldedRecord> exact, book.Find(ref));
+  if (exact) return ref;
+  ASSIGN_OR_RETURN(std::vector<std::string> archived, book.ByArchiveNumber(ref));
+  if (!archived.empty()) return archived[0];
   if (ref.size() < kMinPrefix || !absl::StartsWith(ref, "rec-")) return RecordNotFound(ref);
-  std::vector<std::string> matches;
-  for (auto it = book.records.lower_bound(ref);
-       it != book.records.end() && absl::StartsWith(it->first, ref); ++it) {
-    matches.push_back(it->first);
-  }
+  ASSIGN_OR_RETURN(std::vector<std::string> matches, book.IdsStartingWith(ref, 6));
   if (matches.empty()) return RecordNotFound(ref);
   if (matches.size() > 1) {
     if (matches.size() > 5) matches.resize(5);
@@ -73,24 +71,38 @@ bool RecordMatches(const v1::Record& r, const v1::ListRecordsRequest& q) {
   return q.text().empty() || ContainsIgnoringCase(SearchText(r), q.text());
 }
 
-absl::Status PageRecords(std::vector<v1::Record> records, const v1::ListRecordsRequest& q,
-                         v1::ListRecordsResponse* out) {
-  size_t offset = 0;
-  if (!q.page_token().empty() && !absl::SimpleAtoi(q.page_token(), &offset)) {
+absl::Status ListRecords(
+    const RecordBook& book, const v1::ListRecordsRequest& q,
+    const std::function<absl::StatusOr<std::optional<v1::Record>>(const FoldedRecord&)>& shown,
+    v1::ListRecordsResponse* out) {
+  const std::string& token = q.page_token();
+  if (!token.empty() && (token.size() < 18 || token.size() % 2 != 0 ||
+                         !std::all_of(token.begin(), token.end(), absl::ascii_isxdigit))) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--page \"", q.page_token(), "\" is not a page token from a listing"));
+        absl::StrCat("--page \"", token, "\" is not a page token from a listing"));
   }
-  std::sort(records.begin(), records.end(), [](const v1::Record& a, const v1::Record& b) {
-    if (a.created_unix_nanos() != b.created_unix_nanos()) {
-      return a.created_unix_nanos() < b.created_unix_nanos();
-    }
-    return a.id() < b.id();
-  });
-  out->set_total(static_cast<uint32_t>(records.size()));
-  const size_t end =
-      q.page_size() == 0 ? records.size() : std::min(records.size(), offset + q.page_size());
-  for (size_t i = offset; i < end; ++i) *out->add_records() = std::move(records[i]);
-  if (end < records.size()) out->set_next_page_token(std::to_string(end));
+  const std::string after = absl::HexStringToBytes(token);
+  const uint32_t size =
+      q.page_size() == 0 ? kMaxRecordPage : std::min(q.page_size(), kMaxRecordPage);
+  absl::Status failed;
+  std::string last;
+  RETURN_IF_ERROR(
+      book.ForEachRecordByCreation(after, [&](const std::string& key, const FoldedRecord& f) {
+        if (static_cast<uint32_t>(out->records_size()) == size) {
+          out->set_next_page_token(absl::BytesToHexString(last));
+          return false;
+        }
+        absl::StatusOr<std::optional<v1::Record>> r = shown(f);
+        if (!r.ok()) failed = r.status();
+        if (!failed.ok()) return false;
+        if (*r && RecordMatches(**r, q)) {
+          *out->add_records() = std::move(**r);
+          last = key;
+        }
+        return true;
+      }));
+  RETURN_IF_ERROR(failed);
+  out->set_total(static_cast<uint32_t>(out->records_size()));
   return absl::OkStatus();
 }
 

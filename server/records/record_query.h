@@ -5,6 +5,8 @@
 #ifndef CUSTODY_SERVER_RECORDS_RECORD_QUERY_H_
 #define CUSTODY_SERVER_RECORDS_RECORD_QUERY_H_
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,11 +25,19 @@ absl::StatusOr<std::string> ResolveRecord(const RecordBook& book, const std::str
 // fields aside).
 bool RecordMatches(const v1::Record& r, const v1::ListRecordsRequest& q);
 
-// Orders `records` by creation time then id, and keeps the page `q` asks
-// for; sets `out`'s records, total and next page token. INVALID_ARGUMENT for
-// a token that is not one this returned.
-absl::Status PageRecords(std::vector<v1::Record> records, const v1::ListRecordsRequest& q,
-                         v1::ListRecordsResponse* out);
+// The most records one page holds (a page_size of 0 asks for this many).
+inline constexpr uint32_t kMaxRecordPage = 1000;
+
+// One page of the records of `book` in creation order (then id), from the
+// position `q`'s page token names: those `shown` turns into an answer
+// (evaluated, redacted) and that pass `q`'s filters. Sets `out`'s records,
+// the next page token ("" on the last page) and total (the records on this
+// page). Reads only as far as the page goes. INVALID_ARGUMENT for a token
+// that is not one this returned.
+absl::Status ListRecords(
+    const RecordBook& book, const v1::ListRecordsRequest& q,
+    const std::function<absl::StatusOr<std::optional<v1::Record>>(const FoldedRecord&)>& shown,
+    v1::ListRecordsResponse* out);
 
 }  // namespace custody
 

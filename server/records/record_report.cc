@@ -55,49 +55,57 @@ absl::StatusOr<v1::Report> RecordKeeper::MakeReport(
     return absl::InvalidArgumentError("--to must be after --from");
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> access, d_.access->Get());
+  const absl::Time now = absl::Now();
+  const AccessState access(d_.fold->Snapshot(), now);
   v1::Report out;
   out.set_agency(req.agency());
   out.set_from_unix_nanos(req.from_unix_nanos());
   out.set_to_unix_nanos(req.to_unix_nanos());
-  const absl::Time now = absl::Now();
   std::set<std::string> objects;  // of the agency's records in the period
-  for (const auto& [id, f] : b->records) {
+  absl::Status failed;
+  RETURN_IF_ERROR(b->ForEachRecord("", [&](const FoldedRecord& f) {
     const v1::Record& folded = f.record;
     if (folded.agency() != req.agency() || folded.start_unix_nanos() < req.from_unix_nanos() ||
         folded.start_unix_nanos() >= req.to_unix_nanos()) {
-      continue;
+      return true;
     }
     if (!cleared(folded.classification())) {
       out.set_withheld_above_clearance(out.withheld_above_clearance() + 1);
-      continue;
+      return true;
     }
-    CountRecord(Evaluate(f, *b, rules_, now), &out);
+    absl::StatusOr<v1::Record> r = Evaluate(f, *b, rules_, now);
+    if (!r.ok()) failed = r.status();
+    if (!failed.ok()) return false;
+    CountRecord(*r, &out);
     for (const v1::Segment& s : folded.segments()) {
       if (cleared(s.classification())) objects.insert(s.object_id());
     }
-  }
+    return true;
+  }));
+  RETURN_IF_ERROR(failed);
   if (out.records() > 0) {
     out.set_archived_on_time_percent(100.0 * static_cast<double>(out.archived_on_time()) /
                                      static_cast<double>(out.records()));
   }
-  for (const auto& [rid, g] : access->grants) {
+  RETURN_IF_ERROR(access.ForEachGrant("", [&](const v1::AccessGrant& g) {
     bool ours = g.agency() == req.agency() || objects.count(g.object_id()) > 0;
     if (!ours || !cleared(g.classification()) || g.requested_unix_nanos() < req.from_unix_nanos() ||
         g.requested_unix_nanos() >= req.to_unix_nanos()) {
-      continue;
+      return true;
     }
     out.set_access_requests(out.access_requests() + 1);
     if (g.state() == "denied") out.set_access_refusals(out.access_refusals() + 1);
-  }
-  for (const auto& [did, d] : b->devices) {
+    return true;
+  }));
+  RETURN_IF_ERROR(b->ForEachDevice([&](const v1::Device& d) {
     if (d.agency() == req.agency() && !d.held_by().empty()) {
       out.set_devices_not_checked_in(out.devices_not_checked_in() + 1);
     }
-  }
+  }));
   // Offsite: named by a snapshot an offsite peer confirmed with a receipt.
   for (const std::string& o : objects) {
-    if (!b->offsite_objects.count(o)) out.set_objects_not_offsite(out.objects_not_offsite() + 1);
+    ASSIGN_OR_RETURN(bool offsite, b->Offsite(o));
+    if (!offsite) out.set_objects_not_offsite(out.objects_not_offsite() + 1);
   }
   return out;
 }

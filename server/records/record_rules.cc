@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "common/status_macros.h"
 
 namespace custody {
 
@@ -133,10 +134,9 @@ std::vector<v1::Gap> FindGaps(const v1::Record& r, const RecordRules& rules) {
   return gaps;
 }
 
-std::string HolderAt(const RecordBook& book, const std::string& device, int64_t t) {
-  auto it = book.devices.find(device);
-  if (it == book.devices.end() || t == 0) return "";
-  for (const v1::Device::Holding& h : it->second.holdings()) {
+std::string HolderAt(const v1::Device& device, int64_t t) {
+  if (t == 0) return "";
+  for (const v1::Device::Holding& h : device.holdings()) {
     if (h.from_unix_nanos() <= t && (h.to_unix_nanos() == 0 || t <= h.to_unix_nanos())) {
       return h.officer();
     }
@@ -164,11 +164,17 @@ int64_t DueFrom(const v1::Record& r, const RecordRules& rules, absl::Time now) {
   return end;
 }
 
-v1::Record Evaluate(const FoldedRecord& f, const RecordBook& book, const RecordRules& rules,
-                    absl::Time now) {
+absl::StatusOr<v1::Record> Evaluate(const FoldedRecord& f, const RecordBook& book,
+                                    const RecordRules& rules, absl::Time now) {
   v1::Record r = f.record;
+  std::map<std::string, std::optional<v1::Device>> devices;
   for (v1::Segment& s : *r.mutable_segments()) {
-    s.set_held_by(HolderAt(book, s.device(), s.start_unix_nanos()));
+    auto d = devices.find(s.device());
+    if (d == devices.end()) {
+      ASSIGN_OR_RETURN(std::optional<v1::Device> found, book.Device(s.device()));
+      d = devices.emplace(s.device(), std::move(found)).first;
+    }
+    if (d->second) s.set_held_by(HolderAt(*d->second, s.start_unix_nanos()));
   }
   for (v1::Gap& g : FindGaps(r, rules)) {
     for (const GapNote& n : f.notes) {

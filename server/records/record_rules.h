@@ -58,8 +58,8 @@ bool IdleEnded(const v1::Record& r, const RecordRules& rules, absl::Time now);
 
 // The record as it stands at `now`: gaps (with their explanations), who held
 // each segment's device, and flags.
-v1::Record Evaluate(const FoldedRecord& f, const RecordBook& book, const RecordRules& rules,
-                    absl::Time now);
+absl::StatusOr<v1::Record> Evaluate(const FoldedRecord& f, const RecordBook& book,
+                                    const RecordRules& rules, absl::Time now);
 
 // The gaps of `r` in order (unexplained; Evaluate adds explanations).
 std::vector<v1::Gap> FindGaps(const v1::Record& r, const RecordRules& rules);
@@ -72,7 +72,7 @@ std::string ArchivePrefix(const v1::Record& r, const RecordRules& rules);
 std::string ArchiveNumber(const v1::Record& r, const RecordRules& rules, uint64_t seq);
 
 // The officer who held `device` at `t`, or "".
-std::string HolderAt(const RecordBook& book, const std::string& device, int64_t t);
+std::string HolderAt(const v1::Device& device, int64_t t);
 
 }  // namespace custody
 

@@ -8,17 +8,13 @@
 #include "absl/strings/str_split.h"
 #include "common/roles.h"
 #include "common/status_macros.h"
+#include "server/security/access_fold.h"
 #include "server/security/decisions.h"
 #include "server/security/principals.h"
 
 namespace custody {
 
 namespace {
-
-std::string Field(const v1::LedgerEntry& e, const std::string& key) {
-  auto it = e.fields().find(key);
-  return it == e.fields().end() ? "" : it->second;
-}
 
 bool Approved(const v1::AccessGrant& g, const std::string& role) {
   for (const v1::Approval& a : g.approvals()) {
@@ -36,85 +32,14 @@ std::string ClearanceOf(const v1::Principal& p) {
   return p.clearance().empty() ? "internal" : p.clearance();
 }
 
-absl::Status ApplyUser(const v1::LedgerEntry& e, const v1::Principal& signer, AccessState* s) {
-  RETURN_IF_ERROR(Authorize(signer, Action::kManageUsers));
-  std::string name = e.subject().substr(5);  // "user:"
-  if (e.kind() == "user.added") {
-    std::vector<std::string> roles = absl::StrSplit(Field(e, "roles"), ',', absl::SkipEmpty());
-    RETURN_IF_ERROR(MayAddTokenUser(*s, name, roles, Field(e, "clearance")));
-    v1::Principal& p = s->users[name];
-    p.set_name("user:" + name);
-    for (const std::string& r : roles) p.add_roles(r);
-    p.set_agency(Field(e, "agency"));
-    p.set_clearance(Field(e, "clearance"));
-    p.set_via("token");
-    s->token_user[Field(e, "token_sha256")] = name;
-  } else if (e.kind() == "user.disabled") {  // also a certificate user not added here
-    v1::Principal& p = s->users[name];
-    p.set_name("user:" + name);
-    p.set_disabled(true);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ApplyAccess(const std::string& id, const v1::LedgerEntry& e,
-                         const v1::Principal& signer, AccessState* s) {
-  if (e.kind() == "access.requested") {
-    v1::AccessGrant& g = s->grants[id];
-    g.set_request_id(id);
-    g.set_object_id(Field(e, "object"));
-    g.set_record_id(Field(e, "record"));
-    g.set_requester(e.actor());
-    g.set_reason(Field(e, "reason"));
-    g.set_purpose(Field(e, "purpose"));
-    g.set_agency(Field(e, "agency"));
-    g.set_classification(Field(e, "classification"));
-    g.set_requested_unix_nanos(e.time_unix_nanos());
-    uint64_t seconds = 86400;
-    (void)absl::SimpleAtoi(Field(e, "seconds"), &seconds);
-    g.set_seconds(seconds);
-    g.set_state("pending");
-    return absl::OkStatus();
-  }
-  if (e.subject().rfind("request:", 0) != 0) return absl::InvalidArgumentError("not a request");
-  auto it = s->grants.find(e.subject().substr(8));
-  if (it == s->grants.end()) return absl::NotFoundError("no such access request");
-  auto user = s->users.find(signer.name().substr(signer.name().find(':') + 1));
-  if (user != s->users.end() && user->second.disabled()) {
-    return absl::PermissionDeniedError(absl::StrCat(signer.name(), " is disabled"));
-  }
-  v1::AccessGrant& g = it->second;
-  if (e.kind() == "access.approved") {
-    ASSIGN_OR_RETURN(std::string role, ApprovalRole(signer, g));
-    v1::Approval* a = g.add_approvals();
-    a->set_by(signer.name());
-    a->set_role(role);
-    a->set_clearance(ClearanceOf(signer));
-    a->set_time_unix_nanos(e.time_unix_nanos());
-    if (Approved(g, "archive-head") && Approved(g, "leader")) {
-      g.set_state("granted");
-      g.set_expires_unix_nanos(e.time_unix_nanos() +
-                               static_cast<int64_t>(g.seconds()) * 1000000000);
-    }
-  } else if (e.kind() == "access.denied" || e.kind() == "access.revoked") {
-    const bool revoke = e.kind() == "access.revoked";
-    RETURN_IF_ERROR(MayClose(signer, g, revoke));
-    g.set_state(revoke ? "revoked" : "denied");
-    g.set_decided_by(signer.name());
-    g.set_note(Field(e, revoke ? "reason" : "note"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
-absl::Status MayAddTokenUser(const AccessState& state, const std::string& name,
+absl::Status MayAddTokenUser(const v1::Principal* existing, const std::string& name,
                              const std::vector<std::string>& roles, const std::string& clearance) {
-  auto old = state.users.find(name);
-  if (old != state.users.end()) {
+  if (existing != nullptr) {
     return absl::AlreadyExistsError(absl::StrCat(
         "user:", name,
-        old->second.disabled() ? " was disabled: a disabled name stays disabled" : " exists",
+        existing->disabled() ? " was disabled: a disabled name stays disabled" : " exists",
         "; choose another name"));
   }
   for (const std::string& r : roles) {
@@ -210,41 +135,97 @@ absl::Status GrantFits(const v1::AccessGrant& g, const std::string& agency,
   return absl::OkStatus();
 }
 
-absl::StatusOr<AccessState> AccessState::Load(Ledger* ledger, absl::Time now) {
-  ASSIGN_OR_RETURN(auto entries, ledger->InTimeOrder());
-  AccessState st;
-  for (const auto& [id, e] : entries) {
-    absl::Status applied;
-    if (e.subject().rfind("user:", 0) == 0) {
-      applied = ApplyUser(e, ledger->verifier().Signer(e), &st);
-    } else if (e.kind().rfind("access.", 0) == 0) {
-      applied = ApplyAccess(id.Hex(), e, ledger->verifier().Signer(e), &st);
-    }
-    if (!applied.ok()) st.refused[id.Hex()] = std::string(applied.message());
+v1::AccessGrant AccessState::AtNow(v1::AccessGrant g) const {
+  if (g.state() == "granted" && g.expires_unix_nanos() <= absl::ToUnixNanos(now_)) {
+    g.set_state("expired");
   }
-  const int64_t t = absl::ToUnixNanos(now);
-  for (auto& [id, g] : st.grants) {
-    if (g.state() == "granted" && g.expires_unix_nanos() <= t) g.set_state("expired");
-  }
-  return st;
+  return g;
 }
 
-const v1::AccessGrant* AccessState::LiveGrant(const std::string& principal,
-                                              const std::string& object_id,
-                                              const std::string& purpose, absl::Time now,
-                                              const std::vector<std::string>& records) const {
-  const int64_t t = absl::ToUnixNanos(now);
-  for (const auto& [id, g] : grants) {
-    if (g.requester() != principal || g.purpose() != purpose || g.state() != "granted" ||
-        g.expires_unix_nanos() <= t) {
-      continue;
+absl::StatusOr<std::optional<v1::Principal>> AccessState::User(const std::string& name) const {
+  ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> g, fold_->Group("user:" + name));
+  if (!g || !g->has_user()) return std::nullopt;
+  return g->user();
+}
+
+absl::Status AccessState::ForEachUser(const std::function<void(const v1::Principal&)>& fn) const {
+  absl::Status bad;
+  RETURN_IF_ERROR(fold_->Scan("g/user:", "", [&](const std::string&, const std::string& v) {
+    v1::FoldGroup g;
+    if (!g.ParseFromString(v)) bad = absl::DataLossError("a fold group does not parse");
+    if (bad.ok() && g.has_user()) fn(g.user());
+    return bad.ok();
+  }));
+  return bad;
+}
+
+absl::StatusOr<std::optional<std::string>> AccessState::TokenUser(
+    const std::string& sha256_hex) const {
+  return fold_->Last(absl::StrCat(kTokenKeys, sha256_hex, std::string(1, '\0')));
+}
+
+absl::StatusOr<std::optional<v1::AccessGrant>> AccessState::Grant(
+    const std::string& request_id) const {
+  ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> g, fold_->Group("request:" + request_id));
+  if (!g || g->grant().request_id().empty()) return std::nullopt;
+  return AtNow(g->grant());
+}
+
+absl::Status AccessState::ForEachGrant(
+    const std::string& after, const std::function<bool(const v1::AccessGrant&)>& fn) const {
+  absl::Status bad;
+  RETURN_IF_ERROR(fold_->Scan("g/request:", after, [&](const std::string&, const std::string& v) {
+    v1::FoldGroup g;
+    if (!g.ParseFromString(v)) bad = absl::DataLossError("a fold group does not parse");
+    if (!bad.ok()) return false;
+    return g.grant().request_id().empty() || fn(AtNow(g.grant()));
+  }));
+  return bad;
+}
+
+absl::StatusOr<std::vector<v1::AccessGrant>> AccessState::GrantsStartingWith(
+    const std::string& prefix, size_t limit) const {
+  std::vector<v1::AccessGrant> out;
+  absl::Status bad;
+  RETURN_IF_ERROR(
+      fold_->Scan("g/request:" + prefix, "", [&](const std::string&, const std::string& v) {
+        v1::FoldGroup g;
+        if (!g.ParseFromString(v)) bad = absl::DataLossError("a fold group does not parse");
+        if (bad.ok() && !g.grant().request_id().empty()) out.push_back(AtNow(g.grant()));
+        return bad.ok() && out.size() < limit;
+      }));
+  RETURN_IF_ERROR(bad);
+  return out;
+}
+
+absl::StatusOr<std::optional<v1::AccessGrant>> AccessState::LiveGrant(
+    const std::string& principal, const std::string& object_id, const std::string& purpose,
+    const std::vector<std::string>& records) const {
+  const int64_t t = absl::ToUnixNanos(now_);
+  const std::string zero(1, '\0');
+  // The requests of `principal` for `purpose` about the object or one of its
+  // records: a few keys, however many grants there are.
+  std::vector<std::string> targets{object_id};
+  for (const std::string& r : records) targets.push_back("record:" + r);
+  for (const std::string& target : targets) {
+    std::vector<std::string> ids;
+    RETURN_IF_ERROR(
+        fold_->Scan(absl::StrCat(kRequesterKeys, principal, zero, purpose, zero, target, zero), "",
+                    [&](const std::string& id, const std::string&) {
+                      ids.push_back(id);
+                      return true;
+                    }));
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> f, fold_->Group("request:" + id));
+      if (!f) continue;
+      const v1::AccessGrant& g = f->grant();
+      if (g.requester() == principal && g.purpose() == purpose && g.state() == "granted" &&
+          g.expires_unix_nanos() > t) {
+        return std::optional<v1::AccessGrant>(g);
+      }
     }
-    const bool covers = g.record_id().empty() ? g.object_id() == object_id
-                                              : std::find(records.begin(), records.end(),
-                                                          g.record_id()) != records.end();
-    if (covers) return &g;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 }  // namespace custody

@@ -7,8 +7,10 @@
 #ifndef CUSTODY_SERVER_SECURITY_ACCESS_STATE_H_
 #define CUSTODY_SERVER_SECURITY_ACCESS_STATE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,33 +24,50 @@
 
 namespace custody {
 
-struct AccessState {
-  std::map<std::string, v1::Principal> users;     // by name, e.g. "alice"
-  std::map<std::string, std::string> token_user;  // token SHA-256 hex -> name
-  std::map<std::string, v1::AccessGrant> grants;  // by request id (hex)
-  // Ledger entries the fold did not apply, by entry id (hex): why.
-  std::map<std::string, std::string> refused;
+// The security state as of one moment: a read of the ledger fold
+// (server/security/access_fold.h). Cheap to make; thread-safe.
+class AccessState {
+ public:
+  // Grants past their end are "expired" at `now`.
+  AccessState(std::shared_ptr<const FoldSnapshot> fold, absl::Time now)
+      : fold_(std::move(fold)), now_(now) {}
 
-  // Replays `ledger` in time order; grants past their end are "expired" at
-  // `now`.
-  static absl::StatusOr<AccessState> Load(Ledger* ledger, absl::Time now);
-  // The live grant of `principal` for `object_id` and `purpose`, or nullptr:
+  // The user `name` ("alice") an admin added or disabled, or nullopt.
+  absl::StatusOr<std::optional<v1::Principal>> User(const std::string& name) const;
+  absl::Status ForEachUser(const std::function<void(const v1::Principal&)>& fn) const;
+  // The name of the user whose token hashes to `sha256_hex`, or nullopt.
+  absl::StatusOr<std::optional<std::string>> TokenUser(const std::string& sha256_hex) const;
+  absl::StatusOr<std::optional<v1::AccessGrant>> Grant(const std::string& request_id) const;
+  // Grants in request id order, from the first after `after`; fn returns
+  // false to stop.
+  absl::Status ForEachGrant(const std::string& after,
+                            const std::function<bool(const v1::AccessGrant&)>& fn) const;
+  // Grants whose request id starts with `prefix`, at most `limit`.
+  absl::StatusOr<std::vector<v1::AccessGrant>> GrantsStartingWith(const std::string& prefix,
+                                                                  size_t limit) const;
+  // The live grant of `principal` for `object_id` and `purpose`, or nullopt:
   // one for the object itself, or one for a record among `records` (the
   // records that hold the object now, so also footage attached after the
   // grant was approved).
-  const v1::AccessGrant* LiveGrant(const std::string& principal, const std::string& object_id,
-                                   const std::string& purpose, absl::Time now,
-                                   const std::vector<std::string>& records = {}) const;
+  absl::StatusOr<std::optional<v1::AccessGrant>> LiveGrant(
+      const std::string& principal, const std::string& object_id, const std::string& purpose,
+      const std::vector<std::string>& records = {}) const;
+
+ private:
+  v1::AccessGrant AtNow(v1::AccessGrant g) const;
+
+  std::shared_ptr<const FoldSnapshot> fold_;
+  absl::Time now_;
 };
 
 // The roles an admin may give a token user, and the highest clearance: the
 // roles that decide (archive-head, leader, admin) and clearances above
 // internal exist only in certificates from the offline CA key.
 inline const char* const kTokenRoles[] = {"ingest", "officer", "auditor"};
-// OK if an admin may add a token user `name` with `roles` and `clearance`
-// to `state`; why not otherwise (a name used before, even disabled, stays
-// used).
-absl::Status MayAddTokenUser(const AccessState& state, const std::string& name,
+// OK if an admin may add a token user `name` with `roles` and `clearance`,
+// `existing` the user of that name if any; why not otherwise (a name used
+// before, even disabled, stays used).
+absl::Status MayAddTokenUser(const v1::Principal* existing, const std::string& name,
                              const std::vector<std::string>& roles, const std::string& clearance);
 
 // The role in which `p` approves pending request `g` ("archive-head" or
@@ -64,9 +83,6 @@ absl::Status MayClose(const v1::Principal& p, const v1::AccessGrant& g, bool rev
 // agency, and every approver cleared for its classification.
 absl::Status GrantFits(const v1::AccessGrant& g, const std::string& agency,
                        const std::string& classification);
-
-// The state, rebuilt only when the ledger changed. Thread-safe.
-using AccessStateCache = LedgerFold<AccessState>;
 
 }  // namespace custody
 

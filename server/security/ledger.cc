@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "server/audit/audited_write.h"
 #include "server/security/decisions.h"
+#include "server/security/ledger_fold.h"
 #include "server/storage/index.h"
 
 namespace custody {
@@ -47,12 +48,15 @@ void Ledger::Trust(std::string ca_pem) {
   verifier_ = std::make_unique<DecisionVerifier>(std::move(ca_pem));
 }
 
-absl::Status Ledger::Store(const Digest& id, const std::string& bytes, v1::AuditEvent event) {
-  RETURN_IF_ERROR(trail_->Write(std::move(event), [&](rocksdb::WriteBatch* b) {
+absl::Status Ledger::Store(const Digest& id, const std::string& bytes, const v1::LedgerEntry& e,
+                           v1::AuditEvent event) {
+  absl::MutexLock l(&store_mu_);
+  FoldOps ops;
+  if (fold_ != nullptr) RETURN_IF_ERROR(fold_->Stage(id, e, &ops));
+  return trail_->Write(std::move(event), [&](rocksdb::WriteBatch* b) {
     b->Put(index_->ledger(), KeyOf(id), bytes);
-  }));
-  ++generation_;
-  return absl::OkStatus();
+    if (fold_ != nullptr) fold_->Write(ops, b);
+  });
 }
 
 absl::StatusOr<Ledger::Appended> Ledger::Append(v1::LedgerEntry entry, v1::AuditEvent event) {
@@ -64,7 +68,7 @@ absl::StatusOr<Ledger::Appended> Ledger::Append(v1::LedgerEntry entry, v1::Audit
   std::string bytes = entry.SerializeAsString();
   Appended out{Digest::Of(bytes), 1, nodes_};
   AddDetail(&event, "ledger_entry", out.id.ToString());
-  RETURN_IF_ERROR(Store(out.id, bytes, std::move(event)));
+  RETURN_IF_ERROR(Store(out.id, bytes, entry, std::move(event)));
   if (after_store_) after_store_(entry);
   out.holders = Spread(out.id, bytes);
   return out;
@@ -101,7 +105,7 @@ absl::StatusOr<bool> Ledger::Take(const Digest& id, const std::string& bytes,
   AddDetail(&event, "kind", e.kind());
   AddDetail(&event, "ledger_entry", id.ToString());
   AddDetail(&event, "from_node", from);
-  RETURN_IF_ERROR(Store(id, bytes, std::move(event)));
+  RETURN_IF_ERROR(Store(id, bytes, e, std::move(event)));
   if (after_store_) after_store_(e);
   return true;
 }
@@ -148,26 +152,6 @@ absl::Status Ledger::ForEach(const std::function<void(const Digest&, const v1::L
     fn(*id, e);
   }
   return FromRocksStatus(it->status(), "scanning the ledger");
-}
-
-absl::StatusOr<std::vector<std::pair<Digest, v1::LedgerEntry>>> Ledger::InTimeOrder() {
-  std::vector<std::pair<Digest, v1::LedgerEntry>> entries;
-  RETURN_IF_ERROR(
-      ForEach([&](const Digest& id, const v1::LedgerEntry& e) { entries.emplace_back(id, e); }));
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    if (a.second.time_unix_nanos() != b.second.time_unix_nanos()) {
-      return a.second.time_unix_nanos() < b.second.time_unix_nanos();
-    }
-    return a.first.Raw() < b.first.Raw();
-  });
-  // A signed statement counts once: a copy in a later entry (a replay) is
-  // dropped.
-  std::set<std::string> statements;
-  std::erase_if(entries, [&](const auto& entry) {
-    std::string s = DecisionVerifier::StatementId(entry.second);
-    return !s.empty() && !statements.insert(s).second;
-  });
-  return entries;
 }
 
 }  // namespace custody

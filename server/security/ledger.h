@@ -27,6 +27,7 @@ namespace custody {
 class AuditTrail;
 class DecisionVerifier;
 class Index;
+class LedgerFold;
 
 // The audit event of a change the ledger records: the entry's kind as the
 // action, about `audit_subject`, by its actor, with its fields as details
@@ -51,6 +52,9 @@ class Ledger {
   // serving.
   using Spreader = std::function<int(const Digest& id, const std::string& bytes)>;
   void SetSpreader(Spreader spread) { spread_ = std::move(spread); }
+  // Keeps `fold` up to date: each entry is folded in the batch that stores
+  // it (server/security/ledger_fold.h). Call before serving.
+  void SetFold(LedgerFold* fold) { fold_ = fold; }
   // Local effects of a stored entry, run after it is stored (the wiring
   // installs the purger for purge.executed). Call before serving.
   using AfterStore = std::function<void(const v1::LedgerEntry&)>;
@@ -90,14 +94,11 @@ class Ledger {
   absl::StatusOr<std::optional<std::string>> Get(const Digest& id);
   // Every entry, in id order.
   absl::Status ForEach(const std::function<void(const Digest&, const v1::LedgerEntry&)>& fn);
-  // Every entry, ordered by time (then id): the order folds replay them in.
-  // Of entries that carry the same signed statement, only the first.
-  absl::StatusOr<std::vector<std::pair<Digest, v1::LedgerEntry>>> InTimeOrder();
-  // Changes whenever an entry is added here (for caches of the state).
-  uint64_t generation() const { return generation_.load(); }
 
  private:
-  absl::Status Store(const Digest& id, const std::string& bytes, v1::AuditEvent event);
+  // Stores `e` (serialized as `bytes`) with its audit event and its fold.
+  absl::Status Store(const Digest& id, const std::string& bytes, const v1::LedgerEntry& e,
+                     v1::AuditEvent event);
   // Stores an entry made elsewhere, logged as `action`; false if held already.
   absl::StatusOr<bool> Take(const Digest& id, const std::string& bytes, const std::string& from,
                             const char* action);
@@ -115,9 +116,10 @@ class Ledger {
   Admission admission_;
   Spreader spread_;
   AfterStore after_store_;
+  LedgerFold* fold_ = nullptr;
+  absl::Mutex store_mu_;  // one fold and store at a time: each folds on the last
   absl::Mutex refused_mu_;
   std::set<std::string> refused_ ABSL_GUARDED_BY(refused_mu_);  // ids logged already
-  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace custody

@@ -80,10 +80,10 @@ std::string BearerToken(const grpc::ServerContextBase& ctx) {
 // holds, is refused.
 absl::Status CheckCertificateUser(const std::string& cn, const AccessState& state) {
   if (cn.rfind("user:", 0) != 0) return absl::OkStatus();
-  auto u = state.users.find(cn.substr(cn.find(':') + 1));
-  if (u == state.users.end()) return absl::OkStatus();
-  if (u->second.disabled()) return absl::PermissionDeniedError(absl::StrCat(cn, " is disabled"));
-  if (u->second.via() == "token") {
+  ASSIGN_OR_RETURN(std::optional<v1::Principal> u, state.User(cn.substr(cn.find(':') + 1)));
+  if (!u) return absl::OkStatus();
+  if (u->disabled()) return absl::PermissionDeniedError(absl::StrCat(cn, " is disabled"));
+  if (u->via() == "token") {
     return absl::PermissionDeniedError(absl::StrCat(
         cn,
         " is the name of a token user; a name is one principal, so this certificate is "
@@ -244,13 +244,14 @@ std::string RoleTableMarkdown() {
 }
 
 absl::StatusOr<v1::Principal> TokenUser(const std::string& token, const AccessState& state) {
-  auto it = state.token_user.find(Digest::Of(token).Hex());
-  if (it == state.token_user.end()) return absl::UnauthenticatedError("unknown token");
-  const v1::Principal& p = state.users.at(it->second);
-  if (p.disabled()) {
-    return absl::PermissionDeniedError(absl::StrCat(p.name(), " is disabled"));
+  ASSIGN_OR_RETURN(std::optional<std::string> name, state.TokenUser(Digest::Of(token).Hex()));
+  if (!name) return absl::UnauthenticatedError("unknown token");
+  ASSIGN_OR_RETURN(std::optional<v1::Principal> p, state.User(*name));
+  if (!p) return absl::UnauthenticatedError("unknown token");
+  if (p->disabled()) {
+    return absl::PermissionDeniedError(absl::StrCat(p->name(), " is disabled"));
   }
-  return p;
+  return std::move(*p);
 }
 
 absl::StatusOr<v1::Principal> Caller(const grpc::ServerContextBase& ctx, bool tls,

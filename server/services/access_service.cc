@@ -1,5 +1,6 @@
 #include "server/services/access_service.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
@@ -39,13 +40,7 @@ std::string AuditSubject(const v1::AccessGrant& g) {
   return g.record_id().empty() ? g.object_id() : "record:" + g.record_id();
 }
 
-// A grant as it stands at `now` (a granted one past its end is expired).
-v1::AccessGrant AsOfNow(v1::AccessGrant g) {
-  if (g.state() == "granted" && g.expires_unix_nanos() <= absl::ToUnixNanos(absl::Now())) {
-    g.set_state("expired");
-  }
-  return g;
-}
+constexpr uint32_t kMaxGrantPage = 1000;
 
 }  // namespace
 
@@ -68,11 +63,9 @@ absl::StatusOr<v1::LedgerEntry> AccessService::Decision(
 
 absl::StatusOr<v1::AccessGrant> AccessService::Grant(const std::string& request_id) {
   ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
-  auto it = st->grants.find(request_id);
-  if (it == st->grants.end()) {
-    return absl::NotFoundError(absl::StrCat("no access request ", request_id));
-  }
-  return AsOfNow(it->second);
+  ASSIGN_OR_RETURN(std::optional<v1::AccessGrant> g, st->Grant(request_id));
+  if (!g) return absl::NotFoundError(absl::StrCat("no access request ", request_id));
+  return std::move(*g);
 }
 
 grpc::ServerUnaryReactor* AccessService::WhoAmI(grpc::CallbackServerContext* ctx,
@@ -101,7 +94,10 @@ grpc::ServerUnaryReactor* AccessService::UserAdd(grpc::CallbackServerContext* ct
     }
     ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
     std::vector<std::string> roles(req->roles().begin(), req->roles().end());
-    if (absl::Status may = MayAddTokenUser(*st, req->name(), roles, clearance); !may.ok()) {
+    ASSIGN_OR_RETURN(std::optional<v1::Principal> existing, st->User(req->name()));
+    if (absl::Status may =
+            MayAddTokenUser(existing ? &*existing : nullptr, req->name(), roles, clearance);
+        !may.ok()) {
       return node_->Refuse(by.name(), Action::kManageUsers, "user:" + req->name(), may);
     }
     std::string token, token_hash;
@@ -133,8 +129,7 @@ grpc::ServerUnaryReactor* AccessService::UserList(grpc::CallbackServerContext* c
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kManageUsers).status());
     ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
-    for (const auto& [name, p] : st->users) *out->add_users() = p;
-    return absl::OkStatus();
+    return st->ForEachUser([&](const v1::Principal& p) { *out->add_users() = p; });
   });
 }
 
@@ -237,17 +232,38 @@ grpc::ServerUnaryReactor* AccessService::ListAccess(grpc::CallbackServerContext*
     // clearance.
     bool decider = HasRole(by, "archive-head") || HasRole(by, "leader") || HasRole(by, "auditor");
     ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node_->access_state());
-    for (const auto& [id, g] : st->grants) {
-      bool mine = g.requester() == by.name();
-      if (!mine && !(decider && SeesAgency(by, g.agency()))) continue;
-      if (!Cleared(by, g.classification())) continue;
-      if (!req->object_id().empty() && g.object_id() != req->object_id()) continue;
-      if (!req->record_id().empty() && g.record_id() != req->record_id()) continue;
-      // The approver's inbox: what `by` may approve now.
-      if (req->waiting_for_me() && !ApprovalRole(by, g).ok()) continue;
-      *out->add_grants() = AsOfNow(g);
+    const uint32_t size =
+        req->page_size() == 0 ? kMaxGrantPage : std::min(req->page_size(), kMaxGrantPage);
+    std::string after = req->page_token();
+    if (!after.empty() && after.size() != 64) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("page token \"", after, "\" is not one from a listing"));
     }
-    return absl::OkStatus();
+    // A whole id is its own grant; a start of one is where the scan begins.
+    if (after.empty() && req->id_prefix().size() == 64) {
+      after = req->id_prefix();
+      after.back() = static_cast<char>(after.back() - 1);
+    } else if (after.empty()) {
+      after = req->id_prefix();
+    }
+    std::string last;
+    return st->ForEachGrant(after, [&](const v1::AccessGrant& g) {
+      if (!absl::StartsWith(g.request_id(), req->id_prefix())) return false;
+      if (static_cast<uint32_t>(out->grants_size()) == size) {
+        out->set_next_page_token(last);
+        return false;
+      }
+      bool mine = g.requester() == by.name();
+      if (!mine && !(decider && SeesAgency(by, g.agency()))) return true;
+      if (!Cleared(by, g.classification())) return true;
+      if (!req->object_id().empty() && g.object_id() != req->object_id()) return true;
+      if (!req->record_id().empty() && g.record_id() != req->record_id()) return true;
+      // The approver's inbox: what `by` may approve now.
+      if (req->waiting_for_me() && !ApprovalRole(by, g).ok()) return true;
+      *out->add_grants() = g;
+      last = g.request_id();
+      return true;
+    });
   });
 }
 

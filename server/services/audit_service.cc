@@ -203,11 +203,10 @@ absl::StatusOr<v1::ExportContext> AuditService::ExportContextFor(const v1::Princ
   absl::Time now = absl::Now();
   c.set_exported_unix_nanos(absl::ToUnixNanos(now));
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> book, node_->records()->book());
-  auto in = book->object_records.find(id);
-  for (const std::string& rid :
-       in == book->object_records.end() ? std::vector<std::string>() : in->second) {
-    const FoldedRecord* f = book->Find(rid);
-    if (f == nullptr || !Cleared(who, f->record.classification())) continue;
+  ASSIGN_OR_RETURN(std::vector<std::string> holders, book->RecordsOf(id));
+  for (const std::string& rid : holders) {
+    ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, book->Find(rid));
+    if (!f || !Cleared(who, f->record.classification())) continue;
     v1::ExportRecord* r = c.add_records();
     r->set_id(rid);
     r->set_archive_number(f->record.archive_number());

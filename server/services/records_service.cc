@@ -140,16 +140,16 @@ RecordsService::Reactor* RecordsService::List(Ctx* ctx, const v1::ListRecordsReq
   return Run(ctx, Action::kRecordRead, "records", [=, this](const v1::Principal& p) {
     ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, keeper_->book());
     const absl::Time now = absl::Now();
-    std::vector<v1::Record> found;
-    for (const auto& [id, f] : b->records) {
+    auto shown = [&](const FoldedRecord& f) -> absl::StatusOr<std::optional<v1::Record>> {
       // Above the caller's clearance or of another agency: not listed.
-      if (!Cleared(p, f.record.classification()) || !SeesAgency(p, f.record.agency())) continue;
-      v1::Record r = Evaluate(f, *b, keeper_->rules(), now);
-      if (!RecordMatches(r, *req)) continue;
+      if (!Cleared(p, f.record.classification()) || !SeesAgency(p, f.record.agency())) {
+        return std::nullopt;
+      }
+      ASSIGN_OR_RETURN(v1::Record r, Evaluate(f, *b, keeper_->rules(), now));
       Redact(p, &r);
-      found.push_back(std::move(r));
-    }
-    return PageRecords(std::move(found), *req, out);
+      return r;
+    };
+    return ListRecords(*b, *req, shown, out);
   });
 }
 
@@ -244,10 +244,9 @@ RecordsService::Reactor* RecordsService::DeviceList(Ctx* ctx, const v1::DeviceLi
                                                     v1::DeviceListResponse* out) {
   return Run(ctx, Action::kDevices, "devices", [=, this](const v1::Principal&) {
     ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, keeper_->book());
-    for (const auto& [id, d] : b->devices) {
+    return b->ForEachDevice([&](const v1::Device& d) {
       if (!d.id().empty()) *out->add_devices() = d;
-    }
-    return absl::OkStatus();
+    });
   });
 }
 

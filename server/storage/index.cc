@@ -130,7 +130,8 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, rocks
                                                       {"tree", SequentialCf(1)},
                                                       {"subjects", cfo},
                                                       {"checkpoints", cfo},
-                                                      {"ledger", cfo}};
+                                                      {"ledger", cfo},
+                                                      {"fold", cfo}};
   std::unique_ptr<Index> idx(new Index);
   idx->listener_ = std::make_shared<Listener>();
   opts.listeners.push_back(idx->listener_);

@@ -61,6 +61,8 @@ class Index {
   rocksdb::ColumnFamilyHandle* checkpoints() { return cf_[7]; }
   // The security ledger (server/security/ledger.h): entries by id.
   rocksdb::ColumnFamilyHandle* ledger() { return cf_[8]; }
+  // The ledger fold (server/security/ledger_fold.h, doc/ledger_fold.md).
+  rocksdb::ColumnFamilyHandle* fold() { return cf_[9]; }
 
   // Applies `batch` and syncs the WAL before returning; RESOURCE_EXHAUSTED
   // below the hard reserve.

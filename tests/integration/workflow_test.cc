@@ -61,11 +61,19 @@ TEST_F(WorkflowTest, ArchiveNumbersUseTheAgencysLocalDateAndFindTheRecord) {
   ASSERT_EQ(bakery.size(), 1u);
   EXPECT_EQ(bakery[0]["target"], "bakery-3");
   EXPECT_EQ(Ok("aud", 0, {"record", "list", "--text", number}).size(), 1u);
-  json page = Ok("aud", 0, {"record", "list", "--limit", "1"});
+  CliResult first = As("aud", 0, {"record", "list", "--limit", "1", "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  json page = json::parse(first.out);
   ASSERT_EQ(page.size(), 1u);
-  json next = Ok("aud", 0, {"record", "list", "--limit", "1", "--page", "1"});
+  const size_t at = first.err.find("--page ");
+  ASSERT_NE(at, std::string::npos) << "the next page's token on stderr: " << first.err;
+  const std::string token = first.err.substr(at + 7, first.err.find('\n', at) - at - 7);
+  json next = Ok("aud", 0, {"record", "list", "--limit", "1", "--page", token});
   ASSERT_EQ(next.size(), 1u);
   EXPECT_NE(page[0]["id"], next[0]["id"]);
+  CliResult bad = As("aud", 0, {"record", "list", "--limit", "1", "--page", "1"});
+  EXPECT_NE(bad.exit_code, 0) << "an offset is not a page token";
+  EXPECT_NE(bad.err.find("not a page token"), std::string::npos) << bad.err;
   CliResult table = As("aud", 0, {"record", "list"});
   EXPECT_EQ(table.out.rfind("RECORD", 0), 0u) << "a header line first: " << table.out;
 }

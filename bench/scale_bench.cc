@@ -1,0 +1,323 @@
+// custody_scale_bench: how a node's costs grow with its history (issue 27),
+// in-process on one node.
+//
+// It fills a node with a synthetic agency history through the node's own
+// ledger (server/security/ledger.h), each entry stored, audited and folded as
+// any other: per record a creation, two attached segments and an archive
+// number; for every tenth record an access request and its two approvals.
+// At each size asked for (--at) it measures, with the history there:
+//   - ledger writes: a record created (RecordKeeper::Create, the RPC's path),
+//     a segment attached, an access approval -- each followed by the read an
+//     RPC makes after it (the record, the caller's live grant);
+//   - the first page of the record list (50 records);
+//   - the node's RSS and peak RSS;
+//   - a restart: Node::Open on the same folder, and RSS after it.
+// Each figure is the median and the 99th percentile of --ops operations.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "server/node.h"
+#include "server/records/record_query.h"
+
+namespace custody {
+namespace {
+
+constexpr int64_t kDay = 86400LL * 1000000000LL;
+
+// "VmRSS" or "VmHWM" of this process, in MiB.
+double MemoryMiB(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    absl::string_view v = line;
+    uint64_t kb = 0;
+    if (absl::ConsumePrefix(&v, field) && absl::ConsumePrefix(&v, ":") &&
+        absl::ConsumeSuffix(&v, "kB") && absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &kb)) {
+      return static_cast<double>(kb) / 1024.0;
+    }
+  }
+  return 0;
+}
+
+struct Stats {
+  double median_ms = 0, p99_ms = 0;
+};
+
+Stats Of(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  if (ms.empty()) return {};
+  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
+}
+
+// Writes the synthetic history through the node's ledger.
+class History {
+ public:
+  explicit History(Node* node) : node_(node) {}
+  // Goes on writing into `node` (the same folder, reopened).
+  void Rebind(Node* node) { node_ = node; }
+
+  uint64_t entries() const { return entries_; }
+  const std::vector<std::string>& records() const { return records_; }
+  const std::string& last_request() const { return last_request_; }
+  const std::string& last_id() const { return last_id_; }
+
+  absl::Status Append(const std::string& kind, const std::string& subject, const std::string& actor,
+                      std::map<std::string, std::string> fields) {
+    v1::LedgerEntry e;
+    e.set_kind(kind);
+    e.set_subject(subject);
+    e.set_actor(actor);
+    for (auto& [k, v] : fields) (*e.mutable_fields())[k] = std::move(v);
+    v1::AuditEvent event = EventOf(e, subject);
+    absl::StatusOr<Ledger::Appended> a = node_->ledger()->Append(std::move(e), std::move(event));
+    if (!a.ok()) return a.status();
+    ++entries_;
+    last_id_ = a->id.Hex();
+    return absl::OkStatus();
+  }
+
+  // One record's life: created, two segments, archived; every tenth has an
+  // access request approved twice.
+  absl::Status Record() {
+    const uint64_t n = records_.size();
+    const std::string id = absl::StrCat("rec-", absl::Hex(n, absl::kZeroPad12));
+    const int64_t start = t0_ + static_cast<int64_t>(n) * 60000000000LL;
+    const std::string device = absl::StrCat("dev-", n % 200);
+    const std::string rec = "record:" + id;
+    RETURN_IF_ERROR(Append("record.created", rec, "user:officer",
+                           {{"agency", "SH-MKT"},
+                            {"matter", "3"},
+                            {"target", absl::StrCat("shop-", n % 5000)},
+                            {"stage", "inspection"},
+                            {"officers", "o1,o2"},
+                            {"devices", device},
+                            {"start", absl::StrCat(start)},
+                            {"end", absl::StrCat(start + 1200000000000LL)},
+                            {"classification", "internal"}}));
+    for (int s = 0; s < 2; ++s) {
+      const std::string object = Digest::Of(absl::StrCat(id, "/", s)).ToString();
+      RETURN_IF_ERROR(Append("record.attached", rec, "user:officer",
+                             {{"object", object},
+                              {"kind", "video"},
+                              {"device", device},
+                              {"start", absl::StrCat(start + s * 600000000000LL)},
+                              {"end", absl::StrCat(start + (s + 1) * 600000000000LL)}}));
+      last_object_ = object;
+    }
+    const std::string prefix = absl::StrCat("SH-MKT-", start / kDay, "-#");
+    RETURN_IF_ERROR(Append("record.archived", rec, "user:archivist",
+                           {{"number", absl::StrCat(prefix, n)},
+                            {"prefix", prefix},
+                            {"sequence", absl::StrCat(n + 1)},
+                            {"retention_until", absl::StrCat(start + 3650 * kDay)}}));
+    records_.push_back(id);
+    if (n % 10 == 0) RETURN_IF_ERROR(Request(id));
+    return absl::OkStatus();
+  }
+
+  // An access request for record `id`, approved by an archive-head and a
+  // leader (loopback: the node's own operator roles).
+  absl::Status Request(const std::string& id) {
+    RETURN_IF_ERROR(Append("access.requested", "record:" + id, "user:viewer",
+                           {{"record", id},
+                            {"agency", "SH-MKT"},
+                            {"classification", "internal"},
+                            {"purpose", "view"},
+                            {"reason", "case review"},
+                            {"seconds", "864000000"}}));
+    last_request_ = last_id_;
+    for (const char* who : {"user:head", "user:leader"}) {
+      RETURN_IF_ERROR(
+          Append("access.approved", "request:" + last_request_, who, {{"request", last_request_}}));
+    }
+    return absl::OkStatus();
+  }
+
+  const std::string& last_object() const { return last_object_; }
+
+ private:
+  Node* node_;
+  const int64_t t0_ = absl::ToUnixNanos(absl::Now()) - 3650 * kDay;
+  uint64_t entries_ = 0;
+  std::vector<std::string> records_;
+  std::string last_id_, last_request_, last_object_;
+};
+
+double Ms(absl::Time since) { return absl::ToDoubleMilliseconds(absl::Now() - since); }
+
+struct Row {
+  uint64_t entries = 0, records = 0;
+  Stats create, attach, approve, read_after_write, first_page;
+  double rss = 0, hwm = 0, restart_s = 0, rss_after_restart = 0;
+};
+
+absl::StatusOr<Row> Measure(Node* node, History* h, int ops) {
+  Row row;
+  std::vector<double> create, attach, approve, read, page;
+  for (int i = 0; i < ops; ++i) {
+    v1::CreateRecordRequest c;
+    c.set_agency("SH-MKT");
+    c.set_matter(3);
+    c.set_target("bench");
+    c.set_stage("inspection");
+    c.add_officers("o1");
+    c.add_devices("dev-bench");
+    c.set_start_unix_nanos(absl::ToUnixNanos(absl::Now()) - 3600000000000LL);
+    absl::Time t = absl::Now();
+    absl::StatusOr<v1::Record> r = node->records()->Create("user:bench", c);
+    create.push_back(Ms(t));
+    if (!r.ok()) return r.status();
+    // Any RPC after a write: the caller's grant for an object, as get asks.
+    t = absl::Now();
+    absl::StatusOr<std::optional<v1::AccessGrant>> g =
+        node->LiveGrant("user:viewer", h->last_object(), "view");
+    read.push_back(Ms(t));
+    if (!g.ok()) return g.status();
+    t = absl::Now();
+    RETURN_IF_ERROR(h->Append("record.attached", "record:" + r->id(), "user:bench",
+                              {{"object", Digest::Of(absl::StrCat("bench", i)).ToString()},
+                               {"kind", "video"},
+                               {"device", "dev-bench"}}));
+    RETURN_IF_ERROR(node->records()->Get(r->id()).status());
+    attach.push_back(Ms(t));
+    RETURN_IF_ERROR(h->Append("access.requested", "record:" + r->id(), "user:viewer",
+                              {{"record", r->id()}, {"agency", "SH-MKT"}, {"purpose", "view"}}));
+    const std::string request = h->last_id();
+    t = absl::Now();
+    RETURN_IF_ERROR(
+        h->Append("access.approved", "request:" + request, "user:head", {{"request", request}}));
+    ASSIGN_OR_RETURN(std::shared_ptr<const AccessState> st, node->access_state());
+    ASSIGN_OR_RETURN(std::optional<v1::AccessGrant> grant, st->Grant(request));
+    if (!grant || grant->approvals_size() != 1) return absl::InternalError("no approval");
+    approve.push_back(Ms(t));
+    t = absl::Now();
+    ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, node->records()->book());
+    v1::ListRecordsRequest q;
+    q.set_page_size(50);
+    v1::ListRecordsResponse out;
+    RETURN_IF_ERROR(ListRecords(
+        *b, q,
+        [&](const FoldedRecord& f) -> absl::StatusOr<std::optional<v1::Record>> {
+          return Evaluate(f, *b, node->records()->rules(), absl::Now());
+        },
+        &out));
+    page.push_back(Ms(t));
+    if (out.records_size() != 50) return absl::InternalError("the first page is not full");
+  }
+  row.entries = h->entries();
+  row.records = h->records().size();
+  row.create = Of(create);
+  row.attach = Of(attach);
+  row.approve = Of(approve);
+  row.read_after_write = Of(read);
+  row.first_page = Of(page);
+  row.rss = MemoryMiB("VmRSS");
+  row.hwm = MemoryMiB("VmHWM");
+  return row;
+}
+
+NodeOptions Options(const std::string& dir) {
+  NodeOptions o;
+  o.data_dir = dir;
+  o.chunk_size = 64 << 10;
+  o.min_free_bytes = 64ull << 20;
+  return o;
+}
+
+int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops) {
+  std::filesystem::create_directories(dir);
+  absl::StatusOr<std::unique_ptr<Node>> node = Node::Open(Options(dir));
+  if (!node.ok()) {
+    std::fprintf(stderr, "opening the node: %s\n", node.status().ToString().c_str());
+    return 1;
+  }
+  History h(node->get());
+  std::vector<Row> rows;
+  absl::Time fill0 = absl::Now();
+  for (uint64_t target : at) {
+    while (h.entries() < target) {
+      if (absl::Status s = h.Record(); !s.ok()) {
+        std::fprintf(stderr, "filling: %s\n", s.ToString().c_str());
+        return 1;
+      }
+      if (h.records().size() % 20000 == 0) {
+        std::fprintf(stderr, "  %llu entries, %.0f/s\n",
+                     static_cast<unsigned long long>(h.entries()),
+                     h.entries() / absl::ToDoubleSeconds(absl::Now() - fill0));
+      }
+    }
+    absl::StatusOr<Row> row = Measure(node->get(), &h, ops);
+    if (!row.ok()) {
+      std::fprintf(stderr, "measuring: %s\n", row.status().ToString().c_str());
+      return 1;
+    }
+    node->reset();
+    absl::Time t = absl::Now();
+    node = Node::Open(Options(dir));
+    row->restart_s = absl::ToDoubleSeconds(absl::Now() - t);
+    if (!node.ok()) {
+      std::fprintf(stderr, "reopening the node: %s\n", node.status().ToString().c_str());
+      return 1;
+    }
+    h.Rebind(node->get());
+    row->rss_after_restart = MemoryMiB("VmRSS");
+    rows.push_back(*row);
+    std::fprintf(stderr, "at %llu entries: create %.2f ms\n",
+                 static_cast<unsigned long long>(row->entries), row->create.median_ms);
+  }
+  std::printf(
+      "entries  records  | create ms p50/p99 | attach ms | approve ms | read after write ms | "
+      "first page ms | RSS MiB (peak) | restart s (RSS after)\n");
+  for (const Row& r : rows) {
+    std::printf(
+        "%8llu %8llu | %6.2f / %6.2f | %5.2f / %5.2f | %5.2f / %5.2f | %5.3f / %5.3f | %6.2f / "
+        "%6.2f | %6.0f (%6.0f) | %5.2f (%4.0f)\n",
+        static_cast<unsigned long long>(r.entries), static_cast<unsigned long long>(r.records),
+        r.create.median_ms, r.create.p99_ms, r.attach.median_ms, r.attach.p99_ms,
+        r.approve.median_ms, r.approve.p99_ms, r.read_after_write.median_ms,
+        r.read_after_write.p99_ms, r.first_page.median_ms, r.first_page.p99_ms, r.rss, r.hwm,
+        r.restart_s, r.rss_after_restart);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace custody
+
+int main(int argc, char** argv) {
+  CLI::App app{"custody_scale_bench: a node's costs as its ledger grows (bench/README.md)"};
+  std::string dir = "bench-tmp/scale";
+  std::string at = "10000,100000,1000000";
+  int ops = 200;
+  app.add_option("--dir", dir, "a new or empty folder for the node's data");
+  app.add_option("--at", at, "ledger sizes to measure at, in entries, comma-separated");
+  app.add_option("--ops", ops, "operations of each kind per measurement");
+  CLI11_PARSE(app, argc, argv);
+  std::vector<uint64_t> sizes;
+  for (absl::string_view s : absl::StrSplit(at, ',')) {
+    uint64_t n = 0;
+    if (!absl::SimpleAtoi(s, &n)) {
+      std::fprintf(stderr, "--at: \"%s\" is not a number\n", std::string(s).c_str());
+      return 2;
+    }
+    sizes.push_back(n);
+  }
+  std::sort(sizes.begin(), sizes.end());
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
+    std::fprintf(stderr, "--dir %s is not empty: give a new folder, or remove it first\n",
+                 dir.c_str());
+    return 2;
+  }
+  return custody::Run(dir, sizes, ops);
+}
