@@ -221,6 +221,12 @@ absl::StatusOr<Row> Measure(Node* node, History* h, int ops) {
   row.approve = Of(approve);
   row.read_after_write = Of(read);
   row.first_page = Of(page);
+  std::string levels;
+  for (auto* cf : {node->index()->fold(), node->index()->ledger(), node->index()->events()}) {
+    if (node->index()->db()->GetProperty(cf, "rocksdb.levelstats", &levels)) {
+      std::fprintf(stderr, "%s:\n%s", cf->GetName().c_str(), levels.c_str());
+    }
+  }
   row.rss = MemoryMiB("VmRSS");
   row.hwm = MemoryMiB("VmHWM");
   return row;
@@ -234,7 +240,7 @@ NodeOptions Options(const std::string& dir) {
   return o;
 }
 
-int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops) {
+int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops, bool existing) {
   std::filesystem::create_directories(dir);
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Open(Options(dir));
   if (!node.ok()) {
@@ -245,7 +251,7 @@ int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops) {
   std::vector<Row> rows;
   absl::Time fill0 = absl::Now();
   for (uint64_t target : at) {
-    while (h.entries() < target) {
+    while (h.entries() < target && !existing) {
       if (absl::Status s = h.Record(); !s.ok()) {
         std::fprintf(stderr, "filling: %s\n", s.ToString().c_str());
         return 1;
@@ -299,9 +305,12 @@ int main(int argc, char** argv) {
   std::string dir = "bench-tmp/scale";
   std::string at = "10000,100000,1000000";
   int ops = 200;
+  bool existing = false;
   app.add_option("--dir", dir, "a new or empty folder for the node's data");
   app.add_option("--at", at, "ledger sizes to measure at, in entries, comma-separated");
   app.add_option("--ops", ops, "operations of each kind per measurement");
+  app.add_flag("--existing", existing,
+               "measure a folder an earlier run filled, as it is (once; --at is ignored)");
   CLI11_PARSE(app, argc, argv);
   std::vector<uint64_t> sizes;
   for (absl::string_view s : absl::StrSplit(at, ',')) {
@@ -314,10 +323,11 @@ int main(int argc, char** argv) {
   }
   std::sort(sizes.begin(), sizes.end());
   std::error_code ec;
-  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
+  if (existing) sizes = {0};
+  if (!existing && std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
     std::fprintf(stderr, "--dir %s is not empty: give a new folder, or remove it first\n",
                  dir.c_str());
     return 2;
   }
-  return custody::Run(dir, sizes, ops);
+  return custody::Run(dir, sizes, ops, existing);
 }

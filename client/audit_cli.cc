@@ -195,6 +195,7 @@ int AuditVerifyNodeCommand(const AuditArgs& a) {
     }
     req.set_since_checkpoint(note);
   }
+  req.set_since_last_verified(a.since_last_verified);
   v1::AuditVerifyNodeResponse resp;
   absl::Status s = FromGrpcStatus(Stub(a.server)->VerifyNode(&ctx, req, &resp));
   if (!s.ok()) return Fail(s);
@@ -216,12 +217,19 @@ int AuditVerifyNodeCommand(const AuditArgs& a) {
                       {"checkpoints", resp.checkpoints()},
                       {"first_problem", resp.first_problem()},
                       {"seconds", resp.seconds()},
+                      {"verified_from", resp.verified_from()},
+                      {"verified_checkpoint", resp.verified_checkpoint()},
                       {"restored_logs", restored}}
                      .dump()
               << "\n";
   } else if (resp.ok()) {
     std::cout << "the audit log holds " << resp.events() << " events and matches all "
               << resp.checkpoints() << " signed checkpoints (" << resp.seconds() << " s)\n";
+    if (resp.verified_from() > 0) {
+      std::cout << "read events " << resp.verified_from() << " to " << resp.events() - 1
+                << "; the ones before are those of the signed checkpoint of size "
+                << resp.verified_from() << ", checked against the stored tree\n";
+    }
     for (const v1::RestoredLogCheck& c : resp.restored_logs()) {
       std::cout << "restored log of earlier node " << c.node_id() << ": " << c.events()
                 << " events match the checkpoint it signed\n";

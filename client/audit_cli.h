@@ -21,7 +21,8 @@ struct AuditArgs {
   std::string file;      // verify: the object's bytes
   std::string manifest;  // verify: an export's manifest.json (default: beside the bundle)
   std::string since;     // verify-node: a checkpoint file
-  bool fresh = false;    // checkpoint: sign one over the log as it is now
+  bool since_last_verified = false;  // verify-node: from the node's last verified checkpoint
+  bool fresh = false;                // checkpoint: sign one over the log as it is now
   // log: filters (the register, across subjects, without an ID)
   std::string actor, action, from, to;
   uint32_t limit = 0;

@@ -129,9 +129,14 @@ void SecurityCommands::AddAudit(CLI::App* app) {
   exp->add_option("-o,--output", audit_.output, "bundle file (must not exist)")->required();
   for (CLI::App* c : {log, checkpoint, exp}) set_->AddJsonFlag(c);
   AddAuditVerify(audit);
-  CLI::App* node = set_->Add(audit, "verify-node", "recompute the node's whole log",
-                             WithGlobals(&audit_, AuditVerifyNodeCommand));
-  node->add_option("--since-checkpoint", audit_.since, "a checkpoint kept earlier (file)");
+  CLI::App* node =
+      set_->Add(audit, "verify-node", "recompute the node's log against its signed checkpoints",
+                WithGlobals(&audit_, AuditVerifyNodeCommand));
+  node->add_option("--since-checkpoint", audit_.since,
+                   "a checkpoint kept earlier (file): read only the events after it, and prove "
+                   "the node's latest checkpoint extends it");
+  node->add_flag("--since-last-verified", audit_.since_last_verified,
+                 "read only the events after the last checkpoint a verification reached");
   set_->AddJsonFlag(node);
 }
 

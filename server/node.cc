@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/files.h"
@@ -147,7 +148,7 @@ absl::Status Node::OpenStorage() {
     ASSIGN_OR_RETURN(RecoveryStats st, RebuildIndex(index_.get(), volumes_.get(), sealer_.get()));
     rebuilt_ = st;
     LOG(INFO) << "index rebuilt: " << st.entries_scanned << " entries, " << st.chunks_indexed
-              << " chunks, " << st.objects_indexed << " objects";
+              << " chunks, " << st.objects_indexed << " objects in " << st.seconds << " s";
   } else {
     ASSIGN_OR_RETURN(RecoveryStats st,
                      RecoverActiveVolume(index_.get(), volumes_.get(), sealer_.get()));
@@ -340,6 +341,11 @@ absl::Status Node::RecordRebuild() {
   AddDetail(&rebuilt, "chunks", absl::StrCat(rebuilt_->chunks_indexed));
   AddDetail(&rebuilt, "objects", absl::StrCat(rebuilt_->objects_indexed));
   AddDetail(&rebuilt, "torn_bytes_quarantined", absl::StrCat(rebuilt_->torn_bytes));
+  AddDetail(&rebuilt, "seconds", absl::StrFormat("%.1f", rebuilt_->seconds));
+  AddDetail(
+      &rebuilt, "entries_per_second",
+      absl::StrFormat("%.0f",
+                      rebuilt_->seconds > 0 ? rebuilt_->entries_scanned / rebuilt_->seconds : 0.0));
   return RecordOrHold(std::move(rebuilt));
 }
 

@@ -82,16 +82,31 @@ class AuditLog : public CommitHook {
   absl::StatusOr<std::pair<std::string, std::vector<Digest>>> ConsistencyFrom(uint64_t old_size);
   // `subject`'s events with inclusion proofs against the latest checkpoint.
   absl::StatusOr<v1::AuditBundle> Bundle(const std::string& subject);
-  // Recomputes the whole tree from the stored events and checks it against
-  // every signed checkpoint (and `since_checkpoint`, if given).
-  v1::AuditVerifyNodeResponse VerifyAll(const std::string& since_checkpoint);
+  // Recomputes the tree from the stored events and checks it against every
+  // signed checkpoint (and `since_checkpoint`, if given). From event 0, or,
+  // with `from` > 0 (a size this node signed a checkpoint for), from the
+  // stored tree's perfect subtrees at `from`, checked against that signed
+  // root: then only events from `from` on are read.
+  v1::AuditVerifyNodeResponse VerifyAll(const std::string& since_checkpoint, uint64_t from = 0);
+  // The last checkpoint size a VerifyAll verified (RememberVerified), or 0.
+  absl::StatusOr<uint64_t> LastVerified();
+  // Puts "this node verified its log up to the checkpoint of `size`" into
+  // `batch`.
+  void RememberVerified(rocksdb::WriteBatch* batch, uint64_t size);
 
   struct Verification;  // audit_verify.cc
 
  private:
   AuditLog() = default;
   absl::StatusOr<Digest> Node(int level, uint64_t index);
-  void VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verification);
+  void VerifyEvents(const rocksdb::ReadOptions& ro, uint64_t from, Verification* verification);
+  // The compact range at `from` from the stored tree, checked against the
+  // signed checkpoint of that size; false (and v's problem) otherwise.
+  bool StartAt(uint64_t from, merkle::CompactRange* range, Verification* v);
+  // Events [from, to) one by one onto `joined`, checking the checkpoints
+  // they reach.
+  bool VerifyHead(const rocksdb::ReadOptions& ro, uint64_t from, uint64_t to,
+                  merkle::CompactRange* joined, uint64_t* verified_upto, Verification* v);
   void FinishVerify(const rocksdb::ReadOptions& ro, const merkle::CompactRange& stored,
                     const merkle::CompactRange& joined, uint64_t verified_upto, Verification* v);
 

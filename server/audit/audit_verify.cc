@@ -7,11 +7,17 @@
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "rocksdb/write_batch.h"
 #include "server/audit/audit_log.h"
 #include "server/audit/event_groups.h"
 
 namespace custody {
 namespace {
+
+// In the checkpoints family beside the checkpoints (8-byte keys) and
+// "latest": the last checkpoint size a verification checked.
+constexpr char kVerifiedKey[] = "verified-upto";
 
 // The seq field of a canonical event (field 1, a varint, first when set;
 // proto3 leaves it out when 0). Decoded by hand: a full parse per event
@@ -37,6 +43,7 @@ struct AuditLog::Verification {
   std::map<uint64_t, Checkpoint> checkpoints;  // by tree size
   std::string problem;
   uint64_t events = 0;
+  uint64_t verified_checkpoint = 0;  // the largest signed size checked
 
   bool Fail(std::string p) {
     if (problem.empty()) problem = std::move(p);
@@ -110,16 +117,18 @@ bool CheckRoot(Index* index, const rocksdb::ReadOptions& ro, uint64_t verified_u
 
 }  // namespace
 
-v1::AuditVerifyNodeResponse AuditLog::VerifyAll(const std::string& since) {
+v1::AuditVerifyNodeResponse AuditLog::VerifyAll(const std::string& since, uint64_t from) {
   absl::Time start = absl::Now();
   Verifier v;
   rocksdb::ReadOptions ro;
   ro.snapshot = index_->db()->GetSnapshot();
   ro.readahead_size = 4 << 20;
   ro.fill_cache = false;
-  if (LoadCheckpoints(index_, key_.public_raw(), since, &v)) VerifyEvents(ro, &v);
+  if (LoadCheckpoints(index_, key_.public_raw(), since, &v)) VerifyEvents(ro, from, &v);
   index_->db()->ReleaseSnapshot(ro.snapshot);
   v1::AuditVerifyNodeResponse resp;
+  resp.set_verified_from(from);
+  if (v.problem.empty()) resp.set_verified_checkpoint(v.verified_checkpoint);
   resp.set_ok(v.problem.empty());
   resp.set_first_problem(v.problem);
   resp.set_events(v.events);
@@ -173,13 +182,15 @@ void VerifyUnit(Index* index, const rocksdb::ReadOptions& ro,
   u->problem = ev.problem();
 }
 
-// Verifies units of the log on both cores.
+// Verifies units of events [begin, n) of the log on both cores; `begin` is a
+// multiple of kUnitEvents.
 std::vector<Unit> VerifyUnits(Index* index, const rocksdb::ReadOptions& ro,
-                              const std::map<uint64_t, Checkpoint>& checkpoints, uint64_t n) {
-  std::vector<Unit> units((n + kUnitEvents - 1) / kUnitEvents);
+                              const std::map<uint64_t, Checkpoint>& checkpoints, uint64_t begin,
+                              uint64_t n) {
+  std::vector<Unit> units(n > begin ? (n - begin + kUnitEvents - 1) / kUnitEvents : 0);
   for (size_t i = 0; i < units.size(); ++i) {
-    units[i].begin = i * kUnitEvents;
-    units[i].end = std::min(n, (i + 1) * kUnitEvents);
+    units[i].begin = begin + i * kUnitEvents;
+    units[i].end = std::min(n, begin + (i + 1) * kUnitEvents);
   }
   std::atomic<size_t> next{0};
   auto work = [&] {
@@ -198,7 +209,8 @@ std::vector<Unit> VerifyUnits(Index* index, const rocksdb::ReadOptions& ro,
 // Every event must be where its seq says, and the tree recomputed from them
 // must give every signed root and the stored right edge. Units of 65536
 // events are read and hashed on two threads, then joined in order.
-void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verification) {
+void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, uint64_t from,
+                            Verification* verification) {
   Verifier& v = *verification;
   std::string raw;
   index_->db()->Get(ro, index_->tree(), "range", &raw);
@@ -208,9 +220,18 @@ void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verifi
     v.Fail("the log's stored right edge is damaged");
     return;
   }
-  std::vector<Unit> units = VerifyUnits(index_, ro, v.checkpoints, stored->size());
   merkle::CompactRange joined;
   uint64_t verified_upto = 0;
+  if (from > 0) {
+    if (!StartAt(from, &joined, &v)) return;
+    verified_upto = from;
+  }
+  // Up to the next whole unit one by one, then whole units on both cores.
+  const uint64_t aligned =
+      std::min(stored->size(), (from + kUnitEvents - 1) / kUnitEvents * kUnitEvents);
+  if (from < aligned && !VerifyHead(ro, from, aligned, &joined, &verified_upto, &v)) return;
+  std::vector<Unit> units =
+      VerifyUnits(index_, ro, v.checkpoints, std::max(from, aligned), stored->size());
   for (const Unit& u : units) {
     for (const auto& [size, subtrees] : u.at_checkpoints) {
       merkle::CompactRange at = joined;
@@ -229,6 +250,72 @@ void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, Verification* verifi
     v.events = joined.size();
   }
   FinishVerify(ro, *stored, joined, verified_upto, &v);
+  if (v.problem.empty()) v.verified_checkpoint = verified_upto;
+}
+
+bool AuditLog::StartAt(uint64_t from, merkle::CompactRange* range, Verification* v) {
+  auto signed_at = v->checkpoints.find(from);
+  if (signed_at == v->checkpoints.end()) {
+    return v->Fail(absl::StrCat("this node signed no checkpoint at tree size ", from,
+                                ", so verification cannot start there"));
+  }
+  uint64_t at = 0;
+  for (int level = 63; level >= 0; --level) {
+    if ((from & (uint64_t{1} << level)) == 0) continue;
+    absl::StatusOr<Digest> h = Node(level, at >> level);
+    if (!h.ok() || !range->AppendSubtree(level, *h).ok()) {
+      return v->Fail(absl::StrCat("the stored tree below the checkpoint of size ", from,
+                                  " is damaged: ", h.status().message()));
+    }
+    at += uint64_t{1} << level;
+  }
+  if (range->Root() != signed_at->second.root) {
+    return v->Fail(absl::StrCat("the stored tree does not give the root the node signed at size ",
+                                from, ": verify the whole log (without --since)"));
+  }
+  return true;
+}
+
+bool AuditLog::VerifyHead(const rocksdb::ReadOptions& ro, uint64_t from, uint64_t to,
+                          merkle::CompactRange* joined, uint64_t* verified_upto, Verification* v) {
+  EventCursor ev(index_, ro);
+  ev.Seek(from);
+  for (uint64_t want = from; want < to; ++want, ev.Next()) {
+    uint64_t says = 0;
+    if (!ev.Valid() || !EventSeq(ev.event(), &says) || says != want) {
+      return v->Fail(!ev.problem().empty()
+                         ? ev.problem()
+                         : absl::StrCat("event ", want, " is missing or out of place"));
+    }
+    joined->Append(merkle::HashLeaf(ev.event()), [](int, uint64_t, const Digest&) {});
+    auto cp = v->checkpoints.find(want + 1);
+    if (cp == v->checkpoints.end()) continue;
+    if (!CheckRoot(index_, ro, *verified_upto, want + 1, cp->second.root, joined->Root(),
+                   absl::StrCat("the signed checkpoint of size ", want + 1), v)) {
+      return false;
+    }
+    *verified_upto = want + 1;
+  }
+  ev.NextGroup();
+  if (!ev.problem().empty()) return v->Fail(ev.problem());
+  v->events = joined->size();
+  return true;
+}
+
+absl::StatusOr<uint64_t> AuditLog::LastVerified() {
+  std::string v;
+  rocksdb::Status s =
+      index_->db()->Get(rocksdb::ReadOptions(), index_->checkpoints(), kVerifiedKey, &v);
+  if (s.IsNotFound()) return 0;
+  RETURN_IF_ERROR(FromRocksStatus(s, "reading the last verified checkpoint"));
+  if (v.size() != 8) return absl::DataLossError("the last verified checkpoint is damaged");
+  return absl::big_endian::Load64(v.data());
+}
+
+void AuditLog::RememberVerified(rocksdb::WriteBatch* batch, uint64_t size) {
+  char b[8];
+  absl::big_endian::Store64(b, size);
+  batch->Put(index_->checkpoints(), kVerifiedKey, rocksdb::Slice(b, 8));
 }
 
 // After the last unit: no signed checkpoint beyond the log, no event beyond

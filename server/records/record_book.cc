@@ -72,6 +72,20 @@ absl::Status RecordBook::ForEachRecordByCreation(
   return bad;
 }
 
+absl::Status RecordBook::ForEachRecordStarting(
+    int64_t from, int64_t to, const std::function<bool(const FoldedRecord&)>& fn) const {
+  absl::Status bad;
+  const std::string end = TimeKey(to);
+  RETURN_IF_ERROR(
+      fold_->Scan(kStartKeys, TimeKey(from), [&](const std::string& key, const std::string&) {
+        if (key.compare(0, 8, end) >= 0) return false;
+        absl::StatusOr<std::optional<FoldedRecord>> f = Find(key.substr(8));
+        if (!f.ok()) bad = f.status();
+        return bad.ok() && (!*f || fn(**f));
+      }));
+  return bad;
+}
+
 absl::StatusOr<std::vector<std::string>> RecordBook::IdsStartingWith(const std::string& prefix,
                                                                      size_t limit) const {
   std::vector<std::string> out;

@@ -46,6 +46,9 @@ class RecordBook {
   absl::Status ForEachRecordByCreation(
       const std::string& after,
       const std::function<bool(const std::string& key, const FoldedRecord&)>& fn) const;
+  // Records whose start is in [from, to), in start order (the report's).
+  absl::Status ForEachRecordStarting(int64_t from_unix_nanos, int64_t to_unix_nanos,
+                                     const std::function<bool(const FoldedRecord&)>& fn) const;
   // Ids that start with `prefix`, at most `limit`.
   absl::StatusOr<std::vector<std::string>> IdsStartingWith(const std::string& prefix,
                                                            size_t limit) const;

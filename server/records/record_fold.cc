@@ -325,6 +325,7 @@ void BookRules::Derived(const std::string& group, const v1::FoldGroup& g,
       (*out)[absl::StrCat(kObjectRecordKeys, s.object_id(), kZero, r.id())] = "";
     }
     (*out)[absl::StrCat(kCreatedKeys, TimeKey(r.created_unix_nanos()), r.id())] = "";
+    (*out)[absl::StrCat(kStartKeys, TimeKey(r.start_unix_nanos()), r.id())] = "";
     if (!r.archive_number().empty()) {
       (*out)[absl::StrCat(kArchiveNumberKeys, r.archive_number(), kZero, r.id())] = "";
       (*out)[absl::StrCat(kSequenceKeys, g.archive_prefix(), kZero, BigEndian(g.archive_sequence()),

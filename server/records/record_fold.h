@@ -19,6 +19,7 @@ namespace custody {
 // snapshot that adds it.
 inline constexpr char kObjectRecordKeys[] = "or/";   // or/<object>\0<record>
 inline constexpr char kCreatedKeys[] = "rc/";        // rc/<created time><record>
+inline constexpr char kStartKeys[] = "rs/";          // rs/<start time><record>
 inline constexpr char kArchiveNumberKeys[] = "an/";  // an/<number>\0<record>
 inline constexpr char kSequenceKeys[] = "as/";       // as/<prefix>\0<sequence><record>
 inline constexpr char kOpenByDeviceKeys[] = "od/";   // od/<device>\0<record>, not archived

@@ -85,20 +85,21 @@ absl::Status ListRecords(
   const uint32_t size =
       q.page_size() == 0 ? kMaxRecordPage : std::min(q.page_size(), kMaxRecordPage);
   absl::Status failed;
-  std::string last;
+  std::string last;  // the position of the last record looked at
+  uint32_t scanned = 0;
   RETURN_IF_ERROR(
       book.ForEachRecordByCreation(after, [&](const std::string& key, const FoldedRecord& f) {
-        if (static_cast<uint32_t>(out->records_size()) == size) {
+        if (static_cast<uint32_t>(out->records_size()) == size ||
+            scanned == kMaxRecordsScannedPerPage) {
           out->set_next_page_token(absl::BytesToHexString(last));
           return false;
         }
+        ++scanned;
         absl::StatusOr<std::optional<v1::Record>> r = shown(f);
         if (!r.ok()) failed = r.status();
         if (!failed.ok()) return false;
-        if (*r && RecordMatches(**r, q)) {
-          *out->add_records() = std::move(**r);
-          last = key;
-        }
+        if (*r && RecordMatches(**r, q)) *out->add_records() = std::move(**r);
+        last = key;
         return true;
       }));
   RETURN_IF_ERROR(failed);

@@ -25,14 +25,18 @@ absl::StatusOr<std::string> ResolveRecord(const RecordBook& book, const std::str
 // fields aside).
 bool RecordMatches(const v1::Record& r, const v1::ListRecordsRequest& q);
 
-// The most records one page holds (a page_size of 0 asks for this many).
+// The most records one page holds (a page_size of 0 asks for this many),
+// and the most a page looks at: a filter few records pass gives short (even
+// empty) pages with a next token rather than one long scan.
 inline constexpr uint32_t kMaxRecordPage = 1000;
+inline constexpr uint32_t kMaxRecordsScannedPerPage = 20000;
 
 // One page of the records of `book` in creation order (then id), from the
 // position `q`'s page token names: those `shown` turns into an answer
 // (evaluated, redacted) and that pass `q`'s filters. Sets `out`'s records,
 // the next page token ("" on the last page) and total (the records on this
-// page). Reads only as far as the page goes. INVALID_ARGUMENT for a token
+// page). Reads only as far as the page goes, and at most
+// kMaxRecordsScannedPerPage records. INVALID_ARGUMENT for a token
 // that is not one this returned.
 absl::Status ListRecords(
     const RecordBook& book, const v1::ListRecordsRequest& q,

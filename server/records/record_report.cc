@@ -63,25 +63,26 @@ absl::StatusOr<v1::Report> RecordKeeper::MakeReport(
   out.set_to_unix_nanos(req.to_unix_nanos());
   std::set<std::string> objects;  // of the agency's records in the period
   absl::Status failed;
-  RETURN_IF_ERROR(b->ForEachRecord("", [&](const FoldedRecord& f) {
-    const v1::Record& folded = f.record;
-    if (folded.agency() != req.agency() || folded.start_unix_nanos() < req.from_unix_nanos() ||
-        folded.start_unix_nanos() >= req.to_unix_nanos()) {
-      return true;
-    }
-    if (!cleared(folded.classification())) {
-      out.set_withheld_above_clearance(out.withheld_above_clearance() + 1);
-      return true;
-    }
-    absl::StatusOr<v1::Record> r = Evaluate(f, *b, rules_, now);
-    if (!r.ok()) failed = r.status();
-    if (!failed.ok()) return false;
-    CountRecord(*r, &out);
-    for (const v1::Segment& s : folded.segments()) {
-      if (cleared(s.classification())) objects.insert(s.object_id());
-    }
-    return true;
-  }));
+  RETURN_IF_ERROR(b->ForEachRecordStarting(
+      req.from_unix_nanos(), req.to_unix_nanos(), [&](const FoldedRecord& f) {
+        const v1::Record& folded = f.record;
+        if (folded.agency() != req.agency() || folded.start_unix_nanos() < req.from_unix_nanos() ||
+            folded.start_unix_nanos() >= req.to_unix_nanos()) {
+          return true;
+        }
+        if (!cleared(folded.classification())) {
+          out.set_withheld_above_clearance(out.withheld_above_clearance() + 1);
+          return true;
+        }
+        absl::StatusOr<v1::Record> r = Evaluate(f, *b, rules_, now);
+        if (!r.ok()) failed = r.status();
+        if (!failed.ok()) return false;
+        CountRecord(*r, &out);
+        for (const v1::Segment& s : folded.segments()) {
+          if (cleared(s.classification())) objects.insert(s.object_id());
+        }
+        return true;
+      }));
   RETURN_IF_ERROR(failed);
   if (out.records() > 0) {
     out.set_archived_on_time_percent(100.0 * static_cast<double>(out.archived_on_time()) /

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/progress_log.h"
 #include "common/status_macros.h"
 #include "rocksdb/write_batch.h"
 #include "server/security/decisions.h"
@@ -379,32 +380,6 @@ absl::Status LedgerFold::Open(const std::string& version) {
 
 namespace {
 
-// Logs a long job's progress every 2 s, and its rate at the end.
-class Progress {
- public:
-  explicit Progress(std::string what) : what_(std::move(what)) {}
-  void Step(uint64_t done) {
-    done_ = done;
-    if (absl::Now() - last_ < absl::Seconds(2)) return;
-    last_ = absl::Now();
-    LOG(INFO) << what_ << ": " << done << " so far, " << Rate() << "/s";
-  }
-  void Done() {
-    LOG(INFO) << what_ << ": " << done_ << " in " << (absl::Now() - start_) << ", " << Rate()
-              << "/s";
-  }
-
- private:
-  uint64_t Rate() const {
-    double s = absl::ToDoubleSeconds(absl::Now() - start_);
-    return s > 0 ? static_cast<uint64_t>(done_ / s) : done_;
-  }
-  const std::string what_;
-  const absl::Time start_ = absl::Now();
-  absl::Time last_ = absl::Now();
-  uint64_t done_ = 0;
-};
-
 constexpr size_t kRebuildBatch = 20000;  // writes per commit
 
 }  // namespace
@@ -431,7 +406,7 @@ absl::Status LedgerFold::Rebuild(const std::string& version) {
     RETURN_IF_ERROR(flush(true));
   }
   // 2. Index every entry under its group.
-  Progress indexed("ledger fold: entries indexed");
+  ProgressLog indexed("ledger fold rebuild: entries indexed");
   uint64_t entries = 0;
   {
     std::unique_ptr<rocksdb::Iterator> it(
@@ -456,7 +431,7 @@ absl::Status LedgerFold::Rebuild(const std::string& version) {
     indexed.Done();
   }
   // 3. Fold each group: users first, since access requests read them.
-  Progress folded("ledger fold: groups folded");
+  ProgressLog folded("ledger fold rebuild: groups folded");
   uint64_t groups = 0;
   for (const bool users : {true, false}) {
     auto pending = std::make_unique<Batch>(this);

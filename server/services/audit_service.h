@@ -30,6 +30,9 @@ class AuditService final : public v1::Audit::CallbackService {
  private:
   // The register: this node's events that pass `req`'s filters.
   absl::Status Register(const v1::AuditLogRequest& req, v1::AuditLogResponse* response);
+  // Puts a verification on record (audit.verified, or audit.verify-failed);
+  // a passed one also makes the node remember the checkpoint it reached.
+  absl::Status RecordVerification(const v1::AuditVerifyNodeResponse& r);
   // Leaves out events about objects and records above `who`'s clearance.
   void DropUncleared(const v1::Principal& who, v1::AuditLogResponse* response);
   bool SubjectCleared(const v1::Principal& who, const std::string& subject);

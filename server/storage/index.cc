@@ -10,10 +10,13 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/units.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/sst_file_manager.h"
+#include "rocksdb/table.h"
 
 namespace custody {
 namespace {
@@ -42,12 +45,42 @@ absl::Status FromRocksStatus(const rocksdb::Status& s, absl::string_view what) {
   return absl::InternalError(msg);
 }
 
+namespace {
+
+// The index's memory stays bounded as history grows (issue 27): memtables of
+// every family share kMemtableBytes (the fullest is flushed when they reach
+// it), and data blocks live in one kBlockCacheBytes cache instead of one per
+// family. Index and filter blocks stay with their tables (about 2.5% of the
+// table bytes): kept in the cache instead, they were evicted and read again
+// whole, and a page of 50 records took 25 ms instead of 0.5 at a million
+// ledger entries (bench/README.md, custody_scale_bench).
+constexpr size_t kMemtableBytes = 64 << 20;
+constexpr size_t kBlockCacheBytes = 64 << 20;
+
+std::shared_ptr<rocksdb::TableFactory> SharedTables() {
+  static const std::shared_ptr<rocksdb::TableFactory> tables = [] {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+    // A point read (a record, a group of the ledger fold, a chunk that may
+    // not be here) skips the tables that do not hold its key.
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(t));
+  }();
+  return tables;
+}
+
+rocksdb::ColumnFamilyOptions Cf() {
+  rocksdb::ColumnFamilyOptions o;
+  o.table_factory = SharedTables();
+  o.write_buffer_size = 16 << 20;
+  return o;
+}
+
 // Keys that arrive in order within a prefix (event seqs; tree nodes of one
 // level) are inserted into the memtable with a hint: appends of audit events
 // spent a fifth of their time searching the skiplist.
-namespace {
 rocksdb::ColumnFamilyOptions SequentialCf(size_t prefix) {
-  rocksdb::ColumnFamilyOptions o;
+  rocksdb::ColumnFamilyOptions o = Cf();
   o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(prefix));
   // Hashes do not compress, and verify-node reads the whole log: decompressing
   // every block cost more than the space saved (events are small next to footage).
@@ -121,7 +154,8 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, rocks
   // With an SST file manager RocksDB recovers by itself from a full disk
   // once space returns (ErrorHandler's auto-recovery); the listener tells.
   opts.sst_file_manager.reset(rocksdb::NewSstFileManager(env ? env : rocksdb::Env::Default()));
-  rocksdb::ColumnFamilyOptions cfo;
+  opts.db_write_buffer_size = kMemtableBytes;
+  rocksdb::ColumnFamilyOptions cfo = Cf();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, cfo},
                                                       {"chunks", cfo},
                                                       {"objects", cfo},

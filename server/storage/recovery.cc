@@ -1,7 +1,10 @@
 #include "server/storage/recovery.h"
 
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/progress_log.h"
 #include "common/status_macros.h"
 #include "custody/v1/storage.pb.h"
 #include "server/storage/chunk_sealer.h"
@@ -14,13 +17,14 @@ constexpr int kEntriesPerBatch = 256;
 // Indexes every valid entry of `v` from `from`; returns where valid entries
 // end, after quarantining whatever follows them if `is_last`.
 absl::StatusOr<uint64_t> IndexVolume(Index* index, VolumeSet* volumes, Volume* v, uint64_t from,
-                                     bool is_last, const ChunkSealer* sealer,
-                                     RecoveryStats* stats) {
+                                     bool is_last, const ChunkSealer* sealer, RecoveryStats* stats,
+                                     const std::function<void()>& step) {
   rocksdb::WriteBatch batch;
   int pending = 0;
   auto visit = [&](const EntryHeader& h, const Location& loc,
                    const std::string& payload) -> absl::Status {
     ++stats->entries_scanned;
+    step();
     if (IsChunkEntry(h.type)) {
       const Digest& id = h.hash;  // a sealed chunk's header names it too
       ASSIGN_OR_RETURN(std::optional<Location> have, index->FindChunk(id));
@@ -73,7 +77,7 @@ absl::StatusOr<RecoveryStats> RecoverActiveVolume(Index* index, VolumeSet* volum
   // before the crash: made durable first, so that no index entry committed
   // below points to data a power cut could still take.
   RETURN_IF_ERROR(v->Sync());
-  ASSIGN_OR_RETURN(uint64_t end, IndexVolume(index, volumes, v, from, true, sealer, &stats));
+  ASSIGN_OR_RETURN(uint64_t end, IndexVolume(index, volumes, v, from, true, sealer, &stats, [] {}));
   rocksdb::WriteBatch b;
   index->PutVolume(&b, v->id(), VolumeState{end, false});
   RETURN_IF_ERROR(index->Commit(&b));
@@ -89,17 +93,23 @@ absl::StatusOr<RecoveryStats> RebuildIndex(Index* index, VolumeSet* volumes,
                                            const ChunkSealer* sealer) {
   RecoveryStats stats;
   std::vector<Volume*> all = volumes->All();
-  for (Volume* v : all) {
+  ProgressLog progress("index rebuild: volume entries");
+  for (size_t i = 0; i < all.size(); ++i) {
+    Volume* v = all[i];
     bool last = v == volumes->active();
     if (last) RETURN_IF_ERROR(v->Sync());  // as in RecoverActiveVolume
+    const std::string where = absl::StrCat("volume ", i + 1, " of ", all.size());
     ASSIGN_OR_RETURN(uint64_t end,
-                     IndexVolume(index, volumes, v, kFirstEntryOffset, last, sealer, &stats));
+                     IndexVolume(index, volumes, v, kFirstEntryOffset, last, sealer, &stats,
+                                 [&] { progress.Step(stats.entries_scanned, where); }));
     rocksdb::WriteBatch b;
     index->PutVolume(&b, v->id(), VolumeState{end, !last});
     RETURN_IF_ERROR(index->Commit(&b));
     v->set_end(end);
     LOG(INFO) << "rebuilt index from " << v->path();
   }
+  progress.Done();
+  stats.seconds = absl::ToDoubleSeconds(progress.elapsed());
   return stats;
 }
 

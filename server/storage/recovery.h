@@ -16,6 +16,7 @@ struct RecoveryStats {
   uint64_t chunks_indexed = 0;   // chunk entries the index did not have
   uint64_t objects_indexed = 0;  // manifests the index did not have
   uint64_t torn_bytes = 0;       // quarantined tail bytes
+  double seconds = 0;            // RebuildIndex: how long it took
 };
 
 // Scans the active volume from its durable end: complete, valid entries

@@ -173,9 +173,22 @@ TEST_F(AuditCliTest, VerifyNodeHoldsAcrossRestartsAndAgainstAKeptCheckpoint) {
   CliResult text = Cli({"audit", "verify-node", "--since-checkpoint", kept});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("consistency proof"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("read events"), std::string::npos) << "from the kept one: " << text.out;
+  // The node remembers the checkpoint a verification reached, and starts
+  // there when asked; each verification is on record.
+  CliResult since = Cli({"audit", "verify-node", "--since-last-verified", "--json"});
+  ASSERT_EQ(since.exit_code, 0) << since.err;
+  json s = json::parse(since.out);
+  EXPECT_EQ(s["ok"], true);
+  EXPECT_GT(s["verified_from"].get<uint64_t>(), j["verified_from"].get<uint64_t>());
+  CliResult whole = Cli({"audit", "verify-node", "--json"});
+  EXPECT_EQ(json::parse(whole.out)["verified_from"], 0);
   CliResult node_log = Cli({"audit", "log", "node", "--json"});
   json n = json::parse(node_log.out);
   EXPECT_EQ(n["events"][1]["action"], "node.stopped");
+  int verified = 0;
+  for (const auto& e : n["events"]) verified += e["action"] == "audit.verified";
+  EXPECT_EQ(verified, 4);
 }
 
 }  // namespace

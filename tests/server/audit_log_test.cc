@@ -231,6 +231,70 @@ TEST_F(AuditLogTest, RebuildingTheIndexIsAnEvent) {
   EXPECT_EQ(last.action(), "index.rebuilt");
 }
 
+TEST_F(AuditLogTest, RebuildingTheIndexSaysHowLongItTook) {
+  NodeOptions o = SmallNodeOptions(dir_.path());
+  o.rebuild_index = true;
+  auto node = Node::Open(o);
+  ASSERT_TRUE(node.ok()) << node.status();
+  auto events = (*node)->audit()->Events("node");
+  ASSERT_TRUE(events.ok());
+  v1::AuditEvent last;
+  ASSERT_TRUE(last.ParseFromString(events->back()));
+  std::map<std::string, std::string> details;
+  for (const auto& d : last.details()) details[d.key()] = d.value();
+  EXPECT_EQ(details.count("seconds"), 1u);
+  EXPECT_EQ(details.count("entries_per_second"), 1u);
+  EXPECT_NE(details["entries"], "0");
+}
+
+// A verification from a signed checkpoint starts from the stored tree at
+// that size (checked against the signed root) and reads only the events
+// after it: damage before it is for a whole verification to find.
+TEST_F(AuditLogTest, AVerificationFromACheckpointReadsOnlyTheEventsAfterIt) {
+  uint64_t kept = 0;
+  {
+    auto node = Reopen();
+    absl::StatusOr<Checkpoint> c = VerifyCheckpoint(checkpoint_, node->audit()->public_raw());
+    ASSERT_TRUE(c.ok()) << c.status();
+    kept = c->size;
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(node->Record(NewEvent("object.read", ids_[i % 3])).ok());
+    }
+    ASSERT_TRUE(node->SignCheckpointNow().ok());
+    v1::AuditVerifyNodeResponse r = node->audit()->VerifyAll(checkpoint_, kept);
+    EXPECT_TRUE(r.ok()) << r.first_problem();
+    EXPECT_EQ(r.verified_from(), kept);
+    EXPECT_GE(r.events(), kept + 300);
+    EXPECT_GT(r.verified_checkpoint(), kept + 300);
+    // Just before the latest checkpoint: no checkpoint was signed there.
+    v1::AuditVerifyNodeResponse nowhere = node->audit()->VerifyAll("", r.verified_checkpoint() - 1);
+    EXPECT_FALSE(nowhere.ok());
+    EXPECT_NE(nowhere.first_problem().find("no checkpoint"), std::string::npos)
+        << nowhere.first_problem();
+  }
+  Tamper([&](Index* index) {
+    std::string e = Get(index, 1);
+    e.back() ^= 1;
+    Put(index, 1, e);
+  });
+  {
+    auto node = Reopen();
+    EXPECT_TRUE(node->audit()->VerifyAll(checkpoint_, kept).ok()) << "event 1 is not read";
+    v1::AuditVerifyNodeResponse whole = node->audit()->VerifyAll("");
+    EXPECT_FALSE(whole.ok());
+    EXPECT_NE(whole.first_problem().find("event 1 "), std::string::npos) << whole.first_problem();
+  }
+  Tamper([&](Index* index) {
+    std::string e = Get(index, kept + 5);
+    e.back() ^= 1;
+    Put(index, kept + 5, e);
+  });
+  v1::AuditVerifyNodeResponse after = Reopen()->audit()->VerifyAll(checkpoint_, kept);
+  EXPECT_FALSE(after.ok());
+  EXPECT_NE(after.first_problem().find(absl::StrCat("event ", kept + 5)), std::string::npos)
+      << after.first_problem();
+}
+
 TEST_F(AuditLogTest, BundleProvesEachEventAgainstTheCheckpoint) {
   auto node = Reopen();
   ASSERT_TRUE(node->Record(NewEvent("object.read", ids_[0])).ok());
