@@ -15,14 +15,18 @@
 // Each figure is the median and the 99th percentile of --ops operations.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -33,6 +37,8 @@ namespace custody {
 namespace {
 
 constexpr int64_t kDay = 86400LL * 1000000000LL;
+
+NodeOptions Options(const std::string& dir);
 
 // "VmRSS" or "VmHWM" of this process, in MiB.
 double MemoryMiB(const char* field) {
@@ -154,6 +160,100 @@ class History {
 };
 
 double Ms(absl::Time since) { return absl::ToDoubleMilliseconds(absl::Now() - since); }
+
+// One small object stored as a client's put is: 1 KiB of bytes unique to `n`.
+absl::Status PutObject(Node* node, uint64_t n) {
+  std::string data(1024, '\0');
+  for (size_t i = 0; i < data.size(); i += 8) {
+    uint64_t v = n * 1000003 + i;
+    std::memcpy(&data[i], &v, 8);
+  }
+  v1::UploadHeader h;
+  h.set_upload_id(absl::StrCat("scale-", n));
+  h.set_file_name(absl::StrCat("obj-", n, ".bin"));
+  h.set_size(data.size());
+  ASSIGN_OR_RETURN(std::unique_ptr<Upload> up, node->uploads()->Begin(h));
+  RETURN_IF_ERROR(up->Append(data));
+  return up->Finish(Digest::Of(data).ToString()).status();
+}
+
+// Stores objects [from, to) on `threads` threads (a burst of uploads).
+absl::Status PutMany(Node* node, uint64_t from, uint64_t to, int threads) {
+  std::atomic<uint64_t> next{from};
+  std::atomic<bool> failed{false};
+  absl::Mutex mu;
+  absl::Status first;
+  std::vector<std::thread> pool;
+  const absl::Time t0 = absl::Now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (uint64_t n = next++; n < to && !failed; n = next++) {
+        absl::Status s = PutObject(node, n);
+        if (!s.ok()) {
+          absl::MutexLock l(&mu);
+          if (first.ok()) first = s;
+          failed = true;
+        }
+        if (n % 50000 == 0 && n > from) {
+          std::fprintf(stderr, "  %llu objects, %.0f/s\n", static_cast<unsigned long long>(n),
+                       (n - from) / absl::ToDoubleSeconds(absl::Now() - t0));
+        }
+      }
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  return first;
+}
+
+// Objects: the time of one put at each size, and right after a burst.
+int RunObjects(const std::string& dir, const std::vector<uint64_t>& at, int ops, uint64_t burst) {
+  std::filesystem::create_directories(dir);
+  absl::StatusOr<std::unique_ptr<Node>> node = Node::Open(Options(dir));
+  if (!node.ok()) {
+    std::fprintf(stderr, "opening the node: %s\n", node.status().ToString().c_str());
+    return 1;
+  }
+  uint64_t stored = 0, probe = uint64_t{1} << 40;  // probes: ids apart from the fill's
+  auto measure = [&]() -> absl::StatusOr<Stats> {
+    std::vector<double> ms;
+    for (int i = 0; i < ops; ++i) {
+      absl::Time t = absl::Now();
+      RETURN_IF_ERROR(PutObject(node->get(), probe++));
+      ms.push_back(Ms(t));
+    }
+    return Of(ms);
+  };
+  std::printf("objects   | put ms p50/p99 (one at a time) | RSS MiB | restart s\n");
+  for (uint64_t target : at) {
+    if (absl::Status s = PutMany(node->get(), stored, target, 8); !s.ok()) {
+      std::fprintf(stderr, "filling: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    stored = std::max(stored, target);
+    absl::StatusOr<Stats> st = measure();
+    if (!st.ok()) {
+      std::fprintf(stderr, "measuring: %s\n", st.status().ToString().c_str());
+      return 1;
+    }
+    node->reset();
+    absl::Time t = absl::Now();
+    node = Node::Open(Options(dir));
+    const double restart = absl::ToDoubleSeconds(absl::Now() - t);
+    if (!node.ok()) return 1;
+    std::printf("%9llu | %6.2f / %6.2f | %6.0f | %5.2f\n", static_cast<unsigned long long>(target),
+                st->median_ms, st->p99_ms, MemoryMiB("VmRSS"), restart);
+    std::fflush(stdout);
+  }
+  if (burst > 0) {
+    if (absl::Status s = PutMany(node->get(), stored, stored + burst, 8); !s.ok()) return 1;
+    absl::StatusOr<Stats> st = measure();
+    if (!st.ok()) return 1;
+    std::printf("%9llu | %6.2f / %6.2f | %6.0f | right after a burst of %llu uploads\n",
+                static_cast<unsigned long long>(stored + burst), st->median_ms, st->p99_ms,
+                MemoryMiB("VmRSS"), static_cast<unsigned long long>(burst));
+  }
+  return 0;
+}
 
 struct Row {
   uint64_t entries = 0, records = 0;
@@ -306,9 +406,17 @@ int main(int argc, char** argv) {
   std::string at = "10000,100000,1000000";
   int ops = 200;
   bool existing = false;
+  bool objects = false;
+  uint64_t burst = 0;
   app.add_option("--dir", dir, "a new or empty folder for the node's data");
   app.add_option("--at", at, "ledger sizes to measure at, in entries, comma-separated");
   app.add_option("--ops", ops, "operations of each kind per measurement");
+  app.add_flag("--objects", objects,
+               "grow the object count instead (1 KiB objects, puts on 8 threads); --at counts "
+               "objects");
+  app.add_option("--burst", burst,
+                 "with --objects: at the end, this many uploads at once, then "
+                 "one put at a time again");
   app.add_flag("--existing", existing,
                "measure a folder an earlier run filled, as it is (once; --at is ignored)");
   CLI11_PARSE(app, argc, argv);
@@ -329,5 +437,6 @@ int main(int argc, char** argv) {
                  dir.c_str());
     return 2;
   }
+  if (objects) return custody::RunObjects(dir, sizes, ops, burst);
   return custody::Run(dir, sizes, ops, existing);
 }

@@ -122,6 +122,9 @@ class CustodyClient {
   absl::StatusOr<v1::ObjectInfo> Stat(const std::string& id);
   // Every object, following page tokens.
   absl::StatusOr<std::vector<v1::ObjectInfo>> List();
+  // Every object, page by page as the node sends them: `page(objects)` is
+  // called for each page, so memory holds one page, not the list.
+  absl::Status ForEachPage(const std::function<void(const std::vector<v1::ObjectInfo>&)>& page);
   // `canceller` (optional) can cancel the call from another thread.
   absl::StatusOr<v1::QueryUploadResponse> QueryUpload(const std::string& upload_id,
                                                       Canceller* canceller = nullptr);

@@ -117,6 +117,14 @@ absl::StatusOr<v1::ObjectInfo> CustodyClient::Stat(const std::string& id) {
 
 absl::StatusOr<std::vector<v1::ObjectInfo>> CustodyClient::List() {
   std::vector<v1::ObjectInfo> all;
+  RETURN_IF_ERROR(ForEachPage([&all](const std::vector<v1::ObjectInfo>& page) {
+    all.insert(all.end(), page.begin(), page.end());
+  }));
+  return all;
+}
+
+absl::Status CustodyClient::ForEachPage(
+    const std::function<void(const std::vector<v1::ObjectInfo>&)>& page) {
   std::string token;
   do {
     v1::ListRequest req;
@@ -126,10 +134,10 @@ absl::StatusOr<std::vector<v1::ObjectInfo>> CustodyClient::List() {
       grpc::ClientContext ctx;
       return FromGrpcStatus(stub->List(&ctx, req, &resp));
     }));
-    for (auto& o : *resp.mutable_objects()) all.push_back(std::move(o));
+    page(std::vector<v1::ObjectInfo>(resp.objects().begin(), resp.objects().end()));
     token = resp.next_page_token();
   } while (!token.empty());
-  return all;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::QueryUploadResponse> CustodyClient::QueryUpload(const std::string& upload_id,

@@ -152,21 +152,30 @@ int RunStat(const CliGlobals& g, const std::string& id) {
 }
 
 int RunList(const CliGlobals& g) {
-  absl::StatusOr<std::vector<v1::ObjectInfo>> r = CustodyClient::Connect(g.server)->List();
-  if (!r.ok()) return Fail(r.status());
-  if (g.json) {
-    json arr = json::array();
-    for (const auto& o : *r) arr.push_back(InfoJson(o));
-    std::cout << json{{"objects", arr}, {"count", r->size()}}.dump() << "\n";
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& o : *r) {
-    rows.push_back({o.id(), absl::StrCat(o.size()), FormatUnixNanos(o.stored_at_unix_nanos()),
-                    o.file_name().empty() ? "-" : o.file_name()});
-  }
-  PrintTable(std::cout, {"ID", "BYTES", "STORED (UTC)", "FILE NAME"}, rows);
-  std::cerr << r->size() << " object(s)\n";
+  // Page by page, each printed as it comes: a node may hold millions.
+  size_t count = 0;
+  if (g.json) std::cout << "{\"objects\":[";
+  absl::Status s =
+      CustodyClient::Connect(g.server)->ForEachPage([&](const std::vector<v1::ObjectInfo>& page) {
+        std::vector<std::vector<std::string>> rows;
+        for (const v1::ObjectInfo& o : page) {
+          if (g.json) {
+            std::cout << (count == 0 ? "" : ",") << InfoJson(o).dump();
+          } else {
+            rows.push_back({o.id(), absl::StrCat(o.size()),
+                            FormatUnixNanos(o.stored_at_unix_nanos()),
+                            o.file_name().empty() ? "-" : o.file_name()});
+          }
+          ++count;
+        }
+        if (!g.json) {
+          PrintTable(std::cout, {"ID", "BYTES", "STORED (UTC)", "FILE NAME"}, rows,
+                     count == rows.size());
+        }
+      });
+  if (g.json) std::cout << "],\"count\":" << count << "}\n";
+  if (!s.ok()) return Fail(s);
+  if (!g.json) std::cerr << count << " object(s)\n";
   return 0;
 }
 

@@ -155,6 +155,10 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(const std::string& dir, rocks
   // once space returns (ErrorHandler's auto-recovery); the listener tells.
   opts.sst_file_manager.reset(rocksdb::NewSstFileManager(env ? env : rocksdb::Env::Default()));
   opts.db_write_buffer_size = kMemtableBytes;
+  // A start replays the WAL since the last flush (stops do not flush): the
+  // oldest memtables are flushed once the WAL holds this much, so a start
+  // replays at most about this, however much the node holds.
+  opts.max_total_wal_size = kMemtableBytes;
   rocksdb::ColumnFamilyOptions cfo = Cf();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, cfo},
                                                       {"chunks", cfo},
