@@ -82,26 +82,31 @@ int HoldListCommand(const RecordArgs& a) {
   v1::ListRecordsRequest req;
   req.set_agency(a.agency);
   req.set_held(true);
-  v1::ListRecordsResponse resp;
-  absl::Status s = UnaryCall(a.server, &Stub::List, req, &resp);
-  if (!s.ok()) return PrintFailure(s);
   json all = json::array();
   std::vector<std::vector<std::string>> rows;
-  for (const v1::Record& r : resp.records()) {
-    for (const v1::LegalHold& h : r.retention().legal_holds()) {
-      all.push_back(HoldJson(r, h));
-      rows.push_back({r.id(), r.archive_number().empty() ? "-" : r.archive_number(), h.id(),
-                      ZonedTimeText(h.set_unix_nanos(), r.time_zone()), h.set_by(),
-                      h.authority().empty() ? "-" : h.authority(), h.reason()});
+  size_t held = 0;
+  do {  // every page: holds are few, records many
+    v1::ListRecordsResponse resp;
+    absl::Status s = UnaryCall(a.server, &Stub::List, req, &resp);
+    if (!s.ok()) return PrintFailure(s);
+    held += resp.records_size();
+    for (const v1::Record& r : resp.records()) {
+      for (const v1::LegalHold& h : r.retention().legal_holds()) {
+        all.push_back(HoldJson(r, h));
+        rows.push_back({r.id(), r.archive_number().empty() ? "-" : r.archive_number(), h.id(),
+                        ZonedTimeText(h.set_unix_nanos(), r.time_zone()), h.set_by(),
+                        h.authority().empty() ? "-" : h.authority(), h.reason()});
+      }
     }
-  }
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
   if (a.json) {
     std::cout << all.dump() << "\n";
     return 0;
   }
   PrintTable(std::cout, {"RECORD", "ARCHIVE NUMBER", "HOLD", "SET", "BY", "AUTHORITY", "REASON"},
              rows);
-  std::cerr << rows.size() << " legal hold(s) on " << resp.records_size() << " record(s)\n";
+  std::cerr << rows.size() << " legal hold(s) on " << held << " record(s)\n";
   return 0;
 }
 

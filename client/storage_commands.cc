@@ -154,6 +154,7 @@ int RunStat(const CliGlobals& g, const std::string& id) {
 int RunList(const CliGlobals& g) {
   // Page by page, each printed as it comes: a node may hold millions.
   size_t count = 0;
+  bool first = true;
   if (g.json) std::cout << "{\"objects\":[";
   absl::Status s =
       CustodyClient::Connect(g.server)->ForEachPage([&](const std::vector<v1::ObjectInfo>& page) {
@@ -169,12 +170,12 @@ int RunList(const CliGlobals& g) {
           ++count;
         }
         if (!g.json) {
-          PrintTable(std::cout, {"ID", "BYTES", "STORED (UTC)", "FILE NAME"}, rows,
-                     count == rows.size());
+          PrintTable(std::cout, {"ID", "BYTES", "STORED (UTC)", "FILE NAME"}, rows, first);
         }
+        first = false;
       });
+  if (!s.ok()) return Fail(s);  // JSON left open: not a whole list
   if (g.json) std::cout << "],\"count\":" << count << "}\n";
-  if (!s.ok()) return Fail(s);
   if (!g.json) std::cerr << count << " object(s)\n";
   return 0;
 }

@@ -37,6 +37,22 @@ json ObjectHistory(NodeRelay* relay, const v1::Segment& s, const CallerCredentia
   return out;
 }
 
+// Every grant of record `id`, following the node's pages; {"error": ...}
+// when a page fails.
+json RecordGrants(NodeRelay* relay, const std::string& id, const CallerCredentials& who) {
+  json out = {{"grants", json::array()}};
+  std::string token;
+  do {
+    absl::StatusOr<std::string> page = relay->CallJson(
+        "custody.v1.Access/ListAccess", json{{"record_id", id}, {"page_token", token}}.dump(), who);
+    if (!page.ok()) return json{{"error", std::string(page.status().message())}};
+    json p = json::parse(*page);
+    for (const json& g : p.value("grants", json::array())) out["grants"].push_back(g);
+    token = p.value("next_page_token", "");
+  } while (!token.empty());
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CustodySheet(NodeRelay* relay, const std::string& record,
@@ -57,10 +73,7 @@ absl::StatusOr<std::string> CustodySheet(NodeRelay* relay, const std::string& re
       relay->CallJson("custody.v1.Audit/Log", json{{"subject", "record:" + r.id()}}.dump(), who);
   sheet["record_history"] = history.ok() ? json::parse(*history)
                                          : json{{"error", std::string(history.status().message())}};
-  absl::StatusOr<std::string> grants =
-      relay->CallJson("custody.v1.Access/ListAccess", json{{"record_id", r.id()}}.dump(), who);
-  sheet["grants"] =
-      grants.ok() ? json::parse(*grants) : json{{"error", std::string(grants.status().message())}};
+  sheet["grants"] = RecordGrants(relay, r.id(), who);
   return sheet.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -88,11 +88,16 @@ class AuditLog : public CommitHook {
   // stored tree's perfect subtrees at `from`, checked against that signed
   // root: then only events from `from` on are read.
   v1::AuditVerifyNodeResponse VerifyAll(const std::string& since_checkpoint, uint64_t from = 0);
-  // The last checkpoint size a VerifyAll verified (RememberVerified), or 0.
+  // The last checkpoint size a verification reached (RememberVerified), or
+  // 0; DATA_LOSS if the record of it is not signed by this node's key.
   absl::StatusOr<uint64_t> LastVerified();
-  // Puts "this node verified its log up to the checkpoint of `size`" into
-  // `batch`.
-  void RememberVerified(rocksdb::WriteBatch* batch, uint64_t size);
+  // Puts "this node verified its log from event 0 up to the checkpoint of
+  // `size`", signed with the node's key, into `batch`. The caller makes sure
+  // the verification was unbroken from event 0 (it started at 0 or at
+  // LastVerified()).
+  absl::Status RememberVerified(rocksdb::WriteBatch* batch, uint64_t size);
+  // Puts the removal of that record into `batch` (a verification failed).
+  void ForgetVerified(rocksdb::WriteBatch* batch);
 
   struct Verification;  // audit_verify.cc
 
@@ -102,7 +107,8 @@ class AuditLog : public CommitHook {
   void VerifyEvents(const rocksdb::ReadOptions& ro, uint64_t from, Verification* verification);
   // The compact range at `from` from the stored tree, checked against the
   // signed checkpoint of that size; false (and v's problem) otherwise.
-  bool StartAt(uint64_t from, merkle::CompactRange* range, Verification* v);
+  bool StartAt(const rocksdb::ReadOptions& ro, uint64_t from, merkle::CompactRange* range,
+               Verification* v);
   // Events [from, to) one by one onto `joined`, checking the checkpoints
   // they reach.
   bool VerifyHead(const rocksdb::ReadOptions& ro, uint64_t from, uint64_t to,

@@ -7,6 +7,7 @@
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/ed25519.h"
 #include "common/status_macros.h"
 #include "rocksdb/write_batch.h"
 #include "server/audit/audit_log.h"
@@ -56,10 +57,9 @@ namespace {
 using Verifier = AuditLog::Verification;
 
 // Loads and checks the signature of every checkpoint, and the auditor's.
-bool LoadCheckpoints(Index* index, absl::string_view public_raw, const std::string& since,
-                     Verifier* v) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      index->db()->NewIterator(rocksdb::ReadOptions(), index->checkpoints()));
+bool LoadCheckpoints(Index* index, const rocksdb::ReadOptions& ro, absl::string_view public_raw,
+                     const std::string& since, Verifier* v) {
+  std::unique_ptr<rocksdb::Iterator> it(index->db()->NewIterator(ro, index->checkpoints()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().size() != 8) continue;  // "latest"
     uint64_t size = absl::big_endian::Load64(it->key().data());
@@ -124,7 +124,7 @@ v1::AuditVerifyNodeResponse AuditLog::VerifyAll(const std::string& since, uint64
   ro.snapshot = index_->db()->GetSnapshot();
   ro.readahead_size = 4 << 20;
   ro.fill_cache = false;
-  if (LoadCheckpoints(index_, key_.public_raw(), since, &v)) VerifyEvents(ro, from, &v);
+  if (LoadCheckpoints(index_, ro, key_.public_raw(), since, &v)) VerifyEvents(ro, from, &v);
   index_->db()->ReleaseSnapshot(ro.snapshot);
   v1::AuditVerifyNodeResponse resp;
   resp.set_verified_from(from);
@@ -223,8 +223,9 @@ void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, uint64_t from,
   merkle::CompactRange joined;
   uint64_t verified_upto = 0;
   if (from > 0) {
-    if (!StartAt(from, &joined, &v)) return;
+    if (!StartAt(ro, from, &joined, &v)) return;
     verified_upto = from;
+    v.events = joined.size();
   }
   // Up to the next whole unit one by one, then whole units on both cores.
   const uint64_t aligned =
@@ -253,7 +254,8 @@ void AuditLog::VerifyEvents(const rocksdb::ReadOptions& ro, uint64_t from,
   if (v.problem.empty()) v.verified_checkpoint = verified_upto;
 }
 
-bool AuditLog::StartAt(uint64_t from, merkle::CompactRange* range, Verification* v) {
+bool AuditLog::StartAt(const rocksdb::ReadOptions& ro, uint64_t from, merkle::CompactRange* range,
+                       Verification* v) {
   auto signed_at = v->checkpoints.find(from);
   if (signed_at == v->checkpoints.end()) {
     return v->Fail(absl::StrCat("this node signed no checkpoint at tree size ", from,
@@ -262,7 +264,11 @@ bool AuditLog::StartAt(uint64_t from, merkle::CompactRange* range, Verification*
   uint64_t at = 0;
   for (int level = 63; level >= 0; --level) {
     if ((from & (uint64_t{1} << level)) == 0) continue;
-    absl::StatusOr<Digest> h = Node(level, at >> level);
+    std::string raw;
+    rocksdb::Status got =
+        index_->db()->Get(ro, index_->tree(), TreeNodeKey(level, at >> level), &raw);
+    absl::StatusOr<Digest> h =
+        got.ok() ? Digest::FromRaw(raw) : absl::StatusOr<Digest>(FromRocksStatus(got, "tree node"));
     if (!h.ok() || !range->AppendSubtree(level, *h).ok()) {
       return v->Fail(absl::StrCat("the stored tree below the checkpoint of size ", from,
                                   " is damaged: ", h.status().message()));
@@ -302,20 +308,41 @@ bool AuditLog::VerifyHead(const rocksdb::ReadOptions& ro, uint64_t from, uint64_
   return true;
 }
 
+namespace {
+
+// What the node signs when it remembers a verification: its log and the size.
+std::string VerifiedStatement(const std::string& origin, uint64_t size) {
+  return absl::StrCat("custody verified-upto\n", origin, "\n", size, "\n");
+}
+
+}  // namespace
+
 absl::StatusOr<uint64_t> AuditLog::LastVerified() {
   std::string v;
   rocksdb::Status s =
       index_->db()->Get(rocksdb::ReadOptions(), index_->checkpoints(), kVerifiedKey, &v);
   if (s.IsNotFound()) return 0;
   RETURN_IF_ERROR(FromRocksStatus(s, "reading the last verified checkpoint"));
-  if (v.size() != 8) return absl::DataLossError("the last verified checkpoint is damaged");
-  return absl::big_endian::Load64(v.data());
+  const uint64_t size = v.size() > 8 ? absl::big_endian::Load64(v.data()) : 0;
+  if (v.size() <= 8 ||
+      !Ed25519Verify(key_.public_raw(), VerifiedStatement(origin_, size), v.substr(8)).ok()) {
+    return absl::DataLossError(
+        "the node's record of its last verification is not signed by its key: verify the whole "
+        "log (audit verify-node without --since-last-verified)");
+  }
+  return size;
 }
 
-void AuditLog::RememberVerified(rocksdb::WriteBatch* batch, uint64_t size) {
+absl::Status AuditLog::RememberVerified(rocksdb::WriteBatch* batch, uint64_t size) {
+  ASSIGN_OR_RETURN(std::string signature, key_.Sign(VerifiedStatement(origin_, size)));
   char b[8];
   absl::big_endian::Store64(b, size);
-  batch->Put(index_->checkpoints(), kVerifiedKey, rocksdb::Slice(b, 8));
+  batch->Put(index_->checkpoints(), kVerifiedKey, std::string(b, 8) + signature);
+  return absl::OkStatus();
+}
+
+void AuditLog::ForgetVerified(rocksdb::WriteBatch* batch) {
+  batch->Delete(index_->checkpoints(), kVerifiedKey);
 }
 
 // After the last unit: no signed checkpoint beyond the log, no event beyond

@@ -13,17 +13,6 @@ namespace custody {
 
 namespace {
 
-bool Approved(const v1::AccessGrant& g, const std::string& role) {
-  for (const v1::Approval& a : g.approvals()) {
-    if (a.role() == role) return true;
-  }
-  return false;
-}
-
-std::string ClearanceOf(const v1::Principal& p) {
-  return p.clearance().empty() ? "internal" : p.clearance();
-}
-
 void Requested(const std::string& id, const v1::LedgerEntry& e, v1::AccessGrant* g) {
   g->set_request_id(id);
   g->set_object_id(EntryField(e, "object"));
@@ -112,7 +101,7 @@ absl::Status AccessRules::ApplyRequest(const Digest& id, const std::string& key,
     a->set_role(role);
     a->set_clearance(ClearanceOf(signer));
     a->set_time_unix_nanos(e.time_unix_nanos());
-    if (Approved(*grant, "archive-head") && Approved(*grant, "leader")) {
+    if (HasApproval(*grant, "archive-head") && HasApproval(*grant, "leader")) {
       grant->set_state("granted");
       grant->set_expires_unix_nanos(e.time_unix_nanos() +
                                     static_cast<int64_t>(grant->seconds()) * 1000000000);

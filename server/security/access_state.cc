@@ -16,23 +16,23 @@ namespace custody {
 
 namespace {
 
-bool Approved(const v1::AccessGrant& g, const std::string& role) {
+bool LeadsAgency(const v1::Principal& p, const std::string& agency) {
+  return HasRole(p, "leader") &&
+         (p.via() == "loopback" || (!agency.empty() && p.agency() == agency));
+}
+
+}  // namespace
+
+bool HasApproval(const v1::AccessGrant& g, const std::string& role) {
   for (const v1::Approval& a : g.approvals()) {
     if (a.role() == role) return true;
   }
   return false;
 }
 
-bool LeadsAgency(const v1::Principal& p, const std::string& agency) {
-  return HasRole(p, "leader") &&
-         (p.via() == "loopback" || (!agency.empty() && p.agency() == agency));
-}
-
 std::string ClearanceOf(const v1::Principal& p) {
   return p.clearance().empty() ? "internal" : p.clearance();
 }
-
-}  // namespace
 
 absl::Status MayAddTokenUser(const v1::Principal* existing, const std::string& name,
                              const std::vector<std::string>& roles, const std::string& clearance) {
@@ -86,9 +86,9 @@ absl::StatusOr<std::string> ApprovalRole(const v1::Principal& p, const v1::Acces
         absl::StrCat("the object is classified ", g.classification(), "; ", p.name(),
                      " is cleared for ", ClearanceOf(p), " and cannot approve viewing it"));
   }
-  if (HasRole(p, "archive-head") && !Approved(g, "archive-head"))
+  if (HasRole(p, "archive-head") && !HasApproval(g, "archive-head"))
     return std::string("archive-head");
-  if (HasRole(p, "leader") && !Approved(g, "leader")) {
+  if (HasRole(p, "leader") && !HasApproval(g, "leader")) {
     if (!LeadsAgency(p, g.agency())) {
       return absl::PermissionDeniedError(absl::StrCat("only a leader of agency \"", g.agency(),
                                                       "\", which made the record, approves it; ",
@@ -204,25 +204,27 @@ absl::StatusOr<std::optional<v1::AccessGrant>> AccessState::LiveGrant(
   const int64_t t = absl::ToUnixNanos(now_);
   const std::string zero(1, '\0');
   // The requests of `principal` for `purpose` about the object or one of its
-  // records: a few keys, however many grants there are.
+  // records: a few keys, however many grants there are. Of the live ones,
+  // the lowest request id, as ever.
   std::vector<std::string> targets{object_id};
   for (const std::string& r : records) targets.push_back("record:" + r);
+  std::vector<std::string> ids;
   for (const std::string& target : targets) {
-    std::vector<std::string> ids;
     RETURN_IF_ERROR(
         fold_->Scan(absl::StrCat(kRequesterKeys, principal, zero, purpose, zero, target, zero), "",
                     [&](const std::string& id, const std::string&) {
                       ids.push_back(id);
                       return true;
                     }));
-    for (const std::string& id : ids) {
-      ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> f, fold_->Group("request:" + id));
-      if (!f) continue;
-      const v1::AccessGrant& g = f->grant();
-      if (g.requester() == principal && g.purpose() == purpose && g.state() == "granted" &&
-          g.expires_unix_nanos() > t) {
-        return std::optional<v1::AccessGrant>(g);
-      }
+  }
+  std::sort(ids.begin(), ids.end());
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> f, fold_->Group("request:" + id));
+    if (!f) continue;
+    const v1::AccessGrant& g = f->grant();
+    if (g.requester() == principal && g.purpose() == purpose && g.state() == "granted" &&
+        g.expires_unix_nanos() > t) {
+      return std::optional<v1::AccessGrant>(g);
     }
   }
   return std::nullopt;

@@ -70,6 +70,11 @@ inline const char* const kTokenRoles[] = {"ingest", "officer", "auditor"};
 absl::Status MayAddTokenUser(const v1::Principal* existing, const std::string& name,
                              const std::vector<std::string>& roles, const std::string& clearance);
 
+// Whether `g` has an approval given in `role` ("archive-head", "leader").
+bool HasApproval(const v1::AccessGrant& g, const std::string& role);
+// `p`'s clearance ("internal" when it names none).
+std::string ClearanceOf(const v1::Principal& p);
+
 // The role in which `p` approves pending request `g` ("archive-head" or
 // "leader"), or why `p` cannot: the requester never; nobody twice; only for
 // an object with an agency; an archive-head, or a leader of the object's

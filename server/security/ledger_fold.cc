@@ -70,24 +70,43 @@ bool SplitEntryKey(const std::string& key, std::string* group, std::string* orde
   return true;
 }
 
+// Whether `s` is the rules refusing an entry (noted in its group) rather
+// than a failure to read what they needed (which fails the fold, and the
+// store of the entry with it, so that it is tried again).
+bool IsRefusal(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kUnauthenticated:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Applies `e` to `g` under `rules`; a replayed statement counts nothing, a
 // refusal is noted in the group.
-void ApplyEntry(const FoldRules& rules, const Digest& id, const std::string& order,
-                const v1::LedgerEntry& e, FoldReader* reader, v1::FoldGroup* g) {
+absl::Status ApplyEntry(const FoldRules& rules, const Digest& id, const std::string& order,
+                        const v1::LedgerEntry& e, FoldReader* reader, v1::FoldGroup* g) {
   if (g->last_key() < order) g->set_last_key(order);
   const std::string statement = DecisionVerifier::StatementId(e);
   if (!statement.empty()) {
     for (const std::string& s : g->statements()) {
-      if (s == statement) return;
+      if (s == statement) return absl::OkStatus();
     }
     g->add_statements(statement);
   }
   absl::Status s = rules.Apply(id, order, e, reader, g);
-  if (!s.ok()) {
-    v1::FoldGroup::Refusal* r = g->add_refused();
-    r->set_entry(id.Hex());
-    r->set_why(std::string(s.message()));
-  }
+  if (s.ok()) return s;
+  if (!IsRefusal(s)) return s;
+  v1::FoldGroup::Refusal* r = g->add_refused();
+  r->set_entry(id.Hex());
+  r->set_why(std::string(s.message()));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -218,11 +237,11 @@ class LedgerFold::Batch : public FoldReader {
     for (const std::string& order : orders) {
       ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(order.substr(8)));
       if (extra.second != nullptr && order == extra.first) {
-        ApplyEntry(rules, id, order, *extra.second, this, &g);
+        RETURN_IF_ERROR(ApplyEntry(rules, id, order, *extra.second, this, &g));
         continue;
       }
       ASSIGN_OR_RETURN(v1::LedgerEntry e, ReadEntry(fold_->index_, {}, order.substr(8)));
-      ApplyEntry(rules, id, order, e, this, &g);
+      RETURN_IF_ERROR(ApplyEntry(rules, id, order, e, this, &g));
     }
     return Replace(group, rules, std::move(g));
   }
@@ -235,7 +254,7 @@ class LedgerFold::Batch : public FoldReader {
     ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> old, Group(group));
     if (!old || old->last_key() < order) {
       v1::FoldGroup g = old ? std::move(*old) : v1::FoldGroup();
-      ApplyEntry(rules, id, order, e, this, &g);
+      RETURN_IF_ERROR(ApplyEntry(rules, id, order, e, this, &g));
       return Replace(group, rules, std::move(g));
     }
     return Refold(group, rules, {order, &e});
@@ -364,7 +383,7 @@ absl::StatusOr<std::map<std::string, v1::FoldGroup>> LedgerFold::Replay() {
     ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(item.order.substr(8)));
     // Rules read other groups through `memory`: the state so far in time.
     v1::FoldGroup g = memory.groups[item.group];
-    ApplyEntry(*item.rules, id, item.order, item.entry, &memory, &g);
+    RETURN_IF_ERROR(ApplyEntry(*item.rules, id, item.order, item.entry, &memory, &g));
     memory.groups[item.group] = std::move(g);
   }
   return std::move(memory.groups);
@@ -392,8 +411,11 @@ absl::Status LedgerFold::Rebuild(const std::string& version) {
     batch.Clear();
     return absl::OkStatus();
   };
-  // 1. Forget the old fold.
+  // 1. Forget the old fold: its version first, so that a stop in the middle
+  // never leaves a half-cleared fold that a start takes as current.
   bool cleared = false;
+  batch.Delete(index_->fold(), kVersionKey);
+  RETURN_IF_ERROR(flush(true));
   {
     std::unique_ptr<rocksdb::Iterator> it(
         index_->db()->NewIterator(rocksdb::ReadOptions(), index_->fold()));

@@ -70,8 +70,11 @@ class FoldRules {
   virtual std::vector<std::string> Prefixes() const = 0;
   // The group entry `e` (id `id`) belongs to under these rules, or "".
   virtual std::string GroupOf(const Digest& id, const v1::LedgerEntry& e) const = 0;
-  // Applies `e` (at order key `key`) to `g`; an error refuses it (the
-  // message says why) and must leave `g` as it was.
+  // Applies `e` (at order key `key`) to `g`. A refusal (the message says
+  // why) is INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED,
+  // FAILED_PRECONDITION, OUT_OF_RANGE or UNAUTHENTICATED, is noted in the
+  // group, and must leave `g` as it was; any other code is a failure to fold
+  // (a read that failed), and the entry is not stored.
   virtual absl::Status Apply(const Digest& id, const std::string& key, const v1::LedgerEntry& e,
                              FoldReader* reader, v1::FoldGroup* g) const = 0;
   // The derived keys (in the fold column family) of `group` in state `g`,

@@ -256,20 +256,24 @@ grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
   });
 }
 
-absl::Status AuditService::RecordVerification(const v1::AuditVerifyNodeResponse& r) {
+absl::Status AuditService::RecordVerification(const v1::AuditVerifyNodeResponse& r, bool unbroken) {
   v1::AuditEvent e =
       NewEvent(r.ok() ? "audit.verified" : "audit.verify-failed", "node", "custodyd");
   AddDetail(&e, "from_event", absl::StrCat(r.verified_from()));
   AddDetail(&e, "events", absl::StrCat(r.events()));
   AddDetail(&e, "seconds", absl::StrCat(r.seconds()));
-  if (!r.ok()) {
-    AddDetail(&e, "problem", r.first_problem());
-    return node_->trail()->Record(std::move(e));
-  }
-  AddDetail(&e, "checkpoint", absl::StrCat(r.verified_checkpoint()));
-  return node_->trail()->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
-    if (r.verified_checkpoint() > 0) node_->audit()->RememberVerified(b, r.verified_checkpoint());
+  if (!r.ok()) AddDetail(&e, "problem", r.first_problem());
+  // Only a verification unbroken from event 0 moves what the node remembers;
+  // a failed one makes it forget, so the next one starts from 0.
+  const bool remember = r.ok() && unbroken && r.verified_checkpoint() > 0;
+  if (r.ok()) AddDetail(&e, "checkpoint", absl::StrCat(r.verified_checkpoint()));
+  if (r.ok()) AddDetail(&e, "remembered", remember ? "yes" : "no: it started past the last one");
+  absl::Status signed_ok;
+  absl::Status s = node_->trail()->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
+    if (!r.ok()) node_->audit()->ForgetVerified(b);
+    if (remember) signed_ok = node_->audit()->RememberVerified(b, r.verified_checkpoint());
   });
+  return s.ok() ? signed_ok : s;
 }
 
 grpc::ServerUnaryReactor* AuditService::VerifyNode(grpc::CallbackServerContext* ctx,
@@ -279,18 +283,18 @@ grpc::ServerUnaryReactor* AuditService::VerifyNode(grpc::CallbackServerContext* 
     RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kAuditRead).status());
     // From the auditor's checkpoint, from the last one verified here, or
     // from the start.
+    absl::StatusOr<uint64_t> last = node_->audit()->LastVerified();
+    if (request->since_last_verified() && !last.ok()) return last.status();
     uint64_t from = 0;
     if (!request->since_checkpoint().empty()) {
       absl::StatusOr<Checkpoint> kept =
           VerifyCheckpoint(request->since_checkpoint(), node_->audit()->public_raw());
       if (kept.ok()) from = kept->size;  // if not, VerifyAll says why
     } else if (request->since_last_verified()) {
-      ASSIGN_OR_RETURN(from, node_->audit()->LastVerified());
+      from = *last;
     }
     *response = node_->audit()->VerifyAll(request->since_checkpoint(), from);
-    if (absl::Status s = RecordVerification(*response); !s.ok()) {
-      LOG(WARNING) << "could not put a verification on record: " << s;  // the answer stands
-    }
+    const bool unbroken = from == 0 || (last.ok() && from <= *last);
     ASSIGN_OR_RETURN(std::vector<v1::RestoredLogCheck> restored, node_->history()->Verify());
     for (v1::RestoredLogCheck& c : restored) {
       if (!c.ok() && response->ok()) {
@@ -299,6 +303,9 @@ grpc::ServerUnaryReactor* AuditService::VerifyNode(grpc::CallbackServerContext* 
             absl::StrCat("restored log of node ", c.node_id(), ": ", c.problem()));
       }
       *response->add_restored_logs() = std::move(c);
+    }
+    if (absl::Status s = RecordVerification(*response, unbroken); !s.ok()) {
+      LOG(WARNING) << "could not put a verification on record: " << s;  // the answer stands
     }
     if (request->since_checkpoint().empty() || !response->ok()) return absl::OkStatus();
     ASSIGN_OR_RETURN(Checkpoint old,

@@ -30,9 +30,11 @@ class AuditService final : public v1::Audit::CallbackService {
  private:
   // The register: this node's events that pass `req`'s filters.
   absl::Status Register(const v1::AuditLogRequest& req, v1::AuditLogResponse* response);
-  // Puts a verification on record (audit.verified, or audit.verify-failed);
-  // a passed one also makes the node remember the checkpoint it reached.
-  absl::Status RecordVerification(const v1::AuditVerifyNodeResponse& r);
+  // Puts a verification on record (audit.verified, or audit.verify-failed).
+  // A passed one that was `unbroken` from event 0 (it started at 0 or at the
+  // last point the node remembers) makes the node remember the checkpoint it
+  // reached; a failed one makes it forget.
+  absl::Status RecordVerification(const v1::AuditVerifyNodeResponse& r, bool unbroken);
   // Leaves out events about objects and records above `who`'s clearance.
   void DropUncleared(const v1::Principal& who, v1::AuditLogResponse* response);
   bool SubjectCleared(const v1::Principal& who, const std::string& subject);

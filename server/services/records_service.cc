@@ -146,6 +146,7 @@ RecordsService::Reactor* RecordsService::List(Ctx* ctx, const v1::ListRecordsReq
         return std::nullopt;
       }
       ASSIGN_OR_RETURN(v1::Record r, Evaluate(f, *b, keeper_->rules(), now));
+      if (!RecordMatches(r, *req)) return std::nullopt;  // before redaction, as ever
       Redact(p, &r);
       return r;
     };

@@ -174,21 +174,28 @@ TEST_F(AuditCliTest, VerifyNodeHoldsAcrossRestartsAndAgainstAKeptCheckpoint) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("consistency proof"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("read events"), std::string::npos) << "from the kept one: " << text.out;
-  // The node remembers the checkpoint a verification reached, and starts
-  // there when asked; each verification is on record.
+  // The node remembers the checkpoint a verification unbroken from event 0
+  // reached (those from a kept checkpoint are not), and starts there when
+  // asked; each verification is on record.
+  CliResult none_yet = Cli({"audit", "verify-node", "--since-last-verified", "--json"});
+  ASSERT_EQ(none_yet.exit_code, 0) << none_yet.err;
+  EXPECT_EQ(json::parse(none_yet.out)["verified_from"], 0) << "no whole verification yet";
+  CliResult whole = Cli({"audit", "verify-node", "--json"});
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  json w = json::parse(whole.out);
+  EXPECT_EQ(w["verified_from"], 0);
   CliResult since = Cli({"audit", "verify-node", "--since-last-verified", "--json"});
   ASSERT_EQ(since.exit_code, 0) << since.err;
   json s = json::parse(since.out);
   EXPECT_EQ(s["ok"], true);
   EXPECT_GT(s["verified_from"].get<uint64_t>(), j["verified_from"].get<uint64_t>());
-  CliResult whole = Cli({"audit", "verify-node", "--json"});
-  EXPECT_EQ(json::parse(whole.out)["verified_from"], 0);
+  EXPECT_GE(s["verified_from"].get<uint64_t>(), w["verified_checkpoint"].get<uint64_t>());
   CliResult node_log = Cli({"audit", "log", "node", "--json"});
   json n = json::parse(node_log.out);
   EXPECT_EQ(n["events"][1]["action"], "node.stopped");
   int verified = 0;
   for (const auto& e : n["events"]) verified += e["action"] == "audit.verified";
-  EXPECT_EQ(verified, 4);
+  EXPECT_EQ(verified, 5);
 }
 
 }  // namespace

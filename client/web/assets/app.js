@@ -89,10 +89,22 @@ function started(s) {
   route();
 }
 
+// Every grant `req` asks for, following the node's pages (at most 1000 each).
+async function allGrants(req) {
+  const grants = [];
+  let token = '';
+  do {
+    const r = await call('custody.v1.Access/ListAccess', { ...req, page_token: token });
+    grants.push(...(r.grants || []));
+    token = r.next_page_token || '';
+  } while (token);
+  return { grants };
+}
+
 async function home() {
   const render = page();
   const [inbox, overdue] = await Promise.all([
-    call('custody.v1.Access/ListAccess', { waiting_for_me: true }).catch(() => ({ grants: [] })),
+    allGrants({ waiting_for_me: true }).catch(() => ({ grants: [] })),
     call('custody.v1.Records/List', { overdue: true, page_size: 20 }).catch(() => ({ records: [] })),
   ]);
   let cluster = null;
@@ -223,7 +235,7 @@ async function record(id) {
 async function recordGrants(r) {
   const box = document.getElementById('record-grants');
   let grants;
-  try { grants = (await call('custody.v1.Access/ListAccess', { record_id: r.id })).grants || []; } catch (e) { return; }
+  try { grants = (await allGrants({ record_id: r.id })).grants; } catch (e) { return; }
   const revoke = (g) => async () => {
     try {
       if (!identity) throw new Error(t('needs_key'));
@@ -518,7 +530,7 @@ function grantsTable(grants, withActions) {
 
 async function approvals() {
   const render = page();
-  const inbox = await call('custody.v1.Access/ListAccess', { waiting_for_me: true });
+  const inbox = await allGrants({ waiting_for_me: true });
   render(h('h1', {}, t('approvals')), grantsTable(inbox.grants || [], true));
 }
 
