@@ -206,14 +206,20 @@ absl::Status PutMany(Node* node, uint64_t from, uint64_t to, int threads) {
 }
 
 // Objects: the time of one put at each size, and right after a burst.
-int RunObjects(const std::string& dir, const std::vector<uint64_t>& at, int ops, uint64_t burst) {
+int RunObjects(const std::string& dir, const std::vector<uint64_t>& at, int ops, uint64_t burst,
+               bool existing) {
   std::filesystem::create_directories(dir);
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Open(Options(dir));
   if (!node.ok()) {
     std::fprintf(stderr, "opening the node: %s\n", node.status().ToString().c_str());
     return 1;
   }
-  uint64_t stored = 0, probe = uint64_t{1} << 40;  // probes: ids apart from the fill's
+  // Probes: bytes apart from the fill's, and from an earlier run's (--existing).
+  // An existing folder's burst stores new bytes: ids past any fill's.
+  uint64_t stored = existing ? uint64_t{1} << 36 : 0,
+           probe = (uint64_t{1} << 40) +
+                   static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now()) % (uint64_t{1} << 20)) *
+                       1000000;
   auto measure = [&]() -> absl::StatusOr<Stats> {
     std::vector<double> ms;
     for (int i = 0; i < ops; ++i) {
@@ -437,6 +443,6 @@ int main(int argc, char** argv) {
                  dir.c_str());
     return 2;
   }
-  if (objects) return custody::RunObjects(dir, sizes, ops, burst);
+  if (objects) return custody::RunObjects(dir, sizes, ops, burst, existing);
   return custody::Run(dir, sizes, ops, existing);
 }
