@@ -89,8 +89,15 @@ class History {
     if (!a.ok()) return a.status();
     ++entries_;
     last_id_ = a->id.Hex();
-    return absl::OkStatus();
+    return Forward(a->id);
   }
+
+  // With a peer: each entry also goes to it as a peer's PutLedger hands it
+  // over (Ledger::Receive), timed into peer_ms() while measuring.
+  void SetPeer(Node* peer) { peer_ = peer; }
+  Node* peer() const { return peer_; }
+  void set_timing(bool on) { timing_ = on; }
+  std::vector<double>& peer_ms() { return peer_ms_; }
 
   // One record's life: created, two segments, archived; every tenth has an
   // access request approved twice.
@@ -152,6 +159,19 @@ class History {
   const std::string& last_object() const { return last_object_; }
 
  private:
+  absl::Status Forward(const Digest& id) {
+    if (peer_ == nullptr) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::optional<std::string> bytes, node_->ledger()->Get(id));
+    if (!bytes) return absl::InternalError("an appended entry is not there");
+    const absl::Time t = absl::Now();
+    RETURN_IF_ERROR(peer_->ledger()->Receive(id, *bytes, "bench-first-node"));
+    if (timing_) peer_ms_.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
+    return absl::OkStatus();
+  }
+  Node* peer_ = nullptr;
+  bool timing_ = false;
+  std::vector<double> peer_ms_;
+
   Node* node_;
   const int64_t t0_ = absl::ToUnixNanos(absl::Now()) - 3650 * kDay;
   uint64_t entries_ = 0;
@@ -263,13 +283,15 @@ int RunObjects(const std::string& dir, const std::vector<uint64_t>& at, int ops,
 
 struct Row {
   uint64_t entries = 0, records = 0;
-  Stats create, attach, approve, read_after_write, first_page;
+  Stats create, attach, approve, read_after_write, first_page, peer_apply;
   double rss = 0, hwm = 0, restart_s = 0, rss_after_restart = 0;
 };
 
 absl::StatusOr<Row> Measure(Node* node, History* h, int ops) {
   Row row;
   std::vector<double> create, attach, approve, read, page;
+  h->peer_ms().clear();
+  h->set_timing(true);
   for (int i = 0; i < ops; ++i) {
     v1::CreateRecordRequest c;
     c.set_agency("SH-MKT");
@@ -320,6 +342,8 @@ absl::StatusOr<Row> Measure(Node* node, History* h, int ops) {
     page.push_back(Ms(t));
     if (out.records_size() != 50) return absl::InternalError("the first page is not full");
   }
+  h->set_timing(false);
+  row.peer_apply = Of(h->peer_ms());
   row.entries = h->entries();
   row.records = h->records().size();
   row.create = Of(create);
@@ -346,7 +370,8 @@ NodeOptions Options(const std::string& dir) {
   return o;
 }
 
-int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops, bool existing) {
+int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops, bool existing,
+        const std::string& peer_dir) {
   std::filesystem::create_directories(dir);
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Open(Options(dir));
   if (!node.ok()) {
@@ -354,6 +379,17 @@ int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops, bool e
     return 1;
   }
   History h(node->get());
+  std::unique_ptr<Node> peer;
+  if (!peer_dir.empty()) {
+    std::filesystem::create_directories(peer_dir);
+    absl::StatusOr<std::unique_ptr<Node>> p = Node::Open(Options(peer_dir));
+    if (!p.ok()) {
+      std::fprintf(stderr, "opening the peer: %s\n", p.status().ToString().c_str());
+      return 1;
+    }
+    peer = std::move(*p);
+    h.SetPeer(peer.get());
+  }
   std::vector<Row> rows;
   absl::Time fill0 = absl::Now();
   for (uint64_t target : at) {
@@ -389,16 +425,16 @@ int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops, bool e
   }
   std::printf(
       "entries  records  | create ms p50/p99 | attach ms | approve ms | read after write ms | "
-      "first page ms | RSS MiB (peak) | restart s (RSS after)\n");
+      "first page ms | RSS MiB (peak) | restart s (RSS after) | peer apply ms\n");
   for (const Row& r : rows) {
     std::printf(
         "%8llu %8llu | %6.2f / %6.2f | %5.2f / %5.2f | %5.2f / %5.2f | %5.3f / %5.3f | %6.2f / "
-        "%6.2f | %6.0f (%6.0f) | %5.2f (%4.0f)\n",
+        "%6.2f | %6.0f (%6.0f) | %5.2f (%4.0f) | %5.3f / %5.3f\n",
         static_cast<unsigned long long>(r.entries), static_cast<unsigned long long>(r.records),
         r.create.median_ms, r.create.p99_ms, r.attach.median_ms, r.attach.p99_ms,
         r.approve.median_ms, r.approve.p99_ms, r.read_after_write.median_ms,
         r.read_after_write.p99_ms, r.first_page.median_ms, r.first_page.p99_ms, r.rss, r.hwm,
-        r.restart_s, r.rss_after_restart);
+        r.restart_s, r.rss_after_restart, r.peer_apply.median_ms, r.peer_apply.p99_ms);
   }
   return 0;
 }
@@ -413,6 +449,7 @@ int main(int argc, char** argv) {
   int ops = 200;
   bool existing = false;
   bool objects = false;
+  std::string peer;
   uint64_t burst = 0;
   app.add_option("--dir", dir, "a new or empty folder for the node's data");
   app.add_option("--at", at, "ledger sizes to measure at, in entries, comma-separated");
@@ -423,6 +460,9 @@ int main(int argc, char** argv) {
   app.add_option("--burst", burst,
                  "with --objects: at the end, this many uploads at once, then "
                  "one put at a time again");
+  app.add_option("--peer", peer,
+                 "a new or empty folder for a second node that takes every entry as a peer "
+                 "does (Ledger::Receive); its time per entry is the last column");
   app.add_flag("--existing", existing,
                "measure a folder an earlier run filled, as it is (once; --at is ignored)");
   CLI11_PARSE(app, argc, argv);
@@ -444,5 +484,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (objects) return custody::RunObjects(dir, sizes, ops, burst, existing);
-  return custody::Run(dir, sizes, ops, existing);
+  if (!peer.empty() && std::filesystem::exists(peer, ec) && !std::filesystem::is_empty(peer, ec)) {
+    std::fprintf(stderr, "--peer %s is not empty\n", peer.c_str());
+    return 2;
+  }
+  return custody::Run(dir, sizes, ops, existing, peer);
 }
