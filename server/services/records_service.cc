@@ -67,8 +67,12 @@ void RecordsService::Redact(const v1::Principal& p, v1::Record* r) {
       absl::StatusOr<Digest> id = Digest::Parse(it->object_id());
       absl::StatusOr<v1::ObjectManifest> m =
           id.ok() ? node_->FindManifest(*id) : absl::StatusOr<v1::ObjectManifest>(id.status());
-      auto l = m.ok() ? m->metadata().find("classification") : m->metadata().end();
-      level = !m.ok() ? "state-secret" : l == m->metadata().end() ? "internal" : l->second;
+      if (!m.ok()) {
+        level = "state-secret";  // unknown level: shown only to those cleared for any
+      } else {
+        auto l = m->metadata().find("classification");
+        level = l == m->metadata().end() ? "internal" : l->second;
+      }
     }
     if (Cleared(p, level)) {
       ++it;

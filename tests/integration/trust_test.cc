@@ -417,6 +417,31 @@ TEST_F(TrustTest, ASignedDecisionReplayedInAnotherEntryCountsOnce) {
   EXPECT_EQ(holds(0), 1u) << "the second court's hold stands";
 }
 
+// A segment attached before segments carried their level, naming an object
+// no node can find: the record is still listed and shown (the segment only
+// to those cleared for any level), and the node keeps serving. It used to
+// read the missing manifest's metadata and abort.
+TEST_F(TrustTest, ASegmentWhoseObjectNoNodeHoldsDoesNotStopTheRecordList) {
+  CliResult made = As("olga", 0,
+                      {"record", "create", "--agency", "A", "--matter", "3", "--target", "shop-9",
+                       "--stage", "inspection", "--officer", "o1", "--device", "D1", "--start",
+                       At(-absl::Hours(1)), "--json"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string rec = json::parse(made.out)["id"];
+  const std::string missing = Digest::Of("never stored").ToString();
+  const v1::LedgerEntry attached =
+      Entry("record.attached", "record:" + rec, "user:olga",
+            {{"object", missing}, {"kind", "video"}, {"device", "D1"}});
+  for (int n : {1, 2}) {
+    ASSERT_TRUE(SendAsNode(n, attached).ok());
+    CliResult list = As("olga", n, {"record", "list", "--json"});
+    ASSERT_EQ(list.exit_code, 0) << "node " << n << ": " << list.err;
+    CliResult shown = As("olga", n, {"record", "show", rec, "--json"});
+    ASSERT_EQ(shown.exit_code, 0) << shown.err;
+    EXPECT_EQ(json::parse(shown.out)["segments"].size(), 0u) << "olga is not cleared for any level";
+  }
+}
+
 TEST_F(TrustTest, TheAdminCannotMintApproversAndDisabledNamesStayDisabled) {
   for (const std::vector<std::string>& flags :
        std::vector<std::vector<std::string>>{{"--role", "archive-head"},
