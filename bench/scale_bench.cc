@@ -28,6 +28,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bench/scale_history.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "server/node.h"
@@ -36,150 +37,13 @@
 namespace custody {
 namespace {
 
-constexpr int64_t kDay = 86400LL * 1000000000LL;
+using bench::History;
+using bench::MemoryMiB;
+using bench::Ms;
+using bench::Of;
+using bench::Stats;
 
 NodeOptions Options(const std::string& dir);
-
-// "VmRSS" or "VmHWM" of this process, in MiB.
-double MemoryMiB(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    absl::string_view v = line;
-    uint64_t kb = 0;
-    if (absl::ConsumePrefix(&v, field) && absl::ConsumePrefix(&v, ":") &&
-        absl::ConsumeSuffix(&v, "kB") && absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &kb)) {
-      return static_cast<double>(kb) / 1024.0;
-    }
-  }
-  return 0;
-}
-
-struct Stats {
-  double median_ms = 0, p99_ms = 0;
-};
-
-Stats Of(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  if (ms.empty()) return {};
-  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
-}
-
-// Writes the synthetic history through the node's ledger.
-class History {
- public:
-  explicit History(Node* node) : node_(node) {}
-  // Goes on writing into `node` (the same folder, reopened).
-  void Rebind(Node* node) { node_ = node; }
-
-  uint64_t entries() const { return entries_; }
-  const std::vector<std::string>& records() const { return records_; }
-  const std::string& last_request() const { return last_request_; }
-  const std::string& last_id() const { return last_id_; }
-
-  absl::Status Append(const std::string& kind, const std::string& subject, const std::string& actor,
-                      std::map<std::string, std::string> fields) {
-    v1::LedgerEntry e;
-    e.set_kind(kind);
-    e.set_subject(subject);
-    e.set_actor(actor);
-    for (auto& [k, v] : fields) (*e.mutable_fields())[k] = std::move(v);
-    v1::AuditEvent event = EventOf(e, subject);
-    absl::StatusOr<Ledger::Appended> a = node_->ledger()->Append(std::move(e), std::move(event));
-    if (!a.ok()) return a.status();
-    ++entries_;
-    last_id_ = a->id.Hex();
-    return Forward(a->id);
-  }
-
-  // With a peer: each entry also goes to it as a peer's PutLedger hands it
-  // over (Ledger::Receive), timed into peer_ms() while measuring.
-  void SetPeer(Node* peer) { peer_ = peer; }
-  Node* peer() const { return peer_; }
-  void set_timing(bool on) { timing_ = on; }
-  std::vector<double>& peer_ms() { return peer_ms_; }
-
-  // One record's life: created, two segments, archived; every tenth has an
-  // access request approved twice.
-  absl::Status Record() {
-    const uint64_t n = records_.size();
-    const std::string id = absl::StrCat("rec-", absl::Hex(n, absl::kZeroPad12));
-    const int64_t start = t0_ + static_cast<int64_t>(n) * 60000000000LL;
-    const std::string device = absl::StrCat("dev-", n % 200);
-    const std::string rec = "record:" + id;
-    RETURN_IF_ERROR(Append("record.created", rec, "user:officer",
-                           {{"agency", "SH-MKT"},
-                            {"matter", "3"},
-                            {"target", absl::StrCat("shop-", n % 5000)},
-                            {"stage", "inspection"},
-                            {"officers", "o1,o2"},
-                            {"devices", device},
-                            {"start", absl::StrCat(start)},
-                            {"end", absl::StrCat(start + 1200000000000LL)},
-                            {"classification", "internal"}}));
-    for (int s = 0; s < 2; ++s) {
-      const std::string object = Digest::Of(absl::StrCat(id, "/", s)).ToString();
-      RETURN_IF_ERROR(Append("record.attached", rec, "user:officer",
-                             {{"object", object},
-                              {"kind", "video"},
-                              {"device", device},
-                              {"start", absl::StrCat(start + s * 600000000000LL)},
-                              {"end", absl::StrCat(start + (s + 1) * 600000000000LL)}}));
-      last_object_ = object;
-    }
-    const std::string prefix = absl::StrCat("SH-MKT-", start / kDay, "-#");
-    RETURN_IF_ERROR(Append("record.archived", rec, "user:archivist",
-                           {{"number", absl::StrCat(prefix, n)},
-                            {"prefix", prefix},
-                            {"sequence", absl::StrCat(n + 1)},
-                            {"retention_until", absl::StrCat(start + 3650 * kDay)}}));
-    records_.push_back(id);
-    if (n % 10 == 0) RETURN_IF_ERROR(Request(id));
-    return absl::OkStatus();
-  }
-
-  // An access request for record `id`, approved by an archive-head and a
-  // leader (loopback: the node's own operator roles).
-  absl::Status Request(const std::string& id) {
-    RETURN_IF_ERROR(Append("access.requested", "record:" + id, "user:viewer",
-                           {{"record", id},
-                            {"agency", "SH-MKT"},
-                            {"classification", "internal"},
-                            {"purpose", "view"},
-                            {"reason", "case review"},
-                            {"seconds", "864000000"}}));
-    last_request_ = last_id_;
-    for (const char* who : {"user:head", "user:leader"}) {
-      RETURN_IF_ERROR(
-          Append("access.approved", "request:" + last_request_, who, {{"request", last_request_}}));
-    }
-    return absl::OkStatus();
-  }
-
-  const std::string& last_object() const { return last_object_; }
-
- private:
-  absl::Status Forward(const Digest& id) {
-    if (peer_ == nullptr) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::optional<std::string> bytes, node_->ledger()->Get(id));
-    if (!bytes) return absl::InternalError("an appended entry is not there");
-    const absl::Time t = absl::Now();
-    RETURN_IF_ERROR(peer_->ledger()->Receive(id, *bytes, "bench-first-node"));
-    if (timing_) peer_ms_.push_back(absl::ToDoubleMilliseconds(absl::Now() - t));
-    return absl::OkStatus();
-  }
-  Node* peer_ = nullptr;
-  bool timing_ = false;
-  std::vector<double> peer_ms_;
-
-  Node* node_;
-  const int64_t t0_ = absl::ToUnixNanos(absl::Now()) - 3650 * kDay;
-  uint64_t entries_ = 0;
-  std::vector<std::string> records_;
-  std::string last_id_, last_request_, last_object_;
-};
-
-double Ms(absl::Time since) { return absl::ToDoubleMilliseconds(absl::Now() - since); }
 
 // One small object stored as a client's put is: 1 KiB of bytes unique to `n`.
 absl::Status PutObject(Node* node, uint64_t n) {
@@ -388,7 +252,7 @@ int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops, bool e
       return 1;
     }
     peer = std::move(*p);
-    h.SetPeer(peer.get());
+    h.Rebind(node->get(), {peer.get()});
   }
   std::vector<Row> rows;
   absl::Time fill0 = absl::Now();
@@ -417,7 +281,7 @@ int Run(const std::string& dir, const std::vector<uint64_t>& at, int ops, bool e
       std::fprintf(stderr, "reopening the node: %s\n", node.status().ToString().c_str());
       return 1;
     }
-    h.Rebind(node->get());
+    h.Rebind(node->get(), peer ? std::vector<Node*>{peer.get()} : std::vector<Node*>{});
     row->rss_after_restart = MemoryMiB("VmRSS");
     rows.push_back(*row);
     std::fprintf(stderr, "at %llu entries: create %.2f ms\n",
