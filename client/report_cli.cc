@@ -31,6 +31,7 @@ json Scalars(const v1::Report& r) {
               {"archived_on_time_percent", r.archived_on_time_percent()},
               {"overdue", r.overdue()},
               {"unexplained_gaps", r.unexplained_gaps()},
+              {"explained_gaps", r.explained_gaps()},
               {"time_mismatches", r.time_mismatches()},
               {"exemptions", r.exemptions()},
               {"exemptions_pending", r.exemptions_pending()},

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -45,6 +46,18 @@ bool ValidPlayback(const std::string& p) {
   if (p.empty() || p.size() > 64) return false;
   for (char c : p) {
     if (!isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  return true;
+}
+
+// Whether every range of a Range header starts inside an object of `size`
+// bytes (RFC 9110 14.1.1; a suffix range asks for its last bytes).
+bool Satisfiable(const httplib::Ranges& ranges, uint64_t size) {
+  for (const auto& [first, last] : ranges) {
+    if (first < 0 ? last <= 0
+                  : static_cast<uint64_t>(first) >= size || (last >= 0 && last < first)) {
+      return false;
+    }
   }
   return true;
 }
@@ -148,6 +161,9 @@ void ConsoleServer::ApiRoutes() {
   http_->Post("/api/signout", [this](const httplib::Request& req, httplib::Response& res) {
     std::optional<WebSession> s = SessionOf(req, res);
     if (!s) return;
+    if (!SameSecret(req.get_header_value("X-CSRF-Token"), s->csrf)) {
+      return Fail(res, absl::PermissionDeniedError("missing or wrong CSRF token (X-CSRF-Token)"));
+    }
     sessions_.Remove(s->id);
     res.set_header("Set-Cookie",
                    "custody_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
@@ -194,6 +210,12 @@ void ConsoleServer::ApiRoutes() {
 // viewing recorded, once per playback) before any header goes out, so a
 // refusal is a proper 403 with the node's message.
 void ConsoleServer::Playback(const httplib::Request& req, httplib::Response& res) {
+  // httplib applies the request's Range to whatever the answer is, a
+  // refusal's message included (it was cut to the range's bytes): the ranges
+  // are kept aside until the object's bytes are the answer. The request is
+  // the server's own non-const object.
+  httplib::Ranges& ranges = const_cast<httplib::Request&>(req).ranges;
+  const httplib::Ranges asked = std::exchange(ranges, {});
   std::optional<WebSession> s = SessionOf(req, res);
   if (!s) return;
   const std::string id = req.matches[1];
@@ -210,6 +232,14 @@ void ConsoleServer::Playback(const httplib::Request& req, httplib::Response& res
   absl::Status allowed = relay_->Read(id, size, 0, playback, s->credentials, &got,
                                       [](const char*, size_t) { return true; });
   if (!allowed.ok()) return Fail(res, allowed);
+  if (!Satisfiable(asked, size)) {
+    Fail(res, absl::OutOfRangeError(
+                  absl::StrCat("the range asked for is outside ", id, " (", size, " bytes)")));
+    res.status = 416;
+    res.set_header("Content-Range", absl::StrCat("bytes */", size));
+    return;
+  }
+  ranges = asked;
   std::string media = info.value("media_type", "");
   res.set_header("Cache-Control", "no-store");
   res.set_content_provider(

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/audit_text.h"
 #include "client/bundle_verifier.h"
+#include "client/web/register_proofs.h"
 #include "custody/v1/access.pb.h"
 #include "custody/v1/audit.pb.h"
 #include "custody/v1/records.pb.h"
@@ -69,8 +70,10 @@ absl::StatusOr<std::string> CustodySheet(NodeRelay* relay, const std::string& re
   json objects = json::array();
   for (const v1::Segment& s : r.segments()) objects.push_back(ObjectHistory(relay, s, who));
   sheet["objects"] = objects;
+  // The record's own events, each proven against its node's checkpoint as
+  // the register proves them.
   absl::StatusOr<std::string> history =
-      relay->CallJson("custody.v1.Audit/Log", json{{"subject", "record:" + r.id()}}.dump(), who);
+      ProvenRegister(relay, json{{"subject", "record:" + r.id()}}.dump(), who);
   sheet["record_history"] = history.ok() ? json::parse(*history)
                                          : json{{"error", std::string(history.status().message())}};
   sheet["grants"] = RecordGrants(relay, r.id(), who);

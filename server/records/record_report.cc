@@ -34,6 +34,7 @@ void CountRecord(const v1::Record& r, v1::Report* out) {
   }
   uint64_t open_gaps = 0;
   for (const v1::Gap& g : r.gaps()) open_gaps += g.explained_by().empty() ? 1 : 0;
+  out->set_explained_gaps(out->explained_gaps() + (r.gaps_size() - open_gaps));
   if (open_gaps > 0) out->add_gap_records(r.id());
   out->set_unexplained_gaps(out->unexplained_gaps() + open_gaps);
   if (Has(r, "time-mismatch")) out->set_time_mismatches(out->time_mismatches() + 1);

@@ -178,6 +178,7 @@ absl::Status DownloadReactor::CheckGrant(const v1::Principal& p, const Digest& i
   AddDetail(e, "viewer", who->name());
   AddDetail(e, "reason", (*g)->reason());
   AddDetail(e, "grant", (*g)->request_id());
+  AddDetail(e, "agency", object_agency);  // whose viewing register it is in (article 21)
   if (!(*g)->record_id().empty()) AddDetail(e, "record", (*g)->record_id());
   return absl::OkStatus();
 }

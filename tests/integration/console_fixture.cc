@@ -66,7 +66,7 @@ WebSignIn ConsoleTest::SignIn(const std::string& user) {
   EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
   if (!r || r->status != 200) return {};
   std::string set = r->get_header_value("Set-Cookie");
-  return {set.substr(0, set.find(';')), json::parse(r->body)["csrf"]};
+  return {set.substr(0, set.find(';')), json::parse(r->body)["csrf"], set};
 }
 
 httplib::Result ConsoleTest::Call(const WebSignIn& who, const std::string& method, const json& body,

@@ -19,10 +19,15 @@ namespace custody::testing {
 // A browser's sign-in: its cookie and the CSRF token the page keeps.
 struct WebSignIn {
   std::string cookie, csrf;
+  std::string set_cookie;  // the whole Set-Cookie header of the sign-in
 };
 
 class ConsoleTest : public RecordsTest {
  protected:
+  // Chunks of 64 KiB, so that a test's ranged reads cross chunks.
+  std::vector<std::string> NodeFlags() const override {
+    return {"--repair-interval", "1s", "--chunk-size", "64KiB"};
+  }
   void SetUp() override;
   void TearDown() override;
   // Starts custody-web (again) with the credentials folder `tls` (under

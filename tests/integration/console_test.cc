@@ -2,6 +2,7 @@
 // in with their own keys and act as themselves, the console alone may do
 // nothing, and playback needs a grant, reads ranges and is one viewing.
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -79,7 +80,10 @@ TEST_F(ConsoleTest, APersonSignedInActsAsThemselvesThroughTheConsole) {
 }
 
 TEST_F(ConsoleTest, PagesCarryTheCspAndStateChangesNeedTheCsrfTokenAndALiveSession) {
-  for (const char* path : {"/", "/assets/app.js", "/api/session"}) {
+  for (const char* path :
+       {"/", "/assets/app.js", "/api/session", "/vendor/chart.min.js", "/no-such-page",
+        "/api/objects/sha256:0000000000000000000000000000000000000000000000000000000000000000/"
+        "content?playback=x"}) {
     auto r = Client()->Get(path);
     ASSERT_TRUE(r) << path;
     std::string csp = r->get_header_value("Content-Security-Policy");
@@ -88,11 +92,41 @@ TEST_F(ConsoleTest, PagesCarryTheCspAndStateChangesNeedTheCsrfTokenAndALiveSessi
   }
   EXPECT_EQ(Client()->Get("/api/session")->status, 401);
   WebSignIn arch = SignIn("arch");
+  for (const char* attribute : {"; HttpOnly", "; Secure", "; SameSite=Strict", "; Path=/"}) {
+    EXPECT_TRUE(absl::StrContains(arch.set_cookie, attribute)) << arch.set_cookie;
+  }
+  // A state change without the token, or with another session's, changes nothing.
+  const std::string rec = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
+  WebSignIn olga = SignIn("olga"), other = SignIn("olga");
+  const json ask = {{"record_id", rec}, {"reason", "hearing"}};
+  for (const std::string& token : {std::string(), other.csrf}) {
+    auto r = Client()->Post("/api/call/custody.v1.Access/RequestAccess",
+                            {{"Cookie", olga.cookie}, {"X-CSRF-Token", token}}, ask.dump(),
+                            "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403) << r->body;
+    EXPECT_TRUE(absl::StrContains(r->body, "CSRF")) << r->body;
+  }
+  auto asked = Call(olga, "custody.v1.Access/RequestAccess", ask);
+  ASSERT_TRUE(asked && asked->status == 200) << (asked ? asked->body : "");
+  auto grants = Call(olga, "custody.v1.Access/ListAccess", {{"record_id", rec}});
+  EXPECT_EQ(Body(grants)["grants"].size(), 1u) << "only the request with its token was made";
   auto without = Call(arch, "custody.v1.Records/List", json::object(), /*csrf=*/false);
   ASSERT_TRUE(without);
   EXPECT_EQ(without->status, 403);
-  EXPECT_TRUE(absl::StrContains(without->body, "CSRF")) << without->body;
+  EXPECT_EQ(
+      Client()->Post("/api/register", {{"Cookie", arch.cookie}}, "{}", "application/json")->status,
+      403);
   EXPECT_EQ(Call(arch, "custody.v1.Records/List", json::object())->status, 200);
+  // Signing out is a state change too.
+  EXPECT_EQ(Client()->Post("/api/signout", {{"Cookie", other.cookie}}, "", "text/plain")->status,
+            403);
+  EXPECT_EQ(Client()
+                ->Post("/api/signout", {{"Cookie", other.cookie}, {"X-CSRF-Token", other.csrf}}, "",
+                       "text/plain")
+                ->status,
+            200);
+  EXPECT_EQ(Client()->Get("/api/session", {{"Cookie", other.cookie}})->status, 401);
   EXPECT_EQ(Call(arch, "custody.v1.Custody/Repair", json::object())->status, 404)
       << "maintenance is not relayed";
   // Sessions end: a cookie is refused after its session's time.
@@ -120,7 +154,7 @@ TEST_F(ConsoleTest, ATokenReaderSignsInAndReadsButCannotDecide) {
   auto r = Client()->Post("/api/signin/token", json{{"token", token}}.dump(), "application/json");
   ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
   std::string set = r->get_header_value("Set-Cookie");
-  WebSignIn tina{set.substr(0, set.find(';')), Body(r)["csrf"]};
+  WebSignIn tina{set.substr(0, set.find(';')), Body(r)["csrf"], set};
   EXPECT_EQ(Body(r)["user"], "user:tina");
   auto who = Call(tina, "custody.v1.Access/WhoAmI", json::object());
   EXPECT_EQ(Body(who)["name"], "user:tina");
@@ -142,6 +176,99 @@ TEST_F(ConsoleTest, AnotherAgencysRecordIsNotOpened) {
   EXPECT_FALSE(Body(r).value("message", "").empty()) << "the node's own message";
   WebSignIn lena = SignIn("lena");
   EXPECT_EQ(Call(lena, "custody.v1.Records/Show", {{"record_id", rec}})->status, 200);
+  // Nor its chain-of-custody sheet, nor its footage.
+  std::string id = Stored({"device=D1", "start=" + At(-absl::Hours(3))}, ".mp4");
+  Ok("olga", 1, {"record", "attach", rec, id, "--kind", "video"});
+  auto sheet = Get(leo, "/api/records/" + rec + "/sheet");
+  ASSERT_TRUE(sheet);
+  EXPECT_TRUE(sheet->status == 403 || sheet->status == 404) << sheet->status << " " << sheet->body;
+  EXPECT_FALSE(absl::StrContains(sheet->body, id)) << sheet->body;
+  auto play = Get(leo, "/api/objects/" + id + "/content?playback=leo1", "bytes=0-99");
+  ASSERT_TRUE(play);
+  EXPECT_EQ(play->status, 403) << play->body;
+  EXPECT_EQ(Body(play)["code"], "PERMISSION_DENIED") << "the whole message, not its first bytes";
+  EXPECT_TRUE(play->get_header_value("Content-Range").empty())
+      << play->get_header_value("Content-Range") << " " << play->body;
+  json denials = Ok("aud", 0, {"audit", "log", id, "--action", "access.refused"});
+  bool leos = false;
+  for (const auto& e : denials["events"]) leos |= e["actor"] == "user:leo";
+  EXPECT_TRUE(leos) << "leo's refused read is audited: " << denials << "\n"
+                    << Ok("aud", 0, {"audit", "log", "--actor", "user:leo"});
+}
+
+// A seek reads only what it asks for, across the object's chunks (64 KiB
+// here), and every range is the file's own bytes.
+TEST_F(ConsoleTest, RangesAcrossChunksAreTheFilesBytes) {
+  std::string rec = NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
+  const std::string path_on_disk = dir_ / "big.mp4";
+  const std::string id = WriteRandomFile(path_on_disk, 300 << 10, 77);
+  ASSERT_EQ(
+      As("olga", 0,
+         {"put", path_on_disk, "--meta", "device=D1", "--meta", "start=" + At(-absl::Hours(3))})
+          .exit_code,
+      0);
+  Ok("olga", 1, {"record", "attach", rec, id, "--kind", "video"});
+  const std::string file = ReadFile(path_on_disk);
+  WebSignIn olga = SignIn("olga");
+  auto asked =
+      Call(olga, "custody.v1.Access/RequestAccess", {{"record_id", rec}, {"reason", "review"}});
+  ASSERT_TRUE(asked && asked->status == 200) << (asked ? asked->body : "");
+  const std::string request = Body(asked)["request_id"];
+  for (const char* approver : {"hank", "lena"}) {
+    json signed_decision = SignedJson(dir_ / approver, "access.approved", "request:" + request,
+                                      {{"request", request}});
+    auto d = Call(SignIn(approver), "custody.v1.Access/Decide",
+                  {{"request_id", request}, {"approve", true}, {"signed", signed_decision}});
+    ASSERT_TRUE(d && d->status == 200) << approver << ": " << (d ? d->body : "");
+  }
+  const std::string url = "/api/objects/" + id + "/content?playback=ranges";
+  auto first = Get(olga, url, "bytes=0-0");
+  for (int i = 0; i < 100 && !(first && first->status == 206); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    first = Get(olga, url, "bytes=0-0");
+  }
+  ASSERT_TRUE(first && first->status == 206) << (first ? first->body : "");
+  const size_t size = file.size();
+  const std::vector<std::pair<size_t, size_t>> ranges = {
+      {65000, 70000}, {65535, 65536}, {131072, 131072}, {100000, 299999}, {size - 1000, size - 1}};
+  for (const auto& [from, to] : ranges) {
+    const std::string range = "bytes=" + std::to_string(from) + "-" + std::to_string(to);
+    auto r = Get(olga, url, range);
+    ASSERT_TRUE(r) << range;
+    ASSERT_EQ(r->status, 206) << range << ": " << r->body;
+    EXPECT_EQ(r->body, file.substr(from, to - from + 1)) << range;
+    EXPECT_EQ(r->get_header_value("Content-Range"),
+              "bytes " + range.substr(6) + "/" + std::to_string(size));
+  }
+  auto suffix = Get(olga, url, "bytes=-1000");
+  ASSERT_EQ(suffix->status, 206);
+  EXPECT_EQ(suffix->body, file.substr(size - 1000));
+  auto past = Get(olga, url, "bytes=" + std::to_string(size + 10) + "-");
+  ASSERT_TRUE(past) << httplib::to_string(past.error());
+  EXPECT_EQ(past->status, 416) << past->body;
+}
+
+// A node that is down is named, and the console goes on through the others;
+// with every node down, a call answers with a status and a message.
+TEST_F(ConsoleTest, ANodeDownIsNamedAndTheRestKeepsWorking) {
+  NewRecord(At(-absl::Hours(3)), At(-absl::Hours(2)));
+  WebSignIn aud = SignIn("aud");
+  nodes_[2]->Kill(SIGKILL);
+  auto list = Call(aud, "custody.v1.Records/List", json::object());
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200) << list->body;
+  EXPECT_FALSE(Body(list)["records"].empty()) << list->body;
+  auto reg = Client()->Post("/api/register", {{"Cookie", aud.cookie}, {"X-CSRF-Token", aud.csrf}},
+                            json{{"action", "record.created"}}.dump(), "application/json");
+  ASSERT_TRUE(reg && reg->status == 200) << (reg ? reg->body : "");
+  EXPECT_FALSE(Body(reg)["unreachable"].empty()) << reg->body;
+  EXPECT_FALSE(Body(reg)["events"].empty()) << reg->body;
+  nodes_[0]->Kill(SIGKILL);
+  nodes_[1]->Kill(SIGKILL);
+  auto down = Call(aud, "custody.v1.Records/List", json::object());
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->status, 503) << down->body;
+  EXPECT_FALSE(Body(down).value("message", "").empty()) << down->body;
 }
 
 TEST_F(ConsoleTest, PlaybackNeedsAGrantReadsRangesAndIsOneViewing) {
@@ -193,7 +320,11 @@ TEST_F(ConsoleTest, PlaybackNeedsAGrantReadsRangesAndIsOneViewing) {
   json reads = Ok("aud", 0, {"audit", "log", "--action", "object.read", "--actor", "user:olga"});
   int viewings = 0;
   for (const auto& e : reads["events"]) {
-    viewings += e["details"].value("playback", "") == "p1";
+    if (e["details"].value("playback", "") == "p1") {
+      ++viewings;
+      EXPECT_EQ(e["details"].value("agency", ""), "A") << e;
+      EXPECT_EQ(e["details"].value("grant", ""), request) << e;
+    }
     EXPECT_EQ(e["details"].value("relay", ""), "console:front");
   }
   EXPECT_EQ(viewings, 1) << "one playback, one viewing in the register: " << reads;
@@ -220,6 +351,14 @@ TEST_F(ConsoleTest, PlaybackNeedsAGrantReadsRangesAndIsOneViewing) {
   bool read_listed = false;
   for (const auto& e : sh["objects"][0]["events"]) read_listed |= e["action"] == "object.read";
   EXPECT_TRUE(read_listed);
+  // The record's own events, each with its proof.
+  int proven = 0;
+  ASSERT_FALSE(sh["record_history"]["events"].empty()) << sh["record_history"];
+  for (const auto& e : sh["record_history"]["events"]) {
+    EXPECT_NE(e["proof"], "failed") << e;
+    proven += e["proof"] == "proven";
+  }
+  EXPECT_GT(proven, 0) << sh["record_history"];
   ASSERT_EQ(sh["grants"]["grants"].size(), 1u);
   EXPECT_EQ(sh["grants"]["grants"][0]["approvals"].size(), 2u);
 }

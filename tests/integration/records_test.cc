@@ -117,6 +117,7 @@ TEST_F(RecordsTest, GapsNeedAnInterruptionNoteAndDocumentsMustMatchTheFootage) {
   const std::string to = At(absl::Hours(48)).substr(0, 10);
   json report = Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to});
   EXPECT_EQ(report["unexplained_gaps"], 1);
+  EXPECT_EQ(report["explained_gaps"], 0);
   CliResult bad = As("olga", 1, {"record", "note", rec, "--gap", "2", "--reason", "x"});
   EXPECT_NE(bad.exit_code, 0);
   Ok("olga", 1, {"record", "note", rec, "--gap", "1", "--reason", "battery swap"});
@@ -125,6 +126,7 @@ TEST_F(RecordsTest, GapsNeedAnInterruptionNoteAndDocumentsMustMatchTheFootage) {
   EXPECT_EQ(r["gaps"][0]["explained_by"], "note: battery swap");
   report = Ok("hank", 0, {"report", "--agency", "A", "--from", from, "--to", to});
   EXPECT_EQ(report["unexplained_gaps"], 0);
+  EXPECT_EQ(report["explained_gaps"], 1);
   // A second gap, closed by an attached audio note.
   Segment(rec, "video", At(-absl::Minutes(25)), At(-absl::Minutes(20)));
   EXPECT_TRUE(Flags(Ok("aud", 0, {"record", "show", rec})).count("unexplained-gap"));
