@@ -1,5 +1,7 @@
 // A small DOM builder: text is always set as text, never parsed as HTML, so
 // nothing a node returns can run as script.
+import { dateTime } from './i18n.js';
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -19,11 +21,20 @@ export function show(root, ...children) {
   root.replaceChildren(...children.flat().filter((c) => c));
 }
 
-// Nanoseconds since 1970 (as proto3 JSON: a string) to local time text.
+// Nanoseconds since 1970 (as proto3 JSON: a string) to milliseconds.
+export const millis = (ns) => Number(BigInt(ns || '0') / 1000000n);
+
+// Nanoseconds since 1970 to the time in the chosen language's format.
 export function when(ns) {
   if (!ns || ns === '0') return '';
-  const d = new Date(Number(BigInt(ns) / 1000000n));
-  return d.toLocaleString();
+  return dateTime(millis(ns));
+}
+
+// A time as RFC 3339 text (the register's "2026-12-06T09:00:00.000Z") in the
+// chosen language's format; text that is not a time is shown as it is.
+export function whenText(s) {
+  const ms = Date.parse(s || '');
+  return Number.isNaN(ms) ? (s || '') : dateTime(ms);
 }
 
 export function table(headers, rows) {

@@ -1,50 +1,85 @@
 // The console's words in English and Chinese; the choice is kept in this
-// browser (localStorage).
+// browser (localStorage). Every word a page shows comes from here: labels,
+// the names of states, kinds, roles, flags and report figures, and the
+// format of dates and times (the chosen language's, not the browser's).
 const WORDS = {
   en: {
     title: 'custody console', signin: 'Sign in', signout: 'Sign out',
     with_cert: 'With my certificate', with_token: 'With a token (read-only roles)',
     cert_file: 'Certificate (cert.pem)', key_file: 'Private key (key.pem)', token: 'Token',
     sign_statement: 'Your browser will sign this statement with your key:',
+    not_pem: 'The file is not a PEM',
     home: 'Home', records: 'Records', approvals: 'Approvals', register: 'Register',
     search: 'Search', target: 'Target', officer: 'Officer', device: 'Device', matter: 'Matter',
     text: 'Text', held: 'Under a hold', overdue: 'Overdue', from: 'From', to: 'To',
     archive_number: 'Archive number', agency: 'Agency', start: 'Start', end: 'End',
     flags: 'Flags', objects: 'Footage and documents', segments: 'Timeline',
-    gap: 'gap', request_access: 'Request access to the whole record', reason: 'Reason',
+    gap: 'Gap', request_access: 'Request access to the whole record', reason: 'Reason',
     request: 'Request', requester: 'Requester', purpose: 'Purpose', state: 'State',
     approve: 'Approve', deny: 'Deny', nothing: 'Nothing here.', play: 'Play',
     pending: 'Waiting for my approval', health: 'Cluster', actor: 'Actor', action: 'Action',
     subject: 'Subject', time: 'Time', details: 'Details', filter: 'Filter', node: 'Node',
     next: 'Next page', watermark: 'Viewed by', holds: 'Legal holds', record: 'Record',
-    signed_in_as: 'Signed in as', refused: 'Refused', unavailable: 'A node is down:',
+    signed_in_as: 'Signed in as', refused: 'Refused', failed: 'Failed', unavailable: 'A node is down:',
+    unreachable: 'These nodes did not answer, so what only they hold is missing here:',
+    session_ended: 'Your session has ended: sign in again.',
+    no_console: 'The console does not answer:',
     sheet: 'Chain-of-custody sheet', print: 'Print', proof: 'Proof',
     proof_ok: 'every event verified against the node\'s signed checkpoint',
-    proof_failed: 'FAILED', record_history: 'The record\'s history', approvers: 'Approvers',
-    report: 'Report', figure: 'Figure', value: 'Value',
+    record_history: 'The record\'s history', approvers: 'Approvers', checkpoint: 'checkpoint',
+    report: 'Report', figure: 'Figure', value: 'Value', csv: 'Download CSV',
     devices: 'Devices', model: 'Model', held_by: 'Held by', history: 'Check-out history',
     objects_n: 'Objects', used: 'Used', free: 'Free', under_replicated: 'Under-replicated', measured: 'measured', read_only: 'takes no new data',
     last_scrub: 'Last scrub', offsite: 'Offsite snapshots', size: 'Size', receipt: 'Receipt',
-    stations: 'Stations', reported: 'Reported', done: 'done', quarantined: 'quarantined',
+    up: 'Up', zone: 'Zone', replication_factor: 'Copies of each object (R)',
+    map_version: 'cluster map version', answered_by: 'answered by',
+    stations: 'Stations', reported: 'Reported', received_by: 'received by', done: 'done', quarantined: 'quarantined',
     not_filed: 'not filed', in_flight: 'in flight', quarantine: 'Quarantine', file: 'File',
     retry: 'Retry', retry_all: 'Retry all', retry_asked: 'Retry asked; the station does it at its next report',
+    nodes_holding: 'nodes holding the request',
     recent: 'Last uploads', stations_quarantine: 'Stations with files in quarantine',
     gaps: 'Gaps', explained_by: 'Explained by', corrections: 'Corrections', field: 'Field',
     old: 'Was', new: 'Now', by: 'By', authority: 'Authority', release: 'Release',
     retention: 'Kept until', permanent: 'Permanently', actions: 'Actions', note_gap: 'Explain the gap',
     set_hold: 'Put a legal hold', retain_until: 'Keep until', retain: 'Set retention', archive: 'Archive',
-    clock: 'Clock check',
+    clock: 'Clock check', seconds: 's', minutes: 'min', hours: 'h',
+    unexplained: 'not explained', explained_note: 'written note', explained_audio: 'spoken note',
+    no_times: 'objects without stated times', no_footage: 'no footage',
+    on_this_page: 'Records on this page',
     purges: 'Purges', expired: 'Retention ended', request_purge: 'Request a purge of these',
     purge_requests: 'Purge requests', execute: 'Execute',
     grants: 'Access grants', revoke: 'Revoke', proof_proven: 'proven', proof_failed: 'FAILED',
     proof_not_checked: 'not checked', truncated: 'More events match: narrow the filters.',
     needs_key: 'Decisions are signed with your certificate\'s key: sign in with it',
+    at_least: 'at least',
+    viewings_how: 'Viewings: the playbacks of this agency\'s footage during the period ' +
+      '(object.read events of the register, one per playback).',
+    viewings_failed: 'Viewings cannot be counted:',
+    fig_records: 'Records', fig_archived: 'Archived', fig_archived_on_time: 'Archived on time',
+    fig_overdue: 'Overdue', fig_late_handovers: 'Late hand-overs (approved)',
+    fig_explained_gaps: 'Gaps explained', fig_unexplained_gaps: 'Gaps not explained',
+    fig_time_mismatches: 'Time mismatches', fig_exemptions: 'Exemptions',
+    fig_exemptions_pending: 'Exemptions pending', fig_access_requests: 'Access requests',
+    fig_access_refusals: 'Access refusals', fig_viewings: 'Viewings',
+    fig_devices_not_checked_in: 'Devices not checked in', fig_objects_not_offsite: 'Objects not offsite',
+    fig_withheld_above_clearance: 'Records above my clearance (not counted)',
+    state_pending: 'pending', state_granted: 'granted', state_denied: 'denied',
+    state_revoked: 'revoked', state_expired: 'expired', state_approved: 'approved',
+    state_executed: 'executed',
+    kind_video: 'video', kind_audio: 'audio', kind_photo: 'photo', kind_document: 'document',
+    'role_archive-head': 'archive-head', role_leader: 'leader',
+    purpose_view: 'view', purpose_export: 'export',
+    flag_overdue: 'overdue', 'flag_archived-late': 'archived late', 'flag_late-pending': 'late hand-over pending',
+    'flag_unexplained-gap': 'unexplained gap', 'flag_time-mismatch': 'time mismatch',
+    'flag_clock-skew': 'clock skew', 'flag_exemption-pending': 'exemption pending',
+    check_battery: 'battery', check_storage: 'storage', check_clock: 'clock',
   },
   zh: {
     title: '执法记录存证控制台', signin: '登录', signout: '退出',
     with_cert: '使用我的证书', with_token: '使用令牌（只读角色）',
     cert_file: '证书 (cert.pem)', key_file: '私钥 (key.pem)', token: '令牌',
     sign_statement: '浏览器将用您的私钥签署以下声明：',
+    not_pem: '该文件不是 PEM 格式的',
     home: '首页', records: '执法记录', approvals: '审批', register: '查阅登记',
     search: '检索', target: '对象', officer: '执法人员', device: '设备', matter: '事项',
     text: '关键词', held: '法律保全中', overdue: '逾期', from: '自', to: '至',
@@ -56,35 +91,84 @@ const WORDS = {
     pending: '待我审批', health: '集群', actor: '操作人', action: '操作',
     subject: '对象', time: '时间', details: '详情', filter: '筛选', node: '节点',
     next: '下一页', watermark: '查阅人', holds: '法律保全', record: '记录',
-    signed_in_as: '当前用户', refused: '被拒绝', unavailable: '节点不可用：',
+    signed_in_as: '当前用户', refused: '被拒绝', failed: '失败', unavailable: '节点不可用：',
+    unreachable: '以下节点未响应，仅由其保存的内容未能列出：',
+    session_ended: '会话已结束，请重新登录。',
+    no_console: '控制台无响应：',
     sheet: '证据保管链清单', print: '打印', proof: '证明',
-    proof_ok: '全部事件已对照节点签名检查点验证', proof_failed: '验证失败',
-    record_history: '记录的历史', approvers: '审批人',
-    report: '统计报告', figure: '指标', value: '数值',
+    proof_ok: '全部事件已对照节点签名检查点验证',
+    record_history: '记录的历史', approvers: '审批人', checkpoint: '检查点',
+    report: '统计报告', figure: '指标', value: '数值', csv: '下载 CSV',
     devices: '执法记录仪', model: '型号', held_by: '领用人', history: '领用记录',
     objects_n: '对象数', used: '已用', free: '可用', under_replicated: '副本不足', measured: '测于', read_only: '不接收新数据',
     last_scrub: '最近巡检', offsite: '异地备份快照', size: '大小', receipt: '回执',
-    stations: '采集站', reported: '上报于', done: '已完成', quarantined: '已隔离',
+    up: '在线', zone: '区域', replication_factor: '每个对象的副本数 (R)',
+    map_version: '集群拓扑版本', answered_by: '应答节点',
+    stations: '采集站', reported: '上报于', received_by: '接收节点', done: '已完成', quarantined: '已隔离',
     not_filed: '未归档', in_flight: '上传中', quarantine: '隔离区', file: '文件',
     retry: '重试', retry_all: '全部重试', retry_asked: '已请求重试，采集站将在下次上报时执行',
+    nodes_holding: '持有该请求的节点数',
     recent: '最近上传', stations_quarantine: '有隔离文件的采集站',
     gaps: '中断', explained_by: '说明', corrections: '更正', field: '字段',
     old: '原值', new: '新值', by: '操作人', authority: '决定机关', release: '解除',
     retention: '保存至', permanent: '永久保存', actions: '操作', note_gap: '说明中断',
     set_hold: '设置法律保全', retain_until: '保存至', retain: '设置保存期限', archive: '归档',
-    clock: '时间校验',
+    clock: '时间校验', seconds: '秒', minutes: '分', hours: '小时',
+    unexplained: '未说明', explained_note: '书面说明', explained_audio: '语音说明',
+    no_times: '未标明时间的对象', no_footage: '无音视频',
+    on_this_page: '本页记录数',
     purges: '销毁', expired: '保存期限已满', request_purge: '申请销毁以上记录',
     purge_requests: '销毁申请', execute: '执行',
     grants: '调阅授权', revoke: '撤销', proof_proven: '已证明', proof_failed: '验证失败',
     proof_not_checked: '未核验', truncated: '匹配事件过多：请缩小筛选范围。',
     needs_key: '决定须用您的证书私钥签名：请用证书登录',
+    at_least: '至少',
+    viewings_how: '查阅次数：期间内本单位音视频的播放次数（查阅登记中的 object.read 事件，每次播放计一次）。',
+    viewings_failed: '无法统计查阅次数：',
+    fig_records: '记录数', fig_archived: '已归档', fig_archived_on_time: '按时归档',
+    fig_overdue: '逾期未归档', fig_late_handovers: '延期移交（已批准）',
+    fig_explained_gaps: '已说明的中断', fig_unexplained_gaps: '未说明的中断',
+    fig_time_mismatches: '时间不符', fig_exemptions: '免于记录',
+    fig_exemptions_pending: '免于记录待批', fig_access_requests: '调阅申请',
+    fig_access_refusals: '拒绝访问', fig_viewings: '查阅次数',
+    fig_devices_not_checked_in: '未归还的记录仪', fig_objects_not_offsite: '未异地备份的对象',
+    fig_withheld_above_clearance: '超出本人密级的记录（未计入）',
+    state_pending: '待审批', state_granted: '已授权', state_denied: '已驳回',
+    state_revoked: '已撤销', state_expired: '已过期', state_approved: '已批准',
+    state_executed: '已执行',
+    kind_video: '视频', kind_audio: '音频', kind_photo: '照片', kind_document: '文书',
+    'role_archive-head': '档案管理负责人', role_leader: '单位负责人',
+    purpose_view: '查看', purpose_export: '导出',
+    flag_overdue: '逾期', 'flag_archived-late': '逾期归档', 'flag_late-pending': '延期移交待批',
+    'flag_unexplained-gap': '有未说明的中断', 'flag_time-mismatch': '时间不符',
+    'flag_clock-skew': '时钟偏差', 'flag_exemption-pending': '免于记录待批',
+    check_battery: '电池', check_storage: '存储', check_clock: '时钟',
   },
 };
 
-let lang = localStorage.getItem('custody-lang') || 'zh';
+let lang = localStorage.getItem('custody-lang') === 'en' ? 'en' : 'zh';
 export const t = (k) => (WORDS[lang] && WORDS[lang][k]) || WORDS.en[k] || k;
 export const language = () => lang;
 export function setLanguage(l) {
-  lang = l;
-  localStorage.setItem('custody-lang', l);
+  lang = l === 'en' ? 'en' : 'zh';
+  localStorage.setItem('custody-lang', lang);
+}
+
+// A value a node sends from a fixed set (a state, a kind, a role, a flag):
+// its word in the chosen language, or the value itself when it is new.
+export const word = (family, value) => {
+  const k = `${family}_${value}`;
+  return (WORDS[lang] && WORDS[lang][k]) || WORDS.en[k] || String(value || '');
+};
+
+// Dates and times in the chosen language's format (and this browser's zone).
+export const locale = () => (lang === 'zh' ? 'zh-CN' : 'en-GB');
+const formats = {};
+export function dateTime(ms) {
+  const l = locale();
+  formats[l] = formats[l] || new Intl.DateTimeFormat(l, {
+    year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+  });
+  return formats[l].format(new Date(ms));
 }

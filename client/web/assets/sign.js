@@ -2,12 +2,15 @@
 // person's private key (key.pem of their credentials folder) is imported
 // into WebCrypto as non-extractable: scripts can ask it to sign, nobody can
 // read it back, and it never leaves this browser. It is kept in IndexedDB
-// for this browser profile until sign-out.
+// for this browser profile until sign-out, or until a call finds the session
+// ended (a 401: app.js forgets it then too).
+import { t } from './i18n.js';
+
 const DB = 'custody-keys';
 
 function pemBody(pem, label) {
   const m = pem.match(new RegExp(`-----BEGIN ${label}-----([^-]+)-----END ${label}-----`));
-  if (!m) throw new Error(`not a PEM ${label}`);
+  if (!m) throw new Error(`${t('not_pem')} ${label}`);
   return Uint8Array.from(atob(m[1].replace(/\s+/g, '')), (c) => c.charCodeAt(0));
 }
 
