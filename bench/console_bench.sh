@@ -2,10 +2,14 @@
 # The web console's playback figures (issue 25), on loopback, against a TLS
 # custodyd and custody-web built in build/:
 #   - first frame: the time to the first ranged response of 4 MiB of a 2 GiB
-#     recording (a Range request, as <video> makes);
-#   - seek: the time to 4 MiB at 80% of it;
-#   - a full download through the console, against `custody get` of the same
-#     object and `openssl dgst -sha256` of the file, in the same run.
+#     recording (a Range request, as <video> makes), in a new playback: each
+#     run has its own playback id, so the figure includes the object.read
+#     audit event (durable before the bytes go) that a new viewing pays;
+#   - seek: the time to 4 MiB at 80% of it, in that same playback (already
+#     audited, as a seek in a <video> is);
+#   - a full download through the console (a new playback too), against
+#     `custody get` of the same object and `openssl dgst -sha256` of the file,
+#     in the same run.
 # Each figure is the median of RUNS (default 5) after one untimed warm-up run.
 # Usage: bench/console_bench.sh [SIZE_MIB (default 2048)] [RUNS]
 set -euo pipefail
@@ -71,14 +75,14 @@ COOKIE=$("${CURL[@]}" -D - -o /dev/null -X POST "$WEB/api/signin/certificate" \
   sed -n 's/^Set-Cookie: \(custody_session=[^;]*\).*/\1/Ip')
 [[ -n $COOKIE ]] || { echo "console_bench: sign-in failed"; cat "$DIR/web.log"; exit 1; }
 
-URL="$WEB/api/objects/$ID/content?playback=bench"
+URL="$WEB/api/objects/$ID/content?playback="  # + a playback id (a viewing)
 SIZE=$((SIZE_MIB * 1024 * 1024))
 FOUR=$((4 * 1024 * 1024))
 AT=$((SIZE * 8 / 10))
-ranged() {  # seconds to fetch bytes $1-$2
-  "${CURL[@]}" -o /dev/null -w '%{time_total}\n' -H "Cookie: $COOKIE" -r "$1-$2" "$URL"
+ranged() {  # seconds to fetch bytes $1-$2 in playback $3
+  "${CURL[@]}" -o /dev/null -w '%{time_total}\n' -H "Cookie: $COOKIE" -r "$1-$2" "$URL$3"
 }
-full() { "${CURL[@]}" -o /dev/null -w '%{time_total}\n' -H "Cookie: $COOKIE" "$URL"; }
+full() { "${CURL[@]}" -o /dev/null -w '%{time_total}\n' -H "Cookie: $COOKIE" "$URL$1"; }
 get() {
   rm -f "$DIR/got"
   /usr/bin/time -f '%e' -o "$DIR/t" $B/custody --server "$NODE" --tls "$DIR/olga" \
@@ -87,12 +91,12 @@ get() {
 }
 dgst() { /usr/bin/time -f '%e' -o "$DIR/t" openssl dgst -sha256 "$FILE" >/dev/null; cat "$DIR/t"; }
 
-ranged 0 $((FOUR - 1)) >/dev/null; full >/dev/null; get >/dev/null; dgst >/dev/null  # warm-up
+ranged 0 $((FOUR - 1)) warm >/dev/null; full warm-full >/dev/null; get >/dev/null; dgst >/dev/null  # warm-up
 first=() seek=() web=() cli_get=() ref=()
-for _ in $(seq "$RUNS"); do  # alternated, so that a slow moment hits every figure alike
-  first+=("$(ranged 0 $((FOUR - 1)))")
-  seek+=("$(ranged $AT $((AT + FOUR - 1)))")
-  web+=("$(full)")
+for i in $(seq "$RUNS"); do  # alternated, so that a slow moment hits every figure alike
+  first+=("$(ranged 0 $((FOUR - 1)) "run$i")")  # a new playback: its object.read is written
+  seek+=("$(ranged $AT $((AT + FOUR - 1)) "run$i")")  # a seek in it
+  web+=("$(full "full$i")")
   cli_get+=("$(get)")
   ref+=("$(dgst)")
 done
