@@ -67,8 +67,8 @@ absl::StatusOr<std::string> ResolveRequest(const std::string& server, const std:
   if (ref.size() == 64) return ref;
   if (ref.size() < 6 || ref.size() > 64 ||
       ref.find_first_not_of("0123456789abcdef") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request \"", ref, "\" is not the start of a request id (6 or more hex digits)"));
+    return UsageError(absl::StrCat("request \"", ref,
+                                   "\" is not the start of a request id (6 or more hex digits)"));
   }
   v1::AccessListRequest req;
   req.set_id_prefix(ref);
@@ -83,7 +83,7 @@ absl::StatusOr<std::string> ResolveRequest(const std::string& server, const std:
   if (matches.size() == 1) return matches[0];
   if (matches.empty())
     return ref;  // the node says why: no such request, or not the caller's to decide
-  return absl::InvalidArgumentError(
+  return UsageError(
       absl::StrCat("\"", ref, "\" starts ", matches.size(), " request ids; give more of it"));
 }
 
@@ -191,8 +191,7 @@ int AccessRequestCommand(const AccessArgs& a) {
   req.set_purpose(a.purpose);
   absl::Duration d;
   if (!absl::ParseDuration(a.duration, &d) || d <= absl::ZeroDuration()) {
-    return PrintFailure(
-        absl::InvalidArgumentError("--for takes a duration such as 30m, 24h or 72h"));
+    return PrintFailure(UsageError("--for takes a duration such as 30m, 24h or 72h"));
   }
   req.set_seconds(static_cast<uint64_t>(absl::ToInt64Seconds(d)));
   v1::AccessGrant g;

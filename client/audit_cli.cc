@@ -190,7 +190,7 @@ int AuditVerifyNodeCommand(const AuditArgs& a) {
     size_t body_end = note.find("\n\n");
     if (body_end == std::string::npos ||
         !Checkpoint::ParseBody(note.substr(0, body_end + 1)).ok()) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat(
+      return Fail(UsageError(absl::StrCat(
           a.since, " is not a signed checkpoint (save the output of `custody audit checkpoint`)")));
     }
     req.set_since_checkpoint(note);

@@ -30,7 +30,7 @@ absl::StatusOr<std::string> Subject(const std::string& id) {
     named = named || (id.rfind(prefix, 0) == 0 && id.size() > strlen(prefix));
   }
   if (named) return id;
-  return absl::InvalidArgumentError(
+  return UsageError(
       absl::StrCat(digest.status().message(),
                    " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", "
                    "\"device:<id>\", \"snapshot:<id>\", \"request:<id>\", \"purge:<id>\" or "
@@ -44,8 +44,7 @@ absl::StatusOr<v1::AuditLogRequest> Request(const AuditArgs& a) {
     if (!subject.ok()) return subject.status();
     req.set_subject(*subject);
   } else if (a.actor.empty() && a.action.empty() && a.from.empty() && a.to.empty()) {
-    return absl::InvalidArgumentError(
-        "give an ID, or filters for the register: --actor, --action, --from, --to");
+    return UsageError("give an ID, or filters for the register: --actor, --action, --from, --to");
   }
   req.set_actor(a.actor);
   req.set_action(a.action);

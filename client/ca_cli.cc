@@ -20,8 +20,8 @@ int CaInitCommand(const CaArgs& a) {
 
 int CaIssueCommand(const CaArgs& a) {
   if (!a.node.empty() + !a.user.empty() + !a.console.empty() != 1) {
-    return PrintFailure(absl::InvalidArgumentError(
-        "custody ca issue needs one of --node ID, --user NAME or --console NAME"));
+    return PrintFailure(
+        UsageError("custody ca issue needs one of --node ID, --user NAME or --console NAME"));
   }
   CertificateRequest r;
   r.node = !a.node.empty();
@@ -32,17 +32,15 @@ int CaIssueCommand(const CaArgs& a) {
   r.agency = a.agency;
   r.clearance = a.clearance;
   if ((r.node || r.console) && (!r.roles.empty() || !r.agency.empty() || !r.clearance.empty())) {
-    return PrintFailure(
-        absl::InvalidArgumentError("--role, --agency and --clearance are for users"));
+    return PrintFailure(UsageError("--role, --agency and --clearance are for users"));
   }
   for (const std::string& role : r.roles) {
     if (!IsRole(role)) {
-      return PrintFailure(absl::InvalidArgumentError(absl::StrCat("unknown role \"", role, "\"")));
+      return PrintFailure(UsageError(absl::StrCat("unknown role \"", role, "\"")));
     }
   }
   if (!r.clearance.empty() && LevelRank(r.clearance) < 0) {
-    return PrintFailure(
-        absl::InvalidArgumentError(absl::StrCat("unknown clearance \"", r.clearance, "\"")));
+    return PrintFailure(UsageError(absl::StrCat("unknown clearance \"", r.clearance, "\"")));
   }
   r.days = a.days;
   std::string out = a.out.empty() ? r.name : a.out;

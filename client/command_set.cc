@@ -25,7 +25,7 @@ constexpr char kTimeForms[] =
 absl::Status ChooseToken(const std::string& argv_token, const std::string& file,
                          std::string* token) {
   if (!argv_token.empty()) {
-    return absl::InvalidArgumentError(
+    return UsageError(
         "--token puts the token in the process list, where any user of this machine can read "
         "it: put it in a file only you can read and pass --token-file FILE, or set "
         "$CUSTODY_TOKEN");
@@ -34,7 +34,7 @@ absl::Status ChooseToken(const std::string& argv_token, const std::string& file,
   absl::StatusOr<std::string> text = ReadPrivateFile(file);
   if (!text.ok()) return text.status();
   *token = std::string(absl::StripAsciiWhitespace(*text));
-  if (token->empty()) return absl::InvalidArgumentError("--token-file " + file + " is empty");
+  if (token->empty()) return UsageError("--token-file " + file + " is empty");
   return absl::OkStatus();
 }
 
@@ -124,9 +124,11 @@ absl::Status CommandSet::PrepareNode() {
   if (absl::Status s = ChooseToken(argv_token_, token_file_, &token_); !s.ok()) return s;
   if (absl::Status s = CustodyClient::UseTls(tls_dir_, token_); !s.ok()) return s;
   if (globals_.server.empty()) {
-    return absl::InvalidArgumentError("no node address: pass --server or set CUSTODY_SERVER");
+    return UsageError("no node address: pass --server or set CUSTODY_SERVER");
   }
-  return ParseServers({globals_.server}).status();  // several nodes fail over (server_pool.h)
+  absl::Status servers = ParseServers({globals_.server}).status();
+  return servers.ok() ? servers
+                      : UsageError(servers.message());  // several nodes fail over (server_pool.h)
 }
 
 CLI::Option* AddTimeFlag(CLI::App* command, const TimeFlag& flag) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/cli_errors.h"
 #include "client/decision_signer.h"
 #include "client/record_call.h"
 #include "client/record_text.h"
@@ -30,9 +31,8 @@ absl::StatusOr<std::string> HoldToRelease(const v1::Record& r, const std::string
   }
   std::vector<std::string> ids;
   for (const v1::LegalHold& h : holds) ids.push_back(h.id());
-  return absl::InvalidArgumentError(absl::StrCat(r.id(), " is under ", holds.size(),
-                                                 " legal holds (", absl::StrJoin(ids, ", "),
-                                                 "): name one with --hold"));
+  return UsageError(absl::StrCat(r.id(), " is under ", holds.size(), " legal holds (",
+                                 absl::StrJoin(ids, ", "), "): name one with --hold"));
 }
 
 json HoldJson(const v1::Record& r, const v1::LegalHold& h) {

@@ -125,7 +125,7 @@ int OffsiteSyncCommand(const OffsiteArgs& a) {
     if (absl::EndsWith(rate, "/s")) rate.resize(rate.size() - 2);
     absl::StatusOr<uint64_t> r = ParseByteSize(rate);
     if (!r.ok() || *r == 0) {
-      return PrintFailure(absl::InvalidArgumentError(
+      return PrintFailure(UsageError(
           absl::StrCat("--rate must be a byte rate such as 50MiB/s, not \"", a.rate, "\"")));
     }
     req.set_rate_bytes_per_second(*r);

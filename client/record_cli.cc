@@ -53,7 +53,7 @@ absl::Status CheckExemptArgs(const RecordArgs& a) {
                    !a.classification.empty();
   if (!a.record.empty()) {
     if (!describes) return absl::OkStatus();
-    return absl::InvalidArgumentError(
+    return UsageError(
         absl::StrCat("exempt ", a.record,
                      " exempts an existing record: leave out --agency, --matter, "
                      "--target, --stage, --start, --end, --officer and --classification"));
@@ -65,8 +65,8 @@ absl::Status CheckExemptArgs(const RecordArgs& a) {
   if (a.stage.empty()) missing.push_back("--stage");
   if (a.start.empty()) missing.push_back("--start");
   if (missing.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "exempt without REC makes a new work record and needs ", absl::StrJoin(missing, ", ")));
+  return UsageError(absl::StrCat("exempt without REC makes a new work record and needs ",
+                                 absl::StrJoin(missing, ", ")));
 }
 
 }  // namespace

@@ -118,7 +118,9 @@ void RecordCommands::AddList(CLI::App* record) {
                {"--to", &args_.to, "only those until"});
   list->add_option("--flag", args_.flag,
                    "only those flagged so: overdue archived-late unexplained-gap time-mismatch "
-                   "clock-skew exemption-pending late-pending");
+                   "clock-skew exemption-pending late-pending ended-idle")
+      ->check(CLI::IsMember({"overdue", "archived-late", "unexplained-gap", "time-mismatch",
+                             "clock-skew", "exemption-pending", "late-pending", "ended-idle"}));
   list->add_option("--target", args_.target, "only those whose target contains this");
   list->add_option("--text", args_.text,
                    "only those mentioning this (target, stage, officers, devices, archive "

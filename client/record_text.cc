@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "client/cli_errors.h"
 #include "common/units.h"
 
 namespace custody {
@@ -179,7 +180,7 @@ absl::StatusOr<int64_t> ParseTimeFlag(absl::string_view flag, const std::string&
       absl::ParseTime("%Y-%m-%d", text, &t, &err)) {  // no zone in the text: UTC
     return absl::ToUnixNanos(t);
   }
-  return absl::InvalidArgumentError(
+  return UsageError(
       absl::StrCat(flag, " \"", text,
                    "\" is not a time: give RFC 3339 with a zone (2026-11-26T09:00:00Z, "
                    "2026-11-26T09:00:00+08:00) or a date (2026-11-26, meaning 00:00 UTC)"));

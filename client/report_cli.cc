@@ -97,11 +97,10 @@ void PrintJson(const v1::Report& r) {
 absl::StatusOr<std::string> OutputFormat(const RecordArgs& a) {
   std::string f = a.format.empty() ? (a.json ? "json" : "table") : a.format;
   if (f != "table" && f != "json" && f != "csv") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--format takes table, json or csv, not \"", f, "\""));
+    return UsageError(absl::StrCat("--format takes table, json or csv, not \"", f, "\""));
   }
   if (a.json && f != "json") {
-    return absl::InvalidArgumentError(absl::StrCat("--json contradicts --format ", f));
+    return UsageError(absl::StrCat("--json contradicts --format ", f));
   }
   return f;
 }

@@ -56,15 +56,13 @@ absl::Status ParseMetadata(const std::vector<std::string>& metas,
   for (const std::string& m : metas) {
     size_t eq = m.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--meta wants KEY=VALUE, got \"", m, "\""));
+      return UsageError(absl::StrCat("--meta wants KEY=VALUE, got \"", m, "\""));
     }
     if (!metadata->emplace(m.substr(0, eq), m.substr(eq + 1)).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--meta ", m.substr(0, eq), " is given twice"));
+      return UsageError(absl::StrCat("--meta ", m.substr(0, eq), " is given twice"));
     }
     if (!IsValidUtf8(m)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--meta ", m.substr(0, eq), " is not valid UTF-8 text"));
+      return UsageError(absl::StrCat("--meta ", m.substr(0, eq), " is not valid UTF-8 text"));
     }
   }
   return absl::OkStatus();

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "common/utf8.h"
+#include "custody/v1/access.grpc.pb.h"
 #include "ingest/watcher.h"
 
 namespace custody::ingest {
@@ -290,11 +291,23 @@ absl::StatusOr<std::string> Daemon::Judge(const Candidate& c, const absl::Status
       r.ok() ? absl::UnavailableError(absl::StrCat("the cluster holds ", r->durable_replicas,
                                                    " of ", r->required_replicas, " replicas"))
              : r.status();
-  if (IsTheFilesFault(s)) {
+  if (IsTheFilesFault(s) || (absl::IsPermissionDenied(s) && StationIsKnown())) {
     Quarantine(c, std::string(s.message()));
     return absl::AbortedError("quarantined");
   }
   return s.code() == absl::StatusCode::kAborted ? absl::UnavailableError(s.message()) : s;
+}
+
+// A refusal (PERMISSION_DENIED) is the file's when the node still knows the
+// station: its footage names another agency's device or agency. When the
+// station itself is refused (disabled, a revoked certificate), it retries
+// until a person mends that.
+bool Daemon::StationIsKnown() {
+  v1::Access::Stub stub(servers_->Current().channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::Principal who;
+  return stub.WhoAmI(&ctx, v1::WhoAmIRequest(), &who).ok() && !who.disabled();
 }
 
 // Exponential from 0.5 s to --max-backoff, with jitter; wakes up for a stop.

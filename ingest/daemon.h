@@ -85,6 +85,7 @@ class Daemon {
  private:
   explicit Daemon(IngestOptions options);
   absl::Status LockStateDir();
+  bool StationIsKnown();
   void Loop(const std::atomic<bool>* stop);
   void Ingest(const Candidate& c);
   // Uploads until the cluster holds the file on R nodes; "" if it gave up

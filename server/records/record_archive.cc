@@ -127,8 +127,16 @@ absl::StatusOr<std::string> RecordKeeper::FileIngested(const v1::Principal& by,
   uint32_t matter = 0;
   ASSIGN_OR_RETURN(int64_t start, MetaTime(object, "start"));
   RETURN_IF_ERROR(MetaTime(object, "end").status());  // a bad end is refused here
-  if (device.empty() || start == 0 || !absl::SimpleAtoi(MetaValue(object, "matter"), &matter)) {
-    return std::string();  // not footage of a recorded matter
+  if (device.empty()) return std::string();           // not a camera's footage
+  const std::string matter_text = MetaValue(object, "matter");
+  if (start == 0 || !absl::SimpleAtoi(matter_text, &matter)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "footage of device ", device, " names ",
+        start == 0            ? "no start time"
+        : matter_text.empty() ? "no matter"
+                              : "matter \"" + matter_text + "\"",
+        ": give \"start\" and a \"matter\" number of the catalog (sidecar or file name), then "
+        "attach it with custody record attach"));
   }
   ASSIGN_OR_RETURN(std::string agency, FilingAgency(by, object.metadata()));
   absl::MutexLock filing(&filing_mu_);

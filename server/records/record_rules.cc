@@ -88,7 +88,11 @@ void AddFlags(const RecordRules& rules, absl::Time now, v1::Record* r) {
 int64_t LastSegmentEnd(const v1::Record& r) {
   int64_t end = 0;
   for (const v1::Segment& s : r.segments()) {
-    if (IsFootage(s)) end = std::max(end, s.end_unix_nanos());
+    // A segment whose end is not known (a sidecar without "end") counts to
+    // its start: the last instant known to be recorded.
+    if ((s.kind() == "video" || s.kind() == "audio") && s.note_for_gap() == 0) {
+      end = std::max({end, s.end_unix_nanos(), s.start_unix_nanos()});
+    }
   }
   return end;
 }
@@ -186,6 +190,11 @@ absl::StatusOr<v1::Record> Evaluate(const FoldedRecord& f, const RecordBook& boo
     *r.add_gaps() = std::move(g);
   }
   AddFlags(rules, now, &r);
+  if (IdleEnded(r, rules, now)) {
+    // Shown as it counts: ended at its last segment (written at archiving).
+    r.set_end_unix_nanos(LastSegmentEnd(r));
+    r.add_flags("ended-idle");
+  }
   r.set_time_zone(ZoneName(rules, r.agency()));
   return r;
 }

@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "common/upload_protocol.h"
+#include "server/security/principals.h"
 
 namespace custody {
 
@@ -19,10 +20,11 @@ struct UploadReactor::State {
   std::string actor = "unauthenticated";  // the caller, once its header is allowed
   v1::Principal caller;                   // likewise
   bool names_record = false;              // the header's metadata names device, matter, start
-  bool finished = false;                  // only touched on the strand
-  uint64_t bytes_received = 0;            // by this stream, once it ended
-  bool interrupted = false;               // the stream ended before a finish message
-  v1::UploadRequest req;                  // owned by the pending read
+  bool to_file = false;         // names_record, or a docking station's footage of a device
+  bool finished = false;        // only touched on the strand
+  uint64_t bytes_received = 0;  // by this stream, once it ended
+  bool interrupted = false;     // the stream ended before a finish message
+  v1::UploadRequest req;        // owned by the pending read
   absl::Time started = absl::Now();
   std::atomic<int64_t> last_activity_ns{absl::GetCurrentTimeNanos()};
   std::atomic<bool> cancelled{false};  // the client went away (or its deadline passed)
@@ -196,6 +198,10 @@ absl::Status UploadReactor::Begin(const v1::UploadHeader& h) {
     st.names_record = h.metadata().count(key) > 0;
     if (!st.names_record) break;
   }
+  // A station's footage of a device is filed, or says why not (no matter).
+  // (A plaintext node's local operator holds every role and is no station.)
+  st.to_file = st.names_record || (HasRole(*who, "ingest") && who->via() != "loopback" &&
+                                   h.metadata().count("device") > 0);
   if (st.names_record) {  // footage to file: its agency must be known first
     RETURN_IF_ERROR(node_->records()->FilingAgency(*who, h.metadata()).status());
   }
@@ -246,7 +252,7 @@ void UploadReactor::Answer(absl::StatusOr<v1::UploadResponse> r) {
   if (r->already_stored() && !StoredWithin(st.caller, r->id())) {
     response_->set_already_stored(false);
   }
-  if (st.names_record) {
+  if (st.to_file) {
     absl::StatusOr<std::string> rec = FileUnderRecord(st.caller, r->id());
     if (rec.ok()) response_->set_record_id(*rec);
     if (!rec.ok()) response_->set_filing_problem(std::string(rec.status().message()));

@@ -72,7 +72,7 @@ TEST_F(AuditCliTest, AnExportThatCannotBeWrittenIsNotLoggedAsOne) {
   CliResult unknown = Cli({"audit", "log", "sha256:" + std::string(64, 'e')});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("NOT_FOUND"), std::string::npos);
-  EXPECT_EQ(Cli({"audit", "log", "garbage"}).exit_code, 1);
+  EXPECT_EQ(Cli({"audit", "log", "garbage"}).exit_code, 2) << "not an id: a usage error";
 }
 
 TEST_F(AuditCliTest, CheckpointsAreSignedWithoutWaitingForMoreEvents) {

@@ -147,10 +147,10 @@ TEST_F(CliTest, DuplicateOrNonUtf8MetadataIsRefused) {
   std::string f = dir_ / "n.bin";
   WriteRandomFile(f, 100, 9);
   CliResult dup = Cli({"put", f, "--meta", "k=1", "--meta", "k=2"});
-  EXPECT_EQ(dup.exit_code, 1);
+  EXPECT_EQ(dup.exit_code, 2);
   EXPECT_NE(dup.err.find("given twice"), std::string::npos) << dup.err;
   CliResult bin = Cli({"put", f, "--meta", "k=\xff\xfe"});
-  EXPECT_EQ(bin.exit_code, 1);
+  EXPECT_EQ(bin.exit_code, 2);
   EXPECT_NE(bin.err.find("UTF-8"), std::string::npos) << bin.err;
 }
 

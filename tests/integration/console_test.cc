@@ -129,6 +129,16 @@ TEST_F(ConsoleTest, PagesCarryTheCspAndStateChangesNeedTheCsrfTokenAndALiveSessi
   EXPECT_EQ(Client()->Get("/api/session", {{"Cookie", other.cookie}})->status, 401);
   EXPECT_EQ(Call(arch, "custody.v1.Custody/Repair", json::object())->status, 404)
       << "maintenance is not relayed";
+  // Every service the pages call is known to the relay (the snapshots' was not).
+  for (const char* method :
+       {"custody.v1.Snapshots/ListSnapshots", "custody.v1.Audit/LatestCheckpoint",
+        "custody.v1.Custody/ClusterStatus", "custody.v1.Records/Stations",
+        "custody.v1.Access/WhoAmI"}) {
+    auto r = Call(arch, method, json::object());
+    ASSERT_TRUE(r) << method;
+    EXPECT_FALSE(absl::StrContains(r->body, "no method")) << method << ": " << r->body;
+    EXPECT_NE(r->status, 404) << method << ": " << r->body;
+  }
   // Sessions end: a cookie is refused after its session's time.
   StartConsole({"--session-ttl", "2s"});
   auto c = Client();

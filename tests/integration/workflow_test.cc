@@ -94,7 +94,7 @@ TEST_F(WorkflowTest, SeveralLegalHoldsAreReleasedOneByOne) {
   ASSERT_EQ(holds.size(), 2u);
   EXPECT_EQ(holds[0]["record"], rec);
   CliResult which = As("hank", 0, {"hold", "release", rec, "--reason", "appeal decided"});
-  EXPECT_EQ(which.exit_code, 1);
+  EXPECT_EQ(which.exit_code, 2) << "a usage error: which hold is missing";
   EXPECT_NE(which.err.find("--hold"), std::string::npos) << which.err;
   json after =
       Ok("hank", 0, {"hold", "release", rec, "--hold", court1, "--reason", "appeal decided"});
@@ -272,6 +272,84 @@ TEST_F(WorkflowTest, ADayAtTheStationFilesLocalTimeFootageByDeviceAgency) {
 // An agency whose catalog lists only matter 3: footage of matter 7 is stored
 // (it is evidence all the same) but cannot be filed under a record. The
 // object's history, `put`, and the station's status and metrics say why.
+class WorkflowIdleTest : public WorkflowTest {
+ protected:
+  std::vector<std::string> NodeFlags() const override {
+    std::vector<std::string> f = WorkflowTest::NodeFlags();
+    f.insert(f.end(), {"--record-idle-close", "1s"});
+    return f;
+  }
+};
+
+// Footage whose sidecar gives no end still closes its record after the
+// idle time (shown ended, then overdue); footage naming no matter says why
+// it is not filed; a bad --flag is a usage error.
+TEST_F(WorkflowIdleTest, EveryIngestRecordEndsAndFootageWithoutAMatterSaysWhy) {
+  Ok("arch", 0, {"device", "add", "CAM-I", "--agency", "A"});
+  const std::string start = At(-absl::Hours(2));
+  const std::string clip = dir_ / "noend.mp4";
+  WriteRandomFile(clip, 50000, 11);
+  CliResult put =
+      As("station", 0,
+         {"put", clip, "--meta", "device=CAM-I", "--meta", "matter=3", "--meta", "start=" + start});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5500));  // idle 1 s, deadline 4 s
+  json listed = Ok("aud", 1, {"record", "list", "--device", "CAM-I"});
+  ASSERT_EQ(listed.size(), 1u) << listed;
+  json r = Ok("aud", 1, {"record", "show", listed[0]["id"]});
+  std::set<std::string> flags;
+  for (const auto& f : r["flags"]) flags.insert(f.get<std::string>());
+  EXPECT_TRUE(flags.count("ended-idle")) << r;
+  EXPECT_TRUE(flags.count("overdue")) << "due from its last known instant: " << r;
+  EXPECT_FALSE(r["end"].is_null()) << r;
+  EXPECT_EQ(Ok("aud", 2, {"record", "list", "--flag", "ended-idle"}).size(), 1u);
+  EXPECT_EQ(As("aud", 2, {"record", "list", "--flag", "nonsense"}).exit_code, 2);
+
+  const std::string other = dir_ / "nomatter.mp4";
+  WriteRandomFile(other, 50000, 12);
+  CliResult no_matter =
+      As("station", 0, {"put", other, "--meta", "device=CAM-I", "--meta", "start=" + start});
+  ASSERT_EQ(no_matter.exit_code, 0) << no_matter.err;
+  EXPECT_NE(no_matter.err.find("names no matter"), std::string::npos) << no_matter.err;
+  const std::string id(absl::StripTrailingAsciiWhitespace(no_matter.out));
+  bool failed = false;
+  for (int i = 0; i < 50 && !failed; ++i) {  // the node's audit events are written in groups
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const json history = Ok("aud", 0, {"audit", "log", id});
+    for (const auto& e : history["events"]) failed |= e["action"] == "record.filing-failed";
+  }
+  EXPECT_TRUE(failed) << "the object's history says why it is in no record";
+}
+
+// A station bound to agency A is refused footage of agency B's camera: the
+// file goes to quarantine with the node's reason (not retried forever).
+TEST_F(WorkflowTest, AStationOfAnotherAgencyQuarantinesTheFileWithTheReason) {
+  ASSERT_EQ(RunCli({"ca", "issue", "--ca", dir_ / "ca", "--user", "sta", "--role", "ingest",
+                    "--agency", "A", "-o", dir_ / "sta"})
+                .exit_code,
+            0);
+  Ok("arch", 0, {"device", "add", "CAM-B", "--agency", "B"});
+  namespace fs = std::filesystem;
+  fs::path watch = dir_ / "station-a";
+  fs::create_directories(watch / "CAM-B");
+  const std::string file = "CAM-B_o1_m3_20261127T070000_20261127T071000.mp4";
+  WriteRandomFile(watch / "CAM-B" / file, 60000, 13);
+  Subprocess daemon(
+      {INGESTD_PATH, "--watch", watch, "--server", nodes_[0]->address(), "--tls", dir_ / "sta",
+       "--time-zone", "Asia/Shanghai", "--name-pattern",
+       "([A-Z0-9-]+)_([a-z0-9]+)_m([0-9]+)_([0-9T]+)_([0-9T]+)\\.mp4", "--name-fields",
+       "device,officer,matter,start,end", "--settle", "0.3", "--poll", "0.2"},
+      dir_ / "d.out", dir_ / "d.log");
+  for (int i = 0; i < 200 && !fs::exists(watch / "quarantine" / "CAM-B" / file); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(fs::exists(watch / "quarantine" / "CAM-B" / file)) << ReadFile(dir_ / "d.log");
+  Subprocess shown({INGESTD_PATH, "status", "--watch", watch}, dir_ / "s.out", dir_ / "s.err");
+  EXPECT_EQ(shown.Wait(), 0) << ReadFile(dir_ / "s.err");
+  EXPECT_NE(ReadFile(dir_ / "s.out").find("not for agency B"), std::string::npos)
+      << ReadFile(dir_ / "s.out");
+}
+
 class WorkflowCatalogTest : public WorkflowTest {
  protected:
   void SetUp() override {
