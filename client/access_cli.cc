@@ -9,6 +9,7 @@
 #include "client/cli_errors.h"
 #include "client/decision_signer.h"
 #include "client/record_text.h"
+#include "client/shown_time.h"
 #include "client/unary_call.h"
 #include "common/digest.h"
 #include "common/tls.h"
@@ -30,13 +31,13 @@ json GrantJson(const v1::AccessGrant& g) {
   json approvals = json::array();
   for (const v1::Approval& x : g.approvals()) {
     approvals.push_back(
-        {{"by", x.by()}, {"role", x.role()}, {"time", FormatUnixNanos(x.time_unix_nanos())}});
+        {{"by", x.by()}, {"role", x.role()}, {"time", ShownTime(x.time_unix_nanos())}});
   }
   json j{{"request", g.request_id()},  {"object", g.object_id()}, {"record", g.record_id()},
          {"requester", g.requester()}, {"purpose", g.purpose()},  {"reason", g.reason()},
          {"state", g.state()},         {"seconds", g.seconds()},  {"agency", g.agency()},
          {"approvals", approvals}};
-  if (g.expires_unix_nanos() != 0) j["expires"] = FormatUnixNanos(g.expires_unix_nanos());
+  if (g.expires_unix_nanos() != 0) j["expires"] = ShownTime(g.expires_unix_nanos());
   if (!g.decided_by().empty()) j["decided_by"] = g.decided_by();
   if (!g.note().empty()) j["note"] = g.note();
   return j;
@@ -54,10 +55,10 @@ int PrintGrant(const AccessArgs& a, const v1::AccessGrant& g) {
             << g.reason() << "\n";
   for (const v1::Approval& x : g.approvals()) {
     std::cout << "  approved  by " << x.by() << " as " << x.role() << " at "
-              << FormatUnixNanos(x.time_unix_nanos()) << "\n";
+              << ShownTime(x.time_unix_nanos()) << "\n";
   }
   if (g.expires_unix_nanos() != 0) {
-    std::cout << "  until     " << FormatUnixNanos(g.expires_unix_nanos()) << "\n";
+    std::cout << "  until     " << ShownTime(g.expires_unix_nanos()) << "\n";
   }
   return 0;
 }

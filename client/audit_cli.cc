@@ -16,6 +16,7 @@
 #include "client/bundle_verifier.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
+#include "client/shown_time.h"
 #include "common/ed25519.h"
 #include "common/files.h"
 #include "common/grpc_status.h"
@@ -60,7 +61,7 @@ int AuditCheckpointCommand(const AuditArgs& a) {
       key.ok() ? VerifyCheckpoint(resp.checkpoint(), *key) : key.status();
   if (!c.ok()) return Fail(c.status());
   std::cout << json{{"origin", c->origin},        {"size", c->size},
-                    {"root", c->root.ToString()}, {"time", FormatUnixNanos(c->time_unix_nanos)},
+                    {"root", c->root.ToString()}, {"time", ShownTime(c->time_unix_nanos)},
                     {"note", resp.checkpoint()},  {"public_key_pem", resp.public_key_pem()}}
                    .dump()
             << "\n";

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/record_text.h"
+#include "client/shown_time.h"
 #include "common/units.h"
 
 namespace custody {
@@ -29,7 +30,7 @@ std::string Detail(const v1::AuditEvent& e, const std::string& key) {
 std::string DetailText(const std::string& value) {
   int64_t n = 0;
   if (value.size() == 19 && absl::SimpleAtoi(value, &n) && n > 946684800000000000) {
-    return FormatUnixNanos(n);
+    return ShownTime(n);
   }
   return value;
 }
@@ -71,7 +72,7 @@ std::vector<AuditLine> GroupEvents(const std::vector<v1::AuditEvent>& events) {
 json EventJson(const v1::AuditEvent& e) {
   json details = json::object();
   for (const auto& d : e.details()) details[d.key()] = d.value();
-  return json{{"seq", e.seq()},       {"time", FormatUnixNanos(e.time_unix_nanos())},
+  return json{{"seq", e.seq()},       {"time", ShownTime(e.time_unix_nanos())},
               {"node", e.node_id()},  {"actor", e.actor()},
               {"action", e.action()}, {"subject", e.subject()},
               {"details", details}};
@@ -94,17 +95,15 @@ void PrintLines(const std::vector<AuditLine>& lines) {
   for (const AuditLine& l : lines) {
     many |= l.nodes.size() > 1 || l.event.node_id() != lines.front().event.node_id();
   }
-  std::vector<std::string> header = {"SEQ", "TIME (UTC)", "ACTOR", "ACTION", "SUBJECT", "DETAILS"};
+  std::vector<std::string> header = {
+      "SEQ", "TIME (" + ShownTimeZoneName() + ")", "ACTOR", "ACTION", "SUBJECT", "DETAILS"};
   if (many) header.insert(header.begin(), "NODES");
   std::vector<std::vector<std::string>> rows;
   for (const AuditLine& l : lines) {
     const v1::AuditEvent& e = l.event;
-    std::vector<std::string> row = {absl::StrCat(e.seq()),
-                                    FormatUnixNanos(e.time_unix_nanos()),
-                                    e.actor(),
-                                    e.action(),
-                                    e.subject(),
-                                    DetailsText(e)};
+    std::vector<std::string> row = {
+        absl::StrCat(e.seq()), ShownTime(e.time_unix_nanos()), e.actor(), e.action(), e.subject(),
+        DetailsText(e)};
     if (many) row.insert(row.begin(), absl::StrJoin(l.nodes, ","));
     rows.push_back(std::move(row));
   }

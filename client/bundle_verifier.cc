@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "client/shown_time.h"
 #include "common/ed25519.h"
 #include "common/export_manifest.h"
 #include "common/merkle.h"
@@ -144,8 +145,8 @@ nlohmann::ordered_json ExportContextFacts(const v1::ExportContext& c) {
     const v1::ExportGrant& g = c.grant();
     json approvers = json::array();
     for (const v1::ExportApproval& a : g.approvals()) {
-      approvers.push_back(json{
-          {"name", a.by()}, {"role", a.role()}, {"time", FormatUnixNanos(a.time_unix_nanos())}});
+      approvers.push_back(
+          json{{"name", a.by()}, {"role", a.role()}, {"time", ShownTime(a.time_unix_nanos())}});
     }
     grant = json::object();
     grant["request"] = g.request_id();
@@ -153,12 +154,12 @@ nlohmann::ordered_json ExportContextFacts(const v1::ExportContext& c) {
     grant["record"] = g.record_id();  // "" for a grant on the object alone
     grant["purpose"] = g.purpose();
     grant["reason"] = g.reason();
-    grant["requested_at"] = FormatUnixNanos(g.requested_unix_nanos());
+    grant["requested_at"] = ShownTime(g.requested_unix_nanos());
     grant["approvers"] = approvers;
-    grant["expires_at"] = FormatUnixNanos(g.expires_unix_nanos());
+    grant["expires_at"] = ShownTime(g.expires_unix_nanos());
   }
   return json{{"exported_by", c.exported_by()},
-              {"exported_at", FormatUnixNanos(c.exported_unix_nanos())},
+              {"exported_at", ShownTime(c.exported_unix_nanos())},
               {"records", records},
               {"grant", grant}};
 }
@@ -174,7 +175,7 @@ nlohmann::ordered_json ManifestFacts(const v1::ObjectManifest& m) {
                                 {"size", m.size()},
                                 {"file_name", m.file_name()},
                                 {"media_type", m.media_type()},
-                                {"stored_at", FormatUnixNanos(m.stored_at_unix_nanos())},
+                                {"stored_at", ShownTime(m.stored_at_unix_nanos())},
                                 {"metadata", meta}};
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
+#include "client/shown_time.h"
 #include "common/grpc_status.h"
 #include "common/units.h"
 
@@ -20,7 +21,7 @@ std::unique_ptr<v1::Custody::Stub> Stub(const ClusterArgs& a) {
   return v1::Custody::NewStub(CustodyClient::ChannelToAnyOf(a.server));
 }
 
-std::string When(int64_t nanos) { return nanos == 0 ? "never" : FormatUnixNanos(nanos); }
+std::string When(int64_t nanos) { return nanos == 0 ? "never" : ShownTime(nanos); }
 
 json RepairJson(const v1::RepairReport& r) {
   return json{{"node", r.node_id()},

@@ -10,6 +10,7 @@
 #include "client/client.h"
 #include "client/record_text.h"
 #include "client/server_pool.h"
+#include "client/shown_time.h"
 #include "common/files.h"
 
 namespace custody {
@@ -17,7 +18,7 @@ namespace custody {
 namespace {
 
 constexpr char kTimeForms[] =
-    "RFC 3339 (2026-11-26T09:00:00+08:00) or a date (2026-11-26: 00:00 UTC)";
+    "RFC 3339 (2026-11-26T09:00:00+08:00) or a date (2026-11-26: 00:00 in --time-zone)";
 
 // The token to call with: from --token-file (a private file) or
 // $CUSTODY_TOKEN (already in *token). A token on the command line is
@@ -51,6 +52,11 @@ void CommandSet::AddGlobalFlags() {
                   "node address host:port, or several separated by commas to fail over between (or "
                   "$CUSTODY_SERVER)");
   AddJsonFlag(&app_);
+  if (const char* env = std::getenv("CUSTODY_TIME_ZONE")) time_zone_ = env;
+  app_.add_option("--time-zone", time_zone_,
+                  "show times in this zone (IANA name, e.g. Asia/Shanghai; or "
+                  "$CUSTODY_TIME_ZONE); a date alone (--from 2026-11-01) starts its day there. "
+                  "Default UTC");
   if (const char* env = std::getenv("CUSTODY_TLS")) tls_dir_ = env;
   app_.add_option("--tls", tls_dir_,
                   "TLS credentials folder from `custody ca issue` (or $CUSTODY_TLS); "
@@ -89,6 +95,7 @@ void CommandSet::AddJsonFlag(CLI::App* command) {
 
 int CommandSet::Run(int argc, char** argv) {
   if (std::optional<int> exit_code = Parse(argc, argv)) return *exit_code;
+  if (absl::Status s = SetShownTimeZone(time_zone_); !s.ok()) return PrintFailure(s);
   const Command* chosen = Chosen();
   if (chosen != nullptr && chosen->offline) return chosen->action(globals_);
   if (absl::Status s = PrepareNode(); !s.ok()) return PrintFailure(s);

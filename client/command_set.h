@@ -75,6 +75,7 @@ class CommandSet {
   CLI::App app_;
   CliGlobals globals_;
   std::string tls_dir_;     // --tls, or $CUSTODY_TLS
+  std::string time_zone_;   // --time-zone (shown_time.h)
   std::string token_;       // $CUSTODY_TOKEN, or read from --token-file
   std::string token_file_;  // --token-file
   std::string argv_token_;  // --token: refused

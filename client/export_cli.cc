@@ -9,6 +9,7 @@
 #include "client/bundle_verifier.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
+#include "client/shown_time.h"
 #include "common/files.h"
 #include "common/status_macros.h"
 #include "common/units.h"
@@ -34,8 +35,8 @@ constexpr char kNodeKey[] = "node-key.pem";
 
 // Who exported the object under which grant, and its records, in words.
 std::string ContextText(const v1::ExportContext& c) {
-  std::string out = absl::StrCat("Exported by ", c.exported_by(), " at ",
-                                 FormatUnixNanos(c.exported_unix_nanos()));
+  std::string out =
+      absl::StrCat("Exported by ", c.exported_by(), " at ", ShownTime(c.exported_unix_nanos()));
   if (c.has_grant()) {
     const v1::ExportGrant& g = c.grant();
     absl::StrAppend(&out, " under access request ", g.request_id(),
@@ -44,7 +45,7 @@ std::string ContextText(const v1::ExportContext& c) {
                     g.purpose(), "), approved by");
     for (const v1::ExportApproval& a : g.approvals()) {
       absl::StrAppend(&out, "\n  ", a.by(), " (", a.role(), ") at ",
-                      FormatUnixNanos(a.time_unix_nanos()));
+                      ShownTime(a.time_unix_nanos()));
     }
   } else {
     absl::StrAppend(&out, " by the role to read the audit trail (no access grant)");

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli_errors.h"
+#include "client/shown_time.h"
 #include "client/unary_call.h"
 #include "common/units.h"
 #include "custody/v1/offsite.grpc.pb.h"
@@ -20,7 +21,7 @@ using json = nlohmann::ordered_json;
 using Stub = v1::Snapshots::Stub;
 constexpr std::chrono::seconds kLong(24 * 3600);  // syncs and restores of a whole archive
 
-std::string When(int64_t nanos) { return nanos == 0 ? "-" : FormatUnixNanos(nanos); }
+std::string When(int64_t nanos) { return nanos == 0 ? "-" : ShownTime(nanos); }
 
 json SummaryJson(const v1::SnapshotSummary& s) {
   json j{{"id", s.id()},

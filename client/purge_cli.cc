@@ -11,6 +11,7 @@
 #include "client/cli_errors.h"
 #include "client/decision_signer.h"
 #include "client/record_text.h"
+#include "client/shown_time.h"
 #include "client/unary_call.h"
 #include "common/units.h"
 #include "custody/v1/records.grpc.pb.h"
@@ -35,7 +36,7 @@ std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
 // Sets `key` to the time's text unless it is 0 (not yet).
 void AddTime(json* j, const char* key, int64_t nanos) {
-  if (nanos != 0) (*j)[key] = FormatUnixNanos(nanos);
+  if (nanos != 0) (*j)[key] = ShownTime(nanos);
 }
 
 json PlanJson(const v1::PurgePlan& p) {

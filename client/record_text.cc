@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/cli_errors.h"
+#include "client/shown_time.h"
 #include "common/units.h"
 
 namespace custody {
@@ -46,10 +47,17 @@ json GapJson(const v1::Gap& g) {
               {"explained_by", g.explained_by()}};
 }
 
+// A corrected start or end is a time, not its Unix nanoseconds.
+json CorrectedValueJson(const std::string& field, const std::string& v) {
+  int64_t n = 0;
+  if ((field == "start" || field == "end") && absl::SimpleAtoi(v, &n)) return TimeJson(n);
+  return v;
+}
+
 json CorrectionJson(const v1::Correction& c) {
   return json{{"field", c.field()},
-              {"old_value", c.old_value()},
-              {"new_value", c.new_value()},
+              {"old_value", CorrectedValueJson(c.field(), c.old_value())},
+              {"new_value", CorrectedValueJson(c.field(), c.new_value())},
               {"reason", c.reason()},
               {"by", c.by()},
               {"time", TimeJson(c.time_unix_nanos())}};
@@ -177,19 +185,19 @@ absl::StatusOr<int64_t> ParseTimeFlag(absl::string_view flag, const std::string&
   absl::Time t;
   std::string err;
   if (absl::ParseTime(absl::RFC3339_full, text, &t, &err) ||
-      absl::ParseTime("%Y-%m-%d", text, &t, &err)) {  // no zone in the text: UTC
+      absl::ParseTime("%Y-%m-%d", text, ShownTimeZone(), &t, &err)) {  // a day in --time-zone
     return absl::ToUnixNanos(t);
   }
-  return UsageError(
-      absl::StrCat(flag, " \"", text,
-                   "\" is not a time: give RFC 3339 with a zone (2026-11-26T09:00:00Z, "
-                   "2026-11-26T09:00:00+08:00) or a date (2026-11-26, meaning 00:00 UTC)"));
+  return UsageError(absl::StrCat(
+      flag, " \"", text,
+      "\" is not a time: give RFC 3339 with a zone (2026-11-26T09:00:00Z, "
+      "2026-11-26T09:00:00+08:00) or a date (2026-11-26: 00:00 in --time-zone, UTC by default)"));
 }
 
-json TimeJson(int64_t nanos) { return nanos == 0 ? json(nullptr) : json(FormatUnixNanos(nanos)); }
+json TimeJson(int64_t nanos) { return nanos == 0 ? json(nullptr) : json(ShownTime(nanos)); }
 
 std::string TimeText(int64_t nanos, absl::string_view none) {
-  return nanos == 0 ? std::string(none) : FormatUnixNanos(nanos);
+  return nanos == 0 ? std::string(none) : ShownTime(nanos);
 }
 
 json RecordJson(const v1::Record& r) {
@@ -304,8 +312,7 @@ std::string CorrectedValueText(const std::string& field, const std::string& v,
 std::string ZonedTimeText(int64_t nanos, const std::string& zone, absl::string_view none) {
   if (nanos == 0) return std::string(none);
   absl::TimeZone tz;
-  if (zone.empty() || zone == "UTC" || !absl::LoadTimeZone(zone, &tz))
-    return FormatUnixNanos(nanos);
+  if (zone.empty() || zone == "UTC" || !absl::LoadTimeZone(zone, &tz)) return ShownTime(nanos);
   return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", absl::FromUnixNanos(nanos), tz);
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "client/cli_errors.h"
 #include "client/offsite_cli.h"
+#include "client/shown_time.h"
 #include "client/unary_call.h"
 #include "common/status_macros.h"
 #include "common/units.h"
@@ -21,7 +22,7 @@ using json = nlohmann::ordered_json;
 using Stub = v1::Snapshots::Stub;
 constexpr std::chrono::seconds kLong(24 * 3600);  // a restore of a whole archive
 
-std::string When(int64_t nanos) { return nanos == 0 ? "-" : FormatUnixNanos(nanos); }
+std::string When(int64_t nanos) { return nanos == 0 ? "-" : ShownTime(nanos); }
 
 json PeerSnapshotJson(const v1::PeerSnapshotSummary& s) {
   json j{{"id", s.id()},

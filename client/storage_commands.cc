@@ -16,6 +16,7 @@
 #include "client/client.h"
 #include "client/progress.h"
 #include "client/record_text.h"
+#include "client/shown_time.h"
 #include "common/units.h"
 #include "common/utf8.h"
 
@@ -34,7 +35,7 @@ json InfoJson(const v1::ObjectInfo& o) {
               {"size", o.size()},
               {"file_name", o.file_name()},
               {"media_type", o.media_type()},
-              {"stored_at", FormatUnixNanos(o.stored_at_unix_nanos())},
+              {"stored_at", ShownTime(o.stored_at_unix_nanos())},
               {"chunk_size", o.chunk_size()},
               {"chunks", o.chunk_count()},
               {"metadata", meta}};
@@ -45,7 +46,7 @@ void PrintInfo(const v1::ObjectInfo& o) {
             << "size:       " << o.size() << " bytes (" << FormatBytes(o.size()) << ")\n"
             << "file name:  " << o.file_name() << "\n"
             << "media type: " << o.media_type() << "\n"
-            << "stored at:  " << FormatUnixNanos(o.stored_at_unix_nanos()) << "\n"
+            << "stored at:  " << ShownTime(o.stored_at_unix_nanos()) << "\n"
             << "chunks:     " << o.chunk_count() << " x " << FormatBytes(o.chunk_size()) << "\n";
   for (const auto& [k, v] : o.metadata()) std::cout << "meta " << k << " = " << v << "\n";
 }
@@ -161,14 +162,15 @@ int RunList(const CliGlobals& g) {
           if (g.json) {
             std::cout << (count == 0 ? "" : ",") << InfoJson(o).dump();
           } else {
-            rows.push_back({o.id(), absl::StrCat(o.size()),
-                            FormatUnixNanos(o.stored_at_unix_nanos()),
+            rows.push_back({o.id(), absl::StrCat(o.size()), ShownTime(o.stored_at_unix_nanos()),
                             o.file_name().empty() ? "-" : o.file_name()});
           }
           ++count;
         }
         if (!g.json) {
-          PrintTable(std::cout, {"ID", "BYTES", "STORED (UTC)", "FILE NAME"}, rows, first);
+          PrintTable(std::cout,
+                     {"ID", "BYTES", "STORED (" + ShownTimeZoneName() + ")", "FILE NAME"}, rows,
+                     first);
         }
         first = false;
       });

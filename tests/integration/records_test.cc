@@ -48,6 +48,9 @@ TEST_F(RecordsTest, RecordIsTheFoldOfItsEventsAndCorrectionsKeepTheOriginal) {
       "the clock of D1 ran late"});
   json again = Ok("aud", 0, {"record", "show", rec});
   ASSERT_EQ(again["corrections"].size(), 2u) << again.dump();
+  // Shown as a time, not as the nanoseconds stored.
+  EXPECT_EQ(again["corrections"][1]["new_value"],
+            absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", start, absl::UTCTimeZone()));
   r = Ok("aud", 1, {"record", "show", rec});
   ASSERT_EQ(r["segments"].size(), 1u);
   EXPECT_EQ(r["segments"][0]["object_id"], video);

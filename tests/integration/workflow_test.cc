@@ -272,6 +272,38 @@ TEST_F(WorkflowTest, ADayAtTheStationFilesLocalTimeFootageByDeviceAgency) {
 // An agency whose catalog lists only matter 3: footage of matter 7 is stored
 // (it is evidence all the same) but cannot be filed under a record. The
 // object's history, `put`, and the station's status and metrics say why.
+// Every time the CLI shows is in --time-zone (or $CUSTODY_TIME_ZONE), and a
+// date alone starts its day there; an unknown zone is a usage error.
+TEST_F(WorkflowTest, TheCliShowsTimesInTheAgencysZone) {
+  const std::string rec = NewRecord(At(-absl::Hours(2)), At(-absl::Hours(1)));
+  CliResult log =
+      As("aud", 0, {"--time-zone", "Asia/Shanghai", "audit", "log", "--action", "record.created"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_NE(log.out.find("TIME (Asia/Shanghai)"), std::string::npos) << log.out;
+  EXPECT_NE(log.out.find("+08:00"), std::string::npos) << log.out;
+  json shown = Ok("aud", 0, {"--time-zone", "Asia/Shanghai", "audit", "log", "record:" + rec});
+  ASSERT_FALSE(shown["events"].empty());
+  EXPECT_NE(shown["events"][0]["time"].get<std::string>().find("+08:00"), std::string::npos)
+      << shown;
+  CliResult utc = As("aud", 0, {"audit", "log", "--action", "record.created"});
+  EXPECT_NE(utc.out.find("TIME (UTC)"), std::string::npos) << utc.out;
+  // Today in Shanghai, as a date alone, holds the record made an hour ago
+  // (when it is already tomorrow in Shanghai, yesterday's date does).
+  const absl::TimeZone shanghai = [] {
+    absl::TimeZone tz;
+    absl::LoadTimeZone("Asia/Shanghai", &tz);
+    return tz;
+  }();
+  const std::string day = absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(2), shanghai);
+  json from_day = Ok("aud", 0,
+                     {"--time-zone", "Asia/Shanghai", "audit", "log", "--action", "record.created",
+                      "--from", day});
+  EXPECT_FALSE(from_day["events"].empty()) << day;
+  CliResult bad = As("aud", 0, {"--time-zone", "Mars/Olympus", "audit", "log"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("Mars/Olympus"), std::string::npos) << bad.err;
+}
+
 class WorkflowIdleTest : public WorkflowTest {
  protected:
   std::vector<std::string> NodeFlags() const override {
