@@ -1,6 +1,7 @@
 #include "client/ca_cli.h"
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli_errors.h"
@@ -9,16 +10,25 @@
 
 namespace custody {
 
-int CaInitCommand(const CaArgs& a) {
+int CaInitCommand(const CaArgs& a, bool as_json) {
   absl::Status s = CreateCa(a.ca_dir, a.name);
   if (!s.ok()) return PrintFailure(s);
+  if (as_json) {
+    std::cout << nlohmann::ordered_json{{"ca", a.ca_dir},
+                                        {"name", a.name},
+                                        {"certificate", a.ca_dir + "/" + kCaCertFile},
+                                        {"private_key", a.ca_dir + "/" + kCaKeyFile}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
   std::cout << "created CA \"" << a.name << "\" in " << a.ca_dir << ": keep " << a.ca_dir << "/"
             << kCaKeyFile << " offline and private; " << kCaCertFile
             << " is what nodes and clients trust\n";
   return 0;
 }
 
-int CaIssueCommand(const CaArgs& a) {
+int CaIssueCommand(const CaArgs& a, bool as_json) {
   if (!a.node.empty() + !a.user.empty() + !a.console.empty() != 1) {
     return PrintFailure(
         UsageError("custody ca issue needs one of --node ID, --user NAME or --console NAME"));
@@ -46,6 +56,14 @@ int CaIssueCommand(const CaArgs& a) {
   std::string out = a.out.empty() ? r.name : a.out;
   absl::Status s = IssueCertificate(a.ca_dir, r, out);
   if (!s.ok()) return PrintFailure(s);
+  if (as_json) {
+    std::cout << nlohmann::ordered_json{{"identity", IdentityOf(r)},
+                                        {"folder", out},
+                                        {"files", {kCaCertFile, kCertFile, kKeyFile}}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
   std::cout << "issued " << IdentityOf(r) << " into " << out << " (" << kCaCertFile << ", "
             << kCertFile << ", " << kKeyFile << "); use it with --tls " << out << "\n";
   return 0;

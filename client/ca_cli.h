@@ -20,8 +20,9 @@ struct CaArgs {
 };
 
 // Each returns the exit code: 0, or 1 after printing why.
-int CaInitCommand(const CaArgs& args);
-int CaIssueCommand(const CaArgs& args);
+// With `as_json`, one JSON document instead of the sentence.
+int CaInitCommand(const CaArgs& args, bool as_json);
+int CaIssueCommand(const CaArgs& args, bool as_json);
 
 }  // namespace custody
 

@@ -1,12 +1,12 @@
 #include "client/cluster_cli.h"
 
-#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
+#include "client/record_text.h"
 #include "client/shown_time.h"
 #include "common/grpc_status.h"
 #include "common/units.h"
@@ -84,15 +84,11 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
   for (const std::string& why : r.under_replication_now().reasons()) {
     std::cout << "  " << why << "\n";
   }
-  std::cout << std::left << std::setw(10) << "NODE" << std::setw(10) << "ZONE" << std::setw(22)
-            << "ADDRESS" << std::setw(6) << "UP" << std::setw(10) << "OBJECTS" << std::setw(12)
-            << "USED" << std::setw(12) << "FREE" << std::setw(8) << "UNDER"
-            << "LAST SCRUB\n";
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> read_only;
   for (const auto& n : r.nodes()) {
-    std::cout << std::setw(10) << n.id() << std::setw(10) << n.zone() << std::setw(22)
-              << n.address() << std::setw(6) << (n.up() ? "up" : "DOWN");
     if (!n.up()) {
-      std::cout << n.error() << "\n";
+      rows.push_back({n.id(), n.zone(), n.address(), "DOWN", "-", "-", "-", "-", n.error()});
       continue;
     }
     const v1::NodeStatusResponse& s = n.status();
@@ -102,13 +98,18 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
           absl::StrCat(When(s.last_scrub().finished_unix_nanos()), " (", s.last_scrub().corrupt(),
                        " corrupt, ", s.last_scrub().repaired(), " repaired)");
     }
-    std::cout << std::setw(10) << s.objects() << std::setw(12) << FormatBytes(s.volume_bytes())
-              << std::setw(12) << FormatBytes(s.free_bytes()) << std::setw(8)
-              << (s.has_under_replication_now() ? s.under_replication_now().copies()
-                                                : s.under_replicated())
-              << scrub << "\n";
-    if (!s.read_only().empty()) std::cout << "  READ-ONLY: " << s.read_only() << "\n";
+    rows.push_back({n.id(), n.zone().empty() ? "-" : n.zone(), n.address(), "up",
+                    absl::StrCat(s.objects()), FormatBytes(s.volume_bytes()),
+                    FormatBytes(s.free_bytes()),
+                    absl::StrCat(s.has_under_replication_now() ? s.under_replication_now().copies()
+                                                               : s.under_replicated()),
+                    scrub});
+    if (!s.read_only().empty()) read_only.push_back(n.id() + " READ-ONLY: " + s.read_only());
   }
+  PrintTable(std::cout,
+             {"NODE", "ZONE", "ADDRESS", "UP", "OBJECTS", "USED", "FREE", "UNDER", "LAST SCRUB"},
+             rows);
+  for (const std::string& line : read_only) std::cout << "  " << line << "\n";
 }
 
 }  // namespace

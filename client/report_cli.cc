@@ -116,6 +116,9 @@ int ReportCommand(const RecordArgs& a) {
   if (!from.ok()) return PrintFailure(from.status());
   absl::StatusOr<int64_t> to = ParseTimeFlag("--to", a.to);
   if (!to.ok()) return PrintFailure(to.status());
+  if (*from != 0 && *to != 0 && *to <= *from) {
+    return PrintFailure(UsageError(absl::StrCat("--to ", a.to, " is not after --from ", a.from)));
+  }
   req.set_from_unix_nanos(*from);
   req.set_to_unix_nanos(*to);
   v1::Report r;

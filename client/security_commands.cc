@@ -12,13 +12,16 @@ SecurityCommands::SecurityCommands(CommandSet* set) : set_(set) {
 
 void SecurityCommands::AddCa(CLI::App* app) {
   CLI::App* ca = set_->AddGroup(app, "ca", "the cluster's certificate authority (offline)");
-  CLI::App* init = set_->AddOffline(ca, "init", "create a CA in a new folder",
-                                    [this](const CliGlobals&) { return CaInitCommand(ca_); });
+  CLI::App* init =
+      set_->AddOffline(ca, "init", "create a CA in a new folder",
+                       [this](const CliGlobals& g) { return CaInitCommand(ca_, g.json); });
+  set_->AddJsonFlag(init);
   init->add_option("DIR", ca_.ca_dir)->required();
   init->add_option("--name", ca_.name, "the CA's name (default: cluster)");
   CLI::App* issue =
       set_->AddOffline(ca, "issue", "issue a node's, a user's or a web console's certificate",
-                       [this](const CliGlobals&) { return CaIssueCommand(ca_); });
+                       [this](const CliGlobals& g) { return CaIssueCommand(ca_, g.json); });
+  set_->AddJsonFlag(issue);
   issue->add_option("--ca", ca_.ca_dir, "the CA folder")->required();
   issue->add_option("--node", ca_.node, "a node id (server and client certificate)");
   issue->add_option("--user", ca_.user, "a user or daemon name (client certificate)");

@@ -128,7 +128,7 @@ int PrintStatus(const std::string& state_dir, const std::string& watch_dir, bool
 }
 
 int RunRetry(const std::string& watch_dir, const std::string& state_dir,
-             const std::vector<std::string>& files, bool all) {
+             const std::vector<std::string>& files, bool all, bool as_json) {
   if (all == !files.empty()) {
     std::cerr << "custody-ingestd: retry takes FILE... (under quarantine/) or --all\n";
     return 2;
@@ -147,23 +147,30 @@ int RunRetry(const std::string& watch_dir, const std::string& state_dir,
       return 1;
     }
     for (const QuarantinedFile& f : *listed) todo.push_back(f.rel);
-    if (todo.empty()) std::cout << "nothing in " << watch << "/quarantine\n";
+    if (todo.empty() && !as_json) std::cout << "nothing in " << watch << "/quarantine\n";
   }
   int failed = 0;
+  json retried = json::array(), failures = json::array();
   for (const std::string& file : todo) {
     absl::Time now = absl::Now();
     absl::StatusOr<Retried> r = Retry(watch, file, now);
     if (!r.ok()) {
       std::cerr << "custody-ingestd: retry " << file << ": " << r.status() << "\n";
+      failures.push_back({{"file", file}, {"error", r.status().ToString()}});
       ++failed;
       continue;
     }
-    std::cout << "retried " << r->rel << (r->sidecar ? " with its sidecar" : "") << "\n";
+    retried.push_back({{"file", r->rel}, {"sidecar", r->sidecar}});
+    if (!as_json) {
+      std::cout << "retried " << r->rel << (r->sidecar ? " with its sidecar" : "") << "\n";
+    }
     if (absl::Status l = LogRetry(state_dir, *r, now); !l.ok()) {
       std::cerr << "custody-ingestd: retried " << r->rel << ", but could not log it: " << l << "\n";
+      failures.push_back({{"file", r->rel}, {"error", "not logged: " + l.ToString()}});
       ++failed;
     }
   }
+  if (as_json) std::cout << Dump(json{{"retried", retried}, {"failed", failures}}) << "\n";
   return failed == 0 ? 0 : 1;
 }
 

@@ -20,7 +20,7 @@ int PrintStatus(const std::string& state_dir, const std::string& watch_dir, bool
 // STATE/retries.log); a file that cannot be retried is named with the reason,
 // and the others are still retried.
 int RunRetry(const std::string& watch_dir, const std::string& state_dir,
-             const std::vector<std::string>& files, bool all);
+             const std::vector<std::string>& files, bool all, bool as_json = false);
 
 }  // namespace custody::ingest
 

@@ -165,6 +165,8 @@ int main(int argc, char** argv) {
   bool retry_all = false;
   retry->add_option("files", retry_files, "quarantined files: paths, or paths under quarantine/");
   retry->add_flag("--all", retry_all, "every file in quarantine/");
+  bool retry_json = false;
+  retry->add_flag("--json", retry_json, "one JSON document: the files put back and the failures");
   app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
@@ -183,8 +185,9 @@ int main(int argc, char** argv) {
                 << "\n";
       return 2;
     }
-    return status->parsed() ? custody::ingest::PrintStatus(state, watch, as_json)
-                            : custody::ingest::RunRetry(watch, state, retry_files, retry_all);
+    return status->parsed()
+               ? custody::ingest::PrintStatus(state, watch, as_json)
+               : custody::ingest::RunRetry(watch, state, retry_files, retry_all, retry_json);
   }
   std::string metrics_listen = f.metrics_listen;
   double report_interval = f.report_interval;

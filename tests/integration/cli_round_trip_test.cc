@@ -129,12 +129,21 @@ TEST_F(CliTest, GetNeverOverwritesAFile) {
 }
 
 TEST_F(CliTest, UsageErrorsAreOneLineWithExitCodeTwo) {
-  for (std::vector<std::string> args :
-       std::vector<std::vector<std::string>>{{"frob"},
-                                             {"put"},
-                                             {"put", dir_ / "missing.mp4"},
-                                             {"get", "sha256:x"},
-                                             {"ls", "--nope"}}) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"frob"},
+           {"put"},
+           {"put", dir_ / "missing.mp4"},
+           {"get", "sha256:x"},
+           {"ls", "--nope"},
+           {"--server", "", "ls"},
+           {"access", "request", "sha256:" + std::string(64, 'a'), "--reason", "r", "--for",
+            "forever"},
+           {"record", "list", "--flag", "nonsense"},
+           {"report", "--agency", "A", "--from", "2026-12-02", "--to", "2026-12-01"},
+           {"record", "correct", "rec-000000000001", "--field", "end", "--value", "tomorrow",
+            "--reason", "r"},
+           {"ca", "issue", "--ca", dir_ / "ca", "-o", dir_ / "x"},
+           {"--time-zone", "Nowhere/Town", "ls"}}) {
     CliResult r = Cli(args);
     EXPECT_EQ(r.exit_code, 2) << args[0];
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

@@ -418,9 +418,15 @@ TEST_F(IngestTest, RetryPutsAQuarantinedFileBackAndNeverOverwrites) {
   EXPECT_EQ(ReadFile(cam / "clip.mp4.json"), "docked meanwhile");
   EXPECT_TRUE(fs::exists(q / "clip.mp4"));
   // Out of the way, the fixed sidecar comes back with its recording, which is ingested.
+  // This time every quarantined file (--all), answered as JSON.
   fs::rename(cam / "clip.mp4.json", dir_ / "aside.json");
-  r = Ingestd(retry);
+  r = Ingestd({"retry", "--all", "--json", "--watch", watch_, "--state", dir_ / "state"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  json all = json::parse(r.out, nullptr, false);
+  ASSERT_EQ(all["retried"].size(), 1u) << r.out;
+  EXPECT_EQ(all["retried"][0]["file"], "CAM-4/clip.mp4");
+  EXPECT_EQ(all["retried"][0]["sidecar"], true);
+  EXPECT_TRUE(all["failed"].empty()) << r.out;
   ASSERT_TRUE(WaitFor([&] { return Done().count("CAM-4/clip.mp4") == 1; }, 30)) << DaemonLog();
   EXPECT_EQ(HashFile(fs::path(watch_) / "done/CAM-4/clip.mp4"), id);
   EXPECT_TRUE(Recordings(q).empty());
