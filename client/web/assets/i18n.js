@@ -72,6 +72,7 @@ const WORDS = {
     flag_overdue: 'overdue', 'flag_archived-late': 'archived late', 'flag_late-pending': 'late hand-over pending',
     'flag_unexplained-gap': 'unexplained gap', 'flag_time-mismatch': 'time mismatch',
     'flag_clock-skew': 'clock skew', 'flag_exemption-pending': 'exemption pending',
+    'flag_ended-idle': 'ended (device idle)',
     check_battery: 'battery', check_storage: 'storage', check_clock: 'clock',
   },
   zh: {
@@ -142,6 +143,7 @@ const WORDS = {
     flag_overdue: '逾期', 'flag_archived-late': '逾期归档', 'flag_late-pending': '延期移交待批',
     'flag_unexplained-gap': '有未说明的中断', 'flag_time-mismatch': '时间不符',
     'flag_clock-skew': '时钟偏差', 'flag_exemption-pending': '免于记录待批',
+    'flag_ended-idle': '已结束（设备闲置）',
     check_battery: '电池', check_storage: '存储', check_clock: '时钟',
   },
 };
