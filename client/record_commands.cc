@@ -138,6 +138,7 @@ void RecordCommands::AddChanges(CLI::App* record) {
       Add(record, "correct", "correct a field, keeping the old value", RecordCorrectCommand);
   correct->add_option("REC", args_.record)->required();
   correct->add_option("--field", args_.field, "target stage start end officers devices")
+      ->check(CLI::IsMember({"target", "stage", "start", "end", "officers", "devices"}))
       ->required();
   correct->add_option("--value", args_.value, "the new value")->required();
   correct->add_option("--reason", args_.reason, "why")->required();
@@ -208,7 +209,8 @@ void RecordCommands::AddHold(CLI::App* app) {
 void RecordCommands::AddDevice(CLI::App* app) {
   CLI::App* device = set_->AddGroup(app, "device", "recorders and who holds them");
   CLI::App* add = Add(device, "add", "register a recorder", DeviceAddCommand);
-  add->add_option("--agency", args_.agency, "the agency that owns it");
+  add->add_option("--agency", args_.agency, "the agency that owns it (its footage is filed there)")
+      ->required();
   add->add_option("--model", args_.model, "its make and model");
   Add(device, "list", "every recorder and who holds it", DeviceListCommand);
   CLI::App* out = Add(device, "checkout", "hand a recorder to an officer, after checking it",

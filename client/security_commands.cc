@@ -1,5 +1,7 @@
 #include "client/security_commands.h"
 
+#include "common/roles.h"
+
 namespace custody {
 
 SecurityCommands::SecurityCommands(CommandSet* set) : set_(set) {
@@ -45,7 +47,9 @@ void SecurityCommands::AddUsers(CLI::App* app) {
   CLI::App* add = set_->Add(user, "add", "add a user; prints its token once",
                             WithGlobals(&access_, UserAddCommand));
   add->add_option("NAME", access_.name)->required();
-  add->add_option("--role", access_.roles, "a role (repeatable)")->required();
+  add->add_option("--role", access_.roles, "a role (repeatable)")
+      ->required()
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kRoles), std::end(kRoles))));
   add->add_option("--agency", access_.agency, "the user's agency");
   add->add_option("--clearance", access_.clearance,
                   "public internal privacy trade-secret state-secret");

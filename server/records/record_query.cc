@@ -46,7 +46,13 @@ absl::StatusOr<std::string> ResolveRecord(const RecordBook& book, const std::str
   if (exact) return ref;
   ASSIGN_OR_RETURN(std::vector<std::string> archived, book.ByArchiveNumber(ref));
   if (!archived.empty()) return archived[0];
-  if (ref.size() < kMinPrefix || !absl::StartsWith(ref, "rec-")) return RecordNotFound(ref);
+  if (!absl::StartsWith(ref, "rec-")) return RecordNotFound(ref);
+  if (ref.size() < kMinPrefix) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no record ", ref, ", and \"", ref,
+                     "\" is too short to stand for one: give \"rec-\" and at least ",
+                     kMinPrefix - 4, " hex digits of its id, or its archive number"));
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> matches, book.IdsStartingWith(ref, 6));
   if (matches.empty()) return RecordNotFound(ref);
   if (matches.size() > 1) {

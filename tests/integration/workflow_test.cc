@@ -55,6 +55,9 @@ TEST_F(WorkflowTest, ArchiveNumbersUseTheAgencysLocalDateAndFindTheRecord) {
   EXPECT_NE(text.out.find("2026-11-27T06:30:00+08:00"), std::string::npos) << text.out;
   CliResult none = As("aud", 0, {"record", "show", "A-20261127-nobody-0001"});
   EXPECT_EQ(none.exit_code, 1);
+  CliResult shortened = As("aud", 0, {"record", "show", rec.substr(0, 6)});
+  EXPECT_EQ(shortened.exit_code, 1);
+  EXPECT_NE(shortened.err.find("too short"), std::string::npos) << shortened.err;
   // Filters: target, free text, and paging.
   NewRecord(At(-absl::Hours(2)), At(-absl::Hours(1)), "bakery-3");
   json bakery = Ok("aud", 0, {"record", "list", "--target", "BAKERY"});
@@ -244,7 +247,10 @@ TEST_F(WorkflowTest, ADayAtTheStationFilesLocalTimeFootageByDeviceAgency) {
   EXPECT_EQ(joined["CAM-A/CAM-A_o1_m3_20261127T064000_20261127T065000.mp4"], a[0]["id"]);
   EXPECT_EQ(a[0]["agency"], "A");
   EXPECT_EQ(a[0]["start"], "2026-11-26T22:30:00.000Z") << "06:30 in Shanghai";
-  EXPECT_TRUE(a[0]["end"].is_null()) << "open while the camera is out";
+  // Footage days old: the camera is out but silent for longer than the idle
+  // time (12 h), so the record shows an end (its last segment's).
+  EXPECT_FALSE(a[0]["end"].is_null()) << a[0];
+  EXPECT_NE(a[0]["flags"].dump().find("ended-idle"), std::string::npos) << a[0];
   json b = Ok("aud", 0, {"record", "list", "--device", "CAM-B"});
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0]["agency"], "B") << "the device's agency, not the station's";
