@@ -11,6 +11,7 @@ set -euo pipefail
 # include itself and every layer below it, never one above.
 SERVER_LAYERS=(
   common/
+  replication/etcd/
   server/storage/
   server/audit/
   server/security/

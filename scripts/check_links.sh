@@ -13,6 +13,7 @@ BUILD=${1:-build}
 LIBS=(
   libcustody_proto.a
   common/libcustody_common.a
+  replication/etcd/libcustody_etcd.a
   server/storage/libcustody_storage.a
   server/audit/libcustody_audit.a
   server/security/libcustody_security.a

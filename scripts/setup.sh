@@ -16,6 +16,10 @@ PACKAGES=(
   libcpp-httplib-dev   # HTTP(S): /metrics and the web console (custody-web)
   libjs-chart.js       # the console's charts, served by custody-web itself (no CDN)
   fonts-droid-fallback # a font with Chinese characters, served by custody-web itself
+  # The cluster's control plane (doc/etcd.md): etcd's v3 .proto files, from
+  # which the build generates its C++ client, and etcd itself for clusters of
+  # more than one node (a single node needs none).
+  golang-etcd-server-dev etcd-server etcd-client
 )
 # More packages for one caller (scripts/test.sh: clang-format), installed in
 # the same apt-get run.
