@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "common/units.h"
+#include "replication/etcd/etcd_client.h"
 #include "server/storage/committer.h"
 
 namespace custody {
@@ -49,6 +50,10 @@ void DaemonFlags::AddClusterFlags() {
   app_->add_option("--cluster", cluster_file_,
                    "the cluster map (doc/cluster.md); none: a cluster of one");
   app_->add_option("--node-id", o.node_id, "this node's id in the cluster map");
+  app_->add_option("--etcd", etcd_,
+                   "the cluster's etcd, HOST:PORT,... (doc/etcd.md): archive numbers from any "
+                   "node; TLS with the cluster CA when the node uses --tls");
+  app_->add_option("--etcd-root", o.etcd_root, "the cluster's keys in etcd (default /custody/)");
   app_->add_option("--metrics-listen", config_.metrics_listen,
                    "serve Prometheus metrics at http://HOST:PORT/metrics (a loopback address; "
                    "any other is served over TLS to client certificates of the cluster CA)");
@@ -84,6 +89,10 @@ absl::Status DaemonFlags::Apply() {
   // An offsite peer is no node of the map; --node-id alone names it.
   if (!cluster_file_.empty() || (!config_.node.node_id.empty() && !offsite_->offsite_peer())) {
     RETURN_IF_ERROR(UseClusterMap());
+  }
+  if (!etcd_.empty() && cluster_file_.empty()) {
+    return absl::InvalidArgumentError(
+        "--etcd is for a cluster: give --cluster MAP and --node-id too (a single node needs none)");
   }
   RETURN_IF_ERROR(offsite_->Apply());
   RETURN_IF_ERROR(ChooseSecurity());
@@ -140,6 +149,9 @@ absl::Status DaemonFlags::UseClusterMap() {
         absl::StrCat("node id ", o.node_id, " is not in the cluster map ", cluster_file_));
   }
   if (app_->count("--listen") == 0) config_.listen = me->address;
+  if (!etcd_.empty()) {
+    ASSIGN_OR_RETURN(o.etcd_endpoints, EtcdClient::ParseEndpoints(etcd_));
+  }
   if (map.chunk_size() != 0) {
     o.chunk_size = static_cast<uint32_t>(map.chunk_size());
     o.chunk_size_set = true;

@@ -57,6 +57,7 @@ class DaemonFlags {
   DaemonConfig config_;
   std::string chunk_size_, volume_size_ = "1GiB", min_free_ = "64MiB";
   std::string cluster_file_, repair_interval_ = "5m", scrub_interval_ = "24h";
+  std::string etcd_;  // --etcd HOST:PORT,...
   int idle_seconds_ = 60;
   bool insecure_loopback_ = false;
   std::unique_ptr<RecordFlags> records_;  // their flags come after the others

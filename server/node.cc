@@ -20,6 +20,7 @@
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "server/audit/audited_write.h"
+#include "server/records/etcd_archive_sequencer.h"
 #include "server/storage/index_encryption.h"
 #include "server/storage/local_blob_store.h"
 #include "server/storage/recovery.h"
@@ -169,6 +170,7 @@ absl::Status Node::OpenParts() {
   read_pool_ = std::make_unique<ThreadPool>(options_.read_threads);
   fetch_pool_ = std::make_unique<ThreadPool>(options_.fetch_threads);
   maintenance_pool_ = std::make_unique<ThreadPool>(4);
+  ledger_pool_ = std::make_unique<ThreadPool>(2);
   CommitterOptions co;
   co.min_free_bytes = options_.min_free_bytes;
   co.sealer = sealer_.get();
@@ -210,6 +212,7 @@ absl::Status Node::OpenParts() {
     purges_pending_ = true;
   }
   StartBackgroundWork();
+  StartArchiveRepair();
   if (rebuilt_) RETURN_IF_ERROR(UnlessDiskFull(RecordRebuild()));
   RETURN_IF_ERROR(UnlessDiskFull(SignCheckpointNow().status()));
   if (std::string why = ReadOnlyReason(); !why.empty()) LOG(WARNING) << "started: " << why;
@@ -288,9 +291,17 @@ absl::Status Node::OpenRecords() {
     ASSIGN_OR_RETURN(catalog, Catalog::Load(options_.catalog_file));
   }
   RETURN_IF_ERROR(ValidateArchiveFormat(options_.records.archive_format));
+  if (!options_.etcd_endpoints.empty()) {
+    EtcdOptions eo;
+    eo.endpoints = options_.etcd_endpoints;
+    if (options_.tls) eo.credentials = peer_credentials();  // the cluster CA and this node's key
+    ASSIGN_OR_RETURN(etcd_, EtcdClient::Create(eo));
+    sequencer_ = std::make_unique<EtcdArchiveSequencer>(etcd_.get(), options_.etcd_root);
+  }
   RecordKeeperDeps deps{node_id_,         ledger_.get(),
                         fold_.get(),      purger_.get(),
-                        placement_.get(), [this](const Digest& id) { return FindManifest(id); }};
+                        placement_.get(), [this](const Digest& id) { return FindManifest(id); },
+                        sequencer_.get()};
   records_ = std::make_unique<RecordKeeper>(std::move(deps), options_.records, std::move(catalog));
   // A purge.executed from a peer removes data only if this node derives it.
   ledger_->SetAdmission([keeper = records_.get()](const v1::LedgerEntry& e) {
@@ -393,11 +404,27 @@ absl::Status Node::RecordOrHold(v1::AuditEvent event) {
   return trail_->RecordOrHold(std::move(event));
 }
 
+void Node::StartArchiveRepair() {
+  if (sequencer_ == nullptr) return;
+  archive_repair_ = std::thread([this] {
+    do {
+      absl::StatusOr<int> written = records_->CompleteReservedArchives();
+      if (!written.ok())
+        LOG(WARNING) << "completing reserved archive numbers: " << written.status();
+    } while (!stop_repair_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  });
+}
+
 Node::~Node() {
+  if (archive_repair_.joinable()) {
+    stop_repair_.Notify();
+    archive_repair_.join();
+  }
   // Background work first; then the requests that waited for it.
   if (anti_entropy_) anti_entropy_->Stop();
   if (scrubber_) scrubber_->Stop();
   maintenance_pool_.reset();
+  ledger_pool_.reset();
   anti_entropy_.reset();
   scrubber_.reset();
   watchdog_.reset();

@@ -14,8 +14,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/event_throttle.h"
 #include "common/idle_watchdog.h"
@@ -25,12 +27,14 @@
 #include "replication/cluster/node_reads.h"
 #include "replication/cluster/placement.h"
 #include "replication/cluster/scrubber.h"
+#include "replication/etcd/etcd_client.h"
 #include "server/audit/audit_history.h"
 #include "server/audit/audit_log.h"
 #include "server/audit/audited_write.h"
 #include "server/node_space_watch.h"
 #include "server/objects/purger.h"
 #include "server/objects/upload.h"
+#include "server/records/archive_sequencer.h"
 #include "server/records/record_fold.h"
 #include "server/records/record_keeper.h"
 #include "server/security/access_fold.h"
@@ -71,7 +75,11 @@ struct NodeOptions {
   // existing one must already have it). Without: a random id, a cluster of one.
   std::string node_id;
   std::shared_ptr<const ClusterMap> cluster;
-  AntiEntropyOptions anti_entropy;  // used with a map of more than one node
+  // The cluster's etcd (doc/etcd.md), "host:port" each; empty: none (a single
+  // node, or archive numbers from each prefix's owner node).
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_root = "/custody/";  // the cluster's keys in etcd
+  AntiEntropyOptions anti_entropy;      // used with a map of more than one node
   // How this node calls its peers (TLS with its own certificate, or
   // plaintext on loopback); null means plaintext.
   std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
@@ -181,6 +189,8 @@ class Node {
   Purger* purger() { return purger_.get(); }
   // For maintenance requests (repair, scrub), which wait for long work.
   ThreadPool* maintenance_pool() { return maintenance_pool_.get(); }
+  // Peers' ledger entries, received: work that never waits on another node.
+  ThreadPool* ledger_pool() { return ledger_pool_.get(); }
   uint64_t FreeBytes() const;
   NodeMetrics* metrics() { return metrics_.get(); }
   // Counts a read by node `peer` through Replica.GetBlob and records the
@@ -205,6 +215,9 @@ class Node {
   absl::Status OpenLedger();
   absl::Status OpenRecords();
   void StartBackgroundWork();
+  // With etcd: writes archive numbers reserved and not written (a node that
+  // stopped in between), at start and every 30 s, until the node stops.
+  void StartArchiveRepair();
   absl::Status RecordStart();  // node.started
   // OK for RESOURCE_EXHAUSTED (logged): what a start may leave to later.
   static absl::Status UnlessDiskFull(const absl::Status& s);
@@ -226,7 +239,8 @@ class Node {
   std::string node_id_;
   uint32_t chunk_size_ = 0;
   int lock_fd_ = -1;
-  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_, maintenance_pool_;
+  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_, maintenance_pool_,
+      ledger_pool_;
   std::unique_ptr<rocksdb::Env> index_env_;  // encrypts the index; null without --data-key
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;
@@ -252,6 +266,10 @@ class Node {
   std::unique_ptr<AntiEntropy> anti_entropy_;
   std::unique_ptr<Scrubber> scrubber_;
   std::unique_ptr<RecordKeeper> records_;
+  std::unique_ptr<EtcdClient> etcd_;             // with --etcd
+  std::unique_ptr<ArchiveSequencer> sequencer_;  // archive numbers from etcd
+  std::thread archive_repair_;                   // CompleteReservedArchives, every 30 s
+  absl::Notification stop_repair_;
   std::unique_ptr<Purger> purger_;
   std::unique_ptr<SpaceWatch> space_;        // null until the node is open
   std::atomic<bool> purges_pending_{false};  // set at start, cleared once applied

@@ -26,7 +26,7 @@ int64_t RetentionEnd(absl::Time archived, int years) {
 absl::StatusOr<v1::Record> RecordKeeper::Archive(const Actor& by, const std::string& id) {
   ASSIGN_OR_RETURN(FoldedRecord f, Folded(id));
   Placement* p = d_.placement;
-  if (p == nullptr) return ArchiveHere(by, id);
+  if (p == nullptr || d_.sequencer != nullptr) return ArchiveHere(by, id);
   const std::string prefix = ArchivePrefix(f.record, rules_);
   const std::string owner = p->map().Rank(Digest::Of("archive-sequence:" + prefix))[0]->id;
   if (owner == d_.node_id) return ArchiveHere(by, id);
@@ -76,17 +76,55 @@ absl::StatusOr<v1::Record> RecordKeeper::ArchiveEnded(const Actor& by, const std
   }
   const std::string prefix = ArchivePrefix(r, rules_);
   ASSIGN_OR_RETURN(uint64_t last, b->ArchiveSequence(prefix));
-  const uint64_t seq = last + 1;
+  uint64_t seq = last + 1;
+  if (d_.sequencer != nullptr) {
+    ASSIGN_OR_RETURN(seq, d_.sequencer->Reserve(prefix, id, last, by));
+  }
+  RETURN_IF_ERROR(AppendArchived(by, r, prefix, seq));
+  return Get(id);
+}
+
+absl::Status RecordKeeper::AppendArchived(const Actor& by, const v1::Record& r,
+                                          const std::string& prefix, uint64_t seq) {
   const absl::Time now = absl::Now();
   RETURN_IF_ERROR(Append(
-      by, "record.archived", "record:" + id,
+      by, "record.archived", "record:" + r.id(),
       {{"number", ArchiveNumber(r, rules_, seq)},
        {"prefix", prefix},
        {"sequence", std::to_string(seq)},
        {"retention_until", std::to_string(rules_.testing_retention > absl::ZeroDuration()
                                               ? absl::ToUnixNanos(now + rules_.testing_retention)
                                               : RetentionEnd(now, rules_.min_retention_years))}}));
-  return Get(id);
+  if (d_.sequencer == nullptr) return absl::OkStatus();
+  // In the ledger now; if etcd does not hear it, the next repair does this.
+  absl::Status done = d_.sequencer->Done(r.id());
+  if (!done.ok()) LOG(WARNING) << "archive of " << r.id() << " written; etcd not told: " << done;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> RecordKeeper::CompleteReservedArchives() {
+  if (d_.sequencer == nullptr) return 0;
+  ASSIGN_OR_RETURN(std::vector<ArchiveReservation> pending, d_.sequencer->Pending());
+  int written = 0;
+  absl::MutexLock l(&archive_mu_);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  for (const ArchiveReservation& p : pending) {
+    // Younger: most likely an archive still in progress on its node.
+    if (p.reserved_unix_seconds > now - 60) continue;
+    ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+    ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b->Find(p.record_id));
+    if (!f) continue;  // not here yet (a peer's entry still on its way)
+    if (!f->record.archive_number().empty()) {
+      RETURN_IF_ERROR(d_.sequencer->Done(p.record_id));
+      continue;
+    }
+    LOG(WARNING) << "archive number " << p.sequence << " of " << p.prefix << " was reserved for "
+                 << p.record_id << " and not written (a node stopped in between): writing it";
+    RETURN_IF_ERROR(
+        AppendArchived(p.actor.empty() ? d_.node_id : p.actor, f->record, p.prefix, p.sequence));
+    ++written;
+  }
+  return written;
 }
 
 absl::StatusOr<std::string> RecordKeeper::FilingAgency(

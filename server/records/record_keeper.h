@@ -25,6 +25,7 @@
 #include "custody/v1/access.pb.h"
 #include "custody/v1/records.pb.h"
 #include "custody/v1/storage.pb.h"
+#include "server/records/archive_sequencer.h"
 #include "server/records/catalog.h"
 #include "server/records/record_book.h"
 #include "server/records/record_rules.h"
@@ -45,6 +46,9 @@ struct RecordKeeperDeps {
   Placement* placement = nullptr;  // null for a cluster of one
   // The manifest of an object, from this node or another.
   std::function<absl::StatusOr<v1::ObjectManifest>(const Digest&)> find_manifest;
+  // Archive numbers from etcd (any node archives); null: from the prefix's
+  // owner node.
+  ArchiveSequencer* sequencer = nullptr;
 };
 
 class RecordKeeper {
@@ -90,6 +94,10 @@ class RecordKeeper {
   absl::StatusOr<v1::Record> ArchiveHere(const Actor& by, const std::string& id);
   // Archives a record that has its end; called with archive_mu_ held.
   absl::StatusOr<v1::Record> ArchiveEnded(const Actor& by, const std::string& id);
+  // With a sequencer: writes the ledger entry of every number reserved but
+  // not confirmed written (a node that crashed in between). Returns how many
+  // it wrote.
+  absl::StatusOr<int> CompleteReservedArchives();
   // The agency footage with `metadata` (device, agency...) is filed for: its
   // device's, else the metadata's own `agency`, else the uploader's
   // (`uploader`). FAILED_PRECONDITION, naming what to fix, when the device's
@@ -138,6 +146,9 @@ class RecordKeeper {
   // Appends one ledger entry about `subject` with its audit event.
   absl::Status Append(const Actor& by, const std::string& kind, const std::string& subject,
                       const std::map<std::string, std::string>& fields);
+  // record.archived for `r` with sequence `seq` of `prefix`.
+  absl::Status AppendArchived(const Actor& by, const v1::Record& r, const std::string& prefix,
+                              uint64_t seq);
   // The ledger entry of `by`'s signed decision (DecisionVerifier::FromClient).
   absl::StatusOr<v1::LedgerEntry> Signed(const v1::Principal& by, const v1::SignedDecision& s,
                                          const std::string& kind, const std::string& subject,

@@ -116,7 +116,11 @@ grpc::ServerUnaryReactor* ReplicaService::PutBlob(grpc::CallbackServerContext* c
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
   std::string from = PeerNodeId(ctx);
-  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+  // A peer's ledger entry is stored here and waits for nobody: on its own
+  // pool, it never queues behind local work that waits for that peer (two
+  // nodes archiving at once each waited for the other's read pool).
+  ThreadPool* pool = request->kind() == v1::LEDGER ? node_->ledger_pool() : node_->read_pool();
+  return RunUnary(ctx, pool, [=, this]() -> absl::Status {
     RETURN_IF_ERROR(Audited(peer, caller, "PutBlob"));
     ASSIGN_OR_RETURN(Digest key, Key(request->key()));
     bool held = false;
