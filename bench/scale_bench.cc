@@ -157,14 +157,7 @@ absl::StatusOr<Row> Measure(Node* node, History* h, int ops) {
   h->peer_ms().clear();
   h->set_timing(true);
   for (int i = 0; i < ops; ++i) {
-    v1::CreateRecordRequest c;
-    c.set_agency("SH-MKT");
-    c.set_matter(3);
-    c.set_target("bench");
-    c.set_stage("inspection");
-    c.add_officers("o1");
-    c.add_devices("dev-bench");
-    c.set_start_unix_nanos(absl::ToUnixNanos(absl::Now()) - 3600000000000LL);
+    const v1::CreateRecordRequest c = bench::NewBenchRecord();
     absl::Time t = absl::Now();
     absl::StatusOr<v1::Record> r = node->records()->Create("user:bench", c);
     create.push_back(Ms(t));

@@ -178,18 +178,6 @@ absl::Status Time(std::vector<double>* ms, F&& f) {
   return s;
 }
 
-v1::CreateRecordRequest NewRecord() {
-  v1::CreateRecordRequest c;
-  c.set_agency("SH-MKT");
-  c.set_matter(3);
-  c.set_target("bench");
-  c.set_stage("inspection");
-  c.add_officers("o1");
-  c.add_devices("dev-bench");
-  c.set_start_unix_nanos(absl::ToUnixNanos(absl::Now()) - 3600000000000LL);
-  return c;
-}
-
 }  // namespace
 }  // namespace custody::bench
 
@@ -207,8 +195,8 @@ absl::Status MeasureRpcs(const Config& cfg, const Cluster& c,
   std::vector<double> put, attach, create, after, on_peer, approve, rpage, lpage, apage;
   for (int i = 0; i < cfg.ops; ++i) {
     v1::Record r;
-    RETURN_IF_ERROR(
-        Time(&create, [&] { return Call(&records, &v1::Records::Stub::Create, NewRecord(), &r); }));
+    RETURN_IF_ERROR(Time(
+        &create, [&] { return Call(&records, &v1::Records::Stub::Create, NewBenchRecord(), &r); }));
     const absl::Time created = absl::Now();
     v1::NodeStatusResponse st;
     RETURN_IF_ERROR(Time(&after, [&] {

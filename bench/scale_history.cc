@@ -34,6 +34,18 @@ Stats Of(std::vector<double> ms) {
 
 double Ms(absl::Time t) { return absl::ToDoubleMilliseconds(absl::Now() - t); }
 
+v1::CreateRecordRequest NewBenchRecord() {
+  v1::CreateRecordRequest c;
+  c.set_agency("SH-MKT");
+  c.set_matter(3);
+  c.set_target("bench");
+  c.set_stage("inspection");
+  c.add_officers("o1");
+  c.add_devices("dev-bench");
+  c.set_start_unix_nanos(absl::ToUnixNanos(absl::Now()) - 3600000000000LL);
+  return c;
+}
+
 absl::Status History::Append(const std::string& kind, const std::string& subject,
                              const std::string& actor, std::map<std::string, std::string> fields) {
   v1::LedgerEntry e;

@@ -26,6 +26,9 @@ Stats Of(std::vector<double> ms);
 // Milliseconds since `t`.
 double Ms(absl::Time t);
 
+// The record each timed create makes: agency SH-MKT, matter 3, an hour ago.
+v1::CreateRecordRequest NewBenchRecord();
+
 // Writes a synthetic agency history through a node's ledger
 // (Ledger::Append: each entry stored, audited and folded as any other) and
 // hands every entry to its peers as a peer's PutLedger does
