@@ -68,6 +68,7 @@ json NodeJson(const v1::ClusterNodeStatus& n) {
                                        : json(nullptr);
   j["under_replicated_last_round"] = s.under_replicated();
   j["read_only"] = s.read_only();
+  if (!s.etcd().empty()) j["etcd"] = s.etcd();
   j["audit_events_held"] = s.audit_events_held();
   j["last_repair"] = s.has_last_repair() ? RepairJson(s.last_repair()) : json(nullptr);
   j["last_scrub"] = s.has_last_scrub() ? ScrubJson(s.last_scrub()) : json(nullptr);
@@ -110,6 +111,11 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
              {"NODE", "ZONE", "ADDRESS", "UP", "OBJECTS", "USED", "FREE", "UNDER", "LAST SCRUB"},
              rows);
   for (const std::string& line : read_only) std::cout << "  " << line << "\n";
+  for (const auto& n : r.nodes()) {  // the control plane, as each node last found it
+    if (n.up() && !n.status().etcd().empty()) {
+      std::cout << "etcd, as " << n.id() << " last found it: " << n.status().etcd() << "\n";
+    }
+  }
 }
 
 }  // namespace

@@ -193,7 +193,9 @@ int RunStatus(const CliGlobals& g) {
          {"zone", r->zone()},
          {"replication_factor", r->replication_factor()},
          {"read_only", r->read_only()},
-         {"audit_events_held", r->audit_events_held()}};
+         {"audit_events_held", r->audit_events_held()},
+         {"etcd", r->etcd()},
+         {"etcd_checked", TimeJson(r->etcd_checked_unix_nanos())}};
   if (g.json) {
     std::cout << j.dump() << "\n";
     return 0;
@@ -210,6 +212,13 @@ int RunStatus(const CliGlobals& g) {
             << "\n"
             << "cluster:    map " << map << ", R = " << r->replication_factor() << "\n";
   if (!r->read_only().empty()) std::cout << "READ-ONLY:  " << r->read_only() << "\n";
+  if (!r->etcd().empty()) {
+    std::cout << "etcd:       " << r->etcd()
+              << (r->etcd_checked_unix_nanos() != 0
+                      ? " (" + ShownTime(r->etcd_checked_unix_nanos()) + ")"
+                      : std::string())
+              << "\n";
+  }
   if (r->audit_events_held() > 0) {
     std::cout << "audit:      " << r->audit_events_held()
               << " events held in memory until there is room on disk\n";

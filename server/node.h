@@ -191,6 +191,8 @@ class Node {
   ThreadPool* maintenance_pool() { return maintenance_pool_.get(); }
   // Peers' ledger entries, received: work that never waits on another node.
   ThreadPool* ledger_pool() { return ledger_pool_.get(); }
+  // The cluster's etcd client; null without --etcd.
+  const EtcdClient* etcd() const { return etcd_.get(); }
   uint64_t FreeBytes() const;
   NodeMetrics* metrics() { return metrics_.get(); }
   // Counts a read by node `peer` through Replica.GetBlob and records the

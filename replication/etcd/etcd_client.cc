@@ -60,19 +60,32 @@ absl::Status EtcdClient::OnAnyEndpoint(
     grpc::Status s = call(channels_[at], &ctx);
     if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
         s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
-      absl::MutexLock l(&mu_);
-      current_ = at;
-      if (s.ok()) return absl::OkStatus();
+      {
+        absl::MutexLock l(&mu_);
+        current_ = at;
+      }
+      if (s.ok()) return Note(absl::OkStatus());
       absl::Status st = FromGrpcStatus(s);
-      return absl::Status(st.code(),
-                          absl::StrCat("etcd ", options_.endpoints[at], ": ", st.message()));
+      return Note(absl::Status(st.code(),
+                               absl::StrCat("etcd ", options_.endpoints[at], ": ", st.message())));
     }
     tried.push_back(absl::StrCat(options_.endpoints[at], ": ", s.error_message()));
   }
-  return absl::UnavailableError(
+  return Note(absl::UnavailableError(
       absl::StrCat("etcd did not answer (", absl::StrJoin(tried, "; "),
                    "): the cluster's control actions (archive numbers, holds, purges, map "
-                   "changes) wait for a quorum of etcd"));
+                   "changes) wait for a quorum of etcd")));
+}
+
+absl::Status EtcdClient::Note(absl::Status s) {
+  absl::MutexLock l(&mu_);
+  last_ = {s.ok() ? std::string("ok") : s.ToString(), absl::Now()};
+  return s;
+}
+
+EtcdClient::Outcome EtcdClient::last_outcome() const {
+  absl::MutexLock l(&mu_);
+  return last_;
 }
 
 absl::StatusOr<std::optional<EtcdValue>> EtcdClient::Get(const std::string& key) {

@@ -49,6 +49,13 @@ class EtcdClient {
 
   const std::vector<std::string>& endpoints() const { return options_.endpoints; }
 
+  // How the last call ended ("ok", or its error) and when; "" before any.
+  struct Outcome {
+    std::string state;
+    absl::Time when = absl::InfinitePast();
+  };
+  Outcome last_outcome() const;
+
   // The key, or nullopt when it is absent.
   absl::StatusOr<std::optional<EtcdValue>> Get(const std::string& key);
   // Every key starting with `prefix`, in key order.
@@ -82,8 +89,11 @@ class EtcdClient {
 
   EtcdOptions options_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   size_t current_ ABSL_GUARDED_BY(mu_) = 0;
+  Outcome last_ ABSL_GUARDED_BY(mu_);
+  // Records how a call ended; returns `s`.
+  absl::Status Note(absl::Status s);
 };
 
 }  // namespace custody

@@ -102,6 +102,13 @@ void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
   if (auto last = node->scrubber()->last()) *response->mutable_last_scrub() = *last;
   response->set_read_only(node->ReadOnlyReason());
   response->set_audit_events_held(node->trail()->held());
+  if (const EtcdClient* etcd = node->etcd()) {
+    EtcdClient::Outcome o = etcd->last_outcome();
+    response->set_etcd(o.state.empty() ? "not asked yet" : o.state);
+    if (o.when != absl::InfinitePast()) {
+      response->set_etcd_checked_unix_nanos(absl::ToUnixNanos(o.when));
+    }
+  }
 }
 
 // Asks a peer for its NodeStatus. Counted down if it does not answer within

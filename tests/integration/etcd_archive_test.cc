@@ -196,12 +196,21 @@ TEST_F(EtcdArchiveTest, WithoutEtcdTheDataPathGoesOnAndArchivingSaysWhy) {
   EXPECT_NE(refused.err.find("UNAVAILABLE"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("etcd"), std::string::npos) << refused.err;
   EXPECT_TRUE(Archived(2).empty()) << "nothing half-done";
+  // Status says so: the node's last call to etcd and its error.
+  CliResult st = On(2, {"status", "--json"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  json status = json::parse(st.out);
+  EXPECT_NE(status.value("etcd", "").find("UNAVAILABLE"), std::string::npos) << st.out;
+  EXPECT_FALSE(status["etcd_checked"].is_null()) << st.out;
   for (int m = 0; m < 3; ++m) ASSERT_TRUE(etcd_->Start(m));
   CliResult ok;
   for (int k = 0; k < 40 && (ok = On(2, {"record", "archive", rec})).exit_code != 0; ++k) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(json::parse(On(2, {"status", "--json"}).out).value("etcd", ""), "ok");
+  CliResult table = On(0, {"cluster", "status"});
+  EXPECT_NE(table.out.find("etcd, as n"), std::string::npos) << table.out;
 }
 
 }  // namespace
