@@ -62,7 +62,9 @@ int HoldCommand(const RecordArgs& a, bool release) {
   } else {
     absl::StatusOr<std::string> hex = RandomHex(4, "a hold id");
     if (!hex.ok()) return PrintFailure(hex.status());
-    req.set_hold_id(a.hold.empty() ? "hold-" + *hex : a.hold);
+    // Named as the node names it, so that the signature covers that name.
+    const std::string named = a.hold.empty() ? *hex : a.hold;
+    req.set_hold_id(named.rfind("hold-", 0) == 0 ? named : "hold-" + named);
     req.set_authority(a.authority);
     if (!a.authority.empty()) fields["authority"] = a.authority;
   }

@@ -131,9 +131,10 @@ int PurgeCommand(const RecordArgs& a, const PurgeArgs& p) {
   return p.confirm.empty() ? DryRun(a) : Execute(a, p.confirm);
 }
 
-int PurgeRequestCommand(const RecordArgs& a) {
+int PurgeRequestCommand(const RecordArgs& a, const PurgeArgs& pa) {
   v1::PurgeRequestRequest req;
   req.set_reason(a.reason);
+  for (const std::string& r : pa.records) req.add_records(r);
   v1::PurgePlan p;
   absl::Status s = UnaryCall(a.server, &Stub::RequestPurge, req, &p);
   if (!s.ok()) return PrintFailure(s);

@@ -249,8 +249,10 @@ void RecordCommands::AddPurge(CLI::App* app) {
   set_->AddJsonFlag(purge);
   CLI::App* request =
       Add(purge, "request", "ask to purge every record that could go; prints its id",
-          PurgeRequestCommand);
+          [this](const RecordArgs& a) { return PurgeRequestCommand(a, purge_); });
   request->add_option("--reason", args_.reason, "why")->required();
+  request->add_option("--record", purge_.records,
+                      "only this record (repeat it); each must be one that could go");
   CLI::App* approve =
       Add(purge, "approve", "approve a purge request (an archive-head, not its requester)",
           [this](const RecordArgs& a) { return PurgeApproveCommand(a, purge_); });

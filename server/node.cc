@@ -21,6 +21,7 @@
 #include "common/units.h"
 #include "server/audit/audited_write.h"
 #include "server/records/etcd_archive_sequencer.h"
+#include "server/records/etcd_hold_registry.h"
 #include "server/storage/index_encryption.h"
 #include "server/storage/local_blob_store.h"
 #include "server/storage/recovery.h"
@@ -297,11 +298,12 @@ absl::Status Node::OpenRecords() {
     if (options_.tls) eo.credentials = peer_credentials();  // the cluster CA and this node's key
     ASSIGN_OR_RETURN(etcd_, EtcdClient::Create(eo));
     sequencer_ = std::make_unique<EtcdArchiveSequencer>(etcd_.get(), options_.etcd_root);
+    holds_ = std::make_unique<EtcdHoldRegistry>(etcd_.get(), options_.etcd_root);
   }
   RecordKeeperDeps deps{node_id_,         ledger_.get(),
                         fold_.get(),      purger_.get(),
                         placement_.get(), [this](const Digest& id) { return FindManifest(id); },
-                        sequencer_.get()};
+                        sequencer_.get(), holds_.get()};
   records_ = std::make_unique<RecordKeeper>(std::move(deps), options_.records, std::move(catalog));
   // A purge.executed from a peer removes data only if this node derives it.
   ledger_->SetAdmission([keeper = records_.get()](const v1::LedgerEntry& e) {

@@ -270,6 +270,7 @@ class Node {
   std::unique_ptr<RecordKeeper> records_;
   std::unique_ptr<EtcdClient> etcd_;             // with --etcd
   std::unique_ptr<ArchiveSequencer> sequencer_;  // archive numbers from etcd
+  std::unique_ptr<HoldRegistry> holds_;          // holds against purges through etcd
   std::thread archive_repair_;                   // CompleteReservedArchives, every 30 s
   absl::Notification stop_repair_;
   std::unique_ptr<Purger> purger_;

@@ -189,6 +189,15 @@ pb::Compare EtcdClient::ModRevisionIs(const std::string& key, int64_t revision) 
   return c;
 }
 
+pb::Compare EtcdClient::ValueIs(const std::string& key, const std::string& value) {
+  pb::Compare c;
+  c.set_key(key);
+  c.set_target(pb::Compare::VALUE);
+  c.set_result(pb::Compare::EQUAL);
+  c.set_value(value);
+  return c;
+}
+
 pb::RequestOp EtcdClient::PutOp(const std::string& key, const std::string& value, int64_t lease) {
   pb::RequestOp op;
   pb::PutRequest* p = op.mutable_request_put();

@@ -74,6 +74,7 @@ class EtcdClient {
   // Helpers for transactions.
   static etcdserverpb::Compare ModRevisionIs(const std::string& key,
                                              int64_t revision);  // 0: absent
+  static etcdserverpb::Compare ValueIs(const std::string& key, const std::string& value);
   static etcdserverpb::RequestOp PutOp(const std::string& key, const std::string& value,
                                        int64_t lease = 0);
   static etcdserverpb::RequestOp DeleteOp(const std::string& key);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/log.h"
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "server/records/record_checks.h"
@@ -80,6 +81,7 @@ absl::Status CheckLateApproval(const v1::Record& r, const v1::Principal& by) {
 
 absl::StatusOr<v1::Record> RecordKeeper::Hold(const v1::Principal& by, const v1::HoldRequest& req) {
   if (req.reason().empty()) return absl::InvalidArgumentError("a legal hold needs --reason");
+  absl::MutexLock l(&purge_mu_);
   ASSIGN_OR_RETURN(FoldedRecord f, Folded(req.record_id()));
   std::map<std::string, std::string> fields{{"reason", req.reason()}};
   if (req.release()) {
@@ -94,8 +96,31 @@ absl::StatusOr<v1::Record> RecordKeeper::Hold(const v1::Principal& by, const v1:
       Signed(by, req.signed_(), req.release() ? "record.hold-released" : "record.hold-set",
              "record:" + req.record_id(), fields));
   RETURN_IF_ERROR(CheckHoldDecider(f.record, d_.ledger->verifier().Signer(e)));
-  RETURN_IF_ERROR(AppendDecision(std::move(e)));
+  if (f.record.retention().purged()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("record ", f.record.id(), " was purged; there is nothing left to hold"));
+  }
+  RETURN_IF_ERROR(AppendHold(req.record_id(), fields["hold"], req.release(), std::move(e)));
   return Get(req.record_id());
+}
+
+// A new hold is registered before its entry is written, so that a purge
+// beginning on another node meanwhile is refused; a released one is
+// forgotten first, and registered again if its release is not written.
+absl::Status RecordKeeper::AppendHold(const std::string& record, const std::string& hold,
+                                      bool release, v1::LedgerEntry e) {
+  if (d_.holds == nullptr) return AppendDecision(std::move(e));
+  RETURN_IF_ERROR(release ? d_.holds->RemoveHold(record, hold) : d_.holds->AddHold(record, hold));
+  absl::Status s = AppendDecision(std::move(e));
+  if (!s.ok()) {
+    absl::Status undo =
+        release ? d_.holds->AddHold(record, hold) : d_.holds->RemoveHold(record, hold);
+    if (!undo.ok()) {
+      LOG(WARNING) << "hold " << hold << " of " << record << " not written (" << s
+                   << "), and etcd could not be set back: " << undo;
+    }
+  }
+  return s;
 }
 
 absl::StatusOr<v1::Record> RecordKeeper::Late(const Actor& by, const v1::LateRequest& req) {

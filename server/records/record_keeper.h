@@ -27,6 +27,7 @@
 #include "custody/v1/storage.pb.h"
 #include "server/records/archive_sequencer.h"
 #include "server/records/catalog.h"
+#include "server/records/hold_registry.h"
 #include "server/records/record_book.h"
 #include "server/records/record_rules.h"
 #include "server/security/access_state.h"
@@ -49,6 +50,8 @@ struct RecordKeeperDeps {
   // Archive numbers from etcd (any node archives); null: from the prefix's
   // owner node.
   ArchiveSequencer* sequencer = nullptr;
+  // Holds against purges through etcd; null: serialized on this node only.
+  HoldRegistry* holds = nullptr;
 };
 
 class RecordKeeper {
@@ -123,7 +126,8 @@ class RecordKeeper {
   // under a hold or kept permanently; a request; an archive-head's approval;
   // then the data of their objects that no retained object shares goes.
   absl::StatusOr<v1::PurgeCandidatesResponse> PurgeCandidates();
-  absl::StatusOr<v1::PurgePlan> RequestPurge(const Actor& by, const std::string& reason);
+  absl::StatusOr<v1::PurgePlan> RequestPurge(const Actor& by, const std::string& reason,
+                                             const std::set<std::string>& only = {});
   absl::StatusOr<v1::PurgePlan> ApprovePurge(const v1::Principal& by, const std::string& id,
                                              const v1::SignedDecision& s);
   // OK if this node derives `executed` (a purge.executed from a peer) from
@@ -173,12 +177,28 @@ class RecordKeeper {
   // The chunks of `objects` that no other manifest in the cluster uses;
   // UNAVAILABLE unless every node answers.
   absl::StatusOr<std::vector<Digest>> UnsharedChunks(const std::set<std::string>& objects);
+  // Begins purge `id` of `records` in the hold registry, if there is one:
+  // records held there move to out->skipped. FAILED_PRECONDITION if none is
+  // left.
+  absl::Status BeginPurge(const std::string& id, std::set<std::string>* records,
+                          v1::PurgeResult* out);
+  // The purge's ledger entries; *executed once purge.executed is written
+  // (from then on the purge is not undone).
+  absl::Status WritePurge(const Actor& by, const RecordBook& b, const std::string& id,
+                          const std::set<std::string>& records, v1::PurgeResult* out,
+                          bool* executed);
+  // Registers a new hold (or forgets a released one) in the hold registry
+  // around appending its ledger entry `e`.
+  absl::Status AppendHold(const std::string& record, const std::string& hold, bool release,
+                          v1::LedgerEntry e);
 
   RecordKeeperDeps d_;
   const RecordRules rules_;
   const Catalog catalog_;
   absl::Mutex archive_mu_;  // one number at a time on the owner
-  absl::Mutex purge_mu_;    // one purge at a time on this node
+  // One purge or hold at a time on this node: a hold is set before a purge
+  // reads the book, or after the purge is written.
+  absl::Mutex purge_mu_;
   // One filing at a time on this node: two segments of one device filed at
   // once join one record rather than open two.
   absl::Mutex filing_mu_;

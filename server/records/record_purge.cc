@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/log.h"
 #include "common/random.h"
 #include "common/roles.h"
 #include "common/status_macros.h"
@@ -91,16 +92,24 @@ absl::StatusOr<v1::PurgeCandidatesResponse> RecordKeeper::PurgeCandidates() {
   return out;
 }
 
-absl::StatusOr<v1::PurgePlan> RecordKeeper::RequestPurge(const Actor& by,
-                                                         const std::string& reason) {
+absl::StatusOr<v1::PurgePlan> RecordKeeper::RequestPurge(const Actor& by, const std::string& reason,
+                                                         const std::set<std::string>& only) {
   if (reason.empty()) return absl::InvalidArgumentError("a purge request needs --reason");
   ASSIGN_OR_RETURN(v1::PurgeCandidatesResponse c, PurgeCandidates());
-  if (c.records().empty()) {
+  std::vector<std::string> records;
+  for (const v1::Record& r : c.records()) {
+    if (only.empty() || only.count(r.id()) > 0) records.push_back(r.id());
+  }
+  for (const std::string& r : only) {
+    if (std::find(records.begin(), records.end(), r) == records.end()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "record ", r, " may not be purged now (see custody purge --expired for those that may)"));
+    }
+  }
+  if (records.empty()) {
     return absl::FailedPreconditionError(
         "no record may be purged: none is archived with its retention ended and no hold");
   }
-  std::vector<std::string> records;
-  for (const v1::Record& r : c.records()) records.push_back(r.id());
   ASSIGN_OR_RETURN(const std::string id, NewPurgeId());
   RETURN_IF_ERROR(Append(by, "purge.requested", "purge:" + id,
                          {{"records", absl::StrJoin(records, ",")}, {"reason", reason}}));
@@ -180,12 +189,43 @@ absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by, cons
       out.add_skipped(absl::StrCat(r, ": ", why.message()));
     }
   }
-  if (records.empty()) {
+  RETURN_IF_ERROR(BeginPurge(id, &records, &out));
+  bool executed = false;
+  absl::Status s = WritePurge(by, *b, id, records, &out, &executed);
+  if (!s.ok() && !executed && d_.holds != nullptr) {
+    // Nothing was purged: holds may be set on these records again.
+    if (absl::Status undo = d_.holds->AbortPurge(id, records); !undo.ok()) {
+      LOG(WARNING) << "purge " << id << " failed (" << s
+                   << ") and etcd still marks its records: " << undo;
+    }
+  }
+  RETURN_IF_ERROR(s);
+  return out;
+}
+
+absl::Status RecordKeeper::BeginPurge(const std::string& id, std::set<std::string>* records,
+                                      v1::PurgeResult* out) {
+  if (d_.holds != nullptr && !records->empty()) {
+    // The registry decides between this purge and a hold set on another node
+    // that this node's ledger does not show yet.
+    ASSIGN_OR_RETURN(auto held, d_.holds->BeginPurge(id, *records));
+    for (const auto& [r, holds] : held) {
+      records->erase(r);
+      out->add_skipped(absl::StrCat(r, ": under a legal hold (", holds, ")"));
+    }
+  }
+  if (records->empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("nothing in purge request ", id,
-                     " may be purged now: ", absl::StrJoin(out.skipped(), "; ")));
+                     " may be purged now: ", absl::StrJoin(out->skipped(), "; ")));
   }
-  ASSIGN_OR_RETURN(std::set<std::string> objects, ObjectsOnlyIn(*b, records));
+  return absl::OkStatus();
+}
+
+absl::Status RecordKeeper::WritePurge(const Actor& by, const RecordBook& b, const std::string& id,
+                                      const std::set<std::string>& records, v1::PurgeResult* out,
+                                      bool* executed) {
+  ASSIGN_OR_RETURN(std::set<std::string> objects, ObjectsOnlyIn(b, records));
   ASSIGN_OR_RETURN(std::vector<Digest> chunks, UnsharedChunks(objects));
   std::vector<std::string> hex;
   for (const Digest& d : chunks) hex.push_back(d.Hex());
@@ -193,16 +233,17 @@ absl::StatusOr<v1::PurgeResult> RecordKeeper::ExecutePurge(const Actor& by, cons
                          {{"records", absl::StrJoin(records, ",")},
                           {"objects", absl::StrJoin(objects, ",")},
                           {"chunks", absl::StrJoin(hex, ",")}}));
+  *executed = true;
   for (const std::string& r : records) {
     RETURN_IF_ERROR(Append(by, "record.purged", "record:" + r, {{"request", id}}));
-    out.add_records(r);
+    out->add_records(r);
   }
   for (const std::string& o : objects) {
     RETURN_IF_ERROR(Append(by, "object.purged", o, {{"request", id}}));
-    out.add_objects(o);
+    out->add_objects(o);
   }
-  out.set_chunks(chunks.size());
-  return out;
+  out->set_chunks(chunks.size());
+  return absl::OkStatus();
 }
 
 absl::Status RecordKeeper::CheckExecutedPurge(const v1::LedgerEntry& e) {

@@ -307,7 +307,8 @@ RecordsService::Reactor* RecordsService::PurgeCandidates(Ctx* ctx,
 RecordsService::Reactor* RecordsService::RequestPurge(Ctx* ctx, const v1::PurgeRequestRequest* req,
                                                       v1::PurgePlan* out) {
   return Run(ctx, Action::kPurge, "purge", [=, this](const v1::Principal& p) -> absl::Status {
-    ASSIGN_OR_RETURN(*out, keeper_->RequestPurge(p.name(), req->reason()));
+    ASSIGN_OR_RETURN(*out, keeper_->RequestPurge(p.name(), req->reason(),
+                                                 {req->records().begin(), req->records().end()}));
     return absl::OkStatus();
   });
 }

@@ -4,6 +4,8 @@
 #ifndef CUSTODY_TESTS_INTEGRATION_ETCD_UTIL_H_
 #define CUSTODY_TESTS_INTEGRATION_ETCD_UTIL_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -15,8 +17,11 @@ namespace custody::testing {
 
 class EtcdProcessCluster {
  public:
-  // Starts every member and waits until the cluster takes a write.
-  EtcdProcessCluster(std::filesystem::path dir, int members = 3);
+  // Starts every member and waits until the cluster takes a write. With
+  // `tls_dir` (ca.pem, cert.pem, key.pem as `custody ca issue --node`
+  // writes them), members serve clients over TLS and require a client
+  // certificate of that CA; peers talk plaintext on loopback.
+  explicit EtcdProcessCluster(std::filesystem::path dir, int members = 3, std::string tls_dir = "");
   bool ok() const { return ok_; }
   // "127.0.0.1:C1,127.0.0.1:C2,..." as custodyd --etcd takes it.
   std::string Endpoints() const;
@@ -31,8 +36,10 @@ class EtcdProcessCluster {
 
  private:
   std::vector<std::string> Argv(int i) const;
+  std::shared_ptr<grpc::Channel> Channel(int i) const;
 
   std::filesystem::path dir_;
+  std::string tls_dir_;
   std::vector<int> client_ports_, peer_ports_;
   std::vector<std::unique_ptr<Subprocess>> procs_;
   bool ok_ = false;

@@ -19,18 +19,6 @@ class PurgeTest : public RecordsTest {
   std::vector<std::string> NodeFlags() const override {
     return {"--repair-interval", "1s", "--unsafe-testing-retention", "4s"};
   }
-  // How many nodes' volumes hold `bytes`.
-  int NodesHolding(const std::string& bytes) {
-    int n = 0;
-    for (int i = 1; i <= 3; ++i) {
-      std::string all;
-      for (const auto& e : fs::directory_iterator(dir_ / ("n" + std::to_string(i)) + "/volumes")) {
-        all += ReadFile(e.path());
-      }
-      n += all.find(bytes) != std::string::npos;
-    }
-    return n;
-  }
   // Stores a file of footage and returns its id; *marker is a piece of it.
   std::string Footage(std::string* marker) {
     std::string file = dir_ / ("footage" + std::to_string(files_++));

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -92,6 +93,19 @@ class RecordsTest : public ::testing::Test {
     std::string rec = NewRecord(start, end, target, n);
     Segment(rec, "video", start, end);
     return rec;
+  }
+  // How many nodes' volumes hold `bytes`.
+  int NodesHolding(const std::string& bytes) {
+    int n = 0;
+    for (int i = 1; i <= 3; ++i) {
+      std::string all;
+      for (const auto& e :
+           std::filesystem::directory_iterator(dir_ / ("n" + std::to_string(i)) + "/volumes")) {
+        all += ReadFile(e.path());
+      }
+      n += all.find(bytes) != std::string::npos;
+    }
+    return n;
   }
   static std::set<std::string> Flags(const json& r) {
     std::set<std::string> out;
