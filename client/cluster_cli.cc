@@ -1,8 +1,10 @@
 #include "client/cluster_cli.h"
 
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
@@ -49,8 +51,29 @@ json ScrubJson(const v1::ScrubReport& r) {
               {"errors", r.errors()}};
 }
 
+// "up", "down" or "partitioned" with since when; without etcd, up or DOWN.
+std::string Liveness(const v1::ClusterNodeStatus& n) {
+  if (n.liveness().empty()) return n.up() ? "up" : "DOWN";
+  std::string s = n.liveness() == "up" ? "up" : absl::AsciiStrToUpper(n.liveness());
+  if (n.liveness_since_unix_nanos() != 0) {
+    absl::StrAppend(&s, " since ", ShownTime(n.liveness_since_unix_nanos()));
+  }
+  return s;
+}
+
 json NodeJson(const v1::ClusterNodeStatus& n) {
   json j{{"id", n.id()}, {"address", n.address()}, {"zone", n.zone()}, {"up", n.up()}};
+  if (!n.liveness().empty()) {
+    j["liveness"] = n.liveness();
+    j["liveness_since"] = n.liveness_since_unix_nanos() == 0
+                              ? json(nullptr)
+                              : json(When(n.liveness_since_unix_nanos()));
+    if (!n.liveness_reason().empty()) j["liveness_reason"] = n.liveness_reason();
+  }
+  if (n.has_status()) {
+    j["clock_offset_seconds"] = n.clock_offset_nanos() / 1e9;
+    j["clock_skewed"] = n.clock_skewed();
+  }
   if (!n.up()) {
     j["error"] = n.error();
     return j;
@@ -68,6 +91,7 @@ json NodeJson(const v1::ClusterNodeStatus& n) {
                                        : json(nullptr);
   j["under_replicated_last_round"] = s.under_replicated();
   j["read_only"] = s.read_only();
+  j["keeps_schedule"] = s.keeps_schedule();
   if (!s.etcd().empty()) j["etcd"] = s.etcd();
   j["audit_events_held"] = s.audit_events_held();
   j["last_repair"] = s.has_last_repair() ? RepairJson(s.last_repair()) : json(nullptr);
@@ -89,7 +113,7 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
   std::vector<std::string> read_only;
   for (const auto& n : r.nodes()) {
     if (!n.up()) {
-      rows.push_back({n.id(), n.zone(), n.address(), "DOWN", "-", "-", "-", "-", n.error()});
+      rows.push_back({n.id(), n.zone(), n.address(), Liveness(n), "-", "-", "-", "-", n.error()});
       continue;
     }
     const v1::NodeStatusResponse& s = n.status();
@@ -99,7 +123,7 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
           absl::StrCat(When(s.last_scrub().finished_unix_nanos()), " (", s.last_scrub().corrupt(),
                        " corrupt, ", s.last_scrub().repaired(), " repaired)");
     }
-    rows.push_back({n.id(), n.zone().empty() ? "-" : n.zone(), n.address(), "up",
+    rows.push_back({n.id(), n.zone().empty() ? "-" : n.zone(), n.address(), Liveness(n),
                     absl::StrCat(s.objects()), FormatBytes(s.volume_bytes()),
                     FormatBytes(s.free_bytes()),
                     absl::StrCat(s.has_under_replication_now() ? s.under_replication_now().copies()
@@ -111,6 +135,18 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
              {"NODE", "ZONE", "ADDRESS", "UP", "OBJECTS", "USED", "FREE", "UNDER", "LAST SCRUB"},
              rows);
   for (const std::string& line : read_only) std::cout << "  " << line << "\n";
+  for (const auto& n : r.nodes()) {
+    if (!n.liveness_reason().empty())
+      std::cout << "  " << n.id() << ": " << n.liveness_reason() << "\n";
+    if (n.clock_skewed()) {
+      std::cout << "  CLOCK: " << n.id() << "'s clock is " << std::abs(n.clock_offset_nanos()) / 1e9
+                << " s " << (n.clock_offset_nanos() > 0 ? "ahead of" : "behind")
+                << " the others' (bound " << r.clock_skew_bound_nanos() / 1e9
+                << " s); the ledger orders by its hybrid logical clock, not by this\n";
+    }
+  }
+  std::cout << "snapshot scheduler: "
+            << (r.snapshot_scheduler().empty() ? "none known now" : r.snapshot_scheduler()) << "\n";
   for (const auto& n : r.nodes()) {  // the control plane, as each node last found it
     if (n.up() && !n.status().etcd().empty()) {
       std::cout << "etcd, as " << n.id() << " last found it: " << n.status().etcd() << "\n";
@@ -147,6 +183,8 @@ int ClusterStatusCommand(const ClusterArgs& a) {
                       {"under_replicated_reasons",
                        std::vector<std::string>(now.reasons().begin(), now.reasons().end())},
                       {"under_replicated_last_rounds", last_rounds},
+                      {"snapshot_scheduler", r.snapshot_scheduler()},
+                      {"clock_skew_bound_seconds", r.clock_skew_bound_nanos() / 1e9},
                       {"nodes", nodes}}
                      .dump()
               << "\n";

@@ -299,6 +299,8 @@ absl::Status Node::OpenRecords() {
     ASSIGN_OR_RETURN(etcd_, EtcdClient::Create(eo));
     sequencer_ = std::make_unique<EtcdArchiveSequencer>(etcd_.get(), options_.etcd_root);
     holds_ = std::make_unique<EtcdHoldRegistry>(etcd_.get(), options_.etcd_root);
+    membership_ = std::make_unique<EtcdMembership>(etcd_.get(),
+                                                   MembershipOptions{options_.etcd_root, node_id_});
   }
   RecordKeeperDeps deps{node_id_,         ledger_.get(),
                         fold_.get(),      purger_.get(),
@@ -406,7 +408,15 @@ absl::Status Node::RecordOrHold(v1::AuditEvent event) {
   return trail_->RecordOrHold(std::move(event));
 }
 
+bool Node::KeepsSchedule() const {
+  if (membership_) return membership_->leads();
+  std::string first = node_id_;
+  for (const NodeInfo& n : cluster_->nodes()) first = std::min(first, n.id);
+  return first == node_id_;
+}
+
 void Node::StartArchiveRepair() {
+  if (membership_) membership_->Start();
   if (sequencer_ == nullptr) return;
   archive_repair_ = std::thread([this] {
     do {
@@ -418,6 +428,7 @@ void Node::StartArchiveRepair() {
 }
 
 Node::~Node() {
+  if (membership_) membership_->Stop();  // frees the election at once
   if (archive_repair_.joinable()) {
     stop_repair_.Notify();
     archive_repair_.join();

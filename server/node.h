@@ -28,6 +28,7 @@
 #include "replication/cluster/placement.h"
 #include "replication/cluster/scrubber.h"
 #include "replication/etcd/etcd_client.h"
+#include "replication/etcd/etcd_membership.h"
 #include "server/audit/audit_history.h"
 #include "server/audit/audit_log.h"
 #include "server/audit/audited_write.h"
@@ -193,6 +194,11 @@ class Node {
   ThreadPool* ledger_pool() { return ledger_pool_.get(); }
   // The cluster's etcd client; null without --etcd.
   const EtcdClient* etcd() const { return etcd_.get(); }
+  // Liveness and the scheduler's election in etcd; null without --etcd.
+  const EtcdMembership* membership() const { return membership_.get(); }
+  // Whether this node keeps the snapshot schedule: the elected one with
+  // etcd, else the map's first node by id.
+  bool KeepsSchedule() const;
   uint64_t FreeBytes() const;
   NodeMetrics* metrics() { return metrics_.get(); }
   // Counts a read by node `peer` through Replica.GetBlob and records the
@@ -269,6 +275,7 @@ class Node {
   std::unique_ptr<Scrubber> scrubber_;
   std::unique_ptr<RecordKeeper> records_;
   std::unique_ptr<EtcdClient> etcd_;             // with --etcd
+  std::unique_ptr<EtcdMembership> membership_;   // with --etcd
   std::unique_ptr<ArchiveSequencer> sequencer_;  // archive numbers from etcd
   std::unique_ptr<HoldRegistry> holds_;          // holds against purges through etcd
   std::thread archive_repair_;                   // CompleteReservedArchives, every 30 s

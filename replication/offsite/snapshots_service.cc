@@ -34,9 +34,9 @@ SnapshotsService::~SnapshotsService() {
 }
 
 void SnapshotsService::StartSchedule() {
-  std::string first = node_->node_id();
-  for (const NodeInfo& n : node_->cluster().nodes()) first = std::min(first, n.id);
-  if (first != node_->node_id()) return;  // another node keeps it
+  // Without etcd the keeper is fixed (the map's first node); with it, every
+  // node runs the loop and only the elected one makes snapshots.
+  if (node_->membership() == nullptr && !node_->KeepsSchedule()) return;
   absl::Time started = absl::Now();
   schedule_ = std::make_unique<JobLoop<Run_>>(
       [this] { return ScheduledRun(); },
@@ -46,6 +46,7 @@ void SnapshotsService::StartSchedule() {
 
 std::optional<absl::Time> SnapshotsService::NextDue(const std::optional<Run_>& last,
                                                     absl::Time started) {
+  if (!node_->KeepsSchedule()) return absl::Now() + absl::Seconds(1);  // another node keeps it
   if (last && !last->ok) return last->at + absl::Minutes(5);
   absl::StatusOr<std::vector<KnownSnapshot>> all = KnownSnapshots(node_);
   if (!all.ok()) return absl::Now() + absl::Minutes(5);
@@ -58,6 +59,7 @@ std::optional<absl::Time> SnapshotsService::NextDue(const std::optional<Run_>& l
 }
 
 SnapshotsService::Run_ SnapshotsService::ScheduledRun() {
+  if (!node_->KeepsSchedule()) return Run_{absl::Now(), true};
   absl::StatusOr<KnownSnapshot> latest = FindSnapshot(node_, "");
   absl::Status s;
   if (!latest.ok() ||

@@ -4,8 +4,9 @@
 // to run instead); and the schedule that makes (and, with a peer, sends) a snapshot when
 // the last one is older than --snapshot-every (the first one hour after the
 // node starts), retries a sync the peer has not confirmed every hour, and a
-// failed run after five minutes. Only the first node of the map (by id) keeps
-// the schedule.
+// failed run after five minutes. One node keeps the schedule: with etcd
+// the one elected through a lease (Node::KeepsSchedule), which another takes
+// over within the lease's time when it dies; without, the map's first node.
 #ifndef CUSTODY_REPLICATION_OFFSITE_SNAPSHOTS_SERVICE_H_
 #define CUSTODY_REPLICATION_OFFSITE_SNAPSHOTS_SERVICE_H_
 

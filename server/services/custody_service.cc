@@ -1,6 +1,7 @@
 #include "server/services/custody_service.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -83,6 +84,9 @@ grpc::ServerUnaryReactor* CustodyService::List(grpc::CallbackServerContext* ctx,
 
 namespace {
 
+// How far a node's clock may be from the others' before it is flagged.
+constexpr absl::Duration kClockSkewBound = absl::Seconds(2);
+
 void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
   response->set_node_id(node->node_id());
   response->set_chunk_size(node->chunk_size());
@@ -102,6 +106,8 @@ void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
   if (auto last = node->scrubber()->last()) *response->mutable_last_scrub() = *last;
   response->set_read_only(node->ReadOnlyReason());
   response->set_audit_events_held(node->trail()->held());
+  response->set_now_unix_nanos(absl::ToUnixNanos(absl::Now()));
+  response->set_keeps_schedule(node->KeepsSchedule());
   if (const EtcdClient* etcd = node->etcd()) {
     EtcdClient::Outcome o = etcd->last_outcome();
     response->set_etcd(o.state.empty() ? "not asked yet" : o.state);
@@ -124,7 +130,11 @@ void AskPeer(Node* node, const NodeInfo& peer, uint64_t map_version, v1::Cluster
   auto stub = v1::Custody::NewStub(client->channel());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  const int64_t asked = absl::ToUnixNanos(absl::Now());
   grpc::Status s = stub->NodeStatus(&ctx, v1::NodeStatusRequest(), out->mutable_status());
+  // Its clock against this node's, at the middle of the call.
+  const int64_t middle = asked + (absl::ToUnixNanos(absl::Now()) - asked) / 2;
+  out->set_clock_offset_nanos(out->status().now_unix_nanos() - middle);
   if (!s.ok()) {
     out->clear_status();
     out->set_error(s.error_message());
@@ -173,6 +183,58 @@ void AddUpEstimates(v1::ClusterStatusResponse* r) {
   *r->mutable_under_replication_now() = std::move(sum);
 }
 
+// Offsets against the median of the answering nodes' clocks, so that a
+// skewed node answering the call does not make every other one look skewed.
+void MarkSkew(v1::ClusterStatusResponse* r) {
+  std::vector<int64_t> offsets;
+  for (const v1::ClusterNodeStatus& n : r->nodes()) {
+    if (n.has_status()) offsets.push_back(n.clock_offset_nanos());
+  }
+  if (offsets.empty()) return;
+  std::sort(offsets.begin(), offsets.end());
+  const int64_t median = offsets[(offsets.size() - 1) / 2];
+  r->set_clock_skew_bound_nanos(absl::ToInt64Nanoseconds(kClockSkewBound));
+  for (v1::ClusterNodeStatus& n : *r->mutable_nodes()) {
+    if (!n.has_status()) continue;
+    n.set_clock_offset_nanos(n.clock_offset_nanos() - median);
+    n.set_clock_skewed(std::abs(n.clock_offset_nanos()) > r->clock_skew_bound_nanos());
+  }
+}
+
+// Liveness from the nodes' etcd leases (doc/etcd.md) beside this node's
+// probe; without etcd, or when etcd has not answered this node lately, the
+// probe alone.
+void MarkLiveness(const Node& node, v1::ClusterStatusResponse* r) {
+  const EtcdMembership* m = node.membership();
+  if (m == nullptr) return;
+  const bool fresh = absl::Now() - m->checked() < absl::Seconds(5);
+  const std::map<std::string, MemberState> members = m->members();
+  for (v1::ClusterNodeStatus& n : *r->mutable_nodes()) {
+    auto it = members.find(n.id());
+    const MemberState state = it == members.end() ? MemberState{} : it->second;
+    const bool answers = n.up();
+    if (!fresh) {
+      n.set_liveness(answers ? "up" : "down");
+      n.set_liveness_reason(
+          absl::StrCat("etcd has not answered ", node.node_id(), " lately: from its probe alone"));
+      continue;
+    }
+    if (state.since != absl::InfinitePast()) {
+      n.set_liveness_since_unix_nanos(absl::ToUnixNanos(state.since));
+    }
+    if (state.alive == answers) {
+      n.set_liveness(answers ? "up" : "down");
+    } else {
+      n.set_liveness("partitioned");
+      n.set_liveness_reason(
+          state.alive ? absl::StrCat("holds its etcd lease but does not answer ", node.node_id())
+                      : absl::StrCat("answers ", node.node_id(),
+                                     " but holds no etcd lease (cut off from etcd?)"));
+    }
+  }
+  r->set_snapshot_scheduler(m->scheduler());
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* CustodyService::NodeStatus(grpc::CallbackServerContext* ctx,
@@ -207,6 +269,11 @@ grpc::ServerUnaryReactor* CustodyService::ClusterStatus(grpc::CallbackServerCont
       }
     }
     AddUpEstimates(response);
+    MarkSkew(response);
+    for (const v1::ClusterNodeStatus& n : response->nodes()) {
+      if (n.status().keeps_schedule()) response->set_snapshot_scheduler(n.id());
+    }
+    MarkLiveness(*node_, response);
     return absl::OkStatus();
   });
 }

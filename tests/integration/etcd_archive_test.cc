@@ -19,7 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "replication/etcd/etcd_client.h"
 #include "tests/integration/cluster_util.h"
-#include "tests/integration/etcd_util.h"
+#include "tests/integration/etcd_fixture.h"
 #include "tests/integration/records_fixture.h"
 
 namespace custody::testing {
@@ -27,21 +27,8 @@ namespace {
 
 using json = nlohmann::json;
 
-class EtcdArchiveTest : public ::testing::Test {
+class EtcdArchiveTest : public EtcdNodesTest {
  protected:
-  void SetUp() override {
-    if (!HaveEtcd()) GTEST_SKIP() << "Debian's etcd-server is not installed";
-    etcd_ = std::make_unique<EtcdProcessCluster>(dir_.path());
-    ASSERT_TRUE(etcd_->ok()) << etcd_->Log(0);
-    map_ = WriteMap(dir_ / "map.json", 3, 1, 2, &ports_);
-    nodes_ = StartMappedNodes(dir_, map_, ports_,
-                              {"--etcd", etcd_->Endpoints(), "--repair-interval", "0"});
-    ASSERT_EQ(nodes_.size(), 3u);
-  }
-  CliResult On(int n, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", nodes_[n]->address()});
-    return RunCli(args);
-  }
   // A record of prefix A/shop-9/inspection on 2026-12-01 with one segment.
   std::string NewRecord(int n, int i) {
     const std::string file = dir_ / absl::StrCat("clip-", i);
@@ -76,12 +63,6 @@ class EtcdArchiveTest : public ::testing::Test {
     }
     return out;
   }
-
-  TempDir dir_;
-  std::unique_ptr<EtcdProcessCluster> etcd_;
-  std::string map_;
-  std::vector<int> ports_;
-  std::vector<std::unique_ptr<NodeProcess>> nodes_;
 };
 
 // Whichever node owned the prefix's sequence before, each node down in turn

@@ -1,0 +1,96 @@
+// The control plane on etcd (issue 28) with three real custodyd processes
+// and a real 3-member etcd on loopback: the snapshot scheduler is elected
+// through a lease and taken over when its node dies; liveness comes from the
+// nodes' leases, so a frozen node is shown partitioned (its lease still
+// runs, it does not answer) and then down, and up again when it returns.
+#include <signal.h>
+
+#include "absl/time/clock.h"
+#include "tests/integration/etcd_fixture.h"
+
+namespace custody::testing {
+namespace {
+
+using json = nlohmann::json;
+
+class EtcdControlTest : public EtcdNodesTest {
+ protected:
+  static json NodeIn(const json& status, const std::string& id) {
+    for (const json& n : status["nodes"]) {
+      if (n["id"] == id) return n;
+    }
+    return json();
+  }
+  // Polls cluster status through node `via` until `done` holds (10 s at most).
+  json WaitFor(int via, const std::function<bool(const json&)>& done) {
+    json s;
+    for (int i = 0; i < 50; ++i) {
+      s = Status(via);
+      if (!s.is_null() && done(s)) return s;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    ADD_FAILURE() << "not reached; last status: " << s.dump(1);
+    return s;
+  }
+  static int Index(const std::string& id) { return id[1] - '1'; }
+  // Every node up by its lease, as node `via` sees them in etcd.
+  static bool AllUp(const json& st) {
+    for (const json& n : st["nodes"]) {
+      if (n.value("liveness", "") != "up" || n.contains("liveness_reason")) return false;
+    }
+    return true;
+  }
+};
+
+TEST_F(EtcdControlTest, OneSchedulerIsElectedAndAnotherTakesOverWhenItDies) {
+  json s = WaitFor(0, [](const json& st) {
+    return AllUp(st) && !st.value("snapshot_scheduler", "").empty();
+  });
+  const std::string first = s["snapshot_scheduler"];
+  for (int n = 0; n < 3; ++n) {
+    EXPECT_EQ(Status(n)["snapshot_scheduler"], first) << "every node names the same scheduler";
+  }
+  int keepers = 0;
+  for (const json& n : s["nodes"]) {
+    EXPECT_EQ(n["liveness"], "up") << n.dump();
+    keepers += n.value("keeps_schedule", false);
+  }
+  EXPECT_EQ(keepers, 1) << s.dump(1);
+
+  const absl::Time killed = absl::Now();
+  nodes_[Index(first)]->Kill(SIGKILL);
+  const int via = (Index(first) + 1) % 3;
+  s = WaitFor(via, [&](const json& st) {
+    const std::string now = st.value("snapshot_scheduler", "");
+    return !now.empty() && now != first;
+  });
+  const std::string second = s["snapshot_scheduler"];
+  EXPECT_NE(second, first);
+  EXPECT_LT(absl::Now() - killed, absl::Seconds(10)) << "taken over within the lease's time";
+  json dead = NodeIn(
+      WaitFor(via,
+              [&](const json& st) { return NodeIn(st, first).value("liveness", "") == "down"; }),
+      first);
+  EXPECT_FALSE(dead["liveness_since"].is_null()) << dead.dump();
+
+  ASSERT_TRUE(nodes_[Index(first)]->Start()) << nodes_[Index(first)]->Log();
+  s = WaitFor(via, [&](const json& st) { return NodeIn(st, first).value("liveness", "") == "up"; });
+  EXPECT_EQ(s["snapshot_scheduler"], second) << "the new scheduler keeps it";
+}
+
+TEST_F(EtcdControlTest, AFrozenNodeIsPartitionedWhileItsLeaseRunsThenDownThenUp) {
+  WaitFor(0, AllUp);
+  ASSERT_EQ(::kill(nodes_[2]->pid(), SIGSTOP), 0);
+  json s = Status(0);  // at once: its lease has seconds left, it does not answer
+  json n3 = NodeIn(s, "n3");
+  EXPECT_EQ(n3["liveness"], "partitioned") << n3.dump();
+  EXPECT_NE(n3.value("liveness_reason", "").find("holds its etcd lease but does not answer"),
+            std::string::npos)
+      << n3.dump();
+  WaitFor(0, [](const json& st) { return NodeIn(st, "n3").value("liveness", "") == "down"; });
+  ASSERT_EQ(::kill(nodes_[2]->pid(), SIGCONT), 0);
+  WaitFor(1, [](const json& st) { return NodeIn(st, "n3").value("liveness", "") == "up"; });
+}
+
+}  // namespace
+}  // namespace custody::testing
