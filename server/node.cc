@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/files.h"
+#include "common/hybrid_clock.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "common/status_macros.h"
@@ -250,9 +251,13 @@ absl::Status Node::UnlessDiskFull(const absl::Status& s) {
 // The security ledger: entries spread to every other node; an executed purge
 // removes data here once stored.
 absl::Status Node::OpenLedger() {
+  if (options_.testing_clock_offset != absl::ZeroDuration()) {
+    SetWallClockOffsetForTesting(options_.testing_clock_offset);
+  }
   ledger_ = std::make_unique<Ledger>(index_.get(), trail_.get(), node_id_,
                                      static_cast<int>(cluster_->nodes().size()));
   if (options_.tls) ledger_->Trust(options_.ca_pem);
+  RETURN_IF_ERROR(ledger_->RestoreClock());
   // The fold is made under the CA decisions are checked against: another CA
   // (or none) folds the ledger again.
   fold_ = std::make_unique<LedgerFold>(index_.get());
@@ -338,6 +343,12 @@ absl::Status Node::RecordStart() {
     LOG(WARNING) << "--unsafe-testing-retention: archived records are kept only "
                  << absl::FormatDuration(options_.records.testing_retention)
                  << ", not the 2 years of article 19; for tests only";
+  }
+  if (options_.testing_clock_offset != absl::ZeroDuration()) {
+    AddDetail(&started, "unsafe_testing_clock_offset",
+              absl::FormatDuration(options_.testing_clock_offset));
+    LOG(WARNING) << "--unsafe-testing-clock-offset: this node's clock runs "
+                 << absl::FormatDuration(options_.testing_clock_offset) << " off; for tests only";
   }
   if (options_.records.archive_deadline != absl::Hours(24)) {
     AddDetail(&started, "unsafe_testing_archive_deadline",

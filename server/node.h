@@ -80,7 +80,9 @@ struct NodeOptions {
   // node, or archive numbers from each prefix's owner node).
   std::vector<std::string> etcd_endpoints;
   std::string etcd_root = "/custody/";  // the cluster's keys in etcd
-  AntiEntropyOptions anti_entropy;      // used with a map of more than one node
+  // TESTS ONLY: this node's wall clock runs this far ahead (common/hybrid_clock.h).
+  absl::Duration testing_clock_offset = absl::ZeroDuration();
+  AntiEntropyOptions anti_entropy;  // used with a map of more than one node
   // How this node calls its peers (TLS with its own certificate, or
   // plaintext on loopback); null means plaintext.
   std::shared_ptr<grpc::ChannelCredentials> peer_credentials;

@@ -47,6 +47,9 @@ class RecordFlags {
     app->add_option("--unsafe-testing-retention", testing_,
                     "TESTS ONLY: archived records are kept this long instead of the 2 years "
                     "of article 19 (recorded in the audit log)");
+    app->add_option("--unsafe-testing-clock-offset", clock_offset_,
+                    "TESTS ONLY: this node's clock runs this much ahead (e.g. 10m, or -10m "
+                    "behind), to play a node with a skewed clock");
   }
 
   absl::Status Apply() {
@@ -63,6 +66,12 @@ class RecordFlags {
         return absl::InvalidArgumentError(
             absl::StrCat(flag, " must be a duration such as 2s or 1m, not \"", *text, "\""));
       }
+    }
+    if (!clock_offset_.empty() &&
+        !absl::ParseDuration(clock_offset_, &opts_->testing_clock_offset)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--unsafe-testing-clock-offset must be a duration such as 10m or -10m, not \"",
+          clock_offset_, "\""));
     }
     return ApplyTimeZones();
   }
@@ -89,7 +98,7 @@ class RecordFlags {
 
   NodeOptions* opts_;
   std::vector<std::string> agency_zones_;
-  std::string gap_, time_, clock_, idle_, deadline_, testing_;
+  std::string gap_, time_, clock_, idle_, deadline_, testing_, clock_offset_;
 };
 
 }  // namespace custody

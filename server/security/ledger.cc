@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/hybrid_clock.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "common/status_macros.h"
@@ -16,6 +17,13 @@
 #include "server/storage/index.h"
 
 namespace custody {
+
+namespace {
+// In the meta column family: the ledger clock's last time (8 bytes,
+// big-endian), written with every entry, so a restart never orders a new
+// entry before one it held.
+constexpr char kClockKey[] = "ledger/clock";
+}  // namespace
 
 std::string EntryField(const v1::LedgerEntry& e, const std::string& key) {
   auto it = e.fields().find(key);
@@ -44,6 +52,20 @@ Ledger::Ledger(Index* index, AuditTrail* trail, std::string node_id, int nodes)
       verifier_(std::make_unique<DecisionVerifier>("")) {}
 Ledger::~Ledger() = default;
 
+absl::Status Ledger::RestoreClock() {
+  std::string v;
+  rocksdb::Status s = index_->db()->Get(rocksdb::ReadOptions(), index_->meta(), kClockKey, &v);
+  if (s.ok() && v.size() == 8) {
+    uint64_t last = 0;
+    for (char c : v) last = last << 8 | static_cast<unsigned char>(c);
+    clock_.Observe(static_cast<int64_t>(last));
+    return absl::OkStatus();
+  }
+  if (!s.ok() && !s.IsNotFound()) return FromRocksStatus(s, "reading the ledger's clock");
+  // A ledger kept before the clock was: its entries' latest order.
+  return ForEach([this](const Digest&, const v1::LedgerEntry& e) { clock_.Observe(OrderOf(e)); });
+}
+
 void Ledger::Trust(std::string ca_pem) {
   verifier_ = std::make_unique<DecisionVerifier>(std::move(ca_pem));
 }
@@ -53,15 +75,18 @@ absl::Status Ledger::Store(const Digest& id, const std::string& bytes, const v1:
   absl::MutexLock l(&store_mu_);
   FoldOps ops;
   if (fold_ != nullptr) RETURN_IF_ERROR(fold_->Stage(id, e, &ops));
+  const std::string clock = BigEndian(static_cast<uint64_t>(clock_.last()));
   return trail_->Write(std::move(event), [&](rocksdb::WriteBatch* b) {
     b->Put(index_->ledger(), KeyOf(id), bytes);
+    b->Put(index_->meta(), kClockKey, clock);
     if (fold_ != nullptr) fold_->Write(ops, b);
   });
 }
 
 absl::StatusOr<Ledger::Appended> Ledger::Append(v1::LedgerEntry entry, v1::AuditEvent event) {
   RETURN_IF_ERROR(verifier_->Check(entry));
-  entry.set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
+  entry.set_time_unix_nanos(absl::ToUnixNanos(WallNow()));
+  entry.set_order_unix_nanos(clock_.Tick());
   entry.set_node_id(node_id_);
   ASSIGN_OR_RETURN(std::string nonce, RandomBytes(16, "a ledger entry's nonce"));
   entry.set_nonce(nonce);
@@ -93,6 +118,10 @@ absl::StatusOr<bool> Ledger::Take(const Digest& id, const std::string& bytes,
   v1::LedgerEntry e;
   if (Digest::Of(bytes) != id || !e.ParseFromString(bytes)) {
     return absl::InvalidArgumentError("a ledger entry must parse and hash to its key");
+  }
+  if (!clock_.Observe(OrderOf(e))) {
+    LOG(WARNING) << "ledger entry " << id.ToString() << " from " << e.node_id()
+                 << " is ordered more than a day past this node's clock: its node's clock is off";
   }
   ASSIGN_OR_RETURN(std::optional<std::string> have, Get(id));
   if (have) return false;

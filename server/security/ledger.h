@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/digest.h"
+#include "common/hybrid_clock.h"
 #include "custody/v1/access.pb.h"
 #include "custody/v1/audit.pb.h"
 
@@ -69,6 +70,10 @@ class Ledger {
   using Admission = std::function<absl::Status(const v1::LedgerEntry&)>;
   void SetAdmission(Admission check) { admission_ = std::move(check); }
   const DecisionVerifier& verifier() const { return *verifier_; }
+  // Sets the ledger's clock past every entry held (call once, before use).
+  absl::Status RestoreClock();
+  // The ledger's hybrid logical clock now (the last order given or seen).
+  int64_t clock() const { return clock_.last(); }
 
   struct Appended {
     Digest id;
@@ -117,6 +122,7 @@ class Ledger {
   Spreader spread_;
   AfterStore after_store_;
   LedgerFold* fold_ = nullptr;
+  HybridClock clock_;     // orders the entries (order_unix_nanos)
   absl::Mutex store_mu_;  // one fold and store at a time: each folds on the last
   absl::Mutex refused_mu_;
   std::set<std::string> refused_ ABSL_GUARDED_BY(refused_mu_);  // ids logged already

@@ -121,8 +121,8 @@ std::string TimeKey(int64_t unix_nanos) {
   return BigEndian(static_cast<uint64_t>(unix_nanos) ^ (uint64_t{1} << 63));
 }
 
-std::string OrderKey(int64_t time_unix_nanos, const Digest& id) {
-  return TimeKey(time_unix_nanos) + std::string(id.Raw());
+std::string OrderKey(int64_t order_unix_nanos, const Digest& id) {
+  return TimeKey(order_unix_nanos) + std::string(id.Raw());
 }
 
 // ---- FoldSnapshot
@@ -335,7 +335,7 @@ absl::Status LedgerFold::Stage(const Digest& id, const v1::LedgerEntry& e, FoldO
     const std::string group = rules->GroupOf(id, e);
     if (group.empty()) continue;
     Batch b(this);
-    RETURN_IF_ERROR(b.Add(group, *rules, id, OrderKey(e.time_unix_nanos(), id), e));
+    RETURN_IF_ERROR(b.Add(group, *rules, id, OrderKey(OrderOf(e), id), e));
     *ops = b.TakeOps();
     return absl::OkStatus();
   }
@@ -358,7 +358,7 @@ absl::StatusOr<std::map<std::string, v1::FoldGroup>> LedgerFold::Replay() {
     for (const FoldRules* rules : rules_) {
       std::string group = rules->GroupOf(id, e);
       if (group.empty()) continue;
-      items.push_back({OrderKey(e.time_unix_nanos(), id), group, rules, std::move(e)});
+      items.push_back({OrderKey(OrderOf(e), id), group, rules, std::move(e)});
       break;
     }
   }
@@ -442,7 +442,7 @@ absl::Status LedgerFold::Rebuild(const std::string& version) {
       for (const FoldRules* rules : rules_) {
         const std::string group = rules->GroupOf(id, e);
         if (group.empty()) continue;
-        batch.Put(index_->fold(), EntryKey(group, OrderKey(e.time_unix_nanos(), id)), "");
+        batch.Put(index_->fold(), EntryKey(group, OrderKey(OrderOf(e), id)), "");
         break;
       }
       indexed.Step(++entries);

@@ -40,11 +40,16 @@ class Index;
 // The version of the fold's rules and layout: a fold stored under another
 // is rebuilt at start (LedgerFold::Open). Change it with any change to what
 // a fold holds or how an entry changes it.
-inline constexpr char kFoldVersion[] = "fold-2";
+inline constexpr char kFoldVersion[] = "fold-3";
 
-// The order key of an entry: its time (8 bytes, big-endian, sign flipped)
-// then its id (32 bytes). Entries fold in this order.
-std::string OrderKey(int64_t time_unix_nanos, const Digest& id);
+// The order key of an entry: its order (OrderOf: 8 bytes, big-endian, sign
+// flipped) then its id (32 bytes). Entries fold in this order.
+std::string OrderKey(int64_t order_unix_nanos, const Digest& id);
+// An entry's order: its hybrid logical clock time, or for an entry made
+// before those were kept, its wall-clock time.
+inline int64_t OrderOf(const v1::LedgerEntry& e) {
+  return e.order_unix_nanos() != 0 ? e.order_unix_nanos() : e.time_unix_nanos();
+}
 // Big-endian bytes of `v`, so that keys sort as numbers.
 std::string BigEndian(uint64_t v);
 // A time as 8 bytes that sort as the times do.

@@ -6,6 +6,7 @@
 
 #include "custody/v1/custody.grpc.pb.h"
 #include "server/node.h"
+#include "server/services/clock_watch.h"
 #include "server/services/playbacks.h"
 
 namespace custody {
@@ -43,6 +44,7 @@ class CustodyService final : public v1::Custody::CallbackService {
  private:
   Node* node_;
   Playbacks playbacks_;  // the web console's viewings, recorded once each
+  ClockWatch clock_watch_{node_};
 };
 
 }  // namespace custody

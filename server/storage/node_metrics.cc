@@ -101,6 +101,17 @@ std::string NodeMetrics::Render() const {
           "Manifests copied to home nodes that lacked them.", repair_manifests_);
   Counter(&out, "custody_repair_bytes_pushed_total", "Chunk bytes copied by anti-entropy.",
           repair_bytes_);
+  if (clock_checked_) {
+    absl::StrAppend(&out,
+                    "# HELP custody_clock_offset_seconds This node's clock minus the median of "
+                    "the cluster's clocks, at the last check.\n"
+                    "# TYPE custody_clock_offset_seconds gauge\ncustody_clock_offset_seconds ",
+                    clock_offset_nanos_.load() / 1e9,
+                    "\n# HELP custody_clock_skewed 1 when this node's clock is off by more than "
+                    "the bound (cluster status says by how much).\n"
+                    "# TYPE custody_clock_skewed gauge\ncustody_clock_skewed ",
+                    clock_skewed_.load() ? 1 : 0, "\n");
+  }
   return out;
 }
 

@@ -50,6 +50,12 @@ class NodeMetrics {
   void RepairRoundDone(const v1::RepairReport& r);
   void Scrubbed(uint64_t bytes) { scrub_bytes_ += bytes; }
   void ChunkRepaired() { ++chunks_repaired_; }
+  // This node's clock against the cluster's (server/services/clock_watch.h).
+  void ClockChecked(int64_t offset_nanos, bool skewed) {
+    clock_offset_nanos_ = offset_nanos;
+    clock_skewed_ = skewed;
+    clock_checked_ = true;
+  }
 
   // The counters and histograms, in Prometheus text format.
   std::string Render() const;
@@ -62,6 +68,8 @@ class NodeMetrics {
   std::atomic<uint64_t> answered_from_digest_{0}, bytes_not_sent_{0};
   std::atomic<uint64_t> uploads_ok_{0}, uploads_failed_{0}, downloads_ok_{0}, downloads_failed_{0};
   LatencyHistogram upload_seconds_, download_seconds_;
+  std::atomic<int64_t> clock_offset_nanos_{0};
+  std::atomic<bool> clock_skewed_{false}, clock_checked_{false};
 };
 
 }  // namespace custody

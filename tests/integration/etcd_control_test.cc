@@ -5,6 +5,7 @@
 // runs, it does not answer) and then down, and up again when it returns.
 #include <signal.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "tests/integration/etcd_fixture.h"
 
@@ -43,9 +44,8 @@ class EtcdControlTest : public EtcdNodesTest {
 };
 
 TEST_F(EtcdControlTest, OneSchedulerIsElectedAndAnotherTakesOverWhenItDies) {
-  json s = WaitFor(0, [](const json& st) {
-    return AllUp(st) && !st.value("snapshot_scheduler", "").empty();
-  });
+  json s = WaitFor(
+      0, [](const json& st) { return AllUp(st) && !st.value("snapshot_scheduler", "").empty(); });
   const std::string first = s["snapshot_scheduler"];
   for (int n = 0; n < 3; ++n) {
     EXPECT_EQ(Status(n)["snapshot_scheduler"], first) << "every node names the same scheduler";
@@ -90,6 +90,63 @@ TEST_F(EtcdControlTest, AFrozenNodeIsPartitionedWhileItsLeaseRunsThenDownThenUp)
   WaitFor(0, [](const json& st) { return NodeIn(st, "n3").value("liveness", "") == "down"; });
   ASSERT_EQ(::kill(nodes_[2]->pid(), SIGCONT), 0);
   WaitFor(1, [](const json& st) { return NodeIn(st, "n3").value("liveness", "") == "up"; });
+}
+
+// n3's clock runs 10 minutes ahead. A record created through n3 and given
+// footage through n1 right after folds the same on every node, with its
+// attachment (ordered by the ledger's hybrid logical clock, the attach would
+// otherwise sort 10 minutes before its create and be refused), and cluster
+// status flags n3's clock.
+TEST_F(EtcdControlTest, ASkewedClockIsFlaggedAndTheLedgerStaysInCausalOrder) {
+  nodes_[2]->Kill(SIGTERM);
+  const int metrics = FreePort();
+  nodes_[2]->AddArgs({"--unsafe-testing-clock-offset", "10m", "--metrics-listen",
+                      "127.0.0.1:" + std::to_string(metrics)});
+  ASSERT_TRUE(nodes_[2]->Start()) << nodes_[2]->Log();
+  json s = WaitFor(0, AllUp);
+  for (const json& n : s["nodes"]) {
+    const bool skewed = n["id"] == "n3";
+    EXPECT_EQ(n["clock_skewed"], skewed) << n.dump();
+    const double expected = skewed ? 600 : 0;
+    EXPECT_NEAR(n["clock_offset_seconds"].get<double>(), expected, 5) << n.dump();
+  }
+  CliResult text = On(1, {"cluster", "status"});
+  EXPECT_NE(text.out.find("CLOCK: n3's clock is"), std::string::npos) << text.out;
+  // n3 checks its own clock a few seconds after it starts, then every 30 s.
+  std::string scraped;
+  for (int i = 0; i < 50 && scraped.find("custody_clock_skewed 1") == std::string::npos; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    scraped = HttpGet(metrics, "/metrics");
+  }
+  EXPECT_NE(scraped.find("custody_clock_skewed 1"), std::string::npos) << scraped;
+
+  const std::string file = dir_ / "clip";
+  WriteRandomFile(file, 4096, 7);
+  CliResult put = On(0, {"put", file, "--meta", "device=D1", "--meta", "start=2026-12-01T09:00:00Z",
+                         "--meta", "end=2026-12-01T09:10:00Z"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  CliResult made =
+      On(2, {"record", "create", "--agency", "A", "--matter", "3", "--target", "shop-9", "--stage",
+             "inspection", "--officer", "o1", "--device", "D1", "--start", "2026-12-01T09:00:00Z",
+             "--end", "2026-12-01T09:10:00Z", "--json"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string rec = json::parse(made.out)["id"];
+  CliResult attached =
+      On(0, {"record", "attach", rec, std::string(absl::StripTrailingAsciiWhitespace(put.out)),
+             "--kind", "video"});
+  ASSERT_EQ(attached.exit_code, 0) << attached.err;
+  CliResult archived = On(1, {"record", "archive", rec});
+  ASSERT_EQ(archived.exit_code, 0) << archived.err;
+  std::string first;
+  for (int n = 0; n < 3; ++n) {
+    CliResult shown = On(n, {"record", "show", rec, "--json"});
+    ASSERT_EQ(shown.exit_code, 0) << shown.err;
+    json r = json::parse(shown.out);
+    EXPECT_EQ(r["segments"].size(), 1u) << "n" << n + 1 << ": " << shown.out;
+    r.erase("flags");  // evaluated against each node's own clock
+    if (n == 0) first = r.dump();
+    EXPECT_EQ(r.dump(), first) << "n" << n + 1 << " folds it otherwise";
+  }
 }
 
 }  // namespace
