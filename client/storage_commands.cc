@@ -267,6 +267,16 @@ void StorageCommands::AddCluster(CLI::App* app) {
     c->add_option("--node", cluster_.node, "only this node (its id)");
   }
   for (CLI::App* c : {status, repair, scrub}) set_->AddJsonFlag(c);
+  CLI::App* map = set_->AddGroup(cluster, "map", "the cluster map, as etcd holds it");
+  CLI::App* show = set_->Add(map, "show", "print the cluster map (its JSON)",
+                             WithGlobals(&cluster_, ClusterMapShowCommand));
+  CLI::App* apply = set_->Add(
+      map, "apply", "install FILE as the next version of the map; every node switches to it",
+      WithGlobals(&cluster_,
+                  [this](const ClusterArgs& a) { return ClusterMapApplyCommand(a, map_file_); }));
+  apply->add_option("FILE", map_file_, "the new map (doc/cluster.md); its version the next one")
+      ->required();
+  for (CLI::App* c : {show, apply}) set_->AddJsonFlag(c);
 }
 
 }  // namespace custody

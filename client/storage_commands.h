@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client/cluster_cli.h"
+#include "client/cluster_map_cli.h"
 #include "client/command_set.h"
 
 namespace custody {
@@ -29,6 +30,7 @@ class StorageCommands {
   std::string file_, id_, out_;     // put FILE; get and stat ID; get -o
   std::vector<std::string> metas_;  // put --meta KEY=VALUE
   ClusterArgs cluster_;
+  std::string map_file_;  // cluster map apply FILE
 };
 
 }  // namespace custody

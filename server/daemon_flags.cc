@@ -143,6 +143,7 @@ absl::Status DaemonFlags::UseClusterMap() {
     return absl::InvalidArgumentError("--cluster and --node-id go together");
   }
   ASSIGN_OR_RETURN(ClusterMap map, ClusterMap::Load(cluster_file_));
+  ASSIGN_OR_RETURN(o.cluster_json, ReadFileToString(cluster_file_));
   const NodeInfo* me = map.Find(o.node_id);
   if (me == nullptr) {
     return absl::InvalidArgumentError(

@@ -1,9 +1,15 @@
 // custodyd: a custody storage node. Parses the flags (server/daemon_flags.h)
-// and runs a Daemon (server/daemon.h) until SIGINT or SIGTERM.
+// and runs a Daemon (server/daemon.h) until SIGINT or SIGTERM. On SIGHUP, or
+// when etcd holds a new cluster map (doc/etcd.md), it stops in order and
+// starts again in place (the same process, flags and port), so that the
+// new map is used.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "common/log.h"
@@ -27,7 +33,8 @@ int main(int argc, char** argv) {
   custody::DaemonFlags flags(&app);
   CLI11_PARSE(app, argc, argv);
   if (absl::Status s = flags.Apply(); !s.ok()) return Fail(std::string(s.message()));
-  const custody::DaemonConfig& config = flags.config();
+  custody::DaemonConfig& config = flags.config();
+  config.node.on_map_change = [] { kill(getpid(), SIGHUP); };
   if (!config.new_data_key.empty()) {
     absl::Status k = custody::DataKey::Generate(config.new_data_key);
     if (!k.ok()) return Fail(std::string(k.message()));
@@ -40,6 +47,7 @@ int main(int argc, char** argv) {
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   absl::StatusOr<std::unique_ptr<custody::Daemon>> daemon =
       custody::Daemon::Start(config, &flags.offsite());
@@ -48,6 +56,13 @@ int main(int argc, char** argv) {
   sigwait(&sigs, &sig);
   LOG(INFO) << "signal " << sig << ": stopping";
   daemon->reset();
-  LOG(INFO) << "stopped";
-  return 0;
+  if (sig != SIGHUP) {
+    LOG(INFO) << "stopped";
+    return 0;
+  }
+  LOG(INFO) << "stopped; starting again (SIGHUP: a new cluster map, or asked to)";
+  // The signals stay blocked across exec: one that comes meanwhile waits
+  // for the new image's sigwait.
+  execv("/proc/self/exe", argv);
+  return Fail(std::string("could not start again: ") + strerror(errno));
 }

@@ -62,6 +62,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   n->cluster_ = options.cluster
                     ? options.cluster
                     : std::make_shared<const ClusterMap>(ClusterMap::Single(n->node_id_, ""));
+  RETURN_IF_ERROR(n->OpenEtcd());
   RETURN_IF_ERROR(n->OpenStorage());
   RETURN_IF_ERROR(n->OpenParts());
   return n;
@@ -297,11 +298,7 @@ absl::Status Node::OpenRecords() {
     ASSIGN_OR_RETURN(catalog, Catalog::Load(options_.catalog_file));
   }
   RETURN_IF_ERROR(ValidateArchiveFormat(options_.records.archive_format));
-  if (!options_.etcd_endpoints.empty()) {
-    EtcdOptions eo;
-    eo.endpoints = options_.etcd_endpoints;
-    if (options_.tls) eo.credentials = peer_credentials();  // the cluster CA and this node's key
-    ASSIGN_OR_RETURN(etcd_, EtcdClient::Create(eo));
+  if (etcd_) {
     sequencer_ = std::make_unique<EtcdArchiveSequencer>(etcd_.get(), options_.etcd_root);
     holds_ = std::make_unique<EtcdHoldRegistry>(etcd_.get(), options_.etcd_root);
     membership_ = std::make_unique<EtcdMembership>(etcd_.get(),
@@ -419,6 +416,43 @@ absl::Status Node::RecordOrHold(v1::AuditEvent event) {
   return trail_->RecordOrHold(std::move(event));
 }
 
+// The etcd client, and the cluster map: etcd's (the file bootstraps a new
+// cluster), or when etcd does not answer, the last one this node ran.
+absl::Status Node::OpenEtcd() {
+  if (options_.etcd_endpoints.empty()) return absl::OkStatus();
+  EtcdOptions eo;
+  eo.endpoints = options_.etcd_endpoints;
+  if (options_.tls) eo.credentials = peer_credentials();  // the cluster CA and this node's key
+  ASSIGN_OR_RETURN(etcd_, EtcdClient::Create(eo));
+  map_store_ = std::make_unique<EtcdMapStore>(etcd_.get(), options_.etcd_root);
+  const std::string cache = options_.data_dir + "/cluster-map.json";
+  absl::StatusOr<EtcdMapStore::Stored> stored = map_store_->Bootstrap(options_.cluster_json);
+  std::string json = options_.cluster_json;
+  if (stored.ok()) {
+    json = stored->json;
+  } else if (absl::StatusOr<std::string> last = ReadFileToString(cache); last.ok()) {
+    LOG(WARNING) << "etcd did not give the cluster map (" << stored.status()
+                 << "); running the last one this node ran, " << cache;
+    json = *last;
+  } else {
+    LOG(WARNING) << "etcd did not give the cluster map (" << stored.status()
+                 << "); running the map file";
+  }
+  ASSIGN_OR_RETURN(ClusterMap map, ClusterMap::Parse(json));
+  if (map.Find(node_id_) == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "node ", node_id_, " is not in the cluster map version ", map.version(), " in etcd"));
+  }
+  if (map.version() != cluster_->version()) {
+    LOG(WARNING) << "running the cluster map version " << map.version()
+                 << " from etcd; the map file given is version " << cluster_->version()
+                 << " (it only bootstraps a new cluster: change the map with custody cluster map "
+                    "apply)";
+  }
+  cluster_ = std::make_shared<const ClusterMap>(std::move(map));
+  return ReplaceFile(cache, json, 0600);
+}
+
 bool Node::KeepsSchedule() const {
   if (membership_) return membership_->leads();
   std::string first = node_id_;
@@ -426,7 +460,30 @@ bool Node::KeepsSchedule() const {
   return first == node_id_;
 }
 
+void Node::StartMapWatch() {
+  if (!map_store_) return;
+  map_watch_ = std::make_unique<JobLoop<bool>>(
+      [this] {
+        absl::StatusOr<std::optional<EtcdMapStore::Stored>> now = map_store_->Get();
+        if (!now.ok() || !*now || (*now)->map.version() == cluster_->version()) return false;
+        LOG(INFO) << "the cluster map in etcd is version " << (*now)->map.version()
+                  << "; this node runs " << cluster_->version() << ": switching";
+        v1::AuditEvent e = NewEvent("cluster.map-switched", "node", "custodyd");
+        AddDetail(&e, "from_version", absl::StrCat(cluster_->version()));
+        AddDetail(&e, "to_version", absl::StrCat((*now)->map.version()));
+        if (absl::Status s = RecordOrHold(std::move(e)); !s.ok()) LOG(ERROR) << s;
+        if (options_.on_map_change) options_.on_map_change();
+        return true;
+      },
+      [this](const std::optional<bool>& switched) -> std::optional<absl::Time> {
+        if (switched && *switched) return std::nullopt;  // once: the node restarts
+        return absl::Now() + absl::Seconds(2);
+      });
+  map_watch_->Start();
+}
+
 void Node::StartArchiveRepair() {
+  StartMapWatch();
   if (membership_) membership_->Start();
   if (sequencer_ == nullptr) return;
   archive_repair_ = std::thread([this] {
@@ -439,6 +496,7 @@ void Node::StartArchiveRepair() {
 }
 
 Node::~Node() {
+  if (map_watch_) map_watch_->Stop();
   if (membership_) membership_->Stop();  // frees the election at once
   if (archive_repair_.joinable()) {
     stop_repair_.Notify();

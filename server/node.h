@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,9 +22,11 @@
 #include "absl/time/clock.h"
 #include "common/event_throttle.h"
 #include "common/idle_watchdog.h"
+#include "common/job_loop.h"
 #include "common/thread_pool.h"
 #include "replication/cluster/anti_entropy.h"
 #include "replication/cluster/cluster_map.h"
+#include "replication/cluster/etcd_map_store.h"
 #include "replication/cluster/node_reads.h"
 #include "replication/cluster/placement.h"
 #include "replication/cluster/scrubber.h"
@@ -80,6 +83,11 @@ struct NodeOptions {
   // node, or archive numbers from each prefix's owner node).
   std::vector<std::string> etcd_endpoints;
   std::string etcd_root = "/custody/";  // the cluster's keys in etcd
+  // The map file's text (the map etcd starts from, in a new cluster).
+  std::string cluster_json;
+  // Called once when etcd holds another map version than the node runs
+  // (custodyd restarts itself on it); null: nothing.
+  std::function<void()> on_map_change;
   // TESTS ONLY: this node's wall clock runs this far ahead (common/hybrid_clock.h).
   absl::Duration testing_clock_offset = absl::ZeroDuration();
   AntiEntropyOptions anti_entropy;  // used with a map of more than one node
@@ -198,6 +206,8 @@ class Node {
   const EtcdClient* etcd() const { return etcd_.get(); }
   // Liveness and the scheduler's election in etcd; null without --etcd.
   const EtcdMembership* membership() const { return membership_.get(); }
+  // The cluster map in etcd; null without --etcd.
+  EtcdMapStore* map_store() { return map_store_.get(); }
   // Whether this node keeps the snapshot schedule: the elected one with
   // etcd, else the map's first node by id.
   bool KeepsSchedule() const;
@@ -228,6 +238,8 @@ class Node {
   // With etcd: writes archive numbers reserved and not written (a node that
   // stopped in between), at start and every 30 s, until the node stops.
   void StartArchiveRepair();
+  absl::Status OpenEtcd();
+  void StartMapWatch();
   absl::Status RecordStart();  // node.started
   // OK for RESOURCE_EXHAUSTED (logged): what a start may leave to later.
   static absl::Status UnlessDiskFull(const absl::Status& s);
@@ -278,6 +290,8 @@ class Node {
   std::unique_ptr<RecordKeeper> records_;
   std::unique_ptr<EtcdClient> etcd_;             // with --etcd
   std::unique_ptr<EtcdMembership> membership_;   // with --etcd
+  std::unique_ptr<EtcdMapStore> map_store_;      // with --etcd
+  std::unique_ptr<JobLoop<bool>> map_watch_;     // every 2 s: a new map in etcd?
   std::unique_ptr<ArchiveSequencer> sequencer_;  // archive numbers from etcd
   std::unique_ptr<HoldRegistry> holds_;          // holds against purges through etcd
   std::thread archive_repair_;                   // CompleteReservedArchives, every 30 s

@@ -41,6 +41,8 @@ void EtcdMembership::Tick() {
   if (s.ok()) s = Elect();
   if (s.ok()) s = ReadMembers();
   if (!s.ok()) LOG(WARNING) << "etcd membership: " << s;
+  absl::MutexLock l(&mu_);
+  last_ok_ = s.ok();
 }
 
 absl::Status EtcdMembership::KeepLease() {
@@ -130,6 +132,11 @@ bool EtcdMembership::leads() const {
   // may hold the election by now.
   return scheduler_ == options_.node_id && lease_ != 0 &&
          absl::Now() - renewed_ < options_.ttl - options_.tick;
+}
+
+bool EtcdMembership::fresh() const {
+  absl::MutexLock l(&mu_);
+  return last_ok_ && absl::Now() - checked_ < 3 * options_.tick;
 }
 
 absl::Time EtcdMembership::checked() const {

@@ -54,6 +54,9 @@ class EtcdMembership {
   bool leads() const;
   // When etcd last answered this node's reads; InfinitePast: never.
   absl::Time checked() const;
+  // True when the last round read the members and was at most 3 ticks ago:
+  // members() is then at most a round old.
+  bool fresh() const;
   // Runs one round now (tests).
   void Tick();
 
@@ -75,6 +78,7 @@ class EtcdMembership {
   std::map<std::string, MemberState> members_ ABSL_GUARDED_BY(mu_);
   std::string scheduler_ ABSL_GUARDED_BY(mu_);
   absl::Time checked_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool last_ok_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace custody

@@ -181,9 +181,9 @@ const char* ActionCommands(Action a) {
     case Action::kAuditRead:
       return "audit log, export, checkpoint, verify-node";
     case Action::kStatus:
-      return "status, cluster status";
+      return "status, cluster status, cluster map show";
     case Action::kMaintain:
-      return "cluster repair, scrub";
+      return "cluster repair, scrub, cluster map apply";
     case Action::kManageUsers:
       return "user add, list, disable";
     case Action::kRequestAccess:

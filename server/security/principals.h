@@ -30,8 +30,8 @@ enum class Action {
   kReadMetadata,      // stat, ls
   kReadFootage,       // get (also needs a live grant)
   kAuditRead,         // audit log, export, checkpoint, verify-node
-  kStatus,            // status, cluster status
-  kMaintain,          // cluster repair, scrub
+  kStatus,            // status, cluster status, cluster map show
+  kMaintain,          // cluster repair, scrub, cluster map apply
   kManageUsers,       // user add, list, disable
   kRequestAccess,     // access request
   kDecideAccess,      // access approve, deny, revoke

@@ -137,7 +137,7 @@ void MarkSkew(v1::ClusterStatusResponse* r) {
 void MarkLiveness(const Node& node, v1::ClusterStatusResponse* r) {
   const EtcdMembership* m = node.membership();
   if (m == nullptr) return;
-  const bool fresh = absl::Now() - m->checked() < absl::Seconds(5);
+  const bool fresh = m->fresh();
   const std::map<std::string, MemberState> members = m->members();
   for (v1::ClusterNodeStatus& n : *r->mutable_nodes()) {
     auto it = members.find(n.id());

@@ -34,6 +34,13 @@ class CustodyService final : public v1::Custody::CallbackService {
   grpc::ServerUnaryReactor* ClusterStatus(grpc::CallbackServerContext* ctx,
                                           const v1::ClusterStatusRequest* request,
                                           v1::ClusterStatusResponse* response) override;
+  // The cluster map (server/services/cluster_map_rpcs.cc).
+  grpc::ServerUnaryReactor* GetClusterMap(grpc::CallbackServerContext* ctx,
+                                          const v1::GetClusterMapRequest* request,
+                                          v1::ClusterMapResponse* response) override;
+  grpc::ServerUnaryReactor* ApplyClusterMap(grpc::CallbackServerContext* ctx,
+                                            const v1::ApplyClusterMapRequest* request,
+                                            v1::ClusterMapResponse* response) override;
   // Maintenance (server/services/maintenance_rpcs.cc).
   grpc::ServerUnaryReactor* Repair(grpc::CallbackServerContext* ctx,
                                    const v1::RepairRequest* request,

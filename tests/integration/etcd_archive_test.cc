@@ -177,6 +177,18 @@ TEST_F(EtcdArchiveTest, WithoutEtcdTheDataPathGoesOnAndArchivingSaysWhy) {
   EXPECT_NE(refused.err.find("UNAVAILABLE"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("etcd"), std::string::npos) << refused.err;
   EXPECT_TRUE(Archived(2).empty()) << "nothing half-done";
+  CliResult map = On(1, {"cluster", "map", "apply", map_});
+  EXPECT_NE(map.exit_code, 0);
+  EXPECT_NE(map.err.find("etcd"), std::string::npos) << "a map change needs etcd: " << map.err;
+  // With etcd gone, cluster status shows the probe alone and says why (once
+  // the node's next round with etcd failed: a second at most).
+  CliResult probed;
+  for (int k = 0; k < 20; ++k) {
+    probed = On(0, {"cluster", "status", "--json"});
+    if (probed.out.find("from its probe alone") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_NE(probed.out.find("from its probe alone"), std::string::npos) << probed.out;
   // Status says so: the node's last call to etcd and its error.
   CliResult st = On(2, {"status", "--json"});
   ASSERT_EQ(st.exit_code, 0) << st.err;

@@ -5,8 +5,11 @@
 // runs, it does not answer) and then down, and up again when it returns.
 #include <signal.h>
 
+#include <thread>
+
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
+#include "common/files.h"
 #include "tests/integration/etcd_fixture.h"
 
 namespace custody::testing {
@@ -147,6 +150,60 @@ TEST_F(EtcdControlTest, ASkewedClockIsFlaggedAndTheLedgerStaysInCausalOrder) {
     if (n == 0) first = r.dump();
     EXPECT_EQ(r.dump(), first) << "n" << n + 1 << " folds it otherwise";
   }
+}
+
+// The map lives in etcd: `cluster map apply` installs the next version
+// (the file only bootstrapped the cluster), every running node switches to it
+// within seconds, a node that was down starts on it although its file is
+// older, a stale version and the loser of two applies at once are refused,
+// and the change is audited with who made it.
+TEST_F(EtcdControlTest, AMapAppliedReachesEveryNodeAndOneThatWasDownOnStart) {
+  CliResult shown = On(0, {"cluster", "map", "show", "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  json m = json::parse(shown.out);
+  EXPECT_EQ(m["version"], 1);
+  EXPECT_EQ(m["source"], "etcd");
+  nodes_[2]->Kill(SIGKILL);
+  json next = m["map"];
+  next["version"] = 2;
+  const std::string v2 = dir_ / "map-v2.json";
+  ASSERT_TRUE(WriteNewFile(v2, next.dump(2)).ok());
+  CliResult applied = On(0, {"cluster", "map", "apply", v2});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  CliResult again = On(1, {"cluster", "map", "apply", v2});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("the next is 3"), std::string::npos) << again.err;
+  // n1 and n2 restart themselves on version 2 (same process, same port).
+  auto runs = [&](int n, int version) {
+    CliResult st = On(n, {"status", "--json"});
+    return st.exit_code == 0 &&
+           json::parse(st.out, nullptr, false).value("map_version", 0) == version;
+  };
+  for (int n = 0; n < 2; ++n) {
+    bool switched = false;
+    for (int i = 0; i < 75 && !switched; ++i) {
+      switched = runs(n, 2);
+      if (!switched) absl::SleepFor(absl::Milliseconds(200));
+    }
+    EXPECT_TRUE(switched) << "n" << n + 1 << ": " << nodes_[n]->Log();
+  }
+  ASSERT_TRUE(nodes_[2]->Start()) << nodes_[2]->Log();  // its --cluster file says version 1
+  EXPECT_TRUE(runs(2, 2)) << nodes_[2]->Log();
+
+  // Two admins apply version 3 at once: one wins.
+  next["version"] = 3;
+  const std::string v3 = dir_ / "map-v3.json";
+  ASSERT_TRUE(WriteNewFile(v3, next.dump(2)).ok());
+  CliResult a, b;
+  std::thread ta([&] { a = On(0, {"cluster", "map", "apply", v3}); });
+  std::thread tb([&] { b = On(2, {"cluster", "map", "apply", v3}); });
+  ta.join();
+  tb.join();
+  EXPECT_NE(a.exit_code == 0, b.exit_code == 0) << a.err << "\n" << b.err;
+
+  CliResult log = On(0, {"audit", "log", "node", "--json"});
+  EXPECT_NE(log.out.find("cluster.map-applied"), std::string::npos) << log.out << log.err;
+  EXPECT_NE(log.out.find("cluster.map-switched"), std::string::npos) << log.out;
 }
 
 }  // namespace
