@@ -81,6 +81,13 @@ struct GetResult {
   int attempts = 0;
 };
 
+// Bytes [start, end] of an object (custody get --range START-END); no end:
+// to the object's end.
+struct ByteRange {
+  uint64_t start = 0;
+  std::optional<uint64_t> end;  // inclusive
+};
+
 // Thread-compatible: use one client per thread, or share with care (the
 // channel itself is thread-safe).
 class CustodyClient {
@@ -119,6 +126,16 @@ class CustodyClient {
   void set_purpose(std::string purpose) { purpose_ = std::move(purpose); }
   absl::StatusOr<GetResult> Get(const std::string& id, const std::string& out_path,
                                 ProgressFn progress = nullptr);
+  // Writes object `id` (or `range` of it) to `fd` as it arrives, for a pipe
+  // (custody get -o -): only the chunks that hold the range are read, each
+  // is checked against its SHA-256 before any of its bytes is written, and
+  // after a failure another node resumes from the next chunk. Without a
+  // range the whole object's SHA-256 is checked at the end: DATA_LOSS, naming
+  // both hashes, means the bytes written are not the object. Memory holds
+  // one chunk.
+  absl::StatusOr<GetResult> Stream(const std::string& id, int fd,
+                                   std::optional<ByteRange> range = std::nullopt,
+                                   ProgressFn progress = nullptr);
   absl::StatusOr<v1::ObjectInfo> Stat(const std::string& id);
   // Every object, following page tokens.
   absl::StatusOr<std::vector<v1::ObjectInfo>> List();
@@ -143,6 +160,8 @@ class CustodyClient {
                                                         Canceller* canceller);
   absl::Status GetOnce(v1::Custody::Stub* stub, const std::string& id, int fd, GetResult* result,
                        class Sha256* hash, const ProgressFn& progress);
+  struct StreamState;  // client/stream_get.cc
+  absl::Status StreamOnce(v1::Custody::Stub* stub, StreamState* st, const ProgressFn& progress);
 
   // Runs `call` with a stub of the current node; a node that is down hands
   // the call to the next, each node once.

@@ -90,7 +90,9 @@ absl::Status CustodyClient::PutOnce(v1::Custody::Stub* stub, int fd, uint64_t si
                                     const Digest& digest, const PutOptions& opts,
                                     const std::string& upload_id, PutResult* result) {
   ASSIGN_OR_RETURN(v1::QueryUploadResponse q, QueryUploadOn(stub, upload_id, opts.canceller));
-  uint64_t offset = q.committed_size();
+  // A finished upload (the reply was lost, or the same file again) starts
+  // over: the node answers from the file's hash at once.
+  uint64_t offset = q.completed() ? 0 : q.committed_size();
   if (offset > size) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the node holds ", offset, " bytes of upload ", upload_id, " but the file has ", size));

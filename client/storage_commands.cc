@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -121,7 +122,41 @@ int RunPut(const CliGlobals& g, const std::string& file, const std::vector<std::
   return 0;
 }
 
-int RunGet(const CliGlobals& g, const std::string& id, const std::string& out) {
+// "START-END" or "START-" (bytes, END included).
+absl::StatusOr<ByteRange> ParseRange(const std::string& text) {
+  ByteRange r;
+  const size_t dash = text.find('-');
+  uint64_t end = 0;
+  if (dash == std::string::npos || !absl::SimpleAtoi(text.substr(0, dash), &r.start) ||
+      (dash + 1 < text.size() && !absl::SimpleAtoi(text.substr(dash + 1), &end)) ||
+      (dash + 1 < text.size() && end < r.start)) {
+    return UsageError(absl::StrCat("--range \"", text,
+                                   "\" must be START-END or START- (byte offsets, END included)"));
+  }
+  if (dash + 1 < text.size()) r.end = end;
+  return r;
+}
+
+// get -o -: the object (or --range of it) to stdout, for a pipe.
+int RunGetToStdout(const CliGlobals& g, const std::string& id, const std::string& range_text) {
+  if (g.json) return Fail(UsageError("--json goes with -o FILE: with -o - stdout is the object"));
+  std::optional<ByteRange> range;
+  if (!range_text.empty()) {
+    absl::StatusOr<ByteRange> r = ParseRange(range_text);
+    if (!r.ok()) return Fail(r.status());
+    range = *r;
+  }
+  absl::StatusOr<GetResult> r = CustodyClient::Connect(g.server)->Stream(id, STDOUT_FILENO, range);
+  if (!r.ok()) return Fail(r.status());
+  std::cerr << "verified " << (range ? "every chunk of the range of " : "") << r->info.id() << " ("
+            << FormatBytes(r->bytes_received) << " to stdout)\n";
+  return 0;
+}
+
+int RunGet(const CliGlobals& g, const std::string& id, const std::string& out,
+           const std::string& range) {
+  if (out == "-") return RunGetToStdout(g, id, range);
+  if (!range.empty()) return Fail(UsageError("--range goes with -o - (to stdout)"));
   ProgressBar bar("get", isatty(STDERR_FILENO));
   absl::StatusOr<GetResult> r = CustodyClient::Connect(g.server)->Get(
       id, out, [&](uint64_t d, uint64_t t) { bar.Update(d, t); });
@@ -239,10 +274,17 @@ void StorageCommands::AddObjects(CLI::App* app) {
   put->add_option("FILE", file_)->required()->check(CLI::ExistingFile);
   put->add_option("--meta", metas_, "KEY=VALUE metadata (repeatable)");
   set_->AddJsonFlag(put);
-  CLI::App* get = set_->Add(app, "get", "fetch an object, verified, into a new file",
-                            [this](const CliGlobals& g) { return RunGet(g, id_, out_); });
+  CLI::App* get =
+      set_->Add(app, "get", "fetch an object, verified, into a new file (or - for stdout)",
+                [this](const CliGlobals& g) { return RunGet(g, id_, out_, range_); });
   get->add_option("ID", id_)->required();
-  get->add_option("-o,--output", out_, "output file (must not exist)")->required();
+  get->add_option("-o,--output", out_,
+                  "output file (must not exist), or - for stdout: each chunk is checked before "
+                  "it is written, the whole object at the end")
+      ->required();
+  get->add_option("--range", range_,
+                  "with -o -: only bytes START-END (END included; START- to the end), reading "
+                  "only the chunks that hold them");
   set_->AddJsonFlag(get);
   CLI::App* stat = set_->Add(app, "stat", "show an object's facts",
                              [this](const CliGlobals& g) { return RunStat(g, id_); });

@@ -20,6 +20,10 @@ PACKAGES=(
   # which the build generates its C++ client, and etcd itself for clusters of
   # more than one node (a single node needs none).
   golang-etcd-server-dev etcd-server etcd-client
+  # The Python client (client/python) and its test: gRPC's Python runtime, the
+  # same versions as the C++ libraries (its code is generated with protoc and
+  # protobuf-compiler-grpc's grpc_python_plugin).
+  python3 python3-grpcio python3-protobuf
 )
 # More packages for one caller (scripts/test.sh: clang-format), installed in
 # the same apt-get run.

@@ -34,6 +34,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& config
       return absl::Status(written.code(), "writing --port-file: " + std::string(written.message()));
     }
   }
+  // grpc.health.v1 answers "" (the node) and each public service by name.
+  if (grpc::HealthCheckServiceInterface* health = d->server_->GetHealthCheckService()) {
+    for (const char* name : d->HealthNames()) health->SetServingStatus(name, true);
+  }
   offsite->Start();
   d->LogStart(port);
   RETURN_IF_ERROR(d->StartMetrics());
@@ -67,6 +71,14 @@ void Daemon::Configure(grpc::ServerBuilder* builder, int* port) {
   // an upload stream has sent no response data yet.
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+}
+
+std::vector<const char*> Daemon::HealthNames() const {
+  std::vector<const char*> names = {"custody.v1.Custody", "custody.v1.Audit"};
+  if (!offsite_->offsite_peer()) {
+    names.insert(names.end(), {"custody.v1.Access", "custody.v1.Records", "custody.v1.Snapshots"});
+  }
+  return names;
 }
 
 void Daemon::LogStart(int port) const {

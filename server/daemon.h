@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/metrics_http.h"
@@ -35,6 +36,8 @@ class Daemon {
   void Configure(grpc::ServerBuilder* builder, int* port);
   absl::Status StartMetrics();
   void LogStart(int port) const;
+  // The public services' names, for the health service.
+  std::vector<const char*> HealthNames() const;
 
   const DaemonConfig& config_;
   OffsiteFlags* offsite_;

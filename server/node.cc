@@ -198,6 +198,8 @@ absl::Status Node::OpenParts() {
   uploads_ = std::make_unique<UploadManager>(index_.get(), committer_.get(), hash_pool_.get(),
                                              chunk_size_, audit_.get());
   uploads_->set_sealer(sealer_.get());
+  ASSIGN_OR_RETURN(int forgotten, uploads_->ForgetOldFinished());
+  if (forgotten > 0) LOG(INFO) << "forgot " << forgotten << " uploads finished over a week ago";
   uploads_->set_required_replicas(static_cast<uint32_t>(cluster_->replication_factor()));
   if (placement_) uploads_->set_placement(placement_.get());
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);

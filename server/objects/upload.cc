@@ -282,7 +282,12 @@ absl::StatusOr<bool> Upload::StoreManifest(const Digest& id, const std::string& 
   // tombstone that each later Load rebuilt and stepped over (issue 27: 72% of
   // a node's CPU during puts at 20,000 objects). All chunks are done here, so
   // the keys are the state and chunks [0, next_chunk_).
+  v1::UploadDone done;
+  done.set_object_id(id.ToString());
+  done.set_size(header_.size());
+  done.set_finished_unix_nanos(absl::ToUnixNanos(absl::Now()));
   auto forget_upload = [&](rocksdb::WriteBatch* b) {
+    b->Put(mgr_->index_->uploads(), UploadDoneKey(header_.upload_id()), done.SerializeAsString());
     b->Delete(mgr_->index_->uploads(), UploadStateKey(header_.upload_id()));
     for (uint32_t i = 0; i < next_chunk_; ++i) {
       b->Delete(mgr_->index_->uploads(), UploadChunkKey(header_.upload_id(), i));

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/digest.h"
 #include "common/thread_pool.h"
 #include "custody/v1/custody.pb.h"
@@ -126,6 +127,9 @@ class UploadManager {
                                                 const std::string& actor = "anonymous",
                                                 const std::string& peer = "");
   absl::StatusOr<v1::QueryUploadResponse> Query(const std::string& upload_id);
+  // Removes the records of uploads that finished more than kUploadDoneKept
+  // ago (at start); returns how many.
+  absl::StatusOr<int> ForgetOldFinished();
 
   const UploadLimits& limits() const { return limits_; }
   // The cluster's R, reported with every stored upload (1 by default).
@@ -165,6 +169,9 @@ class UploadManager {
 std::string UploadStateKey(const std::string& upload_id);
 std::string UploadChunkKey(const std::string& upload_id, uint32_t idx);
 std::string UploadKeyEnd(const std::string& upload_id);
+// A finished upload (v1::UploadDone), kept kUploadDoneKept.
+std::string UploadDoneKey(const std::string& upload_id);
+inline constexpr absl::Duration kUploadDoneKept = absl::Hours(24 * 7);
 
 }  // namespace custody
 

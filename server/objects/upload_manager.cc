@@ -3,10 +3,12 @@
 #include "absl/base/internal/endian.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/roles.h"
 #include "common/status_macros.h"
 #include "common/units.h"
 #include "custody/v1/storage.pb.h"
+#include "rocksdb/db.h"
 #include "server/objects/upload.h"
 
 namespace custody {
@@ -22,6 +24,8 @@ std::string UploadChunkKey(const std::string& upload_id, uint32_t idx) {
 }
 
 std::string UploadKeyEnd(const std::string& upload_id) { return upload_id + '\2'; }
+
+std::string UploadDoneKey(const std::string& upload_id) { return upload_id + '\3'; }
 
 UploadManager::UploadManager(Index* index, Committer* committer, ThreadPool* hash_pool,
                              uint32_t chunk_size, AuditLog* audit, UploadLimits limits)
@@ -122,7 +126,48 @@ absl::StatusOr<v1::QueryUploadResponse> UploadManager::Query(const std::string& 
   r.set_known(p.known);
   r.set_committed_size(p.committed);
   r.set_size(p.state.size());
+  if (p.known) return r;
+  std::string v;
+  rocksdb::Status s =
+      index_->db()->Get(rocksdb::ReadOptions(), index_->uploads(), UploadDoneKey(upload_id), &v);
+  if (s.IsNotFound()) return r;
+  RETURN_IF_ERROR(FromRocksStatus(s, "reading a finished upload"));
+  v1::UploadDone done;
+  if (!done.ParseFromString(v)) return absl::DataLossError("a finished upload does not parse");
+  if (absl::Now() - absl::FromUnixNanos(done.finished_unix_nanos()) > kUploadDoneKept) return r;
+  r.set_known(true);
+  r.set_completed(true);
+  r.set_object_id(done.object_id());
+  r.set_size(done.size());
+  r.set_committed_size(done.size());
   return r;
+}
+
+absl::StatusOr<int> UploadManager::ForgetOldFinished() {
+  std::unique_ptr<rocksdb::Iterator> it(
+      index_->db()->NewIterator(rocksdb::ReadOptions(), index_->uploads()));
+  rocksdb::WriteBatch b;
+  int n = 0;
+  const absl::Time now = absl::Now();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    // Upload ids are [A-Za-z0-9._-]: the first control byte ends the id,
+    // and only a finished upload's key has \3 there (a chunk key's index
+    // bytes, after \1, may be anything).
+    const rocksdb::Slice k = it->key();
+    size_t end = 0;
+    while (end < k.size() && static_cast<unsigned char>(k[end]) >= 0x20) ++end;
+    if (end + 1 != k.size() || k[end] != '\3') continue;
+    v1::UploadDone done;
+    if (done.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) &&
+        now - absl::FromUnixNanos(done.finished_unix_nanos()) <= kUploadDoneKept) {
+      continue;
+    }
+    b.Delete(index_->uploads(), it->key());
+    ++n;
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading finished uploads"));
+  if (n > 0) RETURN_IF_ERROR(FromRocksStatus(index_->db()->Write({}, &b), "forgetting uploads"));
+  return n;
 }
 
 namespace {

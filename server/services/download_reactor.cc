@@ -31,6 +31,7 @@ struct DownloadReactor::State {
   size_t pos = 0;                            // next byte of `current` to send
   size_t skip = 0;                           // bytes to skip in the first chunk (offset)
   int fetch_end = 0;                         // one past the last chunk of the range
+  int first_chunk = 0;                       // the first chunk of the range
   uint64_t remaining = 0;                    // bytes of the range not yet sent
   bool sent_info = false;
   uint64_t bytes_sent = 0;
@@ -137,6 +138,7 @@ void DownloadReactor::Start(const v1::DownloadRequest& req) {
   }
   uint64_t cs = st.manifest.chunk_size();
   st.next_fetch = static_cast<int>(req.offset() / cs);
+  st.first_chunk = st.next_fetch;
   st.fetch_end = end == req.offset() ? st.next_fetch : static_cast<int>((end - 1) / cs + 1);
   st.remaining = end - req.offset();
   FetchAhead();
@@ -206,6 +208,10 @@ void DownloadReactor::SendNext() {
   st.msg.Clear();
   if (!st.sent_info) {
     *st.msg.mutable_info() = ObjectStore::ToInfo(st.manifest);
+    for (int c = st.first_chunk; c < st.fetch_end; ++c) {
+      st.msg.add_chunk_sha256(st.manifest.chunks(c));
+    }
+    st.msg.set_first_chunk_offset(static_cast<uint64_t>(st.first_chunk) * st.manifest.chunk_size());
     st.sent_info = true;
   }
   if (!need_chunk) {

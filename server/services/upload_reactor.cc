@@ -13,6 +13,14 @@
 
 namespace custody {
 
+namespace {
+// gRPC ends the stream alike when the client closes it and when a message
+// does not parse, so a refusal names both.
+constexpr char kUnparsed[] =
+    "(gRPC ends the stream when a message does not parse: every string field "
+    "must be valid UTF-8, and a message must be an UploadRequest)";
+}  // namespace
+
 struct UploadReactor::State {
   std::shared_ptr<SerialExecutor> strand;
   std::unique_ptr<Upload> upload;         // only touched on the strand
@@ -139,14 +147,16 @@ void UploadReactor::Process(bool ok) {
   }
   if (!ok) {
     if (!st.upload) {
-      FinishWith(absl::InvalidArgumentError("upload stream ended before its header"));
+      FinishWith(absl::InvalidArgumentError(
+          absl::StrCat("upload stream ended before its header, or its first message did not parse ",
+                       kUnparsed)));
       return;
     }
     st.interrupted = true;
-    FinishWith(absl::InvalidArgumentError(
-        absl::StrCat("upload stream ended after ", st.upload->received(), " of ", st.upload->size(),
-                     " bytes without a finish message; whole chunks already sent are kept: ask "
-                     "QueryUpload and resume")));
+    FinishWith(absl::InvalidArgumentError(absl::StrCat(
+        "upload stream ended after ", st.upload->received(), " of ", st.upload->size(),
+        " bytes without a finish message, or its next message did not parse ", kUnparsed,
+        "; whole chunks already sent are kept: ask QueryUpload and resume")));
     return;
   }
   Handle(st.req);

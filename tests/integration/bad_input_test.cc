@@ -1,5 +1,6 @@
 // Malformed, truncated, stalled and oversized requests against a real node,
 // through the raw gRPC API; and a full disk.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -61,6 +62,42 @@ class BadInputTest : public ::testing::Test {
   NodeProcess node_{dir_ / "data", {"--chunk-size", "64KiB", "--idle-timeout", "1"}};
   std::unique_ptr<v1::Custody::Stub> stub_;
 };
+
+// Sends `raw` as the one message of an Upload stream, as bytes on the wire
+// (what a client of another language with a bug might send).
+grpc::Status RawUpload(const std::string& address, const std::string& raw) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(&ctx, "/custody.v1.Custody/Upload", &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  cq.Next(&tag, &ok);
+  grpc::Slice slice(raw);
+  grpc::ByteBuffer req(&slice, 1);
+  call->Write(req, reinterpret_cast<void*>(2));
+  cq.Next(&tag, &ok);
+  call->WritesDone(reinterpret_cast<void*>(3));
+  cq.Next(&tag, &ok);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  cq.Next(&tag, &ok);
+  return status;
+}
+
+TEST_F(BadInputTest, AnUnparsableMessageIsNamedAsSuch) {
+  v1::UploadRequest bad = Header("x", 3);
+  std::string raw = bad.SerializeAsString();
+  raw.replace(raw.find('x'), 1, "\xff");  // upload_id no longer UTF-8
+  for (const std::string& wire : {raw, std::string("\xff\xff\xff garbage")}) {
+    grpc::Status s = RawUpload(node_.address(), wire);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_NE(s.error_message().find("did not parse"), std::string::npos) << s.error_message();
+  }
+}
 
 TEST_F(BadInputTest, HashMismatchIsDataLossAndStoresNothing) {
   std::string data = RandomBytes(200000, 1);

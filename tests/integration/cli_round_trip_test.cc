@@ -183,5 +183,40 @@ TEST_F(CliTest, OversizedMetadataIsRefused) {
   EXPECT_EQ(json::parse(Cli({"ls", "--json"}).out)["count"], 0);
 }
 
+// get -o - writes the object to stdout (each chunk checked before it is
+// written, the whole hash at the end); --range asks the node for the chunks
+// that hold the range only, as the read's audit event shows.
+TEST_F(CliTest, GetToStdoutStreamsTheObjectOrARangeOfIt) {
+  const std::string file = dir_ / "clip.mp4";
+  const uint64_t size = (10u << 20) + 123;  // three chunks of 4 MiB
+  const std::string id = WriteRandomFile(file, size, 9);
+  const std::string bytes = ReadFile(file);
+  ASSERT_EQ(Cli({"put", file}).exit_code, 0);
+
+  CliResult all = Cli({"get", id, "-o", "-"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_TRUE(all.out == bytes) << "stdout is the object, bit for bit (" << all.out.size() << ")";
+  EXPECT_NE(all.err.find("verified"), std::string::npos) << all.err;
+
+  CliResult part = Cli({"get", id, "-o", "-", "--range", "5000000-5000099"});
+  ASSERT_EQ(part.exit_code, 0) << part.err;
+  EXPECT_TRUE(part.out == bytes.substr(5000000, 100));
+  CliResult tail = Cli({"get", id, "-o", "-", "--range", "9000000-"});
+  ASSERT_EQ(tail.exit_code, 0) << tail.err;
+  EXPECT_TRUE(tail.out == bytes.substr(9000000));
+  // The range's read asked for its one chunk, not the object.
+  CliResult log = Cli({"audit", "log", id, "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_NE(log.out.find("\"4194304\""), std::string::npos) << "offset of the second chunk";
+
+  CliResult past = Cli({"get", id, "-o", "-", "--range", "20000000-20000001"});
+  EXPECT_EQ(past.exit_code, 1);
+  EXPECT_NE(past.err.find("not within"), std::string::npos) << past.err;
+  EXPECT_TRUE(past.out.empty());
+  EXPECT_EQ(Cli({"get", id, "-o", "-", "--range", "9-3"}).exit_code, 2);
+  EXPECT_EQ(Cli({"get", id, "-o", dir_ / "x", "--range", "0-9"}).exit_code, 2);
+  EXPECT_EQ(Cli({"get", id, "-o", "-", "--json"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace custody::testing

@@ -133,6 +133,19 @@ TEST(ClusterNodeTest, EveryNodeAnswersHealthChecksAndReflection) {
   grpc::Status s = RawCall(node.address(), "/grpc.health.v1.Health/Check", "", &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp, std::string("\x08\x01", 2));
+  // Each public service by name (HealthCheckRequest.service is field 1);
+  // an internal or unknown one is NOT_FOUND.
+  for (const std::string name : {"custody.v1.Custody", "custody.v1.Audit", "custody.v1.Access",
+                                 "custody.v1.Records", "custody.v1.Snapshots"}) {
+    std::string req = std::string("\x0a", 1) + static_cast<char>(name.size()) + name;
+    s = RawCall(node.address(), "/grpc.health.v1.Health/Check", req, &resp);
+    ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
+    EXPECT_EQ(resp, std::string("\x08\x01", 2)) << name;
+  }
+  const std::string internal = "custody.v1.Replica";
+  s = RawCall(node.address(), "/grpc.health.v1.Health/Check",
+              std::string("\x0a", 1) + static_cast<char>(internal.size()) + internal, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
   // ServerReflectionRequest{list_services: ""} (field 7).
   std::string listing =
       RawBidiFirst(node.address(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",

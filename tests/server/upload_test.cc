@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "rocksdb/db.h"
 #include "tests/server/node_fixture.h"
 #include "tests/test_util.h"
 
@@ -125,15 +129,49 @@ TEST_F(UploadTest, ResumesFromTheLastDurableChunk) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->bytes_received(), data.size() - 4096 * 2);
   EXPECT_EQ(*ReadObject(node_.get(), r->id()), data);
-  EXPECT_FALSE(node_->uploads()->Query("r")->known());  // session closed
-  EXPECT_EQ(node_->uploads()->Query("r")->committed_size(), 0u);
-  // Every key of the finished upload is gone: the point deletes that
-  // replaced a range delete (issue 27) miss none.
+  // A client that lost the final reply learns the object's id.
+  auto done = node_->uploads()->Query("r");
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(done->known());
+  EXPECT_TRUE(done->completed());
+  EXPECT_EQ(done->object_id(), r->id());
+  EXPECT_EQ(done->committed_size(), data.size());
+  // Every key of the finished upload is gone but that record: the point
+  // deletes that replaced a range delete (issue 27) miss none.
   std::unique_ptr<rocksdb::Iterator> it(
       node_->index()->db()->NewIterator(rocksdb::ReadOptions(), node_->index()->uploads()));
-  int left = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) ++left;
-  EXPECT_EQ(left, 0);
+  std::vector<std::string> left;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) left.push_back(it->key().ToString());
+  EXPECT_EQ(left, std::vector<std::string>{UploadDoneKey("r")});
+}
+
+TEST_F(UploadTest, FinishedUploadsAreAnsweredForAWeekThenForgotten) {
+  std::string data = RandomBytes(5000, 6);
+  auto up = node_->uploads()->Begin(Header("fresh", data.size()));
+  ASSERT_TRUE(up.ok());
+  ASSERT_TRUE((*up)->Append(data).ok());
+  ASSERT_TRUE((*up)->Finish(Digest::Of(data).ToString()).ok());
+  v1::UploadDone old;  // as a week and a day ago
+  old.set_object_id(Digest::Of("old").ToString());
+  old.set_size(3);
+  old.set_finished_unix_nanos(absl::ToUnixNanos(absl::Now() - absl::Hours(24 * 8)));
+  ASSERT_TRUE(node_->index()
+                  ->db()
+                  ->Put(rocksdb::WriteOptions(), node_->index()->uploads(), UploadDoneKey("old"),
+                        old.SerializeAsString())
+                  .ok());
+  EXPECT_FALSE(node_->uploads()->Query("old")->known()) << "past its week";
+  // A broken upload whose chunk keys end in the byte \3 (chunk 3) is kept.
+  std::string many = RandomBytes(4096 * 5, 7);
+  {
+    auto broken = node_->uploads()->Begin(Header("broken", many.size() + 1));
+    ASSERT_TRUE(broken.ok());
+    ASSERT_TRUE((*broken)->Append(many).ok());
+  }
+  EXPECT_EQ(*node_->uploads()->ForgetOldFinished(), 1);
+  EXPECT_EQ(node_->uploads()->Query("broken")->committed_size(), many.size());
+  EXPECT_TRUE(node_->uploads()->Query("fresh")->completed());
+  EXPECT_EQ(*node_->uploads()->ForgetOldFinished(), 0);
 }
 
 TEST_F(UploadTest, UnknownUploadHasZeroCommitted) {
