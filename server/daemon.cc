@@ -118,6 +118,7 @@ Daemon::~Daemon() {
     server_.reset();
   }
   offsite_->Stop();  // the snapshot schedule, before the node goes
+  custody_.reset();  // its clock watch, whose checks use the node
   node_.reset();
 }
 
