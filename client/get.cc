@@ -10,24 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "common/digest.h"
+#include "common/files.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 
 namespace custody {
-namespace {
-
-absl::Status WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::InternalError(absl::StrCat("writing output: ", std::strerror(errno)));
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::Status CustodyClient::GetOnce(v1::Custody::Stub* stub, const std::string& id, int fd,
                                     GetResult* result, Sha256* hash, const ProgressFn& progress) {
@@ -40,7 +27,7 @@ absl::Status CustodyClient::GetOnce(v1::Custody::Stub* stub, const std::string& 
   v1::DownloadResponse msg;
   while (r->Read(&msg)) {
     if (msg.has_info()) result->info = msg.info();
-    absl::Status s = WriteAll(fd, msg.data());
+    absl::Status s = WriteBytes(fd, msg.data(), "the output");
     if (!s.ok()) {
       ctx.TryCancel();
       r->Finish();

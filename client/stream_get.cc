@@ -1,14 +1,11 @@
 // CustodyClient::Stream: an object (or a range of it) to a pipe, each chunk
 // checked before any of its bytes is written (custody get -o -).
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "common/digest.h"
+#include "common/files.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 
@@ -29,21 +26,6 @@ struct CustodyClient::StreamState {
   absl::Status Take(const std::string& chunk, const std::string& want_raw);
 };
 
-namespace {
-
-absl::Status WriteAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::InternalError(absl::StrCat("writing output: ", std::strerror(errno)));
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::Status CustodyClient::StreamState::Take(const std::string& chunk,
                                               const std::string& want_raw) {
   if (std::string(Digest::Of(chunk).Raw()) != want_raw) {
@@ -54,7 +36,9 @@ absl::Status CustodyClient::StreamState::Take(const std::string& chunk,
   }
   const uint64_t from = std::max(start, next);
   const uint64_t to = std::min(end, next + chunk.size());
-  if (to > from) RETURN_IF_ERROR(WriteAll(fd, chunk.data() + (from - next), to - from));
+  if (to > from)
+    RETURN_IF_ERROR(
+        WriteBytes(fd, absl::string_view(chunk).substr(from - next, to - from), "the output"));
   if (whole) hash.Update(chunk);
   result->bytes_received += to > from ? to - from : 0;
   next += chunk.size();

@@ -15,7 +15,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace custody {
-namespace {
 
 absl::Status WriteBytes(int fd, absl::string_view data, const std::string& path) {
   size_t done = 0;
@@ -27,6 +26,8 @@ absl::Status WriteBytes(int fd, absl::string_view data, const std::string& path)
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   absl::Status s = WriteBytes(fd, data, path);

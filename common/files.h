@@ -36,6 +36,10 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path);
 // entries it had to restrict.
 absl::StatusOr<int> RestrictToOwner(const std::string& dir);
 
+// Writes all of `data` to `fd` (a file or a pipe), retrying short writes and
+// EINTR; the error names `path`. No sync.
+absl::Status WriteBytes(int fd, absl::string_view data, const std::string& path);
+
 // Creates `path` with `data` and syncs it; ALREADY_EXISTS if it exists.
 absl::Status WriteNewFile(const std::string& path, absl::string_view data, int mode = 0644);
 
