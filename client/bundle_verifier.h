@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "common/checkpoint.h"
 #include "custody/v1/audit.pb.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 
 namespace custody {
 

@@ -26,8 +26,8 @@ SERVER_LAYERS=(
 # folder (or file) -> the include prefixes it may use. The most specific
 # entry wins. "*" allows everything (the wiring, tests, benches).
 RULES=(
-  "client/:common/ client/ custody/"
-  "ingest/:common/ client/ ingest/ custody/"
+  "client/:common/ client/ custody/v1/"
+  "ingest/:common/ client/ ingest/ custody/v1/"
   # custodyd's wiring: its flags, the daemon that serves the node, main.
   "server/main.cc:*"
   "server/daemon:*"
@@ -81,6 +81,11 @@ check() {
     echo "check_layers: $failures include(s) against the layers (doc/architecture.md)" >&2
     return 1
   fi
+  # The public API stands alone: integrators generate from proto/custody/v1/.
+  if grep -l 'import "custody/internal/' proto/custody/v1/*.proto 2>/dev/null; then
+    echo "check_layers: a public proto (above) imports an internal one" >&2
+    return 1
+  fi
   echo "check_layers: every include follows the layers"
 }
 
@@ -95,6 +100,10 @@ if [[ ${1:-} == --self-test ]]; then
   rm "$tmp/server/audit/back_edge.cc"
   printf '#include "server/node.h"\n' > "$tmp/common/back_edge.cc"
   if (check "$tmp") >/dev/null 2>&1; then echo "self-test: a back edge into common passed" >&2; exit 1; fi
+  rm "$tmp/common/back_edge.cc"
+  mkdir -p "$tmp/client"
+  printf '#include "custody/internal/v1/replica.pb.h"\n' > "$tmp/client/internal.cc"
+  if (check "$tmp") >/dev/null 2>&1; then echo "self-test: a client using the internal API passed" >&2; exit 1; fi
   echo "check_layers self-test: a clean tree passes, a back edge fails"
   exit 0
 fi

@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 # Bottom up, as in scripts/check_layers.sh.
 LIBS=(
-  libcustody_proto.a
+  proto/libcustody_proto.a
+  proto/libcustody_internal_proto.a
   common/libcustody_common.a
   replication/etcd/libcustody_etcd.a
   server/storage/libcustody_storage.a

@@ -215,7 +215,7 @@ class Node {
   NodeMetrics* metrics() { return metrics_.get(); }
   // Counts a read by node `peer` through Replica.GetBlob and records the
   // replica.read event when one is due (replication/cluster/node_reads.h).
-  void CountPeerRead(const std::string& peer, v1::BlobKind kind, uint64_t bytes);
+  void CountPeerRead(const std::string& peer, internal::v1::BlobKind kind, uint64_t bytes);
   // Records a refused Replica call (replica.refused, at most one a minute
   // per caller and reason) and returns `why`.
   absl::Status RefusePeer(const std::string& caller, const std::string& method,

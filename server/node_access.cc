@@ -31,7 +31,7 @@ absl::Status Node::Refuse(const std::string& who, Action action, const std::stri
   return why;
 }
 
-void Node::CountPeerRead(const std::string& peer, v1::BlobKind kind, uint64_t bytes) {
+void Node::CountPeerRead(const std::string& peer, internal::v1::BlobKind kind, uint64_t bytes) {
   std::optional<v1::AuditEvent> e = peer_reads_.Count(peer, kind, bytes);
   if (!e) return;
   absl::Status s = RecordOrHold(std::move(*e));

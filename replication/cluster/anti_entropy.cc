@@ -18,12 +18,14 @@ namespace {
 constexpr size_t kBatch = 512;      // keys per FindMissing call
 constexpr int kMaxErrorsKept = 20;  // per round report
 
-const char* KindName(v1::BlobKind kind) {
-  return kind == v1::CHUNK ? "chunk" : kind == v1::MANIFEST ? "manifest" : "ledger entry";
+const char* KindName(internal::v1::BlobKind kind) {
+  return kind == internal::v1::CHUNK      ? "chunk"
+         : kind == internal::v1::MANIFEST ? "manifest"
+                                          : "ledger entry";
 }
 
-std::string DeliveredKey(v1::BlobKind kind, const Digest& key) {
-  return absl::StrCat("handoff-delivered/", kind == v1::CHUNK ? "c/" : "m/", key.Raw());
+std::string DeliveredKey(internal::v1::BlobKind kind, const Digest& key) {
+  return absl::StrCat("handoff-delivered/", kind == internal::v1::CHUNK ? "c/" : "m/", key.Raw());
 }
 
 void AddError(v1::RepairReport* report, std::string error) {
@@ -34,7 +36,7 @@ void AddError(v1::RepairReport* report, std::string error) {
 
 // What one round knows about one kind of key.
 struct AntiEntropy::KindRound {
-  v1::BlobKind kind;
+  internal::v1::BlobKind kind;
   std::map<std::string, BucketTable> tables;  // per peer: keys both should hold
   uint64_t held = 0;
   uint64_t handoffs = 0;  // held here though this node is not a home
@@ -72,9 +74,9 @@ v1::RepairReport AntiEntropy::Round() {
   v1::RepairReport report;
   report.set_node_id(placement_->self());
   report.set_started_unix_nanos(absl::ToUnixNanos(absl::Now()));
-  RoundKind(v1::CHUNK, &report);  // chunks first: a manifest arrives after its chunks
-  RoundKind(v1::MANIFEST, &report);
-  RoundKind(v1::LEDGER, &report);
+  RoundKind(internal::v1::CHUNK, &report);  // chunks first: a manifest arrives after its chunks
+  RoundKind(internal::v1::MANIFEST, &report);
+  RoundKind(internal::v1::LEDGER, &report);
   report.set_finished_unix_nanos(absl::ToUnixNanos(absl::Now()));
   under_replicated_.store(report.under_replicated());
   d_.metrics->RepairRoundDone(report);
@@ -90,7 +92,7 @@ v1::RepairReport AntiEntropy::Round() {
   return report;
 }
 
-void AntiEntropy::RoundKind(v1::BlobKind kind, v1::RepairReport* report) {
+void AntiEntropy::RoundKind(internal::v1::BlobKind kind, v1::RepairReport* report) {
   KindRound k{kind, {}, 0, 0};
   const ClusterMap& map = placement_->map();
   const std::string& self = placement_->self();
@@ -214,7 +216,7 @@ uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer, const std::vec
                                   ": ", s.message()));
   };
   for (const Digest& key : keys) {
-    if (k.kind == v1::LEDGER) {
+    if (k.kind == internal::v1::LEDGER) {
       absl::StatusOr<std::optional<std::string>> e = d_.ledger->Get(key);
       absl::Status s = !e.ok()           ? e.status()
                        : !e->has_value() ? absl::NotFoundError("no longer held here")
@@ -223,7 +225,7 @@ uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer, const std::vec
       if (!s.ok()) fail(key, s);
       continue;
     }
-    if (k.kind == v1::MANIFEST) {
+    if (k.kind == internal::v1::MANIFEST) {
       absl::StatusOr<std::optional<std::string>> m = d_.index->GetObject(key);
       absl::Status s = !m.ok()           ? m.status()
                        : !m->has_value() ? absl::NotFoundError("no longer held here")
@@ -270,28 +272,29 @@ uint64_t AntiEntropy::Push(KindRound& k, const std::string& peer, const std::vec
   return failed;
 }
 
-bool AntiEntropy::Delivered(v1::BlobKind kind, const Digest& key) {
+bool AntiEntropy::Delivered(internal::v1::BlobKind kind, const Digest& key) {
   std::string unused;
   return d_.index->db()
       ->Get(rocksdb::ReadOptions(), d_.index->meta(), DeliveredKey(kind, key), &unused)
       .ok();
 }
 
-std::vector<const NodeInfo*> AntiEntropy::Homes(v1::BlobKind kind, const Digest& key) const {
+std::vector<const NodeInfo*> AntiEntropy::Homes(internal::v1::BlobKind kind,
+                                                const Digest& key) const {
   const ClusterMap& map = placement_->map();
-  if (kind != v1::LEDGER) return HomesOf(map, key);
+  if (kind != internal::v1::LEDGER) return HomesOf(map, key);
   std::vector<const NodeInfo*> all;  // ledger entries live on every node
   for (const NodeInfo& n : map.nodes()) all.push_back(&n);
   return all;
 }
 
-absl::Status AntiEntropy::ForEachKey(v1::BlobKind kind, int bucket,
+absl::Status AntiEntropy::ForEachKey(internal::v1::BlobKind kind, int bucket,
                                      const std::function<bool(const Digest&)>& fn) {
   Index* index = d_.index;
-  std::unique_ptr<rocksdb::Iterator> it(
-      index->db()->NewIterator(rocksdb::ReadOptions(), kind == v1::CHUNK      ? index->chunks()
-                                                       : kind == v1::MANIFEST ? index->objects()
-                                                                              : index->ledger()));
+  std::unique_ptr<rocksdb::Iterator> it(index->db()->NewIterator(
+      rocksdb::ReadOptions(), kind == internal::v1::CHUNK      ? index->chunks()
+                              : kind == internal::v1::MANIFEST ? index->objects()
+                                                               : index->ledger()));
   if (bucket >= 0) {
     const char first = static_cast<char>(bucket);
     it->Seek(rocksdb::Slice(&first, 1));
@@ -308,12 +311,14 @@ absl::Status AntiEntropy::ForEachKey(v1::BlobKind kind, int bucket,
   return FromRocksStatus(it->status(), "scanning the index");
 }
 
-absl::StatusOr<BucketTable> AntiEntropy::TableFor(v1::BlobKind kind, const std::string& peer) {
+absl::StatusOr<BucketTable> AntiEntropy::TableFor(internal::v1::BlobKind kind,
+                                                  const std::string& peer) {
   const ClusterMap& map = placement_->map();
   if (map.Find(peer) == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("node ", peer, " is not in the map"));
   }
-  if (kind != v1::CHUNK && kind != v1::MANIFEST && kind != v1::LEDGER) {
+  if (kind != internal::v1::CHUNK && kind != internal::v1::MANIFEST &&
+      kind != internal::v1::LEDGER) {
     return absl::InvalidArgumentError("Buckets needs kind CHUNK, MANIFEST or LEDGER");
   }
   BucketTable table;

@@ -24,8 +24,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/job_loop.h"
+#include "custody/internal/v1/replica.pb.h"
 #include "custody/v1/custody.pb.h"
-#include "custody/v1/replica.pb.h"
 #include "replication/cluster/buckets.h"
 #include "replication/cluster/placement.h"
 
@@ -73,7 +73,7 @@ class AntiEntropy {
   v1::RepairReport RunNow();
   // For a peer's Buckets call: keys of `kind` held here whose homes include
   // both `peer` and this node.
-  absl::StatusOr<BucketTable> TableFor(v1::BlobKind kind, const std::string& peer);
+  absl::StatusOr<BucketTable> TableFor(internal::v1::BlobKind kind, const std::string& peer);
 
   uint64_t under_replicated() const { return under_replicated_.load(); }
   std::optional<v1::RepairReport> last() const { return loop_.last(); }
@@ -90,7 +90,7 @@ class AntiEntropy {
  private:
   struct KindRound;
   v1::RepairReport Round();
-  void RoundKind(v1::BlobKind kind, v1::RepairReport* report);
+  void RoundKind(internal::v1::BlobKind kind, v1::RepairReport* report);
   void CompareWith(KindRound& k, const NodeInfo& peer, v1::RepairReport* report);
   void DeliverHandoffs(KindRound& k, v1::RepairReport* report);
   // Copies `keys` of the round's kind to `peer`; returns how many failed.
@@ -98,15 +98,15 @@ class AntiEntropy {
                 const std::string& reason, v1::RepairReport* report);
   // The nodes that should hold `key` of `kind`: its R homes, or every node
   // for a ledger entry.
-  std::vector<const NodeInfo*> Homes(v1::BlobKind kind, const Digest& key) const;
+  std::vector<const NodeInfo*> Homes(internal::v1::BlobKind kind, const Digest& key) const;
   // Calls `fn` for every key of `kind` held here (in bucket `bucket` only,
   // when >= 0), until it returns false.
-  absl::Status ForEachKey(v1::BlobKind kind, int bucket,
+  absl::Status ForEachKey(internal::v1::BlobKind kind, int bucket,
                           const std::function<bool(const Digest&)>& fn);
 
   v1::UnderReplication Estimate();
   // Whether a handoff copy held here was delivered to all its homes.
-  bool Delivered(v1::BlobKind kind, const Digest& key);
+  bool Delivered(internal::v1::BlobKind kind, const Digest& key);
 
   AntiEntropyDeps d_;
   Placement* placement_;

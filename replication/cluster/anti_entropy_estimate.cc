@@ -29,7 +29,7 @@ v1::UnderReplication AntiEntropy::Estimate() {
   std::map<std::string, uint64_t> shared, down, lacking;
   std::map<std::string, std::string> why_down;
   uint64_t handoffs = 0;
-  for (v1::BlobKind kind : {v1::CHUNK, v1::MANIFEST}) {
+  for (internal::v1::BlobKind kind : {internal::v1::CHUNK, internal::v1::MANIFEST}) {
     std::map<std::string, BucketTable> tables;
     absl::Status scan = ForEachKey(kind, -1, [&](const Digest& key) {
       std::vector<const NodeInfo*> homes = Homes(kind, key);

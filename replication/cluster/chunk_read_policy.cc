@@ -6,14 +6,14 @@
 namespace custody {
 
 absl::Status ChunkReadPolicy::Check(const std::string& peer, const Digest& chunk,
-                                    const v1::GetBlobRequest& req) {
+                                    const internal::v1::GetBlobRequest& req) {
   switch (req.purpose()) {
-    case v1::READ_REPAIR:
+    case internal::v1::READ_REPAIR:
       return CheckRepair(peer, chunk);
-    case v1::READ_DOWNLOAD:
+    case internal::v1::READ_DOWNLOAD:
       RETURN_IF_ERROR(CheckGrant(req));
       return CheckPartOf(peer, req.object_id(), chunk);
-    case v1::READ_OFFSITE:
+    case internal::v1::READ_OFFSITE:
       return CheckPartOf(peer, req.object_id(), chunk);
     default:
       return absl::PermissionDeniedError(
@@ -36,7 +36,7 @@ absl::Status ChunkReadPolicy::CheckRepair(const std::string& peer, const Digest&
       "sync it reads for"));
 }
 
-absl::Status ChunkReadPolicy::CheckGrant(const v1::GetBlobRequest& req) const {
+absl::Status ChunkReadPolicy::CheckGrant(const internal::v1::GetBlobRequest& req) const {
   const std::string purpose = req.grant_purpose().empty() ? "view" : req.grant_purpose();
   bool live = false;
   if (!req.reader().empty()) {

@@ -21,8 +21,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/digest.h"
-#include "custody/v1/replica.pb.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/internal/v1/replica.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "replication/cluster/placement.h"
 
 namespace custody {
@@ -44,11 +44,12 @@ class ChunkReadPolicy {
 
   // OK if node `peer` may read `chunk` for the reason `req` gives;
   // PERMISSION_DENIED saying why not.
-  absl::Status Check(const std::string& peer, const Digest& chunk, const v1::GetBlobRequest& req);
+  absl::Status Check(const std::string& peer, const Digest& chunk,
+                     const internal::v1::GetBlobRequest& req);
 
  private:
   absl::Status CheckRepair(const std::string& peer, const Digest& chunk) const;
-  absl::Status CheckGrant(const v1::GetBlobRequest& req) const;
+  absl::Status CheckGrant(const internal::v1::GetBlobRequest& req) const;
   // OK if `chunk` is part of object `object_id`.
   absl::Status CheckPartOf(const std::string& peer, const std::string& object_id,
                            const Digest& chunk);

@@ -9,11 +9,11 @@ namespace {
 
 const char* KindName(int kind) {
   switch (kind) {
-    case v1::CHUNK:
+    case internal::v1::CHUNK:
       return "chunk";
-    case v1::MANIFEST:
+    case internal::v1::MANIFEST:
       return "manifest";
-    case v1::LEDGER:
+    case internal::v1::LEDGER:
       return "ledger";
   }
   return "other";
@@ -21,7 +21,7 @@ const char* KindName(int kind) {
 
 }  // namespace
 
-std::optional<v1::AuditEvent> NodeReads::Count(const std::string& peer, v1::BlobKind kind,
+std::optional<v1::AuditEvent> NodeReads::Count(const std::string& peer, internal::v1::BlobKind kind,
                                                uint64_t bytes, absl::Time now) {
   Since since;
   {
@@ -29,7 +29,9 @@ std::optional<v1::AuditEvent> NodeReads::Count(const std::string& peer, v1::Blob
     ++reads_[{peer, kind}];
     bytes_[peer] += bytes;
     Since& s = since_[peer];
-    (kind == v1::CHUNK ? s.chunks : kind == v1::MANIFEST ? s.manifests : s.ledger) += 1;
+    (kind == internal::v1::CHUNK      ? s.chunks
+     : kind == internal::v1::MANIFEST ? s.manifests
+                                      : s.ledger) += 1;
     s.bytes += bytes;
     if (!throttle_.Admit(peer, now)) return std::nullopt;
     since = s;

@@ -14,8 +14,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/event_throttle.h"
+#include "custody/internal/v1/replica.pb.h"
 #include "custody/v1/audit.pb.h"
-#include "custody/v1/replica.pb.h"
 
 namespace custody {
 
@@ -23,8 +23,8 @@ class NodeReads {
  public:
   // Counts a read of `bytes` of `kind` by node `peer`. Returns the audit
   // event to record now, if one is due.
-  std::optional<v1::AuditEvent> Count(const std::string& peer, v1::BlobKind kind, uint64_t bytes,
-                                      absl::Time now = absl::Now());
+  std::optional<v1::AuditEvent> Count(const std::string& peer, internal::v1::BlobKind kind,
+                                      uint64_t bytes, absl::Time now = absl::Now());
 
   // Prometheus lines: custody_peer_reads_total{peer,kind} and
   // custody_peer_read_bytes_total{peer}.

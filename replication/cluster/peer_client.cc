@@ -10,7 +10,7 @@ PeerClient::PeerClient(std::shared_ptr<grpc::Channel> channel,
                        std::shared_ptr<const ClusterMap> map, std::string self,
                        absl::Duration deadline)
     : channel_(channel),
-      stub_(v1::Replica::NewStub(channel)),
+      stub_(internal::v1::Replica::NewStub(channel)),
       map_(std::move(map)),
       self_(std::move(self)),
       deadline_(deadline),
@@ -37,16 +37,16 @@ grpc::ChannelArguments PeerChannelArguments() {
 }
 
 absl::StatusOr<std::string> PeerClient::GetChunk(const Digest& digest, const ReadFor& why) {
-  v1::GetBlobRequest req;
-  req.set_kind(v1::CHUNK);
+  internal::v1::GetBlobRequest req;
+  req.set_kind(internal::v1::CHUNK);
   req.set_key(std::string(digest.Raw()));
-  req.set_purpose(why.purpose == ReadFor::Purpose::kDownload  ? v1::READ_DOWNLOAD
-                  : why.purpose == ReadFor::Purpose::kOffsite ? v1::READ_OFFSITE
-                                                              : v1::READ_REPAIR);
+  req.set_purpose(why.purpose == ReadFor::Purpose::kDownload  ? internal::v1::READ_DOWNLOAD
+                  : why.purpose == ReadFor::Purpose::kOffsite ? internal::v1::READ_OFFSITE
+                                                              : internal::v1::READ_REPAIR);
   req.set_object_id(why.object_id);
   req.set_reader(why.reader);
   req.set_grant_purpose(why.grant_purpose);
-  v1::GetBlobResponse resp;
+  internal::v1::GetBlobResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->GetBlob(NewContext().get(), req, &resp)));
   return std::move(*resp.mutable_data());
 }
@@ -57,22 +57,22 @@ absl::StatusOr<std::string> PeerClient::GetChunk(const Digest& digest, const Rea
 void PeerClient::PutChunk(const Digest& digest, std::string data,
                           absl::AnyInvocable<void(absl::Status) &&> done) {
   pool_->Schedule([this, digest, data = std::move(data), done = std::move(done)]() mutable {
-    v1::PutBlobRequest req;
-    req.set_kind(v1::CHUNK);
+    internal::v1::PutBlobRequest req;
+    req.set_kind(internal::v1::CHUNK);
     req.set_key(std::string(digest.Raw()));
     req.set_data(std::move(data));
-    v1::PutBlobResponse resp;
+    internal::v1::PutBlobResponse resp;
     absl::Status s = FromGrpcStatus(stub_->PutBlob(NewContext().get(), req, &resp));
     std::move(done)(s);
   });
 }
 
-absl::StatusOr<std::vector<Digest>> PeerClient::FindMissing(v1::BlobKind kind,
+absl::StatusOr<std::vector<Digest>> PeerClient::FindMissing(internal::v1::BlobKind kind,
                                                             absl::Span<const Digest> digests) {
-  v1::FindMissingRequest req;
+  internal::v1::FindMissingRequest req;
   req.set_kind(kind);
   for (const Digest& d : digests) req.add_keys(std::string(d.Raw()));
-  v1::FindMissingResponse resp;
+  internal::v1::FindMissingResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->FindMissing(NewContext().get(), req, &resp)));
   std::vector<Digest> out;
   for (const std::string& raw : resp.missing()) {
@@ -84,63 +84,64 @@ absl::StatusOr<std::vector<Digest>> PeerClient::FindMissing(v1::BlobKind kind,
 
 absl::Status PeerClient::PutManifest(const Digest& id, const std::string& manifest,
                                      const std::string& handoff_for, bool repair) {
-  v1::PutBlobRequest req;
+  internal::v1::PutBlobRequest req;
   req.set_repair(repair);
-  req.set_kind(v1::MANIFEST);
+  req.set_kind(internal::v1::MANIFEST);
   req.set_key(std::string(id.Raw()));
   req.set_data(manifest);
   req.set_handoff_for(handoff_for);
-  v1::PutBlobResponse resp;
+  internal::v1::PutBlobResponse resp;
   return FromGrpcStatus(stub_->PutBlob(NewContext().get(), req, &resp));
 }
 
 absl::StatusOr<std::string> PeerClient::GetManifest(const Digest& id) {
-  v1::GetBlobRequest req;
-  req.set_kind(v1::MANIFEST);
+  internal::v1::GetBlobRequest req;
+  req.set_kind(internal::v1::MANIFEST);
   req.set_key(std::string(id.Raw()));
-  v1::GetBlobResponse resp;
+  internal::v1::GetBlobResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->GetBlob(NewContext().get(), req, &resp)));
   return std::move(*resp.mutable_data());
 }
 
 absl::Status PeerClient::PutLedger(const Digest& id, const std::string& entry) {
-  v1::PutBlobRequest req;
-  req.set_kind(v1::LEDGER);
+  internal::v1::PutBlobRequest req;
+  req.set_kind(internal::v1::LEDGER);
   req.set_key(std::string(id.Raw()));
   req.set_data(entry);
-  v1::PutBlobResponse resp;
+  internal::v1::PutBlobResponse resp;
   return FromGrpcStatus(stub_->PutBlob(NewContext().get(), req, &resp));
 }
 
-absl::StatusOr<BucketTable> PeerClient::Buckets(v1::BlobKind kind) {
+absl::StatusOr<BucketTable> PeerClient::Buckets(internal::v1::BlobKind kind) {
   return Buckets(kind, deadline_);
 }
 
-absl::StatusOr<BucketTable> PeerClient::Buckets(v1::BlobKind kind, absl::Duration deadline) {
-  v1::BucketsRequest req;
+absl::StatusOr<BucketTable> PeerClient::Buckets(internal::v1::BlobKind kind,
+                                                absl::Duration deadline) {
+  internal::v1::BucketsRequest req;
   req.set_kind(kind);
-  v1::BucketsResponse resp;
+  internal::v1::BucketsResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->Buckets(NewContext(deadline).get(), req, &resp)));
   return BucketTable::FromWire(resp.xors(), {resp.counts().begin(), resp.counts().end()});
 }
 
 absl::StatusOr<v1::RepairReport> PeerClient::RunRepair(absl::Duration deadline) {
   v1::RepairReport resp;
-  RETURN_IF_ERROR(
-      FromGrpcStatus(stub_->RunRepair(NewContext(deadline).get(), v1::RunRepairRequest(), &resp)));
+  RETURN_IF_ERROR(FromGrpcStatus(
+      stub_->RunRepair(NewContext(deadline).get(), internal::v1::RunRepairRequest(), &resp)));
   return resp;
 }
 
 absl::StatusOr<v1::ScrubReport> PeerClient::RunScrub(absl::Duration deadline) {
   v1::ScrubReport resp;
-  RETURN_IF_ERROR(
-      FromGrpcStatus(stub_->RunScrub(NewContext(deadline).get(), v1::RunScrubRequest(), &resp)));
+  RETURN_IF_ERROR(FromGrpcStatus(
+      stub_->RunScrub(NewContext(deadline).get(), internal::v1::RunScrubRequest(), &resp)));
   return resp;
 }
 
 absl::StatusOr<v1::Record> PeerClient::ArchiveRecord(const std::string& record_id,
                                                      const std::string& actor) {
-  v1::ArchiveRecordRequest req;
+  internal::v1::ArchiveRecordRequest req;
   req.set_record_id(record_id);
   req.set_actor(actor);
   v1::Record resp;
@@ -150,10 +151,10 @@ absl::StatusOr<v1::Record> PeerClient::ArchiveRecord(const std::string& record_i
 
 absl::StatusOr<std::vector<Digest>> PeerClient::ChunksInUse(const std::vector<Digest>& chunks,
                                                             const std::set<std::string>& exclude) {
-  v1::ChunksInUseRequest req;
+  internal::v1::ChunksInUseRequest req;
   for (const Digest& d : chunks) req.add_chunks(std::string(d.Raw()));
   for (const std::string& o : exclude) req.add_exclude_objects(o);
-  v1::ChunksInUseResponse resp;
+  internal::v1::ChunksInUseResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->ChunksInUse(NewContext().get(), req, &resp)));
   std::vector<Digest> out;
   for (const std::string& raw : resp.chunks()) {
@@ -164,36 +165,36 @@ absl::StatusOr<std::vector<Digest>> PeerClient::ChunksInUse(const std::vector<Di
 }
 
 absl::StatusOr<std::vector<std::string>> PeerClient::ObjectsUsing(const Digest& chunk) {
-  v1::ChunksInUseRequest req;
+  internal::v1::ChunksInUseRequest req;
   req.add_chunks(std::string(chunk.Raw()));
   req.set_name_objects(true);
-  v1::ChunksInUseResponse resp;
+  internal::v1::ChunksInUseResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->ChunksInUse(NewContext().get(), req, &resp)));
   return std::vector<std::string>(resp.objects().begin(), resp.objects().end());
 }
 
-absl::StatusOr<v1::ListObjectsResponse> PeerClient::ListObjects(const std::string& after,
-                                                                uint32_t limit) {
-  v1::ListObjectsRequest req;
+absl::StatusOr<internal::v1::ListObjectsResponse> PeerClient::ListObjects(const std::string& after,
+                                                                          uint32_t limit) {
+  internal::v1::ListObjectsRequest req;
   req.set_after(after);
   req.set_limit(limit);
-  v1::ListObjectsResponse resp;
+  internal::v1::ListObjectsResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->ListObjects(NewContext().get(), req, &resp)));
   return resp;
 }
 
 absl::StatusOr<v1::SnapshotAuditLog> PeerClient::AuditSnapshot() {
   v1::SnapshotAuditLog resp;
-  RETURN_IF_ERROR(FromGrpcStatus(stub_->AuditSnapshot(NewContext(absl::Minutes(10)).get(),
-                                                      v1::AuditSnapshotRequest(), &resp)));
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->AuditSnapshot(
+      NewContext(absl::Minutes(10)).get(), internal::v1::AuditSnapshotRequest(), &resp)));
   return resp;
 }
 
 absl::StatusOr<std::string> PeerClient::AuditPage(uint64_t page, uint64_t upto) {
-  v1::AuditPageRequest req;
+  internal::v1::AuditPageRequest req;
   req.set_page(page);
   req.set_upto(upto);
-  v1::AuditPageResponse resp;
+  internal::v1::AuditPageResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->AuditPage(NewContext().get(), req, &resp)));
   return std::move(*resp.mutable_data());
 }

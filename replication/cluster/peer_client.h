@@ -1,5 +1,5 @@
 // One other node of the cluster, through its Replica service
-// (proto/custody/v1/replica.proto): every node-to-node call goes through the
+// (proto/custody/internal/v1/replica.proto): every node-to-node call goes through the
 // PeerClient of its peer, over one pooled channel. Every call carries this
 // node's map version and id, and has a deadline, so a down or hung peer fails
 // the call instead of blocking it. RemoteBlobStore (remote_blob_store.h) shows
@@ -15,7 +15,7 @@
 
 #include "absl/time/time.h"
 #include "common/thread_pool.h"
-#include "custody/v1/replica.grpc.pb.h"
+#include "custody/internal/v1/replica.grpc.pb.h"
 #include "replication/cluster/buckets.h"
 #include "replication/cluster/cluster_map.h"
 #include "server/storage/blob_store.h"
@@ -44,7 +44,7 @@ class PeerClient {
   void PutChunk(const Digest& digest, std::string data,
                 absl::AnyInvocable<void(absl::Status) &&> done);
   // Which of the keys of `kind` (chunks or manifests) the peer lacks.
-  absl::StatusOr<std::vector<Digest>> FindMissing(v1::BlobKind kind,
+  absl::StatusOr<std::vector<Digest>> FindMissing(internal::v1::BlobKind kind,
                                                   absl::Span<const Digest> digests);
 
   // Manifests (blocking): store one on the peer (`handoff_for` names the home
@@ -58,9 +58,9 @@ class PeerClient {
 
   // Anti-entropy: the peer's bucket digests of what it holds in common with
   // this node.
-  absl::StatusOr<BucketTable> Buckets(v1::BlobKind kind);
+  absl::StatusOr<BucketTable> Buckets(internal::v1::BlobKind kind);
   // With its own deadline (the live estimate asks every few seconds).
-  absl::StatusOr<BucketTable> Buckets(v1::BlobKind kind, absl::Duration deadline);
+  absl::StatusOr<BucketTable> Buckets(internal::v1::BlobKind kind, absl::Duration deadline);
   // Maintenance on the peer, waited for up to `deadline`.
   absl::StatusOr<v1::RepairReport> RunRepair(absl::Duration deadline);
   absl::StatusOr<v1::ScrubReport> RunScrub(absl::Duration deadline);
@@ -74,7 +74,8 @@ class PeerClient {
   absl::StatusOr<std::vector<std::string>> ObjectsUsing(const Digest& chunk);
   // Snapshots (replication/offsite/snapshot_source.h): the peer's objects after `after`,
   // its audit log up to a checkpoint signed now, and one page of that log.
-  absl::StatusOr<v1::ListObjectsResponse> ListObjects(const std::string& after, uint32_t limit);
+  absl::StatusOr<internal::v1::ListObjectsResponse> ListObjects(const std::string& after,
+                                                                uint32_t limit);
   absl::StatusOr<v1::SnapshotAuditLog> AuditSnapshot();
   absl::StatusOr<std::string> AuditPage(uint64_t page, uint64_t upto);
 
@@ -83,7 +84,7 @@ class PeerClient {
   std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration deadline) const;
 
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Replica::Stub> stub_;
+  std::unique_ptr<internal::v1::Replica::Stub> stub_;
   std::shared_ptr<const ClusterMap> map_;
   std::string self_;
   absl::Duration deadline_;

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "replication/cluster/cluster_map.h"
 #include "replication/cluster/peer_client.h"
 #include "replication/cluster/remote_blob_store.h"

@@ -25,7 +25,7 @@ class RemoteBlobStore : public BlobStore {
     peer_->PutChunk(digest, std::move(data), std::move(done));
   }
   absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) override {
-    return peer_->FindMissing(v1::CHUNK, digests);
+    return peer_->FindMissing(internal::v1::CHUNK, digests);
   }
 
  private:

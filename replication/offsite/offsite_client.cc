@@ -30,13 +30,13 @@ OffsiteClient::OffsiteClient(const std::string& address,
     args.SetInt("custody.offsite_channel", i);  // distinct args: a connection of its own
     std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(address, credentials, args);
     channels_.push_back(channel);
-    stubs_.push_back(v1::OffsitePeer::NewStub(channel));
+    stubs_.push_back(internal::v1::OffsitePeer::NewStub(channel));
     generic_.push_back(std::make_unique<grpc::GenericStub>(channel));
   }
 }
 
-absl::StatusOr<v1::OfferResponse> OffsiteClient::Offer(const v1::Snapshot& s) {
-  v1::OfferResponse resp;
+absl::StatusOr<internal::v1::OfferResponse> OffsiteClient::Offer(const v1::Snapshot& s) {
+  internal::v1::OfferResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stubs_[0]->Offer(Context(absl::Minutes(10)).get(), s, &resp)));
   return resp;
 }
@@ -57,7 +57,7 @@ absl::Status OffsiteClient::Connect(absl::Duration timeout) {
 absl::StatusOr<std::vector<Digest>> OffsiteClient::FindMissing(const std::vector<Digest>& keys) {
   std::vector<Digest> out;
   for (size_t i = 0; i < keys.size(); i += 4096) {
-    v1::PeerKeys req, resp;
+    internal::v1::PeerKeys req, resp;
     for (size_t j = i; j < std::min(keys.size(), i + 4096); ++j) {
       req.add_keys(std::string(keys[j].Raw()));
     }
@@ -74,7 +74,7 @@ absl::StatusOr<std::vector<Digest>> OffsiteClient::FindMissing(const std::vector
 // Sent as a ByteBuffer whose data slice owns `data`: no copy of the bytes.
 absl::StatusOr<bool> OffsiteClient::Put(int c, const Digest& key, std::string data,
                                         const std::optional<ChunkPosition>& at) {
-  v1::PeerPutRequest rest;
+  internal::v1::PeerPutRequest rest;
   rest.set_key(std::string(key.Raw()));
   if (at) {
     rest.set_object(std::string(at->object.Raw()));
@@ -82,9 +82,9 @@ absl::StatusOr<bool> OffsiteClient::Put(int c, const Digest& key, std::string da
     rest.set_index(at->index);
   }
   static const std::string kMethod =
-      absl::StrCat("/", v1::OffsitePeer::service_full_name(), "/PutBlob");
+      absl::StrCat("/", internal::v1::OffsitePeer::service_full_name(), "/PutBlob");
   grpc::ByteBuffer request =
-      MessageWithBytes(rest, v1::PeerPutRequest::kDataFieldNumber, std::move(data));
+      MessageWithBytes(rest, internal::v1::PeerPutRequest::kDataFieldNumber, std::move(data));
   grpc::ByteBuffer response;
   grpc::Status status;
   absl::Notification done;
@@ -96,15 +96,15 @@ absl::StatusOr<bool> OffsiteClient::Put(int c, const Digest& key, std::string da
                                            });
   done.WaitForNotification();
   RETURN_IF_ERROR(FromGrpcStatus(status));
-  v1::PeerPutResponse resp;
+  internal::v1::PeerPutResponse resp;
   RETURN_IF_ERROR(ParseByteBuffer(&response, &resp));
   return resp.already_held();
 }
 
 absl::StatusOr<std::string> OffsiteClient::Get(int c, const Digest& key) {
-  v1::PeerGetRequest req;
+  internal::v1::PeerGetRequest req;
   req.set_key(std::string(key.Raw()));
-  v1::PeerGetResponse resp;
+  internal::v1::PeerGetResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(
       stubs_[c % stubs_.size()]->GetBlob(Context(absl::Minutes(2)).get(), req, &resp)));
   return std::move(*resp.mutable_data());
@@ -126,17 +126,17 @@ absl::StatusOr<v1::OffsiteVerifyReport> OffsiteClient::Verify(const std::string&
   return resp;
 }
 
-absl::StatusOr<v1::PeerSnapshotsResponse> OffsiteClient::ListSealed() {
-  v1::PeerSnapshotsResponse resp;
+absl::StatusOr<internal::v1::PeerSnapshotsResponse> OffsiteClient::ListSealed() {
+  internal::v1::PeerSnapshotsResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(
       stubs_[0]->ListSealed(Context(absl::Minutes(1)).get(), v1::ListSnapshotsRequest(), &resp)));
   return resp;
 }
 
-absl::StatusOr<v1::PeerStatus> OffsiteClient::Status() {
-  v1::PeerStatus resp;
-  RETURN_IF_ERROR(FromGrpcStatus(
-      stubs_[0]->Status(Context(absl::Minutes(1)).get(), v1::PeerStatusRequest(), &resp)));
+absl::StatusOr<internal::v1::PeerStatus> OffsiteClient::Status() {
+  internal::v1::PeerStatus resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stubs_[0]->Status(Context(absl::Minutes(1)).get(),
+                                                   internal::v1::PeerStatusRequest(), &resp)));
   return resp;
 }
 

@@ -1,4 +1,4 @@
-// A cluster node's calls to the offsite peer (custody.v1.OffsitePeer), over
+// A cluster node's calls to the offsite peer (custody.internal.v1.OffsitePeer), over
 // the node's own credentials (mutual TLS with its node certificate). Several
 // channels, each its own connection, so that parallel blob transfers are not
 // serialized on one TLS stream.
@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/digest.h"
 #include "common/snapshot_format.h"
+#include "custody/internal/v1/offsite_peer.grpc.pb.h"
 #include "custody/v1/offsite.grpc.pb.h"
 
 namespace custody {
@@ -28,7 +29,7 @@ class OffsiteClient {
                 int channels = 1);
 
   int channels() const { return static_cast<int>(stubs_.size()); }
-  absl::StatusOr<v1::OfferResponse> Offer(const v1::Snapshot& s);
+  absl::StatusOr<internal::v1::OfferResponse> Offer(const v1::Snapshot& s);
   // Waits until every channel is connected (UNAVAILABLE after `timeout`), so
   // that no Put fails on a connection still being set up: a slow TLS
   // handshake on one of many channels otherwise ends a sync.
@@ -42,13 +43,13 @@ class OffsiteClient {
   absl::StatusOr<std::string> Get(int c, const Digest& key);
   absl::StatusOr<v1::Receipt> Seal(const std::string& snapshot_id);
   absl::StatusOr<v1::OffsiteVerifyReport> Verify(const std::string& snapshot_id);
-  absl::StatusOr<v1::PeerSnapshotsResponse> ListSealed();
-  absl::StatusOr<v1::PeerStatus> Status();
+  absl::StatusOr<internal::v1::PeerSnapshotsResponse> ListSealed();
+  absl::StatusOr<internal::v1::PeerStatus> Status();
 
  private:
   std::string address_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
-  std::vector<std::unique_ptr<v1::OffsitePeer::Stub>> stubs_;
+  std::vector<std::unique_ptr<internal::v1::OffsitePeer::Stub>> stubs_;
   std::vector<std::unique_ptr<grpc::GenericStub>> generic_;  // for Put, on the same channels
 };
 

@@ -7,7 +7,7 @@ namespace custody {
 
 namespace {
 
-absl::StatusOr<std::vector<Digest>> Keys(const v1::PeerKeys& keys) {
+absl::StatusOr<std::vector<Digest>> Keys(const internal::v1::PeerKeys& keys) {
   std::vector<Digest> out;
   for (const std::string& raw : keys.keys()) {
     absl::StatusOr<Digest> d = Digest::FromRaw(raw);
@@ -31,7 +31,7 @@ grpc::ServerUnaryReactor* OffsitePeerService::Run(grpc::CallbackServerContext* c
 
 grpc::ServerUnaryReactor* OffsitePeerService::Offer(grpc::CallbackServerContext* ctx,
                                                     const v1::Snapshot* request,
-                                                    v1::OfferResponse* response) {
+                                                    internal::v1::OfferResponse* response) {
   return Run(ctx, node_->read_pool(), "offsite", [=, this](const std::string& who) {
     ASSIGN_OR_RETURN(*response, vault_.Offer(*request, who));
     return absl::OkStatus();
@@ -39,8 +39,8 @@ grpc::ServerUnaryReactor* OffsitePeerService::Offer(grpc::CallbackServerContext*
 }
 
 grpc::ServerUnaryReactor* OffsitePeerService::FindMissing(grpc::CallbackServerContext* ctx,
-                                                          const v1::PeerKeys* request,
-                                                          v1::PeerKeys* response) {
+                                                          const internal::v1::PeerKeys* request,
+                                                          internal::v1::PeerKeys* response) {
   return Run(ctx, node_->read_pool(), "offsite", [=, this](const std::string&) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<Digest> keys, Keys(*request));
     ASSIGN_OR_RETURN(std::vector<Digest> missing, vault_.FindMissing(keys));
@@ -50,8 +50,8 @@ grpc::ServerUnaryReactor* OffsitePeerService::FindMissing(grpc::CallbackServerCo
 }
 
 grpc::ServerUnaryReactor* OffsitePeerService::PutBlob(grpc::CallbackServerContext* ctx,
-                                                      const v1::PeerPutRequest* request,
-                                                      v1::PeerPutResponse* response) {
+                                                      const internal::v1::PeerPutRequest* request,
+                                                      internal::v1::PeerPutResponse* response) {
   return RunUnaryAsync(ctx, node_->stream_pool(), [=, this](auto finish) {
     absl::StatusOr<Digest> key;
     std::optional<ChunkPosition> at;
@@ -59,7 +59,8 @@ grpc::ServerUnaryReactor* OffsitePeerService::PutBlob(grpc::CallbackServerContex
     if (!s.ok()) return finish(s);
     // The request is this call's until it finishes: its bytes move on to the
     // store instead of being copied.
-    std::string data = std::move(*const_cast<v1::PeerPutRequest*>(request)->mutable_data());
+    std::string data =
+        std::move(*const_cast<internal::v1::PeerPutRequest*>(request)->mutable_data());
     vault_.Put(*key, std::move(data), at, [response, finish](absl::StatusOr<bool> held) {
       if (held.ok()) response->set_already_held(*held);
       finish(held.status());
@@ -68,7 +69,7 @@ grpc::ServerUnaryReactor* OffsitePeerService::PutBlob(grpc::CallbackServerContex
 }
 
 absl::Status OffsitePeerService::CheckPut(const grpc::CallbackServerContext& ctx,
-                                          const v1::PeerPutRequest& request,
+                                          const internal::v1::PeerPutRequest& request,
                                           absl::StatusOr<Digest>* key,
                                           std::optional<ChunkPosition>* at) {
   RETURN_IF_ERROR(node_->Authorize(ctx, Action::kOffsitePeer, "offsite").status());
@@ -86,8 +87,8 @@ absl::Status OffsitePeerService::CheckPut(const grpc::CallbackServerContext& ctx
 }
 
 grpc::ServerUnaryReactor* OffsitePeerService::GetBlob(grpc::CallbackServerContext* ctx,
-                                                      const v1::PeerGetRequest* request,
-                                                      v1::PeerGetResponse* response) {
+                                                      const internal::v1::PeerGetRequest* request,
+                                                      internal::v1::PeerGetResponse* response) {
   return Run(ctx, node_->fetch_pool(), "offsite", [=, this](const std::string&) -> absl::Status {
     absl::StatusOr<Digest> key = Digest::FromRaw(request->key());
     if (!key.ok()) return absl::InvalidArgumentError("a blob key must be a raw 32-byte SHA-256");
@@ -116,9 +117,9 @@ grpc::ServerUnaryReactor* OffsitePeerService::Verify(grpc::CallbackServerContext
              });
 }
 
-grpc::ServerUnaryReactor* OffsitePeerService::ListSealed(grpc::CallbackServerContext* ctx,
-                                                         const v1::ListSnapshotsRequest*,
-                                                         v1::PeerSnapshotsResponse* response) {
+grpc::ServerUnaryReactor* OffsitePeerService::ListSealed(
+    grpc::CallbackServerContext* ctx, const v1::ListSnapshotsRequest*,
+    internal::v1::PeerSnapshotsResponse* response) {
   return Run(ctx, node_->read_pool(), "offsite", [=, this](const std::string&) -> absl::Status {
     ASSIGN_OR_RETURN(*response, vault_.ListSealed());
     return absl::OkStatus();
@@ -126,8 +127,8 @@ grpc::ServerUnaryReactor* OffsitePeerService::ListSealed(grpc::CallbackServerCon
 }
 
 grpc::ServerUnaryReactor* OffsitePeerService::Status(grpc::CallbackServerContext* ctx,
-                                                     const v1::PeerStatusRequest*,
-                                                     v1::PeerStatus* response) {
+                                                     const internal::v1::PeerStatusRequest*,
+                                                     internal::v1::PeerStatus* response) {
   return Run(ctx, node_->read_pool(), "offsite", [=, this](const std::string&) -> absl::Status {
     ASSIGN_OR_RETURN(*response, vault_.Status());
     return absl::OkStatus();

@@ -184,7 +184,7 @@ absl::StatusOr<v1::SyncResult> SyncSnapshot(Node* node, const KnownSnapshot& sna
   const v1::SnapshotBody& body = snapshot.body;
   v1::SyncResult result;
   result.set_snapshot_id(body.id());
-  ASSIGN_OR_RETURN(v1::OfferResponse offer, peer->Offer(snapshot.snapshot));
+  ASSIGN_OR_RETURN(internal::v1::OfferResponse offer, peer->Offer(snapshot.snapshot));
   marks.push_back({"offer", absl::Now()});
   RETURN_IF_ERROR(peer->Connect(absl::Minutes(1)));
   marks.push_back({"connect", absl::Now()});

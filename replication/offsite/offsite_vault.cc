@@ -55,11 +55,11 @@ absl::StatusOr<v1::Snapshot> OffsiteVault::Offered(const std::string& id) {
   return s;
 }
 
-absl::StatusOr<v1::OfferResponse> OffsiteVault::Offer(const v1::Snapshot& s,
-                                                      const std::string& from) {
+absl::StatusOr<internal::v1::OfferResponse> OffsiteVault::Offer(const v1::Snapshot& s,
+                                                                const std::string& from) {
   absl::StatusOr<v1::SnapshotBody> body = CheckSnapshot(s);
   if (!body.ok()) return absl::InvalidArgumentError(body.status().message());
-  v1::OfferResponse resp;
+  internal::v1::OfferResponse resp;
   ASSIGN_OR_RETURN(std::optional<std::string> sealed, GetMeta(kReceipt + body->id()));
   ASSIGN_OR_RETURN(std::optional<std::string> kept, GetMeta(kOffered + body->id()));
   if (!kept) {
@@ -153,8 +153,8 @@ absl::StatusOr<std::string> OffsiteVault::Get(const Digest& key) {
   return node_->chunks()->Get(key);
 }
 
-absl::StatusOr<v1::PeerSnapshotsResponse> OffsiteVault::ListSealed() {
-  v1::PeerSnapshotsResponse out;
+absl::StatusOr<internal::v1::PeerSnapshotsResponse> OffsiteVault::ListSealed() {
+  internal::v1::PeerSnapshotsResponse out;
   std::vector<std::pair<int64_t, std::pair<v1::Snapshot, v1::Receipt>>> sealed;
   std::unique_ptr<rocksdb::Iterator> it(
       node_->index()->db()->NewIterator(rocksdb::ReadOptions(), node_->index()->meta()));
@@ -178,14 +178,14 @@ absl::StatusOr<v1::PeerSnapshotsResponse> OffsiteVault::ListSealed() {
   return out;
 }
 
-absl::StatusOr<v1::PeerStatus> OffsiteVault::Status() {
-  v1::PeerStatus s;
+absl::StatusOr<internal::v1::PeerStatus> OffsiteVault::Status() {
+  internal::v1::PeerStatus s;
   s.set_peer_id(node_->node_id());
   s.set_blobs_received(blobs_received_);
   s.set_bytes_received(bytes_received_);
   s.set_blobs_already_held(already_held_);
   s.set_objects_read_back(read_back_);
-  ASSIGN_OR_RETURN(v1::PeerSnapshotsResponse sealed, ListSealed());
+  ASSIGN_OR_RETURN(internal::v1::PeerSnapshotsResponse sealed, ListSealed());
   s.set_snapshots_sealed(sealed.snapshots_size());
   std::unique_ptr<rocksdb::Iterator> it(
       node_->index()->db()->NewIterator(rocksdb::ReadOptions(), node_->index()->meta()));

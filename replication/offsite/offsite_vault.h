@@ -15,6 +15,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "common/snapshot_format.h"
+#include "custody/internal/v1/offsite_peer.grpc.pb.h"
 #include "custody/v1/offsite.pb.h"
 #include "replication/offsite/object_follower.h"
 #include "server/node.h"
@@ -34,7 +35,7 @@ class OffsiteVault {
 
   // Checks the snapshot's signature and root, keeps it (offsite.offered),
   // and names its blobs besides chunks that are missing or bad here.
-  absl::StatusOr<v1::OfferResponse> Offer(const v1::Snapshot& s, const std::string& from);
+  absl::StatusOr<internal::v1::OfferResponse> Offer(const v1::Snapshot& s, const std::string& from);
   // Which of `keys` are not held intact.
   absl::StatusOr<std::vector<Digest>> FindMissing(const std::vector<Digest>& keys);
   // Stores `data` under `key` durably, then calls `done` with whether it was
@@ -54,8 +55,8 @@ class OffsiteVault {
   // Re-reads every byte of a sealed snapshot ("" = of all), marks what is
   // corrupt bad, and reports (offsite.verified).
   absl::StatusOr<v1::OffsiteVerifyReport> Verify(const std::string& id, const std::string& actor);
-  absl::StatusOr<v1::PeerSnapshotsResponse> ListSealed();
-  absl::StatusOr<v1::PeerStatus> Status();
+  absl::StatusOr<internal::v1::PeerSnapshotsResponse> ListSealed();
+  absl::StatusOr<internal::v1::PeerStatus> Status();
 
  private:
   struct Check;  // offsite_vault_check.cc

@@ -217,7 +217,7 @@ absl::StatusOr<v1::Receipt> OffsiteVault::Seal(const std::string& id, const std:
 absl::StatusOr<v1::OffsiteVerifyReport> OffsiteVault::Verify(const std::string& id,
                                                              const std::string& actor) {
   absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(v1::PeerSnapshotsResponse sealed, ListSealed());
+  ASSIGN_OR_RETURN(internal::v1::PeerSnapshotsResponse sealed, ListSealed());
   Check check;
   for (const v1::Snapshot& s : sealed.snapshots()) {
     ASSIGN_OR_RETURN(v1::SnapshotBody body, custody::CheckSnapshot(s));

@@ -126,7 +126,7 @@ absl::StatusOr<std::set<std::string>> KnownSignerKeys(Node* node) {
 
 absl::StatusOr<v1::PeerSnapshotList> ListPeerSnapshots(Node* node, OffsiteClient* peer,
                                                        const std::string& address) {
-  ASSIGN_OR_RETURN(v1::PeerSnapshotsResponse sealed, peer->ListSealed());
+  ASSIGN_OR_RETURN(internal::v1::PeerSnapshotsResponse sealed, peer->ListSealed());
   ASSIGN_OR_RETURN(std::set<std::string> known, KnownSignerKeys(node));
   v1::PeerSnapshotList out;
   out.set_peer(address);

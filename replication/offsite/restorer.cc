@@ -53,7 +53,7 @@ absl::StatusOr<std::set<std::string>> AlreadyRestored(Node* node, const v1::Snap
 
 // The sealed snapshot `id` ("" = the latest), checked with its receipt.
 absl::StatusOr<SealedSnapshot> Choose(OffsiteClient* peer, const std::string& id) {
-  ASSIGN_OR_RETURN(v1::PeerSnapshotsResponse sealed, peer->ListSealed());
+  ASSIGN_OR_RETURN(internal::v1::PeerSnapshotsResponse sealed, peer->ListSealed());
   for (int i = std::min(sealed.snapshots_size(), sealed.receipts_size()) - 1; i >= 0; --i) {
     if (!id.empty()) {  // only the one asked for must check
       v1::SnapshotBody unchecked;

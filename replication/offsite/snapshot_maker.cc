@@ -19,14 +19,15 @@ constexpr const char* kSnapshotKind = kSnapshotEntryKind;
 constexpr const char* kReceiptKind = kReceiptEntryKind;
 constexpr size_t kMaxSnapshotEntry = 3u << 20;  // under the peers' 5 MiB message limit
 
-using ObjectPage = std::function<absl::StatusOr<v1::ListObjectsResponse>(const std::string&)>;
+using ObjectPage =
+    std::function<absl::StatusOr<internal::v1::ListObjectsResponse>(const std::string&)>;
 
 // Adds every object one node lists, page by page, to `objects`.
 absl::Status AddObjects(const ObjectPage& page,
                         std::map<std::string, v1::SnapshotObject>* objects) {
   std::string after;
   for (;;) {
-    ASSIGN_OR_RETURN(v1::ListObjectsResponse r, page(after));
+    ASSIGN_OR_RETURN(internal::v1::ListObjectsResponse r, page(after));
     for (const v1::SnapshotObject& o : r.objects()) {
       auto [it, fresh] = objects->emplace(o.id(), o);
       if (!fresh && o.purged()) it->second.set_purged(true);

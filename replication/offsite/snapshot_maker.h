@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "custody/v1/manifest.pb.h"
 #include "custody/v1/offsite.pb.h"
-#include "custody/v1/storage.pb.h"
 #include "server/node.h"
 
 namespace custody {

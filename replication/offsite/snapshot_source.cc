@@ -38,8 +38,9 @@ absl::Status ReadEvents(Node* node, uint64_t first, uint64_t end, std::string* p
 
 }  // namespace
 
-absl::StatusOr<v1::ListObjectsResponse> ListLocalObjects(Node* node, const std::string& after,
-                                                         uint32_t limit) {
+absl::StatusOr<internal::v1::ListObjectsResponse> ListLocalObjects(Node* node,
+                                                                   const std::string& after,
+                                                                   uint32_t limit) {
   if (limit == 0 || limit > 1000) limit = 1000;
   Index* index = node->index();
   std::unique_ptr<rocksdb::Iterator> it(
@@ -50,7 +51,7 @@ absl::StatusOr<v1::ListObjectsResponse> ListLocalObjects(Node* node, const std::
     it->Seek(after);
     if (it->Valid() && it->key() == after) it->Next();
   }
-  v1::ListObjectsResponse resp;
+  internal::v1::ListObjectsResponse resp;
   for (; it->Valid() && resp.objects_size() < static_cast<int>(limit); it->Next()) {
     v1::ObjectManifest m;
     if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "custody/v1/replica.pb.h"
+#include "custody/internal/v1/replica.pb.h"
 
 namespace custody {
 
@@ -17,8 +17,9 @@ class Node;
 // Up to `limit` objects after the raw id `after` (empty: from the first), in
 // id order, each with the SHA-256 of its manifest's deterministic encoding
 // and whether a purge removed its data here.
-absl::StatusOr<v1::ListObjectsResponse> ListLocalObjects(Node* node, const std::string& after,
-                                                         uint32_t limit);
+absl::StatusOr<internal::v1::ListObjectsResponse> ListLocalObjects(Node* node,
+                                                                   const std::string& after,
+                                                                   uint32_t limit);
 
 // Signs a checkpoint over the log as it is now and names the log's pages up
 // to it (common/snapshot_format.h).

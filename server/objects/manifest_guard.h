@@ -13,7 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/digest.h"
 #include "custody/v1/audit.pb.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "replication/cluster/placement.h"
 
 namespace custody {

@@ -7,7 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "server/audit/audited_write.h"
 #include "server/security/ledger.h"
 #include "server/security/ledger_fold.h"

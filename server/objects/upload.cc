@@ -7,7 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/units.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/internal/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "server/audit/audited_write.h"
 #include "server/objects/manifest_writer.h"
 #include "server/objects/purger.h"
@@ -119,7 +120,7 @@ void Upload::RecordProgress(rocksdb::WriteBatch* b, uint32_t idx, const Digest& 
                             const std::string& hash_state) {
   rocksdb::ColumnFamilyHandle* cf = mgr_->index_->uploads();
   if (idx == 0) {
-    v1::UploadState st;
+    internal::v1::UploadState st;
     st.set_upload_id(header_.upload_id());
     st.set_file_name(header_.file_name());
     st.set_size(header_.size());
@@ -128,7 +129,7 @@ void Upload::RecordProgress(rocksdb::WriteBatch* b, uint32_t idx, const Digest& 
     st.set_created_unix_nanos(NowUnixNanos());
     b->Put(cf, UploadStateKey(header_.upload_id()), st.SerializeAsString());
   }
-  v1::UploadChunk c;
+  internal::v1::UploadChunk c;
   c.set_sha256(std::string(d.Raw()));
   c.set_length(length);
   c.set_file_hash_state(hash_state);
@@ -282,7 +283,7 @@ absl::StatusOr<bool> Upload::StoreManifest(const Digest& id, const std::string& 
   // tombstone that each later Load rebuilt and stepped over (issue 27: 72% of
   // a node's CPU during puts at 20,000 objects). All chunks are done here, so
   // the keys are the state and chunks [0, next_chunk_).
-  v1::UploadDone done;
+  internal::v1::UploadDone done;
   done.set_object_id(id.ToString());
   done.set_size(header_.size());
   done.set_finished_unix_nanos(absl::ToUnixNanos(absl::Now()));

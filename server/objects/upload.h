@@ -18,8 +18,9 @@
 #include "absl/time/time.h"
 #include "common/digest.h"
 #include "common/thread_pool.h"
+#include "custody/internal/v1/storage.pb.h"
 #include "custody/v1/custody.pb.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "replication/cluster/placement.h"
 #include "server/audit/audit_log.h"
 #include "server/storage/chunk_sealer.h"
@@ -143,7 +144,7 @@ class UploadManager {
   friend class Upload;
   struct Persisted {
     bool known = false;
-    v1::UploadState state;
+    internal::v1::UploadState state;
     std::vector<Digest> chunks;
     uint64_t committed = 0;
     std::string last_hash_state;
@@ -169,7 +170,7 @@ class UploadManager {
 std::string UploadStateKey(const std::string& upload_id);
 std::string UploadChunkKey(const std::string& upload_id, uint32_t idx);
 std::string UploadKeyEnd(const std::string& upload_id);
-// A finished upload (v1::UploadDone), kept kUploadDoneKept.
+// A finished upload (internal::v1::UploadDone), kept kUploadDoneKept.
 std::string UploadDoneKey(const std::string& upload_id);
 inline constexpr absl::Duration kUploadDoneKept = absl::Hours(24 * 7);
 

@@ -7,7 +7,7 @@
 #include "common/roles.h"
 #include "common/status_macros.h"
 #include "common/units.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/internal/v1/storage.pb.h"
 #include "rocksdb/db.h"
 #include "server/objects/upload.h"
 
@@ -107,7 +107,7 @@ absl::StatusOr<UploadManager::Persisted> UploadManager::Load(const std::string& 
       p.known = true;
       continue;
     }
-    v1::UploadChunk c;
+    internal::v1::UploadChunk c;
     if (!c.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("stored upload chunk does not parse");
     }
@@ -132,7 +132,7 @@ absl::StatusOr<v1::QueryUploadResponse> UploadManager::Query(const std::string& 
       index_->db()->Get(rocksdb::ReadOptions(), index_->uploads(), UploadDoneKey(upload_id), &v);
   if (s.IsNotFound()) return r;
   RETURN_IF_ERROR(FromRocksStatus(s, "reading a finished upload"));
-  v1::UploadDone done;
+  internal::v1::UploadDone done;
   if (!done.ParseFromString(v)) return absl::DataLossError("a finished upload does not parse");
   if (absl::Now() - absl::FromUnixNanos(done.finished_unix_nanos()) > kUploadDoneKept) return r;
   r.set_known(true);
@@ -157,7 +157,7 @@ absl::StatusOr<int> UploadManager::ForgetOldFinished() {
     size_t end = 0;
     while (end < k.size() && static_cast<unsigned char>(k[end]) >= 0x20) ++end;
     if (end + 1 != k.size() || k[end] != '\3') continue;
-    v1::UploadDone done;
+    internal::v1::UploadDone done;
     if (done.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) &&
         now - absl::FromUnixNanos(done.finished_unix_nanos()) <= kUploadDoneKept) {
       continue;
@@ -172,7 +172,7 @@ absl::StatusOr<int> UploadManager::ForgetOldFinished() {
 
 namespace {
 
-bool SameFile(const v1::UploadState& s, const v1::UploadHeader& h) {
+bool SameFile(const internal::v1::UploadState& s, const v1::UploadHeader& h) {
   if (s.size() != h.size() || s.file_name() != h.file_name() || s.media_type() != h.media_type() ||
       s.metadata_size() != h.metadata_size()) {
     return false;

@@ -11,10 +11,10 @@ namespace {
 
 const std::string kZero(1, '\0');
 
-FoldedRecord FromGroup(const v1::FoldGroup& g) {
+FoldedRecord FromGroup(const internal::v1::FoldGroup& g) {
   FoldedRecord f;
   f.record = g.record();
-  for (const v1::FoldGroup::Note& n : g.notes()) {
+  for (const internal::v1::FoldGroup::Note& n : g.notes()) {
     f.notes.push_back({n.device(), n.from_unix_nanos(), n.explanation()});
   }
   return f;
@@ -33,10 +33,10 @@ absl::StatusOr<std::vector<std::string>> IdsAfterZero(const FoldSnapshot& fold,
 
 // Scans groups "g/<kind><...>" and hands each parsed group to fn.
 absl::Status ScanGroups(const FoldSnapshot& fold, const std::string& kind, const std::string& after,
-                        const std::function<bool(const v1::FoldGroup&)>& fn) {
+                        const std::function<bool(const internal::v1::FoldGroup&)>& fn) {
   absl::Status bad;
   RETURN_IF_ERROR(fold.Scan("g/" + kind, after, [&](const std::string&, const std::string& v) {
-    v1::FoldGroup g;
+    internal::v1::FoldGroup g;
     if (!g.ParseFromString(v)) bad = absl::DataLossError("a fold group does not parse");
     return bad.ok() && fn(g);
   }));
@@ -48,14 +48,14 @@ absl::Status ScanGroups(const FoldSnapshot& fold, const std::string& kind, const
 std::string CreationKey(const v1::Record& r) { return TimeKey(r.created_unix_nanos()) + r.id(); }
 
 absl::StatusOr<std::optional<FoldedRecord>> RecordBook::Find(const std::string& id) const {
-  ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> g, fold_->Group("record:" + id));
+  ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> g, fold_->Group("record:" + id));
   if (!g || g->record().id().empty()) return std::nullopt;
   return FromGroup(*g);
 }
 
 absl::Status RecordBook::ForEachRecord(const std::string& after,
                                        const std::function<bool(const FoldedRecord&)>& fn) const {
-  return ScanGroups(*fold_, "record:", after, [&](const v1::FoldGroup& g) {
+  return ScanGroups(*fold_, "record:", after, [&](const internal::v1::FoldGroup& g) {
     return g.record().id().empty() || fn(FromGroup(g));
   });
 }
@@ -89,7 +89,7 @@ absl::Status RecordBook::ForEachRecordStarting(
 absl::StatusOr<std::vector<std::string>> RecordBook::IdsStartingWith(const std::string& prefix,
                                                                      size_t limit) const {
   std::vector<std::string> out;
-  RETURN_IF_ERROR(ScanGroups(*fold_, "record:" + prefix, "", [&](const v1::FoldGroup& g) {
+  RETURN_IF_ERROR(ScanGroups(*fold_, "record:" + prefix, "", [&](const internal::v1::FoldGroup& g) {
     if (!g.record().id().empty()) out.push_back(g.record().id());
     return out.size() < limit;
   }));
@@ -119,26 +119,26 @@ absl::StatusOr<uint64_t> RecordBook::ArchiveSequence(const std::string& prefix) 
 }
 
 absl::StatusOr<std::optional<v1::Device>> RecordBook::Device(const std::string& id) const {
-  ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> g, fold_->Group("device:" + id));
+  ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> g, fold_->Group("device:" + id));
   if (!g) return std::nullopt;
   return g->device();
 }
 
 absl::Status RecordBook::ForEachDevice(const std::function<void(const v1::Device&)>& fn) const {
-  return ScanGroups(*fold_, "device:", "", [&](const v1::FoldGroup& g) {
+  return ScanGroups(*fold_, "device:", "", [&](const internal::v1::FoldGroup& g) {
     fn(g.device());
     return true;
   });
 }
 
 absl::StatusOr<std::optional<v1::PurgePlan>> RecordBook::Purge(const std::string& id) const {
-  ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> g, fold_->Group("purge:" + id));
+  ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> g, fold_->Group("purge:" + id));
   if (!g) return std::nullopt;
   return g->purge();
 }
 
 absl::Status RecordBook::ForEachPurge(const std::function<void(const v1::PurgePlan&)>& fn) const {
-  return ScanGroups(*fold_, "purge:", "", [&](const v1::FoldGroup& g) {
+  return ScanGroups(*fold_, "purge:", "", [&](const internal::v1::FoldGroup& g) {
     fn(g.purge());
     return true;
   });

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "custody/v1/fold.pb.h"
+#include "custody/internal/v1/fold.pb.h"
 #include "custody/v1/records.pb.h"
 #include "server/security/ledger_fold.h"
 

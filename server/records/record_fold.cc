@@ -21,8 +21,9 @@ std::vector<std::string> List(const std::string& joined) {
   return absl::StrSplit(joined, ',', absl::SkipEmpty());
 }
 
-void AddNote(v1::FoldGroup* g, const std::string& device, int64_t from, std::string explanation) {
-  v1::FoldGroup::Note* n = g->add_notes();
+void AddNote(internal::v1::FoldGroup* g, const std::string& device, int64_t from,
+             std::string explanation) {
+  internal::v1::FoldGroup::Note* n = g->add_notes();
   n->set_device(device);
   n->set_from_unix_nanos(from);
   n->set_explanation(std::move(explanation));
@@ -30,7 +31,7 @@ void AddNote(v1::FoldGroup* g, const std::string& device, int64_t from, std::str
 
 const std::string kZero(1, '\0');
 
-void Created(const v1::LedgerEntry& e, const std::string& id, v1::FoldGroup* g) {
+void Created(const v1::LedgerEntry& e, const std::string& id, internal::v1::FoldGroup* g) {
   v1::Record& r = *g->mutable_record();
   r.set_id(id);
   r.set_agency(EntryField(e, "agency"));
@@ -47,7 +48,7 @@ void Created(const v1::LedgerEntry& e, const std::string& id, v1::FoldGroup* g) 
   r.set_created_unix_nanos(e.time_unix_nanos());
 }
 
-void Attached(const v1::LedgerEntry& e, v1::FoldGroup* g) {
+void Attached(const v1::LedgerEntry& e, internal::v1::FoldGroup* g) {
   v1::Segment* s = g->mutable_record()->add_segments();
   s->set_object_id(EntryField(e, "object"));
   s->set_kind(EntryField(e, "kind"));
@@ -103,7 +104,7 @@ void Corrected(const v1::LedgerEntry& e, v1::Record* r) {
   Set(r, c->field(), c->new_value());
 }
 
-void Archived(const v1::LedgerEntry& e, v1::FoldGroup* g) {
+void Archived(const v1::LedgerEntry& e, internal::v1::FoldGroup* g) {
   v1::Record* r = g->mutable_record();
   if (!r->archive_number().empty()) return;  // the first number stands
   r->set_archive_number(EntryField(e, "number"));
@@ -182,7 +183,7 @@ absl::Status DecisionRules(const v1::LedgerEntry& e, const v1::Record& r,
   return absl::OkStatus();
 }
 
-void ApplyRecord(const v1::LedgerEntry& e, v1::FoldGroup* g) {
+void ApplyRecord(const v1::LedgerEntry& e, internal::v1::FoldGroup* g) {
   v1::Record* r = g->mutable_record();
   const std::string& k = e.kind();
   if (k == "record.attached") Attached(e, g);
@@ -209,7 +210,7 @@ void ApplyRecord(const v1::LedgerEntry& e, v1::FoldGroup* g) {
 }
 
 absl::Status ApplyPurge(const v1::LedgerEntry& e, const std::string& id, const std::string& key,
-                        v1::FoldGroup* g, const DecisionVerifier& v) {
+                        internal::v1::FoldGroup* g, const DecisionVerifier& v) {
   v1::PurgePlan& p = *g->mutable_purge();
   if (e.kind() == "purge.approved") {
     v1::Principal signer = v.Signer(e);
@@ -240,7 +241,7 @@ absl::Status ApplyPurge(const v1::LedgerEntry& e, const std::string& id, const s
   return absl::OkStatus();
 }
 
-void ApplyDevice(const v1::LedgerEntry& e, const std::string& id, v1::FoldGroup* g) {
+void ApplyDevice(const v1::LedgerEntry& e, const std::string& id, internal::v1::FoldGroup* g) {
   v1::Device& d = *g->mutable_device();
   if (e.kind() == "device.added") {
     d.set_id(id);
@@ -264,7 +265,7 @@ void ApplyDevice(const v1::LedgerEntry& e, const std::string& id, v1::FoldGroup*
 }
 
 // A snapshot's objects, then, once a peer confirmed it, as offsite.
-void ApplySnapshot(const v1::LedgerEntry& e, const std::string& id, v1::FoldGroup* g) {
+void ApplySnapshot(const v1::LedgerEntry& e, const std::string& id, internal::v1::FoldGroup* g) {
   if (e.kind() == kSnapshotEntryKind) {
     absl::StatusOr<v1::Snapshot> s = SnapshotOfEntry(e);
     absl::StatusOr<v1::SnapshotBody> body =
@@ -296,7 +297,7 @@ std::string BookRules::GroupOf(const Digest&, const v1::LedgerEntry& e) const {
 }
 
 absl::Status BookRules::Apply(const Digest&, const std::string& key, const v1::LedgerEntry& e,
-                              FoldReader*, v1::FoldGroup* g) const {
+                              FoldReader*, internal::v1::FoldGroup* g) const {
   const std::string& s = e.subject();
   const DecisionVerifier& v = ledger_->verifier();
   if (absl::StartsWith(s, "snapshot:")) {
@@ -317,7 +318,7 @@ absl::Status BookRules::Apply(const Digest&, const std::string& key, const v1::L
   return absl::OkStatus();
 }
 
-void BookRules::Derived(const std::string& group, const v1::FoldGroup& g,
+void BookRules::Derived(const std::string& group, const internal::v1::FoldGroup& g,
                         std::map<std::string, std::string>* out) const {
   const v1::Record& r = g.record();
   if (!r.id().empty()) {

@@ -37,8 +37,8 @@ class BookRules : public FoldRules {
   }
   std::string GroupOf(const Digest& id, const v1::LedgerEntry& e) const override;
   absl::Status Apply(const Digest& id, const std::string& key, const v1::LedgerEntry& e,
-                     FoldReader* reader, v1::FoldGroup* g) const override;
-  void Derived(const std::string& group, const v1::FoldGroup& g,
+                     FoldReader* reader, internal::v1::FoldGroup* g) const override;
+  void Derived(const std::string& group, const internal::v1::FoldGroup& g,
                std::map<std::string, std::string>* out) const override;
 
  private:

@@ -47,13 +47,13 @@ std::string AccessRules::GroupOf(const Digest& id, const v1::LedgerEntry& e) con
 }
 
 absl::Status AccessRules::Apply(const Digest& id, const std::string& key, const v1::LedgerEntry& e,
-                                FoldReader* reader, v1::FoldGroup* g) const {
+                                FoldReader* reader, internal::v1::FoldGroup* g) const {
   if (absl::StartsWith(e.subject(), "user:")) return ApplyUser(key, e, g);
   return ApplyRequest(id, key, e, reader, g);
 }
 
 absl::Status AccessRules::ApplyUser(const std::string& key, const v1::LedgerEntry& e,
-                                    v1::FoldGroup* g) const {
+                                    internal::v1::FoldGroup* g) const {
   RETURN_IF_ERROR(Authorize(ledger_->verifier().Signer(e), Action::kManageUsers));
   const std::string name = e.subject().substr(5);  // "user:"
   if (e.kind() == "user.added") {
@@ -79,18 +79,18 @@ absl::Status AccessRules::ApplyUser(const std::string& key, const v1::LedgerEntr
 
 absl::Status AccessRules::ApplyRequest(const Digest& id, const std::string& key,
                                        const v1::LedgerEntry& e, FoldReader* reader,
-                                       v1::FoldGroup* g) const {
+                                       internal::v1::FoldGroup* g) const {
   if (e.kind() == "access.requested") {
     Requested(id.Hex(), e, g->mutable_grant());
     return absl::OkStatus();
   }
   const v1::Principal signer = ledger_->verifier().Signer(e);
-  v1::FoldGroup::Decider* d = g->add_deciders();  // kept even if refused
+  internal::v1::FoldGroup::Decider* d = g->add_deciders();  // kept even if refused
   d->set_user_group(UserGroupOf(signer.name()));
   d->set_key(key);
   v1::AccessGrant* grant = g->mutable_grant();
   if (grant->request_id().empty()) return absl::NotFoundError("no such access request");
-  ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> user, reader->Group(d->user_group()));
+  ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> user, reader->Group(d->user_group()));
   if (user && !user->user_disabled_key().empty() && user->user_disabled_key() < key) {
     return absl::PermissionDeniedError(absl::StrCat(signer.name(), " is disabled"));
   }
@@ -116,7 +116,7 @@ absl::Status AccessRules::ApplyRequest(const Digest& id, const std::string& key,
   return absl::OkStatus();
 }
 
-void AccessRules::Derived(const std::string& group, const v1::FoldGroup& g,
+void AccessRules::Derived(const std::string& group, const internal::v1::FoldGroup& g,
                           std::map<std::string, std::string>* out) const {
   if (!g.user_token().empty()) {
     (*out)[absl::StrCat(kTokenKeys, g.user_token(), kZero, g.user_added_key(), group)] =
@@ -128,15 +128,14 @@ void AccessRules::Derived(const std::string& group, const v1::FoldGroup& g,
                         a.record_id().empty() ? a.object_id() : "record:" + a.record_id(), kZero,
                         a.request_id())] = "";
   }
-  for (const v1::FoldGroup::Decider& d : g.deciders()) {
+  for (const internal::v1::FoldGroup::Decider& d : g.deciders()) {
     (*out)[absl::StrCat(kDeciderKeys, d.user_group(), kZero, d.key(), group)] = group;
   }
 }
 
-absl::StatusOr<std::vector<std::string>> AccessRules::Dependents(const std::string& group,
-                                                                 const v1::FoldGroup& before,
-                                                                 const v1::FoldGroup& after,
-                                                                 FoldReader* reader) const {
+absl::StatusOr<std::vector<std::string>> AccessRules::Dependents(
+    const std::string& group, const internal::v1::FoldGroup& before,
+    const internal::v1::FoldGroup& after, FoldReader* reader) const {
   std::vector<std::string> out;
   if (before.user_disabled_key() == after.user_disabled_key()) return out;
   RETURN_IF_ERROR(reader->Scan(absl::StrCat(kDeciderKeys, group, kZero),

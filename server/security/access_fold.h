@@ -34,18 +34,19 @@ class AccessRules : public FoldRules {
   std::vector<std::string> Prefixes() const override { return {"user:", "request:"}; }
   std::string GroupOf(const Digest& id, const v1::LedgerEntry& e) const override;
   absl::Status Apply(const Digest& id, const std::string& key, const v1::LedgerEntry& e,
-                     FoldReader* reader, v1::FoldGroup* g) const override;
-  void Derived(const std::string& group, const v1::FoldGroup& g,
+                     FoldReader* reader, internal::v1::FoldGroup* g) const override;
+  void Derived(const std::string& group, const internal::v1::FoldGroup& g,
                std::map<std::string, std::string>* out) const override;
   absl::StatusOr<std::vector<std::string>> Dependents(const std::string& group,
-                                                      const v1::FoldGroup& before,
-                                                      const v1::FoldGroup& after,
+                                                      const internal::v1::FoldGroup& before,
+                                                      const internal::v1::FoldGroup& after,
                                                       FoldReader* reader) const override;
 
  private:
-  absl::Status ApplyUser(const std::string& key, const v1::LedgerEntry& e, v1::FoldGroup* g) const;
+  absl::Status ApplyUser(const std::string& key, const v1::LedgerEntry& e,
+                         internal::v1::FoldGroup* g) const;
   absl::Status ApplyRequest(const Digest& id, const std::string& key, const v1::LedgerEntry& e,
-                            FoldReader* reader, v1::FoldGroup* g) const;
+                            FoldReader* reader, internal::v1::FoldGroup* g) const;
 
   const Ledger* ledger_;
 };

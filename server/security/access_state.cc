@@ -143,7 +143,7 @@ v1::AccessGrant AccessState::AtNow(v1::AccessGrant g) const {
 }
 
 absl::StatusOr<std::optional<v1::Principal>> AccessState::User(const std::string& name) const {
-  ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> g, fold_->Group("user:" + name));
+  ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> g, fold_->Group("user:" + name));
   if (!g || !g->has_user()) return std::nullopt;
   return g->user();
 }
@@ -151,7 +151,7 @@ absl::StatusOr<std::optional<v1::Principal>> AccessState::User(const std::string
 absl::Status AccessState::ForEachUser(const std::function<void(const v1::Principal&)>& fn) const {
   absl::Status bad;
   RETURN_IF_ERROR(fold_->Scan("g/user:", "", [&](const std::string&, const std::string& v) {
-    v1::FoldGroup g;
+    internal::v1::FoldGroup g;
     if (!g.ParseFromString(v)) bad = absl::DataLossError("a fold group does not parse");
     if (bad.ok() && g.has_user()) fn(g.user());
     return bad.ok();
@@ -166,7 +166,7 @@ absl::StatusOr<std::optional<std::string>> AccessState::TokenUser(
 
 absl::StatusOr<std::optional<v1::AccessGrant>> AccessState::Grant(
     const std::string& request_id) const {
-  ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> g, fold_->Group("request:" + request_id));
+  ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> g, fold_->Group("request:" + request_id));
   if (!g || g->grant().request_id().empty()) return std::nullopt;
   return AtNow(g->grant());
 }
@@ -175,7 +175,7 @@ absl::Status AccessState::ForEachGrant(
     const std::string& after, const std::function<bool(const v1::AccessGrant&)>& fn) const {
   absl::Status bad;
   RETURN_IF_ERROR(fold_->Scan("g/request:", after, [&](const std::string&, const std::string& v) {
-    v1::FoldGroup g;
+    internal::v1::FoldGroup g;
     if (!g.ParseFromString(v)) bad = absl::DataLossError("a fold group does not parse");
     if (!bad.ok()) return false;
     return g.grant().request_id().empty() || fn(AtNow(g.grant()));
@@ -189,7 +189,7 @@ absl::StatusOr<std::vector<v1::AccessGrant>> AccessState::GrantsStartingWith(
   absl::Status bad;
   RETURN_IF_ERROR(
       fold_->Scan("g/request:" + prefix, "", [&](const std::string&, const std::string& v) {
-        v1::FoldGroup g;
+        internal::v1::FoldGroup g;
         if (!g.ParseFromString(v)) bad = absl::DataLossError("a fold group does not parse");
         if (bad.ok() && !g.grant().request_id().empty()) out.push_back(AtNow(g.grant()));
         return bad.ok() && out.size() < limit;
@@ -219,7 +219,7 @@ absl::StatusOr<std::optional<v1::AccessGrant>> AccessState::LiveGrant(
   }
   std::sort(ids.begin(), ids.end());
   for (const std::string& id : ids) {
-    ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> f, fold_->Group("request:" + id));
+    ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> f, fold_->Group("request:" + id));
     if (!f) continue;
     const v1::AccessGrant& g = f->grant();
     if (g.requester() == principal && g.purpose() == purpose && g.state() == "granted" &&

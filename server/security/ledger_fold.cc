@@ -91,7 +91,7 @@ bool IsRefusal(const absl::Status& s) {
 // Applies `e` to `g` under `rules`; a replayed statement counts nothing, a
 // refusal is noted in the group.
 absl::Status ApplyEntry(const FoldRules& rules, const Digest& id, const std::string& order,
-                        const v1::LedgerEntry& e, FoldReader* reader, v1::FoldGroup* g) {
+                        const v1::LedgerEntry& e, FoldReader* reader, internal::v1::FoldGroup* g) {
   if (g->last_key() < order) g->set_last_key(order);
   const std::string statement = DecisionVerifier::StatementId(e);
   if (!statement.empty()) {
@@ -103,7 +103,7 @@ absl::Status ApplyEntry(const FoldRules& rules, const Digest& id, const std::str
   absl::Status s = rules.Apply(id, order, e, reader, g);
   if (s.ok()) return s;
   if (!IsRefusal(s)) return s;
-  v1::FoldGroup::Refusal* r = g->add_refused();
+  internal::v1::FoldGroup::Refusal* r = g->add_refused();
   r->set_entry(id.Hex());
   r->set_why(std::string(s.message()));
   return absl::OkStatus();
@@ -140,10 +140,11 @@ absl::StatusOr<std::optional<std::string>> FoldSnapshot::Get(const std::string& 
   return v;
 }
 
-absl::StatusOr<std::optional<v1::FoldGroup>> FoldSnapshot::Group(const std::string& name) const {
+absl::StatusOr<std::optional<internal::v1::FoldGroup>> FoldSnapshot::Group(
+    const std::string& name) const {
   ASSIGN_OR_RETURN(std::optional<std::string> bytes, Get(GroupKey(name)));
   if (!bytes) return std::nullopt;
-  v1::FoldGroup g;
+  internal::v1::FoldGroup g;
   if (!g.ParseFromString(*bytes)) return absl::DataLossError("a fold group does not parse");
   return g;
 }
@@ -202,7 +203,7 @@ class LedgerFold::Batch : public FoldReader {
  public:
   explicit Batch(const LedgerFold* fold) : fold_(fold), base_(fold->Snapshot()) {}
 
-  absl::StatusOr<std::optional<v1::FoldGroup>> Group(const std::string& name) override {
+  absl::StatusOr<std::optional<internal::v1::FoldGroup>> Group(const std::string& name) override {
     auto it = groups_.find(name);
     if (it != groups_.end()) return it->second;
     return base_->Group(name);
@@ -233,7 +234,7 @@ class LedgerFold::Batch : public FoldReader {
     if (extra.second != nullptr) orders.push_back(extra.first);
     std::sort(orders.begin(), orders.end());
     orders.erase(std::unique(orders.begin(), orders.end()), orders.end());
-    v1::FoldGroup g;
+    internal::v1::FoldGroup g;
     for (const std::string& order : orders) {
       ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(order.substr(8)));
       if (extra.second != nullptr && order == extra.first) {
@@ -251,9 +252,9 @@ class LedgerFold::Batch : public FoldReader {
   absl::Status Add(const std::string& group, const FoldRules& rules, const Digest& id,
                    const std::string& order, const v1::LedgerEntry& e) {
     Put(EntryKey(group, order), "");
-    ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> old, Group(group));
+    ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> old, Group(group));
     if (!old || old->last_key() < order) {
-      v1::FoldGroup g = old ? std::move(*old) : v1::FoldGroup();
+      internal::v1::FoldGroup g = old ? std::move(*old) : internal::v1::FoldGroup();
       RETURN_IF_ERROR(ApplyEntry(rules, id, order, e, this, &g));
       return Replace(group, rules, std::move(g));
     }
@@ -262,9 +263,10 @@ class LedgerFold::Batch : public FoldReader {
 
   // Writes `next` as the state of `group`, its derived keys in step, then
   // refolds the groups that depend on it.
-  absl::Status Replace(const std::string& group, const FoldRules& rules, v1::FoldGroup next) {
-    ASSIGN_OR_RETURN(std::optional<v1::FoldGroup> old, Group(group));
-    const v1::FoldGroup before = old ? std::move(*old) : v1::FoldGroup();
+  absl::Status Replace(const std::string& group, const FoldRules& rules,
+                       internal::v1::FoldGroup next) {
+    ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> old, Group(group));
+    const internal::v1::FoldGroup before = old ? std::move(*old) : internal::v1::FoldGroup();
     std::map<std::string, std::string> was, is;
     rules.Derived(group, before, &was);
     rules.Derived(group, next, &is);
@@ -298,7 +300,7 @@ class LedgerFold::Batch : public FoldReader {
   const LedgerFold* fold_;
   std::shared_ptr<const FoldSnapshot> base_;
   std::map<std::string, std::optional<std::string>> writes_;
-  std::map<std::string, v1::FoldGroup> groups_;
+  std::map<std::string, internal::v1::FoldGroup> groups_;
 };
 
 // ---- LedgerFold
@@ -342,7 +344,7 @@ absl::Status LedgerFold::Stage(const Digest& id, const v1::LedgerEntry& e, FoldO
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::map<std::string, v1::FoldGroup>> LedgerFold::Replay() {
+absl::StatusOr<std::map<std::string, internal::v1::FoldGroup>> LedgerFold::Replay() {
   struct Item {
     std::string order, group;
     const FoldRules* rules;
@@ -368,8 +370,8 @@ absl::StatusOr<std::map<std::string, v1::FoldGroup>> LedgerFold::Replay() {
   // A reader over the groups replayed so far.
   class Memory : public FoldReader {
    public:
-    std::map<std::string, v1::FoldGroup> groups;
-    absl::StatusOr<std::optional<v1::FoldGroup>> Group(const std::string& name) override {
+    std::map<std::string, internal::v1::FoldGroup> groups;
+    absl::StatusOr<std::optional<internal::v1::FoldGroup>> Group(const std::string& name) override {
       auto it = groups.find(name);
       if (it == groups.end()) return std::nullopt;
       return it->second;
@@ -382,7 +384,7 @@ absl::StatusOr<std::map<std::string, v1::FoldGroup>> LedgerFold::Replay() {
   for (const Item& item : items) {
     ASSIGN_OR_RETURN(Digest id, Digest::FromRaw(item.order.substr(8)));
     // Rules read other groups through `memory`: the state so far in time.
-    v1::FoldGroup g = memory.groups[item.group];
+    internal::v1::FoldGroup g = memory.groups[item.group];
     RETURN_IF_ERROR(ApplyEntry(*item.rules, id, item.order, item.entry, &memory, &g));
     memory.groups[item.group] = std::move(g);
   }

@@ -25,8 +25,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/digest.h"
+#include "custody/internal/v1/fold.pb.h"
 #include "custody/v1/access.pb.h"
-#include "custody/v1/fold.pb.h"
 
 namespace rocksdb {
 class Snapshot;
@@ -60,7 +60,7 @@ std::string TimeKey(int64_t unix_nanos);
 class FoldReader {
  public:
   virtual ~FoldReader() = default;
-  virtual absl::StatusOr<std::optional<v1::FoldGroup>> Group(const std::string& name) = 0;
+  virtual absl::StatusOr<std::optional<internal::v1::FoldGroup>> Group(const std::string& name) = 0;
   // The values of keys that start with `prefix`, in key order: fn(key, value).
   virtual absl::Status Scan(
       const std::string& prefix,
@@ -81,16 +81,15 @@ class FoldRules {
   // group, and must leave `g` as it was; any other code is a failure to fold
   // (a read that failed), and the entry is not stored.
   virtual absl::Status Apply(const Digest& id, const std::string& key, const v1::LedgerEntry& e,
-                             FoldReader* reader, v1::FoldGroup* g) const = 0;
+                             FoldReader* reader, internal::v1::FoldGroup* g) const = 0;
   // The derived keys (in the fold column family) of `group` in state `g`,
   // each ending with something unique to the group.
-  virtual void Derived(const std::string& group, const v1::FoldGroup& g,
+  virtual void Derived(const std::string& group, const internal::v1::FoldGroup& g,
                        std::map<std::string, std::string>* out) const = 0;
   // Other groups to refold because `group` went from `before` to `after`.
-  virtual absl::StatusOr<std::vector<std::string>> Dependents(const std::string& /*group*/,
-                                                              const v1::FoldGroup& /*before*/,
-                                                              const v1::FoldGroup& /*after*/,
-                                                              FoldReader* /*reader*/) const {
+  virtual absl::StatusOr<std::vector<std::string>> Dependents(
+      const std::string& /*group*/, const internal::v1::FoldGroup& /*before*/,
+      const internal::v1::FoldGroup& /*after*/, FoldReader* /*reader*/) const {
     return std::vector<std::string>();
   }
 };
@@ -109,7 +108,7 @@ class FoldSnapshot {
   FoldSnapshot& operator=(const FoldSnapshot&) = delete;
 
   absl::StatusOr<std::optional<std::string>> Get(const std::string& key) const;
-  absl::StatusOr<std::optional<v1::FoldGroup>> Group(const std::string& name) const;
+  absl::StatusOr<std::optional<internal::v1::FoldGroup>> Group(const std::string& name) const;
   // Keys that start with `prefix`, in order, from the first after `after`
   // ("" for the start); fn(key without the prefix, value) returns false to
   // stop.
@@ -154,7 +153,7 @@ class LedgerFold {
   // The state of every group, from scratch, without touching the stored
   // fold: replays every entry in time order (for tests, which compare it to
   // the stored fold).
-  absl::StatusOr<std::map<std::string, v1::FoldGroup>> Replay();
+  absl::StatusOr<std::map<std::string, internal::v1::FoldGroup>> Replay();
 
  private:
   class Batch;

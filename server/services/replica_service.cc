@@ -40,9 +40,10 @@ absl::Status ReplicaService::Audited(const absl::Status& peer, const std::string
 // A chunk read for a download or an offsite sync is on record: the first
 // for each node, object and reader at once, then one event a minute with
 // the count (common/event_throttle.h).
-void ReplicaService::RecordRelayed(const std::string& caller, const v1::GetBlobRequest& req) {
-  if (req.purpose() == v1::READ_REPAIR) return;
-  const char* purpose = req.purpose() == v1::READ_DOWNLOAD ? "download" : "offsite";
+void ReplicaService::RecordRelayed(const std::string& caller,
+                                   const internal::v1::GetBlobRequest& req) {
+  if (req.purpose() == internal::v1::READ_REPAIR) return;
+  const char* purpose = req.purpose() == internal::v1::READ_DOWNLOAD ? "download" : "offsite";
   std::optional<uint64_t> n = relayed_.Admit(
       absl::StrCat(caller, "\n", purpose, "\n", req.object_id(), "\n", req.reader()));
   if (!n) return;
@@ -78,7 +79,8 @@ absl::Status ReplicaService::PutChunk(const Digest& key, std::string data, bool*
 }
 
 // Stores a manifest placed here by a coordinator, with its audit event.
-absl::Status ReplicaService::PutManifest(const Digest& key, const v1::PutBlobRequest& request,
+absl::Status ReplicaService::PutManifest(const Digest& key,
+                                         const internal::v1::PutBlobRequest& request,
                                          const std::string& from, bool* held) {
   v1::ObjectManifest m;
   if (!m.ParseFromString(request.data()) || m.sha256() != request.key()) {
@@ -111,29 +113,30 @@ absl::Status ReplicaService::PutManifest(const Digest& key, const v1::PutBlobReq
 }
 
 grpc::ServerUnaryReactor* ReplicaService::PutBlob(grpc::CallbackServerContext* ctx,
-                                                  const v1::PutBlobRequest* request,
-                                                  v1::PutBlobResponse* response) {
+                                                  const internal::v1::PutBlobRequest* request,
+                                                  internal::v1::PutBlobResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
   std::string from = PeerNodeId(ctx);
   // A peer's ledger entry is stored here and waits for nobody: on its own
   // pool, it never queues behind local work that waits for that peer (two
   // nodes archiving at once each waited for the other's read pool).
-  ThreadPool* pool = request->kind() == v1::LEDGER ? node_->ledger_pool() : node_->read_pool();
+  ThreadPool* pool =
+      request->kind() == internal::v1::LEDGER ? node_->ledger_pool() : node_->read_pool();
   return RunUnary(ctx, pool, [=, this]() -> absl::Status {
     RETURN_IF_ERROR(Audited(peer, caller, "PutBlob"));
     ASSIGN_OR_RETURN(Digest key, Key(request->key()));
     bool held = false;
-    if (request->kind() == v1::CHUNK) {
+    if (request->kind() == internal::v1::CHUNK) {
       ASSIGN_OR_RETURN(bool purged, node_->purger()->IsPurged(key));
       if (purged) {  // a peer that has not applied the purge yet: keep nothing
         return absl::FailedPreconditionError(
             absl::StrCat("chunk ", key.ToString(), " was purged here (retention ended)"));
       }
       RETURN_IF_ERROR(PutChunk(key, request->data(), &held));
-    } else if (request->kind() == v1::MANIFEST) {
+    } else if (request->kind() == internal::v1::MANIFEST) {
       RETURN_IF_ERROR(PutManifest(key, *request, from, &held));
-    } else if (request->kind() == v1::LEDGER) {
+    } else if (request->kind() == internal::v1::LEDGER) {
       RETURN_IF_ERROR(node_->ledger()->Receive(key, request->data(), from));
     } else {
       return absl::InvalidArgumentError("PutBlob needs kind CHUNK, MANIFEST or LEDGER");
@@ -144,44 +147,44 @@ grpc::ServerUnaryReactor* ReplicaService::PutBlob(grpc::CallbackServerContext* c
 }
 
 grpc::ServerUnaryReactor* ReplicaService::GetBlob(grpc::CallbackServerContext* ctx,
-                                                  const v1::GetBlobRequest* request,
-                                                  v1::GetBlobResponse* response) {
+                                                  const internal::v1::GetBlobRequest* request,
+                                                  internal::v1::GetBlobResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     RETURN_IF_ERROR(Audited(peer, caller, "GetBlob"));
     ASSIGN_OR_RETURN(Digest key, Key(request->key()));
-    if (request->kind() == v1::CHUNK) {
+    if (request->kind() == internal::v1::CHUNK) {
       if (node_->options().tls) {  // nodes are not readers: say why
         absl::Status why = reads_.Check(PeerNodeIdOr(caller), key, *request);
         if (!why.ok()) return node_->RefusePeer(caller, "GetBlob", why);
       }
       ASSIGN_OR_RETURN(std::string data, node_->chunks()->Get(key));  // verified
       if (node_->options().tls) RecordRelayed(caller, *request);
-      node_->CountPeerRead(PeerNodeIdOr(caller), v1::CHUNK, data.size());
+      node_->CountPeerRead(PeerNodeIdOr(caller), internal::v1::CHUNK, data.size());
       response->set_data(std::move(data));
       return absl::OkStatus();
     }
-    if (request->kind() == v1::LEDGER) {
+    if (request->kind() == internal::v1::LEDGER) {
       ASSIGN_OR_RETURN(std::optional<std::string> e, node_->ledger()->Get(key));
       if (!e) return absl::NotFoundError(absl::StrCat("no ledger entry ", key.ToString()));
-      node_->CountPeerRead(PeerNodeIdOr(caller), v1::LEDGER, e->size());
+      node_->CountPeerRead(PeerNodeIdOr(caller), internal::v1::LEDGER, e->size());
       response->set_data(std::move(*e));
       return absl::OkStatus();
     }
-    if (request->kind() != v1::MANIFEST) {
+    if (request->kind() != internal::v1::MANIFEST) {
       return absl::InvalidArgumentError("GetBlob needs kind CHUNK, MANIFEST or LEDGER");
     }
     ASSIGN_OR_RETURN(v1::ObjectManifest m, node_->objects()->GetManifest(key));
     response->set_data(m.SerializeAsString());
-    node_->CountPeerRead(PeerNodeIdOr(caller), v1::MANIFEST, response->data().size());
+    node_->CountPeerRead(PeerNodeIdOr(caller), internal::v1::MANIFEST, response->data().size());
     return absl::OkStatus();
   });
 }
 
-grpc::ServerUnaryReactor* ReplicaService::FindMissing(grpc::CallbackServerContext* ctx,
-                                                      const v1::FindMissingRequest* request,
-                                                      v1::FindMissingResponse* response) {
+grpc::ServerUnaryReactor* ReplicaService::FindMissing(
+    grpc::CallbackServerContext* ctx, const internal::v1::FindMissingRequest* request,
+    internal::v1::FindMissingResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
@@ -191,14 +194,14 @@ grpc::ServerUnaryReactor* ReplicaService::FindMissing(grpc::CallbackServerContex
       ASSIGN_OR_RETURN(Digest d, Key(raw));
       keys.push_back(d);
     }
-    if (request->kind() == v1::CHUNK) {
+    if (request->kind() == internal::v1::CHUNK) {
       ASSIGN_OR_RETURN(std::vector<Digest> missing, node_->chunks()->FindMissing(keys));
       for (const Digest& d : missing) response->add_missing(std::string(d.Raw()));
       return absl::OkStatus();
     }
     for (const Digest& d : keys) {
       bool has = false;
-      if (request->kind() == v1::LEDGER) {
+      if (request->kind() == internal::v1::LEDGER) {
         ASSIGN_OR_RETURN(std::optional<std::string> e, node_->ledger()->Get(d));
         has = e.has_value();
       } else {
@@ -211,8 +214,8 @@ grpc::ServerUnaryReactor* ReplicaService::FindMissing(grpc::CallbackServerContex
 }
 
 grpc::ServerUnaryReactor* ReplicaService::Buckets(grpc::CallbackServerContext* ctx,
-                                                  const v1::BucketsRequest* request,
-                                                  v1::BucketsResponse* response) {
+                                                  const internal::v1::BucketsRequest* request,
+                                                  internal::v1::BucketsResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
   std::string from = PeerNodeId(ctx);
@@ -229,7 +232,7 @@ grpc::ServerUnaryReactor* ReplicaService::Buckets(grpc::CallbackServerContext* c
 }
 
 grpc::ServerUnaryReactor* ReplicaService::RunRepair(grpc::CallbackServerContext* ctx,
-                                                    const v1::RunRepairRequest*,
+                                                    const internal::v1::RunRepairRequest*,
                                                     v1::RepairReport* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
@@ -244,7 +247,7 @@ grpc::ServerUnaryReactor* ReplicaService::RunRepair(grpc::CallbackServerContext*
 }
 
 grpc::ServerUnaryReactor* ReplicaService::RunScrub(grpc::CallbackServerContext* ctx,
-                                                   const v1::RunScrubRequest*,
+                                                   const internal::v1::RunScrubRequest*,
                                                    v1::ScrubReport* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
@@ -255,9 +258,9 @@ grpc::ServerUnaryReactor* ReplicaService::RunScrub(grpc::CallbackServerContext* 
   });
 }
 
-grpc::ServerUnaryReactor* ReplicaService::ArchiveRecord(grpc::CallbackServerContext* ctx,
-                                                        const v1::ArchiveRecordRequest* request,
-                                                        v1::Record* response) {
+grpc::ServerUnaryReactor* ReplicaService::ArchiveRecord(
+    grpc::CallbackServerContext* ctx, const internal::v1::ArchiveRecordRequest* request,
+    v1::Record* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
@@ -268,9 +271,9 @@ grpc::ServerUnaryReactor* ReplicaService::ArchiveRecord(grpc::CallbackServerCont
   });
 }
 
-grpc::ServerUnaryReactor* ReplicaService::ChunksInUse(grpc::CallbackServerContext* ctx,
-                                                      const v1::ChunksInUseRequest* request,
-                                                      v1::ChunksInUseResponse* response) {
+grpc::ServerUnaryReactor* ReplicaService::ChunksInUse(
+    grpc::CallbackServerContext* ctx, const internal::v1::ChunksInUseRequest* request,
+    internal::v1::ChunksInUseResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->maintenance_pool(), [=, this]() -> absl::Status {
@@ -294,9 +297,9 @@ grpc::ServerUnaryReactor* ReplicaService::ChunksInUse(grpc::CallbackServerContex
   });
 }
 
-grpc::ServerUnaryReactor* ReplicaService::ListObjects(grpc::CallbackServerContext* ctx,
-                                                      const v1::ListObjectsRequest* request,
-                                                      v1::ListObjectsResponse* response) {
+grpc::ServerUnaryReactor* ReplicaService::ListObjects(
+    grpc::CallbackServerContext* ctx, const internal::v1::ListObjectsRequest* request,
+    internal::v1::ListObjectsResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
@@ -307,7 +310,7 @@ grpc::ServerUnaryReactor* ReplicaService::ListObjects(grpc::CallbackServerContex
 }
 
 grpc::ServerUnaryReactor* ReplicaService::AuditSnapshot(grpc::CallbackServerContext* ctx,
-                                                        const v1::AuditSnapshotRequest*,
+                                                        const internal::v1::AuditSnapshotRequest*,
                                                         v1::SnapshotAuditLog* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
@@ -319,8 +322,8 @@ grpc::ServerUnaryReactor* ReplicaService::AuditSnapshot(grpc::CallbackServerCont
 }
 
 grpc::ServerUnaryReactor* ReplicaService::AuditPage(grpc::CallbackServerContext* ctx,
-                                                    const v1::AuditPageRequest* request,
-                                                    v1::AuditPageResponse* response) {
+                                                    const internal::v1::AuditPageRequest* request,
+                                                    internal::v1::AuditPageResponse* response) {
   absl::Status peer = CheckPeer(ctx, node_->cluster());
   std::string caller = PeerIdentity(*ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {

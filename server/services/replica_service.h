@@ -1,5 +1,5 @@
-// The custody.v1.Replica gRPC service of a node: what other nodes of the
-// cluster ask of it (proto/custody/v1/replica.proto). Every call is refused unless the
+// The custody.internal.v1.Replica gRPC service of a node: what other nodes of the
+// cluster ask of it (proto/custody/internal/v1/replica.proto). Every call is refused unless the
 // caller runs the same cluster map version.
 #ifndef CUSTODY_SERVER_SERVICES_REPLICA_SERVICE_H_
 #define CUSTODY_SERVER_SERVICES_REPLICA_SERVICE_H_
@@ -7,7 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/event_throttle.h"
-#include "custody/v1/replica.grpc.pb.h"
+#include "custody/internal/v1/replica.grpc.pb.h"
 #include "replication/cluster/chunk_read_policy.h"
 #include "server/node.h"
 #include "server/objects/manifest_guard.h"
@@ -16,7 +16,7 @@ namespace custody {
 
 // Thread-safe. Work runs on the node's read pool (maintenance on its
 // maintenance pool), and writes go through its committer.
-class ReplicaService final : public v1::Replica::CallbackService {
+class ReplicaService final : public internal::v1::Replica::CallbackService {
  public:
   explicit ReplicaService(Node* node)
       : node_(node),
@@ -37,37 +37,37 @@ class ReplicaService final : public v1::Replica::CallbackService {
             }) {}
 
   grpc::ServerUnaryReactor* PutBlob(grpc::CallbackServerContext* ctx,
-                                    const v1::PutBlobRequest* request,
-                                    v1::PutBlobResponse* response) override;
+                                    const internal::v1::PutBlobRequest* request,
+                                    internal::v1::PutBlobResponse* response) override;
   grpc::ServerUnaryReactor* GetBlob(grpc::CallbackServerContext* ctx,
-                                    const v1::GetBlobRequest* request,
-                                    v1::GetBlobResponse* response) override;
+                                    const internal::v1::GetBlobRequest* request,
+                                    internal::v1::GetBlobResponse* response) override;
   grpc::ServerUnaryReactor* FindMissing(grpc::CallbackServerContext* ctx,
-                                        const v1::FindMissingRequest* request,
-                                        v1::FindMissingResponse* response) override;
+                                        const internal::v1::FindMissingRequest* request,
+                                        internal::v1::FindMissingResponse* response) override;
   grpc::ServerUnaryReactor* Buckets(grpc::CallbackServerContext* ctx,
-                                    const v1::BucketsRequest* request,
-                                    v1::BucketsResponse* response) override;
+                                    const internal::v1::BucketsRequest* request,
+                                    internal::v1::BucketsResponse* response) override;
   grpc::ServerUnaryReactor* RunRepair(grpc::CallbackServerContext* ctx,
-                                      const v1::RunRepairRequest* request,
+                                      const internal::v1::RunRepairRequest* request,
                                       v1::RepairReport* response) override;
   grpc::ServerUnaryReactor* ArchiveRecord(grpc::CallbackServerContext* ctx,
-                                          const v1::ArchiveRecordRequest* request,
+                                          const internal::v1::ArchiveRecordRequest* request,
                                           v1::Record* response) override;
   grpc::ServerUnaryReactor* ChunksInUse(grpc::CallbackServerContext* ctx,
-                                        const v1::ChunksInUseRequest* request,
-                                        v1::ChunksInUseResponse* response) override;
+                                        const internal::v1::ChunksInUseRequest* request,
+                                        internal::v1::ChunksInUseResponse* response) override;
   grpc::ServerUnaryReactor* ListObjects(grpc::CallbackServerContext* ctx,
-                                        const v1::ListObjectsRequest* request,
-                                        v1::ListObjectsResponse* response) override;
+                                        const internal::v1::ListObjectsRequest* request,
+                                        internal::v1::ListObjectsResponse* response) override;
   grpc::ServerUnaryReactor* AuditSnapshot(grpc::CallbackServerContext* ctx,
-                                          const v1::AuditSnapshotRequest* request,
+                                          const internal::v1::AuditSnapshotRequest* request,
                                           v1::SnapshotAuditLog* response) override;
   grpc::ServerUnaryReactor* AuditPage(grpc::CallbackServerContext* ctx,
-                                      const v1::AuditPageRequest* request,
-                                      v1::AuditPageResponse* response) override;
+                                      const internal::v1::AuditPageRequest* request,
+                                      internal::v1::AuditPageResponse* response) override;
   grpc::ServerUnaryReactor* RunScrub(grpc::CallbackServerContext* ctx,
-                                     const v1::RunScrubRequest* request,
+                                     const internal::v1::RunScrubRequest* request,
                                      v1::ScrubReport* response) override;
 
  private:
@@ -75,10 +75,10 @@ class ReplicaService final : public v1::Replica::CallbackService {
   // as replica.refused naming `caller` and `method`.
   absl::Status Audited(const absl::Status& peer, const std::string& caller, const char* method);
   absl::Status PutChunk(const Digest& key, std::string data, bool* held);
-  absl::Status PutManifest(const Digest& key, const v1::PutBlobRequest& request,
+  absl::Status PutManifest(const Digest& key, const internal::v1::PutBlobRequest& request,
                            const std::string& from, bool* held);
 
-  void RecordRelayed(const std::string& caller, const v1::GetBlobRequest& req);
+  void RecordRelayed(const std::string& caller, const internal::v1::GetBlobRequest& req);
 
   Node* node_;
   ManifestGuard guard_;

@@ -4,7 +4,7 @@
 
 #include "common/digest.h"
 #include "common/status_macros.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "server/storage/index.h"
 
 namespace custody {

@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "common/digest.h"
 #include "custody/v1/custody.pb.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "server/storage/index.h"
 
 namespace custody {

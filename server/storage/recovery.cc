@@ -6,7 +6,7 @@
 #include "common/log.h"
 #include "common/progress_log.h"
 #include "common/status_macros.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "server/storage/chunk_sealer.h"
 
 namespace custody {

@@ -4,13 +4,14 @@
 
 #include <vector>
 
+#include "custody/internal/v1/offsite_peer.grpc.pb.h"
 #include "custody/v1/offsite.pb.h"
 
 namespace custody {
 namespace {
 
-v1::PeerPutRequest Rest() {
-  v1::PeerPutRequest r;
+internal::v1::PeerPutRequest Rest() {
+  internal::v1::PeerPutRequest r;
   r.set_key(std::string(32, 'k'));
   r.set_object(std::string(32, 'o'));
   r.set_index(7);
@@ -22,11 +23,11 @@ TEST(ZeroCopyMessageTest, ParsesAsTheWholeMessage) {
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 131 + i / 7);
   const std::string expected = data;
   grpc::ByteBuffer b =
-      MessageWithBytes(Rest(), v1::PeerPutRequest::kDataFieldNumber, std::move(data));
-  v1::PeerPutRequest whole = Rest();
+      MessageWithBytes(Rest(), internal::v1::PeerPutRequest::kDataFieldNumber, std::move(data));
+  internal::v1::PeerPutRequest whole = Rest();
   whole.set_data(expected);
   EXPECT_EQ(b.Length(), whole.ByteSizeLong());
-  v1::PeerPutRequest parsed;
+  internal::v1::PeerPutRequest parsed;
   ASSERT_TRUE(ParseByteBuffer(&b, &parsed).ok());
   EXPECT_EQ(parsed.key(), whole.key());
   EXPECT_EQ(parsed.object(), whole.object());
@@ -38,7 +39,7 @@ TEST(ZeroCopyMessageTest, TheBytesAreNotCopied) {
   std::string data(1 << 20, 'x');
   const char* where = data.data();
   grpc::ByteBuffer b =
-      MessageWithBytes(Rest(), v1::PeerPutRequest::kDataFieldNumber, std::move(data));
+      MessageWithBytes(Rest(), internal::v1::PeerPutRequest::kDataFieldNumber, std::move(data));
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(b.Dump(&slices).ok());
   ASSERT_EQ(slices.size(), 2u);
@@ -47,8 +48,8 @@ TEST(ZeroCopyMessageTest, TheBytesAreNotCopied) {
 }
 
 TEST(ZeroCopyMessageTest, EmptyBytesAndBadInput) {
-  grpc::ByteBuffer b = MessageWithBytes(Rest(), v1::PeerPutRequest::kDataFieldNumber, "");
-  v1::PeerPutRequest parsed;
+  grpc::ByteBuffer b = MessageWithBytes(Rest(), internal::v1::PeerPutRequest::kDataFieldNumber, "");
+  internal::v1::PeerPutRequest parsed;
   ASSERT_TRUE(ParseByteBuffer(&b, &parsed).ok());
   EXPECT_EQ(parsed.key(), Rest().key());
   EXPECT_TRUE(parsed.data().empty());
@@ -57,7 +58,7 @@ TEST(ZeroCopyMessageTest, EmptyBytesAndBadInput) {
   grpc::ByteBuffer bad(&junk, 1);
   absl::Status s = ParseByteBuffer(&bad, &parsed);
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
-  EXPECT_NE(s.message().find("custody.v1.PeerPutRequest"), std::string::npos);
+  EXPECT_NE(s.message().find("custody.internal.v1.PeerPutRequest"), std::string::npos);
 
   grpc::ByteBuffer none;  // a call that ended without a message
   EXPECT_EQ(ParseByteBuffer(&none, &parsed).code(), absl::StatusCode::kInternal);

@@ -18,8 +18,8 @@
 #include "absl/synchronization/notification.h"
 #include "client/client.h"
 #include "common/digest.h"
-#include "custody/v1/replica.grpc.pb.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/internal/v1/replica.grpc.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "replication/cluster/remote_blob_store.h"
 #include "replication/cluster/replicating_blob_store.h"
 #include "tests/integration/cluster_util.h"
@@ -142,7 +142,7 @@ TEST(ClusterNodeTest, EveryNodeAnswersHealthChecksAndReflection) {
     ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
     EXPECT_EQ(resp, std::string("\x08\x01", 2)) << name;
   }
-  const std::string internal = "custody.v1.Replica";
+  const std::string internal = "custody.internal.v1.Replica";
   s = RawCall(node.address(), "/grpc.health.v1.Health/Check",
               std::string("\x0a", 1) + static_cast<char>(internal.size()) + internal, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
@@ -205,16 +205,16 @@ TEST(ReplicaServiceTest, PeersStoreAndReadBlobsAndAMismatchedMapIsRefused) {
   std::string map = WriteMap(dir / "map.json", 2, 5, 2, &ports);
   NodeProcess n2(dir / "n2", {"--cluster", map, "--node-id", "n2"});
   ASSERT_TRUE(n2.Start()) << n2.Log();
-  auto stub = v1::Replica::NewStub(CustodyClient::NewChannel(n2.address()));
+  auto stub = internal::v1::Replica::NewStub(CustodyClient::NewChannel(n2.address()));
   std::string chunk = RandomBytes(1 << 20, 7);
   Digest key = Digest::Of(chunk);
 
-  v1::PutBlobRequest put;
-  put.set_kind(v1::CHUNK);
+  internal::v1::PutBlobRequest put;
+  put.set_kind(internal::v1::CHUNK);
   put.set_key(std::string(key.Raw()));
   put.set_data(chunk);
-  v1::PutBlobResponse put_resp;
-  v1::PutBlobRequest forged = put;
+  internal::v1::PutBlobResponse put_resp;
+  internal::v1::PutBlobRequest forged = put;
   forged.set_data(chunk + "x");  // does not hash to the key, and the key is new
   EXPECT_EQ(stub->PutBlob(PeerContext(5).get(), forged, &put_resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
@@ -223,18 +223,18 @@ TEST(ReplicaServiceTest, PeersStoreAndReadBlobsAndAMismatchedMapIsRefused) {
   ASSERT_TRUE(stub->PutBlob(PeerContext(5).get(), put, &put_resp).ok());
   EXPECT_TRUE(put_resp.already_held());
 
-  v1::GetBlobRequest get;
-  get.set_kind(v1::CHUNK);
+  internal::v1::GetBlobRequest get;
+  get.set_kind(internal::v1::CHUNK);
   get.set_key(std::string(key.Raw()));
-  v1::GetBlobResponse got;
+  internal::v1::GetBlobResponse got;
   ASSERT_TRUE(stub->GetBlob(PeerContext(5).get(), get, &got).ok());
   EXPECT_EQ(got.data(), chunk);
 
-  v1::FindMissingRequest find;
-  find.set_kind(v1::CHUNK);
+  internal::v1::FindMissingRequest find;
+  find.set_kind(internal::v1::CHUNK);
   find.add_keys(std::string(key.Raw()));
   find.add_keys(std::string(Digest::Of("absent").Raw()));
-  v1::FindMissingResponse missing;
+  internal::v1::FindMissingResponse missing;
   ASSERT_TRUE(stub->FindMissing(PeerContext(5).get(), find, &missing).ok());
   ASSERT_EQ(missing.missing_size(), 1);
   EXPECT_EQ(missing.missing(0), Digest::Of("absent").Raw());
@@ -259,14 +259,14 @@ TEST(ReplicaServiceTest, AManifestPlacedByAPeerIsAnObjectWithItsOwnAuditEvent) {
   std::string map = WriteMap(dir / "map.json", 2, 5, 2, &ports);
   NodeProcess n2(dir / "n2", {"--cluster", map, "--node-id", "n2"});
   ASSERT_TRUE(n2.Start()) << n2.Log();
-  auto stub = v1::Replica::NewStub(CustodyClient::NewChannel(n2.address()));
+  auto stub = internal::v1::Replica::NewStub(CustodyClient::NewChannel(n2.address()));
   std::string bytes = RandomBytes(5000, 8);
   Digest id = Digest::Of(bytes);
-  v1::PutBlobRequest chunk;
-  chunk.set_kind(v1::CHUNK);
+  internal::v1::PutBlobRequest chunk;
+  chunk.set_kind(internal::v1::CHUNK);
   chunk.set_key(std::string(id.Raw()));  // one chunk: the chunk's hash is the file's
   chunk.set_data(bytes);
-  v1::PutBlobResponse resp;
+  internal::v1::PutBlobResponse resp;
   ASSERT_TRUE(stub->PutBlob(PeerContext(5).get(), chunk, &resp).ok());
   v1::ObjectManifest m;
   m.set_sha256(std::string(id.Raw()));
@@ -274,8 +274,8 @@ TEST(ReplicaServiceTest, AManifestPlacedByAPeerIsAnObjectWithItsOwnAuditEvent) {
   m.set_file_name("hearing.mp4");
   m.set_chunk_size(4 << 20);
   m.add_chunks(std::string(id.Raw()));
-  v1::PutBlobRequest manifest;
-  manifest.set_kind(v1::MANIFEST);
+  internal::v1::PutBlobRequest manifest;
+  manifest.set_kind(internal::v1::MANIFEST);
   manifest.set_key(std::string(id.Raw()));
   manifest.set_data(m.SerializeAsString());
   manifest.set_handoff_for("n3");
@@ -395,7 +395,7 @@ TEST(ReplicationTest, ObjectsPutThroughAnyNodeLiveOnTwoNodesAndSurviveAKill) {
     EXPECT_EQ(j["durable_replicas"], 2);
     EXPECT_EQ(j["required_replicas"], 2);
     Digest d = *Digest::Parse(id);
-    std::vector<std::string> holders = Holders(nodes, v1::MANIFEST, d);
+    std::vector<std::string> holders = Holders(nodes, internal::v1::MANIFEST, d);
     ASSERT_EQ(holders.size(), 2u) << id;
     EXPECT_NE(map.Find(holders[0])->zone, map.Find(holders[1])->zone) << id;
     objects.emplace_back(id, path);

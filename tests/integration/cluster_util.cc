@@ -10,7 +10,7 @@
 #include "absl/time/clock.h"
 #include "client/client.h"
 #include "common/files.h"
-#include "custody/v1/replica.grpc.pb.h"
+#include "custody/internal/v1/replica.grpc.pb.h"
 
 namespace custody::testing {
 
@@ -68,14 +68,14 @@ void WaitUntilPeersAreUp(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
 }
 
 std::vector<std::string> Holders(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
-                                 v1::BlobKind kind, const Digest& key, int map_version) {
+                                 internal::v1::BlobKind kind, const Digest& key, int map_version) {
   std::vector<std::string> out;
   for (size_t i = 0; i < nodes.size(); ++i) {
-    auto stub = v1::Replica::NewStub(CustodyClient::NewChannel(nodes[i]->address()));
-    v1::FindMissingRequest req;
+    auto stub = internal::v1::Replica::NewStub(CustodyClient::NewChannel(nodes[i]->address()));
+    internal::v1::FindMissingRequest req;
     req.set_kind(kind);
     req.add_keys(std::string(key.Raw()));
-    v1::FindMissingResponse resp;
+    internal::v1::FindMissingResponse resp;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     ctx.AddMetadata("custody-map-version", std::to_string(map_version));

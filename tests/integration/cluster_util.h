@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/digest.h"
-#include "custody/v1/replica.pb.h"
+#include "custody/internal/v1/replica.pb.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
 
@@ -45,7 +45,8 @@ void WaitUntilPeersAreUp(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
 // Which of `nodes` (n1, n2, ... in order) hold `key` of `kind`, asked through
 // their Replica service as a peer on map version `map_version`.
 std::vector<std::string> Holders(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
-                                 v1::BlobKind kind, const Digest& key, int map_version = 1);
+                                 internal::v1::BlobKind kind, const Digest& key,
+                                 int map_version = 1);
 
 }  // namespace custody::testing
 

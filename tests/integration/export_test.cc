@@ -13,7 +13,7 @@
 
 #include "absl/time/clock.h"
 #include "custody/v1/audit.pb.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "tests/integration/access_fixture.h"
 
 namespace custody::testing {

@@ -87,14 +87,14 @@ TEST(HealTest, TwoHundredObjectsOfMixedSizesLiveOnExactlyTheirTwoHomes) {
   }
   for (const std::string& id : ids) {
     Digest d = *Digest::Parse(id);
-    std::vector<std::string> holders = Holders(nodes, v1::MANIFEST, d);
+    std::vector<std::string> holders = Holders(nodes, internal::v1::MANIFEST, d);
     ASSERT_EQ(holders, Homes(map, d)) << id;
     EXPECT_NE(map.Find(holders[0])->zone, map.Find(holders[1])->zone) << id;
   }
   // Every chunk too: objects of one chunk are their own chunk.
   for (size_t i = 1; i < ids.size(); i += 5) {
     Digest d = *Digest::Parse(ids[i]);
-    EXPECT_EQ(Holders(nodes, v1::CHUNK, d), Homes(map, d)) << ids[i];
+    EXPECT_EQ(Holders(nodes, internal::v1::CHUNK, d), Homes(map, d)) << ids[i];
   }
   json st = WaitForFullReplication(*nodes[0], absl::Seconds(30));
   EXPECT_EQ(st["under_replicated"], 0) << st.dump();
@@ -144,7 +144,7 @@ TEST(HealTest, KilledNodeConvergesAfterConcurrentPuts) {
   ASSERT_EQ(st["under_replicated"], 0) << st.dump();
   for (const std::string& id : acknowledged) {
     Digest d = *Digest::Parse(id);
-    std::vector<std::string> holders = Holders(nodes, v1::MANIFEST, d);
+    std::vector<std::string> holders = Holders(nodes, internal::v1::MANIFEST, d);
     for (const std::string& home : Homes(map, d)) {
       EXPECT_NE(std::find(holders.begin(), holders.end(), home), holders.end())
           << id << " is not on its home " << home;
@@ -177,7 +177,7 @@ TEST(HealTest, WipedNodeIsRestoredByTheOthers) {
   json st = WaitForFullReplication(*nodes[1], absl::Seconds(60));
   ASSERT_EQ(st["under_replicated"], 0) << st.dump() << repair.out << repair.err;
   for (const std::string& id : on_n2) {  // both homes; a handoff copy may stay as a third
-    std::vector<std::string> holders = Holders(nodes, v1::MANIFEST, *Digest::Parse(id));
+    std::vector<std::string> holders = Holders(nodes, internal::v1::MANIFEST, *Digest::Parse(id));
     for (const std::string& home : Homes(map, *Digest::Parse(id))) {
       EXPECT_NE(std::find(holders.begin(), holders.end(), home), holders.end())
           << id << " " << home;
@@ -396,7 +396,7 @@ TEST(HealTest, RemovingANodeFromTheMapReReplicatesItsData) {
   json st = WaitForFullReplication(*nodes[0], absl::Seconds(60));
   ASSERT_EQ(st["under_replicated"], 0) << st.dump();
   for (const std::string& id : ids) {
-    EXPECT_EQ(Holders(nodes, v1::MANIFEST, *Digest::Parse(id), 2).size(), 2u) << id;
+    EXPECT_EQ(Holders(nodes, internal::v1::MANIFEST, *Digest::Parse(id), 2).size(), 2u) << id;
   }
   nodes[1]->Kill(SIGKILL);
   for (size_t i = 0; i < ids.size(); i += 3)

@@ -19,6 +19,7 @@
 
 #include "client/client.h"
 #include "common/tls.h"
+#include "custody/internal/v1/offsite_peer.grpc.pb.h"
 #include "custody/v1/offsite.grpc.pb.h"
 #include "tests/integration/cluster_util.h"
 #include "tests/integration/process.h"
@@ -90,14 +91,14 @@ class OffsiteTest : public ::testing::Test {
     return cut;
   }
   // The peer's counters, asked as node n1 (only cluster nodes may ask).
-  v1::PeerStatus PeerCounters() {
+  internal::v1::PeerStatus PeerCounters() {
     absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir_ / "tls-n1");
     EXPECT_TRUE(files.ok()) << files.status();
-    auto stub = v1::OffsitePeer::NewStub(
+    auto stub = internal::v1::OffsitePeer::NewStub(
         grpc::CreateChannel(peer_->address(), TlsChannelCredentials(*files)));
     grpc::ClientContext ctx;
-    v1::PeerStatus s;
-    grpc::Status st = stub->Status(&ctx, v1::PeerStatusRequest(), &s);
+    internal::v1::PeerStatus s;
+    grpc::Status st = stub->Status(&ctx, internal::v1::PeerStatusRequest(), &s);
     EXPECT_TRUE(st.ok()) << st.error_message();
     return s;
   }

@@ -42,7 +42,7 @@ TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
 
   json sync = Sync({"--snapshot", id});
   EXPECT_EQ(sync["snapshot"], id);
-  v1::PeerStatus after = PeerCounters();
+  internal::v1::PeerStatus after = PeerCounters();
   EXPECT_EQ(after.blobs_already_held(), 0u);
   EXPECT_EQ(after.bytes_received(), sync["bytes_sent"].get<uint64_t>());
   // Bytes sent match the data: every chunk once, plus small metadata.
@@ -73,7 +73,7 @@ TEST_F(OffsiteTest, SnapshotSyncAndReceiptThenOnlyNewDataTheNextMonth) {
   EXPECT_EQ(Ok("aud", 0, {"offsite", "status"})["objects_behind"], 2);
   json second = Sync();
   EXPECT_NE(second["snapshot"], id);
-  v1::PeerStatus later = PeerCounters();
+  internal::v1::PeerStatus later = PeerCounters();
   uint64_t sent = later.bytes_received() - after.bytes_received();
   EXPECT_EQ(sent, second["bytes_sent"].get<uint64_t>());
   EXPECT_GE(sent, fresh);
@@ -91,7 +91,7 @@ TEST_F(OffsiteTest, APeerKilledInTheMiddleOfASyncResumesWithoutResending) {
   ASSERT_TRUE(peer_->Start()) << peer_->Log();
 
   json resumed = Sync({"--snapshot", id});
-  v1::PeerStatus counters = PeerCounters();  // since the restart
+  internal::v1::PeerStatus counters = PeerCounters();  // since the restart
   EXPECT_EQ(counters.blobs_already_held(), 0u) << "nothing durable was sent again";
   EXPECT_EQ(counters.bytes_received(), resumed["bytes_sent"].get<uint64_t>());
   EXPECT_LT(resumed["bytes_sent"].get<uint64_t>(), data_bytes_ - (2 << 20))
@@ -110,11 +110,11 @@ TEST_F(OffsiteTest, ASyncingNodeKilledInTheMiddleResumesWithoutResending) {
       << "the sync cannot finish without the node that runs it";
   ASSERT_TRUE(nodes_[1]->Start()) << nodes_[1]->Log();
   WaitUntilPeersAreUp(nodes_, dir_ / "aud");
-  v1::PeerStatus before = PeerCounters();
+  internal::v1::PeerStatus before = PeerCounters();
   EXPECT_GT(before.bytes_received(), 0u) << "the peer took some chunks before the node died";
 
   json resumed = Sync({"--snapshot", id});
-  v1::PeerStatus after = PeerCounters();
+  internal::v1::PeerStatus after = PeerCounters();
   EXPECT_EQ(after.blobs_already_held(), before.blobs_already_held()) << "nothing sent twice";
   EXPECT_EQ(after.bytes_received() - before.bytes_received(),
             resumed["bytes_sent"].get<uint64_t>());

@@ -17,8 +17,8 @@
 
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "custody/internal/v1/replica.grpc.pb.h"
 #include "custody/v1/custody.grpc.pb.h"
-#include "custody/v1/replica.grpc.pb.h"
 #include "tests/integration/cluster_util.h"
 
 namespace custody::testing {
@@ -139,15 +139,15 @@ TEST_F(TlsTest, NodeOfAnotherCaCannotJoinAndNodesProveWhoTheyAre) {
 
   // A right-CA certificate that names another node, or a user's, is not a peer.
   auto call = [&](const std::string& creds, const std::string& claimed) {
-    auto stub = v1::Replica::NewStub(grpc::CreateChannel(
+    auto stub = internal::v1::Replica::NewStub(grpc::CreateChannel(
         nodes[0]->address(), TlsChannelCredentials(*TlsFiles::Load(dir_ / creds))));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     ctx.AddMetadata("custody-map-version", "1");
     ctx.AddMetadata("custody-node-id", claimed);
-    v1::FindMissingRequest req;
-    req.set_kind(v1::CHUNK);
-    v1::FindMissingResponse resp;
+    internal::v1::FindMissingRequest req;
+    req.set_kind(internal::v1::CHUNK);
+    internal::v1::FindMissingResponse resp;
     return stub->FindMissing(&ctx, req, &resp).error_code();
   };
   EXPECT_EQ(call("tls-n2", "n2"), grpc::StatusCode::OK);

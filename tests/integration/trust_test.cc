@@ -11,9 +11,9 @@
 
 #include "common/cert_signature.h"
 #include "common/tls.h"
+#include "custody/internal/v1/replica.grpc.pb.h"
 #include "custody/v1/access.grpc.pb.h"
-#include "custody/v1/replica.grpc.pb.h"
-#include "custody/v1/storage.pb.h"
+#include "custody/v1/manifest.pb.h"
 #include "replication/cluster/cluster_map.h"
 #include "tests/integration/records_fixture.h"
 #include "tests/test_util.h"
@@ -69,14 +69,14 @@ class TrustTest : public ::testing::Test {
   grpc::Status SendAsNode(int n, const v1::LedgerEntry& e) {
     absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir_ / "tls-n1");
     EXPECT_TRUE(files.ok());
-    auto stub = v1::Replica::NewStub(
+    auto stub = internal::v1::Replica::NewStub(
         grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*files)));
     std::string bytes = e.SerializeAsString();
-    v1::PutBlobRequest req;
-    req.set_kind(v1::LEDGER);
+    internal::v1::PutBlobRequest req;
+    req.set_kind(internal::v1::LEDGER);
     req.set_key(std::string(Digest::Of(bytes).Raw()));
     req.set_data(bytes);
-    v1::PutBlobResponse resp;
+    internal::v1::PutBlobResponse resp;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     ctx.AddMetadata("custody-map-version", "1");
@@ -246,20 +246,21 @@ TEST_F(TrustTest, ANodeCannotPlantAManifestWithOtherMetadata) {
   absl::StatusOr<TlsFiles> n1 = TlsFiles::Load(dir_ / "tls-n1");
   ASSERT_TRUE(n1.ok());
   auto call = [&](int n, auto method, const auto& req, auto* resp) {
-    auto stub =
-        v1::Replica::NewStub(grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
+    auto stub = internal::v1::Replica::NewStub(
+        grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     ctx.AddMetadata("custody-map-version", "1");
     ctx.AddMetadata("custody-node-id", "n1");
     return ((*stub).*method)(&ctx, req, resp);
   };
-  v1::GetBlobRequest get;
-  get.set_kind(v1::MANIFEST);
+  internal::v1::GetBlobRequest get;
+  get.set_kind(internal::v1::MANIFEST);
   get.set_key(std::string(Digest::Parse(id)->Raw()));
-  v1::GetBlobResponse real;
+  internal::v1::GetBlobResponse real;
   int holder = 0;
-  while (holder < 3 && !call(holder, &v1::Replica::Stub::GetBlob, get, &real).ok()) ++holder;
+  while (holder < 3 && !call(holder, &internal::v1::Replica::Stub::GetBlob, get, &real).ok())
+    ++holder;
   ASSERT_LT(holder, 3);
   v1::ObjectManifest m;
   ASSERT_TRUE(m.ParseFromString(real.data()));
@@ -267,14 +268,14 @@ TEST_F(TrustTest, ANodeCannotPlantAManifestWithOtherMetadata) {
   EXPECT_FALSE(m.coordinator().empty());
   (*m.mutable_metadata())["agency"] = "B";
   (*m.mutable_metadata())["classification"] = "internal";
-  v1::PutBlobRequest plant;
-  plant.set_kind(v1::MANIFEST);
+  internal::v1::PutBlobRequest plant;
+  plant.set_kind(internal::v1::MANIFEST);
   plant.set_key(get.key());
   plant.set_data(m.SerializeAsString());
   for (int round = 0; round < 2; ++round) {
     for (int n = 0; n < 3; ++n) {
-      v1::PutBlobResponse resp;
-      grpc::Status s = call(n, &v1::Replica::Stub::PutBlob, plant, &resp);
+      internal::v1::PutBlobResponse resp;
+      grpc::Status s = call(n, &internal::v1::Replica::Stub::PutBlob, plant, &resp);
       EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
           << "node " << n << ": " << s.error_message();
       EXPECT_NE(s.error_message().find("metadata.agency"), std::string::npos) << s.error_message();
@@ -307,17 +308,17 @@ TEST_F(TrustTest, ANodeReadsChunksOnlyToRepairRelayADownloadOrSyncOffsite) {
   ASSERT_TRUE(n1.ok());
   absl::StatusOr<ClusterMap> map = ClusterMap::Load(dir_ / "map.json");
   ASSERT_TRUE(map.ok()) << map.status();
-  auto read = [&](int n, const std::string& chunk, v1::ReadPurpose purpose,
+  auto read = [&](int n, const std::string& chunk, internal::v1::ReadPurpose purpose,
                   const std::string& object, const std::string& reader) {
-    auto stub =
-        v1::Replica::NewStub(grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
-    v1::GetBlobRequest req;
-    req.set_kind(v1::CHUNK);
+    auto stub = internal::v1::Replica::NewStub(
+        grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
+    internal::v1::GetBlobRequest req;
+    req.set_kind(internal::v1::CHUNK);
     req.set_key(chunk);
     req.set_purpose(purpose);
     req.set_object_id(object);
     req.set_reader(reader);
-    v1::GetBlobResponse resp;
+    internal::v1::GetBlobResponse resp;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     ctx.AddMetadata("custody-map-version", "1");
@@ -326,12 +327,12 @@ TEST_F(TrustTest, ANodeReadsChunksOnlyToRepairRelayADownloadOrSyncOffsite) {
   };
   auto first_chunk = [&](const std::string& object) {
     for (int n = 0; n < 3; ++n) {
-      auto stub = v1::Replica::NewStub(
+      auto stub = internal::v1::Replica::NewStub(
           grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*n1)));
-      v1::GetBlobRequest req;
-      req.set_kind(v1::MANIFEST);
+      internal::v1::GetBlobRequest req;
+      req.set_kind(internal::v1::MANIFEST);
       req.set_key(std::string(Digest::Parse(object)->Raw()));
-      v1::GetBlobResponse resp;
+      internal::v1::GetBlobResponse resp;
       grpc::ClientContext ctx;
       ctx.AddMetadata("custody-map-version", "1");
       ctx.AddMetadata("custody-node-id", "n1");
@@ -349,33 +350,34 @@ TEST_F(TrustTest, ANodeReadsChunksOnlyToRepairRelayADownloadOrSyncOffsite) {
   std::vector<const NodeInfo*> homes = map->Rank(*Digest::FromRaw(chunk));
   const bool n1_home = homes[0]->id == "n1" || homes[1]->id == "n1";
   const int holder = (homes[0]->id == "n2" || homes[1]->id == "n2") ? 1 : 2;
-  grpc::Status repair = read(holder, chunk, v1::READ_REPAIR, "", "");
+  grpc::Status repair = read(holder, chunk, internal::v1::READ_REPAIR, "", "");
   EXPECT_EQ(repair.ok(), n1_home) << repair.error_message();
   // No grant yet: olga's download is refused, and so is one for nobody.
-  grpc::Status no_grant = read(holder, chunk, v1::READ_DOWNLOAD, id, "user:olga");
+  grpc::Status no_grant = read(holder, chunk, internal::v1::READ_DOWNLOAD, id, "user:olga");
   EXPECT_EQ(no_grant.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(no_grant.error_message().find("no live grant"), std::string::npos)
       << no_grant.error_message();
-  EXPECT_EQ(read(holder, chunk, v1::READ_DOWNLOAD, id, "").error_code(),
+  EXPECT_EQ(read(holder, chunk, internal::v1::READ_DOWNLOAD, id, "").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   const std::string req = Request("olga", id);
   ASSERT_EQ(As("hank", 1, {"access", "approve", req}).exit_code, 0);
   ASSERT_EQ(As("lena", 2, {"access", "approve", req}).exit_code, 0);
   absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (!read(holder, chunk, v1::READ_DOWNLOAD, id, "user:olga").ok() && absl::Now() < deadline) {
+  while (!read(holder, chunk, internal::v1::READ_DOWNLOAD, id, "user:olga").ok() &&
+         absl::Now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
-  grpc::Status granted = read(holder, chunk, v1::READ_DOWNLOAD, id, "user:olga");
+  grpc::Status granted = read(holder, chunk, internal::v1::READ_DOWNLOAD, id, "user:olga");
   EXPECT_TRUE(granted.ok()) << granted.error_message();
   // The grant is for `id`: a chunk of another object is not read with it,
   // and an offsite sync must name an object the chunk is part of.
-  grpc::Status not_part = read(holder, foreign, v1::READ_DOWNLOAD, id, "user:olga");
+  grpc::Status not_part = read(holder, foreign, internal::v1::READ_DOWNLOAD, id, "user:olga");
   EXPECT_EQ(not_part.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(not_part.error_message().find("is not part of"), std::string::npos)
       << not_part.error_message();
-  EXPECT_EQ(read(holder, chunk, v1::READ_OFFSITE, other, "").error_code(),
+  EXPECT_EQ(read(holder, chunk, internal::v1::READ_OFFSITE, other, "").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_TRUE(read(holder, chunk, v1::READ_OFFSITE, id, "").ok());
+  EXPECT_TRUE(read(holder, chunk, internal::v1::READ_OFFSITE, id, "").ok());
   // On the serving node's record: the relayed reads and the refusals.
   EXPECT_GE(Events(holder, id, "replica.relayed-read"), 2);
   CliResult log = As("aud", holder, {"audit", "log", "node", "--json"});

@@ -9,7 +9,7 @@
 
 #include "common/digest.h"
 #include "common/tls.h"
-#include "custody/v1/replica.grpc.pb.h"
+#include "custody/internal/v1/replica.grpc.pb.h"
 #include "tests/integration/records_fixture.h"
 #include "tests/test_util.h"
 
@@ -156,13 +156,13 @@ TEST_F(VisibilityTest, AccessRequestsAndReputsKeepToTheCallersClearance) {
 TEST_F(VisibilityTest, NodeReadsAreCountedAndOthersAreRefusedOnRecord) {
   const std::string id = Put("olga", 5, {"agency=A"});
   const std::string raw(Digest::Parse(id)->Raw());
-  auto get = [&](const std::string& creds, int n, v1::BlobKind kind, const std::string& key,
-                 v1::GetBlobResponse* out) {
+  auto get = [&](const std::string& creds, int n, internal::v1::BlobKind kind,
+                 const std::string& key, internal::v1::GetBlobResponse* out) {
     absl::StatusOr<TlsFiles> files = TlsFiles::Load(dir_ / creds);
     EXPECT_TRUE(files.ok());
-    auto stub = v1::Replica::NewStub(
+    auto stub = internal::v1::Replica::NewStub(
         grpc::CreateChannel(nodes_[n]->address(), TlsChannelCredentials(*files)));
-    v1::GetBlobRequest req;
+    internal::v1::GetBlobRequest req;
     req.set_kind(kind);
     req.set_key(key);
     grpc::ClientContext ctx;
@@ -174,8 +174,9 @@ TEST_F(VisibilityTest, NodeReadsAreCountedAndOthersAreRefusedOnRecord) {
   // n1's certificate reads the manifest and a chunk from whichever of n2
   // and n3 holds them: each read is on that node's record as n1's.
   int n = 1;
-  v1::GetBlobResponse manifest;
-  for (; n < 3 && get("tls-n1", n, v1::MANIFEST, raw, &manifest) != grpc::StatusCode::OK; ++n) {
+  internal::v1::GetBlobResponse manifest;
+  for (; n < 3 && get("tls-n1", n, internal::v1::MANIFEST, raw, &manifest) != grpc::StatusCode::OK;
+       ++n) {
   }
   ASSERT_LT(n, 3) << "neither n2 nor n3 holds the manifest";
   auto node_events = [&](const std::string& action, const std::string& actor) {
@@ -188,9 +189,11 @@ TEST_F(VisibilityTest, NodeReadsAreCountedAndOthersAreRefusedOnRecord) {
   };
   EXPECT_EQ(node_events("replica.read", "node:n1"), 1);
   // A user's certificate is no node's: refused, and on record.
-  v1::GetBlobResponse none;
-  EXPECT_EQ(get("olga", n, v1::MANIFEST, raw, &none), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(get("olga", n, v1::MANIFEST, raw, &none), grpc::StatusCode::PERMISSION_DENIED);
+  internal::v1::GetBlobResponse none;
+  EXPECT_EQ(get("olga", n, internal::v1::MANIFEST, raw, &none),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(get("olga", n, internal::v1::MANIFEST, raw, &none),
+            grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(node_events("replica.refused", "user:olga"), 1) << "one event for repeats";
 }
 

@@ -22,17 +22,17 @@ TEST(ChunkReadPolicyTest, TheReaderNeverVouchesForItsOwnRead) {
         m.add_chunks(std::string(part.Raw()));
         return m;
       });
-  v1::GetBlobRequest req;
-  req.set_purpose(v1::READ_OFFSITE);
+  internal::v1::GetBlobRequest req;
+  req.set_purpose(internal::v1::READ_OFFSITE);
   req.set_object_id(object.ToString());
   EXPECT_TRUE(policy.Check("n1", part, req).ok());
   absl::Status s = policy.Check("n1", other, req);
   EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
   EXPECT_EQ(asked_without, std::vector<std::string>{"n1"}) << "looked up once, then cached";
   // A repair read on a cluster of one, and a read without a purpose's object.
-  req.set_purpose(v1::READ_REPAIR);
+  req.set_purpose(internal::v1::READ_REPAIR);
   EXPECT_TRUE(absl::IsPermissionDenied(policy.Check("n1", part, req)));
-  req.set_purpose(v1::READ_OFFSITE);
+  req.set_purpose(internal::v1::READ_OFFSITE);
   req.set_object_id("not an id");
   EXPECT_TRUE(absl::IsPermissionDenied(policy.Check("n1", part, req)));
 }

@@ -83,7 +83,7 @@ class LedgerFoldTest : public ::testing::Test {
 
   // Compares the stored fold with a replay of the whole ledger.
   void ExpectSameAsReplay() {
-    absl::StatusOr<std::map<std::string, v1::FoldGroup>> replay = fold_->Replay();
+    absl::StatusOr<std::map<std::string, internal::v1::FoldGroup>> replay = fold_->Replay();
     ASSERT_TRUE(replay.ok()) << replay.status();
     std::map<std::string, std::string> stored = Stored();
     std::map<std::string, std::string> derived;
@@ -91,7 +91,7 @@ class LedgerFoldTest : public ::testing::Test {
     for (const auto& [name, want] : *replay) {
       auto it = stored.find("g/" + name);
       ASSERT_NE(it, stored.end()) << "group " << name << " is not stored";
-      v1::FoldGroup got;
+      internal::v1::FoldGroup got;
       ASSERT_TRUE(got.ParseFromString(it->second));
       std::string diff;
       google::protobuf::util::MessageDifferencer d;

@@ -15,14 +15,14 @@ std::string Detail(const v1::AuditEvent& e, const std::string& key) {
 TEST(NodeReadsTest, FirstReadIsRecordedAtOnceThenOneEventAMinuteWithTheCounts) {
   NodeReads reads;
   absl::Time t = absl::FromUnixSeconds(1000000);
-  std::optional<v1::AuditEvent> e = reads.Count("n2", v1::CHUNK, 100, t);
+  std::optional<v1::AuditEvent> e = reads.Count("n2", internal::v1::CHUNK, 100, t);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->action(), "replica.read");
   EXPECT_EQ(e->actor(), "node:n2");
   EXPECT_EQ(Detail(*e, "chunks"), "1");
-  EXPECT_FALSE(reads.Count("n2", v1::MANIFEST, 10, t + absl::Seconds(1)));
-  EXPECT_TRUE(reads.Count("n3", v1::CHUNK, 7, t + absl::Seconds(1))) << "another peer";
-  e = reads.Count("n2", v1::CHUNK, 100, t + absl::Seconds(61));
+  EXPECT_FALSE(reads.Count("n2", internal::v1::MANIFEST, 10, t + absl::Seconds(1)));
+  EXPECT_TRUE(reads.Count("n3", internal::v1::CHUNK, 7, t + absl::Seconds(1))) << "another peer";
+  e = reads.Count("n2", internal::v1::CHUNK, 100, t + absl::Seconds(61));
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(Detail(*e, "chunks"), "1");
   EXPECT_EQ(Detail(*e, "manifests"), "1");

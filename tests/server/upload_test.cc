@@ -151,7 +151,7 @@ TEST_F(UploadTest, FinishedUploadsAreAnsweredForAWeekThenForgotten) {
   ASSERT_TRUE(up.ok());
   ASSERT_TRUE((*up)->Append(data).ok());
   ASSERT_TRUE((*up)->Finish(Digest::Of(data).ToString()).ok());
-  v1::UploadDone old;  // as a week and a day ago
+  internal::v1::UploadDone old;  // as a week and a day ago
   old.set_object_id(Digest::Of("old").ToString());
   old.set_size(3);
   old.set_finished_unix_nanos(absl::ToUnixNanos(absl::Now() - absl::Hours(24 * 8)));
