@@ -46,6 +46,9 @@ class BlobStore {
                    absl::AnyInvocable<void(absl::Status) &&> done) = 0;
   // The subset of `digests` that this store does not hold.
   virtual absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) = 0;
+  // Whether Get returns only bytes it has hashed to their name (else
+  // DATA_LOSS), so that a decorator above it need not hash them again.
+  virtual bool VerifiesReads() const { return false; }
 };
 
 }  // namespace custody

@@ -23,6 +23,7 @@ class VerifyingBlobStore : public BlobStore {
   absl::StatusOr<std::vector<Digest>> FindMissing(absl::Span<const Digest> digests) override {
     return base_->FindMissing(digests);
   }
+  bool VerifiesReads() const override { return true; }
 
  private:
   BlobStore* base_;

@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "server/storage/verifying_blob_store.h"
 
 namespace custody {
 namespace {
@@ -52,7 +53,9 @@ class FakeStore : public BlobStore {
     absl::MutexLock l(&mu_);
     return blobs_.count(d.ToString()) > 0;
   }
+  bool VerifiesReads() const override { return verifies; }
   bool down = false, corrupt = false;
+  bool verifies = false;  // claims to hash what it returns (as VerifyingBlobStore does)
   int puts = 0;
 
  private:
@@ -169,6 +172,46 @@ TEST_F(ReplicatingBlobStoreTest, ReadsFallThroughCorruptAndMissingCopies) {
   EXPECT_NE(got.status().message().find(rank[0]->id + ": its copy does not match"),
             std::string::npos)
       << got.status();
+}
+
+// This node's own copy comes through its verifying store, which hashed it
+// already: it is not hashed a second time (issue 29). A bad copy there is
+// DATA_LOSS from that store, and the read goes on to a peer's copy, which
+// is hashed here.
+TEST_F(ReplicatingBlobStoreTest, OnlyCopiesFromStoresThatDoNotVerifyAreHashedAgain) {
+  std::string data;
+  Digest d;
+  for (int i = 0;; ++i) {  // a chunk whose homes include this node (n1)
+    data = "evidence " + std::to_string(i);
+    d = Digest::Of(data);
+    auto rank = map_->Rank(d);
+    if (rank[0]->id == "n1" || rank[1]->id == "n1") break;
+  }
+  ASSERT_TRUE(PutSync(data).ok());
+  // A store that claims to verify is trusted: its (here, lying) bytes are
+  // not hashed again. That is what VerifyingBlobStore guarantees.
+  fakes_["n1"].corrupt = true;
+  fakes_["n1"].verifies = true;
+  absl::StatusOr<std::string> got = store_->Get(d);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, data + "!");
+  // The real decorator over the same corrupt copy: DATA_LOSS there, and the
+  // peer's good copy is served.
+  fakes_["n1"].verifies = false;
+  int corrupt_found = 0;
+  VerifyingBlobStore verifying(&fakes_["n1"], [&] { ++corrupt_found; });
+  ReplicatingBlobStore with_verifying(map_, "n1", [&](const NodeInfo& n) -> BlobStore* {
+    return n.id == "n1" ? static_cast<BlobStore*>(&verifying) : &fakes_[n.id];
+  });
+  got = with_verifying.Get(d);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, data);
+  EXPECT_EQ(corrupt_found, 1);
+  // A peer's copy that does not verify is hashed: a corrupt one is refused.
+  for (auto& [id, f] : fakes_) f.corrupt = id != "n1";
+  fakes_["n1"].down = true;
+  got = with_verifying.Get(d);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << got.status();
 }
 
 }  // namespace
