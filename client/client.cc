@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "client/file_hasher.h"
 #include "common/digest.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
@@ -175,7 +176,7 @@ absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path, const PutO
     ASSIGN_OR_RETURN(upload_id, DeriveUploadId(path));
   }
   uint64_t size = static_cast<uint64_t>(st.st_size);
-  ASSIGN_OR_RETURN(Digest digest, HashFile(fd, size, opts.canceller));
+  FileHasher hasher(fd, size);  // stops when the put returns
   PutResult result;
   ServerPool::Retry retry{opts.retry_budget, WorthAnotherNode,
                           [c = opts.canceller] { return c != nullptr && c->cancelled(); }};
@@ -183,7 +184,7 @@ absl::StatusOr<PutResult> CustodyClient::Put(const std::string& path, const PutO
       retry,
       [&](const ServerPool::Server& server) {
         std::unique_ptr<v1::Custody::Stub> stub = v1::Custody::NewStub(server.channel);
-        return PutOnce(stub.get(), fd, size, digest, opts, upload_id, &result);
+        return PutOnce(stub.get(), fd, size, hasher, opts, upload_id, &result);
       },
       &result.attempts));
   return result;

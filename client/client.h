@@ -60,6 +60,10 @@ struct PutOptions {
   // Called with the offset the node already holds, then after each message.
   ProgressFn progress;
   Canceller* canceller = nullptr;  // optional
+  // A file of at most this size is hashed before its header is sent, so a
+  // node that holds it reads none of it; a larger one is hashed while it is
+  // sent (on another core), its hash sent as soon as known (issue 29).
+  uint64_t hash_first_bytes = 16 << 20;
 };
 
 struct PutResult {
@@ -151,10 +155,9 @@ class CustodyClient {
   static absl::StatusOr<std::string> DeriveUploadId(const std::string& path);
 
  private:
-  // The SHA-256 of bytes [0, size) of `fd`, read once through a small buffer.
-  static absl::StatusOr<Digest> HashFile(int fd, uint64_t size, Canceller* canceller);
-  absl::Status PutOnce(v1::Custody::Stub* stub, int fd, uint64_t size, const Digest& digest,
-                       const PutOptions& opts, const std::string& upload_id, PutResult* result);
+  absl::Status PutOnce(v1::Custody::Stub* stub, int fd, uint64_t size,
+                       const class FileHasher& hasher, const PutOptions& opts,
+                       const std::string& upload_id, PutResult* result);
   absl::StatusOr<v1::QueryUploadResponse> QueryUploadOn(v1::Custody::Stub* stub,
                                                         const std::string& upload_id,
                                                         Canceller* canceller);

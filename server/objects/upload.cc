@@ -165,7 +165,8 @@ absl::Status Upload::Discard() {
 
 // The event of a finished upload: the object stored (with its metadata), the
 // same bytes put again (nothing stored, this upload's metadata not kept), or
-// only their hash presented for an object the cluster holds (no bytes came).
+// only their hash presented for an object the cluster holds (no bytes came,
+// or part of them before the hash).
 v1::AuditEvent Upload::StoredEvent(const Digest& id, bool existed) const {
   const char* action = from_digest_ ? "object.digest-presented"
                        : existed    ? "object.stored-again"
@@ -178,7 +179,11 @@ v1::AuditEvent Upload::StoredEvent(const Digest& id, bool existed) const {
   AddDetail(&e, "resumed_from", absl::StrCat(start_offset_));
   AddDetail(&e, "bytes_received", absl::StrCat(received_this_stream()));
   if (from_digest_) {
-    AddDetail(&e, "checked", "the client's hash only: it sent no bytes; nothing was stored");
+    AddDetail(&e, "checked",
+              received_this_stream() == 0
+                  ? "the client's hash only: it sent no bytes; nothing was stored"
+                  : "the client's hash only: it named it after part of the bytes, which were "
+                    "not checked against it; nothing new was stored");
     if (!existed) AddDetail(&e, "manifest", "copied here from another node that holds it");
   }
   if (!peer_.empty()) AddDetail(&e, "peer", peer_);
@@ -201,8 +206,23 @@ v1::UploadResponse Upload::Response(const Digest& id, bool held,
   return resp;
 }
 
+absl::Status Upload::NameHash(absl::string_view sha256) {
+  if (!header_.sha256().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the file's hash was named already (", header_.sha256(), ")"));
+  }
+  absl::StatusOr<Digest> d = Digest::Parse(sha256);
+  if (!d.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the hash message's sha256 is malformed: ", d.status().message()));
+  }
+  header_.set_sha256(d->ToString());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::UploadResponse> Upload::FinishFromDigest() {
   ASSIGN_OR_RETURN(Digest id, Digest::Parse(header_.sha256()));
+  RETURN_IF_ERROR(WaitForChunks());  // the progress StoreManifest forgets is exact
   ASSIGN_OR_RETURN(std::optional<v1::ObjectManifest> m, HeldManifest(id));
   if (!m.has_value() || m->size() != header_.size()) {
     return absl::NotFoundError(absl::StrCat("no object ", id.ToString(), " of ", header_.size(),

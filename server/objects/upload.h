@@ -44,8 +44,13 @@ class Upload {
   // Ends the upload: checks size and the client's hash ("sha256:<hex>"),
   // waits for every chunk to be durable, then commits the manifest durably.
   absl::StatusOr<v1::UploadResponse> Finish(absl::string_view client_sha256);
-  // Ends an upload whose header named the file's hash (header.sha256) and
-  // that carries no bytes: answered from the object the cluster holds. Its
+  // Names the file's hash after the header (an UploadHash message): Finish
+  // must then be given the same. INVALID_ARGUMENT if it is malformed, or a
+  // hash was named already.
+  absl::Status NameHash(absl::string_view sha256);
+  // Ends an upload whose hash was named (header.sha256, or NameHash), with
+  // no bytes or only part of them: answered from the object the cluster
+  // holds (the chunks in flight are waited for, a partial chunk dropped). Its
   // manifest is placed again as the cluster holds it (nothing new is stored
   // and this upload's metadata is not applied), with the event
   // object.digest-presented: no bytes were received or checked. NOT_FOUND

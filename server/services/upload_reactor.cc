@@ -178,7 +178,17 @@ void UploadReactor::Handle(v1::UploadRequest& req) {
       if (st.upload) return FinishWith(absl::InvalidArgumentError("a second header"));
       absl::Status s = Begin(req.header());
       if (!s.ok()) return FinishWith(s);
-      if (!req.header().sha256().empty()) return AnswerFromDigest(req.header().sha256());
+      if (req.header().sha256().empty()) break;
+      if (AnsweredFromDigest(req.header().sha256())) return;
+      ctx_->AddInitialMetadata(kUploadMetadataKey, kSendBytes);
+      StartSendInitialMetadata();
+      break;
+    }
+    case v1::UploadRequest::kHash: {
+      if (!st.upload) return FinishWith(absl::InvalidArgumentError("a hash before the header"));
+      absl::Status s = st.upload->NameHash(req.hash().sha256());
+      if (!s.ok()) return FinishWith(s);
+      if (AnsweredFromDigest(req.hash().sha256())) return;
       break;
     }
     case v1::UploadRequest::kData: {
@@ -221,21 +231,23 @@ absl::Status UploadReactor::Begin(const v1::UploadHeader& h) {
   return absl::OkStatus();
 }
 
-// A header that names the file's hash is answered at once when the cluster
-// holds that object within the caller's clearance (to anyone else it is as
-// new): no bytes are read. Otherwise the client is asked for them.
-void UploadReactor::AnswerFromDigest(const std::string& id) {
+// A hash named in the header, or after part of the bytes, is answered at
+// once when the cluster holds that object within the caller's clearance (to
+// anyone else it is as new): no more bytes are read. Returns whether it
+// answered (or failed the stream).
+bool UploadReactor::AnsweredFromDigest(const std::string& id) {
   State& st = *state_;
-  if (StoredWithin(st.caller, id)) {
-    absl::Status purged = RefuseIfPurged(id);
-    if (!purged.ok()) return FinishWith(purged);
-    absl::StatusOr<v1::UploadResponse> r = st.upload->FinishFromDigest();
-    if (r.ok()) node_->metrics()->AnsweredFromDigest(r->size());
-    if (!absl::IsNotFound(r.status())) return Answer(std::move(r));
+  if (!StoredWithin(st.caller, id)) return false;
+  absl::Status purged = RefuseIfPurged(id);
+  if (!purged.ok()) {
+    FinishWith(purged);
+    return true;
   }
-  ctx_->AddInitialMetadata(kUploadMetadataKey, kSendBytes);
-  StartSendInitialMetadata();
-  StartRead(&st.req);
+  absl::StatusOr<v1::UploadResponse> r = st.upload->FinishFromDigest();
+  if (r.ok()) node_->metrics()->AnsweredFromDigest(r->size());
+  if (absl::IsNotFound(r.status())) return false;
+  Answer(std::move(r));
+  return true;
 }
 
 absl::Status UploadReactor::RefuseIfPurged(const std::string& id) {

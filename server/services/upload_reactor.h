@@ -41,7 +41,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   absl::Status Begin(const v1::UploadHeader& h);
   // Ends the stream at once if the cluster holds object `id` (the header's
   // sha256) within the caller's clearance; otherwise asks for the bytes.
-  void AnswerFromDigest(const std::string& id);
+  bool AnsweredFromDigest(const std::string& id);
   // FAILED_PRECONDITION if object `id`'s data was purged.
   absl::Status RefuseIfPurged(const std::string& id);
   void Answer(absl::StatusOr<v1::UploadResponse> r);

@@ -111,8 +111,10 @@ class RawUpload {
     h.mutable_header()->set_sha256(sha256);
     (*h.mutable_header()->mutable_metadata())["officer"] = "Z9";
     EXPECT_TRUE(w_->Write(h));
-    w_->WaitForInitialMetadata();
+    if (!sha256.empty()) w_->WaitForInitialMetadata();  // none is sent without a hash
   }
+  // Writes one message; false once the node has ended the stream.
+  bool Write(const v1::UploadRequest& r) { return w_->Write(r); }
   // Whether the node asked for the bytes instead of answering.
   bool AskedForBytes() {
     auto md = ctx_.GetServerInitialMetadata();
@@ -179,6 +181,95 @@ TEST_F(DedupTest, AHashPresentedWithoutTheObjectIsNotTakenOnTrust) {
   EXPECT_EQ(info->metadata().count("officer"), 0u);
   // Received: the first put and the two streams of the third bytes.
   EXPECT_EQ(Counter("custody_ingest_bytes_total"), static_cast<int64_t>(3 * held.size()));
+}
+
+// A put of a large file hashes it while sending (issue 29) and names the
+// hash mid-stream: a node that holds the object answers then, and the rest
+// of the bytes are not sent.
+TEST_F(DedupTest, AHashNamedMidStreamEndsTheUploadOfHeldBytes) {
+  const int64_t size = (40 << 20) + 3;  // above the client's 16 MiB hash-first size
+  const std::string a = dir_ / "big.mp4", b = dir_ / "big-again.mp4";
+  const std::string id = WriteRandomFile(a, size, 29);
+  WriteRandomFile(b, size, 29);
+  CliResult first = Cli({"put", a, "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(json::parse(first.out)["id"], id);
+  EXPECT_EQ(json::parse(first.out)["bytes_sent"], size);
+  ASSERT_EQ(Cli({"get", id, "-o", dir_ / "back.mp4"}).exit_code, 0);
+  EXPECT_EQ(Digest::OfFile(dir_ / "back.mp4")->ToString(), id);
+  CliResult again = Cli({"put", b, "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(json::parse(again.out)["already_stored"], true);
+  EXPECT_LT(json::parse(again.out)["bytes_sent"].get<int64_t>(), size);
+
+  // The same by hand: part of the bytes, then the hash.
+  const int64_t part = (5 << 20) + 7;
+  std::string bytes(part, '\0');
+  std::ifstream(b, std::ios::binary).read(bytes.data(), part);
+  RawUpload mid(node_.address(), "mid-1", size, "");
+  v1::UploadRequest r;
+  for (int64_t at = 0; at < part; at += 1 << 20) {
+    r.set_data(bytes.substr(at, 1 << 20));
+    ASSERT_TRUE(mid.Write(r));
+  }
+  r.mutable_hash()->set_sha256(id);
+  mid.Write(r);
+  ASSERT_TRUE(mid.Send("", "").ok());
+  EXPECT_TRUE(mid.response().already_stored());
+  EXPECT_EQ(mid.response().bytes_received(), static_cast<uint64_t>(part));
+  absl::StatusOr<v1::QueryUploadResponse> q =
+      CustodyClient::Connect(node_.address())->QueryUpload("mid-1");
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_TRUE(q->completed());
+  EXPECT_EQ(q->object_id(), id);
+  json presented;
+  History(id, "object.digest-presented", &presented);
+  ASSERT_FALSE(presented.is_null());
+  json last;
+  const json log = json::parse(Cli({"audit", "log", id, "--json"}).out);
+  for (const json& e : log["events"]) {
+    if (e["details"].value("upload_id", "") == "mid-1") last = e;
+  }
+  ASSERT_FALSE(last.is_null()) << log.dump();
+  EXPECT_EQ(last["action"], "object.digest-presented");
+  EXPECT_EQ(last["details"]["bytes_received"], std::to_string(part));
+  EXPECT_NE(last["details"]["checked"].get<std::string>().find("after part of the bytes"),
+            std::string::npos);
+}
+
+TEST_F(DedupTest, AHashMessageIsCheckedLikeTheHeaders) {
+  const std::string bytes = RandomBytes(300000, 8), other = RandomBytes(300000, 9);
+  const std::string id = Digest::Of(bytes).ToString(), other_id = Digest::Of(other).ToString();
+  v1::UploadRequest hash;
+  int n = 0;
+  // A hash after a header that named one, a second one, a malformed one.
+  for (const std::vector<std::string>& sent :
+       {std::vector<std::string>{id, id}, {"", id, id}, {"", "sha256:12"}}) {
+    RawUpload u(node_.address(), "h-" + std::to_string(++n), bytes.size(), sent[0]);
+    for (size_t i = 1; i < sent.size(); ++i) {
+      hash.mutable_hash()->set_sha256(sent[i]);
+      u.Write(hash);
+    }
+    grpc::Status s = u.Send(bytes, id);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  }
+  // A hash the bytes do not have: nothing stored, whichever the finish names.
+  for (const std::string& finish : {other_id, id}) {
+    RawUpload lie(node_.address(), "lie-" + finish.substr(7, 4), bytes.size(), "");
+    hash.mutable_hash()->set_sha256(other_id);
+    ASSERT_TRUE(lie.Write(hash));
+    grpc::Status s = lie.Send(bytes, finish);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
+  }
+  EXPECT_FALSE(CustodyClient::Connect(node_.address())->Stat(id).ok());
+  EXPECT_FALSE(CustodyClient::Connect(node_.address())->Stat(other_id).ok());
+  // And a true one, before the bytes of an object the node lacks: stored.
+  RawUpload fine(node_.address(), "fine", bytes.size(), "");
+  hash.mutable_hash()->set_sha256(id);
+  ASSERT_TRUE(fine.Write(hash));
+  ASSERT_TRUE(fine.Send(bytes, id).ok());
+  EXPECT_FALSE(fine.response().already_stored());
+  EXPECT_TRUE(CustodyClient::Connect(node_.address())->Stat(id).ok());
 }
 
 }  // namespace
