@@ -161,8 +161,8 @@ class CustodyClient {
   absl::StatusOr<v1::QueryUploadResponse> QueryUploadOn(v1::Custody::Stub* stub,
                                                         const std::string& upload_id,
                                                         Canceller* canceller);
-  absl::Status GetOnce(v1::Custody::Stub* stub, const std::string& id, int fd, GetResult* result,
-                       class Sha256* hash, const ProgressFn& progress);
+  absl::Status GetOnce(v1::Custody::Stub* stub, const std::string& id, class OutputFile* out,
+                       GetResult* result, class Sha256* hash, const ProgressFn& progress);
   struct StreamState;  // client/stream_get.cc
   absl::Status StreamOnce(v1::Custody::Stub* stub, StreamState* st, const ProgressFn& progress);
 

@@ -10,6 +10,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
+#include "client/output_file.h"
 #include "client/receive_ahead.h"
 #include "common/digest.h"
 #include "common/files.h"
@@ -19,20 +20,10 @@
 namespace custody {
 
 namespace {
-constexpr size_t kReceiveAhead = 8;               // messages of up to 1 MiB
-constexpr uint64_t kWriteBackEvery = 8ull << 20;  // bytes
-
-// Starts the write-back of what was written since `*from`, without waiting,
-// so that the final fsync finds little left to write (Linux).
-void StartWriteBack(int fd, uint64_t* from, uint64_t to) {
-  if (to - *from < kWriteBackEvery) return;
-  sync_file_range(fd, static_cast<off_t>(*from), static_cast<off_t>(to - *from),
-                  SYNC_FILE_RANGE_WRITE);  // advisory: the fsync at the end is what counts
-  *from = to;
-}
+constexpr size_t kReceiveAhead = 8;  // messages of up to 1 MiB
 }  // namespace
 
-absl::Status CustodyClient::GetOnce(v1::Custody::Stub* stub, const std::string& id, int fd,
+absl::Status CustodyClient::GetOnce(v1::Custody::Stub* stub, const std::string& id, OutputFile* out,
                                     GetResult* result, Sha256* hash, const ProgressFn& progress) {
   grpc::ClientContext ctx;
   v1::DownloadRequest req;
@@ -41,19 +32,17 @@ absl::Status CustodyClient::GetOnce(v1::Custody::Stub* stub, const std::string& 
   req.set_purpose(purpose_);
   std::unique_ptr<grpc::ClientReader<v1::DownloadResponse>> r = stub->Download(&ctx, req);
   absl::Status s;
-  uint64_t written_back = result->bytes_received;
   {
     ReceiveAhead ahead(r.get(), kReceiveAhead);  // receives while this thread writes and hashes
     while (std::optional<v1::DownloadResponse> msg = ahead.Next()) {
       if (msg->has_info()) result->info = msg->info();
-      s = WriteBytes(fd, msg->data(), "the output");
+      s = out->Append(msg->data());
       if (!s.ok()) {
         ctx.TryCancel();
         break;
       }
       hash->Update(msg->data());
       result->bytes_received += msg->data().size();
-      StartWriteBack(fd, &written_back, result->bytes_received);
       if (progress) progress(result->bytes_received, result->info.size());
     }
   }
@@ -70,10 +59,8 @@ absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id, const std::s
         absl::StrCat(out_path, " exists; custody never overwrites a file, choose another name"));
   }
   std::string tmp = absl::StrCat(out_path, ".partial-", getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::InternalError(absl::StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
-  }
+  absl::StatusOr<std::unique_ptr<OutputFile>> out = OutputFile::Create(tmp);
+  if (!out.ok()) return absl::InternalError(out.status().message());
   GetResult result;
   Sha256 hash;
   // Each attempt resumes at the bytes received so far, from any node.
@@ -81,7 +68,7 @@ absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id, const std::s
       ServerPool::Retry{absl::Seconds(15), WorthAnotherNode, nullptr},
       [&](const ServerPool::Server& server) {
         std::unique_ptr<v1::Custody::Stub> stub = v1::Custody::NewStub(server.channel);
-        return GetOnce(stub.get(), want.ToString(), fd, &result, &hash, progress);
+        return GetOnce(stub.get(), want.ToString(), out->get(), &result, &hash, progress);
       },
       &result.attempts);
   if (s.ok() && result.bytes_received != result.info.size()) {
@@ -93,8 +80,8 @@ absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id, const std::s
     s = absl::DataLossError(
         absl::StrCat("received bytes hash to ", got.ToString(), ", not ", want.ToString()));
   }
-  if (s.ok() && fsync(fd) != 0) s = absl::InternalError("fsync of the output failed");
-  close(fd);
+  if (s.ok()) s = (*out)->Finish();
+  out->reset();  // closed
   if (s.ok() && rename(tmp.c_str(), out_path.c_str()) != 0) {
     s = absl::InternalError(absl::StrCat("renaming to ", out_path, ": ", std::strerror(errno)));
   }
