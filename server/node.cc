@@ -187,8 +187,8 @@ absl::Status Node::OpenParts() {
   objects_ = std::make_unique<ObjectStore>(index_.get());
   history_ = std::make_unique<AuditHistory>(index_.get(), committer_.get(), audit_.get());
   if (cluster_->nodes().size() > 1) {
-    placement_ =
-        std::make_unique<Placement>(cluster_, node_id_, verified_.get(), peer_credentials());
+    placement_ = std::make_unique<Placement>(cluster_, node_id_, verified_.get(), local_.get(),
+                                             peer_credentials());
     placement_->set_zone_policy({options_.allow_zone_degraded,
                                  [this](const Digest& chunk, const std::vector<std::string>& on) {
                                    ZoneDegraded(chunk, on);

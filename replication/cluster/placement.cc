@@ -8,12 +8,18 @@
 namespace custody {
 
 Placement::Placement(std::shared_ptr<const ClusterMap> map, std::string self,
-                     BlobStore* local_chunks, std::shared_ptr<grpc::ChannelCredentials> credentials)
+                     BlobStore* local_chunks, BlobStore* local_unverified,
+                     std::shared_ptr<grpc::ChannelCredentials> credentials)
     : map_(map),
       self_(self),
       local_(local_chunks),
-      replicated_(map, self, [this](const NodeInfo& n) -> BlobStore* {
-        return n.id == self_ ? local_ : peers_.at(n.id).chunks.get();
+      local_unverified_(local_unverified),
+      replicated_(map, self,
+                  [this](const NodeInfo& n) -> BlobStore* {
+                    return n.id == self_ ? local_ : peers_.at(n.id).chunks.get();
+                  }),
+      hashed_(map, self, [this](const NodeInfo& n) -> BlobStore* {
+        return n.id == self_ ? local_unverified_ : peers_.at(n.id).chunks.get();
       }) {
   for (const NodeInfo& n : map_->nodes()) {
     if (n.id == self_) continue;

@@ -23,14 +23,20 @@ namespace custody {
 // Thread-safe.
 class Placement {
  public:
-  // `local_chunks` is this node's own (verifying) chunk store; peers are
-  // called with `credentials`.
+  // `local_chunks` is this node's own (verifying) chunk store, and
+  // `local_unverified` the same store without the verifying decorator; peers
+  // are called with `credentials`.
   Placement(std::shared_ptr<const ClusterMap> map, std::string self, BlobStore* local_chunks,
-            std::shared_ptr<grpc::ChannelCredentials> credentials);
+            BlobStore* local_unverified, std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   BlobStore* chunks() { return &replicated_; }
+  // The same, for Put only of bytes whose digest the caller computed from
+  // them itself (an upload's chunks): this node's copy is not hashed a
+  // second time (issue 29); each peer still hashes what it receives.
+  BlobStore* hashed_chunks() { return &hashed_; }
   // Before the first put (ReplicatingBlobStore::ZonePolicy).
   void set_zone_policy(ReplicatingBlobStore::ZonePolicy p) {
+    hashed_.set_zone_policy(p);
     replicated_.set_zone_policy(std::move(p));
   }
   const ClusterMap& map() const { return *map_; }
@@ -63,7 +69,9 @@ class Placement {
   std::shared_ptr<const ClusterMap> map_;
   std::string self_;
   BlobStore* local_;
+  BlobStore* local_unverified_;
   ReplicatingBlobStore replicated_;
+  ReplicatingBlobStore hashed_;
   // Last: destroyed first, joining their threads before `replicated_`, which
   // their callbacks use, goes away.
   struct Peer {

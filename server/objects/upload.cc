@@ -100,20 +100,21 @@ void Upload::HashAndSubmit(uint32_t idx, std::shared_ptr<std::string> data,
 void Upload::PlaceAndRecord(uint32_t idx, const Digest& d, std::string data,
                             std::string hash_state) {
   uint32_t length = static_cast<uint32_t>(data.size());
-  mgr_->placement_->chunks()->Put(d, std::move(data),
-                                  [this, idx, d, length, hash_state](absl::Status s) {
-                                    if (!s.ok()) return ChunkDone(idx, d, s);
-                                    WriteRequest r;
-                                    r.index_only = true;
-                                    r.on_index = [this, idx, d, length, hash_state](
-                                                     rocksdb::WriteBatch* b, const WriteResult&) {
-                                      RecordProgress(b, idx, d, length, hash_state);
-                                    };
-                                    r.done = [this, idx, d](absl::StatusOr<WriteResult> res) {
-                                      ChunkDone(idx, d, res.status());
-                                    };
-                                    mgr_->committer_->Submit(std::move(r));
-                                  });
+  // `d` was computed from these bytes (HashAndSubmit): not hashed again here.
+  mgr_->placement_->hashed_chunks()->Put(
+      d, std::move(data), [this, idx, d, length, hash_state](absl::Status s) {
+        if (!s.ok()) return ChunkDone(idx, d, s);
+        WriteRequest r;
+        r.index_only = true;
+        r.on_index = [this, idx, d, length, hash_state](rocksdb::WriteBatch* b,
+                                                        const WriteResult&) {
+          RecordProgress(b, idx, d, length, hash_state);
+        };
+        r.done = [this, idx, d](absl::StatusOr<WriteResult> res) {
+          ChunkDone(idx, d, res.status());
+        };
+        mgr_->committer_->Submit(std::move(r));
+      });
 }
 
 void Upload::RecordProgress(rocksdb::WriteBatch* b, uint32_t idx, const Digest& d, uint32_t length,
