@@ -16,6 +16,7 @@
 #include "client/bundle_verifier.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
+#include "client/package_digests.h"
 #include "client/shown_time.h"
 #include "common/ed25519.h"
 #include "common/files.h"
@@ -124,6 +125,17 @@ int AuditVerifyCommand(const AuditArgs& a) {
     if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", a.pubkey)));
   }
   BundleReport r = VerifyBundleBytes(bytes, opts);
+  // An export folder: every file on both SHA-256 and SM3 (DIGESTS.txt).
+  const std::string digests =
+      (std::filesystem::path(a.bundle).parent_path() / kPackageDigests).string();
+  absl::StatusOr<bool> listed = PathExists(digests);
+  DigestsCheck digests_checked;
+  if (listed.ok() && *listed) {
+    absl::StatusOr<DigestsCheck> d = CheckPackageDigests(digests);
+    if (!d.ok()) return Fail(d.status());
+    digests_checked = *d;
+    r.problems.insert(r.problems.end(), d->problems.begin(), d->problems.end());
+  }
   if (a.json) {
     json events = json::array();
     for (const auto& e : r.events) events.push_back(EventJson(e));
@@ -133,6 +145,7 @@ int AuditVerifyCommand(const AuditArgs& a) {
                       {"checkpoint_origin", r.checkpoint.origin},
                       {"manifest_checked", r.manifest_checked},
                       {"context_checked", r.context_checked},
+                      {"digests_checked", digests_checked.files},
                       {"events", events}}
                      .dump()
               << "\n";
@@ -143,7 +156,12 @@ int AuditVerifyCommand(const AuditArgs& a) {
               << " under its signed checkpoint"
               << (a.file.empty() ? "" : "; the file hashes to the id")
               << (r.manifest_checked ? "; manifest.json matches the manifest the node signed" : "")
-              << (r.context_checked ? ", and the records and grant it signed" : "") << "\n";
+              << (r.context_checked ? ", and the records and grant it signed" : "")
+              << (digests_checked.files > 0
+                      ? absl::StrCat("; the ", digests_checked.files, " files ", kPackageDigests,
+                                     " lists match on SHA-256 and SM3")
+                      : "")
+              << "\n";
   }
   for (const std::string& p : r.problems) std::cerr << "custody: FAILED: " << p << "\n";
   return r.ok() ? 0 : 1;

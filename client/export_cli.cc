@@ -9,6 +9,7 @@
 #include "client/bundle_verifier.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
+#include "client/package_digests.h"
 #include "client/shown_time.h"
 #include "common/files.h"
 #include "common/status_macros.h"
@@ -67,7 +68,8 @@ std::string VerifyText(const std::string& name, const std::string& id, const v1:
   return absl::StrCat(
       "This folder was exported from custody: ", name, " is the object\n", id, ".\n",
       ContextText(c), "\nThe folder holds ", name, ", manifest.json, audit.bundle, ", kNodeKey,
-      " and VERIFY.txt.\nCheck them offline (no server needed):\n\n  sha256sum ", name,
+      ", VERIFY.txt and ", kPackageDigests,
+      ".\nCheck them offline (no server needed):\n\n  sha256sum ", name,
       "\n      must print the hex of the id above\n  custody audit verify audit.bundle --file ",
       name, " --pubkey ", kNodeKey,
       "\n      checks the object's audit events, each proven in the node's log under a\n"
@@ -79,7 +81,12 @@ std::string VerifyText(const std::string& name, const std::string& id, const v1:
       " is the public key the bundle names: the checkpoint, the object's manifest and\n"
       "the export's records and grant are signed by the holder of that key. To know it is\n"
       "the node's, compare it (sha256sum ",
-      kNodeKey, ") with the key the cluster's operator publishes.\n");
+      kNodeKey, ") with the key the cluster's operator publishes.\n\n", kPackageDigests,
+      " lists every other file of the folder with its SHA-256 and its SM3 (the\n"
+      "national standard GB/T 32905-2016); the verify command above checks both. By hand:\n\n"
+      "  sha256sum ",
+      name, "\n  openssl dgst -sm3 ", name, "\n      each must print the digest that ",
+      kPackageDigests, " lists for it.\n");
 }
 
 absl::Status WritePackage(const ExportArgs& a, const std::string& name, const std::string& id,
@@ -102,7 +109,9 @@ absl::Status WritePackage(const ExportArgs& a, const std::string& name, const st
   (*report)["node_key"] = kNodeKey;
   RETURN_IF_ERROR(WriteNewFile(a.out + "/" + kNodeKey, bundle.public_key_pem()));
   RETURN_IF_ERROR(WriteNewFile(a.out + "/manifest.json", report->dump(2) + "\n"));
-  return WriteNewFile(a.out + "/VERIFY.txt", VerifyText(name, id, c));
+  RETURN_IF_ERROR(WriteNewFile(a.out + "/VERIFY.txt", VerifyText(name, id, c)));
+  return WritePackageDigests(a.out,
+                             {name, "manifest.json", "audit.bundle", kNodeKey, "VERIFY.txt"});
 }
 
 absl::Status Export(const ExportArgs& a, const Digest& id, json* report) {
@@ -141,7 +150,8 @@ int ExportCommand(const ExportArgs& a) {
     std::cout << json{{"folder", a.out}, {"manifest", report}}.dump() << "\n";
   } else {
     std::cout << "exported " << a.id << " to " << a.out << " (" << report["file"].get<std::string>()
-              << ", manifest.json, audit.bundle, " << kNodeKey << ", VERIFY.txt)\n";
+              << ", manifest.json, audit.bundle, " << kNodeKey << ", VERIFY.txt, "
+              << kPackageDigests << ")\n";
   }
   return 0;
 }

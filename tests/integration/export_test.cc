@@ -10,8 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "absl/time/clock.h"
+#include "common/sm3.h"
 #include "custody/v1/audit.pb.h"
 #include "custody/v1/manifest.pb.h"
 #include "tests/integration/access_fixture.h"
@@ -67,6 +69,44 @@ std::pair<std::set<std::string>, std::set<std::string>> NamedAndPresent(const st
   return {named, present};
 }
 
+// DIGESTS.txt lists every other file of the package with its SHA-256 and SM3
+// (GB/T 32905), verify checks both, and a file swapped afterwards fails on
+// both (issue 30).
+void ExpectDigestsCoverThePackage(const std::string& pkg) {
+  std::map<std::string, std::pair<std::string, std::string>> listed;
+  std::istringstream lines(ReadFile(pkg + "/DIGESTS.txt"));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream f(line);
+    std::string sha, sm3, name;
+    f >> sha >> sm3 >> name;
+    listed[name] = {sha, sm3};
+  }
+  std::set<std::string> others;
+  for (const auto& e : std::filesystem::directory_iterator(pkg)) {
+    if (e.path().filename() != "DIGESTS.txt") others.insert(e.path().filename().string());
+  }
+  ASSERT_EQ(listed.size(), others.size()) << ReadFile(pkg + "/DIGESTS.txt");
+  for (const std::string& name : others) {
+    ASSERT_TRUE(listed.count(name)) << name;
+    EXPECT_EQ(listed[name].first, HashFile(pkg + "/" + name)) << name;
+    absl::StatusOr<Sm3::Value> sm3 = Sm3::OfFile(pkg + "/" + name);
+    ASSERT_TRUE(sm3.ok()) << sm3.status();
+    EXPECT_EQ(listed[name].second, Sm3::ToString(*sm3)) << name;
+  }
+  // A copy of the package whose VERIFY.txt (which no signature covers) was
+  // swapped: the bundle still verifies, the digests do not.
+  const std::string copy = pkg + "-swapped";
+  std::filesystem::copy(pkg, copy);
+  { std::ofstream(copy + "/VERIFY.txt") << "Trust us.\n"; }
+  CliResult r =
+      RunCli({"audit", "verify", copy + "/audit.bundle", "--pubkey", copy + "/node-key.pem"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("VERIFY.txt: its SHA-256 is"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("VERIFY.txt: its SM3 is"), std::string::npos) << r.err;
+  std::filesystem::remove_all(copy);
+}
+
 // VERIFY.txt names exactly the files of the package (none elsewhere), says
 // whose record it is and why it was handed out, and its command passes as
 // written there, on the package's files.
@@ -85,6 +125,10 @@ void ExpectVerifyTxtNamesThePackage(const std::string& pkg, const std::string& a
   EXPECT_EQ(pinned.exit_code, 0) << pinned.out << pinned.err;
   EXPECT_NE(pinned.out.find("and the records and grant it signed"), std::string::npos)
       << pinned.out;
+  EXPECT_NE(pinned.out.find("the 5 files DIGESTS.txt lists match on SHA-256 and SM3"),
+            std::string::npos)
+      << pinned.out;
+  ExpectDigestsCoverThePackage(pkg);
 }
 
 // The package's manifest.json names the record, the requester, the
