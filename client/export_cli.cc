@@ -62,6 +62,23 @@ std::string ContextText(const v1::ExportContext& c) {
   return out;
 }
 
+// The same checks in Chinese, for the court and the archive (issue 30).
+std::string VerifyTextChinese(const std::string& name, const std::string& id) {
+  return absl::StrCat(
+      "—— 中文说明 ——\n本文件夹由 custody 导出。", name, " 是证据文件，其标识为\n", id,
+      "。\n文件夹内有 ", name, "、manifest.json、audit.bundle、", kNodeKey, "、VERIFY.txt 和 ",
+      kPackageDigests, "。无需联网即可离线核验：\n\n  sha256sum ", name,
+      "\n      输出的十六进制值须与上面的标识一致\n  custody audit verify audit.bundle --file ",
+      name, " --pubkey ", kNodeKey,
+      "\n      核验该文件的每一条审计事件均记入节点日志，并由节点签名的检查点证明；\n      ", name,
+      " 的哈希与标识一致；manifest.json 所述的对象、案卷和授权与节点签名的内容一致；\n"
+      "      并按 ",
+      kPackageDigests, " 核对每个文件的 SHA-256 和 SM3 摘要。\n  openssl dgst -sm3 ", name,
+      "\n      输出的 SM3 摘要（GB/T 32905-2016）须与 ", kPackageDigests, " 所列一致\n\n", kNodeKey,
+      " 是审计包所指明的节点公钥。请将其指纹（sha256sum ", kNodeKey,
+      "）与集群运营方公布的公钥核对。\n");
+}
+
 // VERIFY.txt: what the folder holds and how to check it with those files
 // alone (it names no file that is not in the folder).
 std::string VerifyText(const std::string& name, const std::string& id, const v1::ExportContext& c) {
@@ -86,7 +103,7 @@ std::string VerifyText(const std::string& name, const std::string& id, const v1:
       "national standard GB/T 32905-2016); the verify command above checks both. By hand:\n\n"
       "  sha256sum ",
       name, "\n  openssl dgst -sm3 ", name, "\n      each must print the digest that ",
-      kPackageDigests, " lists for it.\n");
+      kPackageDigests, " lists for it.\n\n", VerifyTextChinese(name, id));
 }
 
 absl::Status WritePackage(const ExportArgs& a, const std::string& name, const std::string& id,

@@ -120,6 +120,15 @@ void ExpectVerifyTxtNamesThePackage(const std::string& pkg, const std::string& a
   EXPECT_NE(text.find("custody audit verify audit.bundle --file clip.mp4 --pubkey node-key.pem"),
             std::string::npos)
       << text;
+  // And in Chinese, with the same commands (issue 30).
+  const size_t zh = text.find("—— 中文说明 ——");
+  ASSERT_NE(zh, std::string::npos) << text;
+  for (const std::string& said :
+       {std::string("无需联网即可离线核验"),
+        std::string("custody audit verify audit.bundle --file clip.mp4 --pubkey node-key.pem"),
+        std::string("openssl dgst -sm3 clip.mp4"), std::string("SHA-256 和 SM3 摘要")}) {
+    EXPECT_NE(text.find(said, zh), std::string::npos) << said;
+  }
   CliResult pinned = RunCli({"audit", "verify", pkg + "/audit.bundle", "--file", pkg + "/clip.mp4",
                              "--pubkey", pkg + "/node-key.pem"});
   EXPECT_EQ(pinned.exit_code, 0) << pinned.out << pinned.err;
