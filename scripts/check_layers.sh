@@ -20,6 +20,7 @@ SERVER_LAYERS=(
   server/records/
   server/node
   replication/offsite/
+  replication/witness/
   server/services/
 )
 

@@ -23,6 +23,7 @@ LIBS=(
   server/records/libcustody_records.a
   server/libcustody_node.a
   replication/offsite/libcustody_offsite.a
+  replication/witness/libcustody_witness.a
   server/services/libcustody_services.a
 )
 defined_in() {  # custody symbols a library defines

@@ -14,9 +14,11 @@
 namespace custody {
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& config,
-                                                      OffsiteFlags* offsite) {
-  std::unique_ptr<Daemon> d(new Daemon(config, offsite));
+                                                      OffsiteFlags* offsite,
+                                                      WitnessFlags* witness) {
+  std::unique_ptr<Daemon> d(new Daemon(config, offsite, witness));
   ASSIGN_OR_RETURN(d->node_, Node::Open(config.node));
+  RETURN_IF_ERROR(witness->Open(d->node_.get()));
   if (d->node_->options().tls) {
     config.server_credentials->SetAuthMetadataProcessor(
         std::make_shared<Authenticator>(d->node_->trail()));
@@ -39,6 +41,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& config
     for (const char* name : d->HealthNames()) health->SetServingStatus(name, true);
   }
   offsite->Start();
+  witness->Start();
   d->LogStart(port);
   RETURN_IF_ERROR(d->StartMetrics());
   return d;
@@ -46,8 +49,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& config
 
 void Daemon::Configure(grpc::ServerBuilder* builder, int* port) {
   Node* node = node_.get();
-  custody_ = std::make_unique<CustodyService>(node);
-  audit_ = std::make_unique<AuditService>(node);
+  custody_ = std::make_unique<CustodyService>(node, witness_->attester());
+  audit_ = std::make_unique<AuditService>(node, witness_->attester());
   replica_ = std::make_unique<ReplicaService>(node);
   access_ = std::make_unique<AccessService>(node);
   records_ = std::make_unique<RecordsService>(node, node->records());
@@ -56,7 +59,8 @@ void Daemon::Configure(grpc::ServerBuilder* builder, int* port) {
   builder->AddListeningPort(config_.listen, config_.server_credentials, port);
   builder->RegisterService(custody_.get());  // an offsite peer answers only its status
   builder->RegisterService(audit_.get());
-  if (!offsite_->offsite_peer()) {
+  witness_->Register(builder);  // on a witness and on an offsite peer
+  if (!offsite_->restricted()) {
     builder->RegisterService(replica_.get());
     builder->RegisterService(access_.get());
     builder->RegisterService(records_.get());
@@ -75,17 +79,20 @@ void Daemon::Configure(grpc::ServerBuilder* builder, int* port) {
 
 std::vector<const char*> Daemon::HealthNames() const {
   std::vector<const char*> names = {"custody.v1.Custody", "custody.v1.Audit"};
-  if (!offsite_->offsite_peer()) {
+  if (witness_->serves_witness()) names.push_back("custody.v1.Witness");
+  if (!offsite_->restricted()) {
     names.insert(names.end(), {"custody.v1.Access", "custody.v1.Records", "custody.v1.Snapshots"});
   }
   return names;
 }
 
 void Daemon::LogStart(int port) const {
-  LOG(INFO) << "custodyd " << (offsite_->offsite_peer() ? "offsite peer " : "node ")
-            << node_->node_id() << " (cluster map version " << node_->cluster().version()
-            << ", R = " << node_->cluster().replication_factor() << ") serving "
-            << config_.node.data_dir << " on port " << port << " (chunk size "
+  const char* role = offsite_->offsite_peer() ? "offsite peer "
+                     : offsite_->witness()    ? "witness "
+                                              : "node ";
+  LOG(INFO) << "custodyd " << role << node_->node_id() << " (cluster map version "
+            << node_->cluster().version() << ", R = " << node_->cluster().replication_factor()
+            << ") serving " << config_.node.data_dir << " on port " << port << " (chunk size "
             << FormatBytes(node_->chunk_size()) << ", volume writes via " << node_->io_backend()
             << ")";
 }
@@ -118,6 +125,7 @@ Daemon::~Daemon() {
     server_.reset();
   }
   offsite_->Stop();  // the snapshot schedule, before the node goes
+  witness_->Stop();  // the witness and TSA rounds, too
   custody_.reset();  // its clock watch, whose checks use the node
   node_.reset();
 }

@@ -22,16 +22,18 @@ namespace custody {
 
 class Daemon {
  public:
-  // Opens the node of `config`, then serves it. `config` and `offsite` must
-  // outlive the daemon.
+  // Opens the node of `config`, then serves it. `config`, `offsite` and
+  // `witness` must outlive the daemon.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonConfig& config,
-                                                       OffsiteFlags* offsite);
+                                                       OffsiteFlags* offsite,
+                                                       WitnessFlags* witness);
   // Stops serving (in-flight calls get 5 s), then the snapshot schedule, then
   // closes the node.
   ~Daemon();
 
  private:
-  Daemon(const DaemonConfig& config, OffsiteFlags* offsite) : config_(config), offsite_(offsite) {}
+  Daemon(const DaemonConfig& config, OffsiteFlags* offsite, WitnessFlags* witness)
+      : config_(config), offsite_(offsite), witness_(witness) {}
   // Registers every service with `builder`, and the server's settings.
   void Configure(grpc::ServerBuilder* builder, int* port);
   absl::Status StartMetrics();
@@ -41,6 +43,7 @@ class Daemon {
 
   const DaemonConfig& config_;
   OffsiteFlags* offsite_;
+  WitnessFlags* witness_;
   std::unique_ptr<Node> node_;
   std::unique_ptr<CustodyService> custody_;
   std::unique_ptr<AuditService> audit_;

@@ -21,6 +21,7 @@ DaemonFlags::DaemonFlags(CLI::App* app) : app_(app) {
   AddSecurityFlags();
   records_ = std::make_unique<RecordFlags>(app, &config_.node);
   offsite_ = std::make_unique<OffsiteFlags>(app, &config_.node);
+  witness_ = std::make_unique<WitnessFlags>(app);
 }
 
 void DaemonFlags::AddStorageFlags() {
@@ -87,7 +88,7 @@ absl::Status DaemonFlags::Apply() {
   if (!config_.new_data_key.empty()) return absl::OkStatus();  // nothing else is used
   RETURN_IF_ERROR(ApplyIntervals());
   // An offsite peer is no node of the map; --node-id alone names it.
-  if (!cluster_file_.empty() || (!config_.node.node_id.empty() && !offsite_->offsite_peer())) {
+  if (!cluster_file_.empty() || (!config_.node.node_id.empty() && !offsite_->restricted())) {
     RETURN_IF_ERROR(UseClusterMap());
   }
   if (!etcd_.empty() && cluster_file_.empty()) {
@@ -95,6 +96,7 @@ absl::Status DaemonFlags::Apply() {
         "--etcd is for a cluster: give --cluster MAP and --node-id too (a single node needs none)");
   }
   RETURN_IF_ERROR(offsite_->Apply());
+  RETURN_IF_ERROR(witness_->Apply(offsite_->restricted()));
   RETURN_IF_ERROR(ChooseSecurity());
   RETURN_IF_ERROR(ApplySizes());
   config_.node.idle_timeout = absl::Seconds(idle_seconds_);

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "replication/offsite/offsite_flags.h"
+#include "replication/witness/witness_flags.h"
 #include "server/node.h"
 #include "server/record_flags.h"
 
@@ -39,6 +40,7 @@ class DaemonFlags {
   absl::Status Apply();
   DaemonConfig& config() { return config_; }
   OffsiteFlags& offsite() { return *offsite_; }
+  WitnessFlags& witness() { return *witness_; }
 
  private:
   void AddStorageFlags();
@@ -62,6 +64,7 @@ class DaemonFlags {
   bool insecure_loopback_ = false;
   std::unique_ptr<RecordFlags> records_;  // their flags come after the others
   std::unique_ptr<OffsiteFlags> offsite_;
+  std::unique_ptr<WitnessFlags> witness_;
 };
 
 }  // namespace custody

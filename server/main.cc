@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   absl::StatusOr<std::unique_ptr<custody::Daemon>> daemon =
-      custody::Daemon::Start(config, &flags.offsite());
+      custody::Daemon::Start(config, &flags.offsite(), &flags.witness());
   if (!daemon.ok()) return Fail(daemon.status().ToString());
   int sig = 0;
   sigwait(&sigs, &sig);

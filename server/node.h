@@ -111,6 +111,9 @@ struct NodeOptions {
   // custodyd --role offsite (doc/offsite.md): only the offsite service, status
   // and the audit trail answer; every other action is refused.
   bool offsite_peer = false;
+  // custodyd --role witness (doc/witness.md): only the witness service,
+  // status and the audit trail answer.
+  bool witness_only = false;
 };
 
 // Thread-safe once open.

@@ -78,11 +78,17 @@ absl::StatusOr<v1::Principal> Node::Authorize(const grpc::ServerContextBase& ctx
     return Refuse(PeerIdentity(ctx), action, subject, p.status());
   }
   absl::Status allowed = custody::Authorize(*p, action);
-  if (allowed.ok() && options_.offsite_peer && action != Action::kOffsitePeer &&
-      action != Action::kStatus && action != Action::kAuditRead) {
+  const bool answers = action == Action::kStatus || action == Action::kAuditRead;
+  if (allowed.ok() && options_.offsite_peer && !answers && action != Action::kOffsitePeer &&
+      action != Action::kWitness) {
     allowed = absl::PermissionDeniedError(
-        "this node is an offsite peer (--role offsite): it keeps its cluster's snapshots and "
-        "takes no other request");
+        "this node is an offsite peer (--role offsite): it keeps its cluster's snapshots, "
+        "witnesses its checkpoints and takes no other request");
+  }
+  if (allowed.ok() && options_.witness_only && !answers && action != Action::kWitness) {
+    allowed = absl::PermissionDeniedError(
+        "this node is a witness (--role witness): it cosigns other nodes' audit checkpoints "
+        "and takes no other request");
   }
   if (!allowed.ok()) return Refuse(p->name(), action, subject, allowed);
   return p;

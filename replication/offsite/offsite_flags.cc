@@ -8,9 +8,10 @@ namespace custody {
 
 OffsiteFlags::OffsiteFlags(CLI::App* app, NodeOptions* opts) : opts_(opts) {
   app->add_option("--role", role_,
-                  "storage (a node of the cluster, default) or offsite (the offsite peer: "
-                  "keeps the cluster's snapshots, takes nothing else)")
-      ->check(CLI::IsMember({"storage", "offsite"}));
+                  "storage (a node of the cluster, default), offsite (the offsite peer: "
+                  "keeps the cluster's snapshots and witnesses its checkpoints, takes nothing "
+                  "else) or witness (cosigns other nodes' audit checkpoints, takes nothing else)")
+      ->check(CLI::IsMember({"storage", "offsite", "witness"}));
   app->add_option("--offsite", options_.peer,
                   "the offsite peer's address (HOST:PORT) for offsite sync and the schedule "
                   "(default: the cluster map's offsite address)");
@@ -39,14 +40,18 @@ absl::Status OffsiteFlags::Apply() {
         "--offsite names the peer of a storage node; an offsite "
         "peer (--role offsite) has none");
   }
-  if (offsite_peer() && opts_->cluster != nullptr) {
-    return absl::InvalidArgumentError(
-        "an offsite peer (--role offsite) is not a node of the cluster map: drop --cluster");
+  if (restricted() && opts_->cluster != nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "an ", role_, " (--role ", role_, ") is not a node of the cluster map: drop --cluster"));
+  }
+  if (witness() && !options_.peer.empty()) {
+    return absl::InvalidArgumentError("--offsite names the peer of a storage node, not a witness");
   }
   if (options_.peer.empty() && opts_->cluster != nullptr) {
     options_.peer = opts_->cluster->offsite_address();  // the map's "offsite" entry
   }
   opts_->offsite_peer = offsite_peer();
+  opts_->witness_only = witness();
   return absl::OkStatus();
 }
 
@@ -63,7 +68,7 @@ void OffsiteFlags::Register(Node* node, grpc::ServerBuilder* builder) {
 }
 
 void OffsiteFlags::Start() {
-  if (snapshots_ && !offsite_peer()) snapshots_->StartSchedule();
+  if (snapshots_ && !restricted()) snapshots_->StartSchedule();
 }
 
 void OffsiteFlags::Stop() { snapshots_.reset(); }

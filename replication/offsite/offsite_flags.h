@@ -25,6 +25,9 @@ class OffsiteFlags {
   absl::Status Apply();
 
   bool offsite_peer() const { return role_ == "offsite"; }
+  bool witness() const { return role_ == "witness"; }
+  // Not a storage node of the cluster: an offsite peer or a witness.
+  bool restricted() const { return role_ != "storage"; }
   // Registers the Snapshots service and, on an offsite peer, the
   // OffsitePeer service (where Snapshots refuses every call) for `node`
   // with `builder`; kept alive here.

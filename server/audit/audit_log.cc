@@ -196,9 +196,17 @@ absl::StatusOr<std::pair<std::string, std::vector<Digest>>> AuditLog::Consistenc
     uint64_t old_size) {
   ASSIGN_OR_RETURN(std::string note, LatestCheckpoint());
   ASSIGN_OR_RETURN(Checkpoint c, VerifyCheckpoint(note, key_.public_raw()));
-  auto node = [this](int l, uint64_t i) { return Node(l, i); };
-  ASSIGN_OR_RETURN(std::vector<Digest> proof, merkle::ConsistencyProof(old_size, c.size, node));
+  ASSIGN_OR_RETURN(std::vector<Digest> proof, ConsistencyProof(old_size, c.size));
   return std::make_pair(note, proof);
+}
+
+absl::StatusOr<std::vector<Digest>> AuditLog::ConsistencyProof(uint64_t old_size, uint64_t size) {
+  if (size > committed_size_.load()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("the log holds ", committed_size_.load(), " events, fewer than ", size));
+  }
+  auto node = [this](int l, uint64_t i) { return Node(l, i); };
+  return merkle::ConsistencyProof(old_size, size, node);
 }
 
 absl::StatusOr<v1::AuditBundle> AuditLog::Bundle(const std::string& subject) {

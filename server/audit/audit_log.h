@@ -80,6 +80,9 @@ class AuditLog : public CommitHook {
   // The latest checkpoint and a consistency proof from tree size `old_size`
   // to it.
   absl::StatusOr<std::pair<std::string, std::vector<Digest>>> ConsistencyFrom(uint64_t old_size);
+  // An RFC 9162 consistency proof from tree size `old_size` to `size` (at
+  // most the committed size).
+  absl::StatusOr<std::vector<Digest>> ConsistencyProof(uint64_t old_size, uint64_t size);
   // `subject`'s events with inclusion proofs against the latest checkpoint.
   absl::StatusOr<v1::AuditBundle> Bundle(const std::string& subject);
   // Recomputes the tree from the stored events and checks it against every

@@ -42,6 +42,7 @@ const std::map<Action, std::vector<std::string>>& Allowed() {
       {Action::kSnapshotRead, {"admin", "archive-head", "auditor"}},
       {Action::kRestore, {"admin"}},
       {Action::kOffsitePeer, {"node"}},
+      {Action::kWitness, {"node"}},
   };
   return *m;
 }
@@ -166,6 +167,8 @@ const char* ActionName(Action a) {
       return "restore the cluster from offsite";
     case Action::kOffsitePeer:
       return "send snapshots to this offsite peer";
+    case Action::kWitness:
+      return "have audit checkpoints cosigned by this witness";
   }
   return "?";
 }
@@ -218,6 +221,8 @@ const char* ActionCommands(Action a) {
       return "restore --from-offsite";
     case Action::kOffsitePeer:
       return "the offsite peer service (nodes only)";
+    case Action::kWitness:
+      return "the witness service (nodes only)";
   }
   return "?";
 }

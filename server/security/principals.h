@@ -49,6 +49,7 @@ enum class Action {
   kSnapshotRead,      // snapshot list, show, offsite status, offsite verify, offsite snapshots
   kRestore,           // restore --from-offsite
   kOffsitePeer,       // the offsite peer's service: cluster nodes only
+  kWitness,           // the witness service: cluster nodes only
 };
 const char* ActionName(Action a);
 // The commands that ask for `a` (the comments above).

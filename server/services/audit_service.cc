@@ -155,6 +155,14 @@ grpc::ServerUnaryReactor* AuditService::LatestCheckpoint(grpc::CallbackServerCon
       ASSIGN_OR_RETURN(note, node_->audit()->LatestCheckpoint());
     }
     if (note.empty()) return absl::NotFoundError("the node has signed no checkpoint yet");
+    if (attester_ != nullptr && attester_->enabled()) {
+      // A fresh checkpoint is handed out: it is an export, asked for now.
+      Attester::Attested a = request->fresh() ? attester_->Now(note) : attester_->Held(note);
+      note = a.note;
+      response->set_timestamp_token(a.token);
+      response->set_timestamp_state(a.timestamp_state);
+      response->set_witness_state(a.witness_state);
+    }
     response->set_checkpoint(note);
     response->set_public_key_pem(node_->audit()->public_key_pem());
     return absl::OkStatus();
@@ -244,6 +252,11 @@ grpc::ServerUnaryReactor* AuditService::Export(grpc::CallbackServerContext* ctx,
     ASSIGN_OR_RETURN(v1::Principal who, AuthorizeExport(*ctx, request->subject()));
     RETURN_IF_ERROR(node_->SignCheckpointNow().status());
     ASSIGN_OR_RETURN(*response, node_->audit()->Bundle(request->subject()));
+    if (attester_ != nullptr && attester_->enabled()) {
+      Attester::Attested a = attester_->Now(response->checkpoint());
+      response->set_checkpoint(a.note);
+      response->set_timestamp_token(a.token);
+    }
     RETURN_IF_ERROR(SignManifest(who, response));
     v1::AuditEvent e = NewEvent("audit.exported", request->subject(), who.name());
     AddDetail(&e, "peer", peer);

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "custody/v1/audit.grpc.pb.h"
+#include "replication/witness/attester.h"
 #include "server/node.h"
 
 namespace custody {
@@ -12,7 +13,10 @@ namespace custody {
 // Thread-safe. All work runs on the node's read pool.
 class AuditService final : public v1::Audit::CallbackService {
  public:
-  explicit AuditService(Node* node) : node_(node) {}
+  // `attester` (may be null) gives checkpoints their witness's cosignature
+  // and their TSA token.
+  explicit AuditService(Node* node, Attester* attester = nullptr)
+      : node_(node), attester_(attester) {}
 
   grpc::ServerUnaryReactor* Log(grpc::CallbackServerContext* ctx,
                                 const v1::AuditLogRequest* request,
@@ -50,6 +54,7 @@ class AuditService final : public v1::Audit::CallbackService {
   absl::StatusOr<v1::ExportContext> ExportContextFor(const v1::Principal& who,
                                                      const std::string& id);
   Node* node_;
+  Attester* attester_;
 };
 
 }  // namespace custody

@@ -25,7 +25,7 @@ ClockWatch::~ClockWatch() {
 }
 
 bool ClockWatch::Check() {
-  const v1::ClusterStatusResponse r = ProbeCluster(node_);
+  const v1::ClusterStatusResponse r = ProbeCluster(node_, nullptr);
   int answered = 0;
   const v1::ClusterNodeStatus* me = nullptr;
   for (const v1::ClusterNodeStatus& n : r.nodes()) {

@@ -15,7 +15,7 @@ namespace custody {
 
 namespace {}  // namespace
 
-void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
+void FillNodeStatus(Node* node, const Attester* attester, v1::NodeStatusResponse* response) {
   response->set_node_id(node->node_id());
   response->set_chunk_size(node->chunk_size());
   response->set_io_backend(std::string(node->io_backend()));
@@ -36,6 +36,7 @@ void FillNodeStatus(Node* node, v1::NodeStatusResponse* response) {
   response->set_audit_events_held(node->trail()->held());
   response->set_now_unix_nanos(absl::ToUnixNanos(WallNow()));
   response->set_keeps_schedule(node->KeepsSchedule());
+  if (attester != nullptr && attester->enabled()) attester->Fill(response->mutable_attestation());
   if (const EtcdClient* etcd = node->etcd()) {
     EtcdClient::Outcome o = etcd->last_outcome();
     response->set_etcd(o.state.empty() ? "not asked yet" : o.state);
@@ -167,7 +168,7 @@ void MarkLiveness(const Node& node, v1::ClusterStatusResponse* r) {
 
 }  // namespace
 
-v1::ClusterStatusResponse ProbeCluster(Node* node) {
+v1::ClusterStatusResponse ProbeCluster(Node* node, const Attester* attester) {
   v1::ClusterStatusResponse r;
   const ClusterMap& map = node->cluster();
   r.set_map_version(map.version());
@@ -179,7 +180,7 @@ v1::ClusterStatusResponse ProbeCluster(Node* node) {
     out->set_address(n.address);
     out->set_zone(n.zone);
     if (n.id == node->node_id()) {
-      FillNodeStatus(node, out->mutable_status());
+      FillNodeStatus(node, attester, out->mutable_status());
       out->set_up(true);
     } else {
       AskPeer(node, n, map.version(), out);

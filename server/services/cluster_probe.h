@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "custody/v1/custody.pb.h"
+#include "replication/witness/attester.h"
 #include "server/node.h"
 
 namespace custody {
@@ -15,10 +16,10 @@ namespace custody {
 // flagged (ClusterNodeStatus.clock_skewed, custody_clock_skewed).
 inline constexpr absl::Duration kClockSkewBound = absl::Seconds(2);
 
-// This node's own status.
-void FillNodeStatus(Node* node, v1::NodeStatusResponse* response);
+// This node's own status; its witness and TSA from `attester` (may be null).
+void FillNodeStatus(Node* node, const Attester* attester, v1::NodeStatusResponse* response);
 // Every node of the map, probed now (each peer at most 2 s).
-v1::ClusterStatusResponse ProbeCluster(Node* node);
+v1::ClusterStatusResponse ProbeCluster(Node* node, const Attester* attester);
 
 }  // namespace custody
 

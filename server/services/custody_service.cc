@@ -87,7 +87,7 @@ grpc::ServerUnaryReactor* CustodyService::NodeStatus(grpc::CallbackServerContext
                                                      v1::NodeStatusResponse* response) {
   return RunUnary(ctx, node_->read_pool(), [this, ctx, response]() -> absl::Status {
     RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kStatus).status());
-    FillNodeStatus(node_, response);
+    FillNodeStatus(node_, attester_, response);
     return absl::OkStatus();
   });
 }
@@ -97,7 +97,7 @@ grpc::ServerUnaryReactor* CustodyService::ClusterStatus(grpc::CallbackServerCont
                                                         v1::ClusterStatusResponse* response) {
   return RunUnary(ctx, node_->read_pool(), [this, ctx, response]() -> absl::Status {
     RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kStatus).status());
-    *response = ProbeCluster(node_);
+    *response = ProbeCluster(node_, attester_);
     return absl::OkStatus();
   });
 }

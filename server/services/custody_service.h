@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "custody/v1/custody.grpc.pb.h"
+#include "replication/witness/attester.h"
 #include "server/node.h"
 #include "server/services/clock_watch.h"
 #include "server/services/playbacks.h"
@@ -15,7 +16,9 @@ namespace custody {
 // RocksDB work on the node's read pool, never on a gRPC thread.
 class CustodyService final : public v1::Custody::CallbackService {
  public:
-  explicit CustodyService(Node* node) : node_(node) {}
+  // `attester` (may be null) answers for the node's witness and TSA.
+  explicit CustodyService(Node* node, const Attester* attester = nullptr)
+      : node_(node), attester_(attester) {}
 
   grpc::ServerReadReactor<v1::UploadRequest>* Upload(grpc::CallbackServerContext* ctx,
                                                      v1::UploadResponse* response) override;
@@ -50,6 +53,7 @@ class CustodyService final : public v1::Custody::CallbackService {
 
  private:
   Node* node_;
+  const Attester* attester_;
   Playbacks playbacks_;  // the web console's viewings, recorded once each
   ClockWatch clock_watch_{node_};
 };
