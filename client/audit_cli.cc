@@ -18,10 +18,12 @@
 #include "client/client.h"
 #include "client/package_digests.h"
 #include "client/shown_time.h"
+#include "common/cosignature.h"
 #include "common/ed25519.h"
 #include "common/files.h"
 #include "common/grpc_status.h"
 #include "common/merkle.h"
+#include "common/timestamp_token.h"
 #include "common/units.h"
 #include "custody/v1/audit.grpc.pb.h"
 
@@ -44,6 +46,34 @@ std::string ReadAll(const std::string& path, bool* ok) {
   return ss.str();
 }
 
+json AttestationJson(const AttestationReport& a) {
+  return json{
+      {"cosignatures", a.cosignatures},
+      {"witness", a.witness},
+      {"witness_time", a.witness.empty() ? "" : ShownTime(a.witness_unix_seconds * 1000000000)},
+      {"timestamped", a.timestamped},
+      {"tsa_checked", a.tsa_checked},
+      {"tsa", a.tsa},
+      {"tsa_time", a.timestamped && a.problems.empty() && a.tsa_time != absl::InfinitePast()
+                       ? ShownTime(absl::ToUnixNanos(a.tsa_time))
+                       : ""},
+      {"warnings", a.warnings}};
+}
+
+// What the witness and the TSA vouch for, after a bundle verified.
+void PrintAttestation(const AttestationReport& a) {
+  if (!a.witness.empty()) {
+    std::cout << "witnessed: cosigned by " << a.witness << " at "
+              << ShownTime(a.witness_unix_seconds * 1000000000) << "\n";
+  } else if (a.cosignatures > 0) {
+    std::cout << "the checkpoint carries " << a.cosignatures
+              << " witness cosignature(s), not checked: give --witness-key\n";
+  }
+  if (a.tsa_time == absl::InfinitePast()) return;
+  std::cout << (a.tsa_checked ? "timestamped: " : "timestamp (not checked: give --tsa-cert): ")
+            << ShownTime(absl::ToUnixNanos(a.tsa_time)) << " by " << a.tsa << "\n";
+}
+
 }  // namespace
 
 int AuditCheckpointCommand(const AuditArgs& a) {
@@ -53,17 +83,36 @@ int AuditCheckpointCommand(const AuditArgs& a) {
   v1::AuditCheckpointResponse resp;
   absl::Status s = FromGrpcStatus(Stub(a.server)->LatestCheckpoint(&ctx, req, &resp));
   if (!s.ok()) return Fail(s);
-  if (!a.json) {
-    std::cout << resp.checkpoint();
-    return 0;
-  }
   absl::StatusOr<std::string> key = Ed25519PublicFromPem(resp.public_key_pem());
   absl::StatusOr<Checkpoint> c =
       key.ok() ? VerifyCheckpoint(resp.checkpoint(), *key) : key.status();
   if (!c.ok()) return Fail(c.status());
-  std::cout << json{{"origin", c->origin},        {"size", c->size},
-                    {"root", c->root.ToString()}, {"time", ShownTime(c->time_unix_nanos)},
-                    {"note", resp.checkpoint()},  {"public_key_pem", resp.public_key_pem()}}
+  absl::StatusOr<TimestampFacts> stamp = ReadTimestampToken(resp.timestamp_token());
+  std::string timestamp = resp.timestamp_state();
+  if (!resp.timestamp_token().empty()) {
+    timestamp = stamp.ok()
+                    ? absl::StrCat("timestamped at ", ShownTime(absl::ToUnixNanos(stamp->time)),
+                                   " by ", stamp->tsa)
+                    : absl::StrCat("unreadable token: ", stamp.status().message());
+  }
+  if (!a.json) {
+    std::cout << resp.checkpoint();  // the note alone, to keep as a file
+    for (const std::string& line : {resp.witness_state(), timestamp}) {
+      if (!line.empty()) std::cerr << line << "\n";
+    }
+    return 0;
+  }
+  std::cout << json{{"origin", c->origin},
+                    {"size", c->size},
+                    {"root", c->root.ToString()},
+                    {"time", ShownTime(c->time_unix_nanos)},
+                    {"note", resp.checkpoint()},
+                    {"public_key_pem", resp.public_key_pem()},
+                    {"cosignatures", NoteSignatureLines(resp.checkpoint()).size() - 1},
+                    {"witness_state", resp.witness_state()},
+                    {"timestamped", !resp.timestamp_token().empty()},
+                    {"timestamp", timestamp},
+                    {"timestamp_token", absl::Base64Escape(resp.timestamp_token())}}
                    .dump()
             << "\n";
   return 0;
@@ -120,9 +169,12 @@ int AuditVerifyCommand(const AuditArgs& a) {
     opts.manifest_json = ReadAll(manifest, &ok);
     if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", manifest)));
   }
-  if (!a.pubkey.empty()) {
-    opts.public_key_pem = ReadAll(a.pubkey, &ok);
-    if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", a.pubkey)));
+  for (auto [path, out] : {std::pair{&a.pubkey, &opts.public_key_pem},
+                           std::pair{&a.witness_key, &opts.witness_key_pem},
+                           std::pair{&a.tsa_cert, &opts.tsa_cert_pem}}) {
+    if (path->empty()) continue;
+    *out = ReadAll(*path, &ok);
+    if (!ok) return Fail(absl::NotFoundError(absl::StrCat("cannot read ", *path)));
   }
   BundleReport r = VerifyBundleBytes(bytes, opts);
   // An export folder: every file on both SHA-256 and SM3 (DIGESTS.txt).
@@ -146,6 +198,7 @@ int AuditVerifyCommand(const AuditArgs& a) {
                       {"manifest_checked", r.manifest_checked},
                       {"context_checked", r.context_checked},
                       {"digests_checked", digests_checked.files},
+                      {"attestation", AttestationJson(r.attestation)},
                       {"events", events}}
                      .dump()
               << "\n";
@@ -162,7 +215,10 @@ int AuditVerifyCommand(const AuditArgs& a) {
                                      " lists match on SHA-256 and SM3")
                       : "")
               << "\n";
+    PrintAttestation(r.attestation);
   }
+  for (const std::string& w : r.attestation.warnings)
+    std::cerr << "custody: WARNING: " << w << "\n";
   for (const std::string& p : r.problems) std::cerr << "custody: FAILED: " << p << "\n";
   return r.ok() ? 0 : 1;
 }

@@ -14,13 +14,15 @@ namespace custody {
 struct AuditArgs {
   std::string server;
   bool json = false;
-  std::string id;        // log, export
-  std::string output;    // export
-  std::string bundle;    // verify
-  std::string pubkey;    // verify: PEM file
-  std::string file;      // verify: the object's bytes
-  std::string manifest;  // verify: an export's manifest.json (default: beside the bundle)
-  std::string since;     // verify-node: a checkpoint file
+  std::string id;           // log, export
+  std::string output;       // export
+  std::string bundle;       // verify
+  std::string pubkey;       // verify: PEM file
+  std::string witness_key;  // verify: a witness's PEM public key
+  std::string tsa_cert;     // verify: a TSA's PEM certificate
+  std::string file;         // verify: the object's bytes
+  std::string manifest;     // verify: an export's manifest.json (default: beside the bundle)
+  std::string since;        // verify-node: a checkpoint file
   bool since_last_verified = false;  // verify-node: from the node's last verified checkpoint
   bool fresh = false;                // checkpoint: sign one over the log as it is now
   // log: filters (the register, across subjects, without an ID)

@@ -26,15 +26,15 @@ absl::StatusOr<std::string> Subject(const std::string& id) {
   // ledger.
   bool named = id == "node" || id == "offsite";
   for (const char* prefix :
-       {"upload:", "record:", "device:", "snapshot:", "request:", "purge:", "user:"}) {
+       {"upload:", "record:", "device:", "snapshot:", "request:", "purge:", "user:", "witness:"}) {
     named = named || (id.rfind(prefix, 0) == 0 && id.size() > strlen(prefix));
   }
   if (named) return id;
-  return UsageError(
-      absl::StrCat(digest.status().message(),
-                   " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", "
-                   "\"device:<id>\", \"snapshot:<id>\", \"request:<id>\", \"purge:<id>\" or "
-                   "\"user:<name>\"; or no ID and filters for the register)"));
+  return UsageError(absl::StrCat(
+      digest.status().message(),
+      " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", "
+      "\"device:<id>\", \"snapshot:<id>\", \"request:<id>\", \"purge:<id>\", "
+      "\"user:<name>\" or \"witness:<origin>\"; or no ID and filters for the register)"));
 }
 
 absl::StatusOr<v1::AuditLogRequest> Request(const AuditArgs& a) {

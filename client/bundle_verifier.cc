@@ -206,6 +206,9 @@ BundleReport VerifyBundleBytes(const std::string& bytes, const BundleVerifyOptio
     return r;
   }
   r.checkpoint = *c;
+  r.attestation = CheckAttestations(b.checkpoint(), *c, b.timestamp_token(),
+                                    options.witness_key_pem, options.tsa_cert_pem);
+  r.problems.insert(r.problems.end(), r.attestation.problems.begin(), r.attestation.problems.end());
   if (b.entries_size() == 0) r.problems.push_back("the bundle holds no events");
   for (int i = 0; i < b.entries_size(); ++i) VerifyEntry(b, i, &r);
   VerifyExportFacts(b, *key, options.manifest_json, &r);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/attestation_check.h"
 #include "common/checkpoint.h"
 #include "custody/v1/audit.pb.h"
 #include "custody/v1/manifest.pb.h"
@@ -21,6 +22,7 @@ struct BundleReport {
   std::vector<v1::AuditEvent> events;  // the verified events, in order
   bool manifest_checked = false;       // manifest.json matched the signed manifest
   bool context_checked = false;        // and its records and grant the signed context
+  AttestationReport attestation;       // its witness and TSA (client/attestation_check.h)
   bool ok() const { return problems.empty(); }
 };
 
@@ -30,6 +32,8 @@ struct BundleVerifyOptions {
   // The contents of an export's manifest.json: also check its object facts
   // against the manifest the node signed in the bundle.
   std::string manifest_json;
+  std::string witness_key_pem;  // require this witness's cosignature
+  std::string tsa_cert_pem;     // require a time-stamp token by this TSA
 };
 
 // The object facts an export's manifest.json states (id, size, file_name,

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "client/attestation_check.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
 #include "client/record_text.h"
@@ -94,6 +95,7 @@ json NodeJson(const v1::ClusterNodeStatus& n) {
   j["keeps_schedule"] = s.keeps_schedule();
   if (!s.etcd().empty()) j["etcd"] = s.etcd();
   j["audit_events_held"] = s.audit_events_held();
+  if (s.has_attestation()) j["attestation"] = AttestationStatusJson(s.attestation());
   j["last_repair"] = s.has_last_repair() ? RepairJson(s.last_repair()) : json(nullptr);
   j["last_scrub"] = s.has_last_scrub() ? ScrubJson(s.last_scrub()) : json(nullptr);
   return j;
@@ -150,6 +152,11 @@ void PrintStatusTable(const v1::ClusterStatusResponse& r, uint64_t under) {
   for (const auto& n : r.nodes()) {  // the control plane, as each node last found it
     if (n.up() && !n.status().etcd().empty()) {
       std::cout << "etcd, as " << n.id() << " last found it: " << n.status().etcd() << "\n";
+    }
+  }
+  for (const auto& n : r.nodes()) {  // who vouches for each node's audit log
+    for (const std::string& line : AttestationStatusLines(n.status().attestation())) {
+      std::cout << n.id() << " " << line << "\n";
     }
   }
 }

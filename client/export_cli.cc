@@ -5,12 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "client/audit_cli.h"
 #include "client/bundle_verifier.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
 #include "client/package_digests.h"
 #include "client/shown_time.h"
+#include "common/cosignature.h"
 #include "common/files.h"
 #include "common/status_macros.h"
 #include "common/units.h"
@@ -33,6 +35,55 @@ std::string SafeName(const std::string& name) {
 }
 
 constexpr char kNodeKey[] = "node-key.pem";
+constexpr char kCheckpoint[] = "checkpoint.txt";
+constexpr char kCheckpointBody[] = "checkpoint-body.txt";
+constexpr char kToken[] = "timestamp.tst";
+
+// How to check the witness's cosignature and the TSA's token, in English
+// and in Chinese; `token` when the bundle carries one.
+std::string TrustText(const std::string& name, bool token) {
+  std::string en = absl::StrCat(
+      "\n", kCheckpoint,
+      " is the checkpoint the bundle is proven against, with the\n"
+      "cosignature of each witness that vouched for it: the witness saw this log grow\n"
+      "without a fork or a rollback. With the witness's public key and the time-stamping\n"
+      "authority's certificate, both taken from their operators (not from this folder):\n\n"
+      "  custody audit verify audit.bundle --file ",
+      name, " --pubkey ", kNodeKey,
+      " \\\n      --witness-key WITNESS_KEY --tsa-cert TSA_CERT\n"
+      "      also requires the witness's cosignature and the TSA's RFC 3161 token, and shows\n"
+      "      the TSA's time beside the node's.\n");
+  if (token) {
+    absl::StrAppend(
+        &en, "\n", kToken, " is the RFC 3161 token over SHA-256 of ", kCheckpointBody,
+        " (the checkpoint\nwithout its signatures). By hand:\n\n"
+        "  openssl ts -verify -token_in -in ",
+        kToken, " -data ", kCheckpointBody,
+        " -CAfile TSA_CERT -partial_chain\n"
+        "  openssl ts -reply -token_in -in ",
+        kToken,
+        " -text\n"
+        "      the first must print \"Verification: OK\"; the second shows the TSA's time.\n");
+  }
+  std::string zh = absl::StrCat(
+      "\n", kCheckpoint,
+      " 是审计包所依据的检查点，附有为其背书的见证方（witness）的联署签名：\n"
+      "见证方确认该日志只增不改，没有分叉或回滚。请向见证方和时间戳机构（TSA）的运营方\n"
+      "另行获取其公钥和证书（不要使用本文件夹中的文件），然后：\n\n"
+      "  custody audit verify audit.bundle --file ",
+      name, " --pubkey ", kNodeKey,
+      " \\\n      --witness-key WITNESS_KEY --tsa-cert TSA_CERT\n"
+      "      同时要求见证方的联署签名和 TSA 的 RFC 3161 时间戳，并并列显示 TSA 时间与节点时间。\n");
+  if (token) {
+    absl::StrAppend(&zh, "\n", kToken, " 是对 ", kCheckpointBody,
+                    "（不含签名的检查点）的 SHA-256 所做的 RFC 3161 时间戳。手工核验：\n\n"
+                    "  openssl ts -verify -token_in -in ",
+                    kToken, " -data ", kCheckpointBody,
+                    " -CAfile TSA_CERT -partial_chain\n"
+                    "      须输出 \"Verification: OK\"\n");
+  }
+  return en + zh;
+}
 
 // Who exported the object under which grant, and its records, in words.
 std::string ContextText(const v1::ExportContext& c) {
@@ -63,11 +114,12 @@ std::string ContextText(const v1::ExportContext& c) {
 }
 
 // The same checks in Chinese, for the court and the archive (issue 30).
-std::string VerifyTextChinese(const std::string& name, const std::string& id) {
+std::string VerifyTextChinese(const std::string& name, const std::string& id,
+                              const std::vector<std::string>& files) {
   return absl::StrCat(
       "—— 中文说明 ——\n本文件夹由 custody 导出。", name, " 是证据文件，其标识为\n", id,
-      "。\n文件夹内有 ", name, "、manifest.json、audit.bundle、", kNodeKey, "、VERIFY.txt 和 ",
-      kPackageDigests, "。无需联网即可离线核验：\n\n  sha256sum ", name,
+      "。\n文件夹内有 ", absl::StrJoin(files, "、"), "、VERIFY.txt 和 ", kPackageDigests,
+      "。无需联网即可离线核验：\n\n  sha256sum ", name,
       "\n      输出的十六进制值须与上面的标识一致\n  custody audit verify audit.bundle --file ",
       name, " --pubkey ", kNodeKey,
       "\n      核验该文件的每一条审计事件均记入节点日志，并由节点签名的检查点证明；\n      ", name,
@@ -81,12 +133,12 @@ std::string VerifyTextChinese(const std::string& name, const std::string& id) {
 
 // VERIFY.txt: what the folder holds and how to check it with those files
 // alone (it names no file that is not in the folder).
-std::string VerifyText(const std::string& name, const std::string& id, const v1::ExportContext& c) {
+std::string VerifyText(const std::string& name, const std::string& id, const v1::ExportContext& c,
+                       const std::vector<std::string>& files) {
   return absl::StrCat(
       "This folder was exported from custody: ", name, " is the object\n", id, ".\n",
-      ContextText(c), "\nThe folder holds ", name, ", manifest.json, audit.bundle, ", kNodeKey,
-      ", VERIFY.txt and ", kPackageDigests,
-      ".\nCheck them offline (no server needed):\n\n  sha256sum ", name,
+      ContextText(c), "\nThe folder holds ", absl::StrJoin(files, ", "), ", VERIFY.txt and ",
+      kPackageDigests, ".\nCheck them offline (no server needed):\n\n  sha256sum ", name,
       "\n      must print the hex of the id above\n  custody audit verify audit.bundle --file ",
       name, " --pubkey ", kNodeKey,
       "\n      checks the object's audit events, each proven in the node's log under a\n"
@@ -103,7 +155,21 @@ std::string VerifyText(const std::string& name, const std::string& id, const v1:
       "national standard GB/T 32905-2016); the verify command above checks both. By hand:\n\n"
       "  sha256sum ",
       name, "\n  openssl dgst -sm3 ", name, "\n      each must print the digest that ",
-      kPackageDigests, " lists for it.\n\n", VerifyTextChinese(name, id));
+      kPackageDigests, " lists for it.\n\n", VerifyTextChinese(name, id, files));
+}
+
+// The checkpoint, and the TSA's token with the bytes it stamps, as files
+// that tools besides custody read.
+absl::Status WriteCheckpointFiles(const std::string& out, const v1::AuditBundle& bundle,
+                                  std::vector<std::string>* files) {
+  RETURN_IF_ERROR(WriteNewFile(out + "/" + kCheckpoint, bundle.checkpoint()));
+  files->push_back(kCheckpoint);
+  if (bundle.timestamp_token().empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::string body, NoteBody(bundle.checkpoint()));
+  RETURN_IF_ERROR(WriteNewFile(out + "/" + kCheckpointBody, body));
+  RETURN_IF_ERROR(WriteNewFile(out + "/" + kToken, bundle.timestamp_token()));
+  files->insert(files->end(), {kCheckpointBody, kToken});
+  return absl::OkStatus();
 }
 
 absl::Status WritePackage(const ExportArgs& a, const std::string& name, const std::string& id,
@@ -126,9 +192,13 @@ absl::Status WritePackage(const ExportArgs& a, const std::string& name, const st
   (*report)["node_key"] = kNodeKey;
   RETURN_IF_ERROR(WriteNewFile(a.out + "/" + kNodeKey, bundle.public_key_pem()));
   RETURN_IF_ERROR(WriteNewFile(a.out + "/manifest.json", report->dump(2) + "\n"));
-  RETURN_IF_ERROR(WriteNewFile(a.out + "/VERIFY.txt", VerifyText(name, id, c)));
-  return WritePackageDigests(a.out,
-                             {name, "manifest.json", "audit.bundle", kNodeKey, "VERIFY.txt"});
+  std::vector<std::string> files = {name, "manifest.json", "audit.bundle", kNodeKey};
+  RETURN_IF_ERROR(WriteCheckpointFiles(a.out, bundle, &files));
+  RETURN_IF_ERROR(WriteNewFile(
+      a.out + "/VERIFY.txt",
+      VerifyText(name, id, c, files) + TrustText(name, !bundle.timestamp_token().empty())));
+  files.push_back("VERIFY.txt");
+  return WritePackageDigests(a.out, files);
 }
 
 absl::Status Export(const ExportArgs& a, const Digest& id, json* report) {
@@ -167,8 +237,8 @@ int ExportCommand(const ExportArgs& a) {
     std::cout << json{{"folder", a.out}, {"manifest", report}}.dump() << "\n";
   } else {
     std::cout << "exported " << a.id << " to " << a.out << " (" << report["file"].get<std::string>()
-              << ", manifest.json, audit.bundle, " << kNodeKey << ", VERIFY.txt, "
-              << kPackageDigests << ")\n";
+              << ", manifest.json, audit.bundle, " << kNodeKey << ", " << kCheckpoint
+              << ", VERIFY.txt, " << kPackageDigests << ")\n";
   }
   return 0;
 }

@@ -152,6 +152,16 @@ void SecurityCommands::AddAuditVerify(CLI::App* audit) {
                                       WithGlobals(&audit_, AuditVerifyCommand));
   verify->add_option("BUNDLE", audit_.bundle)->required()->check(CLI::ExistingFile);
   verify->add_option("--pubkey", audit_.pubkey, "the node's PEM public key to trust");
+  verify
+      ->add_option("--witness-key", audit_.witness_key,
+                   "a witness's PEM public key (its witness.key.pub): require its cosignature "
+                   "of the checkpoint")
+      ->check(CLI::ExistingFile);
+  verify
+      ->add_option("--tsa-cert", audit_.tsa_cert,
+                   "a time-stamping authority's PEM certificate: require its RFC 3161 token over "
+                   "the checkpoint")
+      ->check(CLI::ExistingFile);
   verify->add_option("--file", audit_.file, "the object's bytes: check they hash to its id");
   verify
       ->add_option("--manifest", audit_.manifest,

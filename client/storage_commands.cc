@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/attestation_check.h"
 #include "client/cli_errors.h"
 #include "client/client.h"
 #include "client/progress.h"
@@ -231,6 +232,7 @@ int RunStatus(const CliGlobals& g) {
          {"audit_events_held", r->audit_events_held()},
          {"etcd", r->etcd()},
          {"etcd_checked", TimeJson(r->etcd_checked_unix_nanos())}};
+  if (r->has_attestation()) j["attestation"] = AttestationStatusJson(r->attestation());
   if (g.json) {
     std::cout << j.dump() << "\n";
     return 0;
@@ -257,6 +259,9 @@ int RunStatus(const CliGlobals& g) {
   if (r->audit_events_held() > 0) {
     std::cout << "audit:      " << r->audit_events_held()
               << " events held in memory until there is room on disk\n";
+  }
+  for (const std::string& line : AttestationStatusLines(r->attestation())) {
+    std::cout << "vouched:    " << line << "\n";
   }
   return 0;
 }

@@ -134,7 +134,7 @@ void ExpectVerifyTxtNamesThePackage(const std::string& pkg, const std::string& a
   EXPECT_EQ(pinned.exit_code, 0) << pinned.out << pinned.err;
   EXPECT_NE(pinned.out.find("and the records and grant it signed"), std::string::npos)
       << pinned.out;
-  EXPECT_NE(pinned.out.find("the 5 files DIGESTS.txt lists match on SHA-256 and SM3"),
+  EXPECT_NE(pinned.out.find("the 6 files DIGESTS.txt lists match on SHA-256 and SM3"),
             std::string::npos)
       << pinned.out;
   ExpectDigestsCoverThePackage(pkg);
