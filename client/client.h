@@ -140,7 +140,9 @@ class CustodyClient {
   absl::StatusOr<GetResult> Stream(const std::string& id, int fd,
                                    std::optional<ByteRange> range = std::nullopt,
                                    ProgressFn progress = nullptr);
-  absl::StatusOr<v1::ObjectInfo> Stat(const std::string& id);
+  // With `sm3`, the node computes the object's SM3 if it has not yet (it
+  // reads the whole object once; doc/witness.md).
+  absl::StatusOr<v1::ObjectInfo> Stat(const std::string& id, bool sm3 = false);
   // Every object, following page tokens.
   absl::StatusOr<std::vector<v1::ObjectInfo>> List();
   // Every object, page by page as the node sends them: `page(objects)` is

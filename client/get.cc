@@ -98,10 +98,11 @@ absl::StatusOr<GetResult> CustodyClient::Get(const std::string& id, const std::s
   return result;
 }
 
-absl::StatusOr<v1::ObjectInfo> CustodyClient::Stat(const std::string& id) {
+absl::StatusOr<v1::ObjectInfo> CustodyClient::Stat(const std::string& id, bool sm3) {
   ASSIGN_OR_RETURN(Digest d, Digest::Parse(id));
   v1::StatRequest req;
   req.set_id(d.ToString());
+  req.set_sm3(sm3);
   v1::ObjectInfo info;
   RETURN_IF_ERROR(OnAnyNode([&](v1::Custody::Stub* stub) {
     grpc::ClientContext ctx;

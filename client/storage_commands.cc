@@ -40,6 +40,7 @@ json InfoJson(const v1::ObjectInfo& o) {
               {"stored_at", ShownTime(o.stored_at_unix_nanos())},
               {"chunk_size", o.chunk_size()},
               {"chunks", o.chunk_count()},
+              {"sm3", o.sm3()},
               {"metadata", meta}};
 }
 
@@ -50,6 +51,7 @@ void PrintInfo(const v1::ObjectInfo& o) {
             << "media type: " << o.media_type() << "\n"
             << "stored at:  " << ShownTime(o.stored_at_unix_nanos()) << "\n"
             << "chunks:     " << o.chunk_count() << " x " << FormatBytes(o.chunk_size()) << "\n";
+  if (!o.sm3().empty()) std::cout << "sm3:        " << o.sm3() << "\n";
   for (const auto& [k, v] : o.metadata()) std::cout << "meta " << k << " = " << v << "\n";
 }
 
@@ -176,8 +178,8 @@ int RunGet(const CliGlobals& g, const std::string& id, const std::string& out,
   return 0;
 }
 
-int RunStat(const CliGlobals& g, const std::string& id) {
-  absl::StatusOr<v1::ObjectInfo> r = CustodyClient::Connect(g.server)->Stat(id);
+int RunStat(const CliGlobals& g, const std::string& id, bool sm3) {
+  absl::StatusOr<v1::ObjectInfo> r = CustodyClient::Connect(g.server)->Stat(id, sm3);
   if (!r.ok()) return Fail(r.status());
   if (g.json)
     std::cout << InfoJson(*r).dump() << "\n";
@@ -292,8 +294,11 @@ void StorageCommands::AddObjects(CLI::App* app) {
                   "only the chunks that hold them");
   set_->AddJsonFlag(get);
   CLI::App* stat = set_->Add(app, "stat", "show an object's facts",
-                             [this](const CliGlobals& g) { return RunStat(g, id_); });
+                             [this](const CliGlobals& g) { return RunStat(g, id_, sm3_); });
   stat->add_option("ID", id_)->required();
+  stat->add_flag("--sm3", sm3_,
+                 "also its SM3 (GB/T 32905-2016): computed by the node the first time (it reads "
+                 "the whole object), kept and audited as object.sm3-computed");
   set_->AddJsonFlag(stat);
   set_->AddJsonFlag(set_->Add(app, "ls", "list objects", RunList));
   set_->AddJsonFlag(set_->Add(app, "status", "show the node's status", RunStatus));

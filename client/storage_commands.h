@@ -28,6 +28,7 @@ class StorageCommands {
 
   CommandSet* set_;
   std::string file_, id_, out_;     // put FILE; get and stat ID; get -o
+  bool sm3_ = false;                // stat --sm3
   std::string range_;               // get --range
   std::vector<std::string> metas_;  // put --meta KEY=VALUE
   ClusterArgs cluster_;

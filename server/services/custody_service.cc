@@ -44,11 +44,21 @@ grpc::ServerUnaryReactor* CustodyService::Stat(grpc::CallbackServerContext* ctx,
     absl::StatusOr<v1::ObjectManifest> m = node_->VisibleManifest(who, *id, Action::kReadMetadata);
     if (!m.ok()) return m.status();
     absl::StatusOr<v1::ObjectInfo> info = ObjectStore::ToInfo(*m);
+    if (!info.ok()) return info.status();
     v1::AuditEvent e = NewEvent("object.stat", info->id(), who.name());
     AddDetail(&e, "peer", peer);
     absl::Status s = node_->Record(std::move(e));  // no facts shown unaudited
     if (!s.ok()) return s;
     *response = *info;
+    // Its SM3: kept from before, or computed now when asked for.
+    absl::StatusOr<std::optional<std::string>> kept = sm3_.Kept(info->id());
+    if (!kept.ok()) return kept.status();
+    if (kept->has_value()) {
+      response->set_sm3(**kept);
+    } else if (request->sm3()) {
+      ASSIGN_OR_RETURN(std::string sm3, sm3_.Compute(*m, who.name()));
+      response->set_sm3(sm3);
+    }
     return absl::OkStatus();
   });
 }

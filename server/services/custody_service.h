@@ -7,6 +7,7 @@
 #include "custody/v1/custody.grpc.pb.h"
 #include "replication/witness/attester.h"
 #include "server/node.h"
+#include "server/objects/object_sm3.h"
 #include "server/services/clock_watch.h"
 #include "server/services/playbacks.h"
 
@@ -55,6 +56,7 @@ class CustodyService final : public v1::Custody::CallbackService {
   Node* node_;
   const Attester* attester_;
   Playbacks playbacks_;  // the web console's viewings, recorded once each
+  ObjectSm3 sm3_{node_->index(), node_->trail(), node_->cluster_chunks()};
   ClockWatch clock_watch_{node_};
 };
 

@@ -12,6 +12,7 @@
 
 #include "common/checkpoint.h"
 #include "common/cosignature.h"
+#include "common/sm3.h"
 #include "custody/v1/audit.pb.h"
 #include "tests/integration/process.h"
 #include "tests/local_tsa.h"
@@ -208,6 +209,37 @@ TEST_F(WitnessTest, CheckpointsAreTimestampedTheTokenIsCheckedAndATsaOutageIsRet
   EXPECT_GE(stamped, down["size"].get<uint64_t>()) << node.Log();
   json later = Ok(node.address(), {"audit", "checkpoint"});
   EXPECT_TRUE(later["timestamped"].get<bool>()) << later.dump();
+}
+
+using Sm3StatTest = WitnessTest;
+
+// stat --sm3: the node computes the object's SM3 once (from its chunks),
+// keeps it with its event, and shows it from then on (issue 30).
+TEST_F(Sm3StatTest, TheNodeComputesAnObjectsSm3OnceAuditedAndKeepsIt) {
+  NodeProcess node(dir_ / "n1", {"--chunk-size", "64KiB"});
+  ASSERT_TRUE(node.Start()) << node.Log();
+  std::string f = dir_ / "clip.mp4";
+  const std::string id = WriteRandomFile(f, (1 << 20) + 12345, 3);  // 17 chunks
+  ASSERT_EQ(Cli(node.address(), {"put", f}).exit_code, 0);
+  EXPECT_EQ(Ok(node.address(), {"stat", id})["sm3"], "");  // not computed unasked
+  absl::StatusOr<Sm3::Value> want = Sm3::OfFile(f);
+  ASSERT_TRUE(want.ok());
+  json first = Ok(node.address(), {"stat", id, "--sm3"});
+  EXPECT_EQ(first["sm3"], Sm3::ToString(*want));
+  EXPECT_EQ(first["id"], id);  // ids stay SHA-256
+  json again = Ok(node.address(), {"stat", id, "--sm3"});
+  EXPECT_EQ(again["sm3"], first["sm3"]);
+  EXPECT_EQ(Ok(node.address(), {"stat", id})["sm3"], first["sm3"]);  // kept
+  CliResult text = Cli(node.address(), {"stat", id});
+  EXPECT_NE(text.out.find("sm3:        " + Sm3::ToString(*want)), std::string::npos) << text.out;
+  int computed = 0;
+  const json log = Ok(node.address(), {"audit", "log", id});
+  for (const json& e : log["events"]) {
+    if (e["action"] != "object.sm3-computed") continue;
+    ++computed;
+    EXPECT_EQ(e["details"]["sm3"], first["sm3"]);
+  }
+  EXPECT_EQ(computed, 1);
 }
 
 }  // namespace
