@@ -5,7 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "client/audit_text.h"
 #include "client/bundle_verifier.h"
+#include "client/shown_time.h"
 #include "client/web/register_proofs.h"
+#include "common/sm3.h"
 #include "custody/v1/access.pb.h"
 #include "custody/v1/audit.pb.h"
 #include "custody/v1/records.pb.h"
@@ -32,6 +34,13 @@ json ObjectHistory(NodeRelay* relay, const v1::Segment& s, const CallerCredentia
   out["checkpoint"] = {{"origin", report.checkpoint.origin},
                        {"size", report.checkpoint.size},
                        {"root", report.checkpoint.root.Hex()}};
+  // Who else vouches for that checkpoint: witnesses' cosignatures (counted,
+  // checked by `custody audit verify --witness-key`), the TSA's time.
+  const AttestationReport& a = report.attestation;
+  out["cosignatures"] = a.cosignatures;
+  out["timestamp"] = a.tsa_time == absl::InfinitePast()
+                         ? ""
+                         : absl::StrCat(ShownTime(absl::ToUnixNanos(a.tsa_time)), " ", a.tsa);
   json events = json::array();
   for (const v1::AuditEvent& e : report.events) events.push_back(EventJson(e));
   out["events"] = events;
@@ -77,6 +86,11 @@ absl::StatusOr<std::string> CustodySheet(NodeRelay* relay, const std::string& re
   sheet["record_history"] = history.ok() ? json::parse(*history)
                                          : json{{"error", std::string(history.status().message())}};
   sheet["grants"] = RecordGrants(relay, r.id(), who);
+  // The sheet hashed with both SHA-256 and SM3 (GB/T 32905-2016): the
+  // digests of its JSON text as served without this last member, i.e. the
+  // text up to `,"digests"` followed by `}`.
+  std::string text = sheet.dump(-1, ' ', false, json::error_handler_t::replace);
+  sheet["digests"] = {{"sha256", Digest::Of(text).Hex()}, {"sm3", Sm3::ToString(Sm3::Of(text))}};
   return sheet.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "common/cert_signature.h"
 #include "common/random.h"
+#include "common/sm3.h"
 #include "custody/v1/access.pb.h"
 #include "tests/integration/console_fixture.h"
 #include "tests/test_util.h"
@@ -371,6 +372,14 @@ TEST_F(ConsoleTest, PlaybackNeedsAGrantReadsRangesAndIsOneViewing) {
   EXPECT_GT(proven, 0) << sh["record_history"];
   ASSERT_EQ(sh["grants"]["grants"].size(), 1u);
   EXPECT_EQ(sh["grants"]["grants"][0]["approvals"].size(), 2u);
+  // The sheet is hashed with SHA-256 and SM3: its text without the digests
+  // (issue 30).
+  const size_t cut = sheet->body.rfind(",\"digests\":");
+  ASSERT_NE(cut, std::string::npos) << sheet->body;
+  const std::string text = sheet->body.substr(0, cut) + "}";
+  EXPECT_EQ(sh["digests"]["sha256"], Digest::Of(text).Hex());
+  EXPECT_EQ(sh["digests"]["sm3"], Sm3::ToString(Sm3::Of(text)));
+  EXPECT_EQ(sh["objects"][0]["cosignatures"], 0);  // this cluster has no witness
 }
 
 // A docking station reports to the node it uses; the console lists it from

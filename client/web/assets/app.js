@@ -475,7 +475,9 @@ async function sheet(id) {
       o.error ? problem(`${t('refused')}: ${o.error}`) : h('p', {},
         `${t('proof')}: `, o.proof === 'verified' ? h('span', { class: 'proof-proven' }, t('proof_ok'))
           : h('span', { class: 'proof-failed' }, t('proof_failed')),
-        ` (${t('checkpoint')}: ${o.checkpoint.origin}, ${o.checkpoint.size})`),
+        ` (${t('checkpoint')}: ${o.checkpoint.origin}, ${o.checkpoint.size}`,
+        o.cosignatures ? `; ${t('cosigned')}: ${o.cosignatures}` : '',
+        o.timestamp ? `; ${t('timestamped')}: ${o.timestamp}` : '', ')'),
       (o.problems || []).length ? h('ul', { class: 'problem' }, o.problems.map((x) => h('li', {}, x))) : null,
       o.error ? null : events(o.events))),
     h('section', { id: 'record-history' }, h('h2', {}, t('record_history')),
@@ -485,7 +487,9 @@ async function sheet(id) {
       grants.error ? problem(grants.error)
         : table([t('request'), t('requester'), t('reason'), t('state'), t('approvers')],
           (grants.grants || []).map((g) => [g.request_id.slice(0, 16), g.requester, g.reason,
-            stateOf(g.state), approversOf(g)]))));
+            stateOf(g.state), approversOf(g)]))),
+    s.digests ? h('section', { id: 'sheet-digests' }, h('h2', {}, t('sheet_digests')),
+      table(['', ''], [['SHA-256', s.digests.sha256], ['SM3', s.digests.sm3]])) : null);
 }
 
 // The viewings of an agency's footage in a period: the register's
