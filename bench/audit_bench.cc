@@ -5,12 +5,12 @@
 //     SHA-256 the same event bytes once (one pass, one buffer).
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "bench/audit_append.h"
 #include "common/digest.h"
 #include "common/log.h"
 #include "common/merkle.h"
@@ -20,34 +20,6 @@
 
 namespace custody {
 namespace {
-
-v1::AuditEvent SampleEvent(uint64_t i) {
-  v1::AuditEvent e = NewEvent("object.read", Digest::Of(std::to_string(i % 1000)).ToString());
-  AddDetail(&e, "peer", "ipv4:127.0.0.1:40000");
-  AddDetail(&e, "offset", "0");
-  return e;
-}
-
-// Submits `n` events without waiting for each; returns events/s.
-double Append(Node* node, uint64_t n) {
-  std::atomic<uint64_t> done{0};
-  absl::Notification all;
-  absl::Time t0 = absl::Now();
-  for (uint64_t i = 0; i < n; ++i) {
-    WriteRequest r;
-    r.index_only = true;
-    r.on_index = [node, i](rocksdb::WriteBatch* b, const WriteResult&) {
-      node->audit()->Append(b, SampleEvent(i));
-    };
-    r.done = [&, n](absl::StatusOr<WriteResult> res) {
-      if (!res.ok()) std::fprintf(stderr, "append failed: %s\n", res.status().ToString().c_str());
-      if (++done == n) all.Notify();
-    };
-    node->committer()->Submit(std::move(r));
-  }
-  all.WaitForNotification();
-  return static_cast<double>(n) / absl::ToDoubleSeconds(absl::Now() - t0);
-}
 
 // Every stored event's canonical bytes, in log order.
 std::vector<std::string> StoredEvents(Node* node) {
@@ -116,8 +88,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", node.status().ToString().c_str());
     return 1;
   }
-  custody::Append(node->get(), 10000);  // warm-up, untimed
-  double rate = custody::Append(node->get(), events);
+  custody::AppendEvents(node->get(), 10000);  // warm-up, untimed
+  double rate = custody::AppendEvents(node->get(), events);
   if (!(*node)->SignCheckpointNow().ok()) return 1;
   // Untimed: let RocksDB finish flushing and compacting what the appends
   // wrote, so verify-node is measured on a settled node, not racing it.
