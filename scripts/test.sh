@@ -32,11 +32,11 @@ if [[ "${1:-}" != "--no-sanitizers" ]]; then
   # tests: the node's concurrent and fault paths (crashes, a full disk,
   # flapping nodes, cluster placement and status, bad input, TLS, trust), the
   # console's relayed sessions, encryption, dedup, and the workflow over the
-  # ledger fold. (The etcd suites ran clean under ASan by hand; beside the
+  # ledger fold, and the witness and TSA threads. (The etcd suites ran clean under ASan by hand; beside the
   # fault tests they slowed ASan nodes' starts past those tests' 15 s budget.) The rest run in the release pass above; under ASan they took
   # CI past its 50-minute budget (tests/README.md).
   (cd build-asan && ctest --output-on-failure -j2 --timeout 900 -L unit)
   (cd build-asan && ctest --output-on-failure -j2 --timeout 900 \
-     -R '^(CrashTest|FullDiskTest|FaultTest|BadInputTest|ClusterNodeTest|ClusterStatusTest|ReplicaServiceTest|TlsTest|TrustTest|ConsoleTest|EncryptionTest|DedupTest|WorkflowTest)\.')
+     -R '^(CrashTest|FullDiskTest|FaultTest|BadInputTest|ClusterNodeTest|ClusterStatusTest|ReplicaServiceTest|TlsTest|TrustTest|ConsoleTest|EncryptionTest|DedupTest|WorkflowTest|WitnessTest)\.')
 fi
 echo "== all tests passed"

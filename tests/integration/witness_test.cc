@@ -13,7 +13,10 @@
 #include "common/checkpoint.h"
 #include "common/cosignature.h"
 #include "common/sm3.h"
+#include "common/tls.h"
 #include "custody/v1/audit.pb.h"
+#include "custody/v1/witness.grpc.pb.h"
+#include "tests/integration/cluster_util.h"
 #include "tests/integration/process.h"
 #include "tests/local_tsa.h"
 #include "tests/test_util.h"
@@ -209,6 +212,46 @@ TEST_F(WitnessTest, CheckpointsAreTimestampedTheTokenIsCheckedAndATsaOutageIsRet
   EXPECT_GE(stamped, down["size"].get<uint64_t>()) << node.Log();
   json later = Ok(node.address(), {"audit", "checkpoint"});
   EXPECT_TRUE(later["timestamped"].get<bool>()) << later.dump();
+}
+
+// With TLS, the offsite peer witnesses the cluster's nodes: it takes their
+// node certificates, cosigns, and takes nothing else from anyone else.
+TEST_F(WitnessTest, TheOffsitePeerWitnessesNodesOverTls) {
+  auto nodes = StartTlsCluster(
+      dir_, {{"aud", {"--role", "auditor"}}, {"olga", {"--role", "officer"}}}, "aud", 1);
+  ASSERT_EQ(nodes.size(), 1u);
+  CliResult cert = RunCli({"ca", "issue", "--ca", dir_ / "ca", "--node", "off1", "--host",
+                           "127.0.0.1", "-o", dir_ / "tls-off1"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.err;
+  NodeProcess peer(dir_ / "offsite", {"--role", "offsite", "--tls", dir_ / "tls-off1"});
+  ASSERT_TRUE(peer.Start()) << peer.Log();
+  ASSERT_EQ(nodes[0]->Kill(SIGTERM), 0);
+  nodes[0]->AddArgs({"--witness", peer.address()});
+  ASSERT_TRUE(nodes[0]->Start()) << nodes[0]->Log();
+  auto as = [&](const std::string& user, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", nodes[0]->address(), "--tls", dir_ / user});
+    args.push_back("--json");
+    CliResult r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out) : json();
+  };
+  json cp = as("aud", {"audit", "checkpoint", "--fresh"});
+  EXPECT_EQ(cp["cosignatures"], 1) << cp.dump();
+  // A person's certificate may not ask the witness to cosign, not even the
+  // node's own checkpoint.
+  absl::StatusOr<TlsFiles> olga = TlsFiles::Load(dir_ / "olga");
+  ASSERT_TRUE(olga.ok()) << olga.status();
+  auto stub =
+      v1::Witness::NewStub(grpc::CreateChannel(peer.address(), TlsChannelCredentials(*olga)));
+  grpc::ClientContext ctx;
+  v1::AddCheckpointRequest req;
+  req.set_checkpoint(cp["note"].get<std::string>());
+  v1::AddCheckpointResponse resp;
+  grpc::Status refused = stub->AddCheckpoint(&ctx, req, &resp);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  json status = as("aud", {"status"});
+  EXPECT_EQ(status["attestation"]["witness"], peer.address());
+  EXPECT_GT(status["attestation"]["cosigned_size"].get<uint64_t>(), 0u) << status.dump();
 }
 
 using Sm3StatTest = WitnessTest;
