@@ -11,25 +11,20 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/openssl_ptr.h"
 #include "common/status_macros.h"
 
 namespace custody {
 namespace {
 
-template <typename T, void (*F)(T*)>
-struct Freer {
-  void operator()(T* p) const { F(p); }
-};
-using ReqPtr = std::unique_ptr<TS_REQ, Freer<TS_REQ, TS_REQ_free>>;
-using RespPtr = std::unique_ptr<TS_RESP, Freer<TS_RESP, TS_RESP_free>>;
-using Pkcs7Ptr = std::unique_ptr<PKCS7, Freer<PKCS7, PKCS7_free>>;
-using TstPtr = std::unique_ptr<TS_TST_INFO, Freer<TS_TST_INFO, TS_TST_INFO_free>>;
-using ImprintPtr = std::unique_ptr<TS_MSG_IMPRINT, Freer<TS_MSG_IMPRINT, TS_MSG_IMPRINT_free>>;
-using AlgPtr = std::unique_ptr<X509_ALGOR, Freer<X509_ALGOR, X509_ALGOR_free>>;
-using IntPtr = std::unique_ptr<ASN1_INTEGER, Freer<ASN1_INTEGER, ASN1_INTEGER_free>>;
-using X509Ptr = std::unique_ptr<X509, Freer<X509, X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Freer<BIO, BIO_vfree>>;
-using VerifyPtr = std::unique_ptr<TS_VERIFY_CTX, Freer<TS_VERIFY_CTX, TS_VERIFY_CTX_free>>;
+using ReqPtr = OpensslPtr<TS_REQ, TS_REQ_free>;
+using RespPtr = OpensslPtr<TS_RESP, TS_RESP_free>;
+using Pkcs7Ptr = OpensslPtr<PKCS7, PKCS7_free>;
+using TstPtr = OpensslPtr<TS_TST_INFO, TS_TST_INFO_free>;
+using ImprintPtr = OpensslPtr<TS_MSG_IMPRINT, TS_MSG_IMPRINT_free>;
+using AlgPtr = OpensslPtr<X509_ALGOR, X509_ALGOR_free>;
+using IntPtr = OpensslPtr<ASN1_INTEGER, ASN1_INTEGER_free>;
+using VerifyPtr = OpensslPtr<TS_VERIFY_CTX, TS_VERIFY_CTX_free>;
 
 std::string OpensslError() {
   unsigned long e = ERR_get_error();

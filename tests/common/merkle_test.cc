@@ -12,18 +12,12 @@
 #include <map>
 
 #include "absl/strings/escaping.h"
+#include "tests/common/rfc6962_leaves.h"
 
 namespace custody::merkle {
 namespace {
 
-const char* kLeaves[] = {"",
-                         "00",
-                         "10",
-                         "2021",
-                         "3031",
-                         "40414243",
-                         "5051525354555657",
-                         "606162636465666768696a6b6c6d6e6f"};
+constexpr auto& kLeaves = testing::kRfc6962Leaves;
 const char* kRoots[] = {"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
                         "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
                         "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",

@@ -12,18 +12,12 @@
 #include "common/checkpoint.h"
 #include "common/cosignature.h"
 #include "common/merkle.h"
+#include "tests/common/rfc6962_leaves.h"
 
 namespace custody {
 namespace {
 
-const char* kLeaves[] = {"",
-                         "00",
-                         "10",
-                         "2021",
-                         "3031",
-                         "40414243",
-                         "5051525354555657",
-                         "606162636465666768696a6b6c6d6e6f"};
+constexpr auto& kLeaves = testing::kRfc6962Leaves;
 
 class MemoryStore : public WitnessStore {
  public:
