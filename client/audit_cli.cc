@@ -46,7 +46,7 @@ std::string ReadAll(const std::string& path, bool* ok) {
   return ss.str();
 }
 
-json AttestationJson(const AttestationReport& a) {
+json AttestationJson(const AttestationReport& a, const Checkpoint& c) {
   return json{
       {"cosignatures", a.cosignatures},
       {"witness", a.witness},
@@ -54,14 +54,16 @@ json AttestationJson(const AttestationReport& a) {
       {"timestamped", a.timestamped},
       {"tsa_checked", a.tsa_checked},
       {"tsa", a.tsa},
+      {"node_time", ShownTime(c.time_unix_nanos)},
       {"tsa_time", a.timestamped && a.problems.empty() && a.tsa_time != absl::InfinitePast()
                        ? ShownTime(absl::ToUnixNanos(a.tsa_time))
                        : ""},
       {"warnings", a.warnings}};
 }
 
-// What the witness and the TSA vouch for, after a bundle verified.
-void PrintAttestation(const AttestationReport& a) {
+// What the witness and the TSA vouch for, after a bundle verified of
+// checkpoint `c`: the TSA's time beside the node's.
+void PrintAttestation(const AttestationReport& a, const Checkpoint& c) {
   if (!a.witness.empty()) {
     std::cout << "witnessed: cosigned by " << a.witness << " at "
               << ShownTime(a.witness_unix_seconds * 1000000000) << "\n";
@@ -71,7 +73,9 @@ void PrintAttestation(const AttestationReport& a) {
   }
   if (a.tsa_time == absl::InfinitePast()) return;
   std::cout << (a.tsa_checked ? "timestamped: " : "timestamp (not checked: give --tsa-cert): ")
-            << ShownTime(absl::ToUnixNanos(a.tsa_time)) << " by " << a.tsa << "\n";
+            << ShownTime(absl::ToUnixNanos(a.tsa_time)) << " by " << a.tsa
+            << "; the node signed the checkpoint at " << ShownTime(c.time_unix_nanos)
+            << " by its own clock\n";
 }
 
 }  // namespace
@@ -198,7 +202,7 @@ int AuditVerifyCommand(const AuditArgs& a) {
                       {"manifest_checked", r.manifest_checked},
                       {"context_checked", r.context_checked},
                       {"digests_checked", digests_checked.files},
-                      {"attestation", AttestationJson(r.attestation)},
+                      {"attestation", AttestationJson(r.attestation, r.checkpoint)},
                       {"events", events}}
                      .dump()
               << "\n";
@@ -215,7 +219,7 @@ int AuditVerifyCommand(const AuditArgs& a) {
                                      " lists match on SHA-256 and SM3")
                       : "")
               << "\n";
-    PrintAttestation(r.attestation);
+    PrintAttestation(r.attestation, r.checkpoint);
   }
   for (const std::string& w : r.attestation.warnings)
     std::cerr << "custody: WARNING: " << w << "\n";

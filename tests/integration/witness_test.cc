@@ -74,19 +74,20 @@ TEST_F(WitnessTest, AForkedLogIsRefusedOnRecordAndItsBundleFailsWithTheWitnessKe
   EXPECT_NE(good.out.find("witnessed: cosigned by custody-witness-"), std::string::npos)
       << good.out;
 
-  // A copy of the node's folder, then more history the witness cosigns.
+  // A copy of the node's RocksDB, then more history the witness cosigns.
   ASSERT_EQ(node.Kill(SIGTERM), 0);
-  fs::copy(dir_ / "n1", dir_ / "n1-old", fs::copy_options::recursive);
+  fs::copy(dir_ / "n1/index", dir_ / "index-old", fs::copy_options::recursive);
   ASSERT_TRUE(node.Start()) << node.Log();
   Put(node, 3);
   json cosigned = Ok(node.address(), {"audit", "checkpoint", "--fresh"});
   ASSERT_EQ(cosigned["cosignatures"], 1) << cosigned.dump();
   const std::string node_id = Ok(node.address(), {"status"})["node_id"];
 
-  // Rolled back to the copy, then a different history, longer than before.
+  // Its RocksDB rolled back to the copy while it is stopped, then a different
+  // history, longer than before.
   ASSERT_EQ(node.Kill(SIGTERM), 0);
-  fs::remove_all(dir_ / "n1");
-  fs::rename(dir_ / "n1-old", dir_ / "n1");
+  fs::remove_all(dir_ / "n1/index");
+  fs::rename(dir_ / "index-old", dir_ / "n1/index");
   ASSERT_TRUE(node.Start()) << node.Log();
   Put(node, 8);
   json forked = Ok(node.address(), {"audit", "checkpoint", "--fresh"});
@@ -155,6 +156,7 @@ TEST_F(WitnessTest, CheckpointsAreTimestampedTheTokenIsCheckedAndATsaOutageIsRet
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("timestamped: "), std::string::npos) << ok.out;
   EXPECT_NE(ok.out.find("custody test TSA"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("the node signed the checkpoint at "), std::string::npos) << ok.out;
   // An export package carries the token and the bytes it stamps, and
   // VERIFY.txt's openssl command checks it without custody.
   CliResult pkg = Cli(node.address(), {"export", id, "-o", dir_ / "pkg"});
