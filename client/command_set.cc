@@ -97,7 +97,10 @@ int CommandSet::Run(int argc, char** argv) {
   if (std::optional<int> exit_code = Parse(argc, argv)) return *exit_code;
   if (absl::Status s = SetShownTimeZone(time_zone_); !s.ok()) return PrintFailure(s);
   const Command* chosen = Chosen();
-  if (chosen != nullptr && chosen->offline) return chosen->action(globals_);
+  if (chosen != nullptr &&
+      (chosen->offline || (chosen->offline_with != nullptr && chosen->offline_with->count() > 0))) {
+    return chosen->action(globals_);
+  }
   if (absl::Status s = PrepareNode(); !s.ok()) return PrintFailure(s);
   return chosen != nullptr ? chosen->action(globals_) : 2;
 }

@@ -48,6 +48,11 @@ class CommandSet {
   // The same for a command that runs offline: no node, TLS or token.
   CLI::App* AddOffline(CLI::App* parent, const std::string& name, const std::string& help,
                        Action action);
+  // `command` (added here) runs without a node when `option` is given
+  // (report sample --verify FILE).
+  void OfflineWith(CLI::App* command, const CLI::Option* option) {
+    commands_[command].offline_with = option;
+  }
   // Adds --json ("print one JSON document") to `command`: it sets
   // CliGlobals::json.
   void AddJsonFlag(CLI::App* command);
@@ -62,6 +67,7 @@ class CommandSet {
   struct Command {
     Action action;
     bool offline = false;
+    const CLI::Option* offline_with = nullptr;  // offline when this option is given
   };
 
   void AddGlobalFlags();

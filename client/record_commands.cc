@@ -228,11 +228,30 @@ void RecordCommands::AddDevice(CLI::App* app) {
 void RecordCommands::AddReport(CLI::App* app) {
   CLI::App* report =
       Add(app, "report", "an agency's compliance report over a period", ReportCommand);
-  report->add_option("--agency", args_.agency, "the agency")->required();
-  AddTimeRange(report, {"--from", &args_.from, "start of the period"},
-               {"--to", &args_.to, "end of the period"}, /*required=*/true);
+  // Given with a subcommand (sample), the subcommand runs instead.
+  report->require_subcommand(0, 1);
+  report->add_option("--agency", args_.agency, "the agency (required)");
+  AddTimeRange(report, {"--from", &args_.from, "start of the period (required)"},
+               {"--to", &args_.to, "end of the period (required)"});
   report->add_option("--format", args_.format, "table (default), json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
+  CLI::App* sample = Add(report, "sample",
+                         "a spot check: N of the period's records, drawn with a seed from a "
+                         "checkpoint signed after the period ended",
+                         [this](const RecordArgs& a) { return SampleCommand(a, sample_); });
+  sample->add_option("--agency", args_.agency, "the agency");
+  AddTimeRange(sample, {"--from", &args_.from, "start of the period"},
+               {"--to", &args_.to, "end of the period"});
+  sample->add_option("--n", sample_.n, "how many records to draw (default 20)")
+      ->check(CLI::Range(1, 1000));
+  CLI::Option* verify =
+      sample
+          ->add_option("--verify", sample_.verify,
+                       "reproduce a draw saved with --json, offline: its checkpoint, seed and "
+                       "records")
+          ->check(CLI::ExistingFile);
+  set_->OfflineWith(sample, verify);
+  sample->add_option("--pubkey", sample_.pubkey, "with --verify: the node's PEM key to trust");
 }
 
 void RecordCommands::AddPurge(CLI::App* app) {

@@ -11,6 +11,7 @@
 #include "client/command_set.h"
 #include "client/purge_cli.h"
 #include "client/record_cli.h"
+#include "client/sample_cli.h"
 
 namespace custody {
 
@@ -44,6 +45,7 @@ class RecordCommands {
 
   CommandSet* set_;
   RecordArgs args_;
+  SampleArgs sample_;
   PurgeArgs purge_;
 };
 

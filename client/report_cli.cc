@@ -108,6 +108,9 @@ absl::StatusOr<std::string> OutputFormat(const RecordArgs& a) {
 }  // namespace
 
 int ReportCommand(const RecordArgs& a) {
+  if (a.agency.empty() || a.from.empty() || a.to.empty()) {
+    return PrintFailure(UsageError("a report needs --agency, --from and --to"));
+  }
   absl::StatusOr<std::string> format = OutputFormat(a);
   if (!format.ok()) return PrintFailure(format.status());
   v1::ReportRequest req;

@@ -44,6 +44,7 @@ const std::set<std::string>& RelayedMethods() {
       "custody.v1.Records/ApproveLate",
       "custody.v1.Records/DeviceList",
       "custody.v1.Records/MakeReport",
+      "custody.v1.Records/Sample",
       "custody.v1.Audit/Log",
       "custody.v1.Audit/LatestCheckpoint",
       "custody.v1.Custody/Stat",

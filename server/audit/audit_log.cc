@@ -181,6 +181,39 @@ absl::StatusOr<std::string> AuditLog::LatestCheckpoint() {
   return note;
 }
 
+absl::StatusOr<std::string> AuditLog::FirstCheckpointAfter(int64_t unix_nanos) {
+  struct Found {
+    Checkpoint c;
+    std::string note;
+  };
+  std::unique_ptr<rocksdb::Iterator> it(
+      index_->db()->NewIterator(rocksdb::ReadOptions(), index_->checkpoints()));
+  // The first checkpoint of a size at or above `size`, if any.
+  auto from = [&](uint64_t size) -> absl::StatusOr<std::optional<Found>> {
+    it->Seek(Be64(size));
+    RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the checkpoints"));
+    if (!it->Valid() || it->key().size() != 8) return std::nullopt;  // past the sized keys
+    std::string note = it->value().ToString();
+    ASSIGN_OR_RETURN(Checkpoint c, VerifyCheckpoint(note, key_.public_raw()));
+    return Found{c, note};
+  };
+  std::string best;
+  uint64_t lo = 0, hi = committed_size_.load() + 1;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    ASSIGN_OR_RETURN(std::optional<Found> f, from(mid));
+    if (!f.has_value()) {
+      hi = mid;
+    } else if (f->c.time_unix_nanos >= unix_nanos) {
+      best = f->note;
+      hi = mid;
+    } else {
+      lo = f->c.size + 1;
+    }
+  }
+  return best;
+}
+
 absl::StatusOr<Digest> AuditLog::Node(int level, uint64_t index) {
   std::string v;
   rocksdb::Status s =

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,10 @@ class AuditLog : public CommitHook {
                                                   bool* truncated);
   // The latest signed checkpoint note ("" if none yet).
   absl::StatusOr<std::string> LatestCheckpoint();
+  // The first signed checkpoint whose time is at or after `unix_nanos` (""
+  // if none yet): a binary search over sizes, checkpoint times growing with
+  // them.
+  absl::StatusOr<std::string> FirstCheckpointAfter(int64_t unix_nanos);
   // The latest checkpoint and a consistency proof from tree size `old_size`
   // to it.
   absl::StatusOr<std::pair<std::string, std::vector<Digest>>> ConsistencyFrom(uint64_t old_size);

@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/checkpoint.h"
 #include "custody/v1/access.pb.h"
 #include "custody/v1/manifest.pb.h"
 #include "custody/v1/records.pb.h"
@@ -145,6 +146,18 @@ class RecordKeeper {
   // objects above it are left out (Report.withheld_above_clearance).
   absl::StatusOr<v1::Report> MakeReport(const v1::ReportRequest& req,
                                         const std::function<bool(const std::string&)>& cleared);
+  // Each record of `agency` that started in [from, to) and that `cleared`
+  // allows, as it stands now (evaluated) and as folded; the others are only
+  // counted in *withheld (record_report.cc).
+  absl::Status ForEachInPeriod(
+      const std::string& agency, int64_t from, int64_t to,
+      const std::function<bool(const std::string&)>& cleared, uint64_t* withheld,
+      const std::function<void(const v1::Record& evaluated, const v1::Record& folded)>& fn);
+  // A spot check's records (common/spot_check.h): `n` drawn from the
+  // period's records, sorted by id, with the seed of `checkpoint`.
+  absl::Status Sample(const v1::SampleRequest& req, const Checkpoint& checkpoint,
+                      const std::function<bool(const std::string&)>& cleared,
+                      v1::SampleResponse* out);
 
  private:
   // Appends one ledger entry about `subject` with its audit event.

@@ -1,8 +1,10 @@
 // RecordKeeper::MakeReport: the compliance report of one agency over a
 // period (article 25), counted from the folded records, devices and grants.
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/spot_check.h"
 #include "common/status_macros.h"
 #include "server/records/record_keeper.h"
 #include "server/security/access_state.h"
@@ -63,28 +65,16 @@ absl::StatusOr<v1::Report> RecordKeeper::MakeReport(
   out.set_from_unix_nanos(req.from_unix_nanos());
   out.set_to_unix_nanos(req.to_unix_nanos());
   std::set<std::string> objects;  // of the agency's records in the period
-  absl::Status failed;
-  RETURN_IF_ERROR(b->ForEachRecordStarting(
-      req.from_unix_nanos(), req.to_unix_nanos(), [&](const FoldedRecord& f) {
-        const v1::Record& folded = f.record;
-        if (folded.agency() != req.agency() || folded.start_unix_nanos() < req.from_unix_nanos() ||
-            folded.start_unix_nanos() >= req.to_unix_nanos()) {
-          return true;
-        }
-        if (!cleared(folded.classification())) {
-          out.set_withheld_above_clearance(out.withheld_above_clearance() + 1);
-          return true;
-        }
-        absl::StatusOr<v1::Record> r = Evaluate(f, *b, rules_, now);
-        if (!r.ok()) failed = r.status();
-        if (!failed.ok()) return false;
-        CountRecord(*r, &out);
-        for (const v1::Segment& s : folded.segments()) {
-          if (cleared(s.classification())) objects.insert(s.object_id());
-        }
-        return true;
-      }));
-  RETURN_IF_ERROR(failed);
+  uint64_t withheld = 0;
+  RETURN_IF_ERROR(ForEachInPeriod(req.agency(), req.from_unix_nanos(), req.to_unix_nanos(), cleared,
+                                  &withheld, [&](const v1::Record& r, const v1::Record& folded) {
+                                    CountRecord(r, &out);
+                                    for (const v1::Segment& s : folded.segments()) {
+                                      if (cleared(s.classification()))
+                                        objects.insert(s.object_id());
+                                    }
+                                  }));
+  out.set_withheld_above_clearance(withheld);
   if (out.records() > 0) {
     out.set_archived_on_time_percent(100.0 * static_cast<double>(out.archived_on_time()) /
                                      static_cast<double>(out.records()));
@@ -110,6 +100,74 @@ absl::StatusOr<v1::Report> RecordKeeper::MakeReport(
     if (!offsite) out.set_objects_not_offsite(out.objects_not_offsite() + 1);
   }
   return out;
+}
+
+absl::Status RecordKeeper::ForEachInPeriod(
+    const std::string& agency, int64_t from, int64_t to,
+    const std::function<bool(const std::string&)>& cleared, uint64_t* withheld,
+    const std::function<void(const v1::Record& evaluated, const v1::Record& folded)>& fn) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  const absl::Time now = absl::Now();
+  absl::Status failed;
+  RETURN_IF_ERROR(b->ForEachRecordStarting(from, to, [&](const FoldedRecord& f) {
+    const v1::Record& folded = f.record;
+    if (folded.agency() != agency || folded.start_unix_nanos() < from ||
+        folded.start_unix_nanos() >= to) {
+      return true;
+    }
+    if (!cleared(folded.classification())) {
+      ++*withheld;
+      return true;
+    }
+    absl::StatusOr<v1::Record> r = Evaluate(f, *b, rules_, now);
+    if (!r.ok()) failed = r.status();
+    if (!failed.ok()) return false;
+    fn(*r, folded);
+    return true;
+  }));
+  return failed;
+}
+
+namespace {
+
+// What keeps a record from being complete: its flags (unexplained-gap,
+// exemption-pending, overdue, time-mismatch, ...; `record list --flag`), and
+// no footage without an exemption.
+std::vector<std::string> Problems(const v1::Record& r) {
+  std::vector<std::string> out(r.flags().begin(), r.flags().end());
+  if (r.segments().empty() && !r.has_exemption()) out.push_back("no-footage");
+  return out;
+}
+
+}  // namespace
+
+absl::Status RecordKeeper::Sample(const v1::SampleRequest& req, const Checkpoint& checkpoint,
+                                  const std::function<bool(const std::string&)>& cleared,
+                                  v1::SampleResponse* out) {
+  std::map<std::string, v1::Record> period;  // by id: the population's order
+  uint64_t withheld = 0;
+  RETURN_IF_ERROR(
+      ForEachInPeriod(req.agency(), req.from_unix_nanos(), req.to_unix_nanos(), cleared, &withheld,
+                      [&](const v1::Record& r, const v1::Record&) { period[r.id()] = r; }));
+  std::vector<const v1::Record*> population;
+  for (const auto& [id, r] : period) {
+    out->add_population(id);
+    population.push_back(&r);
+  }
+  Digest seed = SpotCheckSeed(req.agency(), req.from_unix_nanos(), req.to_unix_nanos(), checkpoint);
+  out->set_seed(seed.Hex());
+  out->set_withheld_above_clearance(withheld);
+  for (uint64_t i : DrawSample(seed, population.size(), req.n())) {
+    const v1::Record& r = *population[i];
+    v1::SampledRecord* s = out->add_sampled();
+    s->set_id(r.id());
+    s->set_archive_number(r.archive_number());
+    s->set_start_unix_nanos(r.start_unix_nanos());
+    s->set_end_unix_nanos(r.end_unix_nanos());
+    for (std::string& p : Problems(r)) s->add_problems(std::move(p));
+    s->set_status(s->problems().empty() ? "complete" : "incomplete");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace custody

@@ -290,6 +290,64 @@ RecordsService::Reactor* RecordsService::MakeReport(Ctx* ctx, const v1::ReportRe
              });
 }
 
+namespace {
+
+// The node's first checkpoint signed at or after `to`: the spot check's
+// seed. When the period has ended and none is signed yet, one is signed
+// now; from then on it is the first, for every later draw.
+absl::StatusOr<std::string> SeedCheckpoint(Node* node, int64_t to) {
+  ASSIGN_OR_RETURN(std::string note, node->audit()->FirstCheckpointAfter(to));
+  if (!note.empty()) return note;
+  if (absl::FromUnixNanos(to) > absl::Now()) {
+    return absl::FailedPreconditionError(
+        "the period has not ended: a spot check draws with a checkpoint signed after it");
+  }
+  RETURN_IF_ERROR(node->SignCheckpointNow().status());
+  ASSIGN_OR_RETURN(note, node->audit()->FirstCheckpointAfter(to));
+  if (note.empty()) return absl::UnavailableError("no checkpoint after the period; try again");
+  return note;
+}
+
+}  // namespace
+
+RecordsService::Reactor* RecordsService::Sample(Ctx* ctx, const v1::SampleRequest* req,
+                                                v1::SampleResponse* out) {
+  return Run(ctx, Action::kReport, "report:" + req->agency(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               if (req->agency().empty())
+                 return absl::InvalidArgumentError("a sample needs --agency");
+               if (!SeesAgency(p, req->agency())) {
+                 return absl::PermissionDeniedError(
+                     absl::StrCat(p.name(), " may not sample agency \"", req->agency(), "\""));
+               }
+               if (req->to_unix_nanos() <= req->from_unix_nanos()) {
+                 return absl::InvalidArgumentError("--to must be after --from");
+               }
+               if (req->n() == 0 || req->n() > 1000) {
+                 return absl::InvalidArgumentError("--n must be between 1 and 1000");
+               }
+               ASSIGN_OR_RETURN(std::string note, SeedCheckpoint(node_, req->to_unix_nanos()));
+               ASSIGN_OR_RETURN(Checkpoint c, VerifyCheckpoint(note, node_->audit()->public_raw()));
+               out->set_agency(req->agency());
+               out->set_from_unix_nanos(req->from_unix_nanos());
+               out->set_to_unix_nanos(req->to_unix_nanos());
+               out->set_n(req->n());
+               out->set_checkpoint(note);
+               out->set_public_key_pem(node_->audit()->public_key_pem());
+               RETURN_IF_ERROR(keeper_->Sample(
+                   *req, c, [&p](const std::string& level) { return Cleared(p, level); }, out));
+               v1::AuditEvent e = NewEvent("report.sampled", "report:" + req->agency(), p.name());
+               AddDetail(&e, "checkpoint_size", absl::StrCat(c.size));
+               AddDetail(&e, "seed", out->seed());
+               AddDetail(&e, "population", absl::StrCat(out->population_size()));
+               std::string drawn;
+               for (const v1::SampledRecord& s : out->sampled())
+                 absl::StrAppend(&drawn, drawn.empty() ? "" : ",", s.id());
+               AddDetail(&e, "sampled", drawn);
+               return node_->Record(std::move(e));
+             });
+}
+
 RecordsService::Reactor* RecordsService::PurgeCandidates(Ctx* ctx,
                                                          const v1::PurgeCandidatesRequest*,
                                                          v1::PurgeCandidatesResponse* out) {

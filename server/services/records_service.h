@@ -43,6 +43,7 @@ class RecordsService final : public v1::Records::CallbackService {
   Reactor* DeviceCheckout(Ctx* ctx, const v1::DeviceCheckoutRequest* req, v1::Device* out) override;
   Reactor* DeviceCheckin(Ctx* ctx, const v1::DeviceRef* req, v1::Device* out) override;
   Reactor* MakeReport(Ctx* ctx, const v1::ReportRequest* req, v1::Report* out) override;
+  Reactor* Sample(Ctx* ctx, const v1::SampleRequest* req, v1::SampleResponse* out) override;
   Reactor* PurgeCandidates(Ctx* ctx, const v1::PurgeCandidatesRequest* req,
                            v1::PurgeCandidatesResponse* out) override;
   Reactor* RequestPurge(Ctx* ctx, const v1::PurgeRequestRequest* req, v1::PurgePlan* out) override;

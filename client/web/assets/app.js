@@ -564,7 +564,7 @@ async function report(params) {
     seen.error ? h('p', { class: 'problem', id: 'viewings-problem' }, `${t('viewings_failed')} ${problemText(seen.error)}`)
       : unreachable(seen.unreachable),
     h('div', { class: 'chart' }, canvas), table([t('figure'), t('value')], rows),
-    h('p', { class: 'muted' }, t('viewings_how')));
+    h('p', { class: 'muted' }, t('viewings_how')), await spotCheck(params.get('agency'), from, to));
   const { Chart, registerables } = await import('/vendor/chart.esm.js');
   Chart.register(...registerables);
   new Chart(canvas, {
@@ -575,6 +575,29 @@ async function report(params) {
     options: { animation: false, responsive: false, locale: language() === 'zh' ? 'zh-CN' : 'en-GB',
       plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
+}
+
+// A spot check of the report's period (article 25): 20 records drawn with a
+// seed from a checkpoint signed after the period ended, each with what
+// keeps it from being complete.
+async function spotCheck(agency, from, to) {
+  const section = h('section', { id: 'spot-check' }, h('h2', {}, t('spot_check')));
+  try {
+    const s = await call('custody.v1.Records/Sample', { agency, from_unix_nanos: from, to_unix_nanos: to, n: 20 });
+    const size = (s.checkpoint || '').split('\n')[1];
+    section.append(h('p', {}, `${(s.sampled || []).length} / ${(s.population || []).length}; `,
+      `${t('checkpoint')} ${size}, seed ${s.seed}`),
+    table([t('record'), t('archive_number'), t('start'), t('state'), t('problems')],
+      (s.sampled || []).map((r) => [h('a', { href: `#/record/${r.id}` }, r.id), r.archive_number || '—',
+        when(r.start_unix_nanos), h('span', { class: r.status === 'complete' ? 'proof-proven' : 'proof-failed' },
+          t(r.status)), (r.problems || []).join(', ')])),
+    h('p', { class: 'muted' }, t('spot_check_how')));
+  } catch (e) {
+    // A period that has not ended has no seed yet: not a problem.
+    const later = e instanceof ApiError && e.status === 409;
+    section.append(later ? h('p', { class: 'muted', id: 'spot-check-later' }, t('spot_check_later')) : problem(e));
+  }
+  return section;
 }
 
 // Devices with their check-out history.
