@@ -122,13 +122,9 @@ int OffsiteSyncCommand(const OffsiteArgs& a) {
   req.set_peer(a.peer);
   req.set_streams(a.streams);
   if (!a.rate.empty()) {
-    std::string rate = a.rate;
-    if (absl::EndsWith(rate, "/s")) rate.resize(rate.size() - 2);
-    absl::StatusOr<uint64_t> r = ParseByteSize(rate);
-    if (!r.ok() || *r == 0) {
-      return PrintFailure(UsageError(
-          absl::StrCat("--rate must be a byte rate such as 50MiB/s, not \"", a.rate, "\"")));
-    }
+    absl::StatusOr<uint64_t> r = ParseByteRate(a.rate);
+    if (!r.ok())
+      return PrintFailure(UsageError(absl::StrCat("--rate must be ", r.status().message())));
     req.set_rate_bytes_per_second(*r);
   }
   v1::SyncResult r;
@@ -167,6 +163,7 @@ int OffsiteStatusCommand(const OffsiteArgs& a) {
       j["last_verified"] = SummaryJson(r.last_verified());
       j["age_seconds"] = r.age_seconds();
     }
+    if (r.has_last_challenge()) j["last_challenge"] = ChallengeJson(r.last_challenge());
     std::cout << j.dump() << "\n";
     return 0;
   }
@@ -177,6 +174,12 @@ int OffsiteStatusCommand(const OffsiteArgs& a) {
   }
   std::cout << "behind: " << r.objects_behind() << " object(s), " << FormatBytes(r.bytes_behind())
             << " not in a verified offsite snapshot\n";
+  if (r.has_last_challenge()) {
+    std::cout << "last challenge: ";
+    PrintChallenge(std::cout, r.last_challenge());
+  } else {
+    std::cout << "last challenge: none yet\n";
+  }
   if (!r.warning().empty()) std::cerr << "warning: " << r.warning() << "\n";
   return 0;
 }

@@ -5,8 +5,12 @@
 #define CUSTODY_CLIENT_OFFSITE_CLI_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
+
+#include "custody/v1/offsite.pb.h"
 
 namespace custody {
 
@@ -22,6 +26,7 @@ struct OffsiteArgs {
   bool allow_foreign_cluster = false;            // --allow-foreign-cluster
   std::vector<std::string> trusted_signer_keys;  // --trust-signer-key
   bool dry_run = false;                          // --dry-run: name the snapshot only
+  uint32_t samples = 0;                          // challenge --samples (0 = the node's)
 };
 
 // Each returns the exit code: 0, or 1 after printing why.
@@ -32,6 +37,11 @@ int OffsiteSyncCommand(const OffsiteArgs& a);
 int OffsiteStatusCommand(const OffsiteArgs& a);
 // 1 also when the peer found something missing or corrupt.
 int OffsiteVerifyCommand(const OffsiteArgs& a);
+// client/offsite_challenge_cli.cc: a challenge of the peer (1 when it
+// failed), and a report's JSON and words (offsite status shows the last).
+int OffsiteChallengeCommand(const OffsiteArgs& a);
+nlohmann::ordered_json ChallengeJson(const v1::ChallengeReport& r);
+void PrintChallenge(std::ostream& out, const v1::ChallengeReport& r);
 // client/restore_cli.cc: the peer's sealed snapshots (through a node), and a
 // restore, which first prints the snapshot it uses.
 int OffsiteSnapshotsCommand(const OffsiteArgs& a);

@@ -51,6 +51,16 @@ void OffsiteCommands::AddOffsite(CLI::App* app) {
                          OffsiteVerifyCommand);
   verify->add_option("--snapshot", args_.snapshot, "only this snapshot");
   verify->add_option("--peer", args_.peer, "the peer's address (default: the node's --offsite)");
+  CLI::App* challenge =
+      Add(off, "challenge",
+          "draw chunks at random and have the peer prove it holds their bytes (exit 1 if it "
+          "misses any)",
+          OffsiteChallengeCommand);
+  challenge->add_option("--samples", args_.samples, "chunks to draw (default: the node's, 200)")
+      ->check(CLI::Range(1, 100000));
+  challenge->add_option("--rate", args_.rate,
+                        "each side reads no faster, e.g. 20MiB/s (default: the node's)");
+  challenge->add_option("--peer", args_.peer, "the peer's address (default: the node's --offsite)");
   CLI::App* held = Add(off, "snapshots",
                        "the sealed snapshots the offsite peer holds, asked through the node: "
                        "id, signer and its key (CLUSTER: this, or UNKNOWN to this cluster), "

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -62,6 +63,17 @@ int64_t NowUnixNanos() { return absl::ToUnixNanos(absl::Now()); }
 
 std::string FormatUnixNanos(int64_t nanos) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixNanos(nanos), absl::UTCTimeZone());
+}
+
+absl::StatusOr<uint64_t> ParseByteRate(const std::string& text) {
+  std::string size = text;
+  if (absl::EndsWith(size, "/s")) size.resize(size.size() - 2);
+  absl::StatusOr<uint64_t> r = ParseByteSize(size);
+  if (!r.ok() || *r == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a byte rate such as 50MiB/s, not \"", text, "\""));
+  }
+  return *r;
 }
 
 }  // namespace custody

@@ -12,6 +12,9 @@ namespace custody {
 
 // "4096", "4KiB", "4MiB", "1GiB", "10MB" (decimal), case-insensitive units.
 absl::StatusOr<uint64_t> ParseByteSize(absl::string_view text);
+// A byte rate: a byte size, with or without "/s" ("50MiB/s", "50MiB");
+// INVALID_ARGUMENT for zero or what does not parse.
+absl::StatusOr<uint64_t> ParseByteRate(const std::string& text);
 // "4.0 MiB" style.
 std::string FormatBytes(double bytes);
 // Current wall-clock time in Unix nanoseconds.

@@ -126,6 +126,13 @@ absl::StatusOr<v1::OffsiteVerifyReport> OffsiteClient::Verify(const std::string&
   return resp;
 }
 
+absl::StatusOr<internal::v1::ChallengeResponse> OffsiteClient::Challenge(
+    const internal::v1::ChallengeRequest& req, absl::Duration deadline) {
+  internal::v1::ChallengeResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stubs_[0]->Challenge(Context(deadline).get(), req, &resp)));
+  return resp;
+}
+
 absl::StatusOr<internal::v1::PeerSnapshotsResponse> OffsiteClient::ListSealed() {
   internal::v1::PeerSnapshotsResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(

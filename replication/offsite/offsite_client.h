@@ -43,6 +43,9 @@ class OffsiteClient {
   absl::StatusOr<std::string> Get(int c, const Digest& key);
   absl::StatusOr<v1::Receipt> Seal(const std::string& snapshot_id);
   absl::StatusOr<v1::OffsiteVerifyReport> Verify(const std::string& snapshot_id);
+  // A challenge, answered within `deadline` (DEADLINE_EXCEEDED otherwise).
+  absl::StatusOr<internal::v1::ChallengeResponse> Challenge(
+      const internal::v1::ChallengeRequest& req, absl::Duration deadline);
   absl::StatusOr<internal::v1::PeerSnapshotsResponse> ListSealed();
   absl::StatusOr<internal::v1::PeerStatus> Status();
 

@@ -1,5 +1,7 @@
 #include "replication/offsite/offsite_flags.h"
 
+#include <tuple>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/units.h"
@@ -20,6 +22,14 @@ OffsiteFlags::OffsiteFlags(CLI::App* app, NodeOptions* opts) : opts_(opts) {
                   "(default 720h, a month)");
   app->add_option("--offsite-rate", rate_,
                   "pace offsite syncs to this many bytes a second, e.g. 50MiB (default: none)");
+  app->add_option("--challenge-every", challenge_every_,
+                  "challenge the offsite peer (random chunks, answered from their bytes) when the "
+                  "last challenge is this old (default 168h, a week)");
+  app->add_option("--challenge-samples", options_.challenge.samples,
+                  "chunks each challenge draws (default 200)")
+      ->check(CLI::Range(1, 100000));
+  app->add_option("--challenge-rate", challenge_rate_,
+                  "each side of a challenge reads no faster than this a second (default 20MiB)");
 }
 
 absl::Status OffsiteFlags::Apply() {
@@ -27,13 +37,21 @@ absl::Status OffsiteFlags::Apply() {
     return absl::InvalidArgumentError(absl::StrCat(
         "--snapshot-every must be a positive duration such as 720h, not \"", every_, "\""));
   }
-  if (!rate_.empty()) {
-    std::string rate = rate_;
-    if (absl::EndsWith(rate, "/s")) rate.resize(rate.size() - 2);
-    absl::StatusOr<uint64_t> r = ParseByteSize(rate);
-    if (!r.ok())
-      return absl::InvalidArgumentError(absl::StrCat("--offsite-rate: ", r.status().message()));
-    options_.rate_bytes_per_second = *r;
+  if (!absl::ParseDuration(challenge_every_, &options_.challenge_every) ||
+      options_.challenge_every <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--challenge-every must be a positive duration such as 168h, not \"",
+                     challenge_every_, "\""));
+  }
+  for (auto [flag, text, out] :
+       {std::tuple{"--challenge-rate", &challenge_rate_, &options_.challenge.rate_bytes_per_second},
+        std::tuple{"--offsite-rate", &rate_, &options_.rate_bytes_per_second}}) {
+    if (text->empty()) continue;
+    absl::StatusOr<uint64_t> r = ParseByteRate(*text);
+    if (!r.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, " must be ", r.status().message()));
+    }
+    *out = *r;
   }
   if (offsite_peer() && !options_.peer.empty()) {
     return absl::InvalidArgumentError(

@@ -40,6 +40,7 @@ class OffsiteFlags {
  private:
   NodeOptions* opts_;
   std::string role_ = "storage", every_ = "720h", rate_;
+  std::string challenge_every_ = "168h", challenge_rate_;
   OffsiteOptions options_;
   std::unique_ptr<SnapshotsService> snapshots_;
   std::unique_ptr<OffsitePeerService> peer_;

@@ -117,6 +117,16 @@ grpc::ServerUnaryReactor* OffsitePeerService::Verify(grpc::CallbackServerContext
              });
 }
 
+grpc::ServerUnaryReactor* OffsitePeerService::Challenge(
+    grpc::CallbackServerContext* ctx, const internal::v1::ChallengeRequest* request,
+    internal::v1::ChallengeResponse* response) {
+  return Run(ctx, node_->maintenance_pool(), "offsite",
+             [=, this](const std::string&) -> absl::Status {
+               ASSIGN_OR_RETURN(*response, vault_.Challenge(*request));
+               return absl::OkStatus();
+             });
+}
+
 grpc::ServerUnaryReactor* OffsitePeerService::ListSealed(
     grpc::CallbackServerContext* ctx, const v1::ListSnapshotsRequest*,
     internal::v1::PeerSnapshotsResponse* response) {

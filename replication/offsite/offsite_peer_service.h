@@ -39,6 +39,9 @@ class OffsitePeerService final : public internal::v1::OffsitePeer::CallbackServi
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const internal::v1::PeerStatusRequest* request,
                                    internal::v1::PeerStatus* response) override;
+  grpc::ServerUnaryReactor* Challenge(grpc::CallbackServerContext* ctx,
+                                      const internal::v1::ChallengeRequest* request,
+                                      internal::v1::ChallengeResponse* response) override;
 
  private:
   // Authorizes a PutBlob and parses its key and chunk position.

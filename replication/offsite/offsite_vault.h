@@ -56,6 +56,12 @@ class OffsiteVault {
   // corrupt bad, and reports (offsite.verified).
   absl::StatusOr<v1::OffsiteVerifyReport> Verify(const std::string& id, const std::string& actor);
   absl::StatusOr<internal::v1::PeerSnapshotsResponse> ListSealed();
+  // Answers a challenge (doc/offsite.md, "Challenges"): SHA-256(nonce ||
+  // bytes) of each blob, read through the verifying store no faster than the
+  // rate asked; a blob not held intact gets an empty answer, and a corrupt
+  // one is marked bad, as a verify marks it.
+  absl::StatusOr<internal::v1::ChallengeResponse> Challenge(
+      const internal::v1::ChallengeRequest& req);
   absl::StatusOr<internal::v1::PeerStatus> Status();
 
  private:

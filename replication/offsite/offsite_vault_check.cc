@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/rate_limiter.h"
 #include "common/snapshot_format.h"
 #include "common/status_macros.h"
 #include "replication/offsite/offsite_vault.h"
@@ -238,6 +239,32 @@ absl::StatusOr<v1::OffsiteVerifyReport> OffsiteVault::Verify(const std::string& 
   AddDetail(&e, "missing", absl::StrCat(check.report.missing_size()));
   RETURN_IF_ERROR(PutMeta(std::move(check.meta), std::move(e)));
   return check.report;
+}
+
+absl::StatusOr<internal::v1::ChallengeResponse> OffsiteVault::Challenge(
+    const internal::v1::ChallengeRequest& req) {
+  if (req.nonce().size() != 32)
+    return absl::InvalidArgumentError("a challenge's nonce is 32 bytes");
+  absl::Time start = absl::Now();
+  RateLimiter pace(req.rate_bytes_per_second());
+  internal::v1::ChallengeResponse out;
+  Check check;
+  for (const std::string& raw : req.keys()) {
+    ASSIGN_OR_RETURN(Digest key, Digest::FromRaw(raw));
+    absl::StatusOr<std::string> data = Read(key, &check);  // hashed again on the way
+    if (!data.ok()) {
+      out.add_answers("");
+      continue;
+    }
+    pace.Acquire(data->size());
+    out.set_bytes_read(out.bytes_read() + data->size());
+    Digest answer = Digest::Of(absl::StrCat(req.nonce(), *data));
+    out.add_answers(std::string(answer.Raw()));
+  }
+  out.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+  for (v1::AuditEvent& e : check.events) RETURN_IF_ERROR(node_->Record(std::move(e)));
+  if (!check.meta.empty()) RETURN_IF_ERROR(PutMeta(std::move(check.meta), std::nullopt));
+  return out;
 }
 
 }  // namespace custody

@@ -52,6 +52,7 @@ std::optional<absl::Time> SnapshotsService::NextDue(const std::optional<Run_>& l
   if (!all.ok()) return absl::Now() + absl::Minutes(5);
   if (all->empty()) return started + std::min(options_.every, absl::Hours(1));
   absl::Time due = absl::FromUnixNanos(all->back().body.created_unix_nanos()) + options_.every;
+  if (!options_.peer.empty() && all->back().receipt) due = std::min(due, ChallengeDue());
   if (!options_.peer.empty() && !all->back().receipt) {  // not confirmed offsite yet
     due = std::min(due, (last ? last->at : started) + std::min(options_.every, absl::Hours(1)));
   }
@@ -78,7 +79,27 @@ SnapshotsService::Run_ SnapshotsService::ScheduledRun() {
     AddDetail(&e, "error", s.ToString());
     (void)node_->Record(std::move(e));
   }
+  ChallengeIfDue();
   return Run_{absl::Now(), s.ok()};
+}
+
+absl::Time SnapshotsService::ChallengeDue() {
+  absl::StatusOr<std::optional<v1::ChallengeReport>> last = LastChallenge(node_);
+  if (!last.ok() || !last->has_value()) return absl::Now();
+  return absl::FromUnixNanos((*last)->finished_unix_nanos()) + options_.challenge_every;
+}
+
+void SnapshotsService::ChallengeIfDue() {
+  if (options_.peer.empty() || ChallengeDue() > absl::Now()) return;
+  OffsiteClient client(options_.peer, node_->peer_credentials());
+  absl::StatusOr<v1::ChallengeReport> r =
+      ChallengePeer(node_, &client, options_.peer, options_.challenge, "custodyd");
+  if (!r.ok() && !absl::IsFailedPrecondition(r.status())) {  // not "nothing verified yet"
+    LOG(ERROR) << "scheduled offsite challenge: " << r.status();
+  } else if (r.ok() && !r->ok()) {
+    LOG(ERROR) << "the offsite peer failed a challenge: " << r->missed_size() << " of "
+               << r->samples() << " samples missed";
+  }
 }
 
 template <typename Work>
@@ -199,6 +220,8 @@ absl::Status SnapshotsService::Status(v1::OffsiteStatusResponse* out) {
     out->set_objects_behind(out->objects_behind() + 1);
     out->set_bytes_behind(out->bytes_behind() + o.size());
   }
+  ASSIGN_OR_RETURN(std::optional<v1::ChallengeReport> challenge, LastChallenge(node_));
+  if (challenge.has_value()) *out->mutable_last_challenge() = *challenge;
   if (last == nullptr) {
     out->set_warning("no snapshot was ever verified offsite: the archive has no offsite copy");
   } else if (out->overdue()) {
@@ -230,6 +253,23 @@ grpc::ServerUnaryReactor* SnapshotsService::VerifyOffsite(grpc::CallbackServerCo
                AddDetail(&e, "corrupt", absl::StrCat(response->corrupt_size()));
                AddDetail(&e, "missing", absl::StrCat(response->missing_size()));
                return node_->Record(std::move(e));
+             });
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::ChallengeOffsite(
+    grpc::CallbackServerContext* ctx, const v1::ChallengeOffsiteRequest* request,
+    v1::ChallengeReport* response) {
+  return Run(ctx, Action::kSnapshotRead, "offsite",
+             [=, this](const v1::Principal& p) -> absl::Status {
+               ASSIGN_OR_RETURN(std::string peer, Peer(request->peer()));
+               ChallengeOptions o = options_.challenge;
+               if (request->samples() > 0) o.samples = request->samples();
+               if (request->rate_bytes_per_second() > 0) {
+                 o.rate_bytes_per_second = request->rate_bytes_per_second();
+               }
+               OffsiteClient client(peer, node_->peer_credentials());
+               ASSIGN_OR_RETURN(*response, ChallengePeer(node_, &client, peer, o, p.name()));
+               return absl::OkStatus();
              });
 }
 

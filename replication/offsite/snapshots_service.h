@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "common/job_loop.h"
 #include "custody/v1/offsite.grpc.pb.h"
+#include "replication/offsite/offsite_challenge.h"
 #include "server/node.h"
 
 namespace custody {
@@ -27,6 +28,8 @@ struct OffsiteOptions {
   absl::Duration every = absl::Hours(24 * 30);  // --snapshot-every
   uint64_t rate_bytes_per_second = 0;           // --offsite-rate (0 = unlimited)
   int streams = 12;
+  ChallengeOptions challenge;                            // --challenge-samples, --challenge-rate
+  absl::Duration challenge_every = absl::Hours(24 * 7);  // --challenge-every
 };
 
 // Thread-safe. Work runs on the node's maintenance pool.
@@ -52,6 +55,9 @@ class SnapshotsService final : public v1::Snapshots::CallbackService {
   grpc::ServerUnaryReactor* OffsiteStatus(grpc::CallbackServerContext* ctx,
                                           const v1::OffsiteStatusRequest* request,
                                           v1::OffsiteStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ChallengeOffsite(grpc::CallbackServerContext* ctx,
+                                             const v1::ChallengeOffsiteRequest* request,
+                                             v1::ChallengeReport* response) override;
   grpc::ServerUnaryReactor* VerifyOffsite(grpc::CallbackServerContext* ctx,
                                           const v1::VerifyOffsiteRequest* request,
                                           v1::OffsiteVerifyReport* response) override;
@@ -76,6 +82,9 @@ class SnapshotsService final : public v1::Snapshots::CallbackService {
     bool ok = true;
   };
   Run_ ScheduledRun();
+  // The scheduled challenge of the peer, when one is due.
+  void ChallengeIfDue();
+  absl::Time ChallengeDue();
   std::optional<absl::Time> NextDue(const std::optional<Run_>& last, absl::Time started);
 
   Node* node_;

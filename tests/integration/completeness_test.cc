@@ -1,13 +1,18 @@
 // Proving nothing is missing (issue 31), with a real custodyd: spot checks
 // drawn with a seed nobody could know while the period's records were made.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/digest.h"
+#include "custody/internal/v1/offsite_peer.grpc.pb.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
 
@@ -101,6 +106,123 @@ TEST_F(CompletenessTest, ASpotCheckIsDrawnFromACheckpointAfterThePeriodAndReprod
                          At(absl::Hours(1)), "--n", "5"});
   EXPECT_NE(early.exit_code, 0);
   EXPECT_NE(early.err.find("has not ended"), std::string::npos) << early.err;
+}
+
+// Offsite challenges (proofs of retrievability): a node with 200 chunks of
+// 64 KiB, all sent to a real offsite peer and verified there.
+class ChallengeTest : public CompletenessTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(peer_.Start()) << peer_.Log();
+    node_.AddArgs({"--chunk-size", "64KiB"});
+    CompletenessTest::SetUp();
+    for (int i = 0; i < 4; ++i) {  // 4 files of 50 chunks
+      files_.push_back(dir_ / ("f" + std::to_string(i)));
+      WriteRandomFile(files_.back(), 50 * kChunk, 900 + i);
+      ASSERT_EQ(Cli({"put", files_.back()}).exit_code, 0);
+    }
+    json sync = Ok({"offsite", "sync", "--peer", peer_.address()});
+    ASSERT_FALSE(sync.is_null());
+  }
+  json Challenge(std::vector<std::string> more, int want_exit) {
+    std::vector<std::string> args = {"offsite", "challenge", "--json"};
+    args.insert(args.end(), more.begin(), more.end());
+    CliResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, want_exit) << r.err << r.out;
+    return r.out.empty() ? json() : json::parse(r.out);
+  }
+  // Flips one byte of chunk `k` of file `f` in the peer's volumes.
+  bool FlipOnPeer(int f, int k) {
+    const std::string chunk = ReadFile(files_[f]).substr(k * kChunk, kChunk);
+    bool flipped = false;
+    for (const auto& e : std::filesystem::directory_iterator(dir_ / "offsite/volumes")) {
+      int64_t at = FindInFile(e.path(), chunk.substr(0, 4096));
+      if (at < 0) continue;
+      std::fstream out(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+      out.seekp(at + 1000);
+      char c = chunk[1000] ^ 0x5a;
+      out.write(&c, 1);
+      flipped = true;
+    }
+    return flipped;
+  }
+  static constexpr int kChunk = 64 << 10;
+  NodeProcess peer_{dir_ / "offsite", {"--role", "offsite"}};
+  std::vector<std::string> files_;
+};
+
+TEST_F(ChallengeTest, ACorruptChunkFailsTheChallengeIsRepairedByTheNextSyncThenItPasses) {
+  ASSERT_TRUE(FlipOnPeer(2, 17));
+  const std::string victim =
+      "sha256:" + Digest::Of(ReadFile(files_[2]).substr(17 * kChunk, kChunk)).Hex();
+  json failed = Challenge({"--peer", peer_.address(), "--samples", "200"}, 1);
+  EXPECT_EQ(failed["ok"], false);
+  EXPECT_EQ(failed["population"], 200);
+  EXPECT_EQ(failed["samples"], 200);
+  ASSERT_EQ(failed["missed"].size(), 1u) << failed.dump();
+  EXPECT_EQ(failed["missed"][0], victim);
+  json log = Ok({"audit", "log", "offsite"});
+  bool alerted = false;
+  for (const json& e : log["events"]) {
+    if (e["action"] != "offsite.challenge-failed") continue;
+    alerted = true;
+    EXPECT_NE(e["details"]["missed"].get<std::string>().find(victim), std::string::npos) << e;
+  }
+  EXPECT_TRUE(alerted) << log.dump();
+  // The peer marked it bad when it read it: the next sync sends it again.
+  json repair = Ok({"offsite", "sync", "--peer", peer_.address()});
+  EXPECT_GE(repair["bytes_sent"].get<uint64_t>(), uint64_t{kChunk}) << repair.dump();
+  json passed = Challenge({"--peer", peer_.address(), "--samples", "200"}, 0);
+  EXPECT_EQ(passed["ok"], true) << passed.dump();
+  EXPECT_TRUE(passed["missed"].empty());
+  EXPECT_NEAR(passed["loss_bound_percent"].get<double>(), 1.487, 0.01);
+  EXPECT_NE(passed["seed"], failed["seed"]);  // fresh each time
+  json status = Ok({"offsite", "status"});
+  EXPECT_EQ(status["last_challenge"]["ok"], true) << status.dump();
+  EXPECT_EQ(status["last_challenge"]["seed"], passed["seed"]);
+}
+
+// A test double behind the real RPC: it kept every chunk's hash, none of
+// the bytes, and answers the best it can.
+class HashesOnlyPeer final : public internal::v1::OffsitePeer::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Challenge(grpc::CallbackServerContext* ctx,
+                                      const internal::v1::ChallengeRequest* req,
+                                      internal::v1::ChallengeResponse* resp) override {
+    for (const std::string& key : req->keys()) {
+      resp->add_answers(std::string(Digest::Of(req->nonce() + key).Raw()));
+    }
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+TEST_F(ChallengeTest, APeerWithHashesButNotTheBytesCannotAnswer) {
+  HashesOnlyPeer fake;
+  int port = 0;
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&fake);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  ASSERT_NE(port, 0);
+  json r = Challenge({"--peer", "127.0.0.1:" + std::to_string(port), "--samples", "50"}, 1);
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_EQ(r["missed"].size(), 50u) << r.dump();
+  server->Shutdown();
+}
+
+// Both sides read at the challenge rate: 40 chunks of 64 KiB at 1 MiB/s.
+TEST_F(ChallengeTest, TheChallengeReadsAtItsRateOnBothSides) {
+  json r = Challenge({"--peer", peer_.address(), "--samples", "40", "--rate", "1MiB/s"}, 0);
+  ASSERT_EQ(r["bytes"], 40 * kChunk);
+  const double rate = 1 << 20;
+  const double peer = r["bytes"].get<double>() / r["peer_seconds"].get<double>();
+  const double here = r["bytes"].get<double>() / r["seconds"].get<double>();
+  EXPECT_GT(peer, 0.9 * rate) << r.dump();
+  EXPECT_LT(peer, 1.1 * rate) << r.dump();
+  EXPECT_GT(here, 0.9 * rate) << r.dump();
+  EXPECT_LT(here, 1.1 * rate) << r.dump();
 }
 
 }  // namespace
