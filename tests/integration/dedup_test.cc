@@ -200,7 +200,10 @@ TEST_F(DedupTest, AHashNamedMidStreamEndsTheUploadOfHeldBytes) {
   CliResult again = Cli({"put", b, "--json"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(json::parse(again.out)["already_stored"], true);
-  EXPECT_LT(json::parse(again.out)["bytes_sent"].get<int64_t>(), size);
+  // How much went before the hash did is a race between the client's hash
+  // thread and the socket (on a busy machine all of it can): the part by
+  // hand below shows, without a race, that the node stops the stream.
+  EXPECT_LE(json::parse(again.out)["bytes_sent"].get<int64_t>(), size);
 
   // The same by hand: part of the bytes, then the hash.
   const int64_t part = (5 << 20) + 7;
