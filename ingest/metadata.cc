@@ -61,6 +61,18 @@ absl::Status SetMatter(RecordingMeta* m, const std::string& s) {
   return absl::OkStatus();
 }
 
+// A camera's file sequence number: decimal digits (leading zeros allowed, as
+// in 0042), at most 18 of them.
+absl::Status SetSequence(RecordingMeta* m, const std::string& s) {
+  uint64_t n = 0;
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos ||
+      !absl::SimpleAtoi(s, &n)) {
+    return Invalid(absl::StrCat("sequence \"", s, "\" is not a file sequence number (digits)"));
+  }
+  m->sequence = n;
+  return absl::OkStatus();
+}
+
 absl::Status SetGps(RecordingMeta* m, const json& j) {
   double lat = 0, lon = 0;
   if (j.is_object() && j.size() == 2 && j.contains("lat") && j.contains("lon") &&
@@ -119,6 +131,10 @@ absl::Status SetField(RecordingMeta* m, const std::string& key, const json& v,
     (key == "end" ? m->end : key == "device_clock" ? m->device_clock : m->docked_at) = t;
   } else if (key == "gps") {
     return SetGps(m, v);
+  } else if (key == "sequence") {
+    return SetSequence(m, v.is_number_unsigned()
+                              ? std::to_string(v.get<uint64_t>())
+                              : (v.is_string() ? v.get<std::string>() : v.dump()));
   } else {
     return Invalid(absl::StrCat("unknown field \"", key, "\""));
   }
@@ -170,7 +186,9 @@ absl::StatusOr<Parsed> FromName(const std::string& name, const NamePattern& patt
   for (size_t i = 0; i < pattern.fields.size(); ++i) {
     const std::string& field = pattern.fields[i];
     std::string v = match[i + 1].str();
-    p.Set(field, field == "matter" ? SetMatter(&p.meta, v) : SetField(&p.meta, field, v, zone));
+    p.Set(field, field == "matter"     ? SetMatter(&p.meta, v)
+                 : field == "sequence" ? SetSequence(&p.meta, v)
+                                       : SetField(&p.meta, field, v, zone));
   }
   return p;
 }
@@ -224,8 +242,8 @@ absl::StatusOr<absl::Time> ParseTimestamp(const std::string& s, absl::TimeZone z
 
 absl::StatusOr<NamePattern> NamePattern::Parse(const std::string& regex,
                                                const std::string& fields_csv) {
-  static const std::set<std::string> kFields = {"device", "agency", "officer", "matter",
-                                                "target", "stage",  "start",   "end"};
+  static const std::set<std::string> kFields = {"device", "agency", "officer", "matter",  "target",
+                                                "stage",  "start",  "end",     "sequence"};
   NamePattern p;
   try {
     p.re = std::regex(regex);
@@ -287,6 +305,7 @@ std::map<std::string, std::string> ToObjectMetadata(const RecordingMeta& m,
   if (!m.target.empty()) out["target"] = m.target;
   if (!m.stage.empty()) out["stage"] = m.stage;
   if (m.gps) out["gps"] = absl::StrCat(m.gps->first, ",", m.gps->second);
+  if (m.sequence) out["sequence"] = std::to_string(*m.sequence);
   out["classification"] = m.classification;
   out["metadata_source"] = m.source;
   if (!station.empty()) out["station"] = station;

@@ -31,11 +31,15 @@ struct RecordingMeta {
   // The device's own clock when it was docked, and the station's clock then.
   std::optional<absl::Time> device_clock, docked_at;
   std::string source;  // "sidecar", "file name"
+  // The camera's own file sequence number, where its software numbers the
+  // files it records (0041, 0042, ...): a gap across docks is flagged
+  // (issue 31).
+  std::optional<uint64_t> sequence;
 };
 
 // How names are read when a recording has no sidecar: a regular expression
 // over the file name, and the field each capture group fills (device,
-// agency, officer, matter, target, stage, start, end).
+// agency, officer, matter, target, stage, start, end, sequence).
 struct NamePattern {
   std::regex re;
   std::vector<std::string> fields;
@@ -60,7 +64,8 @@ absl::StatusOr<RecordingMeta> ReadMetadata(const std::string& recording,
 std::string DescribeProblems(absl::string_view source, const std::vector<std::string>& problems);
 
 // The object metadata stored with the footage ("device", "agency" when
-// known, "officers", "start"..., "device_clock_skew_s" when known).
+// known, "officers", "start"..., "sequence" and "device_clock_skew_s" when
+// known).
 std::map<std::string, std::string> ToObjectMetadata(const RecordingMeta& m,
                                                     const std::string& station);
 

@@ -124,6 +124,43 @@ TEST_F(MetadataTest, NamePatternFillsFieldsWhenThereIsNoSidecar) {
   EXPECT_FALSE(NamePattern::Parse("(a)", "colour").ok());     // unknown field
 }
 
+// A camera's file sequence number (issue 31), from the sidecar or the name.
+TEST_F(MetadataTest, ACamerasSequenceNumberComesFromTheSidecarOrTheName) {
+  auto m = ReadMetadata(
+      Recording(R"({"device": "CAM-9", "officers": ["A1"], "start": "2026-11-26T09:30:00Z",
+      "sequence": "0042"})"),
+      "", std::nullopt);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->sequence, 42u);
+  EXPECT_EQ(ToObjectMetadata(*m, "")["sequence"], "42");
+  auto number = ReadMetadata(
+      Recording(R"({"device": "CAM-9", "officers": ["A1"], "start": "2026-11-26T09:30:00Z",
+      "sequence": 43})"),
+      "", std::nullopt);
+  ASSERT_TRUE(number.ok()) << number.status();
+  EXPECT_EQ(number->sequence, 43u);
+  for (const char* bad : {R"("-1")", R"("4a")", "-1", "1.5", R"("")"}) {
+    std::string e = Error(std::string(R"({"device": "CAM-9", "officers": ["A1"],
+      "start": "2026-11-26T09:30:00Z", "sequence": )") +
+                          bad + "}");
+    EXPECT_NE(e.find("is not a file sequence number"), std::string::npos) << bad << ": " << e;
+  }
+  auto p = NamePattern::Parse("([A-Z0-9-]+)_([A-Z0-9]+)_([0-9T]+)_([0-9]+)\\.mp4",
+                              "device,officer,start,sequence");
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::string path = dir_ / "CAM-4_A77_20261126T093000_0041.mp4";
+  std::ofstream(path) << "video";
+  auto named = ReadMetadata(path, "", *p);
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(named->sequence, 41u);
+  auto none = ReadMetadata(Recording(R"({"device": "CAM-9", "officers": ["A1"],
+      "start": "2026-11-26T09:30:00Z"})"),
+                           "", std::nullopt);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->sequence.has_value());
+  EXPECT_EQ(ToObjectMetadata(*none, "").count("sequence"), 0u);
+}
+
 TEST(TimestampTest, CompactAndRfc3339FormsAgree) {
   auto a = ParseTimestamp("2026-11-26T09:30:00+08:00");
   ASSERT_TRUE(a.ok());
