@@ -85,17 +85,22 @@ SnapshotsService::Run_ SnapshotsService::ScheduledRun() {
 
 absl::Time SnapshotsService::ChallengeDue() {
   absl::StatusOr<std::optional<v1::ChallengeReport>> last = LastChallenge(node_);
-  if (!last.ok() || !last->has_value()) return absl::Now();
-  return absl::FromUnixNanos((*last)->finished_unix_nanos()) + options_.challenge_every;
+  absl::Time due = absl::InfinitePast();  // none yet: due now
+  if (last.ok() && last->has_value()) {
+    due = absl::FromUnixNanos((*last)->finished_unix_nanos()) + options_.challenge_every;
+  }
+  return std::max(due, challenge_retry_.load());
 }
 
 void SnapshotsService::ChallengeIfDue() {
-  if (options_.peer.empty() || ChallengeDue() > absl::Now()) return;
+  const absl::Time now = absl::Now();
+  if (options_.peer.empty() || ChallengeDue() > now) return;
   OffsiteClient client(options_.peer, node_->peer_credentials());
   absl::StatusOr<v1::ChallengeReport> r =
       ChallengePeer(node_, &client, options_.peer, options_.challenge, "custodyd");
-  if (!r.ok() && !absl::IsFailedPrecondition(r.status())) {  // not "nothing verified yet"
+  if (!r.ok()) {
     LOG(ERROR) << "scheduled offsite challenge: " << r.status();
+    challenge_retry_ = absl::Now() + absl::Hours(1);  // no tight loop on a lasting failure
   } else if (r.ok() && !r->ok()) {
     LOG(ERROR) << "the offsite peer failed a challenge: " << r->missed_size() << " of "
                << r->samples() << " samples missed";

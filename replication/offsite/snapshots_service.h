@@ -12,6 +12,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -84,7 +85,10 @@ class SnapshotsService final : public v1::Snapshots::CallbackService {
   Run_ ScheduledRun();
   // The scheduled challenge of the peer, when one is due.
   void ChallengeIfDue();
+  // When the next challenge is due: --challenge-every after the last (none
+  // yet: now), or an hour after one that could not run.
   absl::Time ChallengeDue();
+  std::atomic<absl::Time> challenge_retry_{absl::InfinitePast()};
   std::optional<absl::Time> NextDue(const std::optional<Run_>& last, absl::Time started);
 
   Node* node_;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -210,6 +211,29 @@ TEST_F(ChallengeTest, APeerWithHashesButNotTheBytesCannotAnswer) {
   EXPECT_EQ(r["ok"], false);
   EXPECT_EQ(r["missed"].size(), 50u) << r.dump();
   server->Shutdown();
+}
+
+// The node that keeps the schedule challenges its --offsite peer by itself
+// when the last challenge is --challenge-every old (none yet: at once).
+TEST_F(ChallengeTest, TheScheduleChallengesThePeerByItself) {
+  ASSERT_EQ(node_.Kill(SIGTERM), 0);
+  node_.AddArgs({"--offsite", peer_.address(), "--challenge-samples", "30"});
+  ASSERT_TRUE(node_.Start()) << node_.Log();
+  json last;
+  for (int i = 0; i < 100 && last.is_null(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    json status = Ok({"offsite", "status"});
+    if (status.contains("last_challenge")) last = status["last_challenge"];
+  }
+  ASSERT_FALSE(last.is_null()) << node_.Log();
+  EXPECT_EQ(last["ok"], true) << last.dump();
+  EXPECT_EQ(last["samples"], 30);
+  json log = Ok({"audit", "log", "offsite"});
+  bool scheduled = false;
+  for (const json& e : log["events"]) {
+    scheduled = scheduled || (e["action"] == "offsite.challenged" && e["actor"] == "custodyd");
+  }
+  EXPECT_TRUE(scheduled) << log.dump();
 }
 
 // Both sides read at the challenge rate: 40 chunks of 64 KiB at 1 MiB/s.
