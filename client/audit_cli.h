@@ -25,6 +25,7 @@ struct AuditArgs {
   std::string since;        // verify-node: a checkpoint file
   bool since_last_verified = false;  // verify-node: from the node's last verified checkpoint
   bool fresh = false;                // checkpoint: sign one over the log as it is now
+  bool key_only = false;             // witness: print its key alone
   // log: filters (the register, across subjects, without an ID)
   std::string actor, action, from, to;
   uint32_t limit = 0;
@@ -36,6 +37,7 @@ int AuditCheckpointCommand(const AuditArgs& a);
 int AuditExportCommand(const AuditArgs& a);
 int AuditVerifyCommand(const AuditArgs& a);  // offline
 int AuditVerifyNodeCommand(const AuditArgs& a);
+int AuditWitnessCommand(const AuditArgs& a);  // client/witness_cli.cc
 
 // Fetches the audit bundle of object `id` from `server` (proofs against a
 // checkpoint signed now, and the node-signed manifest) and writes it to the

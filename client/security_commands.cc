@@ -127,6 +127,13 @@ void SecurityCommands::AddAudit(CLI::App* app) {
   AddTimeRange(log, {"--from", &audit_.from, "only events from"},
                {"--to", &audit_.to, "only events before"});
   log->add_option("--limit", audit_.limit, "at most this many events per node (default 10000)");
+  CLI::App* witness =
+      set_->Add(audit, "witness",
+                "who the witness at --server is: its name, its key (for audit verify "
+                "--witness-key) and the logs it cosigns (doc/witness.md)",
+                WithGlobals(&audit_, AuditWitnessCommand));
+  witness->add_flag("--key-only", audit_.key_only, "print its PEM key alone, to save as a file");
+  set_->AddJsonFlag(witness);
   CLI::App* checkpoint = set_->Add(audit, "checkpoint", "the node's latest signed checkpoint",
                                    WithGlobals(&audit_, AuditCheckpointCommand));
   checkpoint->add_flag("--fresh", audit_.fresh, "sign one over the log as it is now");

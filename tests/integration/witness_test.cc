@@ -125,6 +125,15 @@ TEST_F(WitnessTest, AForkedLogIsRefusedOnRecordAndItsBundleFailsWithTheWitnessKe
   CliResult bad = RunCli({"audit", "verify", bundle, "--witness-key", witness_key});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("no cosignature by the witness key given"), std::string::npos) << bad.err;
+  // Anyone asks the witness for its key (what verifiers give as
+  // --witness-key) and sees the refusal counted.
+  CliResult key = Cli(witness.address(), {"audit", "witness", "--key-only"});
+  EXPECT_EQ(key.exit_code, 0) << key.err;
+  EXPECT_EQ(key.out, ReadFile(witness_key));
+  json info = Ok(witness.address(), {"audit", "witness"});
+  ASSERT_EQ(info["logs"].size(), 1u) << info.dump();
+  EXPECT_EQ(info["logs"][0]["origin"], "custody-node-" + node_id);
+  EXPECT_GE(info["logs"][0]["refusals"].get<int>(), 1);
   // The witness takes nothing but checkpoints.
   CliResult put = Cli(witness.address(), {"put", f});
   EXPECT_NE(put.exit_code, 0);
