@@ -194,6 +194,18 @@ absl::StatusOr<int64_t> ParseTimeFlag(absl::string_view flag, const std::string&
       "2026-11-26T09:00:00+08:00) or a date (2026-11-26: 00:00 in --time-zone, UTC by default)"));
 }
 
+absl::StatusOr<std::pair<int64_t, int64_t>> ParsePeriod(const std::string& from,
+                                                        const std::string& to) {
+  absl::StatusOr<int64_t> f = ParseTimeFlag("--from", from);
+  if (!f.ok()) return f.status();
+  absl::StatusOr<int64_t> t = ParseTimeFlag("--to", to);
+  if (!t.ok()) return t.status();
+  if (*f != 0 && *t != 0 && *t <= *f) {
+    return UsageError(absl::StrCat("--to ", to, " is not after --from ", from));
+  }
+  return std::make_pair(*f, *t);
+}
+
 json TimeJson(int64_t nanos) { return nanos == 0 ? json(nullptr) : json(ShownTime(nanos)); }
 
 std::string TimeText(int64_t nanos, absl::string_view none) {

@@ -19,6 +19,10 @@ namespace custody {
 // ("2026-11-26T09:00:00Z", "2026-11-26T09:00:00+08:00") or a bare date
 // ("2026-11-26", 00:00 UTC). "" is 0 (not given). INVALID_ARGUMENT otherwise.
 absl::StatusOr<int64_t> ParseTimeFlag(absl::string_view flag, const std::string& text);
+// --from and --to as Unix nanoseconds; a usage error when --to, both given,
+// is not after --from.
+absl::StatusOr<std::pair<int64_t, int64_t>> ParsePeriod(const std::string& from,
+                                                        const std::string& to);
 
 // FormatUnixNanos, or `none` for 0 (the protos' "not stated").
 std::string TimeText(int64_t nanos, absl::string_view none = "-");

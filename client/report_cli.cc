@@ -115,15 +115,10 @@ int ReportCommand(const RecordArgs& a) {
   if (!format.ok()) return PrintFailure(format.status());
   v1::ReportRequest req;
   req.set_agency(a.agency);
-  absl::StatusOr<int64_t> from = ParseTimeFlag("--from", a.from);
-  if (!from.ok()) return PrintFailure(from.status());
-  absl::StatusOr<int64_t> to = ParseTimeFlag("--to", a.to);
-  if (!to.ok()) return PrintFailure(to.status());
-  if (*from != 0 && *to != 0 && *to <= *from) {
-    return PrintFailure(UsageError(absl::StrCat("--to ", a.to, " is not after --from ", a.from)));
-  }
-  req.set_from_unix_nanos(*from);
-  req.set_to_unix_nanos(*to);
+  absl::StatusOr<std::pair<int64_t, int64_t>> period = ParsePeriod(a.from, a.to);
+  if (!period.ok()) return PrintFailure(period.status());
+  req.set_from_unix_nanos(period->first);
+  req.set_to_unix_nanos(period->second);
   v1::Report r;
   absl::Status s = UnaryCall(a.server, &v1::Records::Stub::MakeReport, req, &r);
   if (!s.ok()) return PrintFailure(s);

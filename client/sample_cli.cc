@@ -161,12 +161,10 @@ int SampleCommand(const RecordArgs& a, const SampleArgs& s) {
   v1::SampleRequest req;
   req.set_agency(a.agency);
   req.set_n(s.n);
-  absl::StatusOr<int64_t> from = ParseTimeFlag("--from", a.from);
-  if (!from.ok()) return PrintFailure(from.status());
-  absl::StatusOr<int64_t> to = ParseTimeFlag("--to", a.to);
-  if (!to.ok()) return PrintFailure(to.status());
-  req.set_from_unix_nanos(*from);
-  req.set_to_unix_nanos(*to);
+  absl::StatusOr<std::pair<int64_t, int64_t>> period = ParsePeriod(a.from, a.to);
+  if (!period.ok()) return PrintFailure(period.status());
+  req.set_from_unix_nanos(period->first);
+  req.set_to_unix_nanos(period->second);
   v1::SampleResponse r;
   absl::Status st = UnaryCall(a.server, &v1::Records::Stub::Sample, req, &r);
   if (!st.ok()) return PrintFailure(st);
