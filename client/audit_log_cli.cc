@@ -25,8 +25,8 @@ absl::StatusOr<std::string> Subject(const std::string& id) {
   // Also the subjects of records, devices, snapshots and the security
   // ledger.
   bool named = id == "node" || id == "offsite";
-  for (const char* prefix :
-       {"upload:", "record:", "device:", "snapshot:", "request:", "purge:", "user:", "witness:"}) {
+  for (const char* prefix : {"upload:", "record:", "device:", "snapshot:", "request:", "purge:",
+                             "user:", "witness:", "dock:"}) {
     named = named || (id.rfind(prefix, 0) == 0 && id.size() > strlen(prefix));
   }
   if (named) return id;
@@ -34,7 +34,8 @@ absl::StatusOr<std::string> Subject(const std::string& id) {
       digest.status().message(),
       " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", "
       "\"device:<id>\", \"snapshot:<id>\", \"request:<id>\", \"purge:<id>\", "
-      "\"user:<name>\" or \"witness:<origin>\"; or no ID and filters for the register)"));
+      "\"user:<name>\", \"witness:<origin>\" or \"dock:<id>\"; or no ID and filters for the "
+      "register)"));
 }
 
 absl::StatusOr<v1::AuditLogRequest> Request(const AuditArgs& a) {

@@ -218,9 +218,11 @@ int RecordNoteCommand(const RecordArgs& a) {
   v1::NoteRequest req;
   req.set_record_id(a.record);
   req.set_gap(a.gap);
+  req.set_missing(a.missing);
   req.set_reason(a.reason);
   return RecordCall(a, &Stub::Note, req, [&](const v1::Record& r) {
-    return absl::StrCat("noted gap ", a.gap, " of ", r.id(), ": ", a.reason);
+    return absl::StrCat("noted ", a.missing != 0 ? "missing file " : "gap ",
+                        a.missing != 0 ? a.missing : a.gap, " of ", r.id(), ": ", a.reason);
   });
 }
 

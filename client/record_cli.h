@@ -23,7 +23,8 @@ struct RecordArgs {
   std::string officer, device;                 // list filters, attach, device commands
   std::string start, end, from, to, until;     // times as typed (record_text.h)
   std::string kind, flag, field, value, reason, details;
-  uint32_t gap = 0;  // attach: note_for_gap; note: the gap
+  uint32_t gap = 0;      // attach: note_for_gap; note: the gap
+  uint32_t missing = 0;  // note: the missing file
   bool permanent = false;
   std::string model, battery, storage, clock;  // device add, checkout
   std::string format;                          // report: table json csv; "" = table

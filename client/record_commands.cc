@@ -117,10 +117,12 @@ void RecordCommands::AddList(CLI::App* record) {
   AddTimeRange(list, {"--from", &args_.from, "only those from"},
                {"--to", &args_.to, "only those until"});
   list->add_option("--flag", args_.flag,
-                   "only those flagged so: overdue archived-late unexplained-gap time-mismatch "
-                   "clock-skew exemption-pending late-pending ended-idle")
-      ->check(CLI::IsMember({"overdue", "archived-late", "unexplained-gap", "time-mismatch",
-                             "clock-skew", "exemption-pending", "late-pending", "ended-idle"}));
+                   "only those flagged so: overdue archived-late unexplained-gap "
+                   "missing-footage time-mismatch clock-skew exemption-pending late-pending "
+                   "ended-idle")
+      ->check(CLI::IsMember({"overdue", "archived-late", "unexplained-gap", "missing-footage",
+                             "time-mismatch", "clock-skew", "exemption-pending", "late-pending",
+                             "ended-idle"}));
   list->add_option("--target", args_.target, "only those whose target contains this");
   list->add_option("--text", args_.text,
                    "only those mentioning this (target, stage, officers, devices, archive "
@@ -145,12 +147,17 @@ void RecordCommands::AddChanges(CLI::App* record) {
   CLI::App* archive =
       Add(record, "archive", "give a record its archive number", RecordArchiveCommand);
   archive->add_option("REC", args_.record)->required();
-  CLI::App* note = Add(record, "note", "explain a gap in writing", RecordNoteCommand);
+  CLI::App* note =
+      Add(record, "note", "explain a gap or a missing file in writing", RecordNoteCommand);
   note->add_option("REC", args_.record)->required();
-  note->add_option("--gap", args_.gap, "the gap's number (custody record show)")
-      ->required()
-      ->check(Positive());
-  note->add_option("--reason", args_.reason, "why nothing was recorded")->required();
+  CLI::Option* gap = note->add_option("--gap", args_.gap, "the gap's number (custody record show)")
+                         ->check(Positive());
+  CLI::Option* missing = note->add_option("--missing", args_.missing,
+                                          "the missing file's number (custody record show)")
+                             ->check(Positive());
+  gap->excludes(missing);
+  note->add_option("--reason", args_.reason, "why nothing was recorded, or the file is not here")
+      ->required();
 }
 
 void RecordCommands::AddExemptions(CLI::App* record) {

@@ -35,6 +35,9 @@ json SegmentJson(const v1::Segment& s) {
               {"clock_skew_seconds", s.clock_skew_seconds()},
               {"clock_flagged", s.clock_flagged()},
               {"note_for_gap", s.note_for_gap()},
+              {"file_name", s.file_name()},
+              {"sequence", s.sequence()},
+              {"size", s.size()},
               {"attached_by", s.attached_by()},
               {"attached", TimeJson(s.attached_unix_nanos())}};
 }
@@ -45,6 +48,23 @@ json GapJson(const v1::Gap& g) {
               {"from", TimeJson(g.from_unix_nanos())},
               {"to", TimeJson(g.to_unix_nanos())},
               {"explained_by", g.explained_by()}};
+}
+
+json MissingJson(const v1::MissingFile& m) {
+  json j{{"number", m.number()},     {"device", m.device()},
+         {"reason", m.reason()},     {"time", TimeJson(m.time_unix_nanos())},
+         {"sequence", m.sequence()}, {"explained_by", m.explained_by()}};
+  if (m.reason() == "sequence-gap") {
+    j["sequence_last"] = m.sequence_last();
+  } else {
+    j.update(json{{"name", m.name()},
+                  {"size", m.size()},
+                  {"dock_id", m.dock_id()},
+                  {"station", m.station()},
+                  {"listed_by", m.listed_by()},
+                  {"docked", TimeJson(m.docked_unix_nanos())}});
+  }
+  return j;
 }
 
 // A corrected start or end is a time, not its Unix nanoseconds.
@@ -161,6 +181,25 @@ std::string GapText(const v1::Gap& g, const std::string& z) {
                       g.explained_by().empty() ? "UNEXPLAINED" : g.explained_by());
 }
 
+std::string MissingText(const v1::MissingFile& m, const std::string& z) {
+  std::string what;
+  if (m.reason() == "sequence-gap") {
+    what = m.sequence() == m.sequence_last()
+               ? absl::StrCat("file number ", m.sequence(), " never listed nor received")
+               : absl::StrCat("file numbers ", m.sequence(), "-", m.sequence_last(),
+                              " never listed nor received");
+  } else {
+    what = absl::StrCat(m.name(), " (", m.size(), " bytes",
+                        m.sequence() != 0 ? absl::StrCat(", number ", m.sequence()) : "",
+                        ") listed at ", m.station().empty() ? "a station" : m.station(), " ",
+                        ZonedTimeText(m.docked_unix_nanos(), z), " by ", m.listed_by(), " (",
+                        m.dock_id(), "), not received");
+  }
+  return absl::StrCat("  #", m.number(), "  ", m.device(), "  ",
+                      ZonedTimeText(m.time_unix_nanos(), z), "  ", what, "  ",
+                      m.explained_by().empty() ? "MISSING" : m.explained_by());
+}
+
 std::string CorrectionText(const v1::Correction& c, const std::string& z) {
   return absl::StrCat("  ", c.field(), ": \"", CorrectedValueText(c.field(), c.old_value(), z),
                       "\" -> \"", CorrectedValueText(c.field(), c.new_value(), z), "\" (",
@@ -214,8 +253,10 @@ std::string TimeText(int64_t nanos, absl::string_view none) {
 
 json RecordJson(const v1::Record& r) {
   json segments = json::array(), gaps = json::array(), corrections = json::array();
+  json missing = json::array();
   for (const v1::Segment& s : r.segments()) segments.push_back(SegmentJson(s));
   for (const v1::Gap& g : r.gaps()) gaps.push_back(GapJson(g));
+  for (const v1::MissingFile& m : r.missing()) missing.push_back(MissingJson(m));
   for (const v1::Correction& c : r.corrections()) corrections.push_back(CorrectionJson(c));
   return json{{"id", r.id()},
               {"agency", r.agency()},
@@ -232,6 +273,7 @@ json RecordJson(const v1::Record& r) {
               {"created", TimeJson(r.created_unix_nanos())},
               {"segments", segments},
               {"gaps", gaps},
+              {"missing", missing},
               {"corrections", corrections},
               {"archive_number", r.archive_number()},
               {"archived", TimeJson(r.archived_unix_nanos())},
@@ -292,6 +334,8 @@ void PrintRecord(std::ostream& out, const v1::Record& r) {
   for (const v1::Segment& s : r.segments()) out << SegmentText(s, z) << "\n";
   Field(out, "gaps", absl::StrCat(r.gaps_size()));
   for (const v1::Gap& g : r.gaps()) out << GapText(g, z) << "\n";
+  if (!r.missing().empty()) Field(out, "missing", absl::StrCat(r.missing_size()));
+  for (const v1::MissingFile& m : r.missing()) out << MissingText(m, z) << "\n";
   Field(out, "corrections", absl::StrCat(r.corrections_size()));
   for (const v1::Correction& c : r.corrections()) out << CorrectionText(c, z) << "\n";
   Field(out, "flags", r.flags().empty() ? "none" : absl::StrJoin(r.flags(), ", "));

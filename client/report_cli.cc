@@ -32,6 +32,8 @@ json Scalars(const v1::Report& r) {
               {"overdue", r.overdue()},
               {"unexplained_gaps", r.unexplained_gaps()},
               {"explained_gaps", r.explained_gaps()},
+              {"missing_files", r.missing_files()},
+              {"explained_missing_files", r.explained_missing_files()},
               {"time_mismatches", r.time_mismatches()},
               {"exemptions", r.exemptions()},
               {"exemptions_pending", r.exemptions_pending()},
@@ -48,6 +50,7 @@ std::vector<std::pair<std::string, const google::protobuf::RepeatedPtrField<std:
     const v1::Report& r) {
   return {{"overdue_records", &r.overdue_records()},
           {"gap_records", &r.gap_records()},
+          {"missing_records", &r.missing_records()},
           {"exemption_records", &r.exemption_records()},
           {"late_records", &r.late_records()}};
 }

@@ -83,6 +83,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(IngestOptions options) {
   d->journal_ = std::move(*j);
   d->servers_ = std::make_unique<ServerPool>(d->options_.servers);
   d->scanner_ = std::make_unique<Scanner>(d->options_.watch_dir, d->options_.settle);
+  const IngestOptions& o = d->options_;
+  absl::StatusOr<std::unique_ptr<DockLister>> docks = DockLister::Open(
+      {o.watch_dir, o.state_dir, o.station, o.name_pattern, o.time_zone}, d->servers_.get());
+  if (!docks.ok()) return docks.status();
+  d->docks_ = std::move(*docks);
   d->workers_ = std::make_unique<ThreadPool>(std::max(1, d->options_.parallel));
   return d;
 }
@@ -129,6 +134,8 @@ void Daemon::Loop(const std::atomic<bool>* stop) {
     std::sort(ready.begin(), ready.end(),
               [](const Candidate& a, const Candidate& b) { return a.rel < b.rel; });
     for (Candidate& c : ready) {
+      // A device folder's files wait for its dock manifest (dock_lister.h).
+      if (!docks_->Listed(c, *scanner_, absl::Now())) continue;
       {
         absl::MutexLock l(&mu_);
         // A device's next file waits for its previous one (the next scan

@@ -19,6 +19,7 @@
 #include "client/client.h"
 #include "client/server_pool.h"
 #include "common/thread_pool.h"
+#include "ingest/dock_lister.h"
 #include "ingest/journal.h"
 #include "ingest/metadata.h"
 #include "ingest/scanner.h"
@@ -110,6 +111,7 @@ class Daemon {
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<ServerPool> servers_;
   std::unique_ptr<Scanner> scanner_;
+  std::unique_ptr<DockLister> docks_;  // the loop's
   const std::atomic<bool>* stop_ = nullptr;
 
   mutable absl::Mutex mu_;

@@ -65,6 +65,7 @@ std::vector<Candidate> Scanner::Scan(absl::Time now, const std::set<std::string>
   std::vector<Candidate> out;
   present_.clear();
   settling_ = 0;
+  incomplete_.clear();
   for (const std::string& folder : Folders()) {
     bool top = folder == root_;
     std::string device = top ? "" : fs::path(folder).filename().string();
@@ -101,8 +102,10 @@ void Scanner::Visit(const std::string& path, const std::string& rel, const std::
   std::string fingerprint = Fingerprint(path);
   Seen& s = seen_[path];
   if (s.fingerprint != fingerprint) s = Seen{fingerprint, now};
-  if (now - s.since < settle_ || !NoWriters(path)) {
+  s.settling = now - s.since < settle_ || !NoWriters(path);
+  if (s.settling) {
     ++settling_;
+    incomplete_.insert(device);
     return;
   }
   out->push_back(Candidate{path, rel, device, *key, fingerprint});

@@ -40,6 +40,14 @@ class Scanner {
   std::vector<Candidate> Scan(absl::Time now, const std::set<std::string>& busy);
   // Files seen that are not complete yet (being written or settling).
   size_t settling() const { return settling_; }
+  // Whether every file the last Scan met in `device`'s folder was complete
+  // (or queued).
+  bool Complete(const std::string& device) const { return !incomplete_.count(device); }
+  // Whether the last Scan found the file at `path` still settling.
+  bool Settling(const std::string& path) const {
+    auto it = seen_.find(path);
+    return it != seen_.end() && it->second.settling;
+  }
   // Entries never taken: folders inside device folders, symbolic links,
   // other non-regular files. Each is logged once.
   size_t ignored() const { return ignored_.size(); }
@@ -50,6 +58,7 @@ class Scanner {
   struct Seen {
     std::string fingerprint;  // the recording's and its sidecar's FileKeys
     absl::Time since;
+    bool settling = false;
   };
   void Visit(const std::string& path, const std::string& rel, const std::string& device,
              absl::Time now, const std::set<std::string>& busy, std::vector<Candidate>* out);
@@ -59,6 +68,7 @@ class Scanner {
   std::map<std::string, Seen> seen_;  // by path
   std::set<std::string> present_;     // paths met during the current scan
   size_t settling_ = 0;
+  std::set<std::string> incomplete_;  // devices with a file settling
   std::set<std::string> ignored_;
 };
 

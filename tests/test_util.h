@@ -2,11 +2,14 @@
 #ifndef CUSTODY_TESTS_TEST_UTIL_H_
 #define CUSTODY_TESTS_TEST_UTIL_H_
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
+#include <thread>
 
 namespace custody::testing {
 
@@ -40,6 +43,15 @@ inline std::string RandomBytes(size_t n, uint64_t seed) {
   }
   for (; i < n; ++i) s[i] = static_cast<char>(rng());
   return s;
+}
+
+// Polls `ok` every 100 ms for up to `seconds`; its last answer.
+inline bool WaitFor(const std::function<bool()>& ok, int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return ok();
 }
 
 }  // namespace custody::testing

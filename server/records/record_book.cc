@@ -15,7 +15,7 @@ FoldedRecord FromGroup(const internal::v1::FoldGroup& g) {
   FoldedRecord f;
   f.record = g.record();
   for (const internal::v1::FoldGroup::Note& n : g.notes()) {
-    f.notes.push_back({n.device(), n.from_unix_nanos(), n.explanation()});
+    f.notes.push_back({n.device(), n.from_unix_nanos(), n.explanation(), n.missing_key()});
   }
   return f;
 }
@@ -146,6 +146,48 @@ absl::Status RecordBook::ForEachPurge(const std::function<void(const v1::PurgePl
 
 absl::StatusOr<std::optional<std::string>> RecordBook::PurgeOf(const std::string& object) const {
   return fold_->Last(absl::StrCat(kPurgedObjectKeys, object, kZero));
+}
+
+absl::StatusOr<std::optional<Dock>> RecordBook::FindDock(const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<internal::v1::FoldGroup> g, fold_->Group("dock:" + id));
+  if (!g || !g->has_dock()) return std::nullopt;
+  return Dock{g->dock(), g->dock_listed_by()};
+}
+
+absl::StatusOr<std::vector<std::string>> RecordBook::DocksListing(const std::string& device,
+                                                                  const std::string& name,
+                                                                  uint64_t size) const {
+  return IdsAfterZero(*fold_,
+                      absl::StrCat(kDockListingKeys, device, kZero, name, kZero, size, kZero));
+}
+
+absl::StatusOr<std::vector<std::string>> RecordBook::RecordsHolding(const std::string& device,
+                                                                    const std::string& name,
+                                                                    uint64_t size) const {
+  return IdsAfterZero(*fold_,
+                      absl::StrCat(kFiledFileKeys, device, kZero, name, kZero, size, kZero));
+}
+
+absl::StatusOr<bool> RecordBook::SequenceSeen(const std::string& device, uint64_t sequence) const {
+  bool found = false;
+  RETURN_IF_ERROR(fold_->Scan(absl::StrCat(kSequenceSeenKeys, device, kZero, BigEndian(sequence)),
+                              "", [&](const std::string&, const std::string&) {
+                                found = true;
+                                return false;
+                              }));
+  return found;
+}
+
+absl::StatusOr<uint64_t> RecordBook::FirstSequence(const std::string& device) const {
+  uint64_t first = 0;
+  RETURN_IF_ERROR(fold_->Scan(absl::StrCat(kSequenceSeenKeys, device, kZero), "",
+                              [&](const std::string& key, const std::string&) {
+                                for (size_t i = 0; i < 8 && i < key.size(); ++i) {
+                                  first = (first << 8) | static_cast<unsigned char>(key[i]);
+                                }
+                                return false;
+                              }));
+  return first;
 }
 
 absl::StatusOr<bool> RecordBook::Offsite(const std::string& object) const {

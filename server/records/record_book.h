@@ -23,6 +23,15 @@ struct GapNote {
   std::string device;
   int64_t from_unix_nanos = 0;
   std::string explanation;  // "note: TEXT" or "audio: sha256:..."
+  // Set instead of `from_unix_nanos` on a note about a missing file
+  // (common/dock_manifest.h MissingKey).
+  std::string missing_key;
+};
+
+// A dock manifest as folded, and who signed it.
+struct Dock {
+  v1::DockRequest manifest;
+  std::string listed_by;
 };
 
 struct FoldedRecord {
@@ -68,6 +77,19 @@ class RecordBook {
   absl::Status ForEachPurge(const std::function<void(const v1::PurgePlan&)>& fn) const;
   // The purge request that removed `object_id`, if one did.
   absl::StatusOr<std::optional<std::string>> PurgeOf(const std::string& object_id) const;
+  // Dock manifests (doc/records.md): the one named `id`; the docks that
+  // list a file of `device` with `name` and `size`; the records that hold
+  // such a file; whether some dock or record names number `sequence` of
+  // `device`; and the lowest number either names for it (0: none).
+  absl::StatusOr<std::optional<Dock>> FindDock(const std::string& id) const;
+  absl::StatusOr<std::vector<std::string>> DocksListing(const std::string& device,
+                                                        const std::string& name,
+                                                        uint64_t size) const;
+  absl::StatusOr<std::vector<std::string>> RecordsHolding(const std::string& device,
+                                                          const std::string& name,
+                                                          uint64_t size) const;
+  absl::StatusOr<bool> SequenceSeen(const std::string& device, uint64_t sequence) const;
+  absl::StatusOr<uint64_t> FirstSequence(const std::string& device) const;
   // Whether an offsite peer confirmed a snapshot that holds `object_id`.
   absl::StatusOr<bool> Offsite(const std::string& object_id) const;
 

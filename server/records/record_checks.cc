@@ -156,7 +156,28 @@ absl::StatusOr<std::map<std::string, std::string>> AttachFields(const v1::Record
     }
   }
   if (req.note_for_gap() != 0) f["note_for_gap"] = std::to_string(req.note_for_gap());
+  // What dock manifests are matched against (doc/records.md).
+  if (!object.file_name().empty()) f["file"] = object.file_name();
+  f["size"] = std::to_string(object.size());
+  uint64_t sequence = 0;
+  if (absl::SimpleAtoi(MetaValue(object, "sequence"), &sequence) && sequence != 0) {
+    f["sequence"] = std::to_string(sequence);
+  }
   return f;
+}
+
+absl::StatusOr<v1::MissingFile> OpenMissing(const v1::Record& r, uint32_t number) {
+  if (number == 0 || number > static_cast<uint32_t>(r.missing_size())) {
+    return absl::InvalidArgumentError(absl::StrCat("record ", r.id(), " has ", r.missing_size(),
+                                                   " missing file(s); there is no missing file ",
+                                                   number));
+  }
+  const v1::MissingFile& m = r.missing(static_cast<int>(number) - 1);
+  if (!m.explained_by().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("missing file ", number, " of record ",
+                                                      r.id(), " is explained: ", m.explained_by()));
+  }
+  return m;
 }
 
 absl::StatusOr<v1::Gap> OpenGap(const FoldedRecord& f, uint32_t number, const RecordRules& rules) {

@@ -34,6 +34,9 @@ absl::StatusOr<std::map<std::string, std::string>> AttachFields(const v1::Record
                                                                 const RecordRules& rules);
 // Gap `number` of `f` if it is still unexplained.
 absl::StatusOr<v1::Gap> OpenGap(const FoldedRecord& f, uint32_t number, const RecordRules& rules);
+// Missing file `number` of the evaluated record `r` if it is still
+// unexplained (server/records/record_missing.h).
+absl::StatusOr<v1::MissingFile> OpenMissing(const v1::Record& r, uint32_t number);
 // The value to record for a correction (times as unix nanoseconds).
 absl::StatusOr<std::string> CheckCorrection(const v1::Record& r, const v1::CorrectRequest& req);
 absl::Status CheckExemption(const v1::ExemptRequest& req);

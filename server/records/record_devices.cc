@@ -1,10 +1,13 @@
-// RecordKeeper: the device registry and its hand-over register (articles
-// 11 and 20).
+// RecordKeeper: the device registry, its hand-over register (articles 11
+// and 20), and the docking stations' dock manifests (issue 31).
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/dock_manifest.h"
 #include "common/status_macros.h"
 #include "server/records/record_checks.h"
 #include "server/records/record_keeper.h"
+#include "server/security/decisions.h"
+#include "server/security/ledger.h"
 
 namespace custody {
 
@@ -72,6 +75,36 @@ absl::StatusOr<v1::Device> RecordKeeper::Checkin(const Actor& by, const std::str
   ASSIGN_OR_RETURN(b, book());
   RETURN_IF_ERROR(EndIngestRecords(by, *b, id, "device " + id + " checked in"));
   return FindDevice(*b, id);
+}
+
+absl::StatusOr<v1::DockResponse> RecordKeeper::Docked(const v1::Principal& by,
+                                                      const v1::DockRequest& req) {
+  RETURN_IF_ERROR(CheckDock(req));
+  const std::map<std::string, std::string> fields = DockFields(req);
+  const std::string subject = "dock:" + req.dock_id();
+  ASSIGN_OR_RETURN(v1::LedgerEntry e, Signed(by, req.signed_(), kDockedKind, subject, fields));
+  ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
+  ASSIGN_OR_RETURN(std::optional<v1::Device> device, b->Device(req.device()));
+  const v1::Principal signer = d_.ledger->verifier().Signer(e);
+  if (device && !device->agency().empty() && !signer.agency().empty() &&
+      device->agency() != signer.agency()) {
+    return absl::PermissionDeniedError(absl::StrCat("device ", req.device(), " belongs to agency ",
+                                                    device->agency(), "; ", signer.name(),
+                                                    " docks for agency ", signer.agency()));
+  }
+  v1::DockResponse out;
+  out.set_dock_id(req.dock_id());
+  ASSIGN_OR_RETURN(std::optional<Dock> known, b->FindDock(req.dock_id()));
+  if (known) {
+    if (DockFields(known->manifest) != fields) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(req.dock_id(), " has another manifest on record; nothing is replaced"));
+    }
+    out.set_already_recorded(true);
+    return out;
+  }
+  RETURN_IF_ERROR(AppendDecision(std::move(e)));
+  return out;
 }
 
 }  // namespace custody

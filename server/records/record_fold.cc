@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/dock_manifest.h"
 #include "common/snapshot_format.h"
 #include "common/status_macros.h"
 #include "server/records/record_checks.h"
@@ -59,6 +60,9 @@ void Attached(const v1::LedgerEntry& e, internal::v1::FoldGroup* g) {
   s->set_clock_flagged(EntryField(e, "clock_flagged") == "true");
   s->set_note_for_gap(static_cast<uint32_t>(EntryInt(e, "note_for_gap")));
   s->set_classification(EntryField(e, "classification"));
+  s->set_file_name(EntryField(e, "file"));
+  s->set_size(static_cast<uint64_t>(std::max<int64_t>(0, EntryInt(e, "size"))));
+  s->set_sequence(static_cast<uint64_t>(std::max<int64_t>(0, EntryInt(e, "sequence"))));
   s->set_attached_by(e.actor());
   s->set_attached_unix_nanos(e.time_unix_nanos());
   if (!EntryField(e, "gap_device").empty()) {
@@ -190,7 +194,12 @@ void ApplyRecord(const v1::LedgerEntry& e, internal::v1::FoldGroup* g) {
   if (k == "record.corrected") Corrected(e, r);
   if (k == "record.archived") Archived(e, g);
   if (k == "record.retained") Retained(e, r);
-  if (k == "record.noted") {
+  if (k == "record.noted" && !EntryField(e, "missing_key").empty()) {
+    internal::v1::FoldGroup::Note* n = g->add_notes();
+    n->set_device(EntryField(e, "missing_device"));
+    n->set_missing_key(EntryField(e, "missing_key"));
+    n->set_explanation("note: " + EntryField(e, "reason"));
+  } else if (k == "record.noted") {
     AddNote(g, EntryField(e, "gap_device"), EntryInt(e, "gap_from"),
             "note: " + EntryField(e, "reason"));
   }
@@ -286,11 +295,50 @@ void ApplySnapshot(const v1::LedgerEntry& e, const std::string& id, internal::v1
   }
 }
 
+// A dock manifest: the first entry about the dock stands; its signer must be
+// allowed to ingest (the ledger checked the signature).
+absl::Status ApplyDock(const v1::LedgerEntry& e, const std::string& key, internal::v1::FoldGroup* g,
+                       const DecisionVerifier& v) {
+  if (e.kind() != kDockedKind) return absl::InvalidArgumentError("not a dock manifest");
+  if (g->has_dock()) return absl::AlreadyExistsError("the dock has its manifest");
+  RETURN_IF_ERROR(Authorize(v.Signer(e), Action::kPut));
+  std::map<std::string, std::string> fields(e.fields().begin(), e.fields().end());
+  ASSIGN_OR_RETURN(*g->mutable_dock(), DockFromFields(key, fields));
+  g->set_dock_listed_by(e.actor());
+  return absl::OkStatus();
+}
+
+void DockDerived(const std::string& group, const v1::DockRequest& d,
+                 std::map<std::string, std::string>* out) {
+  for (const v1::DockedFile& f : d.files()) {
+    (*out)[absl::StrCat(kDockListingKeys, d.device(), kZero, f.name(), kZero, f.size(), kZero,
+                        d.dock_id())] = "";
+    if (f.sequence() != 0) {
+      (*out)[absl::StrCat(kSequenceSeenKeys, d.device(), kZero, BigEndian(f.sequence()), group)] =
+          "";
+    }
+  }
+}
+
+void SegmentDerived(const std::string& group, const v1::Record& r,
+                    std::map<std::string, std::string>* out) {
+  for (const v1::Segment& s : r.segments()) {
+    if (!s.file_name().empty()) {
+      (*out)[absl::StrCat(kFiledFileKeys, s.device(), kZero, s.file_name(), kZero, s.size(), kZero,
+                          r.id())] = "";
+    }
+    if (s.sequence() != 0) {
+      (*out)[absl::StrCat(kSequenceSeenKeys, s.device(), kZero, BigEndian(s.sequence()), group)] =
+          "";
+    }
+  }
+}
+
 }  // namespace
 
 std::string BookRules::GroupOf(const Digest&, const v1::LedgerEntry& e) const {
   if (absl::StartsWith(e.kind(), "access.")) return "";  // the access rules' (access_fold.h)
-  for (const char* p : {"record:", "device:", "purge:", "snapshot:"}) {
+  for (const char* p : {"record:", "device:", "purge:", "snapshot:", "dock:"}) {
     if (absl::StartsWith(e.subject(), p)) return e.subject();
   }
   return "";
@@ -300,7 +348,9 @@ absl::Status BookRules::Apply(const Digest&, const std::string& key, const v1::L
                               FoldReader*, internal::v1::FoldGroup* g) const {
   const std::string& s = e.subject();
   const DecisionVerifier& v = ledger_->verifier();
-  if (absl::StartsWith(s, "snapshot:")) {
+  if (absl::StartsWith(s, "dock:")) {
+    return ApplyDock(e, s, g, v);
+  } else if (absl::StartsWith(s, "snapshot:")) {
     ApplySnapshot(e, s.substr(9), g);
   } else if (absl::StartsWith(s, "device:")) {
     ApplyDevice(e, s.substr(7), g);
@@ -325,6 +375,7 @@ void BookRules::Derived(const std::string& group, const internal::v1::FoldGroup&
     for (const v1::Segment& s : r.segments()) {
       (*out)[absl::StrCat(kObjectRecordKeys, s.object_id(), kZero, r.id())] = "";
     }
+    SegmentDerived(group, r, out);
     (*out)[absl::StrCat(kCreatedKeys, TimeKey(r.created_unix_nanos()), r.id())] = "";
     (*out)[absl::StrCat(kStartKeys, TimeKey(r.start_unix_nanos()), r.id())] = "";
     if (!r.archive_number().empty()) {
@@ -343,6 +394,7 @@ void BookRules::Derived(const std::string& group, const internal::v1::FoldGroup&
       (*out)[absl::StrCat(kPurgedObjectKeys, o, kZero, g.purge_executed_key(), id)] = id;
     }
   }
+  if (g.has_dock()) DockDerived(group, g.dock(), out);
   if (g.snapshot_offsite()) {
     for (const std::string& o : g.snapshot_objects()) {
       (*out)[absl::StrCat(kOffsiteKeys, o, kZero, group)] = "";

@@ -1,6 +1,7 @@
 // The record book's part of the ledger fold (server/security/ledger_fold.h,
 // doc/records.md): records ("record:ID"), devices ("device:ID"), purges
-// ("purge:ID") and offsite snapshots ("snapshot:ID"), each the replay of its
+// ("purge:ID"), offsite snapshots ("snapshot:ID") and dock manifests
+// ("dock:ID"), each the replay of its
 // own entries in time order. A correction is a new entry that keeps the old
 // value beside the new; nothing is rewritten.
 #ifndef CUSTODY_SERVER_RECORDS_RECORD_FOLD_H_
@@ -25,6 +26,12 @@ inline constexpr char kSequenceKeys[] = "as/";       // as/<prefix>\0<sequence><
 inline constexpr char kOpenByDeviceKeys[] = "od/";   // od/<device>\0<record>, not archived
 inline constexpr char kPurgedObjectKeys[] = "po/";   // po/<object>\0<order><purge> -> purge
 inline constexpr char kOffsiteKeys[] = "off/";       // off/<object>\0<snapshot group>
+// Dock manifests (doc/records.md, "Dock manifests"): the files docks listed,
+// the files records hold (by device, name and size), and the camera file
+// numbers either names (big-endian, so that they sort).
+inline constexpr char kDockListingKeys[] = "dl/";   // dl/<device>\0<name>\0<size>\0<dock>
+inline constexpr char kFiledFileKeys[] = "df/";     // df/<device>\0<name>\0<size>\0<record>
+inline constexpr char kSequenceSeenKeys[] = "sq/";  // sq/<device>\0<number><group>
 
 // Thread-safe.
 class BookRules : public FoldRules {
@@ -33,7 +40,7 @@ class BookRules : public FoldRules {
   explicit BookRules(const Ledger* ledger) : ledger_(ledger) {}
 
   std::vector<std::string> Prefixes() const override {
-    return {"record:", "device:", "purge:", "snapshot:"};
+    return {"record:", "device:", "purge:", "snapshot:", "dock:"};
   }
   std::string GroupOf(const Digest& id, const v1::LedgerEntry& e) const override;
   absl::Status Apply(const Digest& id, const std::string& key, const v1::LedgerEntry& e,

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/dock_manifest.h"
 #include "common/random.h"
 #include "common/roles.h"
 #include "common/status_macros.h"
@@ -122,6 +123,21 @@ absl::StatusOr<v1::Record> RecordKeeper::Correct(const v1::Principal& by,
 absl::StatusOr<v1::Record> RecordKeeper::Note(const Actor& by, const v1::NoteRequest& req) {
   if (req.reason().empty()) {
     return absl::InvalidArgumentError("an interruption note needs --reason");
+  }
+  if ((req.gap() != 0) == (req.missing() != 0)) {
+    return absl::InvalidArgumentError(
+        "a note explains either a gap (--gap N) or a missing file "
+        "(--missing N), one of them");
+  }
+  if (req.missing() != 0) {
+    ASSIGN_OR_RETURN(v1::Record r, Get(req.record_id()));
+    ASSIGN_OR_RETURN(v1::MissingFile m, OpenMissing(r, req.missing()));
+    RETURN_IF_ERROR(Append(by, "record.noted", "record:" + req.record_id(),
+                           {{"missing", std::to_string(req.missing())},
+                            {"missing_device", m.device()},
+                            {"missing_key", MissingKey(m)},
+                            {"reason", req.reason()}}));
+    return Get(req.record_id());
   }
   ASSIGN_OR_RETURN(FoldedRecord f, Folded(req.record_id()));
   ASSIGN_OR_RETURN(v1::Gap g, OpenGap(f, req.gap(), rules_));

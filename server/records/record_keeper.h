@@ -122,6 +122,11 @@ class RecordKeeper {
   absl::StatusOr<v1::Device> DeviceAdd(const Actor& by, const v1::DeviceAddRequest& req);
   absl::StatusOr<v1::Device> Checkout(const Actor& by, const v1::DeviceCheckoutRequest& req);
   absl::StatusOr<v1::Device> Checkin(const Actor& by, const std::string& id);
+  // A docking station's manifest (doc/records.md, "Dock manifests"): signed
+  // by the station's identity on a TLS node (`by` only relays it), checked,
+  // and recorded as device.docked about "dock:ID". The same manifest again
+  // is recorded once; another one with its id is ALREADY_EXISTS.
+  absl::StatusOr<v1::DockResponse> Docked(const v1::Principal& by, const v1::DockRequest& req);
 
   // Purge (article 19, doc/records.md): records whose retention ended, none
   // under a hold or kept permanently; a request; an archive-head's approval;

@@ -39,6 +39,12 @@ void CountRecord(const v1::Record& r, v1::Report* out) {
   out->set_explained_gaps(out->explained_gaps() + (r.gaps_size() - open_gaps));
   if (open_gaps > 0) out->add_gap_records(r.id());
   out->set_unexplained_gaps(out->unexplained_gaps() + open_gaps);
+  uint64_t open_missing = 0;
+  for (const v1::MissingFile& m : r.missing()) open_missing += m.explained_by().empty() ? 1 : 0;
+  out->set_explained_missing_files(out->explained_missing_files() +
+                                   (r.missing_size() - open_missing));
+  out->set_missing_files(out->missing_files() + open_missing);
+  if (open_missing > 0) out->add_missing_records(r.id());
   if (Has(r, "time-mismatch")) out->set_time_mismatches(out->time_mismatches() + 1);
   if (r.has_exemption()) {
     out->set_exemptions(out->exemptions() + 1);

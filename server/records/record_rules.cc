@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "common/status_macros.h"
+#include "server/records/record_missing.h"
 
 namespace custody {
 
@@ -68,6 +69,12 @@ void AddFlags(const RecordRules& rules, absl::Time now, v1::Record* r) {
   for (const v1::Gap& g : r->gaps()) {
     if (g.explained_by().empty()) {
       r->add_flags("unexplained-gap");
+      break;
+    }
+  }
+  for (const v1::MissingFile& m : r->missing()) {
+    if (m.explained_by().empty()) {
+      r->add_flags("missing-footage");
       break;
     }
   }
@@ -182,13 +189,17 @@ absl::StatusOr<v1::Record> Evaluate(const FoldedRecord& f, const RecordBook& boo
   }
   for (v1::Gap& g : FindGaps(r, rules)) {
     for (const GapNote& n : f.notes) {
-      if (n.device == g.device() && n.from_unix_nanos == g.from_unix_nanos()) {
+      if (n.missing_key.empty() && n.device == g.device() &&
+          n.from_unix_nanos == g.from_unix_nanos()) {
         g.set_explained_by(n.explanation);
         break;
       }
     }
     *r.add_gaps() = std::move(g);
   }
+  ASSIGN_OR_RETURN(std::vector<v1::MissingFile> missing, FindMissing(r, book));
+  for (v1::MissingFile& m : missing) *r.add_missing() = std::move(m);
+  ExplainMissing(f, &r);
   AddFlags(rules, now, &r);
   if (IdleEnded(r, rules, now)) {
     // Shown as it counts: ended at its last segment (written at archiving).

@@ -35,6 +35,7 @@ std::optional<Action> DecisionAction(const std::string& kind) {
       {"access.approved", Action::kDecideAccess},
       {"access.denied", Action::kDecideAccess},
       {"access.revoked", Action::kDecideAccess},
+      {"device.docked", Action::kPut},  // a station's dock manifest
       {"purge.approved", Action::kApprovePurge},
       {"record.exemption-approved", Action::kApproveExemption},
       {"record.late-approved", Action::kApproveExemption},

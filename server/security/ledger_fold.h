@@ -40,7 +40,7 @@ class Index;
 // The version of the fold's rules and layout: a fold stored under another
 // is rebuilt at start (LedgerFold::Open). Change it with any change to what
 // a fold holds or how an entry changes it.
-inline constexpr char kFoldVersion[] = "fold-3";
+inline constexpr char kFoldVersion[] = "fold-4";
 
 // The order key of an entry: its order (OrderOf: 8 bytes, big-endian, sign
 // flipped) then its id (32 bytes). Entries fold in this order.

@@ -53,6 +53,7 @@ class RecordsService final : public v1::Records::CallbackService {
   // Stations (server/services/station_rpcs.cc).
   Reactor* StationReport(Ctx* ctx, const v1::StationStatus* req,
                          v1::StationReportResponse* out) override;
+  Reactor* Docked(Ctx* ctx, const v1::DockRequest* req, v1::DockResponse* out) override;
   Reactor* StationRetry(Ctx* ctx, const v1::StationRetryRequest* req,
                         v1::StationRetryResponse* out) override;
   Reactor* Stations(Ctx* ctx, const v1::StationsRequest* req, v1::StationsResponse* out) override;

@@ -2,7 +2,8 @@
 // "Stations"): the docking stations' reports, kept per node
 // (server/services/station_board.h), listed cluster-wide, and people's
 // requests to put quarantined files back, audited and sent to every node so
-// that the station's next report takes them wherever it reports.
+// that the station's next report takes them wherever it reports. And
+// Records.Docked: a station's signed dock manifest (doc/records.md).
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -58,6 +59,19 @@ RecordsService::Reactor* RecordsService::StationReport(Ctx* ctx, const v1::Stati
                for (v1::StationRetryRequest& r : stations_.Report(std::move(s), absl::Now())) {
                  *out->add_retries() = std::move(r);
                }
+               return absl::OkStatus();
+             });
+}
+
+RecordsService::Reactor* RecordsService::Docked(Ctx* ctx, const v1::DockRequest* req,
+                                                v1::DockResponse* out) {
+  return Run(ctx, Action::kPut, "dock:" + req->dock_id(),
+             [=, this](const v1::Principal& p) -> absl::Status {
+               if (!req->station().empty() && !ValidStation(req->station())) {
+                 return absl::InvalidArgumentError(
+                     "a station's name is 1-64 of [A-Za-z0-9._-] (custody-ingestd --station)");
+               }
+               ASSIGN_OR_RETURN(*out, keeper_->Docked(p, *req));
                return absl::OkStatus();
              });
 }

@@ -27,15 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// Polls `ok` every 100 ms for up to `seconds`.
-bool WaitFor(const std::function<bool()>& ok, int seconds) {
-  for (int i = 0; i < seconds * 10; ++i) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return ok();
-}
-
 void WriteText(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 // A recording with a valid sidecar; returns its "sha256:<hex>".

@@ -369,6 +369,22 @@ async function recordGrants(r) {
           h('button', { class: 'revoke', onclick: revoke(g) }, t('revoke'))) : ''])));
 }
 
+// Footage listed at a dock, or in the camera's numbering, that is not here
+// (doc/records.md, "Dock manifests"); nothing when none is.
+function missingFiles(r) {
+  const missing = r.missing || [];
+  if (!missing.length) return [];
+  const what = (m) => (m.reason === 'sequence-gap'
+    ? `${t('file_numbers')} ${m.sequence}${m.sequence_last !== m.sequence ? `–${m.sequence_last}` : ''}`
+    : `${m.name} (${m.size} B${Number(m.sequence) ? `, #${m.sequence}` : ''})`);
+  const listed = (m) => (m.reason === 'sequence-gap' ? t('never_listed')
+    : `${m.station || ''} ${when(m.docked_unix_nanos)} ${m.listed_by || ''}`);
+  return [h('h2', { id: 'missing' }, t('missing')),
+    table(['#', t('device'), t('time'), t('file'), t('listed_at_dock'), t('explained_by')],
+      missing.map((m) => [String(m.number), m.device, when(m.time_unix_nanos), what(m), listed(m),
+        m.explained_by ? m.explained_by : h('strong', { class: 'unexplained' }, t('missing_state'))]))];
+}
+
 // Gaps with their explanations, corrections, holds (each released on its own).
 function recordDetails(r) {
   const holds = (r.retention || {}).legal_holds || [];
@@ -381,6 +397,7 @@ function recordDetails(r) {
     h('h2', {}, t('gaps')),
     table(['#', t('device'), t('from'), t('to'), t('explained_by')], (r.gaps || []).map((g) =>
       [String(g.number), g.device, when(g.from_unix_nanos), when(g.to_unix_nanos), explanation(g)])),
+    ...missingFiles(r),
     h('h2', {}, t('corrections')),
     table([t('field'), t('old'), t('new'), t('reason'), t('by'), t('time')], (r.corrections || []).map((c) =>
       [c.field, c.old_value, c.new_value, c.reason, c.by, when(c.time_unix_nanos)])),
@@ -509,7 +526,7 @@ async function viewings(agency, from, to) {
 
 // The figures of the report, in the table and the CSV, in this order.
 const FIGURES = ['records', 'archived', 'archived_on_time', 'overdue', 'late_handovers',
-  'explained_gaps', 'unexplained_gaps', 'time_mismatches', 'exemptions', 'exemptions_pending',
+  'explained_gaps', 'unexplained_gaps', 'missing_files', 'explained_missing_files', 'time_mismatches', 'exemptions', 'exemptions_pending',
   'access_requests', 'access_refusals', 'viewings', 'devices_not_checked_in', 'objects_not_offsite',
   'withheld_above_clearance'];
 // Those of the chart, each with its colour.
