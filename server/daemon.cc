@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "common/units.h"
+#include "replication/offsite/offsite_challenge.h"
 #include "server/security/authenticator.h"
 
 namespace custody {
@@ -102,7 +103,7 @@ void Daemon::LogStart(int port) const {
 absl::Status Daemon::StartMetrics() {
   const std::string& address = config_.metrics_listen;
   if (address.empty()) return absl::OkStatus();
-  auto render = [node = node_.get()] { return node->RenderMetrics(); };
+  auto render = [node = node_.get()] { return node->RenderMetrics() + ChallengeMetrics(node); };
   if (IsLoopbackAddress(address)) {
     ASSIGN_OR_RETURN(metrics_, MetricsServer::Start(address, render));
   } else if (config_.tls_dir.empty()) {

@@ -168,4 +168,20 @@ absl::StatusOr<std::optional<v1::ChallengeReport>> LastChallenge(Node* node) {
   return r;
 }
 
+std::string ChallengeMetrics(Node* node) {
+  absl::StatusOr<std::optional<v1::ChallengeReport>> last = LastChallenge(node);
+  const v1::ChallengeReport none;
+  const v1::ChallengeReport& r = last.ok() && *last ? **last : none;
+  return absl::StrCat(
+      "# HELP custody_offsite_challenge_misses Chunks the offsite peer did not answer for right "
+      "in the last challenge (0 with none yet; alert on > 0).\n"
+      "# TYPE custody_offsite_challenge_misses gauge\ncustody_offsite_challenge_misses ",
+      r.missed_size(),
+      "\n# HELP custody_offsite_challenge_finished_seconds When the last challenge finished, "
+      "Unix seconds (0: none yet).\n"
+      "# TYPE custody_offsite_challenge_finished_seconds gauge\n"
+      "custody_offsite_challenge_finished_seconds ",
+      r.finished_unix_nanos() / 1000000000, "\n");
+}
+
 }  // namespace custody

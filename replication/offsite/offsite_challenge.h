@@ -33,6 +33,9 @@ absl::StatusOr<v1::ChallengeReport> ChallengePeer(Node* node, OffsiteClient* cli
                                                   const std::string& actor);
 // The last challenge's report, if any.
 absl::StatusOr<std::optional<v1::ChallengeReport>> LastChallenge(Node* node);
+// Prometheus gauges of the last challenge: custody_offsite_challenge_misses
+// (the alert's metric) and custody_offsite_challenge_finished_seconds.
+std::string ChallengeMetrics(Node* node);
 
 }  // namespace custody
 

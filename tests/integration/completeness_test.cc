@@ -115,7 +115,8 @@ class ChallengeTest : public CompletenessTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(peer_.Start()) << peer_.Log();
-    node_.AddArgs({"--chunk-size", "64KiB"});
+    node_.AddArgs({"--chunk-size", "64KiB", "--metrics-listen",
+                   "127.0.0.1:" + std::to_string(metrics_port_)});
     CompletenessTest::SetUp();
     for (int i = 0; i < 4; ++i) {  // 4 files of 50 chunks
       files_.push_back(dir_ / ("f" + std::to_string(i)));
@@ -147,13 +148,22 @@ class ChallengeTest : public CompletenessTest {
     }
     return flipped;
   }
+  // The node's custody_offsite_challenge_misses; -1 if it is not there.
+  int64_t Misses() {
+    const std::string name = "custody_offsite_challenge_misses";
+    std::string m = "\n" + HttpGet(metrics_port_, "/metrics");
+    size_t at = m.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stoll(m.substr(at + name.size() + 2));
+  }
   static constexpr int kChunk = 64 << 10;
+  int metrics_port_ = FreePort();
   NodeProcess peer_{dir_ / "offsite", {"--role", "offsite"}};
   std::vector<std::string> files_;
 };
 
 TEST_F(ChallengeTest, ACorruptChunkFailsTheChallengeIsRepairedByTheNextSyncThenItPasses) {
   ASSERT_TRUE(FlipOnPeer(2, 17));
+  EXPECT_EQ(Misses(), 0);  // no challenge yet
   const std::string victim =
       "sha256:" + Digest::Of(ReadFile(files_[2]).substr(17 * kChunk, kChunk)).Hex();
   json failed = Challenge({"--peer", peer_.address(), "--samples", "200"}, 1);
@@ -170,12 +180,14 @@ TEST_F(ChallengeTest, ACorruptChunkFailsTheChallengeIsRepairedByTheNextSyncThenI
     EXPECT_NE(e["details"]["missed"].get<std::string>().find(victim), std::string::npos) << e;
   }
   EXPECT_TRUE(alerted) << log.dump();
+  EXPECT_EQ(Misses(), 1);  // the alert's metric
   // The peer marked it bad when it read it: the next sync sends it again.
   json repair = Ok({"offsite", "sync", "--peer", peer_.address()});
   EXPECT_GE(repair["bytes_sent"].get<uint64_t>(), uint64_t{kChunk}) << repair.dump();
   json passed = Challenge({"--peer", peer_.address(), "--samples", "200"}, 0);
   EXPECT_EQ(passed["ok"], true) << passed.dump();
   EXPECT_TRUE(passed["missed"].empty());
+  EXPECT_EQ(Misses(), 0);
   EXPECT_NEAR(passed["loss_bound_percent"].get<double>(), 1.487, 0.01);
   EXPECT_NE(passed["seed"], failed["seed"]);  // fresh each time
   json status = Ok({"offsite", "status"});
