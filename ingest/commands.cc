@@ -38,6 +38,12 @@ void PrintSummary(const json& j) {
             << "failovers    " << j.value("failovers", 0) << "\n"
             << "settling     " << j.value("settling", 0) << "\n"
             << "queued       " << j.value("queued", 0) << "\n"
+            << "awaiting     " << j.value("awaiting_dock_manifest", 0)
+            << " (their folder's dock manifest is not on record yet"
+            << (j.value("dock_manifest_problem", "").empty()
+                    ? ""
+                    : ": " + j.value("dock_manifest_problem", ""))
+            << ")\n"
             << "in flight    " << j.value("in_flight", json::array()).size() << "\n"
             << "done         " << j.value("done", 0) << "\n"
             << "not filed    " << j.value("not_filed", 0)

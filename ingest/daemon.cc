@@ -133,9 +133,13 @@ void Daemon::Loop(const std::atomic<bool>* stop) {
     }
     std::sort(ready.begin(), ready.end(),
               [](const Candidate& a, const Candidate& b) { return a.rel < b.rel; });
+    uint64_t awaiting = 0;
     for (Candidate& c : ready) {
       // A device folder's files wait for its dock manifest (dock_lister.h).
-      if (!docks_->Listed(c, *scanner_, absl::Now())) continue;
+      if (!docks_->Listed(c, *scanner_, absl::Now())) {
+        ++awaiting;
+        continue;
+      }
       {
         absl::MutexLock l(&mu_);
         // A device's next file waits for its previous one (the next scan
@@ -144,6 +148,11 @@ void Daemon::Loop(const std::atomic<bool>* stop) {
         busy_.insert(c.path);
       }
       workers_->Schedule([this, c = std::move(c)] { Ingest(c); });
+    }
+    {
+      absl::MutexLock l(&mu_);
+      status_.awaiting_dock_manifest = awaiting;
+      status_.dock_manifest_problem = docks_->problem();
     }
     WriteStatus();
     if (watcher.Wait(std::min(absl::Seconds(1), options_.poll))) next_scan = absl::InfinitePast();

@@ -45,7 +45,11 @@ struct IngestOptions {
 struct IngestStatus {
   uint64_t settling = 0, queued = 0, done = 0, quarantined = 0, ignored = 0;
   uint64_t not_filed = 0;  // done files the node stored but could not file under a record
-  bool running = true;     // false in the last status a stopping daemon writes
+  // Complete files whose folder's dock manifest no node has taken yet
+  // (ingest/dock_lister.h), and why.
+  uint64_t awaiting_dock_manifest = 0;
+  std::string dock_manifest_problem;
+  bool running = true;  // false in the last status a stopping daemon writes
   int64_t pid = 0;
   std::string watch_dir;
   std::vector<std::string> servers;

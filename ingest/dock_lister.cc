@@ -116,13 +116,22 @@ bool DockLister::Listed(const Candidate& c, const Scanner& scanner, absl::Time n
       unsupported_ = true;
       return true;
     }
-    std::string problem(s.message());
-    if (problem != last_problem_) {
-      LOG(WARNING) << "the dock manifest of " << c.device << " was not taken (uploads of its "
-                   << "files wait for it): " << s;
-      last_problem_ = problem;
+    if (IsNodeDown(s) || absl::IsResourceExhausted(s) || absl::IsUnauthenticated(s)) {
+      std::string problem(s.message());
+      if (problem != last_problem_) {
+        LOG(WARNING) << "the dock manifest of " << c.device << " was not taken (uploads of its "
+                     << "files wait for it; will retry): " << s;
+        last_problem_ = problem;
+      }
+      return false;
     }
-    return false;
+    // Refused (e.g. a device of another agency): the uploads go on, and the
+    // node judges each file as ever (quarantined with its reason).
+    LOG(WARNING) << "the cluster refused the dock manifest of " << c.device << " ("
+                 << dock.files_size() << " file(s)); they are uploaded without: " << s;
+    for (const v1::DockedFile& f : dock.files()) listed_.insert(Key(c.device, f));
+    waiting_.erase(c.device);
+    return true;
   }
   last_problem_.clear();
   waiting_.erase(c.device);

@@ -45,10 +45,14 @@ class DockLister {
 
   // Whether a manifest sent to the cluster lists `c` as it is now. When it
   // does not and `c`'s device folder is complete, sends one for every file
-  // of the folder not yet listed; a failure is logged (once per reason) and
-  // retried at the next call. Files at the top of the watched folder have no
-  // device folder and need none.
+  // of the folder not yet listed. While no node takes it (down, full,
+  // credentials), it is retried at the next call, logged once per reason; a
+  // manifest the cluster refuses is logged and its files go on without it. Files at the top of the
+  // watched folder have no device folder and need none.
   bool Listed(const Candidate& c, const Scanner& scanner, absl::Time now);
+
+  // Why the last manifest was not taken ("" once one was).
+  const std::string& problem() const { return last_problem_; }
 
   // The files of `device`'s folder that no manifest lists, as a manifest
   // (without id or signature), leaving out those `scanner` finds settling

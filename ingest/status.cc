@@ -46,6 +46,8 @@ std::string IngestStatus::ToJson() const {
             {"stuck", stuck_files},
             {"settling", settling},
             {"queued", queued},
+            {"awaiting_dock_manifest", awaiting_dock_manifest},
+            {"dock_manifest_problem", dock_manifest_problem},
             {"in_flight", files},
             {"done", done},
             {"quarantined", quarantined},
@@ -71,6 +73,7 @@ std::string IngestStatus::ToPrometheus() const {
   const char* help = "Docked files the daemon is working on, by state.";
   metric(files, "gauge", help, settling, "{state=\"settling\"}");
   metric(files, "gauge", help, queued, "{state=\"queued\"}");
+  metric(files, "gauge", help, awaiting_dock_manifest, "{state=\"awaiting_dock_manifest\"}");
   metric(files, "gauge", help, in_flight.size(), "{state=\"in_flight\"}");
   metric("custody_ingest_files_done_total", "counter",
          "Files the cluster holds on R nodes and the station released.", done);
