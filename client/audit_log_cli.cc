@@ -26,7 +26,7 @@ absl::StatusOr<std::string> Subject(const std::string& id) {
   // ledger.
   bool named = id == "node" || id == "offsite";
   for (const char* prefix : {"upload:", "record:", "device:", "snapshot:", "request:", "purge:",
-                             "user:", "witness:", "dock:"}) {
+                             "user:", "witness:", "dock:", "live:"}) {
     named = named || (id.rfind(prefix, 0) == 0 && id.size() > strlen(prefix));
   }
   if (named) return id;
@@ -34,8 +34,8 @@ absl::StatusOr<std::string> Subject(const std::string& id) {
       digest.status().message(),
       " (or give \"node\", \"offsite\", \"upload:<upload id>\", \"record:<id>\", "
       "\"device:<id>\", \"snapshot:<id>\", \"request:<id>\", \"purge:<id>\", "
-      "\"user:<name>\", \"witness:<origin>\" or \"dock:<id>\"; or no ID and filters for the "
-      "register)"));
+      "\"user:<name>\", \"witness:<origin>\", \"dock:<id>\" or \"live:<id>\"; or no ID and "
+      "filters for the register)"));
 }
 
 absl::StatusOr<v1::AuditLogRequest> Request(const AuditArgs& a) {

@@ -3,6 +3,7 @@
 // come in groups, each adding its own to one CommandSet (command_set.h);
 // main only wires them.
 #include "client/command_set.h"
+#include "client/live_cli.h"
 #include "client/offsite_commands.h"
 #include "client/record_commands.h"
 #include "client/security_commands.h"
@@ -17,5 +18,6 @@ int main(int argc, char** argv) {
   custody::SecurityCommands security(&commands);
   custody::RecordCommands records(&commands);
   custody::OffsiteCommands offsite(&commands);
+  custody::LiveCommands live(&commands);
   return commands.Run(argc, argv);
 }

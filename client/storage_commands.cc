@@ -55,24 +55,6 @@ void PrintInfo(const v1::ObjectInfo& o) {
   for (const auto& [k, v] : o.metadata()) std::cout << "meta " << k << " = " << v << "\n";
 }
 
-// --meta KEY=VALUE, each key once, as UTF-8 text, into *metadata.
-absl::Status ParseMetadata(const std::vector<std::string>& metas,
-                           std::map<std::string, std::string>* metadata) {
-  for (const std::string& m : metas) {
-    size_t eq = m.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return UsageError(absl::StrCat("--meta wants KEY=VALUE, got \"", m, "\""));
-    }
-    if (!metadata->emplace(m.substr(0, eq), m.substr(eq + 1)).second) {
-      return UsageError(absl::StrCat("--meta ", m.substr(0, eq), " is given twice"));
-    }
-    if (!IsValidUtf8(m)) {
-      return UsageError(absl::StrCat("--meta ", m.substr(0, eq), " is not valid UTF-8 text"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 // What put prints: the id on stdout (all of it as JSON with --json), and
 // the copies and the rate on stderr.
 void PrintPut(const PutResult& r, const std::string& file, double secs, bool as_json) {
@@ -269,6 +251,23 @@ int RunStatus(const CliGlobals& g) {
 }
 
 }  // namespace
+
+absl::Status ParseMetadata(const std::vector<std::string>& metas,
+                           std::map<std::string, std::string>* metadata) {
+  for (const std::string& m : metas) {
+    size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return UsageError(absl::StrCat("--meta wants KEY=VALUE, got \"", m, "\""));
+    }
+    if (!metadata->emplace(m.substr(0, eq), m.substr(eq + 1)).second) {
+      return UsageError(absl::StrCat("--meta ", m.substr(0, eq), " is given twice"));
+    }
+    if (!IsValidUtf8(m)) {
+      return UsageError(absl::StrCat("--meta ", m.substr(0, eq), " is not valid UTF-8 text"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 StorageCommands::StorageCommands(CommandSet* set) : set_(set) {
   AddObjects(set->app());

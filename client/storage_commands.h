@@ -5,14 +5,21 @@
 #define CUSTODY_CLIENT_STORAGE_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "client/cluster_cli.h"
 #include "client/cluster_map_cli.h"
 #include "client/command_set.h"
 
 namespace custody {
+
+// --meta KEY=VALUE flags, each key once, as UTF-8 text, into *metadata
+// (put, live); a usage error names the first bad one.
+absl::Status ParseMetadata(const std::vector<std::string>& metas,
+                           std::map<std::string, std::string>* metadata);
 
 class StorageCommands {
  public:

@@ -7,8 +7,10 @@
 
 namespace custody {
 
+// "device": a camera that streams live (doc/live.md): it appends to its own
+// live uploads and does nothing else.
 inline const char* const kRoles[] = {"ingest", "officer", "archivist", "archive-head",
-                                     "leader", "auditor", "admin"};
+                                     "leader", "auditor", "admin",     "device"};
 inline bool IsRole(const std::string& role) {
   for (const char* r : kRoles) {
     if (role == r) return true;

@@ -11,6 +11,7 @@
 #include "common/units.h"
 #include "replication/offsite/offsite_challenge.h"
 #include "server/security/authenticator.h"
+#include "server/services/filing.h"
 
 namespace custody {
 
@@ -42,6 +43,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& config
     for (const char* name : d->HealthNames()) health->SetServingStatus(name, true);
   }
   offsite->Start();
+  d->StartLiveTimeouts();
   witness->Start();
   d->LogStart(port);
   RETURN_IF_ERROR(d->StartMetrics());
@@ -55,6 +57,7 @@ void Daemon::Configure(grpc::ServerBuilder* builder, int* port) {
   replica_ = std::make_unique<ReplicaService>(node);
   access_ = std::make_unique<AccessService>(node);
   records_ = std::make_unique<RecordsService>(node, node->records());
+  live_ = std::make_unique<LiveService>(node);
   grpc::EnableDefaultHealthCheckService(true);  // grpc.health.v1
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   builder->AddListeningPort(config_.listen, config_.server_credentials, port);
@@ -65,6 +68,7 @@ void Daemon::Configure(grpc::ServerBuilder* builder, int* port) {
     builder->RegisterService(replica_.get());
     builder->RegisterService(access_.get());
     builder->RegisterService(records_.get());
+    builder->RegisterService(live_.get());
   }
   // Upload messages are 1 MiB; a peer's PutBlob carries a whole chunk.
   builder->SetMaxReceiveMessageSize(static_cast<int>(node->chunk_size()) + (1 << 20));
@@ -98,6 +102,27 @@ void Daemon::LogStart(int port) const {
             << ")";
 }
 
+void Daemon::StartLiveTimeouts() {
+  if (offsite_->restricted()) return;  // an offsite peer or a witness takes no live uploads
+  Node* node = node_.get();
+  live_timeouts_ = std::make_unique<JobLoop<int>>(
+      [node] {
+        v1::Principal by;
+        by.set_name("node:" + node->node_id());
+        by.add_roles("node");
+        absl::StatusOr<std::vector<v1::LiveInfo>> sealed =
+            node->live()->SealIdle(node->options().live_timeout, by.name());
+        if (!sealed.ok()) {
+          LOG(WARNING) << "sealing silent live uploads: " << sealed.status();
+          return 0;
+        }
+        for (const v1::LiveInfo& i : *sealed) (void)FileUnderRecord(node, by, i.object_id());
+        return static_cast<int>(sealed->size());
+      },
+      [](const std::optional<int>&) { return absl::Now() + absl::Seconds(5); });
+  live_timeouts_->Start();
+}
+
 // Metrics: plain HTTP on a loopback address; on any other address only
 // over TLS to clients with a certificate of the cluster CA (needs --tls).
 absl::Status Daemon::StartMetrics() {
@@ -127,6 +152,7 @@ Daemon::~Daemon() {
   }
   offsite_->Stop();  // the snapshot schedule, before the node goes
   witness_->Stop();  // the witness and TSA rounds, too
+  live_timeouts_.reset();
   custody_.reset();  // its clock watch, whose checks use the node
   node_.reset();
 }

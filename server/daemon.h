@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/job_loop.h"
 #include "common/metrics_http.h"
 #include "server/daemon_flags.h"
 #include "server/node.h"
 #include "server/services/access_service.h"
 #include "server/services/audit_service.h"
 #include "server/services/custody_service.h"
+#include "server/services/live_service.h"
 #include "server/services/records_service.h"
 #include "server/services/replica_service.h"
 
@@ -37,6 +39,7 @@ class Daemon {
   // Registers every service with `builder`, and the server's settings.
   void Configure(grpc::ServerBuilder* builder, int* port);
   absl::Status StartMetrics();
+  void StartLiveTimeouts();
   void LogStart(int port) const;
   // The public services' names, for the health service.
   std::vector<const char*> HealthNames() const;
@@ -50,6 +53,9 @@ class Daemon {
   std::unique_ptr<ReplicaService> replica_;
   std::unique_ptr<AccessService> access_;
   std::unique_ptr<RecordsService> records_;
+  std::unique_ptr<LiveService> live_;
+  // Seals live uploads silent for --live-timeout as truncated, and files them.
+  std::unique_ptr<JobLoop<int>> live_timeouts_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsServer> metrics_;
 };

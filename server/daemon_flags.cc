@@ -42,6 +42,10 @@ void DaemonFlags::AddStorageFlags() {
   app_->add_option("--idle-timeout", idle_seconds_,
                    "end upload streams that send nothing for this many seconds")
       ->check(CLI::PositiveNumber);
+  app_->add_option("--live-timeout", live_timeout_seconds_,
+                   "seal a live upload as truncated after this many seconds without a segment "
+                   "(doc/live.md; default 3600)")
+      ->check(CLI::PositiveNumber);
   app_->add_flag("--rebuild-index", o.rebuild_index,
                  "rebuild the index from the volumes (the old one is kept aside)");
 }
@@ -100,6 +104,7 @@ absl::Status DaemonFlags::Apply() {
   RETURN_IF_ERROR(ChooseSecurity());
   RETURN_IF_ERROR(ApplySizes());
   config_.node.idle_timeout = absl::Seconds(idle_seconds_);
+  config_.node.live_timeout = absl::Seconds(live_timeout_seconds_);
   return absl::OkStatus();
 }
 

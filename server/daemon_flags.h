@@ -61,6 +61,7 @@ class DaemonFlags {
   std::string cluster_file_, repair_interval_ = "5m", scrub_interval_ = "24h";
   std::string etcd_;  // --etcd HOST:PORT,...
   int idle_seconds_ = 60;
+  double live_timeout_seconds_ = 3600;
   bool insecure_loopback_ = false;
   std::unique_ptr<RecordFlags> records_;  // their flags come after the others
   std::unique_ptr<OffsiteFlags> offsite_;

@@ -202,6 +202,7 @@ absl::Status Node::OpenParts() {
   if (forgotten > 0) LOG(INFO) << "forgot " << forgotten << " uploads finished over a week ago";
   uploads_->set_required_replicas(static_cast<uint32_t>(cluster_->replication_factor()));
   if (placement_) uploads_->set_placement(placement_.get());
+  live_ = std::make_unique<LiveUploads>(uploads_.get(), trail_.get());
   watchdog_ = std::make_unique<IdleWatchdog>(options_.idle_timeout);
   RETURN_IF_ERROR(OpenRecords());
   space_ = std::make_unique<SpaceWatch>(index_.get(), trail_.get(), options_.data_dir,

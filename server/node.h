@@ -36,6 +36,7 @@
 #include "server/audit/audit_log.h"
 #include "server/audit/audited_write.h"
 #include "server/node_space_watch.h"
+#include "server/objects/live_upload.h"
 #include "server/objects/purger.h"
 #include "server/objects/upload.h"
 #include "server/records/archive_sequencer.h"
@@ -75,6 +76,8 @@ struct NodeOptions {
   int read_threads = 4;
   int fetch_threads = 2;
   absl::Duration idle_timeout = absl::Seconds(60);  // stalled upload streams
+  // A live upload without a segment this long is sealed as truncated.
+  absl::Duration live_timeout = absl::Hours(1);
   // With a cluster map: this node's id in it (a new data folder takes it; an
   // existing one must already have it). Without: a random id, a cluster of one.
   std::string node_id;
@@ -186,6 +189,8 @@ class Node {
   // The manifest of `id`, from this node or, in a cluster, from another.
   absl::StatusOr<v1::ObjectManifest> FindManifest(const Digest& id);
   UploadManager* uploads() { return uploads_.get(); }
+  // Live uploads from cameras in the field (doc/live.md).
+  LiveUploads* live() { return live_.get(); }
   ObjectStore* objects() { return objects_.get(); }
   ThreadPool* stream_pool() { return stream_pool_.get(); }
   ThreadPool* read_pool() { return read_pool_.get(); }
@@ -286,6 +291,7 @@ class Node {
   std::shared_ptr<const ClusterMap> cluster_;
   std::unique_ptr<Placement> placement_;  // a cluster of more than one node
   std::unique_ptr<UploadManager> uploads_;
+  std::unique_ptr<LiveUploads> live_;
   std::unique_ptr<ObjectStore> objects_;
   std::unique_ptr<IdleWatchdog> watchdog_;
   std::unique_ptr<AntiEntropy> anti_entropy_;

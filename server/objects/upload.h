@@ -147,6 +147,8 @@ class UploadManager {
 
  private:
   friend class Upload;
+  friend class LiveStream;  // server/objects/live_upload.h: its chunks are an upload's
+  friend class LiveUploads;
   struct Persisted {
     bool known = false;
     internal::v1::UploadState state;

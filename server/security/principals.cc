@@ -43,6 +43,8 @@ const std::map<Action, std::vector<std::string>>& Allowed() {
       {Action::kRestore, {"admin"}},
       {Action::kOffsitePeer, {"node"}},
       {Action::kWitness, {"node"}},
+      {Action::kLiveUpload, {"device", "ingest", "officer"}},
+      {Action::kLiveSeal, {"archivist", "admin"}},
   };
   return *m;
 }
@@ -169,6 +171,10 @@ const char* ActionName(Action a) {
       return "send snapshots to this offsite peer";
     case Action::kWitness:
       return "have audit checkpoints cosigned by this witness";
+    case Action::kLiveUpload:
+      return "stream footage live";
+    case Action::kLiveSeal:
+      return "seal a live upload as truncated";
   }
   return "?";
 }
@@ -223,6 +229,10 @@ const char* ActionCommands(Action a) {
       return "the offsite peer service (nodes only)";
     case Action::kWitness:
       return "the witness service (nodes only)";
+    case Action::kLiveUpload:
+      return "live (a device appends only to its own uploads)";
+    case Action::kLiveSeal:
+      return "live seal";
   }
   return "?";
 }

@@ -50,6 +50,8 @@ enum class Action {
   kRestore,           // restore --from-offsite
   kOffsitePeer,       // the offsite peer's service: cluster nodes only
   kWitness,           // the witness service: cluster nodes only
+  kLiveUpload,        // live (stream a growing recording; doc/live.md)
+  kLiveSeal,          // live seal (an upload the camera will not finish)
 };
 const char* ActionName(Action a);
 // The commands that ask for `a` (the comments above).

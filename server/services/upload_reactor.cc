@@ -10,6 +10,7 @@
 #include "common/units.h"
 #include "common/upload_protocol.h"
 #include "server/security/principals.h"
+#include "server/services/filing.h"
 
 namespace custody {
 
@@ -112,29 +113,6 @@ void UploadReactor::RecordRefusal(const absl::Status& s) {
   AddDetail(&e, "peer", peer_);
   absl::Status r = node_->RecordOrHold(std::move(e));
   if (!r.ok()) LOG(ERROR) << "recording a refused upload: " << r;
-}
-
-absl::StatusOr<std::string> UploadReactor::FileUnderRecord(const v1::Principal& by,
-                                                           const std::string& id) {
-  absl::StatusOr<Digest> d = Digest::Parse(id);
-  absl::StatusOr<v1::ObjectManifest> m =
-      d.ok() ? node_->FindManifest(*d) : absl::StatusOr<v1::ObjectManifest>(d.status());
-  absl::StatusOr<std::string> rec =
-      m.ok() ? node_->records()->FileIngested(by, *m) : absl::StatusOr<std::string>(m.status());
-  // The object's own history says which record it joined, or why it did not
-  // (the footage is stored either way).
-  v1::AuditEvent e = NewEvent(rec.ok() ? "record.filed" : "record.filing-failed", id, by.name());
-  if (rec.ok()) {
-    if (rec->empty()) return rec;
-    AddDetail(&e, "record", *rec);
-  } else {
-    LOG(WARNING) << "could not file " << id << " under a record: " << rec.status();
-    node_->metrics()->FilingFailed();
-    AddDetail(&e, "reason", rec.status().message());
-  }
-  absl::Status s = node_->Record(std::move(e));
-  if (!s.ok()) LOG(ERROR) << "recording the filing of " << id << ": " << s;
-  return rec;
 }
 
 void UploadReactor::Process(bool ok) {
@@ -275,7 +253,7 @@ void UploadReactor::Answer(absl::StatusOr<v1::UploadResponse> r) {
     response_->set_already_stored(false);
   }
   if (st.to_file) {
-    absl::StatusOr<std::string> rec = FileUnderRecord(st.caller, r->id());
+    absl::StatusOr<std::string> rec = FileUnderRecord(node_, st.caller, r->id());
     if (rec.ok()) response_->set_record_id(*rec);
     if (!rec.ok()) response_->set_filing_problem(std::string(rec.status().message()));
   }

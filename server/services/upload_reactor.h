@@ -28,10 +28,6 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadRequest> {
   void OnDone() override;
 
  private:
-  // Files the stored object `id` under its record (ingest metadata): the
-  // record's id, "" when its metadata names none, or why filing failed
-  // (logged, counted and audited; the object stays stored).
-  absl::StatusOr<std::string> FileUnderRecord(const v1::Principal& by, const std::string& id);
   // Whether `p` is cleared for the object `id` as the cluster holds it.
   bool StoredWithin(const v1::Principal& p, const std::string& id);
   struct State;

@@ -1,0 +1,400 @@
+#include "server/objects/live_upload.h"
+
+#include <algorithm>
+
+#include "absl/base/internal/endian.h"
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/live_chain.h"
+#include "common/status_macros.h"
+#include "server/objects/purger.h"
+#include "server/storage/chunk_io.h"
+
+namespace custody {
+
+namespace {
+
+int64_t Now() { return absl::ToUnixNanos(absl::Now()); }
+
+v1::AuditEvent LiveEvent(const char* action, const v1::LiveInfo& info, const std::string& actor) {
+  v1::AuditEvent e = NewEvent(action, "live:" + info.live_id(), actor);
+  AddDetail(&e, "device", info.device());
+  AddDetail(&e, "file_name", info.file_name());
+  AddDetail(&e, "held", absl::StrCat(info.held()));
+  return e;
+}
+
+v1::UploadHeader AsUploadHeader(const v1::LiveInfo& info, const std::string& media_type) {
+  v1::UploadHeader h;
+  h.set_upload_id(info.live_id());
+  h.set_file_name(info.file_name());
+  h.set_media_type(media_type);
+  h.mutable_metadata()->insert(info.metadata().begin(), info.metadata().end());
+  return h;
+}
+
+}  // namespace
+
+std::string LiveRecordKey(const std::string& live_id) { return live_id + '\4'; }
+
+std::string LiveTailKey(const std::string& live_id, uint64_t offset) {
+  char be[8];
+  absl::big_endian::Store64(be, offset);
+  return live_id + '\5' + std::string(be, sizeof(be));
+}
+
+// ------------------------------------------------------------- LiveStream --
+
+LiveStream::~LiveStream() { mgr_->Release(rec_.info().live_id()); }
+
+v1::LiveAck LiveStream::Ack() const {
+  v1::LiveAck a;
+  a.set_held(rec_.info().held());
+  a.set_chain(rec_.info().chain());
+  a.set_last_segment_unix_nanos(rec_.info().last_segment_unix_nanos());
+  a.set_state(rec_.info().state());
+  a.set_object_id(rec_.info().object_id());
+  return a;
+}
+
+absl::Status LiveStream::StoreChunk(const Digest& d, std::string data) {
+  UploadManager* u = mgr_->uploads_;
+  ASSIGN_OR_RETURN(bool purged, Purger::IsTombstoned(u->index_, d));
+  if (purged) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("chunk ", d.ToString(), " was purged; it is not stored again"));
+  }
+  if (u->placement_ == nullptr) {
+    return u->committer_->Write(ChunkWrite(d, std::move(data), u->sealer_)).status();
+  }
+  absl::Notification done;
+  absl::Status result;
+  u->placement_->hashed_chunks()->Put(d, std::move(data), [&](absl::Status s) {
+    result = s;
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+absl::StatusOr<v1::LiveAck> LiveStream::Append(const v1::LiveSegment& segment) {
+  RETURN_IF_ERROR(broken_);
+  const std::string& data = segment.data();
+  v1::LiveInfo& info = *rec_.mutable_info();
+  if (data.empty() || data.size() > LiveUploads::kMaxSegment) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a segment holds 1 byte to ", LiveUploads::kMaxSegment, ", not ", data.size()));
+  }
+  const std::string chain = NextLiveChain(info.chain(), info.held(), data);
+  if (chain != segment.chain()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the segment at byte ", info.held(), " of ", info.live_id(),
+        " does not follow the chain: a segment was dropped, repeated or reordered (resume from ",
+        info.held(), ")"));
+  }
+  broken_ = absl::AbortedError("an earlier segment of this stream failed; resume on a new one");
+  const uint32_t chunk_size = mgr_->uploads_->chunk_size_;
+  rocksdb::WriteBatch batch;
+  rocksdb::ColumnFamilyHandle* cf = mgr_->uploads_->index_->uploads();
+  std::string* tail = &tail_;
+  const uint64_t tail_before = rec_.tail_offset();
+  absl::string_view rest = data;
+  while (!rest.empty()) {
+    size_t n = std::min<size_t>(rest.size(), chunk_size - tail->size());
+    hash_.Update(rest.data(), n);
+    tail->append(rest.data(), n);
+    rest.remove_prefix(n);
+    if (tail->size() < chunk_size) break;
+    const Digest d = Digest::Of(*tail);
+    internal::v1::UploadChunk c;
+    c.set_sha256(std::string(d.Raw()));
+    c.set_length(chunk_size);
+    c.set_file_hash_state(hash_.SaveState());
+    RETURN_IF_ERROR(StoreChunk(d, std::move(*tail)));
+    batch.Put(cf, UploadChunkKey(info.live_id(), next_chunk_++), c.SerializeAsString());
+    tail->clear();
+    rec_.set_tail_offset(rec_.tail_offset() + chunk_size);
+  }
+  if (rec_.tail_offset() == tail_before) {  // no chunk filled: the segment is a piece
+    batch.Put(cf, LiveTailKey(info.live_id(), info.held()), data);
+    tail_pieces_.push_back(info.held());
+  } else {  // the pieces went into chunks; what is left is one piece
+    for (uint64_t at : tail_pieces_) batch.Delete(cf, LiveTailKey(info.live_id(), at));
+    tail_pieces_.clear();
+    if (!tail_.empty()) {
+      batch.Put(cf, LiveTailKey(info.live_id(), rec_.tail_offset()), tail_);
+      tail_pieces_.push_back(rec_.tail_offset());
+    }
+  }
+  info.set_held(info.held() + data.size());
+  info.set_chain(chain);
+  info.set_last_segment_unix_nanos(Now());
+  rec_.set_file_hash_state(hash_.SaveState());
+  batch.Put(cf, LiveRecordKey(info.live_id()), rec_.SerializeAsString());
+  RETURN_IF_ERROR(mgr_->uploads_->index_->Commit(&batch));
+  broken_ = absl::OkStatus();
+  return Ack();
+}
+
+absl::StatusOr<v1::LiveAck> LiveStream::Finish(const std::string& sha256) {
+  RETURN_IF_ERROR(broken_);
+  broken_ = absl::AbortedError("the upload was sealed");
+  ASSIGN_OR_RETURN(v1::LiveInfo sealed,
+                   mgr_->Seal(rec_, tail_, tail_pieces_, sha256, rec_.info().owner(), ""));
+  *rec_.mutable_info() = sealed;
+  return Ack();
+}
+
+// ------------------------------------------------------------ LiveUploads --
+
+absl::StatusOr<internal::v1::LiveRecord> LiveUploads::Load(const std::string& live_id) {
+  std::string v;
+  Index* index = uploads_->index_;
+  rocksdb::Status s =
+      index->db()->Get(rocksdb::ReadOptions(), index->uploads(), LiveRecordKey(live_id), &v);
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no live upload ", live_id));
+  RETURN_IF_ERROR(FromRocksStatus(s, "reading a live upload"));
+  internal::v1::LiveRecord rec;
+  if (!rec.ParseFromString(v)) return absl::DataLossError("a live upload's record does not parse");
+  return rec;
+}
+
+absl::StatusOr<std::unique_ptr<LiveStream>> LiveUploads::Open(const v1::LiveHeader& h,
+                                                              const std::string& owner) {
+  if (!absl::StartsWith(h.live_id(), "live-") || h.device().empty()) {
+    return absl::InvalidArgumentError("a live upload names its id (\"live-...\") and its device");
+  }
+  v1::UploadHeader as_upload;
+  as_upload.set_upload_id(h.live_id());
+  as_upload.set_file_name(h.file_name());
+  as_upload.set_media_type(h.media_type());
+  as_upload.mutable_metadata()->insert(h.metadata().begin(), h.metadata().end());
+  RETURN_IF_ERROR(uploads_->Validate(as_upload));
+  {
+    absl::MutexLock l(&mu_);
+    if (!active_.insert(h.live_id()).second) {
+      return absl::AbortedError(
+          absl::StrCat("live upload ", h.live_id(), " is being appended to on another stream"));
+    }
+  }
+  internal::v1::LiveRecord fresh;
+  fresh.mutable_info()->set_live_id(h.live_id());  // released with the stream, on error too
+  std::unique_ptr<LiveStream> stream(new LiveStream(this, std::move(fresh)));
+  absl::StatusOr<internal::v1::LiveRecord> rec = Load(h.live_id());
+  if (!rec.ok() && !absl::IsNotFound(rec.status())) return rec.status();
+  if (!rec.ok()) {
+    v1::LiveInfo& info = *stream->rec_.mutable_info();
+    info.set_live_id(h.live_id());
+    info.set_device(h.device());
+    info.set_file_name(h.file_name());
+    info.set_owner(owner);
+    info.set_state("recording");
+    info.set_chain(FirstLiveChain());
+    info.set_opened_unix_nanos(Now());
+    info.mutable_metadata()->insert(h.metadata().begin(), h.metadata().end());
+    // Filed like docked footage (doc/records.md, "Ingest"): its device, and
+    // its start unless the camera says otherwise.
+    info.mutable_metadata()->insert({"device", h.device()});
+    info.mutable_metadata()->insert(
+        {"start", absl::FormatTime(absl::RFC3339_sec, absl::FromUnixNanos(info.opened_unix_nanos()),
+                                   absl::UTCTimeZone())});
+    stream->rec_.set_media_type(h.media_type());
+    internal::v1::UploadState st;
+    st.set_upload_id(h.live_id());
+    st.set_file_name(h.file_name());
+    st.set_media_type(h.media_type());
+    st.mutable_metadata()->insert(info.metadata().begin(), info.metadata().end());
+    st.set_created_unix_nanos(info.opened_unix_nanos());
+    v1::AuditEvent e = LiveEvent("live.opened", info, owner);
+    RETURN_IF_ERROR(trail_->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
+      b->Put(uploads_->index_->uploads(), UploadStateKey(h.live_id()), st.SerializeAsString());
+      b->Put(uploads_->index_->uploads(), LiveRecordKey(h.live_id()),
+             stream->rec_.SerializeAsString());
+    }));
+    return stream;
+  }
+  const v1::LiveInfo& info = rec->info();
+  if (info.owner() != owner) {
+    return absl::PermissionDeniedError(absl::StrCat("live upload ", h.live_id(), " belongs to ",
+                                                    info.owner(), "; only they append to it"));
+  }
+  if (info.state() != "recording") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("live upload ", h.live_id(), " was ", info.state(), " as ", info.object_id()));
+  }
+  if (info.device() != h.device() || info.file_name() != h.file_name()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("live upload ", h.live_id(), " is of ", info.device(), " ", info.file_name()));
+  }
+  if (info.held() > 0) {
+    ASSIGN_OR_RETURN(stream->hash_, Sha256::RestoreState(rec->file_hash_state()));
+  }
+  stream->next_chunk_ = static_cast<uint32_t>(rec->tail_offset() / uploads_->chunk_size_);
+  RETURN_IF_ERROR(LoadTail(*rec, &stream->tail_, &stream->tail_pieces_));
+  stream->rec_ = *std::move(rec);
+  if (stream->rec_.info().held() > 0) {
+    v1::AuditEvent e = LiveEvent("live.resumed", stream->rec_.info(), owner);
+    AddDetail(&e, "client_held", absl::StrCat(h.offset()));
+    RETURN_IF_ERROR(trail_->Write(std::move(e)));
+  }
+  return stream;
+}
+
+absl::Status LiveUploads::LoadTail(const internal::v1::LiveRecord& rec, std::string* tail,
+                                   std::vector<uint64_t>* pieces) {
+  Index* index = uploads_->index_;
+  const std::string& id = rec.info().live_id();
+  const std::string begin = id + '\5', end = id + '\6';
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(index->db()->NewIterator(ro, index->uploads()));
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    const uint64_t at = absl::big_endian::Load64(it->key().data() + begin.size());
+    if (at != rec.tail_offset() + tail->size()) {
+      return absl::DataLossError(absl::StrCat("live upload ", id, ": a tail piece at ", at,
+                                              " does not follow the bytes before it"));
+    }
+    tail->append(it->value().data(), it->value().size());
+    pieces->push_back(at);
+  }
+  RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading a live upload's tail"));
+  if (rec.tail_offset() + tail->size() != rec.info().held()) {
+    return absl::DataLossError(absl::StrCat("live upload ", id, " holds ", rec.info().held(),
+                                            " bytes but its chunks and tail make ",
+                                            rec.tail_offset() + tail->size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::LiveInfo> LiveUploads::Seal(internal::v1::LiveRecord rec,
+                                               const std::string& tail,
+                                               const std::vector<uint64_t>& pieces,
+                                               const std::string& claimed, const std::string& by,
+                                               const std::string& reason) {
+  v1::LiveInfo& info = *rec.mutable_info();
+  const bool truncated = !reason.empty();
+  Sha256 hash;
+  if (info.held() > 0) {
+    ASSIGN_OR_RETURN(hash, Sha256::RestoreState(rec.file_hash_state()));
+  }
+  const Digest actual = hash.Finish();
+  if (!truncated) {
+    ASSIGN_OR_RETURN(Digest said, Digest::Parse(claimed));
+    if (said != actual) {
+      return absl::DataLossError(absl::StrCat(
+          "the file's hash is ", said.ToString(), " but the ", info.held(), " bytes held hash to ",
+          actual.ToString(), ": nothing was sealed; the upload stays open"));
+    }
+  }
+  (*info.mutable_metadata())["live_id"] = info.live_id();
+  (*info.mutable_metadata())["live"] = truncated ? "truncated" : "complete";
+  if (truncated) (*info.mutable_metadata())["live_truncated_reason"] = reason;
+  if (info.held() > 0) {
+    v1::UploadHeader h = AsUploadHeader(info, rec.media_type());
+    h.set_size(info.held());
+    h.set_offset(rec.tail_offset());
+    internal::v1::UploadState st;
+    st.set_upload_id(info.live_id());
+    st.set_file_name(info.file_name());
+    st.set_size(info.held());
+    st.set_media_type(rec.media_type());
+    st.mutable_metadata()->insert(info.metadata().begin(), info.metadata().end());
+    st.set_created_unix_nanos(info.opened_unix_nanos());
+    rocksdb::WriteBatch b;
+    b.Put(uploads_->index_->uploads(), UploadStateKey(info.live_id()), st.SerializeAsString());
+    RETURN_IF_ERROR(uploads_->index_->Commit(&b));
+    ASSIGN_OR_RETURN(std::unique_ptr<Upload> up, uploads_->Begin(h, by));
+    RETURN_IF_ERROR(up->Append(tail));
+    ASSIGN_OR_RETURN(v1::UploadResponse r, up->Finish(actual.ToString()));
+    info.set_object_id(r.id());
+  }
+  info.set_state(truncated ? "truncated" : "sealed");
+  info.set_sealed_by(by);
+  info.set_truncated_reason(reason);
+  v1::AuditEvent e = LiveEvent(truncated ? "live.truncated" : "live.sealed", info, by);
+  AddDetail(&e, "object", info.object_id().empty() ? "none: no byte arrived" : info.object_id());
+  if (truncated) AddDetail(&e, "reason", reason);
+  RETURN_IF_ERROR(trail_->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
+    b->Put(uploads_->index_->uploads(), LiveRecordKey(info.live_id()), rec.SerializeAsString());
+    for (uint64_t at : pieces) {
+      b->Delete(uploads_->index_->uploads(), LiveTailKey(info.live_id(), at));
+    }
+  }));
+  return info;
+}
+
+absl::StatusOr<v1::LiveInfo> LiveUploads::SealTruncated(const std::string& live_id,
+                                                        const std::string& by,
+                                                        const std::string& reason) {
+  if (reason.empty()) return absl::InvalidArgumentError("sealing a live upload needs --reason");
+  {
+    absl::MutexLock l(&mu_);
+    if (!active_.insert(live_id).second) {
+      return absl::AbortedError(absl::StrCat(
+          "live upload ", live_id, " is being appended to: it is sealed when its stream ends"));
+    }
+  }
+  absl::Cleanup release = [&] { Release(live_id); };
+  ASSIGN_OR_RETURN(internal::v1::LiveRecord rec, Load(live_id));
+  if (rec.info().state() != "recording") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("live upload ", live_id, " was ", rec.info().state(), " already"));
+  }
+  std::string tail;
+  std::vector<uint64_t> pieces;
+  RETURN_IF_ERROR(LoadTail(rec, &tail, &pieces));
+  return Seal(std::move(rec), tail, pieces, "", by, reason);
+}
+
+absl::StatusOr<v1::LiveInfo> LiveUploads::Query(const std::string& live_id) {
+  ASSIGN_OR_RETURN(internal::v1::LiveRecord rec, Load(live_id));
+  return rec.info();
+}
+
+absl::Status LiveUploads::ForEach(const std::function<void(const v1::LiveInfo&)>& fn) {
+  Index* index = uploads_->index_;
+  std::unique_ptr<rocksdb::Iterator> it(
+      index->db()->NewIterator(rocksdb::ReadOptions(), index->uploads()));
+  for (it->Seek("live-"); it->Valid() && it->key().starts_with("live-"); it->Next()) {
+    // A record's key is the id (no control byte) and '\4'; a tail piece's
+    // holds '\5' and its offset.
+    const rocksdb::Slice k = it->key();
+    size_t end = 0;
+    while (end < k.size() && static_cast<unsigned char>(k[end]) >= 0x20) ++end;
+    if (end + 1 != k.size() || k[end] != '\4') continue;
+    internal::v1::LiveRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("a live upload's record does not parse");
+    }
+    fn(rec.info());
+  }
+  return FromRocksStatus(it->status(), "listing live uploads");
+}
+
+absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::SealIdle(absl::Duration idle,
+                                                                const std::string& by) {
+  std::vector<std::string> due;
+  const int64_t before = absl::ToUnixNanos(absl::Now() - idle);
+  RETURN_IF_ERROR(ForEach([&](const v1::LiveInfo& i) {
+    int64_t last = std::max(i.last_segment_unix_nanos(), i.opened_unix_nanos());
+    if (i.state() == "recording" && last < before) due.push_back(i.live_id());
+  }));
+  std::vector<v1::LiveInfo> sealed;
+  for (const std::string& id : due) {
+    absl::StatusOr<v1::LiveInfo> s = SealTruncated(
+        id, by, absl::StrCat("no segment for ", absl::FormatDuration(idle), " (--live-timeout)"));
+    if (s.ok() && !s->object_id().empty()) sealed.push_back(*std::move(s));
+  }
+  return sealed;
+}
+
+void LiveUploads::Release(const std::string& live_id) {
+  absl::MutexLock l(&mu_);
+  active_.erase(live_id);
+}
+
+}  // namespace custody

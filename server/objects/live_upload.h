@@ -1,0 +1,129 @@
+// Live uploads (doc/live.md, issue 32): a recording streamed while the
+// camera writes it. Each segment is checked against the segment chain
+// (common/live_chain.h) and acknowledged only once it is durable: its full
+// chunks are stored like an upload's (on their R home nodes in a cluster)
+// and recorded as the upload's progress (UploadChunk), and the bytes after
+// the last full chunk, the chain and the SHA-256 state of the whole file go
+// into the upload's LiveRecord, all in one synced index write. The index is
+// encrypted at rest with --data-key, so that state is too.
+//
+// The upload ends as an ordinary object: when the camera finishes the file
+// (its whole SHA-256 must match), or when an operator, or the idle timeout,
+// seals it as truncated (its id is then the SHA-256 of the bytes received,
+// and the loss is on record). Sealing resumes the upload through
+// UploadManager with the now known size, so the manifest, its placement and
+// its events are an upload's.
+//
+// Events: live.opened, live.resumed (a stream that continues one), and
+// live.sealed or live.truncated about "live:ID"; the object's own
+// object.stored. Segments are recorded in the index, not as events.
+#ifndef CUSTODY_SERVER_OBJECTS_LIVE_UPLOAD_H_
+#define CUSTODY_SERVER_OBJECTS_LIVE_UPLOAD_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/digest.h"
+#include "custody/internal/v1/storage.pb.h"
+#include "custody/v1/custody.pb.h"
+#include "custody/v1/live.pb.h"
+#include "server/audit/audited_write.h"
+#include "server/objects/upload.h"
+
+namespace custody {
+
+class LiveUploads;
+
+// One stream's worth of a live upload. Not thread-safe: one thread at a
+// time, in order. A failure leaves the stream unusable (the next call fails
+// too); the client resumes on a new stream from what is durable.
+class LiveStream {
+ public:
+  ~LiveStream();
+
+  // Appends the next segment once its chain follows; returns once it is
+  // durable. INVALID_ARGUMENT for an empty or too large segment, or one
+  // that does not follow the chain (dropped, repeated or reordered).
+  absl::StatusOr<v1::LiveAck> Append(const v1::LiveSegment& segment);
+  // The file is complete: seals it if `sha256` is the hash of every byte
+  // held (DATA_LOSS otherwise, and nothing is sealed).
+  absl::StatusOr<v1::LiveAck> Finish(const std::string& sha256);
+  // The answer to the header.
+  v1::LiveAck Ack() const;
+  const v1::LiveInfo& info() const { return rec_.info(); }
+
+ private:
+  friend class LiveUploads;
+  LiveStream(LiveUploads* mgr, internal::v1::LiveRecord rec) : mgr_(mgr), rec_(std::move(rec)) {}
+  // Stores one full chunk durably (its home nodes in a cluster).
+  absl::Status StoreChunk(const Digest& d, std::string data);
+
+  LiveUploads* mgr_;
+  internal::v1::LiveRecord rec_;
+  std::string tail_;                   // the bytes from rec_.tail_offset(), held
+  std::vector<uint64_t> tail_pieces_;  // the offsets of their pieces
+  Sha256 hash_;                        // of every byte held
+  uint32_t next_chunk_ = 0;            // index of the next full chunk
+  absl::Status broken_;
+};
+
+// Thread-safe.
+class LiveUploads {
+ public:
+  // Segments larger than this are refused.
+  static constexpr size_t kMaxSegment = 4u << 20;
+
+  LiveUploads(UploadManager* uploads, AuditTrail* trail) : uploads_(uploads), trail_(trail) {}
+
+  // Opens live upload `h.live_id` for `owner`, or resumes it: the stream's
+  // Ack() says the bytes held, from which the client goes on (h.offset is
+  // what the client believed, put on record). PERMISSION_DENIED for an upload someone else opened;
+  // FAILED_PRECONDITION for one already sealed or for another device or file; ABORTED while another
+  // stream appends to it.
+  absl::StatusOr<std::unique_ptr<LiveStream>> Open(const v1::LiveHeader& h,
+                                                   const std::string& owner);
+  // The upload as it stands; NOT_FOUND if there is none.
+  absl::StatusOr<v1::LiveInfo> Query(const std::string& live_id);
+  // Seals an upload the camera did not finish as truncated, by `by`, for
+  // `reason` (required). ABORTED while a stream appends to it.
+  absl::StatusOr<v1::LiveInfo> SealTruncated(const std::string& live_id, const std::string& by,
+                                             const std::string& reason);
+  // Every live upload, sealed or not.
+  absl::Status ForEach(const std::function<void(const v1::LiveInfo&)>& fn);
+  // Seals as truncated every upload still recording whose last segment (or
+  // opening) is older than `idle` and that no stream appends to; returns
+  // those that became objects.
+  absl::StatusOr<std::vector<v1::LiveInfo>> SealIdle(absl::Duration idle, const std::string& by);
+
+ private:
+  friend class LiveStream;
+  absl::StatusOr<internal::v1::LiveRecord> Load(const std::string& live_id);
+  // The tail pieces of `rec` in order: their bytes, and their offsets.
+  absl::Status LoadTail(const internal::v1::LiveRecord& rec, std::string* tail,
+                        std::vector<uint64_t>* pieces);
+  // Seals `rec` (not streaming) as an object: complete with the client's
+  // hash `claimed`, or truncated with `reason`.
+  absl::StatusOr<v1::LiveInfo> Seal(internal::v1::LiveRecord rec, const std::string& tail,
+                                    const std::vector<uint64_t>& pieces, const std::string& claimed,
+                                    const std::string& by, const std::string& reason);
+  void Release(const std::string& live_id);
+
+  UploadManager* uploads_;
+  AuditTrail* trail_;
+  absl::Mutex mu_;
+  absl::flat_hash_set<std::string> active_ ABSL_GUARDED_BY(mu_);
+};
+
+// The uploads column family keys of a live upload's record and of its tail
+// piece at `offset`.
+std::string LiveRecordKey(const std::string& live_id);
+std::string LiveTailKey(const std::string& live_id, uint64_t offset);
+
+}  // namespace custody
+
+#endif  // CUSTODY_SERVER_OBJECTS_LIVE_UPLOAD_H_

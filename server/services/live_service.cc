@@ -1,0 +1,151 @@
+#include "server/services/live_service.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/unary.h"
+#include "server/objects/live_upload.h"
+#include "server/security/principals.h"
+#include "server/services/filing.h"
+
+namespace custody {
+
+namespace {
+
+// One Stream: the header, then segments, then (when the file is complete) a
+// finish; each answered with a LiveAck once durable. Reads and writes
+// alternate, so one message is in hand at a time; the work runs on a
+// worker strand, never on a gRPC thread. Finish is called exactly once.
+class LiveReactor : public grpc::ServerBidiReactor<v1::LiveMessage, v1::LiveAck> {
+ public:
+  LiveReactor(Node* node, grpc::CallbackServerContext* ctx)
+      : node_(node), ctx_(ctx), strand_(std::make_shared<SerialExecutor>(node->stream_pool())) {
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    strand_->Schedule([this, ok] { Process(ok); });
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) return End(absl::CancelledError("the client went away"));
+    if (sealed_) return End(absl::OkStatus());
+    StartRead(&in_);
+  }
+  void OnDone() override {
+    // Dropping the stream releases the upload: do it on the strand.
+    std::shared_ptr<SerialExecutor> strand = strand_;
+    strand->Schedule([stream = std::shared_ptr<LiveStream>(std::move(stream_))] {});
+    delete this;
+  }
+
+ private:
+  void Process(bool ok) {
+    if (finished_) return;
+    if (!ok) {
+      return End(stream_ ? absl::OkStatus()  // the client closed: what it sent is durable
+                         : absl::InvalidArgumentError("the stream ended before its header"));
+    }
+    absl::StatusOr<v1::LiveAck> ack = Handle();
+    if (!ack.ok()) return End(ack.status());
+    out_ = *std::move(ack);
+    StartWrite(&out_);
+  }
+
+  absl::StatusOr<v1::LiveAck> Handle() {
+    switch (in_.kind_case()) {
+      case v1::LiveMessage::kHeader:
+        return Open(in_.header());
+      case v1::LiveMessage::kSegment:
+        if (!stream_) return absl::InvalidArgumentError("a segment before the header");
+        return stream_->Append(in_.segment());
+      case v1::LiveMessage::kFinish: {
+        if (!stream_) return absl::InvalidArgumentError("a finish before the header");
+        ASSIGN_OR_RETURN(v1::LiveAck ack, stream_->Finish(in_.finish().sha256()));
+        sealed_ = true;
+        (void)FileUnderRecord(node_, caller_, ack.object_id());
+        return ack;
+      }
+      default:
+        return absl::InvalidArgumentError("an empty message");
+    }
+  }
+
+  absl::StatusOr<v1::LiveAck> Open(const v1::LiveHeader& h) {
+    if (stream_) return absl::InvalidArgumentError("a second header");
+    const std::string subject = "live:" + h.live_id();
+    ASSIGN_OR_RETURN(caller_, node_->Authorize(*ctx_, Action::kLiveUpload, subject));
+    // A camera's own identity streams only its own footage.
+    if (HasRole(caller_, "device") && caller_.roles_size() == 1 &&
+        caller_.name() != "user:" + h.device()) {
+      return node_->Refuse(caller_.name(), Action::kLiveUpload, subject,
+                           absl::PermissionDeniedError(
+                               absl::StrCat(caller_.name(), " is a device: it streams only device ",
+                                            caller_.name().substr(5), ", not ", h.device())));
+    }
+    absl::StatusOr<std::unique_ptr<LiveStream>> s = node_->live()->Open(h, caller_.name());
+    if (absl::IsPermissionDenied(s.status())) {
+      return node_->Refuse(caller_.name(), Action::kLiveUpload, subject, s.status());
+    }
+    if (!s.ok()) return s.status();
+    stream_ = *std::move(s);
+    return stream_->Ack();
+  }
+
+  void End(const absl::Status& s) {
+    if (finished_) return;
+    finished_ = true;
+    if (!s.ok()) LOG(WARNING) << "live stream ended: " << s;
+    Finish(ToGrpcStatus(s));
+  }
+
+  Node* node_;
+  grpc::CallbackServerContext* ctx_;
+  std::shared_ptr<SerialExecutor> strand_;
+  std::unique_ptr<LiveStream> stream_;  // touched on the strand only
+  v1::Principal caller_;
+  v1::LiveMessage in_;
+  v1::LiveAck out_;
+  bool sealed_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::LiveMessage, v1::LiveAck>* LiveService::Stream(
+    grpc::CallbackServerContext* ctx) {
+  return new LiveReactor(node_, ctx);
+}
+
+grpc::ServerUnaryReactor* LiveService::Query(grpc::CallbackServerContext* ctx,
+                                             const v1::LiveRef* req, v1::LiveInfo* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(
+        node_->Authorize(*ctx, Action::kReadMetadata, "live:" + req->live_id()).status());
+    ASSIGN_OR_RETURN(*out, node_->live()->Query(req->live_id()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LiveService::Seal(grpc::CallbackServerContext* ctx,
+                                            const v1::LiveSealRequest* req, v1::LiveInfo* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    const std::string subject = "live:" + req->live_id();
+    ASSIGN_OR_RETURN(v1::Principal p, node_->Authorize(*ctx, Action::kLiveSeal, subject));
+    ASSIGN_OR_RETURN(*out, node_->live()->SealTruncated(req->live_id(), p.name(), req->reason()));
+    if (!out->object_id().empty()) (void)FileUnderRecord(node_, p, out->object_id());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LiveService::List(grpc::CallbackServerContext* ctx,
+                                            const v1::LiveListRequest*, v1::LiveListResponse* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kReadMetadata, "live").status());
+    return node_->live()->ForEach([&](const v1::LiveInfo& i) { *out->add_uploads() = i; });
+  });
+}
+
+}  // namespace custody
