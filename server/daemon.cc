@@ -86,7 +86,8 @@ std::vector<const char*> Daemon::HealthNames() const {
   std::vector<const char*> names = {"custody.v1.Custody", "custody.v1.Audit"};
   if (witness_->serves_witness()) names.push_back("custody.v1.Witness");
   if (!offsite_->restricted()) {
-    names.insert(names.end(), {"custody.v1.Access", "custody.v1.Records", "custody.v1.Snapshots"});
+    names.insert(names.end(), {"custody.v1.Access", "custody.v1.Records", "custody.v1.Snapshots",
+                               "custody.v1.Live"});
   }
   return names;
 }

@@ -136,7 +136,7 @@ TEST(ClusterNodeTest, EveryNodeAnswersHealthChecksAndReflection) {
   // Each public service by name (HealthCheckRequest.service is field 1);
   // an internal or unknown one is NOT_FOUND.
   for (const std::string name : {"custody.v1.Custody", "custody.v1.Audit", "custody.v1.Access",
-                                 "custody.v1.Records", "custody.v1.Snapshots"}) {
+                                 "custody.v1.Records", "custody.v1.Snapshots", "custody.v1.Live"}) {
     std::string req = std::string("\x0a", 1) + static_cast<char>(name.size()) + name;
     s = RawCall(node.address(), "/grpc.health.v1.Health/Check", req, &resp);
     ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
