@@ -109,6 +109,15 @@ absl::StatusOr<Node> StartNode(const std::string& custodyd, const std::string& d
   return absl::DeadlineExceededError("custodyd wrote no port file within 30 s");
 }
 
+void WriteLocalClusterMap(const std::string& path) {
+  std::string nodes;
+  for (int i = 0; i < 3; ++i) {
+    absl::StrAppend(&nodes, i ? "," : "", R"({"id": "n)", i + 1, R"(", "address": "127.0.0.1:)",
+                    FreePort(), R"(", "zone": ")", i % 2 ? "b" : "a", "\"}");
+  }
+  std::ofstream(path) << R"({"version": 1, "replication_factor": 2, "nodes": [)" << nodes << "]}";
+}
+
 double CpuSeconds(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -57,6 +57,10 @@ double CpuSeconds(pid_t pid);
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
+// Writes the cluster map of three local nodes n1, n2, n3 (zones a, b, a;
+// R = 2), each on a port free a moment ago, to `path`.
+void WriteLocalClusterMap(const std::string& path);
+
 }  // namespace custody::bench
 
 #endif  // CUSTODY_BENCH_BENCH_NODE_H_

@@ -53,13 +53,7 @@ struct Cluster {
 absl::StatusOr<Cluster> StartCluster(const Config& cfg, const std::string& custodyd, int run) {
   Cluster c;
   c.map_file = absl::StrCat(cfg.dir, "/map.json");
-  std::string nodes;
-  for (int i = 0; i < 3; ++i) {
-    absl::StrAppend(&nodes, i ? "," : "", R"({"id": "n)", i + 1, R"(", "address": "127.0.0.1:)",
-                    FreePort(), R"(", "zone": ")", i % 2 ? "b" : "a", "\"}");
-  }
-  std::ofstream(c.map_file) << R"({"version": 1, "replication_factor": 2, "nodes": [)" << nodes
-                            << "]}";
+  WriteLocalClusterMap(c.map_file);
   for (int i = 0; i < 3; ++i) {
     std::string name = absl::StrCat("n", i + 1);
     ASSIGN_OR_RETURN(Node n,

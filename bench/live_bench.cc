@@ -95,12 +95,7 @@ absl::StatusOr<std::vector<Node>> StartNodes(const Config& cfg, const std::strin
     return nodes;
   }
   const std::string map = cfg.dir + "/map.json";
-  std::string list;
-  for (int i = 0; i < 3; ++i) {
-    absl::StrAppend(&list, i ? "," : "", R"({"id": "n)", i + 1, R"(", "address": "127.0.0.1:)",
-                    FreePort(), R"(", "zone": ")", i % 2 ? "b" : "a", "\"}");
-  }
-  std::ofstream(map) << R"({"version": 1, "replication_factor": 2, "nodes": [)" << list << "]}";
+  WriteLocalClusterMap(map);
   for (int i = 1; i <= 3; ++i) {
     const std::string name = absl::StrCat("n", i);
     ASSIGN_OR_RETURN(Node n,

@@ -99,12 +99,7 @@ struct Cluster {
 
 absl::StatusOr<Cluster> Start(const Config& cfg, int round) {
   const std::string map = absl::StrCat(cfg.dir, "/map.json");
-  std::string nodes;
-  for (int i = 0; i < 3; ++i) {
-    absl::StrAppend(&nodes, i ? "," : "", R"({"id": "n)", i + 1, R"(", "address": "127.0.0.1:)",
-                    FreePort(), R"(", "zone": ")", i % 2 ? "b" : "a", "\"}");
-  }
-  std::ofstream(map) << R"({"version": 1, "replication_factor": 2, "nodes": [)" << nodes << "]}";
+  WriteLocalClusterMap(map);
   Cluster c;
   for (int i = 0; i < 3; ++i) {
     const std::string name = absl::StrCat("n", i + 1);
