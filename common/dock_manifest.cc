@@ -162,6 +162,7 @@ absl::StatusOr<v1::DockRequest> DockFromFields(const std::string& subject,
 
 std::string MissingKey(const v1::MissingFile& m) {
   if (m.reason() == "sequence-gap") return absl::StrCat("seq:", m.sequence());
+  if (m.reason() == "truncated") return absl::StrCat("truncated:", m.object_id());
   return absl::StrCat("file:", m.name(), "/", m.size());
 }
 

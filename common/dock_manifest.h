@@ -45,9 +45,9 @@ std::map<std::string, std::string> DockFields(const v1::DockRequest& dock);
 absl::StatusOr<v1::DockRequest> DockFromFields(const std::string& subject,
                                                const std::map<std::string, std::string>& fields);
 
-// What a note on a missing file names: "file:NAME/SIZE" of `device` or
-// "seq:N" (the first number of a gap); kept with the note, so that the note
-// stays with its file when the record's numbering changes.
+// What a note on a missing file names: "file:NAME/SIZE" of `device`,
+// "seq:N" (the first number of a gap) or "truncated:OBJECT-ID"; kept with the note, so that the
+// note stays with its file when the record's numbering changes.
 std::string MissingKey(const v1::MissingFile& m);
 
 }  // namespace custody

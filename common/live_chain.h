@@ -6,6 +6,7 @@
 #ifndef CUSTODY_COMMON_LIVE_CHAIN_H_
 #define CUSTODY_COMMON_LIVE_CHAIN_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -14,6 +15,10 @@
 #include "common/digest.h"
 
 namespace custody {
+
+// The largest segment a live stream carries: a gRPC message of the node
+// stays under its 2 MiB limit.
+constexpr size_t kMaxLiveSegment = 1u << 20;
 
 inline std::string FirstLiveChain() { return std::string(32, '\0'); }
 

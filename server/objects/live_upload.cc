@@ -36,6 +36,28 @@ v1::UploadHeader AsUploadHeader(const v1::LiveInfo& info, const std::string& med
   return h;
 }
 
+// The upload state of a live upload still recording (its size unknown).
+internal::v1::UploadState StateOf(const internal::v1::LiveRecord& rec) {
+  const v1::LiveInfo& info = rec.info();
+  internal::v1::UploadState st;
+  st.set_upload_id(info.live_id());
+  st.set_file_name(info.file_name());
+  st.set_media_type(rec.media_type());
+  st.mutable_metadata()->insert(info.metadata().begin(), info.metadata().end());
+  st.set_created_unix_nanos(info.opened_unix_nanos());
+  return st;
+}
+
+// The upload as the API shows it.
+v1::LiveInfo InfoOf(const internal::v1::LiveRecord& rec) {
+  v1::LiveInfo info = rec.info();
+  Sha256 hash;
+  absl::StatusOr<Sha256> held = Sha256::RestoreState(rec.file_hash_state());
+  if (info.held() > 0 && held.ok()) hash = *std::move(held);
+  if (info.held() == 0 || held.ok()) info.set_held_sha256(hash.Finish().ToString());
+  return info;
+}
+
 }  // namespace
 
 std::string LiveRecordKey(const std::string& live_id) { return live_id + '\4'; }
@@ -142,8 +164,7 @@ absl::StatusOr<v1::LiveAck> LiveStream::Append(const v1::LiveSegment& segment) {
 absl::StatusOr<v1::LiveAck> LiveStream::Finish(const std::string& sha256) {
   RETURN_IF_ERROR(broken_);
   broken_ = absl::AbortedError("the upload was sealed");
-  ASSIGN_OR_RETURN(v1::LiveInfo sealed,
-                   mgr_->Seal(rec_, tail_, tail_pieces_, sha256, rec_.info().owner(), ""));
+  ASSIGN_OR_RETURN(v1::LiveInfo sealed, mgr_->Seal(rec_, tail_, sha256, rec_.info().owner(), ""));
   *rec_.mutable_info() = sealed;
   return Ack();
 }
@@ -163,7 +184,8 @@ absl::StatusOr<internal::v1::LiveRecord> LiveUploads::Load(const std::string& li
 }
 
 absl::StatusOr<std::unique_ptr<LiveStream>> LiveUploads::Open(const v1::LiveHeader& h,
-                                                              const std::string& owner) {
+                                                              const std::string& owner,
+                                                              bool may_take_over) {
   if (!absl::StartsWith(h.live_id(), "live-") || h.device().empty()) {
     return absl::InvalidArgumentError("a live upload names its id (\"live-...\") and its device");
   }
@@ -185,39 +207,21 @@ absl::StatusOr<std::unique_ptr<LiveStream>> LiveUploads::Open(const v1::LiveHead
   std::unique_ptr<LiveStream> stream(new LiveStream(this, std::move(fresh)));
   absl::StatusOr<internal::v1::LiveRecord> rec = Load(h.live_id());
   if (!rec.ok() && !absl::IsNotFound(rec.status())) return rec.status();
-  if (!rec.ok()) {
-    v1::LiveInfo& info = *stream->rec_.mutable_info();
-    info.set_live_id(h.live_id());
-    info.set_device(h.device());
-    info.set_file_name(h.file_name());
-    info.set_owner(owner);
-    info.set_state("recording");
-    info.set_chain(FirstLiveChain());
-    info.set_opened_unix_nanos(Now());
-    info.mutable_metadata()->insert(h.metadata().begin(), h.metadata().end());
-    // Filed like docked footage (doc/records.md, "Ingest"): its device, and
-    // its start unless the camera says otherwise.
-    info.mutable_metadata()->insert({"device", h.device()});
-    info.mutable_metadata()->insert(
-        {"start", absl::FormatTime(absl::RFC3339_sec, absl::FromUnixNanos(info.opened_unix_nanos()),
-                                   absl::UTCTimeZone())});
-    stream->rec_.set_media_type(h.media_type());
-    internal::v1::UploadState st;
-    st.set_upload_id(h.live_id());
-    st.set_file_name(h.file_name());
-    st.set_media_type(h.media_type());
-    st.mutable_metadata()->insert(info.metadata().begin(), info.metadata().end());
-    st.set_created_unix_nanos(info.opened_unix_nanos());
-    v1::AuditEvent e = LiveEvent("live.opened", info, owner);
-    RETURN_IF_ERROR(trail_->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
-      b->Put(uploads_->index_->uploads(), UploadStateKey(h.live_id()), st.SerializeAsString());
-      b->Put(uploads_->index_->uploads(), LiveRecordKey(h.live_id()),
-             stream->rec_.SerializeAsString());
-    }));
+  if (!rec.ok() && h.continues().empty()) {
+    RETURN_IF_ERROR(Create(h, owner, stream.get()));
     return stream;
   }
+  if (!rec.ok()) {  // a docking station starts the rest of a sealed upload
+    RETURN_IF_ERROR(CreateContinuation(h, owner, may_take_over));
+    ASSIGN_OR_RETURN(rec, Load(h.live_id()));
+  }
   const v1::LiveInfo& info = rec->info();
-  if (info.owner() != owner) {
+  if (!h.continues().empty() && h.continues() != h.live_id() && info.continues() != h.continues()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("live upload ", h.live_id(), " does not continue ", h.continues()));
+  }
+  const bool take_over = may_take_over && h.continues() == h.live_id();
+  if (info.owner() != owner && !take_over) {
     return absl::PermissionDeniedError(absl::StrCat("live upload ", h.live_id(), " belongs to ",
                                                     info.owner(), "; only they append to it"));
   }
@@ -235,12 +239,101 @@ absl::StatusOr<std::unique_ptr<LiveStream>> LiveUploads::Open(const v1::LiveHead
   stream->next_chunk_ = static_cast<uint32_t>(rec->tail_offset() / uploads_->chunk_size_);
   RETURN_IF_ERROR(LoadTail(*rec, &stream->tail_, &stream->tail_pieces_));
   stream->rec_ = *std::move(rec);
-  if (stream->rec_.info().held() > 0) {
+  if (stream->rec_.info().held() > 0 || take_over) {
     v1::AuditEvent e = LiveEvent("live.resumed", stream->rec_.info(), owner);
     AddDetail(&e, "client_held", absl::StrCat(h.offset()));
+    if (take_over) AddDetail(&e, "docked_by", owner);
     RETURN_IF_ERROR(trail_->Write(std::move(e)));
   }
   return stream;
+}
+
+absl::Status LiveUploads::Create(const v1::LiveHeader& h, const std::string& owner,
+                                 LiveStream* stream) {
+  v1::LiveInfo& info = *stream->rec_.mutable_info();
+  info.set_live_id(h.live_id());
+  info.set_device(h.device());
+  info.set_file_name(h.file_name());
+  info.set_owner(owner);
+  info.set_state("recording");
+  info.set_chain(FirstLiveChain());
+  info.set_opened_unix_nanos(Now());
+  info.mutable_metadata()->insert(h.metadata().begin(), h.metadata().end());
+  // Filed like docked footage (doc/records.md, "Ingest"): its device, and
+  // its start unless the camera says otherwise.
+  info.mutable_metadata()->insert({"device", h.device()});
+  info.mutable_metadata()->insert(
+      {"start", absl::FormatTime(absl::RFC3339_sec, absl::FromUnixNanos(info.opened_unix_nanos()),
+                                 absl::UTCTimeZone())});
+  stream->rec_.set_media_type(h.media_type());
+  v1::AuditEvent e = LiveEvent("live.opened", info, owner);
+  return trail_->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
+    b->Put(uploads_->index_->uploads(), UploadStateKey(h.live_id()),
+           StateOf(stream->rec_).SerializeAsString());
+    b->Put(uploads_->index_->uploads(), LiveRecordKey(h.live_id()),
+           stream->rec_.SerializeAsString());
+  });
+}
+
+absl::Status LiveUploads::CreateContinuation(const v1::LiveHeader& h, const std::string& owner,
+                                             bool may_take_over) {
+  ASSIGN_OR_RETURN(internal::v1::LiveRecord old, Load(h.continues()));
+  const v1::LiveInfo& o = old.info();
+  if (o.state() == "recording") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "live upload ", o.live_id(), " is still recording: it is continued under its own id"));
+  }
+  if (o.device() != h.device() || o.file_name() != h.file_name()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("live upload ", o.live_id(), " is of ", o.device(), " ", o.file_name()));
+  }
+  if (o.owner() != owner && !may_take_over) {
+    return absl::PermissionDeniedError(absl::StrCat("live upload ", o.live_id(), " belongs to ",
+                                                    o.owner(), "; only they continue it"));
+  }
+  const uint32_t chunk_size = uploads_->chunk_size_;
+  if (static_cast<uint64_t>(old.chunks_size()) != old.tail_offset() / chunk_size) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "live upload ", o.live_id(), " was sealed without its chunks: send the whole file"));
+  }
+  std::string tail;
+  std::vector<uint64_t> pieces;
+  RETURN_IF_ERROR(LoadTail(old, &tail, &pieces));
+  internal::v1::LiveRecord rec;
+  v1::LiveInfo& info = *rec.mutable_info();
+  info.set_live_id(h.live_id());
+  info.set_device(o.device());
+  info.set_file_name(o.file_name());
+  info.set_owner(owner);
+  info.set_state("recording");
+  info.set_held(o.held());
+  info.set_chain(o.chain());
+  info.set_opened_unix_nanos(Now());
+  info.set_continues(o.live_id());
+  info.mutable_metadata()->insert(o.metadata().begin(), o.metadata().end());
+  for (const char* k : {"live", "live_id", "live_truncated_reason"})
+    info.mutable_metadata()->erase(k);
+  for (const auto& [k, v] : h.metadata()) (*info.mutable_metadata())[k] = v;
+  (*info.mutable_metadata())["live_continues"] = o.live_id();
+  if (!o.object_id().empty()) (*info.mutable_metadata())["live_extends"] = o.object_id();
+  rec.set_tail_offset(old.tail_offset());
+  rec.set_file_hash_state(old.file_hash_state());
+  rec.set_media_type(h.media_type().empty() ? old.media_type() : h.media_type());
+  v1::AuditEvent e = LiveEvent("live.opened", info, owner);
+  AddDetail(&e, "continues", o.live_id());
+  rocksdb::ColumnFamilyHandle* cf = uploads_->index_->uploads();
+  return trail_->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
+    b->Put(cf, UploadStateKey(h.live_id()), StateOf(rec).SerializeAsString());
+    for (int i = 0; i < old.chunks_size(); ++i) {
+      internal::v1::UploadChunk c;
+      c.set_sha256(old.chunks(i));
+      c.set_length(chunk_size);
+      if (i + 1 == old.chunks_size()) c.set_file_hash_state(old.chunks_hash_state());
+      b->Put(cf, UploadChunkKey(h.live_id(), static_cast<uint32_t>(i)), c.SerializeAsString());
+    }
+    if (!tail.empty()) b->Put(cf, LiveTailKey(h.live_id(), rec.tail_offset()), tail);
+    b->Put(cf, LiveRecordKey(h.live_id()), rec.SerializeAsString());
+  });
 }
 
 absl::Status LiveUploads::LoadTail(const internal::v1::LiveRecord& rec, std::string* tail,
@@ -271,10 +364,8 @@ absl::Status LiveUploads::LoadTail(const internal::v1::LiveRecord& rec, std::str
 }
 
 absl::StatusOr<v1::LiveInfo> LiveUploads::Seal(internal::v1::LiveRecord rec,
-                                               const std::string& tail,
-                                               const std::vector<uint64_t>& pieces,
-                                               const std::string& claimed, const std::string& by,
-                                               const std::string& reason) {
+                                               const std::string& tail, const std::string& claimed,
+                                               const std::string& by, const std::string& reason) {
   v1::LiveInfo& info = *rec.mutable_info();
   const bool truncated = !reason.empty();
   Sha256 hash;
@@ -291,22 +382,31 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::Seal(internal::v1::LiveRecord rec,
     }
   }
   (*info.mutable_metadata())["live_id"] = info.live_id();
+  // The recording lasted at least until its last segment (a docked file
+  // that continues another says its own end, if it knows it).
+  if (info.continues().empty() && info.last_segment_unix_nanos() != 0) {
+    info.mutable_metadata()->insert(
+        {"end",
+         absl::FormatTime(absl::RFC3339_sec, absl::FromUnixNanos(info.last_segment_unix_nanos()),
+                          absl::UTCTimeZone())});
+  }
   (*info.mutable_metadata())["live"] = truncated ? "truncated" : "complete";
   if (truncated) (*info.mutable_metadata())["live_truncated_reason"] = reason;
   if (info.held() > 0) {
     v1::UploadHeader h = AsUploadHeader(info, rec.media_type());
     h.set_size(info.held());
     h.set_offset(rec.tail_offset());
-    internal::v1::UploadState st;
-    st.set_upload_id(info.live_id());
-    st.set_file_name(info.file_name());
+    internal::v1::UploadState st = StateOf(rec);
     st.set_size(info.held());
-    st.set_media_type(rec.media_type());
-    st.mutable_metadata()->insert(info.metadata().begin(), info.metadata().end());
-    st.set_created_unix_nanos(info.opened_unix_nanos());
     rocksdb::WriteBatch b;
     b.Put(uploads_->index_->uploads(), UploadStateKey(info.live_id()), st.SerializeAsString());
     RETURN_IF_ERROR(uploads_->index_->Commit(&b));
+    // Kept with the sealed record (the upload's own go with it), so that a
+    // docked file that extends it continues from here.
+    ASSIGN_OR_RETURN(UploadManager::Persisted p, uploads_->Load(info.live_id()));
+    rec.clear_chunks();
+    for (const Digest& d : p.chunks) rec.add_chunks(std::string(d.Raw()));
+    rec.set_chunks_hash_state(p.last_hash_state);
     ASSIGN_OR_RETURN(std::unique_ptr<Upload> up, uploads_->Begin(h, by));
     RETURN_IF_ERROR(up->Append(tail));
     ASSIGN_OR_RETURN(v1::UploadResponse r, up->Finish(actual.ToString()));
@@ -320,11 +420,8 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::Seal(internal::v1::LiveRecord rec,
   if (truncated) AddDetail(&e, "reason", reason);
   RETURN_IF_ERROR(trail_->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
     b->Put(uploads_->index_->uploads(), LiveRecordKey(info.live_id()), rec.SerializeAsString());
-    for (uint64_t at : pieces) {
-      b->Delete(uploads_->index_->uploads(), LiveTailKey(info.live_id(), at));
-    }
   }));
-  return info;
+  return InfoOf(rec);
 }
 
 absl::StatusOr<v1::LiveInfo> LiveUploads::SealTruncated(const std::string& live_id,
@@ -347,12 +444,21 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::SealTruncated(const std::string& live_
   std::string tail;
   std::vector<uint64_t> pieces;
   RETURN_IF_ERROR(LoadTail(rec, &tail, &pieces));
-  return Seal(std::move(rec), tail, pieces, "", by, reason);
+  return Seal(std::move(rec), tail, "", by, reason);
 }
 
 absl::StatusOr<v1::LiveInfo> LiveUploads::Query(const std::string& live_id) {
   ASSIGN_OR_RETURN(internal::v1::LiveRecord rec, Load(live_id));
-  return rec.info();
+  return InfoOf(rec);
+}
+
+absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::Find(const std::string& device,
+                                                            const std::string& file_name) {
+  std::vector<v1::LiveInfo> out;
+  RETURN_IF_ERROR(ForEach([&](const v1::LiveInfo& i) {
+    if (i.device() == device && i.file_name() == file_name) out.push_back(i);
+  }));
+  return out;
 }
 
 absl::Status LiveUploads::ForEach(const std::function<void(const v1::LiveInfo&)>& fn) {
@@ -370,7 +476,7 @@ absl::Status LiveUploads::ForEach(const std::function<void(const v1::LiveInfo&)>
     if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("a live upload's record does not parse");
     }
-    fn(rec.info());
+    fn(InfoOf(rec));
   }
   return FromRocksStatus(it->status(), "listing live uploads");
 }

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/digest.h"
+#include "common/live_chain.h"
 #include "custody/internal/v1/storage.pb.h"
 #include "custody/v1/custody.pb.h"
 #include "custody/v1/live.pb.h"
@@ -76,23 +77,35 @@ class LiveStream {
 class LiveUploads {
  public:
   // Segments larger than this are refused.
-  static constexpr size_t kMaxSegment = 4u << 20;
+  static constexpr size_t kMaxSegment = kMaxLiveSegment;
 
   LiveUploads(UploadManager* uploads, AuditTrail* trail) : uploads_(uploads), trail_(trail) {}
 
   // Opens live upload `h.live_id` for `owner`, or resumes it: the stream's
   // Ack() says the bytes held, from which the client goes on (h.offset is
-  // what the client believed, put on record). PERMISSION_DENIED for an upload someone else opened;
-  // FAILED_PRECONDITION for one already sealed or for another device or file; ABORTED while another
-  // stream appends to it.
+  // what the client believed, put on record). PERMISSION_DENIED for an
+  // upload someone else opened; FAILED_PRECONDITION for one already sealed
+  // or for another device or file; ABORTED while another stream appends to
+  // it.
+  //
+  // With h.continues (a docking station, doc/live.md "Docking"): the
+  // upload h.continues is taken over while it records (h.live_id must name
+  // it), or, once sealed, continued by the new upload h.live_id, which
+  // starts with its bytes, chain and hash state. `may_take_over`: the
+  // caller may do so for uploads someone else opened (the service checked
+  // that it docks the device).
   absl::StatusOr<std::unique_ptr<LiveStream>> Open(const v1::LiveHeader& h,
-                                                   const std::string& owner);
+                                                   const std::string& owner,
+                                                   bool may_take_over = false);
   // The upload as it stands; NOT_FOUND if there is none.
   absl::StatusOr<v1::LiveInfo> Query(const std::string& live_id);
   // Seals an upload the camera did not finish as truncated, by `by`, for
   // `reason` (required). ABORTED while a stream appends to it.
   absl::StatusOr<v1::LiveInfo> SealTruncated(const std::string& live_id, const std::string& by,
                                              const std::string& reason);
+  // The uploads of `device`'s file `file_name`, sealed or not.
+  absl::StatusOr<std::vector<v1::LiveInfo>> Find(const std::string& device,
+                                                 const std::string& file_name);
   // Every live upload, sealed or not.
   absl::Status ForEach(const std::function<void(const v1::LiveInfo&)>& fn);
   // Seals as truncated every upload still recording whose last segment (or
@@ -103,14 +116,20 @@ class LiveUploads {
  private:
   friend class LiveStream;
   absl::StatusOr<internal::v1::LiveRecord> Load(const std::string& live_id);
+  // Writes a new upload for h (into stream's record), with live.opened.
+  absl::Status Create(const v1::LiveHeader& h, const std::string& owner, LiveStream* stream);
+  // Writes upload h.live_id continuing the sealed upload h.continues.
+  absl::Status CreateContinuation(const v1::LiveHeader& h, const std::string& owner,
+                                  bool may_take_over);
   // The tail pieces of `rec` in order: their bytes, and their offsets.
   absl::Status LoadTail(const internal::v1::LiveRecord& rec, std::string* tail,
                         std::vector<uint64_t>* pieces);
   // Seals `rec` (not streaming) as an object: complete with the client's
-  // hash `claimed`, or truncated with `reason`.
+  // hash `claimed`, or truncated with `reason`. Its tail pieces are kept,
+  // and its chunks noted in its record (CreateContinuation).
   absl::StatusOr<v1::LiveInfo> Seal(internal::v1::LiveRecord rec, const std::string& tail,
-                                    const std::vector<uint64_t>& pieces, const std::string& claimed,
-                                    const std::string& by, const std::string& reason);
+                                    const std::string& claimed, const std::string& by,
+                                    const std::string& reason);
   void Release(const std::string& live_id);
 
   UploadManager* uploads_;

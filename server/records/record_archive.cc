@@ -161,6 +161,25 @@ absl::StatusOr<std::string> RecordKeeper::FilingAgency(
 
 absl::StatusOr<std::string> RecordKeeper::FileIngested(const v1::Principal& by,
                                                        const v1::ObjectManifest& object) {
+  absl::MutexLock filing(&filing_mu_);
+  ASSIGN_OR_RETURN(std::string record_id, IngestRecordLocked(by, object));
+  if (record_id.empty()) return record_id;
+  v1::AttachRequest attach;
+  attach.set_kind(KindOfMediaType(object.media_type()));
+  attach.set_record_id(record_id);
+  absl::StatusOr<v1::Record> r = Attach(by.name(), attach, object);
+  if (!r.ok() && !absl::IsAlreadyExists(r.status())) return r.status();
+  return record_id;
+}
+
+absl::StatusOr<std::string> RecordKeeper::IngestRecord(const v1::Principal& by,
+                                                       const v1::ObjectManifest& object) {
+  absl::MutexLock filing(&filing_mu_);
+  return IngestRecordLocked(by, object);
+}
+
+absl::StatusOr<std::string> RecordKeeper::IngestRecordLocked(const v1::Principal& by,
+                                                             const v1::ObjectManifest& object) {
   const std::string device = MetaValue(object, "device");
   uint32_t matter = 0;
   ASSIGN_OR_RETURN(int64_t start, MetaTime(object, "start"));
@@ -177,20 +196,14 @@ absl::StatusOr<std::string> RecordKeeper::FileIngested(const v1::Principal& by,
         "attach it with custody record attach"));
   }
   ASSIGN_OR_RETURN(std::string agency, FilingAgency(by, object.metadata()));
-  absl::MutexLock filing(&filing_mu_);
   ASSIGN_OR_RETURN(std::shared_ptr<const RecordBook> b, book());
-  v1::AttachRequest attach;
-  attach.set_kind(KindOfMediaType(object.media_type()));
+  ASSIGN_OR_RETURN(std::string live, LiveRecordOf(*b, object, agency));
+  if (!live.empty()) return live;
   ASSIGN_OR_RETURN(std::string open, OpenRecordFor(*b, agency, matter, device, start));
-  attach.set_record_id(open);
-  if (attach.record_id().empty()) {
-    v1::CreateRecordRequest c = RecordFromMetadata(object, agency, matter, start);
-    ASSIGN_OR_RETURN(v1::Record r, CreateWith(by.name(), c, {{"opened_by", "ingest"}}));
-    attach.set_record_id(r.id());
-  }
-  absl::StatusOr<v1::Record> r = Attach(by.name(), attach, object);
-  if (!r.ok() && !absl::IsAlreadyExists(r.status())) return r.status();
-  return attach.record_id();
+  if (!open.empty()) return open;
+  v1::CreateRecordRequest c = RecordFromMetadata(object, agency, matter, start);
+  ASSIGN_OR_RETURN(v1::Record r, CreateWith(by.name(), c, {{"opened_by", "ingest"}}));
+  return r.id();
 }
 
 absl::Status RecordKeeper::EndIngestRecords(const Actor& by, const RecordBook& b,
@@ -208,6 +221,21 @@ absl::Status RecordKeeper::EndIngestRecords(const Actor& by, const RecordBook& b
                            {{"end", std::to_string(end)}, {"reason", why}}));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RecordKeeper::LiveRecordOf(const RecordBook& b,
+                                                       const v1::ObjectManifest& object,
+                                                       const std::string& agency) {
+  for (const char* key : {"live_extends", "live_altered_object"}) {
+    const std::string of = MetaValue(object, key);
+    if (of.empty()) continue;
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, b.RecordsOf(of));
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(std::optional<FoldedRecord> f, b.Find(id));
+      if (f && f->record.archive_number().empty() && f->record.agency() == agency) return id;
+    }
+  }
+  return std::string();
 }
 
 absl::StatusOr<std::string> RecordKeeper::OpenRecordFor(const RecordBook& b,

@@ -163,6 +163,16 @@ absl::StatusOr<std::map<std::string, std::string>> AttachFields(const v1::Record
   if (absl::SimpleAtoi(MetaValue(object, "sequence"), &sequence) && sequence != 0) {
     f["sequence"] = std::to_string(sequence);
   }
+  // Streamed live (doc/live.md): what the record shows of it.
+  for (const auto& [field, key] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"live", "live"},
+           {"live_id", "live_id"},
+           {"live_truncated_reason", "live_truncated_reason"},
+           {"live_extends", "live_extends"},
+           {"altered_after_upload", "live_altered"}}) {
+    const std::string v = MetaValue(object, key);
+    if (!v.empty()) f[field] = v;
+  }
   return f;
 }
 

@@ -63,6 +63,11 @@ void Attached(const v1::LedgerEntry& e, internal::v1::FoldGroup* g) {
   s->set_file_name(EntryField(e, "file"));
   s->set_size(static_cast<uint64_t>(std::max<int64_t>(0, EntryInt(e, "size"))));
   s->set_sequence(static_cast<uint64_t>(std::max<int64_t>(0, EntryInt(e, "sequence"))));
+  s->set_live(EntryField(e, "live"));
+  s->set_live_id(EntryField(e, "live_id"));
+  s->set_live_truncated_reason(EntryField(e, "live_truncated_reason"));
+  s->set_live_extends(EntryField(e, "live_extends"));
+  s->set_altered_after_upload(EntryField(e, "altered_after_upload"));
   s->set_attached_by(e.actor());
   s->set_attached_unix_nanos(e.time_unix_nanos());
   if (!EntryField(e, "gap_device").empty()) {

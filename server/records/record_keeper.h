@@ -118,6 +118,10 @@ class RecordKeeper {
   // not name a record.
   absl::StatusOr<std::string> FileIngested(const v1::Principal& by,
                                            const v1::ObjectManifest& object);
+  // The record FileIngested would file `object` under (opened now if none
+  // is), without attaching it: a live upload's, while it records.
+  absl::StatusOr<std::string> IngestRecord(const v1::Principal& by,
+                                           const v1::ObjectManifest& object);
 
   absl::StatusOr<v1::Device> DeviceAdd(const Actor& by, const v1::DeviceAddRequest& req);
   absl::StatusOr<v1::Device> Checkout(const Actor& by, const v1::DeviceCheckoutRequest& req);
@@ -165,6 +169,14 @@ class RecordKeeper {
                       v1::SampleResponse* out);
 
  private:
+  // Docked footage of a recording streamed live (doc/live.md, "Docking"):
+  // the open record of `agency` that holds the live object it extends or
+  // differs from (metadata live_extends, live_altered_object); "" if none.
+  absl::StatusOr<std::string> LiveRecordOf(const RecordBook& b, const v1::ObjectManifest& object,
+                                           const std::string& agency);
+  absl::StatusOr<std::string> IngestRecordLocked(const v1::Principal& by,
+                                                 const v1::ObjectManifest& object)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(filing_mu_);
   // Appends one ledger entry about `subject` with its audit event.
   absl::Status Append(const Actor& by, const std::string& kind, const std::string& subject,
                       const std::map<std::string, std::string>& fields);

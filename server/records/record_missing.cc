@@ -53,6 +53,27 @@ class MissingFinder {
     return absl::OkStatus();
   }
 
+  // A live upload sealed truncated (doc/live.md): the rest of its
+  // recording is missing, until a docked file that extends it is here.
+  void FromTruncatedLive() {
+    std::set<std::string> extended;
+    for (const v1::Segment& s : r_.segments()) {
+      if (!s.live_extends().empty()) extended.insert(s.live_extends());
+    }
+    for (const v1::Segment& s : r_.segments()) {
+      if (s.live() != "truncated" || extended.count(s.object_id()) > 0) continue;
+      v1::MissingFile m;
+      m.set_device(s.device());
+      m.set_reason("truncated");
+      m.set_name(s.file_name());
+      m.set_size(s.size());
+      m.set_time_unix_nanos(s.end_unix_nanos() != 0 ? s.end_unix_nanos() : s.start_unix_nanos());
+      m.set_object_id(s.object_id());
+      m.set_truncated_reason(s.live_truncated_reason());
+      Add(std::move(m));
+    }
+  }
+
   std::vector<v1::MissingFile> Take() {
     std::stable_sort(out_.begin(), out_.end(),
                      [](const v1::MissingFile& a, const v1::MissingFile& b) {
@@ -152,6 +173,7 @@ absl::StatusOr<std::vector<v1::MissingFile>> FindMissing(const v1::Record& r,
   MissingFinder finder(r, book);
   RETURN_IF_ERROR(finder.FromDocks());
   RETURN_IF_ERROR(finder.FromSequences());
+  finder.FromTruncatedLive();
   return finder.Take();
 }
 

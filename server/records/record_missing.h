@@ -9,6 +9,9 @@
 //  - sequence-gap: numbers of the camera's own file numbering that no dock
 //    listed and no record holds, below a number this record holds or misses
 //    and above the lowest number the device ever showed.
+//  - truncated: a live upload sealed as truncated (doc/live.md) that this
+//    record holds and no docked file here extends: the rest of that
+//    recording.
 //
 // Pure functions over a RecordBook; nothing here writes.
 #ifndef CUSTODY_SERVER_RECORDS_RECORD_MISSING_H_

@@ -80,6 +80,12 @@ void AddFlags(const RecordRules& rules, absl::Time now, v1::Record* r) {
   }
   if (TimeMismatch(*r, rules)) r->add_flags("time-mismatch");
   for (const v1::Segment& s : r->segments()) {
+    if (!s.altered_after_upload().empty()) {
+      r->add_flags("altered-after-upload");
+      break;
+    }
+  }
+  for (const v1::Segment& s : r->segments()) {
     if (s.clock_flagged()) {
       r->add_flags("clock-skew");
       break;

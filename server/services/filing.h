@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "custody/v1/access.pb.h"
+#include "custody/v1/live.pb.h"
 #include "server/node.h"
 
 namespace custody {
@@ -17,6 +18,12 @@ namespace custody {
 // stored). Thread-safe.
 absl::StatusOr<std::string> FileUnderRecord(Node* node, const v1::Principal& by,
                                             const std::string& id);
+
+// Makes sure the record a new live upload will be filed under exists while
+// it records (doc/live.md), so that the record shows it: opened now if
+// none is. A failure is logged; the upload goes on, and is filed (or the
+// failure audited) when it is sealed. Thread-safe.
+void OpenRecordForLive(Node* node, const v1::Principal& by, const v1::LiveInfo& info);
 
 }  // namespace custody
 

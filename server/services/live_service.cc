@@ -15,6 +15,18 @@ namespace custody {
 
 namespace {
 
+bool OnlyADevice(const v1::Principal& p) { return HasRole(p, "device") && p.roles_size() == 1; }
+
+// A camera's own identity streams, and finds, only its own footage.
+absl::Status CheckOwnDevice(Node* node, const v1::Principal& caller, const std::string& device,
+                            const std::string& subject) {
+  if (!OnlyADevice(caller) || caller.name() == "user:" + device) return absl::OkStatus();
+  return node->Refuse(caller.name(), Action::kLiveUpload, subject,
+                      absl::PermissionDeniedError(
+                          absl::StrCat(caller.name(), " is a device: it streams only device ",
+                                       caller.name().substr(5), ", not ", device)));
+}
+
 // One Stream: the header, then segments, then (when the file is complete) a
 // finish; each answered with a LiveAck once durable. Reads and writes
 // alternate, so one message is in hand at a time; the work runs on a
@@ -60,7 +72,11 @@ class LiveReactor : public grpc::ServerBidiReactor<v1::LiveMessage, v1::LiveAck>
         return Open(in_.header());
       case v1::LiveMessage::kSegment:
         if (!stream_) return absl::InvalidArgumentError("a segment before the header");
-        return stream_->Append(in_.segment());
+        {
+          ASSIGN_OR_RETURN(v1::LiveAck ack, stream_->Append(in_.segment()));
+          node_->metrics()->LiveBytes(in_.segment().data().size());
+          return ack;
+        }
       case v1::LiveMessage::kFinish: {
         if (!stream_) return absl::InvalidArgumentError("a finish before the header");
         ASSIGN_OR_RETURN(v1::LiveAck ack, stream_->Finish(in_.finish().sha256()));
@@ -77,21 +93,33 @@ class LiveReactor : public grpc::ServerBidiReactor<v1::LiveMessage, v1::LiveAck>
     if (stream_) return absl::InvalidArgumentError("a second header");
     const std::string subject = "live:" + h.live_id();
     ASSIGN_OR_RETURN(caller_, node_->Authorize(*ctx_, Action::kLiveUpload, subject));
-    // A camera's own identity streams only its own footage.
-    if (HasRole(caller_, "device") && caller_.roles_size() == 1 &&
-        caller_.name() != "user:" + h.device()) {
-      return node_->Refuse(caller_.name(), Action::kLiveUpload, subject,
-                           absl::PermissionDeniedError(
-                               absl::StrCat(caller_.name(), " is a device: it streams only device ",
-                                            caller_.name().substr(5), ", not ", h.device())));
-    }
-    absl::StatusOr<std::unique_ptr<LiveStream>> s = node_->live()->Open(h, caller_.name());
+    RETURN_IF_ERROR(CheckOwnDevice(node_, caller_, h.device(), subject));
+    ASSIGN_OR_RETURN(bool may_take_over, MayTakeOver(h, subject));
+    absl::StatusOr<std::unique_ptr<LiveStream>> s =
+        node_->live()->Open(h, caller_.name(), may_take_over);
     if (absl::IsPermissionDenied(s.status())) {
       return node_->Refuse(caller_.name(), Action::kLiveUpload, subject, s.status());
     }
     if (!s.ok()) return s.status();
     stream_ = *std::move(s);
+    if (stream_->info().held() == 0 && h.continues().empty()) {
+      OpenRecordForLive(node_, caller_, stream_->info());
+    }
     return stream_->Ack();
+  }
+
+  // A docking station (doc/live.md, "Docking") sends the rest of an upload
+  // the camera opened: any identity that streams, except a device's own,
+  // for a device of its agency.
+  absl::StatusOr<bool> MayTakeOver(const v1::LiveHeader& h, const std::string& subject) {
+    if (h.continues().empty() || OnlyADevice(caller_)) return false;
+    google::protobuf::Map<std::string, std::string> meta;
+    meta["device"] = h.device();
+    absl::StatusOr<std::string> agency = node_->records()->FilingAgency(caller_, meta);
+    if (absl::IsPermissionDenied(agency.status())) {
+      return node_->Refuse(caller_.name(), Action::kLiveUpload, subject, agency.status());
+    }
+    return true;
   }
 
   void End(const absl::Status& s) {
@@ -145,6 +173,20 @@ grpc::ServerUnaryReactor* LiveService::List(grpc::CallbackServerContext* ctx,
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     RETURN_IF_ERROR(node_->Authorize(*ctx, Action::kReadMetadata, "live").status());
     return node_->live()->ForEach([&](const v1::LiveInfo& i) { *out->add_uploads() = i; });
+  });
+}
+
+grpc::ServerUnaryReactor* LiveService::Find(grpc::CallbackServerContext* ctx,
+                                            const v1::LiveFindRequest* req,
+                                            v1::LiveListResponse* out) {
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    const std::string subject = "device:" + req->device();
+    ASSIGN_OR_RETURN(v1::Principal p, node_->Authorize(*ctx, Action::kLiveUpload, subject));
+    RETURN_IF_ERROR(CheckOwnDevice(node_, p, req->device(), subject));
+    ASSIGN_OR_RETURN(std::vector<v1::LiveInfo> found,
+                     node_->live()->Find(req->device(), req->file_name()));
+    for (v1::LiveInfo& i : found) *out->add_uploads() = std::move(i);
+    return absl::OkStatus();
   });
 }
 

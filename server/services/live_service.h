@@ -27,6 +27,8 @@ class LiveService final : public v1::Live::CallbackService {
                                  v1::LiveInfo* out) override;
   grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* ctx, const v1::LiveListRequest* req,
                                  v1::LiveListResponse* out) override;
+  grpc::ServerUnaryReactor* Find(grpc::CallbackServerContext* ctx, const v1::LiveFindRequest* req,
+                                 v1::LiveListResponse* out) override;
 
  private:
   Node* node_;

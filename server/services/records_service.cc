@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/unary.h"
+#include "server/objects/live_upload.h"
 #include "server/records/record_checks.h"
 #include "server/records/record_query.h"
 
@@ -135,8 +136,28 @@ RecordsService::Reactor* RecordsService::Show(Ctx* ctx, const v1::RecordRef* req
              [=, this](const v1::Principal& p) -> absl::Status {
                ASSIGN_OR_RETURN(std::string id, keeper_->Resolve(req->record_id()));
                ASSIGN_OR_RETURN(*out, Visible(p, id, Action::kRecordRead, false));
-               return absl::OkStatus();
+               return AddLive(out);
              });
+}
+
+absl::Status RecordsService::AddLive(v1::Record* r) {
+  if (node_->live() == nullptr) return absl::OkStatus();
+  const std::set<std::string> devices(r->devices().begin(), r->devices().end());
+  const int64_t from = r->start_unix_nanos() - absl::ToInt64Nanoseconds(absl::Minutes(1));
+  return node_->live()->ForEach([&](const v1::LiveInfo& i) {
+    if (i.state() != "recording" || devices.count(i.device()) == 0) return;
+    if (i.opened_unix_nanos() < from ||
+        (r->end_unix_nanos() != 0 && i.opened_unix_nanos() > r->end_unix_nanos())) {
+      return;
+    }
+    v1::RecordLive* l = r->add_live();
+    l->set_live_id(i.live_id());
+    l->set_device(i.device());
+    l->set_file_name(i.file_name());
+    l->set_held(i.held());
+    l->set_opened_unix_nanos(i.opened_unix_nanos());
+    l->set_last_segment_unix_nanos(i.last_segment_unix_nanos());
+  });
 }
 
 RecordsService::Reactor* RecordsService::List(Ctx* ctx, const v1::ListRecordsRequest* req,

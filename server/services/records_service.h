@@ -59,6 +59,8 @@ class RecordsService final : public v1::Records::CallbackService {
   Reactor* Stations(Ctx* ctx, const v1::StationsRequest* req, v1::StationsResponse* out) override;
 
  private:
+  // The record's live uploads still recording on this node (RecordLive).
+  absl::Status AddLive(v1::Record* r);
   using Work = std::function<absl::Status(const v1::Principal&)>;
   // Authorizes `action`, runs `work` on a worker and audits a refusal of a
   // rule (PERMISSION_DENIED, FAILED_PRECONDITION, ALREADY_EXISTS).

@@ -58,6 +58,8 @@ std::string NodeMetrics::Render() const {
   std::string out;
   Counter(&out, "custody_ingest_bytes_total", "File bytes received by upload streams.",
           upload_bytes_);
+  Counter(&out, "custody_live_bytes_total", "File bytes received by live streams, durable.",
+          live_bytes_);
   Counter(&out, "custody_read_bytes_total", "File bytes sent by download streams.",
           download_bytes_);
   absl::StrAppend(&out, "# HELP custody_uploads_total Upload streams that ended, by result.\n",

@@ -41,6 +41,8 @@ class NodeMetrics {
     ++answered_from_digest_;
     bytes_not_sent_ += size;
   }
+  // A live segment durable (server/objects/live_upload.h): its bytes.
+  void LiveBytes(uint64_t n) { live_bytes_ += n; }
   void CorruptChunkFound() { ++corrupt_chunks_; }
   // A chunk stored with its copies in too few zones (chunk.zone-degraded).
   void ZoneDegraded() { ++zone_degraded_; }
@@ -62,7 +64,7 @@ class NodeMetrics {
 
  private:
   std::atomic<uint64_t> upload_bytes_{0}, download_bytes_{0}, corrupt_chunks_{0},
-      filing_failures_{0}, zone_degraded_{0};
+      filing_failures_{0}, zone_degraded_{0}, live_bytes_{0};
   std::atomic<uint64_t> repair_rounds_{0}, repair_chunks_{0}, repair_manifests_{0},
       repair_bytes_{0}, scrub_bytes_{0}, chunks_repaired_{0};
   std::atomic<uint64_t> answered_from_digest_{0}, bytes_not_sent_{0};
