@@ -29,6 +29,8 @@ absl::Status Errno(absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
+}  // namespace
+
 std::string GuessMediaType(const std::string& path) {
   static const std::map<std::string, std::string> kTypes = {
       {".mp4", "video/mp4"},        {".mov", "video/quicktime"}, {".avi", "video/x-msvideo"},
@@ -40,8 +42,6 @@ std::string GuessMediaType(const std::string& path) {
   auto it = kTypes.find(ext);
   return it == kTypes.end() ? "application/octet-stream" : it->second;
 }
-
-}  // namespace
 
 bool WorthAnotherNode(const absl::Status& s) {
   return IsRetryable(s) || absl::IsResourceExhausted(s);

@@ -66,6 +66,10 @@ struct PutOptions {
   uint64_t hash_first_bytes = 16 << 20;
 };
 
+// The media type of a file by its extension ("application/octet-stream" if
+// unknown).
+std::string GuessMediaType(const std::string& path);
+
 struct PutResult {
   std::string id;
   uint64_t size = 0;

@@ -13,6 +13,7 @@
 #include "client/shown_time.h"
 #include "client/storage_commands.h"
 #include "client/unary_call.h"
+#include "common/live_chain.h"
 #include "common/units.h"
 
 namespace custody {
@@ -62,8 +63,8 @@ int LiveCommand(const LiveArgs& a) {
   o.live_id = a.live_id;
   if (absl::Status s = ParseMetadata(a.metas, &o.metadata); !s.ok()) return PrintFailure(s);
   absl::StatusOr<uint64_t> segment = ParseByteSize(a.segment);
-  if (!segment.ok() || *segment == 0 || *segment > (4u << 20)) {
-    return PrintFailure(UsageError("--segment is 1 byte to 4MiB, e.g. 1MiB"));
+  if (!segment.ok() || *segment == 0 || *segment > kMaxLiveSegment) {
+    return PrintFailure(UsageError("--segment is 1 byte to 1MiB, e.g. 256KiB"));
   }
   o.segment_bytes = *segment;
   o.interval = absl::Seconds(a.interval);

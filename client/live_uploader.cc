@@ -81,8 +81,10 @@ class Session {
     h->set_live_id(id_);
     h->set_device(o_.device);
     h->set_file_name(std::filesystem::path(o_.path).filename().string());
+    h->set_media_type(GuessMediaType(o_.path));
     h->mutable_metadata()->insert(o_.metadata.begin(), o_.metadata.end());
     h->set_offset(p_.held);
+    h->set_continues(o_.continues);
     ASSIGN_OR_RETURN(*last, Call(rw, m));
     if (last->state() != "recording") return absl::OkStatus();  // sealed before
     if (last->held() != p_.held) RETURN_IF_ERROR(Resync(*last));
@@ -189,7 +191,16 @@ absl::StatusOr<std::string> DeriveLiveId(const LiveOptions& o) {
                        .substr(0, 32);
 }
 
+std::string ContinuationLiveId(const std::string& live_id) {
+  return "live-" + Digest::Of(absl::StrCat(live_id, "\ndocked")).Hex().substr(0, 32);
+}
+
 absl::StatusOr<LiveResult> StreamLive(const std::string& address, const LiveOptions& o) {
+  return StreamLive(CustodyClient::NewChannel(address), o);
+}
+
+absl::StatusOr<LiveResult> StreamLive(std::shared_ptr<grpc::Channel> channel,
+                                      const LiveOptions& o) {
   if (o.device.empty()) return absl::InvalidArgumentError("live needs --device");
   LiveResult result;
   ASSIGN_OR_RETURN(result.live_id, DeriveLiveId(o));
@@ -199,7 +210,7 @@ absl::StatusOr<LiveResult> StreamLive(const std::string& address, const LiveOpti
     int fd;
     ~Closer() { close(fd); }
   } closer{fd};
-  auto stub = v1::Live::NewStub(CustodyClient::NewChannel(address));
+  auto stub = v1::Live::NewStub(channel);
   Progress progress;
   absl::Duration backoff = absl::Milliseconds(250);
   while (true) {

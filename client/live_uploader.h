@@ -22,6 +22,8 @@ struct LiveOptions {
   std::string device;
   std::map<std::string, std::string> metadata;
   std::string live_id;  // "" = derived from the device, the file's name and its inode
+  // A docking station sending the rest of this live upload (LiveHeader.continues).
+  std::string continues;
   uint64_t segment_bytes = 1u << 20;
   absl::Duration interval = absl::Seconds(2);  // a segment at least this often
   // The file is complete once it has not changed for this long (0: at once,
@@ -44,9 +46,14 @@ struct LiveResult {
 // down; fails for what retrying cannot fix (refused, or a file that shrank
 // below what the node holds). Not thread-safe.
 absl::StatusOr<LiveResult> StreamLive(const std::string& address, const LiveOptions& o);
+absl::StatusOr<LiveResult> StreamLive(std::shared_ptr<grpc::Channel> channel, const LiveOptions& o);
 
 // The id StreamLive uses for `o` when none is given.
 absl::StatusOr<std::string> DeriveLiveId(const LiveOptions& o);
+
+// The id of the upload a docking station starts to send the rest of the
+// sealed live upload `live_id`.
+std::string ContinuationLiveId(const std::string& live_id);
 
 }  // namespace custody
 

@@ -38,8 +38,22 @@ json SegmentJson(const v1::Segment& s) {
               {"file_name", s.file_name()},
               {"sequence", s.sequence()},
               {"size", s.size()},
+              {"live", s.live()},
+              {"live_id", s.live_id()},
+              {"live_truncated_reason", s.live_truncated_reason()},
+              {"live_extends", s.live_extends()},
+              {"altered_after_upload", s.altered_after_upload()},
               {"attached_by", s.attached_by()},
               {"attached", TimeJson(s.attached_unix_nanos())}};
+}
+
+json LiveJson(const v1::RecordLive& l) {
+  return json{{"live_id", l.live_id()},
+              {"device", l.device()},
+              {"file_name", l.file_name()},
+              {"held", l.held()},
+              {"opened", TimeJson(l.opened_unix_nanos())},
+              {"last_segment", TimeJson(l.last_segment_unix_nanos())}};
 }
 
 json GapJson(const v1::Gap& g) {
@@ -56,6 +70,11 @@ json MissingJson(const v1::MissingFile& m) {
          {"sequence", m.sequence()}, {"explained_by", m.explained_by()}};
   if (m.reason() == "sequence-gap") {
     j["sequence_last"] = m.sequence_last();
+  } else if (m.reason() == "truncated") {
+    j.update(json{{"name", m.name()},
+                  {"size", m.size()},
+                  {"object_id", m.object_id()},
+                  {"truncated_reason", m.truncated_reason()}});
   } else {
     j.update(json{{"name", m.name()},
                   {"size", m.size()},
@@ -172,7 +191,21 @@ std::string SegmentText(const v1::Segment& s, const std::string& z) {
                     s.clock_flagged() ? " FLAGGED" : "");
   }
   if (s.note_for_gap() != 0) absl::StrAppend(&text, "  note for gap ", s.note_for_gap());
+  if (!s.live().empty()) {
+    absl::StrAppend(&text, "  live ", s.live(),
+                    s.live() == "truncated" ? " (" + s.live_truncated_reason() + ")" : "");
+  }
+  if (!s.live_extends().empty()) absl::StrAppend(&text, "  extends ", s.live_extends());
+  if (!s.altered_after_upload().empty()) {
+    absl::StrAppend(&text, "  ALTERED AFTER UPLOAD (differs from ", s.altered_after_upload(), ")");
+  }
   return text;
+}
+
+std::string LiveText(const v1::RecordLive& l, const std::string& z) {
+  return absl::StrCat("  ", l.device(), "  ", l.file_name(), "  recording (live)  ", l.held(),
+                      " bytes held, last segment ",
+                      ZonedTimeText(l.last_segment_unix_nanos(), z, "none yet"), "  ", l.live_id());
 }
 
 std::string GapText(const v1::Gap& g, const std::string& z) {
@@ -188,6 +221,10 @@ std::string MissingText(const v1::MissingFile& m, const std::string& z) {
                ? absl::StrCat("file number ", m.sequence(), " never listed nor received")
                : absl::StrCat("file numbers ", m.sequence(), "-", m.sequence_last(),
                               " never listed nor received");
+  } else if (m.reason() == "truncated") {
+    what = absl::StrCat(m.name(), ": live upload truncated after ", m.size(), " bytes as ",
+                        m.object_id(), " (", m.truncated_reason(),
+                        "); the rest of the recording never arrived");
   } else {
     what = absl::StrCat(m.name(), " (", m.size(), " bytes",
                         m.sequence() != 0 ? absl::StrCat(", number ", m.sequence()) : "",
@@ -253,7 +290,8 @@ std::string TimeText(int64_t nanos, absl::string_view none) {
 
 json RecordJson(const v1::Record& r) {
   json segments = json::array(), gaps = json::array(), corrections = json::array();
-  json missing = json::array();
+  json missing = json::array(), live = json::array();
+  for (const v1::RecordLive& l : r.live()) live.push_back(LiveJson(l));
   for (const v1::Segment& s : r.segments()) segments.push_back(SegmentJson(s));
   for (const v1::Gap& g : r.gaps()) gaps.push_back(GapJson(g));
   for (const v1::MissingFile& m : r.missing()) missing.push_back(MissingJson(m));
@@ -274,6 +312,7 @@ json RecordJson(const v1::Record& r) {
               {"segments", segments},
               {"gaps", gaps},
               {"missing", missing},
+              {"live", live},
               {"corrections", corrections},
               {"archive_number", r.archive_number()},
               {"archived", TimeJson(r.archived_unix_nanos())},
@@ -336,6 +375,8 @@ void PrintRecord(std::ostream& out, const v1::Record& r) {
   for (const v1::Gap& g : r.gaps()) out << GapText(g, z) << "\n";
   if (!r.missing().empty()) Field(out, "missing", absl::StrCat(r.missing_size()));
   for (const v1::MissingFile& m : r.missing()) out << MissingText(m, z) << "\n";
+  if (!r.live().empty()) Field(out, "live", absl::StrCat(r.live_size()));
+  for (const v1::RecordLive& l : r.live()) out << LiveText(l, z) << "\n";
   Field(out, "corrections", absl::StrCat(r.corrections_size()));
   for (const v1::Correction& c : r.corrections()) out << CorrectionText(c, z) << "\n";
   Field(out, "flags", r.flags().empty() ? "none" : absl::StrJoin(r.flags(), ", "));

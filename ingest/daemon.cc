@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -200,7 +201,7 @@ void Daemon::Ingest(const Candidate& c) {
     absl::StatusOr<RecordingMeta> meta =
         ReadMetadata(c.path, c.device, options_.name_pattern, options_.time_zone);
     if (!meta.ok()) return Quarantine(c, std::string(meta.status().message()));
-    PutResult got = Upload(c, *meta);
+    PutResult got = Deliver(c, *meta);
     if (got.id.empty()) return;
     if (!got.filing_problem.empty()) {
       LOG(WARNING) << c.rel << ": stored as " << got.id
@@ -221,9 +222,12 @@ void Daemon::Ingest(const Candidate& c) {
 // next attempt goes to the next node at once; only after every node failed in
 // a row does the daemon back off. Each node resumes the upload from what it
 // holds (the same upload id), or starts it from byte 0.
-PutResult Daemon::Upload(const Candidate& c, const RecordingMeta& meta) {
+PutResult Daemon::Upload(const Candidate& c, const RecordingMeta& meta,
+                         const std::map<std::string, std::string>& extra, bool hash_first) {
   PutOptions o;
+  if (hash_first) o.hash_first_bytes = std::numeric_limits<uint64_t>::max();
   o.metadata = ToObjectMetadata(meta, options_.station);
+  for (const auto& [k, v] : extra) o.metadata[k] = v;
   o.metadata["source_path"] = EscapeInvalidUtf8(c.rel);
   o.retry_budget = absl::ZeroDuration();  // this loop retries, for as long as it takes
   o.progress = [&](uint64_t sent, uint64_t size) { Progress(c.rel, sent, size); };

@@ -21,6 +21,7 @@
 #include "common/thread_pool.h"
 #include "ingest/dock_lister.h"
 #include "ingest/journal.h"
+#include "ingest/live_reconciler.h"
 #include "ingest/metadata.h"
 #include "ingest/scanner.h"
 
@@ -95,7 +96,16 @@ class Daemon {
   void Ingest(const Candidate& c);
   // Uploads until the cluster holds the file on R nodes; "" if it gave up
   // (the file was quarantined) or the daemon is stopping.
-  PutResult Upload(const Candidate& c, const RecordingMeta& meta);
+  // `extra` joins the object's metadata. `hash_first`: hash the whole file
+  // before sending, however large (the cluster likely holds it).
+  PutResult Upload(const Candidate& c, const RecordingMeta& meta,
+                   const std::map<std::string, std::string>& extra = {}, bool hash_first = false);
+  // Upload, or, for a recording its camera streamed live, what
+  // ingest/live_reconciler.h says (ingest/live_delivery.cc).
+  PutResult Deliver(const Candidate& c, const RecordingMeta& meta);
+  // Sends the rest of the live upload `m` (LiveMatch::kContinue).
+  PutResult ContinueLive(const Candidate& c, const RecordingMeta& meta, const LiveMatch& m,
+                         const ServerPool::Server& server);
   void NoteAttempt(const Candidate& c, const std::string& server);
   void NoteFailure(const Candidate& c, int attempt, const absl::Status& why);
   absl::StatusOr<std::string> Judge(const Candidate& c, const absl::StatusOr<PutResult>& r);

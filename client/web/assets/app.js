@@ -328,7 +328,9 @@ async function record(id) {
     h('h2', {}, t('segments')), timeline(r),
     h('h2', {}, t('objects')),
     table(['', t('device'), t('start'), t('end'), t('clock'), t('held_by'), ''], (r.segments || []).map((s) => [
-      word('kind', s.kind), s.device, when(s.start_unix_nanos), when(s.end_unix_nanos),
+      s.altered_after_upload ? h('span', {}, word('kind', s.kind), ' ',
+        h('strong', { class: 'flag altered' }, t('altered'))) : word('kind', s.kind),
+      s.device, when(s.start_unix_nanos), when(s.end_unix_nanos),
       s.clock_flagged ? h('span', { class: 'flag' }, `${s.clock_skew_seconds} ${t('seconds')}`)
         : (Number(s.clock_skew_seconds) ? `${s.clock_skew_seconds} ${t('seconds')}` : '✓'),
       s.held_by, s.kind === 'document' ? s.object_id
@@ -374,15 +376,31 @@ async function recordGrants(r) {
 function missingFiles(r) {
   const missing = r.missing || [];
   if (!missing.length) return [];
-  const what = (m) => (m.reason === 'sequence-gap'
-    ? `${t('file_numbers')} ${m.sequence}${m.sequence_last !== m.sequence ? `–${m.sequence_last}` : ''}`
-    : `${m.name} (${m.size} B${Number(m.sequence) ? `, #${m.sequence}` : ''})`);
-  const listed = (m) => (m.reason === 'sequence-gap' ? t('never_listed')
-    : `${m.station || ''} ${when(m.docked_unix_nanos)} ${m.listed_by || ''}`);
+  const what = (m) => {
+    if (m.reason === 'sequence-gap') {
+      return `${t('file_numbers')} ${m.sequence}${m.sequence_last !== m.sequence ? `–${m.sequence_last}` : ''}`;
+    }
+    if (m.reason === 'truncated') return `${m.name} (${m.size} B): ${t('truncated_live')} (${m.truncated_reason})`;
+    return `${m.name} (${m.size} B${Number(m.sequence) ? `, #${m.sequence}` : ''})`;
+  };
+  const listed = (m) => {
+    if (m.reason === 'sequence-gap') return t('never_listed');
+    if (m.reason === 'truncated') return m.object_id;
+    return `${m.station || ''} ${when(m.docked_unix_nanos)} ${m.listed_by || ''}`;
+  };
   return [h('h2', { id: 'missing' }, t('missing')),
     table(['#', t('device'), t('time'), t('file'), t('listed_at_dock'), t('explained_by')],
       missing.map((m) => [String(m.number), m.device, when(m.time_unix_nanos), what(m), listed(m),
         m.explained_by ? m.explained_by : h('strong', { class: 'unexplained' }, t('missing_state'))]))];
+}
+
+// Live uploads of the record's devices still recording (doc/live.md).
+function liveUploads(r) {
+  const live = r.live || [];
+  if (!live.length) return [];
+  return [h('h2', { id: 'live' }, t('recording_live')),
+    table([t('device'), t('file'), t('held_bytes'), t('last_segment'), ''], live.map((l) =>
+      [l.device, l.file_name, String(l.held), when(l.last_segment_unix_nanos), l.live_id]))];
 }
 
 // Gaps with their explanations, corrections, holds (each released on its own).
@@ -398,6 +416,7 @@ function recordDetails(r) {
     table(['#', t('device'), t('from'), t('to'), t('explained_by')], (r.gaps || []).map((g) =>
       [String(g.number), g.device, when(g.from_unix_nanos), when(g.to_unix_nanos), explanation(g)])),
     ...missingFiles(r),
+    ...liveUploads(r),
     h('h2', {}, t('corrections')),
     table([t('field'), t('old'), t('new'), t('reason'), t('by'), t('time')], (r.corrections || []).map((c) =>
       [c.field, c.old_value, c.new_value, c.reason, c.by, when(c.time_unix_nanos)])),
