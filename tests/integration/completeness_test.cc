@@ -149,12 +149,7 @@ class ChallengeTest : public CompletenessTest {
     return flipped;
   }
   // The node's custody_offsite_challenge_misses; -1 if it is not there.
-  int64_t Misses() {
-    const std::string name = "custody_offsite_challenge_misses";
-    std::string m = "\n" + HttpGet(metrics_port_, "/metrics");
-    size_t at = m.find("\n" + name + " ");
-    return at == std::string::npos ? -1 : std::stoll(m.substr(at + name.size() + 2));
-  }
+  int64_t Misses() { return MetricValue(metrics_port_, "custody_offsite_challenge_misses"); }
   static constexpr int kChunk = 64 << 10;
   int metrics_port_ = FreePort();
   NodeProcess peer_{dir_ / "offsite", {"--role", "offsite"}};

@@ -27,12 +27,7 @@ class DedupTest : public ::testing::Test {
     return RunCli(args);
   }
   // A counter of the node's /metrics; -1 if it is not there.
-  int64_t Counter(const std::string& name) {
-    std::string m = "\n" + HttpGet(port_, "/metrics");
-    size_t at = m.find("\n" + name + " ");
-    if (at == std::string::npos) return -1;
-    return std::stoll(m.substr(at + name.size() + 2));
-  }
+  int64_t Counter(const std::string& name) { return MetricValue(port_, name); }
   // The actions of the object's history, and the first event of `action`.
   std::vector<std::string> History(const std::string& id, const std::string& action, json* event) {
     CliResult r = Cli({"audit", "log", id, "--json"});

@@ -18,6 +18,7 @@
 #include "client/client.h"
 #include "common/digest.h"
 #include "tests/integration/cluster_util.h"
+#include "tests/integration/live_util.h"
 #include "tests/integration/process.h"
 #include "tests/test_util.h"
 
@@ -26,25 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-// A camera: appends `bytes_per_tick` random bytes to `path` every 125 ms
-// for `seconds` (8 Mbit/s with 125,000 bytes a tick).
-std::unique_ptr<Subprocess> Camera(const TempDir& dir, const std::string& path, int seconds,
-                                   int bytes_per_tick = 125000) {
-  std::string script =
-      absl::StrCat("for i in $(seq ", seconds * 8, "); do head -c ", bytes_per_tick,
-                   " /dev/urandom >> '", path, "'; sleep 0.125; done");
-  return std::make_unique<Subprocess>(std::vector<std::string>{"/bin/bash", "-c", script},
-                                      dir / "camera.out", dir / "camera.err");
-}
-
-// `custody ARGS` running in the background.
-std::unique_ptr<Subprocess> Background(const TempDir& dir, const std::string& name,
-                                       const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {CUSTODY_CLI_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return std::make_unique<Subprocess>(argv, dir / (name + ".out"), dir / (name + ".err"));
-}
 
 std::string Prefix(const std::string& path, uint64_t n) { return ReadFile(path).substr(0, n); }
 

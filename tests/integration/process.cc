@@ -197,6 +197,12 @@ int FreePort() {
   return port;
 }
 
+int64_t MetricValue(int port, const std::string& name) {
+  const std::string m = "\n" + HttpGet(port, "/metrics");
+  const size_t at = m.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stoll(m.substr(at + name.size() + 2));
+}
+
 std::string HttpGet(int port, const std::string& path) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};

@@ -72,6 +72,8 @@ std::string ReadFile(const std::string& path);
 int FreePort();
 // The body of GET http://127.0.0.1:PORT/PATH ("" if it fails).
 std::string HttpGet(int port, const std::string& path);
+// The value of counter `name` on the /metrics at `port`; -1 if it is not there.
+int64_t MetricValue(int port, const std::string& name);
 // Writes `size` pseudo-random bytes to `path`; returns their "sha256:<hex>".
 std::string WriteRandomFile(const std::string& path, uint64_t size, uint64_t seed);
 // "sha256:<hex>" of a file's bytes.

@@ -123,5 +123,50 @@ TEST_F(LiveUploadTest, ATruncatedSealIsTheBytesHeldWithTheReason) {
   EXPECT_EQ(m->metadata().at("live_truncated_reason"), "lost");
 }
 
+TEST_F(LiveUploadTest, ATruncatedUploadIsContinuedByANewOneThatStartsWithItsBytes) {
+  {
+    auto s = Open();
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->Append(Segment(FirstLiveChain(), 0, 9000)).ok());  // 2 chunks and a tail
+  }
+  absl::StatusOr<v1::LiveInfo> cut = node_->live()->SealTruncated("live-1", "user:arch", "lost");
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_EQ(cut->held_sha256(), Digest::Of(data_.substr(0, 9000)).ToString());
+  v1::LiveHeader h;
+  h.set_live_id("live-2");
+  h.set_device("CAM-1");
+  h.set_file_name("rec.mp4");
+  h.set_continues("live-1");
+  // Not without the right to take over another's upload, nor under the
+  // sealed upload's own id.
+  EXPECT_EQ(node_->live()->Open(h, "user:station").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::LiveHeader same = h;
+  same.set_live_id("live-1");
+  EXPECT_EQ(node_->live()->Open(same, "user:station", true).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  Reopen();  // what the continuation starts from is on disk
+  auto s = node_->live()->Open(h, "user:station", /*may_take_over=*/true);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ((*s)->Ack().held(), 9000u);
+  EXPECT_EQ((*s)->Ack().chain(), cut->chain());
+  absl::StatusOr<v1::LiveAck> a =
+      (*s)->Append(Segment(cut->chain(), 9000, data_.size() - 9000));  // only the rest
+  ASSERT_TRUE(a.ok()) << a.status();
+  absl::StatusOr<v1::LiveAck> sealed = (*s)->Finish(Digest::Of(data_).ToString());
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(*ReadObject(node_.get(), sealed->object_id()), data_);
+  auto m = node_->objects()->GetManifest(*Digest::Parse(sealed->object_id()));
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->metadata().at("live_extends"), cut->object_id());
+  EXPECT_EQ(m->metadata().at("live_continues"), "live-1");
+  EXPECT_EQ(m->metadata().count("live_truncated_reason"), 0u);
+  // The truncated object is kept as it was.
+  EXPECT_EQ(*ReadObject(node_.get(), cut->object_id()), data_.substr(0, 9000));
+  absl::StatusOr<std::vector<v1::LiveInfo>> found = node_->live()->Find("CAM-1", "rec.mp4");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->size(), 2u);
+}
+
 }  // namespace
 }  // namespace custody

@@ -1,0 +1,36 @@
+// Helpers of the live upload tests (tests/integration/live_*_test.cc).
+#ifndef CUSTODY_TESTS_INTEGRATION_LIVE_UTIL_H_
+#define CUSTODY_TESTS_INTEGRATION_LIVE_UTIL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tests/integration/process.h"
+#include "tests/test_util.h"
+
+namespace custody::testing {
+
+// A camera: appends `bytes_per_tick` random bytes to `path` every 125 ms
+// for `seconds` (8 Mbit/s with 125,000 bytes a tick).
+inline std::unique_ptr<Subprocess> Camera(const TempDir& dir, const std::string& path, int seconds,
+                                          int bytes_per_tick = 125000) {
+  std::string script =
+      absl::StrCat("for i in $(seq ", seconds * 8, "); do head -c ", bytes_per_tick,
+                   " /dev/urandom >> '", path, "'; sleep 0.125; done");
+  return std::make_unique<Subprocess>(std::vector<std::string>{"/bin/bash", "-c", script},
+                                      dir / "camera.out", dir / "camera.err");
+}
+
+// `custody ARGS` running in the background.
+inline std::unique_ptr<Subprocess> Background(const TempDir& dir, const std::string& name,
+                                              const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {CUSTODY_CLI_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<Subprocess>(argv, dir / (name + ".out"), dir / (name + ".err"));
+}
+
+}  // namespace custody::testing
+
+#endif  // CUSTODY_TESTS_INTEGRATION_LIVE_UTIL_H_
