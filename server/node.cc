@@ -170,6 +170,7 @@ absl::Status Node::OpenParts() {
   RETURN_IF_ERROR(OpenAudit());
   hash_pool_ = std::make_unique<ThreadPool>(options_.hash_threads);
   stream_pool_ = std::make_unique<ThreadPool>(options_.stream_threads);
+  live_pool_ = std::make_unique<ThreadPool>(options_.live_threads);
   read_pool_ = std::make_unique<ThreadPool>(options_.read_threads);
   fetch_pool_ = std::make_unique<ThreadPool>(options_.fetch_threads);
   maintenance_pool_ = std::make_unique<ThreadPool>(4);
@@ -516,6 +517,7 @@ Node::~Node() {
   space_.reset();
   // Pools first: their tasks use everything below them.
   stream_pool_.reset();
+  live_pool_.reset();
   read_pool_.reset();
   fetch_pool_.reset();
   hash_pool_.reset();

@@ -72,6 +72,9 @@ struct NodeOptions {
   AuditOptions audit;
   bool rebuild_index = false;
   int stream_threads = 4;
+  // Live streams (doc/live.md): each append waits on a synced write, so
+  // many of them wait at once; their own pool, apart from uploads'.
+  int live_threads = 16;
   int hash_threads = 2;
   int read_threads = 4;
   int fetch_threads = 2;
@@ -193,6 +196,7 @@ class Node {
   LiveUploads* live() { return live_.get(); }
   ObjectStore* objects() { return objects_.get(); }
   ThreadPool* stream_pool() { return stream_pool_.get(); }
+  ThreadPool* live_pool() { return live_pool_.get(); }
   ThreadPool* read_pool() { return read_pool_.get(); }
   // For chunk reads only: its tasks never wait on other tasks.
   ThreadPool* fetch_pool() { return fetch_pool_.get(); }
@@ -269,8 +273,8 @@ class Node {
   std::string node_id_;
   uint32_t chunk_size_ = 0;
   int lock_fd_ = -1;
-  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, read_pool_, fetch_pool_, maintenance_pool_,
-      ledger_pool_;
+  std::unique_ptr<ThreadPool> hash_pool_, stream_pool_, live_pool_, read_pool_, fetch_pool_,
+      maintenance_pool_, ledger_pool_;
   std::unique_ptr<rocksdb::Env> index_env_;  // encrypts the index; null without --data-key
   std::unique_ptr<Index> index_;
   std::unique_ptr<VolumeSet> volumes_;
