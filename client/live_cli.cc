@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli_errors.h"
+#include "client/decision_signer.h"
 #include "client/live_uploader.h"
 #include "client/record_text.h"
 #include "client/shown_time.h"
@@ -104,6 +105,11 @@ int LiveSealCommand(const LiveArgs& a) {
   v1::LiveSealRequest req;
   req.set_live_id(a.live_id);
   req.set_reason(a.reason);
+  // The caller's own decision: signed with their key (doc/security.md).
+  absl::StatusOr<v1::SignedDecision> d =
+      SignDecision("live.seal-ordered", "live:" + a.live_id, {{"reason", a.reason}});
+  if (!d.ok()) return PrintFailure(d.status());
+  *req.mutable_signed_() = *std::move(d);
   v1::LiveInfo out;
   absl::Status s = UnaryCall(a.server, &v1::Live::Stub::Seal, req, &out);
   if (!s.ok()) return PrintFailure(s);

@@ -498,6 +498,11 @@ absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::SealIdle(absl::Duration i
   return sealed;
 }
 
+bool LiveUploads::Streaming(const std::string& live_id) {
+  absl::MutexLock l(&mu_);
+  return active_.contains(live_id);
+}
+
 void LiveUploads::Release(const std::string& live_id) {
   absl::MutexLock l(&mu_);
   active_.erase(live_id);

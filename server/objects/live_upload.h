@@ -103,6 +103,8 @@ class LiveUploads {
   // `reason` (required). ABORTED while a stream appends to it.
   absl::StatusOr<v1::LiveInfo> SealTruncated(const std::string& live_id, const std::string& by,
                                              const std::string& reason);
+  // Whether a stream appends to `live_id` now.
+  bool Streaming(const std::string& live_id);
   // The uploads of `device`'s file `file_name`, sealed or not.
   absl::StatusOr<std::vector<v1::LiveInfo>> Find(const std::string& device,
                                                  const std::string& file_name);
@@ -137,6 +139,10 @@ class LiveUploads {
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> active_ ABSL_GUARDED_BY(mu_);
 };
+
+// The kind of the signed decision to seal a live upload as truncated (an
+// archivist's or an admin's; server/security/decisions.h).
+inline constexpr char kLiveSealOrdered[] = "live.seal-ordered";
 
 // The uploads column family keys of a live upload's record and of its tail
 // piece at `offset`.

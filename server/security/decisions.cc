@@ -36,6 +36,7 @@ std::optional<Action> DecisionAction(const std::string& kind) {
       {"access.denied", Action::kDecideAccess},
       {"access.revoked", Action::kDecideAccess},
       {"device.docked", Action::kPut},  // a station's dock manifest
+      {"live.seal-ordered", Action::kLiveSeal},
       {"purge.approved", Action::kApprovePurge},
       {"record.exemption-approved", Action::kApproveExemption},
       {"record.late-approved", Action::kApproveExemption},

@@ -8,6 +8,8 @@
 #include "common/status_macros.h"
 #include "common/unary.h"
 #include "server/objects/live_upload.h"
+#include "server/security/decisions.h"
+#include "server/security/ledger.h"
 #include "server/security/principals.h"
 #include "server/services/filing.h"
 
@@ -34,7 +36,7 @@ absl::Status CheckOwnDevice(Node* node, const v1::Principal& caller, const std::
 class LiveReactor : public grpc::ServerBidiReactor<v1::LiveMessage, v1::LiveAck> {
  public:
   LiveReactor(Node* node, grpc::CallbackServerContext* ctx)
-      : node_(node), ctx_(ctx), strand_(std::make_shared<SerialExecutor>(node->stream_pool())) {
+      : node_(node), ctx_(ctx), strand_(std::make_shared<SerialExecutor>(node->live_pool())) {
     StartRead(&in_);
   }
 
@@ -162,6 +164,23 @@ grpc::ServerUnaryReactor* LiveService::Seal(grpc::CallbackServerContext* ctx,
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     const std::string subject = "live:" + req->live_id();
     ASSIGN_OR_RETURN(v1::Principal p, node_->Authorize(*ctx, Action::kLiveSeal, subject));
+    // A person's decision: signed by them, checked here, kept in the ledger
+    // before the node carries it out (the trail reads order, then seal).
+    absl::StatusOr<v1::LedgerEntry> decided = node_->ledger()->verifier().FromClient(
+        p, req->signed_(), kLiveSealOrdered, subject, {{"reason", req->reason()}}, absl::Now());
+    if (!decided.ok()) return node_->Refuse(p.name(), Action::kLiveSeal, subject, decided.status());
+    if (req->reason().empty()) return absl::InvalidArgumentError("sealing needs --reason");
+    ASSIGN_OR_RETURN(v1::LiveInfo now, node_->live()->Query(req->live_id()));
+    if (now.state() != "recording") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("live upload ", req->live_id(), " was ", now.state(), " already"));
+    }
+    if (node_->live()->Streaming(req->live_id())) {
+      return absl::AbortedError(absl::StrCat(
+          "live upload ", req->live_id(), " is being appended to: seal it when its stream ends"));
+    }
+    v1::AuditEvent e = EventOf(*decided, subject);
+    RETURN_IF_ERROR(node_->ledger()->Append(*std::move(decided), std::move(e)).status());
     ASSIGN_OR_RETURN(*out, node_->live()->SealTruncated(req->live_id(), p.name(), req->reason()));
     if (!out->object_id().empty()) (void)FileUnderRecord(node_, p, out->object_id());
     return absl::OkStatus();

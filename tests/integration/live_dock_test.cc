@@ -97,8 +97,8 @@ class LiveDockTest : public ::testing::Test {
 
   TempDir dir_;
   // When the camera began: before the test wrote any of its files.
-  const std::string start_ = absl::FormatTime(absl::RFC3339_sec, absl::Now() - absl::Seconds(1),
-                                              absl::UTCTimeZone());
+  const std::string start_ =
+      absl::FormatTime(absl::RFC3339_sec, absl::Now() - absl::Seconds(1), absl::UTCTimeZone());
   int metrics_port_ = FreePort();
   std::string camera_ = dir_ / "camera";
   std::string watch_ = dir_ / "station-folder";

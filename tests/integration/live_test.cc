@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "common/digest.h"
+#include "custody/v1/live.grpc.pb.h"
 #include "tests/integration/cluster_util.h"
 #include "tests/integration/live_util.h"
 #include "tests/integration/process.h"
@@ -181,7 +182,20 @@ TEST(LiveDeviceTest, ADeviceAppendsOnlyToItsOwnUploadsAndCannotReadOrSeal) {
   EXPECT_NE(append.err.find("belongs to user:CAM-1"), std::string::npos) << append.err;
   CliResult seal = as("CAM-2", {"live", "seal", "live-open", "--reason", "mine now"});
   EXPECT_NE(seal.err.find("PERMISSION_DENIED"), std::string::npos) << seal.err;
-  // An archivist may seal it, as truncated.
+  // An archivist's seal is their signed decision: unsigned, it is refused.
+  {
+    ASSERT_TRUE(CustodyClient::UseTls(dir / "arch").ok());
+    auto stub = v1::Live::NewStub(CustodyClient::NewChannel(nodes[0]->address()));
+    grpc::ClientContext ctx;
+    v1::LiveSealRequest req;
+    req.set_live_id("live-open");
+    req.set_reason("unsigned");
+    v1::LiveInfo out;
+    grpc::Status unsigned_seal = stub->Seal(&ctx, req, &out);
+    EXPECT_EQ(unsigned_seal.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << unsigned_seal.error_message();
+  }
+  // An archivist may seal it, as truncated, signed.
   CliResult archived;
   EXPECT_TRUE(WaitFor(
       [&] {
@@ -192,10 +206,14 @@ TEST(LiveDeviceTest, ADeviceAppendsOnlyToItsOwnUploadsAndCannotReadOrSeal) {
       << archived.err;
   // Each refusal is on record.
   CliResult trail = as("aud", {"audit", "log", "live:live-open", "--json"});
-  int refused = 0;
+  int refused = 0, ordered = 0;
   const json events = json::parse(trail.out)["events"];  // not a range over a temporary
-  for (const json& e : events) refused += e["action"] == "access.refused";
-  EXPECT_GE(refused, 2) << trail.out;
+  for (const json& e : events) {
+    refused += e["action"] == "access.refused";
+    ordered += e["action"] == "live.seal-ordered" && e["actor"] == "user:arch";
+  }
+  EXPECT_GE(refused, 3) << trail.out;
+  EXPECT_EQ(ordered, 1) << trail.out;
 }
 
 }  // namespace
