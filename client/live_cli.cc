@@ -37,7 +37,8 @@ json InfoJson(const v1::LiveInfo& i) {
               {"last_segment", TimeJson(i.last_segment_unix_nanos())},
               {"object_id", i.object_id()},
               {"sealed_by", i.sealed_by()},
-              {"truncated_reason", i.truncated_reason()}};
+              {"truncated_reason", i.truncated_reason()},
+              {"moved_to", i.moved_to()}};
 }
 
 void PrintInfo(const v1::LiveInfo& i, bool as_json) {
@@ -52,6 +53,7 @@ void PrintInfo(const v1::LiveInfo& i, bool as_json) {
             << "last segment: " << TimeText(i.last_segment_unix_nanos(), "none yet") << "\n"
             << "owner:        " << i.owner() << "\n";
   if (!i.object_id().empty()) std::cout << "object:       " << i.object_id() << "\n";
+  if (!i.moved_to().empty()) std::cout << "moved to:     node " << i.moved_to() << "\n";
 }
 
 int LiveCommand(const LiveArgs& a) {
@@ -88,6 +90,7 @@ int LiveCommand(const LiveArgs& a) {
                       {"state", last.state()},
                       {"held", last.held()},
                       {"object_id", last.object_id()},
+                      {"durable_replicas", last.durable_replicas()},
                       {"reconnects", r->reconnects}}
                      .dump()
               << "\n";

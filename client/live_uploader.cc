@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "client/server_pool.h"
 #include "common/digest.h"
 #include "common/files.h"
 #include "common/grpc_status.h"
@@ -195,12 +196,19 @@ std::string ContinuationLiveId(const std::string& live_id) {
   return "live-" + Digest::Of(absl::StrCat(live_id, "\ndocked")).Hex().substr(0, 32);
 }
 
-absl::StatusOr<LiveResult> StreamLive(const std::string& address, const LiveOptions& o) {
-  return StreamLive(CustodyClient::NewChannel(address), o);
+absl::StatusOr<LiveResult> StreamLive(const std::string& servers, const LiveOptions& o) {
+  ASSIGN_OR_RETURN(std::vector<std::string> addresses, ParseServers({servers}));
+  ServerPool pool(std::move(addresses));
+  return StreamLive(&pool, o);
 }
 
 absl::StatusOr<LiveResult> StreamLive(std::shared_ptr<grpc::Channel> channel,
                                       const LiveOptions& o) {
+  ServerPool pool(std::move(channel));
+  return StreamLive(&pool, o);
+}
+
+absl::StatusOr<LiveResult> StreamLive(ServerPool* pool, const LiveOptions& o) {
   if (o.device.empty()) return absl::InvalidArgumentError("live needs --device");
   LiveResult result;
   ASSIGN_OR_RETURN(result.live_id, DeriveLiveId(o));
@@ -210,10 +218,12 @@ absl::StatusOr<LiveResult> StreamLive(std::shared_ptr<grpc::Channel> channel,
     int fd;
     ~Closer() { close(fd); }
   } closer{fd};
-  auto stub = v1::Live::NewStub(channel);
   Progress progress;
   absl::Duration backoff = absl::Milliseconds(250);
+  size_t down_in_a_row = 0;  // nodes that failed as down since the last pause
   while (true) {
+    const ServerPool::Server server = pool->Current();
+    auto stub = v1::Live::NewStub(server.channel);
     Session session(o, result.live_id, fd, &progress);
     const uint64_t before = progress.held;
     absl::Status s = session.Run(stub.get(), &result.last);
@@ -221,9 +231,19 @@ absl::StatusOr<LiveResult> StreamLive(std::shared_ptr<grpc::Channel> channel,
     if (!Retryable(s)) return s;
     if (progress.held > before) backoff = absl::Milliseconds(250);
     ++result.reconnects;
+    if (o.stop != nullptr && o.stop->load()) return result;
+    // A node that is down, or that does not hold the upload (another node
+    // took it over, or holds its copy), hands the next attempt to the next
+    // node at once; after a round of them the client pauses.
+    if (IsNodeDown(s) && pool->size() > 1 && ++down_in_a_row < pool->size()) {
+      LOG(WARNING) << result.live_id << ": " << s << "; " << progress.held
+                   << " bytes in custody; trying " << pool->FailOver(server.index, s);
+      continue;
+    }
+    if (IsNodeDown(s) && pool->size() > 1) pool->FailOver(server.index, s);
+    down_in_a_row = 0;
     LOG(WARNING) << result.live_id << ": " << s << "; " << progress.held
                  << " bytes in custody; retrying in " << backoff;
-    if (o.stop != nullptr && o.stop->load()) return result;
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, o.max_backoff);
   }

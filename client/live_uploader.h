@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/server_pool.h"
 #include "custody/v1/live.grpc.pb.h"
 
 namespace custody {
@@ -41,11 +42,15 @@ struct LiveResult {
   int reconnects = 0;
 };
 
-// Streams `o.path` to the node at `address` until the file is complete and
-// sealed, or `o.stop` is set. Reconnects (backing off) while the node is
-// down; fails for what retrying cannot fix (refused, or a file that shrank
-// below what the node holds). Not thread-safe.
-absl::StatusOr<LiveResult> StreamLive(const std::string& address, const LiveOptions& o);
+// Streams `o.path` to the cluster until the file is complete and sealed, or
+// `o.stop` is set. Reconnects (backing off) while the node is down, failing
+// over to the pool's next node (in a cluster with R > 1 a node that mirrors
+// the upload takes it over: doc/live.md, "On R nodes"); fails for what
+// retrying cannot fix (refused, or a file that shrank below what the node
+// holds). Not thread-safe.
+absl::StatusOr<LiveResult> StreamLive(ServerPool* pool, const LiveOptions& o);
+// The same to the nodes `servers` ("host:port[,host:port...]"), or to one channel.
+absl::StatusOr<LiveResult> StreamLive(const std::string& servers, const LiveOptions& o);
 absl::StatusOr<LiveResult> StreamLive(std::shared_ptr<grpc::Channel> channel, const LiveOptions& o);
 
 // The id StreamLive uses for `o` when none is given.

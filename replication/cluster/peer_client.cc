@@ -199,4 +199,20 @@ absl::StatusOr<std::string> PeerClient::AuditPage(uint64_t page, uint64_t upto) 
   return std::move(*resp.mutable_data());
 }
 
+absl::StatusOr<internal::v1::LiveMirrorResponse> PeerClient::MirrorLive(
+    const internal::v1::LiveMirrorRequest& req, absl::Duration deadline) {
+  internal::v1::LiveMirrorResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->MirrorLive(NewContext(deadline).get(), req, &resp)));
+  return resp;
+}
+
+absl::StatusOr<internal::v1::LiveRecord> PeerClient::HandOffLive(const std::string& live_id,
+                                                                 absl::Duration deadline) {
+  internal::v1::LiveHandOffRequest req;
+  req.set_live_id(live_id);
+  internal::v1::LiveHandOffResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(stub_->HandOffLive(NewContext(deadline).get(), req, &resp)));
+  return std::move(*resp.mutable_record());
+}
+
 }  // namespace custody

@@ -78,6 +78,12 @@ class PeerClient {
                                                                 uint32_t limit);
   absl::StatusOr<v1::SnapshotAuditLog> AuditSnapshot();
   absl::StatusOr<std::string> AuditPage(uint64_t page, uint64_t upto);
+  // Live uploads (server/objects/live_mirror.h), within `deadline`: a
+  // segment's mirror, and the hand-off of an upload the peer owns.
+  absl::StatusOr<internal::v1::LiveMirrorResponse> MirrorLive(
+      const internal::v1::LiveMirrorRequest& req, absl::Duration deadline);
+  absl::StatusOr<internal::v1::LiveRecord> HandOffLive(const std::string& live_id,
+                                                       absl::Duration deadline);
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext() const { return NewContext(deadline_); }

@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/live_chain.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "server/objects/purger.h"
 #include "server/storage/chunk_io.h"
@@ -19,14 +20,6 @@ namespace {
 
 int64_t Now() { return absl::ToUnixNanos(absl::Now()); }
 
-v1::AuditEvent LiveEvent(const char* action, const v1::LiveInfo& info, const std::string& actor) {
-  v1::AuditEvent e = NewEvent(action, "live:" + info.live_id(), actor);
-  AddDetail(&e, "device", info.device());
-  AddDetail(&e, "file_name", info.file_name());
-  AddDetail(&e, "held", absl::StrCat(info.held()));
-  return e;
-}
-
 v1::UploadHeader AsUploadHeader(const v1::LiveInfo& info, const std::string& media_type) {
   v1::UploadHeader h;
   h.set_upload_id(info.live_id());
@@ -34,18 +27,6 @@ v1::UploadHeader AsUploadHeader(const v1::LiveInfo& info, const std::string& med
   h.set_media_type(media_type);
   h.mutable_metadata()->insert(info.metadata().begin(), info.metadata().end());
   return h;
-}
-
-// The upload state of a live upload still recording (its size unknown).
-internal::v1::UploadState StateOf(const internal::v1::LiveRecord& rec) {
-  const v1::LiveInfo& info = rec.info();
-  internal::v1::UploadState st;
-  st.set_upload_id(info.live_id());
-  st.set_file_name(info.file_name());
-  st.set_media_type(rec.media_type());
-  st.mutable_metadata()->insert(info.metadata().begin(), info.metadata().end());
-  st.set_created_unix_nanos(info.opened_unix_nanos());
-  return st;
 }
 
 // The upload as the API shows it.
@@ -61,6 +42,25 @@ v1::LiveInfo InfoOf(const internal::v1::LiveRecord& rec) {
 }  // namespace
 
 std::string LiveRecordKey(const std::string& live_id) { return live_id + '\4'; }
+
+v1::AuditEvent LiveEvent(const char* action, const v1::LiveInfo& info, const std::string& actor) {
+  v1::AuditEvent e = NewEvent(action, "live:" + info.live_id(), actor);
+  AddDetail(&e, "device", info.device());
+  AddDetail(&e, "file_name", info.file_name());
+  AddDetail(&e, "held", absl::StrCat(info.held()));
+  return e;
+}
+
+internal::v1::UploadState LiveUploadState(const internal::v1::LiveRecord& rec) {
+  const v1::LiveInfo& info = rec.info();
+  internal::v1::UploadState st;
+  st.set_upload_id(info.live_id());
+  st.set_file_name(info.file_name());
+  st.set_media_type(rec.media_type());
+  st.mutable_metadata()->insert(info.metadata().begin(), info.metadata().end());
+  st.set_created_unix_nanos(info.opened_unix_nanos());
+  return st;
+}
 
 std::string LiveTailKey(const std::string& live_id, uint64_t offset) {
   char be[8];
@@ -79,6 +79,7 @@ v1::LiveAck LiveStream::Ack() const {
   a.set_last_segment_unix_nanos(rec_.info().last_segment_unix_nanos());
   a.set_state(rec_.info().state());
   a.set_object_id(rec_.info().object_id());
+  a.set_durable_replicas(1 + mirrored_);  // the full chunks are on their R homes
   return a;
 }
 
@@ -122,7 +123,8 @@ absl::StatusOr<v1::LiveAck> LiveStream::Append(const v1::LiveSegment& segment) {
   rocksdb::WriteBatch batch;
   rocksdb::ColumnFamilyHandle* cf = mgr_->uploads_->index_->uploads();
   std::string* tail = &tail_;
-  const uint64_t tail_before = rec_.tail_offset();
+  const uint64_t tail_before = rec_.tail_offset(), held_before = info.held();
+  const uint32_t first_new = next_chunk_;
   absl::string_view rest = data;
   while (!rest.empty()) {
     size_t n = std::min<size_t>(rest.size(), chunk_size - tail->size());
@@ -137,6 +139,10 @@ absl::StatusOr<v1::LiveAck> LiveStream::Append(const v1::LiveSegment& segment) {
     c.set_file_hash_state(hash_.SaveState());
     RETURN_IF_ERROR(StoreChunk(d, std::move(*tail)));
     batch.Put(cf, UploadChunkKey(info.live_id(), next_chunk_++), c.SerializeAsString());
+    if (mgr_->mirror_ != nullptr) {
+      chunks_.push_back(std::string(d.Raw()));
+      chunks_hash_state_ = c.file_hash_state();
+    }
     tail->clear();
     rec_.set_tail_offset(rec_.tail_offset() + chunk_size);
   }
@@ -157,6 +163,7 @@ absl::StatusOr<v1::LiveAck> LiveStream::Append(const v1::LiveSegment& segment) {
   rec_.set_file_hash_state(hash_.SaveState());
   batch.Put(cf, LiveRecordKey(info.live_id()), rec_.SerializeAsString());
   RETURN_IF_ERROR(mgr_->uploads_->index_->Commit(&batch));
+  RETURN_IF_ERROR(Mirror(first_new, held_before, data));
   broken_ = absl::OkStatus();
   return Ack();
 }
@@ -170,6 +177,15 @@ absl::StatusOr<v1::LiveAck> LiveStream::Finish(const std::string& sha256) {
 }
 
 // ------------------------------------------------------------ LiveUploads --
+
+LiveUploads::LiveUploads(UploadManager* uploads, AuditTrail* trail)
+    : uploads_(uploads),
+      trail_(trail),
+      mirrors_(std::make_unique<LiveMirrorStore>(uploads->index_, uploads->chunk_size_)) {
+  if (uploads->placement_ != nullptr && uploads->required_replicas_ > 1) {
+    mirror_ = std::make_unique<LiveMirror>(uploads->placement_, uploads->required_replicas_);
+  }
+}
 
 absl::StatusOr<internal::v1::LiveRecord> LiveUploads::Load(const std::string& live_id) {
   std::string v;
@@ -207,8 +223,26 @@ absl::StatusOr<std::unique_ptr<LiveStream>> LiveUploads::Open(const v1::LiveHead
   std::unique_ptr<LiveStream> stream(new LiveStream(this, std::move(fresh)));
   absl::StatusOr<internal::v1::LiveRecord> rec = Load(h.live_id());
   if (!rec.ok() && !absl::IsNotFound(rec.status())) return rec.status();
+  const bool moved = rec.ok() && rec->info().state() == "moved";
+  if ((!rec.ok() || moved) && h.continues().empty() && mirror_ != nullptr) {
+    absl::Status taken = TakeOver(h, owner);  // the client failed over to this node
+    if (taken.ok()) {
+      ASSIGN_OR_RETURN(rec, Load(h.live_id()));
+    } else if (!absl::IsNotFound(taken)) {
+      return taken;
+    } else if (!moved && h.offset() > 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "this node holds no copy of live upload ", h.live_id(), ", of which the client sent ",
+          h.offset(), " bytes: its owner and mirrors are other nodes"));
+    }
+  }
+  if (rec.ok() && rec->info().state() == "moved") {
+    return absl::UnavailableError(absl::StrCat("live upload ", h.live_id(), " moved to node ",
+                                               rec->info().moved_to(), ": stream there"));
+  }
   if (!rec.ok() && h.continues().empty()) {
     RETURN_IF_ERROR(Create(h, owner, stream.get()));
+    RETURN_IF_ERROR(stream->MirrorWhole());
     return stream;
   }
   if (!rec.ok()) {  // a docking station starts the rest of a sealed upload
@@ -239,6 +273,7 @@ absl::StatusOr<std::unique_ptr<LiveStream>> LiveUploads::Open(const v1::LiveHead
   stream->next_chunk_ = static_cast<uint32_t>(rec->tail_offset() / uploads_->chunk_size_);
   RETURN_IF_ERROR(LoadTail(*rec, &stream->tail_, &stream->tail_pieces_));
   stream->rec_ = *std::move(rec);
+  RETURN_IF_ERROR(stream->MirrorWhole());  // on R nodes before the answer (and still its owner)
   if (stream->rec_.info().held() > 0 || take_over) {
     v1::AuditEvent e = LiveEvent("live.resumed", stream->rec_.info(), owner);
     AddDetail(&e, "client_held", absl::StrCat(h.offset()));
@@ -269,7 +304,7 @@ absl::Status LiveUploads::Create(const v1::LiveHeader& h, const std::string& own
   v1::AuditEvent e = LiveEvent("live.opened", info, owner);
   return trail_->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
     b->Put(uploads_->index_->uploads(), UploadStateKey(h.live_id()),
-           StateOf(stream->rec_).SerializeAsString());
+           LiveUploadState(stream->rec_).SerializeAsString());
     b->Put(uploads_->index_->uploads(), LiveRecordKey(h.live_id()),
            stream->rec_.SerializeAsString());
   });
@@ -323,14 +358,8 @@ absl::Status LiveUploads::CreateContinuation(const v1::LiveHeader& h, const std:
   AddDetail(&e, "continues", o.live_id());
   rocksdb::ColumnFamilyHandle* cf = uploads_->index_->uploads();
   return trail_->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
-    b->Put(cf, UploadStateKey(h.live_id()), StateOf(rec).SerializeAsString());
-    for (int i = 0; i < old.chunks_size(); ++i) {
-      internal::v1::UploadChunk c;
-      c.set_sha256(old.chunks(i));
-      c.set_length(chunk_size);
-      if (i + 1 == old.chunks_size()) c.set_file_hash_state(old.chunks_hash_state());
-      b->Put(cf, UploadChunkKey(h.live_id(), static_cast<uint32_t>(i)), c.SerializeAsString());
-    }
+    b->Put(cf, UploadStateKey(h.live_id()), LiveUploadState(rec).SerializeAsString());
+    PutChunks(h.live_id(), old.chunks(), old.chunks_hash_state(), b);
     if (!tail.empty()) b->Put(cf, LiveTailKey(h.live_id(), rec.tail_offset()), tail);
     b->Put(cf, LiveRecordKey(h.live_id()), rec.SerializeAsString());
   });
@@ -396,7 +425,7 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::Seal(internal::v1::LiveRecord rec,
     v1::UploadHeader h = AsUploadHeader(info, rec.media_type());
     h.set_size(info.held());
     h.set_offset(rec.tail_offset());
-    internal::v1::UploadState st = StateOf(rec);
+    internal::v1::UploadState st = LiveUploadState(rec);
     st.set_size(info.held());
     rocksdb::WriteBatch b;
     b.Put(uploads_->index_->uploads(), UploadStateKey(info.live_id()), st.SerializeAsString());
@@ -421,6 +450,7 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::Seal(internal::v1::LiveRecord rec,
   RETURN_IF_ERROR(trail_->Write(std::move(e), [&](rocksdb::WriteBatch* b) {
     b->Put(uploads_->index_->uploads(), LiveRecordKey(info.live_id()), rec.SerializeAsString());
   }));
+  DropMirrors(rec);
   return InfoOf(rec);
 }
 
@@ -444,6 +474,15 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::SealTruncated(const std::string& live_
   std::string tail;
   std::vector<uint64_t> pieces;
   RETURN_IF_ERROR(LoadTail(rec, &tail, &pieces));
+  if (mirror_ != nullptr) {  // not if another node took it over while this one was away
+    absl::StatusOr<std::string> taken = TakenBy(rec, tail);
+    if (!taken.ok()) LOG(WARNING) << "sealing " << live_id << " unmirrored: " << taken.status();
+    if (taken.ok() && !taken->empty()) {
+      RETURN_IF_ERROR(Demote(live_id, *taken));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "live upload ", live_id, " was taken over by node ", *taken, ": it is sealed there"));
+    }
+  }
   return Seal(std::move(rec), tail, "", by, reason);
 }
 
@@ -456,7 +495,9 @@ absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::Find(const std::string& d
                                                             const std::string& file_name) {
   std::vector<v1::LiveInfo> out;
   RETURN_IF_ERROR(ForEach([&](const v1::LiveInfo& i) {
-    if (i.device() == device && i.file_name() == file_name) out.push_back(i);
+    if (i.device() == device && i.file_name() == file_name && i.state() != "moved") {
+      out.push_back(i);
+    }
   }));
   return out;
 }

@@ -34,6 +34,8 @@
 #include "custody/v1/custody.pb.h"
 #include "custody/v1/live.pb.h"
 #include "server/audit/audited_write.h"
+#include "server/objects/live_mirror.h"
+#include "server/objects/live_mirror_store.h"
 #include "server/objects/upload.h"
 
 namespace custody {
@@ -63,9 +65,20 @@ class LiveStream {
   LiveStream(LiveUploads* mgr, internal::v1::LiveRecord rec) : mgr_(mgr), rec_(std::move(rec)) {}
   // Stores one full chunk durably (its home nodes in a cluster).
   absl::Status StoreChunk(const Digest& d, std::string data);
+  // In a cluster with R > 1 (live_takeover.cc): sends `step` (the segment
+  // appended at `offset`, with the chunks it filled from `first_chunk` on),
+  // or the whole upload, to its mirror nodes. UNAVAILABLE when fewer than
+  // R - 1 hold it, or when another node took the upload over (this node
+  // then gives it up).
+  absl::Status Mirror(uint32_t first_chunk, uint64_t offset, const std::string& data);
+  absl::Status MirrorWhole();
+  internal::v1::LiveMirrorRequest WholeMirror() const;
 
   LiveUploads* mgr_;
   internal::v1::LiveRecord rec_;
+  std::vector<std::string> chunks_;    // in a cluster: every full chunk's hash (raw)
+  std::string chunks_hash_state_;      // the file's hash state after them
+  uint32_t mirrored_ = 0;              // nodes beside this one that hold the last step
   std::string tail_;                   // the bytes from rec_.tail_offset(), held
   std::vector<uint64_t> tail_pieces_;  // the offsets of their pieces
   Sha256 hash_;                        // of every byte held
@@ -79,7 +92,9 @@ class LiveUploads {
   // Segments larger than this are refused.
   static constexpr size_t kMaxSegment = kMaxLiveSegment;
 
-  LiveUploads(UploadManager* uploads, AuditTrail* trail) : uploads_(uploads), trail_(trail) {}
+  // In a cluster with R > 1 (`uploads` has a placement), every step is
+  // mirrored on R - 1 other nodes (doc/live.md, "On R nodes").
+  LiveUploads(UploadManager* uploads, AuditTrail* trail);
 
   // Opens live upload `h.live_id` for `owner`, or resumes it: the stream's
   // Ack() says the bytes held, from which the client goes on (h.offset is
@@ -115,6 +130,18 @@ class LiveUploads {
   // those that became objects.
   absl::StatusOr<std::vector<v1::LiveInfo>> SealIdle(absl::Duration idle, const std::string& by);
 
+  // Another node's step of an upload it owns (ReplicaService.MirrorLive):
+  // kept as a mirror; `held_by` names this node when it owns the upload
+  // itself at the same or a later epoch. A request of a later epoch than
+  // this node's own upload means it was taken over: this node gives it up.
+  absl::StatusOr<internal::v1::LiveMirrorResponse> ApplyMirror(
+      const internal::v1::LiveMirrorRequest& req, const std::string& from);
+  // Node `to` asks for an upload this node owns (a client failed over to
+  // it): given up ("moved") unless a stream appends to it here (ABORTED).
+  // The record as it stands after.
+  absl::StatusOr<internal::v1::LiveRecord> HandOff(const std::string& live_id,
+                                                   const std::string& to);
+
  private:
   friend class LiveStream;
   absl::StatusOr<internal::v1::LiveRecord> Load(const std::string& live_id);
@@ -133,9 +160,29 @@ class LiveUploads {
                                     const std::string& claimed, const std::string& by,
                                     const std::string& reason);
   void Release(const std::string& live_id);
+  // live_takeover.cc: makes this node's mirror of h.live_id the upload
+  // (after asking its owner to hand it off, unless that node is down):
+  // NOT_FOUND when it holds none.
+  absl::Status TakeOver(const v1::LiveHeader& h, const std::string& owner);
+  // The node that took `rec` over (the whole upload, `tail` its bytes after
+  // its chunks, sent to its mirror nodes), or "" when this node owns it.
+  absl::StatusOr<std::string> TakenBy(const internal::v1::LiveRecord& rec, const std::string& tail);
+  // Tells the mirror nodes that `sealed` ended (they drop their mirrors).
+  void DropMirrors(const internal::v1::LiveRecord& sealed);
+  // Gives `live_id` up to node `to` (state "moved", live.moved).
+  absl::Status Demote(const std::string& live_id, const std::string& to);
+  // Adds the keys of an upload's chunk list to `b`: the last one carries
+  // the file's hash state after it.
+  void PutChunks(const std::string& live_id,
+                 const google::protobuf::RepeatedPtrField<std::string>& chunks,
+                 const std::string& hash_state, rocksdb::WriteBatch* b);
+  // The keys of `live_id`'s tail pieces.
+  absl::StatusOr<std::vector<std::string>> TailKeys(const std::string& live_id);
 
   UploadManager* uploads_;
   AuditTrail* trail_;
+  std::unique_ptr<LiveMirror> mirror_;        // in a cluster with R > 1
+  std::unique_ptr<LiveMirrorStore> mirrors_;  // other nodes' uploads
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> active_ ABSL_GUARDED_BY(mu_);
 };
@@ -148,6 +195,10 @@ inline constexpr char kLiveSealOrdered[] = "live.seal-ordered";
 // piece at `offset`.
 std::string LiveRecordKey(const std::string& live_id);
 std::string LiveTailKey(const std::string& live_id, uint64_t offset);
+// The upload state of a live upload still recording (its size unknown).
+internal::v1::UploadState LiveUploadState(const internal::v1::LiveRecord& rec);
+// An event about "live:ID" with its device, file and the bytes held.
+v1::AuditEvent LiveEvent(const char* action, const v1::LiveInfo& info, const std::string& actor);
 
 }  // namespace custody
 

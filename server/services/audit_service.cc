@@ -87,9 +87,11 @@ grpc::ServerUnaryReactor* AuditService::Log(grpc::CallbackServerContext* ctx,
     for (std::string& e : events) response->add_events(std::move(e));
     ASSIGN_OR_RETURN(std::vector<std::string> restored, node_->history()->Events(subject));
     for (std::string& e : restored) response->add_events(std::move(e));
-    // Objects, records and devices have histories on several nodes.
+    // Objects, records, devices and live uploads (taken over by another
+    // node: doc/live.md) have histories on several nodes.
     bool shared = absl::StartsWith(subject, "sha256:") || absl::StartsWith(subject, "record:") ||
-                  absl::StartsWith(subject, "device:") || absl::StartsWith(subject, "snapshot:");
+                  absl::StartsWith(subject, "device:") || absl::StartsWith(subject, "snapshot:") ||
+                  absl::StartsWith(subject, "live:");
     if (!from_peer && shared && node_->cluster().nodes().size() > 1) {
       MergeFromPeers(node_, *request, response);
     }

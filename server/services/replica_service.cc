@@ -334,4 +334,32 @@ grpc::ServerUnaryReactor* ReplicaService::AuditPage(grpc::CallbackServerContext*
   });
 }
 
+// Live uploads (server/objects/live_mirror.h): on the read pool, apart from
+// the live pool whose streams wait for these calls on other nodes.
+grpc::ServerUnaryReactor* ReplicaService::MirrorLive(grpc::CallbackServerContext* ctx,
+                                                     const internal::v1::LiveMirrorRequest* request,
+                                                     internal::v1::LiveMirrorResponse* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
+  std::string from = PeerNodeId(ctx);
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(Audited(peer, caller, "MirrorLive"));
+    ASSIGN_OR_RETURN(*response, node_->live()->ApplyMirror(*request, from));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReplicaService::HandOffLive(
+    grpc::CallbackServerContext* ctx, const internal::v1::LiveHandOffRequest* request,
+    internal::v1::LiveHandOffResponse* response) {
+  absl::Status peer = CheckPeer(ctx, node_->cluster());
+  std::string caller = PeerIdentity(*ctx);
+  std::string from = PeerNodeId(ctx);
+  return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
+    RETURN_IF_ERROR(Audited(peer, caller, "HandOffLive"));
+    ASSIGN_OR_RETURN(*response->mutable_record(), node_->live()->HandOff(request->live_id(), from));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace custody

@@ -66,6 +66,12 @@ class ReplicaService final : public internal::v1::Replica::CallbackService {
   grpc::ServerUnaryReactor* AuditPage(grpc::CallbackServerContext* ctx,
                                       const internal::v1::AuditPageRequest* request,
                                       internal::v1::AuditPageResponse* response) override;
+  grpc::ServerUnaryReactor* MirrorLive(grpc::CallbackServerContext* ctx,
+                                       const internal::v1::LiveMirrorRequest* request,
+                                       internal::v1::LiveMirrorResponse* response) override;
+  grpc::ServerUnaryReactor* HandOffLive(grpc::CallbackServerContext* ctx,
+                                        const internal::v1::LiveHandOffRequest* request,
+                                        internal::v1::LiveHandOffResponse* response) override;
   grpc::ServerUnaryReactor* RunScrub(grpc::CallbackServerContext* ctx,
                                      const internal::v1::RunScrubRequest* request,
                                      v1::ScrubReport* response) override;
