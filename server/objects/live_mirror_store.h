@@ -19,6 +19,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ class LiveMirrorStore {
   // The mirror of `live_id`; NOT_FOUND when this node holds none. One that
   // is no longer recording has no tail.
   absl::StatusOr<Copy> Load(const std::string& live_id);
+  // Every mirror's record, recording or ended.
+  absl::Status ForEach(const std::function<void(const internal::v1::LiveRecord&)>& fn);
   // The keys of `live_id`'s mirror (a take-over deletes them in the same
   // batch as the upload it becomes).
   absl::StatusOr<std::vector<std::string>> Keys(const std::string& live_id);

@@ -114,8 +114,8 @@ void LiveUploads::PutChunks(const std::string& live_id,
   }
 }
 
-absl::Status LiveUploads::TakeOver(const v1::LiveHeader& h, const std::string& owner) {
-  const std::string& id = h.live_id();
+absl::Status LiveUploads::TakeOver(const std::string& id, const std::string& owner,
+                                   const std::string& actor) {
   ASSIGN_OR_RETURN(LiveMirrorStore::Copy copy, mirrors_->Load(id));
   if (copy.rec.info().owner() != owner) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -157,7 +157,7 @@ absl::Status LiveUploads::TakeOver(const v1::LiveHeader& h, const std::string& o
     stale.push_back(UploadChunkKey(id, static_cast<uint32_t>(i)));
   }
   ASSIGN_OR_RETURN(std::vector<std::string> mirror_keys, mirrors_->Keys(id));
-  v1::AuditEvent e = LiveNodeEvent("live.taken-over", rec, owner);
+  v1::AuditEvent e = LiveNodeEvent("live.taken-over", rec, actor);
   AddDetail(&e, "from_node", from);
   AddDetail(&e, "owner_answered",
             there.ok() ? "handed off" : std::string(there.status().message()));

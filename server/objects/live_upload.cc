@@ -225,7 +225,7 @@ absl::StatusOr<std::unique_ptr<LiveStream>> LiveUploads::Open(const v1::LiveHead
   if (!rec.ok() && !absl::IsNotFound(rec.status())) return rec.status();
   const bool moved = rec.ok() && rec->info().state() == "moved";
   if ((!rec.ok() || moved) && h.continues().empty() && mirror_ != nullptr) {
-    absl::Status taken = TakeOver(h, owner);  // the client failed over to this node
+    absl::Status taken = TakeOver(h.live_id(), owner, owner);  // the client failed over here
     if (taken.ok()) {
       ASSIGN_OR_RETURN(rec, Load(h.live_id()));
     } else if (!absl::IsNotFound(taken)) {
@@ -466,7 +466,15 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::SealTruncated(const std::string& live_
     }
   }
   absl::Cleanup release = [&] { Release(live_id); };
-  ASSIGN_OR_RETURN(internal::v1::LiveRecord rec, Load(live_id));
+  absl::StatusOr<internal::v1::LiveRecord> mine = Load(live_id);
+  if (absl::IsNotFound(mine.status()) && mirror_ != nullptr) {  // its owner node is gone
+    absl::StatusOr<LiveMirrorStore::Copy> copy = mirrors_->Load(live_id);
+    if (copy.ok()) {
+      RETURN_IF_ERROR(TakeOver(live_id, copy->rec.info().owner(), by));
+      mine = Load(live_id);
+    }
+  }
+  ASSIGN_OR_RETURN(internal::v1::LiveRecord rec, std::move(mine));
   if (rec.info().state() != "recording") {
     return absl::FailedPreconditionError(
         absl::StrCat("live upload ", live_id, " was ", rec.info().state(), " already"));
@@ -487,8 +495,13 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::SealTruncated(const std::string& live_
 }
 
 absl::StatusOr<v1::LiveInfo> LiveUploads::Query(const std::string& live_id) {
-  ASSIGN_OR_RETURN(internal::v1::LiveRecord rec, Load(live_id));
-  return InfoOf(rec);
+  absl::StatusOr<internal::v1::LiveRecord> rec = Load(live_id);
+  if (absl::IsNotFound(rec.status()) && mirror_ != nullptr) {
+    absl::StatusOr<LiveMirrorStore::Copy> copy = mirrors_->Load(live_id);
+    if (copy.ok()) rec = std::move(copy->rec);
+  }
+  if (!rec.ok()) return rec.status();
+  return InfoOf(*rec);
 }
 
 absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::Find(const std::string& device,
@@ -530,6 +543,14 @@ absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::SealIdle(absl::Duration i
     int64_t last = std::max(i.last_segment_unix_nanos(), i.opened_unix_nanos());
     if (i.state() == "recording" && last < before) due.push_back(i.live_id());
   }));
+  const int64_t orphaned = absl::ToUnixNanos(absl::Now() - 2 * idle);
+  if (mirror_ != nullptr) {
+    RETURN_IF_ERROR(mirrors_->ForEach([&](const internal::v1::LiveRecord& r) {
+      const v1::LiveInfo& i = r.info();
+      int64_t last = std::max(i.last_segment_unix_nanos(), i.opened_unix_nanos());
+      if (i.state() == "recording" && last < orphaned) due.push_back(i.live_id());
+    }));
+  }
   std::vector<v1::LiveInfo> sealed;
   for (const std::string& id : due) {
     absl::StatusOr<v1::LiveInfo> s = SealTruncated(

@@ -112,10 +112,12 @@ class LiveUploads {
   absl::StatusOr<std::unique_ptr<LiveStream>> Open(const v1::LiveHeader& h,
                                                    const std::string& owner,
                                                    bool may_take_over = false);
-  // The upload as it stands; NOT_FOUND if there is none.
+  // The upload as it stands (in a cluster, as this node's mirror of it has
+  // it); NOT_FOUND if there is none.
   absl::StatusOr<v1::LiveInfo> Query(const std::string& live_id);
   // Seals an upload the camera did not finish as truncated, by `by`, for
-  // `reason` (required). ABORTED while a stream appends to it.
+  // `reason` (required); one this node mirrors is taken over first. ABORTED
+  // while a stream appends to it.
   absl::StatusOr<v1::LiveInfo> SealTruncated(const std::string& live_id, const std::string& by,
                                              const std::string& reason);
   // Whether a stream appends to `live_id` now.
@@ -123,11 +125,13 @@ class LiveUploads {
   // The uploads of `device`'s file `file_name`, sealed or not.
   absl::StatusOr<std::vector<v1::LiveInfo>> Find(const std::string& device,
                                                  const std::string& file_name);
-  // Every live upload, sealed or not.
+  // Every live upload, sealed or not (not the mirrors of other nodes').
   absl::Status ForEach(const std::function<void(const v1::LiveInfo&)>& fn);
   // Seals as truncated every upload still recording whose last segment (or
   // opening) is older than `idle` and that no stream appends to; returns
-  // those that became objects.
+  // those that became objects. In a cluster, also the mirrors of uploads
+  // silent for twice `idle` (their owner node is gone): this node takes
+  // them over (asking the owner node first) and seals them.
   absl::StatusOr<std::vector<v1::LiveInfo>> SealIdle(absl::Duration idle, const std::string& by);
 
   // Another node's step of an upload it owns (ReplicaService.MirrorLive):
@@ -160,10 +164,12 @@ class LiveUploads {
                                     const std::string& claimed, const std::string& by,
                                     const std::string& reason);
   void Release(const std::string& live_id);
-  // live_takeover.cc: makes this node's mirror of h.live_id the upload
-  // (after asking its owner to hand it off, unless that node is down):
+  // live_takeover.cc: makes this node's mirror of `live_id` the upload of
+  // `owner` (after asking its owner node to hand it off, unless that node
+  // is down), for `actor` (the owner streaming on, or who seals it):
   // NOT_FOUND when it holds none.
-  absl::Status TakeOver(const v1::LiveHeader& h, const std::string& owner);
+  absl::Status TakeOver(const std::string& live_id, const std::string& owner,
+                        const std::string& actor);
   // The node that took `rec` over (the whole upload, `tail` its bytes after
   // its chunks, sent to its mirror nodes), or "" when this node owns it.
   absl::StatusOr<std::string> TakenBy(const internal::v1::LiveRecord& rec, const std::string& tail);

@@ -5,7 +5,8 @@
 // over from exactly what was acknowledged, the client goes on there, and
 // the sealed object equals the file. The killed node, restarted, learns
 // that it was taken over: it gives its upload up ("moved") instead of
-// sealing it as truncated.
+// sealing it as truncated. An upload whose camera and node are lost
+// together is sealed by its mirror.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/digest.h"
 #include "tests/integration/cluster_util.h"
 #include "tests/integration/live_util.h"
 #include "tests/integration/process.h"
@@ -105,6 +107,54 @@ TEST(LiveFailoverTest, AMirrorTakesOverFromAKilledOwnerAndTheObjectEqualsTheFile
   EXPECT_EQ(mine["object_id"], "") << "no truncated object from the stale copy";
   EXPECT_EQ(NodesOf(*nodes[0], "live:" + id, "live.moved"), std::vector<std::string>{"n1"});
   EXPECT_TRUE(NodesOf(*nodes[0], "live:" + id, "live.truncated").empty());
+}
+
+// The camera and the node that took its stream are lost together: the
+// upload's mirror seals it on its own, once it has been silent for twice
+// --live-timeout, as truncated, holding everything that node acknowledged.
+TEST(LiveFailoverTest, AnUploadWhoseCameraAndNodeAreLostIsSealedByItsMirror) {
+  TempDir dir;
+  std::vector<int> ports;
+  const std::string map = WriteMap(dir / "map.json", 3, 1, 2, &ports);
+  std::vector<std::unique_ptr<NodeProcess>> nodes =
+      StartMappedNodes(dir, map, ports, {"--live-timeout", "3"});
+  ASSERT_EQ(nodes.size(), 3u);
+  WaitUntilPeersAreUp(nodes);
+  const std::string file = dir / "cam.mp4";
+  const std::string id = "live-orphan";
+  std::unique_ptr<Subprocess> camera = Camera(dir, file, 10);
+  std::unique_ptr<Subprocess> live =
+      Background(dir, "live",
+                 {"--server", nodes[0]->address(), "live", file, "--device", "CAM-8", "--live-id",
+                  id, "--finish-after", "30"});
+  json info;
+  for (int i = 0; i < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    info = Json(*nodes[0], {"live", "show", id});
+    if (!info.is_null() && info["held"] >= (2u << 20)) break;
+  }
+  camera->Kill(SIGKILL);
+  live->Kill(SIGKILL);
+  info = Json(*nodes[0], {"live", "show", id});  // all it acknowledged
+  ASSERT_FALSE(info.is_null());
+  const uint64_t held = info["held"];
+  ASSERT_GE(held, 2u << 20);
+  ASSERT_EQ(nodes[0]->Kill(SIGKILL), 128 + SIGKILL);
+  json sealed;
+  const NodeProcess* by = nullptr;
+  for (int i = 0; i < 150 && by == nullptr; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (int n : {1, 2}) {
+      json j = Json(*nodes[n], {"live", "show", id});
+      if (!j.is_null() && j["state"] == "truncated") sealed = j, by = nodes[n].get();
+    }
+  }
+  ASSERT_NE(by, nullptr) << "no mirror sealed it";
+  EXPECT_EQ(sealed["held"], held);
+  EXPECT_EQ(sealed["object_id"], Digest::Of(ReadFile(file).substr(0, held)).ToString());
+  json stat = Json(*by, {"stat", sealed["object_id"]});
+  EXPECT_EQ(stat["metadata"]["live"], "truncated");
+  EXPECT_EQ(NodesOf(*by, "live:" + id, "live.truncated").size(), 1u);
 }
 
 }  // namespace
