@@ -16,7 +16,7 @@ constexpr absl::Duration kStepDeadline = absl::Seconds(5);
 
 absl::StatusOr<LiveMirror::Sent> LiveMirror::Send(
     const internal::v1::LiveMirrorRequest& step,
-    const std::function<internal::v1::LiveMirrorRequest()>& whole) {
+    const std::function<absl::StatusOr<internal::v1::LiveMirrorRequest>()>& whole) {
   const std::string& id = step.record().info().live_id();
   const uint32_t need = replicas_ - 1;
   Sent sent;
@@ -26,7 +26,11 @@ absl::StatusOr<LiveMirror::Sent> LiveMirror::Send(
     PeerClient* peer = placement_->peer(n->id);
     if (peer == nullptr) continue;  // this node
     absl::StatusOr<internal::v1::LiveMirrorResponse> r = peer->MirrorLive(step, kStepDeadline);
-    if (r.ok() && r->gap()) r = peer->MirrorLive(whole(), 2 * kStepDeadline);
+    if (r.ok() && r->gap()) {
+      absl::StatusOr<internal::v1::LiveMirrorRequest> all = whole();
+      if (!all.ok()) return all.status();
+      r = peer->MirrorLive(*all, 2 * kStepDeadline);
+    }
     if (!r.ok()) {
       failed.push_back(absl::StrCat(n->id, ": ", r.status().message()));
       continue;

@@ -32,8 +32,9 @@ class LiveMirror {
   // Sends `step` to the upload's mirror nodes; one that missed a step gets
   // `whole()` instead. UNAVAILABLE when fewer than R - 1 hold it, naming
   // each failure.
-  absl::StatusOr<Sent> Send(const internal::v1::LiveMirrorRequest& step,
-                            const std::function<internal::v1::LiveMirrorRequest()>& whole);
+  absl::StatusOr<Sent> Send(
+      const internal::v1::LiveMirrorRequest& step,
+      const std::function<absl::StatusOr<internal::v1::LiveMirrorRequest>()>& whole);
   // Asks node `owner` to give `live_id` up to this node: its record after.
   absl::StatusOr<internal::v1::LiveRecord> HandOff(const std::string& owner,
                                                    const std::string& live_id);

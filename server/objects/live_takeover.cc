@@ -49,8 +49,11 @@ std::vector<std::string> RawChunks(const std::vector<Digest>& chunks) {
 
 }  // namespace
 
-internal::v1::LiveMirrorRequest LiveStream::WholeMirror() const {
-  return WholeMirrorOf(rec_, chunks_, chunks_hash_state_, tail_);
+absl::StatusOr<internal::v1::LiveMirrorRequest> LiveStream::WholeMirror() {
+  std::string tail;
+  std::vector<uint64_t> pieces;
+  RETURN_IF_ERROR(mgr_->LoadTail(rec_, &tail, &pieces));
+  return WholeMirrorOf(rec_, chunks_, chunks_hash_state_, tail);
 }
 
 absl::Status LiveStream::Mirror(uint32_t first_chunk, uint64_t offset, const std::string& data) {
@@ -82,7 +85,7 @@ absl::Status LiveStream::MirrorWhole() {
   ASSIGN_OR_RETURN(UploadManager::Persisted p, mgr_->uploads_->Load(rec_.info().live_id()));
   chunks_ = RawChunks(p.chunks);
   chunks_hash_state_ = p.last_hash_state;
-  internal::v1::LiveMirrorRequest whole = WholeMirror();
+  ASSIGN_OR_RETURN(internal::v1::LiveMirrorRequest whole, WholeMirror());
   return Mirror(0, whole.offset(), whole.data());
 }
 

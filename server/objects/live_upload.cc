@@ -119,59 +119,77 @@ absl::StatusOr<v1::LiveAck> LiveStream::Append(const v1::LiveSegment& segment) {
         info.held(), ")"));
   }
   broken_ = absl::AbortedError("an earlier segment of this stream failed; resume on a new one");
-  const uint32_t chunk_size = mgr_->uploads_->chunk_size_;
   rocksdb::WriteBatch batch;
-  rocksdb::ColumnFamilyHandle* cf = mgr_->uploads_->index_->uploads();
-  std::string* tail = &tail_;
-  const uint64_t tail_before = rec_.tail_offset(), held_before = info.held();
+  const uint64_t held_before = info.held();
   const uint32_t first_new = next_chunk_;
-  absl::string_view rest = data;
-  while (!rest.empty()) {
-    size_t n = std::min<size_t>(rest.size(), chunk_size - tail->size());
-    hash_.Update(rest.data(), n);
-    tail->append(rest.data(), n);
-    rest.remove_prefix(n);
-    if (tail->size() < chunk_size) break;
-    const Digest d = Digest::Of(*tail);
-    internal::v1::UploadChunk c;
-    c.set_sha256(std::string(d.Raw()));
-    c.set_length(chunk_size);
-    c.set_file_hash_state(hash_.SaveState());
-    RETURN_IF_ERROR(StoreChunk(d, std::move(*tail)));
-    batch.Put(cf, UploadChunkKey(info.live_id(), next_chunk_++), c.SerializeAsString());
-    if (mgr_->mirror_ != nullptr) {
-      chunks_.push_back(std::string(d.Raw()));
-      chunks_hash_state_ = c.file_hash_state();
-    }
-    tail->clear();
-    rec_.set_tail_offset(rec_.tail_offset() + chunk_size);
-  }
-  if (rec_.tail_offset() == tail_before) {  // no chunk filled: the segment is a piece
-    batch.Put(cf, LiveTailKey(info.live_id(), info.held()), data);
-    tail_pieces_.push_back(info.held());
-  } else {  // the pieces went into chunks; what is left is one piece
-    for (uint64_t at : tail_pieces_) batch.Delete(cf, LiveTailKey(info.live_id(), at));
-    tail_pieces_.clear();
-    if (!tail_.empty()) {
-      batch.Put(cf, LiveTailKey(info.live_id(), rec_.tail_offset()), tail_);
-      tail_pieces_.push_back(rec_.tail_offset());
-    }
-  }
+  RETURN_IF_ERROR(AddBytes(data, &batch));
   info.set_held(info.held() + data.size());
   info.set_chain(chain);
   info.set_last_segment_unix_nanos(Now());
   rec_.set_file_hash_state(hash_.SaveState());
-  batch.Put(cf, LiveRecordKey(info.live_id()), rec_.SerializeAsString());
+  batch.Put(mgr_->uploads_->index_->uploads(), LiveRecordKey(info.live_id()),
+            rec_.SerializeAsString());
   RETURN_IF_ERROR(mgr_->uploads_->index_->Commit(&batch));
   RETURN_IF_ERROR(Mirror(first_new, held_before, data));
   broken_ = absl::OkStatus();
   return Ack();
 }
 
+absl::Status LiveStream::AddBytes(const std::string& data, rocksdb::WriteBatch* batch) {
+  const uint32_t chunk_size = mgr_->uploads_->chunk_size_;
+  rocksdb::ColumnFamilyHandle* cf = mgr_->uploads_->index_->uploads();
+  const std::string& id = rec_.info().live_id();
+  const uint64_t tail_before = rec_.tail_offset(), held_before = rec_.info().held();
+  uint64_t tail_size = held_before - tail_before;  // held after the last full chunk
+  for (absl::string_view rest = data; !rest.empty();) {
+    const size_t n = std::min<size_t>(rest.size(), chunk_size - tail_size);
+    hash_.Update(rest.data(), n);
+    if (tail_size + n < chunk_size) {
+      tail_size += n;
+      break;
+    }
+    std::string chunk;  // the tail's stored pieces, then this segment's bytes
+    std::vector<uint64_t> pieces;
+    if (tail_size > 0) RETURN_IF_ERROR(mgr_->LoadTail(rec_, &chunk, &pieces));
+    chunk.append(rest.data(), n);
+    rest.remove_prefix(n);
+    const Digest d = Digest::Of(chunk);
+    internal::v1::UploadChunk c;
+    c.set_sha256(std::string(d.Raw()));
+    c.set_length(chunk_size);
+    c.set_file_hash_state(hash_.SaveState());
+    RETURN_IF_ERROR(StoreChunk(d, std::move(chunk)));
+    batch->Put(cf, UploadChunkKey(id, next_chunk_++), c.SerializeAsString());
+    if (mgr_->mirror_ != nullptr) {
+      chunks_.push_back(std::string(d.Raw()));
+      chunks_hash_state_ = c.file_hash_state();
+    }
+    tail_size = 0;
+    rec_.set_tail_offset(rec_.tail_offset() + chunk_size);
+  }
+  if (rec_.tail_offset() == tail_before) {  // no chunk filled: the segment is a piece
+    batch->Put(cf, LiveTailKey(id, held_before), data);
+    tail_pieces_.push_back(held_before);
+    return absl::OkStatus();
+  }
+  // The pieces went into chunks; what is left, the segment's last bytes, is one piece.
+  for (uint64_t at : tail_pieces_) batch->Delete(cf, LiveTailKey(id, at));
+  tail_pieces_.clear();
+  if (tail_size > 0) {
+    batch->Put(cf, LiveTailKey(id, rec_.tail_offset()),
+               rocksdb::Slice(data.data() + data.size() - tail_size, tail_size));
+    tail_pieces_.push_back(rec_.tail_offset());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::LiveAck> LiveStream::Finish(const std::string& sha256) {
   RETURN_IF_ERROR(broken_);
   broken_ = absl::AbortedError("the upload was sealed");
-  ASSIGN_OR_RETURN(v1::LiveInfo sealed, mgr_->Seal(rec_, tail_, sha256, rec_.info().owner(), ""));
+  std::string tail;
+  std::vector<uint64_t> pieces;
+  RETURN_IF_ERROR(mgr_->LoadTail(rec_, &tail, &pieces));
+  ASSIGN_OR_RETURN(v1::LiveInfo sealed, mgr_->Seal(rec_, tail, sha256, rec_.info().owner(), ""));
   *rec_.mutable_info() = sealed;
   return Ack();
 }
@@ -271,7 +289,8 @@ absl::StatusOr<std::unique_ptr<LiveStream>> LiveUploads::Open(const v1::LiveHead
     ASSIGN_OR_RETURN(stream->hash_, Sha256::RestoreState(rec->file_hash_state()));
   }
   stream->next_chunk_ = static_cast<uint32_t>(rec->tail_offset() / uploads_->chunk_size_);
-  RETURN_IF_ERROR(LoadTail(*rec, &stream->tail_, &stream->tail_pieces_));
+  std::string tail;  // checked here, read again when a chunk fills
+  RETURN_IF_ERROR(LoadTail(*rec, &tail, &stream->tail_pieces_));
   stream->rec_ = *std::move(rec);
   RETURN_IF_ERROR(stream->MirrorWhole());  // on R nodes before the answer (and still its owner)
   if (stream->rec_.info().held() > 0 || take_over) {
@@ -456,7 +475,7 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::Seal(internal::v1::LiveRecord rec,
 
 absl::StatusOr<v1::LiveInfo> LiveUploads::SealTruncated(const std::string& live_id,
                                                         const std::string& by,
-                                                        const std::string& reason) {
+                                                        const std::string& reason, bool idle) {
   if (reason.empty()) return absl::InvalidArgumentError("sealing a live upload needs --reason");
   {
     absl::MutexLock l(&mu_);
@@ -484,6 +503,7 @@ absl::StatusOr<v1::LiveInfo> LiveUploads::SealTruncated(const std::string& live_
   RETURN_IF_ERROR(LoadTail(rec, &tail, &pieces));
   if (mirror_ != nullptr) {  // not if another node took it over while this one was away
     absl::StatusOr<std::string> taken = TakenBy(rec, tail);
+    if (!taken.ok() && idle) return taken.status();  // the next round tries again
     if (!taken.ok()) LOG(WARNING) << "sealing " << live_id << " unmirrored: " << taken.status();
     if (taken.ok() && !taken->empty()) {
       RETURN_IF_ERROR(Demote(live_id, *taken));
@@ -554,7 +574,8 @@ absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::SealIdle(absl::Duration i
   std::vector<v1::LiveInfo> sealed;
   for (const std::string& id : due) {
     absl::StatusOr<v1::LiveInfo> s = SealTruncated(
-        id, by, absl::StrCat("no segment for ", absl::FormatDuration(idle), " (--live-timeout)"));
+        id, by, absl::StrCat("no segment for ", absl::FormatDuration(idle), " (--live-timeout)"),
+        /*idle=*/true);
     if (s.ok() && !s->object_id().empty()) sealed.push_back(*std::move(s));
   }
   return sealed;

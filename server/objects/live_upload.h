@@ -63,6 +63,9 @@ class LiveStream {
  private:
   friend class LiveUploads;
   LiveStream(LiveUploads* mgr, internal::v1::LiveRecord rec) : mgr_(mgr), rec_(std::move(rec)) {}
+  // Adds `data` (the next segment, which follows the chain) to the upload:
+  // the chunks it fills are stored, and they and its piece go into `batch`.
+  absl::Status AddBytes(const std::string& data, rocksdb::WriteBatch* batch);
   // Stores one full chunk durably (its home nodes in a cluster).
   absl::Status StoreChunk(const Digest& d, std::string data);
   // In a cluster with R > 1 (live_takeover.cc): sends `step` (the segment
@@ -72,17 +75,18 @@ class LiveStream {
   // then gives it up).
   absl::Status Mirror(uint32_t first_chunk, uint64_t offset, const std::string& data);
   absl::Status MirrorWhole();
-  internal::v1::LiveMirrorRequest WholeMirror() const;
+  absl::StatusOr<internal::v1::LiveMirrorRequest> WholeMirror();
 
   LiveUploads* mgr_;
   internal::v1::LiveRecord rec_;
-  std::vector<std::string> chunks_;    // in a cluster: every full chunk's hash (raw)
-  std::string chunks_hash_state_;      // the file's hash state after them
-  uint32_t mirrored_ = 0;              // nodes beside this one that hold the last step
-  std::string tail_;                   // the bytes from rec_.tail_offset(), held
-  std::vector<uint64_t> tail_pieces_;  // the offsets of their pieces
-  Sha256 hash_;                        // of every byte held
-  uint32_t next_chunk_ = 0;            // index of the next full chunk
+  std::vector<std::string> chunks_;  // in a cluster: every full chunk's hash (raw)
+  std::string chunks_hash_state_;    // the file's hash state after them
+  uint32_t mirrored_ = 0;            // nodes beside this one that hold the last step
+  // The offsets of the pieces of the bytes held after the last full chunk
+  // (read back from the index when a chunk fills: not held in memory).
+  std::vector<uint64_t> tail_pieces_;
+  Sha256 hash_;              // of every byte held
+  uint32_t next_chunk_ = 0;  // index of the next full chunk
   absl::Status broken_;
 };
 
@@ -118,8 +122,10 @@ class LiveUploads {
   // Seals an upload the camera did not finish as truncated, by `by`, for
   // `reason` (required); one this node mirrors is taken over first. ABORTED
   // while a stream appends to it.
+  // `idle`: the node's own timeout, which in a cluster waits while the
+  // mirror nodes cannot confirm that no other node took the upload over.
   absl::StatusOr<v1::LiveInfo> SealTruncated(const std::string& live_id, const std::string& by,
-                                             const std::string& reason);
+                                             const std::string& reason, bool idle = false);
   // Whether a stream appends to `live_id` now.
   bool Streaming(const std::string& live_id);
   // The uploads of `device`'s file `file_name`, sealed or not.
