@@ -227,7 +227,9 @@ int main(int argc, char** argv) {
   app.add_option("--bitrate", cfg.bitrate, "bits per second per camera (default 8e6)");
   app.add_option("--replicas", cfg.replicas, "1: one node; 2: three local nodes, R = 2")
       ->check(CLI::IsMember({1, 2}));
-  app.add_option("--backends", cfg.backends, "io_uring and/or pwrite (default both)");
+  app.add_option("--backends", cfg.backends,
+                 "io_uring and/or pwrite, comma-separated (default both)")
+      ->delimiter(',');
   app.add_option("--dir", cfg.dir, "scratch folder (default bench-tmp/live)");
   app.add_option("--camera-dir", cfg.camera_dir,
                  "where the cameras write (default /dev/shm/custody-live-bench: not the node's "

@@ -535,7 +535,8 @@ absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::Find(const std::string& d
   return out;
 }
 
-absl::Status LiveUploads::ForEach(const std::function<void(const v1::LiveInfo&)>& fn) {
+absl::Status LiveUploads::ForEach(const std::function<void(const v1::LiveInfo&)>& fn,
+                                  bool held_sha256) {
   Index* index = uploads_->index_;
   std::unique_ptr<rocksdb::Iterator> it(
       index->db()->NewIterator(rocksdb::ReadOptions(), index->uploads()));
@@ -550,7 +551,7 @@ absl::Status LiveUploads::ForEach(const std::function<void(const v1::LiveInfo&)>
     if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("a live upload's record does not parse");
     }
-    fn(InfoOf(rec));
+    fn(held_sha256 ? InfoOf(rec) : rec.info());
   }
   return FromRocksStatus(it->status(), "listing live uploads");
 }
@@ -559,10 +560,12 @@ absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::SealIdle(absl::Duration i
                                                                 const std::string& by) {
   std::vector<std::string> due;
   const int64_t before = absl::ToUnixNanos(absl::Now() - idle);
-  RETURN_IF_ERROR(ForEach([&](const v1::LiveInfo& i) {
-    int64_t last = std::max(i.last_segment_unix_nanos(), i.opened_unix_nanos());
-    if (i.state() == "recording" && last < before) due.push_back(i.live_id());
-  }));
+  RETURN_IF_ERROR(ForEach(
+      [&](const v1::LiveInfo& i) {
+        int64_t last = std::max(i.last_segment_unix_nanos(), i.opened_unix_nanos());
+        if (i.state() == "recording" && last < before) due.push_back(i.live_id());
+      },
+      /*held_sha256=*/false));
   const int64_t orphaned = absl::ToUnixNanos(absl::Now() - 2 * idle);
   if (mirror_ != nullptr) {
     RETURN_IF_ERROR(mirrors_->ForEach([&](const internal::v1::LiveRecord& r) {

@@ -131,8 +131,9 @@ class LiveUploads {
   // The uploads of `device`'s file `file_name`, sealed or not.
   absl::StatusOr<std::vector<v1::LiveInfo>> Find(const std::string& device,
                                                  const std::string& file_name);
-  // Every live upload, sealed or not (not the mirrors of other nodes').
-  absl::Status ForEach(const std::function<void(const v1::LiveInfo&)>& fn);
+  // Every live upload, sealed or not (not the mirrors of other nodes');
+  // `held_sha256` only when asked for (it restores each hash state).
+  absl::Status ForEach(const std::function<void(const v1::LiveInfo&)>& fn, bool held_sha256 = true);
   // Seals as truncated every upload still recording whose last segment (or
   // opening) is older than `idle` and that no stream appends to; returns
   // those that became objects. In a cluster, also the mirrors of uploads

@@ -144,20 +144,22 @@ absl::Status RecordsService::AddLive(v1::Record* r) {
   if (node_->live() == nullptr) return absl::OkStatus();
   const std::set<std::string> devices(r->devices().begin(), r->devices().end());
   const int64_t from = r->start_unix_nanos() - absl::ToInt64Nanoseconds(absl::Minutes(1));
-  return node_->live()->ForEach([&](const v1::LiveInfo& i) {
-    if (i.state() != "recording" || devices.count(i.device()) == 0) return;
-    if (i.opened_unix_nanos() < from ||
-        (r->end_unix_nanos() != 0 && i.opened_unix_nanos() > r->end_unix_nanos())) {
-      return;
-    }
-    v1::RecordLive* l = r->add_live();
-    l->set_live_id(i.live_id());
-    l->set_device(i.device());
-    l->set_file_name(i.file_name());
-    l->set_held(i.held());
-    l->set_opened_unix_nanos(i.opened_unix_nanos());
-    l->set_last_segment_unix_nanos(i.last_segment_unix_nanos());
-  });
+  return node_->live()->ForEach(
+      [&](const v1::LiveInfo& i) {
+        if (i.state() != "recording" || devices.count(i.device()) == 0) return;
+        if (i.opened_unix_nanos() < from ||
+            (r->end_unix_nanos() != 0 && i.opened_unix_nanos() > r->end_unix_nanos())) {
+          return;
+        }
+        v1::RecordLive* l = r->add_live();
+        l->set_live_id(i.live_id());
+        l->set_device(i.device());
+        l->set_file_name(i.file_name());
+        l->set_held(i.held());
+        l->set_opened_unix_nanos(i.opened_unix_nanos());
+        l->set_last_segment_unix_nanos(i.last_segment_unix_nanos());
+      },
+      /*held_sha256=*/false);
 }
 
 RecordsService::Reactor* RecordsService::List(Ctx* ctx, const v1::ListRecordsRequest* req,
