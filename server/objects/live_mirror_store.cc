@@ -71,23 +71,29 @@ absl::StatusOr<LiveMirrorStore::Copy> LiveMirrorStore::Load(const std::string& l
   return LoadLocked(live_id);
 }
 
-absl::Status LiveMirrorStore::ForEach(
-    const std::function<void(const internal::v1::LiveRecord&)>& fn) {
+absl::Status ForEachLiveRecord(Index* index, char marker,
+                               const std::function<void(const internal::v1::LiveRecord&)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(
-      index_->db()->NewIterator(rocksdb::ReadOptions(), index_->uploads()));
+      index->db()->NewIterator(rocksdb::ReadOptions(), index->uploads()));
   for (it->Seek("live-"); it->Valid() && it->key().starts_with("live-"); it->Next()) {
-    // A mirror's record key is the id (no control byte) and '\7'.
+    // A record's key is the id (no control byte) and the marker; a tail
+    // piece's holds another control byte and its offset.
     const rocksdb::Slice k = it->key();
     size_t end = 0;
     while (end < k.size() && static_cast<unsigned char>(k[end]) >= 0x20) ++end;
-    if (end + 1 != k.size() || k[end] != '\7') continue;
+    if (end + 1 != k.size() || k[end] != marker) continue;
     internal::v1::LiveRecord rec;
     if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("a live mirror's record does not parse");
+      return absl::DataLossError("a live upload's record does not parse");
     }
     fn(rec);
   }
-  return FromRocksStatus(it->status(), "listing live mirrors");
+  return FromRocksStatus(it->status(), "listing live uploads");
+}
+
+absl::Status LiveMirrorStore::ForEach(
+    const std::function<void(const internal::v1::LiveRecord&)>& fn) {
+  return ForEachLiveRecord(index_, '\7', fn);
 }
 
 absl::StatusOr<std::vector<std::string>> LiveMirrorStore::Keys(const std::string& live_id) {

@@ -67,6 +67,10 @@ class LiveMirrorStore {
   std::array<absl::Mutex, 16> locks_;  // by the id's hash
 };
 
+// Every LiveRecord in the uploads column family whose key is a live id and
+// `marker` ('\4': this node's uploads, '\7': its mirrors).
+absl::Status ForEachLiveRecord(Index* index, char marker,
+                               const std::function<void(const internal::v1::LiveRecord&)>& fn);
 std::string LiveMirrorKey(const std::string& live_id);
 std::string LiveMirrorTailKey(const std::string& live_id, uint64_t offset);
 

@@ -537,23 +537,9 @@ absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::Find(const std::string& d
 
 absl::Status LiveUploads::ForEach(const std::function<void(const v1::LiveInfo&)>& fn,
                                   bool held_sha256) {
-  Index* index = uploads_->index_;
-  std::unique_ptr<rocksdb::Iterator> it(
-      index->db()->NewIterator(rocksdb::ReadOptions(), index->uploads()));
-  for (it->Seek("live-"); it->Valid() && it->key().starts_with("live-"); it->Next()) {
-    // A record's key is the id (no control byte) and '\4'; a tail piece's
-    // holds '\5' and its offset.
-    const rocksdb::Slice k = it->key();
-    size_t end = 0;
-    while (end < k.size() && static_cast<unsigned char>(k[end]) >= 0x20) ++end;
-    if (end + 1 != k.size() || k[end] != '\4') continue;
-    internal::v1::LiveRecord rec;
-    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("a live upload's record does not parse");
-    }
+  return ForEachLiveRecord(uploads_->index_, '\4', [&](const internal::v1::LiveRecord& rec) {
     fn(held_sha256 ? InfoOf(rec) : rec.info());
-  }
-  return FromRocksStatus(it->status(), "listing live uploads");
+  });
 }
 
 absl::StatusOr<std::vector<v1::LiveInfo>> LiveUploads::SealIdle(absl::Duration idle,

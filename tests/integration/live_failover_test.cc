@@ -50,14 +50,21 @@ std::vector<std::string> NodesOf(const NodeProcess& asked, const std::string& su
   return out;
 }
 
-TEST(LiveFailoverTest, AMirrorTakesOverFromAKilledOwnerAndTheObjectEqualsTheFile) {
-  TempDir dir;
+// Three nodes, R = 2, on `dir`, with --live-timeout `timeout`; empty if one
+// did not start.
+std::vector<std::unique_ptr<NodeProcess>> StartThree(const TempDir& dir, const char* timeout) {
   std::vector<int> ports;
   const std::string map = WriteMap(dir / "map.json", 3, 1, 2, &ports);
   std::vector<std::unique_ptr<NodeProcess>> nodes =
-      StartMappedNodes(dir, map, ports, {"--live-timeout", "4"});
+      StartMappedNodes(dir, map, ports, {"--live-timeout", timeout});
+  if (nodes.size() == 3) WaitUntilPeersAreUp(nodes);
+  return nodes;
+}
+
+TEST(LiveFailoverTest, AMirrorTakesOverFromAKilledOwnerAndTheObjectEqualsTheFile) {
+  TempDir dir;
+  std::vector<std::unique_ptr<NodeProcess>> nodes = StartThree(dir, "4");
   ASSERT_EQ(nodes.size(), 3u);
-  WaitUntilPeersAreUp(nodes);
   const std::string file = dir / "cam.mp4";
   const std::string id = "live-failover";
   std::unique_ptr<Subprocess> camera = Camera(dir, file, 14);  // 14 MB at 1 MB/s
@@ -114,12 +121,8 @@ TEST(LiveFailoverTest, AMirrorTakesOverFromAKilledOwnerAndTheObjectEqualsTheFile
 // --live-timeout, as truncated, holding everything that node acknowledged.
 TEST(LiveFailoverTest, AnUploadWhoseCameraAndNodeAreLostIsSealedByItsMirror) {
   TempDir dir;
-  std::vector<int> ports;
-  const std::string map = WriteMap(dir / "map.json", 3, 1, 2, &ports);
-  std::vector<std::unique_ptr<NodeProcess>> nodes =
-      StartMappedNodes(dir, map, ports, {"--live-timeout", "3"});
+  std::vector<std::unique_ptr<NodeProcess>> nodes = StartThree(dir, "3");
   ASSERT_EQ(nodes.size(), 3u);
-  WaitUntilPeersAreUp(nodes);
   const std::string file = dir / "cam.mp4";
   const std::string id = "live-orphan";
   std::unique_ptr<Subprocess> camera = Camera(dir, file, 10);
