@@ -207,9 +207,11 @@ absl::StatusOr<internal::v1::LiveMirrorResponse> PeerClient::MirrorLive(
 }
 
 absl::StatusOr<internal::v1::LiveRecord> PeerClient::HandOffLive(const std::string& live_id,
+                                                                 uint64_t held,
                                                                  absl::Duration deadline) {
   internal::v1::LiveHandOffRequest req;
   req.set_live_id(live_id);
+  req.set_held(held);
   internal::v1::LiveHandOffResponse resp;
   RETURN_IF_ERROR(FromGrpcStatus(stub_->HandOffLive(NewContext(deadline).get(), req, &resp)));
   return std::move(*resp.mutable_record());

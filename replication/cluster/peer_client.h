@@ -82,7 +82,7 @@ class PeerClient {
   // segment's mirror, and the hand-off of an upload the peer owns.
   absl::StatusOr<internal::v1::LiveMirrorResponse> MirrorLive(
       const internal::v1::LiveMirrorRequest& req, absl::Duration deadline);
-  absl::StatusOr<internal::v1::LiveRecord> HandOffLive(const std::string& live_id,
+  absl::StatusOr<internal::v1::LiveRecord> HandOffLive(const std::string& live_id, uint64_t held,
                                                        absl::Duration deadline);
 
  private:

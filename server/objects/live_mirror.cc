@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/digest.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace custody {
@@ -50,12 +51,24 @@ absl::StatusOr<LiveMirror::Sent> LiveMirror::Send(
 }
 
 absl::StatusOr<internal::v1::LiveRecord> LiveMirror::HandOff(const std::string& owner,
-                                                             const std::string& live_id) {
+                                                             const std::string& live_id,
+                                                             uint64_t held) {
   PeerClient* peer = placement_->peer(owner);
   if (peer == nullptr) {
     return absl::NotFoundError(absl::StrCat("node ", owner, " is not another node of the map"));
   }
-  return peer->HandOffLive(live_id, kStepDeadline);
+  return peer->HandOffLive(live_id, held, kStepDeadline);
+}
+
+void LiveMirror::Tell(const internal::v1::LiveMirrorRequest& step) {
+  for (const Placement::Other& other : placement_->Others()) {
+    absl::StatusOr<internal::v1::LiveMirrorResponse> r =
+        other.peer->MirrorLive(step, kStepDeadline);
+    if (!r.ok()) {
+      LOG(WARNING) << "live upload " << step.record().info().live_id() << ": node "
+                   << other.info->id << " did not hear of its seal: " << r.status();
+    }
+  }
 }
 
 }  // namespace custody

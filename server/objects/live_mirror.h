@@ -35,9 +35,13 @@ class LiveMirror {
   absl::StatusOr<Sent> Send(
       const internal::v1::LiveMirrorRequest& step,
       const std::function<absl::StatusOr<internal::v1::LiveMirrorRequest>()>& whole);
-  // Asks node `owner` to give `live_id` up to this node: its record after.
+  // Asks node `owner` to give `live_id` up to this node, whose copy holds
+  // `held` bytes: its record after.
   absl::StatusOr<internal::v1::LiveRecord> HandOff(const std::string& owner,
-                                                   const std::string& live_id);
+                                                   const std::string& live_id, uint64_t held);
+  // Tells every other node that reaches `step` (a seal): each that holds a
+  // mirror of it keeps only its record. Failures are logged.
+  void Tell(const internal::v1::LiveMirrorRequest& step);
   const std::string& self() const { return placement_->self(); }
 
  private:

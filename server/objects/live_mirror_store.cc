@@ -117,13 +117,20 @@ absl::StatusOr<internal::v1::LiveMirrorResponse> LiveMirrorStore::Apply(
   internal::v1::LiveMirrorResponse resp;
   const internal::v1::LiveRecord& had = held->rec;
   const bool ended = !had.info().live_id().empty() && had.info().state() != "recording";
-  if (had.owner_node() != from &&
-      (had.epoch() > req.record().epoch() || (had.epoch() == req.record().epoch() && ended))) {
-    resp.set_held_by(had.owner_node());  // the sender was taken over, or is late
+  // The sender was taken over, is late (the upload was sealed), opened the
+  // same upload beside another node at the same epoch (the first holds), or
+  // took it over from a copy that holds less than this one (a stand-in that
+  // fell behind: the fuller copy is taken over instead).
+  const bool known = !had.info().live_id().empty();
+  if (known && had.owner_node() != from &&
+      (ended || had.epoch() >= req.record().epoch() ||
+       had.info().held() > req.record().info().held())) {
+    resp.set_held_by(had.owner_node());
     return resp;
   }
   if (ended) return resp;
   if (req.record().info().state() != "recording") {
+    if (!known) return resp;  // no mirror here: nothing to keep
     // Sealed: the object holds its bytes now. The record stays (without its
     // tail) so that a node that was taken over and comes back learns it.
     ASSIGN_OR_RETURN(std::vector<std::string> keys, Keys(id));

@@ -9,10 +9,11 @@
 //
 // A mirror follows its owner segment by segment; one that missed a step
 // answers `gap`, and the owner sends it whole. When the upload is sealed,
-// the tail goes and the record stays. A request from another node of an
-// older epoch than the mirror's (a node that was taken over), or of the
-// same epoch once sealed, is answered with `held_by`, the node that holds
-// the newer one.
+// the tail goes and the record stays. A request from another node than the
+// mirror's owner is answered with `held_by` (that owner) when the upload was
+// sealed, when it is of the same or an older epoch (a node that was taken
+// over, or that opened the upload beside the owner), or when it holds fewer
+// bytes than the mirror (a take-over from a copy that fell behind).
 #ifndef CUSTODY_SERVER_OBJECTS_LIVE_MIRROR_STORE_H_
 #define CUSTODY_SERVER_OBJECTS_LIVE_MIRROR_STORE_H_
 

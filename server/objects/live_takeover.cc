@@ -130,7 +130,8 @@ absl::Status LiveUploads::TakeOver(const std::string& id, const std::string& own
                      copy.rec.owner_node(), " as ", copy.rec.info().object_id()));
   }
   const std::string from = copy.rec.owner_node();
-  absl::StatusOr<internal::v1::LiveRecord> there = mirror_->HandOff(from, id);
+  absl::StatusOr<internal::v1::LiveRecord> there =
+      mirror_->HandOff(from, id, copy.rec.info().held());
   if (there.ok()) {
     const v1::LiveInfo& t = there->info();
     if (t.state() == "sealed" || t.state() == "truncated") {
@@ -190,8 +191,7 @@ void LiveUploads::DropMirrors(const internal::v1::LiveRecord& sealed) {
   *step.mutable_record() = sealed;
   step.mutable_record()->clear_chunks();
   step.set_offset(sealed.info().held());
-  absl::StatusOr<LiveMirror::Sent> sent = mirror_->Send(step, [&] { return step; });
-  if (!sent.ok()) LOG(WARNING) << "sealed, its mirrors stay until its next seal: " << sent.status();
+  mirror_->Tell(step);  // every node: a stand-in that fell behind hears it too
 }
 
 absl::Status LiveUploads::Demote(const std::string& live_id, const std::string& to) {
@@ -207,7 +207,8 @@ absl::Status LiveUploads::Demote(const std::string& live_id, const std::string& 
 }
 
 absl::StatusOr<internal::v1::LiveRecord> LiveUploads::HandOff(const std::string& live_id,
-                                                              const std::string& to) {
+                                                              const std::string& to,
+                                                              uint64_t held) {
   if (mirror_ == nullptr)
     return absl::FailedPreconditionError("live uploads are not mirrored here");
   {
@@ -217,6 +218,12 @@ absl::StatusOr<internal::v1::LiveRecord> LiveUploads::HandOff(const std::string&
     }
   }
   absl::Cleanup release = [&] { Release(live_id); };
+  ASSIGN_OR_RETURN(internal::v1::LiveRecord rec, Load(live_id));
+  if (rec.info().state() == "recording" && rec.info().held() > held) {
+    return absl::AbortedError(absl::StrCat("node ", to, "'s copy of live upload ", live_id,
+                                           " holds ", held, " bytes, this node ", rec.info().held(),
+                                           ": it stays here"));
+  }
   RETURN_IF_ERROR(Demote(live_id, to));
   return Load(live_id);
 }
@@ -230,13 +237,14 @@ absl::StatusOr<internal::v1::LiveMirrorResponse> LiveUploads::ApplyMirror(
   absl::StatusOr<internal::v1::LiveRecord> own = Load(id);
   if (!own.ok() && !absl::IsNotFound(own.status())) return own.status();
   if (own.ok() && own->info().state() != "moved") {
-    if (own->epoch() >= req.record().epoch()) {  // this node holds it
+    // This node holds it (or sealed it: nobody takes a sealed upload over).
+    if (own->epoch() >= req.record().epoch() || own->info().state() != "recording") {
       internal::v1::LiveMirrorResponse r;
       r.set_held_by(mirror_->self());
       return r;
     }
     // Taken over while this node was unreachable: given up to the sender.
-    if (own->info().state() == "recording") RETURN_IF_ERROR(HandOff(id, from).status());
+    RETURN_IF_ERROR(HandOff(id, from, UINT64_MAX).status());
   }
   return mirrors_->Apply(req, from);
 }

@@ -147,11 +147,12 @@ class LiveUploads {
   // this node's own upload means it was taken over: this node gives it up.
   absl::StatusOr<internal::v1::LiveMirrorResponse> ApplyMirror(
       const internal::v1::LiveMirrorRequest& req, const std::string& from);
-  // Node `to` asks for an upload this node owns (a client failed over to
-  // it): given up ("moved") unless a stream appends to it here (ABORTED).
-  // The record as it stands after.
+  // Node `to`, whose copy holds `held` bytes, asks for an upload this node
+  // owns (a client failed over to it): given up ("moved") unless a stream
+  // appends to it here or this node holds more (ABORTED). The record as it
+  // stands after.
   absl::StatusOr<internal::v1::LiveRecord> HandOff(const std::string& live_id,
-                                                   const std::string& to);
+                                                   const std::string& to, uint64_t held);
 
  private:
   friend class LiveStream;

@@ -357,7 +357,8 @@ grpc::ServerUnaryReactor* ReplicaService::HandOffLive(
   std::string from = PeerNodeId(ctx);
   return RunUnary(ctx, node_->read_pool(), [=, this]() -> absl::Status {
     RETURN_IF_ERROR(Audited(peer, caller, "HandOffLive"));
-    ASSIGN_OR_RETURN(*response->mutable_record(), node_->live()->HandOff(request->live_id(), from));
+    ASSIGN_OR_RETURN(*response->mutable_record(),
+                     node_->live()->HandOff(request->live_id(), from, request->held()));
     return absl::OkStatus();
   });
 }

@@ -1,8 +1,9 @@
 // A node's mirrors of other nodes' live uploads (server/objects/
 // live_mirror_store.h): steps that follow are kept durably, a step after a
 // gap is refused until the owner sends the whole upload, a node of an older
-// epoch (taken over) is told who holds it, and a sealed upload keeps its
-// record without its tail to answer a late owner.
+// epoch (taken over), a second owner and a take-over from a copy that fell
+// behind are told who holds it, and a sealed upload keeps its record
+// without its tail to answer a late owner.
 #include "server/objects/live_mirror_store.h"
 
 #include <gtest/gtest.h>
@@ -100,6 +101,14 @@ TEST_F(LiveMirrorStoreTest, AnOwnerOfAnOlderEpochIsToldWhoHoldsTheUpload) {
   internal::v1::LiveMirrorResponse late = Apply(Step(9000, 1, 5000), "n1");
   EXPECT_EQ(late.held_by(), "n2");
   EXPECT_EQ(store_->Load("live-m")->rec.info().held(), 5000u) << "nothing of n1's was kept";
+}
+
+TEST_F(LiveMirrorStoreTest, ATakeOverFromACopyThatFellBehindOrASecondOwnerIsRefused) {
+  Apply(Step(5000, 0, 0), "n1");
+  EXPECT_EQ(Apply(Step(1000, 0, 0, 1), "n3").held_by(), "n1") << "n3's copy fell behind";
+  EXPECT_EQ(Apply(Step(9000, 0, 0), "n2").held_by(), "n1") << "the same epoch, another node";
+  EXPECT_EQ(store_->Load("live-m")->rec.info().held(), 5000u);
+  EXPECT_EQ(Apply(Step(9000, 0, 0, 1), "n3").held(), 9000u) << "a fuller take-over is kept";
 }
 
 TEST_F(LiveMirrorStoreTest, ASealedUploadKeepsItsRecordToAnswerALateOwner) {
