@@ -194,6 +194,16 @@ void LiveUploads::DropMirrors(const internal::v1::LiveRecord& sealed) {
   mirror_->Tell(step);  // every node: a stand-in that fell behind hears it too
 }
 
+absl::Status LiveUploads::Claim(const std::string& live_id, const std::string& by) {
+  if (mirror_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<internal::v1::LiveRecord> own = Load(live_id);
+  if (own.ok() || !absl::IsNotFound(own.status())) return own.status();
+  absl::StatusOr<LiveMirrorStore::Copy> copy = mirrors_->Load(live_id);
+  if (absl::IsNotFound(copy.status())) return absl::OkStatus();
+  if (!copy.ok()) return copy.status();
+  return TakeOver(live_id, copy->rec.info().owner(), by);
+}
+
 absl::Status LiveUploads::Demote(const std::string& live_id, const std::string& to) {
   ASSIGN_OR_RETURN(internal::v1::LiveRecord rec, Load(live_id));
   if (rec.info().state() != "recording") return absl::OkStatus();

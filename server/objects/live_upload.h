@@ -126,6 +126,10 @@ class LiveUploads {
   // mirror nodes cannot confirm that no other node took the upload over.
   absl::StatusOr<v1::LiveInfo> SealTruncated(const std::string& live_id, const std::string& by,
                                              const std::string& reason, bool idle = false);
+  // In a cluster: makes `live_id` this node's own when it only mirrors it
+  // (a take-over for `by`, asking its owner node first). OK when this node
+  // owns it or holds no copy.
+  absl::Status Claim(const std::string& live_id, const std::string& by);
   // Whether a stream appends to `live_id` now.
   bool Streaming(const std::string& live_id);
   // The uploads of `device`'s file `file_name`, sealed or not.

@@ -170,6 +170,9 @@ grpc::ServerUnaryReactor* LiveService::Seal(grpc::CallbackServerContext* ctx,
         p, req->signed_(), kLiveSealOrdered, subject, {{"reason", req->reason()}}, absl::Now());
     if (!decided.ok()) return node_->Refuse(p.name(), Action::kLiveSeal, subject, decided.status());
     if (req->reason().empty()) return absl::InvalidArgumentError("sealing needs --reason");
+    // On a node that only mirrors it, the upload is taken over first, so that
+    // an owner that refuses leaves no order in the ledger that nobody carried out.
+    RETURN_IF_ERROR(node_->live()->Claim(req->live_id(), p.name()));
     ASSIGN_OR_RETURN(v1::LiveInfo now, node_->live()->Query(req->live_id()));
     if (now.state() != "recording") {
       return absl::FailedPreconditionError(
